@@ -1,0 +1,19 @@
+# lit configuration for raycc's FileCheck tests. One `ctest` runs this suite as
+# the test `lit`; run it alone with `build/bin/raycc-lit` (or lit.py build/tests/lit).
+import os
+
+import lit.formats
+
+config.name = "raycc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.raycc_obj_root, "tests", "lit")
+
+# Our tools first, then LLVM's FileCheck/not/count.
+config.environment["PATH"] = os.pathsep.join(
+    [config.raycc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+config.substitutions.append(("%raycc_src", config.raycc_src_root))
+if config.raycc_have_cuda:
+    config.available_features.add("cuda")

@@ -1,0 +1,96 @@
+// raycc: the command-line driver. One binary, one subcommand per job, in the
+// manner of `git` or `cargo`. Exit codes are documented in `raycc --help`.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "raycc/runtime/gpu/gpu_devices.h"
+#include "raycc_version.h"
+
+namespace {
+
+// Exit codes, stable for scripts.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1; // the command ran and failed
+constexpr int kExitUsage = 2;   // bad command line
+
+constexpr const char *kUsage =
+    R"(OVERVIEW: raycc - dataflow-graph compiler and task/actor runtime
+
+USAGE: raycc <command> [options]
+
+COMMANDS:
+  devices [--self-test]   List the GPUs this machine offers as the "GPU" resource.
+                          --self-test also runs a small kernel on each one.
+  help                    Show this help.
+
+OPTIONS:
+  -h, --help              Show this help.
+  --version               Show the version.
+
+EXIT CODES:
+  0  success
+  1  the command failed (the error is printed on stderr)
+  2  bad command line
+)";
+
+int Devices(int argc, char **argv) {
+  bool self_test = false;
+  for (int i = 0; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--self-test") {
+      self_test = true;
+    } else if (arg == "-h" || arg == "--help") {
+      std::fputs("USAGE: raycc devices [--self-test]\n", stdout);
+      return kExitOk;
+    } else {
+      std::fprintf(stderr, "raycc devices: unknown option '%s'\n", argv[i]);
+      return kExitUsage;
+    }
+  }
+  raycc::GpuDiscovery discovery = raycc::DiscoverGpus();
+  std::fputs(raycc::FormatGpuDiscovery(discovery).c_str(), stdout);
+  if (!self_test)
+    return kExitOk;
+  if (discovery.devices.empty()) {
+    std::fputs("self-test skipped: no GPU\n", stdout);
+    return kExitOk;
+  }
+  int rc = kExitOk;
+  for (const raycc::GpuDevice &d : discovery.devices) {
+    absl::Status s = raycc::RunGpuSelfTest(d.index);
+    if (s.ok()) {
+      std::printf("GPU %d: self-test passed\n", d.index);
+    } else {
+      std::fprintf(stderr, "raycc devices: %s\n",
+                   std::string(s.message()).c_str());
+      rc = kExitFailure;
+    }
+  }
+  return rc;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  absl::string_view cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  if (cmd == "--version") {
+    std::printf("raycc version %s\n", RAYCC_VERSION);
+    return kExitOk;
+  }
+  if (cmd == "devices")
+    return Devices(argc - 2, argv + 2);
+  std::fprintf(stderr, "raycc: unknown command '%s' (see 'raycc --help')\n",
+               argv[1]);
+  return kExitUsage;
+}
