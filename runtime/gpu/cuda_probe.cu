@@ -16,6 +16,9 @@ __global__ void AxpyKernel(float a, const float* x, float* y, int n) {
 bool Check(cudaError_t err, const char* what, std::string* error) {
   if (err == cudaSuccess) return true;
   *error = std::string(what) + ": " + cudaGetErrorString(err);
+  // A failed runtime call also becomes the thread's "last error"; clear it so
+  // it is not reported again by the next kernel launch check.
+  (void)cudaGetLastError();
   return false;
 }
 

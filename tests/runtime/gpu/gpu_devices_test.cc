@@ -38,8 +38,19 @@ TEST(GpuDevicesTest, EveryDeviceRunsTheSelfTestKernel) {
     EXPECT_FALSE(dev.name.empty());
     EXPECT_GT(dev.total_memory_bytes, 0u);
     EXPECT_GE(dev.compute_capability_major, 8);  // the architectures this build targets
-    EXPECT_TRUE(RunGpuSelfTest(dev.index).ok()) << RunGpuSelfTest(dev.index);
+    absl::Status s = RunGpuSelfTest(dev.index);
+    EXPECT_TRUE(s.ok()) << s;
   }
+}
+
+// Regression: a failed call (invalid device) left a stale CUDA "last error"
+// that the next self-test's launch check reported as its own failure.
+TEST(GpuDevicesTest, AFailedSelfTestDoesNotPoisonTheNext) {
+  GpuDiscovery d = DiscoverGpus();
+  if (d.devices.empty()) GTEST_SKIP() << "no GPU: " << d.reason;
+  ASSERT_FALSE(RunGpuSelfTest(static_cast<int>(d.devices.size())).ok());
+  absl::Status s = RunGpuSelfTest(0);
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 }  // namespace
