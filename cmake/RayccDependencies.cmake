@@ -29,6 +29,7 @@ include(TableGen)
 include(AddLLVM)
 include(AddMLIR)
 set(RAYCC_LLVM_TOOLS_DIR ${LLVM_TOOLS_BINARY_DIR})
+separate_arguments(RAYCC_LLVM_DEFINITIONS UNIX_COMMAND "${LLVM_DEFINITIONS}")
 
 # --- Tests and benchmarks --------------------------------------------------
 find_package(GTest REQUIRED)

@@ -1,0 +1,489 @@
+//===- RayOps.cpp - ray dialect operations ----------------------*- C++ -*-===//
+//
+// Verifiers, folds, canonicalizations and custom syntax of the ray ops. Every
+// rule a user can break has a diagnostic here, tested in
+// tests/lit/ir/invalid.mlir.
+//
+//===----------------------------------------------------------------------===//
+
+#include "raycc/ir/RayOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace raycc::ray;
+
+//===----------------------------------------------------------------------===//
+// Custom directives
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseResourceSet(OpAsmParser &parser,
+                                    ResourcesAttr &attr) {
+  return raycc::ray::parseResourceDict(parser, attr);
+}
+
+static void printResourceSet(OpAsmPrinter &p, Operation *,
+                             ResourcesAttr attr) {
+  raycc::ray::printResourceDict(p, attr);
+}
+
+static ParseResult parsePGStrategy(OpAsmParser &parser,
+                                   PlacementStrategyAttr &attr) {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<PlacementStrategy> strategy =
+      symbolizePlacementStrategy(keyword);
+  if (!strategy)
+    return parser.emitError(loc)
+           << "unknown placement strategy '" << keyword
+           << "'; expected pack, spread, strict_pack or strict_spread";
+  attr = PlacementStrategyAttr::get(parser.getContext(), *strategy);
+  return success();
+}
+
+static void printPGStrategy(OpAsmPrinter &p, Operation *,
+                            PlacementStrategyAttr attr) {
+  p << stringifyPlacementStrategy(attr.getValue());
+}
+
+//===----------------------------------------------------------------------===//
+// Shared checks
+//===----------------------------------------------------------------------===//
+
+/// Checks a call's operands and results against a signature in plain value
+/// types: each operand is T or !ray.ref<T>; each result is !ray.ref<R>, or,
+/// for a signature without results, nothing or a single !ray.token.
+static LogicalResult verifyCallSignature(Operation *op, StringRef what,
+                                         FunctionType signature,
+                                         ValueRange args, TypeRange results,
+                                         bool checkResults = true) {
+  ArrayRef<Type> params = signature.getInputs();
+  if (args.size() != params.size())
+    return op->emitOpError() << what << " takes " << params.size()
+                             << " argument(s) but " << args.size()
+                             << " were given";
+  for (auto [i, arg, param] : llvm::enumerate(args.getTypes(), params)) {
+    auto ref = dyn_cast<RefType>(arg);
+    if (arg == param || (ref && ref.getElementType() == param))
+      continue;
+    return op->emitOpError()
+           << "argument #" << i << " of " << what << " must be " << param
+           << " or " << RefType::get(param) << ", got " << arg;
+  }
+  if (!checkResults)
+    return success();
+  ArrayRef<Type> returns = signature.getResults();
+  if (returns.empty()) {
+    if (results.empty() ||
+        (results.size() == 1 && isa<TokenType>(results.front())))
+      return success();
+    return op->emitOpError() << what
+                             << " returns nothing, so the call yields no "
+                                "result or a single !ray.token";
+  }
+  if (results.size() != returns.size())
+    return op->emitOpError()
+           << what << " returns " << returns.size() << " value(s) but the call "
+           << "yields " << results.size();
+  for (auto [i, result, ret] : llvm::enumerate(results, returns))
+    if (result != RefType::get(ret))
+      return op->emitOpError() << "result #" << i << " must be "
+                               << RefType::get(ret) << ", got " << result;
+  return success();
+}
+
+/// Checks `in %pg` against the strategy, the bundle index against the group,
+/// and the demanded resources against the bundle(s).
+static LogicalResult verifyPlacementGroupUse(Operation *op, Value pg,
+                                             SchedulingStrategyAttr strategy,
+                                             ResourcesAttr demand) {
+  bool inGroup =
+      strategy && strategy.getKind() == SchedulingKind::placement_group;
+  if (pg && !inGroup)
+    return op->emitOpError("runs 'in' a placement group, so its strategy must "
+                           "be #ray.strategy<placement_group ...>");
+  if (inGroup && !pg)
+    return op->emitOpError("has a placement_group strategy but no 'in %pg' "
+                           "operand naming the group");
+  if (!pg)
+    return success();
+  auto group = pg.getDefiningOp<PlacementGroupOp>();
+  if (!group)
+    return success(); // A graph input: its bundles are unknown here.
+  SmallVector<BundleOp> bundles = group.getBundleOps();
+  int64_t index = strategy.getBundleIndex();
+  if (index >= static_cast<int64_t>(bundles.size()))
+    return op->emitOpError()
+               .append("bundle index ", index,
+                       " is out of range: the placement group has ",
+                       bundles.size(), " bundle(s)")
+               .attachNote(group.getLoc())
+           << "placement group defined here";
+  if (!demand)
+    return success();
+  if (index >= 0) {
+    ResourcesAttr holds = bundles[index].getResources();
+    if (!demand.fitsIn(holds))
+      return op->emitOpError()
+                 .append("demands ", demand.str(), " but bundle ", index,
+                         " of its placement group holds only ", holds.str())
+                 .attachNote(bundles[index].getLoc())
+             << "bundle defined here";
+    return success();
+  }
+  if (llvm::none_of(bundles, [&](BundleOp b) {
+        return demand.fitsIn(b.getResources());
+      }))
+    return op->emitOpError()
+               .append("demands ", demand.str(),
+                       " but no bundle of its placement group holds that much")
+               .attachNote(group.getLoc())
+           << "placement group defined here";
+  return success();
+}
+
+/// Checks that an optional integer attribute is at least `min`.
+static LogicalResult verifyAtLeast(Operation *op, IntegerAttr attr,
+                                   StringRef name, int64_t min,
+                                   StringRef meaning = "") {
+  if (!attr || attr.getInt() >= min)
+    return success();
+  InFlightDiagnostic diag = op->emitOpError()
+                            << name << " must be >= " << min;
+  if (!meaning.empty())
+    diag << " (" << meaning << ")";
+  return diag << ", got " << attr.getInt();
+}
+
+static LogicalResult verifyRetries(Operation *op, IntegerAttr maxRetries) {
+  return verifyAtLeast(op, maxRetries, "max_retries", -1, "-1: forever");
+}
+
+//===----------------------------------------------------------------------===//
+// RemoteFuncOp, ActorClassOp
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyValueTypes(Operation *op, StringRef what,
+                                      FunctionType type) {
+  for (Type t : llvm::concat<const Type>(type.getInputs(), type.getResults()))
+    if (!isValidRefElementType(t))
+      return op->emitOpError()
+             << what << " must use plain value types (builtin scalars, "
+             << "tensors or !ray.opaque), got " << t;
+  return success();
+}
+
+LogicalResult RemoteFuncOp::verify() {
+  return verifyValueTypes(*this, "a remote function's signature",
+                          getFunctionType());
+}
+
+void ActorClassOp::build(OpBuilder &builder, OperationState &state,
+                         StringRef name, FunctionType ctorType) {
+  state.addAttribute(getSymNameAttrName(state.name),
+                     builder.getStringAttr(name));
+  state.addAttribute(getConstructorTypeAttrName(state.name),
+                     TypeAttr::get(ctorType));
+  Region *body = state.addRegion();
+  body->emplaceBlock();
+}
+
+std::string ActorClassOp::getFactoryName() {
+  if (auto factory = getFactory())
+    return factory->str();
+  return (getSymName() + "::Create").str();
+}
+
+LogicalResult ActorClassOp::verify() {
+  if (!getConstructorType().getResults().empty())
+    return emitOpError("constructor_type must have no results (the "
+                       "constructor makes the actor)");
+  if (failed(verifyValueTypes(*this, "the constructor's signature",
+                              getConstructorType())))
+    return failure();
+  for (Operation &op : getBody().front()) {
+    auto method = dyn_cast<ActorMethodOp>(op);
+    if (!method)
+      return op.emitOpError("cannot appear in a ray.actor_class; only "
+                            "ray.actor_method can");
+    if (failed(verifyValueTypes(method, "a method's signature",
+                                method.getFunctionType())))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GraphOp, OutputOp
+//===----------------------------------------------------------------------===//
+
+void GraphOp::build(OpBuilder &builder, OperationState &state, StringRef name,
+                    FunctionType type) {
+  state.addAttribute(getSymNameAttrName(state.name),
+                     builder.getStringAttr(name));
+  state.addAttribute(getFunctionTypeAttrName(state.name),
+                     TypeAttr::get(type));
+  Region *body = state.addRegion();
+  Block &block = body->emplaceBlock();
+  for (Type t : type.getInputs())
+    block.addArgument(t, state.location);
+}
+
+ParseResult GraphOp::parse(OpAsmParser &parser, OperationState &result) {
+  auto buildType = [](Builder &builder, ArrayRef<Type> args,
+                      ArrayRef<Type> results,
+                      function_interface_impl::VariadicFlag, std::string &) {
+    return builder.getFunctionType(args, results);
+  };
+  return function_interface_impl::parseFunctionOp(
+      parser, result, /*allowVariadic=*/false,
+      getFunctionTypeAttrName(result.name), buildType,
+      getArgAttrsAttrName(result.name), getResAttrsAttrName(result.name));
+}
+
+void GraphOp::print(OpAsmPrinter &p) {
+  function_interface_impl::printFunctionOp(
+      p, *this, /*isVariadic=*/false, getFunctionTypeAttrName(),
+      getArgAttrsAttrName(), getResAttrsAttrName());
+}
+
+LogicalResult GraphOp::verify() {
+  if (getBody().empty())
+    return emitOpError("must have a body (a graph is never a declaration)");
+  return success();
+}
+
+LogicalResult OutputOp::verify() {
+  auto graph = (*this)->getParentOfType<GraphOp>();
+  ArrayRef<Type> declared = graph.getResultTypes();
+  if (getOutputs().size() != declared.size())
+    return emitOpError() << "returns " << getOutputs().size()
+                         << " value(s) but graph @" << graph.getSymName()
+                         << " declares " << declared.size();
+  for (auto [i, value, type] : llvm::enumerate(getOutputs(), declared))
+    if (value.getType() != type)
+      return emitOpError() << "output #" << i << " has type "
+                           << value.getType() << " but graph @"
+                           << graph.getSymName() << " declares " << type;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TaskOp
+//===----------------------------------------------------------------------===//
+
+void TaskOp::build(OpBuilder &builder, OperationState &state,
+                   TypeRange results, StringRef callee, ValueRange args) {
+  state.addOperands(args);
+  state.addAttribute(getCalleeAttrName(state.name),
+                     FlatSymbolRefAttr::get(builder.getContext(), callee));
+  state.addTypes(results);
+  state.getOrAddProperties<Properties>().operandSegmentSizes = {
+      static_cast<int32_t>(args.size()), 0};
+}
+
+void TaskOp::build(OpBuilder &builder, OperationState &state,
+                   RemoteFuncOp callee, ValueRange args) {
+  SmallVector<Type> results;
+  for (Type t : callee.getFunctionType().getResults())
+    results.push_back(RefType::get(t));
+  build(builder, state, results, callee.getSymName(), args);
+}
+
+LogicalResult TaskOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  Operation *symbol =
+      symbolTable.lookupNearestSymbolFrom(*this, getCalleeAttr());
+  if (!symbol)
+    return emitOpError() << "calls @" << getCallee()
+                         << ", but no ray.remote_func of that name exists";
+  auto callee = dyn_cast<RemoteFuncOp>(symbol);
+  if (!callee)
+    return emitOpError() << "calls @" << getCallee() << ", which is a '"
+                         << symbol->getName()
+                         << "', not a ray.remote_func";
+  return verifyCallSignature(*this, ("@" + getCallee()).str(),
+                             callee.getFunctionType(), getArgs(),
+                             getResultTypes());
+}
+
+LogicalResult TaskOp::verify() {
+  if (failed(verifyRetries(*this, getMaxRetriesAttr())))
+    return failure();
+  return verifyPlacementGroupUse(*this, getPg(), getStrategyAttr(),
+                                 getResourcesAttr());
+}
+
+void TaskOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  // A call of a pure remote function has no effect; anything else (unknown
+  // callee included) may read and write the world.
+  if (auto callee = SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(
+          *this, getCalleeAttr());
+      callee && callee.getPure())
+    return;
+  effects.emplace_back(MemoryEffects::Read::get());
+  effects.emplace_back(MemoryEffects::Write::get());
+}
+
+//===----------------------------------------------------------------------===//
+// Actor ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+ActorCreateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto cls = symbolTable.lookupNearestSymbolFrom<ActorClassOp>(
+      *this, getActorClassAttr());
+  if (!cls)
+    return emitOpError() << "creates @" << getActorClass()
+                         << ", but no ray.actor_class of that name exists";
+  if (getActor().getType().getClassName() != getActorClass())
+    return emitOpError() << "result type " << getActor().getType()
+                         << " does not match actor class @"
+                         << getActorClass();
+  return verifyCallSignature(*this,
+                             ("the constructor of @" + getActorClass()).str(),
+                             cls.getConstructorType(), getArgs(), {},
+                             /*checkResults=*/false);
+}
+
+LogicalResult ActorCreateOp::verify() {
+  if (failed(verifyRetries(*this, getMaxRetriesAttr())))
+    return failure();
+  if (failed(verifyAtLeast(*this, getMaxRestartsAttr(), "max_restarts", -1,
+                           "-1: forever")) ||
+      failed(verifyAtLeast(*this, getMaxConcurrencyAttr(), "max_concurrency",
+                           1)))
+    return failure();
+  // Placing the actor is what needs room in the bundle.
+  ResourcesAttr demand = getPlacementResourcesAttr();
+  if (!demand)
+    demand = getResourcesAttr();
+  return verifyPlacementGroupUse(*this, getPg(), getStrategyAttr(), demand);
+}
+
+LogicalResult ActorCallOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  StringRef className = getActor().getType().getClassName();
+  auto cls = symbolTable.lookupNearestSymbolFrom<ActorClassOp>(
+      *this, StringAttr::get(getContext(), className));
+  if (!cls)
+    return emitOpError() << "calls a method of actor class '" << className
+                         << "', but no ray.actor_class @" << className
+                         << " exists";
+  auto method = cls.lookupSymbol<ActorMethodOp>(getMethodAttr());
+  if (!method)
+    return emitOpError() << "actor class '" << className
+                         << "' has no method @" << getMethod();
+  return verifyCallSignature(*this,
+                             (className + "::" + getMethod()).str(),
+                             method.getFunctionType(), getArgs(),
+                             getResultTypes());
+}
+
+LogicalResult ActorCallOp::verify() {
+  return verifyRetries(*this, getMaxRetriesAttr());
+}
+
+//===----------------------------------------------------------------------===//
+// Objects
+//===----------------------------------------------------------------------===//
+
+LogicalResult PutOp::verify() {
+  if (!isValidRefElementType(getValue().getType()))
+    return emitOpError() << "cannot store a value of type "
+                         << getValue().getType()
+                         << " (builtin scalars, tensors or !ray.opaque only)";
+  return success();
+}
+
+OpFoldResult GetOp::fold(FoldAdaptor) {
+  // get(put(x)) -> x: the object holds exactly the value that was put.
+  if (auto put = getRef().getDefiningOp<PutOp>())
+    return put.getValue();
+  return {};
+}
+
+LogicalResult WaitOp::verify() {
+  int64_t n = getNumReturnsAttr().getInt();
+  if (n < 1 || n > static_cast<int64_t>(getRefs().size()))
+    return emitOpError() << "num_returns must be in [1, " << getRefs().size()
+                         << "] (the number of operands), got " << n;
+  return verifyAtLeast(*this, getTimeoutMsAttr(), "timeout_ms", -1,
+                       "-1: no timeout");
+}
+
+LogicalResult WaitOp::canonicalize(WaitOp op, PatternRewriter &rewriter) {
+  // An earlier wait in the same block on the same operands with the same
+  // options completes at the same moment: reuse it.
+  if (op.getRefs().empty())
+    return failure();
+  for (Operation *user : op.getRefs().front().getUsers()) {
+    auto other = dyn_cast<WaitOp>(user);
+    if (!other || other == op || other->getBlock() != op->getBlock() ||
+        !other->isBeforeInBlock(op))
+      continue;
+    if (other.getRefs() == op.getRefs() &&
+        other.getNumReturnsAttr() == op.getNumReturnsAttr() &&
+        other.getTimeoutMsAttr() == op.getTimeoutMsAttr()) {
+      rewriter.replaceOp(op, other.getReady());
+      return success();
+    }
+  }
+  return failure();
+}
+
+OpFoldResult JoinOp::fold(FoldAdaptor) {
+  // join(%t) of a single token is that token.
+  if (getInputs().size() == 1 && isa<TokenType>(getInputs()[0].getType()))
+    return getInputs()[0];
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Placement groups
+//===----------------------------------------------------------------------===//
+
+void PlacementGroupOp::build(OpBuilder &builder, OperationState &state,
+                             PlacementStrategy strategy,
+                             ArrayRef<ResourcesAttr> bundles) {
+  state.addAttribute(
+      getStrategyAttrName(state.name),
+      PlacementStrategyAttr::get(builder.getContext(), strategy));
+  state.addTypes(PlacementGroupType::get(builder.getContext()));
+  Region *region = state.addRegion();
+  Block &block = region->emplaceBlock();
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(&block);
+  for (ResourcesAttr bundle : bundles)
+    BundleOp::create(builder, state.location, bundle);
+}
+
+SmallVector<BundleOp> PlacementGroupOp::getBundleOps() {
+  return llvm::to_vector(getBundles().front().getOps<BundleOp>());
+}
+
+LogicalResult PlacementGroupOp::verify() {
+  int64_t index = 0;
+  for (Operation &op : getBundles().front()) {
+    auto bundle = dyn_cast<BundleOp>(op);
+    if (!bundle)
+      return op.emitOpError("cannot appear in a ray.placement_group; only "
+                            "ray.bundle can");
+    if (bundle.getResources().empty())
+      return bundle.emitOpError() << "bundle #" << index
+                                  << " reserves no resources";
+    ++index;
+  }
+  if (index == 0)
+    return emitOpError("needs at least one ray.bundle");
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "raycc/ir/RayOps.cpp.inc"
