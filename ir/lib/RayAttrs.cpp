@@ -177,9 +177,17 @@ ParseResult raycc::ray::parseResourceDict(AsmParser &parser,
       SMLoc valueLoc = parser.getCurrentLocation();
       // Integers (`CPU = 2`) and floats (`GPU = 0.5`) are both quantities.
       double value = 0;
-      int64_t integer = 0;
-      OptionalParseResult isInteger = parser.parseOptionalInteger(integer);
-      if (isInteger.has_value()) {
+      uint64_t integer = 0;
+      OptionalParseResult isInteger;
+      bool negative = succeeded(parser.parseOptionalMinus());
+      // `nan` and `inf` are not MLIR float literals; accept them only to say
+      // precisely why they are rejected.
+      if (succeeded(parser.parseOptionalKeyword("nan"))) {
+        value = std::nan("");
+      } else if (succeeded(parser.parseOptionalKeyword("inf"))) {
+        value = HUGE_VAL;
+      } else if ((isInteger = parser.parseOptionalInteger(integer))
+                     .has_value()) {
         if (failed(*isInteger))
           return failure();
         value = static_cast<double>(integer);
@@ -189,6 +197,8 @@ ParseResult raycc::ray::parseResourceDict(AsmParser &parser,
           return failure();
         value = f.convertToDouble();
       }
+      if (negative)
+        value = -value;
       std::string error;
       FailureOr<int64_t> units = ResourcesAttr::toUnits(value, error);
       if (failed(units))

@@ -208,15 +208,15 @@ LogicalResult ActorClassOp::verify() {
                               getConstructorType())))
     return failure();
   for (Operation &op : getBody().front()) {
-    auto method = dyn_cast<ActorMethodOp>(op);
-    if (!method)
+    if (!isa<ActorMethodOp>(op))
       return op.emitOpError("cannot appear in a ray.actor_class; only "
                             "ray.actor_method can");
-    if (failed(verifyValueTypes(method, "a method's signature",
-                                method.getFunctionType())))
-      return failure();
   }
   return success();
+}
+
+LogicalResult ActorMethodOp::verify() {
+  return verifyValueTypes(*this, "a method's signature", getFunctionType());
 }
 
 //===----------------------------------------------------------------------===//

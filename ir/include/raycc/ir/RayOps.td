@@ -95,6 +95,7 @@ def Ray_ActorMethodOp : Ray_Op<"actor_method", [
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<FunctionType>:$function_type);
   let assemblyFormat = "$sym_name `:` $function_type attr-dict";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
