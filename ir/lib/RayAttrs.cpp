@@ -220,8 +220,7 @@ void raycc::ray::printResourceDict(AsmPrinter &printer, ResourcesAttr attr) {
   printer << "{";
   llvm::interleaveComma(attr.getUnits(), printer, [&](NamedAttribute e) {
     printer.printKeywordOrString(e.getName().getValue());
-    printer << " = "
-            << formatUnits(cast<IntegerAttr>(e.getValue()).getInt());
+    printer << " = " << formatUnits(cast<IntegerAttr>(e.getValue()).getInt());
   });
   printer << "}";
 }
@@ -243,6 +242,16 @@ void ResourcesAttr::print(AsmPrinter &printer) const {
 //===----------------------------------------------------------------------===//
 // SchedulingStrategyAttr
 //===----------------------------------------------------------------------===//
+
+SchedulingStrategyAttr SchedulingStrategyAttr::getDefault(MLIRContext *ctx) {
+  return get(ctx, SchedulingKind::default_, nullptr, false, -1);
+}
+
+SchedulingStrategyAttr
+SchedulingStrategyAttr::getPlacementGroup(MLIRContext *ctx,
+                                          int64_t bundleIndex) {
+  return get(ctx, SchedulingKind::placement_group, nullptr, false, bundleIndex);
+}
 
 Attribute SchedulingStrategyAttr::parse(AsmParser &parser, Type) {
   MLIRContext *ctx = parser.getContext();
@@ -318,8 +327,7 @@ PlacementAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (node.empty())
     return emitError() << "#ray.placement needs a node name";
   if (bundle < -1)
-    return emitError() << "#ray.placement bundle must be >= -1, got "
-                       << bundle;
+    return emitError() << "#ray.placement bundle must be >= -1, got " << bundle;
   return success();
 }
 

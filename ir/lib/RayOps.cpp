@@ -21,13 +21,11 @@ using namespace raycc::ray;
 // Custom directives
 //===----------------------------------------------------------------------===//
 
-static ParseResult parseResourceSet(OpAsmParser &parser,
-                                    ResourcesAttr &attr) {
+static ParseResult parseResourceSet(OpAsmParser &parser, ResourcesAttr &attr) {
   return raycc::ray::parseResourceDict(parser, attr);
 }
 
-static void printResourceSet(OpAsmPrinter &p, Operation *,
-                             ResourcesAttr attr) {
+static void printResourceSet(OpAsmPrinter &p, Operation *, ResourcesAttr attr) {
   raycc::ray::printResourceDict(p, attr);
 }
 
@@ -65,9 +63,9 @@ static LogicalResult verifyCallSignature(Operation *op, StringRef what,
                                          bool checkResults = true) {
   ArrayRef<Type> params = signature.getInputs();
   if (args.size() != params.size())
-    return op->emitOpError() << what << " takes " << params.size()
-                             << " argument(s) but " << args.size()
-                             << " were given";
+    return op->emitOpError()
+           << what << " takes " << params.size() << " argument(s) but "
+           << args.size() << " were given";
   for (auto [i, arg, param] : llvm::enumerate(args.getTypes(), params)) {
     auto ref = dyn_cast<RefType>(arg);
     if (arg == param || (ref && ref.getElementType() == param))
@@ -137,9 +135,8 @@ static LogicalResult verifyPlacementGroupUse(Operation *op, Value pg,
              << "bundle defined here";
     return success();
   }
-  if (llvm::none_of(bundles, [&](BundleOp b) {
-        return demand.fitsIn(b.getResources());
-      }))
+  if (llvm::none_of(
+          bundles, [&](BundleOp b) { return demand.fitsIn(b.getResources()); }))
     return op->emitOpError()
                .append("demands ", demand.str(),
                        " but no bundle of its placement group holds that much")
@@ -154,8 +151,7 @@ static LogicalResult verifyAtLeast(Operation *op, IntegerAttr attr,
                                    StringRef meaning = "") {
   if (!attr || attr.getInt() >= min)
     return success();
-  InFlightDiagnostic diag = op->emitOpError()
-                            << name << " must be >= " << min;
+  InFlightDiagnostic diag = op->emitOpError() << name << " must be >= " << min;
   if (!meaning.empty())
     diag << " (" << meaning << ")";
   return diag << ", got " << attr.getInt();
@@ -227,8 +223,7 @@ void GraphOp::build(OpBuilder &builder, OperationState &state, StringRef name,
                     FunctionType type) {
   state.addAttribute(getSymNameAttrName(state.name),
                      builder.getStringAttr(name));
-  state.addAttribute(getFunctionTypeAttrName(state.name),
-                     TypeAttr::get(type));
+  state.addAttribute(getFunctionTypeAttrName(state.name), TypeAttr::get(type));
   Region *body = state.addRegion();
   Block &block = body->emplaceBlock();
   for (Type t : type.getInputs())
@@ -268,9 +263,9 @@ LogicalResult OutputOp::verify() {
                          << " declares " << declared.size();
   for (auto [i, value, type] : llvm::enumerate(getOutputs(), declared))
     if (value.getType() != type)
-      return emitOpError() << "output #" << i << " has type "
-                           << value.getType() << " but graph @"
-                           << graph.getSymName() << " declares " << type;
+      return emitOpError() << "output #" << i << " has type " << value.getType()
+                           << " but graph @" << graph.getSymName()
+                           << " declares " << type;
   return success();
 }
 
@@ -278,8 +273,8 @@ LogicalResult OutputOp::verify() {
 // TaskOp
 //===----------------------------------------------------------------------===//
 
-void TaskOp::build(OpBuilder &builder, OperationState &state,
-                   TypeRange results, StringRef callee, ValueRange args) {
+void TaskOp::build(OpBuilder &builder, OperationState &state, TypeRange results,
+                   StringRef callee, ValueRange args) {
   state.addOperands(args);
   state.addAttribute(getCalleeAttrName(state.name),
                      FlatSymbolRefAttr::get(builder.getContext(), callee));
@@ -305,8 +300,7 @@ LogicalResult TaskOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto callee = dyn_cast<RemoteFuncOp>(symbol);
   if (!callee)
     return emitOpError() << "calls @" << getCallee() << ", which is a '"
-                         << symbol->getName()
-                         << "', not a ray.remote_func";
+                         << symbol->getName() << "', not a ray.remote_func";
   return verifyCallSignature(*this, ("@" + getCallee()).str(),
                              callee.getFunctionType(), getArgs(),
                              getResultTypes());
@@ -336,6 +330,16 @@ void TaskOp::getEffects(
 // Actor ops
 //===----------------------------------------------------------------------===//
 
+void ActorCreateOp::build(OpBuilder &builder, OperationState &state,
+                          ActorClassOp cls, ValueRange args) {
+  state.addOperands(args);
+  state.addAttribute(getActorClassAttrName(state.name),
+                     FlatSymbolRefAttr::get(cls.getSymNameAttr()));
+  state.addTypes(ActorType::get(builder.getContext(), cls.getSymName()));
+  state.getOrAddProperties<Properties>().operandSegmentSizes = {
+      static_cast<int32_t>(args.size()), 0};
+}
+
 LogicalResult
 ActorCreateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto cls = symbolTable.lookupNearestSymbolFrom<ActorClassOp>(
@@ -345,8 +349,7 @@ ActorCreateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                          << ", but no ray.actor_class of that name exists";
   if (getActor().getType().getClassName() != getActorClass())
     return emitOpError() << "result type " << getActor().getType()
-                         << " does not match actor class @"
-                         << getActorClass();
+                         << " does not match actor class @" << getActorClass();
   return verifyCallSignature(*this,
                              ("the constructor of @" + getActorClass()).str(),
                              cls.getConstructorType(), getArgs(), {},
@@ -358,8 +361,8 @@ LogicalResult ActorCreateOp::verify() {
     return failure();
   if (failed(verifyAtLeast(*this, getMaxRestartsAttr(), "max_restarts", -1,
                            "-1: forever")) ||
-      failed(verifyAtLeast(*this, getMaxConcurrencyAttr(), "max_concurrency",
-                           1)))
+      failed(
+          verifyAtLeast(*this, getMaxConcurrencyAttr(), "max_concurrency", 1)))
     return failure();
   // Placing the actor is what needs room in the bundle.
   ResourcesAttr demand = getPlacementResourcesAttr();
@@ -368,7 +371,18 @@ LogicalResult ActorCreateOp::verify() {
   return verifyPlacementGroupUse(*this, getPg(), getStrategyAttr(), demand);
 }
 
-LogicalResult ActorCallOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+void ActorCallOp::build(OpBuilder &builder, OperationState &state, Value actor,
+                        ActorMethodOp method, ValueRange args) {
+  SmallVector<Type> results;
+  for (Type t : method.getFunctionType().getResults())
+    results.push_back(RefType::get(t));
+  build(builder, state, results, actor, method.getSymName(), args,
+        /*max_retries=*/nullptr, /*priority=*/nullptr, /*cost=*/nullptr,
+        /*name=*/nullptr);
+}
+
+LogicalResult
+ActorCallOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   StringRef className = getActor().getType().getClassName();
   auto cls = symbolTable.lookupNearestSymbolFrom<ActorClassOp>(
       *this, StringAttr::get(getContext(), className));
@@ -378,10 +392,9 @@ LogicalResult ActorCallOp::verifySymbolUses(SymbolTableCollection &symbolTable) 
                          << " exists";
   auto method = cls.lookupSymbol<ActorMethodOp>(getMethodAttr());
   if (!method)
-    return emitOpError() << "actor class '" << className
-                         << "' has no method @" << getMethod();
-  return verifyCallSignature(*this,
-                             (className + "::" + getMethod()).str(),
+    return emitOpError() << "actor class '" << className << "' has no method @"
+                         << getMethod();
+  return verifyCallSignature(*this, (className + "::" + getMethod()).str(),
                              method.getFunctionType(), getArgs(),
                              getResultTypes());
 }
@@ -476,8 +489,8 @@ LogicalResult PlacementGroupOp::verify() {
       return op.emitOpError("cannot appear in a ray.placement_group; only "
                             "ray.bundle can");
     if (bundle.getResources().empty())
-      return bundle.emitOpError() << "bundle #" << index
-                                  << " reserves no resources";
+      return bundle.emitOpError()
+             << "bundle #" << index << " reserves no resources";
     ++index;
   }
   if (index == 0)

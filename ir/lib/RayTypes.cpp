@@ -21,7 +21,7 @@ bool raycc::ray::isValidRefElementType(Type type) {
 }
 
 LogicalResult CppType::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 StringRef name) {
+                              StringRef name) {
   if (name.empty())
     return emitError() << "!ray.opaque needs a non-empty C++ type name";
   return success();

@@ -112,14 +112,11 @@ def Ray_SchedulingStrategyAttr : Ray_Attr<"SchedulingStrategy", "strategy"> {
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
-    static SchedulingStrategyAttr getDefault(::mlir::MLIRContext *ctx) {
-      return get(ctx, SchedulingKind::default_, nullptr, false, -1);
-    }
+    /// `#ray.strategy<default>`.
+    static SchedulingStrategyAttr getDefault(::mlir::MLIRContext *ctx);
+    /// `#ray.strategy<placement_group bundle N>` (-1: any bundle).
     static SchedulingStrategyAttr getPlacementGroup(::mlir::MLIRContext *ctx,
-                                                    int64_t bundleIndex) {
-      return get(ctx, SchedulingKind::placement_group, nullptr, false,
-                 bundleIndex);
-    }
+                                                    int64_t bundleIndex);
   }];
 }
 

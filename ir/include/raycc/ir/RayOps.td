@@ -39,6 +39,12 @@ def Ray_RemoteFuncOp : Ray_Op<"remote_func", [Symbol]> {
                        UnitAttr:$pure,
                        OptionalAttr<Ray_ResourcesAttr>:$resources,
                        OptionalAttr<Ray_CostAttr>:$cost);
+  let builders = [
+    OpBuilder<(ins "::llvm::StringRef":$name, "::mlir::FunctionType":$type), [{
+      build($_builder, $_state, name, type, /*pure=*/false,
+            /*resources=*/nullptr, /*cost=*/nullptr);
+    }]>
+  ];
   let assemblyFormat = [{
     (`pure` $pure^)? $sym_name `:` $function_type
     (`resources` custom<ResourceSet>($resources)^)? attr-dict
@@ -244,6 +250,10 @@ def Ray_ActorCreateOp : Ray_Op<"actor.create", [
                             OptionalAttr<Ray_ResourcesAttr>:$placement_resources),
                        Ray_PlacedOptions, Ray_CommonCallOptions);
   let results = (outs Ray_AnyActor:$actor);
+  let builders = [
+    /// Creates an actor of `cls`; the result type follows from the class.
+    OpBuilder<(ins "ActorClassOp":$cls, "::mlir::ValueRange":$args)>
+  ];
   let assemblyFormat = [{
     $actor_class `(` $args `)` (`in` $pg^)? attr-dict `:` functional-type($args, $actor)
   }];
@@ -270,6 +280,11 @@ def Ray_ActorCallOp : Ray_Op<"actor.call", [
                             Variadic<AnyType>:$args),
                        Ray_CommonCallOptions);
   let results = (outs Variadic<Ray_RefOrToken>:$results);
+  let builders = [
+    /// Calls `method` on `actor`; result types follow from the method.
+    OpBuilder<(ins "::mlir::Value":$actor, "ActorMethodOp":$method,
+                   "::mlir::ValueRange":$args)>
+  ];
   let assemblyFormat = [{
     $actor $method `(` $args `)` attr-dict `:` qualified(type($actor)) `,`
     functional-type($args, $results)
