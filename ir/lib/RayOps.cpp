@@ -50,9 +50,51 @@ static void printPGStrategy(OpAsmPrinter &p, Operation *,
   p << stringifyPlacementStrategy(attr.getValue());
 }
 
+// `ray.put %x : T` — T must be a type a ref can hold (checked before the
+// result type !ray.ref<T> is built, so bad input is a diagnostic).
+static ParseResult parsePutType(OpAsmParser &parser, Type &value, Type &ref) {
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseType(value))
+    return failure();
+  if (!isValidRefElementType(value))
+    return parser.emitError(loc)
+           << "cannot store a value of type " << value
+           << " (builtin scalars, tensors or !ray.opaque only)";
+  ref = RefType::get(value);
+  return success();
+}
+
+static void printPutType(OpAsmPrinter &p, Operation *, Type value, Type) {
+  p << value;
+}
+
+// `ray.get %r : !ray.ref<T>` — the result is T.
+static ParseResult parseGetType(OpAsmParser &parser, Type &ref, Type &value) {
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseType(ref))
+    return failure();
+  auto refType = dyn_cast<RefType>(ref);
+  if (!refType)
+    return parser.emitError(loc) << "ray.get needs a !ray.ref, got " << ref;
+  value = refType.getElementType();
+  return success();
+}
+
+static void printGetType(OpAsmPrinter &p, Operation *, Type ref, Type) {
+  p << ref;
+}
+
 //===----------------------------------------------------------------------===//
 // Shared checks
 //===----------------------------------------------------------------------===//
+
+/// The textual form of `type`, for messages that compose types.
+static std::string typeString(Type type) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  type.print(os);
+  return out;
+}
 
 /// Checks a call's operands and results against a signature in plain value
 /// types: each operand is T or !ray.ref<T>; each result is !ray.ref<R>, or,
@@ -66,13 +108,16 @@ static LogicalResult verifyCallSignature(Operation *op, StringRef what,
     return op->emitOpError()
            << what << " takes " << params.size() << " argument(s) but "
            << args.size() << " were given";
+  // Types are compared without building !ray.ref<T>: T may be invalid when
+  // the declaration itself failed to verify.
   for (auto [i, arg, param] : llvm::enumerate(args.getTypes(), params)) {
     auto ref = dyn_cast<RefType>(arg);
     if (arg == param || (ref && ref.getElementType() == param))
       continue;
     return op->emitOpError()
-           << "argument #" << i << " of " << what << " must be " << param
-           << " or " << RefType::get(param) << ", got " << arg;
+           << "argument #" << i << " of " << what << " must be '"
+           << typeString(param) << "' or '!ray.ref<" << typeString(param)
+           << ">', got " << arg;
   }
   if (!checkResults)
     return success();
@@ -89,10 +134,12 @@ static LogicalResult verifyCallSignature(Operation *op, StringRef what,
     return op->emitOpError()
            << what << " returns " << returns.size() << " value(s) but the call "
            << "yields " << results.size();
-  for (auto [i, result, ret] : llvm::enumerate(results, returns))
-    if (result != RefType::get(ret))
-      return op->emitOpError() << "result #" << i << " must be "
-                               << RefType::get(ret) << ", got " << result;
+  for (auto [i, result, ret] : llvm::enumerate(results, returns)) {
+    auto ref = dyn_cast<RefType>(result);
+    if (!ref || ref.getElementType() != ret)
+      return op->emitOpError() << "result #" << i << " must be '!ray.ref<"
+                               << typeString(ret) << ">', got " << result;
+  }
   return success();
 }
 
@@ -408,10 +455,13 @@ LogicalResult ActorCallOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult PutOp::verify() {
-  if (!isValidRefElementType(getValue().getType()))
-    return emitOpError() << "cannot store a value of type "
-                         << getValue().getType()
+  Type value = getValue().getType();
+  if (!isValidRefElementType(value))
+    return emitOpError() << "cannot store a value of type " << value
                          << " (builtin scalars, tensors or !ray.opaque only)";
+  if (getRef().getType().getElementType() != value)
+    return emitOpError() << "result must be '!ray.ref<" << typeString(value)
+                         << ">', got " << getRef().getType();
   return success();
 }
 

@@ -432,6 +432,23 @@ ray.graph @g(%t: !ray.pg) {
 
 // -----
 
+// Found by the fuzzer: a ref of a ref was built before it was checked.
+ray.graph @g(%x: !ray.ref<i64>) {
+  // expected-error @+1 {{cannot store a value of type '!ray.ref<i64>'}}
+  %r = ray.put %x : !ray.ref<i64>
+  ray.output
+}
+
+// -----
+
+ray.graph @g(%x: i64) {
+  // expected-error @+1 {{ray.get needs a !ray.ref, got 'i64'}}
+  %v = ray.get %x : i64
+  ray.output
+}
+
+// -----
+
 ray.graph @g(%a: !ray.ref<i64>) {
   // expected-error @+1 {{num_returns must be in [1, 1] (the number of operands), got 2}}
   %t = ray.wait %a {num_returns = 2 : i64} : !ray.ref<i64>

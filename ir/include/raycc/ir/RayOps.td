@@ -309,17 +309,16 @@ def Ray_ActorKillOp : Ray_Op<"actor.kill"> {
 // Objects
 //===----------------------------------------------------------------------===//
 
-def Ray_PutOp : Ray_Op<"put", [
-    Pure,
-    TypesMatchWith<"result is a ref of the value", "value", "ref",
-                   "::raycc::ray::RefType::get($_self)">]> {
+def Ray_PutOp : Ray_Op<"put", [Pure]> {
   let summary = "stores a value as an object";
   let description = [{
     Example: `%r = ray.put %x : i64` (a `!ray.ref<i64>`).
   }];
   let arguments = (ins AnyType:$value);
   let results = (outs Ray_AnyRef:$ref);
-  let assemblyFormat = "$value attr-dict `:` type($value)";
+  // The result type follows from the value's; the directive rejects a value
+  // type no ref can hold before building the ref type.
+  let assemblyFormat = "$value attr-dict `:` custom<PutType>(type($value), type($ref))";
   let hasVerifier = 1;
 }
 
@@ -334,7 +333,7 @@ def Ray_GetOp : Ray_Op<"get", [
   }];
   let arguments = (ins Ray_AnyRef:$ref);
   let results = (outs AnyType:$value);
-  let assemblyFormat = "$ref attr-dict `:` qualified(type($ref))";
+  let assemblyFormat = "$ref attr-dict `:` custom<GetType>(type($ref), type($value))";
   let hasFolder = 1;
 }
 
