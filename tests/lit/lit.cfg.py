@@ -1,6 +1,7 @@
 # lit configuration for raycc's FileCheck tests. One `ctest` runs this suite as
 # the test `lit`; run it alone with `build/bin/raycc-lit` (or lit.py build/tests/lit).
 import os
+import sys
 
 import lit.formats
 
@@ -15,5 +16,6 @@ config.test_exec_root = os.path.join(config.raycc_obj_root, "tests", "lit")
 config.environment["PATH"] = os.pathsep.join(
     [config.raycc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%raycc_src", config.raycc_src_root))
+config.substitutions.append(("%python", sys.executable))
 if config.raycc_have_cuda:
     config.available_features.add("cuda")

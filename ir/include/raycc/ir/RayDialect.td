@@ -25,7 +25,7 @@ def Ray_Dialect : Dialect {
     the block is a valid order, not the execution order. Resources, scheduling
     strategy and the placement passes assign travel as attributes.
 
-    See `docs/ray-dialect-semantics.md` for when a task may start, what a ref
+    See `docs/ir/semantics.md` for when a task may start, what a ref
     means and how tasks spawned at run time relate to the graph.
   }];
   let useDefaultTypePrinterParser = 1;
