@@ -96,13 +96,10 @@ static std::string typeString(Type type) {
   return out;
 }
 
-/// Checks a call's operands and results against a signature in plain value
-/// types: each operand is T or !ray.ref<T>; each result is !ray.ref<R>, or,
-/// for a signature without results, nothing or a single !ray.token.
-static LogicalResult verifyCallSignature(Operation *op, StringRef what,
-                                         FunctionType signature,
-                                         ValueRange args, TypeRange results,
-                                         bool checkResults = true) {
+/// Checks a call's operands against a signature in plain value types: each
+/// operand is T or !ray.ref<T>.
+static LogicalResult verifyCallArgs(Operation *op, StringRef what,
+                                    FunctionType signature, ValueRange args) {
   ArrayRef<Type> params = signature.getInputs();
   if (args.size() != params.size())
     return op->emitOpError()
@@ -119,8 +116,14 @@ static LogicalResult verifyCallSignature(Operation *op, StringRef what,
            << typeString(param) << "' or '!ray.ref<" << typeString(param)
            << ">', got " << arg;
   }
-  if (!checkResults)
-    return success();
+  return success();
+}
+
+/// Checks a call's results against a signature: each result is !ray.ref<R>,
+/// or, for a signature without results, nothing or a single !ray.token.
+static LogicalResult verifyCallResults(Operation *op, StringRef what,
+                                       FunctionType signature,
+                                       TypeRange results) {
   ArrayRef<Type> returns = signature.getResults();
   if (returns.empty()) {
     if (results.empty() ||
@@ -338,19 +341,55 @@ void TaskOp::build(OpBuilder &builder, OperationState &state,
   build(builder, state, results, callee.getSymName(), args);
 }
 
-LogicalResult TaskOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  Operation *symbol =
-      symbolTable.lookupNearestSymbolFrom(*this, getCalleeAttr());
-  if (!symbol)
-    return emitOpError() << "calls @" << getCallee()
-                         << ", but no ray.remote_func of that name exists";
+/// The remote function `name` names, or null after an error on `op`.
+static RemoteFuncOp lookupRemoteFunc(Operation *op, FlatSymbolRefAttr name,
+                                     SymbolTableCollection &symbolTable) {
+  Operation *symbol = symbolTable.lookupNearestSymbolFrom(op, name);
+  if (!symbol) {
+    op->emitOpError() << "calls " << name
+                      << ", but no ray.remote_func of that name exists";
+    return nullptr;
+  }
   auto callee = dyn_cast<RemoteFuncOp>(symbol);
   if (!callee)
-    return emitOpError() << "calls @" << getCallee() << ", which is a '"
-                         << symbol->getName() << "', not a ray.remote_func";
-  return verifyCallSignature(*this, ("@" + getCallee()).str(),
-                             callee.getFunctionType(), getArgs(),
+    op->emitOpError() << "calls " << name << ", which is a '"
+                      << symbol->getName() << "', not a ray.remote_func";
+  return callee;
+}
+
+LogicalResult TaskOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  RemoteFuncOp callee = lookupRemoteFunc(*this, getCalleeAttr(), symbolTable);
+  if (!callee)
+    return failure();
+  std::string what = ("@" + getCallee()).str();
+  if (failed(verifyCallArgs(*this, what, callee.getFunctionType(), getArgs())))
+    return failure();
+  ArrayAttr fused = getFusedAttr();
+  if (!fused)
+    return verifyCallResults(*this, what, callee.getFunctionType(),
                              getResultTypes());
+  // A fused chain g(f(args)): f takes the operands, each next function takes
+  // the previous one's single result, the last one's results are the op's.
+  if (fused.size() < 2 || cast<FlatSymbolRefAttr>(fused[0]) != getCalleeAttr())
+    return emitOpError("fused must list at least two functions, the first "
+                       "being the callee");
+  RemoteFuncOp previous = callee;
+  for (Attribute attr : fused.getValue().drop_front()) {
+    RemoteFuncOp next =
+        lookupRemoteFunc(*this, cast<FlatSymbolRefAttr>(attr), symbolTable);
+    if (!next)
+      return failure();
+    ArrayRef<Type> produced = previous.getFunctionType().getResults();
+    ArrayRef<Type> taken = next.getFunctionType().getInputs();
+    if (produced.size() != 1 || taken.size() != 1 || produced[0] != taken[0])
+      return emitOpError() << "cannot fuse @" << previous.getSymName()
+                           << " into @" << next.getSymName()
+                           << ": the second must take exactly the first's "
+                              "single result";
+    previous = next;
+  }
+  return verifyCallResults(*this, ("@" + previous.getSymName()).str(),
+                           previous.getFunctionType(), getResultTypes());
 }
 
 LogicalResult TaskOp::verify() {
@@ -363,11 +402,17 @@ LogicalResult TaskOp::verify() {
 void TaskOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  // A call of a pure remote function has no effect; anything else (unknown
+  // A call of pure remote functions has no effect; anything else (an unknown
   // callee included) may read and write the world.
-  if (auto callee = SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(
-          *this, getCalleeAttr());
-      callee && callee.getPure())
+  auto isPure = [&](Attribute name) {
+    auto callee = SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(
+        *this, cast<FlatSymbolRefAttr>(name));
+    return callee && callee.getPure();
+  };
+  bool pure = isPure(getCalleeAttr());
+  if (ArrayAttr fused = getFusedAttr())
+    pure = pure && llvm::all_of(fused, isPure);
+  if (pure)
     return;
   effects.emplace_back(MemoryEffects::Read::get());
   effects.emplace_back(MemoryEffects::Write::get());
@@ -397,10 +442,9 @@ ActorCreateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (getActor().getType().getClassName() != getActorClass())
     return emitOpError() << "result type " << getActor().getType()
                          << " does not match actor class @" << getActorClass();
-  return verifyCallSignature(*this,
-                             ("the constructor of @" + getActorClass()).str(),
-                             cls.getConstructorType(), getArgs(), {},
-                             /*checkResults=*/false);
+  return verifyCallArgs(*this,
+                        ("the constructor of @" + getActorClass()).str(),
+                        cls.getConstructorType(), getArgs());
 }
 
 LogicalResult ActorCreateOp::verify() {
@@ -441,9 +485,11 @@ ActorCallOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (!method)
     return emitOpError() << "actor class '" << className << "' has no method @"
                          << getMethod();
-  return verifyCallSignature(*this, (className + "::" + getMethod()).str(),
-                             method.getFunctionType(), getArgs(),
-                             getResultTypes());
+  std::string what = (className + "::" + getMethod()).str();
+  if (failed(verifyCallArgs(*this, what, method.getFunctionType(), getArgs())))
+    return failure();
+  return verifyCallResults(*this, what, method.getFunctionType(),
+                           getResultTypes());
 }
 
 LogicalResult ActorCallOp::verify() {

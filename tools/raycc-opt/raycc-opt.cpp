@@ -11,6 +11,7 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "raycc/ir/RayOps.h"
+#include "raycc/passes/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -21,6 +22,7 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
   mlir::registerInlinerPass();
+  raycc::passes::registerAllRayccPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "raycc-opt: optimizer driver for the ray dialect\n",
       registry));

@@ -197,7 +197,9 @@ def Ray_TaskOp : Ray_Op<"task", [
 
     `in %pg` with `strategy = #ray.strategy<placement_group bundle N>` runs the
     task in bundle N of a placement group. Resources not given come from the
-    callee (`ray-infer-resources`).
+    callee (`ray-infer-resources`). `fused = [@f, @g, ...]` (made by
+    `ray-fuse-tasks`) runs the chain `g(f(args))` as one task: `callee` is the
+    first function, the results are the last one's.
 
     Example:
     ```mlir
@@ -210,7 +212,8 @@ def Ray_TaskOp : Ray_Op<"task", [
   let arguments = !con((ins FlatSymbolRefAttr:$callee,
                             Variadic<AnyType>:$args,
                             Optional<Ray_PG>:$pg,
-                            UnitAttr:$retry_exceptions),
+                            UnitAttr:$retry_exceptions,
+                            OptionalAttr<FlatSymbolRefArrayAttr>:$fused),
                        Ray_PlacedOptions, Ray_CommonCallOptions);
   let results = (outs Variadic<Ray_RefOrToken>:$results);
   let assemblyFormat = [{

@@ -1,0 +1,188 @@
+//===- Passes.td - raycc compiler passes -------------------*- tablegen -*-===//
+//
+// The passes that turn a traced graph into a plan, in pipeline order. Each
+// description shows the IR before and after, as IREE's do.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RAYCC_PASSES_PASSES_TD
+#define RAYCC_PASSES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def RayVerifyGraph : Pass<"ray-verify-graph", "::mlir::ModuleOp"> {
+  let summary = "checks the rules a graph must obey beyond single ops";
+  let description = [{
+    Builds each graph's dependency graph (data edges, and the order of calls
+    on each actor) and checks that it is acyclic, and that no actor is used
+    after a `ray.actor.kill` of it. An error names both ends of the bad edge:
+
+    ```mlir
+    %k = ray.actor.kill %a : !ray.actor<"A">          // note: killed here
+    %r = ray.actor.call %a @m() : ...                 // error: called after kill
+    ```
+  }];
+}
+
+def RayInferResources : Pass<"ray-infer-resources", "::mlir::ModuleOp"> {
+  let summary = "gives every call site the resources it will ask for";
+  let description = [{
+    A `ray.task` without `resources` takes its callee's (`ray.remote_func`
+    `resources`), or 1 CPU. A `ray.actor.create` without `resources` and
+    `placement_resources` takes its class's `resources` for both, or, as Ray
+    users expect, 1 CPU to place it and none while it runs. Explicit settings
+    win.
+
+    Before:
+    ```mlir
+    ray.remote_func @f : (i64) -> i64 resources {GPU = 1}
+    %r = ray.task @f(%x) : (i64) -> !ray.ref<i64>
+    ```
+    After:
+    ```mlir
+    %r = ray.task @f(%x) {resources = #ray.resources<{GPU = 1.0}>} : (i64) -> !ray.ref<i64>
+    ```
+  }];
+}
+
+def RayCheckPlacement : Pass<"ray-check-placement", "::mlir::ModuleOp"> {
+  let summary = "checks that every bundle and task fits the cluster";
+  let description = [{
+    Against a cluster description (`cluster=FILE`, see
+    docs/passes/cluster-description.md): every task and actor fits some node,
+    every node-affinity names a node (hard affinity: an error; soft: a
+    warning), and every placement group's strategy is satisfiable: each bundle
+    fits a node; STRICT_PACK needs one node holding all bundles; STRICT_SPREAD
+    needs a distinct node per bundle (bipartite matching); PACK and SPREAD need
+    the bundles to fit together. An infeasible request is an error naming the
+    bundle, what it asks for and the best node's capacity:
+
+    ```
+    error: bundle 1 of placement group "workers" asks for {GPU = 2.0}, but no
+    node has that much; the closest is "node-2" with {CPU = 8.0, GPU = 1.0}
+    ```
+    Without a cluster description the pass does nothing (the verifier already
+    checks what is knowable without one).
+  }];
+  let options = [
+    Option<"clusterFile", "cluster", "std::string", /*default=*/"\"\"",
+           "cluster description (JSON)">
+  ];
+}
+
+def RayAssignPlacement : Pass<"ray-assign-placement", "::mlir::ModuleOp"> {
+  let summary = "places bundles and tasks on the nodes of a cluster";
+  let description = [{
+    With a cluster description, reserves every placement group's bundles on
+    nodes (respecting its strategy), then places each unpinned task on a node
+    where it fits, preferring the node that already holds most of its input
+    bytes (from `#ray.cost` result sizes) and otherwise the least-loaded node.
+    Actors hold their running resources for the whole graph; bundles hold
+    theirs. The result is a `#ray.placement` on each op.
+    See docs/passes/placement.md for the algorithm and its complexity,
+    O((B + T) * N) for B bundles, T tasks and N nodes.
+
+    After:
+    ```mlir
+    %r = ray.task @f(%x) {placement = #ray.placement<node = "node-2">, ...}
+    ```
+  }];
+  let options = [
+    Option<"clusterFile", "cluster", "std::string", /*default=*/"\"\"",
+           "cluster description (JSON)">
+  ];
+}
+
+def RayCriticalPath : Pass<"ray-critical-path", "::mlir::ModuleOp"> {
+  let summary = "prioritises the critical path";
+  let description = [{
+    Computes, with Boost.Graph over each graph's dependencies, the longest
+    path from each op to the end of the graph (its *b-level*: the sum of
+    `#ray.cost` durations, 1 without hints). That length becomes the op's
+    `priority` (larger runs first among ready work), so the runtime starts the
+    critical path first; ops on a longest path get `ray.critical`. A priority
+    the user set is kept.
+
+    After:
+    ```mlir
+    %a = ray.task @slow(%x) {priority = 3 : i64, ray.critical} : ...
+    %b = ray.task @fast(%x) {priority = 1 : i64} : ...
+    ```
+  }];
+}
+
+def RayFuseTasks : Pass<"ray-fuse-tasks", "::mlir::ModuleOp"> {
+  let summary = "fuses linear chains of small tasks";
+  let description = [{
+    A task whose only argument is the single result of another task, when that
+    result has no other use, runs right after it on the same worker: both
+    become one `ray.task` (one dispatch, no intermediate object) with
+    `fused = [@first, @second, ...]`. Only tasks with identical resources,
+    strategy and placement, without a placement-group operand, and estimated
+    below `max-duration-us` (unknown counts as small) fuse. Never across an
+    actor call, a get or wait, or a value other ops also use.
+
+    Before:
+    ```mlir
+    %a = ray.task @parse(%x) : (i64) -> !ray.ref<i64>
+    %b = ray.task @scale(%a) : (!ray.ref<i64>) -> !ray.ref<f64>
+    ```
+    After:
+    ```mlir
+    %b = ray.task @parse(%x) {fused = [@parse, @scale]} : (i64) -> !ray.ref<f64>
+    ```
+  }];
+  let options = [
+    Option<"maxDurationUs", "max-duration-us", "uint64_t", /*default=*/"1000",
+           "largest estimated duration of a task that may fuse">
+  ];
+}
+
+def RayDeadTaskElim : Pass<"ray-dead-task-elim", "::mlir::ModuleOp"> {
+  let summary = "removes pure work whose results nobody uses";
+  let description = [{
+    Removes, to a fixed point, calls of `pure` functions, puts, gets, waits and
+    joins whose results are unused. Impure tasks, actor ops and placement
+    groups always stay. Pair with `cse`, which merges identical pure calls.
+  }];
+}
+
+def RayLowerToPlan : Pass<"ray-lower-to-plan", "::mlir::ModuleOp"> {
+  let summary = "writes the ExecPlan the runtime executes";
+  let description = [{
+    Writes each graph as a `raycc.proto.ExecPlan` (proto/raycc/proto/
+    exec_plan.proto): nodes in topological order with their operands,
+    resources, scheduling, placement, priority, fused chain, cost hints and
+    source location; placement groups with their bundles and assigned nodes;
+    inputs and outputs by name. `output=-` prints the text form (one plan per
+    graph); another path receives the binary form of the graph named by
+    `graph` (or of the only graph). The IR is not changed.
+  }];
+  let options = [
+    Option<"output", "output", "std::string", /*default=*/"\"-\"",
+           "where to write: '-' for text on stdout, else a binary file">,
+    Option<"graphName", "graph", "std::string", /*default=*/"\"\"",
+           "the graph to lower (default: all for text, the only one for binary)">,
+    Option<"clusterName", "cluster-name", "std::string", /*default=*/"\"\"",
+           "recorded as ExecPlan.cluster_name">,
+    Option<"optLevel", "opt-level", "unsigned", /*default=*/"0",
+           "recorded as ExecPlan.opt_level">
+  ];
+}
+
+def RayPrintDot : Pass<"ray-print-dot", "::mlir::ModuleOp"> {
+  let summary = "prints each graph as Graphviz DOT";
+  let description = [{
+    Tasks as boxes, actor creation and calls as ellipses, puts/gets/waits as
+    small shapes, placement groups as clusters (one per group), edges for data
+    and for the order of calls on an actor; ops marked `ray.critical` are drawn
+    in bold red, and nodes are coloured by assigned placement. Written to
+    `output` ('-': stdout). The IR is not changed.
+  }];
+  let options = [
+    Option<"output", "output", "std::string", /*default=*/"\"-\"",
+           "where to write the DOT text">
+  ];
+}
+
+#endif // RAYCC_PASSES_PASSES_TD

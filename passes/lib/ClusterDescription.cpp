@@ -1,0 +1,163 @@
+//===- ClusterDescription.cpp - the cluster the passes place onto ---------===//
+
+#include "raycc/passes/ClusterDescription.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "raycc/ir/RayOps.h"
+
+using namespace llvm;
+using raycc::ray::ResourcesAttr;
+
+namespace raycc::passes {
+
+bool fits(const ResourceUnits &demand, const ResourceUnits &capacity) {
+  return llvm::all_of(demand, [&](const auto &entry) {
+    auto it = capacity.find(entry.getKey());
+    return entry.getValue() <= (it == capacity.end() ? 0 : it->getValue());
+  });
+}
+
+void accumulate(ResourceUnits &into, const ResourceUnits &delta, int sign) {
+  for (const auto &entry : delta)
+    into[entry.getKey()] += sign * entry.getValue();
+}
+
+std::string formatUnits(const ResourceUnits &units) {
+  std::vector<std::pair<std::string, int64_t>> sorted;
+  for (const auto &entry : units)
+    if (entry.getValue() != 0)
+      sorted.emplace_back(entry.getKey().str(), entry.getValue());
+  llvm::sort(sorted);
+  std::string out = "{";
+  for (auto [i, entry] : llvm::enumerate(sorted)) {
+    if (i)
+      out += ", ";
+    int64_t whole = entry.second / ResourcesAttr::kScale;
+    std::string frac =
+        std::to_string(entry.second % ResourcesAttr::kScale +
+                       ResourcesAttr::kScale)
+            .substr(1);
+    while (frac.size() > 1 && frac.back() == '0')
+      frac.pop_back();
+    out += entry.first + " = " + std::to_string(whole) + "." + frac;
+  }
+  return out + "}";
+}
+
+int ClusterDescription::find(StringRef name) const {
+  for (auto [i, node] : llvm::enumerate(nodes))
+    if (node.name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+int ClusterDescription::closest(const ResourceUnits &demand) const {
+  int best = -1;
+  double bestScore = -1;
+  for (auto [i, node] : llvm::enumerate(nodes)) {
+    double worst = 1.0;
+    for (const auto &entry : demand) {
+      if (entry.getValue() <= 0)
+        continue;
+      auto it = node.resources.find(entry.getKey());
+      double have = it == node.resources.end() ? 0 : it->getValue();
+      worst = std::min(worst, have / entry.getValue());
+    }
+    if (worst > bestScore) {
+      bestScore = worst;
+      best = static_cast<int>(i);
+    }
+  }
+  return best;
+}
+
+static Error fail(const Twine &where, const Twine &what) {
+  return createStringError(inconvertibleErrorCode(),
+                           "cluster description: " + where + ": " + what);
+}
+
+Expected<ClusterDescription> ClusterDescription::parse(StringRef text) {
+  Expected<json::Value> parsed = json::parse(text);
+  if (!parsed)
+    return fail("not valid JSON", toString(parsed.takeError()));
+  const json::Object *root = parsed->getAsObject();
+  if (!root)
+    return fail("top level", "must be an object with \"nodes\"");
+  ClusterDescription cluster;
+  if (const json::Value *name = root->get("name")) {
+    if (!name->getAsString())
+      return fail("name", "must be a string");
+    cluster.name = name->getAsString()->str();
+  }
+  for (const auto &entry : *root)
+    if (entry.first != "name" && entry.first != "nodes")
+      return fail(entry.first.str(),
+                  "unknown field (expected \"name\" and \"nodes\")");
+  const json::Array *nodes = root->getArray("nodes");
+  if (!nodes || nodes->empty())
+    return fail("nodes", "must be a non-empty array");
+  for (auto [i, value] : llvm::enumerate(*nodes)) {
+    std::string where = "nodes[" + std::to_string(i) + "]";
+    const json::Object *object = value.getAsObject();
+    if (!object)
+      return fail(where, "must be an object");
+    ClusterNode node;
+    std::optional<StringRef> name = object->getString("name");
+    if (!name || name->empty())
+      return fail(where + ".name", "must be a non-empty string");
+    if (cluster.find(*name) >= 0)
+      return fail(where + ".name", "node \"" + *name + "\" is listed twice");
+    node.name = name->str();
+    const json::Object *resources = object->getObject("resources");
+    if (!resources)
+      return fail(where + ".resources", "must be an object of quantities");
+    for (const auto &r : *resources) {
+      std::string field = where + ".resources." + r.first.str();
+      if (auto error = ResourcesAttr::checkName(r.first))
+        return fail(field, *error);
+      std::optional<double> quantity = r.second.getAsNumber();
+      if (!quantity)
+        return fail(field, "must be a number");
+      std::string error;
+      FailureOr<int64_t> units = ResourcesAttr::toUnits(*quantity, error);
+      if (failed(units))
+        return fail(field, error);
+      if (*units > 0)
+        node.resources[r.first] = *units;
+    }
+    if (const json::Value *labels = object->get("labels")) {
+      const json::Object *map = labels->getAsObject();
+      if (!map)
+        return fail(where + ".labels", "must be an object of strings");
+      for (const auto &l : *map) {
+        std::optional<StringRef> v = l.second.getAsString();
+        if (!v)
+          return fail(where + ".labels." + l.first.str(), "must be a string");
+        node.labels[l.first.str()] = v->str();
+      }
+    }
+    for (const auto &entry : *object)
+      if (entry.first != "name" && entry.first != "resources" &&
+          entry.first != "labels")
+        return fail(where + "." + entry.first.str(), "unknown field");
+    cluster.nodes.push_back(std::move(node));
+  }
+  return cluster;
+}
+
+Expected<ClusterDescription> ClusterDescription::load(StringRef path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(path);
+  if (!buffer)
+    return createStringError(buffer.getError(),
+                             "cannot read cluster description '" + path +
+                                 "': " + buffer.getError().message());
+  return parse((*buffer)->getBuffer());
+}
+
+} // namespace raycc::passes
