@@ -72,7 +72,8 @@ struct FuseTasks : impl::RayFuseTasksBase<FuseTasks> {
         consumer.getResultTypes(), producer.getCallee(), producer.getArgs());
     // Options are equal on both (fusibleProducer checked); the fused task
     // keeps the consumer's name and the larger priority.
-    fused.setResourcesAttr(taskResources(consumer));
+    if (producer.getResourcesAttr() || consumer.getResourcesAttr())
+      fused.setResourcesAttr(taskResources(consumer));
     fused.setStrategyAttr(producer.getStrategyAttr());
     fused.setPlacementAttr(producer.getPlacementAttr());
     fused.setMaxRetriesAttr(producer.getMaxRetriesAttr());
@@ -84,8 +85,9 @@ struct FuseTasks : impl::RayFuseTasksBase<FuseTasks> {
     fused.setPriorityAttr(!p1 || (p2 && p2.getInt() > p1.getInt()) ? p2 : p1);
     uint64_t duration = estimatedDurationUs(producer, 0) +
                         estimatedDurationUs(consumer, 0);
-    fused.setCostAttr(CostAttr::get(b.getContext(), duration,
-                                    estimatedResultBytes(consumer)));
+    uint64_t bytes = estimatedResultBytes(consumer);
+    if (duration || bytes)
+      fused.setCostAttr(CostAttr::get(b.getContext(), duration, bytes));
     consumer->replaceAllUsesWith(fused);
     consumer.erase();
     producer.erase();

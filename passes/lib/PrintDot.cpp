@@ -30,32 +30,34 @@ std::string escape(StringRef text) {
   return out;
 }
 
+/// The node's label, DOT-escaped: what runs, then its name, priority and
+/// placement on separate lines.
 std::string label(Operation *op) {
-  std::string name;
+  std::string text;
   if (auto task = dyn_cast<TaskOp>(op)) {
     if (ArrayAttr fused = task.getFusedAttr()) {
       for (auto [i, f] : llvm::enumerate(fused))
-        name += (i ? " + " : "") + cast<FlatSymbolRefAttr>(f).getValue().str();
+        text += (i ? " + " : "") + cast<FlatSymbolRefAttr>(f).getValue().str();
     } else {
-      name = task.getCallee().str();
+      text = task.getCallee().str();
     }
   } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
-    name = "new " + create.getActorClass().str();
+    text = "new " + create.getActorClass().str();
   } else if (auto call = dyn_cast<ActorCallOp>(op)) {
-    name = (call.getActor().getType().getClassName() + "::" + call.getMethod())
+    text = (call.getActor().getType().getClassName() + "::" + call.getMethod())
                .str();
   } else if (isa<PlacementGroupOp>(op)) {
-    name = "placement group";
+    text = "placement group";
   } else {
-    name = op->getName().stripDialect().str();
+    text = op->getName().stripDialect().str();
   }
   if (auto n = op->getAttrOfType<StringAttr>("name"))
-    name += "\\n\"" + escape(n.getValue()) + "\"";
+    text += "\n\"" + n.str() + "\"";
   if (auto p = op->getAttrOfType<IntegerAttr>("priority"))
-    name += "\\npriority " + std::to_string(p.getInt());
+    text += "\npriority " + std::to_string(p.getInt());
   if (auto placement = op->getAttrOfType<PlacementAttr>("placement"))
-    name += "\\n@" + escape(placement.getNode());
-  return name;
+    text += "\n@" + placement.getNode().str();
+  return escape(text);
 }
 
 const char *shapeOf(Operation *op) {

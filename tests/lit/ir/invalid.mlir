@@ -517,3 +517,33 @@ ray.graph @g() {
   ray.bundle {CPU = 1}
   ray.output
 }
+
+// -----
+
+// Fused chains.
+ray.remote_func @f : (i64) -> i64
+ray.remote_func @g : (f32) -> i64
+ray.graph @g1(%x: i64) {
+  // expected-error @+1 {{cannot fuse @f into @g: the second must take exactly the first's single result}}
+  %r = ray.task @f(%x) {fused = [@f, @g]} : (i64) -> !ray.ref<i64>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @f : (i64) -> i64
+ray.graph @g1(%x: i64) {
+  // expected-error @+1 {{fused must list at least two functions, the first being the callee}}
+  %r = ray.task @f(%x) {fused = [@f]} : (i64) -> !ray.ref<i64>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @f : (i64) -> i64
+ray.remote_func @h : (i64) -> f64
+ray.graph @g1(%x: i64) {
+  // expected-error @+1 {{result #0 must be '!ray.ref<f64>', got '!ray.ref<i64>'}}
+  %r = ray.task @f(%x) {fused = [@f, @h]} : (i64) -> !ray.ref<i64>
+  ray.output
+}
