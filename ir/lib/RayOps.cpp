@@ -442,8 +442,7 @@ ActorCreateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (getActor().getType().getClassName() != getActorClass())
     return emitOpError() << "result type " << getActor().getType()
                          << " does not match actor class @" << getActorClass();
-  return verifyCallArgs(*this,
-                        ("the constructor of @" + getActorClass()).str(),
+  return verifyCallArgs(*this, ("the constructor of @" + getActorClass()).str(),
                         cls.getConstructorType(), getArgs());
 }
 

@@ -78,8 +78,9 @@ struct Placer {
       double room = std::numeric_limits<double>::infinity();
       for (const auto &entry : demand)
         if (entry.getValue() > 0)
-          room = std::min(room, static_cast<double>(free[i].lookup(entry.getKey())) /
-                                    entry.getValue());
+          room = std::min(room,
+                          static_cast<double>(free[i].lookup(entry.getKey())) /
+                              entry.getValue());
       if (room > bestRoom) {
         bestRoom = room;
         best = i;
@@ -89,7 +90,7 @@ struct Placer {
   }
 
   void take(int node, const ResourceUnits &demand) {
-    accumulate(free[node], demand, -1);
+    addUnits(free[node], demand, -1);
     ++load[node];
   }
 
@@ -103,7 +104,7 @@ struct Placer {
     case PlacementStrategy::strict_pack: {
       ResourceUnits sum;
       for (const ResourceUnits &b : bundles)
-        accumulate(sum, b);
+        addUnits(sum, b);
       int node = leastLoaded(sum);
       if (node < 0)
         return pg.emitError()
@@ -114,8 +115,7 @@ struct Placer {
       break;
     }
     case PlacementStrategy::strict_spread: {
-      std::optional<SmallVector<int>> match =
-          matchDistinctNodes(bundles, free);
+      std::optional<SmallVector<int>> match = matchDistinctNodes(bundles, free);
       if (!match)
         return pg.emitError() << "cannot place strict_spread " << group
                               << ": no " << bundles.size()
@@ -185,9 +185,9 @@ struct Placer {
   }
 
   void mark(Operation *op, int node, int64_t bundle) {
-    op->setAttr("placement", PlacementAttr::get(op->getContext(),
-                                                cluster.nodes[node].name,
-                                                bundle));
+    op->setAttr(
+        "placement",
+        PlacementAttr::get(op->getContext(), cluster.nodes[node].name, bundle));
     for (Value r : op->getResults())
       nodeOfValue[r] = node;
   }

@@ -55,8 +55,7 @@ std::string closestNodeText(const ClusterDescription &cluster,
          formatUnits(cluster.nodes[best].resources);
 }
 
-std::optional<ClusterDescription> loadCluster(ModuleOp module,
-                                              StringRef path) {
+std::optional<ClusterDescription> loadCluster(ModuleOp module, StringRef path) {
   llvm::Expected<ClusterDescription> cluster = ClusterDescription::load(path);
   if (!cluster) {
     module.emitError() << llvm::toString(cluster.takeError());
@@ -90,11 +89,10 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
                              toUnits(taskResources(task)), task.getPg(),
                              task.getStrategyAttr(), *cluster);
         else if (auto create = dyn_cast<ActorCreateOp>(op))
-          result = checkWork(create,
-                             "actor @" + create.getActorClass().str(),
-                             toUnits(actorPlacementResources(create)),
-                             create.getPg(), create.getStrategyAttr(),
-                             *cluster);
+          result =
+              checkWork(create, "actor @" + create.getActorClass().str(),
+                        toUnits(actorPlacementResources(create)),
+                        create.getPg(), create.getStrategyAttr(), *cluster);
         else if (auto pg = dyn_cast<PlacementGroupOp>(op))
           result = checkGroup(pg, groupIndex++, *cluster);
         ok &= succeeded(result);
@@ -106,8 +104,8 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
   }
 
   bool fitsSomewhere(const ResourceUnits &demand) {
-    return llvm::any_of(totals,
-                        [&](const ResourceUnits &t) { return fits(demand, t); });
+    return llvm::any_of(
+        totals, [&](const ResourceUnits &t) { return fits(demand, t); });
   }
 
   LogicalResult checkWork(Operation *op, const std::string &what,
@@ -151,13 +149,13 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
       bundles.push_back(toUnits(bundle.getResources()));
     for (auto [i, bundle] : llvm::enumerate(bundles))
       if (!fitsSomewhere(bundle))
-        return pg.emitError() << "bundle " << i << " of " << group
-                              << " asks for " << formatUnits(bundle)
-                              << ", but no node has that much"
-                              << closestNodeText(cluster, bundle);
+        return pg.emitError()
+               << "bundle " << i << " of " << group << " asks for "
+               << formatUnits(bundle) << ", but no node has that much"
+               << closestNodeText(cluster, bundle);
     ResourceUnits sum;
     for (const ResourceUnits &bundle : bundles)
-      accumulate(sum, bundle);
+      addUnits(sum, bundle);
     switch (pg.getStrategy()) {
     case PlacementStrategy::strict_pack:
       if (!fitsSomewhere(sum))
@@ -179,11 +177,11 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
     case PlacementStrategy::spread: {
       ResourceUnits all;
       for (const ResourceUnits &t : totals)
-        accumulate(all, t);
+        addUnits(all, t);
       if (!fits(sum, all))
-        return pg.emitError() << group << " needs " << formatUnits(sum)
-                              << " in total, but the whole cluster has "
-                              << formatUnits(all);
+        return pg.emitError()
+               << group << " needs " << formatUnits(sum)
+               << " in total, but the whole cluster has " << formatUnits(all);
       break;
     }
     }

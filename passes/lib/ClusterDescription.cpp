@@ -23,7 +23,7 @@ bool fits(const ResourceUnits &demand, const ResourceUnits &capacity) {
   });
 }
 
-void accumulate(ResourceUnits &into, const ResourceUnits &delta, int sign) {
+void addUnits(ResourceUnits &into, const ResourceUnits &delta, int sign) {
   for (const auto &entry : delta)
     into[entry.getKey()] += sign * entry.getValue();
 }
@@ -39,10 +39,9 @@ std::string formatUnits(const ResourceUnits &units) {
     if (i)
       out += ", ";
     int64_t whole = entry.second / ResourcesAttr::kScale;
-    std::string frac =
-        std::to_string(entry.second % ResourcesAttr::kScale +
-                       ResourcesAttr::kScale)
-            .substr(1);
+    std::string frac = std::to_string(entry.second % ResourcesAttr::kScale +
+                                      ResourcesAttr::kScale)
+                           .substr(1);
     while (frac.size() > 1 && frac.back() == '0')
       frac.pop_back();
     out += entry.first + " = " + std::to_string(whole) + "." + frac;

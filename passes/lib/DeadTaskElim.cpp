@@ -1,7 +1,7 @@
 //===- DeadTaskElim.cpp - ray-dead-task-elim ------------------------------===//
 
-#include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/STLExtras.h"
 
 #include "raycc/ir/RayOps.h"

@@ -81,10 +81,11 @@ struct FuseTasks : impl::RayFuseTasksBase<FuseTasks> {
     fused.setFusedAttr(b.getArrayAttr(chain));
     fused.setNameAttr(consumer.getNameAttr() ? consumer.getNameAttr()
                                              : producer.getNameAttr());
-    IntegerAttr p1 = producer.getPriorityAttr(), p2 = consumer.getPriorityAttr();
+    IntegerAttr p1 = producer.getPriorityAttr(),
+                p2 = consumer.getPriorityAttr();
     fused.setPriorityAttr(!p1 || (p2 && p2.getInt() > p1.getInt()) ? p2 : p1);
-    uint64_t duration = estimatedDurationUs(producer, 0) +
-                        estimatedDurationUs(consumer, 0);
+    uint64_t duration =
+        estimatedDurationUs(producer, 0) + estimatedDurationUs(consumer, 0);
     uint64_t bytes = estimatedResultBytes(consumer);
     if (duration || bytes)
       fused.setCostAttr(CostAttr::get(b.getContext(), duration, bytes));

@@ -250,8 +250,8 @@ struct Lowering {
       node->set_kind(proto::JOIN);
       operands.assign(join.getInputs().begin(), join.getInputs().end());
     } else {
-      return op->emitError() << "'" << op->getName()
-                             << "' cannot be lowered to the plan";
+      return op->emitError()
+             << "'" << op->getName() << "' cannot be lowered to the plan";
     }
     for (Value v : operands)
       if (failed(operand(v, node->add_operands())))

@@ -30,8 +30,8 @@ void buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
 namespace {
 struct CompilePipelineOptions
     : public PassPipelineOptions<CompilePipelineOptions> {
-  Option<unsigned> optLevel{*this, "opt-level",
-                            llvm::cl::desc("0, 1 or 2"), llvm::cl::init(2)};
+  Option<unsigned> optLevel{*this, "opt-level", llvm::cl::desc("0, 1 or 2"),
+                            llvm::cl::init(2)};
   Option<std::string> cluster{*this, "cluster",
                               llvm::cl::desc("cluster description (JSON)"),
                               llvm::cl::init("")};

@@ -49,9 +49,9 @@ struct VerifyGraph : impl::RayVerifyGraphBase<VerifyGraph> {
       if (!actor)
         continue;
       if (auto it = killed.find(actor); it != killed.end()) {
-        InFlightDiagnostic diag =
-            op.emitError() << (isa<ActorKillOp>(op) ? "kills" : "calls")
-                           << " an actor that was already killed";
+        InFlightDiagnostic diag = op.emitError()
+                                  << (isa<ActorKillOp>(op) ? "kills" : "calls")
+                                  << " an actor that was already killed";
         diag.attachNote(it->second.getLoc()) << "the actor is killed here";
         result = failure();
         continue;
@@ -64,9 +64,10 @@ struct VerifyGraph : impl::RayVerifyGraphBase<VerifyGraph> {
 
   void warnUnusedActors(GraphOp graph) {
     graph.walk([](ActorCreateOp create) {
-      bool called = llvm::any_of(create.getActor().getUsers(), [](Operation *u) {
-        return isa<ActorCallOp, OutputOp>(u);
-      });
+      bool called =
+          llvm::any_of(create.getActor().getUsers(), [](Operation *u) {
+            return isa<ActorCallOp, OutputOp>(u);
+          });
       if (!called)
         create.emitWarning() << "actor of class @" << create.getActorClass()
                              << " is created but never called";

@@ -24,8 +24,7 @@ using ResourceUnits = llvm::StringMap<int64_t>;
 /// True when every quantity of `demand` is at most the one in `capacity`.
 bool fits(const ResourceUnits &demand, const ResourceUnits &capacity);
 /// `into` += `delta` (or -= with `sign` = -1).
-void accumulate(ResourceUnits &into, const ResourceUnits &delta,
-                int sign = 1);
+void addUnits(ResourceUnits &into, const ResourceUnits &delta, int sign = 1);
 /// "{CPU = 1.0, GPU = 0.5}", sorted by name.
 std::string formatUnits(const ResourceUnits &units);
 
