@@ -12,6 +12,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "raycc/proto/common.pb.h"
+#include "raycc/proto/artifact.pb.h"
 #include "raycc/proto/exec_plan.pb.h"
 #include "raycc/proto/gcs_service.grpc.pb.h"
 #include "raycc/proto/placement_group.pb.h"
@@ -39,7 +40,8 @@ const std::vector<std::string>& ProtoFiles() {
       proto::ExecPlan::default_instance().GetDescriptor()->file()->name(),
       proto::NodeInfo::default_instance().GetDescriptor()->file()->name(),
       proto::RequestWorkerLeaseRequest::default_instance().GetDescriptor()->file()->name(),
-      proto::PushTaskRequest::default_instance().GetDescriptor()->file()->name()};
+      proto::PushTaskRequest::default_instance().GetDescriptor()->file()->name(),
+      proto::Artifact::default_instance().GetDescriptor()->file()->name()};
   return files;
 }
 
@@ -170,7 +172,7 @@ TEST(ProtoRoundTripTest, EveryIdFieldIsBytes) {
 }
 
 TEST(ProtoRoundTripTest, EveryServiceDeclaresItsMethods) {
-  ASSERT_EQ(ProtoFiles().size(), 7u);
+  ASSERT_EQ(ProtoFiles().size(), 8u);
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   struct Expected {
     const char* service;

@@ -6,15 +6,15 @@
 #include <string>
 #include <string_view>
 
+#include "Commands.h"
 #include "raycc/runtime/gpu/gpu_devices.h"
 #include "raycc_version.h"
 
 namespace {
 
-// Exit codes, stable for scripts.
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1; // the command ran and failed
-constexpr int kExitUsage = 2;   // bad command line
+using raycc::tools::kExitFailure;
+using raycc::tools::kExitOk;
+using raycc::tools::kExitUsage;
 
 constexpr const char *kUsage =
     R"(OVERVIEW: raycc - dataflow-graph compiler and task/actor runtime
@@ -22,6 +22,9 @@ constexpr const char *kUsage =
 USAGE: raycc <command> [options]
 
 COMMANDS:
+  compile <prog.mlir>     Compile a graph program into an artifact (.rcx);
+                          `raycc compile --help` lists its options.
+  inspect <prog.rcx>      Show what an artifact holds (--ir, --plan[=GRAPH]).
   devices [--self-test]   List the GPUs this machine offers as the "GPU" resource.
                           --self-test also runs a small kernel on each one.
   help                    Show this help.
@@ -32,8 +35,9 @@ OPTIONS:
 
 EXIT CODES:
   0  success
-  1  the command failed (the error is printed on stderr)
+  1  the command failed, or the program has errors (printed on stderr)
   2  bad command line
+  3  a file could not be read or written
 )";
 
 int Devices(int argc, char **argv) {
@@ -90,6 +94,10 @@ int main(int argc, char **argv) {
   }
   if (cmd == "devices")
     return Devices(argc - 2, argv + 2);
+  if (cmd == "compile")
+    return raycc::tools::runCompile(argc - 1, argv + 1);
+  if (cmd == "inspect")
+    return raycc::tools::runInspect(argc - 1, argv + 1);
   std::fprintf(stderr, "raycc: unknown command '%s' (see 'raycc --help')\n",
                argv[1]);
   return kExitUsage;

@@ -1,0 +1,4 @@
+ray.graph @g() {
+  %x = ray.task @nope() : () -> !ray.ref<i64>
+  ray.output
+}

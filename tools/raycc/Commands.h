@@ -1,0 +1,26 @@
+//===- Commands.h - the subcommands of the raycc driver ---------*- C++ -*-===//
+
+#ifndef RAYCC_TOOLS_RAYCC_COMMANDS_H
+#define RAYCC_TOOLS_RAYCC_COMMANDS_H
+
+namespace raycc::tools {
+
+/// Exit codes, stable for scripts (documented in `raycc --help`).
+enum ExitCode : int {
+  kExitOk = 0,
+  /// The input has errors (diagnostics were printed) or the command failed.
+  kExitFailure = 1,
+  /// Bad command line.
+  kExitUsage = 2,
+  /// A file could not be read or written.
+  kExitIO = 3,
+};
+
+/// `raycc compile`; argv[0] is "compile".
+int runCompile(int argc, char **argv);
+/// `raycc inspect`; argv[0] is "inspect".
+int runInspect(int argc, char **argv);
+
+} // namespace raycc::tools
+
+#endif // RAYCC_TOOLS_RAYCC_COMMANDS_H

@@ -1,0 +1,251 @@
+//===- Compile.cpp - raycc compile ----------------------------------------===//
+//
+// Parses a program's IR, runs the -O pipeline (or --pass-pipeline), and
+// writes the artifact or what --emit asks for. Programs in C++ are traced
+// into IR first (the DSL); `.mlir` input skips tracing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include "Commands.h"
+#include "raycc/ir/RayOps.h"
+#include "raycc/passes/Passes.h"
+#include "raycc/passes/Plan.h"
+#include "raycc/proto/artifact.pb.h"
+#include "raycc/proto/exec_plan.pb.h"
+#include "raycc/runtime/common/artifact_file.h"
+#include "raycc_version.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace raycc::tools {
+namespace {
+
+enum class Emit { Artifact, Mlir, MlirOpt, Plan, Dot };
+
+struct CompileOptions {
+  cl::OptionCategory category{"raycc compile options"};
+  cl::opt<std::string> input{cl::Positional, cl::desc("<program.mlir>"),
+                             cl::Required, cl::cat(category)};
+  cl::opt<std::string> output{
+      "o",
+      cl::desc("output file ('-' for stdout; default: <input>.rcx, or "
+               "stdout for --emit other than rcx)"),
+      cl::value_desc("file"), cl::init(""), cl::cat(category)};
+  cl::opt<unsigned> optLevel{
+      "O", cl::Prefix,
+      cl::desc("optimization level: 0 (verify, infer resources), 1 (+ "
+               "placement checks, priorities, dead-task elimination, CSE), 2 "
+               "(+ fusion and, with --cluster, placement); default 2"),
+      cl::init(2), cl::cat(category)};
+  cl::opt<std::string> cluster{
+      "cluster",
+      cl::desc("cluster description to check and place against "
+               "(docs/passes/cluster-description.md)"),
+      cl::value_desc("file.json"), cl::init(""), cl::cat(category)};
+  cl::opt<std::string> graph{
+      "graph", cl::desc("only this graph (--emit=plan, dot)"),
+      cl::value_desc("name"), cl::init(""), cl::cat(category)};
+  cl::opt<Emit> emit{
+      "emit", cl::desc("what to write"), cl::init(Emit::Artifact),
+      cl::values(
+          clEnumValN(Emit::Artifact, "rcx",
+                     "the artifact: optimized IR + plans (default)"),
+          clEnumValN(Emit::Mlir, "mlir", "the IR as read (traced)"),
+          clEnumValN(Emit::MlirOpt, "mlir-opt", "the IR after the passes"),
+          clEnumValN(Emit::Plan, "plan", "the ExecPlan of each graph, as text"),
+          clEnumValN(Emit::Dot, "dot", "each graph as Graphviz DOT")),
+      cl::cat(category)};
+};
+
+int fail(const llvm::Twine &message, int code) {
+  llvm::errs() << "raycc compile: " << message << "\n";
+  return code;
+}
+
+/// The default output path: the input's with extension .rcx.
+std::string defaultOutput(llvm::StringRef input) {
+  llvm::SmallString<128> path(llvm::sys::path::filename(input));
+  llvm::sys::path::replace_extension(path, "rcx");
+  return path.str().str();
+}
+
+} // namespace
+
+int runCompile(int argc, char **argv) {
+  static CompileOptions options;
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  passes::registerAllRayccPasses();
+  registerCanonicalizerPass();
+  registerCSEPass();
+  registerSymbolDCEPass();
+  static PassPipelineCLParser passPipeline(
+      "", "Run these passes instead of the -O pipeline (as mlir-opt)");
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "raycc version " << RAYCC_VERSION << "\n";
+  });
+  std::string overview =
+      "raycc compile: compile a graph program into an artifact\n\n"
+      "  raycc compile prog.mlir -o prog.rcx --cluster=lab.json -O2\n\n"
+      "Exit codes: 0 success, 1 the program has errors (diagnostics "
+      "printed), 2 bad command line, 3 a file cannot be read or written.\n";
+  // Show our options and the MLIR ones that work as in mlir-opt; the rest of
+  // LLVM's global options stay reachable through --help-hidden.
+  cl::HideUnrelatedOptions(options.category);
+  for (const char *name :
+       {"pass-pipeline", "mlir-print-ir-after-all", "mlir-print-ir-before-all",
+        "mlir-print-ir-after-failure", "mlir-timing", "mlir-print-debuginfo",
+        "mlir-disable-threading"}) {
+    auto &registered = cl::getRegisteredOptions();
+    if (auto it = registered.find(name); it != registered.end()) {
+      it->second->setHiddenFlag(cl::NotHidden);
+      it->second->addCategory(options.category);
+    }
+  }
+  std::vector<char *> args(argv, argv + argc);
+  std::string programName = "raycc compile";
+  args[0] = programName.data();
+  if (!cl::ParseCommandLineOptions(argc, args.data(), overview, &llvm::errs()))
+    return kExitUsage;
+  if (options.optLevel > 2)
+    return fail("-O" + llvm::Twine(options.optLevel) +
+                    " is not a level; use -O0, -O1 or -O2",
+                kExitUsage);
+  llvm::StringRef ext = llvm::sys::path::extension(options.input);
+  if (ext == ".cc" || ext == ".cpp" || ext == ".cxx")
+    return fail("'" + options.input +
+                    "': compiling C++ graph programs needs the graph DSL "
+                    "(not built yet); compile its .mlir instead",
+                kExitUsage);
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      openInputFile(options.input, &error);
+  if (!file)
+    return fail(error, kExitIO);
+
+  DialectRegistry registry;
+  registry.insert<ray::RayDialect, arith::ArithDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return kExitFailure;
+
+  std::string outputPath = options.output;
+  if (outputPath.empty())
+    outputPath =
+        options.emit == Emit::Artifact ? defaultOutput(options.input) : "-";
+  if (options.emit == Emit::Artifact && outputPath == "-")
+    return fail("an artifact is binary; give -o FILE", kExitUsage);
+  auto writeText = [&](llvm::function_ref<void(llvm::raw_ostream &)> body) {
+    std::unique_ptr<llvm::ToolOutputFile> out =
+        openOutputFile(outputPath, &error);
+    if (!out)
+      return fail(error, kExitIO);
+    body(out->os());
+    out->keep();
+    return static_cast<int>(kExitOk);
+  };
+  if (options.emit == Emit::Mlir)
+    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return kExitUsage;
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope timingScope = timing.getRootScope();
+  pm.enableTiming(timingScope);
+  if (passPipeline.hasAnyOccurrences()) {
+    auto onError = [&](const llvm::Twine &msg) {
+      emitError(UnknownLoc::get(&context)) << msg;
+      return failure();
+    };
+    if (failed(passPipeline.addToPipeline(pm, onError)))
+      return kExitUsage;
+  } else {
+    passes::buildCompilePipeline(pm, {options.optLevel, options.cluster});
+  }
+  if (failed(pm.run(*module)))
+    return kExitFailure;
+
+  if (options.emit == Emit::MlirOpt)
+    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+
+  // Plans of the selected graphs, in module order.
+  std::vector<proto::ExecPlan> plans;
+  std::string clusterName;
+  if (!options.cluster.empty())
+    clusterName = llvm::sys::path::stem(options.cluster).str();
+  bool found = false;
+  for (ray::GraphOp g : module->getOps<ray::GraphOp>()) {
+    if (!options.graph.empty() && g.getSymName() != options.graph)
+      continue;
+    found = true;
+    FailureOr<proto::ExecPlan> plan =
+        passes::lowerGraphToPlan(g, clusterName, options.optLevel);
+    if (failed(plan))
+      return kExitFailure;
+    plans.push_back(std::move(*plan));
+  }
+  if (!options.graph.empty() && !found)
+    return fail("no graph named '" + options.graph + "' in " + options.input,
+                kExitFailure);
+
+  switch (options.emit) {
+  case Emit::Plan:
+    return writeText([&](llvm::raw_ostream &os) {
+      for (const proto::ExecPlan &plan : plans)
+        os << "# ExecPlan for @" << plan.graph_name() << "\n"
+           << passes::planToText(plan);
+    });
+  case Emit::Dot: {
+    PassManager dot(&context);
+    dot.addPass(passes::createRayPrintDot({outputPath}));
+    return failed(dot.run(*module)) ? kExitIO : kExitOk;
+  }
+  default:
+    break;
+  }
+
+  proto::Artifact artifact;
+  artifact.set_format_version(kArtifactFormatVersion);
+  artifact.set_raycc_version(RAYCC_VERSION);
+  artifact.set_source(options.input);
+  llvm::raw_string_ostream ir(*artifact.mutable_ir());
+  module->print(ir);
+  for (proto::ExecPlan &plan : plans)
+    *artifact.add_plans() = std::move(plan);
+  artifact.set_opt_level(options.optLevel);
+  artifact.set_cluster_name(clusterName);
+  absl::Status written = WriteArtifact(outputPath, artifact);
+  if (!written.ok())
+    return fail(std::string(written.message()), kExitIO);
+  return kExitOk;
+}
+
+} // namespace raycc::tools

@@ -1,0 +1,162 @@
+//===- Inspect.cpp - raycc inspect ----------------------------------------===//
+//
+// Prints what an artifact holds: a summary by default, the IR with --ir, the
+// plans as text with --plan (or one plan with --plan=NAME).
+//
+//===----------------------------------------------------------------------===//
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "Commands.h"
+#include "raycc/passes/Plan.h"
+#include "raycc/proto/artifact.pb.h"
+#include "raycc/proto/exec_plan.pb.h"
+#include "raycc/runtime/common/artifact_file.h"
+
+namespace raycc::tools {
+namespace {
+
+constexpr const char *kUsage =
+    "USAGE: raycc inspect <artifact.rcx> [--ir] [--plan[=GRAPH]]\n"
+    "  (no option)    a summary of each graph\n"
+    "  --ir           the optimized IR\n"
+    "  --plan[=NAME]  the ExecPlan of every graph (or of NAME), as text\n";
+
+const char *kindName(proto::PlanNodeKind kind) {
+  switch (kind) {
+  case proto::TASK:
+    return "task";
+  case proto::ACTOR_CREATE:
+    return "actor";
+  case proto::ACTOR_CALL:
+    return "actor call";
+  case proto::ACTOR_KILL:
+    return "actor kill";
+  case proto::PUT:
+    return "put";
+  case proto::GET:
+    return "get";
+  case proto::WAIT:
+    return "wait";
+  case proto::JOIN:
+    return "join";
+  default:
+    return "other";
+  }
+}
+
+void summarize(const proto::ExecPlan &plan, llvm::raw_ostream &os) {
+  std::map<std::string, int> kinds;
+  std::set<std::string> nodes;
+  int critical = 0;
+  for (const proto::PlanNode &n : plan.nodes()) {
+    ++kinds[kindName(n.kind())];
+    if (!n.placement().node_name().empty())
+      nodes.insert(n.placement().node_name());
+    critical += n.on_critical_path();
+  }
+  os << "  @" << plan.graph_name() << ": " << plan.nodes_size() << " nodes (";
+  bool first = true;
+  for (const auto &[kind, count] : kinds) {
+    os << (first ? "" : ", ") << count << " " << kind;
+    first = false;
+  }
+  os << "), " << plan.placement_groups_size() << " placement group(s), "
+     << critical << " on the critical path\n    inputs:";
+  for (const proto::PlanInput &in : plan.inputs())
+    os << " " << in.name();
+  os << "\n    outputs:";
+  for (const proto::PlanOutput &out : plan.outputs())
+    os << " " << out.name();
+  os << "\n";
+  if (!nodes.empty()) {
+    os << "    placed on:";
+    for (const std::string &n : nodes)
+      os << " " << n;
+    os << "\n";
+  }
+}
+
+} // namespace
+
+int runInspect(int argc, char **argv) {
+  std::string path, plan;
+  bool showIr = false, showPlan = false;
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      llvm::outs() << kUsage;
+      return kExitOk;
+    }
+    if (arg == "--ir") {
+      showIr = true;
+    } else if (arg == "--plan") {
+      showPlan = true;
+    } else if (arg.consume_front("--plan=")) {
+      showPlan = true;
+      plan = arg.str();
+    } else if (arg.starts_with("-") || !path.empty()) {
+      llvm::errs() << "raycc inspect: unexpected argument '" << arg << "'\n"
+                   << kUsage;
+      return kExitUsage;
+    } else {
+      path = arg.str();
+    }
+  }
+  if (path.empty()) {
+    llvm::errs() << kUsage;
+    return kExitUsage;
+  }
+  absl::StatusOr<proto::Artifact> artifact = ReadArtifact(path);
+  if (!artifact.ok()) {
+    llvm::errs() << "raycc inspect: "
+                 << std::string(artifact.status().message()) << "\n";
+    return artifact.status().code() == absl::StatusCode::kNotFound
+               ? kExitIO
+               : kExitFailure;
+  }
+  llvm::raw_ostream &os = llvm::outs();
+  if (showIr)
+    os << artifact->ir();
+  if (showPlan) {
+    bool found = false;
+    for (const proto::ExecPlan &p : artifact->plans()) {
+      if (!plan.empty() && p.graph_name() != plan)
+        continue;
+      found = true;
+      os << "# ExecPlan for @" << p.graph_name() << "\n"
+         << passes::planToText(p);
+    }
+    if (!found) {
+      llvm::errs() << "raycc inspect: no graph named '" << plan << "' in "
+                   << path << "\n";
+      return kExitFailure;
+    }
+  }
+  if (showIr || showPlan)
+    return kExitOk;
+  os << path << ": raycc artifact, format " << artifact->format_version()
+     << ", written by raycc " << artifact->raycc_version() << "\n"
+     << "  compiled from " << artifact->source() << " at -O"
+     << artifact->opt_level();
+  if (!artifact->cluster_name().empty())
+    os << " for cluster \"" << artifact->cluster_name() << "\"";
+  os << "\n  task library: ";
+  if (artifact->task_library().empty())
+    os << "none (functions must be registered by the process that runs it)";
+  else
+    os << artifact->task_library_name() << " ("
+       << artifact->task_library().size() << " bytes)";
+  os << "\n  IR: " << llvm::StringRef(artifact->ir()).count('\n')
+     << " lines\n  graphs: " << artifact->plans_size() << "\n";
+  for (const proto::ExecPlan &p : artifact->plans())
+    summarize(p, os);
+  return kExitOk;
+}
+
+} // namespace raycc::tools
