@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
@@ -22,8 +23,9 @@ namespace raycc::tools {
 namespace {
 
 constexpr const char *kUsage =
-    "USAGE: raycc inspect <artifact.rcx> [--ir] [--plan[=GRAPH]]\n"
+    "USAGE: raycc inspect <artifact.rcx> [--ir] [--plan[=GRAPH]] [--nodes]\n"
     "  (no option)    a summary of each graph\n"
+    "  --nodes        one line per plan node: what runs, where, priority\n"
     "  --ir           the optimized IR\n"
     "  --plan[=NAME]  the ExecPlan of every graph (or of NAME), as text\n";
 
@@ -47,6 +49,28 @@ const char *kindName(proto::PlanNodeKind kind) {
     return "join";
   default:
     return "other";
+  }
+}
+
+void printNodes(const proto::ExecPlan &plan, llvm::raw_ostream &os) {
+  os << "@" << plan.graph_name() << "\n";
+  os << llvm::format("  %4s  %-12s %-28s %-16s %8s  %s\n", "id", "kind",
+                     "function", "node", "priority", "critical");
+  for (const proto::PlanNode &n : plan.nodes()) {
+    std::string function = n.function().name();
+    if (n.fused_functions_size() > 0) {
+      function.clear();
+      for (int i = 0; i < n.fused_functions_size(); ++i)
+        function += (i ? "+" : "") + n.fused_functions(i).name();
+    }
+    std::string where = n.placement().node_name();
+    if (n.placement().bundle_index() >= 0 && !where.empty())
+      where += "[" + std::to_string(n.placement().bundle_index()) + "]";
+    os << llvm::format("  %4u  %-12s %-28s %-16s %8lld  %s\n", n.id(),
+                       kindName(n.kind()), function.c_str(),
+                       where.empty() ? "-" : where.c_str(),
+                       static_cast<long long>(n.priority()),
+                       n.on_critical_path() ? "yes" : "");
   }
 }
 
@@ -86,7 +110,7 @@ void summarize(const proto::ExecPlan &plan, llvm::raw_ostream &os) {
 
 int runInspect(int argc, char **argv) {
   std::string path, plan;
-  bool showIr = false, showPlan = false;
+  bool showIr = false, showPlan = false, showNodes = false;
   for (int i = 1; i < argc; ++i) {
     llvm::StringRef arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -95,6 +119,8 @@ int runInspect(int argc, char **argv) {
     }
     if (arg == "--ir") {
       showIr = true;
+    } else if (arg == "--nodes") {
+      showNodes = true;
     } else if (arg == "--plan") {
       showPlan = true;
     } else if (arg.consume_front("--plan=")) {
@@ -138,7 +164,10 @@ int runInspect(int argc, char **argv) {
       return kExitFailure;
     }
   }
-  if (showIr || showPlan)
+  if (showNodes)
+    for (const proto::ExecPlan &p : artifact->plans())
+      printNodes(p, os);
+  if (showIr || showPlan || showNodes)
     return kExitOk;
   os << path << ": raycc artifact, format " << artifact->format_version()
      << ", written by raycc " << artifact->raycc_version() << "\n"
