@@ -536,7 +536,7 @@ LogicalResult WaitOp::canonicalize(WaitOp op, PatternRewriter &rewriter) {
     if (!other || other == op || other->getBlock() != op->getBlock() ||
         !other->isBeforeInBlock(op))
       continue;
-    if (other.getRefs() == op.getRefs() &&
+    if (llvm::equal(other.getRefs(), op.getRefs()) &&
         other.getNumReturnsAttr() == op.getNumReturnsAttr() &&
         other.getTimeoutMsAttr() == op.getTimeoutMsAttr()) {
       rewriter.replaceOp(op, other.getReady());

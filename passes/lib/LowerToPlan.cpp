@@ -336,7 +336,8 @@ struct LowerToPlan : impl::RayLowerToPlanBase<LowerToPlan> {
 FailureOr<proto::ExecPlan> lowerGraphToPlan(GraphOp graph,
                                             llvm::StringRef clusterName,
                                             unsigned optLevel) {
-  Lowering lowering{graph, {}, {}, {}, {}};
+  Lowering lowering;
+  lowering.graph = graph;
   if (failed(lowering.run()))
     return failure();
   lowering.plan.set_cluster_name(clusterName.str());

@@ -137,8 +137,12 @@ TEST_F(LowerToPlanTest, EveryDecisionSurvivesTheWire) {
     const auto& node = plan.nodes(i);
     EXPECT_EQ(node.id(), i);
     EXPECT_EQ(node.num_results(), op->getNumResults());
-    if (!functionOf(op).empty()) EXPECT_EQ(node.function().name(), functionOf(op));
-    if (auto p = op->getAttrOfType<IntegerAttr>("priority")) EXPECT_EQ(node.priority(), p.getInt());
+    if (!functionOf(op).empty()) {
+      EXPECT_EQ(node.function().name(), functionOf(op));
+    }
+    if (auto p = op->getAttrOfType<IntegerAttr>("priority")) {
+      EXPECT_EQ(node.priority(), p.getInt());
+    }
     EXPECT_EQ(node.on_critical_path(), op->hasAttr("ray.critical"));
     sawCritical |= node.on_critical_path();
     if (auto placement = op->getAttrOfType<PlacementAttr>("placement")) {
@@ -146,7 +150,9 @@ TEST_F(LowerToPlanTest, EveryDecisionSurvivesTheWire) {
       EXPECT_EQ(node.placement().node_name(), placement.getNode());
       EXPECT_EQ(node.placement().bundle_index(), placement.getBundle());
     }
-    if (auto r = op->getAttrOfType<IntegerAttr>("max_retries")) EXPECT_EQ(node.max_retries(), r.getInt());
+    if (auto r = op->getAttrOfType<IntegerAttr>("max_retries")) {
+      EXPECT_EQ(node.max_retries(), r.getInt());
+    }
     if (auto task = dyn_cast<TaskOp>(op)) {
       EXPECT_EQ(node.kind(), raycc::proto::TASK);
       ResourcesAttr res = task.getResourcesAttr();
@@ -199,7 +205,9 @@ TEST_F(LowerToPlanTest, EveryDecisionSurvivesTheWire) {
   // Operands are wired: every node result refers to an earlier node.
   for (const auto& node : plan.nodes())
     for (const auto& operand : node.operands())
-      if (operand.has_node_result()) EXPECT_LT(operand.node_result().node(), node.id());
+      if (operand.has_node_result()) {
+        EXPECT_LT(operand.node_result().node(), node.id());
+      }
 }
 
 TEST_F(LowerToPlanTest, AnUnsupportedConstantIsADiagnostic) {

@@ -91,7 +91,7 @@ void SetOne(Message* m, const FieldDescriptor* f, int n, int depth) {
       rep ? r->AddUInt32(m, f, v) : r->SetUInt32(m, f, v);
       break;
     case FieldDescriptor::CPPTYPE_UINT64:
-      rep ? r->AddUInt64(m, f, uint64_t{v} << 40) : r->SetUInt64(m, f, uint64_t{v} << 40);
+      rep ? r->AddUInt64(m, f, static_cast<uint64_t>(v) << 40) : r->SetUInt64(m, f, static_cast<uint64_t>(v) << 40);
       break;
     case FieldDescriptor::CPPTYPE_DOUBLE:
       rep ? r->AddDouble(m, f, v + 0.5) : r->SetDouble(m, f, v + 0.5);
@@ -147,7 +147,9 @@ TEST(ProtoRoundTripTest, EveryMessageWithEveryFieldSurvivesTheWire) {
     Fill(original.get(), 0);
     std::string wire;
     ASSERT_TRUE(original->SerializeToString(&wire));
-    if (d->field_count() > 0) EXPECT_FALSE(wire.empty());
+    if (d->field_count() > 0) {
+      EXPECT_FALSE(wire.empty());
+    }
     std::unique_ptr<Message> parsed(factory.GetPrototype(d)->New());
     ASSERT_TRUE(parsed->ParseFromString(wire));
     std::string diff;

@@ -51,8 +51,7 @@ class BaseId {
 
   /// Parses the binary form; fails unless `binary` is exactly kSize bytes.
   static absl::StatusOr<Derived> FromBinary(absl::string_view binary) {
-    absl::Status s = id_internal::CheckSize(binary, N, Derived::kKind);
-    if (!s.ok()) return s;
+    if (binary.size() != N) return id_internal::CheckSize(binary, N, Derived::kKind);
     Derived id;
     std::memcpy(id.bytes_.data(), binary.data(), N);
     return id;
