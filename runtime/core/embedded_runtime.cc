@@ -1,0 +1,504 @@
+#include "core/embedded_runtime.h"
+
+#include <cxxabi.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <typeinfo>
+
+#include "absl/strings/str_cat.h"
+#include "raycc/runtime/gpu/gpu_devices.h"
+
+namespace raycc::internal {
+namespace {
+
+// The task a worker thread is running: its resources are given back while it
+// blocks in Get or Wait.
+struct ThreadContext {
+  EmbeddedRuntime* runtime = nullptr;
+  const void* demand = nullptr;  // const Units*
+  TaskId task;
+  int index = -1;
+  bool actor = false;
+};
+thread_local ThreadContext tls;
+
+std::string Demangle(const char* name) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string out = status == 0 && demangled ? demangled : name;
+  std::free(demangled);
+  return out;
+}
+
+std::vector<std::string_view> Views(const std::vector<std::shared_ptr<const std::string>>& keep) {
+  std::vector<std::string_view> views;
+  views.reserve(keep.size());
+  for (const auto& k : keep) views.emplace_back(*k);
+  return views;
+}
+
+}  // namespace
+
+bool EmbeddedRuntime::InWorkerThread() { return tls.runtime != nullptr; }
+
+EmbeddedRuntime::EmbeddedRuntime(const Config& config)
+    : job_(JobId::FromInt(1)), node_(NodeId::FromRandom()), driver_task_(TaskId::ForDriver(job_)) {
+  int cpus = config.num_cpus > 0 ? config.num_cpus : static_cast<int>(std::thread::hardware_concurrency());
+  if (config.num_cpus < 0) throw RayccError("Config.num_cpus must be >= 0 (0: all hardware threads)");
+  if (cpus <= 0) cpus = 1;
+  std::map<std::string, double> resources = config.resources;
+  if (resources.count("CPU"))
+    throw RayccError("set CPUs with Config.num_cpus, not Config.resources[\"CPU\"]");
+  resources["CPU"] = cpus;
+  if (!resources.count("GPU")) resources["GPU"] = static_cast<double>(DiscoverGpus().devices.size());
+  absl::StatusOr<ResourceSet> set = ResourceSet::Create(resources);
+  if (!set.ok()) throw RayccError(absl::StrCat("Config.resources: ", set.status().message()));
+  total_set_ = *set;
+  for (const auto& [name, q] : total_set_.SortedEntries()) total_[name] = q.units();
+  available_ = total_;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (int i = 0; i < cpus; ++i) StartWorkerLocked();
+}
+
+EmbeddedRuntime::~EmbeddedRuntime() {
+  std::vector<std::thread> threads;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (auto& [id, actor] : actors_) {
+      actor->dead = true;
+      if (actor->death_cause.empty()) actor->death_cause = "the runtime was shut down";
+      actor->cv.notify_all();
+    }
+    objects_cv_.notify_all();
+    work_cv_.notify_all();
+  }
+  // Workers may start more workers until they see stopping_; join until none
+  // is left.
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      threads.swap(workers_);
+      for (auto& [id, actor] : actors_)
+        for (auto& t : actor->threads) threads.push_back(std::move(t));
+      for (auto& [id, actor] : actors_) actor->threads.clear();
+    }
+    if (threads.empty()) break;
+    for (auto& t : threads) t.join();
+    threads.clear();
+  }
+  for (auto& [id, actor] : actors_)
+    if (actor->instance != nullptr) actor->factory->destroy(actor->instance);
+}
+
+std::string EmbeddedRuntime::Where() const {
+  return absl::StrCat("embedded node ", node_.Hex().substr(0, 8), ", ", tls.actor ? "actor" : "worker",
+                      " thread ", tls.index);
+}
+
+EmbeddedRuntime::Object& EmbeddedRuntime::ObjectLocked(const ObjectId& id) { return objects_[id]; }
+
+void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
+                                     std::shared_ptr<const ErrorInfo> error) {
+  Object& object = objects_[id];
+  object.ready = true;
+  object.data = std::move(data);
+  object.error = std::move(error);
+  std::vector<std::function<void()>> callbacks;
+  callbacks.swap(object.on_ready);
+  for (auto& callback : callbacks) callback();
+  objects_cv_.notify_all();
+}
+
+bool EmbeddedRuntime::FitsLocked(const Units& demand) const {
+  for (const auto& [name, q] : demand) {
+    auto it = available_.find(name);
+    if ((it == available_.end() ? 0 : it->second) < q) return false;
+  }
+  return true;
+}
+
+void EmbeddedRuntime::AcquireLocked(const Units& demand, int sign) {
+  for (const auto& [name, q] : demand) available_[name] -= sign * q;
+  if (sign < 0) work_cv_.notify_all();
+}
+
+std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked() {
+  for (auto it = ready_.begin(); it != ready_.end(); ++it) {
+    if (FitsLocked((*it)->demand)) {
+      std::shared_ptr<Task> task = *it;
+      ready_.erase(it);
+      return task;
+    }
+  }
+  return nullptr;
+}
+
+void EmbeddedRuntime::StartWorkerLocked() {
+  int index = static_cast<int>(workers_.size());
+  workers_.emplace_back([this, index] { WorkerLoop(index); });
+}
+
+EmbeddedRuntime::Units EmbeddedRuntime::DemandOf(const CallOptions& options, bool is_task,
+                                                 const std::string& what) {
+  Units demand;
+  if (!options.has_resources) {
+    if (is_task) demand["CPU"] = FixedPoint::kScale;
+    return demand;
+  }
+  absl::StatusOr<ResourceSet> set = ResourceSet::Create(options.resources);
+  if (!set.ok()) throw RayccError(absl::StrCat(what, ": ", set.status().message()));
+  absl::Status feasible = set->CheckFeasible({total_set_});
+  if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what, ": ", feasible.message()));
+  for (const auto& [name, q] : set->SortedEntries()) demand[name] = q.units();
+  return demand;
+}
+
+ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
+                                     const CallOptions& options) {
+  if (!function.invoke) throw RayccError(function.name + " is an actor factory: create it with Actor()");
+  if (options.max_retries < -1) throw RayccError("SetMaxRetries: must be >= -1");
+  auto task = std::make_shared<Task>();
+  task->demand = DemandOf(options, /*is_task=*/true, "task " + function.name);
+  task->id = TaskId::Of(job_);
+  task->function = &function;
+  task->args = std::move(args);
+  task->result = *ObjectId::ForReturn(task->id, 1);
+  task->priority = options.priority;
+  task->retries_left = options.max_retries;
+  task->retry_exceptions = options.retry_exceptions;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) throw RayccError("the runtime is shutting down");
+  task->sequence = next_sequence_++;
+  ObjectLocked(task->result);  // exists (pending) from now on
+  for (const TaskArgument& arg : task->args) {
+    if (!arg.by_ref) continue;
+    Object& dep = ObjectLocked(arg.ref);
+    if (dep.ready) continue;
+    ++task->unresolved;
+    dep.on_ready.push_back([this, task] {
+      if (--task->unresolved == 0) {
+        ready_.insert(task);
+        work_cv_.notify_one();
+      }
+    });
+  }
+  if (task->unresolved == 0) {
+    ready_.insert(task);
+    work_cv_.notify_one();
+  }
+  return task->result;
+}
+
+std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLocked(
+    const std::vector<TaskArgument>& args, std::vector<std::shared_ptr<const std::string>>* keep) {
+  keep->clear();
+  for (const TaskArgument& arg : args) {
+    if (!arg.by_ref) {
+      keep->push_back(std::shared_ptr<const std::string>(std::shared_ptr<void>(), &arg.value));
+      continue;
+    }
+    const Object& object = objects_[arg.ref];
+    if (object.error) return object.error;
+    keep->push_back(object.data);
+  }
+  return nullptr;
+}
+
+void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock) {
+  std::vector<std::shared_ptr<const std::string>> keep;
+  std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(task->args, &keep);
+  if (error) {  // a dependency failed: so does this task, with the same cause
+    AcquireLocked(task->demand, -1);
+    CompleteLocked(task->result, nullptr, error);
+    return;
+  }
+  tls.demand = &task->demand;
+  tls.task = task->id;
+  lock.unlock();
+  std::shared_ptr<const std::string> data;
+  auto info = std::make_shared<ErrorInfo>();
+  bool failed = false;
+  try {
+    data = std::make_shared<const std::string>(task->function->invoke(Views(keep)));
+  } catch (const std::exception& e) {
+    failed = true;
+    info->type = Demangle(typeid(e).name());
+    info->message = e.what();
+  } catch (...) {
+    failed = true;
+    info->type = "unknown exception";
+    info->message = "(not a std::exception)";
+  }
+  lock.lock();
+  tls.demand = nullptr;
+  AcquireLocked(task->demand, -1);
+  if (failed && task->retry_exceptions && task->retries_left != 0) {
+    if (task->retries_left > 0) --task->retries_left;
+    ready_.insert(task);  // same sequence: it keeps its place
+    work_cv_.notify_one();
+    return;
+  }
+  if (failed) {
+    info->function = task->function->name;
+    info->where = Where();
+    CompleteLocked(task->result, nullptr, info);
+  } else {
+    CompleteLocked(task->result, std::move(data), nullptr);
+  }
+}
+
+void EmbeddedRuntime::WorkerLoop(int index) {
+  tls.runtime = this;
+  tls.index = index;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    std::shared_ptr<Task> task;
+    ++idle_workers_;
+    work_cv_.wait(lock, [&] { return stopping_ || (task = PopRunnableLocked()) != nullptr; });
+    --idle_workers_;
+    if (stopping_) break;
+    AcquireLocked(task->demand, +1);
+    RunTask(task, lock);
+  }
+  tls = ThreadContext{};
+}
+
+bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done,
+                                 int64_t timeout_ms) {
+  if (done()) return true;
+  const Units* demand = tls.runtime == this ? static_cast<const Units*>(tls.demand) : nullptr;
+  if (demand != nullptr) {
+    // Give the CPU back so nested work can run, and make sure a thread is
+    // free to run it: nested fan-out cannot deadlock the pool.
+    AcquireLocked(*demand, -1);
+    if (idle_workers_ == 0 && !stopping_) StartWorkerLocked();
+  }
+  auto stop_or_done = [&] { return stopping_ || done(); };
+  bool ok;
+  if (timeout_ms < 0) {
+    objects_cv_.wait(lock, stop_or_done);
+    ok = done();
+  } else {
+    ok = objects_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), stop_or_done) && done();
+  }
+  // Take the resources again; running over capacity briefly is allowed so a
+  // woken task never waits behind the work it spawned.
+  if (demand != nullptr) AcquireLocked(*demand, +1);
+  if (!ok && stopping_) throw RayccError("the runtime was shut down while waiting");
+  return ok;
+}
+
+std::shared_ptr<const std::string> EmbeddedRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end()) throw RayccError("Get: unknown object " + id.Hex() + " (from another runtime?)");
+  bool ready = BlockUntil(
+      lock, [&] { return objects_[id].ready; }, timeout_ms);
+  if (!ready) {
+    throw GetTimeoutError(
+        absl::StrCat("Get: object ", id.Hex(), " was not ready within ", timeout_ms, " ms"));
+  }
+  const Object& object = objects_[id];
+  if (object.error) {
+    const ErrorInfo& e = *object.error;
+    if (e.actor_died) throw ActorDiedError(e.message);
+    throw TaskError(e.function, e.type, e.message, e.where);
+  }
+  return object.data;
+}
+
+std::vector<bool> EmbeddedRuntime::Wait(const std::vector<ObjectId>& ids, int num_objects,
+                                        int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (const ObjectId& id : ids)
+    if (!objects_.contains(id)) throw RayccError("Wait: unknown object " + id.Hex());
+  auto count = [&] {
+    int n = 0;
+    for (const ObjectId& id : ids) n += objects_[id].ready;
+    return n;
+  };
+  BlockUntil(
+      lock, [&] { return count() >= num_objects; }, timeout_ms);
+  std::vector<bool> ready;
+  for (const ObjectId& id : ids) ready.push_back(objects_[id].ready);
+  return ready;
+}
+
+ObjectId EmbeddedRuntime::Put(std::string bytes) {
+  TaskId owner = tls.runtime == this && tls.demand != nullptr ? tls.task : driver_task_;
+  ObjectId id = *ObjectId::ForPut(owner, next_put_++ % ObjectId::kMaxIndex + 1);
+  std::unique_lock<std::mutex> lock(mu_);
+  CompleteLocked(id, std::make_shared<const std::string>(std::move(bytes)), nullptr);
+  return id;
+}
+
+ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<TaskArgument> args,
+                                     const ActorOptions& options) {
+  if (!factory.create) throw RayccError(factory.name + " is not an actor factory (it must return C*)");
+  if (options.max_concurrency < 1) throw RayccError("SetMaxConcurrency: must be >= 1");
+  auto actor = std::make_shared<Actor>();
+  actor->id = ActorId::Of(job_);
+  actor->factory = &factory;
+  actor->ctor_args = std::move(args);
+  actor->held = DemandOf(options.call, /*is_task=*/false, "actor " + factory.name);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) throw RayccError("the runtime is shutting down");
+  for (const TaskArgument& arg : actor->ctor_args)
+    if (arg.by_ref) ObjectLocked(arg.ref);
+  // An actor holds its resources while alive (default: none).
+  AcquireLocked(actor->held, +1);
+  actors_[actor->id] = actor;
+  for (int i = 0; i < options.max_concurrency; ++i)
+    actor->threads.emplace_back([this, actor, i] { ActorLoop(actor, i); });
+  return actor->id;
+}
+
+ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteMethod& method,
+                                          std::vector<TaskArgument> args, const CallOptions& options) {
+  auto call = std::make_shared<ActorCall>();
+  call->method = &method;
+  call->args = std::move(args);
+  call->result = *ObjectId::ForReturn(TaskId::Of(job_), 1);
+  call->retries_left = options.max_retries;
+  call->retry_exceptions = options.retry_exceptions;
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = actors_.find(actor_id);
+  if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
+  Actor& actor = *it->second;
+  ObjectLocked(call->result);
+  for (const TaskArgument& arg : call->args)
+    if (arg.by_ref) ObjectLocked(arg.ref);
+  if (actor.dead) {
+    auto info = std::make_shared<ErrorInfo>();
+    info->actor_died = true;
+    info->message = absl::StrCat("actor ", actor_id.Hex(), " is dead: ", actor.death_cause);
+    CompleteLocked(call->result, nullptr, info);
+    return call->result;
+  }
+  actor.queue.push_back(call);
+  actor.cv.notify_one();
+  return call->result;
+}
+
+void EmbeddedRuntime::KillActor(const ActorId& actor_id) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = actors_.find(actor_id);
+  if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
+  Actor& actor = *it->second;
+  if (actor.dead) return;
+  actor.dead = true;
+  actor.death_cause = "it was killed";
+  actor.cv.notify_all();
+  objects_cv_.notify_all();
+}
+
+void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) {
+  tls.runtime = this;
+  tls.index = index;
+  tls.actor = true;
+  std::unique_lock<std::mutex> lock(mu_);
+  auto die = [&](const std::shared_ptr<ActorCall>& call) {
+    auto info = std::make_shared<ErrorInfo>();
+    info->actor_died = true;
+    info->message = absl::StrCat("actor ", actor->id.Hex(), " (", actor->factory->name,
+                                 ") is dead: ", actor->death_cause);
+    CompleteLocked(call->result, nullptr, info);
+  };
+  auto args_ready = [&](const std::vector<TaskArgument>& args) {
+    for (const TaskArgument& a : args)
+      if (a.by_ref && !objects_[a.ref].ready) return false;
+    return true;
+  };
+  if (index == 0) {
+    // Construct the actor once its arguments exist.
+    objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(actor->ctor_args); });
+    std::vector<std::shared_ptr<const std::string>> keep;
+    std::shared_ptr<const ErrorInfo> error =
+        actor->dead ? nullptr : CollectArgsLocked(actor->ctor_args, &keep);
+    if (!actor->dead && error) {
+      actor->dead = true;
+      actor->death_cause = "a constructor argument failed: " + error->message;
+    } else if (!actor->dead) {
+      lock.unlock();
+      std::string failure;
+      void* instance = nullptr;
+      try {
+        instance = actor->factory->create(Views(keep));
+      } catch (const std::exception& e) {
+        failure = Demangle(typeid(e).name()) + ": " + e.what();
+      } catch (...) {
+        failure = "an unknown exception";
+      }
+      lock.lock();
+      if (instance == nullptr) {
+        actor->dead = true;
+        actor->death_cause = "its constructor failed: " + (failure.empty() ? "it returned null" : failure);
+      } else {
+        actor->instance = instance;
+      }
+    }
+    actor->created = true;
+    actor->cv.notify_all();
+  }
+  actor->cv.wait(lock, [&] { return actor->created; });
+  while (true) {
+    actor->cv.wait(lock, [&] { return stopping_ || actor->dead || !actor->queue.empty(); });
+    if (actor->dead || stopping_) {
+      while (!actor->queue.empty()) {
+        die(actor->queue.front());
+        actor->queue.pop_front();
+      }
+      break;
+    }
+    std::shared_ptr<ActorCall> call = actor->queue.front();
+    actor->queue.pop_front();
+    // Calls run in submission order: wait for this one's arguments.
+    objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(call->args); });
+    if (actor->dead || stopping_) {
+      die(call);
+      continue;
+    }
+    std::vector<std::shared_ptr<const std::string>> keep;
+    if (std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(call->args, &keep)) {
+      CompleteLocked(call->result, nullptr, error);
+      continue;
+    }
+    while (true) {
+      lock.unlock();
+      std::shared_ptr<const std::string> data;
+      auto info = std::make_shared<ErrorInfo>();
+      bool failed = false;
+      try {
+        data = std::make_shared<const std::string>(call->method->invoke(actor->instance, Views(keep)));
+      } catch (const std::exception& e) {
+        failed = true;
+        info->type = Demangle(typeid(e).name());
+        info->message = e.what();
+      } catch (...) {
+        failed = true;
+        info->type = "unknown exception";
+        info->message = "(not a std::exception)";
+      }
+      lock.lock();
+      if (failed && call->retry_exceptions && call->retries_left != 0) {
+        if (call->retries_left > 0) --call->retries_left;
+        continue;
+      }
+      if (failed) {
+        info->function = call->method->name;
+        info->where = Where();
+        CompleteLocked(call->result, nullptr, info);
+      } else {
+        CompleteLocked(call->result, std::move(data), nullptr);
+      }
+      break;
+    }
+  }
+  if (index == 0) AcquireLocked(actor->held, -1);
+  tls = ThreadContext{};
+}
+
+}  // namespace raycc::internal

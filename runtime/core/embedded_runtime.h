@@ -1,0 +1,144 @@
+#pragma once
+
+// The embedded runtime: everything in the driver process. Tasks run on a
+// thread pool sized by the "CPU" resource; objects live in an in-process
+// store; each actor has its own thread(s). It implements the same
+// RuntimeInterface the cluster runtime will.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "raycc/api.h"
+#include "raycc/runtime/common/resource_set.h"
+
+namespace raycc::internal {
+
+class EmbeddedRuntime final : public RuntimeInterface {
+ public:
+  /// Validates `config` (throws RayccError on a bad resource) and starts the
+  /// worker threads.
+  explicit EmbeddedRuntime(const Config& config);
+  /// Stops: running tasks finish, queued ones are dropped, actors stop.
+  ~EmbeddedRuntime() override;
+
+  ObjectId SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
+                      const CallOptions& options) override;
+  ActorId CreateActor(const RemoteFunction& factory, std::vector<TaskArgument> args,
+                      const ActorOptions& options) override;
+  ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method, std::vector<TaskArgument> args,
+                           const CallOptions& options) override;
+  void KillActor(const ActorId& actor) override;
+  ObjectId Put(std::string bytes) override;
+  std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
+  std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
+
+  /// True when called from one of this runtime's task or actor threads.
+  static bool InWorkerThread();
+
+ private:
+  using Units = absl::flat_hash_map<std::string, int64_t>;
+
+  struct ErrorInfo {
+    bool actor_died = false;
+    std::string function, type, message, where;
+  };
+  struct Object {
+    bool ready = false;
+    std::shared_ptr<const std::string> data;
+    std::shared_ptr<const ErrorInfo> error;
+    std::vector<std::function<void()>> on_ready;  // run under mu_
+  };
+  struct Task {
+    TaskId id;
+    const RemoteFunction* function = nullptr;
+    std::vector<TaskArgument> args;
+    ObjectId result;
+    Units demand;
+    int64_t priority = 0;
+    uint64_t sequence = 0;
+    int retries_left = 0;
+    bool retry_exceptions = false;
+    int unresolved = 0;
+  };
+  struct ActorCall {
+    const RemoteMethod* method = nullptr;
+    std::vector<TaskArgument> args;
+    ObjectId result;
+    int retries_left = 0;
+    bool retry_exceptions = false;
+  };
+  struct Actor {
+    ActorId id;
+    const RemoteFunction* factory = nullptr;
+    std::vector<TaskArgument> ctor_args;
+    Units held;
+    void* instance = nullptr;
+    bool created = false;
+    bool dead = false;
+    std::string death_cause;
+    std::deque<std::shared_ptr<ActorCall>> queue;
+    std::condition_variable cv;
+    std::vector<std::thread> threads;
+    int active = 0;
+  };
+  struct ReadyOrder {
+    bool operator()(const std::shared_ptr<Task>& a, const std::shared_ptr<Task>& b) const {
+      if (a->priority != b->priority) return a->priority > b->priority;
+      return a->sequence < b->sequence;
+    }
+  };
+
+  // All below require mu_ held unless noted.
+  Object& ObjectLocked(const ObjectId& id);
+  void CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
+                      std::shared_ptr<const ErrorInfo> error);
+  bool FitsLocked(const Units& demand) const;
+  void AcquireLocked(const Units& demand, int sign);
+  std::shared_ptr<Task> PopRunnableLocked();
+  void StartWorkerLocked();
+  // Blocks until `done()` (evaluated under mu_) or the deadline; gives back
+  // the calling task's resources while it waits. Returns done().
+  bool BlockUntil(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done, int64_t timeout_ms);
+  Units DemandOf(const CallOptions& options, bool is_task, const std::string& what);
+
+  void WorkerLoop(int index);
+  void RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock);
+  // Resolves arguments (all ready) into byte views; returns the first
+  // error among them instead, if any. Requires mu_.
+  std::shared_ptr<const ErrorInfo> CollectArgsLocked(const std::vector<TaskArgument>& args,
+                                                     std::vector<std::shared_ptr<const std::string>>* keep);
+  void ActorLoop(const std::shared_ptr<Actor>& actor, int index);
+  std::string Where() const;
+
+  std::mutex mu_;
+  std::condition_variable objects_cv_;  // an object became ready
+  std::condition_variable work_cv_;     // work or resources appeared
+  bool stopping_ = false;
+
+  JobId job_;
+  NodeId node_;
+  TaskId driver_task_;
+  Units total_;
+  Units available_;
+  ResourceSet total_set_;
+  absl::flat_hash_map<ObjectId, Object> objects_;
+  std::set<std::shared_ptr<Task>, ReadyOrder> ready_;
+  uint64_t next_sequence_ = 0;
+  std::atomic<uint32_t> next_put_{1};
+  std::vector<std::thread> workers_;
+  int idle_workers_ = 0;
+  absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
+};
+
+}  // namespace raycc::internal

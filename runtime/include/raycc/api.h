@@ -1,0 +1,341 @@
+#pragma once
+
+/// \file
+/// The raycc runtime API, shaped like Ray's C++ API:
+///
+///   RAYCC_REMOTE(Plus, Counter::Create, &Counter::Add);
+///   raycc::Init();
+///   raycc::ObjectRef<int> r = raycc::Task(Plus).Remote(1, 2);
+///   int three = *raycc::Get(r);
+///   auto counter = raycc::Actor(Counter::Create).Remote(0);
+///   counter.Task(&Counter::Add).Remote(5);
+///   raycc::Shutdown();
+///
+/// Arguments are values or ObjectRefs (resolved to their values before the
+/// call runs), serialized with msgpack. Task bodies may themselves submit
+/// tasks and Get results (nested tasks); a task blocked in Get gives its CPU
+/// back while it waits.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "raycc/runtime/api/errors.h"
+#include "raycc/runtime/api/remote_registry.h"
+#include "raycc/runtime/api/runtime_interface.h"
+#include "raycc/runtime/api/serialization.h"
+
+namespace raycc {
+
+/// How Init() sets up the embedded runtime.
+struct Config {
+  /// Worker threads and "CPU" resource; 0: all hardware threads.
+  int num_cpus = 0;
+  /// Other resources of the node ({"GPU", 1}, custom names).
+  std::map<std::string, double> resources;
+};
+
+/// Starts the embedded runtime (tasks on a thread pool, objects in memory).
+void Init();
+void Init(const Config& config);
+/// As Init(), reading --raycc-num-cpus=N from the command line.
+void Init(int argc, char** argv);
+/// Waits for nothing: stops the runtime; running tasks finish first.
+void Shutdown();
+bool IsInitialized();
+
+/// A reference to an object holding a T (the future result of a task, or a
+/// Put value).
+template <typename T>
+class ObjectRef {
+ public:
+  ObjectRef() = default;
+  explicit ObjectRef(ObjectId id) : id_(id) {}
+  const ObjectId& ID() const { return id_; }
+  /// Same as raycc::Get(*this).
+  std::shared_ptr<T> Get(int64_t timeout_ms = -1) const;
+  friend bool operator==(const ObjectRef& a, const ObjectRef& b) { return a.id_ == b.id_; }
+
+ private:
+  ObjectId id_;
+};
+
+namespace internal {
+
+template <typename T>
+struct IsObjectRef : std::false_type {};
+template <typename T>
+struct IsObjectRef<ObjectRef<T>> : std::true_type {
+  using Value = T;
+};
+
+template <typename F>
+struct FunctionTraits;
+template <typename R, typename... A>
+struct FunctionTraits<R (*)(A...)> {
+  using Result = R;
+  using Params = std::tuple<std::decay_t<A>...>;
+  static constexpr size_t kArity = sizeof...(A);
+};
+template <typename C, typename R, typename... A>
+struct FunctionTraits<R (C::*)(A...)> {
+  using Class = C;
+  using Result = R;
+  using Params = std::tuple<std::decay_t<A>...>;
+  static constexpr size_t kArity = sizeof...(A);
+};
+template <typename C, typename R, typename... A>
+struct FunctionTraits<R (C::*)(A...) const> : FunctionTraits<R (C::*)(A...)> {};
+
+/// One argument for parameter type P: a ref to a P, or a value convertible
+/// to P (a compile error otherwise).
+template <typename P, typename A>
+TaskArgument PackArgument(A&& arg) {
+  using D = std::decay_t<A>;
+  TaskArgument out;
+  if constexpr (IsObjectRef<D>::value) {
+    static_assert(std::is_same_v<typename IsObjectRef<D>::Value, P>,
+                  "an ObjectRef argument must refer to the parameter's type");
+    out.by_ref = true;
+    out.ref = arg.ID();
+  } else {
+    static_assert(std::is_convertible_v<A&&, P>, "argument is not convertible to the parameter's type");
+    out.value = Serialize(static_cast<P>(std::forward<A>(arg)));
+  }
+  return out;
+}
+
+template <typename Params, typename... Args, size_t... I>
+std::vector<TaskArgument> PackArguments(std::index_sequence<I...>, Args&&... args) {
+  std::vector<TaskArgument> out;
+  out.reserve(sizeof...(Args));
+  (out.push_back(PackArgument<std::tuple_element_t<I, Params>>(std::forward<Args>(args))), ...);
+  return out;
+}
+
+template <typename F, typename... Args>
+std::vector<TaskArgument> PackFor(Args&&... args) {
+  using Traits = FunctionTraits<F>;
+  static_assert(sizeof...(Args) == Traits::kArity, "wrong number of arguments for the remote function");
+  return PackArguments<typename Traits::Params>(std::index_sequence_for<Args...>{},
+                                                std::forward<Args>(args)...);
+}
+
+template <typename Derived>
+class CallOptionsBuilder {
+ public:
+  /// Resources the call needs, replacing the default (tasks: 1 CPU).
+  Derived& SetResources(const std::map<std::string, double>& resources) {
+    options_.has_resources = true;
+    options_.resources.assign(resources.begin(), resources.end());
+    return self();
+  }
+  Derived& SetResource(const std::string& name, double quantity) {
+    options_.has_resources = true;
+    options_.resources.emplace_back(name, quantity);
+    return self();
+  }
+  Derived& SetMaxRetries(int retries) {
+    options_.max_retries = retries;
+    return self();
+  }
+  /// Retry application exceptions too (up to SetMaxRetries).
+  Derived& SetRetryExceptions(bool retry) {
+    options_.retry_exceptions = retry;
+    return self();
+  }
+  Derived& SetName(std::string name) {
+    options_.name = std::move(name);
+    return self();
+  }
+  /// Larger starts first among ready tasks.
+  Derived& SetPriority(int64_t priority) {
+    options_.priority = priority;
+    return self();
+  }
+
+ protected:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  CallOptions options_;
+};
+
+template <typename F>
+const RemoteFunction& LookupFunction(F f) {
+  const RemoteFunction* fn = RemoteRegistry::Instance().FunctionByKey(KeyOf(f));
+  if (fn == nullptr) throw RayccError("function is not registered: add it to RAYCC_REMOTE(...)");
+  return *fn;
+}
+
+}  // namespace internal
+
+/// Submits calls of a registered function f: Task(f).SetName("x").Remote(args...).
+template <typename F>
+class TaskCaller : public internal::CallOptionsBuilder<TaskCaller<F>> {
+ public:
+  using Result = typename internal::FunctionTraits<F>::Result;
+  explicit TaskCaller(F f) : f_(f) {}
+
+  template <typename... Args>
+  ObjectRef<Result> Remote(Args&&... args) {
+    std::vector<internal::TaskArgument> packed = internal::PackFor<F>(std::forward<Args>(args)...);
+    const internal::RemoteFunction& fn = internal::LookupFunction(f_);
+    return ObjectRef<Result>(internal::CurrentRuntime().SubmitTask(fn, std::move(packed), this->options_));
+  }
+
+ private:
+  F f_;
+};
+
+template <typename F>
+TaskCaller<F> Task(F f) {
+  static_assert(std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>,
+                "Task() takes a registered free function");
+  return TaskCaller<F>(f);
+}
+
+template <typename C>
+class ActorHandle;
+
+/// Calls a method of an actor: handle.Task(&C::Method).Remote(args...).
+template <typename M>
+class ActorTaskCaller : public internal::CallOptionsBuilder<ActorTaskCaller<M>> {
+ public:
+  using Result = typename internal::FunctionTraits<M>::Result;
+  ActorTaskCaller(ActorId actor, M m) : actor_(actor), m_(m) {}
+
+  template <typename... Args>
+  ObjectRef<Result> Remote(Args&&... args) {
+    std::vector<internal::TaskArgument> packed = internal::PackFor<M>(std::forward<Args>(args)...);
+    const internal::RemoteMethod* method =
+        internal::RemoteRegistry::Instance().MethodByKey(internal::KeyOf(m_));
+    if (method == nullptr)
+      throw RayccError("actor method is not registered: add &Class::Method to RAYCC_REMOTE");
+    return ObjectRef<Result>(
+        internal::CurrentRuntime().SubmitActorTask(actor_, *method, std::move(packed), this->options_));
+  }
+
+ private:
+  ActorId actor_;
+  M m_;
+};
+
+/// A handle to an actor of class C.
+template <typename C>
+class ActorHandle {
+ public:
+  ActorHandle() = default;
+  explicit ActorHandle(ActorId id) : id_(id) {}
+  const ActorId& ID() const { return id_; }
+
+  template <typename M>
+  ActorTaskCaller<M> Task(M m) const {
+    static_assert(std::is_same_v<typename internal::FunctionTraits<M>::Class, C>,
+                  "the method must belong to the actor's class");
+    return ActorTaskCaller<M>(id_, m);
+  }
+  /// Kills the actor; calls after this fail with ActorDiedError.
+  void Kill() const { internal::CurrentRuntime().KillActor(id_); }
+
+ private:
+  ActorId id_;
+};
+
+/// Creates actors with a registered factory: Actor(C::Create).Remote(args...).
+template <typename F>
+class ActorCreator : public internal::CallOptionsBuilder<ActorCreator<F>> {
+ public:
+  using Class = std::remove_pointer_t<typename internal::FunctionTraits<F>::Result>;
+  explicit ActorCreator(F f) : f_(f) {}
+
+  ActorCreator& SetMaxRestarts(int restarts) {
+    max_restarts_ = restarts;
+    return *this;
+  }
+  ActorCreator& SetMaxConcurrency(int concurrency) {
+    max_concurrency_ = concurrency;
+    return *this;
+  }
+
+  template <typename... Args>
+  ActorHandle<Class> Remote(Args&&... args) {
+    std::vector<internal::TaskArgument> packed = internal::PackFor<F>(std::forward<Args>(args)...);
+    const internal::RemoteFunction& fn = internal::LookupFunction(f_);
+    internal::ActorOptions options;
+    options.call = this->options_;
+    options.max_restarts = max_restarts_;
+    options.max_concurrency = max_concurrency_;
+    options.name = this->options_.name;
+    return ActorHandle<Class>(internal::CurrentRuntime().CreateActor(fn, std::move(packed), options));
+  }
+
+ private:
+  F f_;
+  int max_restarts_ = 0;
+  int max_concurrency_ = 1;
+};
+
+template <typename F>
+ActorCreator<F> Actor(F factory) {
+  static_assert(std::is_pointer_v<typename internal::FunctionTraits<F>::Result>,
+                "Actor() takes a registered factory returning a pointer to the actor");
+  return ActorCreator<F>(factory);
+}
+
+/// The value of `ref`, waiting for it; `timeout_ms` -1 waits forever, else
+/// GetTimeoutError. A failed task throws its TaskError.
+template <typename T>
+std::shared_ptr<T> Get(const ObjectRef<T>& ref, int64_t timeout_ms = -1) {
+  std::shared_ptr<const std::string> bytes = internal::CurrentRuntime().Get(ref.ID(), timeout_ms);
+  if constexpr (std::is_void_v<T>) {
+    return nullptr;
+  } else {
+    return std::make_shared<T>(Deserialize<T>(*bytes));
+  }
+}
+
+template <typename T>
+std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& refs, int64_t timeout_ms = -1) {
+  std::vector<std::shared_ptr<T>> out;
+  out.reserve(refs.size());
+  for (const ObjectRef<T>& r : refs) out.push_back(Get(r, timeout_ms));
+  return out;
+}
+
+template <typename T>
+std::shared_ptr<T> ObjectRef<T>::Get(int64_t timeout_ms) const {
+  return raycc::Get(*this, timeout_ms);
+}
+
+/// Stores `value` as an object.
+template <typename T>
+ObjectRef<T> Put(const T& value) {
+  return ObjectRef<T>(internal::CurrentRuntime().Put(Serialize(value)));
+}
+
+template <typename T>
+struct WaitResult {
+  std::vector<ObjectRef<T>> ready;
+  std::vector<ObjectRef<T>> unready;
+};
+
+/// Waits until `num_objects` of `refs` are ready or `timeout_ms` passes
+/// (-1: no timeout); both lists keep the order of `refs`.
+template <typename T>
+WaitResult<T> Wait(const std::vector<ObjectRef<T>>& refs, int num_objects, int64_t timeout_ms = -1) {
+  if (num_objects < 0 || num_objects > static_cast<int>(refs.size())) {
+    throw RayccError("Wait: num_objects must be in [0, " + std::to_string(refs.size()) + "], got " +
+                     std::to_string(num_objects));
+  }
+  std::vector<ObjectId> ids;
+  for (const auto& r : refs) ids.push_back(r.ID());
+  std::vector<bool> ready = internal::CurrentRuntime().Wait(ids, num_objects, timeout_ms);
+  WaitResult<T> result;
+  for (size_t i = 0; i < refs.size(); ++i) (ready[i] ? result.ready : result.unready).push_back(refs[i]);
+  return result;
+}
+
+}  // namespace raycc

@@ -1,0 +1,155 @@
+#pragma once
+
+/// \file
+/// The registry of remote functions and actor classes, filled by
+/// RAYCC_REMOTE. One registry serves the dynamic API and the graph DSL: a
+/// function is found by its registered name (from a plan) or by its address
+/// (from Task(f)).
+
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "raycc/runtime/api/serialization.h"
+
+namespace raycc::internal {
+
+/// Serialized arguments, one msgpack buffer each.
+using ArgBuffers = std::vector<std::string_view>;
+
+/// A registered free function (a task, or an actor factory returning C*).
+struct RemoteFunction {
+  std::string name;
+  size_t arity = 0;
+  /// Runs the function on serialized arguments; returns the serialized
+  /// result (msgpack nil for void). Exceptions from user code propagate.
+  std::function<std::string(const ArgBuffers&)> invoke;
+  /// For factories: builds the actor instance; `destroy` deletes it.
+  std::function<void*(const ArgBuffers&)> create;
+  std::function<void(void*)> destroy;
+};
+
+/// A registered actor method.
+struct RemoteMethod {
+  std::string name;
+  size_t arity = 0;
+  std::function<std::string(void* self, const ArgBuffers&)> invoke;
+};
+
+/// Bytes identifying a function or member-function pointer.
+template <typename F>
+std::string KeyOf(F f) {
+  std::string key(typeid(F).name());
+  key.push_back('\0');
+  key.append(reinterpret_cast<const char*>(&f), sizeof(F));
+  return key;
+}
+
+/// Registration and lookup; thread-safe.
+class RemoteRegistry {
+ public:
+  static RemoteRegistry& Instance();
+  void AddFunction(std::string key, RemoteFunction function);
+  void AddMethod(std::string key, RemoteMethod method);
+  /// Null when not registered.
+  const RemoteFunction* FunctionByKey(const std::string& key) const;
+  const RemoteFunction* FunctionByName(std::string_view name) const;
+  const RemoteMethod* MethodByKey(const std::string& key) const;
+  const RemoteMethod* MethodByName(std::string_view name) const;
+
+ private:
+  struct Impl;
+  RemoteRegistry();
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Splits "Plus, Counter::Create, &Counter::Add" into trimmed names without
+/// a leading '&'.
+std::vector<std::string> SplitRemoteNames(std::string_view names);
+
+template <typename Tuple, size_t... I>
+Tuple DecodeArgs(const ArgBuffers& args, std::index_sequence<I...>) {
+  return Tuple(Deserialize<std::tuple_element_t<I, Tuple>>(args[I])...);
+}
+
+template <typename R, typename... A>
+void RegisterOne(const std::string& name, R (*f)(A...)) {
+  using Args = std::tuple<std::decay_t<A>...>;
+  RemoteFunction fn;
+  fn.name = name;
+  fn.arity = sizeof...(A);
+  if constexpr (std::is_pointer_v<R> && std::is_class_v<std::remove_pointer_t<R>>) {
+    using C = std::remove_pointer_t<R>;
+    fn.create = [f](const ArgBuffers& args) -> void* {
+      return std::apply(f, DecodeArgs<Args>(args, std::index_sequence_for<A...>{}));
+    };
+    fn.destroy = [](void* p) { delete static_cast<C*>(p); };
+  } else {
+    fn.invoke = [f](const ArgBuffers& args) -> std::string {
+      Args decoded = DecodeArgs<Args>(args, std::index_sequence_for<A...>{});
+      if constexpr (std::is_void_v<R>) {
+        std::apply(f, std::move(decoded));
+        return Serialize(msgpack::type::nil_t());
+      } else {
+        return Serialize(std::apply(f, std::move(decoded)));
+      }
+    };
+  }
+  RemoteRegistry::Instance().AddFunction(KeyOf(f), std::move(fn));
+}
+
+template <typename M, typename C, typename R, typename... A>
+void RegisterMethod(const std::string& name, M m) {
+  using Args = std::tuple<std::decay_t<A>...>;
+  RemoteMethod method;
+  method.name = name;
+  method.arity = sizeof...(A);
+  method.invoke = [m](void* self, const ArgBuffers& args) -> std::string {
+    Args decoded = DecodeArgs<Args>(args, std::index_sequence_for<A...>{});
+    auto call = [&](auto&&... a) -> decltype(auto) { return (static_cast<C*>(self)->*m)(std::move(a)...); };
+    if constexpr (std::is_void_v<R>) {
+      std::apply(call, std::move(decoded));
+      return Serialize(msgpack::type::nil_t());
+    } else {
+      return Serialize(std::apply(call, std::move(decoded)));
+    }
+  };
+  RemoteRegistry::Instance().AddMethod(KeyOf(m), std::move(method));
+}
+
+template <typename C, typename R, typename... A>
+void RegisterOne(const std::string& name, R (C::*m)(A...)) {
+  RegisterMethod<R (C::*)(A...), C, R, A...>(name, m);
+}
+
+template <typename C, typename R, typename... A>
+void RegisterOne(const std::string& name, R (C::*m)(A...) const) {
+  RegisterMethod<R (C::*)(A...) const, C, R, A...>(name, m);
+}
+
+template <typename... F>
+bool RegisterRemote(const char* names, F... fs) {
+  std::vector<std::string> split = SplitRemoteNames(names);
+  size_t i = 0;
+  (RegisterOne(split.at(i++), fs), ...);
+  return true;
+}
+
+}  // namespace raycc::internal
+
+#define RAYCC_INTERNAL_CONCAT2(a, b) a##b
+#define RAYCC_INTERNAL_CONCAT(a, b) RAYCC_INTERNAL_CONCAT2(a, b)
+
+/// Registers functions, actor factories (static C* C::Create(...)) and actor
+/// methods (&C::Method) under their spelled names:
+/// `RAYCC_REMOTE(Plus, Counter::Create, &Counter::Add);`
+#define RAYCC_REMOTE(...)                                                                           \
+  [[maybe_unused]] static const bool RAYCC_INTERNAL_CONCAT(raycc_remote_registered_, __COUNTER__) = \
+      ::raycc::internal::RegisterRemote(#__VA_ARGS__, __VA_ARGS__)

@@ -1,0 +1,70 @@
+#pragma once
+
+/// \file
+/// The non-template bridge between the API templates (<raycc/api.h>) and a
+/// runtime implementation: the embedded runtime today, the cluster runtime
+/// (core worker over gRPC) later, behind the same interface.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "raycc/runtime/api/remote_registry.h"
+#include "raycc/runtime/common/id.h"
+
+namespace raycc::internal {
+
+/// One argument: a serialized value, or a reference resolved before the
+/// call runs.
+struct TaskArgument {
+  bool by_ref = false;
+  ObjectId ref;
+  std::string value;
+};
+
+/// Options of a task or actor call (the setters of Task(...)).
+struct CallOptions {
+  /// Explicit resources; `has_resources` false means the default (1 CPU for
+  /// tasks, none for actor calls).
+  bool has_resources = false;
+  std::vector<std::pair<std::string, double>> resources;
+  int max_retries = 0;
+  bool retry_exceptions = false;
+  std::string name;
+  int64_t priority = 0;
+};
+
+/// Options of an actor creation.
+struct ActorOptions {
+  CallOptions call;
+  int max_restarts = 0;
+  int max_concurrency = 1;
+  std::string name;
+};
+
+/// What a runtime offers the API. Every method throws a RayccError subclass
+/// on misuse or failure.
+class RuntimeInterface {
+ public:
+  virtual ~RuntimeInterface() = default;
+  virtual ObjectId SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
+                              const CallOptions& options) = 0;
+  virtual ActorId CreateActor(const RemoteFunction& factory, std::vector<TaskArgument> args,
+                              const ActorOptions& options) = 0;
+  virtual ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method,
+                                   std::vector<TaskArgument> args, const CallOptions& options) = 0;
+  virtual void KillActor(const ActorId& actor) = 0;
+  virtual ObjectId Put(std::string bytes) = 0;
+  /// The object's bytes; blocks until it exists or `timeout_ms` (-1: forever)
+  /// passes (GetTimeoutError). A failed task's object throws its error.
+  virtual std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) = 0;
+  /// Which of `ids` are ready, once `num_objects` are or the timeout passed.
+  virtual std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) = 0;
+};
+
+/// The runtime Init() started; throws RayccError when there is none.
+RuntimeInterface& CurrentRuntime();
+
+}  // namespace raycc::internal

@@ -1,0 +1,264 @@
+// The runtime API on the embedded runtime, at several thread counts.
+
+#include <atomic>
+#include <chrono>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "raycc/api.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+int Plus(int a, int b) { return a + b; }
+int64_t Square(int64_t x) { return x * x; }
+std::string Greet(std::string name) { return "hello " + name; }
+std::vector<double> Scale(std::vector<double> v, double k) {
+  for (double& x : v) x *= k;
+  return v;
+}
+int Fail(int x) { throw std::invalid_argument("bad input " + std::to_string(x)); }
+void Nothing() {}
+
+// Nested: fans out `n` Square tasks from inside a task and sums them; every
+// parent blocks in Get, which must not starve the pool.
+int64_t SumOfSquares(int64_t n) {
+  std::vector<raycc::ObjectRef<int64_t>> refs;
+  for (int64_t i = 1; i <= n; ++i) refs.push_back(raycc::Task(Square).Remote(i));
+  int64_t sum = 0;
+  for (const auto& v : raycc::Get(refs)) sum += *v;
+  return sum;
+}
+int64_t Tree(int64_t depth) {
+  if (depth == 0) return 1;
+  auto a = raycc::Task(Tree).Remote(depth - 1);
+  auto b = raycc::Task(Tree).Remote(depth - 1);
+  return *raycc::Get(a) + *raycc::Get(b);
+}
+
+std::atomic<int> flaky_calls{0};
+int Flaky(int fail_times) {
+  if (flaky_calls++ < fail_times) throw std::runtime_error("flaky");
+  return 7;
+}
+
+int Sleepy(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return ms;
+}
+
+class Counter {
+ public:
+  explicit Counter(int start) : value_(start) {}
+  static Counter* Create(int start) { return new Counter(start); }
+  static Counter* CreateFailing(int) { throw std::runtime_error("no counter today"); }
+  int Add(int x) {
+    value_ += x;
+    history_.push_back(x);
+    return value_;
+  }
+  std::vector<int> History() const { return history_; }
+
+ private:
+  int value_;
+  std::vector<int> history_;
+};
+
+RAYCC_REMOTE(Plus, Square, Greet, Scale, Fail, Nothing, SumOfSquares, Tree, Flaky, Sleepy, Counter::Create,
+             Counter::CreateFailing, &Counter::Add, &Counter::History);
+
+int Unregistered(int x) { return x; }
+
+class RuntimeApiTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    raycc::Config config;
+    config.num_cpus = GetParam();
+    config.resources = {{"GPU", 0}, {"custom", 2}};
+    raycc::Init(config);
+  }
+  void TearDown() override { raycc::Shutdown(); }
+};
+
+TEST_P(RuntimeApiTest, TaskResultsComeBack) {
+  raycc::ObjectRef<int> r = raycc::Task(Plus).Remote(1, 2);
+  EXPECT_EQ(*raycc::Get(r), 3);
+  EXPECT_EQ(*r.Get(), 3);
+  EXPECT_EQ(*raycc::Task(Greet).Remote(std::string("ray")).Get(), "hello ray");
+  auto scaled = raycc::Task(Scale).Remote(std::vector<double>{1, 2, 3}, 2.0);
+  EXPECT_EQ(*scaled.Get(), (std::vector<double>{2, 4, 6}));
+  raycc::Get(raycc::Task(Nothing).Remote());  // void tasks complete
+}
+
+TEST_P(RuntimeApiTest, ObjectRefsAreArgumentsAndChainsResolve) {
+  auto a = raycc::Task(Plus).Remote(1, 2);
+  auto b = raycc::Task(Plus).Remote(a, 10);
+  auto c = raycc::Task(Plus).Remote(a, b);
+  EXPECT_EQ(*raycc::Get(c), 16);
+  auto put = raycc::Put(100);
+  EXPECT_EQ(*raycc::Task(Plus).Remote(put, c).Get(), 116);
+}
+
+TEST_P(RuntimeApiTest, ManyTasksAllComplete) {
+  std::vector<raycc::ObjectRef<int64_t>> refs;
+  for (int64_t i = 0; i < 2000; ++i) refs.push_back(raycc::Task(Square).Remote(i));
+  int64_t sum = 0;
+  for (const auto& v : raycc::Get(refs)) sum += *v;
+  int64_t expected = 0;
+  for (int64_t i = 0; i < 2000; ++i) expected += i * i;
+  EXPECT_EQ(sum, expected);
+}
+
+TEST_P(RuntimeApiTest, NestedFanOutDoesNotDeadlock) {
+  // More blocked parents than CPUs: each gives its CPU back while waiting.
+  std::vector<raycc::ObjectRef<int64_t>> parents;
+  for (int i = 0; i < 8; ++i) parents.push_back(raycc::Task(SumOfSquares).Remote(int64_t{10}));
+  for (const auto& v : raycc::Get(parents)) EXPECT_EQ(*v, 385);
+  EXPECT_EQ(*raycc::Task(Tree).Remote(int64_t{6}).Get(), 64);
+}
+
+TEST_P(RuntimeApiTest, ExceptionsReachGetAsTaskErrorAndPropagate) {
+  auto bad = raycc::Task(Fail).Remote(3);
+  try {
+    raycc::Get(bad);
+    FAIL() << "expected TaskError";
+  } catch (const raycc::TaskError& e) {
+    EXPECT_EQ(e.function_name(), "Fail");
+    EXPECT_EQ(e.exception_type(), "std::invalid_argument");
+    EXPECT_EQ(e.original_message(), "bad input 3");
+    EXPECT_THAT(e.where(), HasSubstr("embedded node"));
+    EXPECT_THAT(e.what(), HasSubstr("task Fail raised std::invalid_argument: bad input 3"));
+  }
+  // A task depending on a failed one fails with the original cause.
+  auto dependent = raycc::Task(Plus).Remote(bad, 1);
+  try {
+    raycc::Get(dependent);
+    FAIL() << "expected TaskError";
+  } catch (const raycc::TaskError& e) {
+    EXPECT_EQ(e.function_name(), "Fail");
+  }
+}
+
+TEST_P(RuntimeApiTest, RetryExceptionsRetriesApplicationErrors) {
+  flaky_calls = 0;
+  EXPECT_EQ(*raycc::Task(Flaky).SetMaxRetries(3).SetRetryExceptions(true).Remote(2).Get(), 7);
+  EXPECT_EQ(flaky_calls.load(), 3);
+  flaky_calls = 0;
+  EXPECT_THROW(raycc::Task(Flaky).SetMaxRetries(1).SetRetryExceptions(true).Remote(5).Get(),
+               raycc::TaskError);
+  EXPECT_EQ(flaky_calls.load(), 2);
+  flaky_calls = 0;
+  // Without SetRetryExceptions, application errors are not retried.
+  EXPECT_THROW(raycc::Task(Flaky).SetMaxRetries(3).Remote(1).Get(), raycc::TaskError);
+  EXPECT_EQ(flaky_calls.load(), 1);
+}
+
+TEST_P(RuntimeApiTest, GetTimesOutAndWaitSplitsReadyFromUnready) {
+  auto slow = raycc::Task(Sleepy).Remote(300);
+  EXPECT_THROW(raycc::Get(slow, /*timeout_ms=*/10), raycc::GetTimeoutError);
+  auto fast = raycc::Put(1);
+  raycc::WaitResult<int> w = raycc::Wait(std::vector<raycc::ObjectRef<int>>{slow, fast}, 1, 5000);
+  ASSERT_EQ(w.ready.size(), 1u);
+  EXPECT_EQ(w.ready[0], fast);
+  ASSERT_EQ(w.unready.size(), 1u);
+  EXPECT_EQ(w.unready[0], slow);
+  w = raycc::Wait(std::vector<raycc::ObjectRef<int>>{slow, fast}, 2, -1);
+  EXPECT_EQ(w.ready.size(), 2u);
+  EXPECT_THROW(raycc::Wait(std::vector<raycc::ObjectRef<int>>{fast}, 2, 0), raycc::RayccError);
+}
+
+TEST_P(RuntimeApiTest, ActorCallsRunInSubmissionOrder) {
+  auto counter = raycc::Actor(Counter::Create).Remote(100);
+  std::vector<raycc::ObjectRef<int>> results;
+  // Arguments that become ready out of order still run in call order.
+  auto late = raycc::Task(Sleepy).Remote(50);
+  results.push_back(counter.Task(&Counter::Add).Remote(late));
+  for (int i = 1; i <= 50; ++i) results.push_back(counter.Task(&Counter::Add).Remote(i));
+  std::vector<int> expected_history = {50};
+  int running = 150;
+  EXPECT_EQ(*raycc::Get(results[0]), running);
+  for (int i = 1; i <= 50; ++i) {
+    running += i;
+    expected_history.push_back(i);
+    EXPECT_EQ(*raycc::Get(results[i]), running);
+  }
+  EXPECT_EQ(*counter.Task(&Counter::History).Remote().Get(), expected_history);
+}
+
+TEST_P(RuntimeApiTest, DeadActorsSurfaceAsActorDiedError) {
+  auto counter = raycc::Actor(Counter::Create).Remote(0);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 1);
+  counter.Kill();
+  EXPECT_THROW(counter.Task(&Counter::Add).Remote(1).Get(), raycc::ActorDiedError);
+  auto broken = raycc::Actor(Counter::CreateFailing).Remote(0);
+  try {
+    broken.Task(&Counter::Add).Remote(1).Get();
+    FAIL() << "expected ActorDiedError";
+  } catch (const raycc::ActorDiedError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("its constructor failed: std::runtime_error: no counter today"));
+  }
+}
+
+TEST_P(RuntimeApiTest, ResourcesAreCheckedAndCounted) {
+  try {
+    raycc::Task(Plus).SetResources({{"GPU", 1}}).Remote(1, 2);
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no node has resource 'GPU'"));
+  }
+  EXPECT_THROW(raycc::Task(Plus).SetResources({{"CPU", 1000}}).Remote(1, 2), raycc::InfeasibleError);
+  EXPECT_THROW(raycc::Task(Plus).SetResources({{"CPU", -1}}).Remote(1, 2), raycc::RayccError);
+  // Two "custom" units: tasks needing 1 each run, at most two at a time.
+  std::vector<raycc::ObjectRef<int>> refs;
+  for (int i = 0; i < 4; ++i) refs.push_back(raycc::Task(Plus).SetResources({{"custom", 1}}).Remote(i, 1));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(*raycc::Get(refs[i]), i + 1);
+}
+
+TEST_P(RuntimeApiTest, MisuseIsAClearError) {
+  try {
+    raycc::Task(Unregistered).Remote(1);
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("not registered"));
+  }
+  EXPECT_THROW(raycc::Init(), raycc::RayccError);  // already initialized
+}
+
+INSTANTIATE_TEST_SUITE_P(ThreadCounts, RuntimeApiTest, ::testing::Values(1, 2, 4),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::to_string(info.param) + "cpus";
+                         });
+
+TEST(RuntimeLifecycleTest, UseBeforeInitIsAClearError) {
+  EXPECT_FALSE(raycc::IsInitialized());
+  try {
+    raycc::Task(Plus).Remote(1, 2);
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("not initialized: call raycc::Init() first"));
+  }
+  EXPECT_THROW(raycc::Put(1), raycc::RayccError);
+}
+
+TEST(RuntimeLifecycleTest, InitFromCommandLine) {
+  const char* argv[] = {"prog", "--raycc-num-cpus=3"};
+  raycc::Init(2, const_cast<char**>(argv));
+  EXPECT_TRUE(raycc::IsInitialized());
+  EXPECT_EQ(*raycc::Task(Plus).Remote(2, 2).Get(), 4);
+  raycc::Shutdown();
+  EXPECT_FALSE(raycc::IsInitialized());
+  const char* bad[] = {"prog", "--raycc-num-cpus=many"};
+  EXPECT_THROW(raycc::Init(2, const_cast<char**>(bad)), raycc::RayccError);
+  raycc::Config config;
+  config.resources = {{"CPU", 4}};
+  EXPECT_THROW(raycc::Init(config), raycc::RayccError);
+  EXPECT_FALSE(raycc::IsInitialized());
+}
+
+}  // namespace
