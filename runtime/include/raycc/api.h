@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "raycc/runtime/api/errors.h"
+#include "raycc/runtime/api/graph.h"
 #include "raycc/runtime/api/remote_registry.h"
 #include "raycc/runtime/api/runtime_interface.h"
 #include "raycc/runtime/api/serialization.h"

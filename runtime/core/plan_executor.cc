@@ -1,0 +1,311 @@
+// LoadGraph and Graph::Execute: an ExecPlan run on the current runtime.
+//
+// Nodes are submitted in plan order (a topological order), each operand
+// pre-wired to the object of the node that makes it. Fused chains run as one
+// task. Placements and placement groups name nodes of a cluster; the embedded
+// runtime has one node and runs everything there, keeping the priorities.
+
+#include <memory>
+#include <mutex>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "raycc/api.h"
+#include "raycc/proto/artifact.pb.h"
+#include "raycc/proto/exec_plan.pb.h"
+#include "raycc/runtime/common/artifact_file.h"
+#include "raycc/runtime/common/resource_set.h"
+
+namespace raycc {
+
+using internal::ArgBuffers;
+using internal::RemoteFunction;
+using internal::RemoteMethod;
+using internal::RemoteRegistry;
+using internal::TaskArgument;
+
+struct Graph::State {
+  proto::ExecPlan plan;
+  // Per node: what it calls (null when not a call).
+  std::vector<const RemoteFunction*> functions;
+  std::vector<const RemoteMethod*> methods;
+};
+
+namespace {
+
+[[noreturn]] void Fail(const std::string& path, const std::string& graph, const std::string& message) {
+  throw RayccError(absl::StrCat(path, ": graph @", graph, ": ", message));
+}
+
+// A fused chain g(f(args)) as one function, registered once per chain and
+// kept for the life of the process (tasks refer to it by pointer).
+const RemoteFunction* FusedFunction(const std::vector<const RemoteFunction*>& chain) {
+  std::vector<std::string> names;
+  for (const RemoteFunction* f : chain) names.push_back(f->name);
+  std::string name = absl::StrJoin(names, "+");
+  RemoteRegistry& registry = RemoteRegistry::Instance();
+  if (const RemoteFunction* existing = registry.FunctionByName(name)) return existing;
+  RemoteFunction fused;
+  fused.name = name;
+  fused.arity = chain.front()->arity;
+  fused.invoke = [chain](const ArgBuffers& args) {
+    std::string value = chain.front()->invoke(args);
+    for (size_t i = 1; i < chain.size(); ++i) value = chain[i]->invoke({value});
+    return value;
+  };
+  registry.AddFunction("fused:" + name, std::move(fused));
+  return registry.FunctionByName(name);
+}
+
+// Completes when enough of its arguments (object ids, by value) are ready.
+std::string WaitFor(const ArgBuffers& args) {
+  int num = Deserialize<int>(args[0]);
+  int64_t timeout = Deserialize<int64_t>(args[1]);
+  std::vector<ObjectId> ids;
+  for (size_t i = 2; i < args.size(); ++i)
+    ids.push_back(*ObjectId::FromBinary(Deserialize<std::string>(args[i])));
+  internal::CurrentRuntime().Wait(ids, num, timeout);
+  return Serialize(msgpack::type::nil_t());
+}
+
+const RemoteFunction& BuiltinWait() {
+  static const RemoteFunction* wait = [] {
+    RemoteFunction f;
+    f.name = "raycc.wait";
+    f.invoke = WaitFor;
+    RemoteRegistry::Instance().AddFunction("builtin:raycc.wait", std::move(f));
+    return RemoteRegistry::Instance().FunctionByName("raycc.wait");
+  }();
+  return *wait;
+}
+
+// Completes when all its (by-reference) arguments exist.
+const RemoteFunction& BuiltinJoin() {
+  static const RemoteFunction* join = [] {
+    RemoteFunction f;
+    f.name = "raycc.join";
+    f.invoke = [](const ArgBuffers&) { return Serialize(msgpack::type::nil_t()); };
+    RemoteRegistry::Instance().AddFunction("builtin:raycc.join", std::move(f));
+    return RemoteRegistry::Instance().FunctionByName("raycc.join");
+  }();
+  return *join;
+}
+
+internal::CallOptions OptionsOf(const proto::PlanNode& node) {
+  internal::CallOptions options;
+  options.name = node.name();
+  options.priority = node.priority();
+  options.max_retries = node.max_retries();
+  options.retry_exceptions = node.retry_exceptions();
+  if (node.kind() == proto::TASK) {
+    options.has_resources = true;
+    for (const auto& [name, units] : node.resources().quantities()) {
+      options.resources.emplace_back(name, static_cast<double>(units) / FixedPoint::kScale);
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+Graph LoadGraph(const std::string& path, const std::string& graph_name) {
+  absl::StatusOr<proto::Artifact> artifact = ReadArtifact(path);
+  if (!artifact.ok()) throw RayccError(std::string(artifact.status().message()));
+  const proto::ExecPlan* plan = nullptr;
+  std::vector<std::string> names;
+  for (const proto::ExecPlan& p : artifact->plans()) {
+    names.push_back(p.graph_name());
+    if (p.graph_name() == graph_name || (graph_name.empty() && artifact->plans_size() == 1)) plan = &p;
+  }
+  if (plan == nullptr) {
+    throw RayccError(absl::StrCat(
+        path, ": ",
+        graph_name.empty() ? "holds several graphs; name one" : "has no graph named '" + graph_name + "'",
+        " (graphs: ", absl::StrJoin(names, ", "), ")"));
+  }
+  const std::string& name = plan->graph_name();
+  if (plan->format_version() != 1)
+    Fail(path, name, absl::StrCat("plan format ", plan->format_version(), " is not supported"));
+  auto state = std::make_shared<Graph::State>();
+  state->plan = *plan;
+  RemoteRegistry& registry = RemoteRegistry::Instance();
+  for (int i = 0; i < plan->nodes_size(); ++i) {
+    const proto::PlanNode& node = plan->nodes(i);
+    if (node.id() != static_cast<uint32_t>(i))
+      Fail(path, name, absl::StrCat("node ", i, " has id ", node.id()));
+    for (const proto::PlanOperand& operand : node.operands()) {
+      if (operand.has_node_result() && operand.node_result().node() >= static_cast<uint32_t>(i)) {
+        Fail(path, name,
+             absl::StrCat("node ", i, " uses node ", operand.node_result().node(),
+                          ", which does not come before it"));
+      }
+      if (operand.has_graph_input() && operand.graph_input() >= static_cast<uint32_t>(plan->inputs_size())) {
+        Fail(path, name,
+             absl::StrCat("node ", i, " uses input ", operand.graph_input(), ", which does not exist"));
+      }
+    }
+    const RemoteFunction* function = nullptr;
+    const RemoteMethod* method = nullptr;
+    auto lookup = [&](const std::string& fn) {
+      const RemoteFunction* f = registry.FunctionByName(fn);
+      if (f == nullptr) {
+        Fail(path, name,
+             absl::StrCat("node ", i, " calls '", fn,
+                          "', which is not registered in this process (RAYCC_REMOTE)"));
+      }
+      return f;
+    };
+    switch (node.kind()) {
+      case proto::TASK:
+        if (node.fused_functions_size() > 0) {
+          std::vector<const RemoteFunction*> chain;
+          for (const auto& f : node.fused_functions()) chain.push_back(lookup(f.name()));
+          function = FusedFunction(chain);
+        } else {
+          function = lookup(node.function().name());
+        }
+        break;
+      case proto::ACTOR_CREATE:
+        function = lookup(node.function().name());
+        break;
+      case proto::ACTOR_CALL:
+        method = registry.MethodByName(node.function().name());
+        if (method == nullptr) {
+          Fail(path, name,
+               absl::StrCat("node ", i, " calls method '", node.function().name(),
+                            "', which is not registered in this process (RAYCC_REMOTE)"));
+        }
+        break;
+      case proto::ACTOR_KILL:
+        break;
+      case proto::PUT:
+      case proto::GET:
+      case proto::WAIT:
+      case proto::JOIN:
+        break;
+      default:
+        Fail(path, name, absl::StrCat("node ", i, " has an unknown kind ", node.kind()));
+    }
+    if (node.kind() == proto::ACTOR_CALL || node.kind() == proto::ACTOR_KILL) {
+      const proto::PlanOperand* actor = node.operands_size() > 0 ? &node.operands(0) : nullptr;
+      if (actor == nullptr || !actor->has_node_result() ||
+          plan->nodes(actor->node_result().node()).kind() != proto::ACTOR_CREATE) {
+        Fail(path, name,
+             absl::StrCat("node ", i,
+                          " acts on an actor the graph does not create "
+                          "(actor handles as graph inputs are not supported yet)"));
+      }
+    }
+    state->functions.push_back(function);
+    state->methods.push_back(method);
+  }
+  Graph graph;
+  graph.state_ = std::move(state);
+  return graph;
+}
+
+const std::string& Graph::name() const { return state_->plan.graph_name(); }
+size_t Graph::size() const { return state_->plan.nodes_size(); }
+
+GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) const {
+  const proto::ExecPlan& plan = state_->plan;
+  internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+  std::vector<const GraphInput*> bound;
+  for (const proto::PlanInput& in : plan.inputs()) {
+    auto it = inputs.find(in.name());
+    if (it == inputs.end()) {
+      throw RayccError(absl::StrCat("graph @", plan.graph_name(), ": input '", in.name(), "' is not given"));
+    }
+    bound.push_back(&it->second);
+  }
+  for (const auto& [input_name, value] : inputs) {
+    bool known = false;
+    for (const proto::PlanInput& in : plan.inputs()) known |= in.name() == input_name;
+    if (!known)
+      throw RayccError(absl::StrCat("graph @", plan.graph_name(), " has no input named '", input_name, "'"));
+  }
+  // What each node made: an object, or (actor creation) an actor.
+  std::vector<ObjectId> objects(plan.nodes_size());
+  std::vector<ActorId> actors(plan.nodes_size());
+  auto argument = [&](const proto::PlanOperand& operand) {
+    TaskArgument arg;
+    if (operand.has_graph_input()) {
+      const GraphInput& in = *bound[operand.graph_input()];
+      arg.by_ref = in.by_ref();
+      arg.ref = in.ref();
+      arg.value = in.value();
+    } else if (operand.has_node_result()) {
+      arg.by_ref = true;
+      arg.ref = objects[operand.node_result().node()];
+    } else {
+      arg.value = operand.constant();
+    }
+    return arg;
+  };
+  auto ref_of = [&](const proto::PlanOperand& operand) {
+    TaskArgument arg = argument(operand);
+    return arg.by_ref ? arg.ref : runtime.Put(arg.value);
+  };
+  for (int i = 0; i < plan.nodes_size(); ++i) {
+    const proto::PlanNode& node = plan.nodes(i);
+    std::vector<TaskArgument> args;
+    switch (node.kind()) {
+      case proto::TASK:
+        for (const auto& operand : node.operands()) args.push_back(argument(operand));
+        objects[i] = runtime.SubmitTask(*state_->functions[i], std::move(args), OptionsOf(node));
+        break;
+      case proto::ACTOR_CREATE: {
+        for (const auto& operand : node.operands()) args.push_back(argument(operand));
+        internal::ActorOptions options;
+        options.call = OptionsOf(node);
+        options.max_restarts = node.actor().max_restarts();
+        options.max_concurrency = std::max(1, node.actor().max_concurrency());
+        options.name = node.actor().name();
+        actors[i] = runtime.CreateActor(*state_->functions[i], std::move(args), options);
+        break;
+      }
+      case proto::ACTOR_CALL: {
+        const ActorId& actor = actors[node.operands(0).node_result().node()];
+        for (int k = 1; k < node.operands_size(); ++k) args.push_back(argument(node.operands(k)));
+        objects[i] = runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), OptionsOf(node));
+        break;
+      }
+      case proto::ACTOR_KILL:
+        runtime.KillActor(actors[node.operands(0).node_result().node()]);
+        objects[i] = runtime.Put(Serialize(msgpack::type::nil_t()));
+        break;
+      case proto::PUT:
+        objects[i] = ref_of(node.operands(0));
+        break;
+      case proto::GET:
+        // A get inside a graph is the value of the object: the same object.
+        objects[i] = ref_of(node.operands(0));
+        break;
+      case proto::JOIN: {
+        for (const auto& operand : node.operands()) args.push_back(argument(operand));
+        internal::CallOptions none;
+        none.has_resources = true;
+        objects[i] = runtime.SubmitTask(BuiltinJoin(), std::move(args), none);
+        break;
+      }
+      case proto::WAIT: {
+        args.push_back({false, {}, Serialize(static_cast<int>(node.wait().num_returns()))});
+        args.push_back({false, {}, Serialize(static_cast<int64_t>(node.wait().timeout_ms()))});
+        for (const auto& operand : node.operands())
+          args.push_back({false, {}, Serialize(ref_of(operand).Binary())});
+        internal::CallOptions none;
+        none.has_resources = true;
+        objects[i] = runtime.SubmitTask(BuiltinWait(), std::move(args), none);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  GraphOutputs outputs;
+  for (const proto::PlanOutput& out : plan.outputs()) outputs.outputs_[out.name()] = ref_of(out.value());
+  return outputs;
+}
+
+}  // namespace raycc

@@ -1,0 +1,86 @@
+#pragma once
+
+/// \file
+/// Compiled graphs: LoadGraph reads a `raycc compile` artifact and Execute
+/// dispatches a whole graph at once, every task submitted with its
+/// dependencies pre-wired and the priorities the compiler chose (the Pathways
+/// manner). Tasks inside may still spawn dynamic work.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "raycc/runtime/api/errors.h"
+#include "raycc/runtime/api/serialization.h"
+#include "raycc/runtime/common/id.h"
+
+namespace raycc {
+
+template <typename T>
+class ObjectRef;
+
+/// A graph input: an object (from Put or a task) or a plain value.
+class GraphInput {
+ public:
+  template <typename T>
+  GraphInput(const ObjectRef<T>& ref) : by_ref_(true), ref_(ref.ID()) {}  // NOLINT: implicit by design
+  /// A value, serialized now.
+  template <typename T>
+  static GraphInput Value(const T& value) {
+    GraphInput in;
+    in.value_ = Serialize(value);
+    return in;
+  }
+  bool by_ref() const { return by_ref_; }
+  const ObjectId& ref() const { return ref_; }
+  const std::string& value() const { return value_; }
+
+ private:
+  GraphInput() = default;
+  bool by_ref_ = false;
+  ObjectId ref_;
+  std::string value_;
+};
+
+/// The outputs of one execution, by name.
+class GraphOutputs {
+ public:
+  /// The output `name` as a ref to a T; throws RayccError for an unknown name.
+  template <typename T>
+  ObjectRef<T> Get(const std::string& name) const {
+    auto it = outputs_.find(name);
+    if (it == outputs_.end()) throw RayccError("graph has no output named '" + name + "'");
+    return ObjectRef<T>(it->second);
+  }
+  const std::map<std::string, ObjectId>& ids() const { return outputs_; }
+
+ private:
+  friend class Graph;
+  std::map<std::string, ObjectId> outputs_;
+};
+
+/// A loaded, validated ExecPlan.
+class Graph {
+ public:
+  /// Submits the whole graph; inputs by name (every plan input must be
+  /// given). Throws RayccError naming a missing or unknown input.
+  GraphOutputs Execute(const std::map<std::string, GraphInput>& inputs) const;
+  const std::string& name() const;
+  /// Number of plan nodes.
+  size_t size() const;
+
+  struct State;
+
+ private:
+  friend Graph LoadGraph(const std::string& path, const std::string& graph_name);
+  std::shared_ptr<const State> state_;
+};
+
+/// Reads `path` (an .rcx artifact) and returns its graph `graph_name` (or its
+/// only graph when empty). Throws RayccError when the file is not an
+/// artifact, the graph does not exist, the plan is malformed, or a function
+/// it calls is not registered in this process.
+Graph LoadGraph(const std::string& path, const std::string& graph_name = "");
+
+}  // namespace raycc

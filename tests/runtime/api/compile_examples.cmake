@@ -1,0 +1,11 @@
+# Compiles every examples/mlir/*.mlir into OUT/<name>.rcx with raycc.
+file(MAKE_DIRECTORY ${OUT})
+file(GLOB examples ${SRC}/examples/mlir/*.mlir)
+foreach(example ${examples})
+  get_filename_component(stem ${example} NAME_WE)
+  execute_process(COMMAND ${RAYCC} compile ${example} --cluster=${SRC}/examples/clusters/lab.json
+                          -o ${OUT}/${stem}.rcx RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "raycc compile ${example} failed (${rc})")
+  endif()
+endforeach()
