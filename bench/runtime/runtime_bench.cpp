@@ -1,0 +1,202 @@
+// bench/runtime_bench: the runtime API on the embedded runtime, next to a
+// baseline measured in the same run: a minimal thread pool (one mutex-guarded
+// queue, std::packaged_task futures), the floor any task runtime pays.
+//
+// Each row is the median of 3 runs after a warm-up. Not run by ctest.
+//   build/bench/runtime_bench [--tasks N]
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "raycc/api.h"
+
+namespace {
+
+int Noop(int x) { return x; }
+int64_t Square(int64_t x) { return x * x; }
+int64_t FanOut(int64_t n) {
+  std::vector<raycc::ObjectRef<int>> refs;
+  for (int64_t i = 0; i < n; ++i) refs.push_back(raycc::Task(Noop).Remote(static_cast<int>(i)));
+  int64_t sum = 0;
+  for (const auto& v : raycc::Get(refs)) sum += *v;
+  return sum;
+}
+class Acc {
+ public:
+  static Acc* Create() { return new Acc(); }
+  int Add(int x) { return total_ += x; }
+
+ private:
+  int total_ = 0;
+};
+RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add);
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n) {
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  std::future<int> Submit(std::function<int()> f) {
+    std::packaged_task<int()> task(std::move(f));
+    std::future<int> result = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push(std::move(task));
+    }
+    cv_.notify_one();
+    return result;
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::packaged_task<int()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        task = std::move(queue_.front());
+        queue_.pop();
+      }
+      task();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::queue<std::packaged_task<int()>> queue_;
+  std::vector<std::thread> threads_;
+  bool stop_ = false;
+};
+
+double Seconds(const std::function<void()>& f) {
+  auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double Median(std::function<double()> run) {
+  run();  // warm-up
+  std::vector<double> v = {run(), run(), run()};
+  std::sort(v.begin(), v.end());
+  return v[1];
+}
+
+void Row(const char* what, const char* unit, double raycc, double baseline) {
+  if (baseline > 0) {
+    std::printf("%-34s %14.1f %14.1f  %s\n", what, raycc, baseline, unit);
+  } else {
+    std::printf("%-34s %14.1f %14s  %s\n", what, raycc, "-", unit);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = 100000;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--tasks") && i + 1 < argc) n = std::atoi(argv[++i]);
+  }
+  int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  raycc::Config config;
+  config.num_cpus = cpus;
+  raycc::Init(config);
+  ThreadPool pool(cpus);
+  std::printf("%d CPUs, %d tasks per run, median of 3\n", cpus, n);
+  std::printf("%-34s %14s %14s\n", "workload", "raycc", "thread pool");
+
+  double async_raycc = Median([&] {
+    return n / Seconds([&] {
+             std::vector<raycc::ObjectRef<int>> refs;
+             refs.reserve(n);
+             for (int i = 0; i < n; ++i) refs.push_back(raycc::Task(Noop).Remote(i));
+             for (const auto& r : refs) raycc::Get(r);
+           });
+  });
+  double async_pool = Median([&] {
+    return n / Seconds([&] {
+             std::vector<std::future<int>> fs;
+             fs.reserve(n);
+             for (int i = 0; i < n; ++i) fs.push_back(pool.Submit([i] { return Noop(i); }));
+             for (auto& f : fs) f.get();
+           });
+  });
+  Row("no-op tasks, async", "tasks/s", async_raycc, async_pool);
+
+  int m = std::max(1000, n / 20);
+  double sync_raycc = Median([&] {
+    return 1e6 * Seconds([&] {
+             for (int i = 0; i < m; ++i) raycc::Get(raycc::Task(Noop).Remote(i));
+           }) /
+           m;
+  });
+  double sync_pool = Median([&] {
+    return 1e6 * Seconds([&] {
+             for (int i = 0; i < m; ++i) pool.Submit([i] { return Noop(i); }).get();
+           }) /
+           m;
+  });
+  Row("no-op task, sync round trip", "us", sync_raycc, sync_pool);
+
+  auto actor = raycc::Actor(Acc::Create).Remote();
+  double actor_async = Median([&] {
+    return n / Seconds([&] {
+             std::vector<raycc::ObjectRef<int>> refs;
+             refs.reserve(n);
+             for (int i = 0; i < n; ++i) refs.push_back(actor.Task(&Acc::Add).Remote(1));
+             raycc::Get(refs.back());
+           });
+  });
+  Row("actor calls, async", "calls/s", actor_async, 0);
+  double actor_sync = Median([&] {
+    return 1e6 * Seconds([&] {
+             for (int i = 0; i < m; ++i) raycc::Get(actor.Task(&Acc::Add).Remote(1));
+           }) /
+           m;
+  });
+  Row("actor call, sync round trip", "us", actor_sync, 0);
+
+  double putget = Median([&] {
+    return n / Seconds([&] {
+             for (int i = 0; i < n; ++i) raycc::Get(raycc::Put(i));
+           });
+  });
+  Row("put + get of an int", "ops/s", putget, 0);
+
+  std::vector<char> big(64 << 20, 'x');
+  double put_big = Median([&] {
+    double s = Seconds([&] { raycc::Get(raycc::Put(big)); });
+    return big.size() / s / 1e9;
+  });
+  Row("put + get of 64 MiB (copies)", "GB/s", put_big, 0);
+
+  double nested = Median([&] {
+    const int64_t parents = 20, leaves = std::max<int64_t>(10, n / 200);
+    return parents * leaves / Seconds([&] {
+             std::vector<raycc::ObjectRef<int64_t>> refs;
+             for (int64_t p = 0; p < parents; ++p) refs.push_back(raycc::Task(FanOut).Remote(leaves));
+             for (const auto& r : refs) raycc::Get(r);
+           });
+  });
+  Row("nested fan-out (20 parents)", "leaf tasks/s", nested, 0);
+  raycc::Shutdown();
+  return 0;
+}
