@@ -107,7 +107,8 @@ absl::StatusOr<ObjectId> MakeObjectId(const TaskId& task, uint32_t index, bool p
   }
   char bytes[ObjectId::kSize];
   std::memcpy(bytes, task.data(), TaskId::kSize);
-  StoreBigEndian32(put ? (index | ObjectId::kPutBit) : index, reinterpret_cast<uint8_t*>(bytes) + TaskId::kSize);
+  StoreBigEndian32(put ? (index | ObjectId::kPutBit) : index,
+                   reinterpret_cast<uint8_t*>(bytes) + TaskId::kSize);
   return ObjectId::FromBinary(absl::string_view(bytes, ObjectId::kSize));
 }
 

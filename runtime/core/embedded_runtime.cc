@@ -41,6 +41,20 @@ std::vector<std::string_view> Views(const std::vector<std::shared_ptr<const std:
 
 }  // namespace
 
+std::shared_ptr<const std::string> EmbeddedRuntime::InvokeCatching(const std::function<std::string()>& call,
+                                                                   ErrorInfo* error) {
+  try {
+    return std::make_shared<const std::string>(call());
+  } catch (const std::exception& e) {
+    error->type = Demangle(typeid(e).name());
+    error->message = e.what();
+  } catch (...) {
+    error->type = "unknown exception";
+    error->message = "(not a std::exception)";
+  }
+  return nullptr;
+}
+
 bool EmbeddedRuntime::InWorkerThread() { return tls.runtime != nullptr; }
 
 EmbeddedRuntime::EmbeddedRuntime(const Config& config)
@@ -218,20 +232,10 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.demand = &task->demand;
   tls.task = task->id;
   lock.unlock();
-  std::shared_ptr<const std::string> data;
   auto info = std::make_shared<ErrorInfo>();
-  bool failed = false;
-  try {
-    data = std::make_shared<const std::string>(task->function->invoke(Views(keep)));
-  } catch (const std::exception& e) {
-    failed = true;
-    info->type = Demangle(typeid(e).name());
-    info->message = e.what();
-  } catch (...) {
-    failed = true;
-    info->type = "unknown exception";
-    info->message = "(not a std::exception)";
-  }
+  std::shared_ptr<const std::string> data =
+      InvokeCatching([&] { return task->function->invoke(Views(keep)); }, info.get());
+  bool failed = data == nullptr;
   lock.lock();
   tls.demand = nullptr;
   AcquireLocked(task->demand, -1);
@@ -468,20 +472,10 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     }
     while (true) {
       lock.unlock();
-      std::shared_ptr<const std::string> data;
       auto info = std::make_shared<ErrorInfo>();
-      bool failed = false;
-      try {
-        data = std::make_shared<const std::string>(call->method->invoke(actor->instance, Views(keep)));
-      } catch (const std::exception& e) {
-        failed = true;
-        info->type = Demangle(typeid(e).name());
-        info->message = e.what();
-      } catch (...) {
-        failed = true;
-        info->type = "unknown exception";
-        info->message = "(not a std::exception)";
-      }
+      std::shared_ptr<const std::string> data =
+          InvokeCatching([&] { return call->method->invoke(actor->instance, Views(keep)); }, info.get());
+      bool failed = data == nullptr;
       lock.lock();
       if (failed && call->retry_exceptions && call->retries_left != 0) {
         if (call->retries_left > 0) --call->retries_left;

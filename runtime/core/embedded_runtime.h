@@ -119,6 +119,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::shared_ptr<const ErrorInfo> CollectArgsLocked(const std::vector<TaskArgument>& args,
                                                      std::vector<std::shared_ptr<const std::string>>* keep);
   void ActorLoop(const std::shared_ptr<Actor>& actor, int index);
+  // Runs user code; on an exception fills `error` (type, message) and
+  // returns null. Called without mu_.
+  static std::shared_ptr<const std::string> InvokeCatching(const std::function<std::string()>& call,
+                                                           ErrorInfo* error);
   std::string Where() const;
 
   std::mutex mu_;

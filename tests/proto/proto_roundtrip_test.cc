@@ -11,8 +11,8 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "raycc/proto/common.pb.h"
 #include "raycc/proto/artifact.pb.h"
+#include "raycc/proto/common.pb.h"
 #include "raycc/proto/exec_plan.pb.h"
 #include "raycc/proto/gcs_service.grpc.pb.h"
 #include "raycc/proto/placement_group.pb.h"
@@ -91,7 +91,8 @@ void SetOne(Message* m, const FieldDescriptor* f, int n, int depth) {
       rep ? r->AddUInt32(m, f, v) : r->SetUInt32(m, f, v);
       break;
     case FieldDescriptor::CPPTYPE_UINT64:
-      rep ? r->AddUInt64(m, f, static_cast<uint64_t>(v) << 40) : r->SetUInt64(m, f, static_cast<uint64_t>(v) << 40);
+      rep ? r->AddUInt64(m, f, static_cast<uint64_t>(v) << 40)
+          : r->SetUInt64(m, f, static_cast<uint64_t>(v) << 40);
       break;
     case FieldDescriptor::CPPTYPE_DOUBLE:
       rep ? r->AddDouble(m, f, v + 0.5) : r->SetDouble(m, f, v + 0.5);
