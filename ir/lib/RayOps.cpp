@@ -299,8 +299,13 @@ void GraphOp::print(OpAsmPrinter &p) {
 }
 
 LogicalResult GraphOp::verify() {
-  if (getBody().empty())
-    return emitOpError("must have a body (a graph is never a declaration)");
+  // The region constraint (exactly one block) already rules out bodiless
+  // graphs; every graph input must be a type a value or ref can have.
+  for (auto [i, type] : llvm::enumerate(getArgumentTypes()))
+    if (!isValidRefElementType(type) &&
+        !isa<RefType, ActorType, PlacementGroupType, TokenType>(type))
+      return emitOpError() << "input #" << i << " has type " << type
+                           << ", which a graph cannot take";
   return success();
 }
 

@@ -547,3 +547,19 @@ ray.graph @g1(%x: i64) {
   %r = ray.task @f(%x) {fused = [@f, @h]} : (i64) -> !ray.ref<i64>
   ray.output
 }
+
+// -----
+
+// The generic form cannot build a put whose result is not a ref of its value.
+ray.graph @g(%x: i64) {
+  // expected-error @+1 {{result must be '!ray.ref<i64>', got '!ray.ref<f32>'}}
+  %r = "ray.put"(%x) : (i64) -> !ray.ref<f32>
+  ray.output
+}
+
+// -----
+
+// expected-error @+1 {{input #0 has type 'memref<4xf32>', which a graph cannot take}}
+ray.graph @g(%m: memref<4xf32>) {
+  ray.output
+}
