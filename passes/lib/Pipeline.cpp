@@ -15,14 +15,18 @@ void buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createRayVerifyGraph());
   pm.addPass(createRayInferResources());
   if (options.optLevel >= 1) {
-    pm.addPass(createRayCheckPlacement({options.clusterFile}));
     pm.addPass(createRayDeadTaskElim());
     pm.addPass(createCSEPass());
   }
   if (options.optLevel >= 2) {
     pm.addPass(createRayFuseTasks());
-    pm.addPass(createRayAssignPlacement({options.clusterFile}));
+    pm.addPass(createRayFormPlacementGroups());
   }
+  // Checks see the groups -O2 formed; placement needs checked groups.
+  if (options.optLevel >= 1)
+    pm.addPass(createRayCheckPlacement({options.clusterFile}));
+  if (options.optLevel >= 2)
+    pm.addPass(createRayAssignPlacement({options.clusterFile}));
   if (options.optLevel >= 1)
     pm.addPass(createRayCriticalPath());
 }

@@ -45,6 +45,45 @@ def RayInferResources : Pass<"ray-infer-resources", "::mlir::ModuleOp"> {
   }];
 }
 
+def RayFormPlacementGroups : Pass<"ray-form-placement-groups", "::mlir::ModuleOp"> {
+  let summary = "gang-schedules work that should run together";
+  let description = [{
+    Synthesizes placement groups (marked `ray.synthesized`) for:
+    - *actor gangs*: actors whose calls consume each other's results form one
+      group, one bundle per actor (its placement resources), with strategy
+      `gang-strategy`;
+    - *large objects*: a task whose `#ray.cost` result size is at least
+      `large-object-bytes` and the tasks that consume it form a `pack` group,
+      so the object need not cross nodes.
+    Work already in a placement group or pinned to a node is left alone; user
+    placement groups are never changed. Runs at -O2.
+
+    Before:
+    ```mlir
+    %a = ray.actor.create @Stage() : () -> !ray.actor<"Stage">
+    %b = ray.actor.create @Stage() : () -> !ray.actor<"Stage">
+    %x = ray.actor.call %a @step(%in) : ...
+    %y = ray.actor.call %b @step(%x) : ...
+    ```
+    After:
+    ```mlir
+    %pg = ray.placement_group pack "gang0" attributes {ray.synthesized} {
+      ray.bundle {CPU = 1.0}
+      ray.bundle {CPU = 1.0}
+    }
+    %a = ray.actor.create @Stage() in %pg {strategy = #ray.strategy<placement_group bundle 0>} : ...
+    %b = ray.actor.create @Stage() in %pg {strategy = #ray.strategy<placement_group bundle 1>} : ...
+    ```
+  }];
+  let options = [
+    Option<"gangStrategy", "gang-strategy", "std::string", /*default=*/"\"pack\"",
+           "strategy of actor gangs: pack, spread, strict_pack or strict_spread">,
+    Option<"largeObjectBytes", "large-object-bytes", "uint64_t",
+           /*default=*/"64 * 1024 * 1024",
+           "result size from which producer and consumers are grouped">
+  ];
+}
+
 def RayCheckPlacement : Pass<"ray-check-placement", "::mlir::ModuleOp"> {
   let summary = "checks that every bundle and task fits the cluster";
   let description = [{
