@@ -123,7 +123,7 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   std::vector<std::function<void()>> callbacks;
   callbacks.swap(object.on_ready);
   for (auto& callback : callbacks) callback();
-  objects_cv_.notify_all();
+  if (object_waiters_ > 0) objects_cv_.notify_all();
 }
 
 bool EmbeddedRuntime::FitsLocked(const Units& demand) const {
@@ -136,7 +136,8 @@ bool EmbeddedRuntime::FitsLocked(const Units& demand) const {
 
 void EmbeddedRuntime::AcquireLocked(const Units& demand, int sign) {
   for (const auto& [name, q] : demand) available_[name] -= sign * q;
-  if (sign < 0) work_cv_.notify_all();
+  // Freed resources may let queued tasks run; wake idle workers only then.
+  if (sign < 0 && idle_workers_ > 0 && !ready_.empty()) work_cv_.notify_all();
 }
 
 std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked() {
@@ -195,13 +196,13 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
     dep.on_ready.push_back([this, task] {
       if (--task->unresolved == 0) {
         ready_.insert(task);
-        work_cv_.notify_one();
+        if (idle_workers_ > 0) work_cv_.notify_one();
       }
     });
   }
   if (task->unresolved == 0) {
     ready_.insert(task);
-    work_cv_.notify_one();
+    if (idle_workers_ > 0) work_cv_.notify_one();
   }
   return task->result;
 }
@@ -242,7 +243,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   if (failed && task->retry_exceptions && task->retries_left != 0) {
     if (task->retries_left > 0) --task->retries_left;
     ready_.insert(task);  // same sequence: it keeps its place
-    work_cv_.notify_one();
+    if (idle_workers_ > 0) work_cv_.notify_one();
     return;
   }
   if (failed) {
@@ -282,12 +283,14 @@ bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::
   }
   auto stop_or_done = [&] { return stopping_ || done(); };
   bool ok;
+  ++object_waiters_;
   if (timeout_ms < 0) {
     objects_cv_.wait(lock, stop_or_done);
     ok = done();
   } else {
     ok = objects_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), stop_or_done) && done();
   }
+  --object_waiters_;
   // Take the resources again; running over capacity briefly is allowed so a
   // woken task never waits behind the work it spawned.
   if (demand != nullptr) AcquireLocked(*demand, +1);
@@ -418,7 +421,9 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   };
   if (index == 0) {
     // Construct the actor once its arguments exist.
+    ++object_waiters_;
     objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(actor->ctor_args); });
+    --object_waiters_;
     std::vector<std::shared_ptr<const std::string>> keep;
     std::shared_ptr<const ErrorInfo> error =
         actor->dead ? nullptr : CollectArgsLocked(actor->ctor_args, &keep);
@@ -460,7 +465,9 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     std::shared_ptr<ActorCall> call = actor->queue.front();
     actor->queue.pop_front();
     // Calls run in submission order: wait for this one's arguments.
+    ++object_waiters_;
     objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(call->args); });
+    --object_waiters_;
     if (actor->dead || stopping_) {
       die(call);
       continue;

@@ -142,6 +142,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::atomic<uint32_t> next_put_{1};
   std::vector<std::thread> workers_;
   int idle_workers_ = 0;
+  int object_waiters_ = 0;  // threads in objects_cv_.wait
   absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
 };
 
