@@ -353,6 +353,13 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   actor->held = DemandOf(options.call, /*is_task=*/false, "actor " + factory.name);
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) throw RayccError("the runtime is shutting down");
+  if (!options.name.empty()) {
+    auto named = named_actors_.find(options.name);
+    if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
+      throw RayccError("an actor named '" + options.name + "' already exists");
+    }
+    named_actors_[options.name] = actor->id;
+  }
   for (const TaskArgument& arg : actor->ctor_args)
     if (arg.by_ref) ObjectLocked(arg.ref);
   // An actor holds its resources while alive (default: none).
@@ -388,6 +395,15 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   actor.queue.push_back(call);
   actor.cv.notify_one();
   return call->result;
+}
+
+std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(const std::string& name) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = named_actors_.find(name);
+  if (it == named_actors_.end()) return std::nullopt;
+  const Actor& actor = *actors_.at(it->second);
+  if (actor.dead) return std::nullopt;
+  return std::make_pair(actor.id, actor.factory->actor_type);
 }
 
 void EmbeddedRuntime::KillActor(const ActorId& actor_id) {

@@ -39,6 +39,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method, std::vector<TaskArgument> args,
                            const CallOptions& options) override;
   void KillActor(const ActorId& actor) override;
+  std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
   ObjectId Put(std::string bytes) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
@@ -144,6 +145,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   int idle_workers_ = 0;
   int object_waiters_ = 0;  // threads in objects_cv_.wait
   absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
+  absl::flat_hash_map<std::string, ActorId> named_actors_;
 };
 
 }  // namespace raycc::internal

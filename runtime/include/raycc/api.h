@@ -19,8 +19,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -284,6 +286,18 @@ ActorCreator<F> Actor(F factory) {
   static_assert(std::is_pointer_v<typename internal::FunctionTraits<F>::Result>,
                 "Actor() takes a registered factory returning a pointer to the actor");
   return ActorCreator<F>(factory);
+}
+
+/// The live actor created with SetName(name), or nullopt. Throws RayccError
+/// when it exists but is not a C.
+template <typename C>
+std::optional<ActorHandle<C>> GetActor(const std::string& name) {
+  auto found = internal::CurrentRuntime().GetNamedActor(name);
+  if (!found) return std::nullopt;
+  if (found->second != typeid(C).name()) {
+    throw RayccError("actor '" + name + "' is not of the requested class");
+  }
+  return ActorHandle<C>(found->first);
 }
 
 /// The value of `ref`, waiting for it; `timeout_ms` -1 waits forever, else

@@ -205,6 +205,27 @@ TEST_P(RuntimeApiTest, DeadActorsSurfaceAsActorDiedError) {
   }
 }
 
+TEST_P(RuntimeApiTest, NamedActorsAreFoundByName) {
+  EXPECT_FALSE(raycc::GetActor<Counter>("counter").has_value());
+  auto counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);
+  std::optional<raycc::ActorHandle<Counter>> found = raycc::GetActor<Counter>("counter");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->ID(), counter.ID());
+  EXPECT_EQ(*found->Task(&Counter::Add).Remote(5).Get(), 15);
+  try {
+    raycc::Actor(Counter::Create).SetName("counter").Remote(0);
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("an actor named 'counter' already exists"));
+  }
+  EXPECT_THROW(raycc::GetActor<std::string>("counter"), raycc::RayccError);
+  counter.Kill();
+  EXPECT_FALSE(raycc::GetActor<Counter>("counter").has_value());
+  // The name is free again once its actor is dead.
+  auto again = raycc::Actor(Counter::Create).SetName("counter").Remote(1);
+  EXPECT_EQ(raycc::GetActor<Counter>("counter")->ID(), again.ID());
+}
+
 TEST_P(RuntimeApiTest, ResourcesAreCheckedAndCounted) {
   try {
     raycc::Task(Plus).SetResources({{"GPU", 1}}).Remote(1, 2);

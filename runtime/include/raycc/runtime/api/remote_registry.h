@@ -34,6 +34,8 @@ struct RemoteFunction {
   /// For factories: builds the actor instance; `destroy` deletes it.
   std::function<void*(const ArgBuffers&)> create;
   std::function<void(void*)> destroy;
+  /// For factories: typeid(C).name() of the actor class.
+  std::string actor_type;
 };
 
 /// A registered actor method.
@@ -91,6 +93,7 @@ void RegisterOne(const std::string& name, R (*f)(A...)) {
       return std::apply(f, DecodeArgs<Args>(args, std::index_sequence_for<A...>{}));
     };
     fn.destroy = [](void* p) { delete static_cast<C*>(p); };
+    fn.actor_type = typeid(C).name();
   } else {
     fn.invoke = [f](const ArgBuffers& args) -> std::string {
       Args decoded = DecodeArgs<Args>(args, std::index_sequence_for<A...>{});

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,9 @@ class RuntimeInterface {
   virtual ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method,
                                    std::vector<TaskArgument> args, const CallOptions& options) = 0;
   virtual void KillActor(const ActorId& actor) = 0;
+  /// The live actor registered under `name` (SetName at creation) and the
+  /// typeid name of its class; nullopt when there is none.
+  virtual std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) = 0;
   virtual ObjectId Put(std::string bytes) = 0;
   /// The object's bytes; blocks until it exists or `timeout_ms` (-1: forever)
   /// passes (GetTimeoutError). A failed task's object throws its error.
