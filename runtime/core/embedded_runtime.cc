@@ -194,12 +194,13 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
     if (dep.ready) continue;
     ++task->unresolved;
     dep.on_ready.push_back([this, task] {
-      if (--task->unresolved == 0) {
+      if (--task->unresolved == 0 && !task->cancelled) {
         ready_.insert(task);
         if (idle_workers_ > 0) work_cv_.notify_one();
       }
     });
   }
+  not_started_[task->result] = task;
   if (task->unresolved == 0) {
     ready_.insert(task);
     if (idle_workers_ > 0) work_cv_.notify_one();
@@ -223,6 +224,7 @@ std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLo
 }
 
 void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock) {
+  not_started_.erase(task->result);
   std::vector<std::shared_ptr<const std::string>> keep;
   std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(task->args, &keep);
   if (error) {  // a dependency failed: so does this task, with the same cause
@@ -312,6 +314,7 @@ std::shared_ptr<const std::string> EmbeddedRuntime::Get(const ObjectId& id, int6
   if (object.error) {
     const ErrorInfo& e = *object.error;
     if (e.actor_died) throw ActorDiedError(e.message);
+    if (e.cancelled) throw TaskCancelledError(e.message);
     throw TaskError(e.function, e.type, e.message, e.where);
   }
   return object.data;
@@ -395,6 +398,22 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   actor.queue.push_back(call);
   actor.cv.notify_one();
   return call->result;
+}
+
+bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = not_started_.find(id);
+  if (it == not_started_.end()) return false;
+  std::shared_ptr<Task> task = it->second;
+  not_started_.erase(it);
+  task->cancelled = true;
+  ready_.erase(task);
+  auto info = std::make_shared<ErrorInfo>();
+  info->cancelled = true;
+  info->function = task->function->name;
+  info->message = "task " + task->function->name + " was cancelled before it ran";
+  CompleteLocked(task->result, nullptr, info);
+  return true;
 }
 
 std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(const std::string& name) {

@@ -39,6 +39,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method, std::vector<TaskArgument> args,
                            const CallOptions& options) override;
   void KillActor(const ActorId& actor) override;
+  bool CancelTask(const ObjectId& id) override;
   std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
   ObjectId Put(std::string bytes) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
@@ -52,6 +53,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   struct ErrorInfo {
     bool actor_died = false;
+    bool cancelled = false;
     std::string function, type, message, where;
   };
   struct Object {
@@ -71,6 +73,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     int retries_left = 0;
     bool retry_exceptions = false;
     int unresolved = 0;
+    bool cancelled = false;
   };
   struct ActorCall {
     const RemoteMethod* method = nullptr;
@@ -146,6 +149,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   int object_waiters_ = 0;  // threads in objects_cv_.wait
   absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
   absl::flat_hash_map<std::string, ActorId> named_actors_;
+  // Tasks submitted but not started, by result object (for Cancel).
+  absl::flat_hash_map<ObjectId, std::shared_ptr<Task>> not_started_;
 };
 
 }  // namespace raycc::internal

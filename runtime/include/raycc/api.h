@@ -300,6 +300,14 @@ std::optional<ActorHandle<C>> GetActor(const std::string& name) {
   return ActorHandle<C>(found->first);
 }
 
+/// Cancels the task that makes `ref` if it has not started yet (best effort:
+/// a running task finishes). Returns whether it was cancelled; Get on a
+/// cancelled task's result throws TaskCancelledError.
+template <typename T>
+bool Cancel(const ObjectRef<T>& ref) {
+  return internal::CurrentRuntime().CancelTask(ref.ID());
+}
+
 /// The value of `ref`, waiting for it; `timeout_ms` -1 waits forever, else
 /// GetTimeoutError. A failed task throws its TaskError.
 template <typename T>

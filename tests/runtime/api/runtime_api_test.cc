@@ -205,6 +205,26 @@ TEST_P(RuntimeApiTest, DeadActorsSurfaceAsActorDiedError) {
   }
 }
 
+TEST_P(RuntimeApiTest, CancelStopsTasksThatHaveNotStarted) {
+  // Occupy every CPU, then queue one more: it cannot have started.
+  std::vector<raycc::ObjectRef<int>> busy;
+  for (int i = 0; i < GetParam(); ++i) busy.push_back(raycc::Task(Sleepy).Remote(200));
+  auto queued = raycc::Task(Plus).Remote(1, 2);
+  auto waiting = raycc::Task(Plus).Remote(queued, 1);  // also waits for its argument
+  EXPECT_TRUE(raycc::Cancel(waiting));
+  EXPECT_TRUE(raycc::Cancel(queued));
+  EXPECT_FALSE(raycc::Cancel(queued));  // once
+  EXPECT_THROW(raycc::Get(queued), raycc::TaskCancelledError);
+  EXPECT_THROW(raycc::Get(waiting), raycc::TaskCancelledError);
+  for (const auto& b : busy) EXPECT_EQ(*raycc::Get(b), 200);
+  // A finished task cannot be cancelled; its value stays.
+  EXPECT_FALSE(raycc::Cancel(busy[0]));
+  EXPECT_EQ(*raycc::Get(busy[0]), 200);
+  // Dependents of a cancelled task fail too.
+  auto late = raycc::Task(Plus).Remote(queued, 5);
+  EXPECT_THROW(raycc::Get(late), raycc::TaskCancelledError);
+}
+
 TEST_P(RuntimeApiTest, NamedActorsAreFoundByName) {
   EXPECT_FALSE(raycc::GetActor<Counter>("counter").has_value());
   auto counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);

@@ -53,6 +53,12 @@ class ActorDiedError : public RayccError {
   using RayccError::RayccError;
 };
 
+/// Get on the result of a task that was cancelled before it ran.
+class TaskCancelledError : public RayccError {
+ public:
+  using RayccError::RayccError;
+};
+
 /// A resource request no node can ever satisfy; names what was asked and
 /// what the cluster has.
 class InfeasibleError : public RayccError {

@@ -57,6 +57,9 @@ class RuntimeInterface {
   virtual ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method,
                                    std::vector<TaskArgument> args, const CallOptions& options) = 0;
   virtual void KillActor(const ActorId& actor) = 0;
+  /// Cancels the task making `id` if it has not started; true if it was
+  /// cancelled (Get then throws TaskCancelledError).
+  virtual bool CancelTask(const ObjectId& id) = 0;
   /// The live actor registered under `name` (SetName at creation) and the
   /// typeid name of its class; nullopt when there is none.
   virtual std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) = 0;
