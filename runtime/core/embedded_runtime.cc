@@ -7,6 +7,7 @@
 #include <exception>
 #include <typeinfo>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "raycc/runtime/gpu/gpu_devices.h"
 
@@ -138,6 +139,7 @@ void EmbeddedRuntime::AcquireLocked(const Units& demand, int sign) {
   for (const auto& [name, q] : demand) available_[name] -= sign * q;
   // Freed resources may let queued tasks run; wake idle workers only then.
   if (sign < 0 && idle_workers_ > 0 && !ready_.empty()) work_cv_.notify_all();
+  if (sign < 0) TryReserveGroupsLocked();
 }
 
 std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked() {
@@ -177,6 +179,8 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   if (options.max_retries < -1) throw RayccError("SetMaxRetries: must be >= -1");
   auto task = std::make_shared<Task>();
   task->demand = DemandOf(options, /*is_task=*/true, "task " + function.name);
+  std::unique_lock<std::mutex> lock(mu_);
+  task->demand = GroupDemandLocked(options, task->demand, "task " + function.name);
   task->id = TaskId::Of(job_);
   task->function = &function;
   task->args = std::move(args);
@@ -184,7 +188,6 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   task->priority = options.priority;
   task->retries_left = options.max_retries;
   task->retry_exceptions = options.retry_exceptions;
-  std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) throw RayccError("the runtime is shutting down");
   task->sequence = next_sequence_++;
   ObjectLocked(task->result);  // exists (pending) from now on
@@ -356,6 +359,7 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   actor->held = DemandOf(options.call, /*is_task=*/false, "actor " + factory.name);
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) throw RayccError("the runtime is shutting down");
+  actor->held = GroupDemandLocked(options.call, actor->held, "actor " + factory.name);
   if (!options.name.empty()) {
     auto named = named_actors_.find(options.name);
     if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
@@ -398,6 +402,138 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   actor.queue.push_back(call);
   actor.cv.notify_one();
   return call->result;
+}
+
+EmbeddedRuntime::Units EmbeddedRuntime::GroupDemandLocked(const CallOptions& options, const Units& demand,
+                                                          const std::string& what) {
+  if (options.placement_group.IsNil()) return demand;
+  auto it = groups_.find(options.placement_group);
+  if (it == groups_.end() || it->second.removed) {
+    throw RayccError(what + ": placement group " + options.placement_group.Hex() +
+                     " does not exist or was removed");
+  }
+  const Group& group = it->second;
+  auto fits = [&](const Units& bundle) {
+    for (const auto& [name, q] : demand) {
+      auto b = bundle.find(name);
+      if ((b == bundle.end() ? 0 : b->second) < q) return false;
+    }
+    return true;
+  };
+  int index = options.bundle_index;
+  bool ok =
+      index >= 0 ? fits(group.bundles[index]) : std::any_of(group.bundles.begin(), group.bundles.end(), fits);
+  if (!ok) {
+    throw InfeasibleError(absl::StrCat(
+        what, ": demands more than ", index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
+        " of its placement group holds"));
+  }
+  Units renamed;
+  for (const auto& [name, q] : demand) {
+    renamed[name + "_group" + group.suffix] = q;
+    if (index >= 0) renamed[absl::StrCat(name, "_group_", index, group.suffix)] = q;
+  }
+  return renamed;
+}
+
+void EmbeddedRuntime::TryReserveGroupsLocked() {
+  for (auto& [id, group] : groups_) {
+    if (group.reserved || group.removed) continue;
+    Units sum;
+    for (const Units& b : group.bundles)
+      for (const auto& [name, q] : b) sum[name] += q;
+    if (!FitsLocked(sum)) continue;
+    for (const auto& [name, q] : sum) {
+      available_[name] -= q;
+      available_[name + "_group" + group.suffix] += q;
+    }
+    for (size_t i = 0; i < group.bundles.size(); ++i)
+      for (const auto& [name, q] : group.bundles[i])
+        available_[absl::StrCat(name, "_group_", i, group.suffix)] += q;
+    group.reserved = true;
+    objects_cv_.notify_all();
+    work_cv_.notify_all();
+  }
+}
+
+PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
+    const std::vector<std::vector<std::pair<std::string, double>>>& bundles, PlacementGroupStrategy strategy,
+    const std::string& name) {
+  std::string what = "placement group" + (name.empty() ? std::string() : " '" + name + "'");
+  if (bundles.empty()) throw RayccError(what + ": needs at least one bundle");
+  Group group;
+  ResourceSet sum;
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    absl::StatusOr<ResourceSet> set = ResourceSet::Create(bundles[i]);
+    if (!set.ok()) throw RayccError(absl::StrCat(what, ": bundle ", i, ": ", set.status().message()));
+    if (set->IsEmpty()) throw RayccError(absl::StrCat(what, ": bundle ", i, " reserves no resources"));
+    Units units;
+    for (const auto& [n, q] : set->SortedEntries()) units[n] = q.units();
+    group.bundles.push_back(std::move(units));
+    sum.Add(*set);
+  }
+  // One node: strict_spread of several bundles can never be placed; every
+  // other strategy needs the node to hold all bundles at once.
+  if (strategy == PlacementGroupStrategy::kStrictSpread && bundles.size() > 1) {
+    throw InfeasibleError(absl::StrCat(what, ": strict_spread needs ", bundles.size(),
+                                       " distinct nodes; the embedded runtime has 1"));
+  }
+  absl::Status feasible = sum.CheckFeasible({total_set_});
+  if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what, ": ", feasible.message()));
+  PlacementGroupId id = PlacementGroupId::Of(job_);
+  group.suffix = "_" + id.Hex();
+  std::unique_lock<std::mutex> lock(mu_);
+  groups_[id] = std::move(group);
+  TryReserveGroupsLocked();
+  return id;
+}
+
+bool EmbeddedRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!groups_.contains(id)) throw RayccError("unknown placement group " + id.Hex());
+  return BlockUntil(
+             lock, [&] { return groups_[id].reserved || groups_[id].removed; }, timeout_ms) &&
+         groups_[id].reserved;
+}
+
+void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = groups_.find(id);
+  if (it == groups_.end() || it->second.removed) return;
+  Group& group = it->second;
+  group.removed = true;
+  // Tasks still waiting to run in the group would wait forever: fail them.
+  std::vector<ObjectId> doomed;
+  for (const auto& [result, task] : not_started_)
+    for (const auto& [name, q] : task->demand)
+      if (absl::EndsWith(name, group.suffix)) {
+        doomed.push_back(result);
+        break;
+      }
+  for (const ObjectId& result : doomed) {
+    std::shared_ptr<Task> task = not_started_[result];
+    not_started_.erase(result);
+    task->cancelled = true;
+    ready_.erase(task);
+    auto info = std::make_shared<ErrorInfo>();
+    info->cancelled = true;
+    info->message = "task " + task->function->name + " did not run: its placement group was removed";
+    CompleteLocked(result, nullptr, info);
+  }
+  if (group.reserved) {
+    for (const Units& b : group.bundles)
+      for (const auto& [name, q] : b) available_[name] += q;
+    // Drop the renamed resources (running tasks give theirs back to keys
+    // nothing asks for any more).
+    for (auto a = available_.begin(); a != available_.end();) {
+      auto current = a++;
+      if (absl::EndsWith(current->first, group.suffix)) available_.erase(current);
+    }
+    group.reserved = false;
+    work_cv_.notify_all();
+    TryReserveGroupsLocked();
+  }
+  objects_cv_.notify_all();
 }
 
 bool EmbeddedRuntime::CancelTask(const ObjectId& id) {

@@ -40,6 +40,11 @@ class EmbeddedRuntime final : public RuntimeInterface {
                            const CallOptions& options) override;
   void KillActor(const ActorId& actor) override;
   bool CancelTask(const ObjectId& id) override;
+  PlacementGroupId CreatePlacementGroup(
+      const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
+      PlacementGroupStrategy strategy, const std::string& name) override;
+  bool WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) override;
+  void RemovePlacementGroup(const PlacementGroupId& id) override;
   std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
   ObjectId Put(std::string bytes) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
@@ -151,6 +156,19 @@ class EmbeddedRuntime final : public RuntimeInterface {
   absl::flat_hash_map<std::string, ActorId> named_actors_;
   // Tasks submitted but not started, by result object (for Cancel).
   absl::flat_hash_map<ObjectId, std::shared_ptr<Task>> not_started_;
+  // A placement group reserves its bundles by moving quantities from the
+  // node's resources to renamed ones ("CPU_group_<i>_<id>" per bundle,
+  // "CPU_group_<id>" for any bundle), as Ray does; work in the group asks for
+  // the renamed resources.
+  struct Group {
+    std::vector<Units> bundles;
+    bool reserved = false;
+    bool removed = false;
+    std::string suffix;  // "_<hex id>"
+  };
+  absl::flat_hash_map<PlacementGroupId, Group> groups_;
+  void TryReserveGroupsLocked();
+  Units GroupDemandLocked(const CallOptions& options, const Units& demand, const std::string& what);
 };
 
 }  // namespace raycc::internal

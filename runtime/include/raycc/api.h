@@ -128,9 +128,66 @@ std::vector<TaskArgument> PackFor(Args&&... args) {
                                                 std::forward<Args>(args)...);
 }
 
+}  // namespace internal
+
+/// How the bundles of a placement group spread over nodes.
+enum class PlacementStrategy { kPack = 0, kSpread = 1, kStrictPack = 2, kStrictSpread = 3 };
+
+/// What CreatePlacementGroup reserves.
+struct PlacementGroupCreationOptions {
+  std::vector<std::map<std::string, double>> bundles;
+  PlacementStrategy strategy = PlacementStrategy::kPack;
+  std::string name;
+};
+
+/// A placement group: bundles reserved together (all or none).
+class PlacementGroup {
+ public:
+  PlacementGroup() = default;
+  PlacementGroup(PlacementGroupId id, int bundle_count) : id_(id), bundle_count_(bundle_count) {}
+  const PlacementGroupId& GetID() const { return id_; }
+  int BundleCount() const { return bundle_count_; }
+  /// True once every bundle is reserved; false after the timeout.
+  bool Wait(int timeout_seconds) const {
+    return internal::CurrentRuntime().WaitPlacementGroup(id_, int64_t{timeout_seconds} * 1000);
+  }
+
+ private:
+  PlacementGroupId id_;
+  int bundle_count_ = 0;
+};
+
+/// Reserves `options.bundles` with `options.strategy`. Throws
+/// InfeasibleError when the cluster can never hold them.
+inline PlacementGroup CreatePlacementGroup(const PlacementGroupCreationOptions& options) {
+  std::vector<std::vector<std::pair<std::string, double>>> bundles;
+  for (const auto& b : options.bundles) bundles.emplace_back(b.begin(), b.end());
+  PlacementGroupId id = internal::CurrentRuntime().CreatePlacementGroup(
+      bundles, static_cast<internal::PlacementGroupStrategy>(options.strategy), options.name);
+  return PlacementGroup(id, static_cast<int>(options.bundles.size()));
+}
+
+/// Releases a placement group; tasks still queued in it fail.
+inline void RemovePlacementGroup(const PlacementGroupId& id) {
+  internal::CurrentRuntime().RemovePlacementGroup(id);
+}
+
+namespace internal {
+
 template <typename Derived>
 class CallOptionsBuilder {
  public:
+  /// Runs in bundle `bundle_index` of `pg` (-1: any bundle); the resources
+  /// come out of the bundle's reservation.
+  Derived& SetPlacementGroup(const PlacementGroup& pg, int bundle_index = -1) {
+    if (bundle_index < -1 || bundle_index >= pg.BundleCount()) {
+      throw RayccError("SetPlacementGroup: bundle index " + std::to_string(bundle_index) +
+                       " is out of range: the group has " + std::to_string(pg.BundleCount()) + " bundle(s)");
+    }
+    options_.placement_group = pg.GetID();
+    options_.bundle_index = bundle_index;
+    return self();
+  }
   /// Resources the call needs, replacing the default (tasks: 1 CPU).
   Derived& SetResources(const std::map<std::string, double>& resources) {
     options_.has_resources = true;

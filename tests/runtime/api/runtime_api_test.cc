@@ -225,6 +225,63 @@ TEST_P(RuntimeApiTest, CancelStopsTasksThatHaveNotStarted) {
   EXPECT_THROW(raycc::Get(late), raycc::TaskCancelledError);
 }
 
+TEST_P(RuntimeApiTest, PlacementGroupsReserveAndRunTheirTasks) {
+  // The node has "custom" = 2; a group reserving both leaves none outside.
+  raycc::PlacementGroup pg = raycc::CreatePlacementGroup({.bundles = {{{"custom", 1}}, {{"custom", 1}}},
+                                                          .strategy = raycc::PlacementStrategy::kPack,
+                                                          .name = "pg"});
+  EXPECT_TRUE(pg.Wait(10));
+  EXPECT_EQ(*raycc::Task(Plus).SetResources({{"custom", 1}}).SetPlacementGroup(pg, 0).Remote(1, 2).Get(), 3);
+  EXPECT_EQ(*raycc::Task(Plus).SetResources({{"custom", 1}}).SetPlacementGroup(pg).Remote(2, 2).Get(), 4);
+  // Outside the group nothing is left: such a task waits...
+  auto outside = raycc::Task(Plus).SetResources({{"custom", 1}}).Remote(3, 3);
+  EXPECT_THROW(raycc::Get(outside, 100), raycc::GetTimeoutError);
+  // ...and a second group waits for the first to go.
+  raycc::PlacementGroup second = raycc::CreatePlacementGroup({.bundles = {{{"custom", 2}}}});
+  EXPECT_FALSE(second.Wait(0));
+  raycc::RemovePlacementGroup(pg.GetID());
+  // Removing the first lets either the waiting task or the second group in.
+  EXPECT_TRUE(second.Wait(10) || *raycc::Get(outside, 10000) == 6);
+  raycc::RemovePlacementGroup(second.GetID());
+  EXPECT_EQ(*raycc::Get(outside, 10000), 6);
+}
+
+TEST_P(RuntimeApiTest, PlacementGroupMisuseAndInfeasibility) {
+  raycc::PlacementGroup pg = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}}});
+  EXPECT_THROW(raycc::Task(Plus).SetPlacementGroup(pg, 1), raycc::RayccError);  // index out of range
+  try {
+    raycc::Task(Plus).SetResources({{"CPU", 1}, {"custom", 1}}).SetPlacementGroup(pg, 0).Remote(1, 1);
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("demands more than bundle 0 of its placement group holds"));
+  }
+  try {
+    raycc::CreatePlacementGroup(
+        {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("strict_spread needs 2 distinct nodes; the embedded runtime has 1"));
+  }
+  EXPECT_THROW(raycc::CreatePlacementGroup({.bundles = {{{"GPU", 1}}}}), raycc::InfeasibleError);
+  EXPECT_THROW(raycc::CreatePlacementGroup({.bundles = {}}), raycc::RayccError);
+  EXPECT_THROW(raycc::CreatePlacementGroup({.bundles = {{{"CPU", -1}}}}), raycc::RayccError);
+  // Work still queued in a removed group fails instead of waiting forever.
+  std::vector<raycc::ObjectRef<int>> busy;
+  for (int i = 0; i < 3; ++i) busy.push_back(raycc::Task(Sleepy).SetPlacementGroup(pg, 0).Remote(100));
+  raycc::RemovePlacementGroup(pg.GetID());
+  int failed = 0;
+  for (const auto& b : busy) {
+    try {
+      raycc::Get(b);
+    } catch (const raycc::TaskCancelledError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("its placement group was removed"));
+      ++failed;
+    }
+  }
+  EXPECT_GE(failed, 2);  // at most one of the three had started
+  EXPECT_THROW(raycc::Task(Plus).SetPlacementGroup(pg, 0).Remote(1, 1), raycc::RayccError);
+}
+
 TEST_P(RuntimeApiTest, NamedActorsAreFoundByName) {
   EXPECT_FALSE(raycc::GetActor<Counter>("counter").has_value());
   auto counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);

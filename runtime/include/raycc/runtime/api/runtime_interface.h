@@ -35,7 +35,13 @@ struct CallOptions {
   bool retry_exceptions = false;
   std::string name;
   int64_t priority = 0;
+  /// Run inside this placement group (nil: none), in `bundle_index` (-1: any).
+  PlacementGroupId placement_group;
+  int bundle_index = -1;
 };
+
+/// Placement-group strategies, in the order of proto::PlacementStrategy.
+enum class PlacementGroupStrategy { kPack = 0, kSpread = 1, kStrictPack = 2, kStrictSpread = 3 };
 
 /// Options of an actor creation.
 struct ActorOptions {
@@ -60,6 +66,15 @@ class RuntimeInterface {
   /// Cancels the task making `id` if it has not started; true if it was
   /// cancelled (Get then throws TaskCancelledError).
   virtual bool CancelTask(const ObjectId& id) = 0;
+  /// Reserves all bundles or none (throws InfeasibleError when no cluster can
+  /// ever hold them); reservation may complete later.
+  virtual PlacementGroupId CreatePlacementGroup(
+      const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
+      PlacementGroupStrategy strategy, const std::string& name) = 0;
+  /// True once reserved; false after `timeout_ms` (-1: wait forever).
+  virtual bool WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) = 0;
+  /// Releases the bundles; tasks still queued in the group fail.
+  virtual void RemovePlacementGroup(const PlacementGroupId& id) = 0;
   /// The live actor registered under `name` (SetName at creation) and the
   /// typeid name of its class; nullopt when there is none.
   virtual std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) = 0;
