@@ -52,7 +52,7 @@ std::optional<std::string> ResourcesAttr::checkName(StringRef name) {
   return std::nullopt;
 }
 
-static std::string formatUnits(int64_t units) {
+std::string ResourcesAttr::formatQuantity(int64_t units) {
   int64_t whole = units / ResourcesAttr::kScale;
   int64_t frac = units % ResourcesAttr::kScale;
   std::string digits = std::to_string(frac + ResourcesAttr::kScale).substr(1);
@@ -127,7 +127,7 @@ std::string ResourcesAttr::str() const {
       getUnits(),
       [&](NamedAttribute e) {
         out += e.getName().str() + " = " +
-               formatUnits(cast<IntegerAttr>(e.getValue()).getInt());
+               formatQuantity(cast<IntegerAttr>(e.getValue()).getInt());
       },
       [&] { out += ", "; });
   return out + "}";
@@ -220,7 +220,9 @@ void raycc::ray::printResourceDict(AsmPrinter &printer, ResourcesAttr attr) {
   printer << "{";
   llvm::interleaveComma(attr.getUnits(), printer, [&](NamedAttribute e) {
     printer.printKeywordOrString(e.getName().getValue());
-    printer << " = " << formatUnits(cast<IntegerAttr>(e.getValue()).getInt());
+    printer << " = "
+            << ResourcesAttr::formatQuantity(
+                   cast<IntegerAttr>(e.getValue()).getInt());
   });
   printer << "}";
 }

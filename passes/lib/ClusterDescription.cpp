@@ -38,13 +38,7 @@ std::string formatUnits(const ResourceUnits &units) {
   for (auto [i, entry] : llvm::enumerate(sorted)) {
     if (i)
       out += ", ";
-    int64_t whole = entry.second / ResourcesAttr::kScale;
-    std::string frac = std::to_string(entry.second % ResourcesAttr::kScale +
-                                      ResourcesAttr::kScale)
-                           .substr(1);
-    while (frac.size() > 1 && frac.back() == '0')
-      frac.pop_back();
-    out += entry.first + " = " + std::to_string(whole) + "." + frac;
+    out += entry.first + " = " + ResourcesAttr::formatQuantity(entry.second);
   }
   return out + "}";
 }

@@ -67,28 +67,9 @@ struct FormPlacementGroups
           gangs.unionSets(producer, consumer);
       }
     }
-    for (auto it = gangs.begin(); it != gangs.end(); ++it) {
-      if (!(*it)->isLeader())
-        continue;
-      SmallVector<Operation *> members(gangs.member_begin(**it),
-                                       gangs.member_end());
-      if (members.size() < 2)
-        continue;
-      llvm::sort(members, [](Operation *a, Operation *b) {
-        return a->isBeforeInBlock(b);
-      });
-      SmallVector<ResourcesAttr> bundles;
-      for (Operation *m : members)
-        bundles.push_back(actorPlacementResources(cast<ActorCreateOp>(m)));
-      Value pg = createGroup(members.front(), strategy, bundles,
-                             "gang" + std::to_string(counter++));
-      for (auto [i, m] : llvm::enumerate(members)) {
-        auto create = cast<ActorCreateOp>(m);
-        create.getPgMutable().assign(pg);
-        create.setStrategyAttr(SchedulingStrategyAttr::getPlacementGroup(
-            create.getContext(), static_cast<int64_t>(i)));
-      }
-    }
+    formGroups(gangs, strategy, "gang", counter, [](Operation *m) {
+      return actorPlacementResources(cast<ActorCreateOp>(m));
+    });
   }
 
   /// Producers of large objects with their consumers.
@@ -102,11 +83,22 @@ struct FormPlacementGroups
         if (auto consumer = dyn_cast<TaskOp>(user); consumer && free(consumer))
           groups.unionSets(producer, consumer);
     }
-    for (auto it = groups.begin(); it != groups.end(); ++it) {
+    formGroups(groups, PlacementStrategy::pack, "data", counter,
+               [](Operation *m) { return taskResources(cast<TaskOp>(m)); });
+  }
+
+  /// A synthesized group for every component of two or more ops: a bundle
+  /// per op (`bundleOf`), each op pinned to its bundle. Tasks also take the
+  /// bundle's resources as their own, so they fit it exactly.
+  void formGroups(llvm::EquivalenceClasses<Operation *> &components,
+                  PlacementStrategy strategy, const std::string &prefix,
+                  unsigned &counter,
+                  llvm::function_ref<ResourcesAttr(Operation *)> bundleOf) {
+    for (auto it = components.begin(); it != components.end(); ++it) {
       if (!(*it)->isLeader())
         continue;
-      SmallVector<Operation *> members(groups.member_begin(**it),
-                                       groups.member_end());
+      SmallVector<Operation *> members(components.member_begin(**it),
+                                       components.member_end());
       if (members.size() < 2)
         continue;
       llvm::sort(members, [](Operation *a, Operation *b) {
@@ -114,15 +106,21 @@ struct FormPlacementGroups
       });
       SmallVector<ResourcesAttr> bundles;
       for (Operation *m : members)
-        bundles.push_back(taskResources(cast<TaskOp>(m)));
-      Value pg = createGroup(members.front(), PlacementStrategy::pack, bundles,
-                             "data" + std::to_string(counter++));
+        bundles.push_back(bundleOf(m));
+      Value pg = createGroup(members.front(), strategy, bundles,
+                             prefix + std::to_string(counter++));
       for (auto [i, m] : llvm::enumerate(members)) {
-        auto task = cast<TaskOp>(m);
-        task.setResourcesAttr(bundles[i]);
-        task.getPgMutable().assign(pg);
-        task.setStrategyAttr(SchedulingStrategyAttr::getPlacementGroup(
-            task.getContext(), static_cast<int64_t>(i)));
+        auto inBundle = SchedulingStrategyAttr::getPlacementGroup(
+            m->getContext(), static_cast<int64_t>(i));
+        if (auto create = dyn_cast<ActorCreateOp>(m)) {
+          create.getPgMutable().assign(pg);
+          create.setStrategyAttr(inBundle);
+        } else {
+          auto task = cast<TaskOp>(m);
+          task.setResourcesAttr(bundles[i]);
+          task.getPgMutable().assign(pg);
+          task.setStrategyAttr(inBundle);
+        }
       }
     }
   }

@@ -205,7 +205,6 @@ TEST(ProtoRoundTripTest, EveryServiceDeclaresItsMethods) {
 TEST(ProtoRoundTripTest, TaskSpecCarriesTypedIdsAndResources) {
   JobId job = JobId::FromInt(9);
   TaskId task = TaskId::Of(job);
-  NodeId node = NodeId::FromRandom();
   PlacementGroupId pg = PlacementGroupId::Of(job);
   ObjectId dep = *ObjectId::ForReturn(TaskId::Of(job), 1);
 
@@ -238,7 +237,6 @@ TEST(ProtoRoundTripTest, TaskSpecCarriesTypedIdsAndResources) {
   EXPECT_EQ(parsed.scheduling_strategy().strategy_case(), proto::SchedulingStrategy::kPlacementGroup);
   EXPECT_EQ(
       *PlacementGroupId::FromBinary(parsed.scheduling_strategy().placement_group().placement_group_id()), pg);
-  (void)node;
 }
 
 // Unknown fields from a newer peer survive a pass through an older one.

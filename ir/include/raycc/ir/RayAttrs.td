@@ -84,6 +84,9 @@ def Ray_ResourcesAttr : Ray_Attr<"Resources", "resources"> {
     ResourcesAttr plus(ResourcesAttr other) const;
     /// "{CPU = 1.0, GPU = 0.5}", as printed in the attribute.
     std::string str() const;
+    /// A quantity in units as a decimal with at least one fractional digit:
+    /// 10000 -> "1.0", 5000 -> "0.5".
+    static std::string formatQuantity(int64_t units);
     /// Checks a resource name; on failure returns a message.
     static std::optional<std::string> checkName(::llvm::StringRef name);
     /// Converts a quantity to units; on failure returns a message.

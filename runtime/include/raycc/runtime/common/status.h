@@ -37,12 +37,6 @@ namespace raycc {
 /// keeping its code and payloads. OK stays OK.
 absl::Status Annotate(const absl::Status& status, absl::string_view context);
 
-/// The status of `s` (OK for an OK StatusOr), for code that only needs it.
-template <typename T>
-absl::Status StatusOf(const absl::StatusOr<T>& s) {
-  return s.status();
-}
-
 /// True when `status` means "this request can never be satisfied" (an
 /// infeasible resource request): code kResourceExhausted with the
 /// "raycc.infeasible" payload set by InfeasibleError.
