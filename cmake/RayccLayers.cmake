@@ -7,16 +7,18 @@
 # ${CMAKE_BINARY_DIR}/layering/<target>.deps, which tests/layering re-checks
 # together with the built binaries' DT_NEEDED entries and the sources' includes.
 
-set(RAYCC_LAYER_FORBIDDEN_proto "runtime;ir;passes;frontend;tools")
-set(RAYCC_LAYER_FORBIDDEN_runtime "ir;passes;frontend;tools")
-set(RAYCC_LAYER_FORBIDDEN_ir "runtime;passes;frontend;tools")
-set(RAYCC_LAYER_FORBIDDEN_passes "runtime;frontend;tools")
+set(RAYCC_LAYER_FORBIDDEN_proto "runtime;dsl;ir;passes;frontend;tools")
+set(RAYCC_LAYER_FORBIDDEN_runtime "dsl;ir;passes;frontend;tools")
+set(RAYCC_LAYER_FORBIDDEN_ir "runtime;dsl;passes;frontend;tools")
+set(RAYCC_LAYER_FORBIDDEN_passes "runtime;dsl;frontend;tools")
+# dsl: the lean half of the frontend (graph builder) that task libraries link.
+set(RAYCC_LAYER_FORBIDDEN_dsl "ir;passes;frontend;tools")
 set(RAYCC_LAYER_FORBIDDEN_frontend "passes;tools")
 set(RAYCC_LAYER_FORBIDDEN_tools "")
 # Layers that must never link LLVM or MLIR (workers stay lean).
-set(RAYCC_LAYERS_WITHOUT_LLVM "proto;runtime")
+set(RAYCC_LAYERS_WITHOUT_LLVM "proto;runtime;dsl")
 
-# Declares TARGET to belong to LAYER (proto, runtime, ir, passes, frontend, tools).
+# Declares TARGET to belong to LAYER (proto, runtime, dsl, ir, passes, frontend, tools).
 function(raycc_set_layer target layer)
   if(NOT DEFINED RAYCC_LAYER_FORBIDDEN_${layer})
     message(FATAL_ERROR "raycc_set_layer(${target}): unknown layer '${layer}'")

@@ -5,8 +5,14 @@
 // task. Placements and placement groups name nodes of a cluster; the embedded
 // runtime has one node and runs everything there, keeping the priorities.
 
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -109,6 +115,62 @@ internal::CallOptions OptionsOf(const proto::PlanNode& node) {
 
 }  // namespace
 
+/// True when a function the plan calls is not registered in this process.
+bool NeedsTaskLibrary(const proto::ExecPlan& plan) {
+  RemoteRegistry& registry = RemoteRegistry::Instance();
+  for (const proto::PlanNode& node : plan.nodes()) {
+    switch (node.kind()) {
+      case proto::TASK:
+        for (const auto& f : node.fused_functions()) {
+          if (registry.FunctionByName(f.name()) == nullptr) return true;
+        }
+        if (node.fused_functions_size() == 0 && registry.FunctionByName(node.function().name()) == nullptr) {
+          return true;
+        }
+        break;
+      case proto::ACTOR_CREATE:
+        if (registry.FunctionByName(node.function().name()) == nullptr) return true;
+        break;
+      case proto::ACTOR_CALL:
+        if (registry.MethodByName(node.function().name()) == nullptr) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+/// Loads the artifact's task library once per process (by content): its
+/// RAYCC_REMOTE registrations fill the registry. The library stays loaded.
+void LoadTaskLibrary(const std::string& path, const proto::Artifact& artifact) {
+  static std::mutex mu;
+  static std::set<size_t> loaded;
+  std::lock_guard<std::mutex> lock(mu);
+  size_t key = std::hash<std::string>()(artifact.task_library());
+  if (loaded.count(key) > 0) return;
+  const char* tmp = std::getenv("TMPDIR");
+  std::string file = absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/raycc-task-library-XXXXXX");
+  int fd = mkstemp(file.data());
+  if (fd < 0) throw RayccError(absl::StrCat(path, ": cannot write its task library to ", file));
+  const std::string& bytes = artifact.task_library();
+  size_t written = 0;
+  while (written < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + written, bytes.size() - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  close(fd);
+  void* handle = written == bytes.size() ? dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL) : nullptr;
+  std::string why = handle == nullptr ? (written == bytes.size() ? dlerror() : "short write") : "";
+  unlink(file.c_str());  // the mapping outlives the name
+  if (handle == nullptr) {
+    throw RayccError(
+        absl::StrCat(path, ": cannot load its task library ", artifact.task_library_name(), ": ", why));
+  }
+  loaded.insert(key);
+}
+
 Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   absl::StatusOr<proto::Artifact> artifact = ReadArtifact(path);
   if (!artifact.ok()) throw RayccError(std::string(artifact.status().message()));
@@ -127,6 +189,7 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   const std::string& name = plan->graph_name();
   if (plan->format_version() != 1)
     Fail(path, name, absl::StrCat("plan format ", plan->format_version(), " is not supported"));
+  if (!artifact->task_library().empty() && NeedsTaskLibrary(*plan)) LoadTaskLibrary(path, *artifact);
   auto state = std::make_shared<Graph::State>();
   state->plan = *plan;
   RemoteRegistry& registry = RemoteRegistry::Instance();

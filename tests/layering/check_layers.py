@@ -21,7 +21,7 @@ import sys
 LLVM_ITEM = re.compile(r"^(LLVM|MLIR|mlir-|llvm-)|(^|/)lib(LLVM|MLIR)[^/]*$|/llvm-[0-9]+/")
 LLVM_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"](llvm|mlir|llvm-c|mlir-c)/')
 RUNTIME_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]raycc/runtime/')
-NO_LLVM_LAYERS = {"proto", "runtime"}
+NO_LLVM_LAYERS = {"proto", "runtime", "dsl"}
 # folder -> include patterns it must not use
 SOURCE_RULES = {
     "runtime": [(LLVM_INCLUDE, "includes an LLVM/MLIR header")],

@@ -20,6 +20,8 @@ enum ExitCode : int {
 int runCompile(int argc, char **argv);
 /// `raycc inspect`; argv[0] is "inspect".
 int runInspect(int argc, char **argv);
+/// `raycc run`: runs a compiled graph on the embedded runtime.
+int runRun(int argc, char **argv);
 
 } // namespace raycc::tools
 

@@ -16,6 +16,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -24,6 +25,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 
 #include "Commands.h"
+#include "TaskLibrary.h"
+#include "raycc/frontend/TraceToMlir.h"
+#include "raycc/frontend/trace.h"
 #include "raycc/ir/RayOps.h"
 #include "raycc/passes/Passes.h"
 #include "raycc/passes/Plan.h"
@@ -31,6 +35,9 @@
 #include "raycc/proto/exec_plan.pb.h"
 #include "raycc/runtime/common/artifact_file.h"
 #include "raycc_version.h"
+
+#include <map>
+#include <set>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -42,7 +49,8 @@ enum class Emit { Artifact, Mlir, MlirOpt, Plan, Dot };
 
 struct CompileOptions {
   cl::OptionCategory category{"raycc compile options"};
-  cl::opt<std::string> input{cl::Positional, cl::desc("<program.mlir>"),
+  cl::opt<std::string> input{cl::Positional,
+                             cl::desc("<program.cc | program.mlir>"),
                              cl::Required, cl::cat(category)};
   cl::opt<std::string> output{
       "o",
@@ -61,7 +69,7 @@ struct CompileOptions {
                "(docs/passes/cluster-description.md)"),
       cl::value_desc("file.json"), cl::init(""), cl::cat(category)};
   cl::opt<std::string> graph{
-      "graph", cl::desc("only this graph (--emit=plan, dot)"),
+      "graph", cl::desc("only this graph (default: every graph)"),
       cl::value_desc("name"), cl::init(""), cl::cat(category)};
   cl::opt<Emit> emit{
       "emit", cl::desc("what to write"), cl::init(Emit::Artifact),
@@ -73,6 +81,30 @@ struct CompileOptions {
           clEnumValN(Emit::Plan, "plan", "the ExecPlan of each graph, as text"),
           clEnumValN(Emit::Dot, "dot", "each graph as Graphviz DOT")),
       cl::cat(category)};
+  // C++ programs: tracing and the host compiler.
+  cl::list<std::string> params{
+      "param",
+      cl::desc("a trace-time parameter of the graphs (repeatable): the "
+               "parameters after the builder in RAYCC_GRAPH"),
+      cl::value_desc("name=value"), cl::cat(category)};
+  cl::list<std::string> includeDirs{
+      "I", cl::Prefix, cl::desc("host compiler: include directory"),
+      cl::value_desc("dir"), cl::cat(category)};
+  cl::list<std::string> defines{"D", cl::Prefix,
+                                cl::desc("host compiler: define a macro"),
+                                cl::value_desc("name[=value]"),
+                                cl::cat(category)};
+  cl::list<std::string> libraryDirs{
+      "L", cl::Prefix, cl::desc("host compiler: library directory"),
+      cl::value_desc("dir"), cl::cat(category)};
+  cl::list<std::string> libraries{"l", cl::Prefix,
+                                  cl::desc("host compiler: link a library"),
+                                  cl::value_desc("name"), cl::cat(category)};
+  cl::opt<std::string> cxxflags{
+      "cxxflags", cl::desc("host compiler: more flags (split at spaces)"),
+      cl::value_desc("flags"), cl::init(""), cl::cat(category)};
+  cl::opt<bool> verbose{"v", cl::desc("print the host compiler command"),
+                        cl::init(false), cl::cat(category)};
 };
 
 int fail(const llvm::Twine &message, int code) {
@@ -85,6 +117,102 @@ std::string defaultOutput(llvm::StringRef input) {
   llvm::SmallString<128> path(llvm::sys::path::filename(input));
   llvm::sys::path::replace_extension(path, "rcx");
   return path.str().str();
+}
+
+/// A C++ graph program, built, loaded and traced.
+struct TracedProgram {
+  OwningOpRef<ModuleOp> module;
+  /// The task library's bytes and file name, for the artifact.
+  std::string library, libraryName;
+  int exitCode = kExitOk;
+};
+
+TracedProgram traceProgram(CompileOptions &options, MLIRContext &context,
+                           const char *argv0) {
+  TracedProgram out;
+  auto failWith = [&](const llvm::Twine &message, int code) {
+    out.exitCode = fail(message, code);
+    return std::move(out);
+  };
+  std::map<std::string, std::string> params;
+  for (llvm::StringRef p : options.params) {
+    auto [name, value] = p.split('=');
+    if (name.empty() || !p.contains('='))
+      return failWith("--param takes name=value; got '" + p + "'", kExitUsage);
+    params[name.str()] = value.str();
+  }
+  if (!llvm::sys::fs::exists(options.input))
+    return failWith("cannot read '" + options.input + "': no such file",
+                    kExitIO);
+
+  HostCompiler compiler = hostCompilerFromEnvironment();
+  compiler.includeDirs = options.includeDirs;
+  compiler.defines = options.defines;
+  compiler.libraryDirs = options.libraryDirs;
+  compiler.libraries = options.libraries;
+  llvm::SmallVector<llvm::StringRef> flags;
+  llvm::SplitString(options.cxxflags, flags);
+  compiler.flags.assign(flags.begin(), flags.end());
+  compiler.verbose = options.verbose;
+
+  llvm::SmallString<128> dir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("raycc-compile", dir))
+    return failWith("cannot create a temporary directory: " + ec.message(),
+                    kExitIO);
+  out.libraryName =
+      ("lib" + llvm::sys::path::stem(options.input) + ".so").str();
+  llvm::SmallString<128> library(dir);
+  llvm::sys::path::append(library, out.libraryName);
+  auto cleanup = llvm::make_scope_exit([&] {
+    llvm::sys::fs::remove(library);
+    llvm::sys::fs::remove(dir);
+  });
+  std::string error = buildTaskLibrary(compiler, findRayccPaths(argv0),
+                                       options.input, library.str().str());
+  if (!error.empty())
+    return failWith(error, kExitFailure);
+  auto bytes = llvm::MemoryBuffer::getFile(library);
+  if (!bytes)
+    return failWith("cannot read the task library: " +
+                        bytes.getError().message(),
+                    kExitIO);
+  out.library = (*bytes)->getBuffer().str();
+  error = loadTaskLibrary(library.str().str());
+  if (!error.empty())
+    return failWith("cannot load the task library built from " +
+                        options.input + ": " + error,
+                    kExitFailure);
+
+  trace::GraphRegistry &registry = trace::GraphRegistry::Instance();
+  for (const std::string &dup : registry.Duplicates())
+    return failWith("a second graph named " + dup, kExitFailure);
+  std::vector<const trace::GraphEntry *> entries;
+  std::set<std::string> known;
+  for (const trace::GraphEntry *e : registry.Entries()) {
+    if (options.graph.empty() || e->name == options.graph)
+      entries.push_back(e);
+    for (const auto &param : e->params)
+      known.insert(param.second);
+  }
+  if (registry.Entries().empty())
+    return failWith(options.input + " defines no graph (RAYCC_GRAPH)",
+                    kExitFailure);
+  if (entries.empty())
+    return failWith("no graph named '" + options.graph + "' in " +
+                        options.input,
+                    kExitFailure);
+  for (const auto &[name, value] : params)
+    if (!known.count(name))
+      return failWith("no graph takes a parameter named '" + name + "'",
+                      kExitUsage);
+  std::vector<trace::Graph> graphs;
+  for (const trace::GraphEntry *e : entries)
+    graphs.push_back(trace::TraceGraph(*e, params));
+  out.module = frontend::buildModule(context, graphs);
+  if (!out.module)
+    out.exitCode = kExitFailure;
+  return out;
 }
 
 } // namespace
@@ -106,7 +234,12 @@ int runCompile(int argc, char **argv) {
   });
   std::string overview =
       "raycc compile: compile a graph program into an artifact\n\n"
-      "  raycc compile prog.mlir -o prog.rcx --cluster=lab.json -O2\n\n"
+      "  raycc compile prog.cc -o prog.rcx --cluster=lab.json -O2\n"
+      "  raycc compile prog.mlir -o prog.rcx\n\n"
+      "A C++ program is built with the host compiler ($CXX, else c++) into "
+      "a task library, loaded, and its RAYCC_GRAPH graphs traced; the "
+      "artifact holds the library, the optimized IR and one ExecPlan per "
+      "graph. Host compiler errors are shown unchanged.\n\n"
       "Exit codes: 0 success, 1 the program has errors (diagnostics "
       "printed), 2 bad command line, 3 a file cannot be read or written.\n";
   // Show our options and the MLIR ones that work as in mlir-opt; the rest of
@@ -132,28 +265,32 @@ int runCompile(int argc, char **argv) {
                     " is not a level; use -O0, -O1 or -O2",
                 kExitUsage);
   llvm::StringRef ext = llvm::sys::path::extension(options.input);
-  if (ext == ".cc" || ext == ".cpp" || ext == ".cxx")
-    return fail("'" + options.input +
-                    "': compiling C++ graph programs needs the graph DSL "
-                    "(not built yet); compile its .mlir instead",
-                kExitUsage);
-
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> file =
-      openInputFile(options.input, &error);
-  if (!file)
-    return fail(error, kExitIO);
+  bool isCpp = ext == ".cc" || ext == ".cpp" || ext == ".cxx" || ext == ".C";
 
   DialectRegistry registry;
   registry.insert<ray::RayDialect, arith::ArithDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return kExitFailure;
+  OwningOpRef<ModuleOp> module;
+  TracedProgram traced;
+  if (isCpp) {
+    traced = traceProgram(options, context, argv[0]);
+    if (traced.exitCode != kExitOk)
+      return traced.exitCode;
+    module = std::move(traced.module);
+  } else {
+    std::string error;
+    std::unique_ptr<llvm::MemoryBuffer> file =
+        openInputFile(options.input, &error);
+    if (!file)
+      return fail(error, kExitIO);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return kExitFailure;
+  }
 
   std::string outputPath = options.output;
   if (outputPath.empty())
@@ -162,6 +299,7 @@ int runCompile(int argc, char **argv) {
   if (options.emit == Emit::Artifact && outputPath == "-")
     return fail("an artifact is binary; give -o FILE", kExitUsage);
   auto writeText = [&](llvm::function_ref<void(llvm::raw_ostream &)> body) {
+    std::string error;
     std::unique_ptr<llvm::ToolOutputFile> out =
         openOutputFile(outputPath, &error);
     if (!out)
@@ -241,6 +379,8 @@ int runCompile(int argc, char **argv) {
   for (proto::ExecPlan &plan : plans)
     *artifact.add_plans() = std::move(plan);
   artifact.set_opt_level(options.optLevel);
+  artifact.set_task_library(std::move(traced.library));
+  artifact.set_task_library_name(traced.libraryName);
   artifact.set_cluster_name(clusterName);
   absl::Status written = WriteArtifact(outputPath, artifact);
   if (!written.ok())

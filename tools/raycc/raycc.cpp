@@ -22,8 +22,10 @@ constexpr const char *kUsage =
 USAGE: raycc <command> [options]
 
 COMMANDS:
-  compile <prog.mlir>     Compile a graph program into an artifact (.rcx);
+  compile <prog.cc|.mlir> Compile a graph program into an artifact (.rcx);
                           `raycc compile --help` lists its options.
+  run <prog.rcx>          Run a compiled graph on the embedded runtime and
+                          print its outputs (--graph, --input name=JSON).
   inspect <prog.rcx>      Show what an artifact holds (--ir, --plan[=GRAPH]).
   devices [--self-test]   List the GPUs this machine offers as the "GPU" resource.
                           --self-test also runs a small kernel on each one.
@@ -96,6 +98,8 @@ int main(int argc, char **argv) {
     return Devices(argc - 2, argv + 2);
   if (cmd == "compile")
     return raycc::tools::runCompile(argc - 1, argv + 1);
+  if (cmd == "run")
+    return raycc::tools::runRun(argc - 1, argv + 1);
   if (cmd == "inspect")
     return raycc::tools::runInspect(argc - 1, argv + 1);
   std::fprintf(stderr, "raycc: unknown command '%s' (see 'raycc --help')\n",

@@ -32,6 +32,13 @@ class GraphInput {
     in.value_ = Serialize(value);
     return in;
   }
+  /// A value already serialized (msgpack bytes), as a tool that does not
+  /// know the C++ type would pass it.
+  static GraphInput Serialized(std::string bytes) {
+    GraphInput in;
+    in.value_ = std::move(bytes);
+    return in;
+  }
   bool by_ref() const { return by_ref_; }
   const ObjectId& ref() const { return ref_; }
   const std::string& value() const { return value_; }

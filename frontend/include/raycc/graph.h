@@ -1,0 +1,531 @@
+#pragma once
+
+/// \file
+/// The graph DSL: describe a task/actor graph symbolically, with the same
+/// registered functions and the same option names as the runtime API, and
+/// let `raycc compile` trace, check, optimize and place it ahead of time.
+///
+///   RAYCC_REMOTE(LoadShard, Gradient, ParamServer::Create, &ParamServer::Apply);
+///
+///   RAYCC_GRAPH(train_step, raycc::GraphBuilder& g, int64_t shards) {
+///     auto pg = g.PlacementGroup({{{"CPU", 1}}, {{"CPU", 1}}}, raycc::PlacementStrategy::kSpread);
+///     auto ps = g.Actor(ParamServer::Create).SetResources({{"CPU", 1}}).Call(int64_t{8});
+///     auto w = g.Input<std::vector<double>>("w");
+///     for (int64_t i = 0; i < shards; ++i) {
+///       auto data = g.Task(LoadShard).SetPlacementGroup(pg, i % 2).Call(i);
+///       auto grad = g.Task(Gradient).Call(w, data);
+///       w = ps.Task(&ParamServer::Apply).Call(grad);
+///     }
+///     g.Output("w", w);
+///   }
+///
+/// A graph's parameters after the builder are trace-time values
+/// (`raycc compile --param shards=4`). Values are typed: passing a Value<A>
+/// where the function takes a B does not compile. Every builder call records
+/// its source location, which becomes the op's MLIR location, so compiler
+/// diagnostics name the user's file, line and column. docs/dsl.md is the
+/// guide.
+
+#include <cstdint>
+#include <map>
+#include <source_location>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "raycc/api.h"
+#include "raycc/frontend/trace.h"
+
+namespace raycc {
+
+class GraphBuilder;
+
+/// How the scheduler places a task that is not in a placement group.
+enum class SchedulingStrategy { kDefault, kSpread };
+
+namespace internal {
+/// The demangled name of a type.
+std::string DemangledName(const std::type_info& type);
+}  // namespace internal
+
+/// The stable name of a C++ type in the IR (`!ray.opaque<"name">`).
+/// Specialize for your own types to choose the spelling; the default is the
+/// demangled type name.
+template <typename T, typename = void>
+struct TypeName {
+  static std::string Get() { return internal::DemangledName(typeid(T)); }
+};
+
+namespace internal {
+template <typename T>
+std::string NameOf() {
+  return TypeName<T>::Get();
+}
+}  // namespace internal
+
+#define RAYCC_INTERNAL_TYPE_NAME(type, spelling) \
+  template <>                                    \
+  struct TypeName<type> {                        \
+    static std::string Get() { return spelling; } \
+  }
+RAYCC_INTERNAL_TYPE_NAME(bool, "bool");
+RAYCC_INTERNAL_TYPE_NAME(char, "char");
+RAYCC_INTERNAL_TYPE_NAME(int8_t, "int8_t");
+RAYCC_INTERNAL_TYPE_NAME(int16_t, "int16_t");
+RAYCC_INTERNAL_TYPE_NAME(int32_t, "int32_t");
+RAYCC_INTERNAL_TYPE_NAME(int64_t, "int64_t");
+RAYCC_INTERNAL_TYPE_NAME(uint8_t, "uint8_t");
+RAYCC_INTERNAL_TYPE_NAME(uint16_t, "uint16_t");
+RAYCC_INTERNAL_TYPE_NAME(uint32_t, "uint32_t");
+RAYCC_INTERNAL_TYPE_NAME(uint64_t, "uint64_t");
+RAYCC_INTERNAL_TYPE_NAME(float, "float");
+RAYCC_INTERNAL_TYPE_NAME(double, "double");
+RAYCC_INTERNAL_TYPE_NAME(std::string, "std::string");
+#undef RAYCC_INTERNAL_TYPE_NAME
+
+template <typename T>
+struct TypeName<std::vector<T>> {
+  static std::string Get() { return "std::vector<" + internal::NameOf<T>() + ">"; }
+};
+template <typename K, typename V>
+struct TypeName<std::map<K, V>> {
+  static std::string Get() { return "std::map<" + internal::NameOf<K>() + "," + internal::NameOf<V>() + ">"; }
+};
+template <typename A, typename B>
+struct TypeName<std::pair<A, B>> {
+  static std::string Get() { return "std::pair<" + internal::NameOf<A>() + "," + internal::NameOf<B>() + ">"; }
+};
+
+namespace internal {
+
+/// The IR type of a C++ type: integers and bool are builtin integers,
+/// floating point builtin floats, everything else opaque.
+template <typename T>
+trace::Type GraphType() {
+  using D = std::decay_t<T>;
+  if constexpr (std::is_same_v<D, bool>) {
+    return {trace::Type::Kind::kInteger, 1, ""};
+  } else if constexpr (std::is_integral_v<D>) {
+    return {trace::Type::Kind::kInteger, 8 * sizeof(D), ""};
+  } else if constexpr (std::is_floating_point_v<D>) {
+    return {trace::Type::Kind::kFloat, 8 * sizeof(D), ""};
+  } else {
+    return {trace::Type::Kind::kOpaque, 0, NameOf<D>()};
+  }
+}
+
+trace::SourceLocation ToTrace(const std::source_location& loc);
+
+template <typename R>
+trace::Type ResultType() {
+  if constexpr (std::is_void_v<R>) {
+    return {};
+  } else {
+    return GraphType<R>();
+  }
+}
+
+template <typename Params, size_t... I>
+std::vector<trace::Type> ParamTypes(std::index_sequence<I...>) {
+  return {GraphType<std::tuple_element_t<I, Params>>()...};
+}
+
+/// The non-template core of the builder (raycc_graph): the graph being
+/// recorded and the checks that need no types.
+class GraphBuilderCore {
+ public:
+  explicit GraphBuilderCore(trace::Graph* graph) : graph_(graph) {}
+  GraphBuilderCore(const GraphBuilderCore&) = delete;
+  GraphBuilderCore& operator=(const GraphBuilderCore&) = delete;
+
+  trace::Graph& graph() { return *graph_; }
+  /// Records an error at `loc`; tracing continues so every error is found.
+  void Error(const trace::SourceLocation& loc, std::string message);
+  uint32_t AddValue(trace::Value value);
+  /// Appends `op`, defining a new value `result`; returns its index.
+  uint32_t AddOp(trace::Op op, trace::Value result);
+  /// The index of `function` in the graph's table (added once).
+  uint32_t AddFunction(trace::Function function, const trace::SourceLocation& loc);
+  /// The registered name of the function or factory with registry key
+  /// `key`, or an error at `loc` ("... is not registered") and "".
+  std::string RegisteredFunction(const std::string& key, const void* address, const trace::SourceLocation& loc);
+  std::string RegisteredMethod(const std::string& key, const trace::SourceLocation& loc);
+  /// Checks that value `id` (owned by `owner`) may be used here.
+  bool CheckOperand(const GraphBuilderCore* owner, uint32_t id, const char* what,
+                    const trace::SourceLocation& loc);
+  void AddInput(std::string name, uint32_t value, const trace::SourceLocation& loc);
+  void AddOutput(std::string name, uint32_t value, const trace::SourceLocation& loc);
+  /// The actor class a factory's registered name implies.
+  static std::string ActorClassOf(const std::string& factory_name, const std::type_info& type);
+
+  static constexpr uint32_t kNoValue = ~uint32_t{0};
+
+ private:
+  trace::Graph* graph_;
+};
+
+}  // namespace internal
+
+/// A value in a graph: the future object a task or actor call yields, or a
+/// graph input. Value<void> is the completion of a call without a result.
+template <typename T>
+class Value {
+ public:
+  Value() = default;
+  uint32_t id() const { return id_; }
+
+ private:
+  friend class GraphBuilder;
+  template <typename>
+  friend class GraphActor;
+  template <typename, typename>
+  friend class GraphCall;
+  Value(internal::GraphBuilderCore* owner, uint32_t id) : owner_(owner), id_(id) {}
+  internal::GraphBuilderCore* owner_ = nullptr;
+  uint32_t id_ = internal::GraphBuilderCore::kNoValue;
+};
+
+/// A placement group in a graph.
+class GraphPlacementGroup {
+ public:
+  GraphPlacementGroup() = default;
+  int BundleCount() const { return bundle_count_; }
+
+ private:
+  friend class GraphBuilder;
+  template <typename, typename>
+  friend class GraphCall;
+  GraphPlacementGroup(internal::GraphBuilderCore* owner, uint32_t id, int bundles)
+      : owner_(owner), id_(id), bundle_count_(bundles) {}
+  internal::GraphBuilderCore* owner_ = nullptr;
+  uint32_t id_ = internal::GraphBuilderCore::kNoValue;
+  int bundle_count_ = 0;
+};
+
+template <typename C>
+class GraphActor;
+
+/// One call being built: g.Task(f), g.Actor(C::Create) or actor.Task(&C::m),
+/// with the runtime API's setters, finished by Call(args...). `Kind` is the
+/// op kind; F the function or member-function pointer.
+template <typename F, typename Kind>
+class GraphCall {
+  using Traits = internal::FunctionTraits<F>;
+
+ public:
+  using Result = typename Traits::Result;
+
+  /// Resources the call needs, replacing the default (tasks: 1 CPU).
+  GraphCall& SetResources(const std::map<std::string, double>& resources) {
+    op_.options.resources = resources;
+    return *this;
+  }
+  GraphCall& SetResource(const std::string& name, double quantity) {
+    if (!op_.options.resources) op_.options.resources.emplace();
+    (*op_.options.resources)[name] = quantity;
+    return *this;
+  }
+  GraphCall& SetMaxRetries(int retries) {
+    op_.options.max_retries = retries;
+    return *this;
+  }
+  GraphCall& SetRetryExceptions(bool retry) {
+    op_.options.retry_exceptions = retry;
+    return *this;
+  }
+  GraphCall& SetName(std::string name) {
+    op_.options.name = std::move(name);
+    return *this;
+  }
+  /// Runs in bundle `bundle_index` of `pg` (-1: any bundle).
+  GraphCall& SetPlacementGroup(const GraphPlacementGroup& pg, int64_t bundle_index = -1) {
+    if (core_->CheckOperand(pg.owner_, pg.id_, "placement group", op_.loc)) {
+      if (bundle_index < -1 || bundle_index >= pg.bundle_count_) {
+        core_->Error(op_.loc, "bundle index " + std::to_string(bundle_index) +
+                                  " is out of range: the placement group has " +
+                                  std::to_string(pg.bundle_count_) + " bundle(s)");
+      }
+      op_.options.placement_group = pg.id_;
+      op_.options.bundle_index = bundle_index;
+    }
+    return *this;
+  }
+  GraphCall& SetSchedulingStrategy(SchedulingStrategy strategy) {
+    op_.options.strategy = strategy == SchedulingStrategy::kSpread ? "spread" : "";
+    return *this;
+  }
+  /// Actors: restarts after the actor dies.
+  GraphCall& SetMaxRestarts(int restarts) {
+    op_.options.max_restarts = restarts;
+    return *this;
+  }
+  /// Actors: calls that may run at once.
+  GraphCall& SetMaxConcurrency(int concurrency) {
+    op_.options.max_concurrency = concurrency;
+    return *this;
+  }
+
+  /// Records the call. Arguments are Values of exactly the parameter types
+  /// or numbers (constants); anything else does not compile.
+  template <typename... Args>
+  auto Call(Args&&... args) {
+    static_assert(sizeof...(Args) == Traits::kArity, "wrong number of arguments for the remote function");
+    AddArguments<typename Traits::Params>(std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+    return Finish();
+  }
+
+ private:
+  friend class GraphBuilder;
+  template <typename>
+  friend class GraphActor;
+
+  GraphCall(internal::GraphBuilderCore* core, trace::Op op) : core_(core), op_(std::move(op)) {}
+
+  template <typename P, typename A>
+  void AddArgument(A&& arg) {
+    using D = std::decay_t<A>;
+    if constexpr (std::is_same_v<D, Value<P>>) {
+      ok_ &= core_->CheckOperand(arg.owner_, arg.id_, "argument", op_.loc);
+      op_.operands.push_back(arg.id_);
+    } else {
+      static_assert(!internal::IsObjectRef<D>::value,
+                    "an ObjectRef is a run-time object; in a graph pass a raycc::Value (g.Input, a task's result)");
+      static_assert(std::is_arithmetic_v<P> && std::is_arithmetic_v<D>,
+                    "an argument must be a raycc::Value of the parameter's type, or a number; pass other "
+                    "values as a graph input (g.Input<T>(name)) or produce them with a task");
+      trace::Value constant;
+      constant.kind = trace::ValueKind::kConstant;
+      constant.type = internal::GraphType<P>();
+      if constexpr (std::is_floating_point_v<P>) {
+        constant.constant = static_cast<double>(static_cast<P>(arg));
+      } else {
+        constant.constant = static_cast<int64_t>(static_cast<P>(arg));
+      }
+      trace::Op op;
+      op.kind = trace::OpKind::kConstant;
+      op.loc = op_.loc;
+      op_.operands.push_back(core_->AddOp(std::move(op), std::move(constant)));
+    }
+  }
+
+  template <typename Params, typename... Args, size_t... I>
+  void AddArguments(std::index_sequence<I...>, Args&&... args) {
+    (AddArgument<std::tuple_element_t<I, Params>>(std::forward<Args>(args)), ...);
+  }
+
+  auto Finish();
+
+  internal::GraphBuilderCore* core_;
+  trace::Op op_;
+  bool ok_ = true;
+};
+
+namespace internal {
+struct TaskKind {};
+struct ActorCreateKind {};
+struct ActorCallKind {};
+}  // namespace internal
+
+/// An actor in a graph, from g.Actor(C::Create)...Call(args).
+template <typename C>
+class GraphActor {
+ public:
+  GraphActor() = default;
+  /// A call of method `m` on this actor; calls run in the order traced.
+  template <typename M>
+  GraphCall<M, internal::ActorCallKind> Task(M m, std::source_location loc = std::source_location::current()) {
+    static_assert(std::is_member_function_pointer_v<M>, "actor.Task takes a method pointer: &C::Method");
+    static_assert(std::is_base_of_v<typename internal::FunctionTraits<M>::Class, C>,
+                  "the method belongs to another class than the actor's");
+    trace::Op op;
+    op.kind = trace::OpKind::kActorCall;
+    op.loc = internal::ToTrace(loc);
+    trace::Function f;
+    f.kind = trace::Function::Kind::kMethod;
+    f.registered_name = core_ ? core_->RegisteredMethod(internal::KeyOf(m), op.loc) : "";
+    f.actor_class = class_name_;
+    using Traits = internal::FunctionTraits<M>;
+    f.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
+    f.result = internal::ResultType<typename Traits::Result>();
+    if (core_ != nullptr) {
+      core_->CheckOperand(core_, id_, "actor", op.loc);
+      op.function = core_->AddFunction(std::move(f), op.loc);
+    }
+    op.operands.push_back(id_);
+    return GraphCall<M, internal::ActorCallKind>(core_, std::move(op));
+  }
+  /// Kills the actor once every call traced before has been submitted.
+  void Kill(std::source_location loc = std::source_location::current()) {
+    trace::Op op;
+    op.kind = trace::OpKind::kActorKill;
+    op.loc = internal::ToTrace(loc);
+    if (core_ == nullptr || !core_->CheckOperand(core_, id_, "actor", op.loc)) return;
+    op.operands.push_back(id_);
+    core_->AddOp(std::move(op), trace::Value{.kind = trace::ValueKind::kToken});
+  }
+
+ private:
+  template <typename, typename>
+  friend class GraphCall;
+  GraphActor(internal::GraphBuilderCore* core, uint32_t id, std::string class_name)
+      : core_(core), id_(id), class_name_(std::move(class_name)) {}
+  internal::GraphBuilderCore* core_ = nullptr;
+  uint32_t id_ = internal::GraphBuilderCore::kNoValue;
+  std::string class_name_;
+};
+
+template <typename F, typename Kind>
+auto GraphCall<F, Kind>::Finish() {
+  if constexpr (std::is_same_v<Kind, internal::ActorCreateKind>) {
+    using C = std::remove_pointer_t<Result>;
+    std::string cls = core_->graph().functions.empty() ? "" : core_->graph().functions[op_.function].actor_class;
+    trace::Value actor{.kind = trace::ValueKind::kActor, .actor_class = cls};
+    uint32_t id = core_->AddOp(std::move(op_), std::move(actor));
+    return GraphActor<C>(core_, id, cls);
+  } else {
+    trace::Value result;
+    if constexpr (std::is_void_v<Result>) {
+      result.kind = trace::ValueKind::kToken;
+    } else {
+      result.kind = trace::ValueKind::kRef;
+      result.type = internal::GraphType<Result>();
+    }
+    uint32_t id = core_->AddOp(std::move(op_), std::move(result));
+    return Value<Result>(core_, id);
+  }
+}
+
+/// Records a graph; RAYCC_GRAPH bodies receive one.
+class GraphBuilder : public internal::GraphBuilderCore {
+ public:
+  using internal::GraphBuilderCore::GraphBuilderCore;
+
+  /// A graph input named `name`: an object of type T the caller passes to
+  /// Execute (or `raycc run --input name=...`).
+  template <typename T>
+  Value<T> Input(std::string name, std::source_location loc = std::source_location::current()) {
+    static_assert(!std::is_void_v<T>, "an input holds a value");
+    uint32_t id = AddValue(trace::Value{.kind = trace::ValueKind::kRef, .type = internal::GraphType<T>()});
+    AddInput(std::move(name), id, internal::ToTrace(loc));
+    return Value<T>(this, id);
+  }
+
+  /// An output named `name`: what Execute returns.
+  template <typename T>
+  void Output(std::string name, const Value<T>& value, std::source_location loc = std::source_location::current()) {
+    trace::SourceLocation where = internal::ToTrace(loc);
+    if (CheckOperand(value.owner_, value.id_, "output", where)) AddOutput(std::move(name), value.id_, where);
+  }
+
+  /// A task calling the registered function `f`.
+  template <typename F>
+  GraphCall<F*, internal::TaskKind> Task(F* f, std::source_location loc = std::source_location::current()) {
+    static_assert(std::is_function_v<F>, "g.Task takes a function registered with RAYCC_REMOTE");
+    using Traits = internal::FunctionTraits<F*>;
+    trace::Op op;
+    op.kind = trace::OpKind::kTask;
+    op.loc = internal::ToTrace(loc);
+    trace::Function fn;
+    fn.kind = trace::Function::Kind::kTask;
+    fn.registered_name = RegisteredFunction(internal::KeyOf(f), reinterpret_cast<const void*>(f), op.loc);
+    fn.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
+    fn.result = internal::ResultType<typename Traits::Result>();
+    op.function = AddFunction(std::move(fn), op.loc);
+    return GraphCall<F*, internal::TaskKind>(this, std::move(op));
+  }
+
+  /// An actor created by the registered factory `factory` (static C* C::Create(...)).
+  template <typename F>
+  GraphCall<F*, internal::ActorCreateKind> Actor(F* factory,
+                                                 std::source_location loc = std::source_location::current()) {
+    using Traits = internal::FunctionTraits<F*>;
+    using R = typename Traits::Result;
+    static_assert(std::is_pointer_v<R> && std::is_class_v<std::remove_pointer_t<R>>,
+                  "g.Actor takes a factory returning a pointer to the actor class: static C* C::Create(...)");
+    trace::Op op;
+    op.kind = trace::OpKind::kActorCreate;
+    op.loc = internal::ToTrace(loc);
+    trace::Function fn;
+    fn.kind = trace::Function::Kind::kFactory;
+    fn.registered_name =
+        RegisteredFunction(internal::KeyOf(factory), reinterpret_cast<const void*>(factory), op.loc);
+    fn.actor_class = ActorClassOf(fn.registered_name, typeid(std::remove_pointer_t<R>));
+    fn.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
+    op.function = AddFunction(std::move(fn), op.loc);
+    return GraphCall<F*, internal::ActorCreateKind>(this, std::move(op));
+  }
+
+  /// A placement group reserving `bundles` together (all or none).
+  GraphPlacementGroup PlacementGroup(std::vector<std::map<std::string, double>> bundles,
+                                     PlacementStrategy strategy = PlacementStrategy::kPack, std::string name = "",
+                                     std::source_location loc = std::source_location::current());
+};
+
+namespace internal {
+
+/// Splits the text of a RAYCC_GRAPH parameter list into (type, name) pairs.
+std::vector<std::pair<std::string, std::string>> SplitGraphParams(const char* text);
+
+/// A trace-time parameter's value from text; throws std::invalid_argument.
+template <typename P>
+P ParseGraphParam(const std::string& name, const std::string& text);
+template <>
+int64_t ParseGraphParam<int64_t>(const std::string& name, const std::string& text);
+template <>
+double ParseGraphParam<double>(const std::string& name, const std::string& text);
+template <>
+bool ParseGraphParam<bool>(const std::string& name, const std::string& text);
+template <>
+std::string ParseGraphParam<std::string>(const std::string& name, const std::string& text);
+
+template <typename P>
+P ParseParam(const std::string& name, const std::string& text) {
+  using D = std::decay_t<P>;
+  if constexpr (std::is_same_v<D, bool> || std::is_same_v<D, std::string>) {
+    return ParseGraphParam<D>(name, text);
+  } else if constexpr (std::is_integral_v<D>) {
+    return static_cast<D>(ParseGraphParam<int64_t>(name, text));
+  } else if constexpr (std::is_floating_point_v<D>) {
+    return static_cast<D>(ParseGraphParam<double>(name, text));
+  } else {
+    static_assert(std::is_arithmetic_v<D>, "graph parameters are numbers, bools or std::string");
+  }
+}
+
+template <typename... P, size_t... I>
+void InvokeGraph(void (*body)(GraphBuilder&, P...), GraphBuilder& g,
+                 const std::vector<std::pair<std::string, std::string>>& params,
+                 const std::vector<std::string>& values, std::index_sequence<I...>) {
+  body(g, ParseParam<P>(params[I + 1].second, values[I])...);
+}
+
+bool AddGraph(trace::GraphEntry entry);
+
+template <typename... P>
+bool RegisterGraph(const char* name, const char* signature, void (*body)(GraphBuilder&, P...),
+                   std::source_location loc) {
+  trace::GraphEntry entry;
+  entry.name = name;
+  entry.loc = ToTrace(loc);
+  auto params = SplitGraphParams(signature);
+  for (size_t i = 1; i < params.size(); ++i) entry.params.push_back(params[i]);
+  entry.trace = [body, params](GraphBuilder& g, const std::vector<std::string>& values) {
+    InvokeGraph(body, g, params, values, std::index_sequence_for<P...>{});
+  };
+  return AddGraph(std::move(entry));
+}
+
+}  // namespace internal
+}  // namespace raycc
+
+/// Defines and registers a graph: `RAYCC_GRAPH(name, raycc::GraphBuilder& g,
+/// int64_t n) { ... }`. Parameters after the builder are trace-time values.
+#define RAYCC_GRAPH(name, ...)                                                                         \
+  static void RAYCC_INTERNAL_CONCAT(raycc_graph_body_, name)(__VA_ARGS__);                             \
+  [[maybe_unused]] static const bool RAYCC_INTERNAL_CONCAT(raycc_graph_registered_, name) =           \
+      ::raycc::internal::RegisterGraph(#name, #__VA_ARGS__, &RAYCC_INTERNAL_CONCAT(raycc_graph_body_, name), \
+                                       std::source_location::current());                                \
+  static void RAYCC_INTERNAL_CONCAT(raycc_graph_body_, name)(__VA_ARGS__)

@@ -1,0 +1,283 @@
+//===- Run.cpp - raycc run -------------------------------------------------===//
+//
+// Runs a compiled graph on the embedded runtime: loads the artifact (and its
+// task library), binds the inputs given as JSON on the command line,
+// dispatches the whole graph and prints the outputs as JSON.
+//
+//===----------------------------------------------------------------------===//
+
+#include <msgpack.hpp>
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "Commands.h"
+#include "raycc/api.h"
+#include "raycc/proto/artifact.pb.h"
+#include "raycc/runtime/common/artifact_file.h"
+#include "raycc_version.h"
+
+namespace cl = llvm::cl;
+
+namespace raycc::tools {
+namespace {
+
+struct RunOptions {
+  cl::OptionCategory category{"raycc run options"};
+  cl::opt<std::string> input{cl::Positional, cl::desc("<program.rcx>"),
+                             cl::Required, cl::cat(category)};
+  cl::opt<std::string> graph{
+      "graph", cl::desc("the graph to run (needed when there are several)"),
+      cl::value_desc("name"), cl::init(""), cl::cat(category)};
+  cl::list<std::string> inputs{
+      "input",
+      cl::desc("a graph input as JSON, or @file holding JSON (repeatable); "
+               "text that is not JSON is taken as a string"),
+      cl::value_desc("name=value"), cl::cat(category)};
+  cl::opt<int> numCpus{"num-cpus",
+                       cl::desc("worker threads (default: all CPUs)"),
+                       cl::init(0), cl::cat(category)};
+  cl::opt<unsigned> maxElements{
+      "max-elements",
+      cl::desc("print at most this many elements of each array or map "
+               "(0: all, which is always valid JSON); default 16"),
+      cl::init(16), cl::cat(category)};
+  cl::opt<std::string> address{
+      "address",
+      cl::desc("a cluster to run on (not available yet: the embedded "
+               "runtime is the only one)"),
+      cl::value_desc("host:port"), cl::init(""), cl::cat(category)};
+};
+
+int fail(const llvm::Twine &message, int code) {
+  llvm::errs() << "raycc run: " << message << "\n";
+  return code;
+}
+
+/// JSON -> msgpack, the encoding task arguments use.
+void pack(msgpack::packer<msgpack::sbuffer> &out, const llvm::json::Value &v) {
+  switch (v.kind()) {
+  case llvm::json::Value::Null:
+    out.pack_nil();
+    break;
+  case llvm::json::Value::Boolean:
+    out.pack(*v.getAsBoolean());
+    break;
+  case llvm::json::Value::Number:
+    if (auto i = v.getAsInteger())
+      out.pack(*i);
+    else
+      out.pack(*v.getAsNumber());
+    break;
+  case llvm::json::Value::String:
+    out.pack(v.getAsString()->str());
+    break;
+  case llvm::json::Value::Array: {
+    const llvm::json::Array &a = *v.getAsArray();
+    out.pack_array(a.size());
+    for (const llvm::json::Value &e : a)
+      pack(out, e);
+    break;
+  }
+  case llvm::json::Value::Object: {
+    const llvm::json::Object &o = *v.getAsObject();
+    out.pack_map(o.size());
+    for (const auto &[key, value] : o) {
+      out.pack(key.str());
+      pack(out, value);
+    }
+    break;
+  }
+  }
+}
+
+/// msgpack -> JSON text, eliding long arrays and maps when `limit` > 0.
+void print(llvm::raw_ostream &os, const msgpack::object &o, unsigned limit) {
+  auto more = [&](size_t shown, size_t total) {
+    if (shown < total)
+      os << ", \"... " << (total - shown) << " more\"";
+  };
+  switch (o.type) {
+  case msgpack::type::NIL:
+    os << "null";
+    break;
+  case msgpack::type::BOOLEAN:
+    os << (o.via.boolean ? "true" : "false");
+    break;
+  case msgpack::type::POSITIVE_INTEGER:
+    os << o.via.u64;
+    break;
+  case msgpack::type::NEGATIVE_INTEGER:
+    os << o.via.i64;
+    break;
+  case msgpack::type::FLOAT32:
+  case msgpack::type::FLOAT64:
+    os << llvm::json::Value(o.via.f64);
+    break;
+  case msgpack::type::STR:
+    os << llvm::json::Value(std::string(o.via.str.ptr, o.via.str.size));
+    break;
+  case msgpack::type::BIN:
+    os << "\"<" << o.via.bin.size << " bytes>\"";
+    break;
+  case msgpack::type::ARRAY: {
+    size_t n = o.via.array.size;
+    size_t shown = limit ? std::min<size_t>(n, limit) : n;
+    os << "[";
+    for (size_t i = 0; i < shown; ++i) {
+      if (i)
+        os << ", ";
+      print(os, o.via.array.ptr[i], limit);
+    }
+    more(shown, n);
+    os << "]";
+    break;
+  }
+  case msgpack::type::MAP: {
+    size_t n = o.via.map.size;
+    size_t shown = limit ? std::min<size_t>(n, limit) : n;
+    os << "{";
+    for (size_t i = 0; i < shown; ++i) {
+      if (i)
+        os << ", ";
+      const msgpack::object &key = o.via.map.ptr[i].key;
+      if (key.type == msgpack::type::STR) {
+        print(os, key, limit);
+      } else {
+        std::string text;
+        llvm::raw_string_ostream ks(text);
+        print(ks, key, limit);
+        os << llvm::json::Value(text);
+      }
+      os << ": ";
+      print(os, o.via.map.ptr[i].val, limit);
+    }
+    if (shown < n)
+      os << ", \"...\": \"" << (n - shown) << " more\"";
+    os << "}";
+    break;
+  }
+  default:
+    os << "\"<extension>\"";
+  }
+}
+
+} // namespace
+
+int runRun(int argc, char **argv) {
+  static RunOptions options;
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "raycc version " << RAYCC_VERSION << "\n";
+  });
+  cl::HideUnrelatedOptions(options.category);
+  std::vector<char *> args(argv, argv + argc);
+  std::string programName = "raycc run";
+  args[0] = programName.data();
+  const char *overview =
+      "raycc run: run a compiled graph on the embedded runtime\n\n"
+      "  raycc run prog.rcx --graph train_step --input w=@w0.json\n\n"
+      "Inputs are JSON (numbers, strings, arrays, objects) and reach the "
+      "tasks as msgpack, as the runtime API would send them. Outputs are "
+      "printed as `name: JSON`.\n\n"
+      "Exit codes: 0 success, 1 the graph failed (the error names the "
+      "task), 2 bad command line, 3 a file cannot be read.\n";
+  if (!cl::ParseCommandLineOptions(argc, args.data(), overview, &llvm::errs()))
+    return kExitUsage;
+  if (!options.address.empty())
+    return fail("--address: cluster mode is not available yet; leave it out "
+                "to run on the embedded runtime",
+                kExitUsage);
+
+  // Inputs, by name.
+  llvm::StringMap<std::string> given;
+  for (llvm::StringRef in : options.inputs) {
+    auto [name, text] = in.split('=');
+    if (!in.contains('=') || name.empty())
+      return fail("--input takes name=value; got '" + in + "'", kExitUsage);
+    std::string source = text.str();
+    if (text.starts_with("@")) {
+      auto file = llvm::MemoryBuffer::getFile(text.drop_front());
+      if (!file)
+        return fail("--input " + name + ": cannot read '" +
+                        text.drop_front() + "': " + file.getError().message(),
+                    kExitIO);
+      source = (*file)->getBuffer().str();
+    }
+    llvm::Expected<llvm::json::Value> json = llvm::json::parse(source);
+    llvm::json::Value value = json ? std::move(*json) : llvm::json::Value(source);
+    if (!json) {
+      llvm::consumeError(json.takeError());
+      if (text.starts_with("@"))
+        return fail("--input " + name + ": " + text.drop_front() +
+                        " does not hold JSON",
+                    kExitUsage);
+    }
+    msgpack::sbuffer buffer;
+    msgpack::packer<msgpack::sbuffer> packer(buffer);
+    pack(packer, value);
+    given[name] = std::string(buffer.data(), buffer.size());
+  }
+
+  if (!llvm::sys::fs::exists(options.input))
+    return fail("cannot read '" + options.input + "': no such file", kExitIO);
+  int rc = kExitOk;
+  try {
+    raycc::Init(raycc::Config{.num_cpus = options.numCpus});
+    raycc::Graph graph = raycc::LoadGraph(options.input, options.graph);
+    absl::StatusOr<proto::Artifact> artifact = ReadArtifact(options.input);
+    std::map<std::string, raycc::GraphInput> inputs;
+    std::vector<std::string> expected;
+    for (const proto::ExecPlan &plan : artifact->plans()) {
+      if (plan.graph_name() != graph.name())
+        continue;
+      for (const proto::PlanInput &in : plan.inputs()) {
+        expected.push_back(in.name());
+        auto it = given.find(in.name());
+        if (it == given.end()) {
+          raycc::Shutdown();
+          return fail("graph '" + graph.name() + "' needs --input " +
+                          in.name() + "=VALUE (" + in.type().ir_type() + ")",
+                      kExitUsage);
+        }
+        inputs.emplace(in.name(), raycc::GraphInput::Serialized(it->second));
+      }
+    }
+    for (const auto &g : given)
+      if (std::find(expected.begin(), expected.end(), g.getKey().str()) ==
+          expected.end()) {
+        raycc::Shutdown();
+        return fail("graph '" + graph.name() + "' has no input named '" +
+                        g.getKey() + "'",
+                    kExitUsage);
+      }
+    raycc::GraphOutputs outputs = graph.Execute(inputs);
+    for (const auto &[name, id] : outputs.ids()) {
+      try {
+        std::shared_ptr<const std::string> bytes =
+            internal::CurrentRuntime().Get(id, -1);
+        msgpack::object_handle handle =
+            msgpack::unpack(bytes->data(), bytes->size());
+        llvm::outs() << name << ": ";
+        print(llvm::outs(), handle.get(), options.maxElements);
+        llvm::outs() << "\n";
+      } catch (const raycc::RayccError &e) {
+        llvm::errs() << "raycc run: output '" << name << "': " << e.what()
+                     << "\n";
+        rc = kExitFailure;
+      }
+    }
+    llvm::outs().flush();
+    raycc::Shutdown();
+  } catch (const raycc::RayccError &e) {
+    if (raycc::IsInitialized())
+      raycc::Shutdown();
+    return fail(e.what(), kExitFailure);
+  }
+  return rc;
+}
+
+} // namespace raycc::tools
