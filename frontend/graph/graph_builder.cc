@@ -5,6 +5,7 @@
 #include <cxxabi.h>
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -26,6 +27,25 @@ std::string DemangledName(const std::type_info& type) {
 
 trace::SourceLocation ToTrace(const std::source_location& loc) {
   return {loc.file_name(), loc.line(), loc.column()};
+}
+
+namespace {
+thread_local GraphBuilderCore* active_builder = nullptr;
+std::atomic<uint64_t> next_serial{1};
+}  // namespace
+
+GraphBuilderCore::GraphBuilderCore(trace::Graph* graph)
+    : graph_(graph), serial_(next_serial.fetch_add(1)), previous_(active_builder) {
+  active_builder = this;
+}
+
+GraphBuilderCore::~GraphBuilderCore() { active_builder = previous_; }
+
+GraphBuilderCore& GraphBuilderCore::Active() {
+  if (active_builder == nullptr) {
+    throw std::logic_error("a graph value was used outside the tracing of its graph");
+  }
+  return *active_builder;
 }
 
 void GraphBuilderCore::Error(const trace::SourceLocation& loc, std::string message) {
@@ -78,13 +98,13 @@ std::string GraphBuilderCore::RegisteredMethod(const std::string& key, const tra
   return "";
 }
 
-bool GraphBuilderCore::CheckOperand(const GraphBuilderCore* owner, uint32_t id, const char* what,
+bool GraphBuilderCore::CheckOperand(uint64_t owner, uint32_t id, const char* what,
                                     const trace::SourceLocation& loc) {
-  if (owner == nullptr || id == kNoValue) {
+  if (owner == 0 || id == kNoValue) {
     Error(loc, std::string("the ") + what + " was never assigned a value of this graph");
     return false;
   }
-  if (owner != this) {
+  if (owner != serial_) {
     Error(loc, std::string("the ") + what + " belongs to another graph; values cannot cross graphs");
     return false;
   }
@@ -205,7 +225,7 @@ GraphPlacementGroup GraphBuilder::PlacementGroup(std::vector<std::map<std::strin
   op.strategy = static_cast<int>(strategy);
   op.options.name = std::move(name);
   uint32_t id = AddOp(std::move(op), trace::Value{.kind = trace::ValueKind::kPlacementGroup});
-  return GraphPlacementGroup(this, id, count);
+  return GraphPlacementGroup(serial(), id, count);
 }
 
 namespace trace {

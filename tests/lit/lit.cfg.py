@@ -7,7 +7,7 @@ import lit.formats
 
 config.name = "raycc"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".cc"]
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.raycc_obj_root, "tests", "lit")
@@ -16,6 +16,16 @@ config.test_exec_root = os.path.join(config.raycc_obj_root, "tests", "lit")
 config.environment["PATH"] = os.pathsep.join(
     [config.raycc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%raycc_src", config.raycc_src_root))
+# `raycc compile prog.cc` runs the host compiler; keep the caller's choice and
+# cache its work when ccache is there (the test programs rarely change).
+import shutil
+cxx = os.environ.get("CXX") or "c++"
+if shutil.which("ccache") and "ccache" not in cxx:
+    cxx = "ccache " + cxx
+config.environment["CXX"] = cxx
+for var in ("HOME", "CCACHE_DIR", "TMPDIR"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
 config.substitutions.append(("%python", sys.executable))
 if config.raycc_have_cuda:
     config.available_features.add("cuda")

@@ -6,6 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <charconv>
+#include <cmath>
+
 #include <msgpack.hpp>
 
 #include "llvm/ADT/StringMap.h"
@@ -115,9 +118,16 @@ void print(llvm::raw_ostream &os, const msgpack::object &o, unsigned limit) {
     os << o.via.i64;
     break;
   case msgpack::type::FLOAT32:
-  case msgpack::type::FLOAT64:
-    os << llvm::json::Value(o.via.f64);
+  case msgpack::type::FLOAT64: {
+    // The shortest text that reads back as the same double.
+    char text[32];
+    auto end = std::to_chars(text, text + sizeof text, o.via.f64).ptr;
+    if (std::isfinite(o.via.f64))
+      os << llvm::StringRef(text, end - text);
+    else
+      os << "null";
     break;
+  }
   case msgpack::type::STR:
     os << llvm::json::Value(std::string(o.via.str.ptr, o.via.str.size));
     break;

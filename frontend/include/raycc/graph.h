@@ -137,9 +137,17 @@ std::vector<trace::Type> ParamTypes(std::index_sequence<I...>) {
 /// recorded and the checks that need no types.
 class GraphBuilderCore {
  public:
-  explicit GraphBuilderCore(trace::Graph* graph) : graph_(graph) {}
+  explicit GraphBuilderCore(trace::Graph* graph);
+  ~GraphBuilderCore();
   GraphBuilderCore(const GraphBuilderCore&) = delete;
   GraphBuilderCore& operator=(const GraphBuilderCore&) = delete;
+
+  /// The builder tracing on this thread; throws std::logic_error outside
+  /// of tracing (a graph value kept and used after its graph was traced).
+  static GraphBuilderCore& Active();
+  /// Unique per builder ever made: values carry it so a value of another
+  /// graph is recognized even when its builder's memory is reused.
+  uint64_t serial() const { return serial_; }
 
   trace::Graph& graph() { return *graph_; }
   /// Records an error at `loc`; tracing continues so every error is found.
@@ -154,8 +162,7 @@ class GraphBuilderCore {
   std::string RegisteredFunction(const std::string& key, const void* address, const trace::SourceLocation& loc);
   std::string RegisteredMethod(const std::string& key, const trace::SourceLocation& loc);
   /// Checks that value `id` (owned by `owner`) may be used here.
-  bool CheckOperand(const GraphBuilderCore* owner, uint32_t id, const char* what,
-                    const trace::SourceLocation& loc);
+  bool CheckOperand(uint64_t owner, uint32_t id, const char* what, const trace::SourceLocation& loc);
   void AddInput(std::string name, uint32_t value, const trace::SourceLocation& loc);
   void AddOutput(std::string name, uint32_t value, const trace::SourceLocation& loc);
   /// The actor class a factory's registered name implies.
@@ -165,6 +172,8 @@ class GraphBuilderCore {
 
  private:
   trace::Graph* graph_;
+  uint64_t serial_;
+  GraphBuilderCore* previous_;
 };
 
 }  // namespace internal
@@ -183,8 +192,8 @@ class Value {
   friend class GraphActor;
   template <typename, typename>
   friend class GraphCall;
-  Value(internal::GraphBuilderCore* owner, uint32_t id) : owner_(owner), id_(id) {}
-  internal::GraphBuilderCore* owner_ = nullptr;
+  Value(uint64_t owner, uint32_t id) : owner_(owner), id_(id) {}
+  uint64_t owner_ = 0;  ///< the builder's serial
   uint32_t id_ = internal::GraphBuilderCore::kNoValue;
 };
 
@@ -198,9 +207,8 @@ class GraphPlacementGroup {
   friend class GraphBuilder;
   template <typename, typename>
   friend class GraphCall;
-  GraphPlacementGroup(internal::GraphBuilderCore* owner, uint32_t id, int bundles)
-      : owner_(owner), id_(id), bundle_count_(bundles) {}
-  internal::GraphBuilderCore* owner_ = nullptr;
+  GraphPlacementGroup(uint64_t owner, uint32_t id, int bundles) : owner_(owner), id_(id), bundle_count_(bundles) {}
+  uint64_t owner_ = 0;
   uint32_t id_ = internal::GraphBuilderCore::kNoValue;
   int bundle_count_ = 0;
 };
@@ -288,7 +296,7 @@ class GraphCall {
   void AddArgument(A&& arg) {
     using D = std::decay_t<A>;
     if constexpr (std::is_same_v<D, Value<P>>) {
-      ok_ &= core_->CheckOperand(arg.owner_, arg.id_, "argument", op_.loc);
+      core_->CheckOperand(arg.owner_, arg.id_, "argument", op_.loc);
       op_.operands.push_back(arg.id_);
     } else {
       static_assert(!internal::IsObjectRef<D>::value,
@@ -320,7 +328,6 @@ class GraphCall {
 
   internal::GraphBuilderCore* core_;
   trace::Op op_;
-  bool ok_ = true;
 };
 
 namespace internal {
@@ -340,39 +347,39 @@ class GraphActor {
     static_assert(std::is_member_function_pointer_v<M>, "actor.Task takes a method pointer: &C::Method");
     static_assert(std::is_base_of_v<typename internal::FunctionTraits<M>::Class, C>,
                   "the method belongs to another class than the actor's");
+    internal::GraphBuilderCore& core = internal::GraphBuilderCore::Active();
     trace::Op op;
     op.kind = trace::OpKind::kActorCall;
     op.loc = internal::ToTrace(loc);
     trace::Function f;
     f.kind = trace::Function::Kind::kMethod;
-    f.registered_name = core_ ? core_->RegisteredMethod(internal::KeyOf(m), op.loc) : "";
+    f.registered_name = core.RegisteredMethod(internal::KeyOf(m), op.loc);
     f.actor_class = class_name_;
     using Traits = internal::FunctionTraits<M>;
     f.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
     f.result = internal::ResultType<typename Traits::Result>();
-    if (core_ != nullptr) {
-      core_->CheckOperand(core_, id_, "actor", op.loc);
-      op.function = core_->AddFunction(std::move(f), op.loc);
-    }
+    core.CheckOperand(owner_, id_, "actor", op.loc);
+    op.function = core.AddFunction(std::move(f), op.loc);
     op.operands.push_back(id_);
-    return GraphCall<M, internal::ActorCallKind>(core_, std::move(op));
+    return GraphCall<M, internal::ActorCallKind>(&core, std::move(op));
   }
   /// Kills the actor once every call traced before has been submitted.
   void Kill(std::source_location loc = std::source_location::current()) {
+    internal::GraphBuilderCore& core = internal::GraphBuilderCore::Active();
     trace::Op op;
     op.kind = trace::OpKind::kActorKill;
     op.loc = internal::ToTrace(loc);
-    if (core_ == nullptr || !core_->CheckOperand(core_, id_, "actor", op.loc)) return;
+    if (!core.CheckOperand(owner_, id_, "actor", op.loc)) return;
     op.operands.push_back(id_);
-    core_->AddOp(std::move(op), trace::Value{.kind = trace::ValueKind::kToken});
+    core.AddOp(std::move(op), trace::Value{.kind = trace::ValueKind::kToken});
   }
 
  private:
   template <typename, typename>
   friend class GraphCall;
-  GraphActor(internal::GraphBuilderCore* core, uint32_t id, std::string class_name)
-      : core_(core), id_(id), class_name_(std::move(class_name)) {}
-  internal::GraphBuilderCore* core_ = nullptr;
+  GraphActor(uint64_t owner, uint32_t id, std::string class_name)
+      : owner_(owner), id_(id), class_name_(std::move(class_name)) {}
+  uint64_t owner_ = 0;
   uint32_t id_ = internal::GraphBuilderCore::kNoValue;
   std::string class_name_;
 };
@@ -384,7 +391,7 @@ auto GraphCall<F, Kind>::Finish() {
     std::string cls = core_->graph().functions.empty() ? "" : core_->graph().functions[op_.function].actor_class;
     trace::Value actor{.kind = trace::ValueKind::kActor, .actor_class = cls};
     uint32_t id = core_->AddOp(std::move(op_), std::move(actor));
-    return GraphActor<C>(core_, id, cls);
+    return GraphActor<C>(core_->serial(), id, cls);
   } else {
     trace::Value result;
     if constexpr (std::is_void_v<Result>) {
@@ -394,7 +401,7 @@ auto GraphCall<F, Kind>::Finish() {
       result.type = internal::GraphType<Result>();
     }
     uint32_t id = core_->AddOp(std::move(op_), std::move(result));
-    return Value<Result>(core_, id);
+    return Value<Result>(core_->serial(), id);
   }
 }
 
@@ -410,7 +417,7 @@ class GraphBuilder : public internal::GraphBuilderCore {
     static_assert(!std::is_void_v<T>, "an input holds a value");
     uint32_t id = AddValue(trace::Value{.kind = trace::ValueKind::kRef, .type = internal::GraphType<T>()});
     AddInput(std::move(name), id, internal::ToTrace(loc));
-    return Value<T>(this, id);
+    return Value<T>(serial(), id);
   }
 
   /// An output named `name`: what Execute returns.
