@@ -1,6 +1,7 @@
 // Map-reduce word count as a compiled graph: read the chunks of a text file,
-// tokenize and count each chunk (the compiler fuses each tokenize -> count
-// pair into one task), then merge the counts in a tree.
+// tokenize and count each chunk (at -O2 the compiler fuses each
+// read -> tokenize -> count chain into one task), then merge the counts in a
+// tree.
 //
 //   raycc compile examples/graphs/word_count.cc -o wc.rcx
 //   raycc run wc.rcx --input path=examples/data/digits.rst

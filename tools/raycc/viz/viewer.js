@@ -22,6 +22,7 @@
   const PLANNED_CRITICAL = '#d62728';
   const ACTUAL_CRITICAL = '#ff7f0e';
   const MATCH = '#e6b800';
+  const LABEL_SCALE = 0.6; // zoom from which node labels are drawn
   const SELECTED = '#1f5fd6';
   const KIND_LABEL = {
     task: 'task', actor_create: 'actor creation', actor_call: 'actor call',
@@ -283,7 +284,7 @@
     const [vx1, vy1] = toWorld(canvas.clientWidth, canvas.clientHeight);
     const vr = [vx0, vy0, vx1, vy1];
     const px = 1 / view.scale; // one screen pixel in world units
-    const labels = view.scale >= 0.55;
+    const labels = view.scale >= LABEL_SCALE;
     const overview = G.units && view.scale < 0.3;
     const run = ui.showRun && G.run;
 
@@ -729,11 +730,17 @@
 
   // ---- view control -----------------------------------------------------
 
-  function fit() {
+  // readable: a small graph whose labels would be too small to read when
+  // fitted is shown from its start at the smallest readable zoom instead.
+  function fit(readable) {
     const b = G.bounds;
     const w = canvas.clientWidth || 800, h = canvas.clientHeight || 600;
-    view.scale = Math.min(2, Math.max(0.005, Math.min(w / b[2], h / b[3]) * 0.95));
+    view.scale = Math.min(2, Math.max(0.002, Math.min(w / b[2], h / b[3]) * 0.95));
     view.tx = (w - b[2] * view.scale) / 2 - b[0] * view.scale;
+    if (readable === true && view.scale < LABEL_SCALE && G.nodes.length <= 400) {
+      view.scale = LABEL_SCALE;
+      view.tx = 10 - b[0] * view.scale;
+    }
     view.ty = (h - b[3] * view.scale) / 2 - b[1] * view.scale;
     requestDraw();
   }
@@ -795,7 +802,7 @@
     showDetails();
     const q = $('search').value;
     if (q) search(q);
-    fit();
+    fit(true);
     return true;
   }
 
@@ -887,7 +894,7 @@
 
   $('search').addEventListener('input', (ev) => search(ev.target.value));
   $('search').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') nextMatch(); });
-  $('fit').addEventListener('click', fit);
+  $('fit').addEventListener('click', () => fit());
   $('collapse-all').addEventListener('click', () => {
     const collapse = ui.collapsed.size < G.groups.length;
     G.groups.forEach((grp) => toggleGroup(grp.index, collapse));
