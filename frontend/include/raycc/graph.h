@@ -506,7 +506,9 @@ template <typename... P, size_t... I>
 void InvokeGraph(void (*body)(GraphBuilder&, P...), GraphBuilder& g,
                  const std::vector<std::pair<std::string, std::string>>& params,
                  const std::vector<std::string>& values, std::index_sequence<I...>) {
-  body(g, ParseParam<P>(params[I + 1].second, values[I])...);
+  // Braced initialization parses left to right: the first bad one is named.
+  std::tuple<std::decay_t<P>...> parsed{ParseParam<P>(params[I + 1].second, values[I])...};
+  std::apply([&](auto&... p) { body(g, p...); }, parsed);
 }
 
 bool AddGraph(trace::GraphEntry entry);
