@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "SamplePlan.h"
 #include "raycc_viz_assets.h"
 #include "viz/DotLayout.h"
 #include "viz/Json.h"
@@ -15,86 +16,12 @@
 namespace raycc::tools::viz {
 namespace {
 
-constexpr const char *kHostile = "</script><script>alert(1)</script>";
-
 size_t count(const std::string &text, const std::string &what) {
   size_t n = 0;
   for (size_t pos = text.find(what); pos != std::string::npos;
        pos = text.find(what, pos + 1))
     ++n;
   return n;
-}
-
-proto::PlanNode *addNode(proto::ExecPlan &plan, proto::PlanNodeKind kind,
-                         const std::string &name) {
-  proto::PlanNode *node = plan.add_nodes();
-  node->set_id(plan.nodes_size() - 1);
-  node->set_kind(kind);
-  node->set_name(name);
-  node->mutable_function()->set_name(name);
-  return node;
-}
-
-void addOperand(proto::PlanNode *node, uint32_t from) {
-  node->add_operands()->mutable_node_result()->set_node(from);
-}
-
-void putInGroup(proto::PlanNode *node, uint32_t group, int bundle) {
-  auto *pg = node->mutable_scheduling()->mutable_placement_group();
-  pg->set_placement_group(group);
-  pg->set_bundle_index(bundle);
-}
-
-/// @ps: an actor, two tasks in a two-bundle group (one with a hostile
-/// name), a call that joins them, and a control edge.
-proto::ExecPlan samplePlan() {
-  proto::ExecPlan plan;
-  plan.set_graph_name("ps");
-  plan.add_inputs()->set_name("steps");
-  proto::PlanPlacementGroup *group = plan.add_placement_groups();
-  group->set_name("workers");
-  group->set_strategy(proto::STRICT_SPREAD);
-  for (const char *node : {"node-a", "node-b"}) {
-    (*group->add_bundles()->mutable_quantities())["CPU"] = 10000;
-    group->add_bundle_nodes(node);
-  }
-
-  proto::PlanNode *actor = addNode(plan, proto::ACTOR_CREATE, "Server");
-  actor->mutable_actor()->set_class_name("Server");
-  actor->mutable_location()->set_file("prog.cc");
-  actor->mutable_location()->set_line(10);
-  actor->set_on_critical_path(true);
-
-  proto::PlanNode *a = addNode(plan, proto::TASK, "Grad");
-  addOperand(a, 0);
-  a->add_operands()->set_graph_input(0);
-  putInGroup(a, 0, 0);
-  (*a->mutable_resources()->mutable_quantities())["CPU"] = 5000;
-  a->mutable_placement()->set_node_name("node-a");
-  a->mutable_location()->set_file("prog.cc");
-  a->mutable_location()->set_line(42);
-  a->mutable_location()->set_column(7);
-  a->set_priority(5);
-  a->set_on_critical_path(true);
-
-  proto::PlanNode *b = addNode(plan, proto::TASK, kHostile);
-  addOperand(b, 0);
-  putInGroup(b, 0, 1);
-
-  proto::PlanNode *apply = addNode(plan, proto::ACTOR_CALL, "Server::Apply");
-  addOperand(apply, 0);
-  addOperand(apply, 1);
-  addOperand(apply, 2);
-  addOperand(apply, 2); // the same edge twice is drawn once
-  apply->add_control_deps(1);
-  apply->add_fused_functions()->set_name("Server::Apply");
-  apply->add_fused_functions()->set_name("Server::Log");
-  apply->set_on_critical_path(true);
-
-  proto::PlanOutput *out = plan.add_outputs();
-  out->set_name("result");
-  out->mutable_value()->mutable_node_result()->set_node(3);
-  return plan;
 }
 
 JsonValue parsed(const std::string &json) {
@@ -213,33 +140,6 @@ TEST(VizGraphJsonTest, ControlOnlyEdgesAreMarked) {
   EXPECT_TRUE(edges[0].control);
 }
 
-Timeline sampleRun() {
-  Timeline t;
-  auto add = [&](int64_t node, double start, double dur, const char *tid,
-                 const char *status = "finished") {
-    TimelineEvent e;
-    e.name = "f";
-    e.graph = "ps";
-    e.planNode = node;
-    e.startUs = start;
-    e.durationUs = dur;
-    e.pid = "1";
-    e.tid = tid;
-    e.status = status;
-    t.events.push_back(e);
-  };
-  add(0, 1000, 100, "1");
-  add(1, 1100, 50, "1");
-  add(2, 1100, 10, "2", "retried");
-  add(2, 1120, 200, "2");  // second attempt, finishes last of the two
-  add(3, 1320, 30, "1");
-  add(-1, 1000, 5, "3");   // not in the plan
-  TimelineEvent other = t.events[0];
-  other.graph = "another_graph";
-  t.events.push_back(other);
-  return t;
-}
-
 TEST(VizGraphJsonTest, RunOverlay) {
   Timeline run = sampleRun();
   JsonValue g = parsed(graphToJson(samplePlan(), &run));
@@ -329,10 +229,10 @@ TEST(VizTimelineTest, RejectsWhatIsNotATrace) {
 
 TEST(VizPageTest, TemplateMarkersAreReplacedOnce) {
   std::string page, error;
-  ASSERT_TRUE(fillTemplate(
-      "<style>/*RAYCC_VIZ_CSS*/</style><x>/*RAYCC_VIZ_DATA*/</x>"
-      "<script>/*RAYCC_VIZ_JS*/</script>",
-      "c", "j", "\"/*RAYCC_VIZ_JS*/\"", &page, &error));
+  ASSERT_TRUE(
+      fillTemplate("<style>/*RAYCC_VIZ_CSS*/</style><x>/*RAYCC_VIZ_DATA*/</x>"
+                   "<script>/*RAYCC_VIZ_JS*/</script>",
+                   "c", "j", "\"/*RAYCC_VIZ_JS*/\"", &page, &error));
   EXPECT_EQ(page, "<style>c</style><x>\"/*RAYCC_VIZ_JS*/\"</x>"
                   "<script>j</script>");
   EXPECT_FALSE(fillTemplate("no markers", "c", "j", "{}", &page, &error));
@@ -407,8 +307,7 @@ TEST(VizLayoutTest, MissingDotIsAClearError) {
   GraphLayout layout;
   std::string error;
   EXPECT_FALSE(layoutPlan(samplePlan(), options, &layout, &error));
-  EXPECT_NE(error.find("apt-get install graphviz"), std::string::npos)
-      << error;
+  EXPECT_NE(error.find("apt-get install graphviz"), std::string::npos) << error;
 }
 
 TEST(VizLayoutTest, DotLaysOutLeftToRight) {

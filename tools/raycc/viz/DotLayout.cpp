@@ -42,8 +42,8 @@ Box nodeSize(const proto::PlanNode &node) {
   default:
     break;
   }
-  size_t chars = node.name().empty() ? node.function().name().size()
-                                     : node.name().size();
+  size_t chars =
+      node.name().empty() ? node.function().name().size() : node.name().size();
   if (node.fused_functions_size() > 1)
     chars += 4; // " +N"
   double width = std::clamp(24 + 6.5 * chars, 64.0, 180.0);
@@ -132,8 +132,8 @@ bool runDot(const std::string &dotPath, const std::string &input,
             std::string *output, std::string *error) {
   TempFile in, out, err;
   if (!in.ok() || !out.ok() || !err.ok()) {
-    *error = std::string("cannot create a temporary file: ") +
-             std::strerror(errno);
+    *error =
+        std::string("cannot create a temporary file: ") + std::strerror(errno);
     return false;
   }
   {
@@ -247,12 +247,14 @@ LayoutUnits groupIntoUnits(const proto::ExecPlan &plan, size_t maxUnits) {
     index.clear();
     out.unitOf.assign(n, 0);
     for (int id = 0; id < n; ++id)
-      out.unitOf[id] = index.emplace(unitKey(plan, id, rank[id], level),
-                                     static_cast<int>(index.size()))
+      out.unitOf[id] = index
+                           .emplace(unitKey(plan, id, rank[id], level),
+                                    static_cast<int>(index.size()))
                            .first->second;
     // Stop when it fits, or when all ranks are merged and nothing coarser
     // is left to try.
-    if (index.size() <= maxUnits || (level >= 2 && (maxRank >> (level - 2)) == 0))
+    if (index.size() <= maxUnits ||
+        (level >= 2 && (maxRank >> (level - 2)) == 0))
       break;
   }
   // Units are numbered in order of their first member: dot keeps the
@@ -283,7 +285,8 @@ LayoutUnits groupIntoUnits(const proto::ExecPlan &plan, size_t maxUnits) {
 std::string unitsToDot(const proto::ExecPlan &plan, const LayoutUnits &units) {
   std::ostringstream dot;
   dot << "digraph raycc {\n"
-         "  rankdir=LR; newrank=true; nodesep=0.2; ranksep=0.5; splines=false;\n"
+         "  rankdir=LR; newrank=true; nodesep=0.2; ranksep=0.5; "
+         "splines=false;\n"
          "  node [shape=box, fixedsize=true, label=\"\"];\n";
   auto declare = [&](int u, const char *indent) {
     char buf[96];

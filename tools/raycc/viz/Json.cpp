@@ -458,8 +458,8 @@ private:
         return fail("expected digits in exponent");
     }
     out->kind = JsonValue::Kind::Number;
-    out->number = std::strtod(std::string(text.substr(start, pos - start)).c_str(),
-                              nullptr);
+    out->number = std::strtod(
+        std::string(text.substr(start, pos - start)).c_str(), nullptr);
     return true;
   }
 

@@ -1,4 +1,5 @@
-//===- Json.h - a small JSON writer and parser for the visualizer -*- C++ -*-===//
+//===- Json.h - a small JSON writer and parser for the visualizer -*- C++
+//-*-===//
 //
 // The visualizer writes one JSON model per page and reads Chrome trace files.
 // Tools may not pull in a JSON library of their own, and this is all the JSON
