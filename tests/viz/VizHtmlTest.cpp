@@ -16,15 +16,13 @@
 namespace raycc::tools::viz {
 namespace {
 
-size_t count(const std::string &text, const std::string &what) {
+size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
-  for (size_t pos = text.find(what); pos != std::string::npos;
-       pos = text.find(what, pos + 1))
-    ++n;
+  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
   return n;
 }
 
-JsonValue parsed(const std::string &json) {
+JsonValue parsed(const std::string& json) {
   JsonValue value;
   std::string error;
   EXPECT_TRUE(parseJson(json, &value, &error)) << error << "\n" << json;
@@ -33,10 +31,10 @@ JsonValue parsed(const std::string &json) {
 
 TEST(VizJsonTest, EscapesForJsonAndForHtml) {
   std::string out;
-  appendJsonString(out, std::string("a\"b\\c\n\x01<>&\xe2\x80\xa8 \xc3\xa9") +
-                            "\xff");
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\\u003c\\u003e\\u0026\\u2028 "
-                 "\xc3\xa9\\ufffd\"");
+  appendJsonString(out, std::string("a\"b\\c\n\x01<>&\xe2\x80\xa8 \xc3\xa9") + "\xff");
+  EXPECT_EQ(out,
+            "\"a\\\"b\\\\c\\n\\u0001\\u003c\\u003e\\u0026\\u2028 "
+            "\xc3\xa9\\ufffd\"");
 }
 
 TEST(VizJsonTest, WriterPlacesCommas) {
@@ -59,8 +57,9 @@ TEST(VizJsonTest, WriterPlacesCommas) {
 }
 
 TEST(VizJsonTest, ParsesWhatItWrites) {
-  JsonValue v = parsed("{\"s\": \"\\u00e9\\ud83d\\ude00\\n\", \"n\": -1.5e2, "
-                       "\"a\": [true, null, {}]}");
+  JsonValue v = parsed(
+      "{\"s\": \"\\u00e9\\ud83d\\ude00\\n\", \"n\": -1.5e2, "
+      "\"a\": [true, null, {}]}");
   ASSERT_TRUE(v.isObject());
   EXPECT_EQ(v.find("s")->string, "\xc3\xa9\xf0\x9f\x98\x80\n");
   EXPECT_EQ(v.find("n")->number, -150);
@@ -84,11 +83,11 @@ TEST(VizGraphJsonTest, ModelHoldsNodesEdgesAndGroups) {
   std::string json = graphToJson(samplePlan(), nullptr);
   JsonValue g = parsed(json);
   EXPECT_EQ(g.find("name")->string, "ps");
-  const JsonValue &nodes = *g.find("nodes");
+  const JsonValue& nodes = *g.find("nodes");
   ASSERT_EQ(nodes.items.size(), 4u);
   EXPECT_EQ(nodes.items[0].find("kind")->string, "actor_create");
   EXPECT_EQ(nodes.items[0].find("actor")->find("class")->string, "Server");
-  const JsonValue &grad = nodes.items[1];
+  const JsonValue& grad = nodes.items[1];
   EXPECT_EQ(grad.find("kind")->string, "task");
   EXPECT_EQ(grad.find("node")->string, "node-a");
   EXPECT_EQ(grad.find("group")->number, 0);
@@ -99,19 +98,18 @@ TEST(VizGraphJsonTest, ModelHoldsNodesEdgesAndGroups) {
   EXPECT_EQ(grad.find("location")->find("column")->number, 7);
   EXPECT_EQ(grad.find("inputs")->items[0].string, "steps");
   EXPECT_TRUE(grad.find("critical")->boolean);
-  EXPECT_EQ(grad.find("box"), nullptr); // no layout given
+  EXPECT_EQ(grad.find("box"), nullptr);  // no layout given
   EXPECT_EQ(nodes.items[3].find("fused")->items.size(), 2u);
   EXPECT_EQ(nodes.items[3].find("outputs")->items[0].string, "result");
 
   // 0->1, 0->2, 0->3, 1->3 (control), 2->3; the repeated operand is one edge.
-  const JsonValue &edges = *g.find("edges");
+  const JsonValue& edges = *g.find("edges");
   ASSERT_EQ(edges.items.size(), 5u);
   int control = 0;
-  for (const JsonValue &e : edges.items)
-    control += e.items[2].number == 1;
-  EXPECT_EQ(control, 0); // 1->3 also carries data: data wins
+  for (const JsonValue& e : edges.items) control += e.items[2].number == 1;
+  EXPECT_EQ(control, 0);  // 1->3 also carries data: data wins
 
-  const JsonValue &group = g.find("groups")->items.at(0);
+  const JsonValue& group = g.find("groups")->items.at(0);
   EXPECT_EQ(group.find("strategy")->string, "STRICT_SPREAD");
   EXPECT_EQ(group.find("members")->items.size(), 2u);
   EXPECT_EQ(group.find("bundles")->items.at(1).find("node")->string, "node-b");
@@ -123,18 +121,16 @@ TEST(VizGraphJsonTest, ScriptInATaskNameStaysText) {
   std::string json = graphToJson(samplePlan(), nullptr);
   EXPECT_EQ(json.find('<'), std::string::npos);
   EXPECT_EQ(json.find('>'), std::string::npos);
-  EXPECT_NE(json.find("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"),
-            std::string::npos);
+  EXPECT_NE(json.find("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"), std::string::npos);
   // And the name reads back exactly.
-  EXPECT_EQ(parsed(json).find("nodes")->items[2].find("name")->string,
-            kHostile);
+  EXPECT_EQ(parsed(json).find("nodes")->items[2].find("name")->string, kHostile);
 }
 
 TEST(VizGraphJsonTest, ControlOnlyEdgesAreMarked) {
   proto::ExecPlan plan;
   addNode(plan, proto::TASK, "a");
   addNode(plan, proto::JOIN, "j")->add_control_deps(0);
-  addNode(plan, proto::TASK, "bad")->add_control_deps(7); // out of range
+  addNode(plan, proto::TASK, "bad")->add_control_deps(7);  // out of range
   std::vector<PlanEdge> edges = planEdges(plan);
   ASSERT_EQ(edges.size(), 1u);
   EXPECT_TRUE(edges[0].control);
@@ -143,8 +139,8 @@ TEST(VizGraphJsonTest, ControlOnlyEdgesAreMarked) {
 TEST(VizGraphJsonTest, RunOverlay) {
   Timeline run = sampleRun();
   JsonValue g = parsed(graphToJson(samplePlan(), &run));
-  const JsonValue &nodes = *g.find("nodes");
-  const JsonValue *r2 = nodes.items[2].find("run");
+  const JsonValue& nodes = *g.find("nodes");
+  const JsonValue* r2 = nodes.items[2].find("run");
   ASSERT_NE(r2, nullptr);
   EXPECT_EQ(r2->find("start_us")->number, 100);
   EXPECT_EQ(r2->find("dur_us")->number, 220);
@@ -152,19 +148,19 @@ TEST(VizGraphJsonTest, RunOverlay) {
   EXPECT_EQ(r2->find("status")->string, "finished");
   EXPECT_EQ(r2->find("worker")->string, "1/2");
 
-  const JsonValue &t = *g.find("timeline");
+  const JsonValue& t = *g.find("timeline");
   EXPECT_EQ(t.find("span_us")->number, 350);
-  EXPECT_EQ(t.find("events")->number, 6); // another_graph's is left out
+  EXPECT_EQ(t.find("events")->number, 6);  // another_graph's is left out
   // 0 -> 2 (finished at 320, after 1 at 150) -> 3.
-  const JsonValue &critical = *t.find("critical");
+  const JsonValue& critical = *t.find("critical");
   ASSERT_EQ(critical.items.size(), 3u);
   EXPECT_EQ(critical.items[0].number, 0);
   EXPECT_EQ(critical.items[1].number, 2);
   EXPECT_EQ(critical.items[2].number, 3);
   // Worker 1/1 ran 0..150 and 320..350: idle from 150 to 320.
-  const JsonValue &workers = *t.find("workers");
+  const JsonValue& workers = *t.find("workers");
   ASSERT_EQ(workers.items.size(), 3u);
-  const JsonValue &w1 = workers.items[0];
+  const JsonValue& w1 = workers.items[0];
   EXPECT_EQ(w1.find("key")->string, "1/1");
   ASSERT_EQ(w1.find("gaps")->items.size(), 1u);
   EXPECT_EQ(w1.find("gaps")->items[0].items[0].number, 150);
@@ -207,9 +203,7 @@ TEST(VizTimelineTest, ReadsCompleteAndBeginEndEvents) {
 TEST(VizTimelineTest, AcceptsAnArrayWithoutItsClosingBracket) {
   Timeline t;
   std::string error;
-  EXPECT_TRUE(parseChromeTrace(
-      "[{\"ph\": \"X\", \"name\": \"a\", \"ts\": 1, \"dur\": 2},\n", &t,
-      &error))
+  EXPECT_TRUE(parseChromeTrace("[{\"ph\": \"X\", \"name\": \"a\", \"ts\": 1, \"dur\": 2},\n", &t, &error))
       << error;
   EXPECT_EQ(t.events.size(), 1u);
 }
@@ -233,8 +227,9 @@ TEST(VizPageTest, TemplateMarkersAreReplacedOnce) {
       fillTemplate("<style>/*RAYCC_VIZ_CSS*/</style><x>/*RAYCC_VIZ_DATA*/</x>"
                    "<script>/*RAYCC_VIZ_JS*/</script>",
                    "c", "j", "\"/*RAYCC_VIZ_JS*/\"", &page, &error));
-  EXPECT_EQ(page, "<style>c</style><x>\"/*RAYCC_VIZ_JS*/\"</x>"
-                  "<script>j</script>");
+  EXPECT_EQ(page,
+            "<style>c</style><x>\"/*RAYCC_VIZ_JS*/\"</x>"
+            "<script>j</script>");
   EXPECT_FALSE(fillTemplate("no markers", "c", "j", "{}", &page, &error));
   EXPECT_NE(error.find("marker"), std::string::npos);
 }
@@ -242,8 +237,7 @@ TEST(VizPageTest, TemplateMarkersAreReplacedOnce) {
 TEST(VizPageTest, EmbeddedViewerCannotEndItsOwnElements) {
   EXPECT_EQ(std::string(kVizViewerJs).find("</script"), std::string::npos);
   EXPECT_EQ(std::string(kVizViewerCss).find("</style"), std::string::npos);
-  EXPECT_NE(std::string(kVizViewerHtml).find("/*RAYCC_VIZ_DATA*/"),
-            std::string::npos);
+  EXPECT_NE(std::string(kVizViewerHtml).find("/*RAYCC_VIZ_DATA*/"), std::string::npos);
 }
 
 TEST(VizPageTest, RendersOneSelfContainedPage) {
@@ -278,10 +272,9 @@ TEST(VizLayoutTest, LargePlansAreAggregated) {
   while (plan.nodes_size() < 10000) {
     int round = plan.nodes_size();
     for (int i = 0; i < 99 && plan.nodes_size() < 10000; ++i) {
-      proto::PlanNode *map = addNode(plan, proto::TASK, "Map");
+      proto::PlanNode* map = addNode(plan, proto::TASK, "Map");
       addOperand(map, round - 1);
-      if (i % 2)
-        putInGroup(map, 0, 0);
+      if (i % 2) putInGroup(map, 0, 0);
     }
   }
   LayoutUnits units = groupIntoUnits(plan, 1500);
@@ -290,8 +283,7 @@ TEST(VizLayoutTest, LargePlansAreAggregated) {
   ASSERT_EQ(units.unitOf.size(), 10000u);
   // A unit never mixes placement groups.
   for (int id = 0; id < plan.nodes_size(); ++id)
-    EXPECT_EQ(units.unitGroup[units.unitOf[id]],
-              placementGroupOf(plan, plan.nodes(id)));
+    EXPECT_EQ(units.unitGroup[units.unitOf[id]], placementGroupOf(plan, plan.nodes(id)));
   std::string dot = unitsToDot(plan, units);
   EXPECT_NE(dot.find("subgraph cluster_g0"), std::string::npos);
   EXPECT_NE(dot.find("rankdir=LR"), std::string::npos);
@@ -311,8 +303,7 @@ TEST(VizLayoutTest, MissingDotIsAClearError) {
 }
 
 TEST(VizLayoutTest, DotLaysOutLeftToRight) {
-  if (std::system("command -v dot >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "Graphviz's dot is not installed";
+  if (std::system("command -v dot >/dev/null 2>&1") != 0) GTEST_SKIP() << "Graphviz's dot is not installed";
   GraphLayout layout;
   std::string error;
   proto::ExecPlan plan = samplePlan();
@@ -322,9 +313,9 @@ TEST(VizLayoutTest, DotLaysOutLeftToRight) {
   EXPECT_LT(layout.nodes[1].x, layout.nodes[3].x);
   EXPECT_GT(layout.nodes[1].width, 0);
   // The group's box holds its members (dot rounds to hundredths).
-  const Box &g = layout.groups.at(0);
+  const Box& g = layout.groups.at(0);
   for (int id : {1, 2}) {
-    const Box &n = layout.nodes[id];
+    const Box& n = layout.nodes[id];
     EXPECT_GE(n.x, g.x - 1);
     EXPECT_GE(n.y, g.y - 1);
     EXPECT_LE(n.x + n.width, g.x + g.width + 1);
@@ -336,5 +327,5 @@ TEST(VizLayoutTest, DotLaysOutLeftToRight) {
   EXPECT_EQ(model.find("nodes")->items[1].find("box")->items.size(), 4u);
 }
 
-} // namespace
-} // namespace raycc::tools::viz
+}  // namespace
+}  // namespace raycc::tools::viz

@@ -14,7 +14,7 @@
 #include "SamplePlan.h"
 #include "viz/VizHtml.h"
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   using namespace raycc::tools::viz;
   if (argc != 2) {
     std::fputs("usage: raycc_viz_sample_page OUT.html\n", stderr);
