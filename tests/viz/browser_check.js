@@ -5,12 +5,14 @@
 //
 //   node browser_check.js PAGE.html [--nodes N] [--groups N] [--workers N]
 //        [--search TEXT] [--click-shows TEXT] [--graph NAME]
-//        [--screenshot OUT.png] [--timeout MS]
+//        [--screenshot OUT.png [--eval JS]] [--timeout MS]
 //
 // Always checks: the page loads, no console error, no uncaught exception, no
 // dialog (a `<script>` in a task name must stay text). --click-shows clicks
 // the first search match with a real mouse event and expects TEXT in the
-// details panel. Prints the load time and size. Exit status: 0 pass, 1 fail,
+// details panel. --eval runs JS in the page before the screenshot (to set up
+// the view: "rayccViz.select(3); rayccViz.zoom(1)"). Prints the load time and
+// size. Exit status: 0 pass, 1 fail,
 // 77 when no Chromium is installed.
 'use strict';
 const { spawn, execFileSync } = require('child_process');
@@ -35,6 +37,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--click-shows') opts.clickShows = value();
   else if (a === '--graph') opts.graph = value();
   else if (a === '--screenshot') opts.screenshot = value();
+  else if (a === '--eval') opts.eval = value();
   else if (a === '--timeout') opts.timeout = Number(value());
   else if (a.startsWith('--')) usage('unknown option ' + a);
   else if (!opts.page) opts.page = a;
@@ -185,6 +188,12 @@ async function main() {
     }
   }
 
+  if (stats.groups > 0) {
+    const folded = await evaluate('(rayccViz.collapseGroup(0, true), rayccViz.isCollapsed(0))');
+    const unfolded = await evaluate('(rayccViz.collapseGroup(0, false), !rayccViz.isCollapsed(0))');
+    check(folded && unfolded, 'placement group 0 collapses and expands');
+  }
+
   // Pan and zoom must not throw either; time a redraw of the whole graph.
   const overview = await evaluate('(rayccViz.fit(), rayccViz.draw())');
   const closeUp = await evaluate('rayccViz.zoom(1.5)');
@@ -192,6 +201,7 @@ async function main() {
   await evaluate('rayccViz.fit()');
 
   if (opts.screenshot) {
+    if (opts.eval) await evaluate(opts.eval);
     const shot = await s('Page.captureScreenshot', { format: 'png' });
     fs.writeFileSync(opts.screenshot, Buffer.from(shot.data, 'base64'));
     console.log('screenshot: ' + opts.screenshot);

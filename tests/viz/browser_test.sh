@@ -2,7 +2,7 @@
 # Checks a `raycc viz` page in headless Chromium (see browser_check.js):
 #
 #   tests/viz/browser_test.sh PAGE.html [--nodes N] [--groups N] [--workers N]
-#       [--search TEXT [--click-shows TEXT]] [--screenshot OUT.png]
+#       [--search TEXT [--click-shows TEXT]] [--screenshot OUT.png [--eval JS]]
 #
 # Exits 0 when every check passes, 1 when one fails, and 77 (skipped, for
 # ctest's SKIP_RETURN_CODE) when node or Chromium is not installed.

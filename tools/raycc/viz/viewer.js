@@ -169,9 +169,13 @@
   function toWorld(sx, sy) { return [(sx - view.tx) / view.scale, (sy - view.ty) / view.scale]; }
 
   // The box a node is drawn in now: its own, or its collapsed group's.
+  // One array per group, so that edges inside a collapsed group compare equal.
   function collapsedBox(grp) {
-    const b = grp.box;
-    return [b[0], b[1], Math.min(b[2], 240), Math.min(b[3], 52)];
+    if (!grp.collapsedBox) {
+      const b = grp.box;
+      grp.collapsedBox = [b[0], b[1], Math.min(b[2], 240), Math.min(b[3], 52)];
+    }
+    return grp.collapsedBox;
   }
 
   function drawnBox(i) {
