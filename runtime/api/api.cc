@@ -46,6 +46,8 @@ void Init(int argc, char** argv) {
                          std::string(arg.substr(17)) + "'");
       }
       config.num_cpus = n;
+    } else if (absl::StartsWith(arg, "--raycc-timeline=")) {
+      config.timeline_path = std::string(arg.substr(17));
     } else if (absl::StartsWith(arg, "--raycc-address=")) {
       throw RayccError(
           "--raycc-address: joining a cluster is not available yet; omit it for the embedded runtime");
@@ -63,7 +65,11 @@ void Shutdown() {
     std::lock_guard<std::mutex> lock(g_mu);
     runtime.swap(g_runtime);
   }
-  runtime.reset();  // joins the threads, outside g_mu so they can finish
+  // Joins the threads outside g_mu so they can finish, then writes the
+  // timeline when one was asked for.
+  absl::Status finished = runtime ? runtime->Finish() : absl::OkStatus();
+  runtime.reset();
+  if (!finished.ok()) throw RayccError(std::string(finished.message()));
 }
 
 bool IsInitialized() {

@@ -22,6 +22,7 @@ struct ThreadContext {
   TaskId task;
   int index = -1;
   bool actor = false;
+  int timeline_tid = 0;
 };
 thread_local ThreadContext tls;
 
@@ -59,7 +60,13 @@ std::shared_ptr<const std::string> EmbeddedRuntime::InvokeCatching(const std::fu
 bool EmbeddedRuntime::InWorkerThread() { return tls.runtime != nullptr; }
 
 EmbeddedRuntime::EmbeddedRuntime(const Config& config)
-    : job_(JobId::FromInt(1)), node_(NodeId::FromRandom()), driver_task_(TaskId::ForDriver(job_)) {
+    : timeline_(config.timeline_path),
+      job_(JobId::FromInt(1)),
+      node_(NodeId::FromRandom()),
+      driver_task_(TaskId::ForDriver(job_)) {
+  if (absl::Status s = TimelineRecorder::Check(config.timeline_path); !s.ok()) {
+    throw RayccError(absl::StrCat("Config.timeline_path: ", s.message()));
+  }
   int cpus = config.num_cpus > 0 ? config.num_cpus : static_cast<int>(std::thread::hardware_concurrency());
   if (config.num_cpus < 0) throw RayccError("Config.num_cpus must be >= 0 (0: all hardware threads)");
   if (cpus <= 0) cpus = 1;
@@ -77,7 +84,11 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   for (int i = 0; i < cpus; ++i) StartWorkerLocked();
 }
 
-EmbeddedRuntime::~EmbeddedRuntime() {
+EmbeddedRuntime::~EmbeddedRuntime() { Finish().IgnoreError(); }
+
+absl::Status EmbeddedRuntime::Finish() {
+  if (finished_) return absl::OkStatus();
+  finished_ = true;
   std::vector<std::thread> threads;
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -104,8 +115,11 @@ EmbeddedRuntime::~EmbeddedRuntime() {
     for (auto& t : threads) t.join();
     threads.clear();
   }
-  for (auto& [id, actor] : actors_)
+  for (auto& [id, actor] : actors_) {
     if (actor->instance != nullptr) actor->factory->destroy(actor->instance);
+    actor->instance = nullptr;
+  }
+  return timeline_.Write();
 }
 
 std::string EmbeddedRuntime::Where() const {
@@ -188,6 +202,12 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   task->priority = options.priority;
   task->retries_left = options.max_retries;
   task->retry_exceptions = options.retry_exceptions;
+  if (timeline_.enabled()) {
+    task->label = options.name.empty() ? function.name : options.name;
+    task->graph = options.graph;
+    task->plan_node = options.plan_node;
+    task->submitted_us = timeline_.NowUs();
+  }
   if (stopping_) throw RayccError("the runtime is shutting down");
   task->sequence = next_sequence_++;
   ObjectLocked(task->result);  // exists (pending) from now on
@@ -238,14 +258,21 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.demand = &task->demand;
   tls.task = task->id;
   lock.unlock();
+  double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
   auto info = std::make_shared<ErrorInfo>();
   std::shared_ptr<const std::string> data =
       InvokeCatching([&] { return task->function->invoke(Views(keep)); }, info.get());
   bool failed = data == nullptr;
+  bool retry = failed && task->retry_exceptions && task->retries_left != 0;
+  if (timeline_.enabled()) {
+    timeline_.Record({task->label, task->graph, task->plan_node,
+                      retry ? "retried" : failed ? "failed" : "finished", task->submitted_us, start_us,
+                      timeline_.NowUs(), tls.timeline_tid});
+  }
   lock.lock();
   tls.demand = nullptr;
   AcquireLocked(task->demand, -1);
-  if (failed && task->retry_exceptions && task->retries_left != 0) {
+  if (retry) {
     if (task->retries_left > 0) --task->retries_left;
     ready_.insert(task);  // same sequence: it keeps its place
     if (idle_workers_ > 0) work_cv_.notify_one();
@@ -263,6 +290,8 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
 void EmbeddedRuntime::WorkerLoop(int index) {
   tls.runtime = this;
   tls.index = index;
+  tls.timeline_tid = index + 1;
+  timeline_.NameThread(tls.timeline_tid, absl::StrCat("worker ", index));
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     std::shared_ptr<Task> task;
@@ -357,6 +386,11 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   actor->factory = &factory;
   actor->ctor_args = std::move(args);
   actor->held = DemandOf(options.call, /*is_task=*/false, "actor " + factory.name);
+  if (timeline_.enabled()) {
+    actor->graph = options.call.graph;
+    actor->plan_node = options.call.plan_node;
+    actor->submitted_us = timeline_.NowUs();
+  }
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) throw RayccError("the runtime is shutting down");
   actor->held = GroupDemandLocked(options.call, actor->held, "actor " + factory.name);
@@ -385,6 +419,12 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   call->result = *ObjectId::ForReturn(TaskId::Of(job_), 1);
   call->retries_left = options.max_retries;
   call->retry_exceptions = options.retry_exceptions;
+  if (timeline_.enabled()) {
+    call->label = options.name.empty() ? method.name : options.name;
+    call->graph = options.graph;
+    call->plan_node = options.plan_node;
+    call->submitted_us = timeline_.NowUs();
+  }
   std::unique_lock<std::mutex> lock(mu_);
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
@@ -577,6 +617,9 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   tls.runtime = this;
   tls.index = index;
   tls.actor = true;
+  tls.timeline_tid = next_actor_tid_++;
+  timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ", actor->id.Hex().substr(0, 8),
+                                                      " thread ", index));
   std::unique_lock<std::mutex> lock(mu_);
   auto die = [&](const std::shared_ptr<ActorCall>& call) {
     auto info = std::make_shared<ErrorInfo>();
@@ -603,6 +646,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       actor->death_cause = "a constructor argument failed: " + error->message;
     } else if (!actor->dead) {
       lock.unlock();
+      double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
       std::string failure;
       void* instance = nullptr;
       try {
@@ -611,6 +655,11 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
         failure = Demangle(typeid(e).name()) + ": " + e.what();
       } catch (...) {
         failure = "an unknown exception";
+      }
+      if (timeline_.enabled()) {
+        timeline_.Record({actor->factory->name, actor->graph, actor->plan_node,
+                          instance != nullptr ? "finished" : "failed", actor->submitted_us, start_us,
+                          timeline_.NowUs(), tls.timeline_tid});
       }
       lock.lock();
       if (instance == nullptr) {
@@ -650,12 +699,19 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     }
     while (true) {
       lock.unlock();
+      double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
       auto info = std::make_shared<ErrorInfo>();
       std::shared_ptr<const std::string> data =
           InvokeCatching([&] { return call->method->invoke(actor->instance, Views(keep)); }, info.get());
       bool failed = data == nullptr;
+      bool retry = failed && call->retry_exceptions && call->retries_left != 0;
+      if (timeline_.enabled()) {
+        timeline_.Record({call->label, call->graph, call->plan_node,
+                          retry ? "retried" : failed ? "failed" : "finished", call->submitted_us, start_us,
+                          timeline_.NowUs(), tls.timeline_tid});
+      }
       lock.lock();
-      if (failed && call->retry_exceptions && call->retries_left != 0) {
+      if (retry) {
         if (call->retries_left > 0) --call->retries_left;
         continue;
       }

@@ -20,6 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "raycc/api.h"
+#include "core/timeline.h"
 #include "raycc/runtime/common/resource_set.h"
 
 namespace raycc::internal {
@@ -29,7 +30,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// Validates `config` (throws RayccError on a bad resource) and starts the
   /// worker threads.
   explicit EmbeddedRuntime(const Config& config);
-  /// Stops: running tasks finish, queued ones are dropped, actors stop.
+  /// Stops: running tasks finish, queued ones are dropped, actors stop;
+  /// then writes the timeline (Config.timeline_path). Idempotent.
+  absl::Status Finish();
   ~EmbeddedRuntime() override;
 
   ObjectId SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
@@ -79,6 +82,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
     bool retry_exceptions = false;
     int unresolved = 0;
     bool cancelled = false;
+    // For the timeline.
+    std::string label, graph;
+    int64_t plan_node = -1;
+    double submitted_us = 0;
   };
   struct ActorCall {
     const RemoteMethod* method = nullptr;
@@ -86,6 +93,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
     ObjectId result;
     int retries_left = 0;
     bool retry_exceptions = false;
+    std::string label, graph;
+    int64_t plan_node = -1;
+    double submitted_us = 0;
   };
   struct Actor {
     ActorId id;
@@ -100,6 +110,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::condition_variable cv;
     std::vector<std::thread> threads;
     int active = 0;
+    std::string graph;  // where it was created, for the timeline
+    int64_t plan_node = -1;
+    double submitted_us = 0;
   };
   struct ReadyOrder {
     bool operator()(const std::shared_ptr<Task>& a, const std::shared_ptr<Task>& b) const {
@@ -133,6 +146,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   static std::shared_ptr<const std::string> InvokeCatching(const std::function<std::string()>& call,
                                                            ErrorInfo* error);
   std::string Where() const;
+
+  TimelineRecorder timeline_;
+  std::atomic<int> next_actor_tid_{1000};
+  bool finished_ = false;
 
   std::mutex mu_;
   std::condition_variable objects_cv_;  // an object became ready

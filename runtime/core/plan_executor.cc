@@ -98,9 +98,11 @@ const RemoteFunction& BuiltinJoin() {
   return *join;
 }
 
-internal::CallOptions OptionsOf(const proto::PlanNode& node) {
+internal::CallOptions OptionsOf(const proto::ExecPlan& plan, const proto::PlanNode& node) {
   internal::CallOptions options;
   options.name = node.name();
+  options.graph = plan.graph_name();
+  options.plan_node = node.id();
   options.priority = node.priority();
   options.max_retries = node.max_retries();
   options.retry_exceptions = node.retry_exceptions();
@@ -316,12 +318,12 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     switch (node.kind()) {
       case proto::TASK:
         for (const auto& operand : node.operands()) args.push_back(argument(operand));
-        objects[i] = runtime.SubmitTask(*state_->functions[i], std::move(args), OptionsOf(node));
+        objects[i] = runtime.SubmitTask(*state_->functions[i], std::move(args), OptionsOf(state_->plan, node));
         break;
       case proto::ACTOR_CREATE: {
         for (const auto& operand : node.operands()) args.push_back(argument(operand));
         internal::ActorOptions options;
-        options.call = OptionsOf(node);
+        options.call = OptionsOf(state_->plan, node);
         options.max_restarts = node.actor().max_restarts();
         options.max_concurrency = std::max(1, node.actor().max_concurrency());
         options.name = node.actor().name();
@@ -331,7 +333,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
       case proto::ACTOR_CALL: {
         const ActorId& actor = actors[node.operands(0).node_result().node()];
         for (int k = 1; k < node.operands_size(); ++k) args.push_back(argument(node.operands(k)));
-        objects[i] = runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), OptionsOf(node));
+        objects[i] = runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), OptionsOf(state_->plan, node));
         break;
       }
       case proto::ACTOR_KILL:

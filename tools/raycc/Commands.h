@@ -22,6 +22,8 @@ int runCompile(int argc, char **argv);
 int runInspect(int argc, char **argv);
 /// `raycc run`: runs a compiled graph on the embedded runtime.
 int runRun(int argc, char **argv);
+/// `raycc viz`: the visualizer page of compiled graphs.
+int runViz(int argc, char **argv);
 
 } // namespace raycc::tools
 

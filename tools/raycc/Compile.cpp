@@ -164,7 +164,7 @@ TracedProgram traceProgram(CompileOptions &options, MLIRContext &context,
       ("lib" + llvm::sys::path::stem(options.input) + ".so").str();
   llvm::SmallString<128> library(dir);
   llvm::sys::path::append(library, out.libraryName);
-  auto cleanup = llvm::make_scope_exit([&] {
+  llvm::scope_exit cleanup([&] {
     llvm::sys::fs::remove(library);
     llvm::sys::fs::remove(dir);
   });

@@ -49,6 +49,11 @@ struct RunOptions {
       cl::desc("print at most this many elements of each array or map "
                "(0: all, which is always valid JSON); default 16"),
       cl::init(16), cl::cat(category)};
+  cl::opt<std::string> timeline{
+      "timeline",
+      cl::desc("record every task attempt and write them here in Chrome "
+               "trace-event format (Perfetto, `raycc viz --timeline`)"),
+      cl::value_desc("run.json"), cl::init(""), cl::cat(category)};
   cl::opt<std::string> address{
       "address",
       cl::desc("a cluster to run on (not available yet: the embedded "
@@ -236,7 +241,8 @@ int runRun(int argc, char **argv) {
     return fail("cannot read '" + options.input + "': no such file", kExitIO);
   int rc = kExitOk;
   try {
-    raycc::Init(raycc::Config{.num_cpus = options.numCpus});
+    raycc::Init(raycc::Config{.num_cpus = options.numCpus,
+                              .timeline_path = options.timeline});
     raycc::Graph graph = raycc::LoadGraph(options.input, options.graph);
     absl::StatusOr<proto::Artifact> artifact = ReadArtifact(options.input);
     std::map<std::string, raycc::GraphInput> inputs;

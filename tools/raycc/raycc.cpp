@@ -26,6 +26,8 @@ COMMANDS:
                           `raycc compile --help` lists its options.
   run <prog.rcx>          Run a compiled graph on the embedded runtime and
                           print its outputs (--graph, --input name=JSON).
+  viz <prog.rcx>          Draw the graphs as one self-contained HTML page
+                          (--timeline run.json overlays a run).
   inspect <prog.rcx>      Show what an artifact holds (--ir, --plan[=GRAPH]).
   devices [--self-test]   List the GPUs this machine offers as the "GPU" resource.
                           --self-test also runs a small kernel on each one.
@@ -98,6 +100,8 @@ int main(int argc, char **argv) {
     return Devices(argc - 2, argv + 2);
   if (cmd == "compile")
     return raycc::tools::runCompile(argc - 1, argv + 1);
+  if (cmd == "viz")
+    return raycc::tools::runViz(argc - 1, argv + 1);
   if (cmd == "run")
     return raycc::tools::runRun(argc - 1, argv + 1);
   if (cmd == "inspect")

@@ -40,12 +40,17 @@ struct Config {
   int num_cpus = 0;
   /// Other resources of the node ({"GPU", 1}, custom names).
   std::map<std::string, double> resources;
+  /// When set, every task attempt is recorded and written to this file at
+  /// Shutdown() in Chrome trace-event format (Perfetto, chrome://tracing,
+  /// `raycc viz --timeline`).
+  std::string timeline_path;
 };
 
 /// Starts the embedded runtime (tasks on a thread pool, objects in memory).
 void Init();
 void Init(const Config& config);
-/// As Init(), reading --raycc-num-cpus=N from the command line.
+/// As Init(), reading --raycc-num-cpus=N and --raycc-timeline=FILE from the
+/// command line.
 void Init(int argc, char** argv);
 /// Waits for nothing: stops the runtime; running tasks finish first.
 void Shutdown();

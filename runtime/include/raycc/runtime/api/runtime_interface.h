@@ -38,6 +38,10 @@ struct CallOptions {
   /// Run inside this placement group (nil: none), in `bundle_index` (-1: any).
   PlacementGroupId placement_group;
   int bundle_index = -1;
+  /// For the timeline: the compiled graph and plan node this call comes
+  /// from (-1: submitted at run time).
+  std::string graph;
+  int64_t plan_node = -1;
 };
 
 /// Placement-group strategies, in the order of proto::PlacementStrategy.
