@@ -27,5 +27,7 @@ for var in ("HOME", "CCACHE_DIR", "TMPDIR"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
 config.substitutions.append(("%python", sys.executable))
+if shutil.which("dot"):
+    config.available_features.add("graphviz")
 if config.raycc_have_cuda:
     config.available_features.add("cuda")

@@ -1,6 +1,9 @@
 // The runtime API on the embedded runtime, at several thread counts.
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <chrono>
 #include <numeric>
 #include <stdexcept>
@@ -356,6 +359,50 @@ TEST(RuntimeLifecycleTest, InitFromCommandLine) {
   raycc::Config config;
   config.resources = {{"CPU", 4}};
   EXPECT_THROW(raycc::Init(config), raycc::RayccError);
+  EXPECT_FALSE(raycc::IsInitialized());
+}
+
+TEST(RuntimeLifecycleTest, TimelineRecordsEveryAttempt) {
+  std::string path = ::testing::TempDir() + "/raycc_timeline_test.json";
+  std::remove(path.c_str());
+  flaky_calls = 0;
+  raycc::Init(raycc::Config{.num_cpus = 2, .timeline_path = path});
+  EXPECT_EQ(*raycc::Task(Plus).SetName("plus one").Remote(1, 1).Get(), 2);
+  EXPECT_EQ(*raycc::Task(Flaky).SetRetryExceptions(true).SetMaxRetries(2).Remote(1).Get(), 7);
+  EXPECT_THROW(raycc::Task(Fail).Remote(3).Get(), raycc::TaskError);
+  auto counter = raycc::Actor(Counter::Create).Remote(5);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 6);
+  raycc::Shutdown();
+
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "no timeline at " << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string t = text.str();
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = t.find(needle); at != std::string::npos; at = t.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(t.front(), '[');
+  EXPECT_EQ(count("\"ph\": \"X\""), 6u);  // plus, flaky twice, fail, create, add
+  EXPECT_EQ(count("\"name\": \"plus one\""), 1u);
+  EXPECT_EQ(count("\"name\": \"Flaky\""), 2u);
+  EXPECT_EQ(count("\"status\": \"retried\""), 1u);
+  EXPECT_EQ(count("\"status\": \"failed\""), 1u);
+  EXPECT_EQ(count("\"name\": \"Counter::Create\""), 1u);
+  EXPECT_EQ(count("\"name\": \"Counter::Add\""), 1u);
+  EXPECT_EQ(count("\"node_id\": -1"), 6u);  // all submitted at run time
+  EXPECT_EQ(count("\"name\": \"thread_name\""), 3u);  // two workers and the actor's thread
+}
+
+TEST(RuntimeLifecycleTest, AnUnwritableTimelineFailsAtInit) {
+  try {
+    raycc::Init(raycc::Config{.timeline_path = "/nonexistent-dir/run.json"});
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot write the timeline to '/nonexistent-dir/run.json'"));
+  }
   EXPECT_FALSE(raycc::IsInitialized());
 }
 

@@ -1,0 +1,18 @@
+#!/bin/sh
+# The visualizer end to end on a real example: compile the parameter-server
+# graph (2 steps of 4 shards: 24 plan nodes, one placement group), run it with
+# a timeline on 2 worker threads (lanes: 2 workers + the actor's thread),
+# draw the page and check it in headless Chromium.
+#
+#   example_run_test.sh RAYCC SOURCE_DIR OUT_DIR
+set -eu
+raycc=$1 src=$2 out=$3
+command -v dot >/dev/null 2>&1 || { echo "SKIP: needs Graphviz dot"; exit 77; }
+mkdir -p "$out"
+"$raycc" compile "$src/examples/graphs/param_server.cc" -lz --param shards=4 --param steps=2 \
+  --cluster="$src/examples/clusters/lab.json" -o "$out/ps.rcx"
+"$raycc" run "$out/ps.rcx" --input data="$src/examples/data/digits.csv.gz" --num-cpus 2 \
+  --timeline "$out/run.json" > "$out/outputs.txt"
+"$raycc" viz "$out/ps.rcx" --timeline "$out/run.json" -o "$out/run.html"
+exec "$src/tests/viz/browser_test.sh" "$out/run.html" --nodes 24 --groups 1 --workers 3 \
+  --search Gradient --click-shows param_server.cc:32 --screenshot "$out/run.png"
