@@ -72,6 +72,8 @@ void Shutdown() {
   if (!finished.ok()) throw RayccError(std::string(finished.message()));
 }
 
+std::string CurrentNodeName() { return internal::EmbeddedRuntime::CurrentNodeName(); }
+
 bool IsInitialized() {
   std::lock_guard<std::mutex> lock(g_mu);
   return g_runtime != nullptr;

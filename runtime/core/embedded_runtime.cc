@@ -23,6 +23,7 @@ struct ThreadContext {
   int index = -1;
   bool actor = false;
   int timeline_tid = 0;
+  int node = -1;  // index into the runtime's nodes_
 };
 thread_local ThreadContext tls;
 
@@ -59,6 +60,11 @@ std::shared_ptr<const std::string> EmbeddedRuntime::InvokeCatching(const std::fu
 
 bool EmbeddedRuntime::InWorkerThread() { return tls.runtime != nullptr; }
 
+std::string EmbeddedRuntime::CurrentNodeName() {
+  if (tls.runtime == nullptr || tls.node < 0) return "";
+  return tls.runtime->nodes_[tls.node].name;
+}
+
 EmbeddedRuntime::EmbeddedRuntime(const Config& config)
     : timeline_(config.timeline_path),
       job_(JobId::FromInt(1)),
@@ -67,21 +73,46 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   if (absl::Status s = TimelineRecorder::Check(config.timeline_path); !s.ok()) {
     throw RayccError(absl::StrCat("Config.timeline_path: ", s.message()));
   }
-  int cpus = config.num_cpus > 0 ? config.num_cpus : static_cast<int>(std::thread::hardware_concurrency());
   if (config.num_cpus < 0) throw RayccError("Config.num_cpus must be >= 0 (0: all hardware threads)");
-  if (cpus <= 0) cpus = 1;
-  std::map<std::string, double> resources = config.resources;
-  if (resources.count("CPU"))
-    throw RayccError("set CPUs with Config.num_cpus, not Config.resources[\"CPU\"]");
-  resources["CPU"] = cpus;
-  if (!resources.count("GPU")) resources["GPU"] = static_cast<double>(DiscoverGpus().devices.size());
-  absl::StatusOr<ResourceSet> set = ResourceSet::Create(resources);
-  if (!set.ok()) throw RayccError(absl::StrCat("Config.resources: ", set.status().message()));
-  total_set_ = *set;
-  for (const auto& [name, q] : total_set_.SortedEntries()) total_[name] = q.units();
-  available_ = total_;
+  std::vector<NodeConfig> nodes = config.nodes;
+  int threads = config.num_cpus;
+  if (nodes.empty()) {
+    int cpus = config.num_cpus > 0 ? config.num_cpus : static_cast<int>(std::thread::hardware_concurrency());
+    if (cpus <= 0) cpus = 1;
+    std::map<std::string, double> resources = config.resources;
+    if (resources.count("CPU"))
+      throw RayccError("set CPUs with Config.num_cpus, not Config.resources[\"CPU\"]");
+    resources["CPU"] = cpus;
+    if (!resources.count("GPU")) resources["GPU"] = static_cast<double>(DiscoverGpus().devices.size());
+    nodes.push_back({"embedded", resources});
+    threads = cpus;
+  } else if (!config.resources.empty()) {
+    throw RayccError("with Config.nodes, give each node its resources; leave Config.resources empty");
+  }
+  std::set<std::string> names;
+  double total_cpus = 0;
+  for (const NodeConfig& n : nodes) {
+    if (n.name.empty()) throw RayccError("Config.nodes: every node needs a name");
+    if (!names.insert(n.name).second) throw RayccError("Config.nodes: two nodes are named '" + n.name + "'");
+    absl::StatusOr<ResourceSet> set = ResourceSet::Create(n.resources);
+    if (!set.ok()) {
+      throw RayccError(absl::StrCat(config.nodes.empty() ? "Config.resources" : "Config.nodes '" + n.name + "'",
+                                    ": ", set.status().message()));
+    }
+    Node node;
+    node.name = n.name;
+    for (const auto& [name, q] : set->SortedEntries()) node.total[name] = q.units();
+    node.available = node.total;
+    nodes_.push_back(std::move(node));
+    node_totals_.push_back(*set);
+    auto cpu = n.resources.find("CPU");
+    total_cpus += cpu == n.resources.end() ? 0 : cpu->second;
+  }
+  // With simulated nodes, one thread per whole CPU of the cluster (unless
+  // num_cpus says otherwise); Get() starts more when tasks block.
+  if (threads <= 0) threads = std::clamp(static_cast<int>(total_cpus), 1, 256);
   std::unique_lock<std::mutex> lock(mu_);
-  for (int i = 0; i < cpus; ++i) StartWorkerLocked();
+  for (int i = 0; i < threads; ++i) StartWorkerLocked();
 }
 
 EmbeddedRuntime::~EmbeddedRuntime() { Finish().IgnoreError(); }
@@ -123,7 +154,8 @@ absl::Status EmbeddedRuntime::Finish() {
 }
 
 std::string EmbeddedRuntime::Where() const {
-  return absl::StrCat("embedded node ", node_.Hex().substr(0, 8), ", ", tls.actor ? "actor" : "worker",
+  std::string node = tls.node >= 0 ? nodes_[tls.node].name : "embedded";
+  return absl::StrCat("node ", node, " (", node_.Hex().substr(0, 8), "), ", tls.actor ? "actor" : "worker",
                       " thread ", tls.index);
 }
 
@@ -141,24 +173,74 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   if (object_waiters_ > 0) objects_cv_.notify_all();
 }
 
-bool EmbeddedRuntime::FitsLocked(const Units& demand) const {
+namespace {
+
+bool Fits(const absl::flat_hash_map<std::string, int64_t>& demand,
+          const absl::flat_hash_map<std::string, int64_t>& available) {
   for (const auto& [name, q] : demand) {
-    auto it = available_.find(name);
-    if ((it == available_.end() ? 0 : it->second) < q) return false;
+    auto it = available.find(name);
+    if ((it == available.end() ? 0 : it->second) < q) return false;
   }
   return true;
 }
 
-void EmbeddedRuntime::AcquireLocked(const Units& demand, int sign) {
-  for (const auto& [name, q] : demand) available_[name] -= sign * q;
+}  // namespace
+
+bool EmbeddedRuntime::FitsOnLocked(const Units& demand, int node) const {
+  return Fits(demand, nodes_[node].available);
+}
+
+int EmbeddedRuntime::PickNodeLocked(const Units& demand, const Task* prefs) {
+  int n = static_cast<int>(nodes_.size());
+  if (n == 1) return FitsOnLocked(demand, 0) ? 0 : -1;
+  if (prefs != nullptr && prefs->affinity >= 0) {
+    if (FitsOnLocked(demand, prefs->affinity)) return prefs->affinity;
+    if (!prefs->affinity_soft) return -1;
+  }
+  // How used a node would be: the largest used fraction of what `demand`
+  // asks for.
+  auto utilization = [&](int i) {
+    double u = 0;
+    for (const auto& [name, q] : demand) {
+      auto t = nodes_[i].total.find(name);
+      if (t == nodes_[i].total.end() || t->second == 0) continue;
+      u = std::max(u, 1.0 - static_cast<double>(nodes_[i].available.at(name)) / t->second);
+    }
+    return u;
+  };
+  if (prefs != nullptr && prefs->spread) {
+    for (int k = 0; k < n; ++k) {
+      int i = static_cast<int>((spread_next_ + k) % n);
+      if (FitsOnLocked(demand, i)) {
+        spread_next_ = i + 1;
+        return i;
+      }
+    }
+    return -1;
+  }
+  // The default, as Ray's hybrid policy: fill nodes in order while they are
+  // less than half used, then the least used node that fits.
+  int best = -1;
+  double best_u = 2;
+  for (int i = 0; i < n; ++i) {
+    if (!FitsOnLocked(demand, i)) continue;
+    double u = utilization(i);
+    if (u < 0.5) return i;
+    if (u < best_u) best = i, best_u = u;
+  }
+  return best;
+}
+
+void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
+  for (const auto& [name, q] : demand) nodes_[node].available[name] -= sign * q;
   // Freed resources may let queued tasks run; wake idle workers only then.
   if (sign < 0 && idle_workers_ > 0 && !ready_.empty()) work_cv_.notify_all();
   if (sign < 0) TryReserveGroupsLocked();
 }
 
-std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked() {
+std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* node) {
   for (auto it = ready_.begin(); it != ready_.end(); ++it) {
-    if (FitsLocked((*it)->demand)) {
+    if ((*node = PickNodeLocked((*it)->demand, it->get())) >= 0) {
       std::shared_ptr<Task> task = *it;
       ready_.erase(it);
       return task;
@@ -181,7 +263,7 @@ EmbeddedRuntime::Units EmbeddedRuntime::DemandOf(const CallOptions& options, boo
   }
   absl::StatusOr<ResourceSet> set = ResourceSet::Create(options.resources);
   if (!set.ok()) throw RayccError(absl::StrCat(what, ": ", set.status().message()));
-  absl::Status feasible = set->CheckFeasible({total_set_});
+  absl::Status feasible = set->CheckFeasible(node_totals_);
   if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what, ": ", feasible.message()));
   for (const auto& [name, q] : set->SortedEntries()) demand[name] = q.units();
   return demand;
@@ -202,6 +284,16 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   task->priority = options.priority;
   task->retries_left = options.max_retries;
   task->retry_exceptions = options.retry_exceptions;
+  task->spread = options.spread;
+  task->affinity_soft = options.node_soft;
+  if (!options.node_name.empty()) {
+    for (int i = 0; i < static_cast<int>(nodes_.size()); ++i)
+      if (nodes_[i].name == options.node_name) task->affinity = i;
+    if (task->affinity < 0 && !options.node_soft) {
+      throw InfeasibleError("task " + function.name + ": must run on node '" + options.node_name +
+                            "', which does not exist");
+    }
+  }
   if (timeline_.enabled()) {
     task->label = options.name.empty() ? function.name : options.name;
     task->graph = options.graph;
@@ -251,12 +343,13 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   std::vector<std::shared_ptr<const std::string>> keep;
   std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(task->args, &keep);
   if (error) {  // a dependency failed: so does this task, with the same cause
-    AcquireLocked(task->demand, -1);
+    AcquireLocked(task->demand, task->node, -1);
     CompleteLocked(task->result, nullptr, error);
     return;
   }
   tls.demand = &task->demand;
   tls.task = task->id;
+  tls.node = task->node;
   lock.unlock();
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
   auto info = std::make_shared<ErrorInfo>();
@@ -265,13 +358,14 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   bool failed = data == nullptr;
   bool retry = failed && task->retry_exceptions && task->retries_left != 0;
   if (timeline_.enabled()) {
-    timeline_.Record({task->label, task->graph, task->plan_node,
+    timeline_.Record({task->label, task->graph, task->plan_node, nodes_[task->node].name,
                       retry ? "retried" : failed ? "failed" : "finished", task->submitted_us, start_us,
                       timeline_.NowUs(), tls.timeline_tid});
   }
   lock.lock();
   tls.demand = nullptr;
-  AcquireLocked(task->demand, -1);
+  AcquireLocked(task->demand, task->node, -1);
+  tls.node = -1;
   if (retry) {
     if (task->retries_left > 0) --task->retries_left;
     ready_.insert(task);  // same sequence: it keeps its place
@@ -295,11 +389,13 @@ void EmbeddedRuntime::WorkerLoop(int index) {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     std::shared_ptr<Task> task;
+    int node = -1;
     ++idle_workers_;
-    work_cv_.wait(lock, [&] { return stopping_ || (task = PopRunnableLocked()) != nullptr; });
+    work_cv_.wait(lock, [&] { return stopping_ || (task = PopRunnableLocked(&node)) != nullptr; });
     --idle_workers_;
     if (stopping_) break;
-    AcquireLocked(task->demand, +1);
+    task->node = node;
+    AcquireLocked(task->demand, node, +1);
     RunTask(task, lock);
   }
   tls = ThreadContext{};
@@ -309,10 +405,11 @@ bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::
                                  int64_t timeout_ms) {
   if (done()) return true;
   const Units* demand = tls.runtime == this ? static_cast<const Units*>(tls.demand) : nullptr;
+  int node = tls.node;
   if (demand != nullptr) {
     // Give the CPU back so nested work can run, and make sure a thread is
     // free to run it: nested fan-out cannot deadlock the pool.
-    AcquireLocked(*demand, -1);
+    AcquireLocked(*demand, node, -1);
     if (idle_workers_ == 0 && !stopping_) StartWorkerLocked();
   }
   auto stop_or_done = [&] { return stopping_ || done(); };
@@ -327,7 +424,7 @@ bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::
   --object_waiters_;
   // Take the resources again; running over capacity briefly is allowed so a
   // woken task never waits behind the work it spawned.
-  if (demand != nullptr) AcquireLocked(*demand, +1);
+  if (demand != nullptr) AcquireLocked(*demand, node, +1);
   if (!ok && stopping_) throw RayccError("the runtime was shut down while waiting");
   return ok;
 }
@@ -403,8 +500,15 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   }
   for (const TaskArgument& arg : actor->ctor_args)
     if (arg.by_ref) ObjectLocked(arg.ref);
-  // An actor holds its resources while alive (default: none).
-  AcquireLocked(actor->held, +1);
+  // An actor holds its resources while alive (default: none), on the node
+  // that has room for them now (else the first that could ever hold them).
+  Task prefs;
+  prefs.spread = options.call.spread;
+  int node = PickNodeLocked(actor->held, &prefs);
+  for (int i = 0; node < 0 && i < static_cast<int>(nodes_.size()); ++i)
+    if (Fits(actor->held, nodes_[i].total)) node = i;
+  actor->node = std::max(node, 0);
+  AcquireLocked(actor->held, actor->node, +1);
   actors_[actor->id] = actor;
   for (int i = 0; i < options.max_concurrency; ++i)
     actor->threads.emplace_back([this, actor, i] { ActorLoop(actor, i); });
@@ -476,20 +580,93 @@ EmbeddedRuntime::Units EmbeddedRuntime::GroupDemandLocked(const CallOptions& opt
   return renamed;
 }
 
+std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group, const std::vector<Units>& available) const {
+  int n = static_cast<int>(available.size());
+  size_t count = group.bundles.size();
+  std::vector<Units> left = available;
+  std::vector<int> where(count, -1);
+  auto take = [&](size_t b, int node) {
+    for (const auto& [name, q] : group.bundles[b]) left[node][name] -= q;
+    where[b] = node;
+  };
+  Units sum;
+  for (const Units& b : group.bundles)
+    for (const auto& [name, q] : b) sum[name] += q;
+  switch (group.strategy) {
+    case PlacementGroupStrategy::kStrictPack:
+    case PlacementGroupStrategy::kPack:
+      // All on one node when one has room; strict_pack allows nothing else.
+      for (int i = 0; i < n; ++i) {
+        if (Fits(sum, left[i])) return std::vector<int>(count, i);
+      }
+      if (group.strategy == PlacementGroupStrategy::kStrictPack) return {};
+      // Else as few nodes as it takes: each bundle on the node already
+      // holding the most bundles that has room.
+      for (size_t b = 0; b < count; ++b) {
+        int best = -1;
+        size_t best_count = 0;
+        for (int i = 0; i < n; ++i) {
+          if (!Fits(group.bundles[b], left[i])) continue;
+          size_t used = static_cast<size_t>(std::count(where.begin(), where.end(), i));
+          if (best < 0 || used > best_count) best = i, best_count = used;
+        }
+        if (best < 0) return {};
+        take(b, best);
+      }
+      return where;
+    case PlacementGroupStrategy::kSpread:
+      // Distinct nodes while there are, then the least used that has room.
+      for (size_t b = 0; b < count; ++b) {
+        int best = -1;
+        size_t best_count = 0;
+        for (int i = 0; i < n; ++i) {
+          if (!Fits(group.bundles[b], left[i])) continue;
+          size_t used = static_cast<size_t>(std::count(where.begin(), where.end(), i));
+          if (best < 0 || used < best_count) best = i, best_count = used;
+        }
+        if (best < 0) return {};
+        take(b, best);
+      }
+      return where;
+    case PlacementGroupStrategy::kStrictSpread: {
+      // A distinct node per bundle: backtracking (groups are small).
+      if (count > static_cast<size_t>(n)) return {};
+      std::vector<bool> used(n, false);
+      std::function<bool(size_t)> assign = [&](size_t b) {
+        if (b == count) return true;
+        for (int i = 0; i < n; ++i) {
+          if (used[i] || !Fits(group.bundles[b], left[i])) continue;
+          used[i] = true;
+          where[b] = i;
+          if (assign(b + 1)) return true;
+          used[i] = false;
+        }
+        return false;
+      };
+      return assign(0) ? where : std::vector<int>{};
+    }
+  }
+  return {};
+}
+
 void EmbeddedRuntime::TryReserveGroupsLocked() {
   for (auto& [id, group] : groups_) {
     if (group.reserved || group.removed) continue;
-    Units sum;
-    for (const Units& b : group.bundles)
-      for (const auto& [name, q] : b) sum[name] += q;
-    if (!FitsLocked(sum)) continue;
-    for (const auto& [name, q] : sum) {
-      available_[name] -= q;
-      available_[name + "_group" + group.suffix] += q;
+    std::vector<Units> available;
+    for (const Node& node : nodes_) available.push_back(node.available);
+    std::vector<int> where = PlaceBundles(group, available);
+    if (where.empty()) continue;
+    // Move each bundle's quantities on its node to the renamed resources
+    // work in the group asks for.
+    for (size_t i = 0; i < group.bundles.size(); ++i) {
+      Units& on = nodes_[where[i]].available;
+      for (const auto& [name, q] : group.bundles[i]) {
+        on[name] -= q;
+        on[name + "_group" + group.suffix] += q;
+        on[absl::StrCat(name, "_group_", i, group.suffix)] += q;
+      }
     }
-    for (size_t i = 0; i < group.bundles.size(); ++i)
-      for (const auto& [name, q] : group.bundles[i])
-        available_[absl::StrCat(name, "_group_", i, group.suffix)] += q;
+    group.bundle_nodes = std::move(where);
     group.reserved = true;
     objects_cv_.notify_all();
     work_cv_.notify_all();
@@ -512,14 +689,23 @@ PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
     group.bundles.push_back(std::move(units));
     sum.Add(*set);
   }
-  // One node: strict_spread of several bundles can never be placed; every
-  // other strategy needs the node to hold all bundles at once.
-  if (strategy == PlacementGroupStrategy::kStrictSpread && bundles.size() > 1) {
-    throw InfeasibleError(absl::StrCat(what, ": strict_spread needs ", bundles.size(),
-                                       " distinct nodes; the embedded runtime has 1"));
+  group.strategy = strategy;
+  // Could it ever be placed, on empty nodes?
+  std::vector<Units> totals;
+  for (const Node& node : nodes_) totals.push_back(node.total);
+  if (PlaceBundles(group, totals).empty()) {
+    for (size_t i = 0; i < bundles.size(); ++i) {
+      absl::Status feasible = ResourceSet::Create(bundles[i])->CheckFeasible(node_totals_);
+      if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what, ": bundle ", i, ": ", feasible.message()));
+    }
+    if (strategy == PlacementGroupStrategy::kStrictSpread) {
+      throw InfeasibleError(absl::StrCat(what, ": strict_spread needs ", bundles.size(),
+                                         " distinct nodes that each hold a bundle; the runtime has ",
+                                         nodes_.size(), " node(s)"));
+    }
+    throw InfeasibleError(absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(),
+                                       " (strict_pack)"));
   }
-  absl::Status feasible = sum.CheckFeasible({total_set_});
-  if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what, ": ", feasible.message()));
   PlacementGroupId id = PlacementGroupId::Of(job_);
   group.suffix = "_" + id.Hex();
   std::unique_lock<std::mutex> lock(mu_);
@@ -561,13 +747,15 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
     CompleteLocked(result, nullptr, info);
   }
   if (group.reserved) {
-    for (const Units& b : group.bundles)
-      for (const auto& [name, q] : b) available_[name] += q;
+    for (size_t i = 0; i < group.bundles.size(); ++i)
+      for (const auto& [name, q] : group.bundles[i]) nodes_[group.bundle_nodes[i]].available[name] += q;
     // Drop the renamed resources (running tasks give theirs back to keys
     // nothing asks for any more).
-    for (auto a = available_.begin(); a != available_.end();) {
-      auto current = a++;
-      if (absl::EndsWith(current->first, group.suffix)) available_.erase(current);
+    for (Node& node : nodes_) {
+      for (auto a = node.available.begin(); a != node.available.end();) {
+        auto current = a++;
+        if (absl::EndsWith(current->first, group.suffix)) node.available.erase(current);
+      }
     }
     group.reserved = false;
     work_cv_.notify_all();
@@ -617,6 +805,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   tls.runtime = this;
   tls.index = index;
   tls.actor = true;
+  tls.node = actor->node;
   tls.timeline_tid = next_actor_tid_++;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ", actor->id.Hex().substr(0, 8),
                                                       " thread ", index));
@@ -657,7 +846,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
         failure = "an unknown exception";
       }
       if (timeline_.enabled()) {
-        timeline_.Record({actor->factory->name, actor->graph, actor->plan_node,
+        timeline_.Record({actor->factory->name, actor->graph, actor->plan_node, nodes_[actor->node].name,
                           instance != nullptr ? "finished" : "failed", actor->submitted_us, start_us,
                           timeline_.NowUs(), tls.timeline_tid});
       }
@@ -706,7 +895,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       bool failed = data == nullptr;
       bool retry = failed && call->retry_exceptions && call->retries_left != 0;
       if (timeline_.enabled()) {
-        timeline_.Record({call->label, call->graph, call->plan_node,
+        timeline_.Record({call->label, call->graph, call->plan_node, nodes_[actor->node].name,
                           retry ? "retried" : failed ? "failed" : "finished", call->submitted_us, start_us,
                           timeline_.NowUs(), tls.timeline_tid});
       }
@@ -725,7 +914,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       break;
     }
   }
-  if (index == 0) AcquireLocked(actor->held, -1);
+  if (index == 0) AcquireLocked(actor->held, actor->node, -1);
   tls = ThreadContext{};
 }
 

@@ -55,6 +55,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   /// True when called from one of this runtime's task or actor threads.
   static bool InWorkerThread();
+  /// The node the calling task or actor runs on; "" elsewhere.
+  static std::string CurrentNodeName();
 
  private:
   using Units = absl::flat_hash_map<std::string, int64_t>;
@@ -82,6 +84,11 @@ class EmbeddedRuntime final : public RuntimeInterface {
     bool retry_exceptions = false;
     int unresolved = 0;
     bool cancelled = false;
+    // Where it may run (CallOptions) and where it runs (index into nodes_).
+    bool spread = false;
+    int affinity = -1;
+    bool affinity_soft = true;
+    int node = -1;
     // For the timeline.
     std::string label, graph;
     int64_t plan_node = -1;
@@ -110,6 +117,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::condition_variable cv;
     std::vector<std::thread> threads;
     int active = 0;
+    int node = 0;       // where it lives
     std::string graph;  // where it was created, for the timeline
     int64_t plan_node = -1;
     double submitted_us = 0;
@@ -125,9 +133,13 @@ class EmbeddedRuntime final : public RuntimeInterface {
   Object& ObjectLocked(const ObjectId& id);
   void CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
                       std::shared_ptr<const ErrorInfo> error);
-  bool FitsLocked(const Units& demand) const;
-  void AcquireLocked(const Units& demand, int sign);
-  std::shared_ptr<Task> PopRunnableLocked();
+  bool FitsOnLocked(const Units& demand, int node) const;
+  /// The node to run `demand` on now, by the task's preferences (spread,
+  /// affinity) or the default hybrid policy; -1 when none has room.
+  int PickNodeLocked(const Units& demand, const Task* prefs);
+  void AcquireLocked(const Units& demand, int node, int sign);
+  /// The first ready task (by priority) that fits somewhere, and its node.
+  std::shared_ptr<Task> PopRunnableLocked(int* node);
   void StartWorkerLocked();
   // Blocks until `done()` (evaluated under mu_) or the deadline; gives back
   // the calling task's resources while it waits. Returns done().
@@ -159,9 +171,15 @@ class EmbeddedRuntime final : public RuntimeInterface {
   JobId job_;
   NodeId node_;
   TaskId driver_task_;
-  Units total_;
-  Units available_;
-  ResourceSet total_set_;
+  // The logical nodes (one unless Config.nodes): each its own resources.
+  struct Node {
+    std::string name;
+    Units total;
+    Units available;
+  };
+  std::vector<Node> nodes_;
+  std::vector<ResourceSet> node_totals_;  // for feasibility messages
+  uint64_t spread_next_ = 0;
   absl::flat_hash_map<ObjectId, Object> objects_;
   std::set<std::shared_ptr<Task>, ReadyOrder> ready_;
   uint64_t next_sequence_ = 0;
@@ -179,12 +197,17 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // the renamed resources.
   struct Group {
     std::vector<Units> bundles;
+    PlacementGroupStrategy strategy = PlacementGroupStrategy::kPack;
+    std::vector<int> bundle_nodes;  // once reserved
     bool reserved = false;
     bool removed = false;
     std::string suffix;  // "_<hex id>"
   };
   absl::flat_hash_map<PlacementGroupId, Group> groups_;
   void TryReserveGroupsLocked();
+  /// Nodes for every bundle of `group` given `available` per node, by its
+  /// strategy; empty when they do not fit.
+  std::vector<int> PlaceBundles(const Group& group, const std::vector<Units>& available) const;
   Units GroupDemandLocked(const CallOptions& options, const Units& demand, const std::string& what);
 };
 

@@ -103,6 +103,16 @@ internal::CallOptions OptionsOf(const proto::ExecPlan& plan, const proto::PlanNo
   options.name = node.name();
   options.graph = plan.graph_name();
   options.plan_node = node.id();
+  // Where the compiler placed it, as a preference (a node of that name may
+  // not exist here); an explicit strategy in the plan wins.
+  options.node_name = node.placement().node_name();
+  if (node.scheduling().has_spread()) {
+    options.spread = true;
+    options.node_name.clear();
+  } else if (node.scheduling().has_node_affinity()) {
+    options.node_name = node.scheduling().node_affinity().node_name();
+    options.node_soft = node.scheduling().node_affinity().soft();
+  }
   options.priority = node.priority();
   options.max_retries = node.max_retries();
   options.retry_exceptions = node.retry_exceptions();

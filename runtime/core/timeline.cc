@@ -83,9 +83,9 @@ absl::Status TimelineRecorder::Write() const {
       sep();
       out << absl::StrFormat(
           R"({"ph": "X", "name": %s, "cat": "task", "ts": %.3f, "dur": %.3f, "pid": 1, "tid": %d, )"
-          R"("args": {"node_id": %d, "graph": %s, "status": "%s", "node": "embedded", "submitted_us": %.3f}})",
+          R"("args": {"node_id": %d, "graph": %s, "status": "%s", "node": %s, "submitted_us": %.3f}})",
           Quote(a.name), a.start_us, a.end_us - a.start_us, a.tid, a.plan_node, Quote(a.graph), a.status,
-          a.submitted_us);
+          Quote(a.node), a.submitted_us);
     }
     out << "\n]\n";
     if (!out) return absl::InternalError(absl::StrCat("cannot write the timeline to '", tmp, "'"));

@@ -39,6 +39,7 @@ class TimelineRecorder {
     std::string name;
     std::string graph;
     int64_t plan_node = -1;
+    std::string node;  ///< the logical node it ran on
     /// "finished", "failed" or "retried".
     const char* status = "finished";
     double submitted_us = 0, start_us = 0, end_us = 0;

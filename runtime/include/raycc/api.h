@@ -34,12 +34,26 @@
 
 namespace raycc {
 
+/// A logical node of the embedded runtime (Config.nodes).
+struct NodeConfig {
+  /// Unique; the names of a cluster description let compiled placements
+  /// land where the compiler put them.
+  std::string name;
+  /// All of the node's resources, "CPU" included.
+  std::map<std::string, double> resources;
+};
+
 /// How Init() sets up the embedded runtime.
 struct Config {
   /// Worker threads and "CPU" resource; 0: all hardware threads.
   int num_cpus = 0;
   /// Other resources of the node ({"GPU", 1}, custom names).
   std::map<std::string, double> resources;
+  /// Simulated logical nodes, each with its own resources: scheduling
+  /// strategies and placement groups behave as on a cluster of these nodes
+  /// (all in this process). Empty: one node from num_cpus and resources,
+  /// which must then be left unset.
+  std::vector<NodeConfig> nodes;
   /// When set, every task attempt is recorded and written to this file at
   /// Shutdown() in Chrome trace-event format (Perfetto, chrome://tracing,
   /// `raycc viz --timeline`).
@@ -52,6 +66,9 @@ void Init(const Config& config);
 /// As Init(), reading --raycc-num-cpus=N and --raycc-timeline=FILE from the
 /// command line.
 void Init(int argc, char** argv);
+/// The logical node the calling task or actor runs on ("" outside of one).
+std::string CurrentNodeName();
+
 /// Waits for nothing: stops the runtime; running tasks finish first.
 void Shutdown();
 bool IsInitialized();

@@ -135,7 +135,7 @@ TEST_P(RuntimeApiTest, ExceptionsReachGetAsTaskErrorAndPropagate) {
     EXPECT_EQ(e.function_name(), "Fail");
     EXPECT_EQ(e.exception_type(), "std::invalid_argument");
     EXPECT_EQ(e.original_message(), "bad input 3");
-    EXPECT_THAT(e.where(), HasSubstr("embedded node"));
+    EXPECT_THAT(e.where(), HasSubstr("node embedded ("));
     EXPECT_THAT(e.what(), HasSubstr("task Fail raised std::invalid_argument: bad input 3"));
   }
   // A task depending on a failed one fails with the original cause.
@@ -263,7 +263,7 @@ TEST_P(RuntimeApiTest, PlacementGroupMisuseAndInfeasibility) {
         {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
     FAIL() << "expected InfeasibleError";
   } catch (const raycc::InfeasibleError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("strict_spread needs 2 distinct nodes; the embedded runtime has 1"));
+    EXPECT_THAT(e.what(), HasSubstr("strict_spread needs 2 distinct nodes that each hold a bundle; the runtime has 1 node(s)"));
   }
   EXPECT_THROW(raycc::CreatePlacementGroup({.bundles = {{{"GPU", 1}}}}), raycc::InfeasibleError);
   EXPECT_THROW(raycc::CreatePlacementGroup({.bundles = {}}), raycc::RayccError);

@@ -38,6 +38,12 @@ struct CallOptions {
   /// Run inside this placement group (nil: none), in `bundle_index` (-1: any).
   PlacementGroupId placement_group;
   int bundle_index = -1;
+  /// Outside placement groups: spread over nodes instead of the default
+  /// (pack onto a node until it is half used), or prefer the node named
+  /// `node_name` (only it, unless `node_soft`).
+  bool spread = false;
+  std::string node_name;
+  bool node_soft = true;
   /// For the timeline: the compiled graph and plan node this call comes
   /// from (-1: submitted at run time).
   std::string graph;

@@ -1,0 +1,146 @@
+// Simulated logical nodes (Config.nodes): the default hybrid policy, spread,
+// node affinity from compiled plans, and the four placement-group
+// strategies behave as on a cluster of those nodes.
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "raycc/api.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+/// Holds its CPU for a while, then says where it ran.
+std::string WhereAfter(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return raycc::CurrentNodeName();
+}
+RAYCC_REMOTE(WhereAfter);
+
+class SimulatedNodesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 2}}}, {"b", {{"CPU", 2}}}, {"c", {{"CPU", 2}, {"GPU", 1}}}}});
+  }
+  void TearDown() override { raycc::Shutdown(); }
+
+  /// The nodes of one task per bundle of `pg`, each holding its CPU.
+  std::vector<std::string> NodesOfBundles(const raycc::PlacementGroup& pg) {
+    EXPECT_TRUE(pg.Wait(10));
+    std::vector<raycc::ObjectRef<std::string>> refs;
+    for (int i = 0; i < pg.BundleCount(); ++i)
+      refs.push_back(raycc::Task(WhereAfter).SetPlacementGroup(pg, i).Remote(1));
+    std::vector<std::string> nodes;
+    for (auto& r : refs) nodes.push_back(*r.Get());
+    return nodes;
+  }
+};
+
+TEST_F(SimulatedNodesTest, TasksFillTheClusterWhenBusy) {
+  // Six tasks that each hold one of the six CPUs at once must use all three
+  // nodes (two CPUs each).
+  std::vector<raycc::ObjectRef<std::string>> refs;
+  for (int i = 0; i < 6; ++i) refs.push_back(raycc::Task(WhereAfter).Remote(200));
+  std::multiset<std::string> nodes;
+  for (auto& r : refs) nodes.insert(*r.Get());
+  EXPECT_EQ(nodes, (std::multiset<std::string>{"a", "a", "b", "b", "c", "c"}));
+  EXPECT_EQ(raycc::CurrentNodeName(), "");  // the driver is on no node
+}
+
+TEST_F(SimulatedNodesTest, AResourceOnlyOneNodeHasSendsTheTaskThere) {
+  EXPECT_EQ(*raycc::Task(WhereAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(0).Get(), "c");
+  try {
+    raycc::Task(WhereAfter).SetResources({{"CPU", 3}}).Remote(0);
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("CPU"));  // no node has 3 CPUs, though the cluster has 6
+  }
+}
+
+TEST_F(SimulatedNodesTest, StrictSpreadPutsEachBundleOnItsOwnNode) {
+  auto pg = raycc::CreatePlacementGroup(
+      {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
+  std::vector<std::string> nodes = NodesOfBundles(pg);
+  EXPECT_EQ(std::set<std::string>(nodes.begin(), nodes.end()).size(), 3u);
+  try {
+    raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}},
+                                 .strategy = raycc::PlacementStrategy::kStrictSpread});
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("strict_spread needs 4 distinct nodes that each hold a bundle; the runtime has 3"));
+  }
+}
+
+TEST_F(SimulatedNodesTest, StrictPackPutsEveryBundleOnOneNode) {
+  auto pg = raycc::CreatePlacementGroup(
+      {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kStrictPack});
+  std::vector<std::string> nodes = NodesOfBundles(pg);
+  EXPECT_EQ(nodes[0], nodes[1]);
+  try {
+    raycc::CreatePlacementGroup(
+        {.bundles = {{{"CPU", 2}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kStrictPack});
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no node can hold all bundles"));
+  }
+}
+
+TEST_F(SimulatedNodesTest, PackPrefersOneNodeAndSpreadPrefersMany) {
+  auto packed = raycc::CreatePlacementGroup(
+      {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kPack});
+  std::vector<std::string> p = NodesOfBundles(packed);
+  EXPECT_EQ(p[0], p[1]);
+  raycc::RemovePlacementGroup(packed.GetID());
+  auto spread = raycc::CreatePlacementGroup(
+      {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kSpread});
+  std::vector<std::string> s = NodesOfBundles(spread);
+  EXPECT_EQ(std::set<std::string>(s.begin(), s.end()).size(), 3u);
+  // Pack that no single node can hold still fits across nodes (best effort).
+  raycc::RemovePlacementGroup(spread.GetID());
+  auto wide = raycc::CreatePlacementGroup(
+      {.bundles = {{{"CPU", 2}}, {{"CPU", 2}}}, .strategy = raycc::PlacementStrategy::kPack});
+  std::vector<std::string> w = NodesOfBundles(wide);
+  EXPECT_NE(w[0], w[1]);
+}
+
+TEST_F(SimulatedNodesTest, AGroupWaitsForRoomThenReserves) {
+  // Occupy node capacity with a strict_spread group of 2-CPU bundles.
+  auto full = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}},
+                                           .strategy = raycc::PlacementStrategy::kStrictSpread});
+  ASSERT_TRUE(full.Wait(10));
+  auto waiting = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}}});
+  EXPECT_FALSE(waiting.Wait(0));
+  raycc::RemovePlacementGroup(full.GetID());
+  EXPECT_TRUE(waiting.Wait(10));
+}
+
+TEST(SimulatedNodesConfigTest, BadNodesAreClearErrors) {
+  EXPECT_THROW(raycc::Init(raycc::Config{.nodes = {{"", {{"CPU", 1}}}}}), raycc::RayccError);
+  try {
+    raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 1}}}, {"a", {{"CPU", 1}}}}});
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("two nodes are named 'a'"));
+  }
+  try {
+    raycc::Init(raycc::Config{.resources = {{"GPU", 1}}, .nodes = {{"a", {{"CPU", 1}}}}});
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("leave Config.resources empty"));
+  }
+  try {
+    raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", -1}}}}});
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("Config.nodes 'a'"));
+  }
+  EXPECT_FALSE(raycc::IsInitialized());
+}
+
+}  // namespace
