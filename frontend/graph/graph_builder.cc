@@ -279,6 +279,10 @@ Graph TraceGraph(const GraphEntry& entry, const std::map<std::string, std::strin
   Graph graph;
   graph.name = entry.name;
   graph.loc = entry.loc;
+  if (!entry.error.empty()) {
+    graph.errors.push_back({entry.loc, entry.error});
+    return graph;
+  }
   std::vector<std::string> values;
   for (const auto& [type, name] : entry.params) {
     auto it = param_values.find(name);
@@ -295,6 +299,8 @@ Graph TraceGraph(const GraphEntry& entry, const std::map<std::string, std::strin
     entry.trace(builder, values);
   } catch (const std::exception& e) {
     graph.errors.push_back({entry.loc, "tracing graph '" + entry.name + "' threw: " + e.what()});
+  } catch (...) {
+    graph.errors.push_back({entry.loc, "tracing graph '" + entry.name + "' threw a non-standard exception"});
   }
   return graph;
 }

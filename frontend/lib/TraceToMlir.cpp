@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
 
 #include "raycc/ir/RayOps.h"
@@ -33,6 +34,11 @@ public:
       buildGraph(graph);
     }
     if (failed)
+      return nullptr;
+    // What the user asked for may still break a rule of the dialect
+    // (SetMaxConcurrency(0), a graph named like a function): the verifier
+    // says so at the user's line.
+    if (::mlir::failed(mlir::verify(*module)))
       return nullptr;
     return std::move(module);
   }

@@ -27,6 +27,9 @@ struct ThreadContext {
 };
 thread_local ThreadContext tls;
 
+/// More threads than this for one runtime or one actor is a mistake.
+constexpr int kMaxThreads = 4096;
+
 std::string Demangle(const char* name) {
   int status = 0;
   char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
@@ -74,6 +77,9 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
     throw RayccError(absl::StrCat("Config.timeline_path: ", s.message()));
   }
   if (config.num_cpus < 0) throw RayccError("Config.num_cpus must be >= 0 (0: all hardware threads)");
+  if (config.num_cpus > kMaxThreads) {
+    throw RayccError(absl::StrCat("Config.num_cpus must be at most ", kMaxThreads));
+  }
   std::vector<NodeConfig> nodes = config.nodes;
   int threads = config.num_cpus;
   if (nodes.empty()) {
@@ -477,7 +483,9 @@ ObjectId EmbeddedRuntime::Put(std::string bytes) {
 ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<TaskArgument> args,
                                      const ActorOptions& options) {
   if (!factory.create) throw RayccError(factory.name + " is not an actor factory (it must return C*)");
-  if (options.max_concurrency < 1) throw RayccError("SetMaxConcurrency: must be >= 1");
+  if (options.max_concurrency < 1 || options.max_concurrency > kMaxThreads) {
+    throw RayccError(absl::StrCat("SetMaxConcurrency: must be from 1 to ", kMaxThreads));
+  }
   auto actor = std::make_shared<Actor>();
   actor->id = ActorId::Of(job_);
   actor->factory = &factory;

@@ -160,7 +160,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::string Where() const;
 
   TimelineRecorder timeline_;
-  std::atomic<int> next_actor_tid_{1000};
+  std::atomic<int> next_actor_tid_{1000000};  // worker threads are 1, 2, ...
   bool finished_ = false;
 
   std::mutex mu_;

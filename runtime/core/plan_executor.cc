@@ -256,6 +256,10 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         break;
       case proto::PUT:
       case proto::GET:
+        if (node.operands_size() != 1) {
+          Fail(path, name, absl::StrCat("node ", i, " (put/get) has ", node.operands_size(), " operands, not 1"));
+        }
+        break;
       case proto::WAIT:
       case proto::JOIN:
         break;
@@ -274,6 +278,14 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     }
     state->functions.push_back(function);
     state->methods.push_back(method);
+  }
+  for (const proto::PlanOutput& out : plan->outputs()) {
+    const proto::PlanOperand& v = out.value();
+    bool ok = v.has_node_result() ? v.node_result().node() < static_cast<uint32_t>(plan->nodes_size())
+                                  : !v.has_graph_input() || v.graph_input() < static_cast<uint32_t>(plan->inputs_size());
+    if (!ok || (!v.has_node_result() && !v.has_graph_input())) {
+      Fail(path, name, absl::StrCat("output '", out.name(), "' refers to no node or input of the plan"));
+    }
   }
   Graph graph;
   graph.state_ = std::move(state);

@@ -35,8 +35,14 @@ std::string Quote(const std::string& s) {
 
 absl::Status TimelineRecorder::Check(const std::string& path) {
   if (path.empty()) return absl::OkStatus();
-  std::ofstream probe(path, std::ios::app);
-  if (!probe) return absl::InvalidArgumentError(absl::StrCat("cannot write the timeline to '", path, "'"));
+  // Write() writes <path>.tmp and renames it over <path>: check exactly that
+  // can be done (a directory that is not writable fails here, not at the
+  // end of a long run).
+  std::string tmp = path + ".tmp";
+  bool ok = static_cast<bool>(std::ofstream(tmp, std::ios::trunc));
+  ok = ok && std::rename(tmp.c_str(), path.c_str()) == 0;
+  std::remove(tmp.c_str());
+  if (!ok) return absl::InvalidArgumentError(absl::StrCat("cannot write the timeline to '", path, "'"));
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 // The graph builder records what a RAYCC_GRAPH body does: values, ops,
 // options, source locations, and every misuse as an error at its line.
 
+#include <optional>
 #include <source_location>
 #include <string>
 #include <vector>
@@ -148,6 +149,60 @@ TEST(GraphBuilderTest, AnActorUsedAfterItsGraphWasTracedThrows) {
   EXPECT_THROW(kept.Task(&Acc::Add), std::logic_error);
 }
 
+TEST(GraphBuilderTest, ACallBuilderRecordsEachCallWithTheSameOptions) {
+  raycc::trace::Graph graph;
+  raycc::GraphBuilder g(&graph);
+  auto x = g.Input<int64_t>("x");
+  auto twice = g.Task(Twice).SetResources({{"CPU", 2}}).SetName("t");
+  auto a = twice.Call(x);
+  auto b = twice.Call(a);
+  g.Output("b", b);
+  ASSERT_TRUE(graph.errors.empty());
+  ASSERT_EQ(graph.ops.size(), 2u);
+  for (const auto& op : graph.ops) {
+    EXPECT_EQ(op.options.resources->at("CPU"), 2);
+    EXPECT_EQ(op.options.name, "t");
+    EXPECT_EQ(op.operands.size(), 1u);
+  }
+  EXPECT_EQ(graph.ops[1].operands[0], graph.ops[0].result);
+}
+
+TEST(GraphBuilderTest, ACallBuilderKeptPastItsGraphThrows) {
+  std::optional<raycc::GraphCall<int64_t (*)(int64_t), raycc::internal::TaskKind>> kept;
+  {
+    raycc::trace::Graph graph;
+    raycc::GraphBuilder g(&graph);
+    kept.emplace(g.Task(Twice));
+  }
+  raycc::trace::Graph other;
+  raycc::GraphBuilder g(&other);
+  EXPECT_THROW(kept->Call(int64_t{1}), std::logic_error);
+}
+
+TEST(GraphBuilderTest, IntegerParametersAreRangeChecked) {
+  using raycc::internal::ParseParam;
+  EXPECT_EQ(ParseParam<uint32_t>("n", "4294967295"), 4294967295u);
+  EXPECT_EQ(ParseParam<uint64_t>("n", "18446744073709551615"), UINT64_MAX);
+  try {
+    ParseParam<uint32_t>("n", "-1");
+    FAIL() << "expected invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("parameter 'n' is an integer from 0 to 4294967295; got '-1'"));
+  }
+  EXPECT_THROW(ParseParam<int32_t>("n", "5000000000"), std::invalid_argument);
+}
+
+#define RAYCC_TEST_TWO_PARAMS int64_t a, int64_t b
+RAYCC_GRAPH(hidden_params, raycc::GraphBuilder& g, RAYCC_TEST_TWO_PARAMS) { g.Output("x", g.Input<int64_t>("x")); }
+
+TEST(GraphBuilderTest, ParametersItCannotNameAreAnErrorNotAGuess) {
+  const raycc::trace::GraphEntry* entry = raycc::trace::GraphRegistry::Instance().Find("hidden_params");
+  ASSERT_NE(entry, nullptr);
+  raycc::trace::Graph traced = raycc::trace::TraceGraph(*entry, {});
+  ASSERT_EQ(traced.errors.size(), 1u);
+  EXPECT_THAT(traced.errors[0].message, HasSubstr("cannot read the names of the graph's 2 parameter(s)"));
+}
+
 TEST(GraphBuilderTest, TypesHaveStableNames) {
   using raycc::internal::GraphType;
   EXPECT_EQ(GraphType<int64_t>().width, 64u);
@@ -190,7 +245,8 @@ TEST(GraphBuilderTest, RegisteredGraphsTraceWithTheirParameters) {
   EXPECT_THAT(missing.errors[0].message, HasSubstr("needs a value for its parameter 'twice' (bool)"));
   raycc::trace::Graph bad = raycc::trace::TraceGraph(*entry, {{"n", "4x"}, {"twice", "no"}});
   ASSERT_EQ(bad.errors.size(), 1u);
-  EXPECT_THAT(bad.errors[0].message, HasSubstr("parameter 'n' is an integer; got '4x'"));
+  EXPECT_THAT(bad.errors[0].message, HasSubstr("parameter 'n' is an integer from"));
+  EXPECT_THAT(bad.errors[0].message, HasSubstr("got '4x'"));
 }
 
 }  // namespace

@@ -66,6 +66,32 @@ int fail(const llvm::Twine &message, int code) {
   return code;
 }
 
+/// Nesting deeper than this is refused (the parser, packer and printer
+/// recurse).
+constexpr int kMaxDepth = 256;
+
+/// The deepest nesting of arrays and objects in JSON text.
+int nestingDepth(llvm::StringRef text) {
+  int depth = 0, deepest = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 /// JSON -> msgpack, the encoding task arguments use.
 void pack(msgpack::packer<msgpack::sbuffer> &out, const llvm::json::Value &v) {
   switch (v.kind()) {
@@ -104,7 +130,12 @@ void pack(msgpack::packer<msgpack::sbuffer> &out, const llvm::json::Value &v) {
 }
 
 /// msgpack -> JSON text, eliding long arrays and maps when `limit` > 0.
-void print(llvm::raw_ostream &os, const msgpack::object &o, unsigned limit) {
+void print(llvm::raw_ostream &os, const msgpack::object &o, unsigned limit,
+           int depth = 0) {
+  if (depth > kMaxDepth) {
+    os << "\"<nested too deep>\"";
+    return;
+  }
   auto more = [&](size_t shown, size_t total) {
     if (shown < total)
       os << ", \"... " << (total - shown) << " more\"";
@@ -146,7 +177,7 @@ void print(llvm::raw_ostream &os, const msgpack::object &o, unsigned limit) {
     for (size_t i = 0; i < shown; ++i) {
       if (i)
         os << ", ";
-      print(os, o.via.array.ptr[i], limit);
+      print(os, o.via.array.ptr[i], limit, depth + 1);
     }
     more(shown, n);
     os << "]";
@@ -165,11 +196,11 @@ void print(llvm::raw_ostream &os, const msgpack::object &o, unsigned limit) {
       } else {
         std::string text;
         llvm::raw_string_ostream ks(text);
-        print(ks, key, limit);
+        print(ks, key, limit, depth + 1);
         os << llvm::json::Value(text);
       }
       os << ": ";
-      print(os, o.via.map.ptr[i].val, limit);
+      print(os, o.via.map.ptr[i].val, limit, depth + 1);
     }
     if (shown < n)
       os << ", \"...\": \"" << (n - shown) << " more\"";
@@ -222,6 +253,10 @@ int runRun(int argc, char **argv) {
                     kExitIO);
       source = (*file)->getBuffer().str();
     }
+    if (nestingDepth(source) > kMaxDepth)
+      return fail("--input " + name + ": nested deeper than " +
+                      llvm::Twine(kMaxDepth) + " levels",
+                  kExitUsage);
     llvm::Expected<llvm::json::Value> json = llvm::json::parse(source);
     llvm::json::Value value = json ? std::move(*json) : llvm::json::Value(source);
     if (!json) {
@@ -245,6 +280,10 @@ int runRun(int argc, char **argv) {
                               .timeline_path = options.timeline});
     raycc::Graph graph = raycc::LoadGraph(options.input, options.graph);
     absl::StatusOr<proto::Artifact> artifact = ReadArtifact(options.input);
+    if (!artifact.ok()) {
+      raycc::Shutdown();
+      return fail(std::string(artifact.status().message()), kExitIO);
+    }
     std::map<std::string, raycc::GraphInput> inputs;
     std::vector<std::string> expected;
     for (const proto::ExecPlan &plan : artifact->plans()) {
@@ -288,9 +327,13 @@ int runRun(int argc, char **argv) {
     }
     llvm::outs().flush();
     raycc::Shutdown();
-  } catch (const raycc::RayccError &e) {
-    if (raycc::IsInitialized())
-      raycc::Shutdown();
+  } catch (const std::exception &e) {
+    try {
+      if (raycc::IsInitialized())
+        raycc::Shutdown();
+    } catch (const std::exception &again) {
+      llvm::errs() << "raycc run: " << again.what() << "\n";
+    }
     return fail(e.what(), kExitFailure);
   }
   return rc;

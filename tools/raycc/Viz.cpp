@@ -116,9 +116,14 @@ int runViz(int argc, char **argv) {
     compile.push_back("-o");
     compile.push_back(artifactPath);
     std::vector<llvm::StringRef> refs(compile.begin(), compile.end());
-    int rc = llvm::sys::ExecuteAndWait(self, refs);
+    std::string error;
+    int rc = llvm::sys::ExecuteAndWait(self, refs, std::nullopt, {}, 0, 0,
+                                       &error);
+    if (rc < 0)
+      return fail("cannot compile " + options.input + ": " + error,
+                  kExitFailure);
     if (rc != 0)
-      return rc > 0 ? rc : kExitFailure;
+      return rc;
   } else if (!compileArgs.empty()) {
     return fail("options after `--` are for compiling .mlir or .cc input; "
                 "an artifact is already compiled",

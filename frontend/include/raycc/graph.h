@@ -26,8 +26,11 @@
 /// diagnostics name the user's file, line and column. docs/dsl.md is the
 /// guide.
 
+#include <charconv>
 #include <cstdint>
+#include <limits>
 #include <map>
+#include <stdexcept>
 #include <source_location>
 #include <string>
 #include <tuple>
@@ -216,6 +219,14 @@ class GraphPlacementGroup {
 template <typename C>
 class GraphActor;
 
+namespace internal {
+/// What a GraphCall records.
+struct TaskKind {};
+struct ActorCreateKind {};
+struct ActorCallKind {};
+}  // namespace internal
+
+
 /// One call being built: g.Task(f), g.Actor(C::Create) or actor.Task(&C::m),
 /// with the runtime API's setters, finished by Call(args...). `Kind` is the
 /// op kind; F the function or member-function pointer.
@@ -228,10 +239,12 @@ class GraphCall {
 
   /// Resources the call needs, replacing the default (tasks: 1 CPU).
   GraphCall& SetResources(const std::map<std::string, double>& resources) {
+    static_assert(!kIsActorCall, "an actor call runs on its actor's resources: set them on g.Actor(...)");
     op_.options.resources = resources;
     return *this;
   }
   GraphCall& SetResource(const std::string& name, double quantity) {
+    static_assert(!kIsActorCall, "an actor call runs on its actor's resources: set them on g.Actor(...)");
     if (!op_.options.resources) op_.options.resources.emplace();
     (*op_.options.resources)[name] = quantity;
     return *this;
@@ -241,6 +254,7 @@ class GraphCall {
     return *this;
   }
   GraphCall& SetRetryExceptions(bool retry) {
+    static_assert(std::is_same_v<Kind, internal::TaskKind>, "SetRetryExceptions is for tasks");
     op_.options.retry_exceptions = retry;
     return *this;
   }
@@ -250,9 +264,10 @@ class GraphCall {
   }
   /// Runs in bundle `bundle_index` of `pg` (-1: any bundle).
   GraphCall& SetPlacementGroup(const GraphPlacementGroup& pg, int64_t bundle_index = -1) {
-    if (core_->CheckOperand(pg.owner_, pg.id_, "placement group", op_.loc)) {
+    static_assert(!kIsActorCall, "an actor call runs where its actor is: place the actor with g.Actor(...)");
+    if (Core().CheckOperand(pg.owner_, pg.id_, "placement group", op_.loc)) {
       if (bundle_index < -1 || bundle_index >= pg.bundle_count_) {
-        core_->Error(op_.loc, "bundle index " + std::to_string(bundle_index) +
+        Core().Error(op_.loc, "bundle index " + std::to_string(bundle_index) +
                                   " is out of range: the placement group has " +
                                   std::to_string(pg.bundle_count_) + " bundle(s)");
       }
@@ -262,42 +277,60 @@ class GraphCall {
     return *this;
   }
   GraphCall& SetSchedulingStrategy(SchedulingStrategy strategy) {
+    static_assert(!kIsActorCall, "an actor call runs where its actor is: place the actor with g.Actor(...)");
     op_.options.strategy = strategy == SchedulingStrategy::kSpread ? "spread" : "";
     return *this;
   }
   /// Actors: restarts after the actor dies.
   GraphCall& SetMaxRestarts(int restarts) {
+    static_assert(std::is_same_v<Kind, internal::ActorCreateKind>, "SetMaxRestarts is for g.Actor(...)");
     op_.options.max_restarts = restarts;
     return *this;
   }
   /// Actors: calls that may run at once.
   GraphCall& SetMaxConcurrency(int concurrency) {
+    static_assert(std::is_same_v<Kind, internal::ActorCreateKind>, "SetMaxConcurrency is for g.Actor(...)");
     op_.options.max_concurrency = concurrency;
     return *this;
   }
 
   /// Records the call. Arguments are Values of exactly the parameter types
-  /// or numbers (constants); anything else does not compile.
+  /// or numbers (constants); anything else does not compile. A builder may
+  /// record several calls with the same options.
   template <typename... Args>
   auto Call(Args&&... args) {
     static_assert(sizeof...(Args) == Traits::kArity, "wrong number of arguments for the remote function");
-    AddArguments<typename Traits::Params>(std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
-    return Finish();
+    trace::Op op = op_;
+    AddArguments<typename Traits::Params>(op, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+    return Finish(std::move(op));
   }
 
  private:
+  static constexpr bool kIsActorCall = std::is_same_v<Kind, internal::ActorCallKind>;
+
+  /// The builder, checked to be still tracing (a call builder kept past its
+  /// graph's tracing must not touch a finished builder).
+  internal::GraphBuilderCore& Core() const {
+    internal::GraphBuilderCore& active = internal::GraphBuilderCore::Active();
+    if (&active != core_ || active.serial() != serial_) {
+      throw std::logic_error("a call builder was used outside the tracing of its graph");
+    }
+    return active;
+  }
+
   friend class GraphBuilder;
   template <typename>
   friend class GraphActor;
 
-  GraphCall(internal::GraphBuilderCore* core, trace::Op op) : core_(core), op_(std::move(op)) {}
+  GraphCall(internal::GraphBuilderCore* core, trace::Op op)
+      : core_(core), serial_(core->serial()), op_(std::move(op)) {}
 
   template <typename P, typename A>
-  void AddArgument(A&& arg) {
+  void AddArgument(trace::Op& op, A&& arg) {
     using D = std::decay_t<A>;
     if constexpr (std::is_same_v<D, Value<P>>) {
-      core_->CheckOperand(arg.owner_, arg.id_, "argument", op_.loc);
-      op_.operands.push_back(arg.id_);
+      Core().CheckOperand(arg.owner_, arg.id_, "argument", op.loc);
+      op.operands.push_back(arg.id_);
     } else {
       static_assert(!internal::IsObjectRef<D>::value,
                     "an ObjectRef is a run-time object; in a graph pass a raycc::Value (g.Input, a task's result)");
@@ -312,29 +345,25 @@ class GraphCall {
       } else {
         constant.constant = static_cast<int64_t>(static_cast<P>(arg));
       }
-      trace::Op op;
-      op.kind = trace::OpKind::kConstant;
-      op.loc = op_.loc;
-      op_.operands.push_back(core_->AddOp(std::move(op), std::move(constant)));
+      trace::Op def;
+      def.kind = trace::OpKind::kConstant;
+      def.loc = op.loc;
+      op.operands.push_back(Core().AddOp(std::move(def), std::move(constant)));
     }
   }
 
   template <typename Params, typename... Args, size_t... I>
-  void AddArguments(std::index_sequence<I...>, Args&&... args) {
-    (AddArgument<std::tuple_element_t<I, Params>>(std::forward<Args>(args)), ...);
+  void AddArguments(trace::Op& op, std::index_sequence<I...>, Args&&... args) {
+    (AddArgument<std::tuple_element_t<I, Params>>(op, std::forward<Args>(args)), ...);
   }
 
-  auto Finish();
+  auto Finish(trace::Op op);
 
   internal::GraphBuilderCore* core_;
+  uint64_t serial_;
+  /// The call as set up so far; each Call() records a copy.
   trace::Op op_;
 };
-
-namespace internal {
-struct TaskKind {};
-struct ActorCreateKind {};
-struct ActorCallKind {};
-}  // namespace internal
 
 /// An actor in a graph, from g.Actor(C::Create)...Call(args).
 template <typename C>
@@ -358,8 +387,10 @@ class GraphActor {
     using Traits = internal::FunctionTraits<M>;
     f.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
     f.result = internal::ResultType<typename Traits::Result>();
-    core.CheckOperand(owner_, id_, "actor", op.loc);
     op.function = core.AddFunction(std::move(f), op.loc);
+    // A failed check is an error of the graph, which is then not built; the
+    // operand stays so the call keeps its shape.
+    core.CheckOperand(owner_, id_, "actor", op.loc);
     op.operands.push_back(id_);
     return GraphCall<M, internal::ActorCallKind>(&core, std::move(op));
   }
@@ -385,13 +416,14 @@ class GraphActor {
 };
 
 template <typename F, typename Kind>
-auto GraphCall<F, Kind>::Finish() {
+auto GraphCall<F, Kind>::Finish(trace::Op op) {
+  internal::GraphBuilderCore& core = Core();
   if constexpr (std::is_same_v<Kind, internal::ActorCreateKind>) {
     using C = std::remove_pointer_t<Result>;
-    std::string cls = core_->graph().functions.empty() ? "" : core_->graph().functions[op_.function].actor_class;
+    std::string cls = core.graph().functions[op.function].actor_class;
     trace::Value actor{.kind = trace::ValueKind::kActor, .actor_class = cls};
-    uint32_t id = core_->AddOp(std::move(op_), std::move(actor));
-    return GraphActor<C>(core_->serial(), id, cls);
+    uint32_t id = core.AddOp(std::move(op), std::move(actor));
+    return GraphActor<C>(core.serial(), id, cls);
   } else {
     trace::Value result;
     if constexpr (std::is_void_v<Result>) {
@@ -400,8 +432,8 @@ auto GraphCall<F, Kind>::Finish() {
       result.kind = trace::ValueKind::kRef;
       result.type = internal::GraphType<Result>();
     }
-    uint32_t id = core_->AddOp(std::move(op_), std::move(result));
-    return Value<Result>(core_->serial(), id);
+    uint32_t id = core.AddOp(std::move(op), std::move(result));
+    return Value<Result>(core.serial(), id);
   }
 }
 
@@ -494,7 +526,14 @@ P ParseParam(const std::string& name, const std::string& text) {
   if constexpr (std::is_same_v<D, bool> || std::is_same_v<D, std::string>) {
     return ParseGraphParam<D>(name, text);
   } else if constexpr (std::is_integral_v<D>) {
-    return static_cast<D>(ParseGraphParam<int64_t>(name, text));
+    D value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      throw std::invalid_argument("parameter '" + name + "' is an integer from " +
+                                  std::to_string(std::numeric_limits<D>::min()) + " to " +
+                                  std::to_string(std::numeric_limits<D>::max()) + "; got '" + text + "'");
+    }
+    return value;
   } else if constexpr (std::is_floating_point_v<D>) {
     return static_cast<D>(ParseGraphParam<double>(name, text));
   } else {
@@ -520,6 +559,13 @@ bool RegisterGraph(const char* name, const char* signature, void (*body)(GraphBu
   entry.name = name;
   entry.loc = ToTrace(loc);
   auto params = SplitGraphParams(signature);
+  if (params.size() != sizeof...(P) + 1) {
+    // The text did not split into the real parameters (a macro in the
+    // parameter list, say): report it instead of guessing names.
+    entry.error = "cannot read the names of the graph's " + std::to_string(sizeof...(P)) +
+                  " parameter(s) from '" + signature + "': spell them out in RAYCC_GRAPH";
+    params.resize(sizeof...(P) + 1);
+  }
   for (size_t i = 1; i < params.size(); ++i) entry.params.push_back(params[i]);
   entry.trace = [body, params](GraphBuilder& g, const std::vector<std::string>& values) {
     InvokeGraph(body, g, params, values, std::index_sequence_for<P...>{});

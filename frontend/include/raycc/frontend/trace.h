@@ -140,6 +140,8 @@ struct GraphEntry {
   /// Traces the graph with the parameter values given as text (parsed as
   /// the parameter types; throws std::invalid_argument naming a bad one).
   std::function<void(GraphBuilder&, const std::vector<std::string>&)> trace;
+  /// Set when the registration itself is wrong; tracing reports it.
+  std::string error;
 };
 
 /// The graphs registered in this process; thread-safe.
