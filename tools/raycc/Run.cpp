@@ -20,6 +20,7 @@
 
 #include "Commands.h"
 #include "raycc/api.h"
+#include "raycc/passes/ClusterDescription.h"
 #include "raycc/proto/artifact.pb.h"
 #include "raycc/runtime/common/artifact_file.h"
 #include "raycc_version.h"
@@ -49,6 +50,13 @@ struct RunOptions {
       cl::desc("print at most this many elements of each array or map "
                "(0: all, which is always valid JSON); default 16"),
       cl::init(16), cl::cat(category)};
+  cl::opt<std::string> cluster{
+      "cluster",
+      cl::desc("simulate the nodes of this cluster description in the "
+               "embedded runtime (docs/passes/cluster-description.md): "
+               "placement groups and the compiler's placements then work "
+               "as on that cluster"),
+      cl::value_desc("file.json"), cl::init(""), cl::cat(category)};
   cl::opt<std::string> timeline{
       "timeline",
       cl::desc("record every task attempt and write them here in Chrome "
@@ -274,10 +282,24 @@ int runRun(int argc, char **argv) {
 
   if (!llvm::sys::fs::exists(options.input))
     return fail("cannot read '" + options.input + "': no such file", kExitIO);
+  raycc::Config config{.num_cpus = options.numCpus,
+                       .timeline_path = options.timeline};
+  if (!options.cluster.empty()) {
+    llvm::Expected<passes::ClusterDescription> cluster =
+        passes::ClusterDescription::load(options.cluster);
+    if (!cluster)
+      return fail(llvm::toString(cluster.takeError()), kExitFailure);
+    for (const passes::ClusterNode &node : cluster->nodes) {
+      raycc::NodeConfig n{.name = node.name};
+      for (const auto &entry : node.resources)
+        n.resources[entry.getKey().str()] =
+            static_cast<double>(entry.getValue()) / 10000;
+      config.nodes.push_back(std::move(n));
+    }
+  }
   int rc = kExitOk;
   try {
-    raycc::Init(raycc::Config{.num_cpus = options.numCpus,
-                              .timeline_path = options.timeline});
+    raycc::Init(config);
     raycc::Graph graph = raycc::LoadGraph(options.input, options.graph);
     absl::StatusOr<proto::Artifact> artifact = ReadArtifact(options.input);
     if (!artifact.ok()) {
