@@ -24,6 +24,7 @@ struct ThreadContext {
   bool actor = false;
   int timeline_tid = 0;
   int node = -1;  // index into the runtime's nodes_
+  int inline_depth = 0;
 };
 thread_local ThreadContext tls;
 
@@ -117,6 +118,8 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   // With simulated nodes, one thread per whole CPU of the cluster (unless
   // num_cpus says otherwise); Get() starts more when tasks block.
   if (threads <= 0) threads = std::clamp(static_cast<int>(total_cpus), 1, 256);
+  // Tasks a Get() runs on the caller's thread appear on this lane.
+  timeline_.NameThread(0, "caller of Get (tasks run inline)");
   std::unique_lock<std::mutex> lock(mu_);
   for (int i = 0; i < threads; ++i) StartWorkerLocked();
 }
@@ -161,8 +164,10 @@ absl::Status EmbeddedRuntime::Finish() {
 
 std::string EmbeddedRuntime::Where() const {
   std::string node = tls.node >= 0 ? nodes_[tls.node].name : "embedded";
-  return absl::StrCat("node ", node, " (", node_.Hex().substr(0, 8), "), ", tls.actor ? "actor" : "worker",
-                      " thread ", tls.index);
+  std::string thread = tls.actor ? absl::StrCat("actor thread ", tls.index)
+                       : tls.index >= 0 ? absl::StrCat("worker thread ", tls.index)
+                                        : std::string("the caller's thread (run inline by Get)");
+  return absl::StrCat("node ", node, " (", node_.Hex().substr(0, 8), "), ", thread);
 }
 
 EmbeddedRuntime::Object& EmbeddedRuntime::ObjectLocked(const ObjectId& id) { return objects_[id]; }
@@ -387,6 +392,33 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   }
 }
 
+bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<std::mutex>& lock) {
+  constexpr int kMaxInlineDepth = 32;
+  if (tls.inline_depth >= kMaxInlineDepth || stopping_) return false;
+  auto pending = not_started_.find(id);
+  if (pending == not_started_.end()) return false;
+  std::shared_ptr<Task> task = pending->second;
+  auto queued = ready_.find(task);  // absent while its arguments are pending
+  if (task->cancelled || queued == ready_.end() || *queued != task) return false;
+  // The caller (a task itself, maybe) lends its resources while it waits.
+  const Units* mine = tls.runtime == this ? static_cast<const Units*>(tls.demand) : nullptr;
+  int my_node = tls.node;
+  if (mine != nullptr) AcquireLocked(*mine, my_node, -1);
+  int node = PickNodeLocked(task->demand, task.get());
+  if (node >= 0) {
+    ready_.erase(queued);
+    task->node = node;
+    AcquireLocked(task->demand, node, +1);
+    ThreadContext saved = tls;
+    tls.runtime = this;
+    tls.inline_depth = saved.inline_depth + 1;
+    RunTask(task, lock);
+    tls = saved;
+  }
+  if (mine != nullptr) AcquireLocked(*mine, my_node, +1);
+  return node >= 0;
+}
+
 void EmbeddedRuntime::WorkerLoop(int index) {
   tls.runtime = this;
   tls.index = index;
@@ -439,6 +471,7 @@ std::shared_ptr<const std::string> EmbeddedRuntime::Get(const ObjectId& id, int6
   std::unique_lock<std::mutex> lock(mu_);
   auto it = objects_.find(id);
   if (it == objects_.end()) throw RayccError("Get: unknown object " + id.Hex() + " (from another runtime?)");
+  if (!it->second.ready && timeout_ms < 0) TryRunInlineLocked(id, lock);
   bool ready = BlockUntil(
       lock, [&] { return objects_[id].ready; }, timeout_ms);
   if (!ready) {

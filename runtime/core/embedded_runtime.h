@@ -147,6 +147,12 @@ class EmbeddedRuntime final : public RuntimeInterface {
   Units DemandOf(const CallOptions& options, bool is_task, const std::string& what);
 
   void WorkerLoop(int index);
+  // Get() of the result of a task that is ready but not started runs the
+  // task on the calling thread (the caller would only wait for it): no
+  // thread hand-off for a synchronous call, and nested fan-out runs its
+  // children inline instead of starting threads. False when it cannot
+  // (the task is not ready, has no room, or inline runs nest too deep).
+  bool TryRunInlineLocked(const ObjectId& id, std::unique_lock<std::mutex>& lock);
   void RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock);
   // Resolves arguments (all ready) into byte views; returns the first
   // error among them instead, if any. Requires mu_.

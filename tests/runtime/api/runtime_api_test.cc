@@ -393,7 +393,34 @@ TEST(RuntimeLifecycleTest, TimelineRecordsEveryAttempt) {
   EXPECT_EQ(count("\"name\": \"Counter::Create\""), 1u);
   EXPECT_EQ(count("\"name\": \"Counter::Add\""), 1u);
   EXPECT_EQ(count("\"node_id\": -1"), 6u);  // all submitted at run time
-  EXPECT_EQ(count("\"name\": \"thread_name\""), 3u);  // two workers and the actor's thread
+  // Two workers, the actor's thread, and the lane of tasks Get runs inline.
+  EXPECT_EQ(count("\"name\": \"thread_name\""), 4u);
+}
+
+std::string ThreadOf() {
+  std::ostringstream id;
+  id << std::this_thread::get_id();
+  return id.str();
+}
+std::string ParentAndChildThreads() {
+  return ThreadOf() + " " + *raycc::Task(ThreadOf).Remote().Get();
+}
+RAYCC_REMOTE(ThreadOf, ParentAndChildThreads);
+
+TEST(RuntimeInlineTest, GetRunsAReadyTaskOnTheCallersThread) {
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  // A child the parent waits for runs on the parent's thread: the parent
+  // lends it its CPU, and no other thread exists to take it.
+  std::string both = *raycc::Task(ParentAndChildThreads).Remote().Get();
+  std::string parent = both.substr(0, both.find(' '));
+  EXPECT_EQ(both, parent + " " + parent);
+  // Nothing else could run it either (the one CPU is taken): the driver's
+  // Get runs a resource-free task itself instead of waiting forever.
+  auto hold = raycc::Task(Sleepy).Remote(300);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(*raycc::Task(ThreadOf).SetResources({}).Remote().Get(), ThreadOf());
+  EXPECT_EQ(*hold.Get(), 300);
+  raycc::Shutdown();
 }
 
 TEST(RuntimeLifecycleTest, AnUnwritableTimelineFailsAtInit) {
