@@ -3,7 +3,11 @@
 // queue, std::packaged_task futures), the floor any task runtime pays.
 //
 // Each row is the median of 3 runs after a warm-up. Not run by ctest.
-//   build/bench/runtime_bench [--tasks N]
+//   build/bench/runtime_bench [--tasks N] [--queued N] [--big-mib N] [--graph butterfly.rcx]
+//
+// --graph: an artifact of bench/trace_scale/trace_program.cc, e.g.
+//   raycc compile bench/trace_scale/trace_program.cc --param tasks=10000 --param width=100 -o butterfly.rcx
+// runs that compiled graph against the same graph submitted task by task.
 
 #include <algorithm>
 #include <chrono>
@@ -40,7 +44,40 @@ class Acc {
  private:
   int total_ = 0;
 };
-RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add);
+// The butterfly graph of bench/trace_scale/trace_program.cc, with the same
+// names, so a compiled artifact of it runs these very functions.
+int64_t Seed(int64_t i) { return i; }
+int64_t Mix(int64_t a, int64_t b, int64_t salt) { return a * 31 + b + salt; }
+
+RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add, Seed, Mix);
+
+/// The butterfly graph submitted dynamically; returns its outputs.
+std::vector<raycc::ObjectRef<int64_t>> DynamicButterfly(int64_t tasks, int64_t width) {
+  std::vector<raycc::ObjectRef<int64_t>> layer;
+  for (int64_t i = 0; i < width; ++i) layer.push_back(raycc::Task(Seed).Remote(i));
+  for (int64_t made = width; made < tasks;) {
+    std::vector<raycc::ObjectRef<int64_t>> next;
+    for (int64_t i = 0; i < width && made < tasks; ++i, ++made) {
+      next.push_back(raycc::Task(Mix).SetResources({{"CPU", 1}}).Remote(layer[i], layer[(i + width / 2) % width], made));
+    }
+    while (static_cast<int64_t>(next.size()) < width) next.push_back(layer[next.size()]);
+    layer = std::move(next);
+  }
+  return layer;
+}
+
+/// Peak resident memory of this process so far, in bytes.
+double PeakRssBytes() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  double kb = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %lf kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb * 1024;
+}
 
 class ThreadPool {
  public:
@@ -111,9 +148,21 @@ void Row(const char* what, const char* unit, double raycc, double baseline) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int n = 100000;
+  int n = 100000, queued = 1000000, big_mib = 1024;
+  std::string graph_path;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--tasks") && i + 1 < argc) n = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--tasks") && i + 1 < argc) {
+      n = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--queued") && i + 1 < argc) {
+      queued = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--big-mib") && i + 1 < argc) {
+      big_mib = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--graph") && i + 1 < argc) {
+      graph_path = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--graph butterfly.rcx]\n");
+      return 2;
+    }
   }
   int cpus = static_cast<int>(std::thread::hardware_concurrency());
   raycc::Config config;
@@ -181,12 +230,21 @@ int main(int argc, char** argv) {
   });
   Row("put + get of an int", "ops/s", putget, 0);
 
-  std::vector<char> big(64 << 20, 'x');
-  double put_big = Median([&] {
-    double s = Seconds([&] { raycc::Get(raycc::Put(big)); });
-    return big.size() / s / 1e9;
-  });
-  Row("put + get of 64 MiB (copies)", "GB/s", put_big, 0);
+  {
+    std::vector<char> big(static_cast<size_t>(big_mib) << 20, 'x');
+    double put_big = Median([&] {
+      double s = Seconds([&] { raycc::Get(raycc::Put(big)); });
+      return big.size() / s / 1e9;
+    });
+    double copy = Median([&] {
+      std::vector<char> to(big.size());
+      double s = Seconds([&] { std::memcpy(to.data(), big.data(), big.size()); });
+      return big.size() / s / 1e9;
+    });
+    char what[64];
+    std::snprintf(what, sizeof what, "put + get of %d MiB (copies)", big_mib);
+    Row(what, "GB/s (baseline: memcpy)", put_big, copy);
+  }
 
   double nested = Median([&] {
     const int64_t parents = 20, leaves = std::max<int64_t>(10, n / 200);
@@ -197,6 +255,55 @@ int main(int argc, char** argv) {
            });
   });
   Row("nested fan-out (20 parents)", "leaf tasks/s", nested, 0);
+
+  if (!graph_path.empty()) {
+    raycc::Graph graph = raycc::LoadGraph(graph_path, "butterfly");
+    int64_t tasks = static_cast<int64_t>(graph.size());
+    double compiled = Median([&] {
+      return Seconds([&] {
+        raycc::GraphOutputs out = graph.Execute({});
+        for (const auto& [name, id] : out.ids()) raycc::Get(raycc::ObjectRef<int64_t>(id));
+      });
+    });
+    double dynamic = Median([&] {
+      return Seconds([&] {
+        for (const auto& r : DynamicButterfly(tasks, 100)) raycc::Get(r);
+      });
+    });
+    char what[64];
+    std::snprintf(what, sizeof what, "graph of %lld tasks: compiled", static_cast<long long>(tasks));
+    Row(what, "ms (baseline: dynamic)", 1e3 * compiled, 1e3 * dynamic);
+  }
   raycc::Shutdown();
+
+  // Last (it grows the process): a million queued tasks, submitted before any
+  // can run (one CPU, held), then run. Objects live until Shutdown.
+  {
+    raycc::Init(raycc::Config{.num_cpus = 1});
+    auto hold = raycc::Task(Noop).Remote(0);  // warm the pool
+    raycc::Get(hold);
+    // Reset the peak to the current size (the big buffers above raised it).
+    if (FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
+      std::fputs("5", f);
+      std::fclose(f);
+    }
+    double before = PeakRssBytes();
+    std::vector<raycc::ObjectRef<int>> refs;
+    refs.reserve(queued);
+    double submit = 0;
+    double total = Seconds([&] {
+      submit = Seconds([&] {
+        for (int i = 0; i < queued; ++i) refs.push_back(raycc::Task(Noop).Remote(i));
+      });
+      raycc::Get(refs.back());
+      for (const auto& r : refs) raycc::Get(r);
+    });
+    double per_task = (PeakRssBytes() - before) / queued;
+    char what[64];
+    std::snprintf(what, sizeof what, "%d queued tasks: submit + run", queued);
+    Row(what, "s (baseline: submit only)", total, submit);
+    Row("  memory per queued task", "bytes (peak RSS growth)", per_task, 0);
+    raycc::Shutdown();
+  }
   return 0;
 }

@@ -286,24 +286,82 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   if (options.max_retries < -1) throw RayccError("SetMaxRetries: must be >= -1");
   auto task = std::make_shared<Task>();
   task->demand = DemandOf(options, /*is_task=*/true, "task " + function.name);
+  task->args = std::move(args);
   std::unique_lock<std::mutex> lock(mu_);
   task->demand = GroupDemandLocked(options, task->demand, "task " + function.name);
+  EnqueueLocked(task, function, options);
+  return task->result;
+}
+
+std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
+    std::vector<BatchedTask> tasks, const std::vector<std::vector<std::pair<std::string, double>>>& demands) {
+  // Everything that can fail is checked before anything is submitted; each
+  // resource set once, in the name of the first task that asks for it.
+  std::vector<std::optional<Units>> units(demands.size());
+  Units default_demand = DemandOf(CallOptions{}, /*is_task=*/true, "a task");
+  std::vector<std::shared_ptr<Task>> made(tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const BatchedTask& t = tasks[i];
+    if (t.function == nullptr || !t.function->invoke || t.options == nullptr) {
+      throw RayccError(absl::StrCat("SubmitTasks: task ", i, " has no function or options"));
+    }
+    if (t.demand >= static_cast<int>(units.size())) {
+      throw RayccError(absl::StrCat("SubmitTasks: task ", i, " names resource set ", t.demand));
+    }
+    for (const TaskArgument& arg : t.args) {
+      if (arg.batch_index >= static_cast<int>(i)) {
+        throw RayccError(absl::StrCat("SubmitTasks: task ", i, " uses task ", arg.batch_index,
+                                      ", which does not come before it"));
+      }
+    }
+    if (t.demand >= 0 && !units[t.demand]) {
+      CallOptions o;
+      o.has_resources = true;
+      o.resources = demands[t.demand];
+      units[t.demand] = DemandOf(o, /*is_task=*/true, "task " + t.function->name);
+    }
+    made[i] = std::make_shared<Task>();
+    made[i]->demand = t.demand >= 0 ? *units[t.demand] : default_demand;
+  }
+  std::vector<ObjectId> results(tasks.size());
+  std::unique_lock<std::mutex> lock(mu_);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    BatchedTask& t = tasks[i];
+    for (TaskArgument& arg : t.args) {
+      if (arg.batch_index < 0) continue;
+      arg.by_ref = true;
+      arg.ref = results[arg.batch_index];
+    }
+    const std::shared_ptr<Task>& task = made[i];
+    task->args = std::move(t.args);
+    if (!t.options->placement_group.IsNil()) {
+      task->demand = GroupDemandLocked(*t.options, task->demand, "task " + t.function->name);
+    }
+    EnqueueLocked(task, *t.function, *t.options);
+    results[i] = task->result;
+  }
+  return results;
+}
+
+void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
+                                    const CallOptions& options) {
+  if (stopping_) throw RayccError("the runtime is shutting down");
   task->id = TaskId::Of(job_);
   task->function = &function;
-  task->args = std::move(args);
   task->result = *ObjectId::ForReturn(task->id, 1);
   task->priority = options.priority;
   task->retries_left = options.max_retries;
   task->retry_exceptions = options.retry_exceptions;
   task->spread = options.spread;
   task->affinity_soft = options.node_soft;
-  if (!options.node_name.empty()) {
+  if (!options.node_name.empty() && nodes_.size() > 1) {
     for (int i = 0; i < static_cast<int>(nodes_.size()); ++i)
       if (nodes_[i].name == options.node_name) task->affinity = i;
-    if (task->affinity < 0 && !options.node_soft) {
-      throw InfeasibleError("task " + function.name + ": must run on node '" + options.node_name +
-                            "', which does not exist");
-    }
+  }
+  if (!options.node_name.empty() && task->affinity < 0 && !options.node_soft &&
+      (nodes_.size() > 1 || nodes_[0].name != options.node_name)) {
+    throw InfeasibleError("task " + function.name + ": must run on node '" + options.node_name +
+                          "', which does not exist");
   }
   if (timeline_.enabled()) {
     task->label = options.name.empty() ? function.name : options.name;
@@ -311,7 +369,6 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
     task->plan_node = options.plan_node;
     task->submitted_us = timeline_.NowUs();
   }
-  if (stopping_) throw RayccError("the runtime is shutting down");
   task->sequence = next_sequence_++;
   ObjectLocked(task->result);  // exists (pending) from now on
   for (const TaskArgument& arg : task->args) {
@@ -331,7 +388,6 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
     ready_.insert(task);
     if (idle_workers_ > 0) work_cv_.notify_one();
   }
-  return task->result;
 }
 
 std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLocked(

@@ -37,6 +37,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   ObjectId SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
                       const CallOptions& options) override;
+  std::vector<ObjectId> SubmitTasks(
+      std::vector<BatchedTask> tasks,
+      const std::vector<std::vector<std::pair<std::string, double>>>& demands) override;
   ActorId CreateActor(const RemoteFunction& factory, std::vector<TaskArgument> args,
                       const ActorOptions& options) override;
   ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method, std::vector<TaskArgument> args,
@@ -145,6 +148,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // the calling task's resources while it waits. Returns done().
   bool BlockUntil(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done, int64_t timeout_ms);
   Units DemandOf(const CallOptions& options, bool is_task, const std::string& what);
+  // SubmitTask's work once `task` has its demand: options, ids, dependency
+  // wiring, the ready queue. Requires mu_.
+  void EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
+                     const CallOptions& options);
 
   void WorkerLoop(int index);
   // Get() of the result of a task that is ready but not started runs the

@@ -36,6 +36,11 @@ struct Graph::State {
   // Per node: what it calls (null when not a call).
   std::vector<const RemoteFunction*> functions;
   std::vector<const RemoteMethod*> methods;
+  // Prepared once: each node's call options and, for tasks, the index of its
+  // resource set in `demands` (tasks of a graph share a few).
+  std::vector<internal::CallOptions> options;
+  std::vector<int> demand;
+  std::vector<std::vector<std::pair<std::string, double>>> demands;
 };
 
 namespace {
@@ -287,6 +292,17 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       Fail(path, name, absl::StrCat("output '", out.name(), "' refers to no node or input of the plan"));
     }
   }
+  std::map<std::vector<std::pair<std::string, double>>, int> seen;
+  for (const proto::PlanNode& node : plan->nodes()) {
+    state->options.push_back(OptionsOf(*plan, node));
+    int index = -1;
+    if (node.kind() == proto::TASK) {
+      auto [it, added] = seen.try_emplace(state->options.back().resources, static_cast<int>(seen.size()));
+      if (added) state->demands.push_back(it->first);
+      index = it->second;
+    }
+    state->demand.push_back(index);
+  }
   Graph graph;
   graph.state_ = std::move(state);
   return graph;
@@ -334,18 +350,43 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     TaskArgument arg = argument(operand);
     return arg.by_ref ? arg.ref : runtime.Put(arg.value);
   };
+  // Runs of consecutive tasks are submitted as one batch; a task in the
+  // batch refers to an earlier one by its position.
+  std::vector<internal::BatchedTask> batch;
+  std::vector<int> batch_nodes;
+  std::vector<int> position(plan.nodes_size(), -1);
+  auto flush = [&] {
+    if (batch.empty()) return;
+    std::vector<ObjectId> ids = runtime.SubmitTasks(std::move(batch), state_->demands);
+    for (size_t k = 0; k < ids.size(); ++k) {
+      objects[batch_nodes[k]] = ids[k];
+      position[batch_nodes[k]] = -1;
+    }
+    batch.clear();
+    batch_nodes.clear();
+  };
   for (int i = 0; i < plan.nodes_size(); ++i) {
     const proto::PlanNode& node = plan.nodes(i);
     std::vector<TaskArgument> args;
+    if (node.kind() != proto::TASK) flush();
     switch (node.kind()) {
-      case proto::TASK:
-        for (const auto& operand : node.operands()) args.push_back(argument(operand));
-        objects[i] = runtime.SubmitTask(*state_->functions[i], std::move(args), OptionsOf(state_->plan, node));
+      case proto::TASK: {
+        for (const auto& operand : node.operands()) {
+          TaskArgument arg = argument(operand);
+          if (operand.has_node_result() && position[operand.node_result().node()] >= 0) {
+            arg.batch_index = position[operand.node_result().node()];
+          }
+          args.push_back(std::move(arg));
+        }
+        position[i] = static_cast<int>(batch.size());
+        batch_nodes.push_back(i);
+        batch.push_back({state_->functions[i], std::move(args), &state_->options[i], state_->demand[i]});
         break;
+      }
       case proto::ACTOR_CREATE: {
         for (const auto& operand : node.operands()) args.push_back(argument(operand));
         internal::ActorOptions options;
-        options.call = OptionsOf(state_->plan, node);
+        options.call = state_->options[i];
         options.max_restarts = node.actor().max_restarts();
         options.max_concurrency = std::max(1, node.actor().max_concurrency());
         options.name = node.actor().name();
@@ -355,7 +396,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
       case proto::ACTOR_CALL: {
         const ActorId& actor = actors[node.operands(0).node_result().node()];
         for (int k = 1; k < node.operands_size(); ++k) args.push_back(argument(node.operands(k)));
-        objects[i] = runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), OptionsOf(state_->plan, node));
+        objects[i] = runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), state_->options[i]);
         break;
       }
       case proto::ACTOR_KILL:
@@ -390,6 +431,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
         break;
     }
   }
+  flush();
   GraphOutputs outputs;
   for (const proto::PlanOutput& out : plan.outputs()) outputs.outputs_[out.name()] = ref_of(out.value());
   return outputs;

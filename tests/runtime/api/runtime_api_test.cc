@@ -423,6 +423,40 @@ TEST(RuntimeInlineTest, GetRunsAReadyTaskOnTheCallersThread) {
   raycc::Shutdown();
 }
 
+TEST(RuntimeBatchTest, SubmitTasksWiresABatchAndChecksItFirst) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  using raycc::internal::BatchedTask;
+  using raycc::internal::TaskArgument;
+  const auto* plus = raycc::internal::RemoteRegistry::Instance().FunctionByName("Plus");
+  ASSERT_NE(plus, nullptr);
+  raycc::internal::CallOptions options;
+  auto value = [](int v) { return TaskArgument{false, {}, raycc::Serialize(v)}; };
+  auto earlier = [](int k) {
+    TaskArgument a;
+    a.batch_index = k;
+    return a;
+  };
+  // (1 + 2) -> (3 + 3) -> (6 + 3): the third adds the first two.
+  std::vector<BatchedTask> tasks = {{plus, {value(1), value(2)}, &options, 0},
+                                    {plus, {earlier(0), earlier(0)}, &options, 0},
+                                    {plus, {earlier(1), earlier(0)}, &options, -1}};
+  std::vector<raycc::ObjectId> ids =
+      raycc::internal::CurrentRuntime().SubmitTasks(std::move(tasks), {{{"CPU", 1}}});
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(*raycc::ObjectRef<int>(ids[2]).Get(), 9);
+  // A task that uses a later one, or a resource set no node has: nothing runs.
+  std::vector<BatchedTask> forward = {{plus, {earlier(1), value(1)}, &options, -1}, {plus, {value(1), value(1)}, &options, -1}};
+  EXPECT_THROW(raycc::internal::CurrentRuntime().SubmitTasks(std::move(forward), {}), raycc::RayccError);
+  std::vector<BatchedTask> huge = {{plus, {value(1), value(1)}, &options, 0}};
+  try {
+    raycc::internal::CurrentRuntime().SubmitTasks(std::move(huge), {{{"CPU", 64}}});
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("task Plus"));
+  }
+  raycc::Shutdown();
+}
+
 TEST(RuntimeLifecycleTest, AnUnwritableTimelineFailsAtInit) {
   try {
     raycc::Init(raycc::Config{.timeline_path = "/nonexistent-dir/run.json"});

@@ -23,6 +23,9 @@ struct TaskArgument {
   bool by_ref = false;
   ObjectId ref;
   std::string value;
+  /// In SubmitTasks: the result of task `batch_index` of the same batch
+  /// (which comes earlier); -1 otherwise.
+  int batch_index = -1;
 };
 
 /// Options of a task or actor call (the setters of Task(...)).
@@ -61,6 +64,15 @@ struct ActorOptions {
   std::string name;
 };
 
+/// One task of a batch (SubmitTasks): a compiled graph's tasks, prepared
+/// once. `demand` indexes the batch's resource sets (-1: the default).
+struct BatchedTask {
+  const RemoteFunction* function = nullptr;
+  std::vector<TaskArgument> args;
+  const CallOptions* options = nullptr;
+  int demand = -1;
+};
+
 /// What a runtime offers the API. Every method throws a RayccError subclass
 /// on misuse or failure.
 class RuntimeInterface {
@@ -68,6 +80,11 @@ class RuntimeInterface {
   virtual ~RuntimeInterface() = default;
   virtual ObjectId SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
                               const CallOptions& options) = 0;
+  /// Submits many tasks at once, dependencies pre-wired (the Pathways
+  /// manner): each distinct resource set is checked once, and the tasks
+  /// enter the scheduler together. Returns each task's result, in order.
+  virtual std::vector<ObjectId> SubmitTasks(
+      std::vector<BatchedTask> tasks, const std::vector<std::vector<std::pair<std::string, double>>>& demands) = 0;
   virtual ActorId CreateActor(const RemoteFunction& factory, std::vector<TaskArgument> args,
                               const ActorOptions& options) = 0;
   virtual ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method,
