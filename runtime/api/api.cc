@@ -74,6 +74,8 @@ void Shutdown() {
 
 std::string CurrentNodeName() { return internal::EmbeddedRuntime::CurrentNodeName(); }
 
+std::vector<int> GetGpuIds() { return internal::EmbeddedRuntime::CurrentGpuIds(); }
+
 bool IsInitialized() {
   std::lock_guard<std::mutex> lock(g_mu);
   return g_runtime != nullptr;

@@ -25,7 +25,25 @@ struct ThreadContext {
   int timeline_tid = 0;
   int node = -1;  // index into the runtime's nodes_
   int inline_depth = 0;
+  const std::vector<int>* gpu_ids = nullptr;
 };
+
+/// GPU units `demand` asks for, under any name ("GPU", or a placement
+/// group's renamed "GPU_group_...").
+int64_t GpuUnits(const absl::flat_hash_map<std::string, int64_t>& demand) {
+  int64_t units = 0;
+  for (const auto& [name, q] : demand)
+    if (name == "GPU" || absl::StartsWith(name, "GPU_group")) units += q;
+  return units;
+}
+
+/// The part of `demand` a task lends while it waits: its CPUs.
+absl::flat_hash_map<std::string, int64_t> CpuPart(const absl::flat_hash_map<std::string, int64_t>& demand) {
+  absl::flat_hash_map<std::string, int64_t> cpu;
+  for (const auto& [name, q] : demand)
+    if (name == "CPU" || absl::StartsWith(name, "CPU_group")) cpu[name] = q;
+  return cpu;
+}
 thread_local ThreadContext tls;
 
 /// More threads than this for one runtime or one actor is a mistake.
@@ -63,6 +81,10 @@ std::shared_ptr<const std::string> EmbeddedRuntime::InvokeCatching(const std::fu
 }
 
 bool EmbeddedRuntime::InWorkerThread() { return tls.runtime != nullptr; }
+
+std::vector<int> EmbeddedRuntime::CurrentGpuIds() {
+  return tls.gpu_ids != nullptr ? *tls.gpu_ids : std::vector<int>{};
+}
 
 std::string EmbeddedRuntime::CurrentNodeName() {
   if (tls.runtime == nullptr || tls.node < 0) return "";
@@ -110,6 +132,8 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
     node.name = n.name;
     for (const auto& [name, q] : set->SortedEntries()) node.total[name] = q.units();
     node.available = node.total;
+    auto gpus = node.total.find("GPU");
+    if (gpus != node.total.end()) node.gpu_free.assign(gpus->second / FixedPoint::kScale, FixedPoint::kScale);
     nodes_.push_back(std::move(node));
     node_totals_.push_back(*set);
     auto cpu = n.resources.find("CPU");
@@ -201,11 +225,53 @@ bool EmbeddedRuntime::FitsOnLocked(const Units& demand, int node) const {
   return Fits(demand, nodes_[node].available);
 }
 
+bool EmbeddedRuntime::CanRunOnLocked(const Units& demand, int node) const {
+  if (!FitsOnLocked(demand, node)) return false;
+  int64_t g = GpuUnits(demand);
+  if (g == 0) return true;
+  const std::vector<int64_t>& free = nodes_[node].gpu_free;
+  if (g <= FixedPoint::kScale) {
+    return std::any_of(free.begin(), free.end(), [&](int64_t f) { return f >= g; });
+  }
+  int64_t whole = (g + FixedPoint::kScale - 1) / FixedPoint::kScale;
+  return std::count(free.begin(), free.end(), FixedPoint::kScale) >= whole;
+}
+
+std::vector<int> EmbeddedRuntime::TakeGpusLocked(const Units& demand, int node) {
+  int64_t g = GpuUnits(demand);
+  std::vector<int64_t>& free = nodes_[node].gpu_free;
+  std::vector<int> ids;
+  if (g == 0 || free.empty()) return ids;
+  if (g <= FixedPoint::kScale) {
+    // A fraction packs onto the most used device that still has room.
+    int best = -1;
+    for (int i = 0; i < static_cast<int>(free.size()); ++i)
+      if (free[i] >= g && (best < 0 || free[i] < free[best])) best = i;
+    if (best < 0) return ids;  // cannot happen after CanRunOnLocked
+    free[best] -= g;
+    ids.push_back(best);
+    return ids;
+  }
+  int64_t whole = (g + FixedPoint::kScale - 1) / FixedPoint::kScale;
+  for (int i = 0; i < static_cast<int>(free.size()) && static_cast<int64_t>(ids.size()) < whole; ++i) {
+    if (free[i] == FixedPoint::kScale) {
+      free[i] = 0;
+      ids.push_back(i);
+    }
+  }
+  return ids;
+}
+
+void EmbeddedRuntime::ReleaseGpusLocked(const Units& demand, int node, const std::vector<int>& ids) {
+  int64_t g = GpuUnits(demand);
+  for (int id : ids) nodes_[node].gpu_free[id] += g <= FixedPoint::kScale ? g : FixedPoint::kScale;
+}
+
 int EmbeddedRuntime::PickNodeLocked(const Units& demand, const Task* prefs) {
   int n = static_cast<int>(nodes_.size());
-  if (n == 1) return FitsOnLocked(demand, 0) ? 0 : -1;
+  if (n == 1) return CanRunOnLocked(demand, 0) ? 0 : -1;
   if (prefs != nullptr && prefs->affinity >= 0) {
-    if (FitsOnLocked(demand, prefs->affinity)) return prefs->affinity;
+    if (CanRunOnLocked(demand, prefs->affinity)) return prefs->affinity;
     if (!prefs->affinity_soft) return -1;
   }
   // How used a node would be: the largest used fraction of what `demand`
@@ -222,7 +288,7 @@ int EmbeddedRuntime::PickNodeLocked(const Units& demand, const Task* prefs) {
   if (prefs != nullptr && prefs->spread) {
     for (int k = 0; k < n; ++k) {
       int i = static_cast<int>((spread_next_ + k) % n);
-      if (FitsOnLocked(demand, i)) {
+      if (CanRunOnLocked(demand, i)) {
         spread_next_ = i + 1;
         return i;
       }
@@ -234,7 +300,7 @@ int EmbeddedRuntime::PickNodeLocked(const Units& demand, const Task* prefs) {
   int best = -1;
   double best_u = 2;
   for (int i = 0; i < n; ++i) {
-    if (!FitsOnLocked(demand, i)) continue;
+    if (!CanRunOnLocked(demand, i)) continue;
     double u = utilization(i);
     if (u < 0.5) return i;
     if (u < best_u) best = i, best_u = u;
@@ -414,7 +480,10 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     CompleteLocked(task->result, nullptr, error);
     return;
   }
-  tls.demand = &task->demand;
+  task->lent = CpuPart(task->demand);
+  task->gpu_ids = TakeGpusLocked(task->demand, task->node);
+  tls.demand = &task->lent;
+  tls.gpu_ids = &task->gpu_ids;
   tls.task = task->id;
   tls.node = task->node;
   lock.unlock();
@@ -431,6 +500,9 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   }
   lock.lock();
   tls.demand = nullptr;
+  tls.gpu_ids = nullptr;
+  ReleaseGpusLocked(task->demand, task->node, task->gpu_ids);
+  task->gpu_ids.clear();
   AcquireLocked(task->demand, task->node, -1);
   tls.node = -1;
   if (retry) {
@@ -606,6 +678,7 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
     if (Fits(actor->held, nodes_[i].total)) node = i;
   actor->node = std::max(node, 0);
   AcquireLocked(actor->held, actor->node, +1);
+  actor->gpu_ids = TakeGpusLocked(actor->held, actor->node);  // (actors may over-commit)
   actors_[actor->id] = actor;
   for (int i = 0; i < options.max_concurrency; ++i)
     actor->threads.emplace_back([this, actor, i] { ActorLoop(actor, i); });
@@ -903,6 +976,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   tls.index = index;
   tls.actor = true;
   tls.node = actor->node;
+  tls.gpu_ids = &actor->gpu_ids;
   tls.timeline_tid = next_actor_tid_++;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ", actor->id.Hex().substr(0, 8),
                                                       " thread ", index));
@@ -1011,7 +1085,10 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       break;
     }
   }
-  if (index == 0) AcquireLocked(actor->held, actor->node, -1);
+  if (index == 0) {
+    ReleaseGpusLocked(actor->held, actor->node, actor->gpu_ids);
+    AcquireLocked(actor->held, actor->node, -1);
+  }
   tls = ThreadContext{};
 }
 

@@ -60,6 +60,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   static bool InWorkerThread();
   /// The node the calling task or actor runs on; "" elsewhere.
   static std::string CurrentNodeName();
+  /// The GPUs the calling task or actor holds.
+  static std::vector<int> CurrentGpuIds();
 
  private:
   using Units = absl::flat_hash_map<std::string, int64_t>;
@@ -92,6 +94,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
     int affinity = -1;
     bool affinity_soft = true;
     int node = -1;
+    // What it lends while it waits in Get (its CPUs, as in Ray), and the
+    // GPUs it holds while it runs.
+    Units lent;
+    std::vector<int> gpu_ids;
     // For the timeline.
     std::string label, graph;
     int64_t plan_node = -1;
@@ -121,6 +127,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::vector<std::thread> threads;
     int active = 0;
     int node = 0;       // where it lives
+    std::vector<int> gpu_ids;
     std::string graph;  // where it was created, for the timeline
     int64_t plan_node = -1;
     double submitted_us = 0;
@@ -189,7 +196,15 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::string name;
     Units total;
     Units available;
+    // Per device: GPU units not held by running work. The "GPU" total says
+    // how many may run; this says which devices they get.
+    std::vector<int64_t> gpu_free;
   };
+  /// Can `demand` run on `node` now: its resources, and devices for its GPUs.
+  bool CanRunOnLocked(const Units& demand, int node) const;
+  /// Takes devices on `node` for `demand`'s GPUs (empty when it asks none).
+  std::vector<int> TakeGpusLocked(const Units& demand, int node);
+  void ReleaseGpusLocked(const Units& demand, int node, const std::vector<int>& ids);
   std::vector<Node> nodes_;
   std::vector<ResourceSet> node_totals_;  // for feasibility messages
   uint64_t spread_next_ = 0;

@@ -69,6 +69,12 @@ void Init(int argc, char** argv);
 /// The logical node the calling task or actor runs on ("" outside of one).
 std::string CurrentNodeName();
 
+/// The GPUs the calling task or actor holds (its "GPU" resource), as device
+/// indices of its node: with CUDA, pass one to cudaSetDevice. Empty outside
+/// a task and for work that asked for no GPU. A fractional request shares
+/// one device with others.
+std::vector<int> GetGpuIds();
+
 /// Waits for nothing: stops the runtime; running tasks finish first.
 void Shutdown();
 bool IsInitialized();

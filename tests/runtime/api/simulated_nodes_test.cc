@@ -21,7 +21,19 @@ std::string WhereAfter(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return raycc::CurrentNodeName();
 }
-RAYCC_REMOTE(WhereAfter);
+/// Holds its resources a while, then says which GPUs it held.
+std::vector<int> GpusAfter(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return raycc::GetGpuIds();
+}
+
+class GpuUser {
+ public:
+  static GpuUser* Create() { return new GpuUser(); }
+  std::vector<int> Gpus() { return raycc::GetGpuIds(); }
+};
+
+RAYCC_REMOTE(WhereAfter, GpusAfter, GpuUser::Create, &GpuUser::Gpus);
 
 class SimulatedNodesTest : public ::testing::Test {
  protected:
@@ -118,6 +130,34 @@ TEST_F(SimulatedNodesTest, AGroupWaitsForRoomThenReserves) {
   EXPECT_FALSE(waiting.Wait(0));
   raycc::RemovePlacementGroup(full.GetID());
   EXPECT_TRUE(waiting.Wait(10));
+}
+
+TEST(GpuIdsTest, TasksLearnWhichDevicesTheyHold) {
+  raycc::Init(raycc::Config{.num_cpus = 4, .resources = {{"GPU", 2}}});
+  EXPECT_TRUE(raycc::GetGpuIds().empty());  // the driver holds none
+  EXPECT_TRUE(raycc::Task(GpusAfter).Remote(0).Get()->empty());  // asked for none
+  // Two whole-GPU tasks at once get the two devices.
+  auto a = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(200);
+  auto b = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(200);
+  std::vector<int> ga = *a.Get(), gb = *b.Get();
+  ASSERT_EQ(ga.size(), 1u);
+  ASSERT_EQ(gb.size(), 1u);
+  EXPECT_EQ(std::set<int>({ga[0], gb[0]}), (std::set<int>{0, 1}));
+  // Both devices at once, and halves that share one device.
+  EXPECT_EQ(*raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 2}}).Remote(0).Get(), (std::vector<int>{0, 1}));
+  auto h1 = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote(200);
+  auto h2 = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote(200);
+  std::vector<int> g1 = *h1.Get(), g2 = *h2.Get();
+  ASSERT_EQ(g1.size(), 1u);
+  EXPECT_EQ(g1, g2);
+  // An actor holds its device for its life.
+  auto user = raycc::Actor(GpuUser::Create).SetResources({{"GPU", 1}}).Remote();
+  EXPECT_EQ(user.Task(&GpuUser::Gpus).Remote().Get()->size(), 1u);
+  raycc::Shutdown();
+}
+
+TEST_F(SimulatedNodesTest, GpuIdsAreTheNodesDevices) {
+  EXPECT_EQ(*raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(0).Get(), (std::vector<int>{0}));
 }
 
 TEST(SimulatedNodesConfigTest, BadNodesAreClearErrors) {
