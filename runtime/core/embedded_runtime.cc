@@ -464,9 +464,9 @@ std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLo
       keep->push_back(std::shared_ptr<const std::string>(std::shared_ptr<void>(), &arg.value));
       continue;
     }
-    const Object& object = objects_[arg.ref];
+    Object& object = objects_[arg.ref];
     if (object.error) return object.error;
-    keep->push_back(object.data);
+    keep->push_back(BytesLocked(object));
   }
   return nullptr;
 }
@@ -595,25 +595,47 @@ bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::
   return ok;
 }
 
-std::shared_ptr<const std::string> EmbeddedRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+const std::shared_ptr<const std::string>& EmbeddedRuntime::BytesLocked(Object& object) {
+  if (!object.data && object.value) {
+    object.data = std::make_shared<const std::string>(object.serialize(object.value.get()));
+  }
+  return object.data;
+}
+
+EmbeddedRuntime::Object& EmbeddedRuntime::WaitReadyLocked(const ObjectId& id, int64_t timeout_ms,
+                                                          std::unique_lock<std::mutex>& lock, const char* what) {
   auto it = objects_.find(id);
-  if (it == objects_.end()) throw RayccError("Get: unknown object " + id.Hex() + " (from another runtime?)");
+  if (it == objects_.end()) {
+    throw RayccError(absl::StrCat(what, ": unknown object ", id.Hex(), " (from another runtime?)"));
+  }
   if (!it->second.ready && timeout_ms < 0) TryRunInlineLocked(id, lock);
   bool ready = BlockUntil(
       lock, [&] { return objects_[id].ready; }, timeout_ms);
   if (!ready) {
     throw GetTimeoutError(
-        absl::StrCat("Get: object ", id.Hex(), " was not ready within ", timeout_ms, " ms"));
+        absl::StrCat(what, ": object ", id.Hex(), " was not ready within ", timeout_ms, " ms"));
   }
-  const Object& object = objects_[id];
+  Object& object = objects_[id];
   if (object.error) {
     const ErrorInfo& e = *object.error;
     if (e.actor_died) throw ActorDiedError(e.message);
     if (e.cancelled) throw TaskCancelledError(e.message);
     throw TaskError(e.function, e.type, e.message, e.where);
   }
-  return object.data;
+  return object;
+}
+
+std::shared_ptr<const std::string> EmbeddedRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return BytesLocked(WaitReadyLocked(id, timeout_ms, lock, "Get"));
+}
+
+std::shared_ptr<const void> EmbeddedRuntime::GetValue(const ObjectId& id, const std::type_info& type,
+                                                      int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  Object& object = WaitReadyLocked(id, timeout_ms, lock, "Get");
+  if (object.value && *object.type == type) return object.value;
+  return nullptr;
 }
 
 std::vector<bool> EmbeddedRuntime::Wait(const std::vector<ObjectId>& ids, int num_objects,
@@ -631,6 +653,20 @@ std::vector<bool> EmbeddedRuntime::Wait(const std::vector<ObjectId>& ids, int nu
   std::vector<bool> ready;
   for (const ObjectId& id : ids) ready.push_back(objects_[id].ready);
   return ready;
+}
+
+ObjectId EmbeddedRuntime::PutValue(std::shared_ptr<const void> value, const std::type_info& type,
+                                   std::string (*serialize)(const void*)) {
+  if (!value || serialize == nullptr) throw RayccError("Put: no value");
+  TaskId owner = tls.runtime == this && tls.demand != nullptr ? tls.task : driver_task_;
+  ObjectId id = *ObjectId::ForPut(owner, next_put_++ % ObjectId::kMaxIndex + 1);
+  std::unique_lock<std::mutex> lock(mu_);
+  Object& object = ObjectLocked(id);
+  object.value = std::move(value);
+  object.type = &type;
+  object.serialize = serialize;
+  CompleteLocked(id, nullptr, nullptr);
+  return id;
 }
 
 ObjectId EmbeddedRuntime::Put(std::string bytes) {

@@ -53,6 +53,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void RemovePlacementGroup(const PlacementGroupId& id) override;
   std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
   ObjectId Put(std::string bytes) override;
+  ObjectId PutValue(std::shared_ptr<const void> value, const std::type_info& type,
+                    std::string (*serialize)(const void*)) override;
+  std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type, int64_t timeout_ms) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
 
@@ -73,7 +76,11 @@ class EmbeddedRuntime final : public RuntimeInterface {
   };
   struct Object {
     bool ready = false;
-    std::shared_ptr<const std::string> data;
+    std::shared_ptr<const std::string> data;  // null until needed for a PutValue object
+    // A value stored as is (PutValue), its type, and how to make its bytes.
+    std::shared_ptr<const void> value;
+    const std::type_info* type = nullptr;
+    std::string (*serialize)(const void*) = nullptr;
     std::shared_ptr<const ErrorInfo> error;
     std::vector<std::function<void()>> on_ready;  // run under mu_
   };
@@ -141,6 +148,12 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   // All below require mu_ held unless noted.
   Object& ObjectLocked(const ObjectId& id);
+  /// The object's bytes, made now for a value stored as is.
+  static const std::shared_ptr<const std::string>& BytesLocked(Object& object);
+  /// Waits (running the task inline when it can) until `id` is ready, and
+  /// throws the error it holds, if any.
+  Object& WaitReadyLocked(const ObjectId& id, int64_t timeout_ms, std::unique_lock<std::mutex>& lock,
+                          const char* what);
   void CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
                       std::shared_ptr<const ErrorInfo> error);
   bool FitsOnLocked(const Units& demand, int node) const;

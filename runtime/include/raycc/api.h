@@ -395,13 +395,21 @@ bool Cancel(const ObjectRef<T>& ref) {
 
 /// The value of `ref`, waiting for it; `timeout_ms` -1 waits forever, else
 /// GetTimeoutError. A failed task throws its TaskError.
+///
+/// An object Put in this process is handed out as is, without a copy: every
+/// Get of it shares one value, which must not be modified (objects are
+/// immutable, as in Ray). Task results are deserialized per Get.
 template <typename T>
 std::shared_ptr<T> Get(const ObjectRef<T>& ref, int64_t timeout_ms = -1) {
-  std::shared_ptr<const std::string> bytes = internal::CurrentRuntime().Get(ref.ID(), timeout_ms);
+  internal::RuntimeInterface& runtime = internal::CurrentRuntime();
   if constexpr (std::is_void_v<T>) {
+    runtime.Get(ref.ID(), timeout_ms);
     return nullptr;
   } else {
-    return std::make_shared<T>(Deserialize<T>(*bytes));
+    if (std::shared_ptr<const void> value = runtime.GetValue(ref.ID(), typeid(T), timeout_ms)) {
+      return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(value));
+    }
+    return std::make_shared<T>(Deserialize<T>(*runtime.Get(ref.ID(), timeout_ms)));
   }
 }
 
@@ -418,10 +426,21 @@ std::shared_ptr<T> ObjectRef<T>::Get(int64_t timeout_ms) const {
   return raycc::Get(*this, timeout_ms);
 }
 
-/// Stores `value` as an object.
+namespace internal {
 template <typename T>
-ObjectRef<T> Put(const T& value) {
-  return ObjectRef<T>(internal::CurrentRuntime().Put(Serialize(value)));
+std::string SerializeErased(const void* value) {
+  return Serialize(*static_cast<const T*>(value));
+}
+}  // namespace internal
+
+/// Stores `value` as an object, as it is: `Put(std::move(big))` copies
+/// nothing, and Get in this process hands the same value out. Its bytes are
+/// made only when a task needs them as an argument.
+template <typename T>
+ObjectRef<std::decay_t<T>> Put(T&& value) {
+  using D = std::decay_t<T>;
+  auto stored = std::make_shared<const D>(std::forward<T>(value));
+  return ObjectRef<D>(internal::CurrentRuntime().PutValue(std::move(stored), typeid(D), &internal::SerializeErased<D>));
 }
 
 template <typename T>

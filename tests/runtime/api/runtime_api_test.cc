@@ -457,6 +457,29 @@ TEST(RuntimeBatchTest, SubmitTasksWiresABatchAndChecksItFirst) {
   raycc::Shutdown();
 }
 
+int64_t SumAll(std::vector<int64_t> v) {
+  int64_t s = 0;
+  for (int64_t x : v) s += x;
+  return s;
+}
+RAYCC_REMOTE(SumAll);
+
+TEST(RuntimeObjectsTest, PutValuesAreHandedOutWithoutACopy) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  std::vector<int64_t> big(1 << 20, 3);
+  const int64_t* buffer = big.data();
+  raycc::ObjectRef<std::vector<int64_t>> ref = raycc::Put(std::move(big));
+  std::shared_ptr<std::vector<int64_t>> a = ref.Get(), b = raycc::Get(ref);
+  EXPECT_EQ(a->data(), buffer);  // the very buffer that was moved in
+  EXPECT_EQ(a.get(), b.get());
+  // A task gets the bytes (made on demand), and so does a reader that asks
+  // for another type.
+  EXPECT_EQ(*raycc::Task(SumAll).Remote(ref).Get(), 3 * (1 << 20));
+  raycc::ObjectRef<int> small = raycc::Put(7);
+  EXPECT_EQ(*raycc::Get(raycc::ObjectRef<int64_t>(small.ID())), 7);
+  raycc::Shutdown();
+}
+
 TEST(RuntimeLifecycleTest, AnUnwritableTimelineFailsAtInit) {
   try {
     raycc::Init(raycc::Config{.timeline_path = "/nonexistent-dir/run.json"});

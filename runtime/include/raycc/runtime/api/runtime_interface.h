@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -106,6 +107,15 @@ class RuntimeInterface {
   /// typeid name of its class; nullopt when there is none.
   virtual std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) = 0;
   virtual ObjectId Put(std::string bytes) = 0;
+  /// Stores a value as it is: Get of the same type hands out this very
+  /// object (zero-copy); `serialize` makes its bytes only when a task or a
+  /// reader of another type needs them.
+  virtual ObjectId PutValue(std::shared_ptr<const void> value, const std::type_info& type,
+                            std::string (*serialize)(const void*)) = 0;
+  /// Waits as Get does; then the object's value if it was stored (PutValue)
+  /// as a `type`, else null (read its bytes with Get).
+  virtual std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,
+                                               int64_t timeout_ms) = 0;
   /// The object's bytes; blocks until it exists or `timeout_ms` (-1: forever)
   /// passes (GetTimeoutError). A failed task's object throws its error.
   virtual std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) = 0;
