@@ -687,6 +687,8 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   actor->id = ActorId::Of(job_);
   actor->factory = &factory;
   actor->ctor_args = std::move(args);
+  if (options.max_restarts < -1) throw RayccError("SetMaxRestarts: must be >= -1 (-1: always)");
+  actor->restarts_left = options.max_restarts;
   actor->held = DemandOf(options.call, /*is_task=*/false, "actor " + factory.name);
   if (timeline_.enabled()) {
     actor->graph = options.call.graph;
@@ -995,12 +997,17 @@ std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(co
   return std::make_pair(actor.id, actor.factory->actor_type);
 }
 
-void EmbeddedRuntime::KillActor(const ActorId& actor_id) {
+void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
   std::unique_lock<std::mutex> lock(mu_);
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
   Actor& actor = *it->second;
   if (actor.dead) return;
+  if (!no_restart && actor.restarts_left != 0) {
+    actor.restart_requested = true;
+    actor.cv.notify_all();
+    return;
+  }
   actor.dead = true;
   actor.death_cause = "it was killed";
   actor.cv.notify_all();
@@ -1029,18 +1036,10 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       if (a.by_ref && !objects_[a.ref].ready) return false;
     return true;
   };
-  if (index == 0) {
-    // Construct the actor once its arguments exist.
-    ++object_waiters_;
-    objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(actor->ctor_args); });
-    --object_waiters_;
-    std::vector<std::shared_ptr<const std::string>> keep;
-    std::shared_ptr<const ErrorInfo> error =
-        actor->dead ? nullptr : CollectArgsLocked(actor->ctor_args, &keep);
-    if (!actor->dead && error) {
-      actor->dead = true;
-      actor->death_cause = "a constructor argument failed: " + error->message;
-    } else if (!actor->dead) {
+  // Builds the instance (mu_ held before and after); a constructor that
+  // throws is retried while restarts are left, then the actor is dead.
+  auto construct = [&](const std::vector<std::shared_ptr<const std::string>>& keep) {
+    while (true) {
       lock.unlock();
       double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
       std::string failure;
@@ -1058,19 +1057,65 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
                           timeline_.NowUs(), tls.timeline_tid});
       }
       lock.lock();
-      if (instance == nullptr) {
-        actor->dead = true;
-        actor->death_cause = "its constructor failed: " + (failure.empty() ? "it returned null" : failure);
-      } else {
+      if (instance != nullptr) {
         actor->instance = instance;
+        return;
       }
+      if (actor->restarts_left != 0 && !stopping_) {
+        if (actor->restarts_left > 0) --actor->restarts_left;
+        continue;
+      }
+      actor->dead = true;
+      actor->death_cause = "its constructor failed: " + (failure.empty() ? "it returned null" : failure);
+      return;
+    }
+  };
+  // Thread 0 rebuilds the actor after Kill(false): calls running on the old
+  // instance finish first, then a new one is made from the same arguments.
+  auto rebuild = [&] {
+    actor->cv.wait(lock, [&] { return actor->active == 0; });
+    void* old = actor->instance;
+    actor->instance = nullptr;
+    lock.unlock();
+    if (old != nullptr) actor->factory->destroy(old);
+    lock.lock();
+    if (actor->restarts_left > 0) --actor->restarts_left;
+    std::vector<std::shared_ptr<const std::string>> keep;
+    CollectArgsLocked(actor->ctor_args, &keep);  // they were good the first time
+    construct(keep);
+    actor->restart_requested = false;
+    actor->cv.notify_all();
+  };
+  if (index == 0) {
+    // Construct the actor once its arguments exist.
+    ++object_waiters_;
+    objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(actor->ctor_args); });
+    --object_waiters_;
+    std::vector<std::shared_ptr<const std::string>> keep;
+    std::shared_ptr<const ErrorInfo> error =
+        actor->dead ? nullptr : CollectArgsLocked(actor->ctor_args, &keep);
+    if (!actor->dead && error) {
+      actor->dead = true;
+      actor->death_cause = "a constructor argument failed: " + error->message;
+    } else if (!actor->dead) {
+      construct(keep);
     }
     actor->created = true;
     actor->cv.notify_all();
   }
   actor->cv.wait(lock, [&] { return actor->created; });
   while (true) {
-    actor->cv.wait(lock, [&] { return stopping_ || actor->dead || !actor->queue.empty(); });
+    actor->cv.wait(lock, [&] {
+      return stopping_ || actor->dead || actor->restart_requested || !actor->queue.empty();
+    });
+    if (actor->restart_requested && !actor->dead && !stopping_) {
+      if (index != 0) {  // thread 0 rebuilds; the others wait
+        actor->cv.wait(lock, [&] { return stopping_ || actor->dead || !actor->restart_requested; });
+        continue;
+      }
+      rebuild();
+      continue;
+    }
     if (actor->dead || stopping_) {
       while (!actor->queue.empty()) {
         die(actor->queue.front());
@@ -1084,6 +1129,14 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     ++object_waiters_;
     objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(call->args); });
     --object_waiters_;
+    // A rebuild asked for meanwhile happens before this call runs.
+    if (actor->restart_requested && !actor->dead && !stopping_) {
+      if (index == 0) {
+        rebuild();
+      } else {
+        actor->cv.wait(lock, [&] { return stopping_ || actor->dead || !actor->restart_requested; });
+      }
+    }
     if (actor->dead || stopping_) {
       die(call);
       continue;
@@ -1093,6 +1146,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       CompleteLocked(call->result, nullptr, error);
       continue;
     }
+    ++actor->active;
     while (true) {
       lock.unlock();
       double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
@@ -1120,6 +1174,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       }
       break;
     }
+    if (--actor->active == 0 && actor->restart_requested) actor->cv.notify_all();
   }
   if (index == 0) {
     ReleaseGpusLocked(actor->held, actor->node, actor->gpu_ids);

@@ -44,7 +44,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
                       const ActorOptions& options) override;
   ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method, std::vector<TaskArgument> args,
                            const CallOptions& options) override;
-  void KillActor(const ActorId& actor) override;
+  void KillActor(const ActorId& actor, bool no_restart) override;
   bool CancelTask(const ObjectId& id) override;
   PlacementGroupId CreatePlacementGroup(
       const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
@@ -132,7 +132,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::deque<std::shared_ptr<ActorCall>> queue;
     std::condition_variable cv;
     std::vector<std::thread> threads;
-    int active = 0;
+    int active = 0;  // calls running now
+    int restarts_left = 0;  // -1: forever
+    bool restart_requested = false;
     int node = 0;       // where it lives
     std::vector<int> gpu_ids;
     std::string graph;  // where it was created, for the timeline

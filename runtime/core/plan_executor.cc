@@ -400,7 +400,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
         break;
       }
       case proto::ACTOR_KILL:
-        runtime.KillActor(actors[node.operands(0).node_result().node()]);
+        runtime.KillActor(actors[node.operands(0).node_result().node()], /*no_restart=*/true);
         objects[i] = runtime.Put(Serialize(msgpack::type::nil_t()));
         break;
       case proto::PUT:

@@ -325,8 +325,11 @@ class ActorHandle {
                   "the method must belong to the actor's class");
     return ActorTaskCaller<M>(id_, m);
   }
-  /// Kills the actor; calls after this fail with ActorDiedError.
-  void Kill() const { internal::CurrentRuntime().KillActor(id_); }
+  /// Kills the actor; calls after this fail with ActorDiedError. With
+  /// `no_restart` false and restarts left (SetMaxRestarts), the actor is
+  /// rebuilt from its constructor arguments instead (its state starts
+  /// over) and calls go on; the call running at that moment finishes first.
+  void Kill(bool no_restart = true) const { internal::CurrentRuntime().KillActor(id_, no_restart); }
 
  private:
   ActorId id_;
@@ -339,6 +342,8 @@ class ActorCreator : public internal::CallOptionsBuilder<ActorCreator<F>> {
   using Class = std::remove_pointer_t<typename internal::FunctionTraits<F>::Result>;
   explicit ActorCreator(F f) : f_(f) {}
 
+  /// How often the actor is rebuilt after Kill(false) or a constructor
+  /// that throws (-1: always).
   ActorCreator& SetMaxRestarts(int restarts) {
     max_restarts_ = restarts;
     return *this;

@@ -480,6 +480,57 @@ TEST(RuntimeObjectsTest, PutValuesAreHandedOutWithoutACopy) {
   raycc::Shutdown();
 }
 
+std::atomic<int> shaky_constructions{0};
+class Shaky {
+ public:
+  /// Fails its first `failures` constructions.
+  static Shaky* Create(int failures) {
+    if (shaky_constructions++ < failures) throw std::runtime_error("not yet");
+    return new Shaky();
+  }
+  int Ping() { return ++pings_; }
+
+ private:
+  int pings_ = 0;
+};
+RAYCC_REMOTE(Shaky::Create, &Shaky::Ping);
+
+class RuntimeRestartTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override { raycc::Init(raycc::Config{.num_cpus = 2}); }
+  void TearDown() override { raycc::Shutdown(); }
+};
+
+TEST_P(RuntimeRestartTest, KillWithRestartRebuildsTheActorUntilRestartsRunOut) {
+  auto counter = raycc::Actor(Counter::Create).SetMaxRestarts(1).SetMaxConcurrency(GetParam()).Remote(5);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 6);
+  counter.Kill(/*no_restart=*/false);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 6);  // state started over from 5
+  counter.Kill(/*no_restart=*/false);                            // no restart left
+  EXPECT_THROW(counter.Task(&Counter::Add).Remote(1).Get(), raycc::ActorDiedError);
+  // Kill() (no_restart) ends an actor that still had restarts.
+  auto other = raycc::Actor(Counter::Create).SetMaxRestarts(-1).Remote(0);
+  other.Kill();
+  EXPECT_THROW(other.Task(&Counter::Add).Remote(1).Get(), raycc::ActorDiedError);
+}
+
+TEST_P(RuntimeRestartTest, AConstructorThatThrowsIsRetriedWhileRestartsLast) {
+  shaky_constructions = 0;
+  auto shaky = raycc::Actor(Shaky::Create).SetMaxRestarts(2).SetMaxConcurrency(GetParam()).Remote(2);
+  EXPECT_EQ(*shaky.Task(&Shaky::Ping).Remote().Get(), 1);  // third construction worked
+  shaky_constructions = 0;
+  auto hopeless = raycc::Actor(Shaky::Create).SetMaxRestarts(1).Remote(5);
+  try {
+    hopeless.Task(&Shaky::Ping).Remote().Get();
+    FAIL() << "expected ActorDiedError";
+  } catch (const raycc::ActorDiedError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("its constructor failed: std::runtime_error: not yet"));
+  }
+  EXPECT_THROW(raycc::Actor(Counter::Create).SetMaxRestarts(-2).Remote(0), raycc::RayccError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Concurrency, RuntimeRestartTest, ::testing::Values(1, 3));
+
 TEST(RuntimeLifecycleTest, AnUnwritableTimelineFailsAtInit) {
   try {
     raycc::Init(raycc::Config{.timeline_path = "/nonexistent-dir/run.json"});

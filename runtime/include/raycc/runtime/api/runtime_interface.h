@@ -90,7 +90,9 @@ class RuntimeInterface {
                               const ActorOptions& options) = 0;
   virtual ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method,
                                    std::vector<TaskArgument> args, const CallOptions& options) = 0;
-  virtual void KillActor(const ActorId& actor) = 0;
+  /// Kills the actor; with `no_restart` false and restarts left
+  /// (SetMaxRestarts), it is rebuilt instead and later calls go on.
+  virtual void KillActor(const ActorId& actor, bool no_restart) = 0;
   /// Cancels the task making `id` if it has not started; true if it was
   /// cancelled (Get then throws TaskCancelledError).
   virtual bool CancelTask(const ObjectId& id) = 0;
