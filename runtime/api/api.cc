@@ -13,6 +13,8 @@ namespace raycc {
 namespace {
 
 std::mutex g_mu;
+// Bumped by every Init(), so a reference outliving its runtime is ignored.
+uint64_t g_generation = 0;
 std::unique_ptr<internal::EmbeddedRuntime> g_runtime;
 
 }  // namespace
@@ -33,7 +35,26 @@ void Init(const Config& config) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_runtime) throw RayccError("raycc::Init: already initialized (call Shutdown() first)");
   g_runtime = std::make_unique<internal::EmbeddedRuntime>(config);
+  ++g_generation;
 }
+
+namespace internal {
+
+ObjectRefHandle::ObjectRefHandle(const ObjectId& id) : id_(id) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_runtime) return;  // a ref made without a runtime counts nothing
+  g_runtime->AddObjectRef(id);
+  runtime_ = g_generation;
+}
+
+ObjectRefHandle::~ObjectRefHandle() {
+  if (runtime_ == 0) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  // Only the runtime it was counted in (not one Init() made since).
+  if (g_runtime && g_generation == runtime_) g_runtime->RemoveObjectRef(id_);
+}
+
+}  // namespace internal
 
 void Init(int argc, char** argv) {
   Config config;

@@ -206,6 +206,71 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   callbacks.swap(object.on_ready);
   for (auto& callback : callbacks) callback();
   if (object_waiters_ > 0) objects_cv_.notify_all();
+  DrainRefEventsLocked();
+  MaybeFreeLocked(id);  // a result nobody holds any more
+}
+
+void EmbeddedRuntime::AddObjectRef(const ObjectId& id) {
+  std::lock_guard<std::mutex> lock(ref_mu_);
+  ref_events_.emplace_back(id, +1);
+}
+
+void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) {
+  std::lock_guard<std::mutex> lock(ref_mu_);
+  ref_events_.emplace_back(id, -1);
+}
+
+size_t EmbeddedRuntime::LiveObjects() {
+  std::unique_lock<std::mutex> lock(mu_);
+  DrainRefEventsLocked();
+  return objects_.size();
+}
+
+void EmbeddedRuntime::DrainRefEventsLocked() {
+  while (true) {
+    std::vector<std::pair<ObjectId, int>> events;
+    {
+      std::lock_guard<std::mutex> lock(ref_mu_);
+      events.swap(ref_events_);
+    }
+    if (events.empty()) return;
+    // Freeing a value may drop references it held: those queue new events,
+    // applied by the next round.
+    for (const auto& [id, delta] : events) {
+      auto it = objects_.find(id);
+      if (it == objects_.end()) continue;  // freed already, or never ours
+      it->second.refs += delta;
+      if (delta > 0) it->second.counted = true;
+      if (delta < 0) MaybeFreeLocked(id);
+    }
+  }
+}
+
+void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id) {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return;
+  const Object& o = it->second;
+  if (!o.counted || o.refs > 0 || o.uses > 0 || !o.ready || !o.on_ready.empty()) return;
+  objects_.erase(it);
+}
+
+void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const std::string& what) {
+  if (sign > 0) {
+    for (const TaskArgument& arg : args) {
+      if (arg.by_ref && !objects_.contains(arg.ref)) {
+        throw RayccError(absl::StrCat(what, ": argument object ", arg.ref.Hex(),
+                                      " does not exist (freed when its last reference was dropped, or from "
+                                      "another runtime)"));
+      }
+    }
+  }
+  for (const TaskArgument& arg : args) {
+    if (!arg.by_ref) continue;
+    auto it = objects_.find(arg.ref);
+    if (it == objects_.end()) continue;
+    it->second.uses += sign;
+    if (sign < 0) MaybeFreeLocked(arg.ref);
+  }
 }
 
 namespace {
@@ -435,6 +500,7 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
     task->plan_node = options.plan_node;
     task->submitted_us = timeline_.NowUs();
   }
+  UseArgsLocked(task->args, +1, "task " + function.name);
   task->sequence = next_sequence_++;
   ObjectLocked(task->result);  // exists (pending) from now on
   for (const TaskArgument& arg : task->args) {
@@ -478,6 +544,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   if (error) {  // a dependency failed: so does this task, with the same cause
     AcquireLocked(task->demand, task->node, -1);
     CompleteLocked(task->result, nullptr, error);
+    UseArgsLocked(task->args, -1, "");
     return;
   }
   task->lent = CpuPart(task->demand);
@@ -518,6 +585,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   } else {
     CompleteLocked(task->result, std::move(data), nullptr);
   }
+  UseArgsLocked(task->args, -1, "");
 }
 
 bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<std::mutex>& lock) {
@@ -703,10 +771,15 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
     if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
       throw RayccError("an actor named '" + options.name + "' already exists");
     }
+  }
+  UseArgsLocked(actor->ctor_args, +1, "actor " + factory.name);  // for its life (restarts reread them)
+  if (!options.name.empty()) {
+    auto named = named_actors_.find(options.name);
+    if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
+      throw RayccError("an actor named '" + options.name + "' already exists");
+    }
     named_actors_[options.name] = actor->id;
   }
-  for (const TaskArgument& arg : actor->ctor_args)
-    if (arg.by_ref) ObjectLocked(arg.ref);
   // An actor holds its resources while alive (default: none), on the node
   // that has room for them now (else the first that could ever hold them).
   Task prefs;
@@ -741,14 +814,14 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
   Actor& actor = *it->second;
+  UseArgsLocked(call->args, +1, "actor call " + method.name);
   ObjectLocked(call->result);
-  for (const TaskArgument& arg : call->args)
-    if (arg.by_ref) ObjectLocked(arg.ref);
   if (actor.dead) {
     auto info = std::make_shared<ErrorInfo>();
     info->actor_died = true;
     info->message = absl::StrCat("actor ", actor_id.Hex(), " is dead: ", actor.death_cause);
     CompleteLocked(call->result, nullptr, info);
+    UseArgsLocked(call->args, -1, "");
     return call->result;
   }
   actor.queue.push_back(call);
@@ -953,6 +1026,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
     info->cancelled = true;
     info->message = "task " + task->function->name + " did not run: its placement group was removed";
     CompleteLocked(result, nullptr, info);
+    UseArgsLocked(task->args, -1, "");
   }
   if (group.reserved) {
     for (size_t i = 0; i < group.bundles.size(); ++i)
@@ -985,6 +1059,7 @@ bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   info->function = task->function->name;
   info->message = "task " + task->function->name + " was cancelled before it ran";
   CompleteLocked(task->result, nullptr, info);
+  UseArgsLocked(task->args, -1, "");
   return true;
 }
 
@@ -1030,6 +1105,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     info->message = absl::StrCat("actor ", actor->id.Hex(), " (", actor->factory->name,
                                  ") is dead: ", actor->death_cause);
     CompleteLocked(call->result, nullptr, info);
+    UseArgsLocked(call->args, -1, "");
   };
   auto args_ready = [&](const std::vector<TaskArgument>& args) {
     for (const TaskArgument& a : args)
@@ -1144,6 +1220,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     std::vector<std::shared_ptr<const std::string>> keep;
     if (std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(call->args, &keep)) {
       CompleteLocked(call->result, nullptr, error);
+      UseArgsLocked(call->args, -1, "");
       continue;
     }
     ++actor->active;
@@ -1172,11 +1249,13 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       } else {
         CompleteLocked(call->result, std::move(data), nullptr);
       }
+      UseArgsLocked(call->args, -1, "");
       break;
     }
     if (--actor->active == 0 && actor->restart_requested) actor->cv.notify_all();
   }
   if (index == 0) {
+    UseArgsLocked(actor->ctor_args, -1, "");
     ReleaseGpusLocked(actor->held, actor->node, actor->gpu_ids);
     AcquireLocked(actor->held, actor->node, -1);
   }

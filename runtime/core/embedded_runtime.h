@@ -58,6 +58,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type, int64_t timeout_ms) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
+  void AddObjectRef(const ObjectId& id) override;
+  void RemoveObjectRef(const ObjectId& id) override;
+  size_t LiveObjects() override;
 
   /// True when called from one of this runtime's task or actor threads.
   static bool InWorkerThread();
@@ -83,6 +86,12 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::string (*serialize)(const void*) = nullptr;
     std::shared_ptr<const ErrorInfo> error;
     std::vector<std::function<void()>> on_ready;  // run under mu_
+    // Reference counting: ObjectRef handles, and pending tasks and actors
+    // that take it as an argument. Freed when both are 0 and it has been
+    // referenced at all (`counted`).
+    int64_t refs = 0;
+    int64_t uses = 0;
+    bool counted = false;
   };
   struct Task {
     TaskId id;
@@ -150,6 +159,14 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   // All below require mu_ held unless noted.
   Object& ObjectLocked(const ObjectId& id);
+  /// Applies the reference events queued since (AddObjectRef and
+  /// RemoveObjectRef only queue, so they never wait for mu_).
+  void DrainRefEventsLocked();
+  /// Frees `id` if nothing refers to it any more.
+  void MaybeFreeLocked(const ObjectId& id);
+  /// Pins (+1) or unpins (-1) the objects `args` take by reference; pinning
+  /// throws RayccError, pinning nothing, when one does not exist.
+  void UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const std::string& what);
   /// The object's bytes, made now for a value stored as is.
   static const std::shared_ptr<const std::string>& BytesLocked(Object& object);
   /// Waits (running the task inline when it can) until `id` is ready, and
@@ -197,6 +214,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   TimelineRecorder timeline_;
   std::atomic<int> next_actor_tid_{1000000};  // worker threads are 1, 2, ...
   bool finished_ = false;
+
+  std::mutex ref_mu_;  // guards ref_events_ only; never held with mu_ waiting
+  std::vector<std::pair<ObjectId, int>> ref_events_;
 
   std::mutex mu_;
   std::condition_variable objects_cv_;  // an object became ready

@@ -434,6 +434,23 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   flush();
   GraphOutputs outputs;
   for (const proto::PlanOutput& out : plan.outputs()) outputs.outputs_[out.name()] = ref_of(out.value());
+  // Count what the caller may still read: the outputs, and the objects
+  // wait nodes watch by id (a wait does not pin them as an argument would).
+  // Every other object of the graph is counted too, and freed as soon as the
+  // tasks that use it are done.
+  std::vector<std::shared_ptr<internal::ObjectRefHandle>> counted;
+  for (int i = 0; i < plan.nodes_size(); ++i) {
+    if (!objects[i].IsNil()) counted.push_back(std::make_shared<internal::ObjectRefHandle>(objects[i]));
+  }
+  for (const auto& [name, id] : outputs.outputs_) outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
+  for (const proto::PlanNode& node : plan.nodes()) {
+    if (node.kind() != proto::WAIT) continue;
+    for (const auto& operand : node.operands()) {
+      if (operand.has_node_result()) {
+        outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(objects[operand.node_result().node()]));
+      }
+    }
+  }
   return outputs;
 }
 

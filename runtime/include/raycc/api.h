@@ -79,13 +79,29 @@ std::vector<int> GetGpuIds();
 void Shutdown();
 bool IsInitialized();
 
+namespace internal {
+/// One counted reference to an object; copies of an ObjectRef share it.
+class ObjectRefHandle {
+ public:
+  explicit ObjectRefHandle(const ObjectId& id);
+  ~ObjectRefHandle();
+  ObjectRefHandle(const ObjectRefHandle&) = delete;
+  ObjectRefHandle& operator=(const ObjectRefHandle&) = delete;
+
+ private:
+  ObjectId id_;
+  uint64_t runtime_ = 0;  // which Init() it belongs to; 0: none
+};
+}  // namespace internal
+
 /// A reference to an object holding a T (the future result of a task, or a
-/// Put value).
+/// Put value). The object lives while a reference to it exists (or a task
+/// that will use it is pending).
 template <typename T>
 class ObjectRef {
  public:
   ObjectRef() = default;
-  explicit ObjectRef(ObjectId id) : id_(id) {}
+  explicit ObjectRef(ObjectId id) : id_(id), handle_(std::make_shared<internal::ObjectRefHandle>(id)) {}
   const ObjectId& ID() const { return id_; }
   /// Same as raycc::Get(*this).
   std::shared_ptr<T> Get(int64_t timeout_ms = -1) const;
@@ -93,6 +109,7 @@ class ObjectRef {
 
  private:
   ObjectId id_;
+  std::shared_ptr<internal::ObjectRefHandle> handle_;
 };
 
 namespace internal {

@@ -89,6 +89,17 @@ TEST_P(GraphEndToEndTest, ParameterServerAppliesGradientsInOrder) {
   EXPECT_EQ(w[0], 1234.0);
 }
 
+TEST_P(GraphEndToEndTest, AnExecutionsObjectsAreFreedWithItsOutputs) {
+  raycc::Graph graph = raycc::LoadGraph(artifacts_ + "/param_server.rcx");
+  size_t base = raycc::internal::CurrentRuntime().LiveObjects();
+  for (int step = 0; step < 5; ++step) {
+    raycc::GraphOutputs out = graph.Execute({{"w", raycc::Put(std::vector<double>(8, 0.0))}});
+    EXPECT_EQ(raycc::Get(out.Get<std::vector<double>>("w"))->size(), 8u);
+  }
+  // Every task is done (the outputs were read) and nothing holds its objects.
+  EXPECT_EQ(raycc::internal::CurrentRuntime().LiveObjects(), base);
+}
+
 TEST_P(GraphEndToEndTest, ExecuteChecksItsInputs) {
   raycc::Graph graph = raycc::LoadGraph(artifacts_ + "/word_count.rcx");
   try {

@@ -531,6 +531,55 @@ TEST_P(RuntimeRestartTest, AConstructorThatThrowsIsRetriedWhileRestartsLast) {
 
 INSTANTIATE_TEST_SUITE_P(Concurrency, RuntimeRestartTest, ::testing::Values(1, 3));
 
+size_t Live() { return raycc::internal::CurrentRuntime().LiveObjects(); }
+
+TEST(RuntimeRefCountTest, AnObjectIsFreedWhenItsLastReferenceGoes) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  size_t base = Live();
+  {
+    auto a = raycc::Put(std::vector<int64_t>(1000, 1));
+    auto copy = a;  // copies share one reference
+    EXPECT_EQ(Live(), base + 1);
+    a = raycc::ObjectRef<std::vector<int64_t>>();
+    EXPECT_EQ(Live(), base + 1);  // the copy still holds it
+    EXPECT_EQ(*raycc::Task(SumAll).Remote(copy).Get(), 1000);
+  }
+  EXPECT_EQ(Live(), base);  // the Put object and the task result are gone
+
+  // Dropped before the task that makes it ran: freed once it is done.
+  raycc::Task(Sleepy).Remote(50);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(Live(), base);
+
+  // An argument dropped by its owner lives until the task using it is done.
+  raycc::ObjectRef<int64_t> sum;
+  {
+    auto slow = raycc::Task(Sleepy).Remote(100);
+    auto big = raycc::Put(std::vector<int64_t>(10, 2));
+    sum = raycc::Task(SumAll).Remote(big);
+  }
+  EXPECT_EQ(*sum.Get(), 20);
+  sum = raycc::ObjectRef<int64_t>();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(Live(), base);
+
+  // Many short-lived results do not accumulate.
+  for (int i = 0; i < 1000; ++i) raycc::Task(Plus).Remote(i, 1).Get();
+  EXPECT_EQ(Live(), base);
+  raycc::Shutdown();
+}
+
+TEST(RuntimeRefCountTest, AReferenceOutlivingItsRuntimeIsHarmless) {
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  auto kept = raycc::Put(1);
+  raycc::Shutdown();
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  size_t base = Live();
+  kept = raycc::ObjectRef<int>();  // belongs to the old runtime: ignored
+  EXPECT_EQ(Live(), base);
+  raycc::Shutdown();
+}
+
 TEST(RuntimeLifecycleTest, AnUnwritableTimelineFailsAtInit) {
   try {
     raycc::Init(raycc::Config{.timeline_path = "/nonexistent-dir/run.json"});

@@ -19,6 +19,9 @@ namespace raycc {
 
 template <typename T>
 class ObjectRef;
+namespace internal {
+class ObjectRefHandle;
+}  // namespace internal
 
 /// A graph input: an object (from Put or a task) or a plain value.
 class GraphInput {
@@ -60,11 +63,15 @@ class GraphOutputs {
     if (it == outputs_.end()) throw RayccError("graph has no output named '" + name + "'");
     return ObjectRef<T>(it->second);
   }
+  /// The outputs' objects, alive while this (or a copy) is.
   const std::map<std::string, ObjectId>& ids() const { return outputs_; }
 
  private:
   friend class Graph;
   std::map<std::string, ObjectId> outputs_;
+  // References that keep the outputs (and what wait nodes watch) alive; the
+  // graph's other objects are freed once the tasks that use them are done.
+  std::vector<std::shared_ptr<internal::ObjectRefHandle>> keep_;
 };
 
 /// A loaded, validated ExecPlan.

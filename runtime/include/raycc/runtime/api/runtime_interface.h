@@ -121,6 +121,15 @@ class RuntimeInterface {
   /// The object's bytes; blocks until it exists or `timeout_ms` (-1: forever)
   /// passes (GetTimeoutError). A failed task's object throws its error.
   virtual std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) = 0;
+  /// Reference counting: an ObjectRef handle adds one reference when it is
+  /// made and removes it when its last copy goes; an object that has had a
+  /// reference is freed once none is left and no pending task uses it.
+  /// RemoveObjectRef never blocks on the runtime (it may run anywhere,
+  /// even inside a value being freed).
+  virtual void AddObjectRef(const ObjectId& id) = 0;
+  virtual void RemoveObjectRef(const ObjectId& id) = 0;
+  /// Objects the runtime holds now (introspection and tests).
+  virtual size_t LiveObjects() = 0;
   /// Which of `ids` are ready, once `num_objects` are or the timeout passed.
   virtual std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) = 0;
 };
