@@ -202,10 +202,11 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   object.ready = true;
   object.data = std::move(data);
   object.error = std::move(error);
+  bool watched = object.waiters > 0;  // (callbacks must not be run holding `object`)
   std::vector<std::function<void()>> callbacks;
   callbacks.swap(object.on_ready);
   for (auto& callback : callbacks) callback();
-  if (object_waiters_ > 0) objects_cv_.notify_all();
+  if (object_waiters_ > 0 || watched) objects_cv_.notify_all();
   DrainRefEventsLocked();
   MaybeFreeLocked(id);  // a result nobody holds any more
 }
@@ -636,7 +637,7 @@ void EmbeddedRuntime::WorkerLoop(int index) {
 }
 
 bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done,
-                                 int64_t timeout_ms) {
+                                 int64_t timeout_ms, const ObjectId* object) {
   if (done()) return true;
   const Units* demand = tls.runtime == this ? static_cast<const Units*>(tls.demand) : nullptr;
   int node = tls.node;
@@ -648,14 +649,24 @@ bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::
   }
   auto stop_or_done = [&] { return stopping_ || done(); };
   bool ok;
-  ++object_waiters_;
+  // (The object is held by the caller's reference: it stays in objects_,
+  // though the map may move it.)
+  if (object != nullptr) {
+    ++objects_[*object].waiters;
+  } else {
+    ++object_waiters_;
+  }
   if (timeout_ms < 0) {
     objects_cv_.wait(lock, stop_or_done);
     ok = done();
   } else {
     ok = objects_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), stop_or_done) && done();
   }
-  --object_waiters_;
+  if (object != nullptr) {
+    --objects_[*object].waiters;
+  } else {
+    --object_waiters_;
+  }
   // Take the resources again; running over capacity briefly is allowed so a
   // woken task never waits behind the work it spawned.
   if (demand != nullptr) AcquireLocked(*demand, node, +1);
@@ -678,7 +689,7 @@ EmbeddedRuntime::Object& EmbeddedRuntime::WaitReadyLocked(const ObjectId& id, in
   }
   if (!it->second.ready && timeout_ms < 0) TryRunInlineLocked(id, lock);
   bool ready = BlockUntil(
-      lock, [&] { return objects_[id].ready; }, timeout_ms);
+      lock, [&] { return objects_[id].ready; }, timeout_ms, &id);
   if (!ready) {
     throw GetTimeoutError(
         absl::StrCat(what, ": object ", id.Hex(), " was not ready within ", timeout_ms, " ms"));

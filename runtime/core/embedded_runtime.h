@@ -92,6 +92,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     int64_t refs = 0;
     int64_t uses = 0;
     bool counted = false;
+    int waiters = 0;  // threads blocked on this object alone
   };
   struct Task {
     TaskId id;
@@ -185,7 +186,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void StartWorkerLocked();
   // Blocks until `done()` (evaluated under mu_) or the deadline; gives back
   // the calling task's resources while it waits. Returns done().
-  bool BlockUntil(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done, int64_t timeout_ms);
+  // `object`, when given, is the one object `done` waits for: completions of
+  // other objects then do not wake this thread.
+  bool BlockUntil(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done, int64_t timeout_ms,
+                  const ObjectId* object = nullptr);
   Units DemandOf(const CallOptions& options, bool is_task, const std::string& what);
   // SubmitTask's work once `task` has its demand: options, ids, dependency
   // wiring, the ready queue. Requires mu_.
