@@ -877,9 +877,22 @@ std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group, const std::ve
   size_t count = group.bundles.size();
   std::vector<Units> left = available;
   std::vector<int> where(count, -1);
-  auto take = [&](size_t b, int node) {
-    for (const auto& [name, q] : group.bundles[b]) left[node][name] -= q;
-    where[b] = node;
+  // Each bundle in turn on the node with room that already holds the most
+  // (or the fewest) of the group's bundles; false when one has no room.
+  auto greedy = [&](bool most_used) {
+    for (size_t b = 0; b < count; ++b) {
+      int best = -1;
+      size_t best_count = 0;
+      for (int i = 0; i < n; ++i) {
+        if (!Fits(group.bundles[b], left[i])) continue;
+        size_t used = static_cast<size_t>(std::count(where.begin(), where.end(), i));
+        if (best < 0 || (most_used ? used > best_count : used < best_count)) best = i, best_count = used;
+      }
+      if (best < 0) return false;
+      for (const auto& [name, q] : group.bundles[b]) left[best][name] -= q;
+      where[b] = best;
+    }
+    return true;
   };
   Units sum;
   for (const Units& b : group.bundles)
@@ -892,34 +905,11 @@ std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group, const std::ve
         if (Fits(sum, left[i])) return std::vector<int>(count, i);
       }
       if (group.strategy == PlacementGroupStrategy::kStrictPack) return {};
-      // Else as few nodes as it takes: each bundle on the node already
-      // holding the most bundles that has room.
-      for (size_t b = 0; b < count; ++b) {
-        int best = -1;
-        size_t best_count = 0;
-        for (int i = 0; i < n; ++i) {
-          if (!Fits(group.bundles[b], left[i])) continue;
-          size_t used = static_cast<size_t>(std::count(where.begin(), where.end(), i));
-          if (best < 0 || used > best_count) best = i, best_count = used;
-        }
-        if (best < 0) return {};
-        take(b, best);
-      }
-      return where;
+      // Else as few nodes as it takes.
+      return greedy(/*most_used=*/true) ? where : std::vector<int>{};
     case PlacementGroupStrategy::kSpread:
       // Distinct nodes while there are, then the least used that has room.
-      for (size_t b = 0; b < count; ++b) {
-        int best = -1;
-        size_t best_count = 0;
-        for (int i = 0; i < n; ++i) {
-          if (!Fits(group.bundles[b], left[i])) continue;
-          size_t used = static_cast<size_t>(std::count(where.begin(), where.end(), i));
-          if (best < 0 || used < best_count) best = i, best_count = used;
-        }
-        if (best < 0) return {};
-        take(b, best);
-      }
-      return where;
+      return greedy(/*most_used=*/false) ? where : std::vector<int>{};
     case PlacementGroupStrategy::kStrictSpread: {
       // A distinct node per bundle: backtracking (groups are small).
       if (count > static_cast<size_t>(n)) return {};
