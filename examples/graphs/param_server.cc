@@ -16,6 +16,7 @@ using namespace digits;
 
 RAYCC_REMOTE(LoadShard, LoadTestSet, Gradient, Accuracy, ParamServer::Create, &ParamServer::Weights,
              &ParamServer::Apply);
+RAYCC_PURE(LoadShard, LoadTestSet, Gradient, Accuracy);
 
 RAYCC_GRAPH(train, raycc::GraphBuilder& g, int64_t shards, int64_t steps) {
   auto data = g.Input<std::string>("data");

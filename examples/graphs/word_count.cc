@@ -13,6 +13,7 @@
 using namespace word_count;
 
 RAYCC_REMOTE(ReadChunk, Tokenize, Count, Merge);
+RAYCC_PURE(ReadChunk, Tokenize, Count, Merge);  // no side effects: the compiler may drop or merge calls
 
 RAYCC_GRAPH(word_count, raycc::GraphBuilder& g) {
   auto path = g.Input<std::string>("path");

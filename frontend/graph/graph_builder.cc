@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 #include "raycc/graph.h"
@@ -229,6 +230,24 @@ GraphPlacementGroup GraphBuilder::PlacementGroup(std::vector<std::map<std::strin
 }
 
 namespace trace {
+
+namespace {
+std::mutex pure_mu;
+std::set<std::string>& PureKeys() {
+  static auto* keys = new std::set<std::string>();
+  return *keys;
+}
+}  // namespace
+
+void AddPureFunction(const std::string& key) {
+  std::lock_guard<std::mutex> lock(pure_mu);
+  PureKeys().insert(key);
+}
+
+bool IsPureFunction(const std::string& key) {
+  std::lock_guard<std::mutex> lock(pure_mu);
+  return PureKeys().count(key) > 0;
+}
 
 struct GraphRegistry::Impl {
   mutable std::mutex mu;

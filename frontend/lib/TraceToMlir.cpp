@@ -118,6 +118,8 @@ private:
       setInsertionPointForDeclarations();
       auto op =
           ray::RemoteFuncOp::create(builder, use, f.registered_name, fnType);
+      if (f.pure)
+        op.setPure(true);
       tasks[f.registered_name] = op;
       return f.registered_name;
     }

@@ -14,5 +14,7 @@ mkdir -p "$out"
 "$raycc" run "$out/ps.rcx" --input data="$src/examples/data/digits.csv.gz" --num-cpus 2 \
   --timeline "$out/run.json" > "$out/outputs.txt"
 "$raycc" viz "$out/ps.rcx" --timeline "$out/run.json" -o "$out/run.html"
+# The line of the Gradient call in the source: clicking a Gradient node shows it.
+line=$(grep -n 'g.Task(Gradient)' "$src/examples/graphs/param_server.cc" | cut -d: -f1)
 exec "$src/tests/viz/browser_test.sh" "$out/run.html" --nodes 24 --groups 1 --workers 3 \
-  --search Gradient --click-shows param_server.cc:32 --screenshot "$out/run.png"
+  --search Gradient --click-shows "param_server.cc:$line" --screenshot "$out/run.png"

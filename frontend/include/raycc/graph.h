@@ -472,6 +472,7 @@ class GraphBuilder : public internal::GraphBuilderCore {
     fn.registered_name = RegisteredFunction(internal::KeyOf(f), reinterpret_cast<const void*>(f), op.loc);
     fn.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
     fn.result = internal::ResultType<typename Traits::Result>();
+    fn.pure = trace::IsPureFunction(internal::KeyOf(f));
     op.function = AddFunction(std::move(fn), op.loc);
     return GraphCall<F*, internal::TaskKind>(this, std::move(op));
   }
@@ -552,6 +553,13 @@ void InvokeGraph(void (*body)(GraphBuilder&, P...), GraphBuilder& g,
 
 bool AddGraph(trace::GraphEntry entry);
 
+template <typename... F>
+bool RegisterPure(F*... fs) {
+  static_assert((std::is_function_v<F> && ...), "RAYCC_PURE takes functions registered with RAYCC_REMOTE");
+  (trace::AddPureFunction(KeyOf(fs)), ...);
+  return true;
+}
+
 template <typename... P>
 bool RegisterGraph(const char* name, const char* signature, void (*body)(GraphBuilder&, P...),
                    std::source_location loc) {
@@ -575,6 +583,12 @@ bool RegisterGraph(const char* name, const char* signature, void (*body)(GraphBu
 
 }  // namespace internal
 }  // namespace raycc
+
+/// Declares functions free of side effects, so the compiler may drop calls
+/// whose results are unused and merge equal calls: `RAYCC_PURE(Tokenize, Count);`
+#define RAYCC_PURE(...)                                                                             \
+  [[maybe_unused]] static const bool RAYCC_INTERNAL_CONCAT(raycc_pure_registered_, __COUNTER__) = \
+      ::raycc::internal::RegisterPure(__VA_ARGS__)
 
 /// Defines and registers a graph: `RAYCC_GRAPH(name, raycc::GraphBuilder& g,
 /// int64_t n) { ... }`. Parameters after the builder are trace-time values.

@@ -72,6 +72,9 @@ struct Function {
   std::vector<Type> params;
   /// kNone for void (and for factories).
   Type result;
+  /// Declared free of side effects (RAYCC_PURE): the compiler may drop a
+  /// call whose result is unused and merge equal calls.
+  bool pure = false;
   friend bool operator==(const Function&, const Function&) = default;
 };
 
@@ -161,6 +164,10 @@ class GraphRegistry {
   GraphRegistry();
   std::unique_ptr<Impl> impl_;
 };
+
+/// Functions declared pure with RAYCC_PURE, by registry key; thread-safe.
+void AddPureFunction(const std::string& key);
+bool IsPureFunction(const std::string& key);
 
 /// Traces `entry` with `param_values` (name -> text). Missing or malformed
 /// values and exceptions thrown by the graph body become errors of the
