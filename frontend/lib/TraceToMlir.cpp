@@ -225,6 +225,10 @@ private:
       op.getPgMutable().assign(values[*o.placement_group]);
       op.setStrategyAttr(
           ray::SchedulingStrategyAttr::getPlacementGroup(ctx, o.bundle_index));
+    } else if (!o.node_name.empty()) {
+      op.setStrategyAttr(ray::SchedulingStrategyAttr::get(
+          ctx, ray::SchedulingKind::node_affinity,
+          builder.getStringAttr(o.node_name), o.node_soft, -1));
     } else if (o.strategy == "spread") {
       op.setStrategyAttr(ray::SchedulingStrategyAttr::get(
           ctx, ray::SchedulingKind::spread, StringAttr(), false, -1));

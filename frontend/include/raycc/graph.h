@@ -46,9 +46,6 @@ namespace raycc {
 
 class GraphBuilder;
 
-/// How the scheduler places a task that is not in a placement group.
-enum class SchedulingStrategy { kDefault, kSpread };
-
 namespace internal {
 /// The demangled name of a type.
 std::string DemangledName(const std::type_info& type);
@@ -279,6 +276,13 @@ class GraphCall {
   GraphCall& SetSchedulingStrategy(SchedulingStrategy strategy) {
     static_assert(!kIsActorCall, "an actor call runs where its actor is: place the actor with g.Actor(...)");
     op_.options.strategy = strategy == SchedulingStrategy::kSpread ? "spread" : "";
+    return *this;
+  }
+  /// Runs on the cluster node `node`; with `soft`, elsewhere when it cannot.
+  GraphCall& SetNodeAffinity(std::string node, bool soft = false) {
+    static_assert(!kIsActorCall, "an actor call runs where its actor is: place the actor with g.Actor(...)");
+    op_.options.node_name = std::move(node);
+    op_.options.node_soft = soft;
     return *this;
   }
   /// Actors: restarts after the actor dies.

@@ -175,6 +175,10 @@ std::vector<TaskArgument> PackFor(Args&&... args) {
 
 }  // namespace internal
 
+/// How the scheduler places a task that is not in a placement group: the
+/// default packs onto a node until it is half used; kSpread spreads.
+enum class SchedulingStrategy { kDefault, kSpread };
+
 /// How the bundles of a placement group spread over nodes.
 enum class PlacementStrategy { kPack = 0, kSpread = 1, kStrictPack = 2, kStrictSpread = 3 };
 
@@ -260,6 +264,17 @@ class CallOptionsBuilder {
   /// Larger starts first among ready tasks.
   Derived& SetPriority(int64_t priority) {
     options_.priority = priority;
+    return self();
+  }
+  Derived& SetSchedulingStrategy(SchedulingStrategy strategy) {
+    options_.spread = strategy == SchedulingStrategy::kSpread;
+    return self();
+  }
+  /// Runs on the node named `node` (Config.nodes); with `soft`, elsewhere
+  /// when that node has no room or does not exist.
+  Derived& SetNodeAffinity(std::string node, bool soft = false) {
+    options_.node_name = std::move(node);
+    options_.node_soft = soft;
     return self();
   }
 

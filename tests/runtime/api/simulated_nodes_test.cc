@@ -75,6 +75,17 @@ TEST_F(SimulatedNodesTest, AResourceOnlyOneNodeHasSendsTheTaskThere) {
   }
 }
 
+TEST_F(SimulatedNodesTest, SpreadAndNodeAffinityChooseTheNode) {
+  std::vector<std::string> spread;
+  for (int i = 0; i < 3; ++i) {
+    spread.push_back(*raycc::Task(WhereAfter).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Remote(0).Get());
+  }
+  EXPECT_EQ(std::set<std::string>(spread.begin(), spread.end()).size(), 3u);  // round robin over a, b, c
+  EXPECT_EQ(*raycc::Task(WhereAfter).SetNodeAffinity("b").Remote(0).Get(), "b");
+  EXPECT_THROW(raycc::Task(WhereAfter).SetNodeAffinity("nowhere").Remote(0), raycc::InfeasibleError);
+  EXPECT_NE(*raycc::Task(WhereAfter).SetNodeAffinity("nowhere", /*soft=*/true).Remote(0).Get(), "");
+}
+
 TEST_F(SimulatedNodesTest, StrictSpreadPutsEachBundleOnItsOwnNode) {
   auto pg = raycc::CreatePlacementGroup(
       {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});

@@ -89,6 +89,9 @@ struct CallOptions {
   int64_t bundle_index = -1;
   /// "spread" asks the scheduler to spread; empty is the default strategy.
   std::string strategy;
+  /// A node affinity (cluster node name), hard unless `node_soft`.
+  std::string node_name;
+  bool node_soft = false;
   std::optional<int64_t> max_restarts;
   std::optional<int64_t> max_concurrency;
 };
