@@ -15,6 +15,7 @@
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "raycc/api.h"
@@ -273,12 +274,15 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     }
     if (node.kind() == proto::ACTOR_CALL || node.kind() == proto::ACTOR_KILL) {
       const proto::PlanOperand* actor = node.operands_size() > 0 ? &node.operands(0) : nullptr;
-      if (actor == nullptr || !actor->has_node_result() ||
-          plan->nodes(actor->node_result().node()).kind() != proto::ACTOR_CREATE) {
+      bool created = actor != nullptr && actor->has_node_result() &&
+                     plan->nodes(actor->node_result().node()).kind() == proto::ACTOR_CREATE;
+      bool input = actor != nullptr && actor->has_graph_input() &&
+                   absl::StartsWith(plan->inputs(actor->graph_input()).type().ir_type(), "!ray.actor<");
+      if (!created && !input) {
         Fail(path, name,
              absl::StrCat("node ", i,
-                          " acts on an actor the graph does not create "
-                          "(actor handles as graph inputs are not supported yet)"));
+                          " acts on something that is neither an actor the graph creates nor an "
+                          "actor input"));
       }
     }
     state->functions.push_back(function);
@@ -320,6 +324,13 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     if (it == inputs.end()) {
       throw RayccError(absl::StrCat("graph @", plan.graph_name(), ": input '", in.name(), "' is not given"));
     }
+    bool wants_actor = absl::StartsWith(in.type().ir_type(), "!ray.actor<");
+    if (wants_actor != it->second.is_actor()) {
+      throw RayccError(absl::StrCat("graph @", plan.graph_name(), ": input '", in.name(), "' ",
+                                    wants_actor ? "is an actor: pass an ActorHandle"
+                                                : "is an object: pass an ObjectRef or a value",
+                                    " (", in.type().ir_type(), ")"));
+    }
     bound.push_back(&it->second);
   }
   for (const auto& [input_name, value] : inputs) {
@@ -345,6 +356,11 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
       arg.value = operand.constant();
     }
     return arg;
+  };
+  // The actor an operand names: created by the graph, or given as an input.
+  auto actor_of = [&](const proto::PlanOperand& operand) -> const ActorId& {
+    if (operand.has_node_result()) return actors[operand.node_result().node()];
+    return bound[operand.graph_input()]->actor();
   };
   auto ref_of = [&](const proto::PlanOperand& operand) {
     TaskArgument arg = argument(operand);
@@ -394,13 +410,13 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
         break;
       }
       case proto::ACTOR_CALL: {
-        const ActorId& actor = actors[node.operands(0).node_result().node()];
+        const ActorId& actor = actor_of(node.operands(0));
         for (int k = 1; k < node.operands_size(); ++k) args.push_back(argument(node.operands(k)));
         objects[i] = runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), state_->options[i]);
         break;
       }
       case proto::ACTOR_KILL:
-        runtime.KillActor(actors[node.operands(0).node_result().node()], /*no_restart=*/true);
+        runtime.KillActor(actor_of(node.operands(0)), /*no_restart=*/true);
         objects[i] = runtime.Put(Serialize(msgpack::type::nil_t()));
         break;
       case proto::PUT:

@@ -412,6 +412,7 @@ class GraphActor {
  private:
   template <typename, typename>
   friend class GraphCall;
+  friend class GraphBuilder;
   GraphActor(uint64_t owner, uint32_t id, std::string class_name)
       : owner_(owner), id_(id), class_name_(std::move(class_name)) {}
   uint64_t owner_ = 0;
@@ -454,6 +455,18 @@ class GraphBuilder : public internal::GraphBuilderCore {
     uint32_t id = AddValue(trace::Value{.kind = trace::ValueKind::kRef, .type = internal::GraphType<T>()});
     AddInput(std::move(name), id, internal::ToTrace(loc));
     return Value<T>(serial(), id);
+  }
+
+  /// An actor input named `name`: an actor of class C the caller creates
+  /// and passes to Execute (an ActorHandle<C>), so its state lives across
+  /// executions. Calls on it run in the order traced.
+  template <typename C>
+  GraphActor<C> ActorInput(std::string name, std::source_location loc = std::source_location::current()) {
+    static_assert(std::is_class_v<C>, "ActorInput<C>: C is the actor class");
+    std::string cls = internal::NameOf<C>();
+    uint32_t id = AddValue(trace::Value{.kind = trace::ValueKind::kActor, .actor_class = cls});
+    AddInput(std::move(name), id, internal::ToTrace(loc));
+    return GraphActor<C>(serial(), id, cls);
   }
 
   /// An output named `name`: what Execute returns.

@@ -9,3 +9,10 @@ foreach(example ${examples})
     message(FATAL_ERROR "raycc compile ${example} failed (${rc})")
   endif()
 endforeach()
+
+# A graph program in the DSL with an actor input (built with the host compiler).
+execute_process(COMMAND ${RAYCC} compile ${SRC}/tests/runtime/api/Inputs/actor_input.cc
+                        -o ${OUT}/actor_input.rcx RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "raycc compile actor_input.cc failed (${rc})")
+endif()

@@ -100,6 +100,32 @@ TEST_P(GraphEndToEndTest, AnExecutionsObjectsAreFreedWithItsOutputs) {
   EXPECT_EQ(raycc::internal::CurrentRuntime().LiveObjects(), base);
 }
 
+/// An ActorHandle for a class this binary does not know (it is in the
+/// artifact's task library).
+struct Foreign {};
+
+TEST_P(GraphEndToEndTest, AnActorInputKeepsItsStateAcrossExecutions) {
+  raycc::Graph graph = raycc::LoadGraph(artifacts_ + "/actor_input.rcx", "step");
+  // LoadGraph loaded the task library: the factory is registered now.
+  const auto* factory = raycc::internal::RemoteRegistry::Instance().FunctionByName("Tally::Create");
+  ASSERT_NE(factory, nullptr);
+  raycc::ActorId id = raycc::internal::CurrentRuntime().CreateActor(
+      *factory, {raycc::internal::TaskArgument{false, {}, raycc::Serialize(int64_t{100})}}, {});
+  raycc::ActorHandle<Foreign> tally(id);
+  std::vector<int64_t> totals;
+  for (int64_t x : {1, 2, 3}) {
+    raycc::GraphOutputs out = graph.Execute({{"tally", tally}, {"x", raycc::Put(x)}});
+    totals.push_back(*raycc::Get(out.Get<int64_t>("total")));
+  }
+  EXPECT_EQ(totals, (std::vector<int64_t>{101, 103, 106}));
+  try {
+    graph.Execute({{"tally", raycc::Put(int64_t{1})}, {"x", raycc::Put(int64_t{1})}});
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("input 'tally' is an actor: pass an ActorHandle"));
+  }
+}
+
 TEST_P(GraphEndToEndTest, ExecuteChecksItsInputs) {
   raycc::Graph graph = raycc::LoadGraph(artifacts_ + "/word_count.rcx");
   try {

@@ -6,6 +6,7 @@
 /// dependencies pre-wired and the priorities the compiler chose (the Pathways
 /// manner). Tasks inside may still spawn dynamic work.
 
+#include <concepts>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +29,13 @@ class GraphInput {
  public:
   template <typename T>
   GraphInput(const ObjectRef<T>& ref) : by_ref_(true), ref_(ref.ID()) {}  // NOLINT: implicit by design
+  /// An actor (an ActorHandle) for a graph that calls an actor it does not
+  /// create (`g.ActorInput<C>(name)`).
+  template <typename H>
+    requires requires(const H& h) {
+      { h.ID() } -> std::convertible_to<ActorId>;
+    }
+  GraphInput(const H& actor) : actor_(actor.ID()), is_actor_(true) {}  // NOLINT: implicit by design
   /// A value, serialized now.
   template <typename T>
   static GraphInput Value(const T& value) {
@@ -43,6 +51,8 @@ class GraphInput {
     return in;
   }
   bool by_ref() const { return by_ref_; }
+  bool is_actor() const { return is_actor_; }
+  const ActorId& actor() const { return actor_; }
   const ObjectId& ref() const { return ref_; }
   const std::string& value() const { return value_; }
 
@@ -51,6 +61,8 @@ class GraphInput {
   bool by_ref_ = false;
   ObjectId ref_;
   std::string value_;
+  ActorId actor_;
+  bool is_actor_ = false;
 };
 
 /// The outputs of one execution, by name.
