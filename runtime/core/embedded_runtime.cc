@@ -80,6 +80,45 @@ std::shared_ptr<const std::string> EmbeddedRuntime::InvokeCatching(const std::fu
   return nullptr;
 }
 
+bool EmbeddedRuntime::InvokeValueCatching(const std::function<TypedValue()>& call, TypedValue* out,
+                                          ErrorInfo* error) {
+  try {
+    *out = call();
+    return true;
+  } catch (const std::exception& e) {
+    error->type = Demangle(typeid(e).name());
+    error->message = e.what();
+  } catch (...) {
+    error->type = "unknown exception";
+    error->message = "(not a std::exception)";
+  }
+  return false;
+}
+
+void EmbeddedRuntime::CompleteValueLocked(const ObjectId& id, TypedValue value) {
+  Object& object = ObjectLocked(id);
+  object.value = std::move(value.value);
+  object.type = value.type;
+  object.serialize = value.serialize;
+  CompleteLocked(id, nullptr, nullptr);
+}
+
+void EmbeddedRuntime::EnsureArgBytes(const std::vector<TaskArgument>& args, std::unique_lock<std::mutex>& lock) {
+  for (const TaskArgument& arg : args) {
+    if (!arg.by_ref) continue;
+    auto it = objects_.find(arg.ref);
+    if (it == objects_.end() || it->second.data || !it->second.value) continue;
+    // Pinned by this task (uses > 0): it stays while the lock is released.
+    std::shared_ptr<const void> value = it->second.value;
+    std::string (*serialize)(const void*) = it->second.serialize;
+    lock.unlock();
+    auto bytes = std::make_shared<const std::string>(serialize(value.get()));
+    lock.lock();
+    Object& object = objects_[arg.ref];
+    if (!object.data) object.data = std::move(bytes);
+  }
+}
+
 bool EmbeddedRuntime::InWorkerThread() { return tls.runtime != nullptr; }
 
 std::vector<int> EmbeddedRuntime::CurrentGpuIds() {
@@ -540,6 +579,7 @@ std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLo
 
 void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock) {
   not_started_.erase(task->result);
+  EnsureArgBytes(task->args, lock);
   std::vector<std::shared_ptr<const std::string>> keep;
   std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(task->args, &keep);
   if (error) {  // a dependency failed: so does this task, with the same cause
@@ -557,9 +597,15 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   lock.unlock();
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
   auto info = std::make_shared<ErrorInfo>();
-  std::shared_ptr<const std::string> data =
-      InvokeCatching([&] { return task->function->invoke(Views(keep)); }, info.get());
-  bool failed = data == nullptr;
+  std::shared_ptr<const std::string> data;
+  TypedValue typed;
+  bool failed;
+  if (task->function->invoke_value) {  // the result stays a value
+    failed = !InvokeValueCatching([&] { return task->function->invoke_value(Views(keep)); }, &typed, info.get());
+  } else {
+    data = InvokeCatching([&] { return task->function->invoke(Views(keep)); }, info.get());
+    failed = data == nullptr;
+  }
   bool retry = failed && task->retry_exceptions && task->retries_left != 0;
   if (timeline_.enabled()) {
     timeline_.Record({task->label, task->graph, task->plan_node, nodes_[task->node].name,
@@ -583,6 +629,8 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     info->function = task->function->name;
     info->where = Where();
     CompleteLocked(task->result, nullptr, info);
+  } else if (typed.value) {
+    CompleteValueLocked(task->result, std::move(typed));
   } else {
     CompleteLocked(task->result, std::move(data), nullptr);
   }
@@ -1218,6 +1266,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       die(call);
       continue;
     }
+    EnsureArgBytes(call->args, lock);
     std::vector<std::shared_ptr<const std::string>> keep;
     if (std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(call->args, &keep)) {
       CompleteLocked(call->result, nullptr, error);
@@ -1229,9 +1278,16 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       lock.unlock();
       double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
       auto info = std::make_shared<ErrorInfo>();
-      std::shared_ptr<const std::string> data =
-          InvokeCatching([&] { return call->method->invoke(actor->instance, Views(keep)); }, info.get());
-      bool failed = data == nullptr;
+      std::shared_ptr<const std::string> data;
+      TypedValue typed;
+      bool failed;
+      if (call->method->invoke_value) {
+        failed = !InvokeValueCatching([&] { return call->method->invoke_value(actor->instance, Views(keep)); },
+                                      &typed, info.get());
+      } else {
+        data = InvokeCatching([&] { return call->method->invoke(actor->instance, Views(keep)); }, info.get());
+        failed = data == nullptr;
+      }
       bool retry = failed && call->retry_exceptions && call->retries_left != 0;
       if (timeline_.enabled()) {
         timeline_.Record({call->label, call->graph, call->plan_node, nodes_[actor->node].name,
@@ -1247,6 +1303,8 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
         info->function = call->method->name;
         info->where = Where();
         CompleteLocked(call->result, nullptr, info);
+      } else if (typed.value) {
+        CompleteValueLocked(call->result, std::move(typed));
       } else {
         CompleteLocked(call->result, std::move(data), nullptr);
       }

@@ -213,6 +213,15 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // returns null. Called without mu_.
   static std::shared_ptr<const std::string> InvokeCatching(const std::function<std::string()>& call,
                                                            ErrorInfo* error);
+  // The same for a call that keeps its result as a value; false on an
+  // exception.
+  static bool InvokeValueCatching(const std::function<TypedValue()>& call, TypedValue* out, ErrorInfo* error);
+  // Stores a result kept as a value and completes the object. Requires mu_.
+  void CompleteValueLocked(const ObjectId& id, TypedValue value);
+  // Makes the bytes of argument objects held as values, outside mu_ (which
+  // it releases and takes again), so serializing a large value never holds
+  // up the runtime.
+  void EnsureArgBytes(const std::vector<TaskArgument>& args, std::unique_lock<std::mutex>& lock);
   std::string Where() const;
 
   TimelineRecorder timeline_;

@@ -463,13 +463,6 @@ std::shared_ptr<T> ObjectRef<T>::Get(int64_t timeout_ms) const {
   return raycc::Get(*this, timeout_ms);
 }
 
-namespace internal {
-template <typename T>
-std::string SerializeErased(const void* value) {
-  return Serialize(*static_cast<const T*>(value));
-}
-}  // namespace internal
-
 /// Stores `value` as an object, as it is: `Put(std::move(big))` copies
 /// nothing, and Get in this process hands the same value out. Its bytes are
 /// made only when a task needs them as an argument.

@@ -533,6 +533,27 @@ INSTANTIATE_TEST_SUITE_P(Concurrency, RuntimeRestartTest, ::testing::Values(1, 3
 
 size_t Live() { return raycc::internal::CurrentRuntime().LiveObjects(); }
 
+std::vector<int64_t> Ones(int64_t n) { return std::vector<int64_t>(n, 1); }
+RAYCC_REMOTE(Ones);
+
+TEST(RuntimeObjectsTest, TaskResultsAreHandedOutWithoutACopy) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  auto ones = raycc::Task(Ones).Remote(int64_t{1} << 20);
+  std::shared_ptr<std::vector<int64_t>> a = ones.Get(), b = ones.Get();
+  EXPECT_EQ(a.get(), b.get());  // one value, shared
+  EXPECT_EQ(a->size(), size_t{1} << 20);
+  // A task consumes it (its bytes are made outside the runtime lock), and
+  // an actor method's result is a value too.
+  EXPECT_EQ(*raycc::Task(SumAll).Remote(ones).Get(), int64_t{1} << 20);
+  auto counter = raycc::Actor(Counter::Create).Remote(1);
+  auto added = counter.Task(&Counter::Add).Remote(2);
+  EXPECT_EQ(added.Get().get(), added.Get().get());
+  EXPECT_EQ(*added.Get(), 3);
+  // A reader asking for another type gets it through the bytes.
+  EXPECT_EQ(*raycc::Get(raycc::ObjectRef<int64_t>(added.ID())), 3);
+  raycc::Shutdown();
+}
+
 TEST(RuntimeRefCountTest, AnObjectIsFreedWhenItsLastReferenceGoes) {
   raycc::Init(raycc::Config{.num_cpus = 2});
   size_t base = Live();

@@ -24,6 +24,20 @@ namespace raycc::internal {
 /// Serialized arguments, one msgpack buffer each.
 using ArgBuffers = std::vector<std::string_view>;
 
+/// A result kept as the value it is: a Get of the same type hands it out
+/// without a copy; its bytes are made only when something needs them.
+struct TypedValue {
+  std::shared_ptr<const void> value;
+  const std::type_info* type = nullptr;
+  std::string (*serialize)(const void*) = nullptr;
+};
+
+template <typename R>
+TypedValue MakeTypedValue(R&& result) {
+  using D = std::decay_t<R>;
+  return {std::make_shared<const D>(std::forward<R>(result)), &typeid(D), &SerializeErased<D>};
+}
+
 /// A registered free function (a task, or an actor factory returning C*).
 struct RemoteFunction {
   std::string name;
@@ -31,6 +45,9 @@ struct RemoteFunction {
   /// Runs the function on serialized arguments; returns the serialized
   /// result (msgpack nil for void). Exceptions from user code propagate.
   std::function<std::string(const ArgBuffers&)> invoke;
+  /// The same, keeping a non-void result as a value (unset for void
+  /// functions, fused chains and builtins: those use `invoke`).
+  std::function<TypedValue(const ArgBuffers&)> invoke_value;
   /// For factories: builds the actor instance; `destroy` deletes it.
   std::function<void*(const ArgBuffers&)> create;
   std::function<void(void*)> destroy;
@@ -43,6 +60,8 @@ struct RemoteMethod {
   std::string name;
   size_t arity = 0;
   std::function<std::string(void* self, const ArgBuffers&)> invoke;
+  /// Keeps a non-void result as a value (see RemoteFunction).
+  std::function<TypedValue(void* self, const ArgBuffers&)> invoke_value;
 };
 
 /// Bytes identifying a function or member-function pointer.
@@ -104,6 +123,11 @@ void RegisterOne(const std::string& name, R (*f)(A...)) {
         return Serialize(std::apply(f, std::move(decoded)));
       }
     };
+    if constexpr (!std::is_void_v<R>) {
+      fn.invoke_value = [f](const ArgBuffers& args) {
+        return MakeTypedValue(std::apply(f, DecodeArgs<Args>(args, std::index_sequence_for<A...>{})));
+      };
+    }
   }
   RemoteRegistry::Instance().AddFunction(KeyOf(f), std::move(fn));
 }
@@ -124,6 +148,13 @@ void RegisterMethod(const std::string& name, M m) {
       return Serialize(std::apply(call, std::move(decoded)));
     }
   };
+  if constexpr (!std::is_void_v<R>) {
+    method.invoke_value = [m](void* self, const ArgBuffers& args) {
+      Args decoded = DecodeArgs<Args>(args, std::index_sequence_for<A...>{});
+      auto call = [&](auto&&... a) -> decltype(auto) { return (static_cast<C*>(self)->*m)(std::move(a)...); };
+      return MakeTypedValue(std::apply(call, std::move(decoded)));
+    };
+  }
   RemoteRegistry::Instance().AddMethod(KeyOf(m), std::move(method));
 }
 

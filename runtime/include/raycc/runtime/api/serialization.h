@@ -33,4 +33,13 @@ T Deserialize(std::string_view bytes) {
   }
 }
 
+namespace internal {
+
+/// Serialize for a value held as `const void*` of type T.
+template <typename T>
+std::string SerializeErased(const void* value) {
+  return Serialize(*static_cast<const T*>(value));
+}
+
+}  // namespace internal
 }  // namespace raycc
