@@ -223,7 +223,6 @@ struct ActorCreateKind {};
 struct ActorCallKind {};
 }  // namespace internal
 
-
 /// One call being built: g.Task(f), g.Actor(C::Create) or actor.Task(&C::m),
 /// with the runtime API's setters, finished by Call(args...). `Kind` is the
 /// op kind; F the function or member-function pointer.
