@@ -19,12 +19,18 @@
 namespace raycc {
 namespace internal {
 
-std::string DemangledName(const std::type_info& type) {
+namespace {
+
+/// The demangled form of a mangled name (the name itself when it is not one).
+std::string Demangle(const char* mangled) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status),
-                                              std::free);
-  return status == 0 && name ? std::string(name.get()) : std::string(type.name());
+  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(mangled);
 }
+
+}  // namespace
+
+std::string DemangledName(const std::type_info& type) { return Demangle(type.name()); }
 
 trace::SourceLocation ToTrace(const std::source_location& loc) {
   return {loc.file_name(), loc.line(), loc.column()};
@@ -83,12 +89,7 @@ std::string GraphBuilderCore::RegisteredFunction(const std::string& key, const v
   if (const RemoteFunction* f = RemoteRegistry::Instance().FunctionByKey(key)) return f->name;
   std::string what = "this function";
   Dl_info info;
-  if (dladdr(address, &info) != 0 && info.dli_sname != nullptr) {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status),
-                                                std::free);
-    what = "'" + std::string(status == 0 && name ? name.get() : info.dli_sname) + "'";
-  }
+  if (dladdr(address, &info) != 0 && info.dli_sname != nullptr) what = "'" + Demangle(info.dli_sname) + "'";
   Error(loc, what + " is not registered: add it to RAYCC_REMOTE(...)");
   return "";
 }

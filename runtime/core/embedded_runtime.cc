@@ -44,7 +44,11 @@ absl::flat_hash_map<std::string, int64_t> CpuPart(const absl::flat_hash_map<std:
     if (name == "CPU" || absl::StartsWith(name, "CPU_group")) cpu[name] = q;
   return cpu;
 }
+
 thread_local ThreadContext tls;
+
+/// The timeline's word for an attempt.
+const char* AttemptStatus(bool failed, bool retry) { return retry ? "retried" : failed ? "failed" : "finished"; }
 
 /// More threads than this for one runtime or one actor is a mistake.
 constexpr int kMaxThreads = 4096;
@@ -66,41 +70,52 @@ std::vector<std::string_view> Views(const std::vector<std::shared_ptr<const std:
 
 }  // namespace
 
-std::shared_ptr<const std::string> EmbeddedRuntime::InvokeCatching(const std::function<std::string()>& call,
-                                                                   ErrorInfo* error) {
+EmbeddedRuntime::Outcome EmbeddedRuntime::Invoke(const std::function<TypedValue()>& as_value,
+                                                 const std::function<std::string()>& as_bytes) {
+  Outcome out;
   try {
-    return std::make_shared<const std::string>(call());
+    if (as_value) {
+      out.typed = as_value();
+    } else {
+      out.data = std::make_shared<const std::string>(as_bytes());
+    }
   } catch (const std::exception& e) {
-    error->type = Demangle(typeid(e).name());
-    error->message = e.what();
+    out.error = std::make_shared<ErrorInfo>();
+    out.error->type = Demangle(typeid(e).name());
+    out.error->message = e.what();
   } catch (...) {
-    error->type = "unknown exception";
-    error->message = "(not a std::exception)";
+    out.error = std::make_shared<ErrorInfo>();
+    out.error->type = "unknown exception";
+    out.error->message = "(not a std::exception)";
   }
-  return nullptr;
+  return out;
 }
 
-bool EmbeddedRuntime::InvokeValueCatching(const std::function<TypedValue()>& call, TypedValue* out,
-                                          ErrorInfo* error) {
-  try {
-    *out = call();
-    return true;
-  } catch (const std::exception& e) {
-    error->type = Demangle(typeid(e).name());
-    error->message = e.what();
-  } catch (...) {
-    error->type = "unknown exception";
-    error->message = "(not a std::exception)";
+void EmbeddedRuntime::FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function) {
+  if (outcome.error) {
+    outcome.error->function = function;
+    outcome.error->where = Where();
+    CompleteLocked(result, nullptr, std::move(outcome.error));
+  } else if (outcome.typed.value) {
+    Object& object = ObjectLocked(result);
+    object.value = std::move(outcome.typed.value);
+    object.type = outcome.typed.type;
+    object.serialize = outcome.typed.serialize;
+    CompleteLocked(result, nullptr, nullptr);
+  } else {
+    CompleteLocked(result, std::move(outcome.data), nullptr);
   }
-  return false;
 }
 
-void EmbeddedRuntime::CompleteValueLocked(const ObjectId& id, TypedValue value) {
-  Object& object = ObjectLocked(id);
-  object.value = std::move(value.value);
-  object.type = value.type;
-  object.serialize = value.serialize;
-  CompleteLocked(id, nullptr, nullptr);
+EmbeddedRuntime::Traced EmbeddedRuntime::TraceOf(const CallOptions& options, const std::string& function) const {
+  if (!timeline_.enabled()) return {};
+  return {options.name.empty() ? function : options.name, options.graph, options.plan_node, timeline_.NowUs()};
+}
+
+void EmbeddedRuntime::RecordAttempt(const Traced& traced, int node, const char* status, double start_us) {
+  if (!timeline_.enabled()) return;
+  timeline_.Record({traced.label, traced.graph, traced.plan_node, nodes_[node].name, status, traced.submitted_us,
+                    start_us, timeline_.NowUs(), tls.timeline_tid});
 }
 
 void EmbeddedRuntime::EnsureArgBytes(const std::vector<TaskArgument>& args, std::unique_lock<std::mutex>& lock) {
@@ -534,12 +549,7 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
     throw InfeasibleError("task " + function.name + ": must run on node '" + options.node_name +
                           "', which does not exist");
   }
-  if (timeline_.enabled()) {
-    task->label = options.name.empty() ? function.name : options.name;
-    task->graph = options.graph;
-    task->plan_node = options.plan_node;
-    task->submitted_us = timeline_.NowUs();
-  }
+  task->traced = TraceOf(options, function.name);
   UseArgsLocked(task->args, +1, "task " + function.name);
   task->sequence = next_sequence_++;
   ObjectLocked(task->result);  // exists (pending) from now on
@@ -596,22 +606,12 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.node = task->node;
   lock.unlock();
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
-  auto info = std::make_shared<ErrorInfo>();
-  std::shared_ptr<const std::string> data;
-  TypedValue typed;
-  bool failed;
-  if (task->function->invoke_value) {  // the result stays a value
-    failed = !InvokeValueCatching([&] { return task->function->invoke_value(Views(keep)); }, &typed, info.get());
-  } else {
-    data = InvokeCatching([&] { return task->function->invoke(Views(keep)); }, info.get());
-    failed = data == nullptr;
-  }
-  bool retry = failed && task->retry_exceptions && task->retries_left != 0;
-  if (timeline_.enabled()) {
-    timeline_.Record({task->label, task->graph, task->plan_node, nodes_[task->node].name,
-                      retry ? "retried" : failed ? "failed" : "finished", task->submitted_us, start_us,
-                      timeline_.NowUs(), tls.timeline_tid});
-  }
+  const RemoteFunction& f = *task->function;
+  Outcome outcome = Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(Views(keep)); })
+                                          : nullptr,
+                           [&] { return f.invoke(Views(keep)); });
+  bool retry = outcome.error && task->retry_exceptions && task->retries_left != 0;
+  RecordAttempt(task->traced, task->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
   lock.lock();
   tls.demand = nullptr;
   tls.gpu_ids = nullptr;
@@ -625,15 +625,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     if (idle_workers_ > 0) work_cv_.notify_one();
     return;
   }
-  if (failed) {
-    info->function = task->function->name;
-    info->where = Where();
-    CompleteLocked(task->result, nullptr, info);
-  } else if (typed.value) {
-    CompleteValueLocked(task->result, std::move(typed));
-  } else {
-    CompleteLocked(task->result, std::move(data), nullptr);
-  }
+  FinishLocked(task->result, std::move(outcome), f.name);
   UseArgsLocked(task->args, -1, "");
 }
 
@@ -817,11 +809,7 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   if (options.max_restarts < -1) throw RayccError("SetMaxRestarts: must be >= -1 (-1: always)");
   actor->restarts_left = options.max_restarts;
   actor->held = DemandOf(options.call, /*is_task=*/false, "actor " + factory.name);
-  if (timeline_.enabled()) {
-    actor->graph = options.call.graph;
-    actor->plan_node = options.call.plan_node;
-    actor->submitted_us = timeline_.NowUs();
-  }
+  actor->traced = TraceOf(CallOptions{.graph = options.call.graph, .plan_node = options.call.plan_node}, factory.name);
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) throw RayccError("the runtime is shutting down");
   actor->held = GroupDemandLocked(options.call, actor->held, "actor " + factory.name);
@@ -863,12 +851,7 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   call->result = *ObjectId::ForReturn(TaskId::Of(job_), 1);
   call->retries_left = options.max_retries;
   call->retry_exceptions = options.retry_exceptions;
-  if (timeline_.enabled()) {
-    call->label = options.name.empty() ? method.name : options.name;
-    call->graph = options.graph;
-    call->plan_node = options.plan_node;
-    call->submitted_us = timeline_.NowUs();
-  }
+  call->traced = TraceOf(options, method.name);
   std::unique_lock<std::mutex> lock(mu_);
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
@@ -1176,11 +1159,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       } catch (...) {
         failure = "an unknown exception";
       }
-      if (timeline_.enabled()) {
-        timeline_.Record({actor->factory->name, actor->graph, actor->plan_node, nodes_[actor->node].name,
-                          instance != nullptr ? "finished" : "failed", actor->submitted_us, start_us,
-                          timeline_.NowUs(), tls.timeline_tid});
-      }
+      RecordAttempt(actor->traced, actor->node, instance != nullptr ? "finished" : "failed", start_us);
       lock.lock();
       if (instance != nullptr) {
         actor->instance = instance;
@@ -1277,37 +1256,20 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     while (true) {
       lock.unlock();
       double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
-      auto info = std::make_shared<ErrorInfo>();
-      std::shared_ptr<const std::string> data;
-      TypedValue typed;
-      bool failed;
-      if (call->method->invoke_value) {
-        failed = !InvokeValueCatching([&] { return call->method->invoke_value(actor->instance, Views(keep)); },
-                                      &typed, info.get());
-      } else {
-        data = InvokeCatching([&] { return call->method->invoke(actor->instance, Views(keep)); }, info.get());
-        failed = data == nullptr;
-      }
-      bool retry = failed && call->retry_exceptions && call->retries_left != 0;
-      if (timeline_.enabled()) {
-        timeline_.Record({call->label, call->graph, call->plan_node, nodes_[actor->node].name,
-                          retry ? "retried" : failed ? "failed" : "finished", call->submitted_us, start_us,
-                          timeline_.NowUs(), tls.timeline_tid});
-      }
+      const RemoteMethod& m = *call->method;
+      void* self = actor->instance;
+      Outcome outcome =
+          Invoke(m.invoke_value ? std::function<TypedValue()>([&] { return m.invoke_value(self, Views(keep)); })
+                                : nullptr,
+                 [&] { return m.invoke(self, Views(keep)); });
+      bool retry = outcome.error && call->retry_exceptions && call->retries_left != 0;
+      RecordAttempt(call->traced, actor->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
       lock.lock();
       if (retry) {
         if (call->retries_left > 0) --call->retries_left;
         continue;
       }
-      if (failed) {
-        info->function = call->method->name;
-        info->where = Where();
-        CompleteLocked(call->result, nullptr, info);
-      } else if (typed.value) {
-        CompleteValueLocked(call->result, std::move(typed));
-      } else {
-        CompleteLocked(call->result, std::move(data), nullptr);
-      }
+      FinishLocked(call->result, std::move(outcome), m.name);
       UseArgsLocked(call->args, -1, "");
       break;
     }

@@ -77,6 +77,19 @@ class EmbeddedRuntime final : public RuntimeInterface {
     bool cancelled = false;
     std::string function, type, message, where;
   };
+  // What the timeline says of one task, call or actor.
+  struct Traced {
+    std::string label, graph;
+    int64_t plan_node = -1;
+    double submitted_us = 0;
+  };
+  // The outcome of running user code: its result as bytes or as a value,
+  // or what it raised.
+  struct Outcome {
+    std::shared_ptr<const std::string> data;
+    TypedValue typed;
+    std::shared_ptr<ErrorInfo> error;
+  };
   struct Object {
     bool ready = false;
     std::shared_ptr<const std::string> data;  // null until needed for a PutValue object
@@ -115,10 +128,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     // GPUs it holds while it runs.
     Units lent;
     std::vector<int> gpu_ids;
-    // For the timeline.
-    std::string label, graph;
-    int64_t plan_node = -1;
-    double submitted_us = 0;
+    Traced traced;
   };
   struct ActorCall {
     const RemoteMethod* method = nullptr;
@@ -126,9 +136,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     ObjectId result;
     int retries_left = 0;
     bool retry_exceptions = false;
-    std::string label, graph;
-    int64_t plan_node = -1;
-    double submitted_us = 0;
+    Traced traced;
   };
   struct Actor {
     ActorId id;
@@ -147,9 +155,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     bool restart_requested = false;
     int node = 0;       // where it lives
     std::vector<int> gpu_ids;
-    std::string graph;  // where it was created, for the timeline
-    int64_t plan_node = -1;
-    double submitted_us = 0;
+    Traced traced;  // its construction
   };
   struct ReadyOrder {
     bool operator()(const std::shared_ptr<Task>& a, const std::shared_ptr<Task>& b) const {
@@ -209,15 +215,17 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::shared_ptr<const ErrorInfo> CollectArgsLocked(const std::vector<TaskArgument>& args,
                                                      std::vector<std::shared_ptr<const std::string>>* keep);
   void ActorLoop(const std::shared_ptr<Actor>& actor, int index);
-  // Runs user code; on an exception fills `error` (type, message) and
-  // returns null. Called without mu_.
-  static std::shared_ptr<const std::string> InvokeCatching(const std::function<std::string()>& call,
-                                                           ErrorInfo* error);
-  // The same for a call that keeps its result as a value; false on an
-  // exception.
-  static bool InvokeValueCatching(const std::function<TypedValue()>& call, TypedValue* out, ErrorInfo* error);
-  // Stores a result kept as a value and completes the object. Requires mu_.
-  void CompleteValueLocked(const ObjectId& id, TypedValue value);
+  // Runs user code: `as_value` when given (the result stays a value), else
+  // `as_bytes`; an exception becomes the outcome's error (type, message).
+  // Called without mu_.
+  static Outcome Invoke(const std::function<TypedValue()>& as_value, const std::function<std::string()>& as_bytes);
+  // Completes `result` with `outcome`, naming `function` and this thread in
+  // an error. Requires mu_.
+  void FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function);
+  // What the timeline will say of a call submitted now with `options`.
+  Traced TraceOf(const CallOptions& options, const std::string& function) const;
+  // Records one attempt of `traced` on `node` that started at `start_us`.
+  void RecordAttempt(const Traced& traced, int node, const char* status, double start_us);
   // Makes the bytes of argument objects held as values, outside mu_ (which
   // it releases and takes again), so serializing a large value never holds
   // up the runtime.

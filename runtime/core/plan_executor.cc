@@ -315,6 +315,12 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
 const std::string& Graph::name() const { return state_->plan.graph_name(); }
 size_t Graph::size() const { return state_->plan.nodes_size(); }
 
+std::vector<std::pair<std::string, std::string>> Graph::inputs() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const proto::PlanInput& in : state_->plan.inputs()) out.emplace_back(in.name(), in.type().ir_type());
+  return out;
+}
+
 GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) const {
   const proto::ExecPlan& plan = state_->plan;
   internal::RuntimeInterface& runtime = internal::CurrentRuntime();

@@ -21,8 +21,6 @@
 #include "Commands.h"
 #include "raycc/api.h"
 #include "raycc/passes/ClusterDescription.h"
-#include "raycc/proto/artifact.pb.h"
-#include "raycc/runtime/common/artifact_file.h"
 #include "raycc_version.h"
 
 namespace cl = llvm::cl;
@@ -301,27 +299,18 @@ int runRun(int argc, char **argv) {
   try {
     raycc::Init(config);
     raycc::Graph graph = raycc::LoadGraph(options.input, options.graph);
-    absl::StatusOr<proto::Artifact> artifact = ReadArtifact(options.input);
-    if (!artifact.ok()) {
-      raycc::Shutdown();
-      return fail(std::string(artifact.status().message()), kExitIO);
-    }
     std::map<std::string, raycc::GraphInput> inputs;
     std::vector<std::string> expected;
-    for (const proto::ExecPlan &plan : artifact->plans()) {
-      if (plan.graph_name() != graph.name())
-        continue;
-      for (const proto::PlanInput &in : plan.inputs()) {
-        expected.push_back(in.name());
-        auto it = given.find(in.name());
-        if (it == given.end()) {
-          raycc::Shutdown();
-          return fail("graph '" + graph.name() + "' needs --input " +
-                          in.name() + "=VALUE (" + in.type().ir_type() + ")",
-                      kExitUsage);
-        }
-        inputs.emplace(in.name(), raycc::GraphInput::Serialized(it->second));
+    for (const auto &[name, type] : graph.inputs()) {
+      expected.push_back(name);
+      auto it = given.find(name);
+      if (it == given.end()) {
+        raycc::Shutdown();
+        return fail("graph '" + graph.name() + "' needs --input " + name +
+                        "=VALUE (" + type + ")",
+                    kExitUsage);
       }
+      inputs.emplace(name, raycc::GraphInput::Serialized(it->second));
     }
     for (const auto &g : given)
       if (std::find(expected.begin(), expected.end(), g.getKey().str()) ==

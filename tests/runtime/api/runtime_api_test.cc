@@ -595,9 +595,14 @@ TEST(RuntimeRefCountTest, AReferenceOutlivingItsRuntimeIsHarmless) {
   auto kept = raycc::Put(1);
   raycc::Shutdown();
   raycc::Init(raycc::Config{.num_cpus = 1});
-  size_t base = Live();
+  // Put ids restart with the runtime: the new object has the old one's id,
+  // so dropping the old reference must not count against it.
+  auto fresh = raycc::Put(2);
+  ASSERT_EQ(fresh.ID(), kept.ID());
+  size_t live = Live();
   kept = raycc::ObjectRef<int>();  // belongs to the old runtime: ignored
-  EXPECT_EQ(Live(), base);
+  EXPECT_EQ(Live(), live);
+  EXPECT_EQ(*fresh.Get(), 2);
   raycc::Shutdown();
 }
 

@@ -95,6 +95,8 @@ class Graph {
   const std::string& name() const;
   /// Number of plan nodes.
   size_t size() const;
+  /// The inputs Execute takes: name and IR type, in order.
+  std::vector<std::pair<std::string, std::string>> inputs() const;
 
   struct State;
 
