@@ -58,7 +58,8 @@ std::vector<raycc::ObjectRef<int64_t>> DynamicButterfly(int64_t tasks, int64_t w
   for (int64_t made = width; made < tasks;) {
     std::vector<raycc::ObjectRef<int64_t>> next;
     for (int64_t i = 0; i < width && made < tasks; ++i, ++made) {
-      next.push_back(raycc::Task(Mix).SetResources({{"CPU", 1}}).Remote(layer[i], layer[(i + width / 2) % width], made));
+      next.push_back(
+          raycc::Task(Mix).SetResources({{"CPU", 1}}).Remote(layer[i], layer[(i + width / 2) % width], made));
     }
     while (static_cast<int64_t>(next.size()) < width) next.push_back(layer[next.size()]);
     layer = std::move(next);
@@ -160,7 +161,8 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--graph") && i + 1 < argc) {
       graph_path = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--graph butterfly.rcx]\n");
+      std::fprintf(stderr,
+                   "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--graph butterfly.rcx]\n");
       return 2;
     }
   }

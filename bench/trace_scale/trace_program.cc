@@ -18,7 +18,8 @@ RAYCC_GRAPH(butterfly, raycc::GraphBuilder& g, int64_t tasks, int64_t width) {
   for (int64_t made = width; made < tasks;) {
     std::vector<raycc::Value<int64_t>> next;
     for (int64_t i = 0; i < width && made < tasks; ++i, ++made) {
-      next.push_back(g.Task(Mix).SetResources({{"CPU", 1}}).Call(layer[i], layer[(i + width / 2) % width], made));
+      next.push_back(
+          g.Task(Mix).SetResources({{"CPU", 1}}).Call(layer[i], layer[(i + width / 2) % width], made));
     }
     while (static_cast<int64_t>(next.size()) < width) next.push_back(layer[next.size()]);
     layer = std::move(next);

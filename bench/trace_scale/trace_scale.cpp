@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
   double hostSeconds = 0;
   if (host) {
     // The host compile `raycc compile` runs (same flags), median of repeats.
-    std::string cmd = cxx + " -std=c++20 -fPIC -shared -O2 -I" RAYCC_SOURCE_DIR "/runtime/include -I" RAYCC_SOURCE_DIR
-                      "/frontend/include " RAYCC_SOURCE_DIR "/bench/trace_scale/trace_program.cc -o /tmp/raycc_trace_scale.so";
+    std::string cmd = cxx + " -std=c++20 -fPIC -shared -O2 -I" RAYCC_SOURCE_DIR
+                            "/runtime/include -I" RAYCC_SOURCE_DIR "/frontend/include " RAYCC_SOURCE_DIR
+                            "/bench/trace_scale/trace_program.cc -o /tmp/raycc_trace_scale.so";
     std::vector<double> times;
     for (int r = 0; r < repeats; ++r) {
       auto start = std::chrono::steady_clock::now();
@@ -105,7 +106,8 @@ int main(int argc, char** argv) {
       std::printf("%10lld %12.4f %12.4f %12.4f %16.3f %17.1f%%\n", static_cast<long long>(n), t, i, t + i,
                   hostSeconds, 100 * (t + i) / hostSeconds);
     } else {
-      std::printf("%10lld %12.4f %12.4f %12.4f %16s %18s\n", static_cast<long long>(n), t, i, t + i, "-", "-");
+      std::printf("%10lld %12.4f %12.4f %12.4f %16s %18s\n", static_cast<long long>(n), t, i, t + i, "-",
+                  "-");
     }
   }
   std::printf("medians of %d runs; host compile: %s -O2 of trace_program.cc\n", repeats, cxx.c_str());

@@ -22,7 +22,6 @@
 
 namespace digits {
 
-
 constexpr int kFeatures = 64 + 1;  // pixels / 16, then a bias
 constexpr int kClasses = 10;
 
@@ -107,7 +106,8 @@ inline std::vector<std::pair<std::vector<double>, int>> Load(const std::string& 
   return rows;
 }
 
-inline Shard MakeShard(const std::vector<std::pair<std::vector<double>, int>>& rows, size_t begin, size_t end) {
+inline Shard MakeShard(const std::vector<std::pair<std::vector<double>, int>>& rows, size_t begin,
+                       size_t end) {
   Shard s;
   for (size_t i = begin; i < end; ++i) {
     s.x.insert(s.x.end(), rows[i].first.begin(), rows[i].first.end());

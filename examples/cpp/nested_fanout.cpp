@@ -33,8 +33,10 @@ RAYCC_REMOTE(Sort);
 int main(int argc, char** argv) {
   int64_t n = 200000, leaf = 5000;
   for (int i = 1; i + 1 < argc; ++i) {
-    if (!std::strcmp(argv[i], "--n")) n = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--leaf")) leaf = std::atoll(argv[++i]);
+    if (!std::strcmp(argv[i], "--n"))
+      n = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--leaf"))
+      leaf = std::atoll(argv[++i]);
   }
   if (n < 0 || leaf < 1) {
     std::fprintf(stderr, "nested_fanout: --n must be >= 0 and --leaf >= 1\n");

@@ -34,16 +34,17 @@ std::vector<std::string> Show(const char* what, raycc::PlacementStrategy strateg
 }
 
 int main() {
-  raycc::Init(raycc::Config{.nodes = {{"node-a", {{"CPU", 4}}}, {"node-b", {{"CPU", 4}}}, {"node-c", {{"CPU", 4}}}}});
+  raycc::Init(
+      raycc::Config{.nodes = {{"node-a", {{"CPU", 4}}}, {"node-b", {{"CPU", 4}}}, {"node-c", {{"CPU", 4}}}}});
   using S = raycc::PlacementStrategy;
   auto pack = Show("strict_pack", S::kStrictPack, 3, 1);
   auto spread = Show("strict_spread", S::kStrictSpread, 3, 1);
-  Show("pack", S::kPack, 3, 2);     // 6 CPUs: more than one node holds
+  Show("pack", S::kPack, 3, 2);      // 6 CPUs: more than one node holds
   Show("spread", S::kSpread, 4, 1);  // 4 bundles on 3 nodes: one shares
   bool refused = false;
   try {
-    raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}},
-                                 .strategy = S::kStrictSpread});
+    raycc::CreatePlacementGroup(
+        {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, .strategy = S::kStrictSpread});
   } catch (const raycc::InfeasibleError& e) {
     std::printf("4 bundles, strict_spread: %s\n", e.what());
     refused = true;

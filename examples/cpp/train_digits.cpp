@@ -21,7 +21,6 @@ using namespace digits;
 
 RAYCC_REMOTE(Gradient, Accuracy, ParamServer::Create, &ParamServer::Weights, &ParamServer::Apply);
 
-
 int main(int argc, char** argv) {
   std::string data = "examples/data/digits.csv.gz";
   int steps = 100, shards = 4;

@@ -30,8 +30,10 @@ RAYCC_REMOTE(Saxpy);
 int main(int argc, char** argv) {
   int tasks = 4, n = 1 << 20;
   for (int i = 1; i + 1 < argc; ++i) {
-    if (!std::strcmp(argv[i], "--tasks")) tasks = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--n")) n = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--tasks"))
+      tasks = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--n"))
+      n = std::atoi(argv[++i]);
   }
   if (tasks < 1 || n < 1) {
     std::fprintf(stderr, "gpu_saxpy: --tasks and --n must be positive\n");

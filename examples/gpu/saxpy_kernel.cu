@@ -26,7 +26,8 @@ bool SaxpyOnDevice(int device, float a, const float* x, float* y, int n, std::st
   float *dx = nullptr, *dy = nullptr;
   size_t bytes = static_cast<size_t>(n) * sizeof(float);
   bool ok = Check(cudaSetDevice(device), "cudaSetDevice", error) &&
-            Check(cudaMalloc(&dx, bytes), "cudaMalloc", error) && Check(cudaMalloc(&dy, bytes), "cudaMalloc", error) &&
+            Check(cudaMalloc(&dx, bytes), "cudaMalloc", error) &&
+            Check(cudaMalloc(&dy, bytes), "cudaMalloc", error) &&
             Check(cudaMemcpy(dx, x, bytes, cudaMemcpyHostToDevice), "copy x", error) &&
             Check(cudaMemcpy(dy, y, bytes, cudaMemcpyHostToDevice), "copy y", error);
   if (ok) {

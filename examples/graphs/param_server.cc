@@ -25,7 +25,8 @@ RAYCC_GRAPH(train, raycc::GraphBuilder& g, int64_t shards, int64_t steps) {
   auto ps = g.Actor(ParamServer::Create).SetResources({{"CPU", 1}}).SetName("ps").Call(0.5 / shards);
 
   std::vector<raycc::Value<Shard>> parts;
-  for (int64_t i = 0; i < shards; ++i) parts.push_back(g.Task(LoadShard).SetPlacementGroup(pg, i).Call(data, i, shards));
+  for (int64_t i = 0; i < shards; ++i)
+    parts.push_back(g.Task(LoadShard).SetPlacementGroup(pg, i).Call(data, i, shards));
 
   auto w = ps.Task(&ParamServer::Weights).Call();
   for (int64_t step = 0; step < steps; ++step) {

@@ -6,9 +6,9 @@
 //   raycc compile examples/graphs/word_count.cc -o wc.rcx
 //   raycc run wc.rcx --input path=examples/data/digits.rst
 
-#include <raycc/graph.h>
-
 #include "../cpp/word_count.h"
+
+#include <raycc/graph.h>
 
 using namespace word_count;
 
@@ -26,7 +26,8 @@ RAYCC_GRAPH(word_count, raycc::GraphBuilder& g) {
   // Merge pairwise until one is left.
   while (counts.size() > 1) {
     std::vector<raycc::Value<Counts>> next;
-    for (size_t i = 0; i + 1 < counts.size(); i += 2) next.push_back(g.Task(Merge).Call(counts[i], counts[i + 1]));
+    for (size_t i = 0; i + 1 < counts.size(); i += 2)
+      next.push_back(g.Task(Merge).Call(counts[i], counts[i + 1]));
     if (counts.size() % 2 == 1) next.push_back(counts.back());
     counts = std::move(next);
   }

@@ -125,7 +125,8 @@ private:
     }
     case trace::Function::Kind::kFactory: {
       ray::ActorClassOp cls = actorClass(f.actor_class, use);
-      auto [it, first] = factories.try_emplace(f.actor_class, f.registered_name);
+      auto [it, first] =
+          factories.try_emplace(f.actor_class, f.registered_name);
       if (first) {
         cls.setConstructorType(fnType);
         if (f.registered_name != f.actor_class + "::Create")
@@ -243,9 +244,9 @@ private:
     for (const trace::NamedValue &out : graph.outputs)
       outputTypes.push_back(valueType(graph.values[out.value]));
     builder.setInsertionPointToEnd(module->getBody());
-    auto op = ray::GraphOp::create(
-        builder, loc(graph.loc), graph.name,
-        builder.getFunctionType(inputTypes, outputTypes));
+    auto op =
+        ray::GraphOp::create(builder, loc(graph.loc), graph.name,
+                             builder.getFunctionType(inputTypes, outputTypes));
     auto nameAttr = builder.getStringAttr("ray.name");
     for (auto [i, in] : llvm::enumerate(graph.inputs))
       op.setArgAttr(i, nameAttr, builder.getStringAttr(in.name));
@@ -280,9 +281,8 @@ private:
       }
       case trace::OpKind::kTask: {
         std::string callee = declare(graph.functions[t.function], where);
-        auto task = ray::TaskOp::create(builder, where,
-                                        TypeRange{valueType(result)}, callee,
-                                        operands);
+        auto task = ray::TaskOp::create(
+            builder, where, TypeRange{valueType(result)}, callee, operands);
         setCommonOptions(task, t.options);
         setPlacedOptions(task, t.options, values);
         if (t.options.retry_exceptions)
@@ -317,10 +317,10 @@ private:
         break;
       }
       case trace::OpKind::kActorKill:
-        defined = ray::ActorKillOp::create(builder, where,
-                                           ray::TokenType::get(ctx),
-                                           operands.front())
-                      .getDone();
+        defined =
+            ray::ActorKillOp::create(builder, where, ray::TokenType::get(ctx),
+                                     operands.front())
+                .getDone();
         break;
       case trace::OpKind::kPlacementGroup: {
         SmallVector<ray::ResourcesAttr> bundles;
@@ -340,8 +340,8 @@ private:
     SmallVector<Value> outputs;
     for (const trace::NamedValue &out : graph.outputs)
       outputs.push_back(values[out.value]);
-    Location end = graph.outputs.empty() ? loc(graph.loc)
-                                         : loc(graph.outputs.back().loc);
+    Location end =
+        graph.outputs.empty() ? loc(graph.loc) : loc(graph.outputs.back().loc);
     ray::OutputOp::create(builder, end, outputs);
   }
 

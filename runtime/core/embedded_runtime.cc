@@ -48,7 +48,9 @@ absl::flat_hash_map<std::string, int64_t> CpuPart(const absl::flat_hash_map<std:
 thread_local ThreadContext tls;
 
 /// The timeline's word for an attempt.
-const char* AttemptStatus(bool failed, bool retry) { return retry ? "retried" : failed ? "failed" : "finished"; }
+const char* AttemptStatus(bool failed, bool retry) {
+  return retry ? "retried" : failed ? "failed" : "finished";
+}
 
 /// More threads than this for one runtime or one actor is a mistake.
 constexpr int kMaxThreads = 4096;
@@ -107,18 +109,21 @@ void EmbeddedRuntime::FinishLocked(const ObjectId& result, Outcome outcome, cons
   }
 }
 
-EmbeddedRuntime::Traced EmbeddedRuntime::TraceOf(const CallOptions& options, const std::string& function) const {
+EmbeddedRuntime::Traced EmbeddedRuntime::TraceOf(const CallOptions& options,
+                                                 const std::string& function) const {
   if (!timeline_.enabled()) return {};
-  return {options.name.empty() ? function : options.name, options.graph, options.plan_node, timeline_.NowUs()};
+  return {options.name.empty() ? function : options.name, options.graph, options.plan_node,
+          timeline_.NowUs()};
 }
 
 void EmbeddedRuntime::RecordAttempt(const Traced& traced, int node, const char* status, double start_us) {
   if (!timeline_.enabled()) return;
-  timeline_.Record({traced.label, traced.graph, traced.plan_node, nodes_[node].name, status, traced.submitted_us,
-                    start_us, timeline_.NowUs(), tls.timeline_tid});
+  timeline_.Record({traced.label, traced.graph, traced.plan_node, nodes_[node].name, status,
+                    traced.submitted_us, start_us, timeline_.NowUs(), tls.timeline_tid});
 }
 
-void EmbeddedRuntime::EnsureArgBytes(const std::vector<TaskArgument>& args, std::unique_lock<std::mutex>& lock) {
+void EmbeddedRuntime::EnsureArgBytes(const std::vector<TaskArgument>& args,
+                                     std::unique_lock<std::mutex>& lock) {
   for (const TaskArgument& arg : args) {
     if (!arg.by_ref) continue;
     auto it = objects_.find(arg.ref);
@@ -179,8 +184,9 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
     if (!names.insert(n.name).second) throw RayccError("Config.nodes: two nodes are named '" + n.name + "'");
     absl::StatusOr<ResourceSet> set = ResourceSet::Create(n.resources);
     if (!set.ok()) {
-      throw RayccError(absl::StrCat(config.nodes.empty() ? "Config.resources" : "Config.nodes '" + n.name + "'",
-                                    ": ", set.status().message()));
+      throw RayccError(
+          absl::StrCat(config.nodes.empty() ? "Config.resources" : "Config.nodes '" + n.name + "'", ": ",
+                       set.status().message()));
     }
     Node node;
     node.name = n.name;
@@ -242,7 +248,7 @@ absl::Status EmbeddedRuntime::Finish() {
 
 std::string EmbeddedRuntime::Where() const {
   std::string node = tls.node >= 0 ? nodes_[tls.node].name : "embedded";
-  std::string thread = tls.actor ? absl::StrCat("actor thread ", tls.index)
+  std::string thread = tls.actor        ? absl::StrCat("actor thread ", tls.index)
                        : tls.index >= 0 ? absl::StrCat("worker thread ", tls.index)
                                         : std::string("the caller's thread (run inline by Get)");
   return absl::StrCat("node ", node, " (", node_.Hex().substr(0, 8), "), ", thread);
@@ -309,7 +315,8 @@ void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id) {
   objects_.erase(it);
 }
 
-void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const std::string& what) {
+void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int sign,
+                                    const std::string& what) {
   if (sign > 0) {
     for (const TaskArgument& arg : args) {
       if (arg.by_ref && !objects_.contains(arg.ref)) {
@@ -607,9 +614,9 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   lock.unlock();
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
   const RemoteFunction& f = *task->function;
-  Outcome outcome = Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(Views(keep)); })
-                                          : nullptr,
-                           [&] { return f.invoke(Views(keep)); });
+  Outcome outcome = Invoke(
+      f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(Views(keep)); }) : nullptr,
+      [&] { return f.invoke(Views(keep)); });
   bool retry = outcome.error && task->retry_exceptions && task->retries_left != 0;
   RecordAttempt(task->traced, task->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
   lock.lock();
@@ -722,7 +729,8 @@ const std::shared_ptr<const std::string>& EmbeddedRuntime::BytesLocked(Object& o
 }
 
 EmbeddedRuntime::Object& EmbeddedRuntime::WaitReadyLocked(const ObjectId& id, int64_t timeout_ms,
-                                                          std::unique_lock<std::mutex>& lock, const char* what) {
+                                                          std::unique_lock<std::mutex>& lock,
+                                                          const char* what) {
   auto it = objects_.find(id);
   if (it == objects_.end()) {
     throw RayccError(absl::StrCat(what, ": unknown object ", id.Hex(), " (from another runtime?)"));
@@ -809,7 +817,8 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   if (options.max_restarts < -1) throw RayccError("SetMaxRestarts: must be >= -1 (-1: always)");
   actor->restarts_left = options.max_restarts;
   actor->held = DemandOf(options.call, /*is_task=*/false, "actor " + factory.name);
-  actor->traced = TraceOf(CallOptions{.graph = options.call.graph, .plan_node = options.call.plan_node}, factory.name);
+  actor->traced =
+      TraceOf(CallOptions{.graph = options.call.graph, .plan_node = options.call.plan_node}, factory.name);
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) throw RayccError("the runtime is shutting down");
   actor->held = GroupDemandLocked(options.call, actor->held, "actor " + factory.name);
@@ -903,7 +912,8 @@ EmbeddedRuntime::Units EmbeddedRuntime::GroupDemandLocked(const CallOptions& opt
   return renamed;
 }
 
-std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group, const std::vector<Units>& available) const {
+std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group,
+                                               const std::vector<Units>& available) const {
   int n = static_cast<int>(available.size());
   size_t count = group.bundles.size();
   std::vector<Units> left = available;
@@ -1016,8 +1026,8 @@ PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
                                          " distinct nodes that each hold a bundle; the runtime has ",
                                          nodes_.size(), " node(s)"));
     }
-    throw InfeasibleError(absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(),
-                                       " (strict_pack)"));
+    throw InfeasibleError(
+        absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(), " (strict_pack)"));
   }
   PlacementGroupId id = PlacementGroupId::Of(job_);
   group.suffix = "_" + id.Hex();
@@ -1128,8 +1138,8 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   tls.node = actor->node;
   tls.gpu_ids = &actor->gpu_ids;
   tls.timeline_tid = next_actor_tid_++;
-  timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ", actor->id.Hex().substr(0, 8),
-                                                      " thread ", index));
+  timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ",
+                                                      actor->id.Hex().substr(0, 8), " thread ", index));
   std::unique_lock<std::mutex> lock(mu_);
   auto die = [&](const std::shared_ptr<ActorCall>& call) {
     auto info = std::make_shared<ErrorInfo>();
@@ -1209,9 +1219,8 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   }
   actor->cv.wait(lock, [&] { return actor->created; });
   while (true) {
-    actor->cv.wait(lock, [&] {
-      return stopping_ || actor->dead || actor->restart_requested || !actor->queue.empty();
-    });
+    actor->cv.wait(
+        lock, [&] { return stopping_ || actor->dead || actor->restart_requested || !actor->queue.empty(); });
     if (actor->restart_requested && !actor->dead && !stopping_) {
       if (index != 0) {  // thread 0 rebuilds; the others wait
         actor->cv.wait(lock, [&] { return stopping_ || actor->dead || !actor->restart_requested; });
@@ -1258,10 +1267,10 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
       const RemoteMethod& m = *call->method;
       void* self = actor->instance;
-      Outcome outcome =
-          Invoke(m.invoke_value ? std::function<TypedValue()>([&] { return m.invoke_value(self, Views(keep)); })
-                                : nullptr,
-                 [&] { return m.invoke(self, Views(keep)); });
+      Outcome outcome = Invoke(
+          m.invoke_value ? std::function<TypedValue()>([&] { return m.invoke_value(self, Views(keep)); })
+                         : nullptr,
+          [&] { return m.invoke(self, Views(keep)); });
       bool retry = outcome.error && call->retry_exceptions && call->retries_left != 0;
       RecordAttempt(call->traced, actor->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
       lock.lock();

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "raycc/api.h"
 #include "core/timeline.h"
+#include "raycc/api.h"
 #include "raycc/runtime/common/resource_set.h"
 
 namespace raycc::internal {
@@ -55,7 +55,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   ObjectId Put(std::string bytes) override;
   ObjectId PutValue(std::shared_ptr<const void> value, const std::type_info& type,
                     std::string (*serialize)(const void*)) override;
-  std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type, int64_t timeout_ms) override;
+  std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,
+                                       int64_t timeout_ms) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
   void AddObjectRef(const ObjectId& id) override;
@@ -150,10 +151,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::deque<std::shared_ptr<ActorCall>> queue;
     std::condition_variable cv;
     std::vector<std::thread> threads;
-    int active = 0;  // calls running now
+    int active = 0;         // calls running now
     int restarts_left = 0;  // -1: forever
     bool restart_requested = false;
-    int node = 0;       // where it lives
+    int node = 0;  // where it lives
     std::vector<int> gpu_ids;
     Traced traced;  // its construction
   };
@@ -218,7 +219,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // Runs user code: `as_value` when given (the result stays a value), else
   // `as_bytes`; an exception becomes the outcome's error (type, message).
   // Called without mu_.
-  static Outcome Invoke(const std::function<TypedValue()>& as_value, const std::function<std::string()>& as_bytes);
+  static Outcome Invoke(const std::function<TypedValue()>& as_value,
+                        const std::function<std::string()>& as_bytes);
   // Completes `result` with `outcome`, naming `function` and this thread in
   // an error. Requires mu_.
   void FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function);

@@ -263,7 +263,8 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       case proto::PUT:
       case proto::GET:
         if (node.operands_size() != 1) {
-          Fail(path, name, absl::StrCat("node ", i, " (put/get) has ", node.operands_size(), " operands, not 1"));
+          Fail(path, name,
+               absl::StrCat("node ", i, " (put/get) has ", node.operands_size(), " operands, not 1"));
         }
         break;
       case proto::WAIT:
@@ -290,8 +291,9 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   }
   for (const proto::PlanOutput& out : plan->outputs()) {
     const proto::PlanOperand& v = out.value();
-    bool ok = v.has_node_result() ? v.node_result().node() < static_cast<uint32_t>(plan->nodes_size())
-                                  : !v.has_graph_input() || v.graph_input() < static_cast<uint32_t>(plan->inputs_size());
+    bool ok = v.has_node_result()
+                  ? v.node_result().node() < static_cast<uint32_t>(plan->nodes_size())
+                  : !v.has_graph_input() || v.graph_input() < static_cast<uint32_t>(plan->inputs_size());
     if (!ok || (!v.has_node_result() && !v.has_graph_input())) {
       Fail(path, name, absl::StrCat("output '", out.name(), "' refers to no node or input of the plan"));
     }
@@ -332,10 +334,10 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     }
     bool wants_actor = absl::StartsWith(in.type().ir_type(), "!ray.actor<");
     if (wants_actor != it->second.is_actor()) {
-      throw RayccError(absl::StrCat("graph @", plan.graph_name(), ": input '", in.name(), "' ",
-                                    wants_actor ? "is an actor: pass an ActorHandle"
-                                                : "is an object: pass an ObjectRef or a value",
-                                    " (", in.type().ir_type(), ")"));
+      throw RayccError(absl::StrCat(
+          "graph @", plan.graph_name(), ": input '", in.name(), "' ",
+          wants_actor ? "is an actor: pass an ActorHandle" : "is an object: pass an ObjectRef or a value",
+          " (", in.type().ir_type(), ")"));
     }
     bound.push_back(&it->second);
   }
@@ -464,12 +466,14 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   for (int i = 0; i < plan.nodes_size(); ++i) {
     if (!objects[i].IsNil()) counted.push_back(std::make_shared<internal::ObjectRefHandle>(objects[i]));
   }
-  for (const auto& [name, id] : outputs.outputs_) outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
+  for (const auto& [name, id] : outputs.outputs_)
+    outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
   for (const proto::PlanNode& node : plan.nodes()) {
     if (node.kind() != proto::WAIT) continue;
     for (const auto& operand : node.operands()) {
       if (operand.has_node_result()) {
-        outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(objects[operand.node_result().node()]));
+        outputs.keep_.push_back(
+            std::make_shared<internal::ObjectRefHandle>(objects[operand.node_result().node()]));
       }
     }
   }

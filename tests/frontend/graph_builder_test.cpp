@@ -12,10 +12,10 @@
 
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using raycc::trace::OpKind;
 using raycc::trace::ValueKind;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 int64_t Twice(int64_t x) { return 2 * x; }
 std::vector<double> Scale(std::vector<double> v, double f) {
@@ -39,7 +39,8 @@ TEST(GraphBuilderTest, RecordsValuesOpsAndOptions) {
   raycc::GraphBuilder g(&graph);
   auto v = g.Input<std::vector<double>>("v");
   auto pg = g.PlacementGroup({{{"CPU", 1}}, {{"CPU", 2}}}, raycc::PlacementStrategy::kStrictPack, "pair");
-  auto scaled = g.Task(Scale).SetResources({{"CPU", 2}}).SetPlacementGroup(pg, 1).SetMaxRetries(2).Call(v, 0.5);
+  auto scaled =
+      g.Task(Scale).SetResources({{"CPU", 2}}).SetPlacementGroup(pg, 1).SetMaxRetries(2).Call(v, 0.5);
   auto done = g.Task(Consume).SetName("sink").Call(scaled);
   auto acc = g.Actor(Acc::Create).SetMaxRestarts(1).Call(int64_t{7});
   auto total = acc.Task(&Acc::Add).Call(g.Task(Twice).Call(int64_t{3}));
@@ -115,13 +116,13 @@ TEST(GraphBuilderTest, MisuseIsAnErrorAtTheLineNotACrash) {
   raycc::GraphBuilder g(&graph);
   auto x = g.Input<int64_t>("x");
   uint32_t line = std::source_location::current().line();
-  g.Task(Unregistered).Call(x);                          // line + 1
-  g.Task(Twice).Call(foreign);                           // line + 2
-  g.Task(Twice).Call(raycc::Value<int64_t>());           // line + 3
+  g.Task(Unregistered).Call(x);                                                  // line + 1
+  g.Task(Twice).Call(foreign);                                                   // line + 2
+  g.Task(Twice).Call(raycc::Value<int64_t>());                                   // line + 3
   g.Task(Twice).SetPlacementGroup(g.PlacementGroup({{{"CPU", 1}}}), 3).Call(x);  // line + 4
-  g.Input<int64_t>("x");                                 // line + 5
+  g.Input<int64_t>("x");                                                         // line + 5
   g.Output("x", x);
-  g.Output("x", x);                                      // line + 7
+  g.Output("x", x);  // line + 7
   std::vector<uint32_t> lines;
   std::vector<std::string> messages;
   for (const auto& e : graph.errors) {
@@ -193,7 +194,9 @@ TEST(GraphBuilderTest, IntegerParametersAreRangeChecked) {
 }
 
 #define RAYCC_TEST_TWO_PARAMS int64_t a, int64_t b
-RAYCC_GRAPH(hidden_params, raycc::GraphBuilder& g, RAYCC_TEST_TWO_PARAMS) { g.Output("x", g.Input<int64_t>("x")); }
+RAYCC_GRAPH(hidden_params, raycc::GraphBuilder& g, RAYCC_TEST_TWO_PARAMS) {
+  g.Output("x", g.Input<int64_t>("x"));
+}
 
 TEST(GraphBuilderTest, ParametersItCannotNameAreAnErrorNotAGuess) {
   const raycc::trace::GraphEntry* entry = raycc::trace::GraphRegistry::Instance().Find("hidden_params");

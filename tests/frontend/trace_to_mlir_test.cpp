@@ -61,10 +61,11 @@ TEST(TraceToMlirTest, BuildsAVerifiedModuleAtTheUsersLines) {
   std::string text = Print(*module);
   EXPECT_THAT(text, HasSubstr("ray.remote_func @Inc : (i64) -> i64"));
   EXPECT_THAT(text, HasSubstr("ray.graph @inc(%arg0: !ray.ref<i64> {ray.name = \"x\"}"));
-  EXPECT_THAT(text, HasSubstr("ray.task @Inc(%arg0) {resources = #ray.resources<{CPU = 0.5}>} : (!ray.ref<i64>) "
-                              "-> !ray.ref<i64> loc(\"" +
-                              std::string(std::source_location::current().file_name()) + "\":" +
-                              std::to_string(line)));
+  EXPECT_THAT(
+      text,
+      HasSubstr("ray.task @Inc(%arg0) {resources = #ray.resources<{CPU = 0.5}>} : (!ray.ref<i64>) "
+                "-> !ray.ref<i64> loc(\"" +
+                std::string(std::source_location::current().file_name()) + "\":" + std::to_string(line)));
 }
 
 TEST(TraceToMlirTest, TraceErrorsAreDiagnosticsAndNoModule) {
@@ -106,7 +107,8 @@ TEST(TraceToMlirTest, OneNameWithTwoSignaturesAcrossGraphsIsAnError) {
   mlir::MLIRContext ctx;
   Diagnostics diags(ctx);
   EXPECT_FALSE(raycc::frontend::buildModule(ctx, {makeGraph("a", i64, 3), makeGraph("b", f64, 9)}));
-  EXPECT_THAT(diags.text, HasSubstr("prog.cc:9: 'F' is used with two signatures: '(i64) -> i64' and '(f64) -> f64'"));
+  EXPECT_THAT(diags.text,
+              HasSubstr("prog.cc:9: 'F' is used with two signatures: '(i64) -> i64' and '(f64) -> f64'"));
 }
 
 }  // namespace

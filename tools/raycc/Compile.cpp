@@ -90,10 +90,9 @@ struct CompileOptions {
   cl::list<std::string> includeDirs{
       "I", cl::Prefix, cl::desc("host compiler: include directory"),
       cl::value_desc("dir"), cl::cat(category)};
-  cl::list<std::string> defines{"D", cl::Prefix,
-                                cl::desc("host compiler: define a macro"),
-                                cl::value_desc("name[=value]"),
-                                cl::cat(category)};
+  cl::list<std::string> defines{
+      "D", cl::Prefix, cl::desc("host compiler: define a macro"),
+      cl::value_desc("name[=value]"), cl::cat(category)};
   cl::list<std::string> libraryDirs{
       "L", cl::Prefix, cl::desc("host compiler: library directory"),
       cl::value_desc("dir"), cl::cat(category)};
@@ -174,14 +173,13 @@ TracedProgram traceProgram(CompileOptions &options, MLIRContext &context,
     return failWith(error, kExitFailure);
   auto bytes = llvm::MemoryBuffer::getFile(library);
   if (!bytes)
-    return failWith("cannot read the task library: " +
-                        bytes.getError().message(),
-                    kExitIO);
+    return failWith(
+        "cannot read the task library: " + bytes.getError().message(), kExitIO);
   out.library = (*bytes)->getBuffer().str();
   error = loadTaskLibrary(library.str().str());
   if (!error.empty())
-    return failWith("cannot load the task library built from " +
-                        options.input + ": " + error,
+    return failWith("cannot load the task library built from " + options.input +
+                        ": " + error,
                     kExitFailure);
 
   trace::GraphRegistry &registry = trace::GraphRegistry::Instance();

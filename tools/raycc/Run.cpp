@@ -1,4 +1,5 @@
-//===- Run.cpp - raycc run -------------------------------------------------===//
+//===- Run.cpp - raycc run
+//-------------------------------------------------===//
 //
 // Runs a compiled graph on the embedded runtime: loads the artifact (and its
 // task library), binds the inputs given as JSON on the command line,
@@ -254,8 +255,8 @@ int runRun(int argc, char **argv) {
     if (text.starts_with("@")) {
       auto file = llvm::MemoryBuffer::getFile(text.drop_front());
       if (!file)
-        return fail("--input " + name + ": cannot read '" +
-                        text.drop_front() + "': " + file.getError().message(),
+        return fail("--input " + name + ": cannot read '" + text.drop_front() +
+                        "': " + file.getError().message(),
                     kExitIO);
       source = (*file)->getBuffer().str();
     }
@@ -264,7 +265,8 @@ int runRun(int argc, char **argv) {
                       llvm::Twine(kMaxDepth) + " levels",
                   kExitUsage);
     llvm::Expected<llvm::json::Value> json = llvm::json::parse(source);
-    llvm::json::Value value = json ? std::move(*json) : llvm::json::Value(source);
+    llvm::json::Value value =
+        json ? std::move(*json) : llvm::json::Value(source);
     if (!json) {
       llvm::consumeError(json.takeError());
       if (text.starts_with("@"))

@@ -30,8 +30,8 @@ std::vector<std::string> splitWords(llvm::StringRef text) {
 RayccPaths findRayccPaths(const char *argv0) {
   static int anchor;
   std::string exe = llvm::sys::fs::getMainExecutable(argv0, &anchor);
-  llvm::SmallString<256> prefix(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(exe)));
+  llvm::SmallString<256> prefix(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
   RayccPaths paths;
   llvm::SmallString<256> include(prefix), header;
   llvm::sys::path::append(include, "include");
@@ -55,8 +55,7 @@ HostCompiler hostCompilerFromEnvironment() {
 }
 
 std::string buildTaskLibrary(const HostCompiler &compiler,
-                             const RayccPaths &paths,
-                             const std::string &source,
+                             const RayccPaths &paths, const std::string &source,
                              const std::string &output) {
   if (compiler.command.empty())
     return "no host C++ compiler ($CXX is empty)";

@@ -39,8 +39,7 @@ HostCompiler hostCompilerFromEnvironment();
 /// Compiles `source` into the shared library `output`. The compiler's own
 /// diagnostics go to stderr unchanged. Returns "" or why it failed.
 std::string buildTaskLibrary(const HostCompiler &compiler,
-                             const RayccPaths &paths,
-                             const std::string &source,
+                             const RayccPaths &paths, const std::string &source,
                              const std::string &output);
 
 /// dlopens `path` (its registrations run); returns "" or dlerror().

@@ -1,4 +1,5 @@
-//===- Viz.cpp - raycc viz -------------------------------------------------===//
+//===- Viz.cpp - raycc viz
+//-------------------------------------------------===//
 //
 // Writes the visualizer page for an artifact's graphs, optionally overlaid
 // with the timeline of a run. A `.mlir` or C++ program is compiled first (by
@@ -28,16 +29,15 @@ namespace {
 
 struct VizCommandOptions {
   cl::OptionCategory category{"raycc viz options"};
-  cl::opt<std::string> input{cl::Positional,
-                             cl::desc("<program.rcx | program.mlir | program.cc>"),
-                             cl::Required, cl::cat(category)};
+  cl::opt<std::string> input{
+      cl::Positional, cl::desc("<program.rcx | program.mlir | program.cc>"),
+      cl::Required, cl::cat(category)};
   cl::opt<std::string> output{"o", cl::desc("the page (default: <input>.html)"),
                               cl::value_desc("file.html"), cl::init(""),
                               cl::cat(category)};
-  cl::opt<std::string> graph{"graph",
-                             cl::desc("only this graph (default: every graph)"),
-                             cl::value_desc("name"), cl::init(""),
-                             cl::cat(category)};
+  cl::opt<std::string> graph{
+      "graph", cl::desc("only this graph (default: every graph)"),
+      cl::value_desc("name"), cl::init(""), cl::cat(category)};
   cl::opt<std::string> timeline{
       "timeline",
       cl::desc("overlay a run recorded with `raycc run --timeline` (Chrome "
@@ -117,8 +117,8 @@ int runViz(int argc, char **argv) {
     compile.push_back(artifactPath);
     std::vector<llvm::StringRef> refs(compile.begin(), compile.end());
     std::string error;
-    int rc = llvm::sys::ExecuteAndWait(self, refs, std::nullopt, {}, 0, 0,
-                                       &error);
+    int rc =
+        llvm::sys::ExecuteAndWait(self, refs, std::nullopt, {}, 0, 0, &error);
     if (rc < 0)
       return fail("cannot compile " + options.input + ": " + error,
                   kExitFailure);

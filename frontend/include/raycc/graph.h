@@ -5,13 +5,15 @@
 /// registered functions and the same option names as the runtime API, and
 /// let `raycc compile` trace, check, optimize and place it ahead of time.
 ///
-///   RAYCC_REMOTE(LoadShard, Gradient, ParamServer::Create, &ParamServer::Apply);
+///   RAYCC_REMOTE(LoadShard, Gradient, ParamServer::Create,
+///   &ParamServer::Apply);
 ///
 ///   RAYCC_GRAPH(train_step, raycc::GraphBuilder& g, int64_t shards) {
-///     auto pg = g.PlacementGroup({{{"CPU", 1}}, {{"CPU", 1}}}, raycc::PlacementStrategy::kSpread);
-///     auto ps = g.Actor(ParamServer::Create).SetResources({{"CPU", 1}}).Call(int64_t{8});
-///     auto w = g.Input<std::vector<double>>("w");
-///     for (int64_t i = 0; i < shards; ++i) {
+///     auto pg = g.PlacementGroup({{{"CPU", 1}}, {{"CPU", 1}}},
+///     raycc::PlacementStrategy::kSpread); auto ps =
+///     g.Actor(ParamServer::Create).SetResources({{"CPU",
+///     1}}).Call(int64_t{8}); auto w = g.Input<std::vector<double>>("w"); for
+///     (int64_t i = 0; i < shards; ++i) {
 ///       auto data = g.Task(LoadShard).SetPlacementGroup(pg, i % 2).Call(i);
 ///       auto grad = g.Task(Gradient).Call(w, data);
 ///       w = ps.Task(&ParamServer::Apply).Call(grad);
@@ -30,8 +32,8 @@
 #include <cstdint>
 #include <limits>
 #include <map>
-#include <stdexcept>
 #include <source_location>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -48,28 +50,23 @@ class GraphBuilder;
 
 namespace internal {
 /// The demangled name of a type.
-std::string DemangledName(const std::type_info& type);
-}  // namespace internal
+std::string DemangledName(const std::type_info &type);
+} // namespace internal
 
 /// The stable name of a C++ type in the IR (`!ray.opaque<"name">`).
 /// Specialize for your own types to choose the spelling; the default is the
 /// demangled type name.
-template <typename T, typename = void>
-struct TypeName {
+template <typename T, typename = void> struct TypeName {
   static std::string Get() { return internal::DemangledName(typeid(T)); }
 };
 
 namespace internal {
-template <typename T>
-std::string NameOf() {
-  return TypeName<T>::Get();
-}
-}  // namespace internal
+template <typename T> std::string NameOf() { return TypeName<T>::Get(); }
+} // namespace internal
 
-#define RAYCC_INTERNAL_TYPE_NAME(type, spelling) \
-  template <>                                    \
-  struct TypeName<type> {                        \
-    static std::string Get() { return spelling; } \
+#define RAYCC_INTERNAL_TYPE_NAME(type, spelling)                               \
+  template <> struct TypeName<type> {                                          \
+    static std::string Get() { return spelling; }                              \
   }
 RAYCC_INTERNAL_TYPE_NAME(bool, "bool");
 RAYCC_INTERNAL_TYPE_NAME(char, "char");
@@ -86,25 +83,29 @@ RAYCC_INTERNAL_TYPE_NAME(double, "double");
 RAYCC_INTERNAL_TYPE_NAME(std::string, "std::string");
 #undef RAYCC_INTERNAL_TYPE_NAME
 
-template <typename T>
-struct TypeName<std::vector<T>> {
-  static std::string Get() { return "std::vector<" + internal::NameOf<T>() + ">"; }
+template <typename T> struct TypeName<std::vector<T>> {
+  static std::string Get() {
+    return "std::vector<" + internal::NameOf<T>() + ">";
+  }
 };
-template <typename K, typename V>
-struct TypeName<std::map<K, V>> {
-  static std::string Get() { return "std::map<" + internal::NameOf<K>() + "," + internal::NameOf<V>() + ">"; }
+template <typename K, typename V> struct TypeName<std::map<K, V>> {
+  static std::string Get() {
+    return "std::map<" + internal::NameOf<K>() + "," + internal::NameOf<V>() +
+           ">";
+  }
 };
-template <typename A, typename B>
-struct TypeName<std::pair<A, B>> {
-  static std::string Get() { return "std::pair<" + internal::NameOf<A>() + "," + internal::NameOf<B>() + ">"; }
+template <typename A, typename B> struct TypeName<std::pair<A, B>> {
+  static std::string Get() {
+    return "std::pair<" + internal::NameOf<A>() + "," + internal::NameOf<B>() +
+           ">";
+  }
 };
 
 namespace internal {
 
 /// The IR type of a C++ type: integers and bool are builtin integers,
 /// floating point builtin floats, everything else opaque.
-template <typename T>
-trace::Type GraphType() {
+template <typename T> trace::Type GraphType() {
   using D = std::decay_t<T>;
   if constexpr (std::is_same_v<D, bool>) {
     return {trace::Type::Kind::kInteger, 1, ""};
@@ -117,10 +118,9 @@ trace::Type GraphType() {
   }
 }
 
-trace::SourceLocation ToTrace(const std::source_location& loc);
+trace::SourceLocation ToTrace(const std::source_location &loc);
 
-template <typename R>
-trace::Type ResultType() {
+template <typename R> trace::Type ResultType() {
   if constexpr (std::is_void_v<R>) {
     return {};
   } else {
@@ -136,163 +136,177 @@ std::vector<trace::Type> ParamTypes(std::index_sequence<I...>) {
 /// The non-template core of the builder (raycc_graph): the graph being
 /// recorded and the checks that need no types.
 class GraphBuilderCore {
- public:
-  explicit GraphBuilderCore(trace::Graph* graph);
+public:
+  explicit GraphBuilderCore(trace::Graph *graph);
   ~GraphBuilderCore();
-  GraphBuilderCore(const GraphBuilderCore&) = delete;
-  GraphBuilderCore& operator=(const GraphBuilderCore&) = delete;
+  GraphBuilderCore(const GraphBuilderCore &) = delete;
+  GraphBuilderCore &operator=(const GraphBuilderCore &) = delete;
 
   /// The builder tracing on this thread; throws std::logic_error outside
   /// of tracing (a graph value kept and used after its graph was traced).
-  static GraphBuilderCore& Active();
+  static GraphBuilderCore &Active();
   /// Unique per builder ever made: values carry it so a value of another
   /// graph is recognized even when its builder's memory is reused.
   uint64_t serial() const { return serial_; }
 
-  trace::Graph& graph() { return *graph_; }
+  trace::Graph &graph() { return *graph_; }
   /// Records an error at `loc`; tracing continues so every error is found.
-  void Error(const trace::SourceLocation& loc, std::string message);
+  void Error(const trace::SourceLocation &loc, std::string message);
   uint32_t AddValue(trace::Value value);
   /// Appends `op`, defining a new value `result`; returns its index.
   uint32_t AddOp(trace::Op op, trace::Value result);
   /// The index of `function` in the graph's table (added once).
-  uint32_t AddFunction(trace::Function function, const trace::SourceLocation& loc);
+  uint32_t AddFunction(trace::Function function,
+                       const trace::SourceLocation &loc);
   /// The registered name of the function or factory with registry key
   /// `key`, or an error at `loc` ("... is not registered") and "".
-  std::string RegisteredFunction(const std::string& key, const void* address, const trace::SourceLocation& loc);
-  std::string RegisteredMethod(const std::string& key, const trace::SourceLocation& loc);
+  std::string RegisteredFunction(const std::string &key, const void *address,
+                                 const trace::SourceLocation &loc);
+  std::string RegisteredMethod(const std::string &key,
+                               const trace::SourceLocation &loc);
   /// Checks that value `id` (owned by `owner`) may be used here.
-  bool CheckOperand(uint64_t owner, uint32_t id, const char* what, const trace::SourceLocation& loc);
-  void AddInput(std::string name, uint32_t value, const trace::SourceLocation& loc);
-  void AddOutput(std::string name, uint32_t value, const trace::SourceLocation& loc);
+  bool CheckOperand(uint64_t owner, uint32_t id, const char *what,
+                    const trace::SourceLocation &loc);
+  void AddInput(std::string name, uint32_t value,
+                const trace::SourceLocation &loc);
+  void AddOutput(std::string name, uint32_t value,
+                 const trace::SourceLocation &loc);
   /// The actor class a factory's registered name implies.
-  static std::string ActorClassOf(const std::string& factory_name, const std::type_info& type);
+  static std::string ActorClassOf(const std::string &factory_name,
+                                  const std::type_info &type);
 
   static constexpr uint32_t kNoValue = ~uint32_t{0};
 
- private:
-  trace::Graph* graph_;
+private:
+  trace::Graph *graph_;
   uint64_t serial_;
-  GraphBuilderCore* previous_;
+  GraphBuilderCore *previous_;
 };
 
-}  // namespace internal
+} // namespace internal
 
 /// A value in a graph: the future object a task or actor call yields, or a
 /// graph input. Value<void> is the completion of a call without a result.
-template <typename T>
-class Value {
- public:
+template <typename T> class Value {
+public:
   Value() = default;
   uint32_t id() const { return id_; }
 
- private:
+private:
   friend class GraphBuilder;
-  template <typename>
-  friend class GraphActor;
-  template <typename, typename>
-  friend class GraphCall;
+  template <typename> friend class GraphActor;
+  template <typename, typename> friend class GraphCall;
   Value(uint64_t owner, uint32_t id) : owner_(owner), id_(id) {}
-  uint64_t owner_ = 0;  ///< the builder's serial
+  uint64_t owner_ = 0; ///< the builder's serial
   uint32_t id_ = internal::GraphBuilderCore::kNoValue;
 };
 
 /// A placement group in a graph.
 class GraphPlacementGroup {
- public:
+public:
   GraphPlacementGroup() = default;
   int BundleCount() const { return bundle_count_; }
 
- private:
+private:
   friend class GraphBuilder;
-  template <typename, typename>
-  friend class GraphCall;
-  GraphPlacementGroup(uint64_t owner, uint32_t id, int bundles) : owner_(owner), id_(id), bundle_count_(bundles) {}
+  template <typename, typename> friend class GraphCall;
+  GraphPlacementGroup(uint64_t owner, uint32_t id, int bundles)
+      : owner_(owner), id_(id), bundle_count_(bundles) {}
   uint64_t owner_ = 0;
   uint32_t id_ = internal::GraphBuilderCore::kNoValue;
   int bundle_count_ = 0;
 };
 
-template <typename C>
-class GraphActor;
+template <typename C> class GraphActor;
 
 namespace internal {
 /// What a GraphCall records.
 struct TaskKind {};
 struct ActorCreateKind {};
 struct ActorCallKind {};
-}  // namespace internal
+} // namespace internal
 
 /// One call being built: g.Task(f), g.Actor(C::Create) or actor.Task(&C::m),
 /// with the runtime API's setters, finished by Call(args...). `Kind` is the
 /// op kind; F the function or member-function pointer.
-template <typename F, typename Kind>
-class GraphCall {
+template <typename F, typename Kind> class GraphCall {
   using Traits = internal::FunctionTraits<F>;
 
- public:
+public:
   using Result = typename Traits::Result;
 
   /// Resources the call needs, replacing the default (tasks: 1 CPU).
-  GraphCall& SetResources(const std::map<std::string, double>& resources) {
-    static_assert(!kIsActorCall, "an actor call runs on its actor's resources: set them on g.Actor(...)");
+  GraphCall &SetResources(const std::map<std::string, double> &resources) {
+    static_assert(!kIsActorCall, "an actor call runs on its actor's resources: "
+                                 "set them on g.Actor(...)");
     op_.options.resources = resources;
     return *this;
   }
-  GraphCall& SetResource(const std::string& name, double quantity) {
-    static_assert(!kIsActorCall, "an actor call runs on its actor's resources: set them on g.Actor(...)");
-    if (!op_.options.resources) op_.options.resources.emplace();
+  GraphCall &SetResource(const std::string &name, double quantity) {
+    static_assert(!kIsActorCall, "an actor call runs on its actor's resources: "
+                                 "set them on g.Actor(...)");
+    if (!op_.options.resources)
+      op_.options.resources.emplace();
     (*op_.options.resources)[name] = quantity;
     return *this;
   }
-  GraphCall& SetMaxRetries(int retries) {
+  GraphCall &SetMaxRetries(int retries) {
     op_.options.max_retries = retries;
     return *this;
   }
-  GraphCall& SetRetryExceptions(bool retry) {
-    static_assert(std::is_same_v<Kind, internal::TaskKind>, "SetRetryExceptions is for tasks");
+  GraphCall &SetRetryExceptions(bool retry) {
+    static_assert(std::is_same_v<Kind, internal::TaskKind>,
+                  "SetRetryExceptions is for tasks");
     op_.options.retry_exceptions = retry;
     return *this;
   }
-  GraphCall& SetName(std::string name) {
+  GraphCall &SetName(std::string name) {
     op_.options.name = std::move(name);
     return *this;
   }
   /// Runs in bundle `bundle_index` of `pg` (-1: any bundle).
-  GraphCall& SetPlacementGroup(const GraphPlacementGroup& pg, int64_t bundle_index = -1) {
-    static_assert(!kIsActorCall, "an actor call runs where its actor is: place the actor with g.Actor(...)");
+  GraphCall &SetPlacementGroup(const GraphPlacementGroup &pg,
+                               int64_t bundle_index = -1) {
+    static_assert(!kIsActorCall, "an actor call runs where its actor is: place "
+                                 "the actor with g.Actor(...)");
     if (Core().CheckOperand(pg.owner_, pg.id_, "placement group", op_.loc)) {
       if (bundle_index < -1 || bundle_index >= pg.bundle_count_) {
         Core().Error(op_.loc, "bundle index " + std::to_string(bundle_index) +
                                   " is out of range: the placement group has " +
-                                  std::to_string(pg.bundle_count_) + " bundle(s)");
+                                  std::to_string(pg.bundle_count_) +
+                                  " bundle(s)");
       }
       op_.options.placement_group = pg.id_;
       op_.options.bundle_index = bundle_index;
     }
     return *this;
   }
-  GraphCall& SetSchedulingStrategy(SchedulingStrategy strategy) {
-    static_assert(!kIsActorCall, "an actor call runs where its actor is: place the actor with g.Actor(...)");
-    op_.options.strategy = strategy == SchedulingStrategy::kSpread ? "spread" : "";
+  GraphCall &SetSchedulingStrategy(SchedulingStrategy strategy) {
+    static_assert(!kIsActorCall, "an actor call runs where its actor is: place "
+                                 "the actor with g.Actor(...)");
+    op_.options.strategy =
+        strategy == SchedulingStrategy::kSpread ? "spread" : "";
     return *this;
   }
   /// Runs on the cluster node `node`; with `soft`, elsewhere when it cannot.
-  GraphCall& SetNodeAffinity(std::string node, bool soft = false) {
-    static_assert(!kIsActorCall, "an actor call runs where its actor is: place the actor with g.Actor(...)");
+  GraphCall &SetNodeAffinity(std::string node, bool soft = false) {
+    static_assert(!kIsActorCall, "an actor call runs where its actor is: place "
+                                 "the actor with g.Actor(...)");
     op_.options.node_name = std::move(node);
     op_.options.node_soft = soft;
     return *this;
   }
   /// Actors: restarts after the actor dies.
-  GraphCall& SetMaxRestarts(int restarts) {
-    static_assert(std::is_same_v<Kind, internal::ActorCreateKind>, "SetMaxRestarts is for g.Actor(...)");
+  GraphCall &SetMaxRestarts(int restarts) {
+    static_assert(std::is_same_v<Kind, internal::ActorCreateKind>,
+                  "SetMaxRestarts is for g.Actor(...)");
     op_.options.max_restarts = restarts;
     return *this;
   }
   /// Actors: calls that may run at once.
-  GraphCall& SetMaxConcurrency(int concurrency) {
-    static_assert(std::is_same_v<Kind, internal::ActorCreateKind>, "SetMaxConcurrency is for g.Actor(...)");
+  GraphCall &SetMaxConcurrency(int concurrency) {
+    static_assert(std::is_same_v<Kind, internal::ActorCreateKind>,
+                  "SetMaxConcurrency is for g.Actor(...)");
     op_.options.max_concurrency = concurrency;
     return *this;
   }
@@ -300,46 +314,50 @@ class GraphCall {
   /// Records the call. Arguments are Values of exactly the parameter types
   /// or numbers (constants); anything else does not compile. A builder may
   /// record several calls with the same options.
-  template <typename... Args>
-  auto Call(Args&&... args) {
-    static_assert(sizeof...(Args) == Traits::kArity, "wrong number of arguments for the remote function");
+  template <typename... Args> auto Call(Args &&...args) {
+    static_assert(sizeof...(Args) == Traits::kArity,
+                  "wrong number of arguments for the remote function");
     trace::Op op = op_;
-    AddArguments<typename Traits::Params>(op, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+    AddArguments<typename Traits::Params>(
+        op, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
     return Finish(std::move(op));
   }
 
- private:
-  static constexpr bool kIsActorCall = std::is_same_v<Kind, internal::ActorCallKind>;
+private:
+  static constexpr bool kIsActorCall =
+      std::is_same_v<Kind, internal::ActorCallKind>;
 
   /// The builder, checked to be still tracing (a call builder kept past its
   /// graph's tracing must not touch a finished builder).
-  internal::GraphBuilderCore& Core() const {
-    internal::GraphBuilderCore& active = internal::GraphBuilderCore::Active();
+  internal::GraphBuilderCore &Core() const {
+    internal::GraphBuilderCore &active = internal::GraphBuilderCore::Active();
     if (&active != core_ || active.serial() != serial_) {
-      throw std::logic_error("a call builder was used outside the tracing of its graph");
+      throw std::logic_error(
+          "a call builder was used outside the tracing of its graph");
     }
     return active;
   }
 
   friend class GraphBuilder;
-  template <typename>
-  friend class GraphActor;
+  template <typename> friend class GraphActor;
 
-  GraphCall(internal::GraphBuilderCore* core, trace::Op op)
+  GraphCall(internal::GraphBuilderCore *core, trace::Op op)
       : core_(core), serial_(core->serial()), op_(std::move(op)) {}
 
-  template <typename P, typename A>
-  void AddArgument(trace::Op& op, A&& arg) {
+  template <typename P, typename A> void AddArgument(trace::Op &op, A &&arg) {
     using D = std::decay_t<A>;
     if constexpr (std::is_same_v<D, Value<P>>) {
       Core().CheckOperand(arg.owner_, arg.id_, "argument", op.loc);
       op.operands.push_back(arg.id_);
     } else {
       static_assert(!internal::IsObjectRef<D>::value,
-                    "an ObjectRef is a run-time object; in a graph pass a raycc::Value (g.Input, a task's result)");
+                    "an ObjectRef is a run-time object; in a graph pass a "
+                    "raycc::Value (g.Input, a task's result)");
       static_assert(std::is_arithmetic_v<P> && std::is_arithmetic_v<D>,
-                    "an argument must be a raycc::Value of the parameter's type, or a number; pass other "
-                    "values as a graph input (g.Input<T>(name)) or produce them with a task");
+                    "an argument must be a raycc::Value of the parameter's "
+                    "type, or a number; pass other "
+                    "values as a graph input (g.Input<T>(name)) or produce "
+                    "them with a task");
       trace::Value constant;
       constant.kind = trace::ValueKind::kConstant;
       constant.type = internal::GraphType<P>();
@@ -356,30 +374,33 @@ class GraphCall {
   }
 
   template <typename Params, typename... Args, size_t... I>
-  void AddArguments(trace::Op& op, std::index_sequence<I...>, Args&&... args) {
-    (AddArgument<std::tuple_element_t<I, Params>>(op, std::forward<Args>(args)), ...);
+  void AddArguments(trace::Op &op, std::index_sequence<I...>, Args &&...args) {
+    (AddArgument<std::tuple_element_t<I, Params>>(op, std::forward<Args>(args)),
+     ...);
   }
 
   auto Finish(trace::Op op);
 
-  internal::GraphBuilderCore* core_;
+  internal::GraphBuilderCore *core_;
   uint64_t serial_;
   /// The call as set up so far; each Call() records a copy.
   trace::Op op_;
 };
 
 /// An actor in a graph, from g.Actor(C::Create)...Call(args).
-template <typename C>
-class GraphActor {
- public:
+template <typename C> class GraphActor {
+public:
   GraphActor() = default;
   /// A call of method `m` on this actor; calls run in the order traced.
   template <typename M>
-  GraphCall<M, internal::ActorCallKind> Task(M m, std::source_location loc = std::source_location::current()) {
-    static_assert(std::is_member_function_pointer_v<M>, "actor.Task takes a method pointer: &C::Method");
-    static_assert(std::is_base_of_v<typename internal::FunctionTraits<M>::Class, C>,
-                  "the method belongs to another class than the actor's");
-    internal::GraphBuilderCore& core = internal::GraphBuilderCore::Active();
+  GraphCall<M, internal::ActorCallKind>
+  Task(M m, std::source_location loc = std::source_location::current()) {
+    static_assert(std::is_member_function_pointer_v<M>,
+                  "actor.Task takes a method pointer: &C::Method");
+    static_assert(
+        std::is_base_of_v<typename internal::FunctionTraits<M>::Class, C>,
+        "the method belongs to another class than the actor's");
+    internal::GraphBuilderCore &core = internal::GraphBuilderCore::Active();
     trace::Op op;
     op.kind = trace::OpKind::kActorCall;
     op.loc = internal::ToTrace(loc);
@@ -388,7 +409,8 @@ class GraphActor {
     f.registered_name = core.RegisteredMethod(internal::KeyOf(m), op.loc);
     f.actor_class = class_name_;
     using Traits = internal::FunctionTraits<M>;
-    f.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
+    f.params = internal::ParamTypes<typename Traits::Params>(
+        std::make_index_sequence<Traits::kArity>{});
     f.result = internal::ResultType<typename Traits::Result>();
     op.function = core.AddFunction(std::move(f), op.loc);
     // A failed check is an error of the graph, which is then not built; the
@@ -399,18 +421,18 @@ class GraphActor {
   }
   /// Kills the actor once every call traced before has been submitted.
   void Kill(std::source_location loc = std::source_location::current()) {
-    internal::GraphBuilderCore& core = internal::GraphBuilderCore::Active();
+    internal::GraphBuilderCore &core = internal::GraphBuilderCore::Active();
     trace::Op op;
     op.kind = trace::OpKind::kActorKill;
     op.loc = internal::ToTrace(loc);
-    if (!core.CheckOperand(owner_, id_, "actor", op.loc)) return;
+    if (!core.CheckOperand(owner_, id_, "actor", op.loc))
+      return;
     op.operands.push_back(id_);
     core.AddOp(std::move(op), trace::Value{.kind = trace::ValueKind::kToken});
   }
 
- private:
-  template <typename, typename>
-  friend class GraphCall;
+private:
+  template <typename, typename> friend class GraphCall;
   friend class GraphBuilder;
   GraphActor(uint64_t owner, uint32_t id, std::string class_name)
       : owner_(owner), id_(id), class_name_(std::move(class_name)) {}
@@ -421,7 +443,7 @@ class GraphActor {
 
 template <typename F, typename Kind>
 auto GraphCall<F, Kind>::Finish(trace::Op op) {
-  internal::GraphBuilderCore& core = Core();
+  internal::GraphBuilderCore &core = Core();
   if constexpr (std::is_same_v<Kind, internal::ActorCreateKind>) {
     using C = std::remove_pointer_t<Result>;
     std::string cls = core.graph().functions[op.function].actor_class;
@@ -443,15 +465,17 @@ auto GraphCall<F, Kind>::Finish(trace::Op op) {
 
 /// Records a graph; RAYCC_GRAPH bodies receive one.
 class GraphBuilder : public internal::GraphBuilderCore {
- public:
+public:
   using internal::GraphBuilderCore::GraphBuilderCore;
 
   /// A graph input named `name`: an object of type T the caller passes to
   /// Execute (or `raycc run --input name=...`).
   template <typename T>
-  Value<T> Input(std::string name, std::source_location loc = std::source_location::current()) {
+  Value<T> Input(std::string name,
+                 std::source_location loc = std::source_location::current()) {
     static_assert(!std::is_void_v<T>, "an input holds a value");
-    uint32_t id = AddValue(trace::Value{.kind = trace::ValueKind::kRef, .type = internal::GraphType<T>()});
+    uint32_t id = AddValue(trace::Value{.kind = trace::ValueKind::kRef,
+                                        .type = internal::GraphType<T>()});
     AddInput(std::move(name), id, internal::ToTrace(loc));
     return Value<T>(serial(), id);
   }
@@ -460,124 +484,153 @@ class GraphBuilder : public internal::GraphBuilderCore {
   /// and passes to Execute (an ActorHandle<C>), so its state lives across
   /// executions. Calls on it run in the order traced.
   template <typename C>
-  GraphActor<C> ActorInput(std::string name, std::source_location loc = std::source_location::current()) {
+  GraphActor<C>
+  ActorInput(std::string name,
+             std::source_location loc = std::source_location::current()) {
     static_assert(std::is_class_v<C>, "ActorInput<C>: C is the actor class");
     std::string cls = internal::NameOf<C>();
-    uint32_t id = AddValue(trace::Value{.kind = trace::ValueKind::kActor, .actor_class = cls});
+    uint32_t id = AddValue(
+        trace::Value{.kind = trace::ValueKind::kActor, .actor_class = cls});
     AddInput(std::move(name), id, internal::ToTrace(loc));
     return GraphActor<C>(serial(), id, cls);
   }
 
   /// An output named `name`: what Execute returns.
   template <typename T>
-  void Output(std::string name, const Value<T>& value, std::source_location loc = std::source_location::current()) {
+  void Output(std::string name, const Value<T> &value,
+              std::source_location loc = std::source_location::current()) {
     trace::SourceLocation where = internal::ToTrace(loc);
-    if (CheckOperand(value.owner_, value.id_, "output", where)) AddOutput(std::move(name), value.id_, where);
+    if (CheckOperand(value.owner_, value.id_, "output", where))
+      AddOutput(std::move(name), value.id_, where);
   }
 
   /// A task calling the registered function `f`.
   template <typename F>
-  GraphCall<F*, internal::TaskKind> Task(F* f, std::source_location loc = std::source_location::current()) {
-    static_assert(std::is_function_v<F>, "g.Task takes a function registered with RAYCC_REMOTE");
-    using Traits = internal::FunctionTraits<F*>;
+  GraphCall<F *, internal::TaskKind>
+  Task(F *f, std::source_location loc = std::source_location::current()) {
+    static_assert(std::is_function_v<F>,
+                  "g.Task takes a function registered with RAYCC_REMOTE");
+    using Traits = internal::FunctionTraits<F *>;
     trace::Op op;
     op.kind = trace::OpKind::kTask;
     op.loc = internal::ToTrace(loc);
     trace::Function fn;
     fn.kind = trace::Function::Kind::kTask;
-    fn.registered_name = RegisteredFunction(internal::KeyOf(f), reinterpret_cast<const void*>(f), op.loc);
-    fn.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
+    fn.registered_name = RegisteredFunction(
+        internal::KeyOf(f), reinterpret_cast<const void *>(f), op.loc);
+    fn.params = internal::ParamTypes<typename Traits::Params>(
+        std::make_index_sequence<Traits::kArity>{});
     fn.result = internal::ResultType<typename Traits::Result>();
     fn.pure = trace::IsPureFunction(internal::KeyOf(f));
     op.function = AddFunction(std::move(fn), op.loc);
-    return GraphCall<F*, internal::TaskKind>(this, std::move(op));
+    return GraphCall<F *, internal::TaskKind>(this, std::move(op));
   }
 
-  /// An actor created by the registered factory `factory` (static C* C::Create(...)).
+  /// An actor created by the registered factory `factory` (static C*
+  /// C::Create(...)).
   template <typename F>
-  GraphCall<F*, internal::ActorCreateKind> Actor(F* factory,
-                                                 std::source_location loc = std::source_location::current()) {
-    using Traits = internal::FunctionTraits<F*>;
+  GraphCall<F *, internal::ActorCreateKind>
+  Actor(F *factory,
+        std::source_location loc = std::source_location::current()) {
+    using Traits = internal::FunctionTraits<F *>;
     using R = typename Traits::Result;
-    static_assert(std::is_pointer_v<R> && std::is_class_v<std::remove_pointer_t<R>>,
-                  "g.Actor takes a factory returning a pointer to the actor class: static C* C::Create(...)");
+    static_assert(std::is_pointer_v<R> &&
+                      std::is_class_v<std::remove_pointer_t<R>>,
+                  "g.Actor takes a factory returning a pointer to the actor "
+                  "class: static C* C::Create(...)");
     trace::Op op;
     op.kind = trace::OpKind::kActorCreate;
     op.loc = internal::ToTrace(loc);
     trace::Function fn;
     fn.kind = trace::Function::Kind::kFactory;
     fn.registered_name =
-        RegisteredFunction(internal::KeyOf(factory), reinterpret_cast<const void*>(factory), op.loc);
-    fn.actor_class = ActorClassOf(fn.registered_name, typeid(std::remove_pointer_t<R>));
-    fn.params = internal::ParamTypes<typename Traits::Params>(std::make_index_sequence<Traits::kArity>{});
+        RegisteredFunction(internal::KeyOf(factory),
+                           reinterpret_cast<const void *>(factory), op.loc);
+    fn.actor_class =
+        ActorClassOf(fn.registered_name, typeid(std::remove_pointer_t<R>));
+    fn.params = internal::ParamTypes<typename Traits::Params>(
+        std::make_index_sequence<Traits::kArity>{});
     op.function = AddFunction(std::move(fn), op.loc);
-    return GraphCall<F*, internal::ActorCreateKind>(this, std::move(op));
+    return GraphCall<F *, internal::ActorCreateKind>(this, std::move(op));
   }
 
   /// A placement group reserving `bundles` together (all or none).
-  GraphPlacementGroup PlacementGroup(std::vector<std::map<std::string, double>> bundles,
-                                     PlacementStrategy strategy = PlacementStrategy::kPack, std::string name = "",
-                                     std::source_location loc = std::source_location::current());
+  GraphPlacementGroup
+  PlacementGroup(std::vector<std::map<std::string, double>> bundles,
+                 PlacementStrategy strategy = PlacementStrategy::kPack,
+                 std::string name = "",
+                 std::source_location loc = std::source_location::current());
 };
 
 namespace internal {
 
 /// Splits the text of a RAYCC_GRAPH parameter list into (type, name) pairs.
-std::vector<std::pair<std::string, std::string>> SplitGraphParams(const char* text);
+std::vector<std::pair<std::string, std::string>>
+SplitGraphParams(const char *text);
 
 /// A trace-time parameter's value from text; throws std::invalid_argument.
 template <typename P>
-P ParseGraphParam(const std::string& name, const std::string& text);
+P ParseGraphParam(const std::string &name, const std::string &text);
 template <>
-int64_t ParseGraphParam<int64_t>(const std::string& name, const std::string& text);
+int64_t ParseGraphParam<int64_t>(const std::string &name,
+                                 const std::string &text);
 template <>
-double ParseGraphParam<double>(const std::string& name, const std::string& text);
+double ParseGraphParam<double>(const std::string &name,
+                               const std::string &text);
 template <>
-bool ParseGraphParam<bool>(const std::string& name, const std::string& text);
+bool ParseGraphParam<bool>(const std::string &name, const std::string &text);
 template <>
-std::string ParseGraphParam<std::string>(const std::string& name, const std::string& text);
+std::string ParseGraphParam<std::string>(const std::string &name,
+                                         const std::string &text);
 
 template <typename P>
-P ParseParam(const std::string& name, const std::string& text) {
+P ParseParam(const std::string &name, const std::string &text) {
   using D = std::decay_t<P>;
   if constexpr (std::is_same_v<D, bool> || std::is_same_v<D, std::string>) {
     return ParseGraphParam<D>(name, text);
   } else if constexpr (std::is_integral_v<D>) {
     D value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || end != text.data() + text.size()) {
-      throw std::invalid_argument("parameter '" + name + "' is an integer from " +
-                                  std::to_string(std::numeric_limits<D>::min()) + " to " +
-                                  std::to_string(std::numeric_limits<D>::max()) + "; got '" + text + "'");
+      throw std::invalid_argument(
+          "parameter '" + name + "' is an integer from " +
+          std::to_string(std::numeric_limits<D>::min()) + " to " +
+          std::to_string(std::numeric_limits<D>::max()) + "; got '" + text +
+          "'");
     }
     return value;
   } else if constexpr (std::is_floating_point_v<D>) {
     return static_cast<D>(ParseGraphParam<double>(name, text));
   } else {
-    static_assert(std::is_arithmetic_v<D>, "graph parameters are numbers, bools or std::string");
+    static_assert(std::is_arithmetic_v<D>,
+                  "graph parameters are numbers, bools or std::string");
   }
 }
 
 template <typename... P, size_t... I>
-void InvokeGraph(void (*body)(GraphBuilder&, P...), GraphBuilder& g,
-                 const std::vector<std::pair<std::string, std::string>>& params,
-                 const std::vector<std::string>& values, std::index_sequence<I...>) {
+void InvokeGraph(void (*body)(GraphBuilder &, P...), GraphBuilder &g,
+                 const std::vector<std::pair<std::string, std::string>> &params,
+                 const std::vector<std::string> &values,
+                 std::index_sequence<I...>) {
   // Braced initialization parses left to right: the first bad one is named.
-  std::tuple<std::decay_t<P>...> parsed{ParseParam<P>(params[I + 1].second, values[I])...};
-  std::apply([&](auto&... p) { body(g, p...); }, parsed);
+  std::tuple<std::decay_t<P>...> parsed{
+      ParseParam<P>(params[I + 1].second, values[I])...};
+  std::apply([&](auto &...p) { body(g, p...); }, parsed);
 }
 
 bool AddGraph(trace::GraphEntry entry);
 
-template <typename... F>
-bool RegisterPure(F*... fs) {
-  static_assert((std::is_function_v<F> && ...), "RAYCC_PURE takes functions registered with RAYCC_REMOTE");
+template <typename... F> bool RegisterPure(F *...fs) {
+  static_assert((std::is_function_v<F> && ...),
+                "RAYCC_PURE takes functions registered with RAYCC_REMOTE");
   (trace::AddPureFunction(KeyOf(fs)), ...);
   return true;
 }
 
 template <typename... P>
-bool RegisterGraph(const char* name, const char* signature, void (*body)(GraphBuilder&, P...),
+bool RegisterGraph(const char *name, const char *signature,
+                   void (*body)(GraphBuilder &, P...),
                    std::source_location loc) {
   trace::GraphEntry entry;
   entry.name = name;
@@ -586,31 +639,39 @@ bool RegisterGraph(const char* name, const char* signature, void (*body)(GraphBu
   if (params.size() != sizeof...(P) + 1) {
     // The text did not split into the real parameters (a macro in the
     // parameter list, say): report it instead of guessing names.
-    entry.error = "cannot read the names of the graph's " + std::to_string(sizeof...(P)) +
-                  " parameter(s) from '" + signature + "': spell them out in RAYCC_GRAPH";
+    entry.error = "cannot read the names of the graph's " +
+                  std::to_string(sizeof...(P)) + " parameter(s) from '" +
+                  signature + "': spell them out in RAYCC_GRAPH";
     params.resize(sizeof...(P) + 1);
   }
-  for (size_t i = 1; i < params.size(); ++i) entry.params.push_back(params[i]);
-  entry.trace = [body, params](GraphBuilder& g, const std::vector<std::string>& values) {
+  for (size_t i = 1; i < params.size(); ++i)
+    entry.params.push_back(params[i]);
+  entry.trace = [body, params](GraphBuilder &g,
+                               const std::vector<std::string> &values) {
     InvokeGraph(body, g, params, values, std::index_sequence_for<P...>{});
   };
   return AddGraph(std::move(entry));
 }
 
-}  // namespace internal
-}  // namespace raycc
+} // namespace internal
+} // namespace raycc
 
 /// Declares functions free of side effects, so the compiler may drop calls
-/// whose results are unused and merge equal calls: `RAYCC_PURE(Tokenize, Count);`
-#define RAYCC_PURE(...)                                                                             \
-  [[maybe_unused]] static const bool RAYCC_INTERNAL_CONCAT(raycc_pure_registered_, __COUNTER__) = \
+/// whose results are unused and merge equal calls: `RAYCC_PURE(Tokenize,
+/// Count);`
+#define RAYCC_PURE(...)                                                        \
+  [[maybe_unused]] static const bool RAYCC_INTERNAL_CONCAT(                    \
+      raycc_pure_registered_, __COUNTER__) =                                   \
       ::raycc::internal::RegisterPure(__VA_ARGS__)
 
 /// Defines and registers a graph: `RAYCC_GRAPH(name, raycc::GraphBuilder& g,
 /// int64_t n) { ... }`. Parameters after the builder are trace-time values.
-#define RAYCC_GRAPH(name, ...)                                                                         \
-  static void RAYCC_INTERNAL_CONCAT(raycc_graph_body_, name)(__VA_ARGS__);                             \
-  [[maybe_unused]] static const bool RAYCC_INTERNAL_CONCAT(raycc_graph_registered_, name) =           \
-      ::raycc::internal::RegisterGraph(#name, #__VA_ARGS__, &RAYCC_INTERNAL_CONCAT(raycc_graph_body_, name), \
-                                       std::source_location::current());                                \
+#define RAYCC_GRAPH(name, ...)                                                 \
+  static void RAYCC_INTERNAL_CONCAT(raycc_graph_body_, name)(__VA_ARGS__);     \
+  [[maybe_unused]] static const bool RAYCC_INTERNAL_CONCAT(                    \
+      raycc_graph_registered_, name) =                                         \
+      ::raycc::internal::RegisterGraph(                                        \
+          #name, #__VA_ARGS__,                                                 \
+          &RAYCC_INTERNAL_CONCAT(raycc_graph_body_, name),                     \
+          std::source_location::current());                                    \
   static void RAYCC_INTERNAL_CONCAT(raycc_graph_body_, name)(__VA_ARGS__)

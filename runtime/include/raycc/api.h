@@ -470,7 +470,8 @@ template <typename T>
 ObjectRef<std::decay_t<T>> Put(T&& value) {
   using D = std::decay_t<T>;
   auto stored = std::make_shared<const D>(std::forward<T>(value));
-  return ObjectRef<D>(internal::CurrentRuntime().PutValue(std::move(stored), typeid(D), &internal::SerializeErased<D>));
+  return ObjectRef<D>(
+      internal::CurrentRuntime().PutValue(std::move(stored), typeid(D), &internal::SerializeErased<D>));
 }
 
 template <typename T>

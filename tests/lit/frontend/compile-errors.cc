@@ -1,3 +1,5 @@
+// FileCheck lines must stay whole and source lines keep their numbers:
+// clang-format off
 // Every way `raycc compile prog.cc` can fail names the cause: the host
 // compiler's own errors unchanged (type mistakes are C++ compile errors),
 // trace-time parameters, a graph that throws, and compiler diagnostics at
@@ -13,7 +15,7 @@
 // OBJECTREF: static assertion failed: an ObjectRef is a run-time object; in a graph pass a raycc::Value
 //
 // RUN: not raycc compile %s -o %t.rcx 2>&1 | FileCheck %s --check-prefix=NOPARAM
-// NOPARAM: compile-errors.cc:60:1: error: graph 'g' needs a value for its parameter 'n' (int64_t): pass --param n=VALUE
+// NOPARAM: compile-errors.cc:62:1: error: graph 'g' needs a value for its parameter 'n' (int64_t): pass --param n=VALUE
 // RUN: not raycc compile %s --param n=two -o %t.rcx 2>&1 | FileCheck %s --check-prefix=BADPARAM
 // BADPARAM: error: tracing graph 'g' threw: parameter 'n' is an integer from -9223372036854775808 to 9223372036854775807; got 'two'
 // RUN: not raycc compile %s --param n=1 --param m=2 -o %t.rcx 2>&1 | FileCheck %s --check-prefix=UNKNOWN
@@ -24,15 +26,15 @@
 // PARAMSYNTAX: raycc compile: --param takes name=value; got 'nonsense'
 //
 // RUN: not raycc compile %s --param n=-1 -o %t.rcx 2>&1 | FileCheck %s --check-prefix=THROW
-// THROW: compile-errors.cc:60:1: error: tracing graph 'g' threw: n must not be negative
+// THROW: compile-errors.cc:62:1: error: tracing graph 'g' threw: n must not be negative
 // RUN: not raycc compile %s --param n=1 -DCASE_KILL -o %t.rcx 2>&1 | FileCheck %s --check-prefix=KILL
-// KILL: compile-errors.cc:76:{{[0-9]+}}: error: calls an actor that was already killed
+// KILL: compile-errors.cc:78:{{[0-9]+}}: error: calls an actor that was already killed
 // RUN: not raycc compile %s --param n=1 -DCASE_RESOURCES -o %t.rcx 2>&1 | FileCheck %s --check-prefix=RESOURCES
-// RESOURCES: compile-errors.cc:85:{{[0-9]+}}: error: resource 'CPU': negative quantity
+// RESOURCES: compile-errors.cc:87:{{[0-9]+}}: error: resource 'CPU': negative quantity
 // RUN: not raycc compile %s --param n=1 -DCASE_INFEASIBLE --cluster=%raycc_src/examples/clusters/lab.json -o %t.rcx 2>&1 | FileCheck %s --check-prefix=INFEASIBLE
-// INFEASIBLE: compile-errors.cc:88:{{[0-9]+}}: error: task @Inc asks for {GPU = 4.0}, but no node has that much
+// INFEASIBLE: compile-errors.cc:90:{{[0-9]+}}: error: task @Inc asks for {GPU = 4.0}, but no node has that much
 // RUN: not raycc compile %s --param n=1 -DCASE_CONCURRENCY -o %t.rcx 2>&1 | FileCheck %s --check-prefix=CONCURRENCY
-// CONCURRENCY: compile-errors.cc:79:{{[0-9]+}}: error: 'ray.actor.create' op max_concurrency must be >= 1, got 0
+// CONCURRENCY: compile-errors.cc:81:{{[0-9]+}}: error: 'ray.actor.create' op max_concurrency must be >= 1, got 0
 // RUN: not raycc compile %s --param n=1 -DCASE_ACTOR_RESOURCES -o %t.rcx 2>&1 | FileCheck %s --check-prefix=ACTORRES
 // ACTORRES: static assertion failed: an actor call runs on its actor's resources: set them on g.Actor(...)
 // RUN: not test -e %t.rcx

@@ -1,3 +1,5 @@
+// FileCheck lines must stay whole and source lines keep their numbers:
+// clang-format off
 // Errors found while tracing are diagnostics at the user's source line; one
 // run reports all of them, and nothing is written.
 //

@@ -1,3 +1,5 @@
+// FileCheck lines must stay whole and source lines keep their numbers:
+// clang-format off
 // Tracing maps C++ types to IR types, builder setters to op attributes, and
 // every builder call's source line to the op's location.
 //

@@ -1,11 +1,11 @@
 // The runtime API on the embedded runtime, at several thread counts.
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
-#include <chrono>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -263,7 +263,9 @@ TEST_P(RuntimeApiTest, PlacementGroupMisuseAndInfeasibility) {
         {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
     FAIL() << "expected InfeasibleError";
   } catch (const raycc::InfeasibleError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("strict_spread needs 2 distinct nodes that each hold a bundle; the runtime has 1 node(s)"));
+    EXPECT_THAT(
+        e.what(),
+        HasSubstr("strict_spread needs 2 distinct nodes that each hold a bundle; the runtime has 1 node(s)"));
   }
   EXPECT_THROW(raycc::CreatePlacementGroup({.bundles = {{{"GPU", 1}}}}), raycc::InfeasibleError);
   EXPECT_THROW(raycc::CreatePlacementGroup({.bundles = {}}), raycc::RayccError);
@@ -402,9 +404,7 @@ std::string ThreadOf() {
   id << std::this_thread::get_id();
   return id.str();
 }
-std::string ParentAndChildThreads() {
-  return ThreadOf() + " " + *raycc::Task(ThreadOf).Remote().Get();
-}
+std::string ParentAndChildThreads() { return ThreadOf() + " " + *raycc::Task(ThreadOf).Remote().Get(); }
 RAYCC_REMOTE(ThreadOf, ParentAndChildThreads);
 
 TEST(RuntimeInlineTest, GetRunsAReadyTaskOnTheCallersThread) {
@@ -445,7 +445,8 @@ TEST(RuntimeBatchTest, SubmitTasksWiresABatchAndChecksItFirst) {
   ASSERT_EQ(ids.size(), 3u);
   EXPECT_EQ(*raycc::ObjectRef<int>(ids[2]).Get(), 9);
   // A task that uses a later one, or a resource set no node has: nothing runs.
-  std::vector<BatchedTask> forward = {{plus, {earlier(1), value(1)}, &options, -1}, {plus, {value(1), value(1)}, &options, -1}};
+  std::vector<BatchedTask> forward = {{plus, {earlier(1), value(1)}, &options, -1},
+                                      {plus, {value(1), value(1)}, &options, -1}};
   EXPECT_THROW(raycc::internal::CurrentRuntime().SubmitTasks(std::move(forward), {}), raycc::RayccError);
   std::vector<BatchedTask> huge = {{plus, {value(1), value(1)}, &options, 0}};
   try {
@@ -506,7 +507,7 @@ TEST_P(RuntimeRestartTest, KillWithRestartRebuildsTheActorUntilRestartsRunOut) {
   EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 6);
   counter.Kill(/*no_restart=*/false);
   EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 6);  // state started over from 5
-  counter.Kill(/*no_restart=*/false);                            // no restart left
+  counter.Kill(/*no_restart=*/false);                          // no restart left
   EXPECT_THROW(counter.Task(&Counter::Add).Remote(1).Get(), raycc::ActorDiedError);
   // Kill() (no_restart) ends an actor that still had restarts.
   auto other = raycc::Actor(Counter::Create).SetMaxRestarts(-1).Remote(0);

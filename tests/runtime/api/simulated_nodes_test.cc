@@ -38,7 +38,8 @@ RAYCC_REMOTE(WhereAfter, GpusAfter, GpuUser::Create, &GpuUser::Gpus);
 class SimulatedNodesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 2}}}, {"b", {{"CPU", 2}}}, {"c", {{"CPU", 2}, {"GPU", 1}}}}});
+    raycc::Init(
+        raycc::Config{.nodes = {{"a", {{"CPU", 2}}}, {"b", {{"CPU", 2}}}, {"c", {{"CPU", 2}, {"GPU", 1}}}}});
   }
   void TearDown() override { raycc::Shutdown(); }
 
@@ -78,7 +79,8 @@ TEST_F(SimulatedNodesTest, AResourceOnlyOneNodeHasSendsTheTaskThere) {
 TEST_F(SimulatedNodesTest, SpreadAndNodeAffinityChooseTheNode) {
   std::vector<std::string> spread;
   for (int i = 0; i < 3; ++i) {
-    spread.push_back(*raycc::Task(WhereAfter).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Remote(0).Get());
+    spread.push_back(
+        *raycc::Task(WhereAfter).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Remote(0).Get());
   }
   EXPECT_EQ(std::set<std::string>(spread.begin(), spread.end()).size(), 3u);  // round robin over a, b, c
   EXPECT_EQ(*raycc::Task(WhereAfter).SetNodeAffinity("b").Remote(0).Get(), "b");
@@ -87,8 +89,8 @@ TEST_F(SimulatedNodesTest, SpreadAndNodeAffinityChooseTheNode) {
 }
 
 TEST_F(SimulatedNodesTest, StrictSpreadPutsEachBundleOnItsOwnNode) {
-  auto pg = raycc::CreatePlacementGroup(
-      {.bundles = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
+  auto pg = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}},
+                                         .strategy = raycc::PlacementStrategy::kStrictSpread});
   std::vector<std::string> nodes = NodesOfBundles(pg);
   EXPECT_EQ(std::set<std::string>(nodes.begin(), nodes.end()).size(), 3u);
   try {
@@ -96,7 +98,8 @@ TEST_F(SimulatedNodesTest, StrictSpreadPutsEachBundleOnItsOwnNode) {
                                  .strategy = raycc::PlacementStrategy::kStrictSpread});
     FAIL() << "expected InfeasibleError";
   } catch (const raycc::InfeasibleError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("strict_spread needs 4 distinct nodes that each hold a bundle; the runtime has 3"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("strict_spread needs 4 distinct nodes that each hold a bundle; the runtime has 3"));
   }
 }
 
@@ -145,7 +148,7 @@ TEST_F(SimulatedNodesTest, AGroupWaitsForRoomThenReserves) {
 
 TEST(GpuIdsTest, TasksLearnWhichDevicesTheyHold) {
   raycc::Init(raycc::Config{.num_cpus = 4, .resources = {{"GPU", 2}}});
-  EXPECT_TRUE(raycc::GetGpuIds().empty());  // the driver holds none
+  EXPECT_TRUE(raycc::GetGpuIds().empty());                       // the driver holds none
   EXPECT_TRUE(raycc::Task(GpusAfter).Remote(0).Get()->empty());  // asked for none
   // Two whole-GPU tasks at once get the two devices.
   auto a = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(200);
@@ -155,7 +158,8 @@ TEST(GpuIdsTest, TasksLearnWhichDevicesTheyHold) {
   ASSERT_EQ(gb.size(), 1u);
   EXPECT_EQ(std::set<int>({ga[0], gb[0]}), (std::set<int>{0, 1}));
   // Both devices at once, and halves that share one device.
-  EXPECT_EQ(*raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 2}}).Remote(0).Get(), (std::vector<int>{0, 1}));
+  EXPECT_EQ(*raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 2}}).Remote(0).Get(),
+            (std::vector<int>{0, 1}));
   auto h1 = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote(200);
   auto h2 = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote(200);
   std::vector<int> g1 = *h1.Get(), g2 = *h2.Get();
@@ -168,7 +172,8 @@ TEST(GpuIdsTest, TasksLearnWhichDevicesTheyHold) {
 }
 
 TEST_F(SimulatedNodesTest, GpuIdsAreTheNodesDevices) {
-  EXPECT_EQ(*raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(0).Get(), (std::vector<int>{0}));
+  EXPECT_EQ(*raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(0).Get(),
+            (std::vector<int>{0}));
 }
 
 TEST(SimulatedNodesConfigTest, BadNodesAreClearErrors) {

@@ -20,7 +20,7 @@
 
 namespace raycc {
 class GraphBuilder;
-}  // namespace raycc
+} // namespace raycc
 
 namespace raycc::trace {
 
@@ -39,16 +39,16 @@ struct Type {
   unsigned width = 0;
   /// The stable name of an opaque type ("std::vector<double>").
   std::string name;
-  friend bool operator==(const Type&, const Type&) = default;
+  friend bool operator==(const Type &, const Type &) = default;
 };
 
 /// What a value in a graph is.
 enum class ValueKind {
-  kRef,             ///< an object: a task result or a graph input
-  kConstant,        ///< a number known at trace time
-  kActor,           ///< an actor handle
-  kPlacementGroup,  ///< a placement group
-  kToken,           ///< completion of a call with no result
+  kRef,            ///< an object: a task result or a graph input
+  kConstant,       ///< a number known at trace time
+  kActor,          ///< an actor handle
+  kPlacementGroup, ///< a placement group
+  kToken,          ///< completion of a call with no result
 };
 
 struct Value {
@@ -75,7 +75,7 @@ struct Function {
   /// Declared free of side effects (RAYCC_PURE): the compiler may drop a
   /// call whose result is unused and merge equal calls.
   bool pure = false;
-  friend bool operator==(const Function&, const Function&) = default;
+  friend bool operator==(const Function &, const Function &) = default;
 };
 
 /// Options set with the builder's setters; unset ones keep the defaults.
@@ -96,7 +96,14 @@ struct CallOptions {
   std::optional<int64_t> max_concurrency;
 };
 
-enum class OpKind { kConstant, kTask, kActorCreate, kActorCall, kActorKill, kPlacementGroup };
+enum class OpKind {
+  kConstant,
+  kTask,
+  kActorCreate,
+  kActorCall,
+  kActorKill,
+  kPlacementGroup
+};
 
 struct Op {
   OpKind kind = OpKind::kTask;
@@ -110,7 +117,7 @@ struct Op {
   CallOptions options;
   /// For placement groups.
   std::vector<std::map<std::string, double>> bundles;
-  int strategy = 0;  ///< raycc::PlacementStrategy
+  int strategy = 0; ///< raycc::PlacementStrategy
 };
 
 struct NamedValue {
@@ -145,36 +152,37 @@ struct GraphEntry {
   std::vector<std::pair<std::string, std::string>> params;
   /// Traces the graph with the parameter values given as text (parsed as
   /// the parameter types; throws std::invalid_argument naming a bad one).
-  std::function<void(GraphBuilder&, const std::vector<std::string>&)> trace;
+  std::function<void(GraphBuilder &, const std::vector<std::string> &)> trace;
   /// Set when the registration itself is wrong; tracing reports it.
   std::string error;
 };
 
 /// The graphs registered in this process; thread-safe.
 class GraphRegistry {
- public:
-  static GraphRegistry& Instance();
+public:
+  static GraphRegistry &Instance();
   /// Keeps the first entry of a name; a second is reported by Duplicates().
   bool Add(GraphEntry entry);
   /// "name (file:line)" of every entry refused as a duplicate.
   std::vector<std::string> Duplicates() const;
   /// In registration order.
-  std::vector<const GraphEntry*> Entries() const;
-  const GraphEntry* Find(const std::string& name) const;
+  std::vector<const GraphEntry *> Entries() const;
+  const GraphEntry *Find(const std::string &name) const;
 
- private:
+private:
   struct Impl;
   GraphRegistry();
   std::unique_ptr<Impl> impl_;
 };
 
 /// Functions declared pure with RAYCC_PURE, by registry key; thread-safe.
-void AddPureFunction(const std::string& key);
-bool IsPureFunction(const std::string& key);
+void AddPureFunction(const std::string &key);
+bool IsPureFunction(const std::string &key);
 
 /// Traces `entry` with `param_values` (name -> text). Missing or malformed
 /// values and exceptions thrown by the graph body become errors of the
 /// result, located at the graph.
-Graph TraceGraph(const GraphEntry& entry, const std::map<std::string, std::string>& param_values);
+Graph TraceGraph(const GraphEntry &entry,
+                 const std::map<std::string, std::string> &param_values);
 
-}  // namespace raycc::trace
+} // namespace raycc::trace

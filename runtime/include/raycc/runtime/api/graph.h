@@ -32,9 +32,9 @@ class GraphInput {
   /// An actor (an ActorHandle) for a graph that calls an actor it does not
   /// create (`g.ActorInput<C>(name)`).
   template <typename H>
-    requires requires(const H& h) {
-      { h.ID() } -> std::convertible_to<ActorId>;
-    }
+  requires requires(const H& h) {
+    { h.ID() } -> std::convertible_to<ActorId>;
+  }
   GraphInput(const H& actor) : actor_(actor.ID()), is_actor_(true) {}  // NOLINT: implicit by design
   /// A value, serialized now.
   template <typename T>

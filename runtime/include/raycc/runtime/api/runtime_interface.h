@@ -85,7 +85,8 @@ class RuntimeInterface {
   /// manner): each distinct resource set is checked once, and the tasks
   /// enter the scheduler together. Returns each task's result, in order.
   virtual std::vector<ObjectId> SubmitTasks(
-      std::vector<BatchedTask> tasks, const std::vector<std::vector<std::pair<std::string, double>>>& demands) = 0;
+      std::vector<BatchedTask> tasks,
+      const std::vector<std::vector<std::pair<std::string, double>>>& demands) = 0;
   virtual ActorId CreateActor(const RemoteFunction& factory, std::vector<TaskArgument> args,
                               const ActorOptions& options) = 0;
   virtual ObjectId SubmitActorTask(const ActorId& actor, const RemoteMethod& method,
