@@ -18,7 +18,7 @@ namespace {
 // blocks in Get or Wait.
 struct ThreadContext {
   EmbeddedRuntime* runtime = nullptr;
-  const void* demand = nullptr;  // const Units*
+  const void* demand = nullptr;  // const Units*: what the task lends while it waits
   TaskId task;
   int index = -1;
   bool actor = false;
@@ -71,6 +71,10 @@ std::vector<std::string_view> Views(const std::vector<std::shared_ptr<const std:
 }
 
 }  // namespace
+
+std::string EmbeddedRuntime::What::str() const {
+  return name != nullptr ? absl::StrCat(kind, *name) : std::string(kind);
+}
 
 EmbeddedRuntime::Outcome EmbeddedRuntime::Invoke(const std::function<TypedValue()>& as_value,
                                                  const std::function<std::string()>& as_bytes) {
@@ -205,6 +209,8 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   // Tasks a Get() runs on the caller's thread appear on this lane.
   timeline_.NameThread(0, "caller of Get (tasks run inline)");
   std::unique_lock<std::mutex> lock(mu_);
+  default_task_demand_ = InternLocked({{"CPU", FixedPoint::kScale}});
+  no_demand_ = InternLocked({});
   for (int i = 0; i < threads; ++i) StartWorkerLocked();
 }
 
@@ -223,7 +229,7 @@ absl::Status EmbeddedRuntime::Finish() {
       actor->cv.notify_all();
     }
     objects_cv_.notify_all();
-    work_cv_.notify_all();
+    WakeAllWorkersLocked();
   }
   // Workers may start more workers until they see stopping_; join until none
   // is left.
@@ -262,6 +268,7 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   object.ready = true;
   object.data = std::move(data);
   object.error = std::move(error);
+  object.pending.reset();
   bool watched = object.waiters > 0;  // (callbacks must not be run holding `object`)
   std::vector<std::function<void()>> callbacks;
   callbacks.swap(object.on_ready);
@@ -274,11 +281,13 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
 void EmbeddedRuntime::AddObjectRef(const ObjectId& id) {
   std::lock_guard<std::mutex> lock(ref_mu_);
   ref_events_.emplace_back(id, +1);
+  has_ref_events_.store(true, std::memory_order_release);
 }
 
 void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) {
   std::lock_guard<std::mutex> lock(ref_mu_);
   ref_events_.emplace_back(id, -1);
+  has_ref_events_.store(true, std::memory_order_release);
 }
 
 size_t EmbeddedRuntime::LiveObjects() {
@@ -288,11 +297,13 @@ size_t EmbeddedRuntime::LiveObjects() {
 }
 
 void EmbeddedRuntime::DrainRefEventsLocked() {
-  while (true) {
+  // (An event queued after this check is applied by the next drain.)
+  while (has_ref_events_.load(std::memory_order_acquire)) {
     std::vector<std::pair<ObjectId, int>> events;
     {
       std::lock_guard<std::mutex> lock(ref_mu_);
       events.swap(ref_events_);
+      has_ref_events_.store(false, std::memory_order_relaxed);
     }
     if (events.empty()) return;
     // Freeing a value may drop references it held: those queue new events,
@@ -315,12 +326,11 @@ void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id) {
   objects_.erase(it);
 }
 
-void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int sign,
-                                    const std::string& what) {
+void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const What& what) {
   if (sign > 0) {
     for (const TaskArgument& arg : args) {
       if (arg.by_ref && !objects_.contains(arg.ref)) {
-        throw RayccError(absl::StrCat(what, ": argument object ", arg.ref.Hex(),
+        throw RayccError(absl::StrCat(what.str(), ": argument object ", arg.ref.Hex(),
                                       " does not exist (freed when its last reference was dropped, or from "
                                       "another runtime)"));
       }
@@ -352,9 +362,9 @@ bool EmbeddedRuntime::FitsOnLocked(const Units& demand, int node) const {
   return Fits(demand, nodes_[node].available);
 }
 
-bool EmbeddedRuntime::CanRunOnLocked(const Units& demand, int node) const {
-  if (!FitsOnLocked(demand, node)) return false;
-  int64_t g = GpuUnits(demand);
+bool EmbeddedRuntime::CanRunOnLocked(const Demand& demand, int node) const {
+  if (!FitsOnLocked(demand.units, node)) return false;
+  int64_t g = demand.gpu;
   if (g == 0) return true;
   const std::vector<int64_t>& free = nodes_[node].gpu_free;
   if (g <= FixedPoint::kScale) {
@@ -364,8 +374,8 @@ bool EmbeddedRuntime::CanRunOnLocked(const Units& demand, int node) const {
   return std::count(free.begin(), free.end(), FixedPoint::kScale) >= whole;
 }
 
-std::vector<int> EmbeddedRuntime::TakeGpusLocked(const Units& demand, int node) {
-  int64_t g = GpuUnits(demand);
+std::vector<int> EmbeddedRuntime::TakeGpusLocked(const Demand& demand, int node) {
+  int64_t g = demand.gpu;
   std::vector<int64_t>& free = nodes_[node].gpu_free;
   std::vector<int> ids;
   if (g == 0 || free.empty()) return ids;
@@ -389,12 +399,12 @@ std::vector<int> EmbeddedRuntime::TakeGpusLocked(const Units& demand, int node) 
   return ids;
 }
 
-void EmbeddedRuntime::ReleaseGpusLocked(const Units& demand, int node, const std::vector<int>& ids) {
-  int64_t g = GpuUnits(demand);
+void EmbeddedRuntime::ReleaseGpusLocked(const Demand& demand, int node, const std::vector<int>& ids) {
+  int64_t g = demand.gpu;
   for (int id : ids) nodes_[node].gpu_free[id] += g <= FixedPoint::kScale ? g : FixedPoint::kScale;
 }
 
-int EmbeddedRuntime::PickNodeLocked(const Units& demand, const Task* prefs) {
+int EmbeddedRuntime::PickNodeLocked(const Demand& demand, const Task* prefs) {
   int n = static_cast<int>(nodes_.size());
   if (n == 1) return CanRunOnLocked(demand, 0) ? 0 : -1;
   if (prefs != nullptr && prefs->affinity >= 0) {
@@ -405,7 +415,7 @@ int EmbeddedRuntime::PickNodeLocked(const Units& demand, const Task* prefs) {
   // asks for.
   auto utilization = [&](int i) {
     double u = 0;
-    for (const auto& [name, q] : demand) {
+    for (const auto& [name, q] : demand.units) {
       auto t = nodes_[i].total.find(name);
       if (t == nodes_[i].total.end() || t->second == 0) continue;
       u = std::max(u, 1.0 - static_cast<double>(nodes_[i].available.at(name)) / t->second);
@@ -437,15 +447,16 @@ int EmbeddedRuntime::PickNodeLocked(const Units& demand, const Task* prefs) {
 
 void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
   for (const auto& [name, q] : demand) nodes_[node].available[name] -= sign * q;
-  // Freed resources may let queued tasks run; wake idle workers only then.
-  if (sign < 0 && idle_workers_ > 0 && !ready_.empty()) work_cv_.notify_all();
-  if (sign < 0) TryReserveGroupsLocked();
+  // Freed resources may let queued tasks run; wake an idle worker only then
+  // (it wakes the next if more can run).
+  if (sign < 0 && !ready_.empty()) WakeWorkerLocked();
+  if (sign < 0 && !groups_.empty()) TryReserveGroupsLocked();
 }
 
 std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* node) {
   for (auto it = ready_.begin(); it != ready_.end(); ++it) {
-    if ((*node = PickNodeLocked((*it)->demand, it->get())) >= 0) {
-      std::shared_ptr<Task> task = *it;
+    if ((*node = PickNodeLocked(*it->second->demand, it->second.get())) >= 0) {
+      std::shared_ptr<Task> task = std::move(it->second);
       ready_.erase(it);
       return task;
     }
@@ -453,24 +464,55 @@ std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* n
   return nullptr;
 }
 
+void EmbeddedRuntime::MakeReadyLocked(const std::shared_ptr<Task>& task) {
+  ready_.emplace(KeyOf(*task), task);
+  WakeWorkerLocked();
+}
+
+void EmbeddedRuntime::WakeWorkerLocked() {
+  if (idle_workers_ > signalled_) {
+    ++signalled_;
+    work_cv_.notify_one();
+  }
+}
+
+void EmbeddedRuntime::WakeAllWorkersLocked() {
+  signalled_ = idle_workers_;
+  work_cv_.notify_all();
+}
+
+const EmbeddedRuntime::Demand* EmbeddedRuntime::InternLocked(Units units) {
+  std::vector<std::pair<std::string, int64_t>> key(units.begin(), units.end());
+  std::sort(key.begin(), key.end());
+  auto [it, added] = interned_.try_emplace(std::move(key), nullptr);
+  if (!added) return it->second;
+  Demand& d = demands_.emplace_back();
+  d.cpu = CpuPart(units);
+  d.gpu = GpuUnits(units);
+  d.units = std::move(units);
+  it->second = &d;
+  return &d;
+}
+
 void EmbeddedRuntime::StartWorkerLocked() {
   int index = static_cast<int>(workers_.size());
   workers_.emplace_back([this, index] { WorkerLoop(index); });
 }
 
-EmbeddedRuntime::Units EmbeddedRuntime::DemandOf(const CallOptions& options, bool is_task,
-                                                 const std::string& what) {
-  Units demand;
-  if (!options.has_resources) {
-    if (is_task) demand["CPU"] = FixedPoint::kScale;
-    return demand;
-  }
+const EmbeddedRuntime::Demand* EmbeddedRuntime::DemandOfLocked(const CallOptions& options, bool is_task,
+                                                              const What& what) {
+  if (!options.has_resources) return is_task ? default_task_demand_ : no_demand_;
+  auto cached = by_options_.find(options.resources);
+  if (cached != by_options_.end()) return cached->second;
   absl::StatusOr<ResourceSet> set = ResourceSet::Create(options.resources);
-  if (!set.ok()) throw RayccError(absl::StrCat(what, ": ", set.status().message()));
+  if (!set.ok()) throw RayccError(absl::StrCat(what.str(), ": ", set.status().message()));
   absl::Status feasible = set->CheckFeasible(node_totals_);
-  if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what, ": ", feasible.message()));
+  if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what.str(), ": ", feasible.message()));
+  Units demand;
   for (const auto& [name, q] : set->SortedEntries()) demand[name] = q.units();
-  return demand;
+  const Demand* d = InternLocked(std::move(demand));
+  by_options_.emplace(options.resources, d);
+  return d;
 }
 
 ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
@@ -478,10 +520,10 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   if (!function.invoke) throw RayccError(function.name + " is an actor factory: create it with Actor()");
   if (options.max_retries < -1) throw RayccError("SetMaxRetries: must be >= -1");
   auto task = std::make_shared<Task>();
-  task->demand = DemandOf(options, /*is_task=*/true, "task " + function.name);
   task->args = std::move(args);
+  What what{"task ", &function.name};
   std::unique_lock<std::mutex> lock(mu_);
-  task->demand = GroupDemandLocked(options, task->demand, "task " + function.name);
+  task->demand = GroupDemandLocked(options, DemandOfLocked(options, /*is_task=*/true, what), what);
   EnqueueLocked(task, function, options);
   return task->result;
 }
@@ -490,9 +532,9 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     std::vector<BatchedTask> tasks, const std::vector<std::vector<std::pair<std::string, double>>>& demands) {
   // Everything that can fail is checked before anything is submitted; each
   // resource set once, in the name of the first task that asks for it.
-  std::vector<std::optional<Units>> units(demands.size());
-  Units default_demand = DemandOf(CallOptions{}, /*is_task=*/true, "a task");
+  std::vector<const Demand*> units(demands.size());
   std::vector<std::shared_ptr<Task>> made(tasks.size());
+  std::unique_lock<std::mutex> lock(mu_);
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
     if (t.function == nullptr || !t.function->invoke || t.options == nullptr) {
@@ -511,13 +553,12 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
       CallOptions o;
       o.has_resources = true;
       o.resources = demands[t.demand];
-      units[t.demand] = DemandOf(o, /*is_task=*/true, "task " + t.function->name);
+      units[t.demand] = DemandOfLocked(o, /*is_task=*/true, What{"task ", &t.function->name});
     }
     made[i] = std::make_shared<Task>();
-    made[i]->demand = t.demand >= 0 ? *units[t.demand] : default_demand;
+    made[i]->demand = t.demand >= 0 ? units[t.demand] : default_task_demand_;
   }
   std::vector<ObjectId> results(tasks.size());
-  std::unique_lock<std::mutex> lock(mu_);
   for (size_t i = 0; i < tasks.size(); ++i) {
     BatchedTask& t = tasks[i];
     for (TaskArgument& arg : t.args) {
@@ -528,7 +569,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     const std::shared_ptr<Task>& task = made[i];
     task->args = std::move(t.args);
     if (!t.options->placement_group.IsNil()) {
-      task->demand = GroupDemandLocked(*t.options, task->demand, "task " + t.function->name);
+      task->demand = GroupDemandLocked(*t.options, task->demand, What{"task ", &t.function->name});
     }
     EnqueueLocked(task, *t.function, *t.options);
     results[i] = task->result;
@@ -557,26 +598,19 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
                           "', which does not exist");
   }
   task->traced = TraceOf(options, function.name);
-  UseArgsLocked(task->args, +1, "task " + function.name);
+  UseArgsLocked(task->args, +1, What{"task ", &function.name});
   task->sequence = next_sequence_++;
-  ObjectLocked(task->result);  // exists (pending) from now on
   for (const TaskArgument& arg : task->args) {
     if (!arg.by_ref) continue;
     Object& dep = ObjectLocked(arg.ref);
     if (dep.ready) continue;
     ++task->unresolved;
     dep.on_ready.push_back([this, task] {
-      if (--task->unresolved == 0 && !task->cancelled) {
-        ready_.insert(task);
-        if (idle_workers_ > 0) work_cv_.notify_one();
-      }
+      if (--task->unresolved == 0 && !task->cancelled) MakeReadyLocked(task);
     });
   }
-  not_started_[task->result] = task;
-  if (task->unresolved == 0) {
-    ready_.insert(task);
-    if (idle_workers_ > 0) work_cv_.notify_one();
-  }
+  ObjectLocked(task->result).pending = task;  // exists (pending) from now on
+  if (task->unresolved == 0) MakeReadyLocked(task);
 }
 
 std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLocked(
@@ -595,19 +629,18 @@ std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLo
 }
 
 void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock) {
-  not_started_.erase(task->result);
+  task->started = true;
   EnsureArgBytes(task->args, lock);
   std::vector<std::shared_ptr<const std::string>> keep;
   std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(task->args, &keep);
   if (error) {  // a dependency failed: so does this task, with the same cause
-    AcquireLocked(task->demand, task->node, -1);
+    AcquireLocked(task->demand->units, task->node, -1);
     CompleteLocked(task->result, nullptr, error);
-    UseArgsLocked(task->args, -1, "");
+    UseArgsLocked(task->args, -1, {});
     return;
   }
-  task->lent = CpuPart(task->demand);
-  task->gpu_ids = TakeGpusLocked(task->demand, task->node);
-  tls.demand = &task->lent;
+  task->gpu_ids = TakeGpusLocked(*task->demand, task->node);
+  tls.demand = &task->demand->cpu;
   tls.gpu_ids = &task->gpu_ids;
   tls.task = task->id;
   tls.node = task->node;
@@ -622,37 +655,36 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   lock.lock();
   tls.demand = nullptr;
   tls.gpu_ids = nullptr;
-  ReleaseGpusLocked(task->demand, task->node, task->gpu_ids);
+  ReleaseGpusLocked(*task->demand, task->node, task->gpu_ids);
   task->gpu_ids.clear();
-  AcquireLocked(task->demand, task->node, -1);
+  AcquireLocked(task->demand->units, task->node, -1);
   tls.node = -1;
   if (retry) {
     if (task->retries_left > 0) --task->retries_left;
-    ready_.insert(task);  // same sequence: it keeps its place
-    if (idle_workers_ > 0) work_cv_.notify_one();
+    MakeReadyLocked(task);  // same sequence: it keeps its place
     return;
   }
   FinishLocked(task->result, std::move(outcome), f.name);
-  UseArgsLocked(task->args, -1, "");
+  UseArgsLocked(task->args, -1, {});
 }
 
 bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<std::mutex>& lock) {
   constexpr int kMaxInlineDepth = 32;
   if (tls.inline_depth >= kMaxInlineDepth || stopping_) return false;
-  auto pending = not_started_.find(id);
-  if (pending == not_started_.end()) return false;
-  std::shared_ptr<Task> task = pending->second;
-  auto queued = ready_.find(task);  // absent while its arguments are pending
-  if (task->cancelled || queued == ready_.end() || *queued != task) return false;
+  auto object = objects_.find(id);
+  if (object == objects_.end() || !object->second.pending || object->second.pending->started) return false;
+  std::shared_ptr<Task> task = object->second.pending;
+  auto queued = ready_.find(KeyOf(*task));  // absent while its arguments are pending
+  if (task->cancelled || queued == ready_.end() || queued->second != task) return false;
   // The caller (a task itself, maybe) lends its resources while it waits.
   const Units* mine = tls.runtime == this ? static_cast<const Units*>(tls.demand) : nullptr;
   int my_node = tls.node;
   if (mine != nullptr) AcquireLocked(*mine, my_node, -1);
-  int node = PickNodeLocked(task->demand, task.get());
+  int node = PickNodeLocked(*task->demand, task.get());
   if (node >= 0) {
     ready_.erase(queued);
     task->node = node;
-    AcquireLocked(task->demand, node, +1);
+    AcquireLocked(task->demand->units, node, +1);
     ThreadContext saved = tls;
     tls.runtime = this;
     tls.inline_depth = saved.inline_depth + 1;
@@ -672,12 +704,17 @@ void EmbeddedRuntime::WorkerLoop(int index) {
   while (true) {
     std::shared_ptr<Task> task;
     int node = -1;
-    ++idle_workers_;
-    work_cv_.wait(lock, [&] { return stopping_ || (task = PopRunnableLocked(&node)) != nullptr; });
-    --idle_workers_;
+    while (!stopping_ && (task = PopRunnableLocked(&node)) == nullptr) {
+      ++idle_workers_;
+      work_cv_.wait(lock);
+      --idle_workers_;
+      if (signalled_ > 0) --signalled_;  // (or a spurious wake-up: then one more is sent later)
+    }
     if (stopping_) break;
+    // More ready work than this thread: pass the wake-up on.
+    if (!ready_.empty()) WakeWorkerLocked();
     task->node = node;
-    AcquireLocked(task->demand, node, +1);
+    AcquireLocked(task->demand->units, node, +1);
     RunTask(task, lock);
   }
   tls = ThreadContext{};
@@ -735,14 +772,17 @@ EmbeddedRuntime::Object& EmbeddedRuntime::WaitReadyLocked(const ObjectId& id, in
   if (it == objects_.end()) {
     throw RayccError(absl::StrCat(what, ": unknown object ", id.Hex(), " (from another runtime?)"));
   }
-  if (!it->second.ready && timeout_ms < 0) TryRunInlineLocked(id, lock);
-  bool ready = BlockUntil(
-      lock, [&] { return objects_[id].ready; }, timeout_ms, &id);
-  if (!ready) {
-    throw GetTimeoutError(
-        absl::StrCat(what, ": object ", id.Hex(), " was not ready within ", timeout_ms, " ms"));
+  if (!it->second.ready) {
+    if (timeout_ms < 0) TryRunInlineLocked(id, lock);
+    bool ready = BlockUntil(
+        lock, [&] { return objects_[id].ready; }, timeout_ms, &id);
+    if (!ready) {
+      throw GetTimeoutError(
+          absl::StrCat(what, ": object ", id.Hex(), " was not ready within ", timeout_ms, " ms"));
+    }
+    it = objects_.find(id);  // (the map may have moved it)
   }
-  Object& object = objects_[id];
+  Object& object = it->second;
   if (object.error) {
     const ErrorInfo& e = *object.error;
     if (e.actor_died) throw ActorDiedError(e.message);
@@ -816,19 +856,19 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   actor->ctor_args = std::move(args);
   if (options.max_restarts < -1) throw RayccError("SetMaxRestarts: must be >= -1 (-1: always)");
   actor->restarts_left = options.max_restarts;
-  actor->held = DemandOf(options.call, /*is_task=*/false, "actor " + factory.name);
   actor->traced =
       TraceOf(CallOptions{.graph = options.call.graph, .plan_node = options.call.plan_node}, factory.name);
+  What what{"actor ", &factory.name};
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) throw RayccError("the runtime is shutting down");
-  actor->held = GroupDemandLocked(options.call, actor->held, "actor " + factory.name);
+  actor->held = GroupDemandLocked(options.call, DemandOfLocked(options.call, /*is_task=*/false, what), what);
   if (!options.name.empty()) {
     auto named = named_actors_.find(options.name);
     if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
       throw RayccError("an actor named '" + options.name + "' already exists");
     }
   }
-  UseArgsLocked(actor->ctor_args, +1, "actor " + factory.name);  // for its life (restarts reread them)
+  UseArgsLocked(actor->ctor_args, +1, what);  // for its life (restarts reread them)
   if (!options.name.empty()) {
     auto named = named_actors_.find(options.name);
     if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
@@ -840,12 +880,12 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   // that has room for them now (else the first that could ever hold them).
   Task prefs;
   prefs.spread = options.call.spread;
-  int node = PickNodeLocked(actor->held, &prefs);
+  int node = PickNodeLocked(*actor->held, &prefs);
   for (int i = 0; node < 0 && i < static_cast<int>(nodes_.size()); ++i)
-    if (Fits(actor->held, nodes_[i].total)) node = i;
+    if (Fits(actor->held->units, nodes_[i].total)) node = i;
   actor->node = std::max(node, 0);
-  AcquireLocked(actor->held, actor->node, +1);
-  actor->gpu_ids = TakeGpusLocked(actor->held, actor->node);  // (actors may over-commit)
+  AcquireLocked(actor->held->units, actor->node, +1);
+  actor->gpu_ids = TakeGpusLocked(*actor->held, actor->node);  // (actors may over-commit)
   actors_[actor->id] = actor;
   for (int i = 0; i < options.max_concurrency; ++i)
     actor->threads.emplace_back([this, actor, i] { ActorLoop(actor, i); });
@@ -865,14 +905,14 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
   Actor& actor = *it->second;
-  UseArgsLocked(call->args, +1, "actor call " + method.name);
+  UseArgsLocked(call->args, +1, What{"actor call ", &method.name});
   ObjectLocked(call->result);
   if (actor.dead) {
     auto info = std::make_shared<ErrorInfo>();
     info->actor_died = true;
     info->message = absl::StrCat("actor ", actor_id.Hex(), " is dead: ", actor.death_cause);
     CompleteLocked(call->result, nullptr, info);
-    UseArgsLocked(call->args, -1, "");
+    UseArgsLocked(call->args, -1, {});
     return call->result;
   }
   actor.queue.push_back(call);
@@ -880,17 +920,17 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   return call->result;
 }
 
-EmbeddedRuntime::Units EmbeddedRuntime::GroupDemandLocked(const CallOptions& options, const Units& demand,
-                                                          const std::string& what) {
+const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOptions& options,
+                                                                 const Demand* demand, const What& what) {
   if (options.placement_group.IsNil()) return demand;
   auto it = groups_.find(options.placement_group);
   if (it == groups_.end() || it->second.removed) {
-    throw RayccError(what + ": placement group " + options.placement_group.Hex() +
+    throw RayccError(what.str() + ": placement group " + options.placement_group.Hex() +
                      " does not exist or was removed");
   }
   const Group& group = it->second;
   auto fits = [&](const Units& bundle) {
-    for (const auto& [name, q] : demand) {
+    for (const auto& [name, q] : demand->units) {
       auto b = bundle.find(name);
       if ((b == bundle.end() ? 0 : b->second) < q) return false;
     }
@@ -901,15 +941,15 @@ EmbeddedRuntime::Units EmbeddedRuntime::GroupDemandLocked(const CallOptions& opt
       index >= 0 ? fits(group.bundles[index]) : std::any_of(group.bundles.begin(), group.bundles.end(), fits);
   if (!ok) {
     throw InfeasibleError(absl::StrCat(
-        what, ": demands more than ", index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
+        what.str(), ": demands more than ", index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
         " of its placement group holds"));
   }
   Units renamed;
-  for (const auto& [name, q] : demand) {
+  for (const auto& [name, q] : demand->units) {
     renamed[name + "_group" + group.suffix] = q;
     if (index >= 0) renamed[absl::StrCat(name, "_group_", index, group.suffix)] = q;
   }
-  return renamed;
+  return InternLocked(std::move(renamed));
 }
 
 std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group,
@@ -992,7 +1032,7 @@ void EmbeddedRuntime::TryReserveGroupsLocked() {
     group.bundle_nodes = std::move(where);
     group.reserved = true;
     objects_cv_.notify_all();
-    work_cv_.notify_all();
+    WakeAllWorkersLocked();
   }
 }
 
@@ -1052,23 +1092,23 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
   Group& group = it->second;
   group.removed = true;
   // Tasks still waiting to run in the group would wait forever: fail them.
-  std::vector<ObjectId> doomed;
-  for (const auto& [result, task] : not_started_)
-    for (const auto& [name, q] : task->demand)
+  std::vector<std::shared_ptr<Task>> doomed;
+  for (const auto& [result, object] : objects_) {
+    if (!object.pending || object.pending->started) continue;
+    for (const auto& [name, q] : object.pending->demand->units)
       if (absl::EndsWith(name, group.suffix)) {
-        doomed.push_back(result);
+        doomed.push_back(object.pending);
         break;
       }
-  for (const ObjectId& result : doomed) {
-    std::shared_ptr<Task> task = not_started_[result];
-    not_started_.erase(result);
+  }
+  for (const std::shared_ptr<Task>& task : doomed) {
     task->cancelled = true;
-    ready_.erase(task);
+    ready_.erase(KeyOf(*task));
     auto info = std::make_shared<ErrorInfo>();
     info->cancelled = true;
     info->message = "task " + task->function->name + " did not run: its placement group was removed";
-    CompleteLocked(result, nullptr, info);
-    UseArgsLocked(task->args, -1, "");
+    CompleteLocked(task->result, nullptr, info);
+    UseArgsLocked(task->args, -1, {});
   }
   if (group.reserved) {
     for (size_t i = 0; i < group.bundles.size(); ++i)
@@ -1082,7 +1122,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
       }
     }
     group.reserved = false;
-    work_cv_.notify_all();
+    WakeAllWorkersLocked();
     TryReserveGroupsLocked();
   }
   objects_cv_.notify_all();
@@ -1090,18 +1130,17 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
 
 bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   std::unique_lock<std::mutex> lock(mu_);
-  auto it = not_started_.find(id);
-  if (it == not_started_.end()) return false;
-  std::shared_ptr<Task> task = it->second;
-  not_started_.erase(it);
+  auto it = objects_.find(id);
+  if (it == objects_.end() || !it->second.pending || it->second.pending->started) return false;
+  std::shared_ptr<Task> task = it->second.pending;
   task->cancelled = true;
-  ready_.erase(task);
+  ready_.erase(KeyOf(*task));
   auto info = std::make_shared<ErrorInfo>();
   info->cancelled = true;
   info->function = task->function->name;
   info->message = "task " + task->function->name + " was cancelled before it ran";
   CompleteLocked(task->result, nullptr, info);
-  UseArgsLocked(task->args, -1, "");
+  UseArgsLocked(task->args, -1, {});
   return true;
 }
 
@@ -1147,7 +1186,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     info->message = absl::StrCat("actor ", actor->id.Hex(), " (", actor->factory->name,
                                  ") is dead: ", actor->death_cause);
     CompleteLocked(call->result, nullptr, info);
-    UseArgsLocked(call->args, -1, "");
+    UseArgsLocked(call->args, -1, {});
   };
   auto args_ready = [&](const std::vector<TaskArgument>& args) {
     for (const TaskArgument& a : args)
@@ -1258,7 +1297,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     std::vector<std::shared_ptr<const std::string>> keep;
     if (std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(call->args, &keep)) {
       CompleteLocked(call->result, nullptr, error);
-      UseArgsLocked(call->args, -1, "");
+      UseArgsLocked(call->args, -1, {});
       continue;
     }
     ++actor->active;
@@ -1279,15 +1318,15 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
         continue;
       }
       FinishLocked(call->result, std::move(outcome), m.name);
-      UseArgsLocked(call->args, -1, "");
+      UseArgsLocked(call->args, -1, {});
       break;
     }
     if (--actor->active == 0 && actor->restart_requested) actor->cv.notify_all();
   }
   if (index == 0) {
-    UseArgsLocked(actor->ctor_args, -1, "");
-    ReleaseGpusLocked(actor->held, actor->node, actor->gpu_ids);
-    AcquireLocked(actor->held, actor->node, -1);
+    UseArgsLocked(actor->ctor_args, -1, {});
+    ReleaseGpusLocked(*actor->held, actor->node, actor->gpu_ids);
+    AcquireLocked(actor->held->units, actor->node, -1);
   }
   tls = ThreadContext{};
 }

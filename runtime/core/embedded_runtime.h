@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "core/timeline.h"
 #include "raycc/api.h"
@@ -73,6 +74,22 @@ class EmbeddedRuntime final : public RuntimeInterface {
  private:
   using Units = absl::flat_hash_map<std::string, int64_t>;
 
+  // A task's or actor's resource demand, interned (see InternLocked): calls
+  // with the same options share one, so a submission copies no map.
+  struct Demand {
+    Units units;
+    Units cpu;        // the part a task lends while it waits in Get: its CPUs
+    int64_t gpu = 0;  // GPU units, under any name ("GPU", "GPU_group_...")
+  };
+  // Names a call in an error message ("task f"); made into text only when
+  // there is an error to report.
+  struct What {
+    const char* kind = "";
+    const std::string* name = nullptr;
+    std::string str() const;
+  };
+  struct Task;
+
   struct ErrorInfo {
     bool actor_died = false;
     bool cancelled = false;
@@ -100,6 +117,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::string (*serialize)(const void*) = nullptr;
     std::shared_ptr<const ErrorInfo> error;
     std::vector<std::function<void()>> on_ready;  // run under mu_
+    // The task that makes this object, until it completes (Cancel and an
+    // inline Get find it here).
+    std::shared_ptr<Task> pending;
     // Reference counting: ObjectRef handles, and pending tasks and actors
     // that take it as an argument. Freed when both are 0 and it has been
     // referenced at all (`counted`).
@@ -113,21 +133,20 @@ class EmbeddedRuntime final : public RuntimeInterface {
     const RemoteFunction* function = nullptr;
     std::vector<TaskArgument> args;
     ObjectId result;
-    Units demand;
+    const Demand* demand = nullptr;
     int64_t priority = 0;
     uint64_t sequence = 0;
     int retries_left = 0;
     bool retry_exceptions = false;
     int unresolved = 0;
     bool cancelled = false;
+    bool started = false;
     // Where it may run (CallOptions) and where it runs (index into nodes_).
     bool spread = false;
     int affinity = -1;
     bool affinity_soft = true;
     int node = -1;
-    // What it lends while it waits in Get (its CPUs, as in Ray), and the
-    // GPUs it holds while it runs.
-    Units lent;
+    // The GPUs it holds while it runs.
     std::vector<int> gpu_ids;
     Traced traced;
   };
@@ -143,7 +162,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     ActorId id;
     const RemoteFunction* factory = nullptr;
     std::vector<TaskArgument> ctor_args;
-    Units held;
+    const Demand* held = nullptr;
     void* instance = nullptr;
     bool created = false;
     bool dead = false;
@@ -158,12 +177,18 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::vector<int> gpu_ids;
     Traced traced;  // its construction
   };
+  // The ready queue's order: higher priority first, then submission order.
+  struct ReadyKey {
+    int64_t priority;
+    uint64_t sequence;
+  };
   struct ReadyOrder {
-    bool operator()(const std::shared_ptr<Task>& a, const std::shared_ptr<Task>& b) const {
-      if (a->priority != b->priority) return a->priority > b->priority;
-      return a->sequence < b->sequence;
+    bool operator()(const ReadyKey& a, const ReadyKey& b) const {
+      if (a.priority != b.priority) return a.priority > b.priority;
+      return a.sequence < b.sequence;
     }
   };
+  static ReadyKey KeyOf(const Task& task) { return {task.priority, task.sequence}; }
 
   // All below require mu_ held unless noted.
   Object& ObjectLocked(const ObjectId& id);
@@ -174,7 +199,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void MaybeFreeLocked(const ObjectId& id);
   /// Pins (+1) or unpins (-1) the objects `args` take by reference; pinning
   /// throws RayccError, pinning nothing, when one does not exist.
-  void UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const std::string& what);
+  void UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const What& what);
   /// The object's bytes, made now for a value stored as is.
   static const std::shared_ptr<const std::string>& BytesLocked(Object& object);
   /// Waits (running the task inline when it can) until `id` is ready, and
@@ -186,7 +211,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   bool FitsOnLocked(const Units& demand, int node) const;
   /// The node to run `demand` on now, by the task's preferences (spread,
   /// affinity) or the default hybrid policy; -1 when none has room.
-  int PickNodeLocked(const Units& demand, const Task* prefs);
+  int PickNodeLocked(const Demand& demand, const Task* prefs);
   void AcquireLocked(const Units& demand, int node, int sign);
   /// The first ready task (by priority) that fits somewhere, and its node.
   std::shared_ptr<Task> PopRunnableLocked(int* node);
@@ -197,7 +222,16 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // other objects then do not wake this thread.
   bool BlockUntil(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done, int64_t timeout_ms,
                   const ObjectId* object = nullptr);
-  Units DemandOf(const CallOptions& options, bool is_task, const std::string& what);
+  /// The demand `options` ask for (checked: a malformed or infeasible one
+  /// throws, naming `what`), interned.
+  const Demand* DemandOfLocked(const CallOptions& options, bool is_task, const What& what);
+  const Demand* InternLocked(Units units);
+  /// Queues a task whose arguments are ready, and wakes a worker for it.
+  void MakeReadyLocked(const std::shared_ptr<Task>& task);
+  /// Wakes one idle worker unless enough were woken already and have not
+  /// yet looked for work (each wake-up is a futex call and a context switch).
+  void WakeWorkerLocked();
+  void WakeAllWorkersLocked();
   // SubmitTask's work once `task` has its demand: options, ids, dependency
   // wiring, the ready queue. Requires mu_.
   void EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
@@ -240,6 +274,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   std::mutex ref_mu_;  // guards ref_events_ only; never held with mu_ waiting
   std::vector<std::pair<ObjectId, int>> ref_events_;
+  std::atomic<bool> has_ref_events_{false};  // ref_events_ is not empty
 
   std::mutex mu_;
   std::condition_variable objects_cv_;  // an object became ready
@@ -259,24 +294,30 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::vector<int64_t> gpu_free;
   };
   /// Can `demand` run on `node` now: its resources, and devices for its GPUs.
-  bool CanRunOnLocked(const Units& demand, int node) const;
+  bool CanRunOnLocked(const Demand& demand, int node) const;
   /// Takes devices on `node` for `demand`'s GPUs (empty when it asks none).
-  std::vector<int> TakeGpusLocked(const Units& demand, int node);
-  void ReleaseGpusLocked(const Units& demand, int node, const std::vector<int>& ids);
+  std::vector<int> TakeGpusLocked(const Demand& demand, int node);
+  void ReleaseGpusLocked(const Demand& demand, int node, const std::vector<int>& ids);
   std::vector<Node> nodes_;
   std::vector<ResourceSet> node_totals_;  // for feasibility messages
   uint64_t spread_next_ = 0;
   absl::flat_hash_map<ObjectId, Object> objects_;
-  std::set<std::shared_ptr<Task>, ReadyOrder> ready_;
+  absl::btree_map<ReadyKey, std::shared_ptr<Task>, ReadyOrder> ready_;
   uint64_t next_sequence_ = 0;
   std::atomic<uint32_t> next_put_{1};
   std::vector<std::thread> workers_;
   int idle_workers_ = 0;
+  int signalled_ = 0;  // idle workers woken that have not looked for work yet
   int object_waiters_ = 0;  // threads in objects_cv_.wait
   absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
   absl::flat_hash_map<std::string, ActorId> named_actors_;
-  // Tasks submitted but not started, by result object (for Cancel).
-  absl::flat_hash_map<ObjectId, std::shared_ptr<Task>> not_started_;
+  // Interned demands (stable addresses), by their entries and by the
+  // options that ask for them.
+  std::deque<Demand> demands_;
+  absl::flat_hash_map<std::vector<std::pair<std::string, int64_t>>, const Demand*> interned_;
+  absl::flat_hash_map<std::vector<std::pair<std::string, double>>, const Demand*> by_options_;
+  const Demand* default_task_demand_ = nullptr;
+  const Demand* no_demand_ = nullptr;
   // A placement group reserves its bundles by moving quantities from the
   // node's resources to renamed ones ("CPU_group_<i>_<id>" per bundle,
   // "CPU_group_<id>" for any bundle), as Ray does; work in the group asks for
@@ -294,7 +335,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// Nodes for every bundle of `group` given `available` per node, by its
   /// strategy; empty when they do not fit.
   std::vector<int> PlaceBundles(const Group& group, const std::vector<Units>& available) const;
-  Units GroupDemandLocked(const CallOptions& options, const Units& demand, const std::string& what);
+  const Demand* GroupDemandLocked(const CallOptions& options, const Demand* demand, const What& what);
 };
 
 }  // namespace raycc::internal
