@@ -115,15 +115,15 @@ void EmbeddedRuntime::FinishLocked(const ObjectId& result, Outcome outcome, cons
 
 EmbeddedRuntime::Traced EmbeddedRuntime::TraceOf(const CallOptions& options,
                                                  const std::string& function) const {
-  if (!timeline_.enabled()) return {};
-  return {options.name.empty() ? function : options.name, options.graph, options.plan_node,
-          timeline_.NowUs()};
+  if (!timeline_.enabled()) return nullptr;
+  return std::make_unique<const TraceInfo>(TraceInfo{options.name.empty() ? function : options.name,
+                                                     options.graph, options.plan_node, timeline_.NowUs()});
 }
 
 void EmbeddedRuntime::RecordAttempt(const Traced& traced, int node, const char* status, double start_us) {
-  if (!timeline_.enabled()) return;
-  timeline_.Record({traced.label, traced.graph, traced.plan_node, nodes_[node].name, status,
-                    traced.submitted_us, start_us, timeline_.NowUs(), tls.timeline_tid});
+  if (!timeline_.enabled() || !traced) return;
+  timeline_.Record({traced->label, traced->graph, traced->plan_node, nodes_[node].name, status,
+                    traced->submitted_us, start_us, timeline_.NowUs(), tls.timeline_tid});
 }
 
 void EmbeddedRuntime::EnsureArgBytes(const std::vector<TaskArgument>& args,
@@ -223,6 +223,7 @@ absl::Status EmbeddedRuntime::Finish() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     stopping_ = true;
+    accepting_.store(false);
     for (auto& [id, actor] : actors_) {
       actor->dead = true;
       if (actor->death_cause.empty()) actor->death_cause = "the runtime was shut down";
@@ -291,7 +292,7 @@ void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) {
 }
 
 size_t EmbeddedRuntime::LiveObjects() {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   DrainRefEventsLocked();
   return objects_.size();
 }
@@ -305,6 +306,9 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
       events.swap(ref_events_);
       has_ref_events_.store(false, std::memory_order_relaxed);
     }
+    // An event's object was submitted before the event was made: draining
+    // the inbox after taking the events brings every one of them in.
+    DrainInboxLocked();
     if (events.empty()) return;
     // Freeing a value may drop references it held: those queue new events,
     // applied by the next round.
@@ -521,8 +525,15 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   if (options.max_retries < -1) throw RayccError("SetMaxRetries: must be >= -1");
   auto task = std::make_shared<Task>();
   task->args = std::move(args);
+  if (!options.has_resources && options.placement_group.IsNil() && options.node_name.empty() &&
+      std::none_of(task->args.begin(), task->args.end(), [](const TaskArgument& a) { return a.by_ref; })) {
+    // Nothing to check against the runtime's state: skip mu_.
+    task->demand = default_task_demand_;
+    FillTask(*task, function, options);
+    return Post(task);
+  }
   What what{"task ", &function.name};
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   task->demand = GroupDemandLocked(options, DemandOfLocked(options, /*is_task=*/true, what), what);
   EnqueueLocked(task, function, options);
   return task->result;
@@ -534,7 +545,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
   // resource set once, in the name of the first task that asks for it.
   std::vector<const Demand*> units(demands.size());
   std::vector<std::shared_ptr<Task>> made(tasks.size());
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
     if (t.function == nullptr || !t.function->invoke || t.options == nullptr) {
@@ -577,17 +588,58 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
   return results;
 }
 
+void EmbeddedRuntime::FillTask(Task& task, const RemoteFunction& function, const CallOptions& options) const {
+  task.id = TaskId::Of(job_);
+  task.function = &function;
+  task.result = *ObjectId::ForReturn(task.id, 1);
+  task.priority = options.priority;
+  task.retries_left = options.max_retries;
+  task.retry_exceptions = options.retry_exceptions;
+  task.spread = options.spread;
+  task.affinity_soft = options.node_soft;
+  task.traced = TraceOf(options, function.name);
+}
+
+ObjectId EmbeddedRuntime::Post(const std::shared_ptr<Task>& task) {
+  if (!accepting_.load(std::memory_order_relaxed)) throw RayccError("the runtime is shutting down");
+  ObjectId result = task->result;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.push_back(task);
+    has_inbox_.store(true, std::memory_order_seq_cst);
+  }
+  // A worker that found nothing to do announces itself in sleepers_ before
+  // it looks at the inbox a last time (both seq_cst): either it sees this
+  // task, or this sees it and wakes it.
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) Lock();
+  return result;
+}
+
+std::unique_lock<std::mutex> EmbeddedRuntime::Lock() {
+  std::unique_lock<std::mutex> lock(mu_);
+  DrainInboxLocked();
+  return lock;
+}
+
+void EmbeddedRuntime::DrainInboxLocked() {
+  if (!has_inbox_.load(std::memory_order_acquire)) return;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    draining_.swap(inbox_);
+    has_inbox_.store(false, std::memory_order_relaxed);
+  }
+  for (std::shared_ptr<Task>& task : draining_) {
+    task->sequence = next_sequence_++;
+    ObjectLocked(task->result).pending = task;
+    MakeReadyLocked(task);
+  }
+  draining_.clear();
+}
+
 void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
                                     const CallOptions& options) {
   if (stopping_) throw RayccError("the runtime is shutting down");
-  task->id = TaskId::Of(job_);
-  task->function = &function;
-  task->result = *ObjectId::ForReturn(task->id, 1);
-  task->priority = options.priority;
-  task->retries_left = options.max_retries;
-  task->retry_exceptions = options.retry_exceptions;
-  task->spread = options.spread;
-  task->affinity_soft = options.node_soft;
+  FillTask(*task, function, options);
   if (!options.node_name.empty() && nodes_.size() > 1) {
     for (int i = 0; i < static_cast<int>(nodes_.size()); ++i)
       if (nodes_[i].name == options.node_name) task->affinity = i;
@@ -597,7 +649,6 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
     throw InfeasibleError("task " + function.name + ": must run on node '" + options.node_name +
                           "', which does not exist");
   }
-  task->traced = TraceOf(options, function.name);
   UseArgsLocked(task->args, +1, What{"task ", &function.name});
   task->sequence = next_sequence_++;
   for (const TaskArgument& arg : task->args) {
@@ -700,15 +751,21 @@ void EmbeddedRuntime::WorkerLoop(int index) {
   tls.index = index;
   tls.timeline_tid = index + 1;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("worker ", index));
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   while (true) {
     std::shared_ptr<Task> task;
     int node = -1;
-    while (!stopping_ && (task = PopRunnableLocked(&node)) == nullptr) {
+    while (true) {
+      DrainInboxLocked();
+      if (stopping_ || (task = PopRunnableLocked(&node)) != nullptr) break;
       ++idle_workers_;
-      work_cv_.wait(lock);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      if (!has_inbox_.load(std::memory_order_seq_cst)) {  // (see Post)
+        work_cv_.wait(lock);
+        if (signalled_ > 0) --signalled_;  // (or a spurious wake-up: then one more is sent later)
+      }
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
       --idle_workers_;
-      if (signalled_ > 0) --signalled_;  // (or a spurious wake-up: then one more is sent later)
     }
     if (stopping_) break;
     // More ready work than this thread: pass the wake-up on.
@@ -793,13 +850,13 @@ EmbeddedRuntime::Object& EmbeddedRuntime::WaitReadyLocked(const ObjectId& id, in
 }
 
 std::shared_ptr<const std::string> EmbeddedRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   return BytesLocked(WaitReadyLocked(id, timeout_ms, lock, "Get"));
 }
 
 std::shared_ptr<const void> EmbeddedRuntime::GetValue(const ObjectId& id, const std::type_info& type,
                                                       int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   Object& object = WaitReadyLocked(id, timeout_ms, lock, "Get");
   if (object.value && *object.type == type) return object.value;
   return nullptr;
@@ -807,7 +864,7 @@ std::shared_ptr<const void> EmbeddedRuntime::GetValue(const ObjectId& id, const 
 
 std::vector<bool> EmbeddedRuntime::Wait(const std::vector<ObjectId>& ids, int num_objects,
                                         int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   for (const ObjectId& id : ids)
     if (!objects_.contains(id)) throw RayccError("Wait: unknown object " + id.Hex());
   auto count = [&] {
@@ -827,7 +884,7 @@ ObjectId EmbeddedRuntime::PutValue(std::shared_ptr<const void> value, const std:
   if (!value || serialize == nullptr) throw RayccError("Put: no value");
   TaskId owner = tls.runtime == this && tls.demand != nullptr ? tls.task : driver_task_;
   ObjectId id = *ObjectId::ForPut(owner, next_put_++ % ObjectId::kMaxIndex + 1);
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   Object& object = ObjectLocked(id);
   object.value = std::move(value);
   object.type = &type;
@@ -839,7 +896,7 @@ ObjectId EmbeddedRuntime::PutValue(std::shared_ptr<const void> value, const std:
 ObjectId EmbeddedRuntime::Put(std::string bytes) {
   TaskId owner = tls.runtime == this && tls.demand != nullptr ? tls.task : driver_task_;
   ObjectId id = *ObjectId::ForPut(owner, next_put_++ % ObjectId::kMaxIndex + 1);
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   CompleteLocked(id, std::make_shared<const std::string>(std::move(bytes)), nullptr);
   return id;
 }
@@ -859,7 +916,7 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   actor->traced =
       TraceOf(CallOptions{.graph = options.call.graph, .plan_node = options.call.plan_node}, factory.name);
   What what{"actor ", &factory.name};
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   if (stopping_) throw RayccError("the runtime is shutting down");
   actor->held = GroupDemandLocked(options.call, DemandOfLocked(options.call, /*is_task=*/false, what), what);
   if (!options.name.empty()) {
@@ -901,7 +958,7 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   call->retries_left = options.max_retries;
   call->retry_exceptions = options.retry_exceptions;
   call->traced = TraceOf(options, method.name);
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
   Actor& actor = *it->second;
@@ -1071,14 +1128,14 @@ PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
   }
   PlacementGroupId id = PlacementGroupId::Of(job_);
   group.suffix = "_" + id.Hex();
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   groups_[id] = std::move(group);
   TryReserveGroupsLocked();
   return id;
 }
 
 bool EmbeddedRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   if (!groups_.contains(id)) throw RayccError("unknown placement group " + id.Hex());
   return BlockUntil(
              lock, [&] { return groups_[id].reserved || groups_[id].removed; }, timeout_ms) &&
@@ -1086,7 +1143,7 @@ bool EmbeddedRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t tim
 }
 
 void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   auto it = groups_.find(id);
   if (it == groups_.end() || it->second.removed) return;
   Group& group = it->second;
@@ -1129,7 +1186,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
 }
 
 bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   auto it = objects_.find(id);
   if (it == objects_.end() || !it->second.pending || it->second.pending->started) return false;
   std::shared_ptr<Task> task = it->second.pending;
@@ -1145,7 +1202,7 @@ bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
 }
 
 std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(const std::string& name) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   auto it = named_actors_.find(name);
   if (it == named_actors_.end()) return std::nullopt;
   const Actor& actor = *actors_.at(it->second);
@@ -1154,7 +1211,7 @@ std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(co
 }
 
 void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
   Actor& actor = *it->second;
@@ -1179,7 +1236,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   tls.timeline_tid = next_actor_tid_++;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ",
                                                       actor->id.Hex().substr(0, 8), " thread ", index));
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock = Lock();
   auto die = [&](const std::shared_ptr<ActorCall>& call) {
     auto info = std::make_shared<ErrorInfo>();
     info->actor_died = true;

@@ -20,6 +20,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "core/timeline.h"
 #include "raycc/api.h"
 #include "raycc/runtime/common/resource_set.h"
@@ -96,11 +97,13 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::string function, type, message, where;
   };
   // What the timeline says of one task, call or actor.
-  struct Traced {
+  // (Null when the timeline is off: a queued task carries one pointer.)
+  struct TraceInfo {
     std::string label, graph;
     int64_t plan_node = -1;
     double submitted_us = 0;
   };
+  using Traced = std::unique_ptr<const TraceInfo>;
   // The outcome of running user code: its result as bytes or as a value,
   // or what it raised.
   struct Outcome {
@@ -236,6 +239,16 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // wiring, the ready queue. Requires mu_.
   void EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
                      const CallOptions& options);
+  // The task's fields that come from its options (no runtime state).
+  void FillTask(Task& task, const RemoteFunction& function, const CallOptions& options) const;
+  // Submits a task that needs no check against the runtime's state (no
+  // ObjectRef arguments, default resources and placement) without taking
+  // mu_: it waits in the inbox for whoever takes mu_ next.
+  ObjectId Post(const std::shared_ptr<Task>& task);
+  /// Takes mu_ and brings in the inbox: every entry point that looks at
+  /// objects or tasks takes mu_ this way.
+  std::unique_lock<std::mutex> Lock();
+  void DrainInboxLocked();
 
   void WorkerLoop(int index);
   // Get() of the result of a task that is ready but not started runs the
@@ -276,6 +289,14 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::vector<std::pair<ObjectId, int>> ref_events_;
   std::atomic<bool> has_ref_events_{false};  // ref_events_ is not empty
 
+  // Tasks submitted by Post, in order, until DrainInboxLocked.
+  std::mutex inbox_mu_;
+  std::vector<std::shared_ptr<Task>> inbox_;
+  std::vector<std::shared_ptr<Task>> draining_;  // (mu_) reused, so its capacity stays
+  std::atomic<bool> has_inbox_{false};
+  std::atomic<int> sleepers_{0};  // workers about to wait or waiting for work
+  std::atomic<bool> accepting_{true};
+
   std::mutex mu_;
   std::condition_variable objects_cv_;  // an object became ready
   std::condition_variable work_cv_;     // work or resources appeared
@@ -301,7 +322,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::vector<Node> nodes_;
   std::vector<ResourceSet> node_totals_;  // for feasibility messages
   uint64_t spread_next_ = 0;
-  absl::flat_hash_map<ObjectId, Object> objects_;
+  // Node-based: a slot is one pointer (a million queued results would
+  // otherwise cost 2-3x their size in empty slots and rehash copies), and an
+  // Object stays put while the map grows.
+  absl::node_hash_map<ObjectId, Object> objects_;
   absl::btree_map<ReadyKey, std::shared_ptr<Task>, ReadyOrder> ready_;
   uint64_t next_sequence_ = 0;
   std::atomic<uint32_t> next_put_{1};
