@@ -119,7 +119,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     const std::type_info* type = nullptr;
     std::string (*serialize)(const void*) = nullptr;
     std::shared_ptr<const ErrorInfo> error;
-    std::vector<std::function<void()>> on_ready;  // run under mu_
+    std::vector<std::shared_ptr<Task>> dependents;  // tasks waiting for it
     // The task that makes this object, until it completes (Cancel and an
     // inline Get find it here).
     std::shared_ptr<Task> pending;
@@ -203,6 +203,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// Pins (+1) or unpins (-1) the objects `args` take by reference; pinning
   /// throws RayccError, pinning nothing, when one does not exist.
   void UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const What& what);
+  static RayccError MissingArgument(const What& what, const ObjectId& id);
   /// The object's bytes, made now for a value stored as is.
   static const std::shared_ptr<const std::string>& BytesLocked(Object& object);
   /// Waits (running the task inline when it can) until `id` is ready, and
@@ -258,10 +259,18 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // (the task is not ready, has no room, or inline runs nest too deep).
   bool TryRunInlineLocked(const ObjectId& id, std::unique_lock<std::mutex>& lock);
   void RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock);
-  // Resolves arguments (all ready) into byte views; returns the first
-  // error among them instead, if any. Requires mu_.
+  // Arguments as a callee receives them, and what keeps them alive.
+  struct CollectedArgs {
+    std::vector<std::shared_ptr<const void>> keep;
+    ArgBuffers views;
+  };
+  // Resolves arguments (all ready) for a callee taking `types`: an object
+  // held as a value of the parameter's type is passed as that value, any
+  // other as bytes. Returns the first error among them instead, if any.
+  // Requires mu_.
   std::shared_ptr<const ErrorInfo> CollectArgsLocked(const std::vector<TaskArgument>& args,
-                                                     std::vector<std::shared_ptr<const std::string>>* keep);
+                                                     const std::vector<const std::type_info*>& types,
+                                                     CollectedArgs* out);
   void ActorLoop(const std::shared_ptr<Actor>& actor, int index);
   // Runs user code: `as_value` when given (the result stays a value), else
   // `as_bytes`; an exception becomes the outcome's error (type, message).
@@ -278,7 +287,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // Makes the bytes of argument objects held as values, outside mu_ (which
   // it releases and takes again), so serializing a large value never holds
   // up the runtime.
-  void EnsureArgBytes(const std::vector<TaskArgument>& args, std::unique_lock<std::mutex>& lock);
+  void EnsureArgBytes(const std::vector<TaskArgument>& args, const std::vector<const std::type_info*>& types,
+                      std::unique_lock<std::mutex>& lock);
   std::string Where() const;
 
   TimelineRecorder timeline_;

@@ -72,11 +72,11 @@ const RemoteFunction* FusedFunction(const std::vector<const RemoteFunction*>& ch
 
 // Completes when enough of its arguments (object ids, by value) are ready.
 std::string WaitFor(const ArgBuffers& args) {
-  int num = Deserialize<int>(args[0]);
-  int64_t timeout = Deserialize<int64_t>(args[1]);
+  int num = internal::DecodeArg<int>(args[0]);
+  int64_t timeout = internal::DecodeArg<int64_t>(args[1]);
   std::vector<ObjectId> ids;
   for (size_t i = 2; i < args.size(); ++i)
-    ids.push_back(*ObjectId::FromBinary(Deserialize<std::string>(args[i])));
+    ids.push_back(*ObjectId::FromBinary(internal::DecodeArg<std::string>(args[i])));
   internal::CurrentRuntime().Wait(ids, num, timeout);
   return Serialize(msgpack::type::nil_t());
 }

@@ -33,5 +33,16 @@ TEST(RemoteRegistryTest, BadBytesAreARayccError) {
   EXPECT_THROW(fn->invoke({not_an_int}), RayccError);
 }
 
+TEST(RemoteRegistryTest, TakesAValueOfTheParameterTypeWithoutBytes) {
+  const RemoteFunction* fn = RemoteRegistry::Instance().FunctionByName("Twice");
+  ASSERT_EQ(fn->arg_types.size(), 1u);
+  EXPECT_EQ(*fn->arg_types[0], typeid(int));
+  int forty = 40;
+  EXPECT_EQ(Deserialize<int>(fn->invoke({ArgView(static_cast<const void*>(&forty))})), 80);
+  TypedValue typed = fn->invoke_value({ArgView(static_cast<const void*>(&forty))});
+  EXPECT_EQ(*typed.type, typeid(int));
+  EXPECT_EQ(*static_cast<const int*>(typed.value.get()), 80);
+}
+
 }  // namespace
 }  // namespace raycc::internal

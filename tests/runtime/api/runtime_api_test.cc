@@ -555,6 +555,25 @@ TEST(RuntimeObjectsTest, TaskResultsAreHandedOutWithoutACopy) {
   raycc::Shutdown();
 }
 
+std::vector<double> Halves(const std::vector<double>& v) {
+  std::vector<double> out;
+  for (double x : v) out.push_back(x / 2);
+  return out;
+}
+RAYCC_REMOTE(Halves);
+
+TEST(RuntimeObjectsTest, AResultOfAnotherTypeReachesItsConsumerAsBytes) {
+  // Ones returns std::vector<int64_t>: SumAll takes that very type (the
+  // value is passed as is); Halves takes std::vector<double> (the bytes are
+  // made and converted).
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  auto ones = raycc::Task(Ones).Remote(int64_t{4});
+  EXPECT_EQ(*raycc::Task(SumAll).Remote(ones).Get(), 4);
+  raycc::ObjectRef<std::vector<double>> as_doubles(ones.ID());  // (a reader of another type)
+  EXPECT_EQ(*raycc::Task(Halves).Remote(as_doubles).Get(), std::vector<double>(4, 0.5));
+  raycc::Shutdown();
+}
+
 TEST(RuntimeRefCountTest, AnObjectIsFreedWhenItsLastReferenceGoes) {
   raycc::Init(raycc::Config{.num_cpus = 2});
   size_t base = Live();

@@ -21,8 +21,24 @@
 
 namespace raycc::internal {
 
-/// Serialized arguments, one msgpack buffer each.
-using ArgBuffers = std::vector<std::string_view>;
+/// One argument as a callee receives it: its msgpack bytes or, when the
+/// runtime holds it as a value of the parameter's very type (see
+/// RemoteFunction::arg_types), that value, read without deserializing.
+struct ArgView {
+  ArgView(std::string_view b) : bytes(b) {}  // NOLINT: bytes convert implicitly
+  ArgView(const std::string& b) : bytes(b) {}  // NOLINT
+  explicit ArgView(const void* v) : value(v) {}
+  std::string_view bytes;
+  const void* value = nullptr;
+};
+using ArgBuffers = std::vector<ArgView>;
+
+/// The argument as a T: a copy of the value, or its bytes deserialized.
+template <typename T>
+T DecodeArg(const ArgView& arg) {
+  if (arg.value != nullptr) return *static_cast<const T*>(arg.value);
+  return Deserialize<T>(arg.bytes);
+}
 
 /// A result kept as the value it is: a Get of the same type hands it out
 /// without a copy; its bytes are made only when something needs them.
@@ -42,6 +58,9 @@ TypedValue MakeTypedValue(R&& result) {
 struct RemoteFunction {
   std::string name;
   size_t arity = 0;
+  /// typeid of each (decayed) parameter; empty for fused chains and
+  /// builtins, which take bytes only.
+  std::vector<const std::type_info*> arg_types;
   /// Runs the function on serialized arguments; returns the serialized
   /// result (msgpack nil for void). Exceptions from user code propagate.
   std::function<std::string(const ArgBuffers&)> invoke;
@@ -59,6 +78,7 @@ struct RemoteFunction {
 struct RemoteMethod {
   std::string name;
   size_t arity = 0;
+  std::vector<const std::type_info*> arg_types;  // as RemoteFunction's
   std::function<std::string(void* self, const ArgBuffers&)> invoke;
   /// Keeps a non-void result as a value (see RemoteFunction).
   std::function<TypedValue(void* self, const ArgBuffers&)> invoke_value;
@@ -97,7 +117,7 @@ std::vector<std::string> SplitRemoteNames(std::string_view names);
 
 template <typename Tuple, size_t... I>
 Tuple DecodeArgs(const ArgBuffers& args, std::index_sequence<I...>) {
-  return Tuple(Deserialize<std::tuple_element_t<I, Tuple>>(args[I])...);
+  return Tuple(DecodeArg<std::tuple_element_t<I, Tuple>>(args[I])...);
 }
 
 template <typename R, typename... A>
@@ -106,6 +126,7 @@ void RegisterOne(const std::string& name, R (*f)(A...)) {
   RemoteFunction fn;
   fn.name = name;
   fn.arity = sizeof...(A);
+  fn.arg_types = {&typeid(std::decay_t<A>)...};
   if constexpr (std::is_pointer_v<R> && std::is_class_v<std::remove_pointer_t<R>>) {
     using C = std::remove_pointer_t<R>;
     fn.create = [f](const ArgBuffers& args) -> void* {
@@ -138,6 +159,7 @@ void RegisterMethod(const std::string& name, M m) {
   RemoteMethod method;
   method.name = name;
   method.arity = sizeof...(A);
+  method.arg_types = {&typeid(std::decay_t<A>)...};
   method.invoke = [m](void* self, const ArgBuffers& args) -> std::string {
     Args decoded = DecodeArgs<Args>(args, std::index_sequence_for<A...>{});
     auto call = [&](auto&&... a) -> decltype(auto) { return (static_cast<C*>(self)->*m)(std::move(a)...); };

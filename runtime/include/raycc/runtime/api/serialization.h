@@ -13,12 +13,24 @@
 
 namespace raycc {
 
+namespace internal {
+
+/// A msgpack output stream that appends to a string: packing a small value
+/// costs no buffer beyond the string itself (msgpack::sbuffer starts at 8 KiB).
+struct StringWriter {
+  std::string* out;
+  void write(const char* data, size_t size) { out->append(data, size); }
+};
+
+}  // namespace internal
+
 /// The msgpack bytes of `value`.
 template <typename T>
 std::string Serialize(const T& value) {
-  msgpack::sbuffer buffer;
-  msgpack::pack(buffer, value);
-  return std::string(buffer.data(), buffer.size());
+  std::string bytes;
+  internal::StringWriter writer{&bytes};
+  msgpack::pack(writer, value);
+  return bytes;
 }
 
 /// The value of type T in `bytes`; throws RayccError when the bytes do not
@@ -26,8 +38,11 @@ std::string Serialize(const T& value) {
 template <typename T>
 T Deserialize(std::string_view bytes) {
   try {
-    msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size());
-    return handle.get().as<T>();
+    // Scalars need no zone memory at all; containers grow it as they need
+    // (the default first chunk is 8 KiB, whatever the value).
+    msgpack::zone zone(256);
+    msgpack::object object = msgpack::unpack(zone, bytes.data(), bytes.size());
+    return object.as<T>();
   } catch (const std::exception& e) {
     throw RayccError(std::string("cannot deserialize a value: ") + e.what());
   }

@@ -80,7 +80,21 @@ class BaseId {
   const uint8_t* data() const { return bytes_.data(); }
   static constexpr size_t size() { return N; }
 
-  friend bool operator==(const BaseId& a, const BaseId& b) = default;
+  friend bool operator==(const BaseId& a, const BaseId& b) {
+    // Word by word (inlined), not a call to memcmp: IDs are compared on
+    // every hash-map probe.
+    if constexpr (N % 4 == 0) {
+      for (size_t i = 0; i < N; i += 4) {
+        uint32_t x, y;
+        std::memcpy(&x, a.bytes_.data() + i, 4);
+        std::memcpy(&y, b.bytes_.data() + i, 4);
+        if (x != y) return false;
+      }
+      return true;
+    } else {
+      return a.bytes_ == b.bytes_;
+    }
+  }
   friend auto operator<=>(const BaseId& a, const BaseId& b) = default;
 
   template <typename H>
