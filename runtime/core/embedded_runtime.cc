@@ -99,19 +99,20 @@ EmbeddedRuntime::Outcome EmbeddedRuntime::Invoke(const std::function<TypedValue(
   return out;
 }
 
-void EmbeddedRuntime::FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function) {
+void EmbeddedRuntime::FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function,
+                                   Object* object) {
   if (outcome.error) {
     outcome.error->function = function;
     outcome.error->where = Where();
-    CompleteLocked(result, nullptr, std::move(outcome.error));
+    CompleteLocked(result, nullptr, std::move(outcome.error), object);
   } else if (outcome.typed.value) {
-    Object& object = ObjectLocked(result);
-    object.value = std::move(outcome.typed.value);
-    object.type = outcome.typed.type;
-    object.serialize = outcome.typed.serialize;
-    CompleteLocked(result, nullptr, nullptr);
+    Object& o = object != nullptr ? *object : ObjectLocked(result);
+    o.value = std::move(outcome.typed.value);
+    o.type = outcome.typed.type;
+    o.serialize = outcome.typed.serialize;
+    CompleteLocked(result, nullptr, nullptr, &o);
   } else {
-    CompleteLocked(result, std::move(outcome.data), nullptr);
+    CompleteLocked(result, std::move(outcome.data), nullptr, object);
   }
 }
 
@@ -128,23 +129,31 @@ void EmbeddedRuntime::RecordAttempt(const Traced& traced, int node, const char* 
                     traced->submitted_us, start_us, timeline_.NowUs(), tls.timeline_tid});
 }
 
+EmbeddedRuntime::Object* EmbeddedRuntime::ArgObjectLocked(const ObjectId& id, const ArgObjects* objects,
+                                                          size_t k) {
+  if (objects != nullptr) return (*objects)[k];
+  auto it = objects_.find(id);
+  return it == objects_.end() ? nullptr : &it->second;
+}
+
 void EmbeddedRuntime::EnsureArgBytes(const std::vector<TaskArgument>& args,
                                      const std::vector<const std::type_info*>& types,
-                                     std::unique_lock<std::mutex>& lock) {
+                                     std::unique_lock<std::mutex>& lock, const ArgObjects* objects) {
+  size_t k = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     const TaskArgument& arg = args[i];
     if (!arg.by_ref) continue;
-    auto it = objects_.find(arg.ref);
-    if (it == objects_.end() || it->second.data || !it->second.value) continue;
-    if (TakesValue(types, i, it->second.value.get(), it->second.type)) continue;
-    // Pinned by this task (uses > 0): it stays while the lock is released.
-    std::shared_ptr<const void> value = it->second.value;
-    std::string (*serialize)(const void*) = it->second.serialize;
+    Object* object = ArgObjectLocked(arg.ref, objects, k++);
+    if (object == nullptr || object->data || !object->value) continue;
+    if (TakesValue(types, i, object->value.get(), object->type)) continue;
+    // Pinned by this task (uses > 0): it stays, and stays put (a node map),
+    // while the lock is released.
+    std::shared_ptr<const void> value = object->value;
+    std::string (*serialize)(const void*) = object->serialize;
     lock.unlock();
     auto bytes = std::make_shared<const std::string>(serialize(value.get()));
     lock.lock();
-    Object& object = objects_[arg.ref];
-    if (!object.data) object.data = std::move(bytes);
+    if (!object->data) object->data = std::move(bytes);
   }
 }
 
@@ -281,8 +290,8 @@ std::string EmbeddedRuntime::Where() const {
 EmbeddedRuntime::Object& EmbeddedRuntime::ObjectLocked(const ObjectId& id) { return objects_[id]; }
 
 void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
-                                     std::shared_ptr<const ErrorInfo> error) {
-  Object& object = objects_[id];
+                                     std::shared_ptr<const ErrorInfo> error, Object* known) {
+  Object& object = known != nullptr ? *known : objects_[id];
   object.ready = true;
   object.data = std::move(data);
   object.error = std::move(error);
@@ -293,7 +302,7 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
     if (--task->unresolved == 0 && !task->cancelled) MakeReadyLocked(task);
   if (object_waiters_ > 0 || object.waiters > 0) objects_cv_.notify_all();
   DrainRefEventsLocked();
-  MaybeFreeLocked(id);  // a result nobody holds any more
+  MaybeFreeLocked(id, &object);  // a result nobody holds any more
 }
 
 void EmbeddedRuntime::AddObjectRef(const ObjectId& id) {
@@ -339,12 +348,24 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
   }
 }
 
-void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id) {
+void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id, const Object* known) {
+  auto unused = [](const Object& o) {
+    return o.counted && o.refs <= 0 && o.uses <= 0 && o.ready && o.dependents.empty();
+  };
+  if (known != nullptr && !unused(*known)) return;  // (the common case: no lookup)
   auto it = objects_.find(id);
-  if (it == objects_.end()) return;
-  const Object& o = it->second;
-  if (!o.counted || o.refs > 0 || o.uses > 0 || !o.ready || !o.dependents.empty()) return;
+  if (it == objects_.end() || !unused(it->second)) return;
   objects_.erase(it);
+}
+
+void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {
+  size_t k = 0;
+  for (const TaskArgument& arg : task.args) {
+    if (!arg.by_ref) continue;
+    Object* object = task.arg_objects[k++];
+    --object->uses;
+    MaybeFreeLocked(arg.ref, object);
+  }
 }
 
 RayccError EmbeddedRuntime::MissingArgument(const What& what, const ObjectId& id) {
@@ -551,6 +572,7 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
     FillTask(*task, function, options);
     return Post(task);
   }
+  FillTask(*task, function, options);
   What what{"task ", &function.name};
   std::unique_lock<std::mutex> lock = Lock();
   task->demand = GroupDemandLocked(options, DemandOfLocked(options, /*is_task=*/true, what), what);
@@ -560,49 +582,67 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
 
 std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     std::vector<BatchedTask> tasks, const std::vector<std::vector<std::pair<std::string, double>>>& demands) {
-  // Everything that can fail is checked before anything is submitted; each
-  // resource set once, in the name of the first task that asks for it.
-  std::vector<const Demand*> units(demands.size());
+  // Everything that can fail on the batch's own terms is checked before
+  // anything is submitted, and the tasks are made and wired outside mu_.
   std::vector<std::shared_ptr<Task>> made(tasks.size());
-  std::unique_lock<std::mutex> lock = Lock();
+  std::vector<ObjectId> results(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
-    const BatchedTask& t = tasks[i];
+    BatchedTask& t = tasks[i];
     if (t.function == nullptr || !t.function->invoke || t.options == nullptr) {
       throw RayccError(absl::StrCat("SubmitTasks: task ", i, " has no function or options"));
     }
-    if (t.demand >= static_cast<int>(units.size())) {
+    if (t.demand >= static_cast<int>(demands.size())) {
       throw RayccError(absl::StrCat("SubmitTasks: task ", i, " names resource set ", t.demand));
     }
-    for (const TaskArgument& arg : t.args) {
+    for (TaskArgument& arg : t.args) {
       if (arg.batch_index >= static_cast<int>(i)) {
         throw RayccError(absl::StrCat("SubmitTasks: task ", i, " uses task ", arg.batch_index,
                                       ", which does not come before it"));
       }
+      if (arg.batch_index < 0) continue;
+      arg.by_ref = true;
+      arg.ref = results[arg.batch_index];
     }
+    made[i] = std::make_shared<Task>();
+    FillTask(*made[i], *t.function, *t.options);
+    made[i]->args = std::move(t.args);
+    results[i] = made[i]->result;
+  }
+  std::unique_lock<std::mutex> lock = Lock();
+  // Each resource set once, in the name of the first task that asks for it.
+  std::vector<const Demand*> units(demands.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const BatchedTask& t = tasks[i];
     if (t.demand >= 0 && !units[t.demand]) {
       CallOptions o;
       o.has_resources = true;
       o.resources = demands[t.demand];
       units[t.demand] = DemandOfLocked(o, /*is_task=*/true, What{"task ", &t.function->name});
     }
-    made[i] = std::make_shared<Task>();
     made[i]->demand = t.demand >= 0 ? units[t.demand] : default_task_demand_;
   }
-  std::vector<ObjectId> results(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
-    BatchedTask& t = tasks[i];
-    for (TaskArgument& arg : t.args) {
-      if (arg.batch_index < 0) continue;
-      arg.by_ref = true;
-      arg.ref = results[arg.batch_index];
-    }
+    const BatchedTask& t = tasks[i];
     const std::shared_ptr<Task>& task = made[i];
-    task->args = std::move(t.args);
     if (!t.options->placement_group.IsNil()) {
       task->demand = GroupDemandLocked(*t.options, task->demand, What{"task ", &t.function->name});
     }
     EnqueueLocked(task, *t.function, *t.options);
-    results[i] = task->result;
+    // Let workers start on the first tasks while the rest come in. (Results
+    // to release are counted only below, so none is freed before a later
+    // task of the batch pins it.)
+    if (i % kSubmitChunk == kSubmitChunk - 1 && i + 1 < tasks.size()) {
+      lock.unlock();
+      std::this_thread::yield();
+      lock = Lock();
+    }
+  }
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (!tasks[i].release_result) continue;
+    auto it = objects_.find(results[i]);
+    if (it == objects_.end()) continue;
+    it->second.counted = true;
+    MaybeFreeLocked(results[i]);
   }
   return results;
 }
@@ -649,7 +689,8 @@ void EmbeddedRuntime::DrainInboxLocked() {
   }
   for (std::shared_ptr<Task>& task : draining_) {
     task->sequence = next_sequence_++;
-    ObjectLocked(task->result).pending = task;
+    task->result_object = &ObjectLocked(task->result);
+    task->result_object->pending = task;
     MakeReadyLocked(task);
   }
   draining_.clear();
@@ -658,7 +699,6 @@ void EmbeddedRuntime::DrainInboxLocked() {
 void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
                                     const CallOptions& options) {
   if (stopping_) throw RayccError("the runtime is shutting down");
-  FillTask(*task, function, options);
   if (!options.node_name.empty() && nodes_.size() > 1) {
     for (int i = 0; i < static_cast<int>(nodes_.size()); ++i)
       if (nodes_[i].name == options.node_name) task->affinity = i;
@@ -683,25 +723,28 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
     ++task->unresolved;
     dep->dependents.push_back(task);
   }
+  task->arg_objects = std::move(deps);  // (pinned: they stay, and stay put)
   task->sequence = next_sequence_++;
-  ObjectLocked(task->result).pending = task;  // exists (pending) from now on
+  task->result_object = &ObjectLocked(task->result);
+  task->result_object->pending = task;  // exists (pending) from now on
   if (task->unresolved == 0) MakeReadyLocked(task);
 }
 
 std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLocked(
     const std::vector<TaskArgument>& args, const std::vector<const std::type_info*>& types,
-    CollectedArgs* out) {
+    CollectedArgs* out, const ArgObjects* objects) {
   out->keep.clear();
   out->views.clear();
   out->keep.reserve(args.size());
   out->views.reserve(args.size());
+  size_t k = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     const TaskArgument& arg = args[i];
     if (!arg.by_ref) {
       out->views.emplace_back(arg.value);
       continue;
     }
-    Object& object = objects_[arg.ref];
+    Object& object = objects != nullptr ? *(*objects)[k++] : objects_[arg.ref];
     if (object.error) return object.error;
     if (TakesValue(types, i, object.value.get(), object.type)) {
       out->keep.push_back(object.value);
@@ -718,13 +761,14 @@ std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLo
 void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock) {
   task->started = true;
   const RemoteFunction& f = *task->function;
-  EnsureArgBytes(task->args, f.arg_types, lock);
+  EnsureArgBytes(task->args, f.arg_types, lock, &task->arg_objects);
   CollectedArgs collected;
-  std::shared_ptr<const ErrorInfo> error = CollectArgsLocked(task->args, f.arg_types, &collected);
+  std::shared_ptr<const ErrorInfo> error =
+      CollectArgsLocked(task->args, f.arg_types, &collected, &task->arg_objects);
   if (error) {  // a dependency failed: so does this task, with the same cause
     AcquireLocked(task->demand->units, task->node, -1);
-    CompleteLocked(task->result, nullptr, error);
-    UseArgsLocked(task->args, -1, {});
+    CompleteLocked(task->result, nullptr, error, task->result_object);
+    UnpinArgsLocked(*task);
     return;
   }
   task->gpu_ids = TakeGpusLocked(*task->demand, task->node);
@@ -752,8 +796,8 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     MakeReadyLocked(task);  // same sequence: it keeps its place
     return;
   }
-  FinishLocked(task->result, std::move(outcome), f.name);
-  UseArgsLocked(task->args, -1, {});
+  FinishLocked(task->result, std::move(outcome), f.name, task->result_object);
+  UnpinArgsLocked(*task);
 }
 
 bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<std::mutex>& lock) {
@@ -1202,7 +1246,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
     info->cancelled = true;
     info->message = "task " + task->function->name + " did not run: its placement group was removed";
     CompleteLocked(task->result, nullptr, info);
-    UseArgsLocked(task->args, -1, {});
+    UnpinArgsLocked(*task);
   }
   if (group.reserved) {
     for (size_t i = 0; i < group.bundles.size(); ++i)
@@ -1234,7 +1278,7 @@ bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   info->function = task->function->name;
   info->message = "task " + task->function->name + " was cancelled before it ran";
   CompleteLocked(task->result, nullptr, info);
-  UseArgsLocked(task->args, -1, {});
+  UnpinArgsLocked(*task);
   return true;
 }
 

@@ -20,6 +20,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
 #include "core/timeline.h"
 #include "raycc/api.h"
@@ -90,6 +91,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::string str() const;
   };
   struct Task;
+  struct Object;
+  // The objects a task's ObjectRef arguments name, in order; pinned by the
+  // task, so the pointers stay good (objects_ is a node map).
+  using ArgObjects = absl::InlinedVector<Object*, 4>;
 
   struct ErrorInfo {
     bool actor_died = false;
@@ -135,7 +140,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
     TaskId id;
     const RemoteFunction* function = nullptr;
     std::vector<TaskArgument> args;
+    ArgObjects arg_objects;  // once enqueued
     ObjectId result;
+    Object* result_object = nullptr;  // once enqueued; good until it completes
     const Demand* demand = nullptr;
     int64_t priority = 0;
     uint64_t sequence = 0;
@@ -199,7 +206,12 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// RemoveObjectRef only queue, so they never wait for mu_).
   void DrainRefEventsLocked();
   /// Frees `id` if nothing refers to it any more.
-  void MaybeFreeLocked(const ObjectId& id);
+  void MaybeFreeLocked(const ObjectId& id, const Object* known = nullptr);
+  /// Unpins a task's argument objects (UseArgsLocked -1, without lookups).
+  void UnpinArgsLocked(const Task& task);
+  /// The k-th ObjectRef argument's object: from `objects` when given, else
+  /// looked up (null when gone).
+  Object* ArgObjectLocked(const ObjectId& id, const ArgObjects* objects, size_t k);
   /// Pins (+1) or unpins (-1) the objects `args` take by reference; pinning
   /// throws RayccError, pinning nothing, when one does not exist.
   void UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const What& what);
@@ -211,7 +223,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   Object& WaitReadyLocked(const ObjectId& id, int64_t timeout_ms, std::unique_lock<std::mutex>& lock,
                           const char* what);
   void CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
-                      std::shared_ptr<const ErrorInfo> error);
+                      std::shared_ptr<const ErrorInfo> error, Object* known = nullptr);
   bool FitsOnLocked(const Units& demand, int node) const;
   /// The node to run `demand` on now, by the task's preferences (spread,
   /// affinity) or the default hybrid policy; -1 when none has room.
@@ -238,8 +250,11 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void WakeAllWorkersLocked();
   // SubmitTask's work once `task` has its demand: options, ids, dependency
   // wiring, the ready queue. Requires mu_.
+  // (The task is filled already: FillTask.)
   void EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
                      const CallOptions& options);
+  // SubmitTasks releases mu_ after every this many tasks.
+  static constexpr size_t kSubmitChunk = 512;
   // The task's fields that come from its options (no runtime state).
   void FillTask(Task& task, const RemoteFunction& function, const CallOptions& options) const;
   // Submits a task that needs no check against the runtime's state (no
@@ -270,7 +285,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // Requires mu_.
   std::shared_ptr<const ErrorInfo> CollectArgsLocked(const std::vector<TaskArgument>& args,
                                                      const std::vector<const std::type_info*>& types,
-                                                     CollectedArgs* out);
+                                                     CollectedArgs* out, const ArgObjects* objects = nullptr);
   void ActorLoop(const std::shared_ptr<Actor>& actor, int index);
   // Runs user code: `as_value` when given (the result stays a value), else
   // `as_bytes`; an exception becomes the outcome's error (type, message).
@@ -279,7 +294,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
                         const std::function<std::string()>& as_bytes);
   // Completes `result` with `outcome`, naming `function` and this thread in
   // an error. Requires mu_.
-  void FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function);
+  void FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function,
+                    Object* object = nullptr);
   // What the timeline will say of a call submitted now with `options`.
   Traced TraceOf(const CallOptions& options, const std::string& function) const;
   // Records one attempt of `traced` on `node` that started at `start_us`.
@@ -288,7 +304,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // it releases and takes again), so serializing a large value never holds
   // up the runtime.
   void EnsureArgBytes(const std::vector<TaskArgument>& args, const std::vector<const std::type_info*>& types,
-                      std::unique_lock<std::mutex>& lock);
+                      std::unique_lock<std::mutex>& lock, const ArgObjects* objects = nullptr);
   std::string Where() const;
 
   TimelineRecorder timeline_;

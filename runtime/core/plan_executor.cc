@@ -42,6 +42,9 @@ struct Graph::State {
   std::vector<internal::CallOptions> options;
   std::vector<int> demand;
   std::vector<std::vector<std::pair<std::string, double>>> demands;
+  // Per node: its result is read after the batch it is submitted in (see
+  // LoadGraph); the others are released to the runtime with their batch.
+  std::vector<bool> kept;
 };
 
 namespace {
@@ -309,6 +312,29 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     }
     state->demand.push_back(index);
   }
+  // A task's result that only tasks of its own batch (a run of consecutive
+  // tasks) use is released to the runtime with the batch: freed once those
+  // tasks are done. Kept are the outputs, and results that anything else
+  // uses (later batches, actor calls, waits that watch them by id).
+  std::vector<bool>& kept = state->kept;
+  kept.assign(plan->nodes_size(), false);
+  std::vector<int> run(plan->nodes_size(), -1);
+  for (int i = 0, r = 0; i < plan->nodes_size(); ++i) {
+    if (plan->nodes(i).kind() == proto::TASK) {
+      run[i] = r;
+    } else {
+      ++r;
+    }
+  }
+  for (const proto::PlanOutput& out : plan->outputs())
+    if (out.value().has_node_result()) kept[out.value().node_result().node()] = true;
+  for (int i = 0; i < plan->nodes_size(); ++i) {
+    for (const auto& operand : plan->nodes(i).operands()) {
+      if (!operand.has_node_result()) continue;
+      int producer = operand.node_result().node();
+      if (run[i] < 0 || run[i] != run[producer]) kept[producer] = true;
+    }
+  }
   Graph graph;
   graph.state_ = std::move(state);
   return graph;
@@ -374,6 +400,8 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     TaskArgument arg = argument(operand);
     return arg.by_ref ? arg.ref : runtime.Put(arg.value);
   };
+  const std::vector<bool>& kept = state_->kept;
+  std::vector<bool> released(plan.nodes_size(), false);
   // Runs of consecutive tasks are submitted as one batch; a task in the
   // batch refers to an earlier one by its position.
   std::vector<internal::BatchedTask> batch;
@@ -404,7 +432,9 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
         }
         position[i] = static_cast<int>(batch.size());
         batch_nodes.push_back(i);
-        batch.push_back({state_->functions[i], std::move(args), &state_->options[i], state_->demand[i]});
+        batch.push_back(
+            {state_->functions[i], std::move(args), &state_->options[i], state_->demand[i], !kept[i]});
+        released[i] = !kept[i];
         break;
       }
       case proto::ACTOR_CREATE: {
@@ -458,13 +488,13 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   flush();
   GraphOutputs outputs;
   for (const proto::PlanOutput& out : plan.outputs()) outputs.outputs_[out.name()] = ref_of(out.value());
-  // Count what the caller may still read: the outputs, and the objects
-  // wait nodes watch by id (a wait does not pin them as an argument would).
-  // Every other object of the graph is counted too, and freed as soon as the
-  // tasks that use it are done.
+  // Count what the caller may still read (`kept`). Every other object of the
+  // graph is counted too (a reference made and dropped), and freed as soon
+  // as the tasks that use it are done; released task results are already.
   std::vector<std::shared_ptr<internal::ObjectRefHandle>> counted;
   for (int i = 0; i < plan.nodes_size(); ++i) {
-    if (!objects[i].IsNil()) counted.push_back(std::make_shared<internal::ObjectRefHandle>(objects[i]));
+    if (!objects[i].IsNil() && !released[i])
+      counted.push_back(std::make_shared<internal::ObjectRefHandle>(objects[i]));
   }
   for (const auto& [name, id] : outputs.outputs_)
     outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));

@@ -458,6 +458,35 @@ TEST(RuntimeBatchTest, SubmitTasksWiresABatchAndChecksItFirst) {
   raycc::Shutdown();
 }
 
+TEST(RuntimeBatchTest, AReleasedResultLivesUntilTheBatchTasksUsingItAreDone) {
+  // A chain across several submission chunks: each result is released (no
+  // one outside the batch reads it) and used by the next task only, so it
+  // is freed as soon as that task is done; the last one is kept.
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  size_t base = raycc::internal::CurrentRuntime().LiveObjects();
+  using raycc::internal::BatchedTask;
+  using raycc::internal::TaskArgument;
+  const auto* plus = raycc::internal::RemoteRegistry::Instance().FunctionByName("Plus");
+  raycc::internal::CallOptions options;
+  const int n = 3000;
+  std::vector<BatchedTask> tasks;
+  tasks.push_back({plus, {TaskArgument{false, {}, raycc::Serialize(0)}, TaskArgument{false, {}, raycc::Serialize(1)}},
+                   &options, -1, /*release_result=*/true});
+  for (int i = 1; i < n; ++i) {
+    TaskArgument previous;
+    previous.batch_index = i - 1;
+    tasks.push_back({plus, {previous, TaskArgument{false, {}, raycc::Serialize(1)}}, &options, -1, i + 1 < n});
+  }
+  std::vector<raycc::ObjectId> ids = raycc::internal::CurrentRuntime().SubmitTasks(std::move(tasks), {});
+  {
+    raycc::ObjectRef<int> last(ids.back());
+    EXPECT_EQ(*last.Get(), n);
+    EXPECT_EQ(raycc::internal::CurrentRuntime().LiveObjects(), base + 1);  // only the last
+  }
+  EXPECT_EQ(raycc::internal::CurrentRuntime().LiveObjects(), base);  // and it goes with its reference
+  raycc::Shutdown();
+}
+
 int64_t SumAll(std::vector<int64_t> v) {
   int64_t s = 0;
   for (int64_t x : v) s += x;

@@ -72,6 +72,9 @@ struct BatchedTask {
   std::vector<TaskArgument> args;
   const CallOptions* options = nullptr;
   int demand = -1;
+  /// Nothing outside the batch will refer to the result: it is freed as
+  /// soon as the tasks of the batch that use it are done.
+  bool release_result = false;
 };
 
 /// What a runtime offers the API. Every method throws a RayccError subclass
