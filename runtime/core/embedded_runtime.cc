@@ -28,6 +28,7 @@ struct ThreadContext {
   int node = -1;  // index into the runtime's nodes_
   int inline_depth = 0;
   const std::vector<int>* gpu_ids = nullptr;
+  void* batch = nullptr;  // the worker's EmbeddedRuntime::Batch, while it runs one
 };
 
 /// GPU units `demand` asks for, under any name ("GPU", or a placement
@@ -355,7 +356,7 @@ void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id, const Object* known) {
   if (known != nullptr && !unused(*known)) return;  // (the common case: no lookup)
   auto it = objects_.find(id);
   if (it == objects_.end() || !unused(it->second)) return;
-  objects_.erase(it);
+  garbage_.objects.push_back(objects_.extract(it));  // destroyed outside mu_
 }
 
 void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {
@@ -674,7 +675,10 @@ ObjectId EmbeddedRuntime::Post(const std::shared_ptr<Task>& task) {
   return result;
 }
 
+thread_local EmbeddedRuntime::Garbage EmbeddedRuntime::garbage_;
+
 std::unique_lock<std::mutex> EmbeddedRuntime::Lock() {
+  garbage_.Flush();  // what this thread freed under mu_ last time
   std::unique_lock<std::mutex> lock(mu_);
   DrainInboxLocked();
   return lock;
@@ -777,14 +781,18 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.task = task->id;
   tls.node = task->node;
   lock.unlock();
+  garbage_.Flush();
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
+  auto started = std::chrono::steady_clock::now();
   const ArgBuffers& views = collected.views;
   Outcome outcome = Invoke(
       f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
       [&] { return f.invoke(views); });
   bool retry = outcome.error && task->retry_exceptions && task->retries_left != 0;
   RecordAttempt(task->traced, task->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
+  double took_us = MicrosSince(started);
   lock.lock();
+  NoteDurationLocked(f, took_us);
   tls.demand = nullptr;
   tls.gpu_ids = nullptr;
   ReleaseGpusLocked(*task->demand, task->node, task->gpu_ids);
@@ -798,6 +806,129 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   }
   FinishLocked(task->result, std::move(outcome), f.name, task->result_object);
   UnpinArgsLocked(*task);
+}
+
+double EmbeddedRuntime::MicrosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+}
+
+void EmbeddedRuntime::NoteDurationLocked(const RemoteFunction& f, double us) {
+  auto [it, added] = durations_.try_emplace(&f, us);
+  if (!added) it->second = 0.8 * it->second + 0.2 * us;
+}
+
+bool EmbeddedRuntime::BatchableLocked(const Task& task, const Task& first) const {
+  if (task.demand != first.demand || task.spread || task.affinity >= 0 || task.cancelled) return false;
+  auto it = durations_.find(task.function);
+  return it != durations_.end() && it->second < kShortTaskUs;
+}
+
+void EmbeddedRuntime::ClaimMoreLocked(Batch* batch) {
+  const Task& first = *batch->tasks[0];
+  if (nodes_.size() != 1 || first.demand->gpu != 0 || !BatchableLocked(first, first)) return;
+  // A share of the ready queue, so other workers find work too.
+  size_t share = ready_.size() / std::max<size_t>(1, workers_.size());
+  size_t limit = std::min(kMaxBatch, 1 + share);
+  while (batch->tasks.size() < limit && !ready_.empty()) {
+    auto it = ready_.begin();
+    if (!BatchableLocked(*it->second, first)) break;
+    it->second->node = first.node;
+    batch->tasks.push_back(std::move(it->second));
+    ready_.erase(it);
+  }
+}
+
+void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock) {
+  // Claimed tasks count as started (Cancel, inline runs and placement-group
+  // removal leave them alone). Their arguments are collected now, under mu_.
+  size_t n = batch->tasks.size();
+  batch->args.resize(n);
+  batch->outcomes.assign(n, Outcome{});
+  batch->state.assign(n, Batch::kClaimed);
+  for (size_t i = 0; i < n; ++i) {
+    Task& task = *batch->tasks[i];
+    task.started = true;
+    const RemoteFunction& f = *task.function;
+    EnsureArgBytes(task.args, f.arg_types, lock, &task.arg_objects);
+    if (std::shared_ptr<const ErrorInfo> error =
+            CollectArgsLocked(task.args, f.arg_types, &batch->args[i], &task.arg_objects)) {
+      CompleteLocked(task.result, nullptr, error, task.result_object);
+      UnpinArgsLocked(task);
+      batch->state[i] = Batch::kPublished;
+    }
+  }
+  batch->end = n;
+  batch->published = 0;
+  batch->running = 0;
+  const Demand* demand = batch->tasks[0]->demand;
+  int node = batch->tasks[0]->node;
+  tls.demand = &demand->cpu;
+  tls.node = node;
+  tls.batch = batch;
+  lock.unlock();
+  garbage_.Flush();
+  auto started = std::chrono::steady_clock::now();
+  // (batch->end shrinks when a task blocks: SettleBatchLocked)
+  for (size_t i = 0; i < batch->end; ++i) {
+    batch->running = i;
+    if (batch->state[i] != Batch::kClaimed) continue;
+    // A long batch gives the rest back, so they are not held up behind it.
+    if (i > 0 && MicrosSince(started) > kShortTaskUs * kMaxBatch) {
+      lock.lock();
+      SettleBatchLocked(batch);
+      lock.unlock();
+      if (i >= batch->end) break;
+    }
+    Task& task = *batch->tasks[i];
+    tls.task = task.id;
+    double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
+    const RemoteFunction& f = *task.function;
+    const ArgBuffers& views = batch->args[i].views;
+    Outcome outcome = Invoke(
+        f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
+        [&] { return f.invoke(views); });
+    bool retry = outcome.error && task.retry_exceptions && task.retries_left != 0;
+    RecordAttempt(task.traced, node, AttemptStatus(outcome.error != nullptr, retry), start_us);
+    batch->outcomes[i] = std::move(outcome);
+    batch->state[i] = retry ? Batch::kRetry : Batch::kRan;
+  }
+  batch->running = batch->end;
+  double took_us = MicrosSince(started);
+  lock.lock();
+  tls.batch = nullptr;
+  tls.demand = nullptr;
+  tls.node = -1;
+  NoteDurationLocked(*batch->tasks[0]->function, took_us / std::max<size_t>(1, batch->end));
+  PublishLocked(batch, batch->end);
+  AcquireLocked(demand->units, node, -1);
+}
+
+void EmbeddedRuntime::PublishLocked(Batch* batch, size_t upto) {
+  for (size_t i = batch->published; i < upto; ++i) {
+    Task& task = *batch->tasks[i];
+    if (batch->state[i] == Batch::kRetry) {
+      if (task.retries_left > 0) --task.retries_left;
+      MakeReadyLocked(batch->tasks[i]);  // same sequence: it keeps its place
+    } else if (batch->state[i] == Batch::kRan) {
+      FinishLocked(task.result, std::move(batch->outcomes[i]), task.function->name, task.result_object);
+      UnpinArgsLocked(task);
+    }
+    batch->state[i] = Batch::kPublished;
+    batch->args[i] = CollectedArgs{};
+  }
+  batch->published = std::max(batch->published, upto);
+}
+
+void EmbeddedRuntime::SettleBatchLocked(Batch* batch) {
+  PublishLocked(batch, batch->running);
+  for (size_t i = batch->running + 1; i < batch->end; ++i) {
+    if (batch->state[i] != Batch::kClaimed) continue;
+    batch->tasks[i]->started = false;
+    batch->args[i] = CollectedArgs{};
+    batch->state[i] = Batch::kPublished;  // (given back: nothing to publish)
+    MakeReadyLocked(batch->tasks[i]);
+  }
+  batch->end = std::min(batch->end, batch->running + 1);
 }
 
 bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<std::mutex>& lock) {
@@ -833,6 +964,7 @@ void EmbeddedRuntime::WorkerLoop(int index) {
   tls.timeline_tid = index + 1;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("worker ", index));
   std::unique_lock<std::mutex> lock = Lock();
+  Batch batch;
   while (true) {
     std::shared_ptr<Task> task;
     int node = -1;
@@ -849,11 +981,19 @@ void EmbeddedRuntime::WorkerLoop(int index) {
       --idle_workers_;
     }
     if (stopping_) break;
-    // More ready work than this thread: pass the wake-up on.
-    if (!ready_.empty()) WakeWorkerLocked();
     task->node = node;
     AcquireLocked(task->demand->units, node, +1);
-    RunTask(task, lock);
+    batch.tasks.clear();
+    batch.tasks.push_back(std::move(task));
+    ClaimMoreLocked(&batch);
+    // More ready work than this thread: pass the wake-up on.
+    if (!ready_.empty()) WakeWorkerLocked();
+    if (batch.tasks.size() == 1) {
+      RunTask(batch.tasks[0], lock);
+    } else {
+      RunBatch(&batch, lock);
+    }
+    for (auto& t : batch.tasks) garbage_.tasks.push_back(std::move(t));
   }
   tls = ThreadContext{};
 }
@@ -861,6 +1001,9 @@ void EmbeddedRuntime::WorkerLoop(int index) {
 bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done,
                                  int64_t timeout_ms, const ObjectId* object) {
   if (done()) return true;
+  // A task of a batch that blocks: what ran before it is published (a
+  // waiter may need it) and what would run after it is given back.
+  if (tls.runtime == this && tls.batch != nullptr) SettleBatchLocked(static_cast<Batch*>(tls.batch));
   const Units* demand = tls.runtime == this ? static_cast<const Units*>(tls.demand) : nullptr;
   int node = tls.node;
   if (demand != nullptr) {
@@ -911,6 +1054,8 @@ EmbeddedRuntime::Object& EmbeddedRuntime::WaitReadyLocked(const ObjectId& id, in
     throw RayccError(absl::StrCat(what, ": unknown object ", id.Hex(), " (from another runtime?)"));
   }
   if (!it->second.ready) {
+    // (A batch gives back its tasks first: the one waited for may be one.)
+    if (tls.runtime == this && tls.batch != nullptr) SettleBatchLocked(static_cast<Batch*>(tls.batch));
     if (timeout_ms < 0) TryRunInlineLocked(id, lock);
     bool ready = BlockUntil(
         lock, [&] { return objects_[id].ready; }, timeout_ms, &id);

@@ -6,6 +6,7 @@
 // RuntimeInterface the cluster runtime will.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -111,6 +112,11 @@ class EmbeddedRuntime final : public RuntimeInterface {
   using Traced = std::unique_ptr<const TraceInfo>;
   // The outcome of running user code: its result as bytes or as a value,
   // or what it raised.
+  // Arguments as a callee receives them, and what keeps them alive.
+  struct CollectedArgs {
+    std::vector<std::shared_ptr<const void>> keep;
+    ArgBuffers views;
+  };
   struct Outcome {
     std::shared_ptr<const std::string> data;
     TypedValue typed;
@@ -267,6 +273,38 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void DrainInboxLocked();
 
   void WorkerLoop(int index);
+
+  // Short tasks of one demand run as a batch on one worker: claimed
+  // together, run one after another holding the demand once, and published
+  // together, so the runtime lock is taken once per batch rather than per
+  // task. A task is short when its function's recent runs averaged under
+  // kShortTaskUs; the first runs of a function are never batched.
+  static constexpr double kShortTaskUs = 20;
+  static constexpr size_t kMaxBatch = 16;
+  struct Batch {
+    enum State : char { kClaimed, kRan, kRetry, kPublished };
+    std::vector<std::shared_ptr<Task>> tasks;
+    std::vector<CollectedArgs> args;
+    std::vector<Outcome> outcomes;
+    std::vector<State> state;
+    size_t running = 0;    // the task running now; those before it have run
+    size_t published = 0;  // [0, published) are published
+    size_t end = 0;        // [end, size) were given back
+  };
+  /// Adds to `batch` (holding its first task) ready tasks that can share
+  /// its run.
+  void ClaimMoreLocked(Batch* batch);
+  bool BatchableLocked(const Task& task, const Task& first) const;
+  /// Runs a claimed batch (mu_ held on entry and exit, released meanwhile).
+  void RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock);
+  /// Completes the batch's tasks before `upto` that ran.
+  void PublishLocked(Batch* batch, size_t upto);
+  /// Publishes what ran before the running task and gives back the tasks
+  /// after it (it blocks, or the batch runs long).
+  void SettleBatchLocked(Batch* batch);
+  void NoteDurationLocked(const RemoteFunction& f, double us);
+  static double MicrosSince(std::chrono::steady_clock::time_point start);
+  absl::flat_hash_map<const RemoteFunction*, double> durations_;  // recent run time, µs
   // Get() of the result of a task that is ready but not started runs the
   // task on the calling thread (the caller would only wait for it): no
   // thread hand-off for a synchronous call, and nested fan-out runs its
@@ -274,11 +312,6 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // (the task is not ready, has no room, or inline runs nest too deep).
   bool TryRunInlineLocked(const ObjectId& id, std::unique_lock<std::mutex>& lock);
   void RunTask(const std::shared_ptr<Task>& task, std::unique_lock<std::mutex>& lock);
-  // Arguments as a callee receives them, and what keeps them alive.
-  struct CollectedArgs {
-    std::vector<std::shared_ptr<const void>> keep;
-    ArgBuffers views;
-  };
   // Resolves arguments (all ready) for a callee taking `types`: an object
   // held as a value of the parameter's type is passed as that value, any
   // other as bytes. Returns the first error among them instead, if any.
@@ -306,6 +339,19 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void EnsureArgBytes(const std::vector<TaskArgument>& args, const std::vector<const std::type_info*>& types,
                       std::unique_lock<std::mutex>& lock, const ArgObjects* objects = nullptr);
   std::string Where() const;
+
+  // Objects freed and tasks finished under mu_ are destroyed after it is
+  // released (free() of large values is slow, and others wait for mu_):
+  // parked here, per thread, until the thread next takes mu_ or runs a task.
+  struct Garbage {
+    std::vector<absl::node_hash_map<ObjectId, Object>::node_type> objects;
+    std::vector<std::shared_ptr<Task>> tasks;
+    void Flush() {
+      objects.clear();
+      tasks.clear();
+    }
+  };
+  static thread_local Garbage garbage_;
 
   TimelineRecorder timeline_;
   std::atomic<int> next_actor_tid_{1000000};  // worker threads are 1, 2, ...
