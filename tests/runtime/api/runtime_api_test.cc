@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -666,6 +668,51 @@ TEST(RuntimeRefCountTest, TasksPostedFromManyThreadsAllRunAndAreFreed) {
   for (int tries = 0; tries < 200 && Live() != base; ++tries)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(Live(), base);
+  raycc::Shutdown();
+}
+
+int PlusOneByChild(int x) { return *raycc::Task(Plus).Remote(x, 1).Get(); }
+std::mutex failed_mu;
+std::set<int> failed_once;
+int FailsOnce(int key) {
+  std::lock_guard<std::mutex> lock(failed_mu);
+  if (failed_once.insert(key).second) throw std::runtime_error("first try");
+  return key;
+}
+RAYCC_REMOTE(PlusOneByChild, FailsOnce);
+
+TEST(RuntimeBatchTest, ShortTasksRunInBatchesThatBlockRetryAndCancelCorrectly) {
+  // Thousands of short tasks: once the runtime has seen them run short, a
+  // worker claims several at a time. Tasks that block in Get inside a batch
+  // (publishing what ran before them, giving back the rest), retries of
+  // application errors, and cancellation of queued tasks must all behave as
+  // they do one task at a time.
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  for (int i = 0; i < 200; ++i) raycc::Task(PlusOneByChild).Remote(i).Get();  // (learn: short)
+  std::vector<raycc::ObjectRef<int>> blocking;
+  for (int i = 0; i < 3000; ++i) blocking.push_back(raycc::Task(PlusOneByChild).Remote(i));
+  for (int i = 0; i < 3000; ++i) EXPECT_EQ(*blocking[i].Get(), i + 1);
+
+  std::vector<raycc::ObjectRef<int>> flaky;
+  for (int i = 0; i < 3000; ++i)
+    flaky.push_back(raycc::Task(FailsOnce).SetMaxRetries(1).SetRetryExceptions(true).Remote(i));
+  for (int i = 0; i < 3000; ++i) EXPECT_EQ(*flaky[i].Get(), i);
+
+  std::vector<raycc::ObjectRef<int>> plain;
+  for (int i = 0; i < 3000; ++i) plain.push_back(raycc::Task(Plus).Remote(i, i));
+  int cancelled = 0;
+  for (int i = 2999; i >= 0; i -= 3) cancelled += raycc::Cancel(plain[i]);
+  int done = 0, saw_cancelled = 0;
+  for (int i = 0; i < 3000; ++i) {
+    try {
+      EXPECT_EQ(*plain[i].Get(), 2 * i);
+      ++done;
+    } catch (const raycc::TaskCancelledError&) {
+      ++saw_cancelled;
+    }
+  }
+  EXPECT_EQ(saw_cancelled, cancelled);  // exactly those Cancel said it stopped
+  EXPECT_EQ(done + saw_cancelled, 3000);
   raycc::Shutdown();
 }
 
