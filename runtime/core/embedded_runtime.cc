@@ -367,6 +367,16 @@ void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {
     --object->uses;
     MaybeFreeLocked(arg.ref, object);
   }
+  for (const TaskArgument& arg : task.args) UnpinContainedLocked(arg);
+}
+
+void EmbeddedRuntime::UnpinContainedLocked(const TaskArgument& arg) {
+  for (const ObjectId& id : arg.contained) {
+    auto it = objects_.find(id);
+    if (it == objects_.end()) continue;
+    --it->second.uses;
+    MaybeFreeLocked(id, &it->second);
+  }
 }
 
 RayccError EmbeddedRuntime::MissingArgument(const What& what, const ObjectId& id) {
@@ -379,7 +389,13 @@ void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int s
   if (sign > 0) {
     for (const TaskArgument& arg : args) {
       if (arg.by_ref && !objects_.contains(arg.ref)) throw MissingArgument(what, arg.ref);
+      for (const ObjectId& id : arg.contained)
+        if (!objects_.contains(id)) throw MissingArgument(what, id);
     }
+    for (const TaskArgument& arg : args)
+      for (const ObjectId& id : arg.contained) ++objects_.find(id)->second.uses;
+  } else {
+    for (const TaskArgument& arg : args) UnpinContainedLocked(arg);
   }
   for (const TaskArgument& arg : args) {
     if (!arg.by_ref) continue;
@@ -567,7 +583,8 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   auto task = std::make_shared<Task>();
   task->args = std::move(args);
   if (!options.has_resources && options.placement_group.IsNil() && options.node_name.empty() &&
-      std::none_of(task->args.begin(), task->args.end(), [](const TaskArgument& a) { return a.by_ref; })) {
+      std::none_of(task->args.begin(), task->args.end(),
+                   [](const TaskArgument& a) { return a.by_ref || !a.contained.empty(); })) {
     // Nothing to check against the runtime's state: skip mu_.
     task->demand = default_task_demand_;
     FillTask(*task, function, options);
@@ -721,6 +738,11 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
     if (it == objects_.end()) throw MissingArgument(What{"task ", &function.name}, arg.ref);
     deps.push_back(&it->second);  // (a node map: stable while it grows)
   }
+  for (const TaskArgument& arg : task->args)
+    for (const ObjectId& id : arg.contained)
+      if (!objects_.contains(id)) throw MissingArgument(What{"task ", &function.name}, id);
+  for (const TaskArgument& arg : task->args)
+    for (const ObjectId& id : arg.contained) ++objects_.find(id)->second.uses;
   for (Object* dep : deps) {
     ++dep->uses;
     if (dep->ready) continue;

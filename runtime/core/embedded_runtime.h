@@ -215,6 +215,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void MaybeFreeLocked(const ObjectId& id, const Object* known = nullptr);
   /// Unpins a task's argument objects (UseArgsLocked -1, without lookups).
   void UnpinArgsLocked(const Task& task);
+  /// Unpins the objects an argument's value mentions (its `contained`).
+  void UnpinContainedLocked(const TaskArgument& arg);
   /// The k-th ObjectRef argument's object: from `objects` when given, else
   /// looked up (null when gone).
   Object* ArgObjectLocked(const ObjectId& id, const ArgObjects* objects, size_t k);

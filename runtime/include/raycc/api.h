@@ -114,6 +114,47 @@ class ObjectRef {
 
 namespace internal {
 
+/// While set, serializing a value notes each ObjectRef inside it here (so
+/// a call's arguments keep the objects they mention alive).
+inline thread_local std::vector<ObjectId>* contained_refs = nullptr;
+inline void NoteContainedRef(const ObjectId& id) {
+  if (contained_refs != nullptr && !id.IsNil()) contained_refs->push_back(id);
+}
+
+}  // namespace internal
+}  // namespace raycc
+
+// An ObjectRef inside a value travels as its ID (msgpack bin); reading it
+// back makes a counted reference again.
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <typename T>
+  struct convert<raycc::ObjectRef<T>> {
+    const msgpack::object& operator()(const msgpack::object& o, raycc::ObjectRef<T>& v) const {
+      if (o.type != msgpack::type::BIN || o.via.bin.size != raycc::ObjectId::kSize) throw msgpack::type_error();
+      raycc::ObjectId id = *raycc::ObjectId::FromBinary(absl::string_view(o.via.bin.ptr, o.via.bin.size));
+      v = id.IsNil() ? raycc::ObjectRef<T>() : raycc::ObjectRef<T>(id);
+      return o;
+    }
+  };
+  template <typename T>
+  struct pack<raycc::ObjectRef<T>> {
+    template <typename Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const raycc::ObjectRef<T>& v) const {
+      raycc::internal::NoteContainedRef(v.ID());
+      o.pack_bin(raycc::ObjectId::kSize);
+      o.pack_bin_body(reinterpret_cast<const char*>(v.ID().data()), raycc::ObjectId::kSize);
+      return o;
+    }
+  };
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE
+}  // namespace msgpack
+
+namespace raycc {
+namespace internal {
+
 template <typename T>
 struct IsObjectRef : std::false_type {};
 template <typename T>
@@ -152,6 +193,11 @@ TaskArgument PackArgument(A&& arg) {
     out.ref = arg.ID();
   } else {
     static_assert(std::is_convertible_v<A&&, P>, "argument is not convertible to the parameter's type");
+    struct Collect {  // notes the refs the value holds, until serialized
+      std::vector<ObjectId>* saved = contained_refs;
+      explicit Collect(std::vector<ObjectId>* into) { contained_refs = into; }
+      ~Collect() { contained_refs = saved; }
+    } collect(&out.contained);
     out.value = Serialize(static_cast<P>(std::forward<A>(arg)));
   }
   return out;

@@ -716,6 +716,70 @@ TEST(RuntimeBatchTest, ShortTasksRunInBatchesThatBlockRetryAndCancelCorrectly) {
   raycc::Shutdown();
 }
 
+// ObjectRefs inside values (Ray's nested references).
+std::vector<raycc::ObjectRef<int>> SpawnChildren(int n) {
+  std::vector<raycc::ObjectRef<int>> children;
+  for (int i = 0; i < n; ++i) children.push_back(raycc::Task(Plus).Remote(i, 100));
+  return children;  // not waited for: the caller reads them
+}
+int SumOfRefs(std::vector<raycc::ObjectRef<int>> refs) {
+  int sum = 0;
+  for (const auto& r : refs) sum += *r.Get();
+  return sum;
+}
+struct Envelope {
+  std::string label;
+  raycc::ObjectRef<int> inside;
+  MSGPACK_DEFINE(label, inside);
+};
+int OpenEnvelope(Envelope e) { return *e.inside.Get() + static_cast<int>(e.label.size()); }
+RAYCC_REMOTE(SpawnChildren, SumOfRefs, OpenEnvelope);
+
+TEST(RuntimeRefCountTest, RefsInsideValuesKeepTheirObjectsAlive) {
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  size_t base = Live();
+  {
+    // A task returns refs to work it started; the caller gets them from it.
+    auto outer = raycc::Task(SpawnChildren).Remote(5);
+    std::vector<raycc::ObjectRef<int>> children = *outer.Get();
+    ASSERT_EQ(children.size(), 5u);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(*children[i].Get(), 100 + i);
+    // Refs passed inside an argument: the caller drops its own at once; the
+    // call (queued behind a sleeper on the only CPU) still finds them.
+    auto sleeper = raycc::Task(Sleepy).Remote(100);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // (it holds the CPU now)
+    raycc::ObjectRef<int> sum;
+    {
+      std::vector<raycc::ObjectRef<int>> mine = {raycc::Put(1), raycc::Put(2), raycc::Put(3)};
+      sum = raycc::Task(SumOfRefs).Remote(mine);
+    }
+    Live();  // the dropped references are applied now, before the call runs
+    EXPECT_EQ(*sum.Get(), 6);
+    // In a user struct (MSGPACK_DEFINE), by value.
+    raycc::ObjectRef<int> answer;
+    {
+      Envelope e{"four", raycc::Put(38)};
+      answer = raycc::Task(OpenEnvelope).Remote(e);
+    }
+    Live();
+    EXPECT_EQ(*answer.Get(), 42);
+    // Put of a value holding a ref: the inner object lives while it does.
+    raycc::ObjectRef<std::vector<raycc::ObjectRef<int>>> boxed;
+    {
+      auto inner = raycc::Put(7);
+      boxed = raycc::Put(std::vector<raycc::ObjectRef<int>>{inner});
+    }
+    EXPECT_EQ(*(*boxed.Get())[0].Get(), 7);
+    EXPECT_EQ(*raycc::Task(SumOfRefs).Remote(boxed).Get(), 7);
+    sleeper.Get();
+  }
+  // Every outer object went, and the inner ones with them.
+  for (int tries = 0; tries < 200 && Live() != base; ++tries)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(Live(), base);
+  raycc::Shutdown();
+}
+
 TEST(RuntimeRefCountTest, AReferenceOutlivingItsRuntimeIsHarmless) {
   raycc::Init(raycc::Config{.num_cpus = 1});
   auto kept = raycc::Put(1);

@@ -27,6 +27,9 @@ struct TaskArgument {
   /// In SubmitTasks: the result of task `batch_index` of the same batch
   /// (which comes earlier); -1 otherwise.
   int batch_index = -1;
+  /// ObjectRefs inside `value` (a vector of refs, a struct holding one):
+  /// not resolved, but kept alive until the call is done, as in Ray.
+  std::vector<ObjectId> contained;
 };
 
 /// Options of a task or actor call (the setters of Task(...)).
