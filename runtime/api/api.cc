@@ -95,6 +95,8 @@ void Shutdown() {
 
 std::string CurrentNodeName() { return internal::EmbeddedRuntime::CurrentNodeName(); }
 
+bool IsCancelled() { return internal::EmbeddedRuntime::CurrentTaskCancelled(); }
+
 std::vector<int> GetGpuIds() { return internal::EmbeddedRuntime::CurrentGpuIds(); }
 
 bool IsInitialized() {

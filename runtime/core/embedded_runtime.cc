@@ -29,6 +29,7 @@ struct ThreadContext {
   int inline_depth = 0;
   const std::vector<int>* gpu_ids = nullptr;
   void* batch = nullptr;  // the worker's EmbeddedRuntime::Batch, while it runs one
+  const std::atomic<bool>* cancelled = nullptr;  // the running task's flag
 };
 
 /// GPU units `demand` asks for, under any name ("GPU", or a placement
@@ -159,6 +160,10 @@ void EmbeddedRuntime::EnsureArgBytes(const std::vector<TaskArgument>& args,
 }
 
 bool EmbeddedRuntime::InWorkerThread() { return tls.runtime != nullptr; }
+
+bool EmbeddedRuntime::CurrentTaskCancelled() {
+  return tls.cancelled != nullptr && tls.cancelled->load(std::memory_order_relaxed);
+}
 
 std::vector<int> EmbeddedRuntime::CurrentGpuIds() {
   return tls.gpu_ids != nullptr ? *tls.gpu_ids : std::vector<int>{};
@@ -300,7 +305,7 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   std::vector<std::shared_ptr<Task>> dependents;
   dependents.swap(object.dependents);
   for (const std::shared_ptr<Task>& task : dependents)
-    if (--task->unresolved == 0 && !task->cancelled) MakeReadyLocked(task);
+    if (--task->unresolved == 0 && !task->cancelled) ReadyOrFailLocked(task);
   if (object_waiters_ > 0 || object.waiters > 0) objects_cv_.notify_all();
   DrainRefEventsLocked();
   MaybeFreeLocked(id, &object);  // a result nobody holds any more
@@ -525,6 +530,31 @@ std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* n
   return nullptr;
 }
 
+void EmbeddedRuntime::ReadyOrFailLocked(const std::shared_ptr<Task>& task) {
+  const Object* failed = nullptr;
+  for (const Object* arg : task->arg_objects)
+    if (arg->error) failed = arg;
+  if (failed == nullptr) {
+    MakeReadyLocked(task);
+    return;
+  }
+  // An argument failed: so does the task, with the same cause, at once (it
+  // needs no CPU for that). Iteratively: a long chain fails without
+  // recursing once per task.
+  failing_.push_back(task);
+  if (failing_.size() > 1) return;  // (an outer call is draining the queue)
+  for (size_t i = 0; i < failing_.size(); ++i) {
+    std::shared_ptr<Task> t = failing_[i];
+    const Object* cause = nullptr;
+    for (const Object* arg : t->arg_objects)
+      if (arg->error) cause = arg;
+    t->started = true;
+    CompleteLocked(t->result, nullptr, cause->error, t->result_object);
+    UnpinArgsLocked(*t);
+  }
+  failing_.clear();
+}
+
 void EmbeddedRuntime::MakeReadyLocked(const std::shared_ptr<Task>& task) {
   ready_.emplace(KeyOf(*task), task);
   WakeWorkerLocked();
@@ -667,6 +697,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
 
 void EmbeddedRuntime::FillTask(Task& task, const RemoteFunction& function, const CallOptions& options) const {
   task.id = TaskId::Of(job_);
+  if (tls.runtime == this && tls.demand != nullptr) task.parent = tls.task;
   task.function = &function;
   task.result = *ObjectId::ForReturn(task.id, 1);
   task.priority = options.priority;
@@ -753,7 +784,7 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
   task->sequence = next_sequence_++;
   task->result_object = &ObjectLocked(task->result);
   task->result_object->pending = task;  // exists (pending) from now on
-  if (task->unresolved == 0) MakeReadyLocked(task);
+  if (task->unresolved == 0) ReadyOrFailLocked(task);
 }
 
 std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLocked(
@@ -802,6 +833,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.gpu_ids = &task->gpu_ids;
   tls.task = task->id;
   tls.node = task->node;
+  tls.cancelled = &task->cancelled;
   lock.unlock();
   garbage_.Flush();
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
@@ -815,12 +847,17 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   double took_us = MicrosSince(started);
   lock.lock();
   NoteDurationLocked(f, took_us);
+  tls.cancelled = nullptr;
   tls.demand = nullptr;
   tls.gpu_ids = nullptr;
   ReleaseGpusLocked(*task->demand, task->node, task->gpu_ids);
   task->gpu_ids.clear();
   AcquireLocked(task->demand->units, task->node, -1);
   tls.node = -1;
+  if (task->cancelled) {  // cancelled while it ran: its result is settled already
+    UnpinArgsLocked(*task);
+    return;
+  }
   if (retry) {
     if (task->retries_left > 0) --task->retries_left;
     MakeReadyLocked(task);  // same sequence: it keeps its place
@@ -902,7 +939,12 @@ void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock)
       if (i >= batch->end) break;
     }
     Task& task = *batch->tasks[i];
+    if (task.cancelled) {  // cancelled while claimed: nothing to run
+      batch->state[i] = Batch::kRan;
+      continue;
+    }
     tls.task = task.id;
+    tls.cancelled = &task.cancelled;
     double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
     const RemoteFunction& f = *task.function;
     const ArgBuffers& views = batch->args[i].views;
@@ -917,6 +959,7 @@ void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock)
   batch->running = batch->end;
   double took_us = MicrosSince(started);
   lock.lock();
+  tls.cancelled = nullptr;
   tls.batch = nullptr;
   tls.demand = nullptr;
   tls.node = -1;
@@ -928,7 +971,9 @@ void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock)
 void EmbeddedRuntime::PublishLocked(Batch* batch, size_t upto) {
   for (size_t i = batch->published; i < upto; ++i) {
     Task& task = *batch->tasks[i];
-    if (batch->state[i] == Batch::kRetry) {
+    if (task.cancelled && batch->state[i] != Batch::kPublished) {
+      UnpinArgsLocked(task);  // (its result is settled already)
+    } else if (batch->state[i] == Batch::kRetry) {
       if (task.retries_left > 0) --task.retries_left;
       MakeReadyLocked(batch->tasks[i]);  // same sequence: it keeps its place
     } else if (batch->state[i] == Batch::kRan) {
@@ -945,9 +990,13 @@ void EmbeddedRuntime::SettleBatchLocked(Batch* batch) {
   PublishLocked(batch, batch->running);
   for (size_t i = batch->running + 1; i < batch->end; ++i) {
     if (batch->state[i] != Batch::kClaimed) continue;
-    batch->tasks[i]->started = false;
     batch->args[i] = CollectedArgs{};
     batch->state[i] = Batch::kPublished;  // (given back: nothing to publish)
+    if (batch->tasks[i]->cancelled) {     // (its result is settled already)
+      UnpinArgsLocked(*batch->tasks[i]);
+      continue;
+    }
+    batch->tasks[i]->started = false;
     MakeReadyLocked(batch->tasks[i]);
   }
   batch->end = std::min(batch->end, batch->running + 1);
@@ -1436,16 +1485,35 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
 bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   std::unique_lock<std::mutex> lock = Lock();
   auto it = objects_.find(id);
-  if (it == objects_.end() || !it->second.pending || it->second.pending->started) return false;
-  std::shared_ptr<Task> task = it->second.pending;
+  if (it == objects_.end() || !it->second.pending) return false;
+  return CancelLocked(std::shared_ptr<Task>(it->second.pending));
+}
+
+bool EmbeddedRuntime::CancelLocked(const std::shared_ptr<Task>& task) {
+  if (task->cancelled) return false;
+  // Its children first (found while the parent's result still names it).
+  std::vector<std::shared_ptr<Task>> children;
+  for (const auto& [oid, object] : objects_)
+    if (object.pending && object.pending->parent == task->id) children.push_back(object.pending);
+  for (const std::shared_ptr<Task>& child : children) CancelLocked(child);
   task->cancelled = true;
-  ready_.erase(KeyOf(*task));
+  bool queued = false;  // (waiting to run: not started, or between retries)
+  auto in_ready = ready_.find(KeyOf(*task));
+  if (in_ready != ready_.end() && in_ready->second == task) {
+    ready_.erase(in_ready);
+    queued = true;
+  }
+  bool ran = task->started;
   auto info = std::make_shared<ErrorInfo>();
   info->cancelled = true;
   info->function = task->function->name;
-  info->message = "task " + task->function->name + " was cancelled before it ran";
-  CompleteLocked(task->result, nullptr, info);
-  UnpinArgsLocked(*task);
+  info->message = ran ? "task " + task->function->name +
+                            " was cancelled while it ran (its result is dropped; raycc::IsCancelled() told it)"
+                      : "task " + task->function->name + " was cancelled before it ran";
+  CompleteLocked(task->result, nullptr, info, task->result_object);
+  // A running task unpins its arguments when it returns; one that will not
+  // run again does so now.
+  if (!ran || queued) UnpinArgsLocked(*task);
   return true;
 }
 

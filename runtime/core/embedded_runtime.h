@@ -73,6 +73,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   static std::string CurrentNodeName();
   /// The GPUs the calling task or actor holds.
   static std::vector<int> CurrentGpuIds();
+  /// True inside a task whose result was cancelled while it ran.
+  static bool CurrentTaskCancelled();
 
  private:
   using Units = absl::flat_hash_map<std::string, int64_t>;
@@ -155,8 +157,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
     int retries_left = 0;
     bool retry_exceptions = false;
     int unresolved = 0;
-    bool cancelled = false;
+    // Set under mu_; read by the task's own code (IsCancelled) without it.
+    std::atomic<bool> cancelled{false};
     bool started = false;
+    TaskId parent;  // the task that submitted it (nil: the driver)
     // Where it may run (CallOptions) and where it runs (index into nodes_).
     bool spread = false;
     int affinity = -1;
@@ -217,6 +221,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void UnpinArgsLocked(const Task& task);
   /// Unpins the objects an argument's value mentions (its `contained`).
   void UnpinContainedLocked(const TaskArgument& arg);
+  /// Cancels `task` (pending or running) and, recursively, the tasks it
+  /// submitted that have not finished. False when it is done already.
+  bool CancelLocked(const std::shared_ptr<Task>& task);
   /// The k-th ObjectRef argument's object: from `objects` when given, else
   /// looked up (null when gone).
   Object* ArgObjectLocked(const ObjectId& id, const ArgObjects* objects, size_t k);
@@ -252,6 +259,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   const Demand* InternLocked(Units units);
   /// Queues a task whose arguments are ready, and wakes a worker for it.
   void MakeReadyLocked(const std::shared_ptr<Task>& task);
+  /// MakeReadyLocked for a task whose arguments all exist now, or, when one
+  /// of them failed, fails the task with the same cause without running it.
+  void ReadyOrFailLocked(const std::shared_ptr<Task>& task);
+  std::vector<std::shared_ptr<Task>> failing_;  // (ReadyOrFailLocked's queue)
   /// Wakes one idle worker unless enough were woken already and have not
   /// yet looked for work (each wake-up is a futex call and a context switch).
   void WakeWorkerLocked();

@@ -69,6 +69,10 @@ void Init(int argc, char** argv);
 /// The logical node the calling task or actor runs on ("" outside of one).
 std::string CurrentNodeName();
 
+/// True inside a task that was cancelled while it ran (raycc::Cancel): a
+/// long task checks it now and then and returns early.
+bool IsCancelled();
+
 /// The GPUs the calling task or actor holds (its "GPU" resource), as device
 /// indices of its node: with CUDA, pass one to cudaSetDevice. Empty outside
 /// a task and for work that asked for no GPU. A fractional request shares
@@ -468,9 +472,13 @@ std::optional<ActorHandle<C>> GetActor(const std::string& name) {
   return ActorHandle<C>(found->first);
 }
 
-/// Cancels the task that makes `ref` if it has not started yet (best effort:
-/// a running task finishes). Returns whether it was cancelled; Get on a
-/// cancelled task's result throws TaskCancelledError.
+/// Cancels the task that makes `ref`, and the tasks it submitted that are
+/// not done (as Ray's recursive cancel). Get on its result throws
+/// TaskCancelledError at once, and tasks that depend on it fail. A task that
+/// has not started never runs; one that is running is told through
+/// raycc::IsCancelled() (a thread cannot be stopped from outside: the task
+/// returns when it checks) and whatever it returns is dropped. Returns
+/// false when the task is done already (or was cancelled before).
 template <typename T>
 bool Cancel(const ObjectRef<T>& ref) {
   return internal::CurrentRuntime().CancelTask(ref.ID());

@@ -230,6 +230,63 @@ TEST_P(RuntimeApiTest, CancelStopsTasksThatHaveNotStarted) {
   EXPECT_THROW(raycc::Get(late), raycc::TaskCancelledError);
 }
 
+std::atomic<int> saw_cancel{0};
+// Works for up to `ms`, checking for cancellation; returns how it ended.
+int Patient(int ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < until) {
+    if (raycc::IsCancelled()) {
+      ++saw_cancel;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return ms;
+}
+// Starts a patient child and waits for it.
+int PatientParent(int ms) { return *raycc::Task(Patient).Remote(ms).Get(); }
+// Ignores everything until released, then reports whether it was cancelled.
+std::atomic<bool> release_stubborn{false};
+int Stubborn() {
+  while (!release_stubborn) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (raycc::IsCancelled()) ++saw_cancel;
+  return 1;
+}
+RAYCC_REMOTE(Patient, PatientParent, Stubborn);
+
+TEST_P(RuntimeApiTest, CancelTellsARunningTaskAndItsChildren) {
+  saw_cancel = 0;
+  release_stubborn = false;
+  EXPECT_FALSE(raycc::IsCancelled());  // (outside any task)
+  auto running = raycc::Task(Stubborn).Remote();
+  auto dependent = raycc::Task(Plus).Remote(running, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // it runs now
+  EXPECT_TRUE(raycc::Cancel(running));
+  EXPECT_FALSE(raycc::Cancel(running));  // once
+  try {
+    raycc::Get(running);
+    FAIL() << "expected TaskCancelledError";
+  } catch (const raycc::TaskCancelledError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("was cancelled while it ran"));
+  }
+  EXPECT_THROW(raycc::Get(dependent), raycc::TaskCancelledError);
+  // (Get did not wait for it: it is still held.) Released, it sees that it
+  // was cancelled, and what it returns is dropped.
+  release_stubborn = true;
+  // Recursive: the parent's child (which it waits for) is cancelled too.
+  auto parent = raycc::Task(PatientParent).Remote(20000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(raycc::Cancel(parent));
+  EXPECT_THROW(raycc::Get(parent), raycc::TaskCancelledError);
+  // Both running tasks saw it and returned; their CPUs serve new work.
+  for (int tries = 0; tries < 500 && saw_cancel < 2; ++tries)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(saw_cancel.load(), 2);
+  std::vector<raycc::ObjectRef<int>> after;
+  for (int i = 0; i < GetParam(); ++i) after.push_back(raycc::Task(Plus).Remote(i, 1));
+  for (int i = 0; i < GetParam(); ++i) EXPECT_EQ(*after[i].Get(), i + 1);
+}
+
 TEST_P(RuntimeApiTest, PlacementGroupsReserveAndRunTheirTasks) {
   // The node has "custom" = 2; a group reserving both leaves none outside.
   raycc::PlacementGroup pg = raycc::CreatePlacementGroup({.bundles = {{{"custom", 1}}, {{"custom", 1}}},
