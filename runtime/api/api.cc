@@ -47,6 +47,11 @@ ObjectRefHandle::ObjectRefHandle(const ObjectId& id) : id_(id) {
   runtime_ = g_generation;
 }
 
+ObjectRefHandle::ObjectRefHandle(const ObjectId& id, Adopt) : id_(id) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_runtime) runtime_ = g_generation;
+}
+
 ObjectRefHandle::~ObjectRefHandle() {
   if (runtime_ == 0) return;
   std::lock_guard<std::mutex> lock(g_mu);

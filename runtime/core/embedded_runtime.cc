@@ -530,6 +530,11 @@ std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* n
   return nullptr;
 }
 
+void EmbeddedRuntime::CountCallerRefLocked(Object& object) {
+  object.refs = 1;
+  object.counted = true;
+}
+
 void EmbeddedRuntime::ReadyOrFailLocked(const std::shared_ptr<Task>& task) {
   const Object* failed = nullptr;
   for (const Object* arg : task->arg_objects)
@@ -625,6 +630,7 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   std::unique_lock<std::mutex> lock = Lock();
   task->demand = GroupDemandLocked(options, DemandOfLocked(options, /*is_task=*/true, what), what);
   EnqueueLocked(task, function, options);
+  CountCallerRefLocked(*task->result_object);
   return task->result;
 }
 
@@ -743,6 +749,7 @@ void EmbeddedRuntime::DrainInboxLocked() {
     task->sequence = next_sequence_++;
     task->result_object = &ObjectLocked(task->result);
     task->result_object->pending = task;
+    CountCallerRefLocked(*task->result_object);
     MakeReadyLocked(task);
   }
   draining_.clear();
@@ -1030,6 +1037,9 @@ bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<st
 }
 
 void EmbeddedRuntime::WorkerLoop(int index) {
+#if defined(__GLIBC__)
+  pthread_setname_np(pthread_self(), absl::StrCat("raycc-worker-", index).substr(0, 15).c_str());
+#endif
   tls.runtime = this;
   tls.index = index;
   tls.timeline_tid = index + 1;
@@ -1186,7 +1196,8 @@ ObjectId EmbeddedRuntime::PutValue(std::shared_ptr<const void> value, const std:
   object.value = std::move(value);
   object.type = &type;
   object.serialize = serialize;
-  CompleteLocked(id, nullptr, nullptr);
+  CountCallerRefLocked(object);
+  CompleteLocked(id, nullptr, nullptr, &object);
   return id;
 }
 
@@ -1194,7 +1205,9 @@ ObjectId EmbeddedRuntime::Put(std::string bytes) {
   TaskId owner = tls.runtime == this && tls.demand != nullptr ? tls.task : driver_task_;
   ObjectId id = *ObjectId::ForPut(owner, next_put_++ % ObjectId::kMaxIndex + 1);
   std::unique_lock<std::mutex> lock = Lock();
-  CompleteLocked(id, std::make_shared<const std::string>(std::move(bytes)), nullptr);
+  Object& object = ObjectLocked(id);
+  CountCallerRefLocked(object);
+  CompleteLocked(id, std::make_shared<const std::string>(std::move(bytes)), nullptr, &object);
   return id;
 }
 
@@ -1260,7 +1273,7 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
   Actor& actor = *it->second;
   UseArgsLocked(call->args, +1, What{"actor call ", &method.name});
-  ObjectLocked(call->result);
+  CountCallerRefLocked(ObjectLocked(call->result));
   if (actor.dead) {
     auto info = std::make_shared<ErrorInfo>();
     info->actor_died = true;
@@ -1544,6 +1557,9 @@ void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
 }
 
 void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) {
+#if defined(__GLIBC__)
+  pthread_setname_np(pthread_self(), absl::StrCat("raycc-actor-", index).substr(0, 15).c_str());
+#endif
   tls.runtime = this;
   tls.index = index;
   tls.actor = true;

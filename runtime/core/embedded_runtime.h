@@ -262,6 +262,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// MakeReadyLocked for a task whose arguments all exist now, or, when one
   /// of them failed, fails the task with the same cause without running it.
   void ReadyOrFailLocked(const std::shared_ptr<Task>& task);
+  /// Counts the reference a new object's creator gets (see RuntimeInterface).
+  static void CountCallerRefLocked(Object& object);
   std::vector<std::shared_ptr<Task>> failing_;  // (ReadyOrFailLocked's queue)
   /// Wakes one idle worker unless enough were woken already and have not
   /// yet looked for work (each wake-up is a futex call and a context switch).

@@ -396,9 +396,17 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     if (operand.has_node_result()) return actors[operand.node_result().node()];
     return bound[operand.graph_input()]->actor();
   };
+  // What the runtime returns comes with a reference for us (see
+  // RuntimeInterface): held here until Execute returns.
+  std::vector<std::shared_ptr<internal::ObjectRefHandle>> counted;
+  auto adopt = [&](const ObjectId& id) {
+    counted.push_back(std::make_shared<internal::ObjectRefHandle>(id, internal::ObjectRefHandle::Adopt{}));
+    return id;
+  };
+  std::vector<bool> adopted(plan.nodes_size(), false);
   auto ref_of = [&](const proto::PlanOperand& operand) {
     TaskArgument arg = argument(operand);
-    return arg.by_ref ? arg.ref : runtime.Put(arg.value);
+    return arg.by_ref ? arg.ref : adopt(runtime.Put(arg.value));
   };
   const std::vector<bool>& kept = state_->kept;
   std::vector<bool> released(plan.nodes_size(), false);
@@ -450,12 +458,15 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
       case proto::ACTOR_CALL: {
         const ActorId& actor = actor_of(node.operands(0));
         for (int k = 1; k < node.operands_size(); ++k) args.push_back(argument(node.operands(k)));
-        objects[i] = runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), state_->options[i]);
+        objects[i] =
+            adopt(runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), state_->options[i]));
+        adopted[i] = true;
         break;
       }
       case proto::ACTOR_KILL:
         runtime.KillActor(actor_of(node.operands(0)), /*no_restart=*/true);
-        objects[i] = runtime.Put(Serialize(msgpack::type::nil_t()));
+        objects[i] = adopt(runtime.Put(Serialize(msgpack::type::nil_t())));
+        adopted[i] = true;
         break;
       case proto::PUT:
         objects[i] = ref_of(node.operands(0));
@@ -468,7 +479,8 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
         for (const auto& operand : node.operands()) args.push_back(argument(operand));
         internal::CallOptions none;
         none.has_resources = true;
-        objects[i] = runtime.SubmitTask(BuiltinJoin(), std::move(args), none);
+        objects[i] = adopt(runtime.SubmitTask(BuiltinJoin(), std::move(args), none));
+        adopted[i] = true;
         break;
       }
       case proto::WAIT: {
@@ -478,7 +490,8 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
           args.push_back({false, {}, Serialize(ref_of(operand).Binary())});
         internal::CallOptions none;
         none.has_resources = true;
-        objects[i] = runtime.SubmitTask(BuiltinWait(), std::move(args), none);
+        objects[i] = adopt(runtime.SubmitTask(BuiltinWait(), std::move(args), none));
+        adopted[i] = true;
         break;
       }
       default:
@@ -491,9 +504,8 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   // Count what the caller may still read (`kept`). Every other object of the
   // graph is counted too (a reference made and dropped), and freed as soon
   // as the tasks that use it are done; released task results are already.
-  std::vector<std::shared_ptr<internal::ObjectRefHandle>> counted;
   for (int i = 0; i < plan.nodes_size(); ++i) {
-    if (!objects[i].IsNil() && !released[i])
+    if (!objects[i].IsNil() && !released[i] && !adopted[i])
       counted.push_back(std::make_shared<internal::ObjectRefHandle>(objects[i]));
   }
   for (const auto& [name, id] : outputs.outputs_)

@@ -88,6 +88,10 @@ namespace internal {
 class ObjectRefHandle {
  public:
   explicit ObjectRefHandle(const ObjectId& id);
+  /// Takes over the reference a runtime counted already for the caller
+  /// (the results of SubmitTask, SubmitActorTask, Put and PutValue).
+  struct Adopt {};
+  ObjectRefHandle(const ObjectId& id, Adopt);
   ~ObjectRefHandle();
   ObjectRefHandle(const ObjectRefHandle&) = delete;
   ObjectRefHandle& operator=(const ObjectRefHandle&) = delete;
@@ -106,6 +110,14 @@ class ObjectRef {
  public:
   ObjectRef() = default;
   explicit ObjectRef(ObjectId id) : id_(id), handle_(std::make_shared<internal::ObjectRefHandle>(id)) {}
+  /// (For runtime code.) An ObjectRef holding the reference a runtime call
+  /// returned counted already: no second count.
+  static ObjectRef Adopt(ObjectId id) {
+    ObjectRef ref;
+    ref.id_ = id;
+    ref.handle_ = std::make_shared<internal::ObjectRefHandle>(id, internal::ObjectRefHandle::Adopt{});
+    return ref;
+  }
   const ObjectId& ID() const { return id_; }
   /// Same as raycc::Get(*this).
   std::shared_ptr<T> Get(int64_t timeout_ms = -1) const;
@@ -353,7 +365,7 @@ class TaskCaller : public internal::CallOptionsBuilder<TaskCaller<F>> {
   ObjectRef<Result> Remote(Args&&... args) {
     std::vector<internal::TaskArgument> packed = internal::PackFor<F>(std::forward<Args>(args)...);
     const internal::RemoteFunction& fn = internal::LookupFunction(f_);
-    return ObjectRef<Result>(internal::CurrentRuntime().SubmitTask(fn, std::move(packed), this->options_));
+    return ObjectRef<Result>::Adopt(internal::CurrentRuntime().SubmitTask(fn, std::move(packed), this->options_));
   }
 
  private:
@@ -384,7 +396,7 @@ class ActorTaskCaller : public internal::CallOptionsBuilder<ActorTaskCaller<M>> 
         internal::RemoteRegistry::Instance().MethodByKey(internal::KeyOf(m_));
     if (method == nullptr)
       throw RayccError("actor method is not registered: add &Class::Method to RAYCC_REMOTE");
-    return ObjectRef<Result>(
+    return ObjectRef<Result>::Adopt(
         internal::CurrentRuntime().SubmitActorTask(actor_, *method, std::move(packed), this->options_));
   }
 
@@ -524,7 +536,7 @@ template <typename T>
 ObjectRef<std::decay_t<T>> Put(T&& value) {
   using D = std::decay_t<T>;
   auto stored = std::make_shared<const D>(std::forward<T>(value));
-  return ObjectRef<D>(
+  return ObjectRef<D>::Adopt(
       internal::CurrentRuntime().PutValue(std::move(stored), typeid(D), &internal::SerializeErased<D>));
 }
 

@@ -81,7 +81,10 @@ struct BatchedTask {
 };
 
 /// What a runtime offers the API. Every method throws a RayccError subclass
-/// on misuse or failure.
+/// on misuse or failure. The object SubmitTask, SubmitActorTask, Put and
+/// PutValue return carries one reference for the caller, counted already:
+/// hold it in ObjectRef<T>::Adopt (or an adopting ObjectRefHandle), whose
+/// end drops it. (SubmitTasks' results carry none.)
 class RuntimeInterface {
  public:
   virtual ~RuntimeInterface() = default;
