@@ -302,7 +302,7 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   object.data = std::move(data);
   object.error = std::move(error);
   object.pending.reset();
-  std::vector<std::shared_ptr<Task>> dependents;
+  absl::InlinedVector<std::shared_ptr<Task>, 1> dependents;
   dependents.swap(object.dependents);
   for (const std::shared_ptr<Task>& task : dependents)
     if (--task->unresolved == 0 && !task->cancelled) ReadyOrFailLocked(task);

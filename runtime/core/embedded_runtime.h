@@ -132,7 +132,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     const std::type_info* type = nullptr;
     std::string (*serialize)(const void*) = nullptr;
     std::shared_ptr<const ErrorInfo> error;
-    std::vector<std::shared_ptr<Task>> dependents;  // tasks waiting for it
+    absl::InlinedVector<std::shared_ptr<Task>, 1> dependents;  // tasks waiting for it
     // The task that makes this object, until it completes (Cancel and an
     // inline Get find it here).
     std::shared_ptr<Task> pending;

@@ -428,6 +428,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   for (int i = 0; i < plan.nodes_size(); ++i) {
     const proto::PlanNode& node = plan.nodes(i);
     std::vector<TaskArgument> args;
+    args.reserve(node.operands_size());
     if (node.kind() != proto::TASK) flush();
     switch (node.kind()) {
       case proto::TASK: {
