@@ -1,5 +1,6 @@
 #include "raycc/api.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -12,19 +13,25 @@
 namespace raycc {
 namespace {
 
+// g_mu serializes Init and Shutdown; the hot paths (every Remote, Get and
+// ObjectRef) read g_current without it. Using the API from one thread while
+// another shuts the runtime down is a race the caller must avoid (as with
+// any object being destroyed); a runtime's own threads are joined before it
+// goes, and g_current is cleared first.
 std::mutex g_mu;
 // Bumped by every Init(), so a reference outliving its runtime is ignored.
 uint64_t g_generation = 0;
 std::unique_ptr<internal::EmbeddedRuntime> g_runtime;
+std::atomic<internal::EmbeddedRuntime*> g_current{nullptr};
 
 }  // namespace
 
 namespace internal {
 
 RuntimeInterface& CurrentRuntime() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  if (!g_runtime) throw RayccError("raycc is not initialized: call raycc::Init() first");
-  return *g_runtime;
+  internal::EmbeddedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  if (runtime == nullptr) throw RayccError("raycc is not initialized: call raycc::Init() first");
+  return *runtime;
 }
 
 }  // namespace internal
@@ -35,28 +42,29 @@ void Init(const Config& config) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_runtime) throw RayccError("raycc::Init: already initialized (call Shutdown() first)");
   g_runtime = std::make_unique<internal::EmbeddedRuntime>(config);
-  ++g_generation;
+  g_runtime->set_generation(++g_generation);
+  g_current.store(g_runtime.get(), std::memory_order_release);
 }
 
 namespace internal {
 
 ObjectRefHandle::ObjectRefHandle(const ObjectId& id) : id_(id) {
-  std::lock_guard<std::mutex> lock(g_mu);
-  if (!g_runtime) return;  // a ref made without a runtime counts nothing
-  g_runtime->AddObjectRef(id);
-  runtime_ = g_generation;
+  internal::EmbeddedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  if (runtime == nullptr) return;  // a ref made without a runtime counts nothing
+  runtime->AddObjectRef(id);
+  runtime_ = runtime->generation();
 }
 
 ObjectRefHandle::ObjectRefHandle(const ObjectId& id, Adopt) : id_(id) {
-  std::lock_guard<std::mutex> lock(g_mu);
-  if (g_runtime) runtime_ = g_generation;
+  internal::EmbeddedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  if (runtime != nullptr) runtime_ = runtime->generation();
 }
 
 ObjectRefHandle::~ObjectRefHandle() {
   if (runtime_ == 0) return;
-  std::lock_guard<std::mutex> lock(g_mu);
   // Only the runtime it was counted in (not one Init() made since).
-  if (g_runtime && g_generation == runtime_) g_runtime->RemoveObjectRef(id_);
+  internal::EmbeddedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  if (runtime != nullptr && runtime->generation() == runtime_) runtime->RemoveObjectRef(id_);
 }
 
 }  // namespace internal
@@ -89,6 +97,7 @@ void Shutdown() {
   std::unique_ptr<internal::EmbeddedRuntime> runtime;
   {
     std::lock_guard<std::mutex> lock(g_mu);
+    g_current.store(nullptr, std::memory_order_release);
     runtime.swap(g_runtime);
   }
   // Joins the threads outside g_mu so they can finish, then writes the

@@ -326,7 +326,10 @@ void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) {
 size_t EmbeddedRuntime::LiveObjects() {
   std::unique_lock<std::mutex> lock = Lock();
   DrainRefEventsLocked();
-  return objects_.size();
+  size_t live = objects_.size();
+  lock.unlock();
+  garbage_.Flush();  // what it freed is gone when it returns
+  return live;
 }
 
 void EmbeddedRuntime::DrainRefEventsLocked() {

@@ -67,6 +67,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void RemoveObjectRef(const ObjectId& id) override;
   size_t LiveObjects() override;
 
+  /// Which Init() made it (references remember it).
+  uint64_t generation() const { return generation_; }
+  void set_generation(uint64_t g) { generation_ = g; }
+
   /// True when called from one of this runtime's task or actor threads.
   static bool InWorkerThread();
   /// The node the calling task or actor runs on; "" elsewhere.
@@ -368,6 +372,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   };
   static thread_local Garbage garbage_;
 
+  uint64_t generation_ = 0;
   TimelineRecorder timeline_;
   std::atomic<int> next_actor_tid_{1000000};  // worker threads are 1, 2, ...
   bool finished_ = false;
