@@ -1032,8 +1032,18 @@ bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<st
     ThreadContext saved = tls;
     tls.runtime = this;
     tls.inline_depth = saved.inline_depth + 1;
-    RunTask(task, lock);
+    // Short tasks queued behind it come along as a batch: a caller reading
+    // many results (Get of each in turn) reads the next ones ready.
+    Batch batch;
+    batch.tasks.push_back(task);
+    if (saved.batch == nullptr) ClaimMoreLocked(&batch);
+    if (batch.tasks.size() == 1) {
+      RunTask(task, lock);
+    } else {
+      RunBatch(&batch, lock);
+    }
     tls = saved;
+    for (auto& t : batch.tasks) garbage_.tasks.push_back(std::move(t));
   }
   if (mine != nullptr) AcquireLocked(*mine, my_node, +1);
   return node >= 0;
