@@ -120,7 +120,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // or what it raised.
   // Arguments as a callee receives them, and what keeps them alive.
   struct CollectedArgs {
-    std::vector<std::shared_ptr<const void>> keep;
+    absl::InlinedVector<std::shared_ptr<const void>, 4> keep;
     ArgBuffers views;
   };
   struct Outcome {

@@ -1,5 +1,9 @@
 #include "raycc/runtime/api/remote_registry.h"
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -42,6 +46,44 @@ TEST(RemoteRegistryTest, TakesAValueOfTheParameterTypeWithoutBytes) {
   TypedValue typed = fn->invoke_value({ArgView(static_cast<const void*>(&forty))});
   EXPECT_EQ(*typed.type, typeid(int));
   EXPECT_EQ(*static_cast<const int*>(typed.value.get()), 80);
+}
+
+template <typename T, typename V>
+T ViaMsgpack(V v) {  // the general path, for comparison
+  std::string bytes = Serialize(v);
+  msgpack::object_handle h = msgpack::unpack(bytes.data(), bytes.size());
+  return h.get().as<T>();
+}
+
+TEST(SerializationTest, ScalarsReadInPlaceAgreeWithMsgpack) {
+  // Every msgpack integer width and sign, floats, bools: the fast path gives
+  // what msgpack gives, and refuses (so the general path throws) what
+  // msgpack refuses.
+  std::vector<int64_t> ints = {0, 1, 127, 128, 255, 256, 65535, 65536, -1, -31, -32, -33, -128, -129,
+                               -32768, -32769, 4294967295LL, 4294967296LL, INT64_MAX, INT64_MIN};
+  for (int64_t v : ints) {
+    EXPECT_EQ(Deserialize<int64_t>(Serialize(v)), v) << v;
+    EXPECT_EQ(Deserialize<double>(Serialize(v)), ViaMsgpack<double>(v)) << v;
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+      EXPECT_EQ(Deserialize<int>(Serialize(v)), static_cast<int>(v)) << v;
+    } else {
+      EXPECT_THROW(Deserialize<int>(Serialize(v)), RayccError) << v;
+    }
+    if (v < 0) EXPECT_THROW(Deserialize<uint32_t>(Serialize(v)), RayccError) << v;
+  }
+  EXPECT_EQ(Deserialize<uint64_t>(Serialize(UINT64_MAX)), UINT64_MAX);
+  EXPECT_THROW(Deserialize<int64_t>(Serialize(UINT64_MAX)), RayccError);
+  for (double v : {0.0, -0.5, 1e300, 3.25}) EXPECT_EQ(Deserialize<double>(Serialize(v)), v);
+  EXPECT_EQ(Deserialize<float>(Serialize(1.5f)), 1.5f);
+  EXPECT_EQ(Deserialize<double>(Serialize(1.5f)), 1.5);
+  EXPECT_TRUE(Deserialize<bool>(Serialize(true)));
+  EXPECT_FALSE(Deserialize<bool>(Serialize(false)));
+  EXPECT_THROW(Deserialize<bool>(Serialize(1)), RayccError);
+  EXPECT_THROW(Deserialize<int>(Serialize(true)), RayccError);
+  EXPECT_THROW(Deserialize<int>(Serialize(2.5)), RayccError);
+  EXPECT_THROW(Deserialize<int>(Serialize(std::string("7"))), RayccError);
+  EXPECT_THROW(Deserialize<int>(std::string_view()), RayccError);
+  EXPECT_THROW(Deserialize<int>(std::string("\xcd\x01", 2)), RayccError);  // truncated uint16
 }
 
 }  // namespace

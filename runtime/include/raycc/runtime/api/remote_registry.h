@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "raycc/runtime/api/serialization.h"
 
 namespace raycc::internal {
@@ -31,7 +32,7 @@ struct ArgView {
   std::string_view bytes;
   const void* value = nullptr;
 };
-using ArgBuffers = std::vector<ArgView>;
+using ArgBuffers = absl::InlinedVector<ArgView, 4>;  // (no allocation for up to 4)
 
 /// The argument as a T: a copy of the value, or its bytes deserialized.
 template <typename T>
