@@ -128,7 +128,32 @@ JobId ActorId::Job() const { return JobSuffix(*this); }
 PlacementGroupId PlacementGroupId::Of(const JobId& job) { return RandomWithSuffix<PlacementGroupId>(job); }
 JobId PlacementGroupId::Job() const { return JobSuffix(*this); }
 
-TaskId TaskId::Of(const JobId& job) { return RandomWithSuffix<TaskId>(job); }
+TaskId TaskId::Of(const JobId& job) {
+  // A task is made on every submission: instead of 16 fresh random bytes,
+  // a per-thread random word (bytes 8-15, drawn once) and a per-thread
+  // counter scrambled by a bijection (bytes 0-7). Unique while the thread
+  // words differ (64 random bits); bytes 0-7 vary with every task, so hash
+  // tables keyed by these IDs (which hash bytes 0-7 and the end) spread.
+  struct Stream {
+    uint64_t thread_word = 0;
+    uint64_t counter = 0;
+  };
+  thread_local Stream stream = [] {
+    Stream s;
+    id_internal::FillRandom(reinterpret_cast<uint8_t*>(&s.thread_word), sizeof s.thread_word);
+    return s;
+  }();
+  uint64_t x = ++stream.counter + stream.thread_word;  // splitmix64: a bijection of x
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  char bytes[kSize];
+  std::memcpy(bytes, &x, 8);
+  std::memcpy(bytes + 8, &stream.thread_word, 8);
+  std::memcpy(bytes + kSize - JobId::kSize, job.data(), JobId::kSize);
+  static_assert(kSize == 16 + JobId::kSize);
+  return *FromBinary(absl::string_view(bytes, kSize));
+}
 
 TaskId TaskId::ForDriver(const JobId& job) {
   // 16 bytes of 0xff then the job: cannot be nil, and a random TaskId equals

@@ -1,7 +1,9 @@
 #include "raycc/runtime/common/id.h"
 
 #include <string>
+#include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "gmock/gmock.h"
@@ -32,6 +34,30 @@ TEST(IdTest, DefaultIsNilAndRandomIsNot) {
 TEST(IdTest, RandomIdsAreDistinct) {
   absl::flat_hash_set<WorkerId> seen;
   for (int i = 0; i < 10000; ++i) ASSERT_TRUE(seen.insert(WorkerId::FromRandom()).second);
+}
+
+TEST(IdTest, TaskIdsAreDistinctAcrossThreadsAndKeepTheirJob) {
+  // Task IDs come from a per-thread stream (a random thread word and a
+  // scrambled counter): distinct within and across threads, and their first
+  // word (what hash tables use) varies from one to the next.
+  JobId job = JobId::FromInt(7);
+  std::vector<std::vector<TaskId>> made(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20000; ++i) made[t].push_back(TaskId::Of(job));
+    });
+  for (auto& th : threads) th.join();
+  absl::flat_hash_set<TaskId> seen;
+  absl::flat_hash_set<std::string> first_words;
+  for (const auto& ids : made) {
+    for (const TaskId& id : ids) {
+      ASSERT_TRUE(seen.insert(id).second);
+      EXPECT_EQ(id.Job(), job);
+      first_words.insert(id.Binary().substr(0, 8));
+    }
+  }
+  EXPECT_EQ(first_words.size(), seen.size());
 }
 
 TEST(IdTest, BinaryAndHexRoundTrip) {
