@@ -28,7 +28,7 @@ struct ThreadContext {
   int node = -1;  // index into the runtime's nodes_
   int inline_depth = 0;
   const std::vector<int>* gpu_ids = nullptr;
-  void* batch = nullptr;  // the worker's EmbeddedRuntime::Batch, while it runs one
+  void* batch = nullptr;                         // the worker's EmbeddedRuntime::Batch, while it runs one
   const std::atomic<bool>* cancelled = nullptr;  // the running task's flag
 };
 
@@ -302,7 +302,7 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   object.data = std::move(data);
   object.error = std::move(error);
   object.pending.reset();
-  absl::InlinedVector<std::shared_ptr<Task>, 1> dependents;
+  decltype(object.dependents) dependents;
   dependents.swap(object.dependents);
   for (const std::shared_ptr<Task>& task : dependents)
     if (--task->unresolved == 0 && !task->cancelled) ReadyOrFailLocked(task);
@@ -599,7 +599,7 @@ void EmbeddedRuntime::StartWorkerLocked() {
 }
 
 const EmbeddedRuntime::Demand* EmbeddedRuntime::DemandOfLocked(const CallOptions& options, bool is_task,
-                                                              const What& what) {
+                                                               const What& what) {
   if (!options.has_resources) return is_task ? default_task_demand_ : no_demand_;
   auto cached = by_options_.find(options.resources);
   if (cached != by_options_.end()) return cached->second;
@@ -849,9 +849,9 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
   auto started = std::chrono::steady_clock::now();
   const ArgBuffers& views = collected.views;
-  Outcome outcome = Invoke(
-      f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
-      [&] { return f.invoke(views); });
+  Outcome outcome =
+      Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
+             [&] { return f.invoke(views); });
   bool retry = outcome.error && task->retry_exceptions && task->retries_left != 0;
   RecordAttempt(task->traced, task->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
   double took_us = MicrosSince(started);
@@ -958,9 +958,9 @@ void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock)
     double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
     const RemoteFunction& f = *task.function;
     const ArgBuffers& views = batch->args[i].views;
-    Outcome outcome = Invoke(
-        f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
-        [&] { return f.invoke(views); });
+    Outcome outcome =
+        Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
+               [&] { return f.invoke(views); });
     bool retry = outcome.error && task.retry_exceptions && task.retries_left != 0;
     RecordAttempt(task.traced, node, AttemptStatus(outcome.error != nullptr, retry), start_us);
     batch->outcomes[i] = std::move(outcome);
@@ -1301,7 +1301,7 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
 }
 
 const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOptions& options,
-                                                                 const Demand* demand, const What& what) {
+                                                                  const Demand* demand, const What& what) {
   if (options.placement_group.IsNil()) return demand;
   auto it = groups_.find(options.placement_group);
   if (it == groups_.end() || it->second.removed) {
@@ -1320,9 +1320,10 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOpti
   bool ok =
       index >= 0 ? fits(group.bundles[index]) : std::any_of(group.bundles.begin(), group.bundles.end(), fits);
   if (!ok) {
-    throw InfeasibleError(absl::StrCat(
-        what.str(), ": demands more than ", index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
-        " of its placement group holds"));
+    throw InfeasibleError(
+        absl::StrCat(what.str(), ": demands more than ",
+                     index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
+                     " of its placement group holds"));
   }
   Units renamed;
   for (const auto& [name, q] : demand->units) {
@@ -1533,9 +1534,10 @@ bool EmbeddedRuntime::CancelLocked(const std::shared_ptr<Task>& task) {
   auto info = std::make_shared<ErrorInfo>();
   info->cancelled = true;
   info->function = task->function->name;
-  info->message = ran ? "task " + task->function->name +
-                            " was cancelled while it ran (its result is dropped; raycc::IsCancelled() told it)"
-                      : "task " + task->function->name + " was cancelled before it ran";
+  info->message =
+      ran ? "task " + task->function->name +
+                " was cancelled while it ran (its result is dropped; raycc::IsCancelled() told it)"
+          : "task " + task->function->name + " was cancelled before it ran";
   CompleteLocked(task->result, nullptr, info, task->result_object);
   // A running task unpins its arguments when it returns; one that will not
   // run again does so now.

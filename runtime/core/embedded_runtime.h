@@ -136,7 +136,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
     const std::type_info* type = nullptr;
     std::string (*serialize)(const void*) = nullptr;
     std::shared_ptr<const ErrorInfo> error;
-    absl::InlinedVector<std::shared_ptr<Task>, 1> dependents;  // tasks waiting for it
+    absl::InlinedVector<std::shared_ptr<Task>, 2> dependents;  // tasks waiting for it
     // The task that makes this object, until it completes (Cancel and an
     // inline Get find it here).
     std::shared_ptr<Task> pending;
@@ -423,7 +423,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::atomic<uint32_t> next_put_{1};
   std::vector<std::thread> workers_;
   int idle_workers_ = 0;
-  int signalled_ = 0;  // idle workers woken that have not looked for work yet
+  int signalled_ = 0;       // idle workers woken that have not looked for work yet
   int object_waiters_ = 0;  // threads in objects_cv_.wait
   absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
   absl::flat_hash_map<std::string, ActorId> named_actors_;

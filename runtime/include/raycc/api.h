@@ -148,7 +148,8 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   template <typename T>
   struct convert<raycc::ObjectRef<T>> {
     const msgpack::object& operator()(const msgpack::object& o, raycc::ObjectRef<T>& v) const {
-      if (o.type != msgpack::type::BIN || o.via.bin.size != raycc::ObjectId::kSize) throw msgpack::type_error();
+      if (o.type != msgpack::type::BIN || o.via.bin.size != raycc::ObjectId::kSize)
+        throw msgpack::type_error();
       raycc::ObjectId id = *raycc::ObjectId::FromBinary(absl::string_view(o.via.bin.ptr, o.via.bin.size));
       v = id.IsNil() ? raycc::ObjectRef<T>() : raycc::ObjectRef<T>(id);
       return o;
@@ -365,7 +366,8 @@ class TaskCaller : public internal::CallOptionsBuilder<TaskCaller<F>> {
   ObjectRef<Result> Remote(Args&&... args) {
     std::vector<internal::TaskArgument> packed = internal::PackFor<F>(std::forward<Args>(args)...);
     const internal::RemoteFunction& fn = internal::LookupFunction(f_);
-    return ObjectRef<Result>::Adopt(internal::CurrentRuntime().SubmitTask(fn, std::move(packed), this->options_));
+    return ObjectRef<Result>::Adopt(
+        internal::CurrentRuntime().SubmitTask(fn, std::move(packed), this->options_));
   }
 
  private:

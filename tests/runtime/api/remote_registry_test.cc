@@ -59,7 +59,8 @@ TEST(SerializationTest, ScalarsReadInPlaceAgreeWithMsgpack) {
   // Every msgpack integer width and sign, floats, bools: the fast path gives
   // what msgpack gives, and refuses (so the general path throws) what
   // msgpack refuses.
-  std::vector<int64_t> ints = {0, 1, 127, 128, 255, 256, 65535, 65536, -1, -31, -32, -33, -128, -129,
+  std::vector<int64_t> ints = {0,      1,      127,          128,          255,       256,      65535,
+                               65536,  -1,     -31,          -32,          -33,       -128,     -129,
                                -32768, -32769, 4294967295LL, 4294967296LL, INT64_MAX, INT64_MIN};
   for (int64_t v : ints) {
     EXPECT_EQ(Deserialize<int64_t>(Serialize(v)), v) << v;

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
-#include <set>
 #include <numeric>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -529,12 +529,17 @@ TEST(RuntimeBatchTest, AReleasedResultLivesUntilTheBatchTasksUsingItAreDone) {
   raycc::internal::CallOptions options;
   const int n = 3000;
   std::vector<BatchedTask> tasks;
-  tasks.push_back({plus, {TaskArgument{false, {}, raycc::Serialize(0)}, TaskArgument{false, {}, raycc::Serialize(1)}},
-                   &options, -1, /*release_result=*/true});
+  tasks.push_back(
+      {plus,
+       {TaskArgument{false, {}, raycc::Serialize(0)}, TaskArgument{false, {}, raycc::Serialize(1)}},
+       &options,
+       -1,
+       /*release_result=*/true});
   for (int i = 1; i < n; ++i) {
     TaskArgument previous;
     previous.batch_index = i - 1;
-    tasks.push_back({plus, {previous, TaskArgument{false, {}, raycc::Serialize(1)}}, &options, -1, i + 1 < n});
+    tasks.push_back(
+        {plus, {previous, TaskArgument{false, {}, raycc::Serialize(1)}}, &options, -1, i + 1 < n});
   }
   std::vector<raycc::ObjectId> ids = raycc::internal::CurrentRuntime().SubmitTasks(std::move(tasks), {});
   {

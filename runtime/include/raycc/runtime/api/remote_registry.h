@@ -26,7 +26,7 @@ namespace raycc::internal {
 /// runtime holds it as a value of the parameter's very type (see
 /// RemoteFunction::arg_types), that value, read without deserializing.
 struct ArgView {
-  ArgView(std::string_view b) : bytes(b) {}  // NOLINT: bytes convert implicitly
+  ArgView(std::string_view b) : bytes(b) {}    // NOLINT: bytes convert implicitly
   ArgView(const std::string& b) : bytes(b) {}  // NOLINT
   explicit ArgView(const void* v) : value(v) {}
   std::string_view bytes;
