@@ -324,11 +324,16 @@ void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) {
 }
 
 size_t EmbeddedRuntime::LiveObjects() {
-  std::unique_lock<std::mutex> lock = Lock();
-  DrainRefEventsLocked();
-  size_t live = objects_.size();
-  lock.unlock();
-  garbage_.Flush();  // what it freed is gone when it returns
+  // Until what it frees frees nothing more (a freed value may hold refs).
+  size_t live = 0;
+  for (int round = 0; round < 64; ++round) {
+    std::unique_lock<std::mutex> lock = Lock();
+    DrainRefEventsLocked();
+    live = objects_.size();
+    lock.unlock();
+    garbage_.Flush();
+    if (!has_ref_events_.load(std::memory_order_acquire)) break;
+  }
   return live;
 }
 
@@ -379,6 +384,8 @@ void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {
 }
 
 void EmbeddedRuntime::UnpinContainedLocked(const TaskArgument& arg) {
+  // (References the call made from these, queued, count first.)
+  if (!arg.contained.empty()) DrainRefEventsLocked();
   for (const ObjectId& id : arg.contained) {
     auto it = objects_.find(id);
     if (it == objects_.end()) continue;
@@ -541,7 +548,10 @@ void EmbeddedRuntime::CountCallerRefLocked(Object& object) {
 void EmbeddedRuntime::ReadyOrFailLocked(const std::shared_ptr<Task>& task) {
   const Object* failed = nullptr;
   for (const Object* arg : task->arg_objects)
-    if (arg->error) failed = arg;
+    if (arg->error) {
+      failed = arg;
+      break;
+    }
   if (failed == nullptr) {
     MakeReadyLocked(task);
     return;
@@ -555,8 +565,12 @@ void EmbeddedRuntime::ReadyOrFailLocked(const std::shared_ptr<Task>& task) {
     std::shared_ptr<Task> t = failing_[i];
     const Object* cause = nullptr;
     for (const Object* arg : t->arg_objects)
-      if (arg->error) cause = arg;
+      if (arg->error) {
+        cause = arg;  // (the first, as when it runs)
+        break;
+      }
     t->started = true;
+    t->done = true;
     CompleteLocked(t->result, nullptr, cause->error, t->result_object);
     UnpinArgsLocked(*t);
   }
@@ -834,6 +848,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
       CollectArgsLocked(task->args, f.arg_types, &collected, &task->arg_objects);
   if (error) {  // a dependency failed: so does this task, with the same cause
     AcquireLocked(task->demand->units, task->node, -1);
+    task->done = true;
     CompleteLocked(task->result, nullptr, error, task->result_object);
     UnpinArgsLocked(*task);
     return;
@@ -873,6 +888,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     MakeReadyLocked(task);  // same sequence: it keeps its place
     return;
   }
+  task->done = true;
   FinishLocked(task->result, std::move(outcome), f.name, task->result_object);
   UnpinArgsLocked(*task);
 }
@@ -887,7 +903,10 @@ void EmbeddedRuntime::NoteDurationLocked(const RemoteFunction& f, double us) {
 }
 
 bool EmbeddedRuntime::BatchableLocked(const Task& task, const Task& first) const {
-  if (task.demand != first.demand || task.spread || task.affinity >= 0 || task.cancelled) return false;
+  // (One function per batch: its run time is what says the batch is short.)
+  if (task.function != first.function || task.demand != first.demand || task.spread || task.affinity >= 0 ||
+      task.cancelled)
+    return false;
   auto it = durations_.find(task.function);
   return it != durations_.end() && it->second < kShortTaskUs;
 }
@@ -914,13 +933,15 @@ void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock)
   batch->args.resize(n);
   batch->outcomes.assign(n, Outcome{});
   batch->state.assign(n, Batch::kClaimed);
+  // All before the first EnsureArgBytes, which may release mu_.
+  for (size_t i = 0; i < n; ++i) batch->tasks[i]->started = true;
   for (size_t i = 0; i < n; ++i) {
     Task& task = *batch->tasks[i];
-    task.started = true;
     const RemoteFunction& f = *task.function;
     EnsureArgBytes(task.args, f.arg_types, lock, &task.arg_objects);
     if (std::shared_ptr<const ErrorInfo> error =
             CollectArgsLocked(task.args, f.arg_types, &batch->args[i], &task.arg_objects)) {
+      task.done = true;
       CompleteLocked(task.result, nullptr, error, task.result_object);
       UnpinArgsLocked(task);
       batch->state[i] = Batch::kPublished;
@@ -987,6 +1008,7 @@ void EmbeddedRuntime::PublishLocked(Batch* batch, size_t upto) {
       if (task.retries_left > 0) --task.retries_left;
       MakeReadyLocked(batch->tasks[i]);  // same sequence: it keeps its place
     } else if (batch->state[i] == Batch::kRan) {
+      task.done = true;
       FinishLocked(task.result, std::move(batch->outcomes[i]), task.function->name, task.result_object);
       UnpinArgsLocked(task);
     }
@@ -1482,8 +1504,12 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
         break;
       }
   }
+  // All are marked first: failing one must not fail another (a dependent
+  // among them) behind this loop's back.
+  for (const std::shared_ptr<Task>& task : doomed) task->cancelled = true;
   for (const std::shared_ptr<Task>& task : doomed) {
-    task->cancelled = true;
+    if (task->done) continue;
+    task->done = true;
     ready_.erase(KeyOf(*task));
     auto info = std::make_shared<ErrorInfo>();
     info->cancelled = true;
@@ -1513,17 +1539,25 @@ bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   std::unique_lock<std::mutex> lock = Lock();
   auto it = objects_.find(id);
   if (it == objects_.end() || !it->second.pending) return false;
-  return CancelLocked(std::shared_ptr<Task>(it->second.pending));
+  std::shared_ptr<Task> task = it->second.pending;
+  if (task->cancelled || task->done) return false;
+  // Who submitted what, among the tasks not done: one pass.
+  Children children;
+  for (const auto& [oid, object] : objects_)
+    if (object.pending && !object.pending->parent.IsNil())
+      children[object.pending->parent].push_back(object.pending);
+  return CancelLocked(task, children);
 }
 
-bool EmbeddedRuntime::CancelLocked(const std::shared_ptr<Task>& task) {
-  if (task->cancelled) return false;
-  // Its children first (found while the parent's result still names it).
-  std::vector<std::shared_ptr<Task>> children;
-  for (const auto& [oid, object] : objects_)
-    if (object.pending && object.pending->parent == task->id) children.push_back(object.pending);
-  for (const std::shared_ptr<Task>& child : children) CancelLocked(child);
+bool EmbeddedRuntime::CancelLocked(const std::shared_ptr<Task>& task, const Children& children) {
+  if (task->cancelled || task->done) return false;
   task->cancelled = true;
+  // Then the tasks it submitted (a dependent failing meanwhile is done).
+  auto mine = children.find(task->id);
+  if (mine != children.end())
+    for (const std::shared_ptr<Task>& child : mine->second) CancelLocked(child, children);
+  if (task->done) return true;
+  task->done = true;
   bool queued = false;  // (waiting to run: not started, or between retries)
   auto in_ready = ready_.find(KeyOf(*task));
   if (in_ready != ready_.end() && in_ready->second == task) {

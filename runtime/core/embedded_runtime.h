@@ -164,7 +164,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
     // Set under mu_; read by the task's own code (IsCancelled) without it.
     std::atomic<bool> cancelled{false};
     bool started = false;
-    TaskId parent;  // the task that submitted it (nil: the driver)
+    bool done = false;  // its result is settled (a value, an error, cancelled)
+    TaskId parent;      // the task that submitted it (nil: the driver)
     // Where it may run (CallOptions) and where it runs (index into nodes_).
     bool spread = false;
     int affinity = -1;
@@ -227,7 +228,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void UnpinContainedLocked(const TaskArgument& arg);
   /// Cancels `task` (pending or running) and, recursively, the tasks it
   /// submitted that have not finished. False when it is done already.
-  bool CancelLocked(const std::shared_ptr<Task>& task);
+  using Children = absl::flat_hash_map<TaskId, std::vector<std::shared_ptr<Task>>>;
+  bool CancelLocked(const std::shared_ptr<Task>& task, const Children& children);
   /// The k-th ObjectRef argument's object: from `objects` when given, else
   /// looked up (null when gone).
   Object* ArgObjectLocked(const ObjectId& id, const ArgObjects* objects, size_t k);

@@ -404,6 +404,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     return id;
   };
   std::vector<bool> adopted(plan.nodes_size(), false);
+  std::vector<ObjectId> watched;  // what wait nodes watch
   auto ref_of = [&](const proto::PlanOperand& operand) {
     TaskArgument arg = argument(operand);
     return arg.by_ref ? arg.ref : adopt(runtime.Put(arg.value));
@@ -487,8 +488,11 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
       case proto::WAIT: {
         args.push_back({false, {}, Serialize(static_cast<int>(node.wait().num_returns()))});
         args.push_back({false, {}, Serialize(static_cast<int64_t>(node.wait().timeout_ms()))});
-        for (const auto& operand : node.operands())
-          args.push_back({false, {}, Serialize(ref_of(operand).Binary())});
+        for (const auto& operand : node.operands()) {
+          ObjectId id = ref_of(operand);
+          watched.push_back(id);  // (by id: kept alive with the outputs)
+          args.push_back({false, {}, Serialize(id.Binary())});
+        }
         internal::CallOptions none;
         none.has_resources = true;
         objects[i] = adopt(runtime.SubmitTask(BuiltinWait(), std::move(args), none));
@@ -511,15 +515,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   }
   for (const auto& [name, id] : outputs.outputs_)
     outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
-  for (const proto::PlanNode& node : plan.nodes()) {
-    if (node.kind() != proto::WAIT) continue;
-    for (const auto& operand : node.operands()) {
-      if (operand.has_node_result()) {
-        outputs.keep_.push_back(
-            std::make_shared<internal::ObjectRefHandle>(objects[operand.node_result().node()]));
-      }
-    }
-  }
+  for (const ObjectId& id : watched) outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
   return outputs;
 }
 

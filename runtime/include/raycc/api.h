@@ -80,6 +80,9 @@ bool IsCancelled();
 std::vector<int> GetGpuIds();
 
 /// Waits for nothing: stops the runtime; running tasks finish first.
+/// Call it when no other thread of the program still uses the API (submits,
+/// gets or drops ObjectRefs): those calls read the runtime without a lock.
+/// References dropped after it returns are ignored.
 void Shutdown();
 bool IsInitialized();
 

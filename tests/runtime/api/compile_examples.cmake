@@ -16,3 +16,10 @@ execute_process(COMMAND ${RAYCC} compile ${SRC}/tests/runtime/api/Inputs/actor_i
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "raycc compile actor_input.cc failed (${rc})")
 endif()
+
+# A hand-written plan that waits on a graph input.
+execute_process(COMMAND ${RAYCC} compile ${SRC}/tests/runtime/api/Inputs/wait_input.mlir
+                        -o ${OUT}/wait_input.rcx RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "raycc compile wait_input.mlir failed (${rc})")
+endif()

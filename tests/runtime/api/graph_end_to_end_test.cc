@@ -3,11 +3,14 @@
 // registers the functions those graphs call, loads the plans and runs them on
 // the embedded runtime, checking the results against a direct computation.
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -87,6 +90,34 @@ TEST_P(GraphEndToEndTest, ParameterServerAppliesGradientsInOrder) {
   // The plan loads shard i for i = 0..3, so g = 1, 2, 3, 4 -> 1234.
   ASSERT_EQ(w.size(), 8u);
   EXPECT_EQ(w[0], 1234.0);
+}
+
+std::atomic<bool> release_holds{false};
+int Hold() {
+  while (!release_holds) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 0;
+}
+RAYCC_REMOTE(Hold);
+
+TEST_P(GraphEndToEndTest, AWaitOnAnInputGivenAsAValueFindsIt) {
+  // The executor puts the value; the wait watches it by id, so the object
+  // must live until the wait is done (it lives with the outputs), even when
+  // the wait runs long after Execute returned.
+  raycc::Graph graph = raycc::LoadGraph(artifacts_ + "/wait_input.rcx");
+  size_t base = raycc::internal::CurrentRuntime().LiveObjects();
+  {
+    release_holds = false;
+    std::vector<raycc::ObjectRef<int>> holds;  // every worker thread busy
+    for (int i = 0; i < GetParam(); ++i) holds.push_back(raycc::Task(Hold).Remote());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    raycc::GraphOutputs out = graph.Execute({{"x", raycc::GraphInput::Value(int64_t{42})}});
+    raycc::internal::CurrentRuntime().LiveObjects();  // (dropped references applied now)
+    release_holds = true;
+    for (const auto& h : holds) h.Get();
+    EXPECT_NO_THROW(raycc::Get(raycc::ObjectRef<void>(out.ids().at("ready"))));
+    EXPECT_EQ(*raycc::Get(out.Get<int64_t>("x")), 42);
+  }
+  EXPECT_EQ(raycc::internal::CurrentRuntime().LiveObjects(), base);
 }
 
 TEST_P(GraphEndToEndTest, AnExecutionsObjectsAreFreedWithItsOutputs) {

@@ -232,7 +232,9 @@ TEST_P(RuntimeApiTest, CancelStopsTasksThatHaveNotStarted) {
 
 std::atomic<int> saw_cancel{0};
 // Works for up to `ms`, checking for cancellation; returns how it ended.
+std::atomic<int> patients_started{0};
 int Patient(int ms) {
+  ++patients_started;
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   while (std::chrono::steady_clock::now() < until) {
     if (raycc::IsCancelled()) {
@@ -247,7 +249,9 @@ int Patient(int ms) {
 int PatientParent(int ms) { return *raycc::Task(Patient).Remote(ms).Get(); }
 // Ignores everything until released, then reports whether it was cancelled.
 std::atomic<bool> release_stubborn{false};
+std::atomic<bool> stubborn_started{false};
 int Stubborn() {
+  stubborn_started = true;
   while (!release_stubborn) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (raycc::IsCancelled()) ++saw_cancel;
   return 1;
@@ -257,10 +261,12 @@ RAYCC_REMOTE(Patient, PatientParent, Stubborn);
 TEST_P(RuntimeApiTest, CancelTellsARunningTaskAndItsChildren) {
   saw_cancel = 0;
   release_stubborn = false;
+  stubborn_started = false;
+  patients_started = 0;
   EXPECT_FALSE(raycc::IsCancelled());  // (outside any task)
   auto running = raycc::Task(Stubborn).Remote();
   auto dependent = raycc::Task(Plus).Remote(running, 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // it runs now
+  while (!stubborn_started) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // it runs now
   EXPECT_TRUE(raycc::Cancel(running));
   EXPECT_FALSE(raycc::Cancel(running));  // once
   try {
@@ -275,7 +281,7 @@ TEST_P(RuntimeApiTest, CancelTellsARunningTaskAndItsChildren) {
   release_stubborn = true;
   // Recursive: the parent's child (which it waits for) is cancelled too.
   auto parent = raycc::Task(PatientParent).Remote(20000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (patients_started == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the child runs
   EXPECT_TRUE(raycc::Cancel(parent));
   EXPECT_THROW(raycc::Get(parent), raycc::TaskCancelledError);
   // Both running tasks saw it and returned; their CPUs serve new work.
@@ -286,6 +292,15 @@ TEST_P(RuntimeApiTest, CancelTellsARunningTaskAndItsChildren) {
   for (int i = 0; i < GetParam(); ++i) after.push_back(raycc::Task(Plus).Remote(i, 1));
   for (int i = 0; i < GetParam(); ++i) EXPECT_EQ(*after[i].Get(), i + 1);
 }
+
+std::atomic<bool> gate_started{false}, gate_open{false};
+// Runs until the test opens the gate (it says when it has started).
+int Gate() {
+  gate_started = true;
+  while (!gate_open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 7;
+}
+RAYCC_REMOTE(Gate);
 
 TEST_P(RuntimeApiTest, PlacementGroupsReserveAndRunTheirTasks) {
   // The node has "custom" = 2; a group reserving both leaves none outside.
@@ -343,6 +358,32 @@ TEST_P(RuntimeApiTest, PlacementGroupMisuseAndInfeasibility) {
     }
   }
   EXPECT_GE(failed, 2);  // at most one of the three had started
+  // Queued work in a group where one task waits for another: both fail with
+  // the group's removal, once each, and nothing is left behind.
+  size_t base = raycc::internal::CurrentRuntime().LiveObjects();
+  {
+    raycc::PlacementGroup doomed = raycc::CreatePlacementGroup({.bundles = {{{"custom", 1}}}});
+    ASSERT_TRUE(doomed.Wait(10));
+    gate_started = false;
+    gate_open = false;
+    auto holder = raycc::Task(Gate).SetResources({{"custom", 1}}).SetPlacementGroup(doomed, 0).Remote();
+    while (!gate_started) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // it holds the bundle
+    auto first = raycc::Task(Plus).SetResources({{"custom", 1}}).SetPlacementGroup(doomed, 0).Remote(1, 2);
+    auto second =
+        raycc::Task(Plus).SetResources({{"custom", 1}}).SetPlacementGroup(doomed, 0).Remote(first, 1);
+    raycc::RemovePlacementGroup(doomed.GetID());
+    for (const auto* r : {&first, &second}) {
+      try {
+        raycc::Get(*r);
+        FAIL() << "expected TaskCancelledError";
+      } catch (const raycc::TaskCancelledError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("its placement group was removed"));
+      }
+    }
+    gate_open = true;
+    EXPECT_EQ(*holder.Get(), 7);
+  }
+  EXPECT_EQ(raycc::internal::CurrentRuntime().LiveObjects(), base);
   EXPECT_THROW(raycc::Task(Plus).SetPlacementGroup(pg, 0).Remote(1, 1), raycc::RayccError);
 }
 
