@@ -45,6 +45,15 @@ struct Graph::State {
   // Per node: its result is read after the batch it is submitted in (see
   // LoadGraph); the others are released to the runtime with their batch.
   std::vector<bool> kept;
+  // Per task node: its arguments prepared once, and where Execute fills in
+  // the rest (an input, or the result of a node of an earlier batch).
+  struct Patch {
+    int arg;
+    bool input;
+    int source;
+  };
+  std::vector<std::vector<internal::TaskArgument>> arg_template;
+  std::vector<std::vector<Patch>> arg_patches;
 };
 
 namespace {
@@ -319,11 +328,42 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   std::vector<bool>& kept = state->kept;
   kept.assign(plan->nodes_size(), false);
   std::vector<int> run(plan->nodes_size(), -1);
-  for (int i = 0, r = 0; i < plan->nodes_size(); ++i) {
+  std::vector<int> in_run(plan->nodes_size(), -1);  // position inside its run
+  for (int i = 0, r = 0, k = 0; i < plan->nodes_size(); ++i) {
     if (plan->nodes(i).kind() == proto::TASK) {
       run[i] = r;
+      in_run[i] = k++;
     } else {
       ++r;
+      k = 0;
+    }
+  }
+  // Each task's arguments, as far as they are known before an execution:
+  // constants, and results of tasks of its own batch (by position). The rest
+  // (graph inputs, results of earlier batches) are patched in by Execute.
+  state->arg_template.resize(plan->nodes_size());
+  state->arg_patches.resize(plan->nodes_size());
+  for (int i = 0; i < plan->nodes_size(); ++i) {
+    const proto::PlanNode& node = plan->nodes(i);
+    if (node.kind() != proto::TASK) continue;
+    std::vector<TaskArgument>& args = state->arg_template[i];
+    for (int k = 0; k < node.operands_size(); ++k) {
+      const proto::PlanOperand& operand = node.operands(k);
+      TaskArgument arg;
+      if (operand.has_graph_input()) {
+        state->arg_patches[i].push_back({k, true, static_cast<int>(operand.graph_input())});
+      } else if (operand.has_node_result()) {
+        int producer = static_cast<int>(operand.node_result().node());
+        arg.by_ref = true;
+        if (run[producer] == run[i]) {
+          arg.batch_index = in_run[producer];
+        } else {
+          state->arg_patches[i].push_back({k, false, producer});
+        }
+      } else {
+        arg.value = operand.constant();
+      }
+      args.push_back(std::move(arg));
     }
   }
   for (const proto::PlanOutput& out : plan->outputs())
@@ -433,12 +473,17 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     if (node.kind() != proto::TASK) flush();
     switch (node.kind()) {
       case proto::TASK: {
-        for (const auto& operand : node.operands()) {
-          TaskArgument arg = argument(operand);
-          if (operand.has_node_result() && position[operand.node_result().node()] >= 0) {
-            arg.batch_index = position[operand.node_result().node()];
+        args = state_->arg_template[i];
+        for (const State::Patch& patch : state_->arg_patches[i]) {
+          TaskArgument& arg = args[patch.arg];
+          if (patch.input) {
+            const GraphInput& in = *bound[patch.source];
+            arg.by_ref = in.by_ref();
+            arg.ref = in.ref();
+            arg.value = in.value();
+          } else {
+            arg.ref = objects[patch.source];
           }
-          args.push_back(std::move(arg));
         }
         position[i] = static_cast<int>(batch.size());
         batch_nodes.push_back(i);
