@@ -80,6 +80,11 @@ std::string EmbeddedRuntime::What::str() const {
   return name != nullptr ? absl::StrCat(kind, *name) : std::string(kind);
 }
 
+EmbeddedRuntime::Outcome EmbeddedRuntime::InvokeTask(const RemoteFunction& f, const ArgBuffers& views) {
+  return Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
+                [&] { return f.invoke(views); });
+}
+
 EmbeddedRuntime::Outcome EmbeddedRuntime::Invoke(const std::function<TypedValue()>& as_value,
                                                  const std::function<std::string()>& as_bytes) {
   Outcome out;
@@ -383,6 +388,14 @@ void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {
   for (const TaskArgument& arg : task.args) UnpinContainedLocked(arg);
 }
 
+void EmbeddedRuntime::PinContainedLocked(const std::vector<TaskArgument>& args, const What& what) {
+  for (const TaskArgument& arg : args)
+    for (const ObjectId& id : arg.contained)
+      if (!objects_.contains(id)) throw MissingArgument(what, id);
+  for (const TaskArgument& arg : args)
+    for (const ObjectId& id : arg.contained) ++objects_.find(id)->second.uses;
+}
+
 void EmbeddedRuntime::UnpinContainedLocked(const TaskArgument& arg) {
   // (References the call made from these, queued, count first.)
   if (!arg.contained.empty()) DrainRefEventsLocked();
@@ -402,13 +415,9 @@ RayccError EmbeddedRuntime::MissingArgument(const What& what, const ObjectId& id
 
 void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const What& what) {
   if (sign > 0) {
-    for (const TaskArgument& arg : args) {
-      if (arg.by_ref && !objects_.contains(arg.ref)) throw MissingArgument(what, arg.ref);
-      for (const ObjectId& id : arg.contained)
-        if (!objects_.contains(id)) throw MissingArgument(what, id);
-    }
     for (const TaskArgument& arg : args)
-      for (const ObjectId& id : arg.contained) ++objects_.find(id)->second.uses;
+      if (arg.by_ref && !objects_.contains(arg.ref)) throw MissingArgument(what, arg.ref);
+    PinContainedLocked(args, what);
   } else {
     for (const TaskArgument& arg : args) UnpinContainedLocked(arg);
   }
@@ -545,14 +554,14 @@ void EmbeddedRuntime::CountCallerRefLocked(Object& object) {
   object.counted = true;
 }
 
+const EmbeddedRuntime::Object* EmbeddedRuntime::FirstFailedArg(const Task& task) {
+  for (const Object* arg : task.arg_objects)
+    if (arg->error) return arg;  // (the first, as when it runs)
+  return nullptr;
+}
+
 void EmbeddedRuntime::ReadyOrFailLocked(const std::shared_ptr<Task>& task) {
-  const Object* failed = nullptr;
-  for (const Object* arg : task->arg_objects)
-    if (arg->error) {
-      failed = arg;
-      break;
-    }
-  if (failed == nullptr) {
+  if (FirstFailedArg(*task) == nullptr) {
     MakeReadyLocked(task);
     return;
   }
@@ -563,15 +572,9 @@ void EmbeddedRuntime::ReadyOrFailLocked(const std::shared_ptr<Task>& task) {
   if (failing_.size() > 1) return;  // (an outer call is draining the queue)
   for (size_t i = 0; i < failing_.size(); ++i) {
     std::shared_ptr<Task> t = failing_[i];
-    const Object* cause = nullptr;
-    for (const Object* arg : t->arg_objects)
-      if (arg->error) {
-        cause = arg;  // (the first, as when it runs)
-        break;
-      }
     t->started = true;
     t->done = true;
-    CompleteLocked(t->result, nullptr, cause->error, t->result_object);
+    CompleteLocked(t->result, nullptr, FirstFailedArg(*t)->error, t->result_object);
     UnpinArgsLocked(*t);
   }
   failing_.clear();
@@ -793,11 +796,7 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
     if (it == objects_.end()) throw MissingArgument(What{"task ", &function.name}, arg.ref);
     deps.push_back(&it->second);  // (a node map: stable while it grows)
   }
-  for (const TaskArgument& arg : task->args)
-    for (const ObjectId& id : arg.contained)
-      if (!objects_.contains(id)) throw MissingArgument(What{"task ", &function.name}, id);
-  for (const TaskArgument& arg : task->args)
-    for (const ObjectId& id : arg.contained) ++objects_.find(id)->second.uses;
+  PinContainedLocked(task->args, What{"task ", &function.name});
   for (Object* dep : deps) {
     ++dep->uses;
     if (dep->ready) continue;
@@ -825,7 +824,7 @@ std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgsLo
       out->views.emplace_back(arg.value);
       continue;
     }
-    Object& object = objects != nullptr ? *(*objects)[k++] : objects_[arg.ref];
+    Object& object = *ArgObjectLocked(arg.ref, objects, k++);  // (pinned: it exists)
     if (object.error) return object.error;
     if (TakesValue(types, i, object.value.get(), object.type)) {
       out->keep.push_back(object.value);
@@ -863,10 +862,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   garbage_.Flush();
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
   auto started = std::chrono::steady_clock::now();
-  const ArgBuffers& views = collected.views;
-  Outcome outcome =
-      Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
-             [&] { return f.invoke(views); });
+  Outcome outcome = InvokeTask(f, collected.views);
   bool retry = outcome.error && task->retry_exceptions && task->retries_left != 0;
   RecordAttempt(task->traced, task->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
   double took_us = MicrosSince(started);
@@ -978,10 +974,7 @@ void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock)
     tls.cancelled = &task.cancelled;
     double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
     const RemoteFunction& f = *task.function;
-    const ArgBuffers& views = batch->args[i].views;
-    Outcome outcome =
-        Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
-               [&] { return f.invoke(views); });
+    Outcome outcome = InvokeTask(f, batch->args[i].views);
     bool retry = outcome.error && task.retry_exceptions && task.retries_left != 0;
     RecordAttempt(task.traced, node, AttemptStatus(outcome.error != nullptr, retry), start_us);
     batch->outcomes[i] = std::move(outcome);

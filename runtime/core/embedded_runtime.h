@@ -226,6 +226,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void UnpinArgsLocked(const Task& task);
   /// Unpins the objects an argument's value mentions (its `contained`).
   void UnpinContainedLocked(const TaskArgument& arg);
+  /// Pins the objects the arguments' values mention; throws, pinning
+  /// nothing, when one does not exist.
+  void PinContainedLocked(const std::vector<TaskArgument>& args, const What& what);
   /// Cancels `task` (pending or running) and, recursively, the tasks it
   /// submitted that have not finished. False when it is done already.
   using Children = absl::flat_hash_map<TaskId, std::vector<std::shared_ptr<Task>>>;
@@ -268,6 +271,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// MakeReadyLocked for a task whose arguments all exist now, or, when one
   /// of them failed, fails the task with the same cause without running it.
   void ReadyOrFailLocked(const std::shared_ptr<Task>& task);
+  /// The task's first argument object that holds an error, or null.
+  static const Object* FirstFailedArg(const Task& task);
   /// Counts the reference a new object's creator gets (see RuntimeInterface).
   static void CountCallerRefLocked(Object& object);
   std::vector<std::shared_ptr<Task>> failing_;  // (ReadyOrFailLocked's queue)
@@ -346,6 +351,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // Called without mu_.
   static Outcome Invoke(const std::function<TypedValue()>& as_value,
                         const std::function<std::string()>& as_bytes);
+  // Invoke for a task's function (as a value when it can).
+  static Outcome InvokeTask(const RemoteFunction& f, const ArgBuffers& views);
   // Completes `result` with `outcome`, naming `function` and this thread in
   // an error. Requires mu_.
   void FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function,

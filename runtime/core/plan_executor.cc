@@ -455,13 +455,11 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   // batch refers to an earlier one by its position.
   std::vector<internal::BatchedTask> batch;
   std::vector<int> batch_nodes;
-  std::vector<int> position(plan.nodes_size(), -1);
   auto flush = [&] {
     if (batch.empty()) return;
     std::vector<ObjectId> ids = runtime.SubmitTasks(std::move(batch), state_->demands);
     for (size_t k = 0; k < ids.size(); ++k) {
       objects[batch_nodes[k]] = ids[k];
-      position[batch_nodes[k]] = -1;
     }
     batch.clear();
     batch_nodes.clear();
@@ -485,7 +483,6 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
             arg.ref = objects[patch.source];
           }
         }
-        position[i] = static_cast<int>(batch.size());
         batch_nodes.push_back(i);
         batch.push_back(
             {state_->functions[i], std::move(args), &state_->options[i], state_->demand[i], !kept[i]});
