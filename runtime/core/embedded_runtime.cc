@@ -244,7 +244,7 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   // num_cpus says otherwise); Get() starts more when tasks block.
   if (threads <= 0) threads = std::clamp(static_cast<int>(total_cpus), 1, 256);
   // Tasks a Get() runs on the caller's thread appear on this lane.
-  timeline_.NameThread(0, "caller of Get (tasks run inline)");
+  timeline_.NameThread(0, "caller of Get (tasks run inline)", /*only_if_used=*/true);
   std::unique_lock<std::mutex> lock(mu_);
   default_task_demand_ = InternLocked({{"CPU", FixedPoint::kScale}});
   no_demand_ = InternLocked({});

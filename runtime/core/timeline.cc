@@ -2,6 +2,7 @@
 
 #include "core/timeline.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -67,10 +68,10 @@ void TimelineRecorder::Record(Attempt attempt) {
   attempts_.push_back(std::move(attempt));
 }
 
-void TimelineRecorder::NameThread(int tid, std::string name) {
+void TimelineRecorder::NameThread(int tid, std::string name, bool only_if_used) {
   if (!enabled()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  threads_.emplace_back(tid, std::move(name));
+  threads_.push_back({tid, std::move(name), only_if_used});
 }
 
 absl::Status TimelineRecorder::Write() const {
@@ -88,7 +89,11 @@ absl::Status TimelineRecorder::Write() const {
     };
     sep();
     out << R"({"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "raycc embedded runtime"}})";
-    for (const auto& [tid, name] : threads_) {
+    for (const auto& [tid, name, only_if_used] : threads_) {
+      if (only_if_used && std::none_of(attempts_.begin(), attempts_.end(),
+                                       [tid = tid](const Attempt& a) { return a.tid == tid; })) {
+        continue;
+      }
       sep();
       out << R"({"ph": "M", "name": "thread_name", "pid": 1, "tid": )" << tid << R"(, "args": {"name": )"
           << Quote(name) << "}}";

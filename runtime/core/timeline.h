@@ -47,7 +47,10 @@ class TimelineRecorder {
   };
   /// Thread-safe.
   void Record(Attempt attempt);
-  void NameThread(int tid, std::string name);
+  /// Names a lane. A worker's lane is named even if it runs nothing (an idle
+  /// worker is worth seeing); with `only_if_used`, the name is written only
+  /// when an attempt ran on that thread (the lane of callers of Get).
+  void NameThread(int tid, std::string name, bool only_if_used = false);
   /// Writes the file (JSON array format).
   absl::Status Write() const;
 
@@ -56,7 +59,12 @@ class TimelineRecorder {
   std::chrono::steady_clock::time_point start_;
   mutable std::mutex mu_;
   std::vector<Attempt> attempts_;
-  std::vector<std::pair<int, std::string>> threads_;
+  struct Thread {
+    int tid;
+    std::string name;
+    bool only_if_used;
+  };
+  std::vector<Thread> threads_;
 };
 
 }  // namespace raycc::internal

@@ -168,6 +168,27 @@ TEST(VizGraphJsonTest, RunOverlay) {
   EXPECT_EQ(w1.find("busy_us")->number, 180);
 }
 
+TEST(VizGraphJsonTest, NamedIdleWorkersGetALane) {
+  Timeline run = sampleRun();
+  run.threadNames[workerKey("1", "9")] = "worker 8";      // ran nothing
+  run.threadNames[workerKey("2", "1")] = "other process";  // not this graph's
+  JsonValue g = parsed(graphToJson(samplePlan(), &run));
+  const JsonValue& workers = *g.find("timeline")->find("workers");
+  ASSERT_EQ(workers.items.size(), 4u);
+  const JsonValue* idle = nullptr;
+  for (const JsonValue& w : workers.items) {
+    EXPECT_NE(w.find("key")->string, "2/1");
+    if (w.find("key")->string == "1/9") idle = &w;
+  }
+  ASSERT_NE(idle, nullptr);
+  EXPECT_EQ(idle->find("name")->string, "worker 8");
+  EXPECT_EQ(idle->find("busy_us")->number, 0);
+  EXPECT_TRUE(idle->find("tasks")->items.empty());
+  // Idle for the whole run: one gap from 0 to the span.
+  ASSERT_EQ(idle->find("gaps")->items.size(), 1u);
+  EXPECT_EQ(idle->find("gaps")->items[0].items[1].number, 350);
+}
+
 TEST(VizTimelineTest, ReadsCompleteAndBeginEndEvents) {
   Timeline t;
   std::string error;

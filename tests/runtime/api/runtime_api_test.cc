@@ -495,8 +495,14 @@ TEST(RuntimeLifecycleTest, TimelineRecordsEveryAttempt) {
   EXPECT_EQ(count("\"name\": \"Counter::Create\""), 1u);
   EXPECT_EQ(count("\"name\": \"Counter::Add\""), 1u);
   EXPECT_EQ(count("\"node_id\": -1"), 6u);  // all submitted at run time
-  // Two workers, the actor's thread, and the lane of tasks Get runs inline.
-  EXPECT_EQ(count("\"name\": \"thread_name\""), 4u);
+  // Both workers are named, even one that ran nothing, and the actor's thread.
+  EXPECT_EQ(count("{\"name\": \"worker 0\"}"), 1u);
+  EXPECT_EQ(count("{\"name\": \"worker 1\"}"), 1u);
+  EXPECT_EQ(count("{\"name\": \"actor Counter::Create "), 1u);
+  // The lane of tasks Get ran on the caller's thread is named only if one did.
+  bool ran_inline = count("\"pid\": 1, \"tid\": 0, \"args\": {\"node_id\"") > 0;
+  EXPECT_EQ(count("{\"name\": \"caller of Get (tasks run inline)\"}"), ran_inline ? 1u : 0u);
+  EXPECT_EQ(count("\"name\": \"thread_name\""), ran_inline ? 4u : 3u);
 }
 
 std::string ThreadOf() {

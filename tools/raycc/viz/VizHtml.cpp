@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "raycc_viz_assets.h"
 #include "viz/Json.h"
@@ -180,8 +181,16 @@ void writeTimeline(JsonWriter &w, const GraphRun &run,
   // Gaps shorter than this are scheduling noise, not idleness.
   double minGap = std::max(1.0, span / 1000);
   std::map<std::string, std::vector<const TimelineEvent *>> byWorker;
-  for (const TimelineEvent *e : run.events)
+  std::set<std::string> pids;
+  for (const TimelineEvent *e : run.events) {
     byWorker[workerKey(e->pid, e->tid)].push_back(e);
+    pids.insert(e->pid + "/");
+  }
+  // A thread the trace names in a process that ran this graph gets a lane
+  // even if it ran none of it: an idle worker is what a timeline is for.
+  for (const auto &[key, name] : timeline.threadNames)
+    if (pids.count(key.substr(0, key.find('/') + 1)))
+      byWorker[key];
 
   w.beginObject();
   w.key("span_us");
