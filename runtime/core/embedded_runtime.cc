@@ -345,7 +345,10 @@ size_t EmbeddedRuntime::LiveObjects() {
 void EmbeddedRuntime::DrainRefEventsLocked() {
   // (An event queued after this check is applied by the next drain.)
   while (has_ref_events_.load(std::memory_order_acquire)) {
-    std::vector<std::pair<ObjectId, int>> events;
+    // The two buffers trade places, so neither grows again from empty (a
+    // burst of drops would otherwise reallocate its way up every time).
+    std::vector<std::pair<ObjectId, int>> events = std::move(spare_ref_events_);
+    events.clear();
     {
       std::lock_guard<std::mutex> lock(ref_mu_);
       events.swap(ref_events_);
@@ -354,7 +357,6 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
     // An event's object was submitted before the event was made: draining
     // the inbox after taking the events brings every one of them in.
     DrainInboxLocked();
-    if (events.empty()) return;
     // Freeing a value may drop references it held: those queue new events,
     // applied by the next round.
     for (const auto& [id, delta] : events) {
@@ -362,18 +364,19 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
       if (it == objects_.end()) continue;  // freed already, or never ours
       it->second.refs += delta;
       if (delta > 0) it->second.counted = true;
-      if (delta < 0) MaybeFreeLocked(id);
+      if (delta < 0 && Unused(it->second)) garbage_.objects.push_back(objects_.extract(it));
+    }
+    constexpr size_t kMaxSpare = 1 << 16;  // (1.5 MB; a larger one is freed)
+    if (events.capacity() > spare_ref_events_.capacity() && events.capacity() <= kMaxSpare) {
+      spare_ref_events_ = std::move(events);
     }
   }
 }
 
 void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id, const Object* known) {
-  auto unused = [](const Object& o) {
-    return o.counted && o.refs <= 0 && o.uses <= 0 && o.ready && o.dependents.empty();
-  };
-  if (known != nullptr && !unused(*known)) return;  // (the common case: no lookup)
+  if (known != nullptr && !Unused(*known)) return;  // (the common case: no lookup)
   auto it = objects_.find(id);
-  if (it == objects_.end() || !unused(it->second)) return;
+  if (it == objects_.end() || !Unused(it->second)) return;
   garbage_.objects.push_back(objects_.extract(it));  // destroyed outside mu_
 }
 
@@ -1195,6 +1198,29 @@ std::shared_ptr<const void> EmbeddedRuntime::GetValue(const ObjectId& id, const 
   Object& object = WaitReadyLocked(id, timeout_ms, lock, "Get");
   if (object.value && *object.type == type) return object.value;
   return nullptr;
+}
+
+std::vector<std::shared_ptr<const void>> EmbeddedRuntime::GetValues(const std::vector<ObjectId>& ids,
+                                                                    const std::type_info& type,
+                                                                    int64_t timeout_ms) {
+  // One lock for many objects (most of them ready, typically), given up
+  // every so often so workers can publish meanwhile.
+  constexpr size_t kPerLock = 256;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0));
+  auto left_ms = [&]() -> int64_t {
+    if (timeout_ms < 0) return -1;
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return std::max<int64_t>(left.count(), 0);
+  };
+  std::vector<std::shared_ptr<const void>> values(ids.size());
+  for (size_t begin = 0; begin < ids.size(); begin += kPerLock) {
+    std::unique_lock<std::mutex> lock = Lock();
+    for (size_t i = begin; i < std::min(ids.size(), begin + kPerLock); ++i) {
+      Object& object = WaitReadyLocked(ids[i], left_ms(), lock, "Get");
+      if (object.value && *object.type == type) values[i] = object.value;
+    }
+  }
+  return values;
 }
 
 std::vector<bool> EmbeddedRuntime::Wait(const std::vector<ObjectId>& ids, int num_objects,

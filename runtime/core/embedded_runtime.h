@@ -61,6 +61,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
                     std::string (*serialize)(const void*)) override;
   std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,
                                        int64_t timeout_ms) override;
+  std::vector<std::shared_ptr<const void>> GetValues(const std::vector<ObjectId>& ids,
+                                                     const std::type_info& type,
+                                                     int64_t timeout_ms) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
   void AddObjectRef(const ObjectId& id) override;
@@ -222,6 +225,11 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void DrainRefEventsLocked();
   /// Frees `id` if nothing refers to it any more.
   void MaybeFreeLocked(const ObjectId& id, const Object* known = nullptr);
+  /// Nothing holds it or will read it: counted, no references, no pins, no
+  /// task waiting for it, and its value is final.
+  static bool Unused(const Object& o) {
+    return o.counted && o.refs <= 0 && o.uses <= 0 && o.ready && o.dependents.empty();
+  }
   /// Unpins a task's argument objects (UseArgsLocked -1, without lookups).
   void UnpinArgsLocked(const Task& task);
   /// Unpins the objects an argument's value mentions (its `contained`).
@@ -388,6 +396,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   std::mutex ref_mu_;  // guards ref_events_ only; never held with mu_ waiting
   std::vector<std::pair<ObjectId, int>> ref_events_;
+  std::vector<std::pair<ObjectId, int>> spare_ref_events_;  // guarded by mu_
   std::atomic<bool> has_ref_events_{false};  // ref_events_ is not empty
 
   // Tasks submitted by Post, in order, until DrainInboxLocked.

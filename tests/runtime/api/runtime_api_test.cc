@@ -164,6 +164,51 @@ TEST_P(RuntimeApiTest, RetryExceptionsRetriesApplicationErrors) {
   EXPECT_EQ(flaky_calls.load(), 1);
 }
 
+std::atomic<bool> many_gate_open{false};
+int HeldUntilOpened() {
+  while (!many_gate_open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 1;
+}
+RAYCC_REMOTE(HeldUntilOpened);
+
+TEST_P(RuntimeApiTest, GetOfManyRefsKeepsOrderAndThrowsTheFirstFailure) {
+  // More than one lock's worth (256): typed results, values Put as they
+  // are, and objects held only as bytes (read through the fallback).
+  std::vector<raycc::ObjectRef<int>> refs;
+  for (int i = 0; i < 700; ++i) {
+    if (i % 3 == 0) {
+      refs.push_back(raycc::Task(Plus).Remote(i, 0));
+    } else if (i % 3 == 1) {
+      refs.push_back(raycc::Put(i));
+    } else {
+      refs.push_back(raycc::ObjectRef<int>::Adopt(
+          raycc::internal::CurrentRuntime().Put(raycc::Serialize(i))));
+    }
+  }
+  std::vector<std::shared_ptr<int>> values = raycc::Get(refs);
+  ASSERT_EQ(values.size(), refs.size());
+  for (int i = 0; i < 700; ++i) EXPECT_EQ(*values[i], i) << i;
+
+  std::vector<raycc::ObjectRef<int>> failing = {raycc::Task(Plus).Remote(1, 1), raycc::Task(Fail).Remote(3),
+                                                raycc::Task(Fail).Remote(4)};
+  try {
+    raycc::Get(failing);
+    FAIL() << "a failed object must throw";
+  } catch (const raycc::TaskError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("bad input 3"));
+  }
+  std::vector<raycc::ObjectRef<void>> voids = {raycc::Task(Nothing).Remote(), raycc::Task(Nothing).Remote()};
+  EXPECT_EQ(raycc::Get(voids).size(), 2u);
+
+  // A timeout bounds the call; what was ready stays readable.
+  many_gate_open = false;
+  auto held = raycc::Task(HeldUntilOpened).Remote();
+  EXPECT_THROW(raycc::Get(std::vector<raycc::ObjectRef<int>>{refs[0], held}, /*timeout_ms=*/20),
+               raycc::GetTimeoutError);
+  many_gate_open = true;
+  EXPECT_EQ(*raycc::Get(std::vector<raycc::ObjectRef<int>>{refs[3], held}).at(1), 1);
+}
+
 TEST_P(RuntimeApiTest, GetTimesOutAndWaitSplitsReadyFromUnready) {
   auto slow = raycc::Task(Sleepy).Remote(300);
   EXPECT_THROW(raycc::Get(slow, /*timeout_ms=*/10), raycc::GetTimeoutError);

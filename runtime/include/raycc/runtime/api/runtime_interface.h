@@ -128,6 +128,12 @@ class RuntimeInterface {
   /// as a `type`, else null (read its bytes with Get).
   virtual std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,
                                                int64_t timeout_ms) = 0;
+  /// GetValue of each of `ids`, in one call: `timeout_ms` bounds the whole
+  /// wait (not each object's), and the first failed object, in order,
+  /// throws its error. Null where a value is not stored as a `type`.
+  virtual std::vector<std::shared_ptr<const void>> GetValues(const std::vector<ObjectId>& ids,
+                                                             const std::type_info& type,
+                                                             int64_t timeout_ms) = 0;
   /// The object's bytes; blocks until it exists or `timeout_ms` (-1: forever)
   /// passes (GetTimeoutError). A failed task's object throws its error.
   virtual std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) = 0;
