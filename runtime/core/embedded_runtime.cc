@@ -698,12 +698,24 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     }
     made[i]->demand = t.demand >= 0 ? units[t.demand] : default_task_demand_;
   }
+  // Then whatever can fail against the runtime's state, for every task,
+  // before any is queued: a batch goes in whole or not at all.
+  if (stopping_) throw RayccError("the runtime is shutting down");
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const BatchedTask& t = tasks[i];
+    Task& task = *made[i];
+    What what{"task ", &t.function->name};
+    if (!t.options->placement_group.IsNil()) task.demand = GroupDemandLocked(*t.options, task.demand, what);
+    AffinityLocked(*t.options, what);
+    for (const TaskArgument& arg : task.args) {
+      if (arg.by_ref && arg.batch_index < 0 && !objects_.contains(arg.ref)) throw MissingArgument(what, arg.ref);
+      for (const ObjectId& id : arg.contained)
+        if (!objects_.contains(id)) throw MissingArgument(what, id);
+    }
+  }
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
     const std::shared_ptr<Task>& task = made[i];
-    if (!t.options->placement_group.IsNil()) {
-      task->demand = GroupDemandLocked(*t.options, task->demand, What{"task ", &t.function->name});
-    }
     EnqueueLocked(task, *t.function, *t.options);
     // Let workers start on the first tasks while the rest come in. (Results
     // to release are counted only below, so none is freed before a later
@@ -778,18 +790,25 @@ void EmbeddedRuntime::DrainInboxLocked() {
   draining_.clear();
 }
 
+int EmbeddedRuntime::AffinityLocked(const CallOptions& options, const What& what) const {
+  if (options.node_name.empty()) return -1;
+  if (nodes_.size() > 1) {
+    for (int i = 0; i < static_cast<int>(nodes_.size()); ++i)
+      if (nodes_[i].name == options.node_name) return i;
+  } else if (nodes_[0].name == options.node_name) {
+    return -1;  // (the only node: anywhere is there)
+  }
+  if (!options.node_soft) {
+    throw InfeasibleError(absl::StrCat(what.str(), ": must run on node '", options.node_name,
+                                       "', which does not exist"));
+  }
+  return -1;
+}
+
 void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
                                     const CallOptions& options) {
   if (stopping_) throw RayccError("the runtime is shutting down");
-  if (!options.node_name.empty() && nodes_.size() > 1) {
-    for (int i = 0; i < static_cast<int>(nodes_.size()); ++i)
-      if (nodes_[i].name == options.node_name) task->affinity = i;
-  }
-  if (!options.node_name.empty() && task->affinity < 0 && !options.node_soft &&
-      (nodes_.size() > 1 || nodes_[0].name != options.node_name)) {
-    throw InfeasibleError("task " + function.name + ": must run on node '" + options.node_name +
-                          "', which does not exist");
-  }
+  task->affinity = AffinityLocked(options, What{"task ", &function.name});
   // Every argument object must exist (else nothing is pinned); then each is
   // pinned, and the task waits for those not ready yet.
   absl::InlinedVector<Object*, 4> deps;

@@ -220,6 +220,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   // All below require mu_ held unless noted.
   Object& ObjectLocked(const ObjectId& id);
+  // The node a call's options pin it to (index into nodes_), or -1: none, or
+  // a soft pin to a node that does not exist. InfeasibleError for a hard one.
+  int AffinityLocked(const CallOptions& options, const What& what) const;
   /// Applies the reference events queued since (AddObjectRef and
   /// RemoveObjectRef only queue, so they never wait for mu_).
   void DrainRefEventsLocked();

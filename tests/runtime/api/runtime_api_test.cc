@@ -609,6 +609,43 @@ TEST(RuntimeBatchTest, SubmitTasksWiresABatchAndChecksItFirst) {
   raycc::Shutdown();
 }
 
+TEST(RuntimeBatchTest, ABatchThatFailsPartWaySubmitsNothing) {
+  // The first task is fine; the second cannot be submitted. Before anything
+  // was checked against the runtime's state the first was already queued,
+  // and its result, which no one could ever reference, stayed forever.
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  size_t base = raycc::internal::CurrentRuntime().LiveObjects();
+  using raycc::internal::BatchedTask;
+  using raycc::internal::TaskArgument;
+  const auto* plus = raycc::internal::RemoteRegistry::Instance().FunctionByName("Plus");
+  ASSERT_NE(plus, nullptr);
+  auto value = [](int v) { return TaskArgument{false, {}, raycc::Serialize(v)}; };
+  raycc::internal::CallOptions fine, nowhere, no_group;
+  nowhere.node_name = "nowhere";
+  nowhere.node_soft = false;
+  no_group.placement_group = raycc::PlacementGroupId::Of(raycc::JobId::FromInt(7));
+  TaskArgument missing;
+  missing.by_ref = true;
+  missing.ref = *raycc::ObjectId::ForPut(raycc::TaskId::Of(raycc::JobId::FromInt(7)), 1);
+  std::vector<std::pair<std::vector<BatchedTask>, std::string>> cases;
+  cases.push_back({{{plus, {value(1), value(2)}, &fine, -1}, {plus, {value(1), value(2)}, &nowhere, -1}},
+                   "must run on node 'nowhere'"});
+  cases.push_back({{{plus, {value(1), value(2)}, &fine, -1}, {plus, {value(1), value(2)}, &no_group, -1}},
+                   "placement group"});
+  cases.push_back({{{plus, {value(1), value(2)}, &fine, -1}, {plus, {missing, value(2)}, &fine, -1}},
+                   "does not exist"});
+  for (auto& [tasks, error] : cases) {
+    try {
+      raycc::internal::CurrentRuntime().SubmitTasks(std::move(tasks), {});
+      ADD_FAILURE() << "expected an error naming " << error;
+    } catch (const raycc::RayccError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(error));
+    }
+    EXPECT_EQ(raycc::internal::CurrentRuntime().LiveObjects(), base) << error;
+  }
+  raycc::Shutdown();
+}
+
 TEST(RuntimeBatchTest, AReleasedResultLivesUntilTheBatchTasksUsingItAreDone) {
   // A chain across several submission chunks: each result is released (no
   // one outside the batch reads it) and used by the next task only, so it
