@@ -1,4 +1,5 @@
 #include "core/embedded_runtime.h"
+#include "core/worker_context.h"
 
 #include <cxxabi.h>
 #include <pthread.h>
@@ -16,21 +17,6 @@
 namespace raycc::internal {
 namespace {
 
-// The task a worker thread is running: its resources are given back while it
-// blocks in Get or Wait.
-struct ThreadContext {
-  EmbeddedRuntime* runtime = nullptr;
-  const void* demand = nullptr;  // const Units*: what the task lends while it waits
-  TaskId task;
-  int index = -1;
-  bool actor = false;
-  int timeline_tid = 0;
-  int node = -1;  // index into the runtime's nodes_
-  int inline_depth = 0;
-  const std::vector<int>* gpu_ids = nullptr;
-  void* batch = nullptr;                         // the worker's EmbeddedRuntime::Batch, while it runs one
-  const std::atomic<bool>* cancelled = nullptr;  // the running task's flag
-};
 
 /// GPU units `demand` asks for, under any name ("GPU", or a placement
 /// group's renamed "GPU_group_...").
@@ -49,12 +35,7 @@ absl::flat_hash_map<std::string, int64_t> CpuPart(const absl::flat_hash_map<std:
   return cpu;
 }
 
-thread_local ThreadContext tls;
 
-/// The timeline's word for an attempt.
-const char* AttemptStatus(bool failed, bool retry) {
-  return retry ? "retried" : failed ? "failed" : "finished";
-}
 
 /// More threads than this for one runtime or one actor is a mistake.
 constexpr int kMaxThreads = 4096;
@@ -67,14 +48,10 @@ std::string Demangle(const char* name) {
   return out;
 }
 
-/// Does parameter `i` of a callee taking `types` take `object`'s value as
-/// it is (the very type), with no bytes made?
-bool TakesValue(const std::vector<const std::type_info*>& types, size_t i, const void* value,
-                const std::type_info* type) {
-  return value != nullptr && i < types.size() && *types[i] == *type;
-}
 
 }  // namespace
+
+thread_local ThreadContext tls;
 
 std::string EmbeddedRuntime::What::str() const {
   return name != nullptr ? absl::StrCat(kind, *name) : std::string(kind);
@@ -713,6 +690,10 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
         if (!objects_.contains(id)) throw MissingArgument(what, id);
     }
   }
+  if (GraphRunnableLocked(tasks, made)) {
+    StartGraphRunLocked(tasks, made);
+    return results;
+  }
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
     const std::shared_ptr<Task>& task = made[i];
@@ -1114,6 +1095,12 @@ void EmbeddedRuntime::WorkerLoop(int index) {
     if (stopping_) break;
     task->node = node;
     AcquireLocked(task->demand->units, node, +1);
+    if (task->run) {  // a runner of a graph run
+      if (!ready_.empty()) WakeWorkerLocked();
+      RunGraph(task, lock);
+      garbage_.tasks.push_back(std::move(task));
+      continue;
+    }
     batch.tasks.clear();
     batch.tasks.push_back(std::move(task));
     ClaimMoreLocked(&batch);
@@ -1576,7 +1563,9 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
 bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   std::unique_lock<std::mutex> lock = Lock();
   auto it = objects_.find(id);
-  if (it == objects_.end() || !it->second.pending) return false;
+  if (it == objects_.end()) return false;
+  if (it->second.run) return CancelGraphNodeLocked(*it->second.run, it->second.run_node);
+  if (!it->second.pending) return false;
   std::shared_ptr<Task> task = it->second.pending;
   if (task->cancelled || task->done) return false;
   // Who submitted what, among the tasks not done: one pass.

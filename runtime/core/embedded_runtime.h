@@ -102,6 +102,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   };
   struct Task;
   struct Object;
+  struct GraphRun;
   // The objects a task's ObjectRef arguments name, in order; pinned by the
   // task, so the pointers stay good (objects_ is a node map).
   using ArgObjects = absl::InlinedVector<Object*, 4>;
@@ -150,6 +151,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
     int64_t uses = 0;
     bool counted = false;
     int waiters = 0;  // threads blocked on this object alone
+    // Made by node `run_node` of a graph run, until that node is done
+    // (CancelTask finds the node here; the run outlives the pointer).
+    std::shared_ptr<GraphRun> run;
+    int run_node = -1;
   };
   struct Task {
     TaskId id;
@@ -177,6 +182,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
     // The GPUs it holds while it runs.
     std::vector<int> gpu_ids;
     Traced traced;
+    // A runner of a graph run instead (no function, no result): it holds a
+    // CPU and runs the run's ready nodes until none is left.
+    std::shared_ptr<GraphRun> run;
   };
   struct ActorCall {
     const RemoteMethod* method = nullptr;
@@ -298,6 +306,26 @@ class EmbeddedRuntime final : public RuntimeInterface {
                      const CallOptions& options);
   // SubmitTasks releases mu_ after every this many tasks.
   static constexpr size_t kSubmitChunk = 512;
+
+  // A compiled batch of plain tasks (one node, default resources, arguments
+  // at hand) runs as a graph run, in the Pathways manner: its dependencies
+  // are counted down by the nodes themselves and its ready nodes queue in
+  // the run, so mu_ is not taken per task; only the results read from
+  // outside the batch become objects. Runners (tasks that hold a CPU each)
+  // take nodes from the run's queue. See graph_run.cc.
+  struct GraphNode;
+  // Whether SubmitTasks may run `made` as a graph run.
+  bool GraphRunnableLocked(const std::vector<BatchedTask>& tasks, const std::vector<std::shared_ptr<Task>>& made);
+  // Starts the graph run of `made` (checked by GraphRunnableLocked).
+  void StartGraphRunLocked(std::vector<BatchedTask>& tasks, std::vector<std::shared_ptr<Task>>& made);
+  // Queues `n` more runners of `run`, at `priority` in the ready queue.
+  void SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int n, int64_t priority);
+  // A runner's work: mu_ held on entry and on return, not between.
+  void RunGraph(const std::shared_ptr<Task>& runner, std::unique_lock<std::mutex>& lock);
+  // Runs node `k` of `run` on this thread (mu_ not held).
+  void RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, int node);
+  // Cancels node `k` of `run` (its result read outside the run).
+  bool CancelGraphNodeLocked(GraphRun& run, int k);
   // The task's fields that come from its options (no runtime state).
   void FillTask(Task& task, const RemoteFunction& function, const CallOptions& options) const;
   // Submits a task that needs no check against the runtime's state (no

@@ -1,0 +1,351 @@
+// Graph runs: a compiled batch of tasks executed by dataflow, off the
+// runtime lock.
+//
+// SubmitTasks gets the tasks of a compiled graph in an order where every
+// task comes after those it uses. Submitted one by one, each task would go
+// through the runtime's lock several times (queued, claimed, published, its
+// dependents woken), and with short tasks that lock is the whole cost: the
+// run is serial however many CPUs there are. A graph run instead keeps the
+// batch to itself, as Pathways dispatches a whole program:
+//
+//  - each node counts down the inputs it waits for, and the node that makes
+//    the last one queues it in the run's own ready queue (highest priority
+//    first, then plan order);
+//  - runners, ordinary queued tasks of one CPU each, take nodes from that
+//    queue until it is empty; a node that makes more work ready than there
+//    are runners queues more (up to the node's CPUs);
+//  - a result only the batch reads lives in its node and is dropped when its
+//    last reader is done; a result read from outside (a graph output, or a
+//    later node of the plan) is also an object, completed under mu_.
+//
+// Whatever a plain task may do, a node may: submit nested tasks, block in
+// Get (the runner's CPU is lent meanwhile), fail (its readers fail with the
+// same cause), be retried, be cancelled through its result, and appear on
+// the timeline.
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/embedded_runtime.h"
+#include "core/worker_context.h"
+
+namespace raycc::internal {
+
+struct EmbeddedRuntime::GraphNode {
+  const RemoteFunction* function = nullptr;
+  std::vector<TaskArgument> args;
+  // Per ObjectRef argument, in order: its object (a node's `result`, or one
+  // of objects_, pinned by the run) and the node that makes it (-1: none).
+  ArgObjects arg_objects;
+  absl::InlinedVector<int32_t, 4> sources;
+  std::vector<int32_t> readers;  // the nodes that take its result
+  std::atomic<int> unresolved{0};
+  std::atomic<int> unread{0};  // readers not done yet
+  Object result;               // once done: its value, bytes or error
+  Object* published = nullptr;  // its object, when read outside the run
+  TaskId task;
+  ObjectId id;
+  int64_t priority = 0;
+  int retries_left = 0;
+  bool retry_exceptions = false;
+  Traced traced;
+  std::atomic<bool> cancelled{false};
+  std::atomic<bool> started{false};
+  std::atomic<bool> settled{false};  // `published` is complete (or cancelled)
+};
+
+struct EmbeddedRuntime::GraphRun {
+  explicit GraphRun(size_t n) : nodes(n) {}
+  std::vector<GraphNode> nodes;
+  std::mutex mu;               // guards ready and runners
+  std::vector<int32_t> ready;  // a heap: see Before
+  int runners = 0;
+  int max_runners = 1;
+  std::atomic<size_t> unfinished{0};
+  std::vector<std::pair<ObjectId, Object*>> pinned;  // objects_ it reads, unpinned when it ends
+  // The ready queue's order: higher priority, then earlier in the plan.
+  bool Before(int32_t a, int32_t b) const {
+    if (nodes[a].priority != nodes[b].priority) return nodes[a].priority > nodes[b].priority;
+    return a < b;
+  }
+  void Push(int32_t k) {
+    ready.push_back(k);
+    std::push_heap(ready.begin(), ready.end(), [this](int32_t a, int32_t b) { return Before(b, a); });
+  }
+  int32_t Pop() {
+    std::pop_heap(ready.begin(), ready.end(), [this](int32_t a, int32_t b) { return Before(b, a); });
+    int32_t k = ready.back();
+    ready.pop_back();
+    return k;
+  }
+};
+
+bool EmbeddedRuntime::GraphRunnableLocked(const std::vector<BatchedTask>& tasks,
+                                          const std::vector<std::shared_ptr<Task>>& made) {
+  if (nodes_.size() != 1 || tasks.size() < 2) return false;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const Task& task = *made[i];
+    const CallOptions& options = *tasks[i].options;
+    if (task.demand != default_task_demand_ || !options.placement_group.IsNil() || !options.node_name.empty() ||
+        task.spread) {
+      return false;
+    }
+    for (const TaskArgument& arg : task.args) {
+      if (!arg.contained.empty()) return false;
+      if (!arg.by_ref || arg.batch_index >= 0) continue;
+      // An object from outside must be at hand: the run does not wait on
+      // objects_.
+      auto it = objects_.find(arg.ref);
+      if (it == objects_.end() || !it->second.ready) return false;
+    }
+  }
+  return true;
+}
+
+void EmbeddedRuntime::StartGraphRunLocked(std::vector<BatchedTask>& tasks, std::vector<std::shared_ptr<Task>>& made) {
+  size_t n = tasks.size();
+  auto run = std::make_shared<GraphRun>(n);
+  run->unfinished = n;
+  auto cpu = nodes_[0].total.find("CPU");
+  run->max_runners =
+      std::max<int>(1, cpu == nodes_[0].total.end() ? 1 : static_cast<int>(cpu->second / FixedPoint::kScale));
+  for (size_t i = 0; i < n; ++i) {
+    GraphNode& node = run->nodes[i];
+    Task& task = *made[i];
+    node.function = task.function;
+    node.task = task.id;
+    node.id = task.result;
+    node.priority = task.priority;
+    node.retries_left = task.retries_left;
+    node.retry_exceptions = task.retry_exceptions;
+    node.traced = std::move(task.traced);
+    node.args = std::move(task.args);
+    const std::vector<const std::type_info*>& types = node.function->arg_types;
+    for (size_t a = 0; a < node.args.size(); ++a) {
+      const TaskArgument& arg = node.args[a];
+      if (!arg.by_ref) continue;
+      if (arg.batch_index >= 0) {
+        GraphNode& source = run->nodes[arg.batch_index];
+        node.arg_objects.push_back(&source.result);
+        node.sources.push_back(arg.batch_index);
+        source.readers.push_back(static_cast<int32_t>(i));
+        ++source.unread;
+        ++node.unresolved;
+        continue;
+      }
+      Object& object = objects_.find(arg.ref)->second;  // (ready: GraphRunnableLocked)
+      ++object.uses;
+      run->pinned.emplace_back(arg.ref, &object);
+      // Its bytes are made now if the node cannot take its value: read
+      // outside mu_, an object's fields must not change under the reader.
+      if (!object.data && object.value && !TakesValue(types, a, object.value.get(), object.type)) {
+        BytesLocked(object);
+      }
+      node.arg_objects.push_back(&object);
+      node.sources.push_back(-1);
+    }
+    if (!tasks[i].release_result) {
+      Object& object = ObjectLocked(node.id);
+      object.run = run;
+      object.run_node = static_cast<int>(i);
+      node.published = &object;
+    }
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (run->nodes[i].unresolved == 0) run->Push(static_cast<int32_t>(i));
+  if (!run->ready.empty()) {
+    int runners = std::min<int>(run->max_runners, static_cast<int>(run->ready.size()));
+    run->runners = runners;
+    SpawnRunnersLocked(run, runners, run->nodes[run->ready.front()].priority);
+  }
+}
+
+void EmbeddedRuntime::SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int n, int64_t priority) {
+  for (int i = 0; i < n; ++i) {
+    auto runner = std::make_shared<Task>();
+    runner->run = run;
+    runner->demand = default_task_demand_;
+    runner->priority = priority;
+    runner->sequence = next_sequence_++;
+    runner->started = true;  // (nothing cancels or runs it inline)
+    MakeReadyLocked(runner);
+  }
+}
+
+void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_lock<std::mutex>& lock) {
+  std::shared_ptr<GraphRun> run = runner->run;
+  int node = runner->node;
+  tls.demand = &runner->demand->cpu;
+  tls.node = node;
+  lock.unlock();
+  garbage_.Flush();
+  for (;;) {
+    int32_t k = -1;
+    {
+      std::lock_guard<std::mutex> guard(run->mu);
+      if (!run->ready.empty() && accepting_.load(std::memory_order_relaxed)) {
+        k = run->Pop();
+      } else {
+        --run->runners;
+      }
+    }
+    if (k < 0) break;
+    RunGraphNode(run, k, node);
+  }
+  tls.demand = nullptr;
+  tls.node = -1;
+  tls.task = TaskId();
+  lock.lock();
+  AcquireLocked(runner->demand->units, node, -1);
+}
+
+void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, int node) {
+  GraphNode& n = run->nodes[k];
+  const RemoteFunction& f = *n.function;
+  n.started.store(true);
+  auto cancelled_error = [&] {
+    auto info = std::make_shared<ErrorInfo>();
+    info->cancelled = true;
+    info->function = f.name;
+    info->message = "task " + f.name + " was cancelled";
+    return info;
+  };
+  Outcome outcome;
+  std::shared_ptr<const ErrorInfo> error;  // why it failed, if it did
+  if (n.cancelled.load()) {
+    error = cancelled_error();
+  } else {
+    // Its arguments: constants, results of nodes done before it (their
+    // fields are final), objects pinned by the run (final too).
+    CollectedArgs collected;
+    collected.views.reserve(n.args.size());
+    size_t j = 0;
+    for (size_t a = 0; a < n.args.size() && !error; ++a) {
+      const TaskArgument& arg = n.args[a];
+      if (!arg.by_ref) {
+        collected.views.emplace_back(arg.value);
+        continue;
+      }
+      const Object& object = *n.arg_objects[j++];
+      if (object.error) {
+        error = object.error;  // a dependency failed: so does this node, with the same cause
+      } else if (TakesValue(f.arg_types, a, object.value.get(), object.type)) {
+        collected.keep.push_back(object.value);
+        collected.views.emplace_back(object.value.get());
+      } else if (object.data) {
+        collected.keep.push_back(object.data);
+        collected.views.emplace_back(*object.data);
+      } else {  // another node's value, wanted as bytes: made for this reader
+        auto bytes = std::make_shared<const std::string>(object.serialize(object.value.get()));
+        collected.views.emplace_back(*bytes);
+        collected.keep.push_back(std::move(bytes));
+      }
+    }
+    if (!error) {
+      tls.task = n.task;
+      tls.cancelled = &n.cancelled;
+      for (;;) {
+        double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
+        outcome = InvokeTask(f, collected.views);
+        bool retry = outcome.error && n.retry_exceptions && n.retries_left != 0 && !n.cancelled.load();
+        RecordAttempt(n.traced, node, AttemptStatus(outcome.error != nullptr, retry), start_us);
+        if (!retry) break;
+        if (n.retries_left > 0) --n.retries_left;
+      }
+      tls.cancelled = nullptr;
+      if (outcome.error) {
+        outcome.error->function = f.name;
+        outcome.error->where = Where();
+        error = outcome.error;
+      }
+      if (n.cancelled.load()) error = cancelled_error();  // whatever it returned is dropped
+    }
+  }
+  // Its result, for the nodes that read it...
+  n.result.error = error;
+  if (!error) {
+    n.result.data = outcome.data;
+    n.result.value = outcome.typed.value;
+    n.result.type = outcome.typed.type;
+    n.result.serialize = outcome.typed.serialize;
+  }
+  n.result.ready = true;
+  // ...and for those outside the run. (A node cancelled meanwhile is
+  // settled already; its readers in the run may still get what it made.)
+  if (n.published != nullptr && !n.settled.exchange(true)) {
+    std::unique_lock<std::mutex> lock = Lock();
+    n.published->run = nullptr;
+    n.published->run_node = -1;
+    if (error) {
+      CompleteLocked(n.id, nullptr, error, n.published);
+    } else {
+      FinishLocked(n.id, std::move(outcome), f.name, n.published);
+    }
+  }
+  // Inputs it was the last to read are dropped, and readers it was the last
+  // input of are queued.
+  for (int32_t s : n.sources) {
+    if (s < 0) continue;
+    GraphNode& source = run->nodes[s];
+    if (source.unread.fetch_sub(1, std::memory_order_acq_rel) == 1) source.result = Object{};
+  }
+  if (n.readers.empty()) n.result = Object{};
+  int woken = 0;
+  int spawn = 0;
+  int64_t priority = 0;  // (of the first node waiting, for the runners)
+  {
+    std::lock_guard<std::mutex> guard(run->mu);
+    for (int32_t r : n.readers)
+      if (run->nodes[r].unresolved.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        run->Push(r);
+        ++woken;
+      }
+    // This runner takes one; more runners for the rest, while CPUs allow.
+    if (woken > 1) {
+      spawn = std::min<int>(static_cast<int>(run->ready.size()) - 1, run->max_runners - run->runners);
+      spawn = std::max(spawn, 0);
+      run->runners += spawn;
+      priority = run->nodes[run->ready.front()].priority;
+    }
+  }
+  bool last = run->unfinished.fetch_sub(1, std::memory_order_acq_rel) == 1;
+  if (spawn > 0 || last) {
+    std::unique_lock<std::mutex> lock = Lock();
+    if (spawn > 0) SpawnRunnersLocked(run, spawn, priority);
+    if (last) {
+      // The run is over: the objects it read may go.
+      for (const auto& [id, object] : run->pinned) {
+        --object->uses;
+        MaybeFreeLocked(id, object);
+      }
+      run->pinned.clear();
+    }
+  }
+}
+
+bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {
+  GraphNode& n = run.nodes[k];
+  if (n.cancelled.exchange(true) || n.settled.exchange(true)) return false;
+  // The tasks it submitted, and theirs.
+  Children children;
+  for (const auto& [oid, object] : objects_)
+    if (object.pending && !object.pending->parent.IsNil())
+      children[object.pending->parent].push_back(object.pending);
+  if (auto mine = children.find(n.task); mine != children.end())
+    for (const std::shared_ptr<Task>& child : mine->second) CancelLocked(child, children);
+  // Its result fails now (a running node's return is dropped); the nodes
+  // that read it fail when it is done.
+  auto info = std::make_shared<ErrorInfo>();
+  info->cancelled = true;
+  info->function = n.function->name;
+  info->message = n.started.load() ? "task " + n.function->name +
+                                         " was cancelled while it ran (its result is dropped; "
+                                         "raycc::IsCancelled() told it)"
+                                   : "task " + n.function->name + " was cancelled before it ran";
+  n.published->run = nullptr;
+  n.published->run_node = -1;
+  CompleteLocked(n.id, nullptr, info, n.published);
+  return true;
+}
+
+}  // namespace raycc::internal

@@ -1,0 +1,255 @@
+// Graph runs: a compiled batch of plain tasks runs by dataflow in its own
+// queue (runtime/core/graph_run.cc). These tests submit batches the way the
+// plan executor does (RuntimeInterface::SubmitTasks) and check what a plain
+// task would promise: values, failures, retries, nested tasks, cancellation,
+// priorities, and that nothing is left behind.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "raycc/api.h"
+
+namespace {
+
+using raycc::internal::BatchedTask;
+using raycc::internal::CallOptions;
+using raycc::internal::TaskArgument;
+using ::testing::HasSubstr;
+
+int64_t GrAdd(int64_t a, int64_t b) { return a + b; }
+int64_t GrThrow(int64_t x) { throw std::runtime_error("no good " + std::to_string(x)); }
+std::atomic<int> gr_flaky_calls{0};
+int64_t GrFlaky(int64_t fail_times) {
+  if (gr_flaky_calls++ < fail_times) throw std::runtime_error("flaky");
+  return 7;
+}
+// Submits `n` children and sums their squares: a nested Get inside a node.
+int64_t GrNested(int64_t n) {
+  std::vector<raycc::ObjectRef<int64_t>> refs;
+  for (int64_t i = 1; i <= n; ++i) refs.push_back(raycc::Task(GrAdd).Remote(i * i, 0));
+  int64_t sum = 0;
+  for (const auto& v : raycc::Get(refs)) sum += *v;
+  return sum;
+}
+std::mutex gr_order_mu;
+std::vector<int64_t> gr_order;
+int64_t GrRecord(int64_t x) {
+  std::lock_guard<std::mutex> lock(gr_order_mu);
+  gr_order.push_back(x);
+  return x;
+}
+// Runs until the test opens the gate or it is cancelled.
+std::atomic<bool> gr_gate_open{false}, gr_gate_started{false}, gr_saw_cancel{false};
+int64_t GrGate(int64_t x) {
+  gr_gate_started = true;
+  while (!gr_gate_open) {
+    if (raycc::IsCancelled()) {
+      gr_saw_cancel = true;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return x;
+}
+std::atomic<int> gr_ran{0};
+int64_t GrCount(int64_t x) {
+  ++gr_ran;
+  return x;
+}
+RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount);
+
+const raycc::internal::RemoteFunction* Fn(const char* name) {
+  const auto* f = raycc::internal::RemoteRegistry::Instance().FunctionByName(name);
+  EXPECT_NE(f, nullptr) << name;
+  return f;
+}
+TaskArgument Value(int64_t v) { return TaskArgument{false, {}, raycc::Serialize(v)}; }
+TaskArgument Earlier(int k) {
+  TaskArgument a;
+  a.batch_index = k;
+  return a;
+}
+TaskArgument Ref(const raycc::ObjectId& id) {
+  TaskArgument a;
+  a.by_ref = true;
+  a.ref = id;
+  return a;
+}
+std::vector<raycc::ObjectId> Submit(std::vector<BatchedTask> tasks) {
+  return raycc::internal::CurrentRuntime().SubmitTasks(std::move(tasks), {});
+}
+size_t Live() { return raycc::internal::CurrentRuntime().LiveObjects(); }
+
+class GraphRunTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override { raycc::Init(raycc::Config{.num_cpus = GetParam()}); }
+  void TearDown() override { raycc::Shutdown(); }
+  CallOptions options_;
+};
+
+TEST_P(GraphRunTest, ALayeredGraphComputesWhatItsTasksDo) {
+  // 20 layers of 50: each node adds two nodes of the layer before; only the
+  // last layer is read outside the batch (kept), the rest are released.
+  size_t base = Live();
+  const int width = 50, layers = 20;
+  std::vector<BatchedTask> tasks;
+  std::vector<std::vector<int64_t>> expect(layers, std::vector<int64_t>(width));
+  for (int l = 0; l < layers; ++l)
+    for (int i = 0; i < width; ++i) {
+      bool kept = l == layers - 1;
+      if (l == 0) {
+        tasks.push_back({Fn("GrAdd"), {Value(i), Value(1)}, &options_, -1, !kept});
+        expect[l][i] = i + 1;
+      } else {
+        int a = (l - 1) * width + i, b = (l - 1) * width + (i + 7) % width;
+        tasks.push_back({Fn("GrAdd"), {Earlier(a), Earlier(b)}, &options_, -1, !kept});
+        expect[l][i] = expect[l - 1][i] + expect[l - 1][(i + 7) % width];
+      }
+    }
+  std::vector<raycc::ObjectId> ids = Submit(std::move(tasks));
+  {
+    std::vector<raycc::ObjectRef<int64_t>> outputs;
+    for (int i = 0; i < width; ++i) outputs.push_back(raycc::ObjectRef<int64_t>(ids[(layers - 1) * width + i]));
+    std::vector<std::shared_ptr<int64_t>> values = raycc::Get(outputs);
+    for (int i = 0; i < width; ++i) EXPECT_EQ(*values[i], expect[layers - 1][i]) << i;
+  }
+  // The released results never were objects; the kept ones go with their refs.
+  EXPECT_EQ(Live(), base);
+}
+
+TEST_P(GraphRunTest, AnInputFromOutsideIsPinnedForTheRun) {
+  size_t base = Live();
+  std::vector<raycc::ObjectId> ids;
+  {
+    raycc::ObjectRef<int64_t> input = raycc::Put(int64_t{40});
+    ids = Submit({{Fn("GrAdd"), {Ref(input.ID()), Value(1)}, &options_, -1, true},
+                  {Fn("GrAdd"), {Earlier(0), Ref(input.ID())}, &options_, -1, false}});
+  }  // (the caller's reference to the input is gone: the run holds it)
+  raycc::ObjectRef<int64_t> out(ids[1]);
+  EXPECT_EQ(*out.Get(), 81);
+  while (Live() > base + 1) std::this_thread::yield();  // (the run lets go when it ends)
+  EXPECT_EQ(Live(), base + 1);  // the output, still referenced
+}
+
+TEST_P(GraphRunTest, AFailureReachesEveryReaderWithItsCause) {
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrThrow"), {Value(3)}, &options_, -1, true},
+                                             {Fn("GrAdd"), {Earlier(0), Value(1)}, &options_, -1, true},
+                                             {Fn("GrAdd"), {Earlier(1), Value(1)}, &options_, -1, false},
+                                             {Fn("GrAdd"), {Value(1), Value(1)}, &options_, -1, false}});
+  try {
+    raycc::ObjectRef<int64_t>(ids[2]).Get();
+    FAIL() << "expected TaskError";
+  } catch (const raycc::TaskError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("GrThrow"));
+    EXPECT_THAT(e.what(), HasSubstr("no good 3"));
+  }
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[3]).Get(), 2);  // (its own inputs are fine)
+}
+
+TEST_P(GraphRunTest, RetriesRunAgain) {
+  gr_flaky_calls = 0;
+  CallOptions retried;
+  retried.max_retries = 3;
+  retried.retry_exceptions = true;
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrFlaky"), {Value(2)}, &retried, -1, true},
+                                             {Fn("GrAdd"), {Earlier(0), Value(1)}, &options_, -1, false}});
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 8);
+  EXPECT_EQ(gr_flaky_calls.load(), 3);
+}
+
+TEST_P(GraphRunTest, ANodeMayRunNestedTasksAndWaitForThem) {
+  // With one CPU the node's runner lends it while the node waits.
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrNested"), {Value(10)}, &options_, -1, true},
+                                             {Fn("GrNested"), {Value(5)}, &options_, -1, true},
+                                             {Fn("GrAdd"), {Earlier(0), Earlier(1)}, &options_, -1, false}});
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[2]).Get(), 385 + 55);
+}
+
+TEST_P(GraphRunTest, CancelledOutputsFailAndTheirReadersToo) {
+  gr_gate_open = false;
+  gr_gate_started = false;
+  gr_saw_cancel = false;
+  gr_ran = 0;
+  // 0 runs (held), 1 waits for it; both are read outside the batch.
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrGate"), {Value(1)}, &options_, -1, false},
+                                             {Fn("GrCount"), {Earlier(0)}, &options_, -1, false},
+                                             {Fn("GrAdd"), {Earlier(1), Value(1)}, &options_, -1, false}});
+  raycc::ObjectRef<int64_t> running(ids[0]), waiting(ids[1]), after(ids[2]);
+  while (!gr_gate_started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // One not started yet: it never runs, and its reader fails.
+  EXPECT_TRUE(raycc::Cancel(waiting));
+  EXPECT_FALSE(raycc::Cancel(waiting));
+  try {
+    waiting.Get();
+    FAIL() << "expected TaskCancelledError";
+  } catch (const raycc::TaskCancelledError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("was cancelled before it ran"));
+  }
+  // One running: Get fails at once while it is still held, and it is told.
+  EXPECT_TRUE(raycc::Cancel(running));
+  EXPECT_THROW(running.Get(), raycc::TaskCancelledError);
+  EXPECT_THROW(after.Get(), raycc::TaskCancelledError);
+  EXPECT_TRUE(gr_saw_cancel.load());
+  EXPECT_EQ(gr_ran.load(), 0);
+  gr_gate_open = true;
+}
+
+TEST_P(GraphRunTest, DoneOutputsCannotBeCancelled) {
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options_, -1, false},
+                                             {Fn("GrAdd"), {Earlier(0), Value(1)}, &options_, -1, false}});
+  raycc::ObjectRef<int64_t> out(ids[1]);
+  EXPECT_EQ(*out.Get(), 4);
+  EXPECT_FALSE(raycc::Cancel(out));
+  EXPECT_EQ(*out.Get(), 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(ThreadCounts, GraphRunTest, ::testing::Values(1, 2, 4),
+                         [](const auto& info) { return "cpus" + std::to_string(info.param); });
+
+TEST(GraphRunOrderTest, ReadyNodesRunByPriorityThenPlanOrder) {
+  // One CPU, so one runner: the order is the queue's. A gate holds the
+  // runner while every other node becomes ready.
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  gr_gate_open = false;
+  gr_gate_started = false;
+  {
+    std::lock_guard<std::mutex> lock(gr_order_mu);
+    gr_order.clear();
+  }
+  CallOptions high, low, first;
+  high.priority = 5;
+  low.priority = 1;
+  first.priority = 100;  // the gate goes first
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrGate"), {Value(0)}, &first, -1, true},
+                                             {Fn("GrRecord"), {Value(1)}, &low, -1, false},
+                                             {Fn("GrRecord"), {Value(2)}, &high, -1, false},
+                                             {Fn("GrRecord"), {Value(3)}, &low, -1, false},
+                                             {Fn("GrRecord"), {Value(4)}, &high, -1, false},
+                                             {Fn("GrRecord"), {Earlier(0)}, &low, -1, false}});
+  while (!gr_gate_started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  gr_gate_open = true;
+  for (size_t i = 1; i < ids.size(); ++i) raycc::ObjectRef<int64_t>(ids[i]).Get();
+  {
+    std::lock_guard<std::mutex> lock(gr_order_mu);
+    EXPECT_THAT(gr_order, ::testing::ElementsAre(2, 4, 1, 3, 0));
+  }
+  raycc::Shutdown();
+}
+
+TEST(GraphRunOrderTest, ABatchThatIsNotPlainRunsTaskByTask) {
+  // Two simulated nodes: scheduling is per task (placement), not a run.
+  raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 1}}}, {"b", {{"CPU", 1}}}}});
+  CallOptions options;
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
+                                             {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
+  raycc::Shutdown();
+}
+
+}  // namespace
