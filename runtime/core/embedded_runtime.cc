@@ -638,7 +638,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     std::vector<BatchedTask> tasks, const std::vector<std::vector<std::pair<std::string, double>>>& demands) {
   // Everything that can fail on the batch's own terms is checked before
   // anything is submitted, and the tasks are made and wired outside mu_.
-  std::vector<std::shared_ptr<Task>> made(tasks.size());
+  std::vector<TaskId> ids(tasks.size());
   std::vector<ObjectId> results(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
     BatchedTask& t = tasks[i];
@@ -657,10 +657,24 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
       arg.by_ref = true;
       arg.ref = results[arg.batch_index];
     }
+    ids[i] = TaskId::Of(job_);
+    results[i] = *ObjectId::ForReturn(ids[i], 1);
+  }
+  // A plain batch runs as a graph run (graph_run.cc), unless an object it
+  // reads from outside is not at hand yet.
+  if (PlainBatch(tasks, demands)) {
+    std::shared_ptr<GraphRun> run = MakeGraphRun(tasks, ids, results);
+    std::unique_lock<std::mutex> lock = Lock();
+    if (stopping_) throw RayccError("the runtime is shutting down");
+    if (StartGraphRunLocked(run)) return results;
+    lock.unlock();
+    TakeBackArgs(*run, tasks);
+  }
+  std::vector<std::shared_ptr<Task>> made(tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
     made[i] = std::make_shared<Task>();
-    FillTask(*made[i], *t.function, *t.options);
-    made[i]->args = std::move(t.args);
-    results[i] = made[i]->result;
+    FillTask(*made[i], *tasks[i].function, *tasks[i].options, ids[i]);
+    made[i]->args = std::move(tasks[i].args);
   }
   std::unique_lock<std::mutex> lock = Lock();
   // Each resource set once, in the name of the first task that asks for it.
@@ -690,10 +704,6 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
         if (!objects_.contains(id)) throw MissingArgument(what, id);
     }
   }
-  if (GraphRunnableLocked(tasks, made)) {
-    StartGraphRunLocked(tasks, made);
-    return results;
-  }
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
     const std::shared_ptr<Task>& task = made[i];
@@ -717,8 +727,9 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
   return results;
 }
 
-void EmbeddedRuntime::FillTask(Task& task, const RemoteFunction& function, const CallOptions& options) const {
-  task.id = TaskId::Of(job_);
+void EmbeddedRuntime::FillTask(Task& task, const RemoteFunction& function, const CallOptions& options,
+                               const TaskId& id) const {
+  task.id = id.IsNil() ? TaskId::Of(job_) : id;
   if (tls.runtime == this && tls.demand != nullptr) task.parent = tls.task;
   task.function = &function;
   task.result = *ObjectId::ForReturn(task.id, 1);
@@ -1564,7 +1575,10 @@ bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   std::unique_lock<std::mutex> lock = Lock();
   auto it = objects_.find(id);
   if (it == objects_.end()) return false;
-  if (it->second.run) return CancelGraphNodeLocked(*it->second.run, it->second.run_node);
+  if (it->second.run) {
+    std::shared_ptr<GraphRun> run = it->second.run;  // (the object lets go of it)
+    return CancelGraphNodeLocked(*run, it->second.run_node);
+  }
   if (!it->second.pending) return false;
   std::shared_ptr<Task> task = it->second.pending;
   if (task->cancelled || task->done) return false;

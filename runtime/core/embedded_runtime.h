@@ -314,10 +314,18 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // outside the batch become objects. Runners (tasks that hold a CPU each)
   // take nodes from the run's queue. See graph_run.cc.
   struct GraphNode;
-  // Whether SubmitTasks may run `made` as a graph run.
-  bool GraphRunnableLocked(const std::vector<BatchedTask>& tasks, const std::vector<std::shared_ptr<Task>>& made);
-  // Starts the graph run of `made` (checked by GraphRunnableLocked).
-  void StartGraphRunLocked(std::vector<BatchedTask>& tasks, std::vector<std::shared_ptr<Task>>& made);
+  // Whether a batch is plain: one node, default resources, no placement,
+  // no refs inside argument values. (No lock: nothing here changes.)
+  bool PlainBatch(const std::vector<BatchedTask>& tasks,
+                  const std::vector<std::vector<std::pair<std::string, double>>>& demands) const;
+  // The run of a plain batch, wired, its tasks' arguments moved in (no lock).
+  std::shared_ptr<GraphRun> MakeGraphRun(std::vector<BatchedTask>& tasks, const std::vector<TaskId>& ids,
+                                         const std::vector<ObjectId>& results) const;
+  // Starts `run`; false, having changed nothing, when an object it reads
+  // from outside is not ready (MissingArgument when one does not exist).
+  bool StartGraphRunLocked(const std::shared_ptr<GraphRun>& run);
+  // Gives the arguments MakeGraphRun moved in back to their tasks.
+  static void TakeBackArgs(GraphRun& run, std::vector<BatchedTask>& tasks);
   // Queues `n` more runners of `run`, at `priority` in the ready queue.
   void SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int n, int64_t priority);
   // A runner's work: mu_ held on entry and on return, not between.
@@ -327,7 +335,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // Cancels node `k` of `run` (its result read outside the run).
   bool CancelGraphNodeLocked(GraphRun& run, int k);
   // The task's fields that come from its options (no runtime state).
-  void FillTask(Task& task, const RemoteFunction& function, const CallOptions& options) const;
+  // (A nil `id`: a fresh one.)
+  void FillTask(Task& task, const RemoteFunction& function, const CallOptions& options,
+                const TaskId& id = TaskId()) const;
   // Submits a task that needs no check against the runtime's state (no
   // ObjectRef arguments, default resources and placement) without taking
   // mu_: it waits in the inbox for whoever takes mu_ next.

@@ -38,11 +38,12 @@ struct EmbeddedRuntime::GraphNode {
   // of objects_, pinned by the run) and the node that makes it (-1: none).
   ArgObjects arg_objects;
   absl::InlinedVector<int32_t, 4> sources;
-  std::vector<int32_t> readers;  // the nodes that take its result
+  absl::InlinedVector<int32_t, 4> readers;  // the nodes that take its result
   std::atomic<int> unresolved{0};
   std::atomic<int> unread{0};  // readers not done yet
   Object result;               // once done: its value, bytes or error
-  Object* published = nullptr;  // its object, when read outside the run
+  bool kept = false;            // read outside the run: its result is an object too
+  Object* published = nullptr;  // that object, once the run starts
   TaskId task;
   ObjectId id;
   int64_t priority = 0;
@@ -80,29 +81,28 @@ struct EmbeddedRuntime::GraphRun {
   }
 };
 
-bool EmbeddedRuntime::GraphRunnableLocked(const std::vector<BatchedTask>& tasks,
-                                          const std::vector<std::shared_ptr<Task>>& made) {
+bool EmbeddedRuntime::PlainBatch(const std::vector<BatchedTask>& tasks,
+                                 const std::vector<std::vector<std::pair<std::string, double>>>& demands) const {
   if (nodes_.size() != 1 || tasks.size() < 2) return false;
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    const Task& task = *made[i];
-    const CallOptions& options = *tasks[i].options;
-    if (task.demand != default_task_demand_ || !options.placement_group.IsNil() || !options.node_name.empty() ||
-        task.spread) {
-      return false;
+  // Submitted by a task: its tasks are that task's children (Cancel of it
+  // cancels them), which only the task-by-task path tracks.
+  if (tls.runtime == this && tls.demand != nullptr) return false;
+  for (const BatchedTask& t : tasks) {
+    const CallOptions& options = *t.options;
+    if (!options.placement_group.IsNil() || !options.node_name.empty() || options.spread) return false;
+    if (t.demand >= 0) {  // one CPU, as a task with no resources set asks
+      const auto& set = demands[t.demand];
+      if (set.size() != 1 || set[0].first != "CPU" || set[0].second != 1) return false;
     }
-    for (const TaskArgument& arg : task.args) {
+    for (const TaskArgument& arg : t.args)
       if (!arg.contained.empty()) return false;
-      if (!arg.by_ref || arg.batch_index >= 0) continue;
-      // An object from outside must be at hand: the run does not wait on
-      // objects_.
-      auto it = objects_.find(arg.ref);
-      if (it == objects_.end() || !it->second.ready) return false;
-    }
   }
   return true;
 }
 
-void EmbeddedRuntime::StartGraphRunLocked(std::vector<BatchedTask>& tasks, std::vector<std::shared_ptr<Task>>& made) {
+std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(std::vector<BatchedTask>& tasks,
+                                                                         const std::vector<TaskId>& ids,
+                                                                         const std::vector<ObjectId>& results) const {
   size_t n = tasks.size();
   auto run = std::make_shared<GraphRun>(n);
   run->unfinished = n;
@@ -111,29 +111,59 @@ void EmbeddedRuntime::StartGraphRunLocked(std::vector<BatchedTask>& tasks, std::
       std::max<int>(1, cpu == nodes_[0].total.end() ? 1 : static_cast<int>(cpu->second / FixedPoint::kScale));
   for (size_t i = 0; i < n; ++i) {
     GraphNode& node = run->nodes[i];
-    Task& task = *made[i];
-    node.function = task.function;
-    node.task = task.id;
-    node.id = task.result;
-    node.priority = task.priority;
-    node.retries_left = task.retries_left;
-    node.retry_exceptions = task.retry_exceptions;
-    node.traced = std::move(task.traced);
-    node.args = std::move(task.args);
-    const std::vector<const std::type_info*>& types = node.function->arg_types;
-    for (size_t a = 0; a < node.args.size(); ++a) {
-      const TaskArgument& arg = node.args[a];
+    BatchedTask& t = tasks[i];
+    node.function = t.function;
+    node.task = ids[i];
+    node.id = results[i];
+    node.priority = t.options->priority;
+    node.retries_left = t.options->max_retries;
+    node.retry_exceptions = t.options->retry_exceptions;
+    node.kept = !t.release_result;
+    node.traced = TraceOf(*t.options, t.function->name);
+    node.args = std::move(t.args);
+    for (const TaskArgument& arg : node.args) {
       if (!arg.by_ref) continue;
-      if (arg.batch_index >= 0) {
-        GraphNode& source = run->nodes[arg.batch_index];
-        node.arg_objects.push_back(&source.result);
-        node.sources.push_back(arg.batch_index);
-        source.readers.push_back(static_cast<int32_t>(i));
-        ++source.unread;
-        ++node.unresolved;
+      if (arg.batch_index < 0) {  // an object from outside: found when the run starts
+        node.arg_objects.push_back(nullptr);
+        node.sources.push_back(-1);
         continue;
       }
-      Object& object = objects_.find(arg.ref)->second;  // (ready: GraphRunnableLocked)
+      GraphNode& source = run->nodes[arg.batch_index];
+      node.arg_objects.push_back(&source.result);
+      node.sources.push_back(arg.batch_index);
+      source.readers.push_back(static_cast<int32_t>(i));
+      source.unread.fetch_add(1, std::memory_order_relaxed);
+      node.unresolved.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  return run;
+}
+
+void EmbeddedRuntime::TakeBackArgs(GraphRun& run, std::vector<BatchedTask>& tasks) {
+  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].args = std::move(run.nodes[i].args);
+}
+
+bool EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) {
+  // The objects it reads from outside: all there, and ready.
+  for (GraphNode& node : run->nodes) {
+    for (size_t a = 0, j = 0; a < node.args.size(); ++a) {
+      const TaskArgument& arg = node.args[a];
+      if (!arg.by_ref) continue;
+      if (node.sources[j++] >= 0) continue;
+      auto it = objects_.find(arg.ref);
+      if (it == objects_.end()) throw MissingArgument(What{"task ", &node.function->name}, arg.ref);
+      if (!it->second.ready) return false;
+    }
+  }
+  for (size_t i = 0; i < run->nodes.size(); ++i) {
+    GraphNode& node = run->nodes[i];
+    const std::vector<const std::type_info*>& types = node.function->arg_types;
+    for (size_t a = 0, j = 0; a < node.args.size(); ++a) {
+      const TaskArgument& arg = node.args[a];
+      if (!arg.by_ref) continue;
+      size_t k = j++;
+      if (node.sources[k] >= 0) continue;
+      Object& object = objects_.find(arg.ref)->second;
       ++object.uses;
       run->pinned.emplace_back(arg.ref, &object);
       // Its bytes are made now if the node cannot take its value: read
@@ -141,23 +171,23 @@ void EmbeddedRuntime::StartGraphRunLocked(std::vector<BatchedTask>& tasks, std::
       if (!object.data && object.value && !TakesValue(types, a, object.value.get(), object.type)) {
         BytesLocked(object);
       }
-      node.arg_objects.push_back(&object);
-      node.sources.push_back(-1);
+      node.arg_objects[k] = &object;
     }
-    if (!tasks[i].release_result) {
+    if (node.kept) {
       Object& object = ObjectLocked(node.id);
       object.run = run;
       object.run_node = static_cast<int>(i);
       node.published = &object;
     }
   }
-  for (size_t i = 0; i < n; ++i)
-    if (run->nodes[i].unresolved == 0) run->Push(static_cast<int32_t>(i));
+  for (size_t i = 0; i < run->nodes.size(); ++i)
+    if (run->nodes[i].unresolved.load(std::memory_order_relaxed) == 0) run->Push(static_cast<int32_t>(i));
   if (!run->ready.empty()) {
     int runners = std::min<int>(run->max_runners, static_cast<int>(run->ready.size()));
     run->runners = runners;
     SpawnRunnersLocked(run, runners, run->nodes[run->ready.front()].priority);
   }
+  return true;
 }
 
 void EmbeddedRuntime::SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int n, int64_t priority) {

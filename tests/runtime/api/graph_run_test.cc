@@ -209,6 +209,42 @@ TEST_P(GraphRunTest, DoneOutputsCannotBeCancelled) {
   EXPECT_EQ(*out.Get(), 4);
 }
 
+TEST_P(GraphRunTest, AnInputNotReadyYetSendsTheBatchTaskByTask) {
+  gr_gate_open = false;
+  gr_gate_started = false;
+  raycc::ObjectRef<int64_t> held = raycc::Task(GrGate).Remote(int64_t{5});
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Ref(held.ID()), Value(1)}, &options_, -1, true},
+                                             {Fn("GrAdd"), {Earlier(0), Value(1)}, &options_, -1, false}});
+  gr_gate_open = true;
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 7);
+}
+
+TEST_P(GraphRunTest, AMissingInputIsAnErrorAndNothingRuns) {
+  gr_ran = 0;
+  size_t base = Live();
+  TaskArgument missing = Ref(*raycc::ObjectId::ForPut(raycc::TaskId::Of(raycc::JobId::FromInt(9)), 1));
+  try {
+    Submit({{Fn("GrCount"), {Value(1)}, &options_, -1, false}, {Fn("GrAdd"), {missing, Value(1)}, &options_, -1, false}});
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("task GrAdd: argument object"));
+    EXPECT_THAT(e.what(), HasSubstr("does not exist"));
+  }
+  EXPECT_EQ(Live(), base);
+  EXPECT_EQ(gr_ran.load(), 0);
+}
+
+TEST_P(GraphRunTest, ShutdownDuringARunReturns) {
+  // Runners stop taking nodes once the runtime stops; nothing hangs or
+  // crashes, whatever was left unrun (TearDown's Init is a fresh runtime).
+  std::vector<BatchedTask> tasks;
+  for (int i = 0; i < 2000; ++i)
+    tasks.push_back({Fn("GrAdd"), {i == 0 ? Value(0) : Earlier(i - 1), Value(1)}, &options_, -1, i + 1 < 2000});
+  Submit(std::move(tasks));
+  raycc::Shutdown();
+  raycc::Init(raycc::Config{.num_cpus = GetParam()});
+}
+
 INSTANTIATE_TEST_SUITE_P(ThreadCounts, GraphRunTest, ::testing::Values(1, 2, 4),
                          [](const auto& info) { return "cpus" + std::to_string(info.param); });
 
@@ -239,6 +275,23 @@ TEST(GraphRunOrderTest, ReadyNodesRunByPriorityThenPlanOrder) {
     std::lock_guard<std::mutex> lock(gr_order_mu);
     EXPECT_THAT(gr_order, ::testing::ElementsAre(2, 4, 1, 3, 0));
   }
+  raycc::Shutdown();
+}
+
+int64_t GrSubmitsABatch(int64_t x) {
+  // A batch submitted by a task runs task by task: Cancel of this task
+  // reaches them as its children.
+  CallOptions options;
+  std::vector<raycc::ObjectId> ids = raycc::internal::CurrentRuntime().SubmitTasks(
+      {{Fn("GrAdd"), {Value(x), Value(1)}, &options, -1, true}, {Fn("GrAdd"), {Earlier(0), Value(1)}, &options, -1, false}},
+      {});
+  return *raycc::ObjectRef<int64_t>(ids[1]).Get();
+}
+RAYCC_REMOTE(GrSubmitsABatch);
+
+TEST(GraphRunOrderTest, ABatchSubmittedInsideATaskWorks) {
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  EXPECT_EQ(*raycc::Task(GrSubmitsABatch).Remote(int64_t{3}).Get(), 5);
   raycc::Shutdown();
 }
 
