@@ -224,6 +224,10 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   timeline_.NameThread(0, "caller of Get (tasks run inline)", /*only_if_used=*/true);
   std::unique_lock<std::mutex> lock(mu_);
   default_task_demand_ = InternLocked({{"CPU", FixedPoint::kScale}});
+  default_feasible_ = std::any_of(nodes_.begin(), nodes_.end(), [](const Node& node) {
+    auto cpu = node.total.find("CPU");
+    return cpu != node.total.end() && cpu->second >= FixedPoint::kScale;
+  });
   no_demand_ = InternLocked({});
   for (int i = 0; i < threads; ++i) StartWorkerLocked();
 }
@@ -288,6 +292,10 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   dependents.swap(object.dependents);
   for (const std::shared_ptr<Task>& task : dependents)
     if (--task->unresolved == 0 && !task->cancelled) ReadyOrFailLocked(task);
+  if (object.run_readers) {
+    std::unique_ptr<Object::RunReaders> readers = std::move(object.run_readers);
+    for (const auto& [run, k] : *readers) GraphInputReadyLocked(run, k);
+  }
   if (object_waiters_ > 0 || object.waiters > 0) objects_cv_.notify_all();
   DrainRefEventsLocked();
   MaybeFreeLocked(id, &object);  // a result nobody holds any more
@@ -597,7 +605,15 @@ void EmbeddedRuntime::StartWorkerLocked() {
 
 const EmbeddedRuntime::Demand* EmbeddedRuntime::DemandOfLocked(const CallOptions& options, bool is_task,
                                                                const What& what) {
-  if (!options.has_resources) return is_task ? default_task_demand_ : no_demand_;
+  if (!options.has_resources) {
+    if (is_task && !default_feasible_) {  // one CPU, which no node has: say so
+      CallOptions one_cpu;
+      one_cpu.has_resources = true;
+      one_cpu.resources = {{"CPU", 1}};
+      return DemandOfLocked(one_cpu, is_task, what);
+    }
+    return is_task ? default_task_demand_ : no_demand_;
+  }
   auto cached = by_options_.find(options.resources);
   if (cached != by_options_.end()) return cached->second;
   absl::StatusOr<ResourceSet> set = ResourceSet::Create(options.resources);
@@ -618,6 +634,7 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   auto task = std::make_shared<Task>();
   task->args = std::move(args);
   if (!options.has_resources && options.placement_group.IsNil() && options.node_name.empty() &&
+      default_feasible_ &&
       std::none_of(task->args.begin(), task->args.end(),
                    [](const TaskArgument& a) { return a.by_ref || !a.contained.empty(); })) {
     // Nothing to check against the runtime's state: skip mu_.
@@ -660,15 +677,13 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     ids[i] = TaskId::Of(job_);
     results[i] = *ObjectId::ForReturn(ids[i], 1);
   }
-  // A plain batch runs as a graph run (graph_run.cc), unless an object it
-  // reads from outside is not at hand yet.
+  // A plain batch runs as a graph run (graph_run.cc).
   if (PlainBatch(tasks, demands)) {
     std::shared_ptr<GraphRun> run = MakeGraphRun(tasks, ids, results);
     std::unique_lock<std::mutex> lock = Lock();
     if (stopping_) throw RayccError("the runtime is shutting down");
-    if (StartGraphRunLocked(run)) return results;
-    lock.unlock();
-    TakeBackArgs(*run, tasks);
+    StartGraphRunLocked(run);
+    return results;
   }
   std::vector<std::shared_ptr<Task>> made(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
@@ -687,7 +702,8 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
       o.resources = demands[t.demand];
       units[t.demand] = DemandOfLocked(o, /*is_task=*/true, What{"task ", &t.function->name});
     }
-    made[i]->demand = t.demand >= 0 ? units[t.demand] : default_task_demand_;
+    made[i]->demand =
+        t.demand >= 0 ? units[t.demand] : DemandOfLocked(CallOptions{}, /*is_task=*/true, What{"task ", &t.function->name});
   }
   // Then whatever can fail against the runtime's state, for every task,
   // before any is queued: a batch goes in whole or not at all.

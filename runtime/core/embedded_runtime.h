@@ -155,6 +155,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
     // (CancelTask finds the node here; the run outlives the pointer).
     std::shared_ptr<GraphRun> run;
     int run_node = -1;
+    // Nodes of graph runs that wait for it (counted down when it completes).
+    using RunReaders = std::vector<std::pair<std::shared_ptr<GraphRun>, int32_t>>;
+    std::unique_ptr<RunReaders> run_readers;
   };
   struct Task {
     TaskId id;
@@ -321,11 +324,13 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // The run of a plain batch, wired, its tasks' arguments moved in (no lock).
   std::shared_ptr<GraphRun> MakeGraphRun(std::vector<BatchedTask>& tasks, const std::vector<TaskId>& ids,
                                          const std::vector<ObjectId>& results) const;
-  // Starts `run`; false, having changed nothing, when an object it reads
-  // from outside is not ready (MissingArgument when one does not exist).
-  bool StartGraphRunLocked(const std::shared_ptr<GraphRun>& run);
-  // Gives the arguments MakeGraphRun moved in back to their tasks.
-  static void TakeBackArgs(GraphRun& run, std::vector<BatchedTask>& tasks);
+  // Starts `run` (MissingArgument, changing nothing, when an object it
+  // reads from outside does not exist).
+  void StartGraphRunLocked(const std::shared_ptr<GraphRun>& run);
+  // An object node `k` of `run` reads from outside is ready.
+  void GraphInputReadyLocked(const std::shared_ptr<GraphRun>& run, int32_t k);
+  // A runner hands its CPU over after this long when other work waits.
+  static constexpr double kGraphSliceUs = 1000;
   // Queues `n` more runners of `run`, at `priority` in the ready queue.
   void SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int n, int64_t priority);
   // A runner's work: mu_ held on entry and on return, not between.
@@ -492,6 +497,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   absl::flat_hash_map<std::vector<std::pair<std::string, int64_t>>, const Demand*> interned_;
   absl::flat_hash_map<std::vector<std::pair<std::string, double>>, const Demand*> by_options_;
   const Demand* default_task_demand_ = nullptr;
+  bool default_feasible_ = true;  // some node has a whole CPU (what a task asks by default)
   const Demand* no_demand_ = nullptr;
   // A placement group reserves its bundles by moving quantities from the
   // node's resources to renamed ones ("CPU_group_<i>_<id>" per bundle,

@@ -16,7 +16,11 @@
 //    are runners queues more (up to the node's CPUs);
 //  - a result only the batch reads lives in its node and is dropped when its
 //    last reader is done; a result read from outside (a graph output, or a
-//    later node of the plan) is also an object, completed under mu_.
+//    later node of the plan) is also an object, completed under mu_;
+//  - an object from outside the batch is pinned by the nodes that read it
+//    until they are done; one not ready yet is waited for like a node;
+//  - a runner that has run for kGraphSliceUs while other work waits in the
+//    runtime's queue hands its CPU over (a fresh runner queues behind it).
 //
 // Whatever a plain task may do, a node may: submit nested tasks, block in
 // Get (the runner's CPU is lent meanwhile), fail (its readers fail with the
@@ -35,35 +39,37 @@ struct EmbeddedRuntime::GraphNode {
   const RemoteFunction* function = nullptr;
   std::vector<TaskArgument> args;
   // Per ObjectRef argument, in order: its object (a node's `result`, or one
-  // of objects_, pinned by the run) and the node that makes it (-1: none).
+  // of objects_, pinned by this node) and the node that makes it (-1: none).
   ArgObjects arg_objects;
   absl::InlinedVector<int32_t, 4> sources;
   absl::InlinedVector<int32_t, 4> readers;  // the nodes that take its result
-  std::atomic<int> unresolved{0};
-  std::atomic<int> unread{0};  // readers not done yet
-  Object result;               // once done: its value, bytes or error
-  bool kept = false;            // read outside the run: its result is an object too
-  Object* published = nullptr;  // that object, once the run starts
+  std::atomic<int> unresolved{0};           // inputs not done yet
+  std::atomic<int> unread{0};               // readers not done yet
+  Object result;                            // once done: its value, bytes or error
+  bool kept = false;                        // read outside the run: its result is an object too
+  Object* published = nullptr;              // that object, once the run starts
   TaskId task;
   ObjectId id;
   int64_t priority = 0;
   int retries_left = 0;
   bool retry_exceptions = false;
   Traced traced;
+  // Cancellation (of a published node): Cancel stores its error, then sets
+  // `cancelled`, then races the node for `settled`; whoever sets `settled`
+  // decides the result.
+  std::shared_ptr<const ErrorInfo> cancel_error;
   std::atomic<bool> cancelled{false};
-  std::atomic<bool> started{false};
-  std::atomic<bool> settled{false};  // `published` is complete (or cancelled)
+  std::atomic<bool> started{false};  // its code was called
+  std::atomic<bool> settled{false};
 };
 
 struct EmbeddedRuntime::GraphRun {
   explicit GraphRun(size_t n) : nodes(n) {}
   std::vector<GraphNode> nodes;
-  std::mutex mu;               // guards ready and runners
+  std::mutex mu;               // guards ready and runners (taken after mu_, never before)
   std::vector<int32_t> ready;  // a heap: see Before
   int runners = 0;
   int max_runners = 1;
-  std::atomic<size_t> unfinished{0};
-  std::vector<std::pair<ObjectId, Object*>> pinned;  // objects_ it reads, unpinned when it ends
   // The ready queue's order: higher priority, then earlier in the plan.
   bool Before(int32_t a, int32_t b) const {
     if (nodes[a].priority != nodes[b].priority) return nodes[a].priority > nodes[b].priority;
@@ -79,11 +85,22 @@ struct EmbeddedRuntime::GraphRun {
     ready.pop_back();
     return k;
   }
+  // Queues `k` (under mu); returns how many runners to add for it (a
+  // runner that finds the queue empty again just ends).
+  int PushAndCountSpawn(int32_t k) {
+    Push(k);
+    if (runners >= max_runners) return 0;
+    ++runners;
+    return 1;
+  }
 };
 
 bool EmbeddedRuntime::PlainBatch(const std::vector<BatchedTask>& tasks,
                                  const std::vector<std::vector<std::pair<std::string, double>>>& demands) const {
   if (nodes_.size() != 1 || tasks.size() < 2) return false;
+  // (A node without a whole CPU: the task-by-task path says it is infeasible.)
+  auto cpu = nodes_[0].total.find("CPU");
+  if (cpu == nodes_[0].total.end() || cpu->second < FixedPoint::kScale) return false;
   // Submitted by a task: its tasks are that task's children (Cancel of it
   // cancels them), which only the task-by-task path tracks.
   if (tls.runtime == this && tls.demand != nullptr) return false;
@@ -105,10 +122,7 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(std::ve
                                                                          const std::vector<ObjectId>& results) const {
   size_t n = tasks.size();
   auto run = std::make_shared<GraphRun>(n);
-  run->unfinished = n;
-  auto cpu = nodes_[0].total.find("CPU");
-  run->max_runners =
-      std::max<int>(1, cpu == nodes_[0].total.end() ? 1 : static_cast<int>(cpu->second / FixedPoint::kScale));
+  run->max_runners = std::max<int>(1, static_cast<int>(nodes_[0].total.at("CPU") / FixedPoint::kScale));
   for (size_t i = 0; i < n; ++i) {
     GraphNode& node = run->nodes[i];
     BatchedTask& t = tasks[i];
@@ -139,39 +153,31 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(std::ve
   return run;
 }
 
-void EmbeddedRuntime::TakeBackArgs(GraphRun& run, std::vector<BatchedTask>& tasks) {
-  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].args = std::move(run.nodes[i].args);
-}
-
-bool EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) {
-  // The objects it reads from outside: all there, and ready.
+void EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) {
+  // Every object it reads from outside must exist (checked before anything
+  // changes: a batch goes in whole or not at all).
   for (GraphNode& node : run->nodes) {
     for (size_t a = 0, j = 0; a < node.args.size(); ++a) {
       const TaskArgument& arg = node.args[a];
-      if (!arg.by_ref) continue;
-      if (node.sources[j++] >= 0) continue;
-      auto it = objects_.find(arg.ref);
-      if (it == objects_.end()) throw MissingArgument(What{"task ", &node.function->name}, arg.ref);
-      if (!it->second.ready) return false;
+      if (!arg.by_ref || node.sources[j++] >= 0) continue;
+      if (!objects_.contains(arg.ref)) throw MissingArgument(What{"task ", &node.function->name}, arg.ref);
     }
   }
   for (size_t i = 0; i < run->nodes.size(); ++i) {
     GraphNode& node = run->nodes[i];
-    const std::vector<const std::type_info*>& types = node.function->arg_types;
     for (size_t a = 0, j = 0; a < node.args.size(); ++a) {
       const TaskArgument& arg = node.args[a];
       if (!arg.by_ref) continue;
       size_t k = j++;
       if (node.sources[k] >= 0) continue;
       Object& object = objects_.find(arg.ref)->second;
-      ++object.uses;
-      run->pinned.emplace_back(arg.ref, &object);
-      // Its bytes are made now if the node cannot take its value: read
-      // outside mu_, an object's fields must not change under the reader.
-      if (!object.data && object.value && !TakesValue(types, a, object.value.get(), object.type)) {
-        BytesLocked(object);
-      }
+      ++object.uses;  // (until this node is done)
       node.arg_objects[k] = &object;
+      if (!object.ready) {  // waited for: CompleteLocked counts it down
+        if (!object.run_readers) object.run_readers = std::make_unique<Object::RunReaders>();
+        object.run_readers->emplace_back(run, static_cast<int32_t>(i));
+        node.unresolved.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     if (node.kept) {
       Object& object = ObjectLocked(node.id);
@@ -187,7 +193,18 @@ bool EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) 
     run->runners = runners;
     SpawnRunnersLocked(run, runners, run->nodes[run->ready.front()].priority);
   }
-  return true;
+}
+
+void EmbeddedRuntime::GraphInputReadyLocked(const std::shared_ptr<GraphRun>& run, int32_t k) {
+  if (run->nodes[k].unresolved.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  int spawn;
+  int64_t priority;
+  {
+    std::lock_guard<std::mutex> guard(run->mu);
+    spawn = run->PushAndCountSpawn(k);
+    priority = run->nodes[run->ready.front()].priority;
+  }
+  if (spawn > 0) SpawnRunnersLocked(run, spawn, priority);
 }
 
 void EmbeddedRuntime::SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int n, int64_t priority) {
@@ -209,6 +226,7 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
   tls.node = node;
   lock.unlock();
   garbage_.Flush();
+  auto slice = std::chrono::steady_clock::now();
   for (;;) {
     int32_t k = -1;
     {
@@ -221,32 +239,47 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
     }
     if (k < 0) break;
     RunGraphNode(run, k, node);
+    if (MicrosSince(slice) < kGraphSliceUs) continue;
+    // Its slice is over: other work waiting in the runtime's queue gets
+    // this CPU, and a fresh runner queues behind it (in this one's place).
+    slice = std::chrono::steady_clock::now();
+    lock.lock();
+    if (!ready_.empty()) {
+      int64_t priority = 0;
+      bool more;
+      {
+        std::lock_guard<std::mutex> guard(run->mu);
+        more = !run->ready.empty();
+        if (more) {
+          priority = run->nodes[run->ready.front()].priority;
+        } else {
+          --run->runners;
+        }
+      }
+      if (more) SpawnRunnersLocked(run, 1, priority);
+      break;  // (mu_ held)
+    }
+    lock.unlock();
   }
   tls.demand = nullptr;
   tls.node = -1;
   tls.task = TaskId();
-  lock.lock();
+  if (!lock.owns_lock()) lock.lock();
   AcquireLocked(runner->demand->units, node, -1);
 }
 
 void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, int node) {
   GraphNode& n = run->nodes[k];
   const RemoteFunction& f = *n.function;
-  n.started.store(true);
-  auto cancelled_error = [&] {
-    auto info = std::make_shared<ErrorInfo>();
-    info->cancelled = true;
-    info->function = f.name;
-    info->message = "task " + f.name + " was cancelled";
-    return info;
-  };
   Outcome outcome;
   std::shared_ptr<const ErrorInfo> error;  // why it failed, if it did
   if (n.cancelled.load()) {
-    error = cancelled_error();
+    error = n.cancel_error;  // (stored before the flag was set)
   } else {
-    // Its arguments: constants, results of nodes done before it (their
-    // fields are final), objects pinned by the run (final too).
+    // Its arguments: constants, results of nodes done before it, objects it
+    // pins. None of the fields read here changes once its object is ready,
+    // except the bytes of an object held as a value, which are not read: a
+    // value wanted as bytes is serialized for this reader.
     CollectedArgs collected;
     collected.views.reserve(n.args.size());
     size_t j = 0;
@@ -259,13 +292,13 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
       const Object& object = *n.arg_objects[j++];
       if (object.error) {
         error = object.error;  // a dependency failed: so does this node, with the same cause
+      } else if (!object.value) {
+        collected.keep.push_back(object.data);
+        collected.views.emplace_back(*object.data);
       } else if (TakesValue(f.arg_types, a, object.value.get(), object.type)) {
         collected.keep.push_back(object.value);
         collected.views.emplace_back(object.value.get());
-      } else if (object.data) {
-        collected.keep.push_back(object.data);
-        collected.views.emplace_back(*object.data);
-      } else {  // another node's value, wanted as bytes: made for this reader
+      } else {
         auto bytes = std::make_shared<const std::string>(object.serialize(object.value.get()));
         collected.views.emplace_back(*bytes);
         collected.keep.push_back(std::move(bytes));
@@ -274,6 +307,7 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
     if (!error) {
       tls.task = n.task;
       tls.cancelled = &n.cancelled;
+      n.started.store(true);
       for (;;) {
         double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
         outcome = InvokeTask(f, collected.views);
@@ -288,10 +322,13 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
         outcome.error->where = Where();
         error = outcome.error;
       }
-      if (n.cancelled.load()) error = cancelled_error();  // whatever it returned is dropped
     }
   }
-  // Its result, for the nodes that read it...
+  // Whoever settles a published node decides its result: this node, or a
+  // Cancel that came first (whose error its readers then get too).
+  bool publish = n.published != nullptr && !n.settled.exchange(true);
+  if (n.published != nullptr && !publish) error = n.cancel_error;
+  // Its result, for the nodes that read it.
   n.result.error = error;
   if (!error) {
     n.result.data = outcome.data;
@@ -300,10 +337,38 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
     n.result.serialize = outcome.typed.serialize;
   }
   n.result.ready = true;
-  // ...and for those outside the run. (A node cancelled meanwhile is
-  // settled already; its readers in the run may still get what it made.)
-  if (n.published != nullptr && !n.settled.exchange(true)) {
-    std::unique_lock<std::mutex> lock = Lock();
+  // Inputs it was the last to read are dropped, and readers it was the last
+  // input of are queued.
+  bool pins = false;
+  for (int32_t s : n.sources) {
+    if (s < 0) {
+      pins = true;
+      continue;
+    }
+    GraphNode& source = run->nodes[s];
+    if (source.unread.fetch_sub(1, std::memory_order_acq_rel) == 1) source.result = Object{};
+  }
+  if (n.readers.empty()) n.result = Object{};
+  int spawn = 0;
+  int64_t priority = 0;  // (of the first node waiting, for new runners)
+  if (!n.readers.empty()) {
+    std::lock_guard<std::mutex> guard(run->mu);
+    int woken = 0;
+    for (int32_t r : n.readers)
+      if (run->nodes[r].unresolved.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        run->Push(r);
+        ++woken;
+      }
+    // This runner takes one; more runners for the rest, while CPUs allow.
+    if (woken > 1) {
+      spawn = std::max(0, std::min<int>(static_cast<int>(run->ready.size()) - 1, run->max_runners - run->runners));
+      run->runners += spawn;
+      priority = run->nodes[run->ready.front()].priority;
+    }
+  }
+  if (!publish && !pins && spawn == 0) return;
+  std::unique_lock<std::mutex> lock = Lock();
+  if (publish) {  // for those outside the run
     n.published->run = nullptr;
     n.published->run_node = -1;
     if (error) {
@@ -312,50 +377,31 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
       FinishLocked(n.id, std::move(outcome), f.name, n.published);
     }
   }
-  // Inputs it was the last to read are dropped, and readers it was the last
-  // input of are queued.
-  for (int32_t s : n.sources) {
-    if (s < 0) continue;
-    GraphNode& source = run->nodes[s];
-    if (source.unread.fetch_sub(1, std::memory_order_acq_rel) == 1) source.result = Object{};
-  }
-  if (n.readers.empty()) n.result = Object{};
-  int woken = 0;
-  int spawn = 0;
-  int64_t priority = 0;  // (of the first node waiting, for the runners)
-  {
-    std::lock_guard<std::mutex> guard(run->mu);
-    for (int32_t r : n.readers)
-      if (run->nodes[r].unresolved.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        run->Push(r);
-        ++woken;
-      }
-    // This runner takes one; more runners for the rest, while CPUs allow.
-    if (woken > 1) {
-      spawn = std::min<int>(static_cast<int>(run->ready.size()) - 1, run->max_runners - run->runners);
-      spawn = std::max(spawn, 0);
-      run->runners += spawn;
-      priority = run->nodes[run->ready.front()].priority;
+  if (pins) {  // the objects from outside it read may go
+    for (size_t a = 0, j = 0; a < n.args.size(); ++a) {
+      if (!n.args[a].by_ref) continue;
+      size_t i = j++;
+      if (n.sources[i] >= 0) continue;
+      --n.arg_objects[i]->uses;
+      MaybeFreeLocked(n.args[a].ref, n.arg_objects[i]);
     }
   }
-  bool last = run->unfinished.fetch_sub(1, std::memory_order_acq_rel) == 1;
-  if (spawn > 0 || last) {
-    std::unique_lock<std::mutex> lock = Lock();
-    if (spawn > 0) SpawnRunnersLocked(run, spawn, priority);
-    if (last) {
-      // The run is over: the objects it read may go.
-      for (const auto& [id, object] : run->pinned) {
-        --object->uses;
-        MaybeFreeLocked(id, object);
-      }
-      run->pinned.clear();
-    }
-  }
+  if (spawn > 0) SpawnRunnersLocked(run, spawn, priority);
 }
 
 bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {
   GraphNode& n = run.nodes[k];
-  if (n.cancelled.exchange(true) || n.settled.exchange(true)) return false;
+  if (n.settled.load() || n.cancelled.load()) return false;
+  auto info = std::make_shared<ErrorInfo>();
+  info->cancelled = true;
+  info->function = n.function->name;
+  info->message = n.started.load() ? "task " + n.function->name +
+                                         " was cancelled while it ran (its result is dropped; "
+                                         "raycc::IsCancelled() told it)"
+                                   : "task " + n.function->name + " was cancelled before it ran";
+  n.cancel_error = info;
+  n.cancelled.store(true);                   // (after cancel_error: who sees the flag reads it)
+  if (n.settled.exchange(true)) return false;  // it finished just now: its result stands
   // The tasks it submitted, and theirs.
   Children children;
   for (const auto& [oid, object] : objects_)
@@ -364,14 +410,7 @@ bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {
   if (auto mine = children.find(n.task); mine != children.end())
     for (const std::shared_ptr<Task>& child : mine->second) CancelLocked(child, children);
   // Its result fails now (a running node's return is dropped); the nodes
-  // that read it fail when it is done.
-  auto info = std::make_shared<ErrorInfo>();
-  info->cancelled = true;
-  info->function = n.function->name;
-  info->message = n.started.load() ? "task " + n.function->name +
-                                         " was cancelled while it ran (its result is dropped; "
-                                         "raycc::IsCancelled() told it)"
-                                   : "task " + n.function->name + " was cancelled before it ran";
+  // that read it fail with the same error when it is done.
   n.published->run = nullptr;
   n.published->run_node = -1;
   CompleteLocked(n.id, nullptr, info, n.published);

@@ -133,8 +133,9 @@ TEST_P(GraphRunTest, AnInputFromOutsideIsPinnedForTheRun) {
   }  // (the caller's reference to the input is gone: the run holds it)
   raycc::ObjectRef<int64_t> out(ids[1]);
   EXPECT_EQ(*out.Get(), 81);
-  while (Live() > base + 1) std::this_thread::yield();  // (the run lets go when it ends)
-  EXPECT_EQ(Live(), base + 1);  // the output, still referenced
+  // Its readers are done (the last let go of it as it published): only the
+  // output is left, still referenced.
+  EXPECT_EQ(Live(), base + 1);
 }
 
 TEST_P(GraphRunTest, AFailureReachesEveryReaderWithItsCause) {
@@ -209,14 +210,34 @@ TEST_P(GraphRunTest, DoneOutputsCannotBeCancelled) {
   EXPECT_EQ(*out.Get(), 4);
 }
 
-TEST_P(GraphRunTest, AnInputNotReadyYetSendsTheBatchTaskByTask) {
+TEST_P(GraphRunTest, AnInputNotReadyYetIsWaitedFor) {
   gr_gate_open = false;
   gr_gate_started = false;
+  gr_ran = 0;
   raycc::ObjectRef<int64_t> held = raycc::Task(GrGate).Remote(int64_t{5});
+  // Node 0 waits for the held task; node 1 does not, and runs meanwhile.
   std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Ref(held.ID()), Value(1)}, &options_, -1, true},
-                                             {Fn("GrAdd"), {Earlier(0), Value(1)}, &options_, -1, false}});
+                                             {Fn("GrCount"), {Value(3)}, &options_, -1, false},
+                                             {Fn("GrAdd"), {Earlier(0), Earlier(1)}, &options_, -1, false}});
+  raycc::ObjectRef<int64_t> last(ids[2]);
+  if (GetParam() > 1) {  // (with one CPU the held task has it)
+    EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 3);
+    EXPECT_THROW(last.Get(/*timeout_ms=*/0), raycc::GetTimeoutError);  // (still waiting)
+  }
   gr_gate_open = true;
-  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 7);
+  EXPECT_EQ(*last.Get(), 9);
+}
+
+TEST_P(GraphRunTest, AFailedInputFromOutsideFailsItsReaders) {
+  raycc::ObjectRef<int64_t> failed = raycc::Task(GrThrow).Remote(int64_t{8});
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Ref(failed.ID()), Value(1)}, &options_, -1, true},
+                                             {Fn("GrAdd"), {Earlier(0), Value(1)}, &options_, -1, false}});
+  try {
+    raycc::ObjectRef<int64_t>(ids[1]).Get();
+    FAIL() << "expected TaskError";
+  } catch (const raycc::TaskError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no good 8"));
+  }
 }
 
 TEST_P(GraphRunTest, AMissingInputIsAnErrorAndNothingRuns) {
@@ -292,6 +313,57 @@ RAYCC_REMOTE(GrSubmitsABatch);
 TEST(GraphRunOrderTest, ABatchSubmittedInsideATaskWorks) {
   raycc::Init(raycc::Config{.num_cpus = 1});
   EXPECT_EQ(*raycc::Task(GrSubmitsABatch).Remote(int64_t{3}).Get(), 5);
+  raycc::Shutdown();
+}
+
+// Busy for `us` microseconds of wall time, then returns `x` plus whether the
+// flag was up.
+std::atomic<bool> gr_flag{false}, gr_busy_started{false};
+int64_t GrBusy(int64_t x, int64_t us) {
+  gr_busy_started = true;
+  auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  return x + (gr_flag ? 1 : 0);
+}
+void GrRaiseFlag() { gr_flag = true; }
+RAYCC_REMOTE(GrBusy, GrRaiseFlag);
+
+TEST(GraphRunOrderTest, ALongRunLetsOtherTasksIn) {
+  // One CPU: a chain of 100 nodes of 300 us each holds the only runner for
+  // 30 ms. A task submitted after the run started gets the CPU when the
+  // runner's slice (1 ms) is over, so the last node sees its flag.
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  gr_flag = false;
+  gr_busy_started = false;
+  CallOptions options;
+  std::vector<BatchedTask> tasks;
+  for (int i = 0; i < 100; ++i)
+    tasks.push_back({Fn("GrBusy"), {i == 0 ? Value(0) : Earlier(i - 1), Value(300)}, &options, -1, i + 1 < 100});
+  std::vector<raycc::ObjectId> ids = Submit(std::move(tasks));
+  // (Once it runs, the runner holds the CPU: the task cannot run inline.)
+  while (!gr_busy_started) std::this_thread::yield();
+  raycc::ObjectRef<void> other = raycc::Task(GrRaiseFlag).Remote();
+  raycc::Get(other);
+  EXPECT_GE(*raycc::ObjectRef<int64_t>(ids.back()).Get(), 1);
+  raycc::Shutdown();
+}
+
+TEST(GraphRunOrderTest, ANodeWithoutAWholeCpuIsInfeasible) {
+  // The task-by-task path's answer, not a run whose runners never start.
+  raycc::Init(raycc::Config{.nodes = {{"gpu-only", {{"GPU", 1}}}}});
+  CallOptions options;
+  EXPECT_THROW(Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
+                       {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}}),
+               raycc::InfeasibleError);
+  // And so is a task submitted on its own, which asks for one CPU too.
+  try {
+    raycc::Task(GrAdd).Remote(int64_t{1}, int64_t{2});
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("task GrAdd"));
+    EXPECT_THAT(e.what(), HasSubstr("CPU"));
+  }
   raycc::Shutdown();
 }
 
