@@ -91,8 +91,11 @@ class RuntimeInterface {
   virtual ObjectId SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
                               const CallOptions& options) = 0;
   /// Submits many tasks at once, dependencies pre-wired (the Pathways
-  /// manner): each distinct resource set is checked once, and the tasks
-  /// enter the scheduler together. Returns each task's result, in order.
+  /// manner), whole or not at all: each distinct resource set is checked
+  /// once, and every task against the runtime's state before any is
+  /// queued. A runtime may run the batch as one unit (the embedded one runs
+  /// a plain batch by dataflow: a graph run). Returns each task's result, in
+  /// order; a released result (release_result) may never exist as an object.
   virtual std::vector<ObjectId> SubmitTasks(
       std::vector<BatchedTask> tasks,
       const std::vector<std::vector<std::pair<std::string, double>>>& demands) = 0;
