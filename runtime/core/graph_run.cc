@@ -244,6 +244,7 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
     // this CPU, and a fresh runner queues behind it (in this one's place).
     slice = std::chrono::steady_clock::now();
     lock.lock();
+    DrainInboxLocked();  // (tasks posted meanwhile are waiting work too)
     if (!ready_.empty()) {
       int64_t priority = 0;
       bool more;

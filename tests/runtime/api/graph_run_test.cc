@@ -343,8 +343,10 @@ TEST(GraphRunOrderTest, ALongRunLetsOtherTasksIn) {
   std::vector<raycc::ObjectId> ids = Submit(std::move(tasks));
   // (Once it runs, the runner holds the CPU: the task cannot run inline.)
   while (!gr_busy_started) std::this_thread::yield();
+  // Posted, and waited for without entering the runtime: only the runner
+  // can find it there.
   raycc::ObjectRef<void> other = raycc::Task(GrRaiseFlag).Remote();
-  raycc::Get(other);
+  while (!gr_flag) std::this_thread::yield();
   EXPECT_GE(*raycc::ObjectRef<int64_t>(ids.back()).Get(), 1);
   raycc::Shutdown();
 }
