@@ -1,5 +1,4 @@
 #include "core/embedded_runtime.h"
-#include "core/worker_context.h"
 
 #include <cxxabi.h>
 #include <pthread.h>
@@ -12,11 +11,11 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/worker_context.h"
 #include "raycc/runtime/gpu/gpu_devices.h"
 
 namespace raycc::internal {
 namespace {
-
 
 /// GPU units `demand` asks for, under any name ("GPU", or a placement
 /// group's renamed "GPU_group_...").
@@ -35,8 +34,6 @@ absl::flat_hash_map<std::string, int64_t> CpuPart(const absl::flat_hash_map<std:
   return cpu;
 }
 
-
-
 /// More threads than this for one runtime or one actor is a mistake.
 constexpr int kMaxThreads = 4096;
 
@@ -47,7 +44,6 @@ std::string Demangle(const char* name) {
   std::free(demangled);
   return out;
 }
-
 
 }  // namespace
 
@@ -634,9 +630,9 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   auto task = std::make_shared<Task>();
   task->args = std::move(args);
   if (!options.has_resources && options.placement_group.IsNil() && options.node_name.empty() &&
-      default_feasible_ &&
-      std::none_of(task->args.begin(), task->args.end(),
-                   [](const TaskArgument& a) { return a.by_ref || !a.contained.empty(); })) {
+      default_feasible_ && std::none_of(task->args.begin(), task->args.end(), [](const TaskArgument& a) {
+        return a.by_ref || !a.contained.empty();
+      })) {
     // Nothing to check against the runtime's state: skip mu_.
     task->demand = default_task_demand_;
     FillTask(*task, function, options);
@@ -702,8 +698,9 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
       o.resources = demands[t.demand];
       units[t.demand] = DemandOfLocked(o, /*is_task=*/true, What{"task ", &t.function->name});
     }
-    made[i]->demand =
-        t.demand >= 0 ? units[t.demand] : DemandOfLocked(CallOptions{}, /*is_task=*/true, What{"task ", &t.function->name});
+    made[i]->demand = t.demand >= 0
+                          ? units[t.demand]
+                          : DemandOfLocked(CallOptions{}, /*is_task=*/true, What{"task ", &t.function->name});
   }
   // Then whatever can fail against the runtime's state, for every task,
   // before any is queued: a batch goes in whole or not at all.
@@ -715,7 +712,8 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     if (!t.options->placement_group.IsNil()) task.demand = GroupDemandLocked(*t.options, task.demand, what);
     AffinityLocked(*t.options, what);
     for (const TaskArgument& arg : task.args) {
-      if (arg.by_ref && arg.batch_index < 0 && !objects_.contains(arg.ref)) throw MissingArgument(what, arg.ref);
+      if (arg.by_ref && arg.batch_index < 0 && !objects_.contains(arg.ref))
+        throw MissingArgument(what, arg.ref);
       for (const ObjectId& id : arg.contained)
         if (!objects_.contains(id)) throw MissingArgument(what, id);
     }
@@ -807,8 +805,8 @@ int EmbeddedRuntime::AffinityLocked(const CallOptions& options, const What& what
     return -1;  // (the only node: anywhere is there)
   }
   if (!options.node_soft) {
-    throw InfeasibleError(absl::StrCat(what.str(), ": must run on node '", options.node_name,
-                                       "', which does not exist"));
+    throw InfeasibleError(
+        absl::StrCat(what.str(), ": must run on node '", options.node_name, "', which does not exist"));
   }
   return -1;
 }
@@ -1239,7 +1237,8 @@ std::vector<std::shared_ptr<const void>> EmbeddedRuntime::GetValues(const std::v
   // One lock for many objects (most of them ready, typically), given up
   // every so often so workers can publish meanwhile.
   constexpr size_t kPerLock = 256;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0));
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0));
   auto left_ms = [&]() -> int64_t {
     if (timeout_ms < 0) return -1;
     auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

@@ -62,8 +62,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,
                                        int64_t timeout_ms) override;
   std::vector<std::shared_ptr<const void>> GetValues(const std::vector<ObjectId>& ids,
-                                                     const std::type_info& type,
-                                                     int64_t timeout_ms) override;
+                                                     const std::type_info& type, int64_t timeout_ms) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
   void AddObjectRef(const ObjectId& id) override;
@@ -443,7 +442,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::mutex ref_mu_;  // guards ref_events_ only; never held with mu_ waiting
   std::vector<std::pair<ObjectId, int>> ref_events_;
   std::vector<std::pair<ObjectId, int>> spare_ref_events_;  // guarded by mu_
-  std::atomic<bool> has_ref_events_{false};  // ref_events_ is not empty
+  std::atomic<bool> has_ref_events_{false};                 // ref_events_ is not empty
 
   // Tasks submitted by Post, in order, until DrainInboxLocked.
   std::mutex inbox_mu_;

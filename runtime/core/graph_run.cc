@@ -95,8 +95,9 @@ struct EmbeddedRuntime::GraphRun {
   }
 };
 
-bool EmbeddedRuntime::PlainBatch(const std::vector<BatchedTask>& tasks,
-                                 const std::vector<std::vector<std::pair<std::string, double>>>& demands) const {
+bool EmbeddedRuntime::PlainBatch(
+    const std::vector<BatchedTask>& tasks,
+    const std::vector<std::vector<std::pair<std::string, double>>>& demands) const {
   if (nodes_.size() != 1 || tasks.size() < 2) return false;
   // (A node without a whole CPU: the task-by-task path says it is infeasible.)
   auto cpu = nodes_[0].total.find("CPU");
@@ -117,9 +118,9 @@ bool EmbeddedRuntime::PlainBatch(const std::vector<BatchedTask>& tasks,
   return true;
 }
 
-std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(std::vector<BatchedTask>& tasks,
-                                                                         const std::vector<TaskId>& ids,
-                                                                         const std::vector<ObjectId>& results) const {
+std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
+    std::vector<BatchedTask>& tasks, const std::vector<TaskId>& ids,
+    const std::vector<ObjectId>& results) const {
   size_t n = tasks.size();
   auto run = std::make_shared<GraphRun>(n);
   run->max_runners = std::max<int>(1, static_cast<int>(nodes_[0].total.at("CPU") / FixedPoint::kScale));
@@ -362,7 +363,8 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
       }
     // This runner takes one; more runners for the rest, while CPUs allow.
     if (woken > 1) {
-      spawn = std::max(0, std::min<int>(static_cast<int>(run->ready.size()) - 1, run->max_runners - run->runners));
+      spawn = std::max(
+          0, std::min<int>(static_cast<int>(run->ready.size()) - 1, run->max_runners - run->runners));
       run->runners += spawn;
       priority = run->nodes[run->ready.front()].priority;
     }
@@ -401,7 +403,7 @@ bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {
                                          "raycc::IsCancelled() told it)"
                                    : "task " + n.function->name + " was cancelled before it ran";
   n.cancel_error = info;
-  n.cancelled.store(true);                   // (after cancel_error: who sees the flag reads it)
+  n.cancelled.store(true);                     // (after cancel_error: who sees the flag reads it)
   if (n.settled.exchange(true)) return false;  // it finished just now: its result stands
   // The tasks it submitted, and theirs.
   Children children;

@@ -170,7 +170,7 @@ TEST(VizGraphJsonTest, RunOverlay) {
 
 TEST(VizGraphJsonTest, NamedIdleWorkersGetALane) {
   Timeline run = sampleRun();
-  run.threadNames[workerKey("1", "9")] = "worker 8";      // ran nothing
+  run.threadNames[workerKey("1", "9")] = "worker 8";       // ran nothing
   run.threadNames[workerKey("2", "1")] = "other process";  // not this graph's
   JsonValue g = parsed(graphToJson(samplePlan(), &run));
   const JsonValue& workers = *g.find("timeline")->find("workers");

@@ -115,7 +115,8 @@ TEST_P(GraphRunTest, ALayeredGraphComputesWhatItsTasksDo) {
   std::vector<raycc::ObjectId> ids = Submit(std::move(tasks));
   {
     std::vector<raycc::ObjectRef<int64_t>> outputs;
-    for (int i = 0; i < width; ++i) outputs.push_back(raycc::ObjectRef<int64_t>(ids[(layers - 1) * width + i]));
+    for (int i = 0; i < width; ++i)
+      outputs.push_back(raycc::ObjectRef<int64_t>(ids[(layers - 1) * width + i]));
     std::vector<std::shared_ptr<int64_t>> values = raycc::Get(outputs);
     for (int i = 0; i < width; ++i) EXPECT_EQ(*values[i], expect[layers - 1][i]) << i;
   }
@@ -245,7 +246,8 @@ TEST_P(GraphRunTest, AMissingInputIsAnErrorAndNothingRuns) {
   size_t base = Live();
   TaskArgument missing = Ref(*raycc::ObjectId::ForPut(raycc::TaskId::Of(raycc::JobId::FromInt(9)), 1));
   try {
-    Submit({{Fn("GrCount"), {Value(1)}, &options_, -1, false}, {Fn("GrAdd"), {missing, Value(1)}, &options_, -1, false}});
+    Submit({{Fn("GrCount"), {Value(1)}, &options_, -1, false},
+            {Fn("GrAdd"), {missing, Value(1)}, &options_, -1, false}});
     FAIL() << "expected RayccError";
   } catch (const raycc::RayccError& e) {
     EXPECT_THAT(e.what(), HasSubstr("task GrAdd: argument object"));
@@ -260,7 +262,8 @@ TEST_P(GraphRunTest, ShutdownDuringARunReturns) {
   // crashes, whatever was left unrun (TearDown's Init is a fresh runtime).
   std::vector<BatchedTask> tasks;
   for (int i = 0; i < 2000; ++i)
-    tasks.push_back({Fn("GrAdd"), {i == 0 ? Value(0) : Earlier(i - 1), Value(1)}, &options_, -1, i + 1 < 2000});
+    tasks.push_back(
+        {Fn("GrAdd"), {i == 0 ? Value(0) : Earlier(i - 1), Value(1)}, &options_, -1, i + 1 < 2000});
   Submit(std::move(tasks));
   raycc::Shutdown();
   raycc::Init(raycc::Config{.num_cpus = GetParam()});
@@ -304,7 +307,8 @@ int64_t GrSubmitsABatch(int64_t x) {
   // reaches them as its children.
   CallOptions options;
   std::vector<raycc::ObjectId> ids = raycc::internal::CurrentRuntime().SubmitTasks(
-      {{Fn("GrAdd"), {Value(x), Value(1)}, &options, -1, true}, {Fn("GrAdd"), {Earlier(0), Value(1)}, &options, -1, false}},
+      {{Fn("GrAdd"), {Value(x), Value(1)}, &options, -1, true},
+       {Fn("GrAdd"), {Earlier(0), Value(1)}, &options, -1, false}},
       {});
   return *raycc::ObjectRef<int64_t>(ids[1]).Get();
 }
@@ -339,7 +343,8 @@ TEST(GraphRunOrderTest, ALongRunLetsOtherTasksIn) {
   CallOptions options;
   std::vector<BatchedTask> tasks;
   for (int i = 0; i < 100; ++i)
-    tasks.push_back({Fn("GrBusy"), {i == 0 ? Value(0) : Earlier(i - 1), Value(300)}, &options, -1, i + 1 < 100});
+    tasks.push_back(
+        {Fn("GrBusy"), {i == 0 ? Value(0) : Earlier(i - 1), Value(300)}, &options, -1, i + 1 < 100});
   std::vector<raycc::ObjectId> ids = Submit(std::move(tasks));
   // (Once it runs, the runner holds the CPU: the task cannot run inline.)
   while (!gr_busy_started) std::this_thread::yield();

@@ -181,8 +181,8 @@ TEST_P(RuntimeApiTest, GetOfManyRefsKeepsOrderAndThrowsTheFirstFailure) {
     } else if (i % 3 == 1) {
       refs.push_back(raycc::Put(i));
     } else {
-      refs.push_back(raycc::ObjectRef<int>::Adopt(
-          raycc::internal::CurrentRuntime().Put(raycc::Serialize(i))));
+      refs.push_back(
+          raycc::ObjectRef<int>::Adopt(raycc::internal::CurrentRuntime().Put(raycc::Serialize(i))));
     }
   }
   std::vector<std::shared_ptr<int>> values = raycc::Get(refs);
@@ -632,8 +632,8 @@ TEST(RuntimeBatchTest, ABatchThatFailsPartWaySubmitsNothing) {
                    "must run on node 'nowhere'"});
   cases.push_back({{{plus, {value(1), value(2)}, &fine, -1}, {plus, {value(1), value(2)}, &no_group, -1}},
                    "placement group"});
-  cases.push_back({{{plus, {value(1), value(2)}, &fine, -1}, {plus, {missing, value(2)}, &fine, -1}},
-                   "does not exist"});
+  cases.push_back(
+      {{{plus, {value(1), value(2)}, &fine, -1}, {plus, {missing, value(2)}, &fine, -1}}, "does not exist"});
   for (auto& [tasks, error] : cases) {
     try {
       raycc::internal::CurrentRuntime().SubmitTasks(std::move(tasks), {});
