@@ -345,7 +345,7 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
       if (it == objects_.end()) continue;  // freed already, or never ours
       it->second.refs += delta;
       if (delta > 0) it->second.counted = true;
-      if (delta < 0 && Unused(it->second)) garbage_.objects.push_back(objects_.extract(it));
+      if (delta < 0) FreeIfUnusedLocked(it);
     }
     constexpr size_t kMaxSpare = 1 << 16;  // (1.5 MB; a larger one is freed)
     if (events.capacity() > spare_ref_events_.capacity() && events.capacity() <= kMaxSpare) {
@@ -357,8 +357,11 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
 void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id, const Object* known) {
   if (known != nullptr && !Unused(*known)) return;  // (the common case: no lookup)
   auto it = objects_.find(id);
-  if (it == objects_.end() || !Unused(it->second)) return;
-  garbage_.objects.push_back(objects_.extract(it));  // destroyed outside mu_
+  if (it != objects_.end()) FreeIfUnusedLocked(it);
+}
+
+void EmbeddedRuntime::FreeIfUnusedLocked(absl::node_hash_map<ObjectId, Object>::iterator it) {
+  if (Unused(it->second)) garbage_.objects.push_back(objects_.extract(it));  // destroyed outside mu_
 }
 
 void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {

@@ -150,8 +150,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
     int64_t uses = 0;
     bool counted = false;
     int waiters = 0;  // threads blocked on this object alone
-    // Made by node `run_node` of a graph run, until that node is done
-    // (CancelTask finds the node here; the run outlives the pointer).
+    // Made by node `run_node` of a graph run, until that node is settled
+    // (CancelTask finds the node here).
     std::shared_ptr<GraphRun> run;
     int run_node = -1;
     // Nodes of graph runs that wait for it (counted down when it completes).
@@ -238,6 +238,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void DrainRefEventsLocked();
   /// Frees `id` if nothing refers to it any more.
   void MaybeFreeLocked(const ObjectId& id, const Object* known = nullptr);
+  /// Frees the object at `it` if it is Unused (destroyed outside mu_).
+  void FreeIfUnusedLocked(absl::node_hash_map<ObjectId, Object>::iterator it);
   /// Nothing holds it or will read it: counted, no references, no pins, no
   /// task waiting for it, and its value is final.
   static bool Unused(const Object& o) {
@@ -309,8 +311,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // SubmitTasks releases mu_ after every this many tasks.
   static constexpr size_t kSubmitChunk = 512;
 
-  // A compiled batch of plain tasks (one node, default resources, arguments
-  // at hand) runs as a graph run, in the Pathways manner: its dependencies
+  // A compiled batch of plain tasks (one node, default resources, no
+  // placement) runs as a graph run, in the Pathways manner: its dependencies
   // are counted down by the nodes themselves and its ready nodes queue in
   // the run, so mu_ is not taken per task; only the results read from
   // outside the batch become objects. Runners (tasks that hold a CPU each)

@@ -38,10 +38,10 @@ namespace raycc::internal {
 struct EmbeddedRuntime::GraphNode {
   const RemoteFunction* function = nullptr;
   std::vector<TaskArgument> args;
-  // Per ObjectRef argument, in order: its object (a node's `result`, or one
-  // of objects_, pinned by this node) and the node that makes it (-1: none).
+  // Per ObjectRef argument, in order: its object (a node's `result` when the
+  // argument's batch_index names the node, else one of objects_, pinned by
+  // this node).
   ArgObjects arg_objects;
-  absl::InlinedVector<int32_t, 4> sources;
   absl::InlinedVector<int32_t, 4> readers;  // the nodes that take its result
   std::atomic<int> unresolved{0};           // inputs not done yet
   std::atomic<int> unread{0};               // readers not done yet
@@ -61,6 +61,14 @@ struct EmbeddedRuntime::GraphNode {
   std::atomic<bool> cancelled{false};
   std::atomic<bool> started{false};  // its code was called
   std::atomic<bool> settled{false};
+  // f(argument, its position among the ObjectRef arguments), for each
+  // ObjectRef argument.
+  template <typename F>
+  void ForEachRef(F&& f) const {
+    size_t k = 0;
+    for (const TaskArgument& arg : args)
+      if (arg.by_ref) f(arg, k++);
+  }
 };
 
 struct EmbeddedRuntime::GraphRun {
@@ -136,20 +144,17 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
     node.kept = !t.release_result;
     node.traced = TraceOf(*t.options, t.function->name);
     node.args = std::move(t.args);
-    for (const TaskArgument& arg : node.args) {
-      if (!arg.by_ref) continue;
+    node.ForEachRef([&](const TaskArgument& arg, size_t) {
       if (arg.batch_index < 0) {  // an object from outside: found when the run starts
         node.arg_objects.push_back(nullptr);
-        node.sources.push_back(-1);
-        continue;
+        return;
       }
       GraphNode& source = run->nodes[arg.batch_index];
       node.arg_objects.push_back(&source.result);
-      node.sources.push_back(arg.batch_index);
       source.readers.push_back(static_cast<int32_t>(i));
       source.unread.fetch_add(1, std::memory_order_relaxed);
       node.unresolved.fetch_add(1, std::memory_order_relaxed);
-    }
+    });
   }
   return run;
 }
@@ -157,20 +162,17 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
 void EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) {
   // Every object it reads from outside must exist (checked before anything
   // changes: a batch goes in whole or not at all).
-  for (GraphNode& node : run->nodes) {
-    for (size_t a = 0, j = 0; a < node.args.size(); ++a) {
-      const TaskArgument& arg = node.args[a];
-      if (!arg.by_ref || node.sources[j++] >= 0) continue;
-      if (!objects_.contains(arg.ref)) throw MissingArgument(What{"task ", &node.function->name}, arg.ref);
-    }
+  for (const GraphNode& node : run->nodes) {
+    node.ForEachRef([&](const TaskArgument& arg, size_t) {
+      if (arg.batch_index < 0 && !objects_.contains(arg.ref)) {
+        throw MissingArgument(What{"task ", &node.function->name}, arg.ref);
+      }
+    });
   }
   for (size_t i = 0; i < run->nodes.size(); ++i) {
     GraphNode& node = run->nodes[i];
-    for (size_t a = 0, j = 0; a < node.args.size(); ++a) {
-      const TaskArgument& arg = node.args[a];
-      if (!arg.by_ref) continue;
-      size_t k = j++;
-      if (node.sources[k] >= 0) continue;
+    node.ForEachRef([&](const TaskArgument& arg, size_t k) {
+      if (arg.batch_index >= 0) return;
       Object& object = objects_.find(arg.ref)->second;
       ++object.uses;  // (until this node is done)
       node.arg_objects[k] = &object;
@@ -179,7 +181,7 @@ void EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) 
         object.run_readers->emplace_back(run, static_cast<int32_t>(i));
         node.unresolved.fetch_add(1, std::memory_order_relaxed);
       }
-    }
+    });
     if (node.kept) {
       Object& object = ObjectLocked(node.id);
       object.run = run;
@@ -342,14 +344,14 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
   // Inputs it was the last to read are dropped, and readers it was the last
   // input of are queued.
   bool pins = false;
-  for (int32_t s : n.sources) {
-    if (s < 0) {
+  n.ForEachRef([&](const TaskArgument& arg, size_t) {
+    if (arg.batch_index < 0) {
       pins = true;
-      continue;
+      return;
     }
-    GraphNode& source = run->nodes[s];
+    GraphNode& source = run->nodes[arg.batch_index];
     if (source.unread.fetch_sub(1, std::memory_order_acq_rel) == 1) source.result = Object{};
-  }
+  });
   if (n.readers.empty()) n.result = Object{};
   int spawn = 0;
   int64_t priority = 0;  // (of the first node waiting, for new runners)
@@ -381,13 +383,11 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
     }
   }
   if (pins) {  // the objects from outside it read may go
-    for (size_t a = 0, j = 0; a < n.args.size(); ++a) {
-      if (!n.args[a].by_ref) continue;
-      size_t i = j++;
-      if (n.sources[i] >= 0) continue;
-      --n.arg_objects[i]->uses;
-      MaybeFreeLocked(n.args[a].ref, n.arg_objects[i]);
-    }
+    n.ForEachRef([&](const TaskArgument& arg, size_t k) {
+      if (arg.batch_index >= 0) return;
+      --n.arg_objects[k]->uses;
+      MaybeFreeLocked(arg.ref, n.arg_objects[k]);
+    });
   }
   if (spawn > 0) SpawnRunnersLocked(run, spawn, priority);
 }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -85,6 +86,17 @@ std::vector<raycc::ObjectId> Submit(std::vector<BatchedTask> tasks) {
   return raycc::internal::CurrentRuntime().SubmitTasks(std::move(tasks), {});
 }
 size_t Live() { return raycc::internal::CurrentRuntime().LiveObjects(); }
+// What the E that `f` throws says (a failure, and "", when it throws none).
+template <typename E, typename F>
+std::string Thrown(F&& f, const char* expected) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected " << expected;
+  return "";
+}
 
 class GraphRunTest : public ::testing::TestWithParam<int> {
  protected:
@@ -144,13 +156,9 @@ TEST_P(GraphRunTest, AFailureReachesEveryReaderWithItsCause) {
                                              {Fn("GrAdd"), {Earlier(0), Value(1)}, &options_, -1, true},
                                              {Fn("GrAdd"), {Earlier(1), Value(1)}, &options_, -1, false},
                                              {Fn("GrAdd"), {Value(1), Value(1)}, &options_, -1, false}});
-  try {
-    raycc::ObjectRef<int64_t>(ids[2]).Get();
-    FAIL() << "expected TaskError";
-  } catch (const raycc::TaskError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("GrThrow"));
-    EXPECT_THAT(e.what(), HasSubstr("no good 3"));
-  }
+  std::string what = Thrown<raycc::TaskError>([&] { raycc::ObjectRef<int64_t>(ids[2]).Get(); }, "TaskError");
+  EXPECT_THAT(what, HasSubstr("GrThrow"));
+  EXPECT_THAT(what, HasSubstr("no good 3"));
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[3]).Get(), 2);  // (its own inputs are fine)
 }
 
@@ -187,12 +195,8 @@ TEST_P(GraphRunTest, CancelledOutputsFailAndTheirReadersToo) {
   // One not started yet: it never runs, and its reader fails.
   EXPECT_TRUE(raycc::Cancel(waiting));
   EXPECT_FALSE(raycc::Cancel(waiting));
-  try {
-    waiting.Get();
-    FAIL() << "expected TaskCancelledError";
-  } catch (const raycc::TaskCancelledError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("was cancelled before it ran"));
-  }
+  EXPECT_THAT(Thrown<raycc::TaskCancelledError>([&] { waiting.Get(); }, "TaskCancelledError"),
+              HasSubstr("was cancelled before it ran"));
   // One running: Get fails at once while it is still held, and it is told.
   EXPECT_TRUE(raycc::Cancel(running));
   EXPECT_THROW(running.Get(), raycc::TaskCancelledError);
@@ -233,26 +237,22 @@ TEST_P(GraphRunTest, AFailedInputFromOutsideFailsItsReaders) {
   raycc::ObjectRef<int64_t> failed = raycc::Task(GrThrow).Remote(int64_t{8});
   std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Ref(failed.ID()), Value(1)}, &options_, -1, true},
                                              {Fn("GrAdd"), {Earlier(0), Value(1)}, &options_, -1, false}});
-  try {
-    raycc::ObjectRef<int64_t>(ids[1]).Get();
-    FAIL() << "expected TaskError";
-  } catch (const raycc::TaskError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("no good 8"));
-  }
+  EXPECT_THAT(Thrown<raycc::TaskError>([&] { raycc::ObjectRef<int64_t>(ids[1]).Get(); }, "TaskError"),
+              HasSubstr("no good 8"));
 }
 
 TEST_P(GraphRunTest, AMissingInputIsAnErrorAndNothingRuns) {
   gr_ran = 0;
   size_t base = Live();
   TaskArgument missing = Ref(*raycc::ObjectId::ForPut(raycc::TaskId::Of(raycc::JobId::FromInt(9)), 1));
-  try {
-    Submit({{Fn("GrCount"), {Value(1)}, &options_, -1, false},
-            {Fn("GrAdd"), {missing, Value(1)}, &options_, -1, false}});
-    FAIL() << "expected RayccError";
-  } catch (const raycc::RayccError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("task GrAdd: argument object"));
-    EXPECT_THAT(e.what(), HasSubstr("does not exist"));
-  }
+  std::string what = Thrown<raycc::RayccError>(
+      [&] {
+        Submit({{Fn("GrCount"), {Value(1)}, &options_, -1, false},
+                {Fn("GrAdd"), {missing, Value(1)}, &options_, -1, false}});
+      },
+      "RayccError");
+  EXPECT_THAT(what, HasSubstr("task GrAdd: argument object"));
+  EXPECT_THAT(what, HasSubstr("does not exist"));
   EXPECT_EQ(Live(), base);
   EXPECT_EQ(gr_ran.load(), 0);
 }
@@ -364,13 +364,10 @@ TEST(GraphRunOrderTest, ANodeWithoutAWholeCpuIsInfeasible) {
                        {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}}),
                raycc::InfeasibleError);
   // And so is a task submitted on its own, which asks for one CPU too.
-  try {
-    raycc::Task(GrAdd).Remote(int64_t{1}, int64_t{2});
-    FAIL() << "expected InfeasibleError";
-  } catch (const raycc::InfeasibleError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("task GrAdd"));
-    EXPECT_THAT(e.what(), HasSubstr("CPU"));
-  }
+  std::string what = Thrown<raycc::InfeasibleError>([] { raycc::Task(GrAdd).Remote(int64_t{1}, int64_t{2}); },
+                                                    "InfeasibleError");
+  EXPECT_THAT(what, HasSubstr("task GrAdd"));
+  EXPECT_THAT(what, HasSubstr("CPU"));
   raycc::Shutdown();
 }
 
