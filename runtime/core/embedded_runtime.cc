@@ -340,7 +340,10 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
     DrainInboxLocked();
     // Freeing a value may drop references it held: those queue new events,
     // applied by the next round.
-    for (const auto& [id, delta] : events) {
+    for (size_t i = 0; i < events.size(); ++i) {
+      // The table is larger than the cache: start the next lookups early.
+      if (i + kPrefetchAhead < events.size()) objects_.prefetch(events[i + kPrefetchAhead].first);
+      const auto& [id, delta] = events[i];
       auto it = objects_.find(id);
       if (it == objects_.end()) continue;  // freed already, or never ours
       it->second.refs += delta;
@@ -360,8 +363,14 @@ void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id, const Object* known) {
   if (it != objects_.end()) FreeIfUnusedLocked(it);
 }
 
-void EmbeddedRuntime::FreeIfUnusedLocked(absl::node_hash_map<ObjectId, Object>::iterator it) {
-  if (Unused(it->second)) garbage_.objects.push_back(objects_.extract(it));  // destroyed outside mu_
+void EmbeddedRuntime::FreeIfUnusedLocked(ObjectMap::iterator it) {
+  if (!Unused(it->second)) return;
+  // What it holds (a value, bytes, an error) is destroyed outside mu_; its
+  // node goes back to object_pool_ now, under mu_.
+  Object& o = it->second;
+  garbage_.objects.push_back(
+      {std::move(o.value), std::move(o.data), std::move(o.error), std::move(o.pending), std::move(o.run)});
+  objects_.erase(it);
 }
 
 void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {
@@ -789,7 +798,12 @@ void EmbeddedRuntime::DrainInboxLocked() {
     draining_.swap(inbox_);
     has_inbox_.store(false, std::memory_order_relaxed);
   }
-  for (std::shared_ptr<Task>& task : draining_) {
+  for (size_t i = 0; i < draining_.size(); ++i) {
+    // (Both the tasks and the table are likely out of cache.)
+    if (i + 2 * kPrefetchAhead < draining_.size())
+      __builtin_prefetch(draining_[i + 2 * kPrefetchAhead].get());
+    if (i + kPrefetchAhead < draining_.size()) objects_.prefetch(draining_[i + kPrefetchAhead]->result);
+    const std::shared_ptr<Task>& task = draining_[i];
     task->sequence = next_sequence_++;
     task->result_object = &ObjectLocked(task->result);
     task->result_object->pending = task;
@@ -929,24 +943,23 @@ void EmbeddedRuntime::NoteDurationLocked(const RemoteFunction& f, double us) {
   if (!added) it->second = 0.8 * it->second + 0.2 * us;
 }
 
-bool EmbeddedRuntime::BatchableLocked(const Task& task, const Task& first) const {
+bool EmbeddedRuntime::BatchesWith(const Task& task, const Task& first) {
   // (One function per batch: its run time is what says the batch is short.)
-  if (task.function != first.function || task.demand != first.demand || task.spread || task.affinity >= 0 ||
-      task.cancelled)
-    return false;
-  auto it = durations_.find(task.function);
-  return it != durations_.end() && it->second < kShortTaskUs;
+  return task.function == first.function && task.demand == first.demand && !task.spread &&
+         task.affinity < 0 && !task.cancelled;
 }
 
 void EmbeddedRuntime::ClaimMoreLocked(Batch* batch) {
   const Task& first = *batch->tasks[0];
-  if (nodes_.size() != 1 || first.demand->gpu != 0 || !BatchableLocked(first, first)) return;
+  if (nodes_.size() != 1 || first.demand->gpu != 0 || !BatchesWith(first, first)) return;
+  auto duration = durations_.find(first.function);
+  if (duration == durations_.end() || duration->second >= kShortTaskUs) return;
   // A share of the ready queue, so other workers find work too.
   size_t share = ready_.size() / std::max<size_t>(1, workers_.size());
   size_t limit = std::min(kMaxBatch, 1 + share);
   while (batch->tasks.size() < limit && !ready_.empty()) {
     auto it = ready_.begin();
-    if (!BatchableLocked(*it->second, first)) break;
+    if (!BatchesWith(*it->second, first)) break;
     it->second->node = first.node;
     batch->tasks.push_back(std::move(it->second));
     ready_.erase(it);

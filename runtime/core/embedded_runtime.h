@@ -23,6 +23,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
+#include "core/node_pool.h"
 #include "core/timeline.h"
 #include "raycc/api.h"
 #include "raycc/runtime/common/resource_set.h"
@@ -158,6 +159,13 @@ class EmbeddedRuntime final : public RuntimeInterface {
     using RunReaders = std::vector<std::pair<std::shared_ptr<GraphRun>, int32_t>>;
     std::unique_ptr<RunReaders> run_readers;
   };
+  using ObjectMap = absl::node_hash_map<
+      ObjectId, Object, absl::Hash<ObjectId>, std::equal_to<ObjectId>,
+      NodePoolAllocator<std::pair<const ObjectId, Object>, std::pair<const ObjectId, Object>>>;
+  // Freed object nodes kept for reuse (about 250 B each).
+  static constexpr size_t kMaxFreeObjectNodes = 1 << 17;
+  // How far ahead a run of object-table lookups prefetches.
+  static constexpr size_t kPrefetchAhead = 8;
   struct Task {
     TaskId id;
     const RemoteFunction* function = nullptr;
@@ -239,7 +247,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// Frees `id` if nothing refers to it any more.
   void MaybeFreeLocked(const ObjectId& id, const Object* known = nullptr);
   /// Frees the object at `it` if it is Unused (destroyed outside mu_).
-  void FreeIfUnusedLocked(absl::node_hash_map<ObjectId, Object>::iterator it);
+  void FreeIfUnusedLocked(ObjectMap::iterator it);
   /// Nothing holds it or will read it: counted, no references, no pins, no
   /// task waiting for it, and its value is final.
   static bool Unused(const Object& o) {
@@ -373,9 +381,11 @@ class EmbeddedRuntime final : public RuntimeInterface {
     size_t end = 0;        // [end, size) were given back
   };
   /// Adds to `batch` (holding its first task) ready tasks that can share
-  /// its run.
+  /// its run, when its function is short.
   void ClaimMoreLocked(Batch* batch);
-  bool BatchableLocked(const Task& task, const Task& first) const;
+  /// `task` may run in the batch `first` starts (same function and demand,
+  /// no placement preference, not cancelled).
+  static bool BatchesWith(const Task& task, const Task& first);
   /// Runs a claimed batch (mu_ held on entry and exit, released meanwhile).
   void RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock);
   /// Completes the batch's tasks before `upto` that ran.
@@ -426,12 +436,31 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // Objects freed and tasks finished under mu_ are destroyed after it is
   // released (free() of large values is slow, and others wait for mu_):
   // parked here, per thread, until the thread next takes mu_ or runs a task.
+  // What a freed object held that may run user code when destroyed (the
+  // rest of an unused Object is empty or plain).
+  struct FreedObject {
+    std::shared_ptr<const void> value;
+    std::shared_ptr<const std::string> data;
+    std::shared_ptr<const ErrorInfo> error;
+    std::shared_ptr<Task> pending;
+    std::shared_ptr<GraphRun> run;
+  };
   struct Garbage {
-    std::vector<absl::node_hash_map<ObjectId, Object>::node_type> objects;
+    std::vector<FreedObject> objects;
     std::vector<std::shared_ptr<Task>> tasks;
     void Flush() {
-      objects.clear();
-      tasks.clear();
+      Clear(objects);
+      Clear(tasks);
+    }
+    // Emptied, keeping a modest capacity (a burst of frees would otherwise
+    // stay allocated for the thread's life).
+    template <typename T>
+    static void Clear(std::vector<T>& v) {
+      if (v.capacity() > 4096) {
+        std::vector<T>().swap(v);
+      } else {
+        v.clear();
+      }
     }
   };
   static thread_local Garbage garbage_;
@@ -482,7 +511,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // Node-based: a slot is one pointer (a million queued results would
   // otherwise cost 2-3x their size in empty slots and rehash copies), and an
   // Object stays put while the map grows.
-  absl::node_hash_map<ObjectId, Object> objects_;
+  // Its nodes come from object_pool_, under mu_ as the map itself.
+  NodePool object_pool_{sizeof(ObjectMap::value_type), kMaxFreeObjectNodes};
+  ObjectMap objects_{ObjectMap::allocator_type(&object_pool_)};
   absl::btree_map<ReadyKey, std::shared_ptr<Task>, ReadyOrder> ready_;
   uint64_t next_sequence_ = 0;
   std::atomic<uint32_t> next_put_{1};

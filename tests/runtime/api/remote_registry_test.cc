@@ -70,7 +70,9 @@ TEST(SerializationTest, ScalarsReadInPlaceAgreeWithMsgpack) {
     } else {
       EXPECT_THROW(Deserialize<int>(Serialize(v)), RayccError) << v;
     }
-    if (v < 0) EXPECT_THROW(Deserialize<uint32_t>(Serialize(v)), RayccError) << v;
+    if (v < 0) {
+      EXPECT_THROW(Deserialize<uint32_t>(Serialize(v)), RayccError) << v;
+    }
   }
   EXPECT_EQ(Deserialize<uint64_t>(Serialize(UINT64_MAX)), UINT64_MAX);
   EXPECT_THROW(Deserialize<int64_t>(Serialize(UINT64_MAX)), RayccError);
