@@ -801,7 +801,7 @@ void EmbeddedRuntime::DrainInboxLocked() {
   for (size_t i = 0; i < draining_.size(); ++i) {
     // (Both the tasks and the table are likely out of cache.)
     if (i + 2 * kPrefetchAhead < draining_.size())
-      __builtin_prefetch(draining_[i + 2 * kPrefetchAhead].get());
+      __builtin_prefetch(&draining_[i + 2 * kPrefetchAhead]->result);
     if (i + kPrefetchAhead < draining_.size()) objects_.prefetch(draining_[i + kPrefetchAhead]->result);
     const std::shared_ptr<Task>& task = draining_[i];
     task->sequence = next_sequence_++;
