@@ -38,14 +38,14 @@ namespace raycc::internal {
 struct EmbeddedRuntime::GraphNode {
   const RemoteFunction* function = nullptr;
   std::vector<TaskArgument> args;
-  // Per ObjectRef argument, in order: its object (a node's `result` when the
-  // argument's batch_index names the node, else one of objects_, pinned by
-  // this node).
-  ArgObjects arg_objects;
+  // Per ObjectRef argument, in order: what it reads (a node's `result` when
+  // the argument's batch_index names the node, else an Object of objects_,
+  // pinned by this node).
+  absl::InlinedVector<Contents*, 4> arg_objects;
   absl::InlinedVector<int32_t, 4> readers;  // the nodes that take its result
   std::atomic<int> unresolved{0};           // inputs not done yet
   std::atomic<int> unread{0};               // readers not done yet
-  Object result;                            // once done: its value, bytes or error
+  Contents result;                          // once done: its value, bytes or error
   bool kept = false;                        // read outside the run: its result is an object too
   Object* published = nullptr;              // that object, once the run starts
   TaskId task;
@@ -113,12 +113,19 @@ bool EmbeddedRuntime::PlainBatch(
   // Submitted by a task: its tasks are that task's children (Cancel of it
   // cancels them), which only the task-by-task path tracks.
   if (tls.runtime == this && tls.demand != nullptr) return false;
+  // Whether each resource set is one CPU, as a task with no resources set
+  // asks (looked at once per set, when a task first names it).
+  std::vector<int8_t> one_cpu(demands.size(), -1);
   for (const BatchedTask& t : tasks) {
     const CallOptions& options = *t.options;
     if (!options.placement_group.IsNil() || !options.node_name.empty() || options.spread) return false;
-    if (t.demand >= 0) {  // one CPU, as a task with no resources set asks
-      const auto& set = demands[t.demand];
-      if (set.size() != 1 || set[0].first != "CPU" || set[0].second != 1) return false;
+    if (t.demand >= 0) {
+      int8_t& ok = one_cpu[t.demand];
+      if (ok < 0) {
+        const auto& set = demands[t.demand];
+        ok = set.size() == 1 && set[0].first == "CPU" && set[0].second == 1;
+      }
+      if (!ok) return false;
     }
     for (const TaskArgument& arg : t.args)
       if (!arg.contained.empty()) return false;
@@ -152,8 +159,9 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
       GraphNode& source = run->nodes[arg.batch_index];
       node.arg_objects.push_back(&source.result);
       source.readers.push_back(static_cast<int32_t>(i));
-      source.unread.fetch_add(1, std::memory_order_relaxed);
-      node.unresolved.fetch_add(1, std::memory_order_relaxed);
+      // (Not shared yet: plain increments, no atomic read-modify-write.)
+      source.unread.store(source.unread.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      node.unresolved.store(node.unresolved.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     });
   }
   return run;
@@ -230,37 +238,43 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
   lock.unlock();
   garbage_.Flush();
   auto slice = std::chrono::steady_clock::now();
-  for (;;) {
-    int32_t k = -1;
-    {
-      std::lock_guard<std::mutex> guard(run->mu);
-      if (!run->ready.empty() && accepting_.load(std::memory_order_relaxed)) {
-        k = run->Pop();
-      } else {
-        --run->runners;
-      }
+  int32_t k;
+  {
+    std::lock_guard<std::mutex> guard(run->mu);
+    k = PopGraphNode(*run);
+  }
+  // The clock is read every few nodes while they are short (reading it costs
+  // about what a short node does): how many to run before the next read.
+  int until_check = 1;
+  int since_slice = 0;
+  while (k >= 0) {
+    k = RunGraphNode(run, k, node);  // (and takes the next one)
+    ++since_slice;
+    if (--until_check > 0) continue;
+    double us = MicrosSince(slice);
+    if (us < kGraphSliceUs) {
+      // About half the nodes the rest of the slice holds, at this pace.
+      double per_node = us / since_slice;
+      until_check =
+          static_cast<int>(std::clamp((kGraphSliceUs - us) / 2 / std::max(per_node, 0.01), 1.0, 64.0));
+      continue;
     }
     if (k < 0) break;
-    RunGraphNode(run, k, node);
-    if (MicrosSince(slice) < kGraphSliceUs) continue;
     // Its slice is over: other work waiting in the runtime's queue gets
     // this CPU, and a fresh runner queues behind it (in this one's place).
     slice = std::chrono::steady_clock::now();
+    since_slice = 0;
+    until_check = 1;
     lock.lock();
     DrainInboxLocked();  // (tasks posted meanwhile are waiting work too)
     if (!ready_.empty()) {
-      int64_t priority = 0;
-      bool more;
+      int64_t priority;
       {
         std::lock_guard<std::mutex> guard(run->mu);
-        more = !run->ready.empty();
-        if (more) {
-          priority = run->nodes[run->ready.front()].priority;
-        } else {
-          --run->runners;
-        }
+        run->Push(k);  // (taken, not started: back in its place)
+        priority = run->nodes[run->ready.front()].priority;
       }
-      if (more) SpawnRunnersLocked(run, 1, priority);
+      SpawnRunnersLocked(run, 1, priority);
       break;  // (mu_ held)
     }
     lock.unlock();
@@ -272,7 +286,13 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
   AcquireLocked(runner->demand->units, node, -1);
 }
 
-void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, int node) {
+int32_t EmbeddedRuntime::PopGraphNode(GraphRun& run) {
+  if (!run.ready.empty() && accepting_.load(std::memory_order_relaxed)) return run.Pop();
+  --run.runners;  // (this runner ends)
+  return -1;
+}
+
+int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, int node) {
   GraphNode& n = run->nodes[k];
   const RemoteFunction& f = *n.function;
   Outcome outcome;
@@ -293,7 +313,7 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
         collected.views.emplace_back(arg.value);
         continue;
       }
-      const Object& object = *n.arg_objects[j++];
+      const Contents& object = *n.arg_objects[j++];
       if (object.error) {
         error = object.error;  // a dependency failed: so does this node, with the same cause
       } else if (!object.value) {
@@ -340,7 +360,6 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
     n.result.type = outcome.typed.type;
     n.result.serialize = outcome.typed.serialize;
   }
-  n.result.ready = true;
   // Inputs it was the last to read are dropped, and readers it was the last
   // input of are queued.
   bool pins = false;
@@ -350,28 +369,29 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
       return;
     }
     GraphNode& source = run->nodes[arg.batch_index];
-    if (source.unread.fetch_sub(1, std::memory_order_acq_rel) == 1) source.result = Object{};
+    if (source.unread.fetch_sub(1, std::memory_order_acq_rel) == 1) source.result = Contents{};
   });
-  if (n.readers.empty()) n.result = Object{};
+  if (n.readers.empty()) n.result = Contents{};
+  // Readers it was the last input of (counted down outside run->mu).
+  absl::InlinedVector<int32_t, 4> woken;
+  for (int32_t r : n.readers)
+    if (run->nodes[r].unresolved.fetch_sub(1, std::memory_order_acq_rel) == 1) woken.push_back(r);
   int spawn = 0;
   int64_t priority = 0;  // (of the first node waiting, for new runners)
-  if (!n.readers.empty()) {
+  int32_t next;
+  {
     std::lock_guard<std::mutex> guard(run->mu);
-    int woken = 0;
-    for (int32_t r : n.readers)
-      if (run->nodes[r].unresolved.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        run->Push(r);
-        ++woken;
-      }
+    for (int32_t r : woken) run->Push(r);
     // This runner takes one; more runners for the rest, while CPUs allow.
-    if (woken > 1) {
+    if (woken.size() > 1) {
       spawn = std::max(
           0, std::min<int>(static_cast<int>(run->ready.size()) - 1, run->max_runners - run->runners));
       run->runners += spawn;
       priority = run->nodes[run->ready.front()].priority;
     }
+    next = PopGraphNode(*run);
   }
-  if (!publish && !pins && spawn == 0) return;
+  if (!publish && !pins && spawn == 0) return next;
   std::unique_lock<std::mutex> lock = Lock();
   if (publish) {  // for those outside the run
     n.published->run = nullptr;
@@ -385,11 +405,14 @@ void EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, 
   if (pins) {  // the objects from outside it read may go
     n.ForEachRef([&](const TaskArgument& arg, size_t k) {
       if (arg.batch_index >= 0) return;
-      --n.arg_objects[k]->uses;
-      MaybeFreeLocked(arg.ref, n.arg_objects[k]);
+      // (From outside: an Object, which this node pinned.)
+      Object* object = static_cast<Object*>(n.arg_objects[k]);
+      --object->uses;
+      MaybeFreeLocked(arg.ref, object);
     });
   }
   if (spawn > 0) SpawnRunnersLocked(run, spawn, priority);
+  return next;
 }
 
 bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {

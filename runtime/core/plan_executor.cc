@@ -455,6 +455,8 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   // batch refers to an earlier one by its position.
   std::vector<internal::BatchedTask> batch;
   std::vector<int> batch_nodes;
+  batch.reserve(plan.nodes_size());
+  batch_nodes.reserve(plan.nodes_size());
   auto flush = [&] {
     if (batch.empty()) return;
     std::vector<ObjectId> ids = runtime.SubmitTasks(std::move(batch), state_->demands);
@@ -467,8 +469,10 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   for (int i = 0; i < plan.nodes_size(); ++i) {
     const proto::PlanNode& node = plan.nodes(i);
     std::vector<TaskArgument> args;
-    args.reserve(node.operands_size());
-    if (node.kind() != proto::TASK) flush();
+    if (node.kind() != proto::TASK) {
+      flush();
+      args.reserve(node.operands_size());
+    }
     switch (node.kind()) {
       case proto::TASK: {
         args = state_->arg_template[i];
