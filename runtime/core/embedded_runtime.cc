@@ -635,8 +635,9 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::DemandOfLocked(const CallOptions
   return d;
 }
 
-ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
-                                     const CallOptions& options) {
+std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunction& function,
+                                                             std::vector<TaskArgument> args,
+                                                             const CallOptions& options) {
   if (!function.invoke) throw RayccError(function.name + " is an actor factory: create it with Actor()");
   if (options.max_retries < -1) throw RayccError("SetMaxRetries: must be >= -1");
   auto task = std::make_shared<Task>();
@@ -648,7 +649,11 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
     // Nothing to check against the runtime's state: skip mu_.
     task->demand = default_task_demand_;
     FillTask(*task, function, options);
-    return Post(task);
+    auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
+    ref->ExpectPublish();
+    task->caller_ref = ref;
+    Post(task);
+    return ref;
   }
   FillTask(*task, function, options);
   What what{"task ", &function.name};
@@ -656,7 +661,23 @@ ObjectId EmbeddedRuntime::SubmitTask(const RemoteFunction& function, std::vector
   task->demand = GroupDemandLocked(options, DemandOfLocked(options, /*is_task=*/true, what), what);
   EnqueueLocked(task, function, options);
   CountCallerRefLocked(*task->result_object);
-  return task->result;
+  // (Before mu_ is released: no worker has the task yet.)
+  auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
+  ref->ExpectPublish();
+  task->caller_ref = ref;
+  return ref;
+}
+
+void EmbeddedRuntime::PublishToCaller(Task& task, const Outcome& outcome) {
+  // (A caller that dropped its reference is not there to lock.)
+  if (std::shared_ptr<ObjectRefHandle> ref = task.caller_ref.lock()) {
+    if (!outcome.error && outcome.typed.value) {
+      ref->Publish(outcome.typed.value, outcome.typed.type);
+    } else {
+      ref->Settle();
+    }
+  }
+  task.caller_ref.reset();
 }
 
 std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
@@ -930,6 +951,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     return;
   }
   task->done = true;
+  PublishToCaller(*task, outcome);
   FinishLocked(task->result, std::move(outcome), f.name, task->result_object);
   UnpinArgsLocked(*task);
 }
@@ -1046,6 +1068,7 @@ void EmbeddedRuntime::PublishLocked(Batch* batch, size_t upto) {
       MakeReadyLocked(batch->tasks[i]);  // same sequence: it keeps its place
     } else if (batch->state[i] == Batch::kRan) {
       task.done = true;
+      PublishToCaller(task, batch->outcomes[i]);
       FinishLocked(task.result, std::move(batch->outcomes[i]), task.function->name, task.result_object);
       UnpinArgsLocked(task);
     }

@@ -40,8 +40,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   absl::Status Finish();
   ~EmbeddedRuntime() override;
 
-  ObjectId SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
-                      const CallOptions& options) override;
+  std::shared_ptr<ObjectRefHandle> SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
+                                              const CallOptions& options) override;
   std::vector<ObjectId> SubmitTasks(
       std::vector<BatchedTask> tasks,
       const std::vector<std::vector<std::pair<std::string, double>>>& demands) override;
@@ -194,6 +194,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
     int node = -1;
     // The GPUs it holds while it runs.
     std::vector<int> gpu_ids;
+    // The caller's reference to the result (SubmitTask), which a successful
+    // value is published to (PublishToCaller).
+    std::weak_ptr<ObjectRefHandle> caller_ref;
     Traced traced;
     // A runner of a graph run instead (no function, no result): it holds a
     // CPU and runs the run's ready nodes until none is left.
@@ -256,6 +259,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   static bool Unused(const Object& o) {
     return o.counted && o.refs <= 0 && o.uses <= 0 && o.ready && o.dependents.empty();
   }
+  /// Hands a successful task's value to its caller's reference too, so Get
+  /// reads it there. Under mu_, just before the result completes.
+  static void PublishToCaller(Task& task, const Outcome& outcome);
   /// Unpins a task's argument objects (UseArgsLocked -1, without lookups).
   void UnpinArgsLocked(const Task& task);
   /// Unpins the objects an argument's value mentions (its `contained`).

@@ -443,6 +443,11 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     counted.push_back(std::make_shared<internal::ObjectRefHandle>(id, internal::ObjectRefHandle::Adopt{}));
     return id;
   };
+  auto keep = [&](std::shared_ptr<internal::ObjectRefHandle> handle) {
+    ObjectId id = handle->id();
+    counted.push_back(std::move(handle));
+    return id;
+  };
   std::vector<bool> adopted(plan.nodes_size(), false);
   std::vector<ObjectId> watched;  // what wait nodes watch
   auto ref_of = [&](const proto::PlanOperand& operand) {
@@ -527,7 +532,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
         for (const auto& operand : node.operands()) args.push_back(argument(operand));
         internal::CallOptions none;
         none.has_resources = true;
-        objects[i] = adopt(runtime.SubmitTask(BuiltinJoin(), std::move(args), none));
+        objects[i] = keep(runtime.SubmitTask(BuiltinJoin(), std::move(args), none));
         adopted[i] = true;
         break;
       }
@@ -541,7 +546,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
         }
         internal::CallOptions none;
         none.has_resources = true;
-        objects[i] = adopt(runtime.SubmitTask(BuiltinWait(), std::move(args), none));
+        objects[i] = keep(runtime.SubmitTask(BuiltinWait(), std::move(args), none));
         adopted[i] = true;
         break;
       }

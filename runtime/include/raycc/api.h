@@ -16,6 +16,7 @@
 /// tasks and Get results (nested tasks); a task blocked in Get gives its CPU
 /// back while it waits.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -99,9 +100,41 @@ class ObjectRefHandle {
   ObjectRefHandle(const ObjectRefHandle&) = delete;
   ObjectRefHandle& operator=(const ObjectRefHandle&) = delete;
 
+  const ObjectId& id() const { return id_; }
+
+  // Publishing: a runtime may hand a task's result to the caller's
+  // reference as it completes, so that Get reads it without entering the
+  // runtime (see RuntimeInterface::SubmitTask).
+
+  /// The object's value if the runtime published it here as a `type`; null
+  /// otherwise (then ask the runtime).
+  std::shared_ptr<const void> PublishedValue(const std::type_info& type) const {
+    const std::type_info* published = published_type_.load(std::memory_order_acquire);
+    if (published == nullptr || *published != type) return nullptr;
+    return published_;
+  }
+  /// PublishedValue, after waiting a few microseconds for a publication that
+  /// is due (ExpectPublish) and not settled yet: a short task finishes in
+  /// about that time, and a wait in the runtime costs more.
+  std::shared_ptr<const void> AwaitPublished(const std::type_info& type) const;
+  /// (For runtime code, before the handle is shared.) A Publish will come:
+  /// a value, or Settle.
+  void ExpectPublish() { expects_publish_ = true; }
+  /// (For runtime code, once.) `value` is the object's value, final.
+  void Publish(std::shared_ptr<const void> value, const std::type_info* type) {
+    published_ = std::move(value);
+    published_type_.store(type, std::memory_order_release);
+  }
+  /// (For runtime code, once, instead of Publish.) The object is settled with
+  /// nothing published here (an error, or bytes): stop waiting.
+  void Settle() { published_type_.store(&typeid(void), std::memory_order_release); }
+
  private:
   ObjectId id_;
   uint64_t runtime_ = 0;  // which Init() it belongs to; 0: none
+  bool expects_publish_ = false;
+  std::shared_ptr<const void> published_;  // written once, before published_type_
+  std::atomic<const std::type_info*> published_type_{nullptr};
 };
 }  // namespace internal
 
@@ -121,7 +154,16 @@ class ObjectRef {
     ref.handle_ = std::make_shared<internal::ObjectRefHandle>(id, internal::ObjectRefHandle::Adopt{});
     return ref;
   }
+  /// (For runtime code.) An ObjectRef sharing a handle a runtime made.
+  static ObjectRef Adopt(std::shared_ptr<internal::ObjectRefHandle> handle) {
+    ObjectRef ref;
+    ref.id_ = handle->id();
+    ref.handle_ = std::move(handle);
+    return ref;
+  }
   const ObjectId& ID() const { return id_; }
+  /// (For runtime code.) The counted reference; null for a nil ObjectRef.
+  const internal::ObjectRefHandle* handle() const { return handle_.get(); }
   /// Same as raycc::Get(*this).
   std::shared_ptr<T> Get(int64_t timeout_ms = -1) const;
   friend bool operator==(const ObjectRef& a, const ObjectRef& b) { return a.id_ == b.id_; }
@@ -514,6 +556,14 @@ std::shared_ptr<T> Get(const ObjectRef<T>& ref, int64_t timeout_ms = -1) {
     runtime.Get(ref.ID(), timeout_ms);
     return nullptr;
   } else {
+    // A task's result published to the reference (now, or within a few
+    // microseconds): no call into the runtime.
+    if (const internal::ObjectRefHandle* handle = ref.handle()) {
+      if (std::shared_ptr<const void> value =
+              timeout_ms == 0 ? handle->PublishedValue(typeid(T)) : handle->AwaitPublished(typeid(T))) {
+        return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(std::move(value)));
+      }
+    }
     if (std::shared_ptr<const void> value = runtime.GetValue(ref.ID(), typeid(T), timeout_ms)) {
       return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(value));
     }
@@ -537,7 +587,24 @@ std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& refs, int64
     runtime.GetValues(ids, typeid(void), timeout_ms);  // waits, and throws a failure
     out.resize(refs.size());
   } else {
-    std::vector<std::shared_ptr<const void>> values = runtime.GetValues(ids, typeid(T), timeout_ms);
+    // Results published to their references need no call into the runtime;
+    // the rest are asked for at once (the first failure among them, in
+    // order, is the first of all: a published result did not fail).
+    std::vector<std::shared_ptr<const void>> values(refs.size());
+    std::vector<ObjectId> asked;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (const internal::ObjectRefHandle* handle = refs[i].handle())
+        values[i] = handle->PublishedValue(typeid(T));
+      if (!values[i]) {
+        asked.push_back(ids[i]);
+        where.push_back(i);
+      }
+    }
+    if (!asked.empty()) {
+      std::vector<std::shared_ptr<const void>> got = runtime.GetValues(asked, typeid(T), timeout_ms);
+      for (size_t k = 0; k < asked.size(); ++k) values[where[k]] = std::move(got[k]);
+    }
     for (size_t i = 0; i < refs.size(); ++i) {
       if (values[i]) {
         out.push_back(std::const_pointer_cast<T>(std::static_pointer_cast<const T>(std::move(values[i]))));

@@ -777,6 +777,48 @@ TEST(RuntimeObjectsTest, TaskResultsAreHandedOutWithoutACopy) {
   raycc::Shutdown();
 }
 
+TEST(RuntimeObjectsTest, AFinishedTaskPublishesItsResultToTheCallersReference) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  auto ones = raycc::Task(Ones).Remote(int64_t{1} << 10);
+  std::shared_ptr<std::vector<int64_t>> got = ones.Get();
+  // The submitter's reference holds the very value Get handed out, so a
+  // later Get reads it there; only as the result's own type.
+  std::shared_ptr<const void> published = ones.handle()->PublishedValue(typeid(std::vector<int64_t>));
+  ASSERT_NE(published, nullptr);
+  EXPECT_EQ(published.get(), got.get());
+  EXPECT_EQ(ones.Get().get(), got.get());
+  EXPECT_EQ(ones.handle()->PublishedValue(typeid(std::vector<double>)), nullptr);
+  // A reference made from the ID is another handle: never published, read
+  // through the runtime, the same value.
+  raycc::ObjectRef<std::vector<int64_t>> by_id(ones.ID());
+  EXPECT_EQ(by_id.handle()->PublishedValue(typeid(std::vector<int64_t>)), nullptr);
+  EXPECT_EQ(by_id.Get().get(), got.get());
+  // A failure publishes nothing; Get still throws it, alone or among many.
+  auto failed = raycc::Task(Fail).Remote(5);
+  EXPECT_THROW(failed.Get(), raycc::TaskError);
+  EXPECT_EQ(failed.handle()->PublishedValue(typeid(int)), nullptr);
+  auto fine = raycc::Task(Plus).Remote(2, 3);
+  EXPECT_EQ(*fine.Get(), 5);
+  try {
+    raycc::Get(std::vector<raycc::ObjectRef<int>>{fine, failed});
+    ADD_FAILURE() << "the failed object must throw";
+  } catch (const raycc::TaskError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("bad input 5"));
+  }
+  // Retried until it succeeds: the final value is published.
+  flaky_calls = 0;
+  auto flaky = raycc::Task(Flaky).SetMaxRetries(3).SetRetryExceptions(true).Remote(2);
+  EXPECT_EQ(*flaky.Get(), 7);
+  EXPECT_NE(flaky.handle()->PublishedValue(typeid(int)), nullptr);
+  // A reference dropped before its task finishes: nothing to publish to,
+  // and the result is still freed.
+  size_t live = Live();
+  { auto dropped = raycc::Task(Sleepy).Remote(20); }
+  for (int i = 0; i < 500 && Live() != live; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(Live(), live);
+  raycc::Shutdown();
+}
+
 std::vector<double> Halves(const std::vector<double>& v) {
   std::vector<double> out;
   for (double x : v) out.push_back(x / 2);

@@ -18,6 +18,8 @@
 
 namespace raycc::internal {
 
+class ObjectRefHandle;  // <raycc/api.h>
+
 /// One argument: a serialized value, or a reference resolved before the
 /// call runs.
 struct TaskArgument {
@@ -81,15 +83,21 @@ struct BatchedTask {
 };
 
 /// What a runtime offers the API. Every method throws a RayccError subclass
-/// on misuse or failure. The object SubmitTask, SubmitActorTask, Put and
-/// PutValue return carries one reference for the caller, counted already:
-/// hold it in ObjectRef<T>::Adopt (or an adopting ObjectRefHandle), whose
-/// end drops it. (SubmitTasks' results carry none.)
+/// on misuse or failure. The object SubmitActorTask, Put and PutValue return
+/// carries one reference for the caller, counted already: hold it in
+/// ObjectRef<T>::Adopt (or an adopting ObjectRefHandle), whose end drops it.
+/// SubmitTask returns that reference as a handle. (SubmitTasks' results
+/// carry none.)
 class RuntimeInterface {
  public:
   virtual ~RuntimeInterface() = default;
-  virtual ObjectId SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
-                              const CallOptions& options) = 0;
+  /// Returns the caller's reference to the result, counted already. The
+  /// runtime may publish the result's value to it when the task succeeds
+  /// (ObjectRefHandle::Publish), so that Get of a finished task does not
+  /// call into the runtime.
+  virtual std::shared_ptr<ObjectRefHandle> SubmitTask(const RemoteFunction& function,
+                                                      std::vector<TaskArgument> args,
+                                                      const CallOptions& options) = 0;
   /// Submits many tasks at once, dependencies pre-wired (the Pathways
   /// manner), whole or not at all: each distinct resource set is checked
   /// once, and every task against the runtime's state before any is
