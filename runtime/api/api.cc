@@ -60,20 +60,6 @@ ObjectRefHandle::ObjectRefHandle(const ObjectId& id, Adopt) : id_(id) {
   if (runtime != nullptr) runtime_ = runtime->generation();
 }
 
-std::shared_ptr<const void> ObjectRefHandle::AwaitPublished(const std::type_info& type) const {
-  // About 25-50 us of pauses at most (then the caller waits in the runtime).
-  constexpr int kSpins = 1000;
-  for (int spin = 0; expects_publish_ && spin < kSpins; ++spin) {
-    if (published_type_.load(std::memory_order_acquire) != nullptr) break;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-  }
-  return PublishedValue(type);
-}
-
 ObjectRefHandle::~ObjectRefHandle() {
   if (runtime_ == 0) return;
   // Only the runtime it was counted in (not one Init() made since).

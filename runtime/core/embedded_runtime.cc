@@ -650,7 +650,6 @@ std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunctio
     task->demand = default_task_demand_;
     FillTask(*task, function, options);
     auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
-    ref->ExpectPublish();
     task->caller_ref = ref;
     Post(task);
     return ref;
@@ -663,18 +662,15 @@ std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunctio
   CountCallerRefLocked(*task->result_object);
   // (Before mu_ is released: no worker has the task yet.)
   auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
-  ref->ExpectPublish();
   task->caller_ref = ref;
   return ref;
 }
 
 void EmbeddedRuntime::PublishToCaller(Task& task, const Outcome& outcome) {
   // (A caller that dropped its reference is not there to lock.)
-  if (std::shared_ptr<ObjectRefHandle> ref = task.caller_ref.lock()) {
-    if (!outcome.error && outcome.typed.value) {
+  if (!outcome.error && outcome.typed.value) {
+    if (std::shared_ptr<ObjectRefHandle> ref = task.caller_ref.lock()) {
       ref->Publish(outcome.typed.value, outcome.typed.type);
-    } else {
-      ref->Settle();
     }
   }
   task.caller_ref.reset();

@@ -113,26 +113,15 @@ class ObjectRefHandle {
     if (published == nullptr || *published != type) return nullptr;
     return published_;
   }
-  /// PublishedValue, after waiting a few microseconds for a publication that
-  /// is due (ExpectPublish) and not settled yet: a short task finishes in
-  /// about that time, and a wait in the runtime costs more.
-  std::shared_ptr<const void> AwaitPublished(const std::type_info& type) const;
-  /// (For runtime code, before the handle is shared.) A Publish will come:
-  /// a value, or Settle.
-  void ExpectPublish() { expects_publish_ = true; }
   /// (For runtime code, once.) `value` is the object's value, final.
   void Publish(std::shared_ptr<const void> value, const std::type_info* type) {
     published_ = std::move(value);
     published_type_.store(type, std::memory_order_release);
   }
-  /// (For runtime code, once, instead of Publish.) The object is settled with
-  /// nothing published here (an error, or bytes): stop waiting.
-  void Settle() { published_type_.store(&typeid(void), std::memory_order_release); }
 
  private:
   ObjectId id_;
-  uint64_t runtime_ = 0;  // which Init() it belongs to; 0: none
-  bool expects_publish_ = false;
+  uint64_t runtime_ = 0;                   // which Init() it belongs to; 0: none
   std::shared_ptr<const void> published_;  // written once, before published_type_
   std::atomic<const std::type_info*> published_type_{nullptr};
 };
@@ -556,11 +545,11 @@ std::shared_ptr<T> Get(const ObjectRef<T>& ref, int64_t timeout_ms = -1) {
     runtime.Get(ref.ID(), timeout_ms);
     return nullptr;
   } else {
-    // A task's result published to the reference (now, or within a few
-    // microseconds): no call into the runtime.
+    // A finished task's result, published to the submitter's reference: no
+    // call into the runtime. (Not waited for here: an unfinished task may be
+    // run by the runtime on this very thread.)
     if (const internal::ObjectRefHandle* handle = ref.handle()) {
-      if (std::shared_ptr<const void> value =
-              timeout_ms == 0 ? handle->PublishedValue(typeid(T)) : handle->AwaitPublished(typeid(T))) {
+      if (std::shared_ptr<const void> value = handle->PublishedValue(typeid(T))) {
         return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(std::move(value)));
       }
     }
