@@ -335,22 +335,36 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
       events.swap(ref_events_);
       has_ref_events_.store(false, std::memory_order_relaxed);
     }
-    // An event's object was submitted before the event was made: draining
-    // the inbox after taking the events brings every one of them in.
-    DrainInboxLocked();
     // Freeing a value may drop references it held: those queue new events,
     // applied by the next round.
-    for (size_t i = 0; i < events.size(); ++i) {
-      // The table is larger than the cache: start the next lookups early.
-      if (i + kPrefetchAhead < events.size()) objects_.prefetch(events[i + kPrefetchAhead].first);
-      const auto& [id, delta] = events[i];
-      auto it = objects_.find(id);
-      if (it == objects_.end()) continue;  // freed already, or never ours
+    auto apply = [this](ObjectMap::iterator it, int delta) {
       it->second.refs += delta;
       if (delta > 0) it->second.counted = true;
       if (delta < 0) FreeIfUnusedLocked(it);
+    };
+    // Objects that exist go first, so the inbox's new objects reuse the
+    // nodes freed here. An event whose object is not there yet was made
+    // after its task was posted: it is applied once the inbox is in. (A
+    // posted task pins nothing, so freeing before it comes in is safe.)
+    std::vector<std::pair<ObjectId, int>>& later = later_ref_events_;
+    later.clear();
+    for (size_t i = 0; i < events.size(); ++i) {
+      // The table is larger than the cache: start the next lookups early.
+      if (i + kPrefetchAhead < events.size()) objects_.prefetch(events[i + kPrefetchAhead].first);
+      auto it = objects_.find(events[i].first);
+      if (it == objects_.end()) {
+        later.push_back(events[i]);
+      } else {
+        apply(it, events[i].second);
+      }
     }
-    constexpr size_t kMaxSpare = 1 << 16;  // (1.5 MB; a larger one is freed)
+    DrainInboxLocked();
+    for (const auto& [id, delta] : later) {
+      auto it = objects_.find(id);
+      if (it != objects_.end()) apply(it, delta);  // (else freed already, or never ours)
+    }
+    constexpr size_t kMaxSpare = 1 << 16;  // (2 MB; a larger one is freed)
+    if (later.capacity() > kMaxSpare) std::vector<std::pair<ObjectId, int>>().swap(later);
     if (events.capacity() > spare_ref_events_.capacity() && events.capacity() <= kMaxSpare) {
       spare_ref_events_ = std::move(events);
     }
@@ -804,6 +818,7 @@ thread_local EmbeddedRuntime::Garbage EmbeddedRuntime::garbage_;
 std::unique_lock<std::mutex> EmbeddedRuntime::Lock() {
   garbage_.Flush();  // what this thread freed under mu_ last time
   std::unique_lock<std::mutex> lock(mu_);
+  DrainRefEventsLocked();  // (frees first, then brings the inbox in)
   DrainInboxLocked();
   return lock;
 }

@@ -369,8 +369,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // ObjectRef arguments, default resources and placement) without taking
   // mu_: it waits in the inbox for whoever takes mu_ next.
   ObjectId Post(const std::shared_ptr<Task>& task);
-  /// Takes mu_ and brings in the inbox: every entry point that looks at
-  /// objects or tasks takes mu_ this way.
+  /// Takes mu_, applies the queued reference events and brings in the
+  /// inbox: every entry point that looks at objects or tasks takes mu_ this
+  /// way.
   std::unique_lock<std::mutex> Lock();
   void DrainInboxLocked();
 
@@ -486,6 +487,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::mutex ref_mu_;  // guards ref_events_ only; never held with mu_ waiting
   std::vector<std::pair<ObjectId, int>> ref_events_;
   std::vector<std::pair<ObjectId, int>> spare_ref_events_;  // guarded by mu_
+  std::vector<std::pair<ObjectId, int>> later_ref_events_;  // guarded by mu_: reused by each drain
   std::atomic<bool> has_ref_events_{false};                 // ref_events_ is not empty
 
   // Tasks submitted by Post, in order, until DrainInboxLocked.
