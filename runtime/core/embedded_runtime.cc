@@ -280,6 +280,10 @@ EmbeddedRuntime::Object& EmbeddedRuntime::ObjectLocked(const ObjectId& id) { ret
 void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
                                      std::shared_ptr<const ErrorInfo> error, Object* known) {
   Object& object = known != nullptr ? *known : objects_[id];
+  // Pinned while this runs: failing a dependent unpins its arguments, and
+  // draining the reference events may drop the last reference; either could
+  // free the object while it is still read here.
+  ++object.uses;
   object.ready = true;
   object.data = std::move(data);
   object.error = std::move(error);
@@ -294,6 +298,7 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   }
   if (object_waiters_ > 0 || object.waiters > 0) objects_cv_.notify_all();
   DrainRefEventsLocked();
+  --object.uses;
   MaybeFreeLocked(id, &object);  // a result nobody holds any more
 }
 
@@ -313,7 +318,7 @@ size_t EmbeddedRuntime::LiveObjects() {
   // Until what it frees frees nothing more (a freed value may hold refs).
   size_t live = 0;
   for (int round = 0; round < 64; ++round) {
-    std::unique_lock<std::mutex> lock = Lock();
+    Locked lock = Lock();
     DrainRefEventsLocked();
     live = objects_.size();
     lock.unlock();
@@ -346,25 +351,25 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
     // nodes freed here. An event whose object is not there yet was made
     // after its task was posted: it is applied once the inbox is in. (A
     // posted task pins nothing, so freeing before it comes in is safe.)
-    std::vector<std::pair<ObjectId, int>>& later = later_ref_events_;
-    later.clear();
+    // (Those are moved to the front of `events`, in order: nothing to
+    // allocate, so nothing taken from ref_events_ can be lost.)
+    size_t later = 0;
     for (size_t i = 0; i < events.size(); ++i) {
       // The table is larger than the cache: start the next lookups early.
       if (i + kPrefetchAhead < events.size()) objects_.prefetch(events[i + kPrefetchAhead].first);
       auto it = objects_.find(events[i].first);
       if (it == objects_.end()) {
-        later.push_back(events[i]);
+        events[later++] = events[i];
       } else {
         apply(it, events[i].second);
       }
     }
     DrainInboxLocked();
-    for (const auto& [id, delta] : later) {
-      auto it = objects_.find(id);
-      if (it != objects_.end()) apply(it, delta);  // (else freed already, or never ours)
+    for (size_t i = 0; i < later; ++i) {
+      auto it = objects_.find(events[i].first);
+      if (it != objects_.end()) apply(it, events[i].second);  // (else freed already, or never ours)
     }
     constexpr size_t kMaxSpare = 1 << 16;  // (2 MB; a larger one is freed)
-    if (later.capacity() > kMaxSpare) std::vector<std::pair<ObjectId, int>>().swap(later);
     if (events.capacity() > spare_ref_events_.capacity() && events.capacity() <= kMaxSpare) {
       spare_ref_events_ = std::move(events);
     }
@@ -669,14 +674,15 @@ std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunctio
     return ref;
   }
   FillTask(*task, function, options);
+  // (Made first: nothing can fail once the reference is counted. If the
+  // task is refused, its drop names an object that never was: ignored.)
+  auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
+  task->caller_ref = ref;
   What what{"task ", &function.name};
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   task->demand = GroupDemandLocked(options, DemandOfLocked(options, /*is_task=*/true, what), what);
   EnqueueLocked(task, function, options);
   CountCallerRefLocked(*task->result_object);
-  // (Before mu_ is released: no worker has the task yet.)
-  auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
-  task->caller_ref = ref;
   return ref;
 }
 
@@ -719,7 +725,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
   // A plain batch runs as a graph run (graph_run.cc).
   if (PlainBatch(tasks, demands)) {
     std::shared_ptr<GraphRun> run = MakeGraphRun(tasks, ids, results);
-    std::unique_lock<std::mutex> lock = Lock();
+    Locked lock = Lock();
     if (stopping_) throw RayccError("the runtime is shutting down");
     StartGraphRunLocked(run);
     return results;
@@ -730,7 +736,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     FillTask(*made[i], *tasks[i].function, *tasks[i].options, ids[i]);
     made[i]->args = std::move(tasks[i].args);
   }
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   // Each resource set once, in the name of the first task that asks for it.
   std::vector<const Demand*> units(demands.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
@@ -770,8 +776,11 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     // task of the batch pins it.)
     if (i % kSubmitChunk == kSubmitChunk - 1 && i + 1 < tasks.size()) {
       lock.unlock();
+      garbage_.Flush();
       std::this_thread::yield();
-      lock = Lock();
+      lock.lock();
+      DrainRefEventsLocked();
+      DrainInboxLocked();
     }
   }
   for (size_t i = 0; i < tasks.size(); ++i) {
@@ -815,9 +824,9 @@ ObjectId EmbeddedRuntime::Post(const std::shared_ptr<Task>& task) {
 
 thread_local EmbeddedRuntime::Garbage EmbeddedRuntime::garbage_;
 
-std::unique_lock<std::mutex> EmbeddedRuntime::Lock() {
+EmbeddedRuntime::Locked EmbeddedRuntime::Lock() {
   garbage_.Flush();  // what this thread freed under mu_ last time
-  std::unique_lock<std::mutex> lock(mu_);
+  Locked lock(mu_);
   DrainRefEventsLocked();  // (frees first, then brings the inbox in)
   DrainInboxLocked();
   return lock;
@@ -1150,7 +1159,7 @@ void EmbeddedRuntime::WorkerLoop(int index) {
   tls.index = index;
   tls.timeline_tid = index + 1;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("worker ", index));
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   Batch batch;
   while (true) {
     std::shared_ptr<Task> task;
@@ -1269,13 +1278,13 @@ EmbeddedRuntime::Object& EmbeddedRuntime::WaitReadyLocked(const ObjectId& id, in
 }
 
 std::shared_ptr<const std::string> EmbeddedRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   return BytesLocked(WaitReadyLocked(id, timeout_ms, lock, "Get"));
 }
 
 std::shared_ptr<const void> EmbeddedRuntime::GetValue(const ObjectId& id, const std::type_info& type,
                                                       int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   Object& object = WaitReadyLocked(id, timeout_ms, lock, "Get");
   if (object.value && *object.type == type) return object.value;
   return nullptr;
@@ -1296,7 +1305,7 @@ std::vector<std::shared_ptr<const void>> EmbeddedRuntime::GetValues(const std::v
   };
   std::vector<std::shared_ptr<const void>> values(ids.size());
   for (size_t begin = 0; begin < ids.size(); begin += kPerLock) {
-    std::unique_lock<std::mutex> lock = Lock();
+    Locked lock = Lock();
     for (size_t i = begin; i < std::min(ids.size(), begin + kPerLock); ++i) {
       Object& object = WaitReadyLocked(ids[i], left_ms(), lock, "Get");
       if (object.value && *object.type == type) values[i] = object.value;
@@ -1307,7 +1316,7 @@ std::vector<std::shared_ptr<const void>> EmbeddedRuntime::GetValues(const std::v
 
 std::vector<bool> EmbeddedRuntime::Wait(const std::vector<ObjectId>& ids, int num_objects,
                                         int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   for (const ObjectId& id : ids)
     if (!objects_.contains(id)) throw RayccError("Wait: unknown object " + id.Hex());
   auto count = [&] {
@@ -1327,7 +1336,7 @@ ObjectId EmbeddedRuntime::PutValue(std::shared_ptr<const void> value, const std:
   if (!value || serialize == nullptr) throw RayccError("Put: no value");
   TaskId owner = tls.runtime == this && tls.demand != nullptr ? tls.task : driver_task_;
   ObjectId id = *ObjectId::ForPut(owner, next_put_++ % ObjectId::kMaxIndex + 1);
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   Object& object = ObjectLocked(id);
   object.value = std::move(value);
   object.type = &type;
@@ -1340,7 +1349,7 @@ ObjectId EmbeddedRuntime::PutValue(std::shared_ptr<const void> value, const std:
 ObjectId EmbeddedRuntime::Put(std::string bytes) {
   TaskId owner = tls.runtime == this && tls.demand != nullptr ? tls.task : driver_task_;
   ObjectId id = *ObjectId::ForPut(owner, next_put_++ % ObjectId::kMaxIndex + 1);
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   Object& object = ObjectLocked(id);
   CountCallerRefLocked(object);
   CompleteLocked(id, std::make_shared<const std::string>(std::move(bytes)), nullptr, &object);
@@ -1362,7 +1371,7 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   actor->traced =
       TraceOf(CallOptions{.graph = options.call.graph, .plan_node = options.call.plan_node}, factory.name);
   What what{"actor ", &factory.name};
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   if (stopping_) throw RayccError("the runtime is shutting down");
   actor->held = GroupDemandLocked(options.call, DemandOfLocked(options.call, /*is_task=*/false, what), what);
   if (!options.name.empty()) {
@@ -1404,7 +1413,7 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   call->retries_left = options.max_retries;
   call->retry_exceptions = options.retry_exceptions;
   call->traced = TraceOf(options, method.name);
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
   Actor& actor = *it->second;
@@ -1575,14 +1584,14 @@ PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
   }
   PlacementGroupId id = PlacementGroupId::Of(job_);
   group.suffix = "_" + id.Hex();
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   groups_[id] = std::move(group);
   TryReserveGroupsLocked();
   return id;
 }
 
 bool EmbeddedRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   if (!groups_.contains(id)) throw RayccError("unknown placement group " + id.Hex());
   return BlockUntil(
              lock, [&] { return groups_[id].reserved || groups_[id].removed; }, timeout_ms) &&
@@ -1590,7 +1599,7 @@ bool EmbeddedRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t tim
 }
 
 void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   auto it = groups_.find(id);
   if (it == groups_.end() || it->second.removed) return;
   Group& group = it->second;
@@ -1637,7 +1646,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
 }
 
 bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   auto it = objects_.find(id);
   if (it == objects_.end()) return false;
   if (it->second.run) {
@@ -1686,7 +1695,7 @@ bool EmbeddedRuntime::CancelLocked(const std::shared_ptr<Task>& task, const Chil
 }
 
 std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(const std::string& name) {
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   auto it = named_actors_.find(name);
   if (it == named_actors_.end()) return std::nullopt;
   const Actor& actor = *actors_.at(it->second);
@@ -1695,7 +1704,7 @@ std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(co
 }
 
 void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
   Actor& actor = *it->second;
@@ -1723,7 +1732,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   tls.timeline_tid = next_actor_tid_++;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ",
                                                       actor->id.Hex().substr(0, 8), " thread ", index));
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   auto die = [&](const std::shared_ptr<ActorCall>& call) {
     auto info = std::make_shared<ErrorInfo>();
     info->actor_died = true;

@@ -369,10 +369,23 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // ObjectRef arguments, default resources and placement) without taking
   // mu_: it waits in the inbox for whoever takes mu_ next.
   ObjectId Post(const std::shared_ptr<Task>& task);
+  /// mu_, held by Lock(): once it is released, what this thread freed under
+  /// it is destroyed (a user's thread may not call in again for a long
+  /// time, and a freed value may be large).
+  class Locked : public std::unique_lock<std::mutex> {
+   public:
+    explicit Locked(std::mutex& mu) : std::unique_lock<std::mutex>(mu) {}
+    Locked(Locked&&) noexcept = default;
+    Locked& operator=(Locked&&) = delete;
+    ~Locked() {
+      if (owns_lock()) unlock();
+      garbage_.Flush();
+    }
+  };
   /// Takes mu_, applies the queued reference events and brings in the
   /// inbox: every entry point that looks at objects or tasks takes mu_ this
   /// way.
-  std::unique_lock<std::mutex> Lock();
+  Locked Lock();
   void DrainInboxLocked();
 
   void WorkerLoop(int index);
@@ -487,7 +500,6 @@ class EmbeddedRuntime final : public RuntimeInterface {
   std::mutex ref_mu_;  // guards ref_events_ only; never held with mu_ waiting
   std::vector<std::pair<ObjectId, int>> ref_events_;
   std::vector<std::pair<ObjectId, int>> spare_ref_events_;  // guarded by mu_
-  std::vector<std::pair<ObjectId, int>> later_ref_events_;  // guarded by mu_: reused by each drain
   std::atomic<bool> has_ref_events_{false};                 // ref_events_ is not empty
 
   // Tasks submitted by Post, in order, until DrainInboxLocked.

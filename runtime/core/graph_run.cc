@@ -392,7 +392,7 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
     next = PopGraphNode(*run);
   }
   if (!publish && !pins && spawn == 0) return next;
-  std::unique_lock<std::mutex> lock = Lock();
+  Locked lock = Lock();
   if (publish) {  // for those outside the run
     n.published->run = nullptr;
     n.published->run_node = -1;
