@@ -244,7 +244,8 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
     k = PopGraphNode(*run);
   }
   // The clock is read every few nodes while they are short (reading it costs
-  // about what a short node does): how many to run before the next read.
+  // about what a short node does): how many to run before the next read. At
+  // most 8, so a switch to long nodes overruns the slice by 8 of them.
   int until_check = 1;
   int since_slice = 0;
   while (k >= 0) {
@@ -256,7 +257,7 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
       // About half the nodes the rest of the slice holds, at this pace.
       double per_node = us / since_slice;
       until_check =
-          static_cast<int>(std::clamp((kGraphSliceUs - us) / 2 / std::max(per_node, 0.01), 1.0, 64.0));
+          static_cast<int>(std::clamp((kGraphSliceUs - us) / 2 / std::max(per_node, 0.01), 1.0, 8.0));
       continue;
     }
     if (k < 0) break;
