@@ -554,14 +554,7 @@ void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
 }
 
 std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* node) {
-  for (auto it = ready_.begin(); it != ready_.end(); ++it) {
-    if ((*node = PickNodeLocked(*it->second->demand, it->second.get())) >= 0) {
-      std::shared_ptr<Task> task = std::move(it->second);
-      ready_.erase(it);
-      return task;
-    }
-  }
-  return nullptr;
+  return ready_.TakeFirst([&](Task& task) { return (*node = PickNodeLocked(*task.demand, &task)) >= 0; });
 }
 
 void EmbeddedRuntime::CountCallerRefLocked(Object& object) {
@@ -596,7 +589,7 @@ void EmbeddedRuntime::ReadyOrFailLocked(const std::shared_ptr<Task>& task) {
 }
 
 void EmbeddedRuntime::MakeReadyLocked(const std::shared_ptr<Task>& task) {
-  ready_.emplace(KeyOf(*task), task);
+  ready_.Push(task);
   WakeWorkerLocked();
 }
 
@@ -1000,11 +993,9 @@ void EmbeddedRuntime::ClaimMoreLocked(Batch* batch) {
   size_t share = ready_.size() / std::max<size_t>(1, workers_.size());
   size_t limit = std::min(kMaxBatch, 1 + share);
   while (batch->tasks.size() < limit && !ready_.empty()) {
-    auto it = ready_.begin();
-    if (!BatchesWith(*it->second, first)) break;
-    it->second->node = first.node;
-    batch->tasks.push_back(std::move(it->second));
-    ready_.erase(it);
+    if (!BatchesWith(*ready_.Front(), first)) break;
+    ready_.Front()->node = first.node;
+    batch->tasks.push_back(ready_.PopFront());
   }
 }
 
@@ -1120,15 +1111,15 @@ bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<st
   auto object = objects_.find(id);
   if (object == objects_.end() || !object->second.pending || object->second.pending->started) return false;
   std::shared_ptr<Task> task = object->second.pending;
-  auto queued = ready_.find(KeyOf(*task));  // absent while its arguments are pending
-  if (task->cancelled || queued == ready_.end() || queued->second != task) return false;
+  // (Not queued while its arguments are pending.)
+  if (task->cancelled || !ready_.Contains(*task)) return false;
   // The caller (a task itself, maybe) lends its resources while it waits.
   const Units* mine = tls.runtime == this ? static_cast<const Units*>(tls.demand) : nullptr;
   int my_node = tls.node;
   if (mine != nullptr) AcquireLocked(*mine, my_node, -1);
   int node = PickNodeLocked(*task->demand, task.get());
   if (node >= 0) {
-    ready_.erase(queued);
+    ready_.Remove(*task);
     task->node = node;
     AcquireLocked(task->demand->units, node, +1);
     ThreadContext saved = tls;
@@ -1620,7 +1611,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
   for (const std::shared_ptr<Task>& task : doomed) {
     if (task->done) continue;
     task->done = true;
-    ready_.erase(KeyOf(*task));
+    ready_.Remove(*task);
     auto info = std::make_shared<ErrorInfo>();
     info->cancelled = true;
     info->message = "task " + task->function->name + " did not run: its placement group was removed";
@@ -1674,11 +1665,7 @@ bool EmbeddedRuntime::CancelLocked(const std::shared_ptr<Task>& task, const Chil
   if (task->done) return true;
   task->done = true;
   bool queued = false;  // (waiting to run: not started, or between retries)
-  auto in_ready = ready_.find(KeyOf(*task));
-  if (in_ready != ready_.end() && in_ready->second == task) {
-    ready_.erase(in_ready);
-    queued = true;
-  }
+  if (ready_.Remove(*task)) queued = true;
   bool ran = task->started;
   auto info = std::make_shared<ErrorInfo>();
   info->cancelled = true;

@@ -19,11 +19,11 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
 #include "core/node_pool.h"
+#include "core/ready_queue.h"
 #include "core/timeline.h"
 #include "raycc/api.h"
 #include "raycc/runtime/common/resource_set.h"
@@ -230,17 +230,6 @@ class EmbeddedRuntime final : public RuntimeInterface {
     Traced traced;  // its construction
   };
   // The ready queue's order: higher priority first, then submission order.
-  struct ReadyKey {
-    int64_t priority;
-    uint64_t sequence;
-  };
-  struct ReadyOrder {
-    bool operator()(const ReadyKey& a, const ReadyKey& b) const {
-      if (a.priority != b.priority) return a.priority > b.priority;
-      return a.sequence < b.sequence;
-    }
-  };
-  static ReadyKey KeyOf(const Task& task) { return {task.priority, task.sequence}; }
 
   // All below require mu_ held unless noted.
   Object& ObjectLocked(const ObjectId& id);
@@ -541,7 +530,7 @@ class EmbeddedRuntime final : public RuntimeInterface {
   // Its nodes come from object_pool_, under mu_ as the map itself.
   NodePool object_pool_{sizeof(ObjectMap::value_type), kMaxFreeObjectNodes};
   ObjectMap objects_{ObjectMap::allocator_type(&object_pool_)};
-  absl::btree_map<ReadyKey, std::shared_ptr<Task>, ReadyOrder> ready_;
+  ReadyQueue<Task> ready_;  // higher priority first, then submission order
   uint64_t next_sequence_ = 0;
   std::atomic<uint32_t> next_put_{1};
   std::vector<std::thread> workers_;
