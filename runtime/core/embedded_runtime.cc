@@ -318,11 +318,10 @@ size_t EmbeddedRuntime::LiveObjects() {
   // Until what it frees frees nothing more (a freed value may hold refs).
   size_t live = 0;
   for (int round = 0; round < 64; ++round) {
-    Locked lock = Lock();
-    DrainRefEventsLocked();
-    live = objects_.size();
-    lock.unlock();
-    garbage_.Flush();
+    {
+      Locked lock = Lock();  // (applies the events; its end flushes what they freed)
+      live = objects_.size();
+    }
     if (!has_ref_events_.load(std::memory_order_acquire)) break;
   }
   return live;
@@ -348,11 +347,11 @@ void EmbeddedRuntime::DrainRefEventsLocked() {
       if (delta < 0) FreeIfUnusedLocked(it);
     };
     // Objects that exist go first, so the inbox's new objects reuse the
-    // nodes freed here. An event whose object is not there yet was made
-    // after its task was posted: it is applied once the inbox is in. (A
-    // posted task pins nothing, so freeing before it comes in is safe.)
-    // (Those are moved to the front of `events`, in order: nothing to
-    // allocate, so nothing taken from ref_events_ can be lost.)
+    // nodes freed here (a posted task pins nothing, so freeing before it
+    // comes in is safe). An event whose object is not there yet was made
+    // after its task was posted: it moves to the front of `events`, in
+    // order (nothing allocated, so nothing taken can be lost), and is
+    // applied once the inbox is in.
     size_t later = 0;
     for (size_t i = 0; i < events.size(); ++i) {
       // The table is larger than the cache: start the next lookups early.
@@ -654,23 +653,20 @@ std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunctio
   if (options.max_retries < -1) throw RayccError("SetMaxRetries: must be >= -1");
   auto task = std::make_shared<Task>();
   task->args = std::move(args);
+  FillTask(*task, function, options);
+  // (Made first: nothing can fail once the reference is counted. If the
+  // task is refused, its drop names an object that never was: ignored.)
+  auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
+  task->caller_ref = ref;
   if (!options.has_resources && options.placement_group.IsNil() && options.node_name.empty() &&
       default_feasible_ && std::none_of(task->args.begin(), task->args.end(), [](const TaskArgument& a) {
         return a.by_ref || !a.contained.empty();
       })) {
     // Nothing to check against the runtime's state: skip mu_.
     task->demand = default_task_demand_;
-    FillTask(*task, function, options);
-    auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
-    task->caller_ref = ref;
     Post(task);
     return ref;
   }
-  FillTask(*task, function, options);
-  // (Made first: nothing can fail once the reference is counted. If the
-  // task is refused, its drop names an object that never was: ignored.)
-  auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
-  task->caller_ref = ref;
   What what{"task ", &function.name};
   Locked lock = Lock();
   task->demand = GroupDemandLocked(options, DemandOfLocked(options, /*is_task=*/true, what), what);
@@ -772,8 +768,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
       garbage_.Flush();
       std::this_thread::yield();
       lock.lock();
-      DrainRefEventsLocked();
-      DrainInboxLocked();
+      CatchUpLocked();
     }
   }
   for (size_t i = 0; i < tasks.size(); ++i) {
@@ -820,9 +815,13 @@ thread_local EmbeddedRuntime::Garbage EmbeddedRuntime::garbage_;
 EmbeddedRuntime::Locked EmbeddedRuntime::Lock() {
   garbage_.Flush();  // what this thread freed under mu_ last time
   Locked lock(mu_);
+  CatchUpLocked();
+  return lock;
+}
+
+void EmbeddedRuntime::CatchUpLocked() {
   DrainRefEventsLocked();  // (frees first, then brings the inbox in)
   DrainInboxLocked();
-  return lock;
 }
 
 void EmbeddedRuntime::DrainInboxLocked() {
@@ -1647,21 +1646,28 @@ bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   if (!it->second.pending) return false;
   std::shared_ptr<Task> task = it->second.pending;
   if (task->cancelled || task->done) return false;
-  // Who submitted what, among the tasks not done: one pass.
+  return CancelLocked(task, ChildrenLocked());
+}
+
+EmbeddedRuntime::Children EmbeddedRuntime::ChildrenLocked() const {
   Children children;
   for (const auto& [oid, object] : objects_)
     if (object.pending && !object.pending->parent.IsNil())
       children[object.pending->parent].push_back(object.pending);
-  return CancelLocked(task, children);
+  return children;
+}
+
+void EmbeddedRuntime::CancelChildrenLocked(const TaskId& parent, const Children& children) {
+  auto mine = children.find(parent);
+  if (mine == children.end()) return;
+  for (const std::shared_ptr<Task>& child : mine->second) CancelLocked(child, children);
 }
 
 bool EmbeddedRuntime::CancelLocked(const std::shared_ptr<Task>& task, const Children& children) {
   if (task->cancelled || task->done) return false;
   task->cancelled = true;
   // Then the tasks it submitted (a dependent failing meanwhile is done).
-  auto mine = children.find(task->id);
-  if (mine != children.end())
-    for (const std::shared_ptr<Task>& child : mine->second) CancelLocked(child, children);
+  CancelChildrenLocked(task->id, children);
   if (task->done) return true;
   task->done = true;
   bool queued = false;  // (waiting to run: not started, or between retries)

@@ -229,8 +229,6 @@ class EmbeddedRuntime final : public RuntimeInterface {
     std::vector<int> gpu_ids;
     Traced traced;  // its construction
   };
-  // The ready queue's order: higher priority first, then submission order.
-
   // All below require mu_ held unless noted.
   Object& ObjectLocked(const ObjectId& id);
   // The node a call's options pin it to (index into nodes_), or -1: none, or
@@ -262,6 +260,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// submitted that have not finished. False when it is done already.
   using Children = absl::flat_hash_map<TaskId, std::vector<std::shared_ptr<Task>>>;
   bool CancelLocked(const std::shared_ptr<Task>& task, const Children& children);
+  /// Who submitted what, among the tasks not done: one pass over the objects.
+  Children ChildrenLocked() const;
+  /// Cancels the tasks `parent` submitted, and theirs.
+  void CancelChildrenLocked(const TaskId& parent, const Children& children);
   /// The k-th ObjectRef argument's object: from `objects` when given, else
   /// looked up (null when gone).
   Object* ArgObjectLocked(const ObjectId& id, const ArgObjects* objects, size_t k);
@@ -375,6 +377,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   /// inbox: every entry point that looks at objects or tasks takes mu_ this
   /// way.
   Locked Lock();
+  /// What Lock() does once it holds mu_ (also for a caller taking it again).
+  void CatchUpLocked();
   void DrainInboxLocked();
 
   void WorkerLoop(int index);
@@ -451,7 +455,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   // Objects freed and tasks finished under mu_ are destroyed after it is
   // released (free() of large values is slow, and others wait for mu_):
-  // parked here, per thread, until the thread next takes mu_ or runs a task.
+  // parked here, per thread, until its hold of mu_ (a Locked) ends, or it
+  // next takes mu_ or runs a task.
   // What a freed object held that may run user code when destroyed (the
   // rest of an unused Object is empty or plain).
   struct FreedObject {

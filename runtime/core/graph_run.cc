@@ -427,15 +427,9 @@ bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {
                                          "raycc::IsCancelled() told it)"
                                    : "task " + n.function->name + " was cancelled before it ran";
   n.cancel_error = info;
-  n.cancelled.store(true);                     // (after cancel_error: who sees the flag reads it)
-  if (n.settled.exchange(true)) return false;  // it finished just now: its result stands
-  // The tasks it submitted, and theirs.
-  Children children;
-  for (const auto& [oid, object] : objects_)
-    if (object.pending && !object.pending->parent.IsNil())
-      children[object.pending->parent].push_back(object.pending);
-  if (auto mine = children.find(n.task); mine != children.end())
-    for (const std::shared_ptr<Task>& child : mine->second) CancelLocked(child, children);
+  n.cancelled.store(true);                         // (after cancel_error: who sees the flag reads it)
+  if (n.settled.exchange(true)) return false;      // it finished just now: its result stands
+  CancelChildrenLocked(n.task, ChildrenLocked());  // the tasks it submitted, and theirs
   // Its result fails now (a running node's return is dropped); the nodes
   // that read it fail with the same error when it is done.
   n.published->run = nullptr;

@@ -439,14 +439,13 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   // What the runtime returns comes with a reference for us (see
   // RuntimeInterface): held here until Execute returns.
   std::vector<std::shared_ptr<internal::ObjectRefHandle>> counted;
-  auto adopt = [&](const ObjectId& id) {
-    counted.push_back(std::make_shared<internal::ObjectRefHandle>(id, internal::ObjectRefHandle::Adopt{}));
-    return id;
-  };
   auto keep = [&](std::shared_ptr<internal::ObjectRefHandle> handle) {
     ObjectId id = handle->id();
     counted.push_back(std::move(handle));
     return id;
+  };
+  auto adopt = [&](const ObjectId& id) {
+    return keep(std::make_shared<internal::ObjectRefHandle>(id, internal::ObjectRefHandle::Adopt{}));
   };
   std::vector<bool> adopted(plan.nodes_size(), false);
   std::vector<ObjectId> watched;  // what wait nodes watch

@@ -532,12 +532,21 @@ bool Cancel(const ObjectRef<T>& ref) {
   return internal::CurrentRuntime().CancelTask(ref.ID());
 }
 
+namespace internal {
+/// A stored value (GetValue, PublishedValue) as what Get hands out.
+template <typename T>
+std::shared_ptr<T> ValueAs(std::shared_ptr<const void> value) {
+  return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(std::move(value)));
+}
+}  // namespace internal
+
 /// The value of `ref`, waiting for it; `timeout_ms` -1 waits forever, else
 /// GetTimeoutError. A failed task throws its TaskError.
 ///
 /// An object Put in this process is handed out as is, without a copy: every
 /// Get of it shares one value, which must not be modified (objects are
-/// immutable, as in Ray). Task results are deserialized per Get.
+/// immutable, as in Ray). So is a task's result held as a value; one held
+/// as bytes (or read as another type) is deserialized per Get.
 template <typename T>
 std::shared_ptr<T> Get(const ObjectRef<T>& ref, int64_t timeout_ms = -1) {
   internal::RuntimeInterface& runtime = internal::CurrentRuntime();
@@ -550,11 +559,11 @@ std::shared_ptr<T> Get(const ObjectRef<T>& ref, int64_t timeout_ms = -1) {
     // run by the runtime on this very thread.)
     if (const internal::ObjectRefHandle* handle = ref.handle()) {
       if (std::shared_ptr<const void> value = handle->PublishedValue(typeid(T))) {
-        return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(std::move(value)));
+        return internal::ValueAs<T>(std::move(value));
       }
     }
     if (std::shared_ptr<const void> value = runtime.GetValue(ref.ID(), typeid(T), timeout_ms)) {
-      return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(value));
+      return internal::ValueAs<T>(std::move(value));
     }
     return std::make_shared<T>(Deserialize<T>(*runtime.Get(ref.ID(), timeout_ms)));
   }
@@ -596,7 +605,7 @@ std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& refs, int64
     }
     for (size_t i = 0; i < refs.size(); ++i) {
       if (values[i]) {
-        out.push_back(std::const_pointer_cast<T>(std::static_pointer_cast<const T>(std::move(values[i]))));
+        out.push_back(internal::ValueAs<T>(std::move(values[i])));
       } else {  // stored as bytes (or as another type): ready, so no wait
         out.push_back(std::make_shared<T>(Deserialize<T>(*runtime.Get(ids[i], -1))));
       }
