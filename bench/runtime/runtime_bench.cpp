@@ -2,9 +2,11 @@
 // baseline measured in the same run: a minimal thread pool (one mutex-guarded
 // queue, std::packaged_task futures), the floor any task runtime pays.
 //
-// Each row is the median of 3 runs after a warm-up (the compiled graph row:
-// of 11 runs of each, taken in turns). Not run by ctest.
-//   build/bench/runtime_bench [--tasks N] [--queued N] [--big-mib N] [--graph butterfly.rcx]
+// Each row is the median, min and max of --reps runs (default 5) after a
+// warm-up that is reported on its own line when it is far off (the first
+// repetition is where cold-start cliffs show); the compiled graph row takes
+// 11 runs of each, in turns. Not run by ctest.
+//   build/bench/runtime_bench [--tasks N] [--queued N] [--big-mib N] [--reps N] [--graph butterfly.rcx]
 //
 // --graph: an artifact of bench/trace_scale/trace_program.cc, e.g.
 //   raycc compile bench/trace_scale/trace_program.cc --param tasks=10000 --param width=100 -o butterfly.rcx
@@ -132,18 +134,37 @@ double Seconds(const std::function<void()>& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double Median(std::function<double()> run) {
-  run();  // warm-up
-  std::vector<double> v = {run(), run(), run()};
+int reps = 5;
+
+/// Median, min and max of repeated runs, and the first (warm-up) run.
+struct Stat {
+  double median = 0, min = 0, max = 0, first = 0;
+};
+
+Stat Summarize(std::vector<double> v, double first) {
   std::sort(v.begin(), v.end());
-  return v[1];
+  return {v[v.size() / 2], v.front(), v.back(), first};
 }
 
-void Row(const char* what, const char* unit, double raycc, double baseline) {
-  if (baseline > 0) {
-    std::printf("%-34s %14.1f %14.1f  %s\n", what, raycc, baseline, unit);
-  } else {
-    std::printf("%-34s %14.1f %14s  %s\n", what, raycc, "-", unit);
+Stat Measure(const std::function<double()>& run) {
+  double first = run();
+  std::vector<double> v;
+  for (int i = 0; i < reps; ++i) v.push_back(run());
+  return Summarize(std::move(v), first);
+}
+
+std::string Cell(const Stat& s) {
+  if (s.median == 0 && s.max == 0) return "-";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%.1f [%.1f-%.1f]", s.median, s.min, s.max);
+  return buf;
+}
+
+void Row(const char* what, const char* unit, const Stat& raycc, const Stat& baseline = {}) {
+  std::printf("%-34s %30s %30s  %s\n", what, Cell(raycc).c_str(), Cell(baseline).c_str(), unit);
+  // A first run outside [min/2, 2*max] is a cold-start cliff worth seeing.
+  if (raycc.first > 0 && (raycc.first < raycc.min / 2 || raycc.first > 2 * raycc.max)) {
+    std::printf("%-34s %30.1f %30s  %s\n", "  (its warm-up run)", raycc.first, "", unit);
   }
 }
 
@@ -159,11 +180,13 @@ int main(int argc, char** argv) {
       queued = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--big-mib") && i + 1 < argc) {
       big_mib = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) {
+      reps = std::max(1, std::atoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--graph") && i + 1 < argc) {
       graph_path = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--graph butterfly.rcx]\n");
+                   "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--reps N] [--graph butterfly.rcx]\n");
       return 2;
     }
   }
@@ -172,10 +195,10 @@ int main(int argc, char** argv) {
   config.num_cpus = cpus;
   raycc::Init(config);
   ThreadPool pool(cpus);
-  std::printf("%d CPUs, %d tasks per run, median of 3\n", cpus, n);
-  std::printf("%-34s %14s %14s\n", "workload", "raycc", "thread pool");
+  std::printf("%d CPUs, %d tasks per run, median [min-max] of %d runs after a warm-up\n", cpus, n, reps);
+  std::printf("%-34s %30s %30s\n", "workload", "raycc", "baseline");
 
-  double async_raycc = Median([&] {
+  Stat async_raycc = Measure([&] {
     return n / Seconds([&] {
              std::vector<raycc::ObjectRef<int>> refs;
              refs.reserve(n);
@@ -183,7 +206,7 @@ int main(int argc, char** argv) {
              for (const auto& r : refs) raycc::Get(r);
            });
   });
-  double async_pool = Median([&] {
+  Stat async_pool = Measure([&] {
     return n / Seconds([&] {
              std::vector<std::future<int>> fs;
              fs.reserve(n);
@@ -194,13 +217,13 @@ int main(int argc, char** argv) {
   Row("no-op tasks, async", "tasks/s", async_raycc, async_pool);
 
   int m = std::max(1000, n / 20);
-  double sync_raycc = Median([&] {
+  Stat sync_raycc = Measure([&] {
     return 1e6 * Seconds([&] {
              for (int i = 0; i < m; ++i) raycc::Get(raycc::Task(Noop).Remote(i));
            }) /
            m;
   });
-  double sync_pool = Median([&] {
+  Stat sync_pool = Measure([&] {
     return 1e6 * Seconds([&] {
              for (int i = 0; i < m; ++i) pool.Submit([i] { return Noop(i); }).get();
            }) /
@@ -209,7 +232,7 @@ int main(int argc, char** argv) {
   Row("no-op task, sync round trip", "us", sync_raycc, sync_pool);
 
   auto actor = raycc::Actor(Acc::Create).Remote();
-  double actor_async = Median([&] {
+  Stat actor_async = Measure([&] {
     return n / Seconds([&] {
              std::vector<raycc::ObjectRef<int>> refs;
              refs.reserve(n);
@@ -217,28 +240,28 @@ int main(int argc, char** argv) {
              raycc::Get(refs.back());
            });
   });
-  Row("actor calls, async", "calls/s", actor_async, 0);
-  double actor_sync = Median([&] {
+  Row("actor calls, async", "calls/s", actor_async);
+  Stat actor_sync = Measure([&] {
     return 1e6 * Seconds([&] {
              for (int i = 0; i < m; ++i) raycc::Get(actor.Task(&Acc::Add).Remote(1));
            }) /
            m;
   });
-  Row("actor call, sync round trip", "us", actor_sync, 0);
+  Row("actor call, sync round trip", "us", actor_sync);
 
-  double putget = Median([&] {
+  Stat putget = Measure([&] {
     return n / Seconds([&] {
              for (int i = 0; i < n; ++i) raycc::Get(raycc::Put(i));
            });
   });
-  Row("put + get of an int", "ops/s", putget, 0);
+  Row("put + get of an int", "ops/s", putget);
 
   {
     std::vector<char> big(static_cast<size_t>(big_mib) << 20, 'x');
     // Timed: put and get. Freeing the object of the run before (which the
     // runtime does at its next operation) is done first, untimed.
     auto settle = [] { raycc::internal::CurrentRuntime().LiveObjects(); };
-    double put_big = Median([&] {
+    Stat put_big = Measure([&] {
       settle();
       raycc::ObjectRef<std::vector<char>> ref;
       double s = Seconds([&] {
@@ -248,7 +271,7 @@ int main(int argc, char** argv) {
       return big.size() / s / 1e9;
     });
     // Moved in, handed out: no copy at all (the buffer is made untimed).
-    double moved = Median([&] {
+    Stat moved = Measure([&] {
       std::vector<char> buffer(big.size(), 'y');
       settle();
       raycc::ObjectRef<std::vector<char>> ref;
@@ -258,7 +281,7 @@ int main(int argc, char** argv) {
       });
       return big.size() / s / 1e9;
     });
-    double copy = Median([&] {
+    Stat copy = Measure([&] {
       std::vector<char> to(big.size());
       double s = Seconds([&] { std::memcpy(to.data(), big.data(), big.size()); });
       return big.size() / s / 1e9;
@@ -268,9 +291,24 @@ int main(int argc, char** argv) {
     Row(what, "GB/s (baseline: memcpy)", put_big, copy);
     std::snprintf(what, sizeof what, "put(move) + get of %d MiB", big_mib);
     Row(what, "GB/s (baseline: memcpy)", moved, copy);
+    // A typed value (the reviewers' case: a 256 MiB std::vector<double>):
+    // Put stores it by reference; the copy is the only cost.
+    std::vector<double> doubles(std::min<size_t>(big.size(), size_t{256} << 20) / sizeof(double), 1.5);
+    Stat put_doubles = Measure([&] {
+      settle();
+      raycc::ObjectRef<std::vector<double>> ref;
+      double s = Seconds([&] {
+        ref = raycc::Put(doubles);
+        raycc::Get(ref);
+      });
+      return doubles.size() * sizeof(double) / s / 1e9;
+    });
+    std::snprintf(what, sizeof what, "put(copy) + get, vector<double> %zu MiB",
+                  doubles.size() * sizeof(double) >> 20);
+    Row(what, "GB/s (baseline: memcpy)", put_doubles, copy);
   }
 
-  double nested = Median([&] {
+  Stat nested = Measure([&] {
     const int64_t parents = 20, leaves = std::max<int64_t>(10, n / 200);
     return parents * leaves / Seconds([&] {
              std::vector<raycc::ObjectRef<int64_t>> refs;
@@ -278,7 +316,7 @@ int main(int argc, char** argv) {
              for (const auto& r : refs) raycc::Get(r);
            });
   });
-  Row("nested fan-out (20 parents)", "leaf tasks/s", nested, 0);
+  Row("nested fan-out (20 parents)", "leaf tasks/s", nested);
 
   if (!graph_path.empty()) {
     raycc::Graph graph = raycc::LoadGraph(graph_path, "butterfly");
@@ -296,19 +334,16 @@ int main(int argc, char** argv) {
         for (const auto& r : DynamicButterfly(tasks, 100)) raycc::Get(r);
       });
     };
-    run_compiled();  // warm-up
-    run_dynamic();
+    double first_c = 1e3 * run_compiled();  // warm-up
+    double first_d = 1e3 * run_dynamic();
     std::vector<double> c, d;
     for (int i = 0; i < 11; ++i) {
-      c.push_back(run_compiled());
-      d.push_back(run_dynamic());
+      c.push_back(1e3 * run_compiled());
+      d.push_back(1e3 * run_dynamic());
     }
-    std::sort(c.begin(), c.end());
-    std::sort(d.begin(), d.end());
-    double compiled = c[c.size() / 2], dynamic = d[d.size() / 2];
     char what[64];
     std::snprintf(what, sizeof what, "graph of %lld tasks: compiled", static_cast<long long>(tasks));
-    Row(what, "ms (baseline: dynamic)", 1e3 * compiled, 1e3 * dynamic);
+    Row(what, "ms (baseline: dynamic)", Summarize(c, first_c), Summarize(d, first_d));
   }
   raycc::Shutdown();
 
@@ -337,8 +372,8 @@ int main(int argc, char** argv) {
     double per_task = (PeakRssBytes() - before) / queued;
     char what[64];
     std::snprintf(what, sizeof what, "%d queued tasks: submit + run", queued);
-    Row(what, "s (baseline: submit only)", total, submit);
-    Row("  memory per queued task", "bytes (peak RSS growth)", per_task, 0);
+    Row(what, "s (baseline: submit only)", Stat{total, total, total}, Stat{submit, submit, submit});
+    Row("  memory per queued task", "bytes (peak RSS growth)", Stat{per_task, per_task, per_task});
     raycc::Shutdown();
   }
   return 0;

@@ -13,18 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/worker_context.h"
 #include "raycc/runtime/gpu/gpu_devices.h"
+#include "scheduling/bundle_placement.h"
+#include "scheduling/pick_node.h"
 
 namespace raycc::internal {
 namespace {
-
-/// GPU units `demand` asks for, under any name ("GPU", or a placement
-/// group's renamed "GPU_group_...").
-int64_t GpuUnits(const absl::flat_hash_map<std::string, int64_t>& demand) {
-  int64_t units = 0;
-  for (const auto& [name, q] : demand)
-    if (name == "GPU" || absl::StartsWith(name, "GPU_group")) units += q;
-  return units;
-}
 
 /// The part of `demand` a task lends while it waits: its CPUs.
 absl::flat_hash_map<std::string, int64_t> CpuPart(const absl::flat_hash_map<std::string, int64_t>& demand) {
@@ -105,7 +98,7 @@ EmbeddedRuntime::Traced EmbeddedRuntime::TraceOf(const CallOptions& options,
 
 void EmbeddedRuntime::RecordAttempt(const Traced& traced, int node, const char* status, double start_us) {
   if (!timeline_.enabled() || !traced) return;
-  timeline_.Record({traced->label, traced->graph, traced->plan_node, nodes_[node].name, status,
+  timeline_.Record({traced->label, traced->graph, traced->plan_node, cluster_.node(node).name, status,
                     traced->submitted_us, start_us, timeline_.NowUs(), tls.timeline_tid});
 }
 
@@ -149,7 +142,7 @@ std::vector<int> EmbeddedRuntime::CurrentGpuIds() {
 
 std::string EmbeddedRuntime::CurrentNodeName() {
   if (tls.runtime == nullptr || tls.node < 0) return "";
-  return tls.runtime->nodes_[tls.node].name;
+  return tls.runtime->cluster_.node(tls.node).name;
 }
 
 EmbeddedRuntime::EmbeddedRuntime(const Config& config)
@@ -191,25 +184,16 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   } else if (!config.resources.empty()) {
     throw RayccError("with Config.nodes, give each node its resources; leave Config.resources empty");
   }
-  std::set<std::string> names;
   double total_cpus = 0;
   for (const NodeConfig& n : nodes) {
-    if (n.name.empty()) throw RayccError("Config.nodes: every node needs a name");
-    if (!names.insert(n.name).second) throw RayccError("Config.nodes: two nodes are named '" + n.name + "'");
     absl::StatusOr<ResourceSet> set = ResourceSet::Create(n.resources);
     if (!set.ok()) {
       throw RayccError(
           absl::StrCat(config.nodes.empty() ? "Config.resources" : "Config.nodes '" + n.name + "'", ": ",
                        set.status().message()));
     }
-    Node node;
-    node.name = n.name;
-    for (const auto& [name, q] : set->SortedEntries()) node.total[name] = q.units();
-    node.available = node.total;
-    auto gpus = node.total.find("GPU");
-    if (gpus != node.total.end()) node.gpu_free.assign(gpus->second / FixedPoint::kScale, FixedPoint::kScale);
-    nodes_.push_back(std::move(node));
-    node_totals_.push_back(*set);
+    absl::StatusOr<int> added = cluster_.AddNode(n.name, *set);
+    if (!added.ok()) throw RayccError(absl::StrCat("Config.nodes: ", added.status().message()));
     auto cpu = n.resources.find("CPU");
     total_cpus += cpu == n.resources.end() ? 0 : cpu->second;
   }
@@ -220,10 +204,9 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   timeline_.NameThread(0, "caller of Get (tasks run inline)", /*only_if_used=*/true);
   std::unique_lock<std::mutex> lock(mu_);
   default_task_demand_ = InternLocked({{"CPU", FixedPoint::kScale}});
-  default_feasible_ = std::any_of(nodes_.begin(), nodes_.end(), [](const Node& node) {
-    auto cpu = node.total.find("CPU");
-    return cpu != node.total.end() && cpu->second >= FixedPoint::kScale;
-  });
+  default_feasible_ = false;
+  for (int i = 0; i < cluster_.size(); ++i)
+    default_feasible_ = default_feasible_ || cluster_.CanEverRun(*default_task_demand_, i);
   no_demand_ = InternLocked({});
   for (int i = 0; i < threads; ++i) StartWorkerLocked();
 }
@@ -244,6 +227,7 @@ absl::Status EmbeddedRuntime::Finish() {
       actor->cv.notify_all();
     }
     objects_cv_.notify_all();
+    resume_cv_.notify_all();
     WakeAllWorkersLocked();
   }
   // Workers may start more workers until they see stopping_; join until none
@@ -268,7 +252,7 @@ absl::Status EmbeddedRuntime::Finish() {
 }
 
 std::string EmbeddedRuntime::Where() const {
-  std::string node = tls.node >= 0 ? nodes_[tls.node].name : "embedded";
+  std::string node = tls.node >= 0 ? cluster_.node(tls.node).name : "embedded";
   std::string thread = tls.actor        ? absl::StrCat("actor thread ", tls.index)
                        : tls.index >= 0 ? absl::StrCat("worker thread ", tls.index)
                                         : std::string("the caller's thread (run inline by Get)");
@@ -444,115 +428,50 @@ void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int s
   }
 }
 
-namespace {
-
-bool Fits(const absl::flat_hash_map<std::string, int64_t>& demand,
-          const absl::flat_hash_map<std::string, int64_t>& available) {
-  for (const auto& [name, q] : demand) {
-    auto it = available.find(name);
-    if ((it == available.end() ? 0 : it->second) < q) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-bool EmbeddedRuntime::FitsOnLocked(const Units& demand, int node) const {
-  return Fits(demand, nodes_[node].available);
-}
-
-bool EmbeddedRuntime::CanRunOnLocked(const Demand& demand, int node) const {
-  if (!FitsOnLocked(demand.units, node)) return false;
-  int64_t g = demand.gpu;
-  if (g == 0) return true;
-  const std::vector<int64_t>& free = nodes_[node].gpu_free;
-  if (g <= FixedPoint::kScale) {
-    return std::any_of(free.begin(), free.end(), [&](int64_t f) { return f >= g; });
-  }
-  int64_t whole = (g + FixedPoint::kScale - 1) / FixedPoint::kScale;
-  return std::count(free.begin(), free.end(), FixedPoint::kScale) >= whole;
-}
-
-std::vector<int> EmbeddedRuntime::TakeGpusLocked(const Demand& demand, int node) {
-  int64_t g = demand.gpu;
-  std::vector<int64_t>& free = nodes_[node].gpu_free;
-  std::vector<int> ids;
-  if (g == 0 || free.empty()) return ids;
-  if (g <= FixedPoint::kScale) {
-    // A fraction packs onto the most used device that still has room.
-    int best = -1;
-    for (int i = 0; i < static_cast<int>(free.size()); ++i)
-      if (free[i] >= g && (best < 0 || free[i] < free[best])) best = i;
-    if (best < 0) return ids;  // cannot happen after CanRunOnLocked
-    free[best] -= g;
-    ids.push_back(best);
-    return ids;
-  }
-  int64_t whole = (g + FixedPoint::kScale - 1) / FixedPoint::kScale;
-  for (int i = 0; i < static_cast<int>(free.size()) && static_cast<int64_t>(ids.size()) < whole; ++i) {
-    if (free[i] == FixedPoint::kScale) {
-      free[i] = 0;
-      ids.push_back(i);
-    }
-  }
-  return ids;
-}
-
-void EmbeddedRuntime::ReleaseGpusLocked(const Demand& demand, int node, const std::vector<int>& ids) {
-  int64_t g = demand.gpu;
-  for (int id : ids) nodes_[node].gpu_free[id] += g <= FixedPoint::kScale ? g : FixedPoint::kScale;
-}
-
 int EmbeddedRuntime::PickNodeLocked(const Demand& demand, const Task* prefs) {
-  int n = static_cast<int>(nodes_.size());
-  if (n == 1) return CanRunOnLocked(demand, 0) ? 0 : -1;
-  if (prefs != nullptr && prefs->affinity >= 0) {
-    if (CanRunOnLocked(demand, prefs->affinity)) return prefs->affinity;
-    if (!prefs->affinity_soft) return -1;
+  if (cluster_.size() == 1) return cluster_.CanRun(demand, 0) ? 0 : -1;
+  scheduling::PolicyOptions options;
+  if (prefs != nullptr) {
+    options.spread = prefs->spread;
+    options.affinity = prefs->affinity;
+    options.affinity_soft = prefs->affinity_soft;
   }
-  // How used a node would be: the largest used fraction of what `demand`
-  // asks for.
-  auto utilization = [&](int i) {
-    double u = 0;
-    for (const auto& [name, q] : demand.units) {
-      auto t = nodes_[i].total.find(name);
-      if (t == nodes_[i].total.end() || t->second == 0) continue;
-      u = std::max(u, 1.0 - static_cast<double>(nodes_[i].available.at(name)) / t->second);
-    }
-    return u;
-  };
-  if (prefs != nullptr && prefs->spread) {
-    for (int k = 0; k < n; ++k) {
-      int i = static_cast<int>((spread_next_ + k) % n);
-      if (CanRunOnLocked(demand, i)) {
-        spread_next_ = i + 1;
-        return i;
-      }
-    }
-    return -1;
-  }
-  // The default, as Ray's hybrid policy: fill nodes in order while they are
-  // less than half used, then the least used node that fits.
-  int best = -1;
-  double best_u = 2;
-  for (int i = 0; i < n; ++i) {
-    if (!CanRunOnLocked(demand, i)) continue;
-    double u = utilization(i);
-    if (u < 0.5) return i;
-    if (u < best_u) best = i, best_u = u;
-  }
-  return best;
+  return scheduling::PickNode(cluster_, demand, options, &spread_next_);
 }
 
 void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
-  for (const auto& [name, q] : demand) nodes_[node].available[name] -= sign * q;
-  // Freed resources may let queued tasks run; wake an idle worker only then
-  // (it wakes the next if more can run).
-  if (sign < 0 && !ready_.empty()) WakeWorkerLocked();
-  if (sign < 0 && !groups_.empty()) TryReserveGroupsLocked();
+  if (sign > 0) {
+    cluster_.Acquire(demand, node);
+    return;
+  }
+  cluster_.Release(demand, node);
+  // Freed resources may let waiting work run. A task waiting to resume goes
+  // first; else wake an idle worker only when tasks are queued (it wakes
+  // the next if more can run).
+  if (resuming_ > 0) {
+    resume_cv_.notify_all();
+  } else if (!ready_.empty()) {
+    WakeWorkerLocked();
+  }
+  if (actors_waiting_ > 0) objects_cv_.notify_all();
+  if (!groups_.empty()) TryReserveGroupsLocked();
+}
+
+void EmbeddedRuntime::ReacquireLocked(const Units& demand, int node, std::unique_lock<std::mutex>& lock) {
+  if (!scheduling::Fits(demand, cluster_.node(node).available)) {
+    ++resuming_;
+    resume_cv_.wait(lock, [&] { return stopping_ || scheduling::Fits(demand, cluster_.node(node).available); });
+    --resuming_;
+  }
+  cluster_.Acquire(demand, node);
+  // Workers held back while this thread waited may run what is left.
+  if (resuming_ == 0 && !ready_.empty()) WakeWorkerLocked();
 }
 
 std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* node) {
+  // A task waiting to take its resources back (it lent them while it
+  // waited) goes before new work.
+  if (resuming_ > 0) return nullptr;
   return ready_.TakeFirst([&](Task& task) { return (*node = PickNodeLocked(*task.demand, &task)) >= 0; });
 }
 
@@ -611,8 +530,7 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::InternLocked(Units units) {
   if (!added) return it->second;
   Demand& d = demands_.emplace_back();
   d.cpu = CpuPart(units);
-  d.gpu = GpuUnits(units);
-  d.units = std::move(units);
+  static_cast<scheduling::ResourceRequest&>(d) = scheduling::ResourceRequest::Of(std::move(units));
   it->second = &d;
   return &d;
 }
@@ -637,7 +555,7 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::DemandOfLocked(const CallOptions
   if (cached != by_options_.end()) return cached->second;
   absl::StatusOr<ResourceSet> set = ResourceSet::Create(options.resources);
   if (!set.ok()) throw RayccError(absl::StrCat(what.str(), ": ", set.status().message()));
-  absl::Status feasible = set->CheckFeasible(node_totals_);
+  absl::Status feasible = set->CheckFeasible(cluster_.totals());
   if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what.str(), ": ", feasible.message()));
   Units demand;
   for (const auto& [name, q] : set->SortedEntries()) demand[name] = q.units();
@@ -848,10 +766,9 @@ void EmbeddedRuntime::DrainInboxLocked() {
 
 int EmbeddedRuntime::AffinityLocked(const CallOptions& options, const What& what) const {
   if (options.node_name.empty()) return -1;
-  if (nodes_.size() > 1) {
-    for (int i = 0; i < static_cast<int>(nodes_.size()); ++i)
-      if (nodes_[i].name == options.node_name) return i;
-  } else if (nodes_[0].name == options.node_name) {
+  if (cluster_.size() > 1) {
+    if (int i = cluster_.Find(options.node_name); i >= 0) return i;
+  } else if (cluster_.node(0).name == options.node_name) {
     return -1;  // (the only node: anywhere is there)
   }
   if (!options.node_soft) {
@@ -865,6 +782,12 @@ void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const Rem
                                     const CallOptions& options) {
   if (stopping_) throw RayccError("the runtime is shutting down");
   task->affinity = AffinityLocked(options, What{"task ", &function.name});
+  if (task->affinity >= 0 && !options.node_soft) {
+    // Only that node: it must be able to hold the task at all.
+    scheduling::PolicyOptions only{.affinity = task->affinity, .affinity_soft = false};
+    absl::Status feasible = scheduling::CheckFeasible(cluster_, *task->demand, only, "task " + function.name);
+    if (!feasible.ok()) throw InfeasibleError(std::string(feasible.message()));
+  }
   // Every argument object must exist (else nothing is pinned); then each is
   // pinned, and the task waits for those not ready yet.
   absl::InlinedVector<Object*, 4> deps;
@@ -930,7 +853,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     UnpinArgsLocked(*task);
     return;
   }
-  task->gpu_ids = TakeGpusLocked(*task->demand, task->node);
+  task->gpu_ids = cluster_.TakeGpus(*task->demand, task->node);
   tls.demand = &task->demand->cpu;
   tls.gpu_ids = &task->gpu_ids;
   tls.task = task->id;
@@ -949,7 +872,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.cancelled = nullptr;
   tls.demand = nullptr;
   tls.gpu_ids = nullptr;
-  ReleaseGpusLocked(*task->demand, task->node, task->gpu_ids);
+  cluster_.ReleaseGpus(*task->demand, task->node, task->gpu_ids);
   task->gpu_ids.clear();
   AcquireLocked(task->demand->units, task->node, -1);
   tls.node = -1;
@@ -985,7 +908,7 @@ bool EmbeddedRuntime::BatchesWith(const Task& task, const Task& first) {
 
 void EmbeddedRuntime::ClaimMoreLocked(Batch* batch) {
   const Task& first = *batch->tasks[0];
-  if (nodes_.size() != 1 || first.demand->gpu != 0 || !BatchesWith(first, first)) return;
+  if (cluster_.size() != 1 || first.demand->gpu != 0 || !BatchesWith(first, first)) return;
   auto duration = durations_.find(first.function);
   if (duration == durations_.end() || duration->second >= kShortTaskUs) return;
   // A share of the ready queue, so other workers find work too.
@@ -1137,7 +1060,7 @@ bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<st
     tls = saved;
     for (auto& t : batch.tasks) garbage_.tasks.push_back(std::move(t));
   }
-  if (mine != nullptr) AcquireLocked(*mine, my_node, +1);
+  if (mine != nullptr) ReacquireLocked(*mine, my_node, lock);
   return node >= 0;
 }
 
@@ -1224,9 +1147,9 @@ bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::
   } else {
     --object_waiters_;
   }
-  // Take the resources again; running over capacity briefly is allowed so a
-  // woken task never waits behind the work it spawned.
-  if (demand != nullptr) AcquireLocked(*demand, node, +1);
+  // Take the resources again, waiting for them if others took them
+  // meanwhile (before any new task starts): never over capacity.
+  if (demand != nullptr) ReacquireLocked(*demand, node, lock);
   if (!ok && stopping_) throw RayccError("the runtime was shut down while waiting");
   return ok;
 }
@@ -1364,6 +1287,18 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   Locked lock = Lock();
   if (stopping_) throw RayccError("the runtime is shutting down");
   actor->held = GroupDemandLocked(options.call, DemandOfLocked(options.call, /*is_task=*/false, what), what);
+  // It holds its resources while alive (default: none), on a node its
+  // options allow; with no room now, it waits for some (its first thread
+  // places it): never over capacity.
+  actor->spread = options.call.spread;
+  actor->affinity = AffinityLocked(options.call, what);
+  actor->affinity_soft = options.call.node_soft;
+  actor->group = options.call.placement_group;
+  if (actor->affinity >= 0 && !actor->affinity_soft) {
+    scheduling::PolicyOptions only{.affinity = actor->affinity, .affinity_soft = false};
+    absl::Status feasible = scheduling::CheckFeasible(cluster_, *actor->held, only, what.str());
+    if (!feasible.ok()) throw InfeasibleError(std::string(feasible.message()));
+  }
   if (!options.name.empty()) {
     auto named = named_actors_.find(options.name);
     if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
@@ -1378,16 +1313,7 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
     }
     named_actors_[options.name] = actor->id;
   }
-  // An actor holds its resources while alive (default: none), on the node
-  // that has room for them now (else the first that could ever hold them).
-  Task prefs;
-  prefs.spread = options.call.spread;
-  int node = PickNodeLocked(*actor->held, &prefs);
-  for (int i = 0; node < 0 && i < static_cast<int>(nodes_.size()); ++i)
-    if (Fits(actor->held->units, nodes_[i].total)) node = i;
-  actor->node = std::max(node, 0);
-  AcquireLocked(actor->held->units, actor->node, +1);
-  actor->gpu_ids = TakeGpusLocked(*actor->held, actor->node);  // (actors may over-commit)
+  PlaceActorLocked(*actor);
   actors_[actor->id] = actor;
   for (int i = 0; i < options.max_concurrency; ++i)
     actor->threads.emplace_back([this, actor, i] { ActorLoop(actor, i); });
@@ -1455,83 +1381,22 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOpti
   return InternLocked(std::move(renamed));
 }
 
-std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group,
-                                               const std::vector<Units>& available) const {
-  int n = static_cast<int>(available.size());
-  size_t count = group.bundles.size();
-  std::vector<Units> left = available;
-  std::vector<int> where(count, -1);
-  // Each bundle in turn on the node with room that already holds the most
-  // (or the fewest) of the group's bundles; false when one has no room.
-  auto greedy = [&](bool most_used) {
-    for (size_t b = 0; b < count; ++b) {
-      int best = -1;
-      size_t best_count = 0;
-      for (int i = 0; i < n; ++i) {
-        if (!Fits(group.bundles[b], left[i])) continue;
-        size_t used = static_cast<size_t>(std::count(where.begin(), where.end(), i));
-        if (best < 0 || (most_used ? used > best_count : used < best_count)) best = i, best_count = used;
-      }
-      if (best < 0) return false;
-      for (const auto& [name, q] : group.bundles[b]) left[best][name] -= q;
-      where[b] = best;
-    }
-    return true;
-  };
-  Units sum;
-  for (const Units& b : group.bundles)
-    for (const auto& [name, q] : b) sum[name] += q;
-  switch (group.strategy) {
-    case PlacementGroupStrategy::kStrictPack:
-    case PlacementGroupStrategy::kPack:
-      // All on one node when one has room; strict_pack allows nothing else.
-      for (int i = 0; i < n; ++i) {
-        if (Fits(sum, left[i])) return std::vector<int>(count, i);
-      }
-      if (group.strategy == PlacementGroupStrategy::kStrictPack) return {};
-      // Else as few nodes as it takes.
-      return greedy(/*most_used=*/true) ? where : std::vector<int>{};
-    case PlacementGroupStrategy::kSpread:
-      // Distinct nodes while there are, then the least used that has room.
-      return greedy(/*most_used=*/false) ? where : std::vector<int>{};
-    case PlacementGroupStrategy::kStrictSpread: {
-      // A distinct node per bundle: backtracking (groups are small).
-      if (count > static_cast<size_t>(n)) return {};
-      std::vector<bool> used(n, false);
-      std::function<bool(size_t)> assign = [&](size_t b) {
-        if (b == count) return true;
-        for (int i = 0; i < n; ++i) {
-          if (used[i] || !Fits(group.bundles[b], left[i])) continue;
-          used[i] = true;
-          where[b] = i;
-          if (assign(b + 1)) return true;
-          used[i] = false;
-        }
-        return false;
-      };
-      return assign(0) ? where : std::vector<int>{};
-    }
-  }
-  return {};
+std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group, const std::vector<Units>& available) {
+  return scheduling::PlaceBundles(group.bundles, static_cast<scheduling::BundleStrategy>(group.strategy),
+                                  available);
 }
 
 void EmbeddedRuntime::TryReserveGroupsLocked() {
   for (auto& [id, group] : groups_) {
     if (group.reserved || group.removed) continue;
     std::vector<Units> available;
-    for (const Node& node : nodes_) available.push_back(node.available);
+    for (int i = 0; i < cluster_.size(); ++i) available.push_back(cluster_.node(i).available);
     std::vector<int> where = PlaceBundles(group, available);
     if (where.empty()) continue;
     // Move each bundle's quantities on its node to the renamed resources
     // work in the group asks for.
-    for (size_t i = 0; i < group.bundles.size(); ++i) {
-      Units& on = nodes_[where[i]].available;
-      for (const auto& [name, q] : group.bundles[i]) {
-        on[name] -= q;
-        on[name + "_group" + group.suffix] += q;
-        on[absl::StrCat(name, "_group_", i, group.suffix)] += q;
-      }
-    }
+    for (size_t i = 0; i < group.bundles.size(); ++i)
+      cluster_.CommitBundle(group.bundles[i], static_cast<int>(i), group.suffix, where[i]);
     group.bundle_nodes = std::move(where);
     group.reserved = true;
     objects_cv_.notify_all();
@@ -1558,16 +1423,16 @@ PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
   group.strategy = strategy;
   // Could it ever be placed, on empty nodes?
   std::vector<Units> totals;
-  for (const Node& node : nodes_) totals.push_back(node.total);
+  for (int i = 0; i < cluster_.size(); ++i) totals.push_back(cluster_.node(i).total);
   if (PlaceBundles(group, totals).empty()) {
     for (size_t i = 0; i < bundles.size(); ++i) {
-      absl::Status feasible = ResourceSet::Create(bundles[i])->CheckFeasible(node_totals_);
+      absl::Status feasible = ResourceSet::Create(bundles[i])->CheckFeasible(cluster_.totals());
       if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what, ": bundle ", i, ": ", feasible.message()));
     }
     if (strategy == PlacementGroupStrategy::kStrictSpread) {
       throw InfeasibleError(absl::StrCat(what, ": strict_spread needs ", bundles.size(),
                                          " distinct nodes that each hold a bundle; the runtime has ",
-                                         nodes_.size(), " node(s)"));
+                                         cluster_.size(), " node(s)"));
     }
     throw InfeasibleError(
         absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(), " (strict_pack)"));
@@ -1618,16 +1483,10 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
     UnpinArgsLocked(*task);
   }
   if (group.reserved) {
-    for (size_t i = 0; i < group.bundles.size(); ++i)
-      for (const auto& [name, q] : group.bundles[i]) nodes_[group.bundle_nodes[i]].available[name] += q;
+    for (size_t i = 0; i < group.bundles.size(); ++i) cluster_.ReturnBundle(group.bundles[i], group.bundle_nodes[i]);
     // Drop the renamed resources (running tasks give theirs back to keys
     // nothing asks for any more).
-    for (Node& node : nodes_) {
-      for (auto a = node.available.begin(); a != node.available.end();) {
-        auto current = a++;
-        if (absl::EndsWith(current->first, group.suffix)) node.available.erase(current);
-      }
-    }
+    cluster_.DropGroupResources(group.suffix);
     group.reserved = false;
     WakeAllWorkersLocked();
     TryReserveGroupsLocked();
@@ -1713,6 +1572,20 @@ void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
   objects_cv_.notify_all();
 }
 
+bool EmbeddedRuntime::PlaceActorLocked(Actor& actor) {
+  if (actor.node >= 0) return true;
+  Task prefs;
+  prefs.spread = actor.spread;
+  prefs.affinity = actor.affinity;
+  prefs.affinity_soft = actor.affinity_soft;
+  int node = PickNodeLocked(*actor.held, &prefs);
+  if (node < 0) return false;
+  actor.node = node;
+  AcquireLocked(actor.held->units, node, +1);
+  actor.gpu_ids = cluster_.TakeGpus(*actor.held, node);
+  return true;
+}
+
 void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) {
 #if defined(__GLIBC__)
   pthread_setname_np(pthread_self(), absl::StrCat("raycc-actor-", index).substr(0, 15).c_str());
@@ -1720,7 +1593,6 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   tls.runtime = this;
   tls.index = index;
   tls.actor = true;
-  tls.node = actor->node;
   tls.gpu_ids = &actor->gpu_ids;
   tls.timeline_tid = next_actor_tid_++;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ",
@@ -1785,6 +1657,24 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     actor->restart_requested = false;
     actor->cv.notify_all();
   };
+  if (index == 0 && actor->node < 0) {
+    // No room when it was created: wait for some (or for its placement
+    // group to be reserved), or fail when the group goes.
+    auto group_removed = [&] {
+      if (actor->group.IsNil()) return false;
+      auto g = groups_.find(actor->group);
+      return g == groups_.end() || g->second.removed;
+    };
+    ++actors_waiting_;
+    ++object_waiters_;
+    objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || group_removed() || PlaceActorLocked(*actor); });
+    --object_waiters_;
+    --actors_waiting_;
+    if (!actor->dead && actor->node < 0 && group_removed()) {
+      actor->dead = true;
+      actor->death_cause = "its placement group was removed before it could be placed";
+    }
+  }
   if (index == 0) {
     // Construct the actor once its arguments exist.
     ++object_waiters_;
@@ -1803,6 +1693,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     actor->cv.notify_all();
   }
   actor->cv.wait(lock, [&] { return actor->created; });
+  tls.node = actor->node;
   while (true) {
     actor->cv.wait(
         lock, [&] { return stopping_ || actor->dead || actor->restart_requested || !actor->queue.empty(); });
@@ -1872,8 +1763,10 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   }
   if (index == 0) {
     UseArgsLocked(actor->ctor_args, -1, {});
-    ReleaseGpusLocked(*actor->held, actor->node, actor->gpu_ids);
-    AcquireLocked(actor->held->units, actor->node, -1);
+    if (actor->node >= 0) {
+      cluster_.ReleaseGpus(*actor->held, actor->node, actor->gpu_ids);
+      AcquireLocked(actor->held->units, actor->node, -1);
+    }
   }
   tls = ThreadContext{};
 }

@@ -27,6 +27,7 @@
 #include "core/timeline.h"
 #include "raycc/api.h"
 #include "raycc/runtime/common/resource_set.h"
+#include "scheduling/cluster_resources.h"
 
 namespace raycc::internal {
 
@@ -88,10 +89,9 @@ class EmbeddedRuntime final : public RuntimeInterface {
 
   // A task's or actor's resource demand, interned (see InternLocked): calls
   // with the same options share one, so a submission copies no map.
-  struct Demand {
-    Units units;
-    Units cpu;        // the part a task lends while it waits in Get: its CPUs
-    int64_t gpu = 0;  // GPU units, under any name ("GPU", "GPU_group_...")
+  // (units, and its GPU units under any name: scheduling::ResourceRequest)
+  struct Demand : scheduling::ResourceRequest {
+    Units cpu;  // the part a task lends while it waits in Get: its CPUs
   };
   // Names a call in an error message ("task f"); made into text only when
   // there is an error to report.
@@ -225,7 +225,12 @@ class EmbeddedRuntime final : public RuntimeInterface {
     int active = 0;         // calls running now
     int restarts_left = 0;  // -1: forever
     bool restart_requested = false;
-    int node = 0;  // where it lives
+    int node = -1;  // where it lives (-1: waiting for room)
+    // Where it may live (CallOptions), for placement once there is room.
+    bool spread = false;
+    int affinity = -1;
+    bool affinity_soft = true;
+    PlacementGroupId group;
     std::vector<int> gpu_ids;
     Traced traced;  // its construction
   };
@@ -279,11 +284,20 @@ class EmbeddedRuntime final : public RuntimeInterface {
                           const char* what);
   void CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
                       std::shared_ptr<const ErrorInfo> error, Object* known = nullptr);
-  bool FitsOnLocked(const Units& demand, int node) const;
   /// The node to run `demand` on now, by the task's preferences (spread,
-  /// affinity) or the default hybrid policy; -1 when none has room.
+  /// affinity) or the default hybrid policy (scheduling::PickNode); -1 when
+  /// none has room.
   int PickNodeLocked(const Demand& demand, const Task* prefs);
+  /// Takes (+1) or gives back (-1) `demand` on `node`; giving back wakes
+  /// what may now run (a worker, a task waiting to resume, an actor waiting
+  /// for room, a placement group).
   void AcquireLocked(const Units& demand, int node, int sign);
+  /// Takes `demand` on `node` again for a task that lent it while it waited
+  /// (Get, an inline run): waits until it fits, so resources are never
+  /// over-committed. Workers start no new work while one waits here.
+  void ReacquireLocked(const Units& demand, int node, std::unique_lock<std::mutex>& lock);
+  int resuming_ = 0;  // threads in ReacquireLocked
+  std::condition_variable resume_cv_;
   /// The first ready task (by priority) that fits somewhere, and its node.
   std::shared_ptr<Task> PopRunnableLocked(int* node);
   void StartWorkerLocked();
@@ -431,6 +445,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
                                                      const std::vector<const std::type_info*>& types,
                                                      CollectedArgs* out, const ArgObjects* objects = nullptr);
   void ActorLoop(const std::shared_ptr<Actor>& actor, int index);
+  /// Places `actor` on a node its options allow and takes its resources
+  /// there; false when none has room now. True when it is placed already.
+  bool PlaceActorLocked(Actor& actor);
+  int actors_waiting_ = 0;  // actors waiting for room (on objects_cv_)
   // Runs user code: `as_value` when given (the result stays a value), else
   // `as_bytes`; an exception becomes the outcome's error (type, message).
   // Called without mu_.
@@ -512,23 +530,10 @@ class EmbeddedRuntime final : public RuntimeInterface {
   JobId job_;
   NodeId node_;
   TaskId driver_task_;
-  // The logical nodes (one unless Config.nodes): each its own resources.
-  struct Node {
-    std::string name;
-    Units total;
-    Units available;
-    // Per device: GPU units not held by running work. The "GPU" total says
-    // how many may run; this says which devices they get.
-    std::vector<int64_t> gpu_free;
-  };
-  /// Can `demand` run on `node` now: its resources, and devices for its GPUs.
-  bool CanRunOnLocked(const Demand& demand, int node) const;
-  /// Takes devices on `node` for `demand`'s GPUs (empty when it asks none).
-  std::vector<int> TakeGpusLocked(const Demand& demand, int node);
-  void ReleaseGpusLocked(const Demand& demand, int node, const std::vector<int>& ids);
-  std::vector<Node> nodes_;
-  std::vector<ResourceSet> node_totals_;  // for feasibility messages
-  uint64_t spread_next_ = 0;
+  // The logical nodes (one unless Config.nodes): each its own resources
+  // and GPU devices.
+  scheduling::ClusterResources cluster_;
+  uint64_t spread_next_ = 0;  // the spread policy's cursor
   // Node-based: a slot is one pointer (a million queued results would
   // otherwise cost 2-3x their size in empty slots and rehash copies), and an
   // Object stays put while the map grows.
@@ -567,8 +572,8 @@ class EmbeddedRuntime final : public RuntimeInterface {
   absl::flat_hash_map<PlacementGroupId, Group> groups_;
   void TryReserveGroupsLocked();
   /// Nodes for every bundle of `group` given `available` per node, by its
-  /// strategy; empty when they do not fit.
-  std::vector<int> PlaceBundles(const Group& group, const std::vector<Units>& available) const;
+  /// strategy (scheduling::PlaceBundles); empty when they do not fit.
+  static std::vector<int> PlaceBundles(const Group& group, const std::vector<Units>& available);
   const Demand* GroupDemandLocked(const CallOptions& options, const Demand* demand, const What& what);
 };
 

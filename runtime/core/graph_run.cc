@@ -106,10 +106,11 @@ struct EmbeddedRuntime::GraphRun {
 bool EmbeddedRuntime::PlainBatch(
     const std::vector<BatchedTask>& tasks,
     const std::vector<std::vector<std::pair<std::string, double>>>& demands) const {
-  if (nodes_.size() != 1 || tasks.size() < 2) return false;
+  if (cluster_.size() != 1 || tasks.size() < 2) return false;
   // (A node without a whole CPU: the task-by-task path says it is infeasible.)
-  auto cpu = nodes_[0].total.find("CPU");
-  if (cpu == nodes_[0].total.end() || cpu->second < FixedPoint::kScale) return false;
+  const scheduling::Units& total = cluster_.node(0).total;
+  auto cpu = total.find("CPU");
+  if (cpu == total.end() || cpu->second < FixedPoint::kScale) return false;
   // Submitted by a task: its tasks are that task's children (Cancel of it
   // cancels them), which only the task-by-task path tracks.
   if (tls.runtime == this && tls.demand != nullptr) return false;
@@ -138,7 +139,7 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
     const std::vector<ObjectId>& results) const {
   size_t n = tasks.size();
   auto run = std::make_shared<GraphRun>(n);
-  run->max_runners = std::max<int>(1, static_cast<int>(nodes_[0].total.at("CPU") / FixedPoint::kScale));
+  run->max_runners = std::max<int>(1, static_cast<int>(cluster_.node(0).total.at("CPU") / FixedPoint::kScale));
   for (size_t i = 0; i < n; ++i) {
     GraphNode& node = run->nodes[i];
     BatchedTask& t = tasks[i];

@@ -1,0 +1,31 @@
+#pragma once
+
+/// \file
+/// Where a task or actor may run, as the policies read it: one struct so
+/// every policy takes the same inputs.
+
+#include "scheduling/cluster_resources.h"
+#include "scheduling/label_selector.h"
+
+namespace raycc::scheduling {
+
+struct PolicyOptions {
+  /// Spread over nodes (SpreadPolicy) instead of the hybrid default.
+  bool spread = false;
+  /// Node affinity: run on node `affinity` (an index; -1: none); when
+  /// `affinity_soft`, elsewhere if it has no room.
+  int affinity = -1;
+  bool affinity_soft = true;
+  /// Only nodes whose labels match (null or empty: any node).
+  const LabelSelector* labels = nullptr;
+  /// The hybrid policy packs onto a node until it is this used.
+  double spread_threshold = 0.5;
+};
+
+/// `node` is one the options allow at all (labels).
+inline bool Eligible(const ClusterResources& cluster, int node, const PolicyOptions& options) {
+  return options.labels == nullptr || options.labels->empty() ||
+         MatchesLabels(cluster.node(node).labels, *options.labels);
+}
+
+}  // namespace raycc::scheduling
