@@ -2,13 +2,14 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "core/embedded_runtime.h"
+#include "raycc/runtime/api/runtime_factory.h"
 
 namespace raycc {
 namespace {
@@ -21,15 +22,36 @@ namespace {
 std::mutex g_mu;
 // Bumped by every Init(), so a reference outliving its runtime is ignored.
 uint64_t g_generation = 0;
-std::unique_ptr<internal::EmbeddedRuntime> g_runtime;
-std::atomic<internal::EmbeddedRuntime*> g_current{nullptr};
+std::unique_ptr<internal::ManagedRuntime> g_runtime;
+std::atomic<internal::ManagedRuntime*> g_current{nullptr};
+
+std::mutex& FactoryMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<std::string, internal::RuntimeFactory>& Factories() {
+  static auto* factories = new std::map<std::string, internal::RuntimeFactory>();
+  return *factories;
+}
 
 }  // namespace
 
 namespace internal {
 
+bool RegisterRuntimeFactory(const std::string& kind, RuntimeFactory factory) {
+  std::lock_guard<std::mutex> lock(FactoryMutex());
+  Factories()[kind] = factory;
+  return true;
+}
+
+RuntimeFactory FindRuntimeFactory(const std::string& kind) {
+  std::lock_guard<std::mutex> lock(FactoryMutex());
+  auto it = Factories().find(kind);
+  return it == Factories().end() ? nullptr : it->second;
+}
+
 RuntimeInterface& CurrentRuntime() {
-  internal::EmbeddedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
   if (runtime == nullptr) throw RayccError("raycc is not initialized: call raycc::Init() first");
   return *runtime;
 }
@@ -41,7 +63,22 @@ void Init() { Init(Config{}); }
 void Init(const Config& config) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_runtime) throw RayccError("raycc::Init: already initialized (call Shutdown() first)");
-  g_runtime = std::make_unique<internal::EmbeddedRuntime>(config);
+  std::string address = config.address;
+  if (address.empty()) {
+    const char* env = std::getenv("RAYCC_ADDRESS");
+    if (env != nullptr) address = env;
+  }
+  const char* kind = address.empty() ? "embedded" : "cluster";
+  internal::RuntimeFactory factory = internal::FindRuntimeFactory(kind);
+  if (factory == nullptr) {
+    if (!address.empty()) {
+      throw RayccError("raycc::Init: cannot join the cluster at '" + address +
+                       "': this build has no cluster runtime yet; leave Config.address and RAYCC_ADDRESS "
+                       "empty for the embedded runtime");
+    }
+    throw RayccError(std::string("raycc::Init: no '") + kind + "' runtime is linked in");
+  }
+  g_runtime = factory(config);
   g_runtime->set_generation(++g_generation);
   g_current.store(g_runtime.get(), std::memory_order_release);
 }
@@ -49,21 +86,21 @@ void Init(const Config& config) {
 namespace internal {
 
 ObjectRefHandle::ObjectRefHandle(const ObjectId& id) : id_(id) {
-  internal::EmbeddedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
   if (runtime == nullptr) return;  // a ref made without a runtime counts nothing
   runtime->AddObjectRef(id);
   runtime_ = runtime->generation();
 }
 
 ObjectRefHandle::ObjectRefHandle(const ObjectId& id, Adopt) : id_(id) {
-  internal::EmbeddedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
   if (runtime != nullptr) runtime_ = runtime->generation();
 }
 
 ObjectRefHandle::~ObjectRefHandle() {
   if (runtime_ == 0) return;
   // Only the runtime it was counted in (not one Init() made since).
-  internal::EmbeddedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
   if (runtime != nullptr && runtime->generation() == runtime_) runtime->RemoveObjectRef(id_);
 }
 
@@ -83,18 +120,18 @@ void Init(int argc, char** argv) {
     } else if (absl::StartsWith(arg, "--raycc-timeline=")) {
       config.timeline_path = std::string(arg.substr(17));
     } else if (absl::StartsWith(arg, "--raycc-address=")) {
-      throw RayccError(
-          "--raycc-address: joining a cluster is not available yet; omit it for the embedded runtime");
+      config.address = std::string(arg.substr(16));
     }
   }
   Init(config);
 }
 
 void Shutdown() {
-  if (internal::EmbeddedRuntime::InWorkerThread()) {
+  internal::ManagedRuntime* current = g_current.load(std::memory_order_acquire);
+  if (current != nullptr && current->InWorkerThread()) {
     throw RayccError("raycc::Shutdown cannot be called from inside a task or actor");
   }
-  std::unique_ptr<internal::EmbeddedRuntime> runtime;
+  std::unique_ptr<internal::ManagedRuntime> runtime;
   {
     std::lock_guard<std::mutex> lock(g_mu);
     g_current.store(nullptr, std::memory_order_release);
@@ -107,11 +144,20 @@ void Shutdown() {
   if (!finished.ok()) throw RayccError(std::string(finished.message()));
 }
 
-std::string CurrentNodeName() { return internal::EmbeddedRuntime::CurrentNodeName(); }
+std::string CurrentNodeName() {
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  return runtime != nullptr ? runtime->CurrentNodeName() : std::string();
+}
 
-bool IsCancelled() { return internal::EmbeddedRuntime::CurrentTaskCancelled(); }
+bool IsCancelled() {
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  return runtime != nullptr && runtime->CurrentTaskCancelled();
+}
 
-std::vector<int> GetGpuIds() { return internal::EmbeddedRuntime::CurrentGpuIds(); }
+std::vector<int> GetGpuIds() {
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  return runtime != nullptr ? runtime->CurrentGpuIds() : std::vector<int>();
+}
 
 bool IsInitialized() {
   std::lock_guard<std::mutex> lock(g_mu);

@@ -130,17 +130,17 @@ void EmbeddedRuntime::EnsureArgBytes(const std::vector<TaskArgument>& args,
   }
 }
 
-bool EmbeddedRuntime::InWorkerThread() { return tls.runtime != nullptr; }
+bool EmbeddedRuntime::InWorkerThread() const { return tls.runtime == this; }
 
-bool EmbeddedRuntime::CurrentTaskCancelled() {
+bool EmbeddedRuntime::CurrentTaskCancelled() const {
   return tls.cancelled != nullptr && tls.cancelled->load(std::memory_order_relaxed);
 }
 
-std::vector<int> EmbeddedRuntime::CurrentGpuIds() {
+std::vector<int> EmbeddedRuntime::CurrentGpuIds() const {
   return tls.gpu_ids != nullptr ? *tls.gpu_ids : std::vector<int>{};
 }
 
-std::string EmbeddedRuntime::CurrentNodeName() {
+std::string EmbeddedRuntime::CurrentNodeName() const {
   if (tls.runtime == nullptr || tls.node < 0) return "";
   return tls.runtime->cluster_.node(tls.node).name;
 }
@@ -212,6 +212,16 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
 }
 
 EmbeddedRuntime::~EmbeddedRuntime() { Finish().IgnoreError(); }
+
+namespace {
+
+// Init's runtime when no cluster address is given.
+const bool kEmbeddedRegistered = RegisterRuntimeFactory(
+    "embedded", [](const Config& config) -> std::unique_ptr<ManagedRuntime> {
+      return std::make_unique<EmbeddedRuntime>(config);
+    });
+
+}  // namespace
 
 absl::Status EmbeddedRuntime::Finish() {
   if (finished_) return absl::OkStatus();

@@ -25,20 +25,24 @@
 #include "core/node_pool.h"
 #include "core/ready_queue.h"
 #include "core/timeline.h"
-#include "raycc/api.h"
+#include "raycc/runtime/api/config.h"
+#include "raycc/runtime/api/errors.h"
+#include "raycc/runtime/api/object_ref_handle.h"
+#include "raycc/runtime/api/remote_registry.h"
+#include "raycc/runtime/api/runtime_factory.h"
 #include "raycc/runtime/common/resource_set.h"
 #include "scheduling/cluster_resources.h"
 
 namespace raycc::internal {
 
-class EmbeddedRuntime final : public RuntimeInterface {
+class EmbeddedRuntime final : public ManagedRuntime {
  public:
   /// Validates `config` (throws RayccError on a bad resource) and starts the
   /// worker threads.
   explicit EmbeddedRuntime(const Config& config);
   /// Stops: running tasks finish, queued ones are dropped, actors stop;
   /// then writes the timeline (Config.timeline_path). Idempotent.
-  absl::Status Finish();
+  absl::Status Finish() override;
   ~EmbeddedRuntime() override;
 
   std::shared_ptr<ObjectRefHandle> SubmitTask(const RemoteFunction& function, std::vector<TaskArgument> args,
@@ -71,18 +75,11 @@ class EmbeddedRuntime final : public RuntimeInterface {
   void RemoveObjectRef(const ObjectId& id) override;
   size_t LiveObjects() override;
 
-  /// Which Init() made it (references remember it).
-  uint64_t generation() const { return generation_; }
-  void set_generation(uint64_t g) { generation_ = g; }
-
-  /// True when called from one of this runtime's task or actor threads.
-  static bool InWorkerThread();
-  /// The node the calling task or actor runs on; "" elsewhere.
-  static std::string CurrentNodeName();
-  /// The GPUs the calling task or actor holds.
-  static std::vector<int> CurrentGpuIds();
-  /// True inside a task whose result was cancelled while it ran.
-  static bool CurrentTaskCancelled();
+  // The calling thread's worker context (see ManagedRuntime).
+  bool InWorkerThread() const override;
+  std::string CurrentNodeName() const override;
+  std::vector<int> CurrentGpuIds() const override;
+  bool CurrentTaskCancelled() const override;
 
  private:
   using Units = absl::flat_hash_map<std::string, int64_t>;
@@ -504,7 +501,6 @@ class EmbeddedRuntime final : public RuntimeInterface {
   };
   static thread_local Garbage garbage_;
 
-  uint64_t generation_ = 0;
   TimelineRecorder timeline_;
   std::atomic<int> next_actor_tid_{1000000};  // worker threads are 1, 2, ...
   bool finished_ = false;

@@ -27,41 +27,18 @@
 #include <utility>
 #include <vector>
 
+#include "raycc/runtime/api/config.h"
 #include "raycc/runtime/api/errors.h"
 #include "raycc/runtime/api/graph.h"
+#include "raycc/runtime/api/object_ref_handle.h"
 #include "raycc/runtime/api/remote_registry.h"
 #include "raycc/runtime/api/runtime_interface.h"
 #include "raycc/runtime/api/serialization.h"
 
 namespace raycc {
 
-/// A logical node of the embedded runtime (Config.nodes).
-struct NodeConfig {
-  /// Unique; the names of a cluster description let compiled placements
-  /// land where the compiler put them.
-  std::string name;
-  /// All of the node's resources, "CPU" included.
-  std::map<std::string, double> resources;
-};
-
-/// How Init() sets up the embedded runtime.
-struct Config {
-  /// Worker threads and "CPU" resource; 0: all hardware threads.
-  int num_cpus = 0;
-  /// Other resources of the node ({"GPU", 1}, custom names).
-  std::map<std::string, double> resources;
-  /// Simulated logical nodes, each with its own resources: scheduling
-  /// strategies and placement groups behave as on a cluster of these nodes
-  /// (all in this process). Empty: one node from num_cpus and resources,
-  /// which must then be left unset.
-  std::vector<NodeConfig> nodes;
-  /// When set, every task attempt is recorded and written to this file at
-  /// Shutdown() in Chrome trace-event format (Perfetto, chrome://tracing,
-  /// `raycc viz --timeline`).
-  std::string timeline_path;
-};
-
-/// Starts the embedded runtime (tasks on a thread pool, objects in memory).
+/// Starts the runtime: the embedded one (tasks on a thread pool, objects in
+/// memory) unless Config.address (or RAYCC_ADDRESS) names a cluster.
 void Init();
 void Init(const Config& config);
 /// As Init(), reading --raycc-num-cpus=N and --raycc-timeline=FILE from the
@@ -87,45 +64,6 @@ std::vector<int> GetGpuIds();
 void Shutdown();
 bool IsInitialized();
 
-namespace internal {
-/// One counted reference to an object; copies of an ObjectRef share it.
-class ObjectRefHandle {
- public:
-  explicit ObjectRefHandle(const ObjectId& id);
-  /// Takes over the reference a runtime counted already for the caller
-  /// (the results of SubmitTask, SubmitActorTask, Put and PutValue).
-  struct Adopt {};
-  ObjectRefHandle(const ObjectId& id, Adopt);
-  ~ObjectRefHandle();
-  ObjectRefHandle(const ObjectRefHandle&) = delete;
-  ObjectRefHandle& operator=(const ObjectRefHandle&) = delete;
-
-  const ObjectId& id() const { return id_; }
-
-  // Publishing: a runtime may hand a task's result to the caller's
-  // reference as it completes, so that Get reads it without entering the
-  // runtime (see RuntimeInterface::SubmitTask).
-
-  /// The object's value if the runtime published it here as a `type`; null
-  /// otherwise (then ask the runtime).
-  std::shared_ptr<const void> PublishedValue(const std::type_info& type) const {
-    const std::type_info* published = published_type_.load(std::memory_order_acquire);
-    if (published == nullptr || *published != type) return nullptr;
-    return published_;
-  }
-  /// (For runtime code, once.) `value` is the object's value, final.
-  void Publish(std::shared_ptr<const void> value, const std::type_info* type) {
-    published_ = std::move(value);
-    published_type_.store(type, std::memory_order_release);
-  }
-
- private:
-  ObjectId id_;
-  uint64_t runtime_ = 0;                   // which Init() it belongs to; 0: none
-  std::shared_ptr<const void> published_;  // written once, before published_type_
-  std::atomic<const std::type_info*> published_type_{nullptr};
-};
-}  // namespace internal
 
 /// A reference to an object holding a T (the future result of a task, or a
 /// Put value). The object lives while a reference to it exists (or a task

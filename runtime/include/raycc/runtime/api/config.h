@@ -1,0 +1,44 @@
+#pragma once
+
+/// \file
+/// How Init() sets a runtime up: the embedded runtime's threads, resources
+/// and simulated nodes, the timeline, and (later) the cluster to join.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace raycc {
+
+/// A logical node of the embedded runtime (Config.nodes).
+struct NodeConfig {
+  /// Unique; the names of a cluster description let compiled placements
+  /// land where the compiler put them.
+  std::string name;
+  /// All of the node's resources, "CPU" included.
+  std::map<std::string, double> resources;
+};
+
+/// How Init() sets up the runtime.
+struct Config {
+  /// Worker threads and "CPU" resource; 0: all hardware threads.
+  int num_cpus = 0;
+  /// Other resources of the node ({"GPU", 1}, custom names).
+  std::map<std::string, double> resources;
+  /// Simulated logical nodes, each with its own resources: scheduling
+  /// strategies and placement groups behave as on a cluster of these nodes
+  /// (all in this process). Empty: one node from num_cpus and resources,
+  /// which must then be left unset.
+  std::vector<NodeConfig> nodes;
+  /// When set, every task attempt is recorded and written to this file at
+  /// Shutdown() in Chrome trace-event format (Perfetto, chrome://tracing,
+  /// `raycc viz --timeline`).
+  std::string timeline_path;
+  /// The cluster to join ("HOST:PORT"); empty: the embedded runtime, in
+  /// this process (also when the RAYCC_ADDRESS environment variable is
+  /// unset or empty). Init throws a clear RayccError for an address while
+  /// this build has no cluster runtime.
+  std::string address;
+};
+
+}  // namespace raycc
