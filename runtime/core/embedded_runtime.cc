@@ -192,7 +192,7 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
           absl::StrCat(config.nodes.empty() ? "Config.resources" : "Config.nodes '" + n.name + "'", ": ",
                        set.status().message()));
     }
-    absl::StatusOr<int> added = cluster_.AddNode(n.name, *set);
+    absl::StatusOr<int> added = cluster_.AddNode(n.name, *set, n.labels);
     if (!added.ok()) throw RayccError(absl::StrCat("Config.nodes: ", added.status().message()));
     auto cpu = n.resources.find("CPU");
     total_cpus += cpu == n.resources.end() ? 0 : cpu->second;
@@ -445,6 +445,7 @@ int EmbeddedRuntime::PickNodeLocked(const Demand& demand, const Task* prefs) {
     options.spread = prefs->spread;
     options.affinity = prefs->affinity;
     options.affinity_soft = prefs->affinity_soft;
+    options.labels = prefs->labels;
   }
   return scheduling::PickNode(cluster_, demand, options, &spread_next_);
 }
@@ -587,7 +588,7 @@ std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunctio
   auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
   task->caller_ref = ref;
   if (!options.has_resources && options.placement_group.IsNil() && options.node_name.empty() &&
-      default_feasible_ && std::none_of(task->args.begin(), task->args.end(), [](const TaskArgument& a) {
+      options.label_selector.empty() && default_feasible_ && std::none_of(task->args.begin(), task->args.end(), [](const TaskArgument& a) {
         return a.by_ref || !a.contained.empty();
       })) {
     // Nothing to check against the runtime's state: skip mu_.
@@ -676,7 +677,9 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     Task& task = *made[i];
     What what{"task ", &t.function->name};
     if (!t.options->placement_group.IsNil()) task.demand = GroupDemandLocked(*t.options, task.demand, what);
-    AffinityLocked(*t.options, what);
+    int affinity = -1;
+    const scheduling::LabelSelector* labels = nullptr;
+    PlacementLocked(*t.options, *task.demand, what, &affinity, &labels);
     for (const TaskArgument& arg : task.args) {
       if (arg.by_ref && arg.batch_index < 0 && !objects_.contains(arg.ref))
         throw MissingArgument(what, arg.ref);
@@ -788,16 +791,35 @@ int EmbeddedRuntime::AffinityLocked(const CallOptions& options, const What& what
   return -1;
 }
 
+void EmbeddedRuntime::PlacementLocked(const CallOptions& options, const Demand& demand, const What& what,
+                                      int* affinity, const scheduling::LabelSelector** labels) {
+  *affinity = AffinityLocked(options, what);
+  *labels = nullptr;
+  if (!options.label_selector.empty()) {
+    auto [it, added] = selectors_.try_emplace(options.label_selector);
+    if (added) {
+      absl::StatusOr<scheduling::LabelSelector> parsed = scheduling::ParseLabelSelector(options.label_selector);
+      if (!parsed.ok()) {
+        selectors_.erase(it);
+        throw RayccError(absl::StrCat(what.str(), ": ", parsed.status().message()));
+      }
+      it->second = std::make_unique<scheduling::LabelSelector>(*std::move(parsed));
+    }
+    *labels = it->second.get();
+  }
+  if (*labels == nullptr && (*affinity < 0 || options.node_soft)) return;
+  // Only some nodes: one of them must be able to hold it at all.
+  scheduling::PolicyOptions only{.affinity = options.node_soft ? -1 : *affinity,
+                                 .affinity_soft = options.node_soft,
+                                 .labels = *labels};
+  absl::Status feasible = scheduling::CheckFeasible(cluster_, demand, only, what.str());
+  if (!feasible.ok()) throw InfeasibleError(std::string(feasible.message()));
+}
+
 void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
                                     const CallOptions& options) {
   if (stopping_) throw RayccError("the runtime is shutting down");
-  task->affinity = AffinityLocked(options, What{"task ", &function.name});
-  if (task->affinity >= 0 && !options.node_soft) {
-    // Only that node: it must be able to hold the task at all.
-    scheduling::PolicyOptions only{.affinity = task->affinity, .affinity_soft = false};
-    absl::Status feasible = scheduling::CheckFeasible(cluster_, *task->demand, only, "task " + function.name);
-    if (!feasible.ok()) throw InfeasibleError(std::string(feasible.message()));
-  }
+  PlacementLocked(options, *task->demand, What{"task ", &function.name}, &task->affinity, &task->labels);
   // Every argument object must exist (else nothing is pinned); then each is
   // pinned, and the task waits for those not ready yet.
   absl::InlinedVector<Object*, 4> deps;
@@ -913,7 +935,7 @@ void EmbeddedRuntime::NoteDurationLocked(const RemoteFunction& f, double us) {
 bool EmbeddedRuntime::BatchesWith(const Task& task, const Task& first) {
   // (One function per batch: its run time is what says the batch is short.)
   return task.function == first.function && task.demand == first.demand && !task.spread &&
-         task.affinity < 0 && !task.cancelled;
+         task.affinity < 0 && task.labels == nullptr && !task.cancelled;
 }
 
 void EmbeddedRuntime::ClaimMoreLocked(Batch* batch) {
@@ -1301,14 +1323,9 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   // options allow; with no room now, it waits for some (its first thread
   // places it): never over capacity.
   actor->spread = options.call.spread;
-  actor->affinity = AffinityLocked(options.call, what);
   actor->affinity_soft = options.call.node_soft;
   actor->group = options.call.placement_group;
-  if (actor->affinity >= 0 && !actor->affinity_soft) {
-    scheduling::PolicyOptions only{.affinity = actor->affinity, .affinity_soft = false};
-    absl::Status feasible = scheduling::CheckFeasible(cluster_, *actor->held, only, what.str());
-    if (!feasible.ok()) throw InfeasibleError(std::string(feasible.message()));
-  }
+  PlacementLocked(options.call, *actor->held, what, &actor->affinity, &actor->labels);
   if (!options.name.empty()) {
     auto named = named_actors_.find(options.name);
     if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
@@ -1588,6 +1605,7 @@ bool EmbeddedRuntime::PlaceActorLocked(Actor& actor) {
   prefs.spread = actor.spread;
   prefs.affinity = actor.affinity;
   prefs.affinity_soft = actor.affinity_soft;
+  prefs.labels = actor.labels;
   int node = PickNodeLocked(*actor.held, &prefs);
   if (node < 0) return false;
   actor.node = node;

@@ -32,6 +32,7 @@
 #include "raycc/runtime/api/runtime_factory.h"
 #include "raycc/runtime/common/resource_set.h"
 #include "scheduling/cluster_resources.h"
+#include "scheduling/label_selector.h"
 
 namespace raycc::internal {
 
@@ -188,6 +189,7 @@ class EmbeddedRuntime final : public ManagedRuntime {
     bool spread = false;
     int affinity = -1;
     bool affinity_soft = true;
+    const scheduling::LabelSelector* labels = nullptr;  // interned; null: any node
     int node = -1;
     // The GPUs it holds while it runs.
     std::vector<int> gpu_ids;
@@ -227,6 +229,7 @@ class EmbeddedRuntime final : public ManagedRuntime {
     bool spread = false;
     int affinity = -1;
     bool affinity_soft = true;
+    const scheduling::LabelSelector* labels = nullptr;
     PlacementGroupId group;
     std::vector<int> gpu_ids;
     Traced traced;  // its construction
@@ -236,6 +239,13 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // The node a call's options pin it to (index into nodes_), or -1: none, or
   // a soft pin to a node that does not exist. InfeasibleError for a hard one.
   int AffinityLocked(const CallOptions& options, const What& what) const;
+  /// Where a call may run, checked against the cluster: sets `*affinity`
+  /// (AffinityLocked) and `*labels` (the interned selector, null for none);
+  /// a malformed selector throws RayccError, and a hard pin or a selector
+  /// no node can ever satisfy for `demand` throws InfeasibleError naming why.
+  void PlacementLocked(const CallOptions& options, const Demand& demand, const What& what, int* affinity,
+                       const scheduling::LabelSelector** labels);
+  std::map<std::map<std::string, std::string>, std::unique_ptr<scheduling::LabelSelector>> selectors_;
   /// Applies the reference events queued since (AddObjectRef and
   /// RemoveObjectRef only queue, so they never wait for mu_).
   void DrainRefEventsLocked();

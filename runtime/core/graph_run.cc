@@ -119,7 +119,9 @@ bool EmbeddedRuntime::PlainBatch(
   std::vector<int8_t> one_cpu(demands.size(), -1);
   for (const BatchedTask& t : tasks) {
     const CallOptions& options = *t.options;
-    if (!options.placement_group.IsNil() || !options.node_name.empty() || options.spread) return false;
+    if (!options.placement_group.IsNil() || !options.node_name.empty() || options.spread ||
+        !options.label_selector.empty())
+      return false;
     if (t.demand >= 0) {
       int8_t& ok = one_cpu[t.demand];
       if (ok < 0) {

@@ -312,6 +312,13 @@ class CallOptionsBuilder {
     options_.node_soft = soft;
     return self();
   }
+  /// Runs only on nodes whose labels (NodeConfig.labels) match every entry:
+  /// key -> "v" (equals v), "!v" (not v, or no such label), "in(a,b)",
+  /// "!in(a,b)". A selector no node can satisfy is an InfeasibleError.
+  Derived& SetLabelSelector(std::map<std::string, std::string> selector) {
+    options_.label_selector = std::move(selector);
+    return self();
+  }
 
  protected:
   Derived& self() { return static_cast<Derived&>(*this); }
@@ -557,13 +564,34 @@ std::shared_ptr<T> ObjectRef<T>::Get(int64_t timeout_ms) const {
   return raycc::Get(*this, timeout_ms);
 }
 
+namespace internal {
+template <typename T>
+struct IsSharedPtr : std::false_type {};
+template <typename T>
+struct IsSharedPtr<std::shared_ptr<T>> : std::true_type {};
+}  // namespace internal
+
 /// Stores `value` as an object, as it is: `Put(std::move(big))` copies
 /// nothing, and Get in this process hands the same value out. Its bytes are
-/// made only when a task needs them as an argument.
+/// made only when a task needs them as an argument. (`Put(big)` of an
+/// lvalue copies it, as C++ must: move it, or Put a shared_ptr, to share.)
 template <typename T>
+  requires(!internal::IsSharedPtr<std::decay_t<T>>::value)
 ObjectRef<std::decay_t<T>> Put(T&& value) {
   using D = std::decay_t<T>;
   auto stored = std::make_shared<const D>(std::forward<T>(value));
+  return ObjectRef<D>::Adopt(
+      internal::CurrentRuntime().PutValue(std::move(stored), typeid(D), &internal::SerializeErased<D>));
+}
+
+/// Stores the value `value` points to, shared with the caller: nothing is
+/// copied, whatever its size, and Get in this process hands out this very
+/// value. It must not change afterwards (objects are immutable).
+template <typename T>
+ObjectRef<std::remove_const_t<T>> Put(std::shared_ptr<T> value) {
+  using D = std::remove_const_t<T>;
+  if (value == nullptr) throw RayccError("Put: a null shared_ptr holds no value");
+  std::shared_ptr<const D> stored = std::move(value);
   return ObjectRef<D>::Adopt(
       internal::CurrentRuntime().PutValue(std::move(stored), typeid(D), &internal::SerializeErased<D>));
 }

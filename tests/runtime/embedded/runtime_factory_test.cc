@@ -2,13 +2,14 @@
 // cluster one for an address (Config.address, RAYCC_ADDRESS,
 // --raycc-address=), which this build does not have yet: a clear error.
 
+#include "raycc/runtime/api/runtime_factory.h"
+
 #include <cstdlib>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raycc/api.h"
-#include "raycc/runtime/api/runtime_factory.h"
 
 namespace {
 
@@ -38,7 +39,8 @@ void ExpectNoCluster(const std::function<void()>& init, const std::string& addre
 }
 
 TEST(RuntimeFactoryTest, AnAddressWithoutAClusterRuntimeIsAClearError) {
-  if (raycc::internal::FindRuntimeFactory("cluster") != nullptr) GTEST_SKIP() << "a cluster runtime is linked";
+  if (raycc::internal::FindRuntimeFactory("cluster") != nullptr)
+    GTEST_SKIP() << "a cluster runtime is linked";
   ExpectNoCluster([] { raycc::Init(raycc::Config{.address = "127.0.0.1:6379"}); }, "127.0.0.1:6379");
   char arg0[] = "prog", arg1[] = "--raycc-address=10.0.0.1:1";
   char* argv[] = {arg0, arg1};

@@ -17,6 +17,9 @@ struct NodeConfig {
   std::string name;
   /// All of the node's resources, "CPU" included.
   std::map<std::string, double> resources;
+  /// Its labels ({"zone", "a"}), which label selectors match
+  /// (SetLabelSelector).
+  std::map<std::string, std::string> labels;
 };
 
 /// How Init() sets up the runtime.

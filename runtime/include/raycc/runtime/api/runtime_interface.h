@@ -6,6 +6,7 @@
 /// (core worker over gRPC) later, behind the same interface.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,9 @@ struct CallOptions {
   bool spread = false;
   std::string node_name;
   bool node_soft = true;
+  /// Only nodes whose labels match, in Ray's selector syntax: key -> "v",
+  /// "!v", "in(a,b)", "!in(a,b)" (empty: any node).
+  std::map<std::string, std::string> label_selector;
   /// For the timeline: the compiled graph and plan node this call comes
   /// from (-1: submitted at run time).
   std::string graph;
