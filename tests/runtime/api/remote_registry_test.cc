@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "raycc/runtime/api/errors.h"
 
 namespace raycc::internal {
 namespace {
@@ -46,6 +47,76 @@ TEST(RemoteRegistryTest, TakesAValueOfTheParameterTypeWithoutBytes) {
   TypedValue typed = fn->invoke_value({ArgView(static_cast<const void*>(&forty))});
   EXPECT_EQ(*typed.type, typeid(int));
   EXPECT_EQ(*static_cast<const int*>(typed.value.get()), 80);
+}
+
+namespace one {
+int Work(int x) { return x + 1; }
+}  // namespace one
+namespace two {
+int Work(int x) { return x + 2; }
+long Other(int x) { return x; }
+}  // namespace two
+
+struct Box {
+  int Get(int x) { return x; }
+  std::string Name() { return "box"; }
+};
+
+TEST(RemoteRegistryTest, TwoFunctionsUnderOneNameAreAnErrorNamingBoth) {
+  RegisterRemote("SameSignature", &one::Work);
+  RegisterRemote("SameSignature", &two::Work);
+  try {
+    RemoteRegistry::Instance().FunctionByName("SameSignature");
+    FAIL() << "an ambiguous name resolved";
+  } catch (const RayccError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("two different functions are registered as 'SameSignature'"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("int(int)"));
+  }
+  RegisterRemote("TwoSignatures", &one::Work);
+  RegisterRemote("TwoSignatures", &two::Other);
+  try {
+    RemoteRegistry::Instance().FunctionByName("TwoSignatures");
+    FAIL() << "an ambiguous name resolved";
+  } catch (const RayccError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("'TwoSignatures': int(int) and long(int)"));
+  }
+  // By address (the dynamic API) each runs itself, never the other.
+  const RemoteFunction* a = RemoteRegistry::Instance().FunctionByKey(KeyOf(&one::Work));
+  const RemoteFunction* b = RemoteRegistry::Instance().FunctionByKey(KeyOf(&two::Work));
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  std::string three = Serialize(3);
+  EXPECT_EQ(Deserialize<int>(a->invoke({three})), 4);
+  EXPECT_EQ(Deserialize<int>(b->invoke({three})), 5);
+}
+
+TEST(RemoteRegistryTest, TheSameFunctionTwiceIsHarmless) {
+  RegisterRemote("Twice", &Twice);
+  EXPECT_EQ(RemoteRegistry::Instance().FunctionByName("Twice"),
+            RemoteRegistry::Instance().FunctionByKey(KeyOf(&Twice)));
+}
+
+TEST(RemoteRegistryTest, SignaturesAndFingerprints) {
+  const RemoteFunction* twice = RemoteRegistry::Instance().FunctionByName("Twice");
+  ASSERT_NE(twice, nullptr);
+  EXPECT_EQ(twice->signature, "int(int)");
+  EXPECT_EQ(twice->fingerprint, Fingerprint("int(int)"));
+  EXPECT_NE(Fingerprint("int(int)"), Fingerprint("long(int)"));
+  EXPECT_EQ(RemoteRegistry::Instance().FunctionByName("Twice", "int(int)"), twice);
+  EXPECT_EQ(RemoteRegistry::Instance().FunctionByName("Twice", ""), twice);  // not checked
+  try {
+    RemoteRegistry::Instance().FunctionByName("Twice", "int(std::string)");
+    FAIL() << "a signature mismatch was accepted";
+  } catch (const RayccError& e) {
+    EXPECT_THAT(e.what(),
+                ::testing::HasSubstr(
+                    "function 'Twice' is registered as int(int), but int(std::string) was asked for"));
+  }
+  RegisterRemote("Box::Get", &Box::Get);
+  const RemoteMethod* get = RemoteRegistry::Instance().MethodByName("Box::Get");
+  ASSERT_NE(get, nullptr);
+  EXPECT_THAT(get->signature, ::testing::EndsWith("(raycc::internal::(anonymous namespace)::Box&, int)"));
+  RegisterRemote("Box::Get", &Box::Name);  // another method, another signature
+  EXPECT_THROW(RemoteRegistry::Instance().MethodByName("Box::Get"), RayccError);
 }
 
 template <typename T, typename V>

@@ -73,6 +73,16 @@ struct RemoteFunction {
   std::function<void(void*)> destroy;
   /// For factories: typeid(C).name() of the actor class.
   std::string actor_type;
+  /// typeid of the (decayed) result; null for fused chains and builtins.
+  const std::type_info* result_type = nullptr;
+  /// The function itself (which module it lives in tells a library loaded
+  /// twice from two different functions of one name).
+  const void* address = nullptr;
+  /// Filled by the registry: the C++ signature, e.g. "int(int, int)"
+  /// (empty when the types are not known), and its 64-bit FNV-1a hash, the
+  /// same in every process built from the same source.
+  std::string signature;
+  uint64_t fingerprint = 0;
 };
 
 /// A registered actor method.
@@ -83,6 +93,11 @@ struct RemoteMethod {
   std::function<std::string(void* self, const ArgBuffers&)> invoke;
   /// Keeps a non-void result as a value (see RemoteFunction).
   std::function<TypedValue(void* self, const ArgBuffers&)> invoke_value;
+  const std::type_info* result_type = nullptr;
+  const std::type_info* class_type = nullptr;
+  /// As RemoteFunction's: "int(Counter&, int)" (the class first).
+  std::string signature;
+  uint64_t fingerprint = 0;
 };
 
 /// Bytes identifying a function or member-function pointer.
@@ -94,7 +109,18 @@ std::string KeyOf(F f) {
   return key;
 }
 
+/// 64-bit FNV-1a of `text` (signature fingerprints).
+uint64_t Fingerprint(std::string_view text);
+
 /// Registration and lookup; thread-safe.
+///
+/// Every registration keeps its own entry, so a lookup by key (the dynamic
+/// API) always finds the very function it names. Two *different* functions
+/// under one name (two signatures, or two addresses in one module) make the
+/// name ambiguous: a lookup by name then throws RayccError naming both, so
+/// a plan or a worker never runs the wrong one. The same function
+/// registered again (a task library loaded next to the program it came
+/// from) is harmless: the first registration serves the name.
 class RemoteRegistry {
  public:
   static RemoteRegistry& Instance();
@@ -102,9 +128,15 @@ class RemoteRegistry {
   void AddMethod(std::string key, RemoteMethod method);
   /// Null when not registered.
   const RemoteFunction* FunctionByKey(const std::string& key) const;
-  const RemoteFunction* FunctionByName(std::string_view name) const;
   const RemoteMethod* MethodByKey(const std::string& key) const;
+  /// Null when not registered; throws RayccError when the name is ambiguous.
+  const RemoteFunction* FunctionByName(std::string_view name) const;
   const RemoteMethod* MethodByName(std::string_view name) const;
+  /// As FunctionByName, and when `signature` is not empty, throws
+  /// RayccError naming the function and both signatures unless the
+  /// registered one is the same (a stale library must never run).
+  const RemoteFunction* FunctionByName(std::string_view name, std::string_view signature) const;
+  const RemoteMethod* MethodByName(std::string_view name, std::string_view signature) const;
 
  private:
   struct Impl;
@@ -128,6 +160,8 @@ void RegisterOne(const std::string& name, R (*f)(A...)) {
   fn.name = name;
   fn.arity = sizeof...(A);
   fn.arg_types = {&typeid(std::decay_t<A>)...};
+  fn.result_type = &typeid(std::decay_t<R>);
+  fn.address = reinterpret_cast<const void*>(f);
   if constexpr (std::is_pointer_v<R> && std::is_class_v<std::remove_pointer_t<R>>) {
     using C = std::remove_pointer_t<R>;
     fn.create = [f](const ArgBuffers& args) -> void* {
@@ -161,6 +195,8 @@ void RegisterMethod(const std::string& name, M m) {
   method.name = name;
   method.arity = sizeof...(A);
   method.arg_types = {&typeid(std::decay_t<A>)...};
+  method.result_type = &typeid(std::decay_t<R>);
+  method.class_type = &typeid(C);
   method.invoke = [m](void* self, const ArgBuffers& args) -> std::string {
     Args decoded = DecodeArgs<Args>(args, std::index_sequence_for<A...>{});
     auto call = [&](auto&&... a) -> decltype(auto) { return (static_cast<C*>(self)->*m)(std::move(a)...); };
