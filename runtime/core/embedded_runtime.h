@@ -76,6 +76,11 @@ class EmbeddedRuntime final : public ManagedRuntime {
   void RemoveObjectRef(const ObjectId& id) override;
   size_t LiveObjects() override;
 
+  // Introspection, for tests: false once Finish has begun (no task or
+  // graph node starts after that); graph runs started so far.
+  bool accepting() const { return accepting_.load(); }
+  uint64_t graph_runs_started() const { return graph_runs_started_.load(); }
+
   // The calling thread's worker context (see ManagedRuntime).
   bool InWorkerThread() const override;
   std::string CurrentNodeName() const override;
@@ -527,6 +532,7 @@ class EmbeddedRuntime final : public ManagedRuntime {
   std::atomic<bool> has_inbox_{false};
   std::atomic<int> sleepers_{0};  // workers about to wait or waiting for work
   std::atomic<bool> accepting_{true};
+  std::atomic<uint64_t> graph_runs_started_{0};
 
   std::mutex mu_;
   std::condition_variable objects_cv_;  // an object became ready

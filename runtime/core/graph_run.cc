@@ -171,6 +171,7 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
 }
 
 void EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) {
+  graph_runs_started_.fetch_add(1, std::memory_order_relaxed);
   // Every object it reads from outside must exist (checked before anything
   // changes: a batch goes in whole or not at all).
   for (const GraphNode& node : run->nodes) {

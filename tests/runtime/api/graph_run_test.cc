@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/embedded_runtime.h"
 #include "raycc/api.h"
 
 namespace {
@@ -63,7 +64,24 @@ int64_t GrCount(int64_t x) {
   ++gr_ran;
   return x;
 }
-RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount);
+// The runtime the tests run on, as the embedded runtime (its introspection).
+raycc::internal::EmbeddedRuntime* Embedded() {
+  return dynamic_cast<raycc::internal::EmbeddedRuntime*>(&raycc::internal::CurrentRuntime());
+}
+std::atomic<raycc::internal::EmbeddedRuntime*> gr_stopping_runtime{nullptr};
+std::atomic<bool> gr_until_started{false}, gr_until_saw_stop{false};
+// Returns once the runtime has begun to stop (or after 30 s).
+int64_t GrUntilStopping(int64_t x) {
+  gr_until_started = true;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (gr_stopping_runtime.load()->accepting() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  gr_until_saw_stop = !gr_stopping_runtime.load()->accepting();
+  return x;
+}
+
+RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping);
 
 const raycc::internal::RemoteFunction* Fn(const char* name) {
   const auto* f = raycc::internal::RemoteRegistry::Instance().FunctionByName(name);
@@ -258,14 +276,27 @@ TEST_P(GraphRunTest, AMissingInputIsAnErrorAndNothingRuns) {
 }
 
 TEST_P(GraphRunTest, ShutdownDuringARunReturns) {
-  // Runners stop taking nodes once the runtime stops; nothing hangs or
-  // crashes, whatever was left unrun (TearDown's Init is a fresh runtime).
+  // Shutdown while a run is in its first node: the node finishes, the
+  // runners take no further node, and Shutdown returns (TearDown's Init is
+  // a fresh runtime).
+  gr_stopping_runtime = Embedded();
+  ASSERT_NE(gr_stopping_runtime.load(), nullptr);
+  gr_until_started = false;
+  gr_until_saw_stop = false;
+  gr_ran = 0;
   std::vector<BatchedTask> tasks;
-  for (int i = 0; i < 2000; ++i)
-    tasks.push_back(
-        {Fn("GrAdd"), {i == 0 ? Value(0) : Earlier(i - 1), Value(1)}, &options_, -1, i + 1 < 2000});
+  tasks.push_back({Fn("GrUntilStopping"), {Value(0)}, &options_, -1, true});
+  for (int i = 1; i < 2000; ++i)
+    tasks.push_back({Fn("GrCount"), {Earlier(i - 1)}, &options_, -1, i + 1 < 2000});
+  uint64_t runs = gr_stopping_runtime.load()->graph_runs_started();
   Submit(std::move(tasks));
+  EXPECT_EQ(gr_stopping_runtime.load()->graph_runs_started(), runs + 1);  // a graph run, not task by task
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!gr_until_started && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_TRUE(gr_until_started) << "the run's first node never started";
   raycc::Shutdown();
+  EXPECT_TRUE(gr_until_saw_stop) << "the first node returned before the runtime stopped";
+  EXPECT_EQ(gr_ran.load(), 0) << "nodes ran after the runtime began to stop";
   raycc::Init(raycc::Config{.num_cpus = GetParam()});
 }
 
@@ -375,9 +406,19 @@ TEST(GraphRunOrderTest, ABatchThatIsNotPlainRunsTaskByTask) {
   // Two simulated nodes: scheduling is per task (placement), not a run.
   raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 1}}}, {"b", {{"CPU", 1}}}}});
   CallOptions options;
+  uint64_t runs = Embedded()->graph_runs_started();
   std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
                                              {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs);  // no graph run started
+  raycc::Shutdown();
+  // The same batch on one node is a graph run (so the count above can tell).
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  runs = Embedded()->graph_runs_started();
+  ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
+                {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1);
   raycc::Shutdown();
 }
 
