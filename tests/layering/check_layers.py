@@ -6,7 +6,9 @@ Three independent checks, any of which fails the test:
      no proto or runtime target reaches LLVM/MLIR;
   2. DT_NEEDED of the runtime binaries given with --binary: no libLLVM/libMLIR;
   3. #include lines of the sources: runtime/ and proto/ include no llvm/ or
-     mlir/ header, ir/ and passes/ include no runtime header.
+     mlir/ header, ir/ and passes/ include no runtime header, and nothing in
+     runtime/ but the API (runtime/api/, runtime/include/) includes the user
+     API <raycc/api.h>: runtime components speak RuntimeInterface.
 
 `check_layers.py selftest FIXTURES` runs checks 1 and 3 on deliberately bad
 fixtures and fails unless each violation is reported, so the checker itself
@@ -21,6 +23,9 @@ import sys
 LLVM_ITEM = re.compile(r"^(LLVM|MLIR|mlir-|llvm-)|(^|/)lib(LLVM|MLIR)[^/]*$|/llvm-[0-9]+/")
 LLVM_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"](llvm|mlir|llvm-c|mlir-c)/')
 RUNTIME_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]raycc/runtime/')
+USER_API_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]raycc/api\.h[>"]')
+# (folder, path prefixes inside it exempt from the rule)
+USER_API_EXEMPT = ("runtime/api/", "runtime/include/")
 NO_LLVM_LAYERS = {"proto", "runtime", "dsl"}
 # folder -> include patterns it must not use
 SOURCE_RULES = {
@@ -67,11 +72,16 @@ def check_sources(root):
                     continue
                 path = os.path.join(dirpath, fn)
                 scanned += 1
+                rel = os.path.relpath(path, root)
+                api_checked = folder == "runtime" and not rel.startswith(USER_API_EXEMPT)
                 with open(path, errors="replace") as f:
                     for lineno, line in enumerate(f, 1):
                         for pattern, what in rules:
                             if pattern.search(line):
-                                errors.append(f"{os.path.relpath(path, root)}:{lineno}: {folder}/ {what}: {line.strip()}")
+                                errors.append(f"{rel}:{lineno}: {folder}/ {what}: {line.strip()}")
+                        if api_checked and USER_API_INCLUDE.search(line):
+                            errors.append(f"{rel}:{lineno}: runtime/ outside the API includes the user API: "
+                                          f"{line.strip()}")
     return errors, scanned
 
 
@@ -83,6 +93,7 @@ def selftest(fixtures):
         (deps_errors, "bad_runtime_lib (layer runtime) links LLVM/MLIR: /usr/lib/llvm-22/lib/libLLVM.so.22.1"),
         (src_errors, "runtime/ includes an LLVM/MLIR header: #include \"mlir/IR/Builders.h\""),
         (src_errors, "ir/ includes a runtime header"),
+        (src_errors, "runtime/ outside the API includes the user API: #include \"raycc/api.h\""),
     ]
     missing = [msg for errs, msg in expected if not any(msg in e for e in errs)]
     if any("good_runtime_lib" in e for e in deps_errors):
