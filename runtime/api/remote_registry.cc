@@ -13,6 +13,7 @@
 #include "raycc/runtime/api/errors.h"
 
 namespace raycc::internal {
+inline namespace registry_v2 {
 
 namespace {
 
@@ -207,4 +208,5 @@ std::vector<std::string> SplitRemoteNames(std::string_view names) {
   return out;
 }
 
+}  // namespace registry_v2
 }  // namespace raycc::internal

@@ -22,6 +22,12 @@
 
 namespace raycc::internal {
 
+// The registry's layout is part of the ABI a task library is built
+// against: bump the inline namespace when RemoteFunction or RemoteMethod
+// changes, so a stale library fails to load (an undefined symbol, reported
+// by LoadGraph) instead of writing the old layout into this one.
+inline namespace registry_v2 {
+
 /// One argument as a callee receives it: its msgpack bytes or, when the
 /// runtime holds it as a value of the parameter's very type (see
 /// RemoteFunction::arg_types), that value, read without deserializing.
@@ -235,6 +241,7 @@ bool RegisterRemote(const char* names, F... fs) {
   return true;
 }
 
+}  // namespace registry_v2
 }  // namespace raycc::internal
 
 #define RAYCC_INTERNAL_CONCAT2(a, b) a##b
