@@ -4,18 +4,17 @@
 // the embedded runtime, checking the results against a direct computation.
 
 #include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raycc/api.h"
+#include "runtime_test_util.h"
 #include "word_count.h"
 
 namespace {
@@ -92,9 +91,12 @@ TEST_P(GraphEndToEndTest, ParameterServerAppliesGradientsInOrder) {
   EXPECT_EQ(w[0], 1234.0);
 }
 
-std::atomic<bool> release_holds{false};
+std::atomic<int> holds_started{0};
+raycc_test::Event release_holds;
+/// Holds a worker until the test releases it (kPatience at most).
 int Hold() {
-  while (!release_holds) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ++holds_started;
+  release_holds.WaitFor();
   return 0;
 }
 RAYCC_REMOTE(Hold);
@@ -106,13 +108,15 @@ TEST_P(GraphEndToEndTest, AWaitOnAnInputGivenAsAValueFindsIt) {
   raycc::Graph graph = raycc::LoadGraph(artifacts_ + "/wait_input.rcx");
   size_t base = raycc::internal::CurrentRuntime().LiveObjects();
   {
-    release_holds = false;
+    release_holds.Reset();
+    holds_started = 0;
     std::vector<raycc::ObjectRef<int>> holds;  // every worker thread busy
     for (int i = 0; i < GetParam(); ++i) holds.push_back(raycc::Task(Hold).Remote());
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(raycc_test::Eventually([&] { return holds_started == GetParam(); }))
+        << "not every worker got busy";
     raycc::GraphOutputs out = graph.Execute({{"x", raycc::GraphInput::Value(int64_t{42})}});
     raycc::internal::CurrentRuntime().LiveObjects();  // (dropped references applied now)
-    release_holds = true;
+    release_holds.Set();
     for (const auto& h : holds) h.Get();
     EXPECT_NO_THROW(raycc::Get(raycc::ObjectRef<void>(out.ids().at("ready"))));
     EXPECT_EQ(*raycc::Get(out.Get<int64_t>("x")), 42);

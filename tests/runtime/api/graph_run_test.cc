@@ -11,11 +11,11 @@
 #include <chrono>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/embedded_runtime.h"
 #include "raycc/api.h"
+#include "runtime_test_util.h"
 
 namespace {
 
@@ -46,16 +46,15 @@ int64_t GrRecord(int64_t x) {
   gr_order.push_back(x);
   return x;
 }
-// Runs until the test opens the gate or it is cancelled.
+// Runs until the test opens the gate or it is cancelled (kPatience at most:
+// then it returns -2).
 std::atomic<bool> gr_gate_open{false}, gr_gate_started{false}, gr_saw_cancel{false};
 int64_t GrGate(int64_t x) {
   gr_gate_started = true;
-  while (!gr_gate_open) {
-    if (raycc::IsCancelled()) {
-      gr_saw_cancel = true;
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!raycc_test::Eventually([] { return gr_gate_open || raycc::IsCancelled(); })) return -2;
+  if (!gr_gate_open && raycc::IsCancelled()) {
+    gr_saw_cancel = true;
+    return -1;
   }
   return x;
 }
@@ -73,11 +72,7 @@ std::atomic<bool> gr_until_started{false}, gr_until_saw_stop{false};
 // Returns once the runtime has begun to stop (or after 30 s).
 int64_t GrUntilStopping(int64_t x) {
   gr_until_started = true;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (gr_stopping_runtime.load()->accepting() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
-  gr_until_saw_stop = !gr_stopping_runtime.load()->accepting();
+  gr_until_saw_stop = raycc_test::Eventually([] { return !gr_stopping_runtime.load()->accepting(); });
   return x;
 }
 
@@ -119,7 +114,10 @@ std::string Thrown(F&& f, const char* expected) {
 class GraphRunTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override { raycc::Init(raycc::Config{.num_cpus = GetParam()}); }
-  void TearDown() override { raycc::Shutdown(); }
+  void TearDown() override {
+    gr_gate_open = true;  // (a test that stopped early must not leave a gate held)
+    raycc::Shutdown();
+  }
   CallOptions options_;
 };
 
@@ -209,7 +207,7 @@ TEST_P(GraphRunTest, CancelledOutputsFailAndTheirReadersToo) {
                                              {Fn("GrCount"), {Earlier(0)}, &options_, -1, false},
                                              {Fn("GrAdd"), {Earlier(1), Value(1)}, &options_, -1, false}});
   raycc::ObjectRef<int64_t> running(ids[0]), waiting(ids[1]), after(ids[2]);
-  while (!gr_gate_started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(raycc_test::Eventually([] { return gr_gate_started.load(); })) << "the gate never started";
   // One not started yet: it never runs, and its reader fails.
   EXPECT_TRUE(raycc::Cancel(waiting));
   EXPECT_FALSE(raycc::Cancel(waiting));
@@ -219,7 +217,8 @@ TEST_P(GraphRunTest, CancelledOutputsFailAndTheirReadersToo) {
   EXPECT_TRUE(raycc::Cancel(running));
   EXPECT_THROW(running.Get(), raycc::TaskCancelledError);
   EXPECT_THROW(after.Get(), raycc::TaskCancelledError);
-  EXPECT_TRUE(gr_saw_cancel.load());
+  EXPECT_TRUE(raycc_test::Eventually([] { return gr_saw_cancel.load(); }))
+      << "the running node was never told";
   EXPECT_EQ(gr_ran.load(), 0);
   gr_gate_open = true;
 }
@@ -291,9 +290,8 @@ TEST_P(GraphRunTest, ShutdownDuringARunReturns) {
   uint64_t runs = gr_stopping_runtime.load()->graph_runs_started();
   Submit(std::move(tasks));
   EXPECT_EQ(gr_stopping_runtime.load()->graph_runs_started(), runs + 1);  // a graph run, not task by task
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!gr_until_started && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  ASSERT_TRUE(gr_until_started) << "the run's first node never started";
+  ASSERT_TRUE(raycc_test::Eventually([] { return gr_until_started.load(); }))
+      << "the run's first node never started";
   raycc::Shutdown();
   EXPECT_TRUE(gr_until_saw_stop) << "the first node returned before the runtime stopped";
   EXPECT_EQ(gr_ran.load(), 0) << "nodes ran after the runtime began to stop";
@@ -323,7 +321,7 @@ TEST(GraphRunOrderTest, ReadyNodesRunByPriorityThenPlanOrder) {
                                              {Fn("GrRecord"), {Value(3)}, &low, -1, false},
                                              {Fn("GrRecord"), {Value(4)}, &high, -1, false},
                                              {Fn("GrRecord"), {Earlier(0)}, &low, -1, false}});
-  while (!gr_gate_started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(raycc_test::Eventually([] { return gr_gate_started.load(); })) << "the gate never started";
   gr_gate_open = true;
   for (size_t i = 1; i < ids.size(); ++i) raycc::ObjectRef<int64_t>(ids[i]).Get();
   {
@@ -378,11 +376,11 @@ TEST(GraphRunOrderTest, ALongRunLetsOtherTasksIn) {
         {Fn("GrBusy"), {i == 0 ? Value(0) : Earlier(i - 1), Value(300)}, &options, -1, i + 1 < 100});
   std::vector<raycc::ObjectId> ids = Submit(std::move(tasks));
   // (Once it runs, the runner holds the CPU: the task cannot run inline.)
-  while (!gr_busy_started) std::this_thread::yield();
+  EXPECT_TRUE(raycc_test::Eventually([] { return gr_busy_started.load(); })) << "the run never started";
   // Posted, and waited for without entering the runtime: only the runner
   // can find it there.
   raycc::ObjectRef<void> other = raycc::Task(GrRaiseFlag).Remote();
-  while (!gr_flag) std::this_thread::yield();
+  EXPECT_TRUE(raycc_test::Eventually([] { return gr_flag.load(); })) << "the other task never ran";
   EXPECT_GE(*raycc::ObjectRef<int64_t>(ids.back()).Get(), 1);
   raycc::Shutdown();
 }

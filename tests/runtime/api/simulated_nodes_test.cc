@@ -2,30 +2,32 @@
 // node affinity from compiled plans, and the four placement-group
 // strategies behave as on a cluster of those nodes.
 
-#include <chrono>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raycc/api.h"
+#include "runtime_test_util.h"
 
 namespace {
 
 using ::testing::HasSubstr;
 
-/// Holds its CPU for a while, then says where it ran.
-std::string WhereAfter(int ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return raycc::CurrentNodeName();
-}
-/// Holds its resources a while, then says which GPUs it held.
-std::vector<int> GpusAfter(int ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return raycc::GetGpuIds();
-}
+/// Tasks that must hold their CPUs at the same moment meet here.
+raycc_test::Rendezvous together;
+/// Says where it ran.
+std::string WhereNow() { return raycc::CurrentNodeName(); }
+/// Holds its CPU until every task expected at `together` holds its own,
+/// then says where it ran ("never together" when they did not within
+/// kPatience).
+std::string WhereTogether() { return together.ArriveAndWait() ? raycc::CurrentNodeName() : "never together"; }
+/// Says which GPUs it holds.
+std::vector<int> GpusNow() { return raycc::GetGpuIds(); }
+/// Holds its resources until every task expected at `together` holds its
+/// own, then says which GPUs it held (none when they never met).
+std::vector<int> GpusTogether() { return together.ArriveAndWait() ? raycc::GetGpuIds() : std::vector<int>{}; }
 
 class GpuUser {
  public:
@@ -33,7 +35,7 @@ class GpuUser {
   std::vector<int> Gpus() { return raycc::GetGpuIds(); }
 };
 
-RAYCC_REMOTE(WhereAfter, GpusAfter, GpuUser::Create, &GpuUser::Gpus);
+RAYCC_REMOTE(WhereNow, WhereTogether, GpusNow, GpusTogether, GpuUser::Create, &GpuUser::Gpus);
 
 class SimulatedNodesTest : public ::testing::Test {
  protected:
@@ -43,12 +45,13 @@ class SimulatedNodesTest : public ::testing::Test {
   }
   void TearDown() override { raycc::Shutdown(); }
 
-  /// The nodes of one task per bundle of `pg`, each holding its CPU.
+  /// The nodes of one task per bundle of `pg`, all holding their CPUs at once.
   std::vector<std::string> NodesOfBundles(const raycc::PlacementGroup& pg) {
     EXPECT_TRUE(pg.Wait(10));
+    together.Reset(pg.BundleCount());
     std::vector<raycc::ObjectRef<std::string>> refs;
     for (int i = 0; i < pg.BundleCount(); ++i)
-      refs.push_back(raycc::Task(WhereAfter).SetPlacementGroup(pg, i).Remote(1));
+      refs.push_back(raycc::Task(WhereTogether).SetPlacementGroup(pg, i).Remote());
     std::vector<std::string> nodes;
     for (auto& r : refs) nodes.push_back(*r.Get());
     return nodes;
@@ -56,10 +59,11 @@ class SimulatedNodesTest : public ::testing::Test {
 };
 
 TEST_F(SimulatedNodesTest, TasksFillTheClusterWhenBusy) {
-  // Six tasks that each hold one of the six CPUs at once must use all three
-  // nodes (two CPUs each).
+  // Six tasks that each hold one of the six CPUs at once (none returns
+  // before all six run) must use all three nodes (two CPUs each).
+  together.Reset(6);
   std::vector<raycc::ObjectRef<std::string>> refs;
-  for (int i = 0; i < 6; ++i) refs.push_back(raycc::Task(WhereAfter).Remote(200));
+  for (int i = 0; i < 6; ++i) refs.push_back(raycc::Task(WhereTogether).Remote());
   std::multiset<std::string> nodes;
   for (auto& r : refs) nodes.insert(*r.Get());
   EXPECT_EQ(nodes, (std::multiset<std::string>{"a", "a", "b", "b", "c", "c"}));
@@ -67,9 +71,9 @@ TEST_F(SimulatedNodesTest, TasksFillTheClusterWhenBusy) {
 }
 
 TEST_F(SimulatedNodesTest, AResourceOnlyOneNodeHasSendsTheTaskThere) {
-  EXPECT_EQ(*raycc::Task(WhereAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(0).Get(), "c");
+  EXPECT_EQ(*raycc::Task(WhereNow).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote().Get(), "c");
   try {
-    raycc::Task(WhereAfter).SetResources({{"CPU", 3}}).Remote(0);
+    raycc::Task(WhereNow).SetResources({{"CPU", 3}}).Remote();
     FAIL() << "expected InfeasibleError";
   } catch (const raycc::InfeasibleError& e) {
     EXPECT_THAT(e.what(), HasSubstr("CPU"));  // no node has 3 CPUs, though the cluster has 6
@@ -80,12 +84,12 @@ TEST_F(SimulatedNodesTest, SpreadAndNodeAffinityChooseTheNode) {
   std::vector<std::string> spread;
   for (int i = 0; i < 3; ++i) {
     spread.push_back(
-        *raycc::Task(WhereAfter).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Remote(0).Get());
+        *raycc::Task(WhereNow).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Remote().Get());
   }
   EXPECT_EQ(std::set<std::string>(spread.begin(), spread.end()).size(), 3u);  // round robin over a, b, c
-  EXPECT_EQ(*raycc::Task(WhereAfter).SetNodeAffinity("b").Remote(0).Get(), "b");
-  EXPECT_THROW(raycc::Task(WhereAfter).SetNodeAffinity("nowhere").Remote(0), raycc::InfeasibleError);
-  EXPECT_NE(*raycc::Task(WhereAfter).SetNodeAffinity("nowhere", /*soft=*/true).Remote(0).Get(), "");
+  EXPECT_EQ(*raycc::Task(WhereNow).SetNodeAffinity("b").Remote().Get(), "b");
+  EXPECT_THROW(raycc::Task(WhereNow).SetNodeAffinity("nowhere").Remote(), raycc::InfeasibleError);
+  EXPECT_NE(*raycc::Task(WhereNow).SetNodeAffinity("nowhere", /*soft=*/true).Remote().Get(), "");
 }
 
 TEST_F(SimulatedNodesTest, StrictSpreadPutsEachBundleOnItsOwnNode) {
@@ -148,20 +152,22 @@ TEST_F(SimulatedNodesTest, AGroupWaitsForRoomThenReserves) {
 
 TEST(GpuIdsTest, TasksLearnWhichDevicesTheyHold) {
   raycc::Init(raycc::Config{.num_cpus = 4, .resources = {{"GPU", 2}}});
-  EXPECT_TRUE(raycc::GetGpuIds().empty());                       // the driver holds none
-  EXPECT_TRUE(raycc::Task(GpusAfter).Remote(0).Get()->empty());  // asked for none
+  EXPECT_TRUE(raycc::GetGpuIds().empty());                    // the driver holds none
+  EXPECT_TRUE(raycc::Task(GpusNow).Remote().Get()->empty());  // asked for none
   // Two whole-GPU tasks at once get the two devices.
-  auto a = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(200);
-  auto b = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(200);
+  together.Reset(2);
+  auto a = raycc::Task(GpusTogether).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote();
+  auto b = raycc::Task(GpusTogether).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote();
   std::vector<int> ga = *a.Get(), gb = *b.Get();
   ASSERT_EQ(ga.size(), 1u);
   ASSERT_EQ(gb.size(), 1u);
   EXPECT_EQ(std::set<int>({ga[0], gb[0]}), (std::set<int>{0, 1}));
   // Both devices at once, and halves that share one device.
-  EXPECT_EQ(*raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 2}}).Remote(0).Get(),
+  EXPECT_EQ(*raycc::Task(GpusNow).SetResources({{"CPU", 1}, {"GPU", 2}}).Remote().Get(),
             (std::vector<int>{0, 1}));
-  auto h1 = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote(200);
-  auto h2 = raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote(200);
+  together.Reset(2);
+  auto h1 = raycc::Task(GpusTogether).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote();
+  auto h2 = raycc::Task(GpusTogether).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote();
   std::vector<int> g1 = *h1.Get(), g2 = *h2.Get();
   ASSERT_EQ(g1.size(), 1u);
   EXPECT_EQ(g1, g2);
@@ -172,7 +178,7 @@ TEST(GpuIdsTest, TasksLearnWhichDevicesTheyHold) {
 }
 
 TEST_F(SimulatedNodesTest, GpuIdsAreTheNodesDevices) {
-  EXPECT_EQ(*raycc::Task(GpusAfter).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(0).Get(),
+  EXPECT_EQ(*raycc::Task(GpusNow).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote().Get(),
             (std::vector<int>{0}));
 }
 

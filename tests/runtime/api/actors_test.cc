@@ -1,0 +1,130 @@
+// Actors: calls run in submission order, dead actors surface as
+// ActorDiedError, named actors are found by name, and restarts rebuild an
+// actor while they last.
+
+#include <atomic>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "raycc/api.h"
+#include "runtime_test_util.h"
+
+namespace raycc_test {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST_P(RuntimeApiTest, ActorCallsRunInSubmissionOrder) {
+  auto counter = raycc::Actor(Counter::Create).Remote(100);
+  std::vector<raycc::ObjectRef<int>> results;
+  // Arguments that become ready out of order still run in call order: the
+  // first call's argument is held until every call is submitted.
+  held_tasks.Reset();
+  auto late = raycc::Task(Held).Remote(50);
+  results.push_back(counter.Task(&Counter::Add).Remote(late));
+  for (int i = 1; i <= 50; ++i) results.push_back(counter.Task(&Counter::Add).Remote(i));
+  EXPECT_TRUE(raycc::Wait(results, 1, /*timeout_ms=*/0).ready.empty()) << "a call ran before the first";
+  held_tasks.release.Set();
+  std::vector<int> expected_history = {50};
+  int running = 150;
+  EXPECT_EQ(*raycc::Get(results[0]), running);
+  for (int i = 1; i <= 50; ++i) {
+    running += i;
+    expected_history.push_back(i);
+    EXPECT_EQ(*raycc::Get(results[i]), running);
+  }
+  EXPECT_EQ(*counter.Task(&Counter::History).Remote().Get(), expected_history);
+}
+
+TEST_P(RuntimeApiTest, DeadActorsSurfaceAsActorDiedError) {
+  auto counter = raycc::Actor(Counter::Create).Remote(0);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 1);
+  counter.Kill();
+  EXPECT_THROW(counter.Task(&Counter::Add).Remote(1).Get(), raycc::ActorDiedError);
+  auto broken = raycc::Actor(Counter::CreateFailing).Remote(0);
+  try {
+    broken.Task(&Counter::Add).Remote(1).Get();
+    FAIL() << "expected ActorDiedError";
+  } catch (const raycc::ActorDiedError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("its constructor failed: std::runtime_error: no counter today"));
+  }
+}
+
+TEST_P(RuntimeApiTest, NamedActorsAreFoundByName) {
+  EXPECT_FALSE(raycc::GetActor<Counter>("counter").has_value());
+  auto counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);
+  std::optional<raycc::ActorHandle<Counter>> found = raycc::GetActor<Counter>("counter");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->ID(), counter.ID());
+  EXPECT_EQ(*found->Task(&Counter::Add).Remote(5).Get(), 15);
+  try {
+    raycc::Actor(Counter::Create).SetName("counter").Remote(0);
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("an actor named 'counter' already exists"));
+  }
+  EXPECT_THROW(raycc::GetActor<std::string>("counter"), raycc::RayccError);
+  counter.Kill();
+  EXPECT_FALSE(raycc::GetActor<Counter>("counter").has_value());
+  // The name is free again once its actor is dead.
+  auto again = raycc::Actor(Counter::Create).SetName("counter").Remote(1);
+  EXPECT_EQ(raycc::GetActor<Counter>("counter")->ID(), again.ID());
+}
+
+std::atomic<int> shaky_constructions{0};
+class Shaky {
+ public:
+  /// Fails its first `failures` constructions.
+  static Shaky* Create(int failures) {
+    if (shaky_constructions++ < failures) throw std::runtime_error("not yet");
+    return new Shaky();
+  }
+  int Ping() { return ++pings_; }
+
+ private:
+  int pings_ = 0;
+};
+RAYCC_REMOTE(Shaky::Create, &Shaky::Ping);
+
+class RuntimeRestartTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override { raycc::Init(raycc::Config{.num_cpus = 2}); }
+  void TearDown() override { raycc::Shutdown(); }
+};
+
+TEST_P(RuntimeRestartTest, KillWithRestartRebuildsTheActorUntilRestartsRunOut) {
+  auto counter = raycc::Actor(Counter::Create).SetMaxRestarts(1).SetMaxConcurrency(GetParam()).Remote(5);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 6);
+  counter.Kill(/*no_restart=*/false);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 6);  // state started over from 5
+  counter.Kill(/*no_restart=*/false);                          // no restart left
+  EXPECT_THROW(counter.Task(&Counter::Add).Remote(1).Get(), raycc::ActorDiedError);
+  // Kill() (no_restart) ends an actor that still had restarts.
+  auto other = raycc::Actor(Counter::Create).SetMaxRestarts(-1).Remote(0);
+  other.Kill();
+  EXPECT_THROW(other.Task(&Counter::Add).Remote(1).Get(), raycc::ActorDiedError);
+}
+
+TEST_P(RuntimeRestartTest, AConstructorThatThrowsIsRetriedWhileRestartsLast) {
+  shaky_constructions = 0;
+  auto shaky = raycc::Actor(Shaky::Create).SetMaxRestarts(2).SetMaxConcurrency(GetParam()).Remote(2);
+  EXPECT_EQ(*shaky.Task(&Shaky::Ping).Remote().Get(), 1);  // third construction worked
+  shaky_constructions = 0;
+  auto hopeless = raycc::Actor(Shaky::Create).SetMaxRestarts(1).Remote(5);
+  try {
+    hopeless.Task(&Shaky::Ping).Remote().Get();
+    FAIL() << "expected ActorDiedError";
+  } catch (const raycc::ActorDiedError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("its constructor failed: std::runtime_error: not yet"));
+  }
+  EXPECT_THROW(raycc::Actor(Counter::Create).SetMaxRestarts(-2).Remote(0), raycc::RayccError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Concurrency, RuntimeRestartTest, ::testing::Values(1, 3));
+
+}  // namespace
+}  // namespace raycc_test
