@@ -2,13 +2,28 @@
 //
 // Nodes are submitted in plan order (a topological order), each operand
 // pre-wired to the object of the node that makes it. Fused chains run as one
-// task. Placements and placement groups name nodes of a cluster; the embedded
-// runtime has one node and runs everything there, keeping the priorities.
+// task. Every compiler decision is kept:
+// - placement groups: each Execute creates the plan's groups and waits until
+//   all are reserved (an infeasible group is an InfeasibleError, one not
+//   reserved within RAYCC_PLACEMENT_GROUP_TIMEOUT_MS a RayccError) before
+//   anything is submitted; tasks and actors run in their bundles; the
+//   groups are removed once the work in them is settled (a builtin task of
+//   the run waits for it), or at once when Execute fails;
+// - placement (PlanPlacement.node_name): a hard constraint on a runtime that
+//   has every node the plan names, else a preference, said once per LoadGraph;
+// - actor resources: held while the actor lives, which ends with the run
+//   (once the calls on it are settled): nothing outside holds its handle;
+// - control dependencies: a kill waits for the calls before it; calls on a
+//   sequential actor are ordered by the actor; any other dependency through
+//   a gate, a builtin task that completes once the dependencies are settled
+//   (made or failed), taken as one more (ignored) argument.
 
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <iostream>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -54,6 +69,27 @@ struct Graph::State {
   };
   std::vector<std::vector<internal::TaskArgument>> arg_template;
   std::vector<std::vector<Patch>> arg_patches;
+  // Per node: its placement group (index into plan.placement_groups, -1:
+  // none) and bundle (-1: any).
+  std::vector<int> group;
+  std::vector<int> bundle;
+  // Per grouped actor creation and the calls on such actors: what the
+  // removal of an execution's groups waits for (besides grouped tasks).
+  std::vector<bool> uses_group;
+  // Per node: the control dependencies nothing else orders it after (see
+  // LoadGraph), which it waits for through a gate; a task with any starts
+  // a new batch.
+  std::vector<std::vector<int>> gates;
+  std::vector<bool> breaks;
+  // The compiler's placement (PlanPlacement.node_name), settled against the
+  // runtime the graph first runs on: the options Execute submits with.
+  struct Placed {
+    const void* runtime = nullptr;
+    std::vector<internal::CallOptions> options;
+  };
+  mutable std::mutex placed_mu;
+  mutable std::shared_ptr<const Placed> placed;
+  mutable std::atomic<bool> warned{false};
 };
 
 namespace {
@@ -86,8 +122,9 @@ const RemoteFunction* FusedFunction(const std::vector<const RemoteFunction*>& ch
 std::string WaitFor(const ArgBuffers& args) {
   int num = internal::DecodeArg<int>(args[0]);
   int64_t timeout = internal::DecodeArg<int64_t>(args[1]);
+  size_t count = static_cast<size_t>(internal::DecodeArg<int>(args[2]));
   std::vector<ObjectId> ids;
-  for (size_t i = 2; i < args.size(); ++i)
+  for (size_t i = 3; i < 3 + count && i < args.size(); ++i)
     ids.push_back(*ObjectId::FromBinary(internal::DecodeArg<std::string>(args[i])));
   internal::CurrentRuntime().Wait(ids, num, timeout);
   return Serialize(msgpack::type::nil_t());
@@ -102,6 +139,133 @@ const RemoteFunction& BuiltinWait() {
     return RemoteRegistry::Instance().FunctionByName("raycc.wait");
   }();
   return *wait;
+}
+
+// Kills an actor once the calls ordered before the kill are done: args[0]
+// is the actor's id, the rest the ids of those calls' results (kept alive by
+// the argument as contained references).
+std::string KillAfter(const ArgBuffers& args) {
+  ActorId actor = *ActorId::FromBinary(internal::DecodeArg<std::string>(args[0]));
+  std::vector<ObjectId> ids;
+  for (size_t i = 1; i < args.size(); ++i)
+    ids.push_back(*ObjectId::FromBinary(internal::DecodeArg<std::string>(args[i])));
+  internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+  if (!ids.empty()) runtime.Wait(ids, static_cast<int>(ids.size()), -1);
+  runtime.KillActor(actor, /*no_restart=*/true);
+  return Serialize(msgpack::type::nil_t());
+}
+
+const RemoteFunction& BuiltinKillAfter() {
+  static const RemoteFunction* kill = [] {
+    RemoteFunction f;
+    f.name = "raycc.kill_actor";
+    f.invoke = KillAfter;
+    RemoteRegistry::Instance().AddFunction("builtin:raycc.kill_actor", std::move(f));
+    return RemoteRegistry::Instance().FunctionByName("raycc.kill_actor");
+  }();
+  return *kill;
+}
+
+// Ids passed by value (args[from...]), as the builtins below take them.
+std::vector<ObjectId> IdsOf(const ArgBuffers& args, size_t from) {
+  std::vector<ObjectId> ids;
+  for (size_t i = from; i < args.size(); ++i)
+    ids.push_back(*ObjectId::FromBinary(internal::DecodeArg<std::string>(args[i])));
+  return ids;
+}
+
+// A gate: completes (nil) once every object it names is settled, made or
+// failed. A node with control dependencies takes it as one more by-reference
+// argument, so it runs only after them, and their failures stay theirs.
+const RemoteFunction& BuiltinAfter() {
+  static const RemoteFunction* after = [] {
+    RemoteFunction f;
+    f.name = "raycc.after";
+    f.invoke = [](const ArgBuffers& args) {
+      std::vector<ObjectId> ids = IdsOf(args, 0);
+      if (!ids.empty()) internal::CurrentRuntime().Wait(ids, static_cast<int>(ids.size()), -1);
+      return Serialize(msgpack::type::nil_t());
+    };
+    RemoteRegistry::Instance().AddFunction("builtin:raycc.after", std::move(f));
+    return RemoteRegistry::Instance().FunctionByName("raycc.after");
+  }();
+  return *after;
+}
+
+// Ends an execution once its work is settled, in two steps: once the work
+// in its placement groups is settled it removes them; once the calls on the
+// actors it created are, it kills those (nothing outside the run holds their
+// handles; their resources come back). Not both at once: an actor outside
+// the groups may be waiting for room the groups hold. args: the number of
+// groups, of actors, of objects of the first step; then the group ids, the
+// actor ids, the first step's objects, the second's (all kept alive by the
+// first argument as contained references).
+const RemoteFunction& BuiltinFinishRun() {
+  static const RemoteFunction* finish = [] {
+    RemoteFunction f;
+    f.name = "raycc.finish_run";
+    f.invoke = [](const ArgBuffers& args) {
+      size_t groups = internal::DecodeArg<int>(args[0]);
+      size_t actors = internal::DecodeArg<int>(args[1]);
+      size_t first = internal::DecodeArg<int>(args[2]);
+      size_t from = 3 + groups + actors;
+      std::vector<ObjectId> ids = IdsOf(args, from);
+      std::vector<ObjectId> in_groups(ids.begin(), ids.begin() + first);
+      std::vector<ObjectId> calls(ids.begin() + first, ids.end());
+      internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+      if (!in_groups.empty()) runtime.Wait(in_groups, static_cast<int>(in_groups.size()), -1);
+      for (size_t g = 0; g < groups; ++g)
+        runtime.RemovePlacementGroup(*PlacementGroupId::FromBinary(internal::DecodeArg<std::string>(args[3 + g])));
+      if (!calls.empty()) runtime.Wait(calls, static_cast<int>(calls.size()), -1);
+      for (size_t a = 0; a < actors; ++a)
+        runtime.KillActor(*ActorId::FromBinary(internal::DecodeArg<std::string>(args[3 + groups + a])),
+                          /*no_restart=*/true);
+      return Serialize(msgpack::type::nil_t());
+    };
+    RemoteRegistry::Instance().AddFunction("builtin:raycc.finish_run", std::move(f));
+    return RemoteRegistry::Instance().FunctionByName("raycc.finish_run");
+  }();
+  return *finish;
+}
+
+// `f` taking one more argument (a gate), which it ignores; registered once
+// per function and kept for the life of the process.
+ArgBuffers WithoutLast(const ArgBuffers& args) { return ArgBuffers(args.begin(), args.end() - 1); }
+
+const RemoteFunction* GatedFunction(const RemoteFunction* f) {
+  std::string name = f->name + "+after";
+  RemoteRegistry& registry = RemoteRegistry::Instance();
+  if (const RemoteFunction* existing = registry.FunctionByName(name)) return existing;
+  RemoteFunction gated = *f;
+  gated.name = name;
+  gated.arity = f->arity + 1;
+  gated.address = nullptr;
+  gated.signature.clear();
+  if (!gated.arg_types.empty()) gated.arg_types.push_back(&typeid(msgpack::type::nil_t));
+  if (f->invoke) gated.invoke = [f](const ArgBuffers& args) { return f->invoke(WithoutLast(args)); };
+  if (f->invoke_value)
+    gated.invoke_value = [f](const ArgBuffers& args) { return f->invoke_value(WithoutLast(args)); };
+  if (f->create) gated.create = [f](const ArgBuffers& args) { return f->create(WithoutLast(args)); };
+  registry.AddFunction("gated:" + name, std::move(gated));
+  return registry.FunctionByName(name);
+}
+
+const RemoteMethod* GatedMethod(const RemoteMethod* m) {
+  std::string name = m->name + "+after";
+  RemoteRegistry& registry = RemoteRegistry::Instance();
+  if (const RemoteMethod* existing = registry.MethodByName(name)) return existing;
+  RemoteMethod gated = *m;
+  gated.name = name;
+  gated.arity = m->arity + 1;
+  gated.signature.clear();
+  if (!gated.arg_types.empty()) gated.arg_types.push_back(&typeid(msgpack::type::nil_t));
+  gated.invoke = [m](void* self, const ArgBuffers& args) { return m->invoke(self, WithoutLast(args)); };
+  if (m->invoke_value)
+    gated.invoke_value = [m](void* self, const ArgBuffers& args) {
+      return m->invoke_value(self, WithoutLast(args));
+    };
+  registry.AddMethod("gated:" + name, std::move(gated));
+  return registry.MethodByName(name);
 }
 
 // Completes when all its (by-reference) arguments exist.
@@ -121,12 +285,9 @@ internal::CallOptions OptionsOf(const proto::ExecPlan& plan, const proto::PlanNo
   options.name = node.name();
   options.graph = plan.graph_name();
   options.plan_node = node.id();
-  // Where the compiler placed it, as a preference (a node of that name may
-  // not exist here); an explicit strategy in the plan wins.
-  options.node_name = node.placement().node_name();
+  // (Where the compiler placed it is settled per runtime: PlacedOptions.)
   if (node.scheduling().has_spread()) {
     options.spread = true;
-    options.node_name.clear();
   } else if (node.scheduling().has_node_affinity()) {
     options.node_name = node.scheduling().node_affinity().node_name();
     options.node_soft = node.scheduling().node_affinity().soft();
@@ -134,13 +295,105 @@ internal::CallOptions OptionsOf(const proto::ExecPlan& plan, const proto::PlanNo
   options.priority = node.priority();
   options.max_retries = node.max_retries();
   options.retry_exceptions = node.retry_exceptions();
-  if (node.kind() == proto::TASK) {
+  // Tasks ask what the plan says; so do actors, when the plan gives them
+  // any (held while they live, which ends with the run: Execute).
+  if (node.kind() == proto::TASK ||
+      (node.kind() == proto::ACTOR_CREATE && !node.resources().quantities().empty())) {
     options.has_resources = true;
     for (const auto& [name, units] : node.resources().quantities()) {
       options.resources.emplace_back(name, static_cast<double>(units) / FixedPoint::kScale);
     }
   }
   return options;
+}
+
+// The node the compiler placed `node` on, when that is all that decides
+// where it runs (no strategy of the user's, no placement group).
+const std::string& CompilerNode(const proto::PlanNode& node) {
+  static const std::string none;
+  const proto::PlanScheduling& s = node.scheduling();
+  if (s.has_spread() || s.has_node_affinity() || s.has_placement_group()) return none;
+  switch (node.kind()) {
+    case proto::TASK:
+    case proto::ACTOR_CREATE:
+      return node.placement().node_name();
+    default:
+      return none;
+  }
+}
+
+// Whether the runtime has a node named `name`: a call that must run there
+// and asks for nothing is refused (InfeasibleError) when it has not.
+bool HasNode(internal::RuntimeInterface& runtime, const std::string& name) {
+  internal::CallOptions only;
+  only.has_resources = true;
+  only.node_name = name;
+  only.node_soft = false;
+  only.name = "raycc.probe";
+  try {
+    runtime.SubmitTask(BuiltinJoin(), {}, only);
+    return true;
+  } catch (const InfeasibleError&) {
+    return false;
+  }
+}
+
+// The graph's call options on `runtime`: the compiler's placement is a hard
+// constraint when the runtime has every node the plan names (the cluster it
+// was compiled for), else a preference for the named nodes it has, with one
+// warning per LoadGraph.
+std::shared_ptr<const Graph::State::Placed> PlacedOptions(const Graph::State& state,
+                                                         internal::RuntimeInterface& runtime) {
+  std::lock_guard<std::mutex> lock(state.placed_mu);
+  if (state.placed && state.placed->runtime == &runtime) return state.placed;
+  auto placed = std::make_shared<Graph::State::Placed>();
+  placed->runtime = &runtime;
+  placed->options = state.options;
+  const proto::ExecPlan& plan = state.plan;
+  std::map<std::string, bool> exists;
+  for (const proto::PlanNode& node : plan.nodes())
+    if (const std::string& n = CompilerNode(node); !n.empty()) exists.emplace(n, false);
+  std::vector<std::string> missing;
+  for (auto& [name, here] : exists) {
+    here = HasNode(runtime, name);
+    if (!here) missing.push_back(name);
+  }
+  for (int i = 0; i < plan.nodes_size(); ++i) {
+    const std::string& n = CompilerNode(plan.nodes(i));
+    if (n.empty() || !exists[n]) continue;
+    placed->options[i].node_name = n;
+    placed->options[i].node_soft = !missing.empty();
+  }
+  if (!missing.empty() && !state.warned.exchange(true)) {
+    std::cerr << "raycc: graph @" << plan.graph_name() << " was placed for cluster '"
+              << (plan.cluster_name().empty() ? "?" : plan.cluster_name())
+              << "', but this runtime has no node named " << absl::StrJoin(missing, ", ")
+              << ": its placement is only a preference here\n";
+  }
+  state.placed = placed;
+  return placed;
+}
+
+internal::PlacementGroupStrategy StrategyOf(proto::PlacementStrategy s) {
+  switch (s) {
+    case proto::SPREAD:
+      return internal::PlacementGroupStrategy::kSpread;
+    case proto::STRICT_PACK:
+      return internal::PlacementGroupStrategy::kStrictPack;
+    case proto::STRICT_SPREAD:
+      return internal::PlacementGroupStrategy::kStrictSpread;
+    default:
+      return internal::PlacementGroupStrategy::kPack;
+  }
+}
+
+// How long Execute waits for a feasible placement group to be reserved
+// (others may hold the room it needs): RAYCC_PLACEMENT_GROUP_TIMEOUT_MS,
+// else a minute.
+int64_t GroupTimeoutMs() {
+  const char* v = std::getenv("RAYCC_PLACEMENT_GROUP_TIMEOUT_MS");
+  if (v == nullptr || *v == '\0') return 60000;
+  return std::strtoll(v, nullptr, 10);
 }
 
 }  // namespace
@@ -310,6 +563,84 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       Fail(path, name, absl::StrCat("output '", out.name(), "' refers to no node or input of the plan"));
     }
   }
+  for (const proto::PlanPlacementGroup& pg : plan->placement_groups()) {
+    if (pg.bundles_size() == 0)
+      Fail(path, name, absl::StrCat("placement group ", pg.index(), " has no bundles"));
+  }
+  // Placement groups: which group and bundle each node runs in.
+  state->group.assign(plan->nodes_size(), -1);
+  state->bundle.assign(plan->nodes_size(), -1);
+  state->uses_group.assign(plan->nodes_size(), false);
+  for (int i = 0; i < plan->nodes_size(); ++i) {
+    const proto::PlanNode& node = plan->nodes(i);
+    if (!node.scheduling().has_placement_group()) {
+      // (A call on an actor that lives in a group uses the group too.)
+      if (node.kind() == proto::ACTOR_CALL && node.operands(0).has_node_result())
+        state->uses_group[i] = state->group[node.operands(0).node_result().node()] >= 0;
+      continue;
+    }
+    const auto& in = node.scheduling().placement_group();
+    if (in.placement_group() >= static_cast<uint32_t>(plan->placement_groups_size())) {
+      Fail(path, name, absl::StrCat("node ", i, " runs in placement group ", in.placement_group(),
+                                    ", which does not exist"));
+    }
+    int bundle = in.bundle_index() >= 0 ? in.bundle_index() : node.placement().bundle_index();
+    if (bundle >= plan->placement_groups(in.placement_group()).bundles_size()) {
+      Fail(path, name, absl::StrCat("node ", i, " runs in bundle ", bundle, " of placement group ",
+                                    in.placement_group(), ", which does not exist"));
+    }
+    state->group[i] = static_cast<int>(in.placement_group());
+    state->bundle[i] = bundle < 0 ? -1 : bundle;
+    state->uses_group[i] = true;
+  }
+  // Control dependencies: an actor call after an earlier call on the same
+  // actor (or its creation) is ordered by the actor itself when it runs one
+  // call at a time; a kill waits for the calls before it (Execute). Every
+  // other dependency is waited for through a gate.
+  state->gates.resize(plan->nodes_size());
+  state->breaks.assign(plan->nodes_size(), false);
+  auto same_actor = [&](const proto::PlanNode& a, const proto::PlanNode& b) {
+    if (a.operands_size() == 0 || !a.operands(0).has_node_result()) return false;
+    uint32_t actor = a.operands(0).node_result().node();
+    if (plan->nodes(actor).kind() != proto::ACTOR_CREATE || plan->nodes(actor).actor().max_concurrency() > 1)
+      return false;
+    if (b.id() == actor) return true;
+    return b.kind() == proto::ACTOR_CALL && b.operands(0).has_node_result() &&
+           b.operands(0).node_result().node() == actor;
+  };
+  for (int i = 0; i < plan->nodes_size(); ++i) {
+    const proto::PlanNode& node = plan->nodes(i);
+    for (uint32_t dep : node.control_deps()) {
+      if (dep >= static_cast<uint32_t>(i)) {
+        Fail(path, name, absl::StrCat("node ", i, " is ordered after node ", dep, ", which does not come before it"));
+      }
+      const proto::PlanNode& before = plan->nodes(dep);
+      if (before.kind() == proto::ACTOR_CREATE) continue;  // (made no object; calls wait for it)
+      if (node.kind() == proto::ACTOR_CALL && same_actor(node, before)) continue;
+      state->gates[i].push_back(static_cast<int>(dep));
+    }
+    if (state->gates[i].empty()) continue;
+    switch (node.kind()) {
+      case proto::TASK:
+        state->functions[i] = GatedFunction(state->functions[i]);
+        state->breaks[i] = true;
+        break;
+      case proto::ACTOR_CREATE:
+        state->functions[i] = GatedFunction(state->functions[i]);
+        break;
+      case proto::ACTOR_CALL:
+        state->methods[i] = GatedMethod(state->methods[i]);
+        break;
+      case proto::ACTOR_KILL:
+      case proto::JOIN:
+      case proto::WAIT:
+        break;
+      default:
+        // A put or a get makes no new work: the object it names is the
+        // ordering there is.
+        state->gates[i].clear();
+    }
+  }
   std::map<std::vector<std::pair<std::string, double>>, int> seen;
   for (const proto::PlanNode& node : plan->nodes()) {
     state->options.push_back(OptionsOf(*plan, node));
@@ -330,12 +661,14 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   std::vector<int> run(plan->nodes_size(), -1);
   std::vector<int> in_run(plan->nodes_size(), -1);  // position inside its run
   for (int i = 0, r = 0, k = 0; i < plan->nodes_size(); ++i) {
-    if (plan->nodes(i).kind() == proto::TASK) {
-      run[i] = r;
-      in_run[i] = k++;
-    } else {
+    bool task = plan->nodes(i).kind() == proto::TASK;
+    if (!task || state->breaks[i]) {
       ++r;
       k = 0;
+    }
+    if (task) {
+      run[i] = r;
+      in_run[i] = k++;
     }
   }
   // Each task's arguments, as far as they are known before an execution:
@@ -374,6 +707,9 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       int producer = operand.node_result().node();
       if (run[i] < 0 || run[i] != run[producer]) kept[producer] = true;
     }
+    // What a gate, a kill or the removal of the groups watches by id.
+    for (int dep : state->gates[i]) kept[dep] = true;
+    if (state->uses_group[i]) kept[i] = true;
   }
   Graph graph;
   graph.state_ = std::move(state);
@@ -413,6 +749,59 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     if (!known)
       throw RayccError(absl::StrCat("graph @", plan.graph_name(), " has no input named '", input_name, "'"));
   }
+  // Where the compiler placed each node, as far as this runtime has it.
+  std::shared_ptr<const State::Placed> placed = PlacedOptions(*state_, runtime);
+  const std::vector<internal::CallOptions>* options = &placed->options;
+  // The plan's placement groups, created and reserved (all bundles or none)
+  // before anything runs, for this execution alone: removed once its work
+  // in them is settled, or at once when the execution fails.
+  std::vector<PlacementGroupId> groups;
+  bool groups_handed_over = false;
+  std::vector<ActorId> created;  // the actors this execution made
+  auto remove_groups = [&] {
+    if (groups_handed_over) return;
+    for (const ActorId& id : created) runtime.KillActor(id, /*no_restart=*/true);
+    for (const PlacementGroupId& id : groups) runtime.RemovePlacementGroup(id);
+    groups.clear();
+  };
+  std::vector<internal::CallOptions> in_groups;
+  if (plan.placement_groups_size() > 0) {
+    try {
+      for (const proto::PlanPlacementGroup& pg : plan.placement_groups()) {
+        std::vector<std::vector<std::pair<std::string, double>>> bundles;
+        for (const proto::ResourceSet& bundle : pg.bundles()) {
+          bundles.emplace_back();
+          for (const auto& [name, units] : bundle.quantities())
+            bundles.back().emplace_back(name, static_cast<double>(units) / FixedPoint::kScale);
+        }
+        groups.push_back(runtime.CreatePlacementGroup(bundles, StrategyOf(pg.strategy()), pg.name()));
+      }
+      int64_t timeout_ms = GroupTimeoutMs();
+      for (int g = 0; g < plan.placement_groups_size(); ++g) {
+        if (runtime.WaitPlacementGroup(groups[g], timeout_ms)) continue;
+        const proto::PlanPlacementGroup& pg = plan.placement_groups(g);
+        throw RayccError(absl::StrCat(
+            "graph @", plan.graph_name(), ": placement group ",
+            pg.name().empty() ? absl::StrCat(g) : "'" + pg.name() + "'", " (", pg.bundles_size(),
+            " bundles, ", proto::PlacementStrategy_Name(pg.strategy()), ") was not reserved within ",
+            timeout_ms, " ms: the runtime could hold it, but others hold the room it needs "
+            "(RAYCC_PLACEMENT_GROUP_TIMEOUT_MS sets how long to wait)"));
+      }
+    } catch (const InfeasibleError& e) {
+      remove_groups();
+      throw InfeasibleError(absl::StrCat("graph @", plan.graph_name(), ": ", e.what()));
+    } catch (...) {
+      remove_groups();
+      throw;
+    }
+    in_groups = *options;
+    for (int i = 0; i < plan.nodes_size(); ++i) {
+      if (state_->group[i] < 0) continue;
+      in_groups[i].placement_group = groups[state_->group[i]];
+      in_groups[i].bundle_index = state_->bundle[i];
+    }
+    options = &in_groups;
+  }
   // What each node made: an object, or (actor creation) an actor.
   std::vector<ObjectId> objects(plan.nodes_size());
   std::vector<ActorId> actors(plan.nodes_size());
@@ -449,9 +838,40 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   };
   std::vector<bool> adopted(plan.nodes_size(), false);
   std::vector<ObjectId> watched;  // what wait nodes watch
+  // Per actor: the results of the calls submitted to it so far, which a
+  // kill waits for (calls run in submission order).
+  absl::flat_hash_map<ActorId, std::vector<ObjectId>> calls_on;
   auto ref_of = [&](const proto::PlanOperand& operand) {
     TaskArgument arg = argument(operand);
     return arg.by_ref ? arg.ref : adopt(runtime.Put(arg.value));
+  };
+  // A by-value argument naming objects by id, which it keeps alive.
+  auto ids_argument = [](std::string value, std::vector<ObjectId> ids) {
+    TaskArgument arg{false, {}, std::move(value)};
+    arg.contained = std::move(ids);
+    return arg;
+  };
+  // Whether node `i` calls (or kills) an actor this execution created.
+  auto node_calls_created = [&](int i) {
+    const proto::PlanNode& node = plan.nodes(i);
+    return (node.kind() == proto::ACTOR_CALL || node.kind() == proto::ACTOR_KILL) &&
+           node.operands(0).has_node_result();
+  };
+  internal::CallOptions builtin;
+  builtin.has_resources = true;  // (asks for nothing: never waits for room)
+  // The gate of node `i`: one more argument, made once its control
+  // dependencies are settled.
+  auto gate = [&](int i) {
+    std::vector<ObjectId> deps;
+    for (int dep : state_->gates[i])
+      if (!objects[dep].IsNil()) deps.push_back(objects[dep]);
+    std::vector<TaskArgument> args;
+    for (const ObjectId& id : deps) args.push_back({false, {}, Serialize(id.Binary())});
+    if (!args.empty()) args.front().contained = deps;
+    TaskArgument arg;
+    arg.by_ref = true;
+    arg.ref = keep(runtime.SubmitTask(BuiltinAfter(), std::move(args), builtin));
+    return arg;
   };
   const std::vector<bool>& kept = state_->kept;
   std::vector<bool> released(plan.nodes_size(), false);
@@ -470,90 +890,128 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     batch.clear();
     batch_nodes.clear();
   };
-  for (int i = 0; i < plan.nodes_size(); ++i) {
-    const proto::PlanNode& node = plan.nodes(i);
-    std::vector<TaskArgument> args;
-    if (node.kind() != proto::TASK) {
-      flush();
-      args.reserve(node.operands_size());
-    }
-    switch (node.kind()) {
-      case proto::TASK: {
-        args = state_->arg_template[i];
-        for (const State::Patch& patch : state_->arg_patches[i]) {
-          TaskArgument& arg = args[patch.arg];
-          if (patch.input) {
-            const GraphInput& in = *bound[patch.source];
-            arg.by_ref = in.by_ref();
-            arg.ref = in.ref();
-            arg.value = in.value();
-          } else {
-            arg.ref = objects[patch.source];
+  try {
+    for (int i = 0; i < plan.nodes_size(); ++i) {
+      const proto::PlanNode& node = plan.nodes(i);
+      std::vector<TaskArgument> args;
+      if (node.kind() != proto::TASK || state_->breaks[i]) flush();
+      if (node.kind() != proto::TASK) args.reserve(node.operands_size() + 1);
+      bool gated = !state_->gates[i].empty();
+      switch (node.kind()) {
+        case proto::TASK: {
+          args = state_->arg_template[i];
+          for (const State::Patch& patch : state_->arg_patches[i]) {
+            TaskArgument& arg = args[patch.arg];
+            if (patch.input) {
+              const GraphInput& in = *bound[patch.source];
+              arg.by_ref = in.by_ref();
+              arg.ref = in.ref();
+              arg.value = in.value();
+            } else {
+              arg.ref = objects[patch.source];
+            }
           }
+          if (gated) args.push_back(gate(i));
+          batch_nodes.push_back(i);
+          batch.push_back({state_->functions[i], std::move(args), &(*options)[i], state_->demand[i], !kept[i]});
+          released[i] = !kept[i];
+          break;
         }
-        batch_nodes.push_back(i);
-        batch.push_back(
-            {state_->functions[i], std::move(args), &state_->options[i], state_->demand[i], !kept[i]});
-        released[i] = !kept[i];
-        break;
-      }
-      case proto::ACTOR_CREATE: {
-        for (const auto& operand : node.operands()) args.push_back(argument(operand));
-        internal::ActorOptions options;
-        options.call = state_->options[i];
-        options.max_restarts = node.actor().max_restarts();
-        options.max_concurrency = std::max(1, node.actor().max_concurrency());
-        options.name = node.actor().name();
-        actors[i] = runtime.CreateActor(*state_->functions[i], std::move(args), options);
-        break;
-      }
-      case proto::ACTOR_CALL: {
-        const ActorId& actor = actor_of(node.operands(0));
-        for (int k = 1; k < node.operands_size(); ++k) args.push_back(argument(node.operands(k)));
-        objects[i] =
-            adopt(runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), state_->options[i]));
-        adopted[i] = true;
-        break;
-      }
-      case proto::ACTOR_KILL:
-        runtime.KillActor(actor_of(node.operands(0)), /*no_restart=*/true);
-        objects[i] = adopt(runtime.Put(Serialize(msgpack::type::nil_t())));
-        adopted[i] = true;
-        break;
-      case proto::PUT:
-        objects[i] = ref_of(node.operands(0));
-        break;
-      case proto::GET:
-        // A get inside a graph is the value of the object: the same object.
-        objects[i] = ref_of(node.operands(0));
-        break;
-      case proto::JOIN: {
-        for (const auto& operand : node.operands()) args.push_back(argument(operand));
-        internal::CallOptions none;
-        none.has_resources = true;
-        objects[i] = keep(runtime.SubmitTask(BuiltinJoin(), std::move(args), none));
-        adopted[i] = true;
-        break;
-      }
-      case proto::WAIT: {
-        args.push_back({false, {}, Serialize(static_cast<int>(node.wait().num_returns()))});
-        args.push_back({false, {}, Serialize(static_cast<int64_t>(node.wait().timeout_ms()))});
-        for (const auto& operand : node.operands()) {
-          ObjectId id = ref_of(operand);
-          watched.push_back(id);  // (by id: kept alive with the outputs)
-          args.push_back({false, {}, Serialize(id.Binary())});
+        case proto::ACTOR_CREATE: {
+          for (const auto& operand : node.operands()) args.push_back(argument(operand));
+          if (gated) args.push_back(gate(i));
+          internal::ActorOptions actor_options;
+          actor_options.call = (*options)[i];
+          actor_options.max_restarts = node.actor().max_restarts();
+          actor_options.max_concurrency = std::max(1, node.actor().max_concurrency());
+          actor_options.name = node.actor().name();
+          actors[i] = runtime.CreateActor(*state_->functions[i], std::move(args), actor_options);
+          created.push_back(actors[i]);
+          break;
         }
-        internal::CallOptions none;
-        none.has_resources = true;
-        objects[i] = keep(runtime.SubmitTask(BuiltinWait(), std::move(args), none));
-        adopted[i] = true;
-        break;
+        case proto::ACTOR_CALL: {
+          const ActorId& actor = actor_of(node.operands(0));
+          for (int k = 1; k < node.operands_size(); ++k) args.push_back(argument(node.operands(k)));
+          if (gated) args.push_back(gate(i));
+          objects[i] =
+              adopt(runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), (*options)[i]));
+          adopted[i] = true;
+          calls_on[actor].push_back(objects[i]);
+          break;
+        }
+        case proto::ACTOR_KILL: {
+          // After the calls ordered before it (every call on the actor so
+          // far, and its control dependencies): a task that waits for them,
+          // then kills; its result, nil, says the kill is done.
+          const ActorId& actor = actor_of(node.operands(0));
+          std::vector<ObjectId> before = std::move(calls_on[actor]);
+          calls_on[actor].clear();
+          for (int dep : state_->gates[i])
+            if (!objects[dep].IsNil()) before.push_back(objects[dep]);
+          args.push_back(ids_argument(Serialize(actor.Binary()), before));
+          for (const ObjectId& id : before) args.push_back({false, {}, Serialize(id.Binary())});
+          objects[i] = keep(runtime.SubmitTask(BuiltinKillAfter(), std::move(args), builtin));
+          adopted[i] = true;
+          break;
+        }
+        case proto::PUT:
+          objects[i] = ref_of(node.operands(0));
+          break;
+        case proto::GET:
+          // A get inside a graph is the value of the object: the same object.
+          objects[i] = ref_of(node.operands(0));
+          break;
+        case proto::JOIN: {
+          for (const auto& operand : node.operands()) args.push_back(argument(operand));
+          if (gated) args.push_back(gate(i));
+          objects[i] = keep(runtime.SubmitTask(BuiltinJoin(), std::move(args), builtin));
+          adopted[i] = true;
+          break;
+        }
+        case proto::WAIT: {
+          args.push_back({false, {}, Serialize(static_cast<int>(node.wait().num_returns()))});
+          args.push_back({false, {}, Serialize(static_cast<int64_t>(node.wait().timeout_ms()))});
+          args.push_back({false, {}, Serialize(static_cast<int>(node.operands_size()))});
+          for (const auto& operand : node.operands()) {
+            ObjectId id = ref_of(operand);
+            watched.push_back(id);  // (by id: kept alive with the outputs)
+            args.push_back({false, {}, Serialize(id.Binary())});
+          }
+          if (gated) args.push_back(gate(i));  // (after the watched ids: ignored)
+          objects[i] = keep(runtime.SubmitTask(BuiltinWait(), std::move(args), builtin));
+          adopted[i] = true;
+          break;
+        }
+        default:
+          break;
       }
-      default:
-        break;
     }
+    flush();
+    if (!groups.empty() || !created.empty()) {
+      // The run ends once every task in its groups and every call on the
+      // actors it created is settled.
+      std::vector<ObjectId> in_groups_ids, calls;
+      for (int i = 0; i < plan.nodes_size(); ++i) {
+        if (objects[i].IsNil()) continue;
+        if (state_->uses_group[i]) in_groups_ids.push_back(objects[i]);
+        if (node_calls_created(i)) calls.push_back(objects[i]);
+      }
+      std::vector<ObjectId> all = in_groups_ids;
+      all.insert(all.end(), calls.begin(), calls.end());
+      std::vector<TaskArgument> args;
+      args.push_back(ids_argument(Serialize(static_cast<int>(groups.size())), all));
+      args.push_back({false, {}, Serialize(static_cast<int>(created.size()))});
+      args.push_back({false, {}, Serialize(static_cast<int>(in_groups_ids.size()))});
+      for (const PlacementGroupId& id : groups) args.push_back({false, {}, Serialize(id.Binary())});
+      for (const ActorId& id : created) args.push_back({false, {}, Serialize(id.Binary())});
+      for (const ObjectId& id : all) args.push_back({false, {}, Serialize(id.Binary())});
+      keep(runtime.SubmitTask(BuiltinFinishRun(), std::move(args), builtin));
+      groups_handed_over = true;
+    }
+  } catch (...) {
+    remove_groups();
+    throw;
   }
-  flush();
   GraphOutputs outputs;
   for (const proto::PlanOutput& out : plan.outputs()) outputs.outputs_[out.name()] = ref_of(out.value());
   // Count what the caller may still read (`kept`). Every other object of the

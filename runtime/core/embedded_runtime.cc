@@ -1461,8 +1461,13 @@ PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
                                          " distinct nodes that each hold a bundle; the runtime has ",
                                          cluster_.size(), " node(s)"));
     }
-    throw InfeasibleError(
-        absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(), " (strict_pack)"));
+    if (strategy == PlacementGroupStrategy::kStrictPack) {
+      throw InfeasibleError(
+          absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(), " (strict_pack)"));
+    }
+    throw InfeasibleError(absl::StrCat(what, ": the runtime's ", cluster_.size(),
+                                       " node(s) cannot hold all bundles ", sum.ToString(), " at once (",
+                                       strategy == PlacementGroupStrategy::kPack ? "pack" : "spread", ")"));
   }
   PlacementGroupId id = PlacementGroupId::Of(job_);
   group.suffix = "_" + id.Hex();

@@ -14,6 +14,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 /// Tasks that must hold their CPUs at the same moment meet here.
 raycc_test::Rendezvous together;
@@ -118,6 +119,22 @@ TEST_F(SimulatedNodesTest, StrictPackPutsEveryBundleOnOneNode) {
     FAIL() << "expected InfeasibleError";
   } catch (const raycc::InfeasibleError& e) {
     EXPECT_THAT(e.what(), HasSubstr("no node can hold all bundles"));
+  }
+}
+
+TEST_F(SimulatedNodesTest, PackAndSpreadGroupsLargerThanTheClusterNameTheirStrategy) {
+  // Each bundle fits a node; the four together (8 CPUs) exceed the cluster (6).
+  for (auto [strategy, name] : {std::pair{raycc::PlacementStrategy::kPack, "(pack)"},
+                                std::pair{raycc::PlacementStrategy::kSpread, "(spread)"}}) {
+    try {
+      raycc::CreatePlacementGroup(
+          {.bundles = {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}}, .strategy = strategy});
+      FAIL() << "expected InfeasibleError for " << name;
+    } catch (const raycc::InfeasibleError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("the runtime's 3 node(s) cannot hold all bundles {CPU: 8} at once"));
+      EXPECT_THAT(e.what(), HasSubstr(name));
+      EXPECT_THAT(e.what(), Not(HasSubstr("strict_pack")));
+    }
   }
 }
 

@@ -1,0 +1,13 @@
+# Compiles the plan tests' graph programs with raycc (a test fixture).
+file(MAKE_DIRECTORY ${OUT})
+set(inputs ${SRC}/tests/runtime/plan/Inputs)
+function(compile name source)
+  execute_process(COMMAND ${RAYCC} compile ${inputs}/${source} ${ARGN} -o ${OUT}/${name}.rcx RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "raycc compile ${source} ${ARGN} failed (${rc})")
+  endif()
+endfunction()
+compile(kill_input kill_input.cc)
+compile(groups groups.cc)
+compile(unplaced placed.cc)
+compile(placed placed.cc --cluster=${inputs}/two_nodes.json)

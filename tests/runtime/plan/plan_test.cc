@@ -1,0 +1,233 @@
+// Compiled plans keep every compiler decision on the embedded runtime:
+// placement groups are reserved whole before a run and removed after it,
+// tasks run in their bundles, the compiler's placement is a constraint on
+// the cluster it was compiled for (a preference elsewhere, said once),
+// actors hold the resources the plan gives them, and control dependencies
+// order nodes (a kill runs after the calls before it). The graph programs
+// under Inputs/ are compiled by the fixture plan.compile_inputs.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "raycc/api.h"
+#include "raycc/proto/artifact.pb.h"
+#include "raycc/runtime/common/artifact_file.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kArtifacts = RAYCC_PLAN_ARTIFACTS;
+
+// A latch the test opens; tasks wait on it.
+struct Latch {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  bool started = false;
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+  void Start() {
+    std::lock_guard<std::mutex> lock(mu);
+    started = true;
+    cv.notify_all();
+  }
+  void WaitOpen() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return open; });
+  }
+  void WaitStarted() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return started; });
+  }
+  void Reset() {
+    std::lock_guard<std::mutex> lock(mu);
+    open = started = false;
+  }
+};
+Latch latch;
+std::atomic<bool> slow_done{false};
+
+// Holds its resources until the latch opens.
+int Hold() {
+  latch.Start();
+  latch.WaitOpen();
+  return 0;
+}
+int64_t Slow() {
+  latch.WaitOpen();
+  slow_done = true;
+  return 1;
+}
+int64_t After() { return slow_done ? 1 : 0; }
+RAYCC_REMOTE(Hold, Slow, After);
+
+raycc::NodeConfig Node(std::string name, std::map<std::string, double> resources) {
+  return raycc::NodeConfig{.name = std::move(name), .resources = std::move(resources)};
+}
+
+std::string Read(const raycc::GraphOutputs& out, const std::string& name) {
+  return *raycc::ObjectRef<std::string>(out.ids().at(name)).Get(60000);
+}
+
+class CompiledPlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::ifstream(kArtifacts + "/groups.rcx"))
+      GTEST_SKIP() << "run through ctest: the fixture plan.compile_inputs compiles the artifacts";
+    latch.Reset();
+    slow_done = false;
+  }
+  void TearDown() override {
+    unsetenv("RAYCC_PLACEMENT_GROUP_TIMEOUT_MS");
+    if (raycc::IsInitialized()) raycc::Shutdown();
+  }
+};
+
+TEST_F(CompiledPlanTest, AKillRunsAfterTheCallsQueuedBeforeIt) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/kill_input.rcx", "count_then_kill");
+  for (int run = 0; run < 3; ++run) {
+    raycc::GraphOutputs out = graph.Execute({{"one", raycc::GraphInput::Value(int64_t{1})}});
+    // Every one of the 300 calls ran on the actor before it was killed...
+    EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("total")).Get(60000), 300);
+  }
+}
+
+TEST_F(CompiledPlanTest, TasksRunInTheirBundlesOfAGroupReservedBeforeTheRun) {
+  raycc::Init(raycc::Config{.nodes = {Node("n1", {{"CPU", 2}}), Node("n2", {{"CPU", 2}})}});
+  raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/groups.rcx");
+  // Each execution's group takes both nodes whole: the second is reserved
+  // only once the first is removed, after the first run's tasks are done.
+  raycc::GraphOutputs first = graph.Execute({});
+  raycc::GraphOutputs second = graph.Execute({});
+  for (const raycc::GraphOutputs* out : {&first, &second}) {
+    std::string a = Read(*out, "first"), b = Read(*out, "second");
+    EXPECT_NE(a, b);  // strict_spread: a bundle per node
+    EXPECT_THAT((std::vector<std::string>{a, b}), ::testing::UnorderedElementsAre("n1", "n2"));
+  }
+  // And the room comes back once the run is done: a task that needs all of
+  // n1 runs.
+  latch.Open();
+  EXPECT_EQ(*raycc::Task(Hold).SetResources({{"CPU", 2}}).SetNodeAffinity("n1").Remote().Get(60000), 0);
+}
+
+TEST_F(CompiledPlanTest, AGroupThatCanNeverBeReservedIsAClearError) {
+  raycc::Init(raycc::Config{.nodes = {Node("n1", {{"CPU", 2}})}});
+  raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/groups.rcx");
+  try {
+    graph.Execute({});
+    FAIL() << "expected InfeasibleError";
+  } catch (const raycc::InfeasibleError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("graph @spread: placement group 'pair'"));
+    EXPECT_THAT(e.what(), HasSubstr("strict_spread"));
+  }
+}
+
+TEST_F(CompiledPlanTest, AGroupNotReservedInTimeFailsTheExecutionAndIsRemoved) {
+  raycc::Init(raycc::Config{.nodes = {Node("n1", {{"CPU", 2}}), Node("n2", {{"CPU", 2}})}});
+  raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/groups.rcx");
+  raycc::ObjectRef<int> hold = raycc::Task(Hold).SetResources({{"CPU", 2}}).SetNodeAffinity("n1").Remote();
+  latch.WaitStarted();  // n1 is full: the group cannot be reserved now
+  setenv("RAYCC_PLACEMENT_GROUP_TIMEOUT_MS", "50", 1);
+  try {
+    graph.Execute({});
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("placement group 'pair' (2 bundles, STRICT_SPREAD) was not reserved"));
+  }
+  unsetenv("RAYCC_PLACEMENT_GROUP_TIMEOUT_MS");
+  latch.Open();
+  EXPECT_EQ(*hold.Get(60000), 0);
+  // The group of the failed execution is gone: a new one gets the nodes.
+  raycc::GraphOutputs out = graph.Execute({});
+  EXPECT_NE(Read(out, "first"), Read(out, "second"));
+}
+
+TEST_F(CompiledPlanTest, ThePlacementIsAConstraintOnTheClusterItWasCompiledFor) {
+  // Both nodes could run everything, and the default scheduling packs the
+  // first (a control below): the compiler put the work on "right".
+  raycc::Init(raycc::Config{.nodes = {Node("left", {{"CPU", 4}, {"special", 2}}),
+                                      Node("right", {{"CPU", 4}, {"special", 2}})}});
+  ::testing::internal::CaptureStderr();
+  raycc::Graph placed = raycc::LoadGraph(kArtifacts + "/placed.rcx", "placed");
+  raycc::GraphOutputs out = placed.Execute({});
+  EXPECT_EQ(Read(out, "task"), "right");
+  EXPECT_EQ(Read(out, "actor"), "right");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");  // the cluster it was compiled for
+  // The same task unplaced, alone (no actor competing for "special"):
+  // the default policy packs it on the first node.
+  raycc::GraphOutputs control = raycc::LoadGraph(kArtifacts + "/unplaced.rcx", "task_only").Execute({});
+  EXPECT_EQ(Read(control, "task"), "left");
+}
+
+TEST_F(CompiledPlanTest, ThePlacementIsAPreferenceElsewhereSaidOncePerLoad) {
+  raycc::Init(raycc::Config{.nodes = {Node("a", {{"CPU", 4}}), Node("b", {{"CPU", 4}, {"special", 2}})}});
+  ::testing::internal::CaptureStderr();
+  raycc::Graph placed = raycc::LoadGraph(kArtifacts + "/placed.rcx", "placed");
+  for (int run = 0; run < 3; ++run) {
+    raycc::GraphOutputs out = placed.Execute({});
+    EXPECT_EQ(Read(out, "task"), "b");  // where the resource is
+    EXPECT_EQ(Read(out, "actor"), "b");
+  }
+  std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(said, HasSubstr("graph @placed was placed for cluster '"));
+  EXPECT_THAT(said, HasSubstr("but this runtime has no node named right: its placement is only a preference here"));
+  EXPECT_EQ(said.find("raycc:"), said.rfind("raycc:")) << said;  // once
+}
+
+TEST_F(CompiledPlanTest, AnActorHoldsTheResourcesThePlanGivesIt) {
+  // Unplaced: only its resources send the actor to "right".
+  raycc::Init(raycc::Config{.nodes = {Node("left", {{"CPU", 4}}), Node("right", {{"CPU", 4}, {"special", 2}})}});
+  raycc::GraphOutputs out = raycc::LoadGraph(kArtifacts + "/unplaced.rcx", "placed").Execute({});
+  EXPECT_EQ(Read(out, "actor"), "right");
+}
+
+// A plan by hand: node 1 (After) is ordered after node 0 (Slow) by a control
+// dependency alone, no data edge.
+std::string OrderedPlan() {
+  raycc::proto::Artifact artifact;
+  artifact.set_format_version(1);
+  raycc::proto::ExecPlan* plan = artifact.add_plans();
+  plan->set_format_version(1);
+  plan->set_graph_name("ordered");
+  for (const char* f : {"Slow", "After"}) {
+    raycc::proto::PlanNode* node = plan->add_nodes();
+    node->set_id(plan->nodes_size() - 1);
+    node->set_kind(raycc::proto::TASK);
+    node->set_name(f);
+    node->mutable_function()->set_name(f);
+    node->set_num_results(1);
+    (*node->mutable_resources()->mutable_quantities())["CPU"] = 10000;
+  }
+  plan->mutable_nodes(1)->add_control_deps(0);
+  for (int i = 0; i < 2; ++i) {
+    raycc::proto::PlanOutput* out = plan->add_outputs();
+    out->set_name(i == 0 ? "slow" : "after");
+    out->mutable_value()->mutable_node_result()->set_node(i);
+  }
+  std::string path = testing::TempDir() + "/ordered.rcx";
+  EXPECT_TRUE(raycc::WriteArtifact(path, artifact).ok());
+  return path;
+}
+
+TEST_F(CompiledPlanTest, ATaskRunsOnlyAfterItsControlDependencies) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  raycc::Graph graph = raycc::LoadGraph(OrderedPlan());
+  raycc::GraphOutputs out = graph.Execute({});
+  // (With a free CPU, After would run at once and see Slow not done.)
+  latch.Open();
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("after")).Get(60000), 1);
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("slow")).Get(60000), 1);
+}
+
+}  // namespace
