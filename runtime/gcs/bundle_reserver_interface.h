@@ -1,0 +1,42 @@
+#pragma once
+
+/// \file
+/// The raylets' side of placement-group reservation, as the GCS sees it:
+/// two-phase, so a group gets all of its bundles or none. In one process
+/// this is the embedded raylet's accounting (raylet::LocalBundleReserver);
+/// in a cluster, a prepare/commit RPC per raylet.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "raycc/runtime/common/id.h"
+#include "scheduling/cluster_resources.h"
+
+namespace raycc::gcs {
+
+/// The suffix of the resources a group's bundles become on their nodes
+/// ("CPU_group_<i>_<hex id>", "CPU_group_<hex id>"): "_<hex id>".
+std::string GroupResourceSuffix(const PlacementGroupId& id);
+
+class BundleReserverInterface {
+ public:
+  virtual ~BundleReserverInterface() = default;
+  /// Every live node and what it has free now, for choosing where bundles go.
+  virtual std::vector<std::pair<NodeId, scheduling::Units>> AvailableResources() = 0;
+  /// Phase 1: holds bundle `index` of `group` on `node` so nothing else
+  /// takes it; false when it does not fit there now.
+  virtual bool PrepareBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
+                             const NodeId& node) = 0;
+  /// Phase 2: a prepared bundle becomes the group's resources on `node`.
+  virtual void CommitBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
+                            const NodeId& node) = 0;
+  /// Rolls back a prepared, uncommitted bundle.
+  virtual void CancelBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
+                            const NodeId& node) = 0;
+  /// Gives a committed bundle back to `node` (its group was removed).
+  virtual void ReturnBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
+                            const NodeId& node) = 0;
+};
+
+}  // namespace raycc::gcs

@@ -1,0 +1,159 @@
+#include "gcs/gcs.h"
+
+#include <chrono>
+
+#include "gcs/in_memory_gcs_storage.h"
+
+namespace raycc::gcs {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Gcs::Gcs(std::unique_ptr<GcsStorageInterface> storage)
+    : storage_(storage ? std::move(storage) : std::make_unique<InMemoryGcsStorage>()),
+      nodes_(*storage_),
+      actors_(*storage_),
+      groups_(*storage_),
+      jobs_(*storage_),
+      kv_(*storage_) {}
+
+void Gcs::SetBundleReserver(BundleReserverInterface* raylets) {
+  std::lock_guard<std::mutex> lock(mu_);
+  raylets_ = raylets;
+}
+
+std::vector<PlacementGroupId> Gcs::ReservePendingLocked() {
+  if (raylets_ == nullptr) return {};
+  return groups_.ReservePending(*raylets_);
+}
+
+std::vector<PlacementGroupId> Gcs::ReservePending() {
+  if (groups_.pending() == 0) return {};
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReservePendingLocked();
+}
+
+std::optional<PlacementGroupRecord> Gcs::GetPlacementGroup(const PlacementGroupId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const PlacementGroupRecord* group = groups_.Find(id);
+  if (group == nullptr) return std::nullopt;
+  return *group;
+}
+
+absl::Status Gcs::RegisterNode(proto::NodeInfo node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status s = nodes_.Register(std::move(node));
+  if (s.ok()) ReservePendingLocked();  // (room for a pending group, perhaps)
+  return s;
+}
+
+absl::Status Gcs::MarkNodeDead(const NodeId& id, std::string cause) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return nodes_.MarkDead(id, std::move(cause));
+}
+
+std::vector<proto::NodeInfo> Gcs::GetAllNodes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return nodes_.all();
+}
+
+absl::Status Gcs::RegisterActor(const proto::ActorSpec& spec) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return actors_.Register(spec);
+}
+
+absl::Status Gcs::MarkActorAlive(const ActorId& id, const NodeId& node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return actors_.MarkAlive(id, node);
+}
+
+absl::Status Gcs::MarkActorRestarting(const ActorId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return actors_.MarkRestarting(id);
+}
+
+absl::Status Gcs::MarkActorDead(const ActorId& id, std::string cause) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return actors_.MarkDead(id, std::move(cause));
+}
+
+std::optional<proto::ActorInfo> Gcs::GetActor(const ActorId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const proto::ActorInfo* actor = actors_.Find(id);
+  if (actor == nullptr) return std::nullopt;
+  return *actor;
+}
+
+std::optional<proto::ActorInfo> Gcs::GetNamedActor(const std::string& ns, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const proto::ActorInfo* actor = actors_.FindNamed(ns, name);
+  if (actor == nullptr) return std::nullopt;
+  return *actor;
+}
+
+absl::Status Gcs::CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
+                                       scheduling::BundleStrategy strategy,
+                                       const std::vector<ResourceSet>& bundles) {
+  std::string what = "placement group" + (name.empty() ? std::string() : " '" + name + "'");
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status s = groups_.Create(id, name, strategy, bundles, nodes_.AliveTotals(), what);
+  if (s.ok()) ReservePendingLocked();
+  return s;
+}
+
+absl::Status Gcs::RemovePlacementGroup(const PlacementGroupId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (raylets_ == nullptr) return absl::FailedPreconditionError("the GCS has no raylets to give bundles back to");
+  absl::StatusOr<bool> freed = groups_.Remove(id, *raylets_);
+  if (!freed.ok()) return freed.status();
+  if (*freed) ReservePendingLocked();  // its bundles may fit a waiting group
+  return absl::OkStatus();
+}
+
+absl::StatusOr<proto::PlacementGroupState> Gcs::GetPlacementGroupState(const PlacementGroupId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const PlacementGroupRecord* group = groups_.Find(id);
+  if (group == nullptr) return absl::NotFoundError("unknown placement group " + id.Hex());
+  return group->state;
+}
+
+absl::StatusOr<JobId> Gcs::NextJobId() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return jobs_.NextJobId();
+}
+
+absl::Status Gcs::AddJob(const JobId& id, const proto::Address& driver) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return jobs_.Add(id, driver, NowMs());
+}
+
+absl::Status Gcs::MarkJobFinished(const JobId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return jobs_.MarkFinished(id, NowMs());
+}
+
+absl::StatusOr<bool> Gcs::KvPut(const std::string& ns, const std::string& key, std::string value,
+                                bool overwrite) {
+  std::lock_guard<std::mutex> lock(mu_);  // (a put-if-absent is a read then a write)
+  return kv_.Put(ns, key, std::move(value), overwrite);
+}
+
+absl::StatusOr<std::optional<std::string>> Gcs::KvGet(const std::string& ns, const std::string& key) {
+  return kv_.Get(ns, key);
+}
+
+absl::StatusOr<bool> Gcs::KvDel(const std::string& ns, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return kv_.Del(ns, key);
+}
+
+absl::StatusOr<std::vector<std::string>> Gcs::KvKeys(const std::string& ns, const std::string& prefix) {
+  return kv_.Keys(ns, prefix);
+}
+
+}  // namespace raycc::gcs

@@ -1,0 +1,84 @@
+#pragma once
+
+/// \file
+/// The global control service's state: node table, actor directory,
+/// placement groups, jobs and KV over one storage, behind one lock. It is
+/// its own in-process client (GcsClientInterface); `raycc-gcs` serves the
+/// same object over gRPC.
+///
+/// Placement groups are reserved on the raylets given to
+/// SetBundleReserver, when a group is created and whenever a raylet reports
+/// freed resources (ReservePending). Lock order: a caller may hold its own
+/// lock (the embedded runtime's) while it calls in; the Gcs calls the
+/// reserver under its lock and the reserver must not call back.
+
+#include <memory>
+#include <mutex>
+
+#include "gcs/actor_directory.h"
+#include "gcs/gcs_client_interface.h"
+#include "gcs/job_table.h"
+#include "gcs/kv_store.h"
+#include "gcs/node_table.h"
+#include "gcs/placement_group_manager.h"
+
+namespace raycc::gcs {
+
+class Gcs final : public GcsClientInterface {
+ public:
+  /// Over `storage` (InMemoryGcsStorage when null).
+  explicit Gcs(std::unique_ptr<GcsStorageInterface> storage = nullptr);
+
+  /// The raylets placement groups reserve bundles on (not owned; outlives
+  /// this). Until one is set, groups stay pending.
+  void SetBundleReserver(BundleReserverInterface* raylets);
+  /// Reserves the pending placement groups that fit now; the ones CREATED.
+  std::vector<PlacementGroupId> ReservePending();
+  /// Groups waiting for a reservation (no lock: a cheap check before
+  /// ReservePending on a hot path).
+  size_t pending_placement_groups() const { return groups_.pending(); }
+  /// A group's record (its bundles, their nodes, its resource suffix), or
+  /// nullopt.
+  std::optional<PlacementGroupRecord> GetPlacementGroup(const PlacementGroupId& id);
+
+  absl::Status RegisterNode(proto::NodeInfo node) override;
+  absl::Status MarkNodeDead(const NodeId& id, std::string cause) override;
+  std::vector<proto::NodeInfo> GetAllNodes() override;
+
+  absl::Status RegisterActor(const proto::ActorSpec& spec) override;
+  absl::Status MarkActorAlive(const ActorId& id, const NodeId& node) override;
+  absl::Status MarkActorRestarting(const ActorId& id) override;
+  absl::Status MarkActorDead(const ActorId& id, std::string cause) override;
+  std::optional<proto::ActorInfo> GetActor(const ActorId& id) override;
+  std::optional<proto::ActorInfo> GetNamedActor(const std::string& ns, const std::string& name) override;
+
+  absl::Status CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
+                                    scheduling::BundleStrategy strategy,
+                                    const std::vector<ResourceSet>& bundles) override;
+  absl::Status RemovePlacementGroup(const PlacementGroupId& id) override;
+  absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) override;
+
+  absl::StatusOr<JobId> NextJobId() override;
+  absl::Status AddJob(const JobId& id, const proto::Address& driver) override;
+  absl::Status MarkJobFinished(const JobId& id) override;
+
+  absl::StatusOr<bool> KvPut(const std::string& ns, const std::string& key, std::string value,
+                             bool overwrite) override;
+  absl::StatusOr<std::optional<std::string>> KvGet(const std::string& ns, const std::string& key) override;
+  absl::StatusOr<bool> KvDel(const std::string& ns, const std::string& key) override;
+  absl::StatusOr<std::vector<std::string>> KvKeys(const std::string& ns, const std::string& prefix) override;
+
+ private:
+  std::vector<PlacementGroupId> ReservePendingLocked();
+
+  std::unique_ptr<GcsStorageInterface> storage_;
+  std::mutex mu_;
+  NodeTable nodes_;
+  ActorDirectory actors_;
+  PlacementGroupManager groups_;
+  JobTable jobs_;
+  KvStore kv_;
+  BundleReserverInterface* raylets_ = nullptr;
+};
+
+}  // namespace raycc::gcs

@@ -1,0 +1,60 @@
+#pragma once
+
+/// \file
+/// What core workers and raylets ask of the control service. In one process
+/// the GCS itself (gcs::Gcs) implements it and is called directly; the
+/// cluster's gRPC client implements the same interface over the wire, and
+/// its server calls a Gcs. Errors are statuses naming the cause
+/// (raycc::IsInfeasible for a request no cluster of these nodes can hold).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "raycc/proto/gcs_service.pb.h"
+#include "raycc/runtime/common/id.h"
+#include "raycc/runtime/common/resource_set.h"
+#include "scheduling/bundle_placement.h"
+
+namespace raycc::gcs {
+
+class GcsClientInterface {
+ public:
+  virtual ~GcsClientInterface() = default;
+
+  // Nodes.
+  virtual absl::Status RegisterNode(proto::NodeInfo node) = 0;
+  virtual absl::Status MarkNodeDead(const NodeId& id, std::string cause) = 0;
+  virtual std::vector<proto::NodeInfo> GetAllNodes() = 0;
+
+  // Actors.
+  virtual absl::Status RegisterActor(const proto::ActorSpec& spec) = 0;
+  virtual absl::Status MarkActorAlive(const ActorId& id, const NodeId& node) = 0;
+  virtual absl::Status MarkActorRestarting(const ActorId& id) = 0;
+  virtual absl::Status MarkActorDead(const ActorId& id, std::string cause) = 0;
+  virtual std::optional<proto::ActorInfo> GetActor(const ActorId& id) = 0;
+  virtual std::optional<proto::ActorInfo> GetNamedActor(const std::string& ns, const std::string& name) = 0;
+
+  // Placement groups (reserved by the GCS as resources allow).
+  virtual absl::Status CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
+                                            scheduling::BundleStrategy strategy,
+                                            const std::vector<ResourceSet>& bundles) = 0;
+  virtual absl::Status RemovePlacementGroup(const PlacementGroupId& id) = 0;
+  /// PG_PENDING, PG_CREATED or PG_REMOVED; NotFound when unknown.
+  virtual absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) = 0;
+
+  // Jobs.
+  virtual absl::StatusOr<JobId> NextJobId() = 0;
+  virtual absl::Status AddJob(const JobId& id, const proto::Address& driver) = 0;
+  virtual absl::Status MarkJobFinished(const JobId& id) = 0;
+
+  // Key-value store.
+  virtual absl::StatusOr<bool> KvPut(const std::string& ns, const std::string& key, std::string value,
+                                     bool overwrite) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> KvGet(const std::string& ns, const std::string& key) = 0;
+  virtual absl::StatusOr<bool> KvDel(const std::string& ns, const std::string& key) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> KvKeys(const std::string& ns, const std::string& prefix) = 0;
+};
+
+}  // namespace raycc::gcs

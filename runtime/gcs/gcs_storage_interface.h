@@ -1,0 +1,47 @@
+#pragma once
+
+/// \file
+/// Where the control service keeps its tables: named tables of byte values
+/// (serialized protos) keyed by bytes. In memory by default; the Redis store
+/// (fault-tolerant GCS) implements the same interface.
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace raycc::gcs {
+
+/// The tables the GCS components keep.
+namespace tables {
+inline constexpr absl::string_view kNodes = "nodes";
+inline constexpr absl::string_view kActors = "actors";
+inline constexpr absl::string_view kPlacementGroups = "placement_groups";
+inline constexpr absl::string_view kJobs = "jobs";
+/// Counters (the next job id).
+inline constexpr absl::string_view kMeta = "meta";
+/// Key-value namespaces are tables "kv:<namespace>".
+std::string KvTable(absl::string_view ns);
+}  // namespace tables
+
+/// Tables of values by key. Implementations are thread-safe; an error is a
+/// storage failure (the store is unreachable), never "not found".
+class GcsStorageInterface {
+ public:
+  virtual ~GcsStorageInterface() = default;
+  /// Sets `key` in `table` to `value` (creating the table).
+  virtual absl::Status Put(absl::string_view table, absl::string_view key, std::string value) = 0;
+  /// The value of `key`, or nullopt when there is none.
+  virtual absl::StatusOr<std::optional<std::string>> Get(absl::string_view table, absl::string_view key) = 0;
+  /// Removes `key`; true when it was there.
+  virtual absl::StatusOr<bool> Delete(absl::string_view table, absl::string_view key) = 0;
+  /// Every entry of `table` whose key starts with `prefix`, in key order.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(absl::string_view table,
+                                                                                absl::string_view prefix) = 0;
+};
+
+}  // namespace raycc::gcs

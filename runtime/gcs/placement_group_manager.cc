@@ -1,0 +1,165 @@
+#include "gcs/placement_group_manager.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "raycc/runtime/common/status.h"
+
+namespace raycc::gcs {
+
+std::string GroupResourceSuffix(const PlacementGroupId& id) { return "_" + id.Hex(); }
+
+namespace {
+
+const char* StrategyName(scheduling::BundleStrategy strategy) {
+  switch (strategy) {
+    case scheduling::BundleStrategy::kPack: return "pack";
+    case scheduling::BundleStrategy::kSpread: return "spread";
+    case scheduling::BundleStrategy::kStrictPack: return "strict_pack";
+    case scheduling::BundleStrategy::kStrictSpread: return "strict_spread";
+  }
+  return "?";
+}
+
+}  // namespace
+
+absl::Status PlacementGroupManager::Persist(const PlacementGroupRecord& group) {
+  proto::PlacementGroupInfo info;
+  proto::PlacementGroupSpec* spec = info.mutable_spec();
+  spec->set_placement_group_id(group.id.Binary());
+  spec->set_name(group.name);
+  spec->set_strategy(static_cast<proto::PlacementStrategy>(group.strategy));
+  for (size_t i = 0; i < group.bundles.size(); ++i) {
+    proto::Bundle* bundle = spec->add_bundles();
+    bundle->set_index(static_cast<int32_t>(i));
+    for (const auto& [name, q] : group.bundles[i]) (*bundle->mutable_resources()->mutable_quantities())[name] = q;
+    if (i < group.bundle_nodes.size()) bundle->set_node_id(group.bundle_nodes[i].Binary());
+  }
+  info.set_state(group.state);
+  return storage_.Put(tables::kPlacementGroups, group.id.Binary(), info.SerializeAsString());
+}
+
+absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std::string& name,
+                                           scheduling::BundleStrategy strategy,
+                                           const std::vector<ResourceSet>& bundles,
+                                           const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
+                                           const std::string& what) {
+  if (groups_.contains(id)) return absl::InvalidArgumentError(what + ": id " + id.Hex() + " is taken");
+  if (bundles.empty()) return absl::InvalidArgumentError(what + ": needs at least one bundle");
+  PlacementGroupRecord group{.id = id, .name = name, .strategy = strategy, .suffix = GroupResourceSuffix(id)};
+  ResourceSet sum;
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    if (bundles[i].IsEmpty()) return absl::InvalidArgumentError(absl::StrCat(what, ": bundle ", i, " reserves no resources"));
+    group.bundles.push_back(scheduling::ToUnits(bundles[i]));
+    sum.Add(bundles[i]);
+  }
+  // Could it ever be placed, on idle nodes?
+  std::vector<scheduling::Units> idle;
+  std::vector<ResourceSet> totals;
+  for (const auto& [node, total] : node_totals) {
+    idle.push_back(scheduling::ToUnits(total));
+    totals.push_back(total);
+  }
+  if (scheduling::PlaceBundles(group.bundles, strategy, idle).empty()) {
+    for (size_t i = 0; i < bundles.size(); ++i) {
+      absl::Status feasible = bundles[i].CheckFeasible(totals);
+      if (!feasible.ok()) return InfeasibleError(absl::StrCat(what, ": bundle ", i, ": ", feasible.message()));
+    }
+    switch (strategy) {
+      case scheduling::BundleStrategy::kStrictSpread:
+        return InfeasibleError(absl::StrCat(what, ": strict_spread needs ", bundles.size(),
+                                            " distinct nodes that each hold a bundle; the runtime has ",
+                                            totals.size(), " node(s)"));
+      case scheduling::BundleStrategy::kStrictPack:
+        return InfeasibleError(
+            absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(), " (strict_pack)"));
+      default:
+        return InfeasibleError(absl::StrCat(what, ": the runtime's ", totals.size(),
+                                            " node(s) cannot hold all bundles ", sum.ToString(), " at once (",
+                                            StrategyName(strategy), ")"));
+    }
+  }
+  if (absl::Status s = Persist(group); !s.ok()) return s;
+  groups_.emplace(id, std::move(group));
+  order_.push_back(id);
+  pending_.fetch_add(1, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+std::vector<PlacementGroupId> PlacementGroupManager::ReservePending(BundleReserverInterface& raylets) {
+  std::vector<PlacementGroupId> created;
+  if (pending() == 0) return created;
+  for (const PlacementGroupId& id : order_) {
+    PlacementGroupRecord& group = groups_.at(id);
+    if (group.state != proto::PG_PENDING) continue;
+    std::vector<std::pair<NodeId, scheduling::Units>> available = raylets.AvailableResources();
+    std::vector<scheduling::Units> free;
+    free.reserve(available.size());
+    for (const auto& [node, units] : available) free.push_back(units);
+    std::vector<int> where = scheduling::PlaceBundles(group.bundles, group.strategy, free);
+    if (where.empty()) continue;
+    // Phase 1: hold every bundle; a raylet that says no rolls back the rest.
+    size_t prepared = 0;
+    for (; prepared < group.bundles.size(); ++prepared) {
+      const NodeId& node = available[where[prepared]].first;
+      if (!raylets.PrepareBundle(id, static_cast<int>(prepared), group.bundles[prepared], node)) break;
+    }
+    if (prepared < group.bundles.size()) {
+      for (size_t i = 0; i < prepared; ++i)
+        raylets.CancelBundle(id, static_cast<int>(i), group.bundles[i], available[where[i]].first);
+      continue;
+    }
+    // Phase 2: commit.
+    group.bundle_nodes.clear();
+    for (size_t i = 0; i < group.bundles.size(); ++i) {
+      const NodeId& node = available[where[i]].first;
+      raylets.CommitBundle(id, static_cast<int>(i), group.bundles[i], node);
+      group.bundle_nodes.push_back(node);
+    }
+    group.state = proto::PG_CREATED;
+    pending_.fetch_sub(1, std::memory_order_relaxed);
+    (void)Persist(group);  // (the in-memory state is the truth; a storage error shows on the next write)
+    created.push_back(id);
+  }
+  return created;
+}
+
+absl::StatusOr<bool> PlacementGroupManager::Remove(const PlacementGroupId& id, BundleReserverInterface& raylets) {
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return absl::NotFoundError("unknown placement group " + id.Hex());
+  PlacementGroupRecord& group = it->second;
+  if (group.state == proto::PG_REMOVED) return false;
+  bool held = group.state == proto::PG_CREATED;
+  if (held) {
+    for (size_t i = 0; i < group.bundles.size(); ++i)
+      raylets.ReturnBundle(id, static_cast<int>(i), group.bundles[i], group.bundle_nodes[i]);
+  } else {
+    pending_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  group.state = proto::PG_REMOVED;
+  order_.erase(std::find(order_.begin(), order_.end(), id));
+  if (absl::Status s = Persist(group); !s.ok()) return s;
+  removed_.push_back(id);
+  if (removed_.size() > kRemovedKept) {
+    PlacementGroupId oldest = removed_.front();
+    removed_.pop_front();
+    groups_.erase(oldest);
+    if (absl::StatusOr<bool> s = storage_.Delete(tables::kPlacementGroups, oldest.Binary()); !s.ok()) return s.status();
+  }
+  return held;
+}
+
+const PlacementGroupRecord* PlacementGroupManager::Find(const PlacementGroupId& id) const {
+  auto it = groups_.find(id);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+const PlacementGroupRecord* PlacementGroupManager::FindByName(const std::string& name) const {
+  for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+    const PlacementGroupRecord& group = groups_.at(*it);
+    if (group.name == name) return &group;
+  }
+  return nullptr;
+}
+
+}  // namespace raycc::gcs

@@ -1,0 +1,86 @@
+#pragma once
+
+/// \file
+/// The GCS's placement groups: created PENDING, checked against the nodes'
+/// totals (a group no cluster of these nodes could ever hold is refused as
+/// infeasible, naming why), reserved all-or-nothing by two-phase
+/// prepare/commit over the raylets (BundleReserverInterface) in creation
+/// order whenever resources free up, and removed with their bundles given
+/// back. Not thread-safe (the Gcs serializes); every change is written to
+/// storage as a proto::PlacementGroupInfo.
+
+#include <atomic>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "gcs/bundle_reserver_interface.h"
+#include "gcs/gcs_storage_interface.h"
+#include "raycc/proto/gcs_service.pb.h"
+#include "raycc/runtime/common/id.h"
+#include "raycc/runtime/common/resource_set.h"
+#include "scheduling/bundle_placement.h"
+
+namespace raycc::gcs {
+
+struct PlacementGroupRecord {
+  PlacementGroupId id;
+  std::string name;
+  scheduling::BundleStrategy strategy = scheduling::BundleStrategy::kPack;
+  std::vector<scheduling::Units> bundles;
+  proto::PlacementGroupState state = proto::PG_PENDING;
+  /// The node of each bundle, once CREATED.
+  std::vector<NodeId> bundle_nodes;
+  /// GroupResourceSuffix(id).
+  std::string suffix;
+};
+
+class PlacementGroupManager {
+ public:
+  explicit PlacementGroupManager(GcsStorageInterface& storage) : storage_(storage) {}
+
+  /// Registers a PENDING group. InvalidArgument: no bundles, an empty
+  /// bundle, an id seen before. Infeasible (raycc::IsInfeasible): a bundle
+  /// no node's total holds, strict_spread with fewer nodes than bundles,
+  /// strict_pack with no node holding their sum, pack/spread with the nodes
+  /// together too small. Messages start with `what` ("placement group 'x'").
+  absl::Status Create(const PlacementGroupId& id, const std::string& name, scheduling::BundleStrategy strategy,
+                      const std::vector<ResourceSet>& bundles,
+                      const std::vector<std::pair<NodeId, ResourceSet>>& node_totals, const std::string& what);
+
+  /// Reserves the pending groups that fit now, oldest first, each all or
+  /// nothing (a failed prepare rolls back the bundles prepared before it).
+  /// Returns the groups CREATED by this call.
+  std::vector<PlacementGroupId> ReservePending(BundleReserverInterface& raylets);
+
+  /// Marks the group REMOVED, giving its bundles back when it held them
+  /// (the last kRemovedKept removed groups stay known).
+  /// True when it did (resources freed); false when it was pending or
+  /// removed already. NotFound when unknown.
+  absl::StatusOr<bool> Remove(const PlacementGroupId& id, BundleReserverInterface& raylets);
+
+  const PlacementGroupRecord* Find(const PlacementGroupId& id) const;
+  /// The newest group named `name` that is not removed, or null.
+  const PlacementGroupRecord* FindByName(const std::string& name) const;
+  /// Groups waiting for their reservation (readable without the Gcs lock,
+  /// so a raylet can skip asking when there are none).
+  size_t pending() const { return pending_.load(std::memory_order_relaxed); }
+
+ private:
+  absl::Status Persist(const PlacementGroupRecord& group);
+
+  GcsStorageInterface& storage_;
+  absl::flat_hash_map<PlacementGroupId, PlacementGroupRecord> groups_;
+  std::deque<PlacementGroupId> order_;  // creation order of those not removed
+  // Removed groups are remembered (Find says REMOVED) up to this many, the
+  // oldest forgotten first: a compiled graph executed a million times
+  // creates and removes a group per execution.
+  static constexpr size_t kRemovedKept = 1024;
+  std::deque<PlacementGroupId> removed_;
+  std::atomic<size_t> pending_{0};
+};
+
+}  // namespace raycc::gcs
