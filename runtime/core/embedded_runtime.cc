@@ -194,6 +194,16 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
     }
     absl::StatusOr<int> added = cluster_.AddNode(n.name, *set, n.labels);
     if (!added.ok()) throw RayccError(absl::StrCat("Config.nodes: ", added.status().message()));
+    // The control service's view of the node (the first is this process's).
+    node_ids_.push_back(node_ids_.empty() ? node_ : NodeId::FromRandom());
+    proto::NodeInfo info;
+    info.set_node_id(node_ids_.back().Binary());
+    info.set_node_name(n.name);
+    set->ToProto(info.mutable_total_resources());
+    for (const auto& [k, v] : n.labels) (*info.mutable_labels())[k] = v;
+    if (absl::Status s = gcs_.RegisterNode(std::move(info)); !s.ok()) {
+      throw RayccError(absl::StrCat("Config.nodes: ", s.message()));
+    }
     auto cpu = n.resources.find("CPU");
     total_cpus += cpu == n.resources.end() ? 0 : cpu->second;
   }
@@ -208,6 +218,10 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   for (int i = 0; i < cluster_.size(); ++i)
     default_feasible_ = default_feasible_ || cluster_.CanEverRun(*default_task_demand_, i);
   no_demand_ = InternLocked({});
+  gcs_.SetBundleReserver(&reserver_);
+  proto::Address driver;
+  driver.set_node_id(node_.Binary());
+  if (absl::Status s = gcs_.AddJob(job_, driver); !s.ok()) throw RayccError(std::string(s.message()));
   for (int i = 0; i < threads; ++i) StartWorkerLocked();
 }
 
@@ -232,10 +246,10 @@ absl::Status EmbeddedRuntime::Finish() {
     stopping_ = true;
     accepting_.store(false);
     for (auto& [id, actor] : actors_) {
-      actor->dead = true;
-      if (actor->death_cause.empty()) actor->death_cause = "the runtime was shut down";
+      MarkActorDeadLocked(*actor, "the runtime was shut down");
       actor->cv.notify_all();
     }
+    gcs_.MarkJobFinished(job_).IgnoreError();  // (it was added by the constructor)
     objects_cv_.notify_all();
     resume_cv_.notify_all();
     WakeAllWorkersLocked();
@@ -465,7 +479,7 @@ void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
     WakeWorkerLocked();
   }
   if (actors_waiting_ > 0) objects_cv_.notify_all();
-  if (!groups_.empty()) TryReserveGroupsLocked();
+  if (gcs_.pending_placement_groups() > 0) TryReserveGroupsLocked();
 }
 
 void EmbeddedRuntime::ReacquireLocked(const Units& demand, int node, std::unique_lock<std::mutex>& lock) {
@@ -1326,19 +1340,20 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   actor->affinity_soft = options.call.node_soft;
   actor->group = options.call.placement_group;
   PlacementLocked(options.call, *actor->held, what, &actor->affinity, &actor->labels);
-  if (!options.name.empty()) {
-    auto named = named_actors_.find(options.name);
-    if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
-      throw RayccError("an actor named '" + options.name + "' already exists");
-    }
-  }
-  UseArgsLocked(actor->ctor_args, +1, what);  // for its life (restarts reread them)
-  if (!options.name.empty()) {
-    auto named = named_actors_.find(options.name);
-    if (named != named_actors_.end() && !actors_.at(named->second)->dead) {
-      throw RayccError("an actor named '" + options.name + "' already exists");
-    }
-    named_actors_[options.name] = actor->id;
+  proto::ActorSpec spec;
+  spec.set_actor_id(actor->id.Binary());
+  spec.set_job_id(job_.Binary());
+  spec.set_class_name(factory.actor_type);
+  spec.mutable_creation_function()->set_name(factory.name);
+  spec.set_max_restarts(options.max_restarts);
+  spec.set_max_concurrency(options.max_concurrency);
+  spec.set_name(options.name);
+  if (absl::Status s = gcs_.RegisterActor(spec); !s.ok()) throw RayccError(std::string(s.message()));
+  try {
+    UseArgsLocked(actor->ctor_args, +1, what);  // for its life (restarts reread them)
+  } catch (...) {
+    gcs_.MarkActorDead(actor->id, "it was never created: an argument is missing").IgnoreError();
+    throw;
   }
   PlaceActorLocked(*actor);
   actors_[actor->id] = actor;
@@ -1378,12 +1393,6 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
 const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOptions& options,
                                                                   const Demand* demand, const What& what) {
   if (options.placement_group.IsNil()) return demand;
-  auto it = groups_.find(options.placement_group);
-  if (it == groups_.end() || it->second.removed) {
-    throw RayccError(what.str() + ": placement group " + options.placement_group.Hex() +
-                     " does not exist or was removed");
-  }
-  const Group& group = it->second;
   auto fits = [&](const Units& bundle) {
     for (const auto& [name, q] : demand->units) {
       auto b = bundle.find(name);
@@ -1392,8 +1401,18 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOpti
     return true;
   };
   int index = options.bundle_index;
-  bool ok =
-      index >= 0 ? fits(group.bundles[index]) : std::any_of(group.bundles.begin(), group.bundles.end(), fits);
+  bool live = false, ok = false;
+  std::string suffix;
+  gcs_.VisitPlacementGroup(options.placement_group, [&](const gcs::PlacementGroupRecord& group) {
+    live = group.state != proto::PG_REMOVED;
+    ok = index >= 0 ? index < static_cast<int>(group.bundles.size()) && fits(group.bundles[index])
+                    : std::any_of(group.bundles.begin(), group.bundles.end(), fits);
+    suffix = group.suffix;
+  });
+  if (!live) {
+    throw RayccError(what.str() + ": placement group " + options.placement_group.Hex() +
+                     " does not exist or was removed");
+  }
   if (!ok) {
     throw InfeasibleError(
         absl::StrCat(what.str(), ": demands more than ",
@@ -1402,101 +1421,78 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOpti
   }
   Units renamed;
   for (const auto& [name, q] : demand->units) {
-    renamed[name + "_group" + group.suffix] = q;
-    if (index >= 0) renamed[absl::StrCat(name, "_group_", index, group.suffix)] = q;
+    renamed[name + "_group" + suffix] = q;
+    if (index >= 0) renamed[absl::StrCat(name, "_group_", index, suffix)] = q;
   }
   return InternLocked(std::move(renamed));
 }
 
-std::vector<int> EmbeddedRuntime::PlaceBundles(const Group& group, const std::vector<Units>& available) {
-  return scheduling::PlaceBundles(group.bundles, static_cast<scheduling::BundleStrategy>(group.strategy),
-                                  available);
+void EmbeddedRuntime::TryReserveGroupsLocked() {
+  if (gcs_.ReservePending().empty()) return;
+  objects_cv_.notify_all();
+  WakeAllWorkersLocked();
 }
 
-void EmbeddedRuntime::TryReserveGroupsLocked() {
-  for (auto& [id, group] : groups_) {
-    if (group.reserved || group.removed) continue;
-    std::vector<Units> available;
-    for (int i = 0; i < cluster_.size(); ++i) available.push_back(cluster_.node(i).available);
-    std::vector<int> where = PlaceBundles(group, available);
-    if (where.empty()) continue;
-    // Move each bundle's quantities on its node to the renamed resources
-    // work in the group asks for.
-    for (size_t i = 0; i < group.bundles.size(); ++i)
-      cluster_.CommitBundle(group.bundles[i], static_cast<int>(i), group.suffix, where[i]);
-    group.bundle_nodes = std::move(where);
-    group.reserved = true;
-    objects_cv_.notify_all();
-    WakeAllWorkersLocked();
-  }
+void EmbeddedRuntime::MarkActorDeadLocked(Actor& actor, std::string cause) {
+  if (actor.dead) return;
+  actor.dead = true;
+  if (actor.death_cause.empty()) actor.death_cause = cause;
+  gcs_.MarkActorDead(actor.id, std::move(cause)).IgnoreError();  // (registered by CreateActor)
 }
 
 PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
     const std::vector<std::vector<std::pair<std::string, double>>>& bundles, PlacementGroupStrategy strategy,
     const std::string& name) {
   std::string what = "placement group" + (name.empty() ? std::string() : " '" + name + "'");
-  if (bundles.empty()) throw RayccError(what + ": needs at least one bundle");
-  Group group;
-  ResourceSet sum;
+  std::vector<ResourceSet> sets;
   for (size_t i = 0; i < bundles.size(); ++i) {
     absl::StatusOr<ResourceSet> set = ResourceSet::Create(bundles[i]);
     if (!set.ok()) throw RayccError(absl::StrCat(what, ": bundle ", i, ": ", set.status().message()));
-    if (set->IsEmpty()) throw RayccError(absl::StrCat(what, ": bundle ", i, " reserves no resources"));
-    Units units;
-    for (const auto& [n, q] : set->SortedEntries()) units[n] = q.units();
-    group.bundles.push_back(std::move(units));
-    sum.Add(*set);
-  }
-  group.strategy = strategy;
-  // Could it ever be placed, on empty nodes?
-  std::vector<Units> totals;
-  for (int i = 0; i < cluster_.size(); ++i) totals.push_back(cluster_.node(i).total);
-  if (PlaceBundles(group, totals).empty()) {
-    for (size_t i = 0; i < bundles.size(); ++i) {
-      absl::Status feasible = ResourceSet::Create(bundles[i])->CheckFeasible(cluster_.totals());
-      if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what, ": bundle ", i, ": ", feasible.message()));
-    }
-    if (strategy == PlacementGroupStrategy::kStrictSpread) {
-      throw InfeasibleError(absl::StrCat(what, ": strict_spread needs ", bundles.size(),
-                                         " distinct nodes that each hold a bundle; the runtime has ",
-                                         cluster_.size(), " node(s)"));
-    }
-    if (strategy == PlacementGroupStrategy::kStrictPack) {
-      throw InfeasibleError(
-          absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(), " (strict_pack)"));
-    }
-    throw InfeasibleError(absl::StrCat(what, ": the runtime's ", cluster_.size(),
-                                       " node(s) cannot hold all bundles ", sum.ToString(), " at once (",
-                                       strategy == PlacementGroupStrategy::kPack ? "pack" : "spread", ")"));
+    sets.push_back(*std::move(set));
   }
   PlacementGroupId id = PlacementGroupId::Of(job_);
-  group.suffix = "_" + id.Hex();
   Locked lock = Lock();
-  groups_[id] = std::move(group);
-  TryReserveGroupsLocked();
+  absl::Status created =
+      gcs_.CreatePlacementGroup(id, name, static_cast<scheduling::BundleStrategy>(strategy), sets);
+  if (!created.ok()) {
+    // (The GCS's infeasible status is kResourceExhausted: raycc::IsInfeasible.)
+    if (created.code() == absl::StatusCode::kResourceExhausted) {
+      throw InfeasibleError(std::string(created.message()));
+    }
+    throw RayccError(std::string(created.message()));
+  }
+  // (The GCS reserved it now if it fits.)
+  objects_cv_.notify_all();
+  WakeAllWorkersLocked();
   return id;
 }
 
 bool EmbeddedRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) {
   Locked lock = Lock();
-  if (!groups_.contains(id)) throw RayccError("unknown placement group " + id.Hex());
-  return BlockUntil(
-             lock, [&] { return groups_[id].reserved || groups_[id].removed; }, timeout_ms) &&
-         groups_[id].reserved;
+  if (!gcs_.GetPlacementGroupState(id).ok()) throw RayccError("unknown placement group " + id.Hex());
+  auto state = [&] {
+    absl::StatusOr<proto::PlacementGroupState> s = gcs_.GetPlacementGroupState(id);
+    return s.ok() ? *s : proto::PG_REMOVED;  // (forgotten: removed long ago)
+  };
+  return BlockUntil(lock, [&] { return state() != proto::PG_PENDING; }, timeout_ms) &&
+         state() == proto::PG_CREATED;
 }
 
 void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
   Locked lock = Lock();
-  auto it = groups_.find(id);
-  if (it == groups_.end() || it->second.removed) return;
-  Group& group = it->second;
-  group.removed = true;
+  std::string suffix;
+  bool live = false;
+  gcs_.VisitPlacementGroup(id, [&](const gcs::PlacementGroupRecord& group) {
+    live = group.state != proto::PG_REMOVED;
+    suffix = group.suffix;
+  });
+  if (!live) return;
   // Tasks still waiting to run in the group would wait forever: fail them.
   std::vector<std::shared_ptr<Task>> doomed;
   for (const auto& [result, object] : objects_) {
     if (!object.pending || object.pending->started) continue;
     for (const auto& [name, q] : object.pending->demand->units)
-      if (absl::EndsWith(name, group.suffix)) {
+      if (absl::EndsWith(name, suffix)) {
         doomed.push_back(object.pending);
         break;
       }
@@ -1514,15 +1510,10 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
     CompleteLocked(task->result, nullptr, info);
     UnpinArgsLocked(*task);
   }
-  if (group.reserved) {
-    for (size_t i = 0; i < group.bundles.size(); ++i) cluster_.ReturnBundle(group.bundles[i], group.bundle_nodes[i]);
-    // Drop the renamed resources (running tasks give theirs back to keys
-    // nothing asks for any more).
-    cluster_.DropGroupResources(group.suffix);
-    group.reserved = false;
-    WakeAllWorkersLocked();
-    TryReserveGroupsLocked();
-  }
+  // The GCS gives the bundles back (running tasks in the group give theirs
+  // back to names nothing asks for any more) and reserves what now fits.
+  if (absl::Status s = gcs_.RemovePlacementGroup(id); !s.ok()) throw RayccError(std::string(s.message()));
+  WakeAllWorkersLocked();
   objects_cv_.notify_all();
 }
 
@@ -1580,11 +1571,9 @@ bool EmbeddedRuntime::CancelLocked(const std::shared_ptr<Task>& task, const Chil
 
 std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(const std::string& name) {
   Locked lock = Lock();
-  auto it = named_actors_.find(name);
-  if (it == named_actors_.end()) return std::nullopt;
-  const Actor& actor = *actors_.at(it->second);
-  if (actor.dead) return std::nullopt;
-  return std::make_pair(actor.id, actor.factory->actor_type);
+  std::optional<proto::ActorInfo> info = gcs_.GetNamedActor("", name);
+  if (!info) return std::nullopt;
+  return std::make_pair(*ActorId::FromBinary(info->spec().actor_id()), info->spec().class_name());
 }
 
 void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
@@ -1598,8 +1587,7 @@ void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
     actor.cv.notify_all();
     return;
   }
-  actor.dead = true;
-  actor.death_cause = "it was killed";
+  MarkActorDeadLocked(actor, "it was killed");
   actor.cv.notify_all();
   objects_cv_.notify_all();
 }
@@ -1663,14 +1651,15 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       lock.lock();
       if (instance != nullptr) {
         actor->instance = instance;
+        gcs_.MarkActorAlive(actor->id, node_ids_[actor->node]).IgnoreError();  // (fails only once it is dead)
         return;
       }
       if (actor->restarts_left != 0 && !stopping_) {
         if (actor->restarts_left > 0) --actor->restarts_left;
+        gcs_.MarkActorRestarting(actor->id).IgnoreError();
         continue;
       }
-      actor->dead = true;
-      actor->death_cause = "its constructor failed: " + (failure.empty() ? "it returned null" : failure);
+      MarkActorDeadLocked(*actor, "its constructor failed: " + (failure.empty() ? "it returned null" : failure));
       return;
     }
   };
@@ -1684,6 +1673,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     if (old != nullptr) actor->factory->destroy(old);
     lock.lock();
     if (actor->restarts_left > 0) --actor->restarts_left;
+    gcs_.MarkActorRestarting(actor->id).IgnoreError();
     CollectedArgs collected;
     CollectArgsLocked(actor->ctor_args, actor->factory->arg_types, &collected);  // good the first time
     construct(collected);
@@ -1695,8 +1685,8 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     // group to be reserved), or fail when the group goes.
     auto group_removed = [&] {
       if (actor->group.IsNil()) return false;
-      auto g = groups_.find(actor->group);
-      return g == groups_.end() || g->second.removed;
+      absl::StatusOr<proto::PlacementGroupState> state = gcs_.GetPlacementGroupState(actor->group);
+      return !state.ok() || *state == proto::PG_REMOVED;
     };
     ++actors_waiting_;
     ++object_waiters_;
@@ -1704,8 +1694,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     --object_waiters_;
     --actors_waiting_;
     if (!actor->dead && actor->node < 0 && group_removed()) {
-      actor->dead = true;
-      actor->death_cause = "its placement group was removed before it could be placed";
+      MarkActorDeadLocked(*actor, "its placement group was removed before it could be placed");
     }
   }
   if (index == 0) {
@@ -1717,8 +1706,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     std::shared_ptr<const ErrorInfo> error =
         actor->dead ? nullptr : CollectArgsLocked(actor->ctor_args, actor->factory->arg_types, &collected);
     if (!actor->dead && error) {
-      actor->dead = true;
-      actor->death_cause = "a constructor argument failed: " + error->message;
+      MarkActorDeadLocked(*actor, "a constructor argument failed: " + error->message);
     } else if (!actor->dead) {
       construct(collected);
     }

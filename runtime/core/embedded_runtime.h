@@ -25,12 +25,14 @@
 #include "core/node_pool.h"
 #include "core/ready_queue.h"
 #include "core/timeline.h"
+#include "gcs/gcs.h"
 #include "raycc/runtime/api/config.h"
 #include "raycc/runtime/api/errors.h"
 #include "raycc/runtime/api/object_ref_handle.h"
 #include "raycc/runtime/api/remote_registry.h"
 #include "raycc/runtime/api/runtime_factory.h"
 #include "raycc/runtime/common/resource_set.h"
+#include "raylet/local_bundle_reserver.h"
 #include "scheduling/cluster_resources.h"
 #include "scheduling/label_selector.h"
 
@@ -560,7 +562,6 @@ class EmbeddedRuntime final : public ManagedRuntime {
   int signalled_ = 0;       // idle workers woken that have not looked for work yet
   int object_waiters_ = 0;  // threads in objects_cv_.wait
   absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
-  absl::flat_hash_map<std::string, ActorId> named_actors_;
   // Interned demands (stable addresses), by their entries and by the
   // options that ask for them.
   std::deque<Demand> demands_;
@@ -569,23 +570,18 @@ class EmbeddedRuntime final : public ManagedRuntime {
   const Demand* default_task_demand_ = nullptr;
   bool default_feasible_ = true;  // some node has a whole CPU (what a task asks by default)
   const Demand* no_demand_ = nullptr;
-  // A placement group reserves its bundles by moving quantities from the
-  // node's resources to renamed ones ("CPU_group_<i>_<id>" per bundle,
-  // "CPU_group_<id>" for any bundle), as Ray does; work in the group asks for
-  // the renamed resources.
-  struct Group {
-    std::vector<Units> bundles;
-    PlacementGroupStrategy strategy = PlacementGroupStrategy::kPack;
-    std::vector<int> bundle_nodes;  // once reserved
-    bool reserved = false;
-    bool removed = false;
-    std::string suffix;  // "_<hex id>"
-  };
-  absl::flat_hash_map<PlacementGroupId, Group> groups_;
+  // The control service (node table, actor directory and names, placement
+  // groups, the job), in this process; it reserves placement groups on the
+  // logical nodes through the raylet's LocalBundleReserver over cluster_.
+  // Called with mu_ held (the lock order is mu_, then the Gcs's own).
+  gcs::Gcs gcs_;
+  std::vector<NodeId> node_ids_;  // of cluster_'s nodes, by index
+  raylet::LocalBundleReserver reserver_{cluster_, node_ids_};
+  /// Reserves the placement groups that fit now; wakes what waits for them.
   void TryReserveGroupsLocked();
-  /// Nodes for every bundle of `group` given `available` per node, by its
-  /// strategy (scheduling::PlaceBundles); empty when they do not fit.
-  static std::vector<int> PlaceBundles(const Group& group, const std::vector<Units>& available);
+  /// The actor is dead for good, with its cause (the first one stays), as
+  /// the actor directory records.
+  void MarkActorDeadLocked(Actor& actor, std::string cause);
   const Demand* GroupDemandLocked(const CallOptions& options, const Demand* demand, const What& what);
 };
 

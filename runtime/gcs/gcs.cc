@@ -45,6 +45,15 @@ std::optional<PlacementGroupRecord> Gcs::GetPlacementGroup(const PlacementGroupI
   return *group;
 }
 
+bool Gcs::VisitPlacementGroup(const PlacementGroupId& id,
+                              absl::FunctionRef<void(const PlacementGroupRecord&)> visit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const PlacementGroupRecord* group = groups_.Find(id);
+  if (group == nullptr) return false;
+  visit(*group);
+  return true;
+}
+
 absl::Status Gcs::RegisterNode(proto::NodeInfo node) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status s = nodes_.Register(std::move(node));

@@ -15,6 +15,8 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/functional/function_ref.h"
+
 #include "gcs/actor_directory.h"
 #include "gcs/gcs_client_interface.h"
 #include "gcs/job_table.h"
@@ -40,6 +42,10 @@ class Gcs final : public GcsClientInterface {
   /// A group's record (its bundles, their nodes, its resource suffix), or
   /// nullopt.
   std::optional<PlacementGroupRecord> GetPlacementGroup(const PlacementGroupId& id);
+  /// Calls `visit` with the group's record under the lock (no copy); false
+  /// when the group is unknown.
+  bool VisitPlacementGroup(const PlacementGroupId& id,
+                           absl::FunctionRef<void(const PlacementGroupRecord&)> visit);
 
   absl::Status RegisterNode(proto::NodeInfo node) override;
   absl::Status MarkNodeDead(const NodeId& id, std::string cause) override;
