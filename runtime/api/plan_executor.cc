@@ -23,8 +23,8 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -118,54 +118,6 @@ const RemoteFunction* FusedFunction(const std::vector<const RemoteFunction*>& ch
   return registry.FunctionByName(name);
 }
 
-// Completes when enough of its arguments (object ids, by value) are ready.
-std::string WaitFor(const ArgBuffers& args) {
-  int num = internal::DecodeArg<int>(args[0]);
-  int64_t timeout = internal::DecodeArg<int64_t>(args[1]);
-  size_t count = static_cast<size_t>(internal::DecodeArg<int>(args[2]));
-  std::vector<ObjectId> ids;
-  for (size_t i = 3; i < 3 + count && i < args.size(); ++i)
-    ids.push_back(*ObjectId::FromBinary(internal::DecodeArg<std::string>(args[i])));
-  internal::CurrentRuntime().Wait(ids, num, timeout);
-  return Serialize(msgpack::type::nil_t());
-}
-
-const RemoteFunction& BuiltinWait() {
-  static const RemoteFunction* wait = [] {
-    RemoteFunction f;
-    f.name = "raycc.wait";
-    f.invoke = WaitFor;
-    RemoteRegistry::Instance().AddFunction("builtin:raycc.wait", std::move(f));
-    return RemoteRegistry::Instance().FunctionByName("raycc.wait");
-  }();
-  return *wait;
-}
-
-// Kills an actor once the calls ordered before the kill are done: args[0]
-// is the actor's id, the rest the ids of those calls' results (kept alive by
-// the argument as contained references).
-std::string KillAfter(const ArgBuffers& args) {
-  ActorId actor = *ActorId::FromBinary(internal::DecodeArg<std::string>(args[0]));
-  std::vector<ObjectId> ids;
-  for (size_t i = 1; i < args.size(); ++i)
-    ids.push_back(*ObjectId::FromBinary(internal::DecodeArg<std::string>(args[i])));
-  internal::RuntimeInterface& runtime = internal::CurrentRuntime();
-  if (!ids.empty()) runtime.Wait(ids, static_cast<int>(ids.size()), -1);
-  runtime.KillActor(actor, /*no_restart=*/true);
-  return Serialize(msgpack::type::nil_t());
-}
-
-const RemoteFunction& BuiltinKillAfter() {
-  static const RemoteFunction* kill = [] {
-    RemoteFunction f;
-    f.name = "raycc.kill_actor";
-    f.invoke = KillAfter;
-    RemoteRegistry::Instance().AddFunction("builtin:raycc.kill_actor", std::move(f));
-    return RemoteRegistry::Instance().FunctionByName("raycc.kill_actor");
-  }();
-  return *kill;
-}
-
 // Ids passed by value (args[from...]), as the builtins below take them.
 std::vector<ObjectId> IdsOf(const ArgBuffers& args, size_t from) {
   std::vector<ObjectId> ids;
@@ -174,21 +126,62 @@ std::vector<ObjectId> IdsOf(const ArgBuffers& args, size_t from) {
   return ids;
 }
 
+// Waits until every object of `ids` is settled (made or failed).
+void WaitAll(internal::RuntimeInterface& runtime, const std::vector<ObjectId>& ids) {
+  if (!ids.empty()) runtime.Wait(ids, static_cast<int>(ids.size()), -1);
+}
+
+// Registers a builtin task under `name` (the plan executor's own work, not
+// the user's); call once per builtin and keep the result.
+const RemoteFunction* RegisterBuiltin(const std::string& name,
+                                      std::function<std::string(const ArgBuffers&)> invoke) {
+  RemoteFunction f;
+  f.name = name;
+  f.invoke = std::move(invoke);
+  RemoteRegistry::Instance().AddFunction("builtin:" + name, std::move(f));
+  return RemoteRegistry::Instance().FunctionByName(name);
+}
+
+// Completes when enough of its arguments (object ids, by value) are ready.
+std::string WaitFor(const ArgBuffers& args) {
+  int num = internal::DecodeArg<int>(args[0]);
+  int64_t timeout = internal::DecodeArg<int64_t>(args[1]);
+  size_t count = static_cast<size_t>(internal::DecodeArg<int>(args[2]));
+  std::vector<ObjectId> ids = IdsOf(args, 3);
+  if (ids.size() > count) ids.resize(count);
+  internal::CurrentRuntime().Wait(ids, num, timeout);
+  return Serialize(msgpack::type::nil_t());
+}
+
+const RemoteFunction& BuiltinWait() {
+  static const RemoteFunction* wait = RegisterBuiltin("raycc.wait", WaitFor);
+  return *wait;
+}
+
+// Kills an actor once the calls ordered before the kill are done: args[0]
+// is the actor's id, the rest the ids of those calls' results (kept alive by
+// the argument as contained references).
+std::string KillAfter(const ArgBuffers& args) {
+  ActorId actor = *ActorId::FromBinary(internal::DecodeArg<std::string>(args[0]));
+  internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+  WaitAll(runtime, IdsOf(args, 1));
+  runtime.KillActor(actor, /*no_restart=*/true);
+  return Serialize(msgpack::type::nil_t());
+}
+
+const RemoteFunction& BuiltinKillAfter() {
+  static const RemoteFunction* kill = RegisterBuiltin("raycc.kill_actor", KillAfter);
+  return *kill;
+}
+
 // A gate: completes (nil) once every object it names is settled, made or
 // failed. A node with control dependencies takes it as one more by-reference
 // argument, so it runs only after them, and their failures stay theirs.
 const RemoteFunction& BuiltinAfter() {
-  static const RemoteFunction* after = [] {
-    RemoteFunction f;
-    f.name = "raycc.after";
-    f.invoke = [](const ArgBuffers& args) {
-      std::vector<ObjectId> ids = IdsOf(args, 0);
-      if (!ids.empty()) internal::CurrentRuntime().Wait(ids, static_cast<int>(ids.size()), -1);
-      return Serialize(msgpack::type::nil_t());
-    };
-    RemoteRegistry::Instance().AddFunction("builtin:raycc.after", std::move(f));
-    return RemoteRegistry::Instance().FunctionByName("raycc.after");
-  }();
+  static const RemoteFunction* after = RegisterBuiltin("raycc.after", [](const ArgBuffers& args) {
+    WaitAll(internal::CurrentRuntime(), IdsOf(args, 0));
+    return Serialize(msgpack::type::nil_t());
+  });
   return *after;
 }
 
@@ -201,30 +194,22 @@ const RemoteFunction& BuiltinAfter() {
 // actor ids, the first step's objects, the second's (all kept alive by the
 // first argument as contained references).
 const RemoteFunction& BuiltinFinishRun() {
-  static const RemoteFunction* finish = [] {
-    RemoteFunction f;
-    f.name = "raycc.finish_run";
-    f.invoke = [](const ArgBuffers& args) {
-      size_t groups = internal::DecodeArg<int>(args[0]);
-      size_t actors = internal::DecodeArg<int>(args[1]);
-      size_t first = internal::DecodeArg<int>(args[2]);
-      size_t from = 3 + groups + actors;
-      std::vector<ObjectId> ids = IdsOf(args, from);
-      std::vector<ObjectId> in_groups(ids.begin(), ids.begin() + first);
-      std::vector<ObjectId> calls(ids.begin() + first, ids.end());
-      internal::RuntimeInterface& runtime = internal::CurrentRuntime();
-      if (!in_groups.empty()) runtime.Wait(in_groups, static_cast<int>(in_groups.size()), -1);
-      for (size_t g = 0; g < groups; ++g)
-        runtime.RemovePlacementGroup(*PlacementGroupId::FromBinary(internal::DecodeArg<std::string>(args[3 + g])));
-      if (!calls.empty()) runtime.Wait(calls, static_cast<int>(calls.size()), -1);
-      for (size_t a = 0; a < actors; ++a)
-        runtime.KillActor(*ActorId::FromBinary(internal::DecodeArg<std::string>(args[3 + groups + a])),
-                          /*no_restart=*/true);
-      return Serialize(msgpack::type::nil_t());
-    };
-    RemoteRegistry::Instance().AddFunction("builtin:raycc.finish_run", std::move(f));
-    return RemoteRegistry::Instance().FunctionByName("raycc.finish_run");
-  }();
+  static const RemoteFunction* finish = RegisterBuiltin("raycc.finish_run", [](const ArgBuffers& args) {
+    size_t groups = internal::DecodeArg<int>(args[0]);
+    size_t actors = internal::DecodeArg<int>(args[1]);
+    size_t first = internal::DecodeArg<int>(args[2]);
+    std::vector<ObjectId> ids = IdsOf(args, 3 + groups + actors);
+    internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+    WaitAll(runtime, std::vector<ObjectId>(ids.begin(), ids.begin() + first));
+    for (size_t g = 0; g < groups; ++g)
+      runtime.RemovePlacementGroup(
+          *PlacementGroupId::FromBinary(internal::DecodeArg<std::string>(args[3 + g])));
+    WaitAll(runtime, std::vector<ObjectId>(ids.begin() + first, ids.end()));
+    for (size_t a = 0; a < actors; ++a)
+      runtime.KillActor(*ActorId::FromBinary(internal::DecodeArg<std::string>(args[3 + groups + a])),
+                        /*no_restart=*/true);
+    return Serialize(msgpack::type::nil_t());
+  });
   return *finish;
 }
 
@@ -270,13 +255,8 @@ const RemoteMethod* GatedMethod(const RemoteMethod* m) {
 
 // Completes when all its (by-reference) arguments exist.
 const RemoteFunction& BuiltinJoin() {
-  static const RemoteFunction* join = [] {
-    RemoteFunction f;
-    f.name = "raycc.join";
-    f.invoke = [](const ArgBuffers&) { return Serialize(msgpack::type::nil_t()); };
-    RemoteRegistry::Instance().AddFunction("builtin:raycc.join", std::move(f));
-    return RemoteRegistry::Instance().FunctionByName("raycc.join");
-  }();
+  static const RemoteFunction* join =
+      RegisterBuiltin("raycc.join", [](const ArgBuffers&) { return Serialize(msgpack::type::nil_t()); });
   return *join;
 }
 
@@ -343,7 +323,7 @@ bool HasNode(internal::RuntimeInterface& runtime, const std::string& name) {
 // was compiled for), else a preference for the named nodes it has, with one
 // warning per LoadGraph.
 std::shared_ptr<const Graph::State::Placed> PlacedOptions(const Graph::State& state,
-                                                         internal::RuntimeInterface& runtime) {
+                                                          internal::RuntimeInterface& runtime) {
   std::lock_guard<std::mutex> lock(state.placed_mu);
   if (state.placed && state.placed->runtime == &runtime) return state.placed;
   auto placed = std::make_shared<Graph::State::Placed>();
@@ -581,13 +561,15 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     }
     const auto& in = node.scheduling().placement_group();
     if (in.placement_group() >= static_cast<uint32_t>(plan->placement_groups_size())) {
-      Fail(path, name, absl::StrCat("node ", i, " runs in placement group ", in.placement_group(),
-                                    ", which does not exist"));
+      Fail(path, name,
+           absl::StrCat("node ", i, " runs in placement group ", in.placement_group(),
+                        ", which does not exist"));
     }
     int bundle = in.bundle_index() >= 0 ? in.bundle_index() : node.placement().bundle_index();
     if (bundle >= plan->placement_groups(in.placement_group()).bundles_size()) {
-      Fail(path, name, absl::StrCat("node ", i, " runs in bundle ", bundle, " of placement group ",
-                                    in.placement_group(), ", which does not exist"));
+      Fail(path, name,
+           absl::StrCat("node ", i, " runs in bundle ", bundle, " of placement group ", in.placement_group(),
+                        ", which does not exist"));
     }
     state->group[i] = static_cast<int>(in.placement_group());
     state->bundle[i] = bundle < 0 ? -1 : bundle;
@@ -612,7 +594,8 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     const proto::PlanNode& node = plan->nodes(i);
     for (uint32_t dep : node.control_deps()) {
       if (dep >= static_cast<uint32_t>(i)) {
-        Fail(path, name, absl::StrCat("node ", i, " is ordered after node ", dep, ", which does not come before it"));
+        Fail(path, name,
+             absl::StrCat("node ", i, " is ordered after node ", dep, ", which does not come before it"));
       }
       const proto::PlanNode& before = plan->nodes(dep);
       if (before.kind() == proto::ACTOR_CREATE) continue;  // (made no object; calls wait for it)
@@ -780,12 +763,13 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
       for (int g = 0; g < plan.placement_groups_size(); ++g) {
         if (runtime.WaitPlacementGroup(groups[g], timeout_ms)) continue;
         const proto::PlanPlacementGroup& pg = plan.placement_groups(g);
-        throw RayccError(absl::StrCat(
-            "graph @", plan.graph_name(), ": placement group ",
-            pg.name().empty() ? absl::StrCat(g) : "'" + pg.name() + "'", " (", pg.bundles_size(),
-            " bundles, ", proto::PlacementStrategy_Name(pg.strategy()), ") was not reserved within ",
-            timeout_ms, " ms: the runtime could hold it, but others hold the room it needs "
-            "(RAYCC_PLACEMENT_GROUP_TIMEOUT_MS sets how long to wait)"));
+        throw RayccError(absl::StrCat("graph @", plan.graph_name(), ": placement group ",
+                                      pg.name().empty() ? absl::StrCat(g) : "'" + pg.name() + "'", " (",
+                                      pg.bundles_size(), " bundles, ",
+                                      proto::PlacementStrategy_Name(pg.strategy()),
+                                      ") was not reserved within ", timeout_ms,
+                                      " ms: the runtime could hold it, but others hold the room it needs "
+                                      "(RAYCC_PLACEMENT_GROUP_TIMEOUT_MS sets how long to wait)"));
       }
     } catch (const InfeasibleError& e) {
       remove_groups();
@@ -913,7 +897,8 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
           }
           if (gated) args.push_back(gate(i));
           batch_nodes.push_back(i);
-          batch.push_back({state_->functions[i], std::move(args), &(*options)[i], state_->demand[i], !kept[i]});
+          batch.push_back(
+              {state_->functions[i], std::move(args), &(*options)[i], state_->demand[i], !kept[i]});
           released[i] = !kept[i];
           break;
         }

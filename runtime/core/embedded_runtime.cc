@@ -230,8 +230,8 @@ EmbeddedRuntime::~EmbeddedRuntime() { Finish().IgnoreError(); }
 namespace {
 
 // Init's runtime when no cluster address is given.
-const bool kEmbeddedRegistered = RegisterRuntimeFactory(
-    "embedded", [](const Config& config) -> std::unique_ptr<ManagedRuntime> {
+const bool kEmbeddedRegistered =
+    RegisterRuntimeFactory("embedded", [](const Config& config) -> std::unique_ptr<ManagedRuntime> {
       return std::make_unique<EmbeddedRuntime>(config);
     });
 
@@ -485,7 +485,8 @@ void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
 void EmbeddedRuntime::ReacquireLocked(const Units& demand, int node, std::unique_lock<std::mutex>& lock) {
   if (!scheduling::Fits(demand, cluster_.node(node).available)) {
     ++resuming_;
-    resume_cv_.wait(lock, [&] { return stopping_ || scheduling::Fits(demand, cluster_.node(node).available); });
+    resume_cv_.wait(lock,
+                    [&] { return stopping_ || scheduling::Fits(demand, cluster_.node(node).available); });
     --resuming_;
   }
   cluster_.Acquire(demand, node);
@@ -602,9 +603,9 @@ std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunctio
   auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
   task->caller_ref = ref;
   if (!options.has_resources && options.placement_group.IsNil() && options.node_name.empty() &&
-      options.label_selector.empty() && default_feasible_ && std::none_of(task->args.begin(), task->args.end(), [](const TaskArgument& a) {
-        return a.by_ref || !a.contained.empty();
-      })) {
+      options.label_selector.empty() && default_feasible_ &&
+      std::none_of(task->args.begin(), task->args.end(),
+                   [](const TaskArgument& a) { return a.by_ref || !a.contained.empty(); })) {
     // Nothing to check against the runtime's state: skip mu_.
     task->demand = default_task_demand_;
     Post(task);
@@ -812,7 +813,8 @@ void EmbeddedRuntime::PlacementLocked(const CallOptions& options, const Demand& 
   if (!options.label_selector.empty()) {
     auto [it, added] = selectors_.try_emplace(options.label_selector);
     if (added) {
-      absl::StatusOr<scheduling::LabelSelector> parsed = scheduling::ParseLabelSelector(options.label_selector);
+      absl::StatusOr<scheduling::LabelSelector> parsed =
+          scheduling::ParseLabelSelector(options.label_selector);
       if (!parsed.ok()) {
         selectors_.erase(it);
         throw RayccError(absl::StrCat(what.str(), ": ", parsed.status().message()));
@@ -823,9 +825,8 @@ void EmbeddedRuntime::PlacementLocked(const CallOptions& options, const Demand& 
   }
   if (*labels == nullptr && (*affinity < 0 || options.node_soft)) return;
   // Only some nodes: one of them must be able to hold it at all.
-  scheduling::PolicyOptions only{.affinity = options.node_soft ? -1 : *affinity,
-                                 .affinity_soft = options.node_soft,
-                                 .labels = *labels};
+  scheduling::PolicyOptions only{
+      .affinity = options.node_soft ? -1 : *affinity, .affinity_soft = options.node_soft, .labels = *labels};
   absl::Status feasible = scheduling::CheckFeasible(cluster_, demand, only, what.str());
   if (!feasible.ok()) throw InfeasibleError(std::string(feasible.message()));
 }
@@ -1474,7 +1475,8 @@ bool EmbeddedRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t tim
     absl::StatusOr<proto::PlacementGroupState> s = gcs_.GetPlacementGroupState(id);
     return s.ok() ? *s : proto::PG_REMOVED;  // (forgotten: removed long ago)
   };
-  return BlockUntil(lock, [&] { return state() != proto::PG_PENDING; }, timeout_ms) &&
+  return BlockUntil(
+             lock, [&] { return state() != proto::PG_PENDING; }, timeout_ms) &&
          state() == proto::PG_CREATED;
 }
 
@@ -1659,7 +1661,8 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
         gcs_.MarkActorRestarting(actor->id).IgnoreError();
         continue;
       }
-      MarkActorDeadLocked(*actor, "its constructor failed: " + (failure.empty() ? "it returned null" : failure));
+      MarkActorDeadLocked(*actor,
+                          "its constructor failed: " + (failure.empty() ? "it returned null" : failure));
       return;
     }
   };
@@ -1690,7 +1693,8 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     };
     ++actors_waiting_;
     ++object_waiters_;
-    objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || group_removed() || PlaceActorLocked(*actor); });
+    objects_cv_.wait(lock,
+                     [&] { return stopping_ || actor->dead || group_removed() || PlaceActorLocked(*actor); });
     --object_waiters_;
     --actors_waiting_;
     if (!actor->dead && actor->node < 0 && group_removed()) {

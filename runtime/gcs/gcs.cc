@@ -8,7 +8,8 @@ namespace raycc::gcs {
 namespace {
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -36,13 +37,6 @@ std::vector<PlacementGroupId> Gcs::ReservePending() {
   if (groups_.pending() == 0) return {};
   std::lock_guard<std::mutex> lock(mu_);
   return ReservePendingLocked();
-}
-
-std::optional<PlacementGroupRecord> Gcs::GetPlacementGroup(const PlacementGroupId& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  const PlacementGroupRecord* group = groups_.Find(id);
-  if (group == nullptr) return std::nullopt;
-  return *group;
 }
 
 bool Gcs::VisitPlacementGroup(const PlacementGroupId& id,
@@ -117,7 +111,8 @@ absl::Status Gcs::CreatePlacementGroup(const PlacementGroupId& id, const std::st
 
 absl::Status Gcs::RemovePlacementGroup(const PlacementGroupId& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (raylets_ == nullptr) return absl::FailedPreconditionError("the GCS has no raylets to give bundles back to");
+  if (raylets_ == nullptr)
+    return absl::FailedPreconditionError("the GCS has no raylets to give bundles back to");
   absl::StatusOr<bool> freed = groups_.Remove(id, *raylets_);
   if (!freed.ok()) return freed.status();
   if (*freed) ReservePendingLocked();  // its bundles may fit a waiting group

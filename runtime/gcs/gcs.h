@@ -16,7 +16,6 @@
 #include <mutex>
 
 #include "absl/functional/function_ref.h"
-
 #include "gcs/actor_directory.h"
 #include "gcs/gcs_client_interface.h"
 #include "gcs/job_table.h"
@@ -39,9 +38,6 @@ class Gcs final : public GcsClientInterface {
   /// Groups waiting for a reservation (no lock: a cheap check before
   /// ReservePending on a hot path).
   size_t pending_placement_groups() const { return groups_.pending(); }
-  /// A group's record (its bundles, their nodes, its resource suffix), or
-  /// nullopt.
-  std::optional<PlacementGroupRecord> GetPlacementGroup(const PlacementGroupId& id);
   /// Calls `visit` with the group's record under the lock (no copy); false
   /// when the group is unknown.
   bool VisitPlacementGroup(const PlacementGroupId& id,

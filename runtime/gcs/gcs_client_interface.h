@@ -54,7 +54,8 @@ class GcsClientInterface {
                                      bool overwrite) = 0;
   virtual absl::StatusOr<std::optional<std::string>> KvGet(const std::string& ns, const std::string& key) = 0;
   virtual absl::StatusOr<bool> KvDel(const std::string& ns, const std::string& key) = 0;
-  virtual absl::StatusOr<std::vector<std::string>> KvKeys(const std::string& ns, const std::string& prefix) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> KvKeys(const std::string& ns,
+                                                          const std::string& prefix) = 0;
 };
 
 }  // namespace raycc::gcs

@@ -46,7 +46,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> InMemoryGcsStor
   std::vector<std::pair<std::string, std::string>> out;
   auto t = tables_.find(table);
   if (t == tables_.end()) return out;
-  for (auto k = t->second.lower_bound(prefix); k != t->second.end() && absl::StartsWith(k->first, prefix); ++k)
+  for (auto k = t->second.lower_bound(prefix); k != t->second.end() && absl::StartsWith(k->first, prefix);
+       ++k)
     out.emplace_back(k->first, k->second);
   return out;
 }

@@ -13,10 +13,14 @@ namespace {
 
 const char* StrategyName(scheduling::BundleStrategy strategy) {
   switch (strategy) {
-    case scheduling::BundleStrategy::kPack: return "pack";
-    case scheduling::BundleStrategy::kSpread: return "spread";
-    case scheduling::BundleStrategy::kStrictPack: return "strict_pack";
-    case scheduling::BundleStrategy::kStrictSpread: return "strict_spread";
+    case scheduling::BundleStrategy::kPack:
+      return "pack";
+    case scheduling::BundleStrategy::kSpread:
+      return "spread";
+    case scheduling::BundleStrategy::kStrictPack:
+      return "strict_pack";
+    case scheduling::BundleStrategy::kStrictSpread:
+      return "strict_spread";
   }
   return "?";
 }
@@ -32,7 +36,8 @@ absl::Status PlacementGroupManager::Persist(const PlacementGroupRecord& group) {
   for (size_t i = 0; i < group.bundles.size(); ++i) {
     proto::Bundle* bundle = spec->add_bundles();
     bundle->set_index(static_cast<int32_t>(i));
-    for (const auto& [name, q] : group.bundles[i]) (*bundle->mutable_resources()->mutable_quantities())[name] = q;
+    for (const auto& [name, q] : group.bundles[i])
+      (*bundle->mutable_resources()->mutable_quantities())[name] = q;
     if (i < group.bundle_nodes.size()) bundle->set_node_id(group.bundle_nodes[i].Binary());
   }
   info.set_state(group.state);
@@ -49,7 +54,8 @@ absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std
   PlacementGroupRecord group{.id = id, .name = name, .strategy = strategy, .suffix = GroupResourceSuffix(id)};
   ResourceSet sum;
   for (size_t i = 0; i < bundles.size(); ++i) {
-    if (bundles[i].IsEmpty()) return absl::InvalidArgumentError(absl::StrCat(what, ": bundle ", i, " reserves no resources"));
+    if (bundles[i].IsEmpty())
+      return absl::InvalidArgumentError(absl::StrCat(what, ": bundle ", i, " reserves no resources"));
     group.bundles.push_back(scheduling::ToUnits(bundles[i]));
     sum.Add(bundles[i]);
   }
@@ -63,7 +69,8 @@ absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std
   if (scheduling::PlaceBundles(group.bundles, strategy, idle).empty()) {
     for (size_t i = 0; i < bundles.size(); ++i) {
       absl::Status feasible = bundles[i].CheckFeasible(totals);
-      if (!feasible.ok()) return InfeasibleError(absl::StrCat(what, ": bundle ", i, ": ", feasible.message()));
+      if (!feasible.ok())
+        return InfeasibleError(absl::StrCat(what, ": bundle ", i, ": ", feasible.message()));
     }
     switch (strategy) {
       case scheduling::BundleStrategy::kStrictSpread:
@@ -124,7 +131,8 @@ std::vector<PlacementGroupId> PlacementGroupManager::ReservePending(BundleReserv
   return created;
 }
 
-absl::StatusOr<bool> PlacementGroupManager::Remove(const PlacementGroupId& id, BundleReserverInterface& raylets) {
+absl::StatusOr<bool> PlacementGroupManager::Remove(const PlacementGroupId& id,
+                                                   BundleReserverInterface& raylets) {
   auto it = groups_.find(id);
   if (it == groups_.end()) return absl::NotFoundError("unknown placement group " + id.Hex());
   PlacementGroupRecord& group = it->second;
@@ -144,7 +152,8 @@ absl::StatusOr<bool> PlacementGroupManager::Remove(const PlacementGroupId& id, B
     PlacementGroupId oldest = removed_.front();
     removed_.pop_front();
     groups_.erase(oldest);
-    if (absl::StatusOr<bool> s = storage_.Delete(tables::kPlacementGroups, oldest.Binary()); !s.ok()) return s.status();
+    if (absl::StatusOr<bool> s = storage_.Delete(tables::kPlacementGroups, oldest.Binary()); !s.ok())
+      return s.status();
   }
   return held;
 }

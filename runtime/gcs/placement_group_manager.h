@@ -47,9 +47,10 @@ class PlacementGroupManager {
   /// no node's total holds, strict_spread with fewer nodes than bundles,
   /// strict_pack with no node holding their sum, pack/spread with the nodes
   /// together too small. Messages start with `what` ("placement group 'x'").
-  absl::Status Create(const PlacementGroupId& id, const std::string& name, scheduling::BundleStrategy strategy,
-                      const std::vector<ResourceSet>& bundles,
-                      const std::vector<std::pair<NodeId, ResourceSet>>& node_totals, const std::string& what);
+  absl::Status Create(const PlacementGroupId& id, const std::string& name,
+                      scheduling::BundleStrategy strategy, const std::vector<ResourceSet>& bundles,
+                      const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
+                      const std::string& what);
 
   /// Reserves the pending groups that fit now, oldest first, each all or
   /// nothing (a failed prepare rolls back the bundles prepared before it).

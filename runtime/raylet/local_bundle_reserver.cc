@@ -16,8 +16,8 @@ std::vector<std::pair<NodeId, scheduling::Units>> LocalBundleReserver::Available
   return out;
 }
 
-bool LocalBundleReserver::PrepareBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
-                                        const NodeId& node) {
+bool LocalBundleReserver::PrepareBundle(const PlacementGroupId& group, int index,
+                                        const scheduling::Units& bundle, const NodeId& node) {
   int i = IndexOf(node);
   if (i < 0 || prepared_.contains({group, index})) return false;
   if (!scheduling::Fits(bundle, resources_.node(i).available)) return false;
@@ -26,26 +26,27 @@ bool LocalBundleReserver::PrepareBundle(const PlacementGroupId& group, int index
   return true;
 }
 
-void LocalBundleReserver::CommitBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
-                                       const NodeId& node) {
+void LocalBundleReserver::CommitBundle(const PlacementGroupId& group, int index,
+                                       const scheduling::Units& bundle, const NodeId& node) {
   auto it = prepared_.find({group, index});
-  if (it == prepared_.end() || node_ids_[it->second] != node) return;  // (not prepared here: nothing to commit)
+  if (it == prepared_.end() || node_ids_[it->second] != node)
+    return;  // (not prepared here: nothing to commit)
   int i = it->second;
   prepared_.erase(it);
   resources_.Release(bundle, i);  // held by the prepare; now under the group's names
   resources_.CommitBundle(bundle, index, gcs::GroupResourceSuffix(group), i);
 }
 
-void LocalBundleReserver::CancelBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
-                                       const NodeId& node) {
+void LocalBundleReserver::CancelBundle(const PlacementGroupId& group, int index,
+                                       const scheduling::Units& bundle, const NodeId& node) {
   auto it = prepared_.find({group, index});
   if (it == prepared_.end() || node_ids_[it->second] != node) return;
   resources_.Release(bundle, it->second);
   prepared_.erase(it);
 }
 
-void LocalBundleReserver::ReturnBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
-                                       const NodeId& node) {
+void LocalBundleReserver::ReturnBundle(const PlacementGroupId& group, int index,
+                                       const scheduling::Units& bundle, const NodeId& node) {
   int i = IndexOf(node);
   if (i < 0) return;
   resources_.ReturnBundle(bundle, i);

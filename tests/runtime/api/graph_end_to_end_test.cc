@@ -151,7 +151,8 @@ TEST_P(GraphEndToEndTest, AnExecutionsObjectsAreFreedWithItsOutputs) {
   EXPECT_TRUE(raycc_test::Eventually([&] {
     live = raycc::internal::CurrentRuntime().LiveObjects();
     return live == base;
-  })) << live << " objects still live, " << base << " before";
+  })) << live
+      << " objects still live, " << base << " before";
 }
 
 /// An ActorHandle for a class this binary does not know (it is in the

@@ -2,13 +2,14 @@
 // the Gcs that serializes them. Placement groups are reserved over a fake
 // raylet that can refuse a prepare, to prove the two-phase rollback.
 
+#include "gcs/gcs.h"
+
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "gcs/gcs.h"
 #include "gcs/in_memory_gcs_storage.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -235,10 +236,12 @@ TEST_F(PlacementGroupManagerTest, InfeasibleGroupsAreRefusedNamingWhy) {
     std::string says;
   } cases[] = {
       {S::kPack, {{{"GPU", 1}}}, "placement group 'g': bundle 0: "},
-      {S::kStrictSpread, {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}},
+      {S::kStrictSpread,
+       {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}},
        "strict_spread needs 4 distinct nodes that each hold a bundle; the runtime has 3 node(s)"},
       {S::kStrictPack, {{{"CPU", 2}}, {{"CPU", 1}}}, "no node can hold all bundles {CPU: 3} (strict_pack)"},
-      {S::kPack, {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}},
+      {S::kPack,
+       {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}},
        "the runtime's 3 node(s) cannot hold all bundles {CPU: 8} at once (pack)"},
       {S::kSpread, {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}}, "at once (spread)"},
   };
@@ -256,17 +259,20 @@ TEST_F(PlacementGroupManagerTest, InfeasibleGroupsAreRefusedNamingWhy) {
 
 TEST_F(PlacementGroupManagerTest, AFailedPrepareRollsBackAndTheGroupStaysPendingUntilItFits) {
   PlacementGroupId id = PlacementGroupId::Of(job_);
-  ASSERT_TRUE(Create(id, scheduling::BundleStrategy::kStrictSpread, {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}).ok());
+  ASSERT_TRUE(
+      Create(id, scheduling::BundleStrategy::kStrictSpread, {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}).ok());
   raylets_.refuse_prepare = 2;  // the third raylet says no
   EXPECT_TRUE(groups_.ReservePending(raylets_).empty());
   EXPECT_THAT(raylets_.log, ElementsAre("prepare 0", "prepare 1", "refuse 2", "cancel 0", "cancel 1"));
-  for (const auto& [node, units] : raylets_.nodes) EXPECT_EQ(units.at("CPU"), 2 * FixedPoint::kScale) << "rolled back";
+  for (const auto& [node, units] : raylets_.nodes)
+    EXPECT_EQ(units.at("CPU"), 2 * FixedPoint::kScale) << "rolled back";
   EXPECT_EQ(groups_.Find(id)->state, proto::PG_PENDING);
   EXPECT_EQ(groups_.pending(), 1u);
 
   raylets_.log.clear();
   EXPECT_THAT(groups_.ReservePending(raylets_), ElementsAre(id));
-  EXPECT_THAT(raylets_.log, ElementsAre("prepare 0", "prepare 1", "prepare 2", "commit 0", "commit 1", "commit 2"));
+  EXPECT_THAT(raylets_.log,
+              ElementsAre("prepare 0", "prepare 1", "prepare 2", "commit 0", "commit 1", "commit 2"));
   const PlacementGroupRecord& group = *groups_.Find(id);
   EXPECT_EQ(group.state, proto::PG_CREATED);
   std::set<NodeId> distinct(group.bundle_nodes.begin(), group.bundle_nodes.end());
@@ -310,7 +316,8 @@ TEST_F(PlacementGroupManagerTest, GroupsAreReservedOldestFirstAndRemovalFreesThe
   EXPECT_FALSE(*groups_.Remove(packs[2], raylets_));
   EXPECT_TRUE(raylets_.log.empty());
   EXPECT_EQ(groups_.pending(), 0u);
-  EXPECT_EQ(groups_.Remove(PlacementGroupId::Of(job_), raylets_).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(groups_.Remove(PlacementGroupId::Of(job_), raylets_).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(PlacementGroupManagerTest, OnlyTheLatestRemovedGroupsAreRemembered) {
@@ -341,7 +348,9 @@ TEST(GcsTest, AGroupIsReservedWhenANodeJoinsOrResourcesFree) {
   gcs.SetBundleReserver(&raylets);
   EXPECT_THAT(gcs.ReservePending(), ElementsAre(id));
   EXPECT_EQ(*gcs.GetPlacementGroupState(id), proto::PG_CREATED);
-  EXPECT_EQ(gcs.GetPlacementGroup(id)->bundle_nodes, std::vector<NodeId>{a});
+  std::vector<NodeId> nodes;
+  EXPECT_TRUE(gcs.VisitPlacementGroup(id, [&](const PlacementGroupRecord& g) { nodes = g.bundle_nodes; }));
+  EXPECT_EQ(nodes, std::vector<NodeId>{a});
 
   // Feasibility is judged on the nodes the GCS knows.
   PlacementGroupId two = PlacementGroupId::Of(JobId::FromInt(1));

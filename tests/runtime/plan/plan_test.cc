@@ -7,12 +7,11 @@
 // under Inputs/ are compiled by the fixture plan.compile_inputs.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
-#include <mutex>
 #include <string>
 
+#include "../api/runtime_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raycc/api.h"
@@ -25,46 +24,18 @@ using ::testing::HasSubstr;
 
 const std::string kArtifacts = RAYCC_PLAN_ARTIFACTS;
 
-// A latch the test opens; tasks wait on it.
-struct Latch {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool open = false;
-  bool started = false;
-  void Open() {
-    std::lock_guard<std::mutex> lock(mu);
-    open = true;
-    cv.notify_all();
-  }
-  void Start() {
-    std::lock_guard<std::mutex> lock(mu);
-    started = true;
-    cv.notify_all();
-  }
-  void WaitOpen() {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return open; });
-  }
-  void WaitStarted() {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return started; });
-  }
-  void Reset() {
-    std::lock_guard<std::mutex> lock(mu);
-    open = started = false;
-  }
-};
-Latch latch;
+// Opened by the test; tasks wait on it (and say they started).
+raycc_test::Event opened, started;
 std::atomic<bool> slow_done{false};
 
 // Holds its resources until the latch opens.
 int Hold() {
-  latch.Start();
-  latch.WaitOpen();
+  started.Set();
+  opened.WaitFor();
   return 0;
 }
 int64_t Slow() {
-  latch.WaitOpen();
+  opened.WaitFor();
   slow_done = true;
   return 1;
 }
@@ -84,7 +55,8 @@ class CompiledPlanTest : public ::testing::Test {
   void SetUp() override {
     if (!std::ifstream(kArtifacts + "/groups.rcx"))
       GTEST_SKIP() << "run through ctest: the fixture plan.compile_inputs compiles the artifacts";
-    latch.Reset();
+    opened.Reset();
+    started.Reset();
     slow_done = false;
   }
   void TearDown() override {
@@ -117,7 +89,7 @@ TEST_F(CompiledPlanTest, TasksRunInTheirBundlesOfAGroupReservedBeforeTheRun) {
   }
   // And the room comes back once the run is done: a task that needs all of
   // n1 runs.
-  latch.Open();
+  opened.Set();
   EXPECT_EQ(*raycc::Task(Hold).SetResources({{"CPU", 2}}).SetNodeAffinity("n1").Remote().Get(60000), 0);
 }
 
@@ -137,7 +109,7 @@ TEST_F(CompiledPlanTest, AGroupNotReservedInTimeFailsTheExecutionAndIsRemoved) {
   raycc::Init(raycc::Config{.nodes = {Node("n1", {{"CPU", 2}}), Node("n2", {{"CPU", 2}})}});
   raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/groups.rcx");
   raycc::ObjectRef<int> hold = raycc::Task(Hold).SetResources({{"CPU", 2}}).SetNodeAffinity("n1").Remote();
-  latch.WaitStarted();  // n1 is full: the group cannot be reserved now
+  ASSERT_TRUE(started.WaitFor());  // n1 is full: the group cannot be reserved now
   setenv("RAYCC_PLACEMENT_GROUP_TIMEOUT_MS", "50", 1);
   try {
     graph.Execute({});
@@ -146,7 +118,7 @@ TEST_F(CompiledPlanTest, AGroupNotReservedInTimeFailsTheExecutionAndIsRemoved) {
     EXPECT_THAT(e.what(), HasSubstr("placement group 'pair' (2 bundles, STRICT_SPREAD) was not reserved"));
   }
   unsetenv("RAYCC_PLACEMENT_GROUP_TIMEOUT_MS");
-  latch.Open();
+  opened.Set();
   EXPECT_EQ(*hold.Get(60000), 0);
   // The group of the failed execution is gone: a new one gets the nodes.
   raycc::GraphOutputs out = graph.Execute({});
@@ -156,8 +128,8 @@ TEST_F(CompiledPlanTest, AGroupNotReservedInTimeFailsTheExecutionAndIsRemoved) {
 TEST_F(CompiledPlanTest, ThePlacementIsAConstraintOnTheClusterItWasCompiledFor) {
   // Both nodes could run everything, and the default scheduling packs the
   // first (a control below): the compiler put the work on "right".
-  raycc::Init(raycc::Config{.nodes = {Node("left", {{"CPU", 4}, {"special", 2}}),
-                                      Node("right", {{"CPU", 4}, {"special", 2}})}});
+  raycc::Init(raycc::Config{
+      .nodes = {Node("left", {{"CPU", 4}, {"special", 2}}), Node("right", {{"CPU", 4}, {"special", 2}})}});
   ::testing::internal::CaptureStderr();
   raycc::Graph placed = raycc::LoadGraph(kArtifacts + "/placed.rcx", "placed");
   raycc::GraphOutputs out = placed.Execute({});
@@ -181,13 +153,15 @@ TEST_F(CompiledPlanTest, ThePlacementIsAPreferenceElsewhereSaidOncePerLoad) {
   }
   std::string said = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(said, HasSubstr("graph @placed was placed for cluster '"));
-  EXPECT_THAT(said, HasSubstr("but this runtime has no node named right: its placement is only a preference here"));
+  EXPECT_THAT(said,
+              HasSubstr("but this runtime has no node named right: its placement is only a preference here"));
   EXPECT_EQ(said.find("raycc:"), said.rfind("raycc:")) << said;  // once
 }
 
 TEST_F(CompiledPlanTest, AnActorHoldsTheResourcesThePlanGivesIt) {
   // Unplaced: only its resources send the actor to "right".
-  raycc::Init(raycc::Config{.nodes = {Node("left", {{"CPU", 4}}), Node("right", {{"CPU", 4}, {"special", 2}})}});
+  raycc::Init(
+      raycc::Config{.nodes = {Node("left", {{"CPU", 4}}), Node("right", {{"CPU", 4}, {"special", 2}})}});
   raycc::GraphOutputs out = raycc::LoadGraph(kArtifacts + "/unplaced.rcx", "placed").Execute({});
   EXPECT_EQ(Read(out, "actor"), "right");
 }
@@ -225,7 +199,7 @@ TEST_F(CompiledPlanTest, ATaskRunsOnlyAfterItsControlDependencies) {
   raycc::Graph graph = raycc::LoadGraph(OrderedPlan());
   raycc::GraphOutputs out = graph.Execute({});
   // (With a free CPU, After would run at once and see Slow not done.)
-  latch.Open();
+  opened.Set();
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("after")).Get(60000), 1);
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("slow")).Get(60000), 1);
 }
