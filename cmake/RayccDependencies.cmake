@@ -9,6 +9,8 @@ find_package(gRPC CONFIG REQUIRED)
 
 # --- Abseil, Boost, msgpack (runtime) ---------------------------------------
 find_package(absl CONFIG REQUIRED)
+# Content hashes of uploaded code and the cluster token's randomness.
+find_package(OpenSSL REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS graph)
 find_package(msgpack-cxx CONFIG QUIET)
 if(NOT TARGET msgpack-cxx)

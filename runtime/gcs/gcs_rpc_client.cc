@@ -1,0 +1,164 @@
+#include "gcs/gcs_rpc_client.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/channel.h"
+#include "raycc/runtime/common/grpc_status.h"
+#include "raycc/runtime/common/status.h"
+#include "rpc/auth.h"
+#include "rpc/server.h"
+
+namespace raycc::gcs {
+namespace {
+
+absl::Status NotServedYet(const char* what) {
+  return absl::UnimplementedError(
+      absl::StrCat("the cluster's control service does not serve ", what, " yet (issue #14)"));
+}
+
+}  // namespace
+
+GcsRpcClient::GcsRpcClient(std::string address, std::string token, std::chrono::milliseconds deadline)
+    : address_(std::move(address)),
+      token_(std::move(token)),
+      deadline_(deadline),
+      stub_(proto::GcsService::NewStub(rpc::Connect(address_))) {}
+
+template <typename Request, typename Reply, typename Method>
+absl::Status GcsRpcClient::Call(const char* name, Method method, const Request& request, Reply* reply) {
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  context.set_deadline(std::chrono::system_clock::now() + deadline_);
+  grpc::Status status = ((*stub_).*method)(&context, request, reply);
+  if (status.ok()) return absl::OkStatus();
+  absl::Status s = FromGrpcStatus(status);
+  return absl::Status(s.code(), absl::StrCat("GCS at ", address_, ": ", name, ": ", s.message()));
+}
+
+absl::StatusOr<proto::HeartbeatReply> GcsRpcClient::Heartbeat(const NodeId& node) {
+  proto::HeartbeatRequest request;
+  request.set_node_id(node.Binary());
+  proto::HeartbeatReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("Heartbeat", &proto::GcsService::Stub::Heartbeat, request, &reply));
+  return reply;
+}
+
+absl::Status GcsRpcClient::RegisterNode(proto::NodeInfo node) {
+  proto::RegisterNodeRequest request;
+  *request.mutable_node() = std::move(node);
+  proto::RegisterNodeReply reply;
+  return Call("RegisterNode", &proto::GcsService::Stub::RegisterNode, request, &reply);
+}
+
+absl::Status GcsRpcClient::MarkNodeDead(const NodeId& id, std::string cause) {
+  proto::UnregisterNodeRequest request;
+  request.set_node_id(id.Binary());
+  request.set_reason(std::move(cause));
+  proto::UnregisterNodeReply reply;
+  return Call("UnregisterNode", &proto::GcsService::Stub::UnregisterNode, request, &reply);
+}
+
+absl::StatusOr<std::vector<proto::NodeInfo>> GcsRpcClient::TryGetAllNodes() {
+  proto::GetAllNodesReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("GetAllNodes", &proto::GcsService::Stub::GetAllNodes, proto::GetAllNodesRequest(), &reply));
+  return std::vector<proto::NodeInfo>(reply.nodes().begin(), reply.nodes().end());
+}
+
+std::vector<proto::NodeInfo> GcsRpcClient::GetAllNodes() {
+  absl::StatusOr<std::vector<proto::NodeInfo>> nodes = TryGetAllNodes();
+  return nodes.ok() ? *std::move(nodes) : std::vector<proto::NodeInfo>();
+}
+
+absl::Status GcsRpcClient::RegisterActor(const proto::ActorSpec&) { return NotServedYet("actors"); }
+absl::Status GcsRpcClient::MarkActorAlive(const ActorId&, const NodeId&) { return NotServedYet("actors"); }
+absl::Status GcsRpcClient::MarkActorRestarting(const ActorId&) { return NotServedYet("actors"); }
+absl::Status GcsRpcClient::MarkActorDead(const ActorId&, std::string) { return NotServedYet("actors"); }
+
+std::optional<proto::ActorInfo> GcsRpcClient::GetActor(const ActorId& id) {
+  proto::GetActorInfoRequest request;
+  request.set_actor_id(id.Binary());
+  proto::GetActorInfoReply reply;
+  if (!Call("GetActorInfo", &proto::GcsService::Stub::GetActorInfo, request, &reply).ok()) return std::nullopt;
+  return reply.actor();
+}
+
+std::optional<proto::ActorInfo> GcsRpcClient::GetNamedActor(const std::string& ns, const std::string& name) {
+  proto::GetNamedActorRequest request;
+  request.set_namespace_(ns);
+  request.set_name(name);
+  proto::GetNamedActorReply reply;
+  if (!Call("GetNamedActor", &proto::GcsService::Stub::GetNamedActor, request, &reply).ok()) return std::nullopt;
+  return reply.actor();
+}
+
+absl::Status GcsRpcClient::CreatePlacementGroup(const PlacementGroupId&, const std::string&,
+                                                scheduling::BundleStrategy, const std::vector<ResourceSet>&) {
+  return NotServedYet("placement groups");
+}
+absl::Status GcsRpcClient::RemovePlacementGroup(const PlacementGroupId&) { return NotServedYet("placement groups"); }
+absl::StatusOr<proto::PlacementGroupState> GcsRpcClient::GetPlacementGroupState(const PlacementGroupId&) {
+  return NotServedYet("placement groups");
+}
+
+absl::StatusOr<JobId> GcsRpcClient::NextJobId() {
+  proto::NextJobIdReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("NextJobId", &proto::GcsService::Stub::NextJobId, proto::NextJobIdRequest(), &reply));
+  return JobId::FromBinary(reply.job_id());
+}
+
+absl::Status GcsRpcClient::AddJob(const JobId& id, const proto::Address& driver) {
+  proto::AddJobRequest request;
+  request.set_job_id(id.Binary());
+  *request.mutable_driver_address() = driver;
+  proto::AddJobReply reply;
+  return Call("AddJob", &proto::GcsService::Stub::AddJob, request, &reply);
+}
+
+absl::Status GcsRpcClient::MarkJobFinished(const JobId& id) {
+  proto::MarkJobFinishedRequest request;
+  request.set_job_id(id.Binary());
+  proto::MarkJobFinishedReply reply;
+  return Call("MarkJobFinished", &proto::GcsService::Stub::MarkJobFinished, request, &reply);
+}
+
+absl::StatusOr<bool> GcsRpcClient::KvPut(const std::string& ns, const std::string& key, std::string value,
+                                         bool overwrite) {
+  proto::KvPutRequest request;
+  request.set_ns(ns);
+  request.set_key(key);
+  request.set_value(std::move(value));
+  request.set_overwrite(overwrite);
+  proto::KvPutReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("KvPut", &proto::GcsService::Stub::KvPut, request, &reply));
+  return reply.added();
+}
+
+absl::StatusOr<std::optional<std::string>> GcsRpcClient::KvGet(const std::string& ns, const std::string& key) {
+  proto::KvGetRequest request;
+  request.set_ns(ns);
+  request.set_key(key);
+  proto::KvGetReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("KvGet", &proto::GcsService::Stub::KvGet, request, &reply));
+  if (!reply.found()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(*reply.mutable_value()));
+}
+
+absl::StatusOr<bool> GcsRpcClient::KvDel(const std::string& ns, const std::string& key) {
+  proto::KvDelRequest request;
+  request.set_ns(ns);
+  request.set_key(key);
+  proto::KvDelReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("KvDel", &proto::GcsService::Stub::KvDel, request, &reply));
+  return reply.deleted();
+}
+
+absl::StatusOr<std::vector<std::string>> GcsRpcClient::KvKeys(const std::string& ns, const std::string& prefix) {
+  proto::KvKeysRequest request;
+  request.set_ns(ns);
+  request.set_prefix(prefix);
+  proto::KvKeysReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("KvKeys", &proto::GcsService::Stub::KvKeys, request, &reply));
+  return std::vector<std::string>(reply.keys().begin(), reply.keys().end());
+}
+
+}  // namespace raycc::gcs

@@ -1,0 +1,67 @@
+#pragma once
+
+/// \file
+/// GcsClientInterface over gRPC: what a raylet or a core worker in another
+/// process asks of raycc-gcs. Every call carries the cluster token and a
+/// deadline; an unreachable GCS is an Unavailable status naming its address.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "gcs/gcs_client_interface.h"
+#include "raycc/proto/gcs_service.grpc.pb.h"
+
+namespace raycc::gcs {
+
+class GcsRpcClient final : public GcsClientInterface {
+ public:
+  GcsRpcClient(std::string address, std::string token,
+               std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+  const std::string& address() const { return address_; }
+
+  /// Liveness report; the reply says whether the GCS thinks the node is dead
+  /// and which jobs have finished.
+  absl::StatusOr<proto::HeartbeatReply> Heartbeat(const NodeId& node);
+
+  absl::Status RegisterNode(proto::NodeInfo node) override;
+  absl::Status MarkNodeDead(const NodeId& id, std::string cause) override;
+  std::vector<proto::NodeInfo> GetAllNodes() override;
+  /// As GetAllNodes, with the error when the GCS cannot be reached.
+  absl::StatusOr<std::vector<proto::NodeInfo>> TryGetAllNodes();
+
+  absl::Status RegisterActor(const proto::ActorSpec& spec) override;
+  absl::Status MarkActorAlive(const ActorId& id, const NodeId& node) override;
+  absl::Status MarkActorRestarting(const ActorId& id) override;
+  absl::Status MarkActorDead(const ActorId& id, std::string cause) override;
+  std::optional<proto::ActorInfo> GetActor(const ActorId& id) override;
+  std::optional<proto::ActorInfo> GetNamedActor(const std::string& ns, const std::string& name) override;
+
+  absl::Status CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
+                                    scheduling::BundleStrategy strategy,
+                                    const std::vector<ResourceSet>& bundles) override;
+  absl::Status RemovePlacementGroup(const PlacementGroupId& id) override;
+  absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) override;
+
+  absl::StatusOr<JobId> NextJobId() override;
+  absl::Status AddJob(const JobId& id, const proto::Address& driver) override;
+  absl::Status MarkJobFinished(const JobId& id) override;
+
+  absl::StatusOr<bool> KvPut(const std::string& ns, const std::string& key, std::string value,
+                             bool overwrite) override;
+  absl::StatusOr<std::optional<std::string>> KvGet(const std::string& ns, const std::string& key) override;
+  absl::StatusOr<bool> KvDel(const std::string& ns, const std::string& key) override;
+  absl::StatusOr<std::vector<std::string>> KvKeys(const std::string& ns, const std::string& prefix) override;
+
+ private:
+  template <typename Request, typename Reply, typename Method>
+  absl::Status Call(const char* name, Method method, const Request& request, Reply* reply);
+
+  std::string address_;
+  std::string token_;
+  std::chrono::milliseconds deadline_;
+  std::unique_ptr<proto::GcsService::Stub> stub_;
+};
+
+}  // namespace raycc::gcs

@@ -1,0 +1,195 @@
+#include "gcs/gcs_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "raycc/runtime/common/grpc_status.h"
+
+namespace raycc::gcs {
+namespace {
+
+constexpr size_t kFinishedJobsKept = 1024;
+
+#define RAYCC_CHECK_TOKEN(context)                           \
+  do {                                                       \
+    grpc::Status raycc_auth_ = auth_.Check(context);         \
+    if (!raycc_auth_.ok()) return raycc_auth_;               \
+  } while (false)
+
+template <typename Id>
+absl::StatusOr<Id> ParseId(const std::string& bytes, const char* what) {
+  absl::StatusOr<Id> id = Id::FromBinary(bytes);
+  if (!id.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", id.status().message()));
+  return id;
+}
+
+}  // namespace
+
+GcsServiceImpl::GcsServiceImpl(Gcs& gcs, std::string token, std::chrono::milliseconds node_timeout)
+    : gcs_(gcs), auth_(std::move(token)), node_timeout_(node_timeout) {
+  monitor_ = std::thread([this] { MonitorNodes(); });
+}
+
+GcsServiceImpl::~GcsServiceImpl() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  monitor_.join();
+}
+
+void GcsServiceImpl::MonitorNodes() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(node_timeout_ / 4, std::chrono::seconds(1)));
+    Clock::time_point now = Clock::now();
+    std::vector<NodeId> silent;
+    for (const auto& [id, last] : last_heartbeat_) {
+      if (now - last > node_timeout_) silent.push_back(id);
+    }
+    for (const NodeId& id : silent) {
+      last_heartbeat_.erase(id);
+      lock.unlock();
+      (void)gcs_.MarkNodeDead(id, absl::StrCat("no heartbeat for ", node_timeout_.count(), " ms"));
+      lock.lock();
+    }
+  }
+}
+
+grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext* context, const proto::RegisterNodeRequest* request,
+                                          proto::RegisterNodeReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::Status s = gcs_.RegisterNode(request->node());
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_heartbeat_[*NodeId::FromBinary(request->node().node_id())] = Clock::now();
+  }
+  return ToGrpcStatus(s);
+}
+
+grpc::Status GcsServiceImpl::UnregisterNode(grpc::ServerContext* context,
+                                            const proto::UnregisterNodeRequest* request,
+                                            proto::UnregisterNodeReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<NodeId> id = ParseId<NodeId>(request->node_id(), "UnregisterNode");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_heartbeat_.erase(*id);
+  }
+  return ToGrpcStatus(gcs_.MarkNodeDead(*id, request->reason().empty() ? "unregistered" : request->reason()));
+}
+
+grpc::Status GcsServiceImpl::GetAllNodes(grpc::ServerContext* context, const proto::GetAllNodesRequest* request,
+                                         proto::GetAllNodesReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  for (proto::NodeInfo& node : gcs_.GetAllNodes()) *reply->add_nodes() = std::move(node);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::Heartbeat(grpc::ServerContext* context, const proto::HeartbeatRequest* request,
+                                       proto::HeartbeatReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<NodeId> id = ParseId<NodeId>(request->node_id(), "Heartbeat");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = last_heartbeat_.find(*id);
+  if (it == last_heartbeat_.end()) {
+    // Unknown, or declared dead already: the raylet must not go on as if alive.
+    reply->set_node_dead(true);
+  } else {
+    it->second = Clock::now();
+  }
+  for (const std::string& job : finished_jobs_) reply->add_finished_jobs(job);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::NextJobId(grpc::ServerContext* context, const proto::NextJobIdRequest* request,
+                                       proto::NextJobIdReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<JobId> id = gcs_.NextJobId();
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  reply->set_job_id(id->Binary());
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::AddJob(grpc::ServerContext* context, const proto::AddJobRequest* request,
+                                    proto::AddJobReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<JobId> id = ParseId<JobId>(request->job_id(), "AddJob");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  return ToGrpcStatus(gcs_.AddJob(*id, request->driver_address()));
+}
+
+grpc::Status GcsServiceImpl::MarkJobFinished(grpc::ServerContext* context,
+                                             const proto::MarkJobFinishedRequest* request,
+                                             proto::MarkJobFinishedReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<JobId> id = ParseId<JobId>(request->job_id(), "MarkJobFinished");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  absl::Status s = gcs_.MarkJobFinished(*id);
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_jobs_.push_back(id->Binary());
+    if (finished_jobs_.size() > kFinishedJobsKept) finished_jobs_.pop_front();
+  }
+  return ToGrpcStatus(s);
+}
+
+grpc::Status GcsServiceImpl::KvGet(grpc::ServerContext* context, const proto::KvGetRequest* request,
+                                   proto::KvGetReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<std::optional<std::string>> value = gcs_.KvGet(request->ns(), request->key());
+  if (!value.ok()) return ToGrpcStatus(value.status());
+  reply->set_found(value->has_value());
+  if (value->has_value()) reply->set_value(std::move(**value));
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::KvPut(grpc::ServerContext* context, const proto::KvPutRequest* request,
+                                   proto::KvPutReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<bool> added = gcs_.KvPut(request->ns(), request->key(), request->value(), request->overwrite());
+  if (!added.ok()) return ToGrpcStatus(added.status());
+  reply->set_added(*added);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::KvDel(grpc::ServerContext* context, const proto::KvDelRequest* request,
+                                   proto::KvDelReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<bool> deleted = gcs_.KvDel(request->ns(), request->key());
+  if (!deleted.ok()) return ToGrpcStatus(deleted.status());
+  reply->set_deleted(*deleted);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::KvKeys(grpc::ServerContext* context, const proto::KvKeysRequest* request,
+                                    proto::KvKeysReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<std::vector<std::string>> keys = gcs_.KvKeys(request->ns(), request->prefix());
+  if (!keys.ok()) return ToGrpcStatus(keys.status());
+  for (std::string& key : *keys) reply->add_keys(std::move(key));
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetActorInfo(grpc::ServerContext* context, const proto::GetActorInfoRequest* request,
+                                          proto::GetActorInfoReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<ActorId> id = ParseId<ActorId>(request->actor_id(), "GetActorInfo");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  std::optional<proto::ActorInfo> actor = gcs_.GetActor(*id);
+  if (!actor) return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown actor " + id->Hex());
+  *reply->mutable_actor() = std::move(*actor);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetNamedActor(grpc::ServerContext* context, const proto::GetNamedActorRequest* request,
+                                           proto::GetNamedActorReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  std::optional<proto::ActorInfo> actor = gcs_.GetNamedActor(request->namespace_(), request->name());
+  if (!actor) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no live actor named '" + request->name() + "'");
+  *reply->mutable_actor() = std::move(*actor);
+  return grpc::Status::OK;
+}
+
+}  // namespace raycc::gcs

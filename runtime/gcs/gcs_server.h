@@ -1,0 +1,76 @@
+#pragma once
+
+/// \file
+/// The control service on the wire: GcsService over a gcs::Gcs, with the
+/// cluster token checked on every call and node liveness from heartbeats (a
+/// node silent for longer than the timeout is marked dead, cause named).
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "gcs/gcs.h"
+#include "raycc/proto/gcs_service.grpc.pb.h"
+#include "rpc/auth.h"
+
+namespace raycc::gcs {
+
+class GcsServiceImpl final : public proto::GcsService::Service {
+ public:
+  /// `node_timeout`: how long a node may go without a heartbeat.
+  GcsServiceImpl(Gcs& gcs, std::string token, std::chrono::milliseconds node_timeout);
+  ~GcsServiceImpl() override;
+
+  uint64_t unauthenticated_requests() const { return auth_.refused(); }
+
+  grpc::Status RegisterNode(grpc::ServerContext* context, const proto::RegisterNodeRequest* request,
+                            proto::RegisterNodeReply* reply) override;
+  grpc::Status UnregisterNode(grpc::ServerContext* context, const proto::UnregisterNodeRequest* request,
+                              proto::UnregisterNodeReply* reply) override;
+  grpc::Status GetAllNodes(grpc::ServerContext* context, const proto::GetAllNodesRequest* request,
+                           proto::GetAllNodesReply* reply) override;
+  grpc::Status Heartbeat(grpc::ServerContext* context, const proto::HeartbeatRequest* request,
+                         proto::HeartbeatReply* reply) override;
+  grpc::Status NextJobId(grpc::ServerContext* context, const proto::NextJobIdRequest* request,
+                         proto::NextJobIdReply* reply) override;
+  grpc::Status AddJob(grpc::ServerContext* context, const proto::AddJobRequest* request,
+                      proto::AddJobReply* reply) override;
+  grpc::Status MarkJobFinished(grpc::ServerContext* context, const proto::MarkJobFinishedRequest* request,
+                               proto::MarkJobFinishedReply* reply) override;
+  grpc::Status KvGet(grpc::ServerContext* context, const proto::KvGetRequest* request,
+                     proto::KvGetReply* reply) override;
+  grpc::Status KvPut(grpc::ServerContext* context, const proto::KvPutRequest* request,
+                     proto::KvPutReply* reply) override;
+  grpc::Status KvDel(grpc::ServerContext* context, const proto::KvDelRequest* request,
+                     proto::KvDelReply* reply) override;
+  grpc::Status KvKeys(grpc::ServerContext* context, const proto::KvKeysRequest* request,
+                      proto::KvKeysReply* reply) override;
+  grpc::Status GetActorInfo(grpc::ServerContext* context, const proto::GetActorInfoRequest* request,
+                            proto::GetActorInfoReply* reply) override;
+  grpc::Status GetNamedActor(grpc::ServerContext* context, const proto::GetNamedActorRequest* request,
+                             proto::GetNamedActorReply* reply) override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  void MonitorNodes();
+
+  Gcs& gcs_;
+  rpc::TokenCheck auth_;
+  const std::chrono::milliseconds node_timeout_;
+
+  std::mutex mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  absl::flat_hash_map<NodeId, Clock::time_point> last_heartbeat_;
+  /// The most recent finished jobs (bounded), told to raylets.
+  std::deque<std::string> finished_jobs_;
+  std::thread monitor_;
+};
+
+}  // namespace raycc::gcs

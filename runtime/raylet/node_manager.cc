@@ -1,0 +1,382 @@
+#include "raylet/node_manager.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "raycc/runtime/common/status.h"
+#include "rpc/content_hash.h"
+
+namespace raycc::raylet {
+namespace {
+
+constexpr char kCodePrefix[] = "sha256:";
+// How often a blocked call looks at its caller's cancellation.
+constexpr auto kCancelPoll = std::chrono::milliseconds(100);
+
+bool IsContentHash(absl::string_view hash) {
+  return hash.size() == 64 && std::all_of(hash.begin(), hash.end(), [](char c) {
+           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+NodeManager::NodeManager(NodeManagerOptions options, gcs::GcsClientInterface& gcs, WorkerPoolInterface& pool)
+    : options_(std::move(options)), gcs_(gcs), pool_(pool), available_(options_.total) {
+  pool_.SetExitCallback([this](const WorkerId& worker, const std::string& cause) { OnWorkerExit(worker, cause); });
+}
+
+NodeManager::~NodeManager() { Shutdown(); }
+
+absl::StatusOr<std::string> NodeManager::EnsureCode(const std::string& code) {
+  std::string path = absl::StrCat(options_.session_dir, "/code/", code);
+  std::lock_guard<std::mutex> lock(code_mu_);
+  if (::access(path.c_str(), X_OK) == 0) return path;
+  absl::StatusOr<std::optional<std::string>> bytes = gcs_.KvGet("code", code);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) {
+    return absl::NotFoundError(absl::StrCat("the job's code ", kCodePrefix, code,
+                                            " was never uploaded to the cluster (the driver uploads it at Init)"));
+  }
+  if (rpc::Sha256Hex(**bytes) != code) {
+    return absl::DataLossError(absl::StrCat("the code stored as ", kCodePrefix, code, " does not have that hash"));
+  }
+  ::mkdir(absl::StrCat(options_.session_dir, "/code").c_str(), 0755);
+  std::string partial = absl::StrCat(path, ".partial.", ::getpid());
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out.write((*bytes)->data(), static_cast<std::streamsize>((*bytes)->size()));
+    if (!out) return absl::InternalError(absl::StrCat("cannot write '", partial, "'"));
+  }
+  if (::chmod(partial.c_str(), 0755) != 0 || ::rename(partial.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    std::remove(partial.c_str());
+    return absl::InternalError(absl::StrCat("cannot install '", path, "': ", std::strerror(err)));
+  }
+  return path;
+}
+
+absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
+    const proto::RequestWorkerLeaseRequest& message, const std::function<bool()>& cancelled) {
+  const proto::TaskSpec& task = message.task();
+  Request request;
+  absl::StatusOr<ResourceSet> resources = ResourceSet::FromProto(task.required_resources());
+  if (!resources.ok()) return Annotate(resources.status(), "RequestWorkerLease");
+  request.resources = *std::move(resources);
+  absl::StatusOr<JobId> job = JobId::FromBinary(task.job_id());
+  if (!job.ok()) return Annotate(job.status(), "RequestWorkerLease");
+  request.job = *job;
+  absl::string_view library = task.function().library();
+  if (!absl::ConsumePrefix(&library, kCodePrefix) || !IsContentHash(library)) {
+    return absl::InvalidArgumentError(absl::StrCat("RequestWorkerLease: the task's code must be named '", kCodePrefix,
+                                                   "<64 hex digits>', got '", task.function().library(), "'"));
+  }
+  request.code = std::string(library);
+
+  proto::RequestWorkerLeaseReply reply;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!request.resources.IsSubsetOf(options_.total)) {
+      proto::Address spill;
+      std::string reason = InfeasibleReasonLocked(request.resources, &spill);
+      if (!message.spilled() && spill.port() != 0) {
+        *reply.mutable_retry_at_raylet() = spill;
+      } else {
+        reply.set_infeasible_reason(reason);
+      }
+      return reply;
+    }
+  }
+  RAYCC_ASSIGN_OR_RETURN(request.executable, EnsureCode(request.code));
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) {
+    reply.set_canceled(true);
+    return reply;
+  }
+  queue_.push_back(&request);
+  DispatchLocked();
+  while (request.state != Request::State::kGranted && request.state != Request::State::kFailed && !stopping_) {
+    cv_.wait_for(lock, kCancelPoll);
+    if (request.state == Request::State::kGranted || request.state == Request::State::kFailed) break;
+    if (cancelled()) break;
+  }
+  queue_.remove(&request);
+  if (request.state == Request::State::kGranted) {
+    const Worker& worker = workers_.at(request.worker);
+    proto::Address* address = reply.mutable_worker_address();
+    address->set_node_id(options_.node_id.Binary());
+    address->set_host(options_.host);
+    address->set_port(worker.port);
+    address->set_worker_id(worker.id.Binary());
+    request.resources.ToProto(reply.mutable_granted_resources());
+    return reply;
+  }
+  // Not granted: give back what it held.
+  if (request.state == Request::State::kStarting) {
+    available_.Add(request.resources);
+    auto it = workers_.find(request.worker);
+    if (it != workers_.end()) it->second.starting_for = nullptr;  // becomes idle when it registers
+    DispatchLocked();
+  }
+  if (request.state == Request::State::kFailed) return absl::UnavailableError(request.error);
+  reply.set_canceled(true);
+  return reply;
+}
+
+std::string NodeManager::InfeasibleReasonLocked(const ResourceSet& resources, proto::Address* spill_to) const {
+  std::vector<std::string> nodes;
+  nodes.push_back(absl::StrCat("'", options_.node_name, "' has ", options_.total.ToString()));
+  for (const proto::NodeInfo& node : cluster_nodes_) {
+    if (node.state() != proto::NodeInfo::ALIVE || node.node_id() == options_.node_id.Binary()) continue;
+    absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
+    if (!total.ok()) continue;
+    if (resources.IsSubsetOf(*total) && spill_to->port() == 0) *spill_to = node.raylet_address();
+    nodes.push_back(absl::StrCat("'", node.node_name(), "' has ", total->ToString()));
+  }
+  return absl::StrCat("the task needs ", resources.ToString(), " and no node has that much (",
+                      absl::StrJoin(nodes, "; "), ")");
+}
+
+void NodeManager::DispatchLocked() {
+  for (Unblock* unblock : unblocks_) {
+    if (unblock->done) continue;
+    auto it = workers_.find(unblock->worker);
+    if (it == workers_.end()) {
+      unblock->done = true;
+      continue;
+    }
+    if (!it->second.held.IsSubsetOf(available_)) return;  // (in order: the first waits, so do the rest)
+    (void)available_.Subtract(it->second.held);
+    it->second.blocked = false;
+    unblock->done = true;
+  }
+  for (Request* request : queue_) {
+    if (request->state != Request::State::kQueued || !request->resources.IsSubsetOf(available_)) continue;
+    (void)available_.Subtract(request->resources);
+    Worker* idle = nullptr;
+    for (auto& [id, worker] : workers_) {
+      if (worker.state == WorkerState::kIdle && worker.job == request->job && worker.code == request->code) {
+        idle = &worker;
+        break;
+      }
+    }
+    if (idle != nullptr) {
+      GrantLocked(*request, *idle);
+    } else {
+      StartWorkerLocked(*request);
+    }
+  }
+  cv_.notify_all();
+}
+
+void NodeManager::GrantLocked(Request& request, Worker& worker) {
+  worker.state = WorkerState::kLeased;
+  worker.held = request.resources;
+  worker.blocked = false;
+  worker.starting_for = nullptr;
+  request.worker = worker.id;
+  request.state = Request::State::kGranted;
+}
+
+void NodeManager::StartWorkerLocked(Request& request) {
+  request.state = Request::State::kStarting;
+  for (;;) {
+    ++request.attempts;
+    Worker worker;
+    worker.id = WorkerId::FromRandom();
+    worker.job = request.job;
+    worker.code = request.code;
+    worker.starting_for = &request;
+    WorkerLaunch launch;
+    launch.worker = worker.id;
+    launch.job = request.job;
+    launch.executable = request.executable;
+    launch.log_path = absl::StrCat(options_.session_dir, "/logs/worker-", worker.id.Hex(), ".log");
+    launch.env = {
+        "RAYCC_WORKER=1",
+        absl::StrCat("RAYCC_ADDRESS=", options_.gcs_address),
+        absl::StrCat("RAYCC_RAYLET_ADDRESS=", options_.host, ":", options_.port),
+        absl::StrCat("RAYCC_WORKER_ID=", worker.id.Hex()),
+        absl::StrCat("RAYCC_JOB_ID=", request.job.Hex()),
+        absl::StrCat("RAYCC_NODE_ID=", options_.node_id.Hex()),
+        absl::StrCat("RAYCC_NODE_NAME=", options_.node_name),
+        absl::StrCat("RAYCC_AUTH_TOKEN=", options_.token),
+    };
+    absl::StatusOr<int> pid = pool_.Start(launch);
+    if (pid.ok()) {
+      worker.pid = *pid;
+      request.worker = worker.id;
+      workers_.emplace(worker.id, std::move(worker));
+      return;
+    }
+    if (request.attempts >= options_.max_start_attempts) {
+      request.state = Request::State::kFailed;
+      request.error = std::string(pid.status().message());
+      available_.Add(request.resources);
+      return;
+    }
+  }
+}
+
+absl::Status NodeManager::RegisterWorker(const WorkerId& id, int port, int pid, const JobId& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = workers_.find(id);
+  if (it == workers_.end()) {
+    return absl::NotFoundError(absl::StrCat("RegisterWorker: worker ", id.Hex(), " was not started by this raylet"));
+  }
+  Worker& worker = it->second;
+  if (worker.state != WorkerState::kStarting) {
+    return absl::FailedPreconditionError(absl::StrCat("RegisterWorker: worker ", id.Hex(), " registered already"));
+  }
+  if (worker.job != job || port <= 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("RegisterWorker: worker ", id.Hex(), ": wrong job or port"));
+  }
+  worker.port = port;
+  if (worker.starting_for != nullptr) {
+    GrantLocked(*worker.starting_for, worker);
+  } else {
+    worker.state = WorkerState::kIdle;
+    DispatchLocked();
+  }
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::Status NodeManager::ReturnWorker(const WorkerId& id, bool disconnect) {
+  bool kill = disconnect;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = workers_.find(id);
+    if (it == workers_.end()) return absl::OkStatus();  // (it died already: nothing to return)
+    Worker& worker = it->second;
+    if (worker.state != WorkerState::kLeased) {
+      return absl::FailedPreconditionError(absl::StrCat("ReturnWorker: worker ", id.Hex(), " is not leased"));
+    }
+    if (!worker.blocked) available_.Add(worker.held);
+    worker.held = ResourceSet();
+    worker.blocked = false;
+    worker.state = WorkerState::kIdle;
+    int idle_of_job = 0;
+    for (const auto& [other_id, other] : workers_) {
+      if (other.state == WorkerState::kIdle && other.job == worker.job) ++idle_of_job;
+    }
+    if (idle_of_job > options_.max_idle_workers_per_job || finished_jobs_.contains(worker.job)) kill = true;
+    DispatchLocked();
+  }
+  if (kill) pool_.Kill(id);
+  return absl::OkStatus();
+}
+
+absl::Status NodeManager::NotifyBlocked(const WorkerId& id, bool blocked, const std::function<bool()>& cancelled) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = workers_.find(id);
+  if (it == workers_.end() || it->second.state != WorkerState::kLeased) {
+    return absl::FailedPreconditionError(absl::StrCat("NotifyWorkerBlocked: worker ", id.Hex(), " holds no lease"));
+  }
+  if (blocked) {
+    if (!it->second.blocked) {
+      it->second.blocked = true;
+      available_.Add(it->second.held);
+      DispatchLocked();
+    }
+    return absl::OkStatus();
+  }
+  if (!it->second.blocked) return absl::OkStatus();
+  Unblock unblock{id};
+  unblocks_.push_back(&unblock);
+  DispatchLocked();
+  while (!unblock.done && !stopping_ && !cancelled()) cv_.wait_for(lock, kCancelPoll);
+  unblocks_.remove(&unblock);
+  if (!unblock.done) return absl::CancelledError("NotifyWorkerBlocked: cancelled");
+  return absl::OkStatus();
+}
+
+void NodeManager::OnWorkerExit(const WorkerId& id, const std::string& cause) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return;
+  Worker worker = std::move(it->second);
+  workers_.erase(it);
+  if (worker.state == WorkerState::kLeased && !worker.blocked) available_.Add(worker.held);
+  if (worker.state == WorkerState::kStarting && worker.starting_for != nullptr && !stopping_) {
+    Request& request = *worker.starting_for;
+    if (request.attempts >= options_.max_start_attempts) {
+      request.state = Request::State::kFailed;
+      request.error = absl::StrCat("the worker process for job ", worker.job.Hex(), " ", cause,
+                                   " before it registered (", request.attempts, " attempts; see ",
+                                   options_.session_dir, "/logs/worker-", worker.id.Hex(), ".log)");
+      available_.Add(request.resources);
+    } else {
+      StartWorkerLocked(request);
+    }
+  }
+  DispatchLocked();
+}
+
+void NodeManager::OnJobsFinished(const std::vector<JobId>& jobs) {
+  std::vector<WorkerId> idle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const JobId& job : jobs) {
+      if (!finished_jobs_.emplace(job, true).second) continue;
+      for (const auto& [id, worker] : workers_) {
+        if (worker.job == job && worker.state == WorkerState::kIdle) idle.push_back(id);
+      }
+    }
+  }
+  for (const WorkerId& id : idle) pool_.Kill(id);
+}
+
+void NodeManager::SetPort(int port) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.port = port;
+}
+
+void NodeManager::SetNodeName(std::string name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.node_name = std::move(name);
+}
+
+void NodeManager::SetClusterNodes(std::vector<proto::NodeInfo> nodes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cluster_nodes_ = std::move(nodes);
+}
+
+ResourceSet NodeManager::available() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return available_;
+}
+
+void NodeManager::FillStats(proto::GetNodeStatsReply* reply) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.total.ToProto(reply->mutable_total_resources());
+  available_.ToProto(reply->mutable_available_resources());
+  reply->set_num_workers(static_cast<uint32_t>(workers_.size()));
+  reply->set_num_pending_leases(static_cast<uint32_t>(queue_.size()));
+  reply->set_workers_started(pool_.started());
+  reply->set_workers_exited(pool_.exited());
+}
+
+void NodeManager::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  pool_.Shutdown();
+}
+
+}  // namespace raycc::raylet

@@ -1,0 +1,135 @@
+#pragma once
+
+/// \file
+/// The raylet's core: this node's resources, the queue of lease requests
+/// and its workers (Ray's NodeManager + LocalTaskManager + WorkerPool
+/// bookkeeping). A lease is granted when its resources fit what is
+/// available: to an idle worker of the same job and code, else to a worker
+/// started for it. Requests that fit no node fail with the cause; requests
+/// that fit another node but never this one are spilled back to it.
+/// Resources are never over-committed: a worker blocked in Get gives its
+/// lease's resources back and takes them again, waiting its turn, before
+/// it goes on. Thread-safe; the blocking calls wait on conditions.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "gcs/gcs_client_interface.h"
+#include "raycc/proto/raylet_service.pb.h"
+#include "raycc/runtime/common/id.h"
+#include "raycc/runtime/common/resource_set.h"
+#include "raylet/worker_pool_interface.h"
+
+namespace raycc::raylet {
+
+struct NodeManagerOptions {
+  NodeId node_id;
+  std::string node_name;
+  /// Where this raylet and its workers are reached.
+  std::string host;
+  int port = 0;
+  ResourceSet total;
+  /// The session folder: code/ caches executables, logs/ holds worker logs.
+  std::string session_dir;
+  /// Given to workers: the GCS and the cluster token.
+  std::string gcs_address;
+  std::string token;
+  /// Starts of a worker for one request before the request fails.
+  int max_start_attempts = 3;
+  /// Idle workers kept per job (more are ended when returned).
+  int max_idle_workers_per_job = 4;
+};
+
+class NodeManager {
+ public:
+  NodeManager(NodeManagerOptions options, gcs::GcsClientInterface& gcs, WorkerPoolInterface& pool);
+  ~NodeManager();
+
+  /// Blocks until the lease is granted (the reply's worker_address), spilled
+  /// back (retry_at_raylet), found infeasible (infeasible_reason) or
+  /// cancelled (`cancelled()` turned true, or Shutdown: canceled set). A
+  /// failure to provide a worker is an error status naming the cause.
+  absl::StatusOr<proto::RequestWorkerLeaseReply> RequestLease(const proto::RequestWorkerLeaseRequest& request,
+                                                              const std::function<bool()>& cancelled);
+  absl::Status ReturnWorker(const WorkerId& worker, bool disconnect);
+  absl::Status RegisterWorker(const WorkerId& worker, int port, int pid, const JobId& job);
+  /// See the file comment; unblocking waits until the resources are back.
+  absl::Status NotifyBlocked(const WorkerId& worker, bool blocked, const std::function<bool()>& cancelled);
+
+  /// From the worker pool: a worker ended.
+  void OnWorkerExit(const WorkerId& worker, const std::string& cause);
+  /// From the GCS (heartbeat replies): these jobs are done; their idle
+  /// workers end, and later returns of their workers end them too.
+  void OnJobsFinished(const std::vector<JobId>& jobs);
+  /// The raylet's port, once its server is bound (before any lease).
+  void SetPort(int port);
+  void SetNodeName(std::string name);
+  /// The cluster's nodes, for spillback (refreshed by the heartbeat).
+  void SetClusterNodes(std::vector<proto::NodeInfo> nodes);
+
+  ResourceSet available() const;
+  void FillStats(proto::GetNodeStatsReply* reply) const;
+  /// Fails queued requests (canceled) and ends every worker.
+  void Shutdown();
+
+ private:
+  enum class WorkerState { kStarting, kIdle, kLeased };
+  struct Request;
+  struct Worker {
+    WorkerId id;
+    JobId job;
+    std::string code;  // content hash
+    WorkerState state = WorkerState::kStarting;
+    int pid = 0;
+    int port = 0;
+    ResourceSet held;      // the lease's resources (while leased, unblocked)
+    bool blocked = false;  // leased, its resources given back while it waits
+    Request* starting_for = nullptr;
+  };
+  struct Request {
+    ResourceSet resources;
+    JobId job;
+    std::string code;
+    std::string executable;
+    enum class State { kQueued, kStarting, kGranted, kFailed } state = State::kQueued;
+    WorkerId worker;
+    int attempts = 0;
+    std::string error;
+  };
+  struct Unblock {
+    WorkerId worker;
+    bool done = false;
+  };
+
+  /// The executable for content hash `code`, fetched from the GCS once.
+  absl::StatusOr<std::string> EnsureCode(const std::string& code);
+  /// Grants what fits: unblocks first, then queued requests in order.
+  void DispatchLocked();
+  void StartWorkerLocked(Request& request);
+  void GrantLocked(Request& request, Worker& worker);
+  std::string InfeasibleReasonLocked(const ResourceSet& resources, proto::Address* spill_to) const;
+
+  NodeManagerOptions options_;  // (port: set once the server is bound)
+  gcs::GcsClientInterface& gcs_;
+  WorkerPoolInterface& pool_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  ResourceSet available_;
+  std::list<Request*> queue_;
+  std::list<Unblock*> unblocks_;
+  absl::flat_hash_map<WorkerId, Worker> workers_;
+  absl::flat_hash_map<JobId, bool> finished_jobs_;
+  std::vector<proto::NodeInfo> cluster_nodes_;
+
+  std::mutex code_mu_;  // (fetching code is slow: not under mu_)
+};
+
+}  // namespace raycc::raylet

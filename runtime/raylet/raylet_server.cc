@@ -1,0 +1,83 @@
+#include "raylet/raylet_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/server_context.h"
+#include "raycc/runtime/common/grpc_status.h"
+#include "raycc/runtime/common/status.h"
+
+namespace raycc::raylet {
+namespace {
+
+#define RAYCC_CHECK_TOKEN(context)                   \
+  do {                                               \
+    grpc::Status raycc_auth_ = auth_.Check(context); \
+    if (!raycc_auth_.ok()) return raycc_auth_;       \
+  } while (false)
+
+absl::StatusOr<WorkerId> ParseWorker(const std::string& bytes, const char* method) {
+  absl::StatusOr<WorkerId> id = WorkerId::FromBinary(bytes);
+  if (!id.ok()) return absl::InvalidArgumentError(absl::StrCat(method, ": ", id.status().message()));
+  return id;
+}
+
+}  // namespace
+
+RayletServiceImpl::RayletServiceImpl(NodeManager& node, std::string token, std::function<void()> on_shutdown)
+    : node_(node), auth_(std::move(token)), on_shutdown_(std::move(on_shutdown)) {}
+
+grpc::Status RayletServiceImpl::RequestWorkerLease(grpc::ServerContext* context,
+                                                   const proto::RequestWorkerLeaseRequest* request,
+                                                   proto::RequestWorkerLeaseReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<proto::RequestWorkerLeaseReply> result =
+      node_.RequestLease(*request, [context] { return context->IsCancelled(); });
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *reply = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RayletServiceImpl::ReturnWorker(grpc::ServerContext* context, const proto::ReturnWorkerRequest* request,
+                                             proto::ReturnWorkerReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<WorkerId> id = ParseWorker(request->worker_id(), "ReturnWorker");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  return ToGrpcStatus(node_.ReturnWorker(*id, request->disconnect()));
+}
+
+grpc::Status RayletServiceImpl::RegisterWorker(grpc::ServerContext* context,
+                                               const proto::RegisterWorkerRequest* request,
+                                               proto::RegisterWorkerReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<WorkerId> id = ParseWorker(request->worker_id(), "RegisterWorker");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  absl::StatusOr<JobId> job = JobId::FromBinary(request->job_id());
+  if (!job.ok()) return ToGrpcStatus(Annotate(job.status(), "RegisterWorker"));
+  return ToGrpcStatus(node_.RegisterWorker(*id, request->port(), request->pid(), *job));
+}
+
+grpc::Status RayletServiceImpl::NotifyWorkerBlocked(grpc::ServerContext* context,
+                                                    const proto::NotifyWorkerBlockedRequest* request,
+                                                    proto::NotifyWorkerBlockedReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  absl::StatusOr<WorkerId> id = ParseWorker(request->worker_id(), "NotifyWorkerBlocked");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  return ToGrpcStatus(node_.NotifyBlocked(*id, request->blocked(), [context] { return context->IsCancelled(); }));
+}
+
+grpc::Status RayletServiceImpl::GetNodeStats(grpc::ServerContext* context, const proto::GetNodeStatsRequest* request,
+                                             proto::GetNodeStatsReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  node_.FillStats(reply);
+  reply->set_unauthenticated_requests(auth_.refused());
+  return grpc::Status::OK;
+}
+
+grpc::Status RayletServiceImpl::ShutdownRaylet(grpc::ServerContext* context,
+                                               const proto::ShutdownRayletRequest* request,
+                                               proto::ShutdownRayletReply* reply) {
+  RAYCC_CHECK_TOKEN(context);
+  if (on_shutdown_) on_shutdown_();
+  return grpc::Status::OK;
+}
+
+}  // namespace raycc::raylet

@@ -1,0 +1,40 @@
+#pragma once
+
+/// \file
+/// RayletService on the wire, over a NodeManager; the cluster token is
+/// checked on every call. Requests that wait (a lease, an unblock) give up
+/// when their caller goes away.
+
+#include "raycc/proto/raylet_service.grpc.pb.h"
+#include "raylet/node_manager.h"
+#include "rpc/auth.h"
+
+namespace raycc::raylet {
+
+class RayletServiceImpl final : public proto::RayletService::Service {
+ public:
+  /// `on_shutdown` runs when a client asks the raylet to stop.
+  RayletServiceImpl(NodeManager& node, std::string token, std::function<void()> on_shutdown);
+
+  uint64_t unauthenticated_requests() const { return auth_.refused(); }
+
+  grpc::Status RequestWorkerLease(grpc::ServerContext* context, const proto::RequestWorkerLeaseRequest* request,
+                                  proto::RequestWorkerLeaseReply* reply) override;
+  grpc::Status ReturnWorker(grpc::ServerContext* context, const proto::ReturnWorkerRequest* request,
+                            proto::ReturnWorkerReply* reply) override;
+  grpc::Status RegisterWorker(grpc::ServerContext* context, const proto::RegisterWorkerRequest* request,
+                              proto::RegisterWorkerReply* reply) override;
+  grpc::Status NotifyWorkerBlocked(grpc::ServerContext* context, const proto::NotifyWorkerBlockedRequest* request,
+                                   proto::NotifyWorkerBlockedReply* reply) override;
+  grpc::Status GetNodeStats(grpc::ServerContext* context, const proto::GetNodeStatsRequest* request,
+                            proto::GetNodeStatsReply* reply) override;
+  grpc::Status ShutdownRaylet(grpc::ServerContext* context, const proto::ShutdownRayletRequest* request,
+                              proto::ShutdownRayletReply* reply) override;
+
+ private:
+  NodeManager& node_;
+  rpc::TokenCheck auth_;
+  std::function<void()> on_shutdown_;
+};
+
+}  // namespace raycc::raylet

@@ -1,0 +1,280 @@
+// raycc-gcs and raycc-raylet as real processes over real gRPC on loopback:
+// a node joins, the cluster token is enforced (and refusals counted), bad
+// bytes on a port do not crash a daemon, a stopped raylet is marked dead
+// with its cause, a second GCS on a port in use fails clearly, and an
+// infeasible lease is answered with its cause. Every process is started
+// and ended by its PID; every wait is bounded.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gcs/gcs_rpc_client.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "raycc/proto/raylet_service.grpc.pb.h"
+#include "rpc/auth.h"
+#include "rpc/server.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kStartTimeout = 30s;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A daemon this test started, ended by its pid.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, const std::string& log) {
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~Process() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  // Waits (bounded) for the exit; -1 if it did not exit in time.
+  int WaitExit(std::chrono::milliseconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+  int Stop() {
+    ::kill(pid_, SIGTERM);
+    int code = WaitExit(20s);
+    return code;
+  }
+  bool Alive() { return !exited_ && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+// The number in `path` once a daemon wrote it; 0 when `process` died or
+// time ran out first.
+int WaitForPort(const std::string& path, Process& process) {
+  auto end = std::chrono::steady_clock::now() + kStartTimeout;
+  while (std::chrono::steady_clock::now() < end && process.Alive()) {
+    std::string text = ReadAll(path);
+    if (!text.empty() && text.back() == '\n') return std::atoi(text.c_str());
+    std::this_thread::sleep_for(10ms);
+  }
+  return 0;
+}
+
+class DaemonsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/raycc-daemons-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    token_ = raycc::rpc::GenerateToken();
+    ASSERT_TRUE(raycc::rpc::WriteTokenFile(dir_ + "/token", token_).ok());
+    gcs_ = std::make_unique<Process>(
+        std::vector<std::string>{RAYCC_GCS_BIN, "--port", "0", "--token-file", dir_ + "/token", "--port-file",
+                                 dir_ + "/gcs.port", "--node-timeout-ms", "5000"},
+        dir_ + "/gcs.log");
+    gcs_port_ = WaitForPort(dir_ + "/gcs.port", *gcs_);
+    ASSERT_GT(gcs_port_, 0) << ReadAll(dir_ + "/gcs.log");
+    gcs_address_ = "127.0.0.1:" + std::to_string(gcs_port_);
+  }
+  void TearDown() override {
+    raylet_.reset();
+    gcs_.reset();
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    (void)!std::system(cmd.c_str());
+  }
+
+  void StartRaylet(const std::string& name) {
+    raylet_ = std::make_unique<Process>(
+        std::vector<std::string>{RAYCC_RAYLET_BIN, "--gcs-address", gcs_address_, "--num-cpus", "2",
+                                 "--resources", R"({"accel": 3})", "--node-name", name, "--token-file",
+                                 dir_ + "/token", "--session-dir", dir_ + "/session", "--port-file",
+                                 dir_ + "/raylet.port", "--heartbeat-ms", "200"},
+        dir_ + "/raylet.log");
+    raylet_port_ = WaitForPort(dir_ + "/raylet.port", *raylet_);
+    ASSERT_GT(raylet_port_, 0) << ReadAll(dir_ + "/raylet.log");
+  }
+
+  std::unique_ptr<raycc::proto::RayletService::Stub> RayletStub() {
+    return raycc::proto::RayletService::NewStub(raycc::rpc::Connect("127.0.0.1:" + std::to_string(raylet_port_)));
+  }
+
+  std::string dir_, token_, gcs_address_;
+  int gcs_port_ = 0, raylet_port_ = 0;
+  std::unique_ptr<Process> gcs_, raylet_;
+};
+
+TEST_F(DaemonsTest, ARayletJoinsAndIsMarkedDeadWhenItStops) {
+  StartRaylet("node-a");
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = gcs.TryGetAllNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].node_name(), "node-a");
+  EXPECT_EQ((*nodes)[0].state(), raycc::proto::NodeInfo::ALIVE);
+  EXPECT_EQ((*nodes)[0].raylet_address().port(), raylet_port_);
+  EXPECT_EQ((*nodes)[0].total_resources().quantities().at("CPU"), 2 * 10000);
+  EXPECT_EQ((*nodes)[0].total_resources().quantities().at("accel"), 3 * 10000);
+
+  auto stub = RayletStub();
+  grpc::ClientContext context;
+  raycc::rpc::AddToken(&context, token_);
+  raycc::proto::GetNodeStatsReply stats;
+  ASSERT_TRUE(stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.available_resources().quantities().at("CPU"), 2 * 10000);
+  EXPECT_EQ(stats.num_workers(), 0u);
+
+  EXPECT_EQ(raylet_->Stop(), 0) << ReadAll(dir_ + "/raylet.log");
+  nodes = gcs.TryGetAllNodes();
+  ASSERT_TRUE(nodes.ok());
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].state(), raycc::proto::NodeInfo::DEAD);
+  EXPECT_NE((*nodes)[0].death_cause().find("SIGTERM"), std::string::npos) << (*nodes)[0].death_cause();
+  EXPECT_EQ(gcs_->Stop(), 0);
+}
+
+TEST_F(DaemonsTest, RequestsWithoutTheTokenAreRefusedAndCounted) {
+  StartRaylet("node-a");
+  raycc::gcs::GcsRpcClient no_token(gcs_address_, "");
+  absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = no_token.TryGetAllNodes();
+  EXPECT_EQ(nodes.status().code(), absl::StatusCode::kUnauthenticated) << nodes.status();
+  raycc::gcs::GcsRpcClient wrong(gcs_address_, std::string(token_.size(), 'x'));
+  EXPECT_EQ(wrong.KvPut("ns", "k", "v", true).status().code(), absl::StatusCode::kUnauthenticated);
+
+  auto stub = RayletStub();
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    raycc::proto::GetNodeStatsReply stats;
+    grpc::Status s = stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_NE(s.error_message().find("token"), std::string::npos) << s.error_message();
+  }
+  grpc::ClientContext context;
+  raycc::rpc::AddToken(&context, token_);
+  raycc::proto::GetNodeStatsReply stats;
+  ASSERT_TRUE(stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.unauthenticated_requests(), 3u);
+  // The GCS still serves the right token.
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  EXPECT_TRUE(gcs.TryGetAllNodes().ok());
+}
+
+TEST_F(DaemonsTest, GarbageOnAPortDoesNotCrashADaemon) {
+  StartRaylet("node-a");
+  for (int port : {gcs_port_, raylet_port_}) {
+    for (const std::string& junk : {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), std::string(4096, '\xff'),
+                                    std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(64, '\x01')}) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      ASSERT_GE(fd, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(port);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+      (void)!::write(fd, junk.data(), junk.size());
+      ::close(fd);
+    }
+  }
+  EXPECT_TRUE(gcs_->Alive());
+  EXPECT_TRUE(raylet_->Alive());
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = gcs.TryGetAllNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  EXPECT_EQ(nodes->size(), 1u);
+  auto stub = RayletStub();
+  grpc::ClientContext context;
+  raycc::rpc::AddToken(&context, token_);
+  raycc::proto::GetNodeStatsReply stats;
+  EXPECT_TRUE(stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats).ok());
+}
+
+TEST_F(DaemonsTest, ASecondGcsOnAPortInUseFailsClearly) {
+  Process second({RAYCC_GCS_BIN, "--port", std::to_string(gcs_port_), "--token-file", dir_ + "/token"},
+                 dir_ + "/gcs2.log");
+  EXPECT_EQ(second.WaitExit(20s), 1);
+  std::string log = ReadAll(dir_ + "/gcs2.log");
+  EXPECT_NE(log.find(std::to_string(gcs_port_)), std::string::npos) << log;
+  EXPECT_NE(log.find("another process"), std::string::npos) << log;
+  EXPECT_TRUE(gcs_->Alive());
+}
+
+TEST_F(DaemonsTest, AnInfeasibleLeaseNamesItsCauseAndBadCodeIsRefused) {
+  StartRaylet("node-a");
+  auto stub = RayletStub();
+  raycc::proto::RequestWorkerLeaseRequest request;
+  raycc::proto::TaskSpec* task = request.mutable_task();
+  task->set_job_id(std::string("\0\0\0\1", 4));
+  task->mutable_function()->set_library("sha256:" + std::string(64, 'a'));
+  (*task->mutable_required_resources()->mutable_quantities())["CPU"] = 64 * 10000;
+  {
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    raycc::proto::RequestWorkerLeaseReply reply;
+    grpc::Status s = stub->RequestWorkerLease(&context, request, &reply);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_NE(reply.infeasible_reason().find("node-a"), std::string::npos) << reply.infeasible_reason();
+    EXPECT_NE(reply.infeasible_reason().find("CPU"), std::string::npos) << reply.infeasible_reason();
+  }
+  task->mutable_function()->set_library("sha256:../../etc/passwd");
+  {
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    raycc::proto::RequestWorkerLeaseReply reply;
+    grpc::Status s = stub->RequestWorkerLease(&context, request, &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  }
+  // Feasible, but its code was never uploaded: a clear error, no worker.
+  (*task->mutable_required_resources()->mutable_quantities())["CPU"] = 10000;
+  task->mutable_function()->set_library("sha256:" + std::string(64, 'b'));
+  {
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    raycc::proto::RequestWorkerLeaseReply reply;
+    grpc::Status s = stub->RequestWorkerLease(&context, request, &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+    EXPECT_NE(s.error_message().find("never uploaded"), std::string::npos) << s.error_message();
+  }
+  EXPECT_TRUE(raylet_->Alive());
+}
+
+}  // namespace
