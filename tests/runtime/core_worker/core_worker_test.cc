@@ -1,0 +1,110 @@
+// The core worker's MemoryStore (pending, ready, errors, waits with
+// deadlines, ready callbacks) and TaskExecutor (registered name, signature
+// check, arity, user exceptions) as units.
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "core_worker/memory_store.h"
+#include "core_worker/task_executor.h"
+#include "gtest/gtest.h"
+#include "raycc/runtime/api/remote_registry.h"
+#include "raycc/runtime/api/serialization.h"
+
+namespace {
+
+using raycc::core_worker::MemoryStore;
+using raycc::core_worker::ObjectError;
+using raycc::core_worker::ObjectValue;
+
+int Square(int x) { return x * x; }
+int Throws(int) { throw std::out_of_range("index 7"); }
+RAYCC_REMOTE(Square, Throws);
+
+raycc::ObjectId Id(uint32_t i) {
+  static raycc::TaskId task = raycc::TaskId::Of(raycc::JobId::FromInt(1));
+  return *raycc::ObjectId::ForReturn(task, i);
+}
+
+TEST(MemoryStoreTest, PendingObjectsBecomeReadyForWaitersAndCallbacks) {
+  MemoryStore store;
+  store.AddPending(Id(1));
+  bool unknown = true;
+  auto soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  EXPECT_FALSE(store.Get(Id(1), soon, &unknown).has_value());
+  EXPECT_FALSE(unknown);
+  std::string seen;
+  store.OnReady(Id(1), [&](const ObjectValue& v) { seen = *v.bytes; });
+  std::thread writer([&] { store.Put(Id(1), ObjectValue{std::make_shared<const std::string>("abc"), nullptr}); });
+  std::optional<ObjectValue> got = store.Get(Id(1), std::nullopt, &unknown);
+  writer.join();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got->bytes, "abc");
+  EXPECT_EQ(seen, "abc");
+  // A second Put (a retried task's late reply) changes nothing.
+  store.Put(Id(1), ObjectValue{std::make_shared<const std::string>("zzz"), nullptr});
+  EXPECT_EQ(*store.Get(Id(1), std::nullopt, &unknown)->bytes, "abc");
+}
+
+TEST(MemoryStoreTest, UnknownObjectsFailAtOnceAndWaitCountsReadyOnes) {
+  MemoryStore store;
+  bool unknown = false;
+  EXPECT_FALSE(store.Get(Id(9), std::nullopt, &unknown).has_value());
+  EXPECT_TRUE(unknown);
+  std::shared_ptr<const ObjectError> error;
+  store.OnReady(Id(9), [&](const ObjectValue& v) { error = v.error; });
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(error->message.find("not known"), std::string::npos);
+
+  store.AddPending(Id(1));
+  store.AddPending(Id(2));
+  store.Put(Id(2), ObjectValue{nullptr, std::make_shared<const ObjectError>()});
+  auto soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  std::vector<bool> ready = store.Wait({Id(1), Id(2), Id(9)}, 2, soon);
+  EXPECT_EQ(ready, (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(store.Wait({Id(1), Id(2)}, 1, std::nullopt), (std::vector<bool>{false, true}));
+  store.Delete(Id(2));
+  EXPECT_FALSE(store.Contains(Id(2)));
+  EXPECT_EQ(store.size(), 1u);
+}
+
+raycc::proto::TaskSpec Task(const std::string& name, std::vector<std::string> args, std::string signature = "") {
+  raycc::proto::TaskSpec task;
+  task.set_task_id(raycc::TaskId::Of(raycc::JobId::FromInt(1)).Binary());
+  task.mutable_function()->set_name(name);
+  task.mutable_function()->set_signature(signature);
+  for (std::string& a : args) task.add_args()->set_value(std::move(a));
+  return task;
+}
+
+TEST(TaskExecutorTest, RunsTheRegisteredFunction) {
+  raycc::proto::PushTaskReply reply;
+  raycc::core_worker::ExecuteTask(Task("Square", {raycc::Serialize(7)}), &reply);
+  ASSERT_FALSE(reply.has_error()) << reply.error().message();
+  ASSERT_EQ(reply.return_objects_size(), 1);
+  EXPECT_EQ(raycc::Deserialize<int>(reply.return_objects(0).data()), 49);
+}
+
+TEST(TaskExecutorTest, FailuresBecomeErrorsNamingTheCause) {
+  raycc::proto::PushTaskReply missing;
+  raycc::core_worker::ExecuteTask(Task("NoSuchFunction", {}), &missing);
+  EXPECT_NE(missing.error().message().find("NoSuchFunction"), std::string::npos);
+
+  raycc::proto::PushTaskReply arity;
+  raycc::core_worker::ExecuteTask(Task("Square", {}), &arity);
+  EXPECT_NE(arity.error().message().find("takes 1 arguments"), std::string::npos) << arity.error().message();
+
+  raycc::proto::PushTaskReply stale;
+  raycc::core_worker::ExecuteTask(Task("Square", {raycc::Serialize(1)}, "double(double)"), &stale);
+  EXPECT_NE(stale.error().message().find("double(double)"), std::string::npos) << stale.error().message();
+
+  raycc::proto::PushTaskReply raised;
+  raycc::core_worker::ExecuteTask(Task("Throws", {raycc::Serialize(1)}), &raised);
+  EXPECT_EQ(raised.error().exception_type(), "std::out_of_range");
+  EXPECT_EQ(raised.error().message(), "index 7");
+  EXPECT_EQ(raised.error().function_name(), "Throws");
+  EXPECT_EQ(raised.return_objects_size(), 0);
+}
+
+}  // namespace
