@@ -69,7 +69,7 @@ std::vector<bool> MemoryStore::Wait(const std::vector<ObjectId>& ids, size_t num
     if (!deadline) {
       cv_.wait(lock);
     } else if (cv_.wait_until(lock, *deadline) == std::cv_status::timeout) {
-      deadline = std::chrono::steady_clock::time_point::min();  // one last look, then return
+      // One last look, then return.
       for (size_t i = 0; i < ids.size(); ++i) {
         auto it = objects_.find(ids[i]);
         ready[i] = it != objects_.end() && it->second.value.has_value();

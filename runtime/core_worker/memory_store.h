@@ -27,7 +27,7 @@ struct ObjectError {
   std::string function;  // kTask: the function that raised
   std::string type;      // kTask: the exception's type
   std::string message;
-  std::string where;     // where it ran
+  std::string where;  // where it ran
 };
 
 /// A ready object: its bytes or its error.

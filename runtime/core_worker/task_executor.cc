@@ -56,13 +56,15 @@ void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply) {
   }
   if (static_cast<size_t>(task.args_size()) != function->arity) {
     Fail(task, "raycc::RayccError",
-         absl::StrCat("'", name, "' takes ", function->arity, " arguments, the task has ", task.args_size()), reply);
+         absl::StrCat("'", name, "' takes ", function->arity, " arguments, the task has ", task.args_size()),
+         reply);
     return;
   }
   internal::ArgBuffers args;
   for (const proto::TaskArg& arg : task.args()) {
     if (arg.kind_case() != proto::TaskArg::kValue) {
-      Fail(task, "raycc::RayccError", "an argument arrived as a reference; the owner must resolve it first", reply);
+      Fail(task, "raycc::RayccError", "an argument arrived as a reference; the owner must resolve it first",
+           reply);
       return;
     }
     args.emplace_back(arg.value());

@@ -1,8 +1,8 @@
 #include "gcs/gcs_rpc_client.h"
 
 #include "absl/strings/str_cat.h"
-#include "grpcpp/client_context.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
 #include "raycc/runtime/common/grpc_status.h"
 #include "raycc/runtime/common/status.h"
 #include "rpc/auth.h"
@@ -60,7 +60,8 @@ absl::Status GcsRpcClient::MarkNodeDead(const NodeId& id, std::string cause) {
 
 absl::StatusOr<std::vector<proto::NodeInfo>> GcsRpcClient::TryGetAllNodes() {
   proto::GetAllNodesReply reply;
-  RAYCC_RETURN_IF_ERROR(Call("GetAllNodes", &proto::GcsService::Stub::GetAllNodes, proto::GetAllNodesRequest(), &reply));
+  RAYCC_RETURN_IF_ERROR(
+      Call("GetAllNodes", &proto::GcsService::Stub::GetAllNodes, proto::GetAllNodesRequest(), &reply));
   return std::vector<proto::NodeInfo>(reply.nodes().begin(), reply.nodes().end());
 }
 
@@ -78,7 +79,8 @@ std::optional<proto::ActorInfo> GcsRpcClient::GetActor(const ActorId& id) {
   proto::GetActorInfoRequest request;
   request.set_actor_id(id.Binary());
   proto::GetActorInfoReply reply;
-  if (!Call("GetActorInfo", &proto::GcsService::Stub::GetActorInfo, request, &reply).ok()) return std::nullopt;
+  if (!Call("GetActorInfo", &proto::GcsService::Stub::GetActorInfo, request, &reply).ok())
+    return std::nullopt;
   return reply.actor();
 }
 
@@ -87,7 +89,8 @@ std::optional<proto::ActorInfo> GcsRpcClient::GetNamedActor(const std::string& n
   request.set_namespace_(ns);
   request.set_name(name);
   proto::GetNamedActorReply reply;
-  if (!Call("GetNamedActor", &proto::GcsService::Stub::GetNamedActor, request, &reply).ok()) return std::nullopt;
+  if (!Call("GetNamedActor", &proto::GcsService::Stub::GetNamedActor, request, &reply).ok())
+    return std::nullopt;
   return reply.actor();
 }
 
@@ -95,14 +98,17 @@ absl::Status GcsRpcClient::CreatePlacementGroup(const PlacementGroupId&, const s
                                                 scheduling::BundleStrategy, const std::vector<ResourceSet>&) {
   return NotServedYet("placement groups");
 }
-absl::Status GcsRpcClient::RemovePlacementGroup(const PlacementGroupId&) { return NotServedYet("placement groups"); }
+absl::Status GcsRpcClient::RemovePlacementGroup(const PlacementGroupId&) {
+  return NotServedYet("placement groups");
+}
 absl::StatusOr<proto::PlacementGroupState> GcsRpcClient::GetPlacementGroupState(const PlacementGroupId&) {
   return NotServedYet("placement groups");
 }
 
 absl::StatusOr<JobId> GcsRpcClient::NextJobId() {
   proto::NextJobIdReply reply;
-  RAYCC_RETURN_IF_ERROR(Call("NextJobId", &proto::GcsService::Stub::NextJobId, proto::NextJobIdRequest(), &reply));
+  RAYCC_RETURN_IF_ERROR(
+      Call("NextJobId", &proto::GcsService::Stub::NextJobId, proto::NextJobIdRequest(), &reply));
   return JobId::FromBinary(reply.job_id());
 }
 
@@ -133,7 +139,8 @@ absl::StatusOr<bool> GcsRpcClient::KvPut(const std::string& ns, const std::strin
   return reply.added();
 }
 
-absl::StatusOr<std::optional<std::string>> GcsRpcClient::KvGet(const std::string& ns, const std::string& key) {
+absl::StatusOr<std::optional<std::string>> GcsRpcClient::KvGet(const std::string& ns,
+                                                               const std::string& key) {
   proto::KvGetRequest request;
   request.set_ns(ns);
   request.set_key(key);
@@ -152,7 +159,8 @@ absl::StatusOr<bool> GcsRpcClient::KvDel(const std::string& ns, const std::strin
   return reply.deleted();
 }
 
-absl::StatusOr<std::vector<std::string>> GcsRpcClient::KvKeys(const std::string& ns, const std::string& prefix) {
+absl::StatusOr<std::vector<std::string>> GcsRpcClient::KvKeys(const std::string& ns,
+                                                              const std::string& prefix) {
   proto::KvKeysRequest request;
   request.set_ns(ns);
   request.set_prefix(prefix);

@@ -8,12 +8,6 @@ namespace {
 
 constexpr size_t kFinishedJobsKept = 1024;
 
-#define RAYCC_CHECK_TOKEN(context)                           \
-  do {                                                       \
-    grpc::Status raycc_auth_ = auth_.Check(context);         \
-    if (!raycc_auth_.ok()) return raycc_auth_;               \
-  } while (false)
-
 template <typename Id>
 absl::StatusOr<Id> ParseId(const std::string& bytes, const char* what) {
   absl::StatusOr<Id> id = Id::FromBinary(bytes);
@@ -55,9 +49,10 @@ void GcsServiceImpl::MonitorNodes() {
   }
 }
 
-grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext* context, const proto::RegisterNodeRequest* request,
+grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext* context,
+                                          const proto::RegisterNodeRequest* request,
                                           proto::RegisterNodeReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::Status s = gcs_.RegisterNode(request->node());
   if (s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -69,7 +64,7 @@ grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext* context, const pr
 grpc::Status GcsServiceImpl::UnregisterNode(grpc::ServerContext* context,
                                             const proto::UnregisterNodeRequest* request,
                                             proto::UnregisterNodeReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<NodeId> id = ParseId<NodeId>(request->node_id(), "UnregisterNode");
   if (!id.ok()) return ToGrpcStatus(id.status());
   {
@@ -79,16 +74,17 @@ grpc::Status GcsServiceImpl::UnregisterNode(grpc::ServerContext* context,
   return ToGrpcStatus(gcs_.MarkNodeDead(*id, request->reason().empty() ? "unregistered" : request->reason()));
 }
 
-grpc::Status GcsServiceImpl::GetAllNodes(grpc::ServerContext* context, const proto::GetAllNodesRequest* request,
+grpc::Status GcsServiceImpl::GetAllNodes(grpc::ServerContext* context,
+                                         const proto::GetAllNodesRequest* request,
                                          proto::GetAllNodesReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   for (proto::NodeInfo& node : gcs_.GetAllNodes()) *reply->add_nodes() = std::move(node);
   return grpc::Status::OK;
 }
 
 grpc::Status GcsServiceImpl::Heartbeat(grpc::ServerContext* context, const proto::HeartbeatRequest* request,
                                        proto::HeartbeatReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<NodeId> id = ParseId<NodeId>(request->node_id(), "Heartbeat");
   if (!id.ok()) return ToGrpcStatus(id.status());
   std::lock_guard<std::mutex> lock(mu_);
@@ -105,7 +101,7 @@ grpc::Status GcsServiceImpl::Heartbeat(grpc::ServerContext* context, const proto
 
 grpc::Status GcsServiceImpl::NextJobId(grpc::ServerContext* context, const proto::NextJobIdRequest* request,
                                        proto::NextJobIdReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<JobId> id = gcs_.NextJobId();
   if (!id.ok()) return ToGrpcStatus(id.status());
   reply->set_job_id(id->Binary());
@@ -114,7 +110,7 @@ grpc::Status GcsServiceImpl::NextJobId(grpc::ServerContext* context, const proto
 
 grpc::Status GcsServiceImpl::AddJob(grpc::ServerContext* context, const proto::AddJobRequest* request,
                                     proto::AddJobReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<JobId> id = ParseId<JobId>(request->job_id(), "AddJob");
   if (!id.ok()) return ToGrpcStatus(id.status());
   return ToGrpcStatus(gcs_.AddJob(*id, request->driver_address()));
@@ -123,7 +119,7 @@ grpc::Status GcsServiceImpl::AddJob(grpc::ServerContext* context, const proto::A
 grpc::Status GcsServiceImpl::MarkJobFinished(grpc::ServerContext* context,
                                              const proto::MarkJobFinishedRequest* request,
                                              proto::MarkJobFinishedReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<JobId> id = ParseId<JobId>(request->job_id(), "MarkJobFinished");
   if (!id.ok()) return ToGrpcStatus(id.status());
   absl::Status s = gcs_.MarkJobFinished(*id);
@@ -137,7 +133,7 @@ grpc::Status GcsServiceImpl::MarkJobFinished(grpc::ServerContext* context,
 
 grpc::Status GcsServiceImpl::KvGet(grpc::ServerContext* context, const proto::KvGetRequest* request,
                                    proto::KvGetReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<std::optional<std::string>> value = gcs_.KvGet(request->ns(), request->key());
   if (!value.ok()) return ToGrpcStatus(value.status());
   reply->set_found(value->has_value());
@@ -147,8 +143,9 @@ grpc::Status GcsServiceImpl::KvGet(grpc::ServerContext* context, const proto::Kv
 
 grpc::Status GcsServiceImpl::KvPut(grpc::ServerContext* context, const proto::KvPutRequest* request,
                                    proto::KvPutReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
-  absl::StatusOr<bool> added = gcs_.KvPut(request->ns(), request->key(), request->value(), request->overwrite());
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<bool> added =
+      gcs_.KvPut(request->ns(), request->key(), request->value(), request->overwrite());
   if (!added.ok()) return ToGrpcStatus(added.status());
   reply->set_added(*added);
   return grpc::Status::OK;
@@ -156,7 +153,7 @@ grpc::Status GcsServiceImpl::KvPut(grpc::ServerContext* context, const proto::Kv
 
 grpc::Status GcsServiceImpl::KvDel(grpc::ServerContext* context, const proto::KvDelRequest* request,
                                    proto::KvDelReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<bool> deleted = gcs_.KvDel(request->ns(), request->key());
   if (!deleted.ok()) return ToGrpcStatus(deleted.status());
   reply->set_deleted(*deleted);
@@ -165,16 +162,17 @@ grpc::Status GcsServiceImpl::KvDel(grpc::ServerContext* context, const proto::Kv
 
 grpc::Status GcsServiceImpl::KvKeys(grpc::ServerContext* context, const proto::KvKeysRequest* request,
                                     proto::KvKeysReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<std::vector<std::string>> keys = gcs_.KvKeys(request->ns(), request->prefix());
   if (!keys.ok()) return ToGrpcStatus(keys.status());
   for (std::string& key : *keys) reply->add_keys(std::move(key));
   return grpc::Status::OK;
 }
 
-grpc::Status GcsServiceImpl::GetActorInfo(grpc::ServerContext* context, const proto::GetActorInfoRequest* request,
+grpc::Status GcsServiceImpl::GetActorInfo(grpc::ServerContext* context,
+                                          const proto::GetActorInfoRequest* request,
                                           proto::GetActorInfoReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<ActorId> id = ParseId<ActorId>(request->actor_id(), "GetActorInfo");
   if (!id.ok()) return ToGrpcStatus(id.status());
   std::optional<proto::ActorInfo> actor = gcs_.GetActor(*id);
@@ -183,11 +181,13 @@ grpc::Status GcsServiceImpl::GetActorInfo(grpc::ServerContext* context, const pr
   return grpc::Status::OK;
 }
 
-grpc::Status GcsServiceImpl::GetNamedActor(grpc::ServerContext* context, const proto::GetNamedActorRequest* request,
+grpc::Status GcsServiceImpl::GetNamedActor(grpc::ServerContext* context,
+                                           const proto::GetNamedActorRequest* request,
                                            proto::GetNamedActorReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   std::optional<proto::ActorInfo> actor = gcs_.GetNamedActor(request->namespace_(), request->name());
-  if (!actor) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no live actor named '" + request->name() + "'");
+  if (!actor)
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "no live actor named '" + request->name() + "'");
   *reply->mutable_actor() = std::move(*actor);
   return grpc::Status::OK;
 }

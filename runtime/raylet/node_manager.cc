@@ -11,9 +11,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "raycc/runtime/common/status.h"
 #include "rpc/content_hash.h"
 
@@ -34,7 +34,8 @@ bool IsContentHash(absl::string_view hash) {
 
 NodeManager::NodeManager(NodeManagerOptions options, gcs::GcsClientInterface& gcs, WorkerPoolInterface& pool)
     : options_(std::move(options)), gcs_(gcs), pool_(pool), available_(options_.total) {
-  pool_.SetExitCallback([this](const WorkerId& worker, const std::string& cause) { OnWorkerExit(worker, cause); });
+  pool_.SetExitCallback(
+      [this](const WorkerId& worker, const std::string& cause) { OnWorkerExit(worker, cause); });
 }
 
 NodeManager::~NodeManager() { Shutdown(); }
@@ -46,11 +47,13 @@ absl::StatusOr<std::string> NodeManager::EnsureCode(const std::string& code) {
   absl::StatusOr<std::optional<std::string>> bytes = gcs_.KvGet("code", code);
   if (!bytes.ok()) return bytes.status();
   if (!bytes->has_value()) {
-    return absl::NotFoundError(absl::StrCat("the job's code ", kCodePrefix, code,
-                                            " was never uploaded to the cluster (the driver uploads it at Init)"));
+    return absl::NotFoundError(
+        absl::StrCat("the job's code ", kCodePrefix, code,
+                     " was never uploaded to the cluster (the driver uploads it at Init)"));
   }
   if (rpc::Sha256Hex(**bytes) != code) {
-    return absl::DataLossError(absl::StrCat("the code stored as ", kCodePrefix, code, " does not have that hash"));
+    return absl::DataLossError(
+        absl::StrCat("the code stored as ", kCodePrefix, code, " does not have that hash"));
   }
   ::mkdir(absl::StrCat(options_.session_dir, "/code").c_str(), 0755);
   std::string partial = absl::StrCat(path, ".partial.", ::getpid());
@@ -79,8 +82,9 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   request.job = *job;
   absl::string_view library = task.function().library();
   if (!absl::ConsumePrefix(&library, kCodePrefix) || !IsContentHash(library)) {
-    return absl::InvalidArgumentError(absl::StrCat("RequestWorkerLease: the task's code must be named '", kCodePrefix,
-                                                   "<64 hex digits>', got '", task.function().library(), "'"));
+    return absl::InvalidArgumentError(absl::StrCat("RequestWorkerLease: the task's code must be named '",
+                                                   kCodePrefix, "<64 hex digits>', got '",
+                                                   task.function().library(), "'"));
   }
   request.code = std::string(library);
 
@@ -107,7 +111,8 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   }
   queue_.push_back(&request);
   DispatchLocked();
-  while (request.state != Request::State::kGranted && request.state != Request::State::kFailed && !stopping_) {
+  while (request.state != Request::State::kGranted && request.state != Request::State::kFailed &&
+         !stopping_) {
     cv_.wait_for(lock, kCancelPoll);
     if (request.state == Request::State::kGranted || request.state == Request::State::kFailed) break;
     if (cancelled()) break;
@@ -135,7 +140,8 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   return reply;
 }
 
-std::string NodeManager::InfeasibleReasonLocked(const ResourceSet& resources, proto::Address* spill_to) const {
+std::string NodeManager::InfeasibleReasonLocked(const ResourceSet& resources,
+                                                proto::Address* spill_to) const {
   std::vector<std::string> nodes;
   nodes.push_back(absl::StrCat("'", options_.node_name, "' has ", options_.total.ToString()));
   for (const proto::NodeInfo& node : cluster_nodes_) {
@@ -234,14 +240,17 @@ absl::Status NodeManager::RegisterWorker(const WorkerId& id, int port, int pid, 
   std::lock_guard<std::mutex> lock(mu_);
   auto it = workers_.find(id);
   if (it == workers_.end()) {
-    return absl::NotFoundError(absl::StrCat("RegisterWorker: worker ", id.Hex(), " was not started by this raylet"));
+    return absl::NotFoundError(
+        absl::StrCat("RegisterWorker: worker ", id.Hex(), " was not started by this raylet"));
   }
   Worker& worker = it->second;
   if (worker.state != WorkerState::kStarting) {
-    return absl::FailedPreconditionError(absl::StrCat("RegisterWorker: worker ", id.Hex(), " registered already"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("RegisterWorker: worker ", id.Hex(), " registered already"));
   }
   if (worker.job != job || port <= 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("RegisterWorker: worker ", id.Hex(), ": wrong job or port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegisterWorker: worker ", id.Hex(), ": wrong job or port"));
   }
   worker.port = port;
   if (worker.starting_for != nullptr) {
@@ -279,11 +288,13 @@ absl::Status NodeManager::ReturnWorker(const WorkerId& id, bool disconnect) {
   return absl::OkStatus();
 }
 
-absl::Status NodeManager::NotifyBlocked(const WorkerId& id, bool blocked, const std::function<bool()>& cancelled) {
+absl::Status NodeManager::NotifyBlocked(const WorkerId& id, bool blocked,
+                                        const std::function<bool()>& cancelled) {
   std::unique_lock<std::mutex> lock(mu_);
   auto it = workers_.find(id);
   if (it == workers_.end() || it->second.state != WorkerState::kLeased) {
-    return absl::FailedPreconditionError(absl::StrCat("NotifyWorkerBlocked: worker ", id.Hex(), " holds no lease"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("NotifyWorkerBlocked: worker ", id.Hex(), " holds no lease"));
   }
   if (blocked) {
     if (!it->second.blocked) {

@@ -23,7 +23,8 @@ std::string DescribeExit(int status) {
   if (WIFEXITED(status)) return absl::StrCat("exited with code ", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     const char* name = strsignal(WTERMSIG(status));
-    return absl::StrCat("killed by signal ", WTERMSIG(status), name != nullptr ? absl::StrCat(" (", name, ")") : "");
+    return absl::StrCat("killed by signal ", WTERMSIG(status),
+                        name != nullptr ? absl::StrCat(" (", name, ")") : "");
   }
   return absl::StrCat("ended with status ", status);
 }
@@ -57,7 +58,8 @@ absl::StatusOr<int> ProcessWorkerPool::Start(const WorkerLaunch& launch) {
 
   int log_fd = ::open(launch.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
-    return absl::InternalError(absl::StrCat("cannot open the worker log '", launch.log_path, "': ", std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot open the worker log '", launch.log_path, "': ", std::strerror(errno)));
   }
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   pid_t parent = ::getpid();
@@ -73,7 +75,8 @@ absl::StatusOr<int> ProcessWorkerPool::Start(const WorkerLaunch& launch) {
     int err = errno;
     ::close(log_fd);
     ::close(null_fd);
-    return absl::ResourceExhaustedError(absl::StrCat("cannot start a worker process: fork: ", std::strerror(err)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot start a worker process: fork: ", std::strerror(err)));
   }
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -8,12 +8,6 @@
 namespace raycc::raylet {
 namespace {
 
-#define RAYCC_CHECK_TOKEN(context)                   \
-  do {                                               \
-    grpc::Status raycc_auth_ = auth_.Check(context); \
-    if (!raycc_auth_.ok()) return raycc_auth_;       \
-  } while (false)
-
 absl::StatusOr<WorkerId> ParseWorker(const std::string& bytes, const char* method) {
   absl::StatusOr<WorkerId> id = WorkerId::FromBinary(bytes);
   if (!id.ok()) return absl::InvalidArgumentError(absl::StrCat(method, ": ", id.status().message()));
@@ -28,7 +22,7 @@ RayletServiceImpl::RayletServiceImpl(NodeManager& node, std::string token, std::
 grpc::Status RayletServiceImpl::RequestWorkerLease(grpc::ServerContext* context,
                                                    const proto::RequestWorkerLeaseRequest* request,
                                                    proto::RequestWorkerLeaseReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<proto::RequestWorkerLeaseReply> result =
       node_.RequestLease(*request, [context] { return context->IsCancelled(); });
   if (!result.ok()) return ToGrpcStatus(result.status());
@@ -36,9 +30,10 @@ grpc::Status RayletServiceImpl::RequestWorkerLease(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RayletServiceImpl::ReturnWorker(grpc::ServerContext* context, const proto::ReturnWorkerRequest* request,
+grpc::Status RayletServiceImpl::ReturnWorker(grpc::ServerContext* context,
+                                             const proto::ReturnWorkerRequest* request,
                                              proto::ReturnWorkerReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<WorkerId> id = ParseWorker(request->worker_id(), "ReturnWorker");
   if (!id.ok()) return ToGrpcStatus(id.status());
   return ToGrpcStatus(node_.ReturnWorker(*id, request->disconnect()));
@@ -47,7 +42,7 @@ grpc::Status RayletServiceImpl::ReturnWorker(grpc::ServerContext* context, const
 grpc::Status RayletServiceImpl::RegisterWorker(grpc::ServerContext* context,
                                                const proto::RegisterWorkerRequest* request,
                                                proto::RegisterWorkerReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<WorkerId> id = ParseWorker(request->worker_id(), "RegisterWorker");
   if (!id.ok()) return ToGrpcStatus(id.status());
   absl::StatusOr<JobId> job = JobId::FromBinary(request->job_id());
@@ -58,15 +53,17 @@ grpc::Status RayletServiceImpl::RegisterWorker(grpc::ServerContext* context,
 grpc::Status RayletServiceImpl::NotifyWorkerBlocked(grpc::ServerContext* context,
                                                     const proto::NotifyWorkerBlockedRequest* request,
                                                     proto::NotifyWorkerBlockedReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<WorkerId> id = ParseWorker(request->worker_id(), "NotifyWorkerBlocked");
   if (!id.ok()) return ToGrpcStatus(id.status());
-  return ToGrpcStatus(node_.NotifyBlocked(*id, request->blocked(), [context] { return context->IsCancelled(); }));
+  return ToGrpcStatus(
+      node_.NotifyBlocked(*id, request->blocked(), [context] { return context->IsCancelled(); }));
 }
 
-grpc::Status RayletServiceImpl::GetNodeStats(grpc::ServerContext* context, const proto::GetNodeStatsRequest* request,
+grpc::Status RayletServiceImpl::GetNodeStats(grpc::ServerContext* context,
+                                             const proto::GetNodeStatsRequest* request,
                                              proto::GetNodeStatsReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   node_.FillStats(reply);
   reply->set_unauthenticated_requests(auth_.refused());
   return grpc::Status::OK;
@@ -75,7 +72,7 @@ grpc::Status RayletServiceImpl::GetNodeStats(grpc::ServerContext* context, const
 grpc::Status RayletServiceImpl::ShutdownRaylet(grpc::ServerContext* context,
                                                const proto::ShutdownRayletRequest* request,
                                                proto::ShutdownRayletReply* reply) {
-  RAYCC_CHECK_TOKEN(context);
+  RAYCC_CHECK_TOKEN(auth_, context);
   if (on_shutdown_) on_shutdown_();
   return grpc::Status::OK;
 }

@@ -18,13 +18,15 @@ class RayletServiceImpl final : public proto::RayletService::Service {
 
   uint64_t unauthenticated_requests() const { return auth_.refused(); }
 
-  grpc::Status RequestWorkerLease(grpc::ServerContext* context, const proto::RequestWorkerLeaseRequest* request,
+  grpc::Status RequestWorkerLease(grpc::ServerContext* context,
+                                  const proto::RequestWorkerLeaseRequest* request,
                                   proto::RequestWorkerLeaseReply* reply) override;
   grpc::Status ReturnWorker(grpc::ServerContext* context, const proto::ReturnWorkerRequest* request,
                             proto::ReturnWorkerReply* reply) override;
   grpc::Status RegisterWorker(grpc::ServerContext* context, const proto::RegisterWorkerRequest* request,
                               proto::RegisterWorkerReply* reply) override;
-  grpc::Status NotifyWorkerBlocked(grpc::ServerContext* context, const proto::NotifyWorkerBlockedRequest* request,
+  grpc::Status NotifyWorkerBlocked(grpc::ServerContext* context,
+                                   const proto::NotifyWorkerBlockedRequest* request,
                                    proto::NotifyWorkerBlockedReply* reply) override;
   grpc::Status GetNodeStats(grpc::ServerContext* context, const proto::GetNodeStatsRequest* request,
                             proto::GetNodeStatsReply* reply) override;

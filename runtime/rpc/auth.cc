@@ -37,7 +37,8 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   std::string token(absl::StripAsciiWhitespace(text.str()));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("the cluster token file '", path, "' is empty"));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat("the cluster token file '", path, "' is empty"));
   return token;
 }
 

@@ -54,3 +54,11 @@ class TokenCheck {
 };
 
 }  // namespace raycc::rpc
+
+/// First line of every handler: returns UNAUTHENTICATED from it unless the
+/// call carries the token `check` (a TokenCheck) expects.
+#define RAYCC_CHECK_TOKEN(check, context)                \
+  do {                                                   \
+    ::grpc::Status raycc_auth_ = (check).Check(context); \
+    if (!raycc_auth_.ok()) return raycc_auth_;           \
+  } while (false)

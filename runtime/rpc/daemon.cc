@@ -66,7 +66,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFlags(int argc, char** a
       values["help"] = "1";
       continue;
     }
-    if (!absl::StartsWith(arg, "--")) return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
+    if (!absl::StartsWith(arg, "--"))
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
     std::string name = arg.substr(2), value;
     size_t eq = name.find('=');
     if (eq != std::string::npos) {

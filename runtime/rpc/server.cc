@@ -15,7 +15,8 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const std::string& hos
                                                           const std::vector<grpc::Service*>& services,
                                                           int* bound_port) {
   grpc::ServerBuilder builder;
-  std::string endpoint = absl::StrCat(host.find(':') != std::string::npos ? "[" + host + "]" : host, ":", port);
+  std::string endpoint =
+      absl::StrCat(host.find(':') != std::string::npos ? "[" + host + "]" : host, ":", port);
   builder.AddListeningPort(endpoint, grpc::InsecureServerCredentials(), bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
@@ -47,7 +48,8 @@ absl::Status SplitAddress(const std::string& address, std::string* host, int* po
     return absl::InvalidArgumentError(absl::StrCat("expected HOST:PORT, got '", address, "'"));
   }
   *host = address.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
   *port = value;
   return absl::OkStatus();
 }

@@ -30,48 +30,64 @@ The global control service of a raycc cluster. Usually started by
   --help               this text
 )";
 
-int Fail(const std::string& message) {
+int Fail(const std::string &message) {
   std::cerr << "raycc-gcs: " << message << "\n";
   return 1;
 }
 
-}  // namespace
+} // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   raycc::rpc::StopSignal stop;
-  auto flags = raycc::rpc::ParseFlags(argc, argv, {"port", "bind", "token-file", "port-file", "node-timeout-ms"});
-  if (!flags.ok()) return Fail(std::string(flags.status().message()));
+  auto flags = raycc::rpc::ParseFlags(
+      argc, argv,
+      {"port", "bind", "token-file", "port-file", "node-timeout-ms"});
+  if (!flags.ok())
+    return Fail(std::string(flags.status().message()));
   if (flags->count("help")) {
     std::cout << kUsage;
     return 0;
   }
   int port = 6390, node_timeout_ms = 10000;
-  if (flags->count("port") && (!absl::SimpleAtoi((*flags)["port"], &port) || port < 0 || port > 65535)) {
+  if (flags->count("port") && (!absl::SimpleAtoi((*flags)["port"], &port) ||
+                               port < 0 || port > 65535)) {
     return Fail("--port: expected 0..65535, got '" + (*flags)["port"] + "'");
   }
   if (flags->count("node-timeout-ms") &&
-      (!absl::SimpleAtoi((*flags)["node-timeout-ms"], &node_timeout_ms) || node_timeout_ms <= 0)) {
-    return Fail("--node-timeout-ms: expected a positive number, got '" + (*flags)["node-timeout-ms"] + "'");
+      (!absl::SimpleAtoi((*flags)["node-timeout-ms"], &node_timeout_ms) ||
+       node_timeout_ms <= 0)) {
+    return Fail("--node-timeout-ms: expected a positive number, got '" +
+                (*flags)["node-timeout-ms"] + "'");
   }
   std::string bind = flags->count("bind") ? (*flags)["bind"] : "127.0.0.1";
-  absl::StatusOr<std::string> token = flags->count("token-file") ? raycc::rpc::ReadTokenFile((*flags)["token-file"])
-                                                                 : raycc::rpc::TokenFromEnvironment();
-  if (!token.ok()) return Fail(std::string(token.status().message()));
+  absl::StatusOr<std::string> token =
+      flags->count("token-file")
+          ? raycc::rpc::ReadTokenFile((*flags)["token-file"])
+          : raycc::rpc::TokenFromEnvironment();
+  if (!token.ok())
+    return Fail(std::string(token.status().message()));
 
   raycc::gcs::Gcs gcs;
-  raycc::gcs::GcsServiceImpl service(gcs, *token, std::chrono::milliseconds(node_timeout_ms));
+  raycc::gcs::GcsServiceImpl service(
+      gcs, *token, std::chrono::milliseconds(node_timeout_ms));
   int bound = 0;
   auto server = raycc::rpc::StartServer(bind, port, {&service}, &bound);
-  if (!server.ok()) return Fail(std::string(server.status().message()));
+  if (!server.ok())
+    return Fail(std::string(server.status().message()));
   if (flags->count("port-file")) {
-    absl::Status written = raycc::rpc::WriteFileAtomically((*flags)["port-file"], absl::StrCat(bound, "\n"));
-    if (!written.ok()) return Fail(std::string(written.message()));
+    absl::Status written = raycc::rpc::WriteFileAtomically(
+        (*flags)["port-file"], absl::StrCat(bound, "\n"));
+    if (!written.ok())
+      return Fail(std::string(written.message()));
   }
-  std::cerr << "raycc-gcs: serving on " << bind << ":" << bound << " (pid " << ::getpid() << ")\n";
+  std::cerr << "raycc-gcs: serving on " << bind << ":" << bound << " (pid "
+            << ::getpid() << ")\n";
 
   std::string reason = stop.Wait();
-  std::cerr << "raycc-gcs: stopping (" << reason << "); refused " << service.unauthenticated_requests()
+  std::cerr << "raycc-gcs: stopping (" << reason << "); refused "
+            << service.unauthenticated_requests()
             << " unauthenticated requests\n";
-  (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  (*server)->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(2));
   return 0;
 }

@@ -2,8 +2,8 @@
 // workers (processes it starts from the job's uploaded code) and accounts
 // the node's resources.
 
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <iostream>
@@ -50,64 +50,82 @@ its own --port and --node-name).
   --help                this text
 )";
 
-int Fail(const std::string& message) {
+int Fail(const std::string &message) {
   std::cerr << "raycc-raylet: " << message << "\n";
   return 1;
 }
 
-bool ParseNonNegative(const std::string& text, double* out) {
+bool ParseNonNegative(const std::string &text, double *out) {
   return absl::SimpleAtod(text, out) && *out >= 0;
 }
 
-}  // namespace
+} // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   raycc::rpc::StopSignal stop;
-  auto flags = raycc::rpc::ParseFlags(argc, argv,
-                                      {"gcs-address", "port", "bind", "node-name", "num-cpus", "num-gpus",
-                                       "resources", "labels", "session-dir", "token-file", "port-file",
-                                       "heartbeat-ms"});
-  if (!flags.ok()) return Fail(std::string(flags.status().message()));
-  auto& f = *flags;
+  auto flags = raycc::rpc::ParseFlags(
+      argc, argv,
+      {"gcs-address", "port", "bind", "node-name", "num-cpus", "num-gpus",
+       "resources", "labels", "session-dir", "token-file", "port-file",
+       "heartbeat-ms"});
+  if (!flags.ok())
+    return Fail(std::string(flags.status().message()));
+  auto &f = *flags;
   if (f.count("help")) {
     std::cout << kUsage;
     return 0;
   }
-  if (!f.count("gcs-address")) return Fail("--gcs-address HOST:PORT is required (see --help)");
+  if (!f.count("gcs-address"))
+    return Fail("--gcs-address HOST:PORT is required (see --help)");
   int port = 0, heartbeat_ms = 1000;
-  if (f.count("port") && (!absl::SimpleAtoi(f["port"], &port) || port < 0 || port > 65535)) {
+  if (f.count("port") &&
+      (!absl::SimpleAtoi(f["port"], &port) || port < 0 || port > 65535)) {
     return Fail("--port: expected 0..65535, got '" + f["port"] + "'");
   }
-  if (f.count("heartbeat-ms") && (!absl::SimpleAtoi(f["heartbeat-ms"], &heartbeat_ms) || heartbeat_ms <= 0)) {
-    return Fail("--heartbeat-ms: expected a positive number, got '" + f["heartbeat-ms"] + "'");
+  if (f.count("heartbeat-ms") &&
+      (!absl::SimpleAtoi(f["heartbeat-ms"], &heartbeat_ms) ||
+       heartbeat_ms <= 0)) {
+    return Fail("--heartbeat-ms: expected a positive number, got '" +
+                f["heartbeat-ms"] + "'");
   }
   std::map<std::string, double> quantities;
   double cpus = std::thread::hardware_concurrency(), gpus = 0;
   if (f.count("num-cpus") && !ParseNonNegative(f["num-cpus"], &cpus)) {
-    return Fail("--num-cpus: expected a non-negative number, got '" + f["num-cpus"] + "'");
+    return Fail("--num-cpus: expected a non-negative number, got '" +
+                f["num-cpus"] + "'");
   }
   if (f.count("num-gpus") && !ParseNonNegative(f["num-gpus"], &gpus)) {
-    return Fail("--num-gpus: expected a non-negative number, got '" + f["num-gpus"] + "'");
+    return Fail("--num-gpus: expected a non-negative number, got '" +
+                f["num-gpus"] + "'");
   }
   if (f.count("resources")) {
-    nlohmann::json json = nlohmann::json::parse(f["resources"], nullptr, /*allow_exceptions=*/false);
-    if (!json.is_object()) return Fail("--resources: expected a JSON object of numbers, got '" + f["resources"] + "'");
-    for (const auto& [name, value] : json.items()) {
+    nlohmann::json json = nlohmann::json::parse(f["resources"], nullptr,
+                                                /*allow_exceptions=*/false);
+    if (!json.is_object())
+      return Fail("--resources: expected a JSON object of numbers, got '" +
+                  f["resources"] + "'");
+    for (const auto &[name, value] : json.items()) {
       if (!value.is_number() || value.get<double>() < 0) {
-        return Fail("--resources: '" + name + "' must be a non-negative number");
+        return Fail("--resources: '" + name +
+                    "' must be a non-negative number");
       }
       quantities[name] = value.get<double>();
     }
   }
-  if (cpus > 0) quantities["CPU"] = cpus;
-  if (gpus > 0) quantities["GPU"] = gpus;
-  absl::StatusOr<raycc::ResourceSet> total = raycc::ResourceSet::Create(quantities);
-  if (!total.ok()) return Fail(std::string(total.status().message()));
+  if (cpus > 0)
+    quantities["CPU"] = cpus;
+  if (gpus > 0)
+    quantities["GPU"] = gpus;
+  absl::StatusOr<raycc::ResourceSet> total =
+      raycc::ResourceSet::Create(quantities);
+  if (!total.ok())
+    return Fail(std::string(total.status().message()));
 
   std::map<std::string, std::string> labels;
   if (f.count("labels") && !f["labels"].empty()) {
     for (absl::string_view pair : absl::StrSplit(f["labels"], ',')) {
-      std::pair<std::string, std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+      std::pair<std::string, std::string> kv =
+          absl::StrSplit(pair, absl::MaxSplits('=', 1));
       if (kv.first.empty() || pair.find('=') == absl::string_view::npos) {
         return Fail("--labels: expected K=V,..., got '" + f["labels"] + "'");
       }
@@ -115,14 +133,18 @@ int main(int argc, char** argv) {
     }
   }
   std::string bind = f.count("bind") ? f["bind"] : "127.0.0.1";
-  std::string session = f.count("session-dir") ? f["session-dir"] : absl::StrCat("/tmp/raycc/raylet_", ::getpid());
+  std::string session = f.count("session-dir")
+                            ? f["session-dir"]
+                            : absl::StrCat("/tmp/raycc/raylet_", ::getpid());
   ::mkdir("/tmp/raycc", 0755);
   ::mkdir(session.c_str(), 0755);
   ::mkdir((session + "/logs").c_str(), 0755);
   ::mkdir((session + "/code").c_str(), 0755);
   absl::StatusOr<std::string> token =
-      f.count("token-file") ? raycc::rpc::ReadTokenFile(f["token-file"]) : raycc::rpc::TokenFromEnvironment();
-  if (!token.ok()) return Fail(std::string(token.status().message()));
+      f.count("token-file") ? raycc::rpc::ReadTokenFile(f["token-file"])
+                            : raycc::rpc::TokenFromEnvironment();
+  if (!token.ok())
+    return Fail(std::string(token.status().message()));
 
   raycc::gcs::GcsRpcClient gcs(f["gcs-address"], *token);
   raycc::raylet::NodeManagerOptions options;
@@ -136,14 +158,18 @@ int main(int argc, char** argv) {
   // (the port is known once the server is bound; no request arrives before
   // the node is registered)
   raycc::raylet::NodeManager node(options, gcs, pool);
-  raycc::raylet::RayletServiceImpl service(node, *token, [&stop] { stop.Stop("ShutdownRaylet request"); });
+  raycc::raylet::RayletServiceImpl service(
+      node, *token, [&stop] { stop.Stop("ShutdownRaylet request"); });
   int bound = 0;
   auto server = raycc::rpc::StartServer(bind, port, {&service}, &bound);
-  if (!server.ok()) return Fail(std::string(server.status().message()));
+  if (!server.ok())
+    return Fail(std::string(server.status().message()));
   node.SetPort(bound);
   char hostname[256] = "node";
   ::gethostname(hostname, sizeof(hostname) - 1);
-  std::string node_name = f.count("node-name") ? f["node-name"] : absl::StrCat(hostname, "-", bound);
+  std::string node_name = f.count("node-name")
+                              ? f["node-name"]
+                              : absl::StrCat(hostname, "-", bound);
   node.SetNodeName(node_name);
 
   raycc::proto::NodeInfo info;
@@ -152,17 +178,22 @@ int main(int argc, char** argv) {
   info.mutable_raylet_address()->set_host(options.host);
   info.mutable_raylet_address()->set_port(bound);
   total->ToProto(info.mutable_total_resources());
-  for (const auto& [k, v] : labels) (*info.mutable_labels())[k] = v;
+  for (const auto &[k, v] : labels)
+    (*info.mutable_labels())[k] = v;
   info.set_node_name(node_name);
   if (absl::Status registered = gcs.RegisterNode(info); !registered.ok()) {
-    return Fail("cannot join the cluster: " + std::string(registered.message()));
+    return Fail("cannot join the cluster: " +
+                std::string(registered.message()));
   }
   if (f.count("port-file")) {
-    absl::Status written = raycc::rpc::WriteFileAtomically(f["port-file"], absl::StrCat(bound, "\n"));
-    if (!written.ok()) return Fail(std::string(written.message()));
+    absl::Status written = raycc::rpc::WriteFileAtomically(
+        f["port-file"], absl::StrCat(bound, "\n"));
+    if (!written.ok())
+      return Fail(std::string(written.message()));
   }
-  std::cerr << "raycc-raylet: node '" << node_name << "' (" << options.node_id.Hex() << ") serving on " << bind << ":"
-            << bound << " with " << total->ToString() << ", pid " << ::getpid() << "\n";
+  std::cerr << "raycc-raylet: node '" << node_name << "' ("
+            << options.node_id.Hex() << ") serving on " << bind << ":" << bound
+            << " with " << total->ToString() << ", pid " << ::getpid() << "\n";
 
   // Heartbeats: liveness, finished jobs, and the node list for spillback.
   std::mutex beat_mu;
@@ -170,19 +201,25 @@ int main(int argc, char** argv) {
   bool beat_stop = false;
   std::thread heartbeat([&] {
     std::unique_lock<std::mutex> lock(beat_mu);
-    while (!beat_cv.wait_for(lock, std::chrono::milliseconds(heartbeat_ms), [&] { return beat_stop; })) {
+    while (!beat_cv.wait_for(lock, std::chrono::milliseconds(heartbeat_ms),
+                             [&] { return beat_stop; })) {
       lock.unlock();
-      absl::StatusOr<raycc::proto::HeartbeatReply> reply = gcs.Heartbeat(options.node_id);
+      absl::StatusOr<raycc::proto::HeartbeatReply> reply =
+          gcs.Heartbeat(options.node_id);
       if (reply.ok()) {
-        if (reply->node_dead()) stop.Stop("the GCS considers this node dead");
+        if (reply->node_dead())
+          stop.Stop("the GCS considers this node dead");
         std::vector<raycc::JobId> finished;
-        for (const std::string& job : reply->finished_jobs()) {
-          if (auto id = raycc::JobId::FromBinary(job); id.ok()) finished.push_back(*id);
+        for (const std::string &job : reply->finished_jobs()) {
+          if (auto id = raycc::JobId::FromBinary(job); id.ok())
+            finished.push_back(*id);
         }
         node.OnJobsFinished(finished);
-        if (auto nodes = gcs.TryGetAllNodes(); nodes.ok()) node.SetClusterNodes(*std::move(nodes));
+        if (auto nodes = gcs.TryGetAllNodes(); nodes.ok())
+          node.SetClusterNodes(*std::move(nodes));
       } else {
-        std::cerr << "raycc-raylet: heartbeat failed: " << reply.status().message() << "\n";
+        std::cerr << "raycc-raylet: heartbeat failed: "
+                  << reply.status().message() << "\n";
       }
       lock.lock();
     }
@@ -197,7 +234,9 @@ int main(int argc, char** argv) {
   beat_cv.notify_all();
   heartbeat.join();
   node.Shutdown();
-  (void)gcs.MarkNodeDead(options.node_id, "the raylet stopped (" + reason + ")");
-  (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  (void)gcs.MarkNodeDead(options.node_id,
+                         "the raylet stopped (" + reason + ")");
+  (*server)->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(2));
   return 0;
 }

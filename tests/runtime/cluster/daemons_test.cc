@@ -8,8 +8,11 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +21,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gcs/gcs_rpc_client.h"
@@ -57,49 +59,68 @@ class Process {
       ::execv(args[0], args.data());
       ::_exit(127);
     }
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
   }
   ~Process() {
     if (pid_ > 0 && !exited_) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
+    if (pidfd_ >= 0) ::close(pidfd_);
   }
   pid_t pid() const { return pid_; }
+  // A descriptor that becomes readable when the process exits.
+  int pidfd() const { return pidfd_; }
   // Waits (bounded) for the exit; -1 if it did not exit in time.
   int WaitExit(std::chrono::milliseconds limit) {
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
+    if (exited_) return code_;
+    pollfd fd{pidfd_, POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(limit.count())) != 1) return -1;
+    int status = 0;
+    if (::waitpid(pid_, &status, 0) != pid_) return -1;
+    exited_ = true;
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code_;
   }
   int Stop() {
     ::kill(pid_, SIGTERM);
-    int code = WaitExit(20s);
-    return code;
+    return WaitExit(20s);
   }
-  bool Alive() { return !exited_ && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  bool Alive() {
+    pollfd fd{pidfd_, POLLIN, 0};
+    return !exited_ && ::poll(&fd, 1, 0) == 0;
+  }
 
  private:
   pid_t pid_ = -1;
+  int pidfd_ = -1;
   bool exited_ = false;
+  int code_ = -1;
 };
 
-// The number in `path` once a daemon wrote it; 0 when `process` died or
-// time ran out first.
+// The number in `path` once a daemon wrote it (by rename, so whole); 0 when
+// `process` died or time ran out first. Waits on inotify and the pidfd.
 int WaitForPort(const std::string& path, Process& process) {
+  int inotify = ::inotify_init1(IN_CLOEXEC);
+  std::string dir = path.substr(0, path.rfind('/'));
+  ::inotify_add_watch(inotify, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
   auto end = std::chrono::steady_clock::now() + kStartTimeout;
-  while (std::chrono::steady_clock::now() < end && process.Alive()) {
+  int port = 0;
+  for (;;) {
     std::string text = ReadAll(path);
-    if (!text.empty() && text.back() == '\n') return std::atoi(text.c_str());
-    std::this_thread::sleep_for(10ms);
+    if (!text.empty() && text.back() == '\n') {
+      port = std::atoi(text.c_str());
+      break;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd fds[2] = {{inotify, POLLIN, 0}, {process.pidfd(), POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(left.count())) <= 0 || (fds[1].revents & POLLIN)) break;
+    char events[4096];
+    (void)!::read(inotify, events, sizeof(events));
   }
-  return 0;
+  ::close(inotify);
+  return port;
 }
 
 class DaemonsTest : public ::testing::Test {
@@ -136,7 +157,8 @@ class DaemonsTest : public ::testing::Test {
   }
 
   std::unique_ptr<raycc::proto::RayletService::Stub> RayletStub() {
-    return raycc::proto::RayletService::NewStub(raycc::rpc::Connect("127.0.0.1:" + std::to_string(raylet_port_)));
+    return raycc::proto::RayletService::NewStub(
+        raycc::rpc::Connect("127.0.0.1:" + std::to_string(raylet_port_)));
   }
 
   std::string dir_, token_, gcs_address_;
@@ -202,8 +224,9 @@ TEST_F(DaemonsTest, RequestsWithoutTheTokenAreRefusedAndCounted) {
 TEST_F(DaemonsTest, GarbageOnAPortDoesNotCrashADaemon) {
   StartRaylet("node-a");
   for (int port : {gcs_port_, raylet_port_}) {
-    for (const std::string& junk : {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), std::string(4096, '\xff'),
-                                    std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(64, '\x01')}) {
+    for (const std::string& junk :
+         {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), std::string(4096, '\xff'),
+          std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(64, '\x01')}) {
       int fd = ::socket(AF_INET, SOCK_STREAM, 0);
       ASSERT_GE(fd, 0);
       sockaddr_in addr{};

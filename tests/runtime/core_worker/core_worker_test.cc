@@ -36,7 +36,9 @@ TEST(MemoryStoreTest, PendingObjectsBecomeReadyForWaitersAndCallbacks) {
   EXPECT_FALSE(unknown);
   std::string seen;
   store.OnReady(Id(1), [&](const ObjectValue& v) { seen = *v.bytes; });
-  std::thread writer([&] { store.Put(Id(1), ObjectValue{std::make_shared<const std::string>("abc"), nullptr}); });
+  std::thread writer([&] {
+    store.Put(Id(1), ObjectValue{std::make_shared<const std::string>("abc"), nullptr});
+  });
   std::optional<ObjectValue> got = store.Get(Id(1), std::nullopt, &unknown);
   writer.join();
   ASSERT_TRUE(got.has_value());
@@ -69,7 +71,8 @@ TEST(MemoryStoreTest, UnknownObjectsFailAtOnceAndWaitCountsReadyOnes) {
   EXPECT_EQ(store.size(), 1u);
 }
 
-raycc::proto::TaskSpec Task(const std::string& name, std::vector<std::string> args, std::string signature = "") {
+raycc::proto::TaskSpec Task(const std::string& name, std::vector<std::string> args,
+                            std::string signature = "") {
   raycc::proto::TaskSpec task;
   task.set_task_id(raycc::TaskId::Of(raycc::JobId::FromInt(1)).Binary());
   task.mutable_function()->set_name(name);
