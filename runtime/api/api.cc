@@ -58,10 +58,9 @@ RuntimeInterface& CurrentRuntime() {
 
 }  // namespace internal
 
-void Init() { Init(Config{}); }
+namespace {
 
-void Init(const Config& config) {
-  std::lock_guard<std::mutex> lock(g_mu);
+internal::ManagedRuntime* StartLocked(const Config& config) {
   if (g_runtime) throw RayccError("raycc::Init: already initialized (call Shutdown() first)");
   std::string address = config.address;
   if (address.empty()) {
@@ -73,14 +72,30 @@ void Init(const Config& config) {
   if (factory == nullptr) {
     if (!address.empty()) {
       throw RayccError("raycc::Init: cannot join the cluster at '" + address +
-                       "': this build has no cluster runtime yet; leave Config.address and RAYCC_ADDRESS "
-                       "empty for the embedded runtime");
+                       "': this build has no cluster runtime linked in; leave Config.address and "
+                       "RAYCC_ADDRESS empty for the embedded runtime");
     }
     throw RayccError(std::string("raycc::Init: no '") + kind + "' runtime is linked in");
   }
   g_runtime = factory(config);
   g_runtime->set_generation(++g_generation);
   g_current.store(g_runtime.get(), std::memory_order_release);
+  return g_runtime.get();
+}
+
+}  // namespace
+
+void Init() { Init(Config{}); }
+
+void Init(const Config& config) {
+  internal::ManagedRuntime* started = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    started = StartLocked(config);
+  }
+  // A worker process of a cluster serves its raylet from here on (and never
+  // returns); a driver goes on.
+  started->Serve();
 }
 
 namespace internal {

@@ -89,11 +89,19 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   request.code = std::string(library);
 
   proto::RequestWorkerLeaseReply reply;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
+  for (bool refreshed = false;; refreshed = true) {
+    std::unique_lock<std::mutex> lock(mu_);
     if (!request.resources.IsSubsetOf(options_.total)) {
       proto::Address spill;
       std::string reason = InfeasibleReasonLocked(request.resources, &spill);
+      if (spill.port() == 0 && !refreshed) {
+        // The node list may be older than a node that just joined: ask the
+        // GCS once before calling the request infeasible.
+        lock.unlock();
+        std::vector<proto::NodeInfo> nodes = gcs_.GetAllNodes();
+        if (!nodes.empty()) SetClusterNodes(std::move(nodes));
+        continue;
+      }
       if (!message.spilled() && spill.port() != 0) {
         *reply.mutable_retry_at_raylet() = spill;
       } else {
@@ -101,6 +109,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
       }
       return reply;
     }
+    break;
   }
   RAYCC_ASSIGN_OR_RETURN(request.executable, EnsureCode(request.code));
 
@@ -219,6 +228,8 @@ void NodeManager::StartWorkerLocked(Request& request) {
         absl::StrCat("RAYCC_NODE_ID=", options_.node_id.Hex()),
         absl::StrCat("RAYCC_NODE_NAME=", options_.node_name),
         absl::StrCat("RAYCC_AUTH_TOKEN=", options_.token),
+        // The worker's own code, so that the tasks it submits run the same.
+        absl::StrCat("RAYCC_CODE_HASH=", request.code),
     };
     absl::StatusOr<int> pid = pool_.Start(launch);
     if (pid.ok()) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 
@@ -33,6 +34,7 @@ std::string DescribeExit(int status) {
 
 ProcessWorkerPool::ProcessWorkerPool(int kill_grace_ms) : kill_grace_ms_(kill_grace_ms) {
   reaper_ = std::thread([this] { Reap(); });
+  launcher_ = std::thread([this] { Launch(); });
 }
 
 ProcessWorkerPool::~ProcessWorkerPool() { Shutdown(); }
@@ -43,6 +45,32 @@ void ProcessWorkerPool::SetExitCallback(ExitCallback callback) {
 }
 
 absl::StatusOr<int> ProcessWorkerPool::Start(const WorkerLaunch& launch) {
+  std::packaged_task<absl::StatusOr<int>()> job([&] { return Spawn(launch); });
+  std::future<absl::StatusOr<int>> result = job.get_future();
+  {
+    std::lock_guard<std::mutex> lock(launch_mu_);
+    if (launches_closed_) return absl::UnavailableError("the raylet is shutting down");
+    launches_.push_back(&job);
+  }
+  launch_cv_.notify_one();
+  return result.get();
+}
+
+void ProcessWorkerPool::Launch() {
+  for (;;) {
+    std::packaged_task<absl::StatusOr<int>()>* job = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(launch_mu_);
+      launch_cv_.wait(lock, [&] { return launches_closed_ || !launches_.empty(); });
+      if (launches_.empty()) return;
+      job = launches_.front();
+      launches_.pop_front();
+    }
+    (*job)();
+  }
+}
+
+absl::StatusOr<int> ProcessWorkerPool::Spawn(const WorkerLaunch& launch) {
   // Everything the child needs is built before fork: between fork and exec
   // only async-signal-safe calls are allowed.
   std::vector<std::string> env_strings;
@@ -162,6 +190,13 @@ void ProcessWorkerPool::Shutdown() {
     }
   }
   if (reaper_.joinable()) reaper_.join();
+  // Last: the children's parent-death signal is tied to this thread.
+  {
+    std::lock_guard<std::mutex> lock(launch_mu_);
+    launches_closed_ = true;
+  }
+  launch_cv_.notify_all();
+  if (launcher_.joinable()) launcher_.join();
 }
 
 }  // namespace raycc::raylet

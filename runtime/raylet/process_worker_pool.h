@@ -2,13 +2,17 @@
 
 /// \file
 /// Worker processes by fork and exec of the job's cached executable. Each
-/// child dies with the raylet (PR_SET_PDEATHSIG), keeps no descriptor of
+/// child dies with the raylet (PR_SET_PDEATHSIG; the children are forked by
+/// one long-lived launcher thread, since that signal follows the thread that
+/// forked, and a gRPC handler thread may end any time), keeps no descriptor of
 /// the raylet's but its log, and is reaped by the pool's thread, which
 /// reports how it ended. Workers are ended by the pid the pool started,
 /// never by name.
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -31,6 +35,9 @@ class ProcessWorkerPool final : public WorkerPoolInterface {
 
  private:
   void Reap();
+  /// The launcher thread: runs the queued Spawns, in order.
+  void Launch();
+  absl::StatusOr<int> Spawn(const WorkerLaunch& launch);
 
   const int kill_grace_ms_;
   std::mutex mu_;
@@ -41,6 +48,12 @@ class ProcessWorkerPool final : public WorkerPoolInterface {
   absl::flat_hash_map<WorkerId, int> pids_;
   std::atomic<size_t> started_{0}, exited_{0};
   std::thread reaper_;
+
+  std::mutex launch_mu_;
+  std::condition_variable launch_cv_;
+  std::deque<std::packaged_task<absl::StatusOr<int>()>*> launches_;
+  bool launches_closed_ = false;
+  std::thread launcher_;
 };
 
 }  // namespace raycc::raylet

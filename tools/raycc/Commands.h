@@ -24,6 +24,11 @@ int runInspect(int argc, char **argv);
 int runRun(int argc, char **argv);
 /// `raycc viz`: the visualizer page of compiled graphs.
 int runViz(int argc, char **argv);
+/// `raycc start`, `raycc stop`, `raycc status`: the cluster's daemons on
+/// this machine; argv[0] is the command.
+int runStart(int argc, char **argv);
+int runStop(int argc, char **argv);
+int runStatus(int argc, char **argv);
 
 } // namespace raycc::tools
 

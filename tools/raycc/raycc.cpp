@@ -29,6 +29,11 @@ COMMANDS:
   viz <prog.rcx>          Draw the graphs as one self-contained HTML page
                           (--timeline run.json overlays a run).
   inspect <prog.rcx>      Show what an artifact holds (--ir, --plan[=GRAPH]).
+  start --head | --address HOST:PORT
+                          Start cluster daemons on this machine (the head:
+                          control service and a raylet; or a joining raylet).
+  stop                    End the daemons `raycc start` started here.
+  status                  Show the cluster's nodes and their resources.
   devices [--self-test]   List the GPUs this machine offers as the "GPU" resource.
                           --self-test also runs a small kernel on each one.
   help                    Show this help.
@@ -106,6 +111,12 @@ int main(int argc, char **argv) {
     return raycc::tools::runRun(argc - 1, argv + 1);
   if (cmd == "inspect")
     return raycc::tools::runInspect(argc - 1, argv + 1);
+  if (cmd == "start")
+    return raycc::tools::runStart(argc - 1, argv + 1);
+  if (cmd == "stop")
+    return raycc::tools::runStop(argc - 1, argv + 1);
+  if (cmd == "status")
+    return raycc::tools::runStatus(argc - 1, argv + 1);
   std::fprintf(stderr, "raycc: unknown command '%s' (see 'raycc --help')\n",
                argv[1]);
   return kExitUsage;

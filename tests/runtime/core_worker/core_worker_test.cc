@@ -1,12 +1,15 @@
 // The core worker's MemoryStore (pending, ready, errors, waits with
-// deadlines, ready callbacks) and TaskExecutor (registered name, signature
+// deadlines, ready callbacks), ReferenceCounter (frees on the last handle
+// and the last task use) and TaskExecutor (registered name, signature
 // check, arity, user exceptions) as units.
 
 #include <chrono>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "core_worker/memory_store.h"
+#include "core_worker/reference_counter.h"
 #include "core_worker/task_executor.h"
 #include "gtest/gtest.h"
 #include "raycc/runtime/api/remote_registry.h"
@@ -108,6 +111,42 @@ TEST(TaskExecutorTest, FailuresBecomeErrorsNamingTheCause) {
   EXPECT_EQ(raised.error().message(), "index 7");
   EXPECT_EQ(raised.error().function_name(), "Throws");
   EXPECT_EQ(raised.return_objects_size(), 0);
+}
+
+TEST(ReferenceCounterTest, FreesOnTheLastHandleAndTheLastTaskUse) {
+  std::vector<raycc::ObjectId> freed;
+  raycc::core_worker::ReferenceCounter refs([&](const raycc::ObjectId& id) { freed.push_back(id); });
+  refs.AddOwned(Id(1), 1);
+  refs.AddLocalRef(Id(1));  // a copy of the handle
+  refs.AddTaskUse(Id(1));   // a task takes it as an argument
+  refs.RemoveLocalRef(Id(1));
+  refs.RemoveLocalRef(Id(1));
+  EXPECT_TRUE(freed.empty());  // the task still needs it
+  EXPECT_TRUE(refs.Owns(Id(1)));
+  refs.RemoveTaskUse(Id(1));
+  ASSERT_EQ(freed.size(), 1u);
+  EXPECT_EQ(freed[0], Id(1));
+  EXPECT_FALSE(refs.Owns(Id(1)));
+  refs.RemoveLocalRef(Id(1));  // a late drop of a freed object is ignored
+  EXPECT_EQ(freed.size(), 1u);
+}
+
+TEST(ReferenceCounterTest, ABatchResultStaysUntilReferencedOrReleasedByItsConsumers) {
+  std::vector<raycc::ObjectId> freed;
+  raycc::core_worker::ReferenceCounter refs([&](const raycc::ObjectId& id) { freed.push_back(id); });
+  refs.AddOwned(Id(2), 0);  // nobody refers to it yet
+  refs.AddTaskUse(Id(2));
+  refs.RemoveTaskUse(Id(2));
+  EXPECT_TRUE(freed.empty());
+  refs.AddLocalRef(Id(2));
+  refs.RemoveLocalRef(Id(2));
+  EXPECT_EQ(freed, std::vector<raycc::ObjectId>{Id(2)});
+
+  refs.AddOwned(Id(3), 0, /*release_when_unused=*/true);
+  refs.AddTaskUse(Id(3));
+  refs.RemoveTaskUse(Id(3));
+  EXPECT_EQ(freed.size(), 2u);
+  EXPECT_EQ(refs.size(), 0u);
 }
 
 }  // namespace

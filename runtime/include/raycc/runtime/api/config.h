@@ -37,10 +37,12 @@ struct Config {
   /// Shutdown() in Chrome trace-event format (Perfetto, chrome://tracing,
   /// `raycc viz --timeline`).
   std::string timeline_path;
-  /// The cluster to join ("HOST:PORT"); empty: the embedded runtime, in
+  /// The cluster to join: "HOST:PORT" of its GCS, or "auto" for the one
+  /// `raycc start` started on this machine; empty: the embedded runtime, in
   /// this process (also when the RAYCC_ADDRESS environment variable is
-  /// unset or empty). Init throws a clear RayccError for an address while
-  /// this build has no cluster runtime.
+  /// unset or empty). The cluster token comes from RAYCC_AUTH_TOKEN,
+  /// RAYCC_AUTH_TOKEN_FILE, or this machine's session. Init throws a
+  /// RayccError naming the address and the cause when it cannot join.
   std::string address;
 };
 

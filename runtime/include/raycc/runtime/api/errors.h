@@ -53,6 +53,13 @@ class ActorDiedError : public RayccError {
   using RayccError::RayccError;
 };
 
+/// The worker process running a task died (killed, crashed, its node
+/// gone) and the task had no retries left (SetMaxRetries).
+class WorkerDiedError : public RayccError {
+ public:
+  using RayccError::RayccError;
+};
+
 /// Get on the result of a task that was cancelled before it ran.
 class TaskCancelledError : public RayccError {
  public:

@@ -27,6 +27,11 @@ class ManagedRuntime : public RuntimeInterface {
   /// thrown. Idempotent.
   virtual absl::Status Finish() = 0;
 
+  /// Runs after Init() made this the current runtime, outside Init's lock.
+  /// A cluster worker process serves its raylet here and never returns (it
+  /// exits when the raylet lets it go); a driver returns at once.
+  virtual void Serve() {}
+
   /// True when called from one of this runtime's task or actor threads.
   virtual bool InWorkerThread() const = 0;
   /// The node the calling task or actor runs on; "" elsewhere.

@@ -1,0 +1,772 @@
+#include "core_worker/cluster_runtime.h"
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_context.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "core_worker/memory_store.h"
+#include "core_worker/reference_counter.h"
+#include "core_worker/task_executor.h"
+#include "core_worker/task_submitter.h"
+#include "gcs/gcs_rpc_client.h"
+#include "raycc/proto/raylet_service.grpc.pb.h"
+#include "raycc/proto/worker_service.grpc.pb.h"
+#include "raycc/runtime/api/errors.h"
+#include "raycc/runtime/api/object_ref_handle.h"
+#include "raycc/runtime/common/resource_set.h"
+#include "rpc/auth.h"
+#include "rpc/content_hash.h"
+#include "rpc/server.h"
+#include "rpc/session.h"
+
+namespace raycc::core_worker {
+namespace {
+
+constexpr char kCodeNamespace[] = "code";
+constexpr char kNotYet[] =
+    " is not supported by the cluster runtime yet (issue #14); the embedded runtime has it";
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+/// The task a worker thread is running (null on other threads).
+thread_local const proto::TaskSpec* t_task = nullptr;
+
+MemoryStore::Deadline DeadlineAfter(int64_t timeout_ms) {
+  if (timeout_ms < 0) return std::nullopt;
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+}
+
+[[noreturn]] void ThrowObjectError(const ObjectError& e) {
+  switch (e.kind) {
+    case ObjectError::Kind::kTask:
+      throw TaskError(e.function, e.type, e.message, e.where);
+    case ObjectError::Kind::kWorkerDied:
+      throw WorkerDiedError(e.message);
+    case ObjectError::Kind::kCancelled:
+      throw TaskCancelledError(e.message);
+    case ObjectError::Kind::kInfeasible:
+      throw InfeasibleError(e.message);
+    case ObjectError::Kind::kSystem:
+      break;
+  }
+  throw RayccError(e.message);
+}
+
+class ClusterRuntime;
+
+/// CoreWorkerService of a worker process: tasks pushed by their owners.
+class WorkerService final : public proto::CoreWorkerService::Service {
+ public:
+  WorkerService(ClusterRuntime& runtime, std::string token) : runtime_(runtime), auth_(std::move(token)) {}
+  grpc::Status PushTask(grpc::ServerContext* context, const proto::PushTaskRequest* request,
+                        proto::PushTaskReply* reply) override;
+  grpc::Status Exit(grpc::ServerContext* context, const proto::ExitRequest* request,
+                    proto::ExitReply* reply) override;
+
+ private:
+  ClusterRuntime& runtime_;
+  rpc::TokenCheck auth_;
+};
+
+class ClusterRuntime final : public internal::ManagedRuntime {
+ public:
+  /// Joins as a driver (worker false) or as the worker process a raylet
+  /// started (the RAYCC_WORKER_* environment).
+  ClusterRuntime(std::string gcs_address, bool worker);
+  ~ClusterRuntime() override { (void)Finish(); }
+
+  // Tasks and objects.
+  std::shared_ptr<internal::ObjectRefHandle> SubmitTask(const internal::RemoteFunction& function,
+                                                        std::vector<internal::TaskArgument> args,
+                                                        const internal::CallOptions& options) override;
+  std::vector<ObjectId> SubmitTasks(
+      std::vector<internal::BatchedTask> tasks,
+      const std::vector<std::vector<std::pair<std::string, double>>>& demands) override;
+  bool CancelTask(const ObjectId& id) override;
+  ObjectId Put(std::string bytes) override;
+  ObjectId PutValue(std::shared_ptr<const void> value, const std::type_info& type,
+                    std::string (*serialize)(const void*)) override;
+  std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,
+                                       int64_t timeout_ms) override;
+  std::vector<std::shared_ptr<const void>> GetValues(const std::vector<ObjectId>& ids,
+                                                     const std::type_info& type, int64_t timeout_ms) override;
+  std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
+  void AddObjectRef(const ObjectId& id) override { refs_.AddLocalRef(id); }
+  void RemoveObjectRef(const ObjectId& id) override { refs_.RemoveLocalRef(id); }
+  size_t LiveObjects() override { return store_.size(); }
+  std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
+
+  // Not on the cluster yet.
+  ActorId CreateActor(const internal::RemoteFunction&, std::vector<internal::TaskArgument>,
+                      const internal::ActorOptions&) override {
+    throw RayccError(absl::StrCat("actors", kNotYet));
+  }
+  ObjectId SubmitActorTask(const ActorId&, const internal::RemoteMethod&, std::vector<internal::TaskArgument>,
+                           const internal::CallOptions&) override {
+    throw RayccError(absl::StrCat("actors", kNotYet));
+  }
+  void KillActor(const ActorId&, bool) override { throw RayccError(absl::StrCat("actors", kNotYet)); }
+  std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string&) override {
+    throw RayccError(absl::StrCat("named actors", kNotYet));
+  }
+  PlacementGroupId CreatePlacementGroup(const std::vector<std::vector<std::pair<std::string, double>>>&,
+                                        internal::PlacementGroupStrategy, const std::string&) override {
+    throw RayccError(absl::StrCat("placement groups", kNotYet));
+  }
+  bool WaitPlacementGroup(const PlacementGroupId&, int64_t) override {
+    throw RayccError(absl::StrCat("placement groups", kNotYet));
+  }
+  void RemovePlacementGroup(const PlacementGroupId&) override {
+    throw RayccError(absl::StrCat("placement groups", kNotYet));
+  }
+
+  // Life cycle and the calling thread.
+  absl::Status Finish() override;
+  void Serve() override;
+  bool InWorkerThread() const override { return t_task != nullptr; }
+  std::string CurrentNodeName() const override { return worker_ ? node_name_ : std::string(); }
+  std::vector<int> CurrentGpuIds() const override { return {}; }
+  bool CurrentTaskCancelled() const override { return false; }
+
+  // WorkerService.
+  grpc::Status HandlePushTask(const proto::PushTaskRequest& request, proto::PushTaskReply* reply);
+  void RequestExit();
+
+ private:
+  /// A submitted task until it is done: its arguments being resolved, then
+  /// queued or running.
+  struct Pending {
+    std::mutex mu;
+    proto::TaskSpec spec;
+    int unresolved = 1;  // (one for the submission itself, dropped last)
+    std::shared_ptr<const ObjectError> failed_dependency;
+    bool cancelled = false;
+    std::vector<ObjectId> uses;  // objects it keeps alive until done
+  };
+
+  void JoinAsDriver();
+  void JoinAsWorker();
+  void UploadCode();
+  /// The spec of a call to `function`, without arguments.
+  proto::TaskSpec MakeSpec(const internal::RemoteFunction& function, const internal::CallOptions& options);
+  /// Adds the arguments, resolves the references among them and queues the
+  /// task once they are ready; the result `result` is owned already.
+  void SubmitSpec(proto::TaskSpec spec, std::vector<internal::TaskArgument> args);
+  void Dispatch(const std::shared_ptr<Pending>& pending);
+  /// The task is done (ran, failed, or could not run).
+  void OnTaskDone(const proto::TaskSpec& task, const proto::PushTaskReply* reply, const ObjectError* error);
+  void Complete(const std::string& task_id, ObjectValue value);
+  ObjectId ResultOf(const proto::TaskSpec& task) const;
+  /// Waits for `ids` (a worker's task gives its resources back meanwhile).
+  std::vector<bool> WaitReady(const std::vector<ObjectId>& ids, size_t num_ready,
+                              MemoryStore::Deadline deadline);
+  void NotifyBlocked(bool blocked);
+  [[noreturn]] void ThrowUnknown(const char* what, const ObjectId& id) const;
+
+  const bool worker_;
+  const std::string gcs_address_;
+  std::string token_;
+  std::unique_ptr<gcs::GcsRpcClient> gcs_;
+  std::string raylet_address_;
+  std::unique_ptr<proto::RayletService::Stub> raylet_;
+  JobId job_;
+  TaskId driver_task_;
+  WorkerId worker_id_;
+  std::string node_name_;
+  std::string code_hash_;
+
+  MemoryStore store_;
+  ReferenceCounter refs_{[this](const ObjectId& id) { store_.Delete(id); }};
+  std::unique_ptr<TaskSubmitter> submitter_;
+  std::atomic<uint32_t> puts_{0};
+
+  std::mutex pending_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Pending>> pending_;  // by task id
+
+  // A worker's server, and its way out.
+  std::unique_ptr<WorkerService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::mutex exit_mu_;
+  std::condition_variable exit_cv_;
+  bool exit_requested_ = false;
+  std::once_flag finished_;
+};
+
+grpc::Status WorkerService::PushTask(grpc::ServerContext* context, const proto::PushTaskRequest* request,
+                                     proto::PushTaskReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  return runtime_.HandlePushTask(*request, reply);
+}
+
+grpc::Status WorkerService::Exit(grpc::ServerContext* context, const proto::ExitRequest*,
+                                 proto::ExitReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  reply->set_success(true);
+  runtime_.RequestExit();
+  return grpc::Status::OK;
+}
+
+ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker)
+    : worker_(worker), gcs_address_(std::move(gcs_address)) {
+  absl::StatusOr<std::string> token = rpc::TokenFromEnvironment();
+  if (absl::IsNotFound(token.status())) {
+    // The cluster this machine started (raycc start) keeps its token.
+    absl::StatusOr<rpc::Session> session = rpc::LatestSession();
+    if (session.ok() && session->address == gcs_address_) token = rpc::ReadTokenFile(session->token_file);
+  }
+  if (!token.ok()) {
+    throw RayccError(absl::StrCat(
+        "raycc::Init: joining the cluster at ", gcs_address_, " needs its token: ", token.status().message(),
+        " (set RAYCC_AUTH_TOKEN, or RAYCC_AUTH_TOKEN_FILE to the session's token file)"));
+  }
+  token_ = *token;
+  gcs_ = std::make_unique<gcs::GcsRpcClient>(gcs_address_, token_);
+  if (worker_) {
+    JoinAsWorker();
+  } else {
+    JoinAsDriver();
+  }
+  raylet_ = proto::RayletService::NewStub(rpc::Connect(raylet_address_));
+  submitter_ =
+      std::make_unique<TaskSubmitter>(raylet_address_, token_,
+                                      [this](const proto::TaskSpec& task, const proto::PushTaskReply* reply,
+                                             const ObjectError* error) { OnTaskDone(task, reply, error); });
+}
+
+void ClusterRuntime::JoinAsDriver() {
+  const std::string where = absl::StrCat("raycc::Init: cannot join the cluster at ", gcs_address_, ": ");
+  absl::StatusOr<std::vector<proto::NodeInfo>> nodes = gcs_->TryGetAllNodes();
+  if (!nodes.ok()) throw RayccError(absl::StrCat(where, nodes.status().message()));
+  raylet_address_ = Env("RAYCC_RAYLET_ADDRESS");
+  if (raylet_address_.empty()) {
+    for (const proto::NodeInfo& node : *nodes) {
+      if (node.state() != proto::NodeInfo::ALIVE) continue;
+      raylet_address_ = absl::StrCat(node.raylet_address().host(), ":", node.raylet_address().port());
+      break;
+    }
+  }
+  if (raylet_address_.empty()) throw RayccError(absl::StrCat(where, "it has no live node (start a raylet)"));
+  absl::StatusOr<JobId> job = gcs_->NextJobId();
+  if (!job.ok()) throw RayccError(absl::StrCat(where, job.status().message()));
+  job_ = *job;
+  driver_task_ = TaskId::ForDriver(job_);
+  worker_id_ = WorkerId::FromRandom();
+  proto::Address driver;
+  driver.set_host("127.0.0.1");
+  driver.set_worker_id(worker_id_.Binary());
+  absl::Status added = gcs_->AddJob(job_, driver);
+  if (!added.ok()) throw RayccError(absl::StrCat(where, added.message()));
+  UploadCode();
+}
+
+void ClusterRuntime::UploadCode() {
+  const std::string where =
+      absl::StrCat("raycc::Init: cannot upload this program to the cluster at ", gcs_address_, ": ");
+  absl::StatusOr<std::string> bytes = rpc::ReadFileBytes("/proc/self/exe");
+  if (!bytes.ok()) throw RayccError(absl::StrCat(where, bytes.status().message()));
+  code_hash_ = rpc::Sha256Hex(*bytes);
+  // Once per cluster: a program run again (or by another driver) is there.
+  absl::StatusOr<std::vector<std::string>> present = gcs_->KvKeys(kCodeNamespace, code_hash_);
+  if (!present.ok()) throw RayccError(absl::StrCat(where, present.status().message()));
+  for (const std::string& key : *present) {
+    if (key == code_hash_) return;
+  }
+  absl::StatusOr<bool> put = gcs_->KvPut(kCodeNamespace, code_hash_, *std::move(bytes), /*overwrite=*/false);
+  if (!put.ok()) throw RayccError(absl::StrCat(where, put.status().message()));
+}
+
+void ClusterRuntime::JoinAsWorker() {
+  auto required = [](const char* name) {
+    std::string value = Env(name);
+    if (value.empty()) {
+      throw RayccError(absl::StrCat("raycc::Init: this is a worker process (RAYCC_WORKER=1) but ", name,
+                                    " is not set: workers are started by a raylet"));
+    }
+    return value;
+  };
+  absl::StatusOr<JobId> job = JobId::FromHex(required("RAYCC_JOB_ID"));
+  absl::StatusOr<WorkerId> id = WorkerId::FromHex(required("RAYCC_WORKER_ID"));
+  if (!job.ok() || !id.ok()) throw RayccError("raycc::Init: RAYCC_JOB_ID or RAYCC_WORKER_ID is malformed");
+  job_ = *job;
+  worker_id_ = *id;
+  driver_task_ = TaskId::Of(job_);  // (puts outside any task: none in a worker)
+  raylet_address_ = required("RAYCC_RAYLET_ADDRESS");
+  node_name_ = Env("RAYCC_NODE_NAME");
+  code_hash_ = Env("RAYCC_CODE_HASH");
+  if (code_hash_.empty()) {
+    absl::StatusOr<std::string> bytes = rpc::ReadFileBytes("/proc/self/exe");
+    if (!bytes.ok()) throw RayccError(std::string(bytes.status().message()));
+    code_hash_ = rpc::Sha256Hex(*bytes);
+  }
+  std::string host;
+  int raylet_port = 0;
+  absl::Status split = rpc::SplitAddress(raylet_address_, &host, &raylet_port);
+  if (!split.ok()) throw RayccError(std::string(split.message()));
+  service_ = std::make_unique<WorkerService>(*this, token_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server = rpc::StartServer(host, 0, {service_.get()}, &port_);
+  if (!server.ok()) throw RayccError(std::string(server.status().message()));
+  server_ = *std::move(server);
+}
+
+void ClusterRuntime::Serve() {
+  if (!worker_) return;
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  proto::RegisterWorkerRequest request;
+  request.set_worker_id(worker_id_.Binary());
+  request.set_port(port_);
+  request.set_pid(::getpid());
+  request.set_job_id(job_.Binary());
+  proto::RegisterWorkerReply reply;
+  grpc::Status status = raylet_->RegisterWorker(&context, request, &reply);
+  if (!status.ok()) {
+    std::fprintf(stderr, "raycc worker %s: the raylet at %s refused to register it: %s\n",
+                 worker_id_.Hex().c_str(), raylet_address_.c_str(), status.error_message().c_str());
+    std::fflush(stderr);
+    ::_exit(1);
+  }
+  {
+    std::unique_lock<std::mutex> lock(exit_mu_);
+    exit_cv_.wait(lock, [&] { return exit_requested_; });
+  }
+  (void)Finish();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // The program's main never goes on in a worker, and its statics are not
+  // torn down under threads that may still hold them.
+  ::_exit(0);
+}
+
+void ClusterRuntime::RequestExit() {
+  std::lock_guard<std::mutex> lock(exit_mu_);
+  exit_requested_ = true;
+  exit_cv_.notify_all();
+}
+
+absl::Status ClusterRuntime::Finish() {
+  absl::Status status;
+  std::call_once(finished_, [&] {
+    if (submitter_ != nullptr) submitter_->Shutdown();
+    if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    if (!worker_ && gcs_ != nullptr) {
+      // The raylets end the job's workers once they hear of it.
+      absl::Status marked = gcs_->MarkJobFinished(job_);
+      if (!marked.ok()) {
+        status = absl::UnavailableError(absl::StrCat("raycc::Shutdown: could not tell the cluster at ",
+                                                     gcs_address_, " that job ", job_.Hex(),
+                                                     " finished: ", marked.message()));
+      }
+    }
+  });
+  return status;
+}
+
+grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& request,
+                                            proto::PushTaskReply* reply) {
+  if (request.intended_worker_id() != worker_id_.Binary()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("PushTask: this is worker ", worker_id_.Hex(),
+                                     ", not the one the task was leased to (a stale lease)"));
+  }
+  t_task = &request.task();
+  ExecuteTask(request.task(), reply);
+  t_task = nullptr;
+  if (reply->has_error()) {
+    reply->mutable_error()->set_where(absl::StrCat("node '", node_name_, "', worker pid ", ::getpid()));
+  }
+  return grpc::Status::OK;
+}
+
+ObjectId ClusterRuntime::ResultOf(const proto::TaskSpec& task) const {
+  absl::StatusOr<TaskId> id = TaskId::FromBinary(task.task_id());
+  return *ObjectId::ForReturn(*id, 1);  // (our own task ids: always well formed)
+}
+
+proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& function,
+                                         const internal::CallOptions& options) {
+  if (!options.placement_group.IsNil()) throw RayccError(absl::StrCat("placement groups", kNotYet));
+  if (!options.label_selector.empty()) throw RayccError(absl::StrCat("label selectors", kNotYet));
+  proto::TaskSpec spec;
+  TaskId id = TaskId::Of(job_);
+  spec.set_task_id(id.Binary());
+  spec.set_job_id(job_.Binary());
+  spec.set_parent_task_id(t_task != nullptr ? t_task->task_id() : driver_task_.Binary());
+  spec.set_depth(t_task != nullptr ? t_task->depth() + 1 : 0);
+  spec.set_type(proto::NORMAL_TASK);
+  proto::FunctionDescriptor* descriptor = spec.mutable_function();
+  descriptor->set_library(absl::StrCat("sha256:", code_hash_));
+  descriptor->set_name(function.name);
+  descriptor->set_signature(function.signature);
+  spec.set_num_returns(1);
+  absl::StatusOr<ResourceSet> resources =
+      options.has_resources ? ResourceSet::Create(options.resources)
+                            : ResourceSet::Create(std::map<std::string, double>{{"CPU", 1.0}});
+  if (!resources.ok()) {
+    throw RayccError(absl::StrCat("task ", function.name, ": ", resources.status().message()));
+  }
+  resources->ToProto(spec.mutable_required_resources());
+  if (options.spread) {
+    spec.mutable_scheduling_strategy()->mutable_spread();
+  } else if (!options.node_name.empty()) {
+    std::string node_id;
+    for (const proto::NodeInfo& node : gcs_->GetAllNodes()) {
+      if (node.node_name() == options.node_name && node.state() == proto::NodeInfo::ALIVE)
+        node_id = node.node_id();
+    }
+    if (node_id.empty() && !options.node_soft) {
+      throw InfeasibleError(absl::StrCat("task ", function.name, " must run on node '", options.node_name,
+                                         "', and the cluster has no live node of that name"));
+    }
+    if (!node_id.empty()) {
+      proto::NodeAffinitySchedulingStrategy* affinity =
+          spec.mutable_scheduling_strategy()->mutable_node_affinity();
+      affinity->set_node_id(node_id);
+      affinity->set_soft(options.node_soft);
+    }
+  }
+  spec.set_max_retries(options.max_retries);
+  spec.set_retry_exceptions(options.retry_exceptions);
+  spec.set_name(options.name.empty() ? function.name : options.name);
+  spec.set_priority(options.priority);
+  return spec;
+}
+
+void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::TaskArgument> args) {
+  auto pending = std::make_shared<Pending>();
+  std::vector<std::pair<int, ObjectId>> refs;
+  for (internal::TaskArgument& arg : args) {
+    proto::TaskArg* out = spec.add_args();
+    for (const ObjectId& contained : arg.contained) {
+      if (!refs_.Owns(contained)) ThrowUnknown("a reference inside an argument", contained);
+    }
+    if (arg.by_ref) {
+      if (!refs_.Owns(arg.ref)) ThrowUnknown("an argument", arg.ref);
+      out->mutable_object_ref()->set_object_id(arg.ref.Binary());
+      refs.emplace_back(spec.args_size() - 1, arg.ref);
+    } else {
+      out->set_value(std::move(arg.value));
+    }
+  }
+  // Keep what the task reads alive until it is done.
+  for (internal::TaskArgument& arg : args) {
+    for (const ObjectId& contained : arg.contained) pending->uses.push_back(contained);
+    if (arg.by_ref) pending->uses.push_back(arg.ref);
+  }
+  for (const ObjectId& id : pending->uses) refs_.AddTaskUse(id);
+  pending->spec = std::move(spec);
+  pending->unresolved += static_cast<int>(refs.size());
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    pending_[pending->spec.task_id()] = pending;
+  }
+  for (const auto& [index, id] : refs) {
+    store_.OnReady(id, [this, pending, index = index](const ObjectValue& value) {
+      {
+        std::lock_guard<std::mutex> lock(pending->mu);
+        if (value.error != nullptr) {
+          if (pending->failed_dependency == nullptr) pending->failed_dependency = value.error;
+        } else {
+          pending->spec.mutable_args(index)->set_value(*value.bytes);
+        }
+        if (--pending->unresolved > 0) return;
+      }
+      Dispatch(pending);
+    });
+  }
+  {
+    std::lock_guard<std::mutex> lock(pending->mu);
+    if (--pending->unresolved > 0) return;
+  }
+  Dispatch(pending);
+}
+
+void ClusterRuntime::Dispatch(const std::shared_ptr<Pending>& pending) {
+  std::shared_ptr<const ObjectError> failed;
+  {
+    std::lock_guard<std::mutex> lock(pending->mu);
+    if (pending->cancelled) return;  // (reported when it was cancelled)
+    failed = pending->failed_dependency;
+  }
+  if (failed != nullptr) {
+    // As in Ray: a task whose argument failed fails with that cause.
+    OnTaskDone(pending->spec, nullptr, failed.get());
+    return;
+  }
+  submitter_->Submit(pending->spec);
+}
+
+void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTaskReply* reply,
+                                const ObjectError* error) {
+  ObjectValue value;
+  if (error != nullptr) {
+    value.error = std::make_shared<const ObjectError>(*error);
+  } else if (reply->has_error()) {
+    const int max_retries = task.max_retries();
+    if (task.retry_exceptions() &&
+        (max_retries < 0 || static_cast<int>(task.attempt_number()) < max_retries)) {
+      proto::TaskSpec again = task;
+      again.set_attempt_number(task.attempt_number() + 1);
+      submitter_->Submit(std::move(again));
+      return;
+    }
+    auto failure = std::make_shared<ObjectError>();
+    failure->kind = ObjectError::Kind::kTask;
+    failure->function = reply->error().function_name();
+    failure->type = reply->error().exception_type();
+    failure->message = reply->error().message();
+    failure->where = reply->error().where();
+    value.error = std::move(failure);
+  } else if (reply->return_objects_size() != 1) {
+    auto failure = std::make_shared<ObjectError>();
+    failure->message = absl::StrCat("task ", task.function().name(), " returned ",
+                                    reply->return_objects_size(), " objects instead of 1");
+    value.error = std::move(failure);
+  } else {
+    value.bytes = std::make_shared<const std::string>(reply->return_objects(0).data());
+  }
+  Complete(task.task_id(), std::move(value));
+}
+
+void ClusterRuntime::Complete(const std::string& task_id, ObjectValue value) {
+  std::shared_ptr<Pending> pending;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    auto it = pending_.find(task_id);
+    if (it == pending_.end()) return;  // (done already: a cancelled task's late reply)
+    pending = std::move(it->second);
+    pending_.erase(it);
+  }
+  ObjectId result = ResultOf(pending->spec);
+  if (refs_.Owns(result)) store_.Put(result, std::move(value));  // (else nobody refers to it any more)
+  for (const ObjectId& id : pending->uses) refs_.RemoveTaskUse(id);
+}
+
+std::shared_ptr<internal::ObjectRefHandle> ClusterRuntime::SubmitTask(
+    const internal::RemoteFunction& function, std::vector<internal::TaskArgument> args,
+    const internal::CallOptions& options) {
+  proto::TaskSpec spec = MakeSpec(function, options);
+  ObjectId result = ResultOf(spec);
+  store_.AddPending(result);
+  refs_.AddOwned(result, 1);
+  try {
+    SubmitSpec(std::move(spec), std::move(args));
+  } catch (...) {
+    refs_.RemoveLocalRef(result);
+    throw;
+  }
+  return std::make_shared<internal::ObjectRefHandle>(result, internal::ObjectRefHandle::Adopt{});
+}
+
+std::vector<ObjectId> ClusterRuntime::SubmitTasks(
+    std::vector<internal::BatchedTask> tasks,
+    const std::vector<std::vector<std::pair<std::string, double>>>& demands) {
+  // Whole or not at all: every spec is made (and checked) before any task
+  // is queued.
+  const internal::CallOptions defaults;
+  std::vector<proto::TaskSpec> specs;
+  specs.reserve(tasks.size());
+  for (const internal::BatchedTask& task : tasks) {
+    if (task.function == nullptr) throw RayccError("SubmitTasks: a task without a function");
+    internal::CallOptions options = task.options != nullptr ? *task.options : defaults;
+    if (task.demand >= 0) {
+      if (static_cast<size_t>(task.demand) >= demands.size()) {
+        throw RayccError(absl::StrCat("SubmitTasks: task ", task.function->name, " names resource set ",
+                                      task.demand, " of ", demands.size()));
+      }
+      options.has_resources = true;
+      options.resources = demands[task.demand];
+    }
+    specs.push_back(MakeSpec(*task.function, options));
+  }
+  std::vector<ObjectId> results;
+  results.reserve(tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    for (const internal::TaskArgument& arg : tasks[i].args) {
+      if (arg.batch_index >= static_cast<int>(i)) {
+        throw RayccError(absl::StrCat("SubmitTasks: task ", i, " uses the result of task ", arg.batch_index,
+                                      ", which does not come before it"));
+      }
+    }
+  }
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    ObjectId result = ResultOf(specs[i]);
+    store_.AddPending(result);
+    refs_.AddOwned(result, 0, tasks[i].release_result);
+    for (internal::TaskArgument& arg : tasks[i].args) {
+      if (arg.batch_index >= 0) {
+        arg.by_ref = true;
+        arg.ref = results[arg.batch_index];
+      }
+    }
+    SubmitSpec(std::move(specs[i]), std::move(tasks[i].args));
+    results.push_back(result);
+  }
+  return results;
+}
+
+bool ClusterRuntime::CancelTask(const ObjectId& id) {
+  const std::string task_id = id.Task().Binary();
+  std::shared_ptr<Pending> pending;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    auto it = pending_.find(task_id);
+    if (it == pending_.end()) return false;
+    pending = it->second;
+  }
+  bool resolving = false;
+  {
+    std::lock_guard<std::mutex> lock(pending->mu);
+    resolving = pending->unresolved > 0;
+    if (resolving) pending->cancelled = true;
+  }
+  if (!resolving) return submitter_->Cancel(task_id);  // (reports it through OnTaskDone)
+  ObjectError error;
+  error.kind = ObjectError::Kind::kCancelled;
+  error.function = pending->spec.function().name();
+  error.message = absl::StrCat("task ", error.function, " was cancelled before it ran");
+  OnTaskDone(pending->spec, nullptr, &error);
+  return true;
+}
+
+ObjectId ClusterRuntime::Put(std::string bytes) {
+  const TaskId& task = driver_task_;
+  ObjectId id = *ObjectId::ForPut(t_task != nullptr ? *TaskId::FromBinary(t_task->task_id()) : task,
+                                  puts_.fetch_add(1) + 1);
+  ObjectValue value;
+  value.bytes = std::make_shared<const std::string>(std::move(bytes));
+  store_.AddPending(id);
+  refs_.AddOwned(id, 1);
+  store_.Put(id, std::move(value));
+  return id;
+}
+
+ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::type_info&,
+                                  std::string (*serialize)(const void*)) {
+  // Values cross processes as bytes; keeping the value too (zero-copy Get
+  // in the owner) is the object plane's work (issue #15).
+  return Put(serialize(value.get()));
+}
+
+void ClusterRuntime::ThrowUnknown(const char* what, const ObjectId& id) const {
+  throw RayccError(absl::StrCat(what, ": object ", id.Hex(),
+                                " is not owned by this process (freed already, or a reference that came from "
+                                "another process: passing references between processes",
+                                kNotYet, ")"));
+}
+
+void ClusterRuntime::NotifyBlocked(bool blocked) {
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  proto::NotifyWorkerBlockedRequest request;
+  request.set_worker_id(worker_id_.Binary());
+  request.set_blocked(blocked);
+  proto::NotifyWorkerBlockedReply reply;
+  grpc::Status status = raylet_->NotifyWorkerBlocked(&context, request, &reply);
+  if (!status.ok()) {
+    std::fprintf(stderr, "raycc worker %s: NotifyWorkerBlocked(%d) failed: %s\n", worker_id_.Hex().c_str(),
+                 blocked ? 1 : 0, status.error_message().c_str());
+  }
+}
+
+std::vector<bool> ClusterRuntime::WaitReady(const std::vector<ObjectId>& ids, size_t num_ready,
+                                            MemoryStore::Deadline deadline) {
+  std::vector<bool> ready = store_.Wait(ids, num_ready, std::chrono::steady_clock::now());
+  size_t count = 0;
+  for (bool r : ready) count += r ? 1 : 0;
+  if (count >= num_ready || (deadline && *deadline <= std::chrono::steady_clock::now())) return ready;
+  // A task that waits gives its worker's resources back meanwhile, so the
+  // tasks it waits for can run on them.
+  const bool blocks = worker_ && t_task != nullptr;
+  if (blocks) NotifyBlocked(true);
+  ready = store_.Wait(ids, num_ready, deadline);
+  if (blocks) NotifyBlocked(false);
+  return ready;
+}
+
+std::shared_ptr<const std::string> ClusterRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
+  if (!store_.Contains(id)) ThrowUnknown("Get", id);
+  if (!WaitReady({id}, 1, DeadlineAfter(timeout_ms))[0]) {
+    throw GetTimeoutError(
+        absl::StrCat("Get: object ", id.Hex(), " was not ready within ", timeout_ms, " ms"));
+  }
+  bool unknown = false;
+  std::optional<ObjectValue> value = store_.Get(id, std::chrono::steady_clock::now(), &unknown);
+  if (!value) ThrowUnknown("Get", id);
+  if (value->error != nullptr) ThrowObjectError(*value->error);
+  return value->bytes;
+}
+
+std::shared_ptr<const void> ClusterRuntime::GetValue(const ObjectId& id, const std::type_info&,
+                                                     int64_t timeout_ms) {
+  (void)Get(id, timeout_ms);  // waits, and throws a failure
+  return nullptr;             // (held as bytes: the caller deserializes them)
+}
+
+std::vector<std::shared_ptr<const void>> ClusterRuntime::GetValues(const std::vector<ObjectId>& ids,
+                                                                   const std::type_info&,
+                                                                   int64_t timeout_ms) {
+  for (const ObjectId& id : ids) {
+    if (!store_.Contains(id)) ThrowUnknown("Get", id);
+  }
+  std::vector<bool> ready = WaitReady(ids, ids.size(), DeadlineAfter(timeout_ms));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!ready[i]) {
+      throw GetTimeoutError(absl::StrCat("Get: object ", ids[i].Hex(), " (", i + 1, " of ", ids.size(),
+                                         ") was not ready within ", timeout_ms, " ms"));
+    }
+  }
+  for (const ObjectId& id : ids) (void)Get(id, 0);  // the first failure, in order
+  return std::vector<std::shared_ptr<const void>>(ids.size());
+}
+
+std::vector<bool> ClusterRuntime::Wait(const std::vector<ObjectId>& ids, int num_objects,
+                                       int64_t timeout_ms) {
+  if (num_objects < 0 || static_cast<size_t>(num_objects) > ids.size()) {
+    throw RayccError(
+        absl::StrCat("Wait: num_objects must be between 0 and ", ids.size(), ", got ", num_objects));
+  }
+  for (const ObjectId& id : ids) {
+    if (!store_.Contains(id)) ThrowUnknown("Wait", id);
+  }
+  return WaitReady(ids, static_cast<size_t>(num_objects), DeadlineAfter(timeout_ms));
+}
+
+const bool kRegistered = internal::RegisterRuntimeFactory("cluster", &MakeClusterRuntime);
+
+}  // namespace
+
+std::unique_ptr<internal::ManagedRuntime> MakeClusterRuntime(const Config& config) {
+  (void)kRegistered;
+  std::string address = config.address;
+  if (address.empty()) address = Env("RAYCC_ADDRESS");
+  if (address.empty()) throw RayccError("raycc::Init: no cluster address (Config.address or RAYCC_ADDRESS)");
+  if (address == "auto") {
+    absl::StatusOr<rpc::Session> session = rpc::LatestSession();
+    if (!session.ok())
+      throw RayccError(absl::StrCat("raycc::Init(address=auto): ", session.status().message()));
+    address = session->address;
+  }
+  return std::make_unique<ClusterRuntime>(address, Env("RAYCC_WORKER") == "1");
+}
+
+}  // namespace raycc::core_worker

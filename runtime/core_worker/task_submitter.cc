@@ -1,0 +1,275 @@
+#include "core_worker/task_submitter.h"
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "raycc/runtime/common/resource_set.h"
+#include "rpc/auth.h"
+#include "rpc/server.h"
+
+namespace raycc::core_worker {
+namespace {
+
+// A raylet spills a request at most once (a spilled request is granted or
+// failed there), so two hops suffice; more is a bug somewhere, not a reason
+// to loop.
+constexpr int kMaxSpillbacks = 4;
+
+ObjectError MakeError(ObjectError::Kind kind, const proto::TaskSpec& task, std::string message) {
+  ObjectError error;
+  error.kind = kind;
+  error.function = task.function().name();
+  error.message = std::move(message);
+  return error;
+}
+
+}  // namespace
+
+TaskSubmitter::TaskSubmitter(std::string raylet_address, std::string token, OnDone on_done)
+    : raylet_address_(std::move(raylet_address)), token_(std::move(token)), on_done_(std::move(on_done)) {}
+
+TaskSubmitter::~TaskSubmitter() { Shutdown(); }
+
+std::string TaskSubmitter::ShapeKey(const proto::TaskSpec& task) {
+  // ResourceSet's text is canonical (sorted); a proto map's bytes are not.
+  absl::StatusOr<ResourceSet> resources = ResourceSet::FromProto(task.required_resources());
+  return absl::StrCat(task.job_id(), "|", task.function().library(), "|",
+                      resources.ok() ? resources->ToString() : "?", "|",
+                      task.scheduling_strategy().SerializeAsString());
+}
+
+void TaskSubmitter::Submit(proto::TaskSpec task) {
+  std::string key = ShapeKey(task);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  Shape& shape = shapes_[key];
+  shape.queue.push_back(std::move(task));
+  if (shape.leases >= kMaxLeasesPerShape || shape.leases >= static_cast<int>(shape.queue.size())) return;
+  ++shape.leases;
+  // Join the lease threads that ended, then start one more.
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    if ((*it)->finished.load()) {
+      (*it)->thread.join();
+      it = threads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto thread = std::make_unique<LeaseThread>();
+  LeaseThread* self = thread.get();
+  thread->thread = std::thread([this, key, self] {
+    RunLeases(key);
+    self->finished.store(true);
+  });
+  threads_.push_back(std::move(thread));
+}
+
+bool TaskSubmitter::Cancel(const std::string& task_id) {
+  proto::TaskSpec cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bool found = false;
+    for (auto& [key, shape] : shapes_) {
+      for (auto it = shape.queue.begin(); it != shape.queue.end(); ++it) {
+        if (it->task_id() == task_id) {
+          cancelled = std::move(*it);
+          shape.queue.erase(it);
+          found = true;
+          break;
+        }
+      }
+      if (found) break;
+    }
+    if (!found) return false;
+  }
+  ObjectError error =
+      MakeError(ObjectError::Kind::kCancelled, cancelled,
+                absl::StrCat("task ", cancelled.function().name(), " was cancelled before it ran"));
+  on_done_(cancelled, nullptr, &error);
+  return true;
+}
+
+void TaskSubmitter::Shutdown() {
+  std::list<std::unique_ptr<LeaseThread>> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (auto& [key, shape] : shapes_) shape.queue.clear();
+    for (grpc::ClientContext* context : in_flight_) context->TryCancel();
+    threads.swap(threads_);
+  }
+  for (auto& thread : threads) thread->thread.join();
+}
+
+std::shared_ptr<grpc::Channel> TaskSubmitter::ChannelTo(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<grpc::Channel>& channel = channels_[address];
+  if (channel == nullptr) channel = rpc::Connect(address);
+  return channel;
+}
+
+bool TaskSubmitter::Track(grpc::ClientContext* context) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return false;
+  in_flight_.insert(context);
+  return true;
+}
+
+void TaskSubmitter::Untrack(grpc::ClientContext* context) {
+  std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.erase(context);
+}
+
+TaskSubmitter::LeaseOutcome TaskSubmitter::RequestLease(const proto::TaskSpec& sample, Lease* lease,
+                                                        std::string* why) {
+  std::string raylet = raylet_address_;
+  proto::RequestWorkerLeaseRequest request;
+  *request.mutable_task() = sample;
+  for (int hop = 0; hop <= kMaxSpillbacks; ++hop) {
+    grpc::ClientContext context;
+    rpc::AddToken(&context, token_);
+    if (!Track(&context)) return LeaseOutcome::kStopped;
+    proto::RequestWorkerLeaseReply reply;
+    grpc::Status status =
+        proto::RayletService::NewStub(ChannelTo(raylet))->RequestWorkerLease(&context, request, &reply);
+    Untrack(&context);
+    if (!status.ok()) {
+      if (status.error_code() == grpc::StatusCode::CANCELLED) return LeaseOutcome::kStopped;
+      *why = absl::StrCat("the raylet at ", raylet, " could not lease a worker: ", status.error_message());
+      return LeaseOutcome::kFailed;
+    }
+    if (reply.canceled()) {
+      *why = absl::StrCat("the raylet at ", raylet, " cancelled the lease request (it is stopping)");
+      return LeaseOutcome::kFailed;
+    }
+    if (!reply.infeasible_reason().empty()) {
+      *why = reply.infeasible_reason();
+      return LeaseOutcome::kInfeasible;
+    }
+    if (reply.has_retry_at_raylet()) {
+      raylet = absl::StrCat(reply.retry_at_raylet().host(), ":", reply.retry_at_raylet().port());
+      request.set_spilled(true);
+      continue;
+    }
+    if (!reply.has_worker_address()) {
+      *why = absl::StrCat("the raylet at ", raylet, " answered a lease request with no worker");
+      return LeaseOutcome::kFailed;
+    }
+    lease->raylet = raylet;
+    lease->worker = absl::StrCat(reply.worker_address().host(), ":", reply.worker_address().port());
+    lease->worker_id = reply.worker_address().worker_id();
+    leases_granted_.fetch_add(1);
+    return LeaseOutcome::kGranted;
+  }
+  *why = absl::StrCat("the lease request was spilled back more than ", kMaxSpillbacks, " times");
+  return LeaseOutcome::kFailed;
+}
+
+void TaskSubmitter::ReturnWorker(const Lease& lease, bool disconnect) {
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  proto::ReturnWorkerRequest request;
+  request.set_worker_id(lease.worker_id);
+  request.set_disconnect(disconnect);
+  proto::ReturnWorkerReply reply;
+  // A raylet that is gone took its workers with it: nothing to give back.
+  (void)proto::RayletService::NewStub(ChannelTo(lease.raylet))->ReturnWorker(&context, request, &reply);
+}
+
+void TaskSubmitter::FailShape(const std::string& key, const ObjectError& error) {
+  std::deque<proto::TaskSpec> failed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    failed.swap(shapes_[key].queue);
+  }
+  for (const proto::TaskSpec& task : failed) {
+    ObjectError own = error;
+    own.function = task.function().name();
+    on_done_(task, nullptr, &own);
+  }
+}
+
+void TaskSubmitter::RunLeases(const std::string& key) {
+  for (;;) {
+    proto::TaskSpec sample;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Shape& shape = shapes_[key];
+      if (stopping_ || shape.queue.empty()) {
+        --shape.leases;
+        return;
+      }
+      sample = shape.queue.front();
+    }
+    Lease lease;
+    std::string why;
+    switch (RequestLease(sample, &lease, &why)) {
+      case LeaseOutcome::kGranted:
+        break;
+      case LeaseOutcome::kInfeasible:
+        FailShape(key, MakeError(ObjectError::Kind::kInfeasible, sample, why));
+        continue;
+      case LeaseOutcome::kFailed:
+        FailShape(key, MakeError(ObjectError::Kind::kSystem, sample, why));
+        continue;
+      case LeaseOutcome::kStopped:
+        continue;  // (stopping: the loop's head returns)
+    }
+    std::unique_ptr<proto::CoreWorkerService::Stub> worker =
+        proto::CoreWorkerService::NewStub(ChannelTo(lease.worker));
+    bool worker_lost = false;
+    while (!worker_lost) {
+      proto::PushTaskRequest request;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        Shape& shape = shapes_[key];
+        if (stopping_ || shape.queue.empty()) break;
+        *request.mutable_task() = std::move(shape.queue.front());
+        shape.queue.pop_front();
+      }
+      request.set_intended_worker_id(lease.worker_id);
+      grpc::ClientContext context;
+      rpc::AddToken(&context, token_);
+      proto::PushTaskReply reply;
+      grpc::Status status = grpc::Status(grpc::StatusCode::CANCELLED, "the runtime is stopping");
+      if (Track(&context)) {
+        status = worker->PushTask(&context, request, &reply);
+        Untrack(&context);
+      }
+      if (status.ok()) {
+        on_done_(request.task(), &reply, nullptr);
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) break;
+      }
+      // The worker is gone (or refused the task): never reuse it; retry the
+      // task on a new lease while it has retries left.
+      worker_lost = true;
+      workers_lost_.fetch_add(1);
+      proto::TaskSpec& task = *request.mutable_task();
+      const int max_retries = task.max_retries();
+      if (max_retries < 0 || static_cast<int>(task.attempt_number()) < max_retries) {
+        task.set_attempt_number(task.attempt_number() + 1);
+        std::lock_guard<std::mutex> lock(mu_);
+        shapes_[key].queue.push_front(std::move(task));
+      } else {
+        ObjectError error =
+            MakeError(ObjectError::Kind::kWorkerDied, task,
+                      absl::StrCat("the worker running task ", task.function().name(), " (", lease.worker,
+                                   ") died: ", status.error_message(), "; ", task.attempt_number() + 1,
+                                   " attempt(s), max_retries=", max_retries));
+        on_done_(task, nullptr, &error);
+      }
+    }
+    ReturnWorker(lease, worker_lost);
+  }
+}
+
+}  // namespace raycc::core_worker

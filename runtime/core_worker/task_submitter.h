@@ -1,0 +1,111 @@
+#pragma once
+
+/// \file
+/// Hands tasks whose arguments are all values to leased workers (Ray's
+/// NormalTaskSubmitter). Tasks of one shape (job, code, resources,
+/// scheduling strategy) share a queue; up to kMaxLeasesPerShape leases of a
+/// shape are asked for at once, from the local raylet, following its
+/// spillback to another node. A granted worker runs its shape's tasks one
+/// after the other, pushed straight to it, until the queue is empty; then
+/// it goes back to its raylet (which keeps it for reuse). A worker that
+/// dies under a task retries the task on a new lease while it has retries
+/// left (max_retries; -1: forever).
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "core_worker/memory_store.h"
+#include "raycc/proto/raylet_service.grpc.pb.h"
+#include "raycc/proto/worker_service.grpc.pb.h"
+
+namespace grpc {
+class Channel;
+class ClientContext;
+}  // namespace grpc
+
+namespace raycc::core_worker {
+
+class TaskSubmitter {
+ public:
+  /// A task is done: it ran (`reply`, which may carry the task's own
+  /// error), or it could not run (`error`: infeasible, worker died with no
+  /// retries left, cancelled, a raylet's refusal). Exactly one is set.
+  using OnDone = std::function<void(const proto::TaskSpec& task, const proto::PushTaskReply* reply,
+                                    const ObjectError* error)>;
+
+  static constexpr int kMaxLeasesPerShape = 16;
+
+  /// `raylet_address`: the local raylet ("host:port"); `token`: the
+  /// cluster token every call carries.
+  TaskSubmitter(std::string raylet_address, std::string token, OnDone on_done);
+  ~TaskSubmitter();
+  TaskSubmitter(const TaskSubmitter&) = delete;
+  TaskSubmitter& operator=(const TaskSubmitter&) = delete;
+
+  /// Queues `task` (every argument a value).
+  void Submit(proto::TaskSpec task);
+  /// Removes a queued task (not yet pushed): OnDone reports it cancelled.
+  /// False if it was pushed already, or is unknown.
+  bool Cancel(const std::string& task_id);
+  /// Stops: queued tasks are dropped (not reported), waiting lease
+  /// requests and running pushes are cancelled, the threads joined.
+  void Shutdown();
+
+  /// Leases granted and worker deaths seen so far (introspection, tests).
+  uint64_t leases_granted() const { return leases_granted_.load(); }
+  uint64_t workers_lost() const { return workers_lost_.load(); }
+
+ private:
+  struct Shape {
+    std::deque<proto::TaskSpec> queue;
+    int leases = 0;  // lease threads working for this shape
+  };
+  struct LeaseThread {
+    std::thread thread;
+    std::atomic<bool> finished{false};
+  };
+  struct Lease {
+    std::string raylet;  // the raylet that granted it
+    std::string worker;  // "host:port"
+    std::string worker_id;
+  };
+  enum class LeaseOutcome { kGranted, kInfeasible, kFailed, kStopped };
+
+  static std::string ShapeKey(const proto::TaskSpec& task);
+  /// One lease thread: leases a worker for `key`, runs its tasks, repeats
+  /// while the queue has tasks.
+  void RunLeases(const std::string& key);
+  LeaseOutcome RequestLease(const proto::TaskSpec& sample, Lease* lease, std::string* why);
+  void ReturnWorker(const Lease& lease, bool disconnect);
+  /// Fails every queued task of `key` with `error`.
+  void FailShape(const std::string& key, const ObjectError& error);
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+  /// Tracks a call in flight so that Shutdown can cancel it; false when
+  /// stopping already.
+  bool Track(grpc::ClientContext* context);
+  void Untrack(grpc::ClientContext* context);
+
+  const std::string raylet_address_;
+  const std::string token_;
+  const OnDone on_done_;
+
+  std::mutex mu_;
+  bool stopping_ = false;
+  absl::flat_hash_map<std::string, Shape> shapes_;
+  std::list<std::unique_ptr<LeaseThread>> threads_;
+  absl::flat_hash_set<grpc::ClientContext*> in_flight_;
+  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+
+  std::atomic<uint64_t> leases_granted_{0};
+  std::atomic<uint64_t> workers_lost_{0};
+};
+
+}  // namespace raycc::core_worker

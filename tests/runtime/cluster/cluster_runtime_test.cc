@@ -1,0 +1,191 @@
+// The cluster runtime end to end: raycc-gcs, raycc-raylet and a driver
+// program (cluster_driver) as real processes over real gRPC on loopback.
+// The driver's executable reaches the workers by content hash through the
+// GCS; tasks run in worker processes the raylet starts, nested tasks,
+// references resolved by their owner, task errors, infeasible demands,
+// timeouts, a worker killed under a task (retried, or WorkerDiedError).
+// Every process is started and ended by its PID; every wait is bounded.
+
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gcs/gcs_rpc_client.h"
+#include "gmock/gmock.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "processes.h"
+#include "raycc/proto/raylet_service.grpc.pb.h"
+#include "rpc/auth.h"
+#include "rpc/server.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using raycc_test::Process;
+using raycc_test::ReadAll;
+using raycc_test::WaitForPort;
+using ::testing::HasSubstr;
+
+// "name value" lines -> name -> value.
+std::map<std::string, std::string> Lines(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t space = line.find(' ');
+    if (space != std::string::npos) out[line.substr(0, space)] = line.substr(space + 1);
+  }
+  return out;
+}
+
+class ClusterRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/raycc-cluster-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    token_ = raycc::rpc::GenerateToken();
+    ASSERT_TRUE(raycc::rpc::WriteTokenFile(dir_ + "/token", token_).ok());
+    gcs_ = std::make_unique<Process>(
+        std::vector<std::string>{RAYCC_GCS_BIN, "--port", "0", "--token-file", dir_ + "/token", "--port-file",
+                                 dir_ + "/gcs.port"},
+        dir_ + "/gcs.log");
+    int port = WaitForPort(dir_ + "/gcs.port", *gcs_);
+    ASSERT_GT(port, 0) << ReadAll(dir_ + "/gcs.log");
+    gcs_address_ = "127.0.0.1:" + std::to_string(port);
+  }
+  void TearDown() override {
+    for (auto& raylet : raylets_) raylet.reset();
+    gcs_.reset();
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    (void)!std::system(cmd.c_str());
+  }
+
+  // A raylet named `name` with `cpus` CPUs and `resources` (JSON); returns
+  // its port.
+  int StartRaylet(const std::string& name, int cpus, const std::string& resources = "{}") {
+    const std::string base = dir_ + "/" + name;
+    raylets_.push_back(std::make_unique<Process>(
+        std::vector<std::string>{RAYCC_RAYLET_BIN, "--gcs-address", gcs_address_, "--num-cpus",
+                                 std::to_string(cpus), "--resources", resources, "--node-name", name,
+                                 "--token-file", dir_ + "/token", "--session-dir", base + "-session",
+                                 "--port-file", base + ".port", "--heartbeat-ms", "200"},
+        base + ".log"));
+    int port = WaitForPort(base + ".port", *raylets_.back());
+    EXPECT_GT(port, 0) << ReadAll(base + ".log");
+    return port;
+  }
+
+  // Runs the driver with `args` to its end (bounded); its output lines.
+  std::map<std::string, std::string> RunDriver(std::vector<std::string> args, int* exit_code,
+                                               std::vector<std::string> env = {}) {
+    std::vector<std::string> argv{RAYCC_CLUSTER_DRIVER_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string log = dir_ + "/driver.log";
+    env.push_back("RAYCC_ADDRESS=" + gcs_address_);
+    env.push_back("RAYCC_AUTH_TOKEN=" + token_);
+    Process driver(argv, log, env);
+    *exit_code = driver.WaitExit(120s);
+    output_ = ReadAll(log);
+    return Lines(output_);
+  }
+
+  raycc::proto::GetNodeStatsReply Stats(int raylet_port) {
+    auto stub =
+        raycc::proto::RayletService::NewStub(raycc::rpc::Connect("127.0.0.1:" + std::to_string(raylet_port)));
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    raycc::proto::GetNodeStatsReply stats;
+    EXPECT_TRUE(stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats).ok());
+    return stats;
+  }
+
+  std::string dir_, token_, gcs_address_, output_;
+  std::unique_ptr<Process> gcs_;
+  std::vector<std::unique_ptr<Process>> raylets_;
+};
+
+TEST_F(ClusterRuntimeTest, ADriverRunsTasksInWorkerProcesses) {
+  int raylet = StartRaylet("node-a", 2);
+  int code = -1;
+  std::map<std::string, std::string> out = RunDriver({"tasks"}, &code);
+  ASSERT_EQ(code, 0) << output_ << ReadAll(dir_ + "/node-a.log");
+  EXPECT_EQ(out["add"], "3");
+  EXPECT_EQ(out["remote_pid_differs"], "1");
+  EXPECT_EQ(out["node"], "node-a");
+  EXPECT_EQ(out["chain"], "10");
+  EXPECT_EQ(out["put_arg"], "42");
+  EXPECT_EQ(out["nested"], "285");  // 0^2 + ... + 9^2
+  EXPECT_EQ(out["many_sum"], "2450");
+  EXPECT_EQ(out["scaled"], "3.000000,5.000000");
+  EXPECT_EQ(out["task_error"], "Fails|std::invalid_argument|bad x: 5");
+  EXPECT_THAT(out["task_error_where"], HasSubstr("node 'node-a', worker pid"));
+  EXPECT_EQ(out["dependent_error"], "1");
+  EXPECT_THAT(out["infeasible"], HasSubstr("no node has that much"));
+  EXPECT_THAT(out["infeasible"], HasSubstr("'node-a' has"));
+  EXPECT_EQ(out["timeout"], "1");
+  EXPECT_EQ(out["wait_unready"], "1");
+  EXPECT_EQ(out["fifo"], "released");
+  EXPECT_THAT(out["actors"], HasSubstr("not supported by the cluster runtime yet"));
+  EXPECT_EQ(out["live_objects"], "0");
+
+  // The driver's program was uploaded once and run as the workers; leases
+  // reuse workers (far fewer processes than the 60-odd tasks).
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  absl::StatusOr<std::vector<std::string>> code_keys = gcs.KvKeys("code", "");
+  ASSERT_TRUE(code_keys.ok()) << code_keys.status();
+  EXPECT_EQ(code_keys->size(), 1u);
+  raycc::proto::GetNodeStatsReply stats = Stats(raylet);
+  EXPECT_GE(stats.workers_started(), 1u);
+  EXPECT_LE(stats.workers_started(), 20u);
+  EXPECT_EQ(stats.available_resources().quantities().at("CPU"), 2 * 10000);  // every lease returned
+}
+
+TEST_F(ClusterRuntimeTest, AKilledWorkerIsRetriedOrReported) {
+  int raylet = StartRaylet("node-a", 1);
+  int code = -1;
+  std::map<std::string, std::string> out = RunDriver({"retries", dir_ + "/died-once"}, &code);
+  ASSERT_EQ(code, 0) << output_ << ReadAll(dir_ + "/node-a.log");
+  EXPECT_EQ(out["retried"], "7");
+  EXPECT_THAT(out["worker_died"], HasSubstr("the worker running task AlwaysDies"));
+  EXPECT_THAT(out["worker_died"], HasSubstr("max_retries=0"));
+  EXPECT_EQ(out["live_objects"], "0");
+  // The raylet saw the deaths and took the CPU back; it keeps serving.
+  raycc::proto::GetNodeStatsReply stats = Stats(raylet);
+  EXPECT_GE(stats.workers_exited(), 2u);
+  EXPECT_EQ(stats.available_resources().quantities().at("CPU"), 1 * 10000);
+  EXPECT_TRUE(raylets_[0]->Alive());
+}
+
+TEST_F(ClusterRuntimeTest, ATaskTheLocalNodeCannotHoldIsSpilledToOneThatCan) {
+  int small = StartRaylet("small", 1);
+  StartRaylet("big", 1, R"({"big": 1})");
+  int code = -1;
+  // The driver's raylet is "small"; the task needs "big", which only the
+  // other node has: the lease spills back there.
+  std::map<std::string, std::string> out =
+      RunDriver({"spill"}, &code, {"RAYCC_RAYLET_ADDRESS=127.0.0.1:" + std::to_string(small)});
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_EQ(out["local"], "small");
+  EXPECT_EQ(out["spilled"], "big");
+  EXPECT_EQ(out["nested_on_big"], "285");
+}
+
+TEST_F(ClusterRuntimeTest, NoTokenOrNoClusterIsAClearError) {
+  StartRaylet("node-a", 1);
+  const std::string log = dir_ + "/no-token.log";
+  Process no_token({RAYCC_CLUSTER_DRIVER_BIN, "tasks"}, log, {"RAYCC_ADDRESS=" + gcs_address_});
+  EXPECT_EQ(no_token.WaitExit(60s), 134) << ReadAll(log);  // (Init's RayccError is uncaught: abort)
+  EXPECT_THAT(ReadAll(log), HasSubstr("needs its token"));
+
+  const std::string log2 = dir_ + "/no-cluster.log";
+  Process nobody({RAYCC_CLUSTER_DRIVER_BIN, "tasks"}, log2,
+                 {"RAYCC_ADDRESS=127.0.0.1:1", "RAYCC_AUTH_TOKEN=x"});
+  EXPECT_EQ(nobody.WaitExit(60s), 134) << ReadAll(log2);
+  EXPECT_THAT(ReadAll(log2), HasSubstr("cannot join the cluster at 127.0.0.1:1"));
+}
+
+}  // namespace

@@ -1,0 +1,117 @@
+#pragma once
+
+// Processes a cluster test starts: each started by fork/exec and ended by
+// the pid it got (SIGKILL at the latest when the Process goes); waits are
+// bounded and wait on a pidfd or inotify, never on sleeps.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace raycc_test {
+
+using namespace std::chrono_literals;
+
+constexpr auto kStartTimeout = 30s;
+
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A daemon this test started, ended by its pid.
+class Process {
+ public:
+  /// Runs `argv` with stdout and stderr to `log`, and `env` ("NAME=value")
+  /// added to this process's environment.
+  Process(std::vector<std::string> argv, const std::string& log, std::vector<std::string> env = {}) {
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      for (std::string& e : env) ::putenv(e.data());
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  }
+  ~Process() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (pidfd_ >= 0) ::close(pidfd_);
+  }
+  pid_t pid() const { return pid_; }
+  // A descriptor that becomes readable when the process exits.
+  int pidfd() const { return pidfd_; }
+  // Waits (bounded) for the exit; -1 if it did not exit in time.
+  int WaitExit(std::chrono::milliseconds limit) {
+    if (exited_) return code_;
+    pollfd fd{pidfd_, POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(limit.count())) != 1) return -1;
+    int status = 0;
+    if (::waitpid(pid_, &status, 0) != pid_) return -1;
+    exited_ = true;
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code_;
+  }
+  int Stop() {
+    ::kill(pid_, SIGTERM);
+    return WaitExit(20s);
+  }
+  bool Alive() {
+    pollfd fd{pidfd_, POLLIN, 0};
+    return !exited_ && ::poll(&fd, 1, 0) == 0;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  bool exited_ = false;
+  int code_ = -1;
+};
+
+// The number in `path` once a daemon wrote it (by rename, so whole); 0 when
+// `process` died or time ran out first. Waits on inotify and the pidfd.
+inline int WaitForPort(const std::string& path, Process& process) {
+  int inotify = ::inotify_init1(IN_CLOEXEC);
+  std::string dir = path.substr(0, path.rfind('/'));
+  ::inotify_add_watch(inotify, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
+  auto end = std::chrono::steady_clock::now() + kStartTimeout;
+  int port = 0;
+  for (;;) {
+    std::string text = ReadAll(path);
+    if (!text.empty() && text.back() == '\n') {
+      port = std::atoi(text.c_str());
+      break;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd fds[2] = {{inotify, POLLIN, 0}, {process.pidfd(), POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(left.count())) <= 0 || (fds[1].revents & POLLIN)) break;
+    char events[4096];
+    (void)!::read(inotify, events, sizeof(events));
+  }
+  ::close(inotify);
+  return port;
+}
+
+}  // namespace raycc_test

@@ -1,0 +1,144 @@
+// `raycc start`, `raycc status` and `raycc stop` as a user runs them: a head
+// and a joining raylet in a session folder (a private RAYCC_SESSION_ROOT),
+// a driver that joins with address "auto" and the session's token, a second
+// head on a port in use refused, and stop ending every daemon by the pid it
+// recorded. The test ends anything left by those pids too.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "processes.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using raycc_test::Process;
+using raycc_test::ReadAll;
+using ::testing::HasSubstr;
+
+class RayccCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/raycc-cli-test-XXXXXX";
+    root_ = ::mkdtemp(tmpl);
+  }
+  void TearDown() override {
+    int code = 0;
+    Run({"stop"}, &code);
+    // Whatever stop could not end: by the pids the sessions recorded.
+    std::string pids = Shell("cat " + root_ + "/session_*_*/*.pid 2>/dev/null");
+    std::istringstream in(pids);
+    for (int pid = 0; in >> pid;) {
+      if (pid > 0) ::kill(pid, SIGKILL);
+    }
+    Shell("rm -rf '" + root_ + "'");
+  }
+
+  static std::string Shell(const std::string& command) {
+    std::string out;
+    if (FILE* pipe = ::popen(command.c_str(), "r")) {
+      char buffer[4096];
+      for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) out.append(buffer, n);
+      ::pclose(pipe);
+    }
+    return out;
+  }
+
+  // Runs `raycc args...` (or another program, when `program` is set) to its
+  // end; its output.
+  std::string Run(std::vector<std::string> args, int* code, const std::string& program = RAYCC_BIN,
+                  std::vector<std::string> env = {}) {
+    args.insert(args.begin(), program);
+    env.push_back("RAYCC_SESSION_ROOT=" + root_);
+    const std::string log = root_ + "/run-" + std::to_string(runs_++) + ".log";
+    Process process(args, log, env);
+    *code = process.WaitExit(120s);
+    return ReadAll(log);
+  }
+
+  std::string root_;
+  int runs_ = 0;
+};
+
+TEST_F(RayccCliTest, StartJoinStatusDriverAndStop) {
+  int code = -1;
+  std::string out = Run({"start", "--head", "--port", "0", "--num-cpus", "1", "--node-name", "head"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("started the head of a cluster at 127.0.0.1:"));
+  std::string address = ReadAll(root_ + "/session_latest/address");
+  ASSERT_FALSE(address.empty());
+  address.pop_back();  // (the newline)
+  const std::string port = address.substr(address.find(':') + 1);
+
+  out = Run({"start", "--head", "--port", port}, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, HasSubstr("cannot listen on 127.0.0.1:" + port));
+
+  out = Run({"start", "--address", address, "--num-cpus", "1", "--resources", R"({"big": 1})", "--node-name",
+             "second"},
+            &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("joined the cluster at " + address));
+
+  out = Run({"status"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("nodes: 2 alive, 0 dead"));
+  EXPECT_THAT(out, HasSubstr("head"));
+  EXPECT_THAT(out, HasSubstr("CPU 0/1, big 0/1"));
+
+  // A driver on this machine joins with "auto" and the session's token.
+  out = Run({"tasks"}, &code, RAYCC_CLUSTER_DRIVER_BIN, {"RAYCC_ADDRESS=auto"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("add 3\n"));
+  EXPECT_THAT(out, HasSubstr("nested 285\n"));
+
+  std::string pids = Shell("cat " + root_ + "/session_*_*/*.pid");
+  out = Run({"stop"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("stopped gcs"));
+  std::istringstream in(pids);
+  int stopped = 0;
+  for (int pid = 0; in >> pid; ++stopped) {
+    // Gone, or a zombie waiting for init to reap it: not running.
+    std::string stat = ReadAll("/proc/" + std::to_string(pid) + "/stat");
+    EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << "pid " << pid << ": " << stat;
+  }
+  EXPECT_EQ(stopped, 3);  // the GCS and two raylets
+
+  out = Run({"status"}, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, HasSubstr("raycc start --head"));
+  out = Run({"stop"}, &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(out, HasSubstr("nothing to stop"));
+}
+
+TEST_F(RayccCliTest, BadCommandLinesAreClearErrors) {
+  int code = -1;
+  std::string out = Run({"start"}, &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(out, HasSubstr("give either --head or --address"));
+  out = Run({"start", "--head", "--num-cpus"}, &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(out, HasSubstr("--num-cpus needs a value"));
+  out = Run({"start", "--address", "nonsense"}, &code);
+  EXPECT_EQ(code, 2);
+  out = Run({"start", "--address", "127.0.0.1:1"}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(out, HasSubstr("no cluster token"));
+  out = Run({"start", "--help"}, &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(out, HasSubstr("USAGE: raycc start --head"));
+  out = Run({"status", "--bogus", "1"}, &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(out, HasSubstr("unknown flag --bogus"));
+}
+
+}  // namespace
