@@ -8,6 +8,12 @@
 // 11 runs of each, in turns. Not run by ctest.
 //   build/bench/runtime_bench [--tasks N] [--queued N] [--big-mib N] [--reps N] [--graph butterfly.rcx]
 //
+// --address HOST:PORT (or auto): the same task and actor rows against a
+// cluster (workers are processes; the bench's own executable is uploaded
+// and run as them), beside a plain gRPC unary round trip to the same GCS in
+// the same run, and the time to join and run a first task.
+//   build/bin/raycc start --head --num-cpus 2 && build/bench/runtime_bench --address auto
+//
 // --graph: an artifact of bench/trace_scale/trace_program.cc, e.g.
 //   raycc compile bench/trace_scale/trace_program.cc --param tasks=10000 --param width=100 -o butterfly.rcx
 // runs that compiled graph against the same graph submitted task by task.
@@ -27,7 +33,10 @@
 #include <thread>
 #include <vector>
 
+#include "gcs/gcs_rpc_client.h"
 #include "raycc/api.h"
+#include "rpc/auth.h"
+#include "rpc/session.h"
 
 namespace {
 
@@ -169,14 +178,94 @@ void Row(const char* what, const char* unit, const Stat& raycc, const Stat& base
   }
 }
 
+/// The cluster rows: tasks and actor calls pushed to worker processes over
+/// gRPC, against a unary gRPC round trip to the cluster's GCS.
+int RunCluster(std::string address, int n) {
+  double join_ms = 1e3 * Seconds([&] {
+                     raycc::Init(raycc::Config{.address = address});
+                     raycc::Get(raycc::Task(Noop).Remote(0));
+                   });
+  if (address == "auto") address = raycc::rpc::LatestSession()->address;
+  absl::StatusOr<std::string> token = raycc::rpc::TokenFromEnvironment();
+  if (!token.ok()) token = raycc::rpc::ReadTokenFile(raycc::rpc::LatestSession()->token_file);
+  raycc::gcs::GcsRpcClient gcs(address, token.ok() ? *token : "");
+  std::printf("cluster at %s, %d tasks per run, median [min-max] of %d runs after a warm-up\n",
+              address.c_str(), n, reps);
+  std::printf("%-34s %30s %30s\n", "workload", "raycc cluster", "baseline");
+  Row("join (Init) + first task", "ms (first run only)", Stat{join_ms, join_ms, join_ms});
+
+  Stat async_tasks = Measure([&] {
+    return n / Seconds([&] {
+             std::vector<raycc::ObjectRef<int>> refs;
+             refs.reserve(n);
+             for (int i = 0; i < n; ++i) refs.push_back(raycc::Task(Noop).Remote(i));
+             raycc::Get(refs);
+           });
+  });
+  int m = std::max(200, n / 5);
+  Stat unary_rate = Measure([&] {
+    return m / Seconds([&] {
+             for (int i = 0; i < m; ++i) (void)gcs.KvGet("bench", "absent");
+           });
+  });
+  Row("no-op tasks, async", "tasks/s (baseline: sync gRPC unary calls/s)", async_tasks, unary_rate);
+  Stat sync_task = Measure([&] {
+    return 1e6 * Seconds([&] {
+             for (int i = 0; i < m; ++i) raycc::Get(raycc::Task(Noop).Remote(i));
+           }) /
+           m;
+  });
+  Stat unary = Measure([&] {
+    return 1e6 * Seconds([&] {
+             for (int i = 0; i < m; ++i) (void)gcs.KvGet("bench", "absent");
+           }) /
+           m;
+  });
+  Row("no-op task, sync round trip", "us (baseline: gRPC unary round trip)", sync_task, unary);
+
+  auto actor = raycc::Actor(Acc::Create).Remote();
+  raycc::Get(actor.Task(&Acc::Add).Remote(0));
+  Stat actor_async = Measure([&] {
+    return n / Seconds([&] {
+             std::vector<raycc::ObjectRef<int>> refs;
+             refs.reserve(n);
+             for (int i = 0; i < n; ++i) refs.push_back(actor.Task(&Acc::Add).Remote(1));
+             raycc::Get(refs.back());
+           });
+  });
+  Row("actor calls, async", "calls/s", actor_async);
+  Stat actor_sync = Measure([&] {
+    return 1e6 * Seconds([&] {
+             for (int i = 0; i < m; ++i) raycc::Get(actor.Task(&Acc::Add).Remote(1));
+           }) /
+           m;
+  });
+  Row("actor call, sync round trip", "us (baseline: gRPC unary round trip)", actor_sync, unary);
+  Stat nested = Measure([&] {
+    const int64_t parents = 4, leaves = std::max<int64_t>(10, n / 20);
+    return parents * leaves / Seconds([&] {
+             std::vector<raycc::ObjectRef<int64_t>> refs;
+             for (int64_t p = 0; p < parents; ++p) refs.push_back(raycc::Task(FanOut).Remote(leaves));
+             for (const auto& r : refs) raycc::Get(r);
+           });
+  });
+  Row("nested fan-out (4 parents)", "leaf tasks/s", nested);
+  raycc::Shutdown();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int n = 100000, queued = 1000000, big_mib = 1024;
-  std::string graph_path;
+  std::string graph_path, address;
+  bool tasks_given = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--tasks") && i + 1 < argc) {
       n = std::atoi(argv[++i]);
+      tasks_given = true;
+    } else if (!std::strcmp(argv[i], "--address") && i + 1 < argc) {
+      address = argv[++i];
     } else if (!std::strcmp(argv[i], "--queued") && i + 1 < argc) {
       queued = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--big-mib") && i + 1 < argc) {
@@ -186,11 +275,16 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--graph") && i + 1 < argc) {
       graph_path = argv[++i];
     } else {
-      std::fprintf(stderr,
-                   "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--reps N] [--graph butterfly.rcx]\n");
+      std::fprintf(
+          stderr,
+          "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--reps N] [--graph butterfly.rcx]\n"
+          "       runtime_bench --address HOST:PORT|auto [--tasks N] [--reps N]\n");
       return 2;
     }
   }
+  // A cluster's worker processes run this executable: Init serves there.
+  if (std::getenv("RAYCC_WORKER") != nullptr) raycc::Init();
+  if (!address.empty()) return RunCluster(address, tasks_given ? n : 5000);
   int cpus = static_cast<int>(std::thread::hardware_concurrency());
   raycc::Config config;
   config.num_cpus = cpus;

@@ -1653,7 +1653,9 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       lock.lock();
       if (instance != nullptr) {
         actor->instance = instance;
-        gcs_.MarkActorAlive(actor->id, node_ids_[actor->node]).IgnoreError();  // (fails only once it is dead)
+        proto::Address where;
+        where.set_node_id(node_ids_[actor->node].Binary());
+        gcs_.MarkActorAlive(actor->id, where).IgnoreError();  // (fails only once it is dead)
         return;
       }
       if (actor->restarts_left != 0 && !stopping_) {

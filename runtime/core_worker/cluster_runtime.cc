@@ -6,14 +6,17 @@
 #include <grpcpp/server_context.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -60,6 +63,8 @@ MemoryStore::Deadline DeadlineAfter(int64_t timeout_ms) {
       throw TaskError(e.function, e.type, e.message, e.where);
     case ObjectError::Kind::kWorkerDied:
       throw WorkerDiedError(e.message);
+    case ObjectError::Kind::kActorDied:
+      throw ActorDiedError(e.message);
     case ObjectError::Kind::kCancelled:
       throw TaskCancelledError(e.message);
     case ObjectError::Kind::kInfeasible:
@@ -114,19 +119,18 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   size_t LiveObjects() override { return store_.size(); }
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
 
+  // Actors: created by their owner on a worker it leases and holds; calls
+  // pushed to that worker in order, by one pusher thread per actor and
+  // caller process.
+  ActorId CreateActor(const internal::RemoteFunction& factory, std::vector<internal::TaskArgument> args,
+                      const internal::ActorOptions& options) override;
+  ObjectId SubmitActorTask(const ActorId& actor, const internal::RemoteMethod& method,
+                           std::vector<internal::TaskArgument> args,
+                           const internal::CallOptions& options) override;
+  void KillActor(const ActorId& actor, bool no_restart) override;
+  std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
+
   // Not on the cluster yet.
-  ActorId CreateActor(const internal::RemoteFunction&, std::vector<internal::TaskArgument>,
-                      const internal::ActorOptions&) override {
-    throw RayccError(absl::StrCat("actors", kNotYet));
-  }
-  ObjectId SubmitActorTask(const ActorId&, const internal::RemoteMethod&, std::vector<internal::TaskArgument>,
-                           const internal::CallOptions&) override {
-    throw RayccError(absl::StrCat("actors", kNotYet));
-  }
-  void KillActor(const ActorId&, bool) override { throw RayccError(absl::StrCat("actors", kNotYet)); }
-  std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string&) override {
-    throw RayccError(absl::StrCat("named actors", kNotYet));
-  }
   PlacementGroupId CreatePlacementGroup(const std::vector<std::vector<std::pair<std::string, double>>>&,
                                         internal::PlacementGroupStrategy, const std::string&) override {
     throw RayccError(absl::StrCat("placement groups", kNotYet));
@@ -162,14 +166,53 @@ class ClusterRuntime final : public internal::ManagedRuntime {
     std::vector<ObjectId> uses;  // objects it keeps alive until done
   };
 
+  /// An actor as this process sees it: its owner creates and restarts it;
+  /// any caller queues calls here, and the pusher thread sends them in order.
+  struct Actor {
+    ActorId id;
+    std::string class_name;
+    std::mutex mu;
+    std::condition_variable cv;
+    enum class State { kPending, kAlive, kDead } state = State::kPending;
+    std::string death_cause;
+    std::string address;  // the worker, while alive
+    std::string worker_id;
+    std::deque<std::shared_ptr<Pending>> calls;
+    uint64_t next_sequence = 0;
+    bool stop = false;
+    // The owner's part.
+    bool owned = false;
+    proto::TaskSpec creation;
+    int restarts_left = 0;
+    bool create = false;  // (re)create it next
+    TaskSubmitter::Lease lease;
+    bool leased = false;
+    std::thread pusher;
+  };
+
+  std::shared_ptr<Actor> FindActor(const ActorId& id, bool known_only);
+  /// The pusher thread of `actor`.
+  void RunActor(const std::shared_ptr<Actor>& actor);
+  /// (Owner, pusher thread.) Leases a worker and runs the creation task;
+  /// false with the actor dead (or stopping) if it cannot.
+  bool CreateOnWorker(Actor& actor);
+  /// (Caller, pusher thread.) Finds the actor's worker through the GCS.
+  void LocateActor(Actor& actor);
+  /// Ends the actor for good; its queued calls fail with `cause`.
+  void MarkDeadLocked(Actor& actor, const std::string& cause);
+  void FailCall(const std::shared_ptr<Pending>& call, const std::string& cause);
+
   void JoinAsDriver();
   void JoinAsWorker();
   void UploadCode();
   /// The spec of a call to `function`, without arguments.
   proto::TaskSpec MakeSpec(const internal::RemoteFunction& function, const internal::CallOptions& options);
   /// Adds the arguments, resolves the references among them and queues the
-  /// task once they are ready; the result `result` is owned already.
-  void SubmitSpec(proto::TaskSpec spec, std::vector<internal::TaskArgument> args);
+  /// task once they are ready; its result is owned already. `enqueue` (if
+  /// set) sees the task before any argument can resolve (an actor call
+  /// takes its place in the actor's queue there).
+  void SubmitSpec(proto::TaskSpec spec, std::vector<internal::TaskArgument> args,
+                  const std::function<void(const std::shared_ptr<Pending>&)>& enqueue = nullptr);
   void Dispatch(const std::shared_ptr<Pending>& pending);
   /// The task is done (ran, failed, or could not run).
   void OnTaskDone(const proto::TaskSpec& task, const proto::PushTaskReply* reply, const ObjectError* error);
@@ -197,6 +240,17 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   ReferenceCounter refs_{[this](const ObjectId& id) { store_.Delete(id); }};
   std::unique_ptr<TaskSubmitter> submitter_;
   std::atomic<uint32_t> puts_{0};
+
+  std::mutex actors_mu_;
+  absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
+  /// A worker's own actor instances (created by tasks pushed to it).
+  struct Instance {
+    void* self = nullptr;
+    const internal::RemoteFunction* factory = nullptr;
+    std::mutex mu;  // calls run one at a time (max_concurrency 1)
+  };
+  std::mutex instances_mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Instance>> instances_;  // by actor id
 
   std::mutex pending_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Pending>> pending_;  // by task id
@@ -366,7 +420,26 @@ void ClusterRuntime::RequestExit() {
 absl::Status ClusterRuntime::Finish() {
   absl::Status status;
   std::call_once(finished_, [&] {
-    if (submitter_ != nullptr) submitter_->Shutdown();
+    std::vector<std::shared_ptr<Actor>> actors;
+    {
+      std::lock_guard<std::mutex> lock(actors_mu_);
+      for (auto& [id, actor] : actors_) actors.push_back(actor);
+    }
+    for (auto& actor : actors) {
+      std::lock_guard<std::mutex> lock(actor->mu);
+      actor->stop = true;
+      actor->cv.notify_all();
+    }
+    if (submitter_ != nullptr) submitter_->Shutdown();  // (cancels the pushes in flight)
+    for (auto& actor : actors) {
+      if (actor->pusher.joinable()) actor->pusher.join();
+      // Actors die with their owner (as Ray's non-detached ones): the
+      // raylet ends the worker by its pid.
+      if (actor->owned && actor->leased) {
+        submitter_->ReturnWorker(actor->lease, /*disconnect=*/true);
+        (void)gcs_->MarkActorDead(actor->id, absl::StrCat("its owner (job ", job_.Hex(), ") finished"));
+      }
+    }
     if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     if (!worker_ && gcs_ != nullptr) {
       // The raylets end the job's workers once they hear of it.
@@ -388,8 +461,33 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
                         absl::StrCat("PushTask: this is worker ", worker_id_.Hex(),
                                      ", not the one the task was leased to (a stale lease)"));
   }
-  t_task = &request.task();
-  ExecuteTask(request.task(), reply);
+  const proto::TaskSpec& task = request.task();
+  t_task = &task;
+  if (task.type() == proto::ACTOR_CREATION_TASK) {
+    const internal::RemoteFunction* factory = nullptr;
+    if (void* self = CreateActorInstance(task, reply, &factory)) {
+      auto instance = std::make_unique<Instance>();
+      instance->self = self;
+      instance->factory = factory;
+      std::lock_guard<std::mutex> lock(instances_mu_);
+      instances_[task.actor_creation().actor_id()] = std::move(instance);
+    }
+  } else if (task.type() == proto::ACTOR_TASK) {
+    Instance* instance = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(instances_mu_);
+      auto it = instances_.find(task.actor_task().actor_id());
+      if (it != instances_.end()) instance = it->second.get();
+    }
+    if (instance == nullptr) {
+      t_task = nullptr;
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "PushTask: the actor is not on this worker");
+    }
+    std::lock_guard<std::mutex> lock(instance->mu);
+    ExecuteMethod(task, instance->self, reply);
+  } else {
+    ExecuteTask(task, reply);
+  }
   t_task = nullptr;
   if (reply->has_error()) {
     reply->mutable_error()->set_where(absl::StrCat("node '", node_name_, "', worker pid ", ::getpid()));
@@ -451,7 +549,8 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
   return spec;
 }
 
-void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::TaskArgument> args) {
+void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::TaskArgument> args,
+                                const std::function<void(const std::shared_ptr<Pending>&)>& enqueue) {
   auto pending = std::make_shared<Pending>();
   std::vector<std::pair<int, ObjectId>> refs;
   for (internal::TaskArgument& arg : args) {
@@ -479,6 +578,7 @@ void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::Task
     std::lock_guard<std::mutex> lock(pending_mu_);
     pending_[pending->spec.task_id()] = pending;
   }
+  if (enqueue) enqueue(pending);
   for (const auto& [index, id] : refs) {
     store_.OnReady(id, [this, pending, index = index](const ObjectValue& value) {
       {
@@ -510,6 +610,14 @@ void ClusterRuntime::Dispatch(const std::shared_ptr<Pending>& pending) {
   if (failed != nullptr) {
     // As in Ray: a task whose argument failed fails with that cause.
     OnTaskDone(pending->spec, nullptr, failed.get());
+    return;
+  }
+  if (pending->spec.type() == proto::ACTOR_TASK) {
+    absl::StatusOr<ActorId> id = ActorId::FromBinary(pending->spec.actor_task().actor_id());
+    if (std::shared_ptr<Actor> actor = id.ok() ? FindActor(*id, true) : nullptr) {
+      std::lock_guard<std::mutex> lock(actor->mu);
+      actor->cv.notify_all();
+    }
     return;
   }
   submitter_->Submit(pending->spec);
@@ -749,6 +857,345 @@ std::vector<bool> ClusterRuntime::Wait(const std::vector<ObjectId>& ids, int num
     if (!store_.Contains(id)) ThrowUnknown("Wait", id);
   }
   return WaitReady(ids, static_cast<size_t>(num_objects), DeadlineAfter(timeout_ms));
+}
+
+std::shared_ptr<ClusterRuntime::Actor> ClusterRuntime::FindActor(const ActorId& id, bool known_only) {
+  std::lock_guard<std::mutex> lock(actors_mu_);
+  auto it = actors_.find(id);
+  if (it != actors_.end()) return it->second;
+  if (known_only) return nullptr;
+  // A handle this process did not make (a named actor): a caller's view,
+  // located through the GCS by its pusher.
+  auto actor = std::make_shared<Actor>();
+  actor->id = id;
+  actors_[id] = actor;
+  actor->pusher = std::thread([this, actor] { RunActor(actor); });
+  return actor;
+}
+
+ActorId ClusterRuntime::CreateActor(const internal::RemoteFunction& factory,
+                                    std::vector<internal::TaskArgument> args,
+                                    const internal::ActorOptions& options) {
+  if (!factory.create) throw RayccError(absl::StrCat("'", factory.name, "' is not an actor factory"));
+  internal::CallOptions call = options.call;
+  if (!call.has_resources) {
+    // As in Ray: an actor holds no resources unless it asks for some.
+    call.has_resources = true;
+    call.resources.clear();
+  }
+  proto::TaskSpec spec = MakeSpec(factory, call);
+  ActorId id = ActorId::Of(job_);
+  spec.set_type(proto::ACTOR_CREATION_TASK);
+  proto::ActorSpec* actor_spec = spec.mutable_actor_creation();
+  actor_spec->set_actor_id(id.Binary());
+  actor_spec->set_job_id(job_.Binary());
+  actor_spec->set_class_name(factory.actor_type);
+  *actor_spec->mutable_creation_function() = spec.function();
+  actor_spec->set_max_restarts(options.max_restarts);
+  actor_spec->set_max_concurrency(std::max(1, options.max_concurrency));
+  actor_spec->set_name(options.name);
+  *actor_spec->mutable_resources() = spec.required_resources();
+  if (absl::Status s = gcs_->RegisterActor(*actor_spec); !s.ok()) {
+    throw RayccError(absl::StrCat("Actor(", factory.name, "): ", s.message()));
+  }
+  for (const internal::TaskArgument& arg : args) {
+    if (arg.by_ref) {
+      throw RayccError(
+          absl::StrCat("Actor(", factory.name, "): reference arguments to actor constructors", kNotYet));
+    }
+    spec.add_args()->set_value(arg.value);
+  }
+  auto actor = std::make_shared<Actor>();
+  actor->id = id;
+  actor->class_name = factory.actor_type;
+  actor->owned = true;
+  actor->creation = std::move(spec);
+  actor->restarts_left = options.max_restarts;
+  actor->create = true;
+  {
+    std::lock_guard<std::mutex> lock(actors_mu_);
+    actors_[id] = actor;
+  }
+  actor->pusher = std::thread([this, actor] { RunActor(actor); });
+  return id;
+}
+
+ObjectId ClusterRuntime::SubmitActorTask(const ActorId& id, const internal::RemoteMethod& method,
+                                         std::vector<internal::TaskArgument> args,
+                                         const internal::CallOptions& options) {
+  std::shared_ptr<Actor> actor = FindActor(id, false);
+  proto::TaskSpec spec;
+  TaskId task = TaskId::Of(job_);
+  spec.set_task_id(task.Binary());
+  spec.set_job_id(job_.Binary());
+  spec.set_parent_task_id(t_task != nullptr ? t_task->task_id() : driver_task_.Binary());
+  spec.set_type(proto::ACTOR_TASK);
+  spec.mutable_function()->set_library(absl::StrCat("sha256:", code_hash_));
+  spec.mutable_function()->set_name(method.name);
+  spec.mutable_function()->set_signature(method.signature);
+  spec.set_num_returns(1);
+  spec.set_name(options.name.empty() ? method.name : options.name);
+  spec.mutable_actor_task()->set_actor_id(id.Binary());
+  spec.mutable_actor_task()->set_caller_worker_id(worker_id_.Binary());
+  ObjectId result = ResultOf(spec);
+  store_.AddPending(result);
+  refs_.AddOwned(result, 1);
+  try {
+    SubmitSpec(std::move(spec), std::move(args), [&](const std::shared_ptr<Pending>& pending) {
+      // The sequence number and the queue position are taken together:
+      // calls run in the order this process made them.
+      std::lock_guard<std::mutex> lock(actor->mu);
+      pending->spec.mutable_actor_task()->set_sequence_number(actor->next_sequence++);
+      actor->calls.push_back(pending);
+      actor->cv.notify_all();
+    });
+  } catch (...) {
+    refs_.RemoveLocalRef(result);
+    throw;
+  }
+  return result;
+}
+
+void ClusterRuntime::FailCall(const std::shared_ptr<Pending>& call, const std::string& cause) {
+  ObjectError error;
+  error.kind = ObjectError::Kind::kActorDied;
+  error.function = call->spec.function().name();
+  error.message = cause;
+  OnTaskDone(call->spec, nullptr, &error);
+}
+
+void ClusterRuntime::MarkDeadLocked(Actor& actor, const std::string& cause) {
+  actor.state = Actor::State::kDead;
+  actor.death_cause = cause;
+  actor.cv.notify_all();
+}
+
+bool ClusterRuntime::CreateOnWorker(Actor& actor) {
+  const std::string what =
+      absl::StrCat("actor ", actor.creation.function().name(), " (", actor.id.Hex(), ")");
+  TaskSubmitter::Lease lease;
+  std::string why;
+  TaskSubmitter::LeaseOutcome outcome = submitter_->RequestLease(actor.creation, &lease, &why);
+  if (outcome == TaskSubmitter::LeaseOutcome::kStopped) return false;
+  std::string cause;
+  if (outcome != TaskSubmitter::LeaseOutcome::kGranted) {
+    cause = absl::StrCat(what, " could not be placed: ", why);
+  } else {
+    proto::PushTaskRequest request;
+    *request.mutable_task() = actor.creation;
+    request.set_intended_worker_id(lease.worker_id);
+    proto::PushTaskReply reply;
+    grpc::Status status = submitter_->Push(lease.worker, request, &reply);
+    if (status.ok() && !reply.has_error()) {
+      proto::Address where;
+      where.set_node_id(lease.node_id);
+      std::string host;
+      int port = 0;
+      (void)rpc::SplitAddress(lease.worker, &host, &port);
+      where.set_host(host);
+      where.set_port(port);
+      where.set_worker_id(lease.worker_id);
+      (void)gcs_->MarkActorAlive(actor.id, where);
+      std::lock_guard<std::mutex> lock(actor.mu);
+      actor.lease = lease;
+      actor.leased = true;
+      actor.address = lease.worker;
+      actor.worker_id = lease.worker_id;
+      actor.state = Actor::State::kAlive;
+      actor.cv.notify_all();
+      return true;
+    }
+    submitter_->ReturnWorker(lease, /*disconnect=*/true);
+    cause = status.ok()
+                ? absl::StrCat(what, "'s constructor raised ", reply.error().exception_type(), ": ",
+                               reply.error().message())
+                : absl::StrCat(what, "'s worker died while it was being created: ", status.error_message());
+  }
+  (void)gcs_->MarkActorDead(actor.id, cause);
+  std::lock_guard<std::mutex> lock(actor.mu);
+  MarkDeadLocked(actor, cause);
+  return false;
+}
+
+void ClusterRuntime::LocateActor(Actor& actor) {
+  // Until the GCS publishes actor changes (pub/sub, issue #14), a caller
+  // that is not the owner asks for the actor's state, a bounded number of
+  // times.
+  constexpr auto kPoll = std::chrono::milliseconds(20);
+  constexpr int kPolls = 3000;  // a minute
+  for (int i = 0; i < kPolls; ++i) {
+    std::optional<proto::ActorInfo> info = gcs_->GetActor(actor.id);
+    std::unique_lock<std::mutex> lock(actor.mu);
+    if (!info) {
+      MarkDeadLocked(actor, absl::StrCat("actor ", actor.id.Hex(), " is unknown to the cluster"));
+      return;
+    }
+    if (info->state() == proto::DEAD) {
+      MarkDeadLocked(actor, info->death_cause());
+      return;
+    }
+    if (info->state() == proto::ALIVE &&
+        absl::StrCat(info->address().host(), ":", info->address().port()) != actor.address) {
+      actor.address = absl::StrCat(info->address().host(), ":", info->address().port());
+      actor.worker_id = info->address().worker_id();
+      actor.state = Actor::State::kAlive;
+      return;
+    }
+    if (actor.cv.wait_for(lock, kPoll, [&] { return actor.stop; })) return;
+  }
+  std::lock_guard<std::mutex> lock(actor.mu);
+  MarkDeadLocked(actor, absl::StrCat("actor ", actor.id.Hex(), " did not come alive within a minute"));
+}
+
+void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
+  for (;;) {
+    std::shared_ptr<Pending> call;
+    {
+      std::unique_lock<std::mutex> lock(actor->mu);
+      if (actor->stop) return;
+      if (actor->state == Actor::State::kPending) {
+        bool create = actor->owned && actor->create;
+        actor->create = false;
+        lock.unlock();
+        if (create) {
+          CreateOnWorker(*actor);
+        } else if (!actor->owned) {
+          LocateActor(*actor);
+        } else {
+          lock.lock();
+          actor->cv.wait(
+              lock, [&] { return actor->stop || actor->create || actor->state != Actor::State::kPending; });
+        }
+        continue;
+      }
+      if (actor->state == Actor::State::kDead) {
+        std::deque<std::shared_ptr<Pending>> calls;
+        calls.swap(actor->calls);
+        std::string cause = actor->death_cause;
+        if (calls.empty()) {
+          actor->cv.wait(lock, [&] { return actor->stop || !actor->calls.empty(); });
+          continue;
+        }
+        lock.unlock();
+        for (const auto& c : calls) FailCall(c, absl::StrCat("the actor is dead: ", cause));
+        continue;
+      }
+      // Alive: the next call once its arguments are resolved.
+      auto head_ready = [&] {
+        if (actor->calls.empty()) return false;
+        std::lock_guard<std::mutex> plock(actor->calls.front()->mu);
+        return actor->calls.front()->unresolved == 0 || actor->calls.front()->cancelled;
+      };
+      actor->cv.wait(lock,
+                     [&] { return actor->stop || actor->state != Actor::State::kAlive || head_ready(); });
+      if (actor->stop || actor->state != Actor::State::kAlive) continue;
+      call = actor->calls.front();
+      actor->calls.pop_front();
+    }
+    std::shared_ptr<const ObjectError> failed;
+    bool cancelled = false;
+    proto::PushTaskRequest request;
+    {
+      std::lock_guard<std::mutex> lock(call->mu);
+      failed = call->failed_dependency;
+      cancelled = call->cancelled;
+      if (failed == nullptr && !cancelled) *request.mutable_task() = call->spec;
+    }
+    if (cancelled) continue;  // (reported when it was cancelled)
+    if (failed != nullptr) {
+      OnTaskDone(call->spec, nullptr, failed.get());
+      continue;
+    }
+    std::string address, worker_id;
+    {
+      std::lock_guard<std::mutex> lock(actor->mu);
+      address = actor->address;
+      worker_id = actor->worker_id;
+    }
+    request.set_intended_worker_id(worker_id);
+    proto::PushTaskReply reply;
+    grpc::Status status = submitter_->Push(address, request, &reply);
+    if (status.ok()) {
+      OnTaskDone(call->spec, &reply, nullptr);
+      continue;
+    }
+    std::unique_lock<std::mutex> lock(actor->mu);
+    if (actor->stop) {
+      lock.unlock();
+      FailCall(call, "the runtime stopped");
+      return;
+    }
+    if (actor->address != address) {  // (killed and restarted meanwhile)
+      lock.unlock();
+      FailCall(call, absl::StrCat("the actor died while running ", call->spec.function().name()));
+      continue;
+    }
+    // Its worker died under the call: the owner restarts it while it has
+    // restarts left; the call itself fails (as Ray's max_task_retries=0).
+    std::string cause = absl::StrCat("the actor's worker (", address, ") died while running ",
+                                     call->spec.function().name(), ": ", status.error_message());
+    if (actor->owned) {
+      TaskSubmitter::Lease lease = actor->lease;
+      actor->leased = false;
+      actor->address.clear();
+      if (actor->restarts_left != 0) {
+        if (actor->restarts_left > 0) --actor->restarts_left;
+        actor->state = Actor::State::kPending;
+        actor->create = true;
+        lock.unlock();
+        (void)gcs_->MarkActorRestarting(actor->id);
+      } else {
+        MarkDeadLocked(*actor, cause);
+        lock.unlock();
+        (void)gcs_->MarkActorDead(actor->id, cause);
+      }
+      submitter_->ReturnWorker(lease, /*disconnect=*/true);
+    } else {
+      actor->state = Actor::State::kPending;  // (ask the GCS again)
+      lock.unlock();
+    }
+    FailCall(call, cause);
+  }
+}
+
+void ClusterRuntime::KillActor(const ActorId& id, bool no_restart) {
+  std::shared_ptr<Actor> actor = FindActor(id, true);
+  if (actor == nullptr || !actor->owned) {
+    throw RayccError(
+        absl::StrCat("Kill of actor ", id.Hex(), ": only its owner can kill it on the cluster (yet)"));
+  }
+  std::unique_lock<std::mutex> lock(actor->mu);
+  if (actor->state == Actor::State::kDead) return;
+  TaskSubmitter::Lease lease = actor->lease;
+  bool leased = actor->leased;
+  actor->leased = false;
+  actor->address.clear();
+  const bool restart = !no_restart && actor->restarts_left != 0;
+  std::string cause = "killed by raycc::Kill";
+  if (restart) {
+    if (actor->restarts_left > 0) --actor->restarts_left;
+    actor->state = Actor::State::kPending;
+    actor->create = true;
+    actor->cv.notify_all();
+  } else {
+    MarkDeadLocked(*actor, cause);
+  }
+  lock.unlock();
+  // The raylet ends the worker, by its pid; a call in flight fails.
+  if (leased) submitter_->ReturnWorker(lease, /*disconnect=*/true);
+  if (restart) {
+    (void)gcs_->MarkActorRestarting(id);
+  } else {
+    (void)gcs_->MarkActorDead(id, cause);
+  }
+}
+
+std::optional<std::pair<ActorId, std::string>> ClusterRuntime::GetNamedActor(const std::string& name) {
+  std::optional<proto::ActorInfo> info = gcs_->GetNamedActor("", name);
+  if (!info) return std::nullopt;
+  absl::StatusOr<ActorId> id = ActorId::FromBinary(info->spec().actor_id());
+  if (!id.ok()) return std::nullopt;
+  return std::make_pair(*id, info->spec().class_name());
 }
 
 const bool kRegistered = internal::RegisterRuntimeFactory("cluster", &MakeClusterRuntime);

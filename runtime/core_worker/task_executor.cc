@@ -38,55 +38,139 @@ void Fail(const proto::TaskSpec& task, std::string type, std::string message, pr
 
 }  // namespace
 
-void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply) {
+namespace {
+
+// The arguments as the function takes them: `arity` values (the owner
+// resolved every reference). False, with the error in `reply`, otherwise.
+bool TakeArgs(const proto::TaskSpec& task, size_t arity, internal::ArgBuffers* args,
+              proto::PushTaskReply* reply) {
   const std::string& name = task.function().name();
-  const internal::RemoteFunction* function = nullptr;
-  try {
-    function = internal::RemoteRegistry::Instance().FunctionByName(name, task.function().signature());
-  } catch (const RayccError& e) {
-    Fail(task, "raycc::RayccError", e.what(), reply);
-    return;
-  }
-  if (function == nullptr || !function->invoke) {
+  if (static_cast<size_t>(task.args_size()) != arity) {
     Fail(task, "raycc::RayccError",
-         absl::StrCat("no remote function '", name, "' is registered in ", ProgramName(),
-                      " (RAYCC_REMOTE it in the program the driver runs)"),
-         reply);
-    return;
+         absl::StrCat("'", name, "' takes ", arity, " arguments, the task has ", task.args_size()), reply);
+    return false;
   }
-  if (static_cast<size_t>(task.args_size()) != function->arity) {
-    Fail(task, "raycc::RayccError",
-         absl::StrCat("'", name, "' takes ", function->arity, " arguments, the task has ", task.args_size()),
-         reply);
-    return;
-  }
-  internal::ArgBuffers args;
   for (const proto::TaskArg& arg : task.args()) {
     if (arg.kind_case() != proto::TaskArg::kValue) {
       Fail(task, "raycc::RayccError", "an argument arrived as a reference; the owner must resolve it first",
            reply);
-      return;
+      return false;
     }
-    args.emplace_back(arg.value());
+    args->emplace_back(arg.value());
   }
-  absl::StatusOr<TaskId> task_id = TaskId::FromBinary(task.task_id());
-  absl::StatusOr<ObjectId> result_id =
-      task_id.ok() ? ObjectId::ForReturn(*task_id, 1) : absl::StatusOr<ObjectId>(task_id.status());
-  if (!result_id.ok()) {
-    Fail(task, "raycc::RayccError", std::string(result_id.status().message()), reply);
-    return;
-  }
+  return true;
+}
+
+// Runs `call` (user code); an exception becomes the reply's error.
+template <typename Call>
+bool Guarded(const proto::TaskSpec& task, proto::PushTaskReply* reply, Call&& call) {
   try {
-    std::string result = function->invoke(args);
-    proto::ReturnObject* out = reply->add_return_objects();
-    out->set_object_id(result_id->Binary());
-    out->set_data(std::move(result));
+    call();
+    return true;
   } catch (const std::exception& e) {
     Fail(task, Demangle(typeid(e).name()), e.what(), reply);
   } catch (...) {
     std::type_info* type = abi::__cxa_current_exception_type();
     Fail(task, type != nullptr ? Demangle(type->name()) : "unknown", "(not a std::exception)", reply);
   }
+  return false;
+}
+
+// Adds the task's one return value.
+bool Return(const proto::TaskSpec& task, std::string value, proto::PushTaskReply* reply) {
+  absl::StatusOr<TaskId> task_id = TaskId::FromBinary(task.task_id());
+  absl::StatusOr<ObjectId> result_id =
+      task_id.ok() ? ObjectId::ForReturn(*task_id, 1) : absl::StatusOr<ObjectId>(task_id.status());
+  if (!result_id.ok()) {
+    Fail(task, "raycc::RayccError", std::string(result_id.status().message()), reply);
+    return false;
+  }
+  proto::ReturnObject* out = reply->add_return_objects();
+  out->set_object_id(result_id->Binary());
+  out->set_data(std::move(value));
+  return true;
+}
+
+// The registered function `task` names (null, with the error in `reply`).
+const internal::RemoteFunction* FindFunction(const proto::TaskSpec& task, proto::PushTaskReply* reply) {
+  const std::string& name = task.function().name();
+  const internal::RemoteFunction* function = nullptr;
+  try {
+    function = internal::RemoteRegistry::Instance().FunctionByName(name, task.function().signature());
+  } catch (const RayccError& e) {
+    Fail(task, "raycc::RayccError", e.what(), reply);
+    return nullptr;
+  }
+  if (function == nullptr) {
+    Fail(task, "raycc::RayccError",
+         absl::StrCat("no remote function '", name, "' is registered in ", ProgramName(),
+                      " (RAYCC_REMOTE it in the program the driver runs)"),
+         reply);
+  }
+  return function;
+}
+
+}  // namespace
+
+void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply) {
+  const internal::RemoteFunction* function = FindFunction(task, reply);
+  if (function == nullptr) return;
+  if (!function->invoke) {
+    Fail(task, "raycc::RayccError", absl::StrCat("'", task.function().name(), "' is not a task function"),
+         reply);
+    return;
+  }
+  internal::ArgBuffers args;
+  if (!TakeArgs(task, function->arity, &args, reply)) return;
+  std::string result;
+  if (Guarded(task, reply, [&] { result = function->invoke(args); })) Return(task, std::move(result), reply);
+}
+
+void* CreateActorInstance(const proto::TaskSpec& task, proto::PushTaskReply* reply,
+                          const internal::RemoteFunction** factory) {
+  const internal::RemoteFunction* function = FindFunction(task, reply);
+  if (function == nullptr) return nullptr;
+  if (!function->create) {
+    Fail(task, "raycc::RayccError",
+         absl::StrCat("'", task.function().name(), "' is not an actor factory (RAYCC_REMOTE a C::Create)"),
+         reply);
+    return nullptr;
+  }
+  internal::ArgBuffers args;
+  if (!TakeArgs(task, function->arity, &args, reply)) return nullptr;
+  void* instance = nullptr;
+  if (!Guarded(task, reply, [&] { instance = function->create(args); })) return nullptr;
+  if (instance == nullptr) {
+    Fail(task, "raycc::RayccError", absl::StrCat("'", task.function().name(), "' returned no instance"),
+         reply);
+    return nullptr;
+  }
+  *factory = function;
+  (void)Return(task, std::string(), reply);  // (the creation's result: a nil marker)
+  return instance;
+}
+
+void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply* reply) {
+  const std::string& name = task.function().name();
+  const internal::RemoteMethod* method = nullptr;
+  try {
+    method = internal::RemoteRegistry::Instance().MethodByName(name, task.function().signature());
+  } catch (const RayccError& e) {
+    Fail(task, "raycc::RayccError", e.what(), reply);
+    return;
+  }
+  if (method == nullptr || !method->invoke) {
+    Fail(task, "raycc::RayccError",
+         absl::StrCat("no actor method '", name, "' is registered in ", ProgramName(),
+                      " (RAYCC_REMOTE(&C::Method) in the program the driver runs)"),
+         reply);
+    return;
+  }
+  internal::ArgBuffers args;
+  if (!TakeArgs(task, method->arity, &args, reply)) return;
+  std::string result;
+  if (Guarded(task, reply, [&] { result = method->invoke(self, args); }))
+    Return(task, std::move(result), reply);
 }
 
 }  // namespace raycc::core_worker

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "raycc/proto/worker_service.pb.h"
+#include "raycc/runtime/api/remote_registry.h"
 
 namespace raycc::core_worker {
 
@@ -17,5 +18,13 @@ namespace raycc::core_worker {
 /// function or a bad argument become reply->error(); the caller adds where
 /// it ran).
 void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply);
+
+/// Runs an actor's creation task: the instance its factory built (and
+/// `*factory`, whose destroy ends it), or null with reply->error().
+void* CreateActorInstance(const proto::TaskSpec& task, proto::PushTaskReply* reply,
+                          const internal::RemoteFunction** factory);
+
+/// Runs a method call on the actor instance `self`; as ExecuteTask.
+void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply* reply);
 
 }  // namespace raycc::core_worker

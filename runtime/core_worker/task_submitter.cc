@@ -162,6 +162,7 @@ TaskSubmitter::LeaseOutcome TaskSubmitter::RequestLease(const proto::TaskSpec& s
     lease->raylet = raylet;
     lease->worker = absl::StrCat(reply.worker_address().host(), ":", reply.worker_address().port());
     lease->worker_id = reply.worker_address().worker_id();
+    lease->node_id = reply.worker_address().node_id();
     leases_granted_.fetch_add(1);
     return LeaseOutcome::kGranted;
   }
@@ -179,6 +180,17 @@ void TaskSubmitter::ReturnWorker(const Lease& lease, bool disconnect) {
   proto::ReturnWorkerReply reply;
   // A raylet that is gone took its workers with it: nothing to give back.
   (void)proto::RayletService::NewStub(ChannelTo(lease.raylet))->ReturnWorker(&context, request, &reply);
+}
+
+grpc::Status TaskSubmitter::Push(const std::string& worker, const proto::PushTaskRequest& request,
+                                 proto::PushTaskReply* reply) {
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  if (!Track(&context)) return grpc::Status(grpc::StatusCode::CANCELLED, "the runtime is stopping");
+  grpc::Status status =
+      proto::CoreWorkerService::NewStub(ChannelTo(worker))->PushTask(&context, request, reply);
+  Untrack(&context);
+  return status;
 }
 
 void TaskSubmitter::FailShape(const std::string& key, const ObjectError& error) {
@@ -220,8 +232,6 @@ void TaskSubmitter::RunLeases(const std::string& key) {
       case LeaseOutcome::kStopped:
         continue;  // (stopping: the loop's head returns)
     }
-    std::unique_ptr<proto::CoreWorkerService::Stub> worker =
-        proto::CoreWorkerService::NewStub(ChannelTo(lease.worker));
     bool worker_lost = false;
     while (!worker_lost) {
       proto::PushTaskRequest request;
@@ -233,14 +243,8 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         shape.queue.pop_front();
       }
       request.set_intended_worker_id(lease.worker_id);
-      grpc::ClientContext context;
-      rpc::AddToken(&context, token_);
       proto::PushTaskReply reply;
-      grpc::Status status = grpc::Status(grpc::StatusCode::CANCELLED, "the runtime is stopping");
-      if (Track(&context)) {
-        status = worker->PushTask(&context, request, &reply);
-        Untrack(&context);
-      }
+      grpc::Status status = Push(lease.worker, request, &reply);
       if (status.ok()) {
         on_done_(request.task(), &reply, nullptr);
         continue;

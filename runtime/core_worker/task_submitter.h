@@ -11,6 +11,8 @@
 /// dies under a task retries the task on a new lease while it has retries
 /// left (max_retries; -1: forever).
 
+#include <grpcpp/support/status.h>
+
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -59,6 +61,24 @@ class TaskSubmitter {
   /// requests and running pushes are cancelled, the threads joined.
   void Shutdown();
 
+  // Leases held by their caller (an actor holds its worker until it dies).
+  struct Lease {
+    std::string raylet;  // the raylet that granted it ("host:port")
+    std::string worker;  // the worker ("host:port")
+    std::string worker_id;
+    std::string node_id;
+  };
+  enum class LeaseOutcome { kGranted, kInfeasible, kFailed, kStopped };
+  /// Leases a worker for tasks shaped like `sample`, following spillback;
+  /// blocks until granted, refused (`*why` says why) or Shutdown.
+  LeaseOutcome RequestLease(const proto::TaskSpec& sample, Lease* lease, std::string* why);
+  /// Gives the worker back (`disconnect`: it must not be reused; the raylet
+  /// ends it, by its pid).
+  void ReturnWorker(const Lease& lease, bool disconnect);
+  /// Pushes one task to a worker; Shutdown cancels it.
+  grpc::Status Push(const std::string& worker, const proto::PushTaskRequest& request,
+                    proto::PushTaskReply* reply);
+
   /// Leases granted and worker deaths seen so far (introspection, tests).
   uint64_t leases_granted() const { return leases_granted_.load(); }
   uint64_t workers_lost() const { return workers_lost_.load(); }
@@ -72,19 +92,10 @@ class TaskSubmitter {
     std::thread thread;
     std::atomic<bool> finished{false};
   };
-  struct Lease {
-    std::string raylet;  // the raylet that granted it
-    std::string worker;  // "host:port"
-    std::string worker_id;
-  };
-  enum class LeaseOutcome { kGranted, kInfeasible, kFailed, kStopped };
-
   static std::string ShapeKey(const proto::TaskSpec& task);
   /// One lease thread: leases a worker for `key`, runs its tasks, repeats
   /// while the queue has tasks.
   void RunLeases(const std::string& key);
-  LeaseOutcome RequestLease(const proto::TaskSpec& sample, Lease* lease, std::string* why);
-  void ReturnWorker(const Lease& lease, bool disconnect);
   /// Fails every queued task of `key` with `error`.
   void FailShape(const std::string& key, const ObjectError& error);
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);

@@ -30,14 +30,14 @@ absl::StatusOr<proto::ActorInfo*> ActorDirectory::Mutable(const ActorId& id) {
   return &it->second;
 }
 
-absl::Status ActorDirectory::MarkAlive(const ActorId& id, const NodeId& node) {
+absl::Status ActorDirectory::MarkAlive(const ActorId& id, const proto::Address& where) {
   absl::StatusOr<proto::ActorInfo*> actor = Mutable(id);
   if (!actor.ok()) return actor.status();
   if ((*actor)->state() == proto::DEAD) {
     return absl::FailedPreconditionError("actor " + id.Hex() + " is dead: " + (*actor)->death_cause());
   }
   (*actor)->set_state(proto::ALIVE);
-  (*actor)->mutable_address()->set_node_id(node.Binary());
+  *(*actor)->mutable_address() = where;
   return Persist(**actor);
 }
 

@@ -27,8 +27,9 @@ class ActorDirectory {
   /// AlreadyExists for an id seen before, or a name (in its namespace) an
   /// actor that is not dead holds: "an actor named 'x' already exists".
   absl::Status Register(const proto::ActorSpec& spec);
-  /// The actor runs on `node`.
-  absl::Status MarkAlive(const ActorId& id, const NodeId& node);
+  /// The actor runs at `where` (its node; in a cluster also the worker's
+  /// host, port and id).
+  absl::Status MarkAlive(const ActorId& id, const proto::Address& where);
   /// The actor's process died and it is being restarted (counts a restart).
   absl::Status MarkRestarting(const ActorId& id);
   /// The actor is gone for good, with its cause; its name is free again.

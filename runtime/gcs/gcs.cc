@@ -70,9 +70,9 @@ absl::Status Gcs::RegisterActor(const proto::ActorSpec& spec) {
   return actors_.Register(spec);
 }
 
-absl::Status Gcs::MarkActorAlive(const ActorId& id, const NodeId& node) {
+absl::Status Gcs::MarkActorAlive(const ActorId& id, const proto::Address& where) {
   std::lock_guard<std::mutex> lock(mu_);
-  return actors_.MarkAlive(id, node);
+  return actors_.MarkAlive(id, where);
 }
 
 absl::Status Gcs::MarkActorRestarting(const ActorId& id) {

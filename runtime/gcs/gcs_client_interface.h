@@ -30,7 +30,8 @@ class GcsClientInterface {
 
   // Actors.
   virtual absl::Status RegisterActor(const proto::ActorSpec& spec) = 0;
-  virtual absl::Status MarkActorAlive(const ActorId& id, const NodeId& node) = 0;
+  /// `where`: the actor's node, and in a cluster the worker holding it.
+  virtual absl::Status MarkActorAlive(const ActorId& id, const proto::Address& where) = 0;
   virtual absl::Status MarkActorRestarting(const ActorId& id) = 0;
   virtual absl::Status MarkActorDead(const ActorId& id, std::string cause) = 0;
   virtual std::optional<proto::ActorInfo> GetActor(const ActorId& id) = 0;

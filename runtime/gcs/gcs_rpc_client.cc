@@ -70,10 +70,41 @@ std::vector<proto::NodeInfo> GcsRpcClient::GetAllNodes() {
   return nodes.ok() ? *std::move(nodes) : std::vector<proto::NodeInfo>();
 }
 
-absl::Status GcsRpcClient::RegisterActor(const proto::ActorSpec&) { return NotServedYet("actors"); }
-absl::Status GcsRpcClient::MarkActorAlive(const ActorId&, const NodeId&) { return NotServedYet("actors"); }
-absl::Status GcsRpcClient::MarkActorRestarting(const ActorId&) { return NotServedYet("actors"); }
-absl::Status GcsRpcClient::MarkActorDead(const ActorId&, std::string) { return NotServedYet("actors"); }
+absl::Status GcsRpcClient::RegisterActor(const proto::ActorSpec& spec) {
+  proto::CreateActorRequest request;
+  proto::TaskSpec* task = request.mutable_creation_task();
+  task->set_type(proto::ACTOR_CREATION_TASK);
+  *task->mutable_actor_creation() = spec;
+  proto::CreateActorReply reply;
+  return Call("CreateActor", &proto::GcsService::Stub::CreateActor, request, &reply);
+}
+
+namespace {
+proto::UpdateActorRequest ActorUpdate(const ActorId& id, proto::ActorState state) {
+  proto::UpdateActorRequest request;
+  request.set_actor_id(id.Binary());
+  request.set_state(state);
+  return request;
+}
+}  // namespace
+
+absl::Status GcsRpcClient::MarkActorAlive(const ActorId& id, const proto::Address& where) {
+  proto::UpdateActorRequest request = ActorUpdate(id, proto::ALIVE);
+  *request.mutable_address() = where;
+  proto::UpdateActorReply reply;
+  return Call("UpdateActor", &proto::GcsService::Stub::UpdateActor, request, &reply);
+}
+absl::Status GcsRpcClient::MarkActorRestarting(const ActorId& id) {
+  proto::UpdateActorReply reply;
+  return Call("UpdateActor", &proto::GcsService::Stub::UpdateActor, ActorUpdate(id, proto::RESTARTING),
+              &reply);
+}
+absl::Status GcsRpcClient::MarkActorDead(const ActorId& id, std::string cause) {
+  proto::UpdateActorRequest request = ActorUpdate(id, proto::DEAD);
+  request.set_death_cause(std::move(cause));
+  proto::UpdateActorReply reply;
+  return Call("UpdateActor", &proto::GcsService::Stub::UpdateActor, request, &reply);
+}
 
 std::optional<proto::ActorInfo> GcsRpcClient::GetActor(const ActorId& id) {
   proto::GetActorInfoRequest request;

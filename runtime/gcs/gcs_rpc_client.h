@@ -32,7 +32,7 @@ class GcsRpcClient final : public GcsClientInterface {
   absl::StatusOr<std::vector<proto::NodeInfo>> TryGetAllNodes();
 
   absl::Status RegisterActor(const proto::ActorSpec& spec) override;
-  absl::Status MarkActorAlive(const ActorId& id, const NodeId& node) override;
+  absl::Status MarkActorAlive(const ActorId& id, const proto::Address& where) override;
   absl::Status MarkActorRestarting(const ActorId& id) override;
   absl::Status MarkActorDead(const ActorId& id, std::string cause) override;
   std::optional<proto::ActorInfo> GetActor(const ActorId& id) override;

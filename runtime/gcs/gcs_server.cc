@@ -169,6 +169,37 @@ grpc::Status GcsServiceImpl::KvKeys(grpc::ServerContext* context, const proto::K
   return grpc::Status::OK;
 }
 
+grpc::Status GcsServiceImpl::CreateActor(grpc::ServerContext* context,
+                                         const proto::CreateActorRequest* request,
+                                         proto::CreateActorReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  const proto::ActorSpec& spec = request->creation_task().actor_creation();
+  absl::StatusOr<ActorId> id = ParseId<ActorId>(spec.actor_id(), "CreateActor");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  if (absl::Status s = gcs_.RegisterActor(spec); !s.ok()) return ToGrpcStatus(s);
+  if (std::optional<proto::ActorInfo> actor = gcs_.GetActor(*id)) *reply->mutable_actor() = std::move(*actor);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::UpdateActor(grpc::ServerContext* context,
+                                         const proto::UpdateActorRequest* request,
+                                         proto::UpdateActorReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<ActorId> id = ParseId<ActorId>(request->actor_id(), "UpdateActor");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  switch (request->state()) {
+    case proto::ALIVE:
+      return ToGrpcStatus(gcs_.MarkActorAlive(*id, request->address()));
+    case proto::RESTARTING:
+      return ToGrpcStatus(gcs_.MarkActorRestarting(*id));
+    case proto::DEAD:
+      return ToGrpcStatus(gcs_.MarkActorDead(*id, request->death_cause()));
+    default:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "UpdateActor: the state must be ALIVE, RESTARTING or DEAD");
+  }
+}
+
 grpc::Status GcsServiceImpl::GetActorInfo(grpc::ServerContext* context,
                                           const proto::GetActorInfoRequest* request,
                                           proto::GetActorInfoReply* reply) {

@@ -51,6 +51,10 @@ class GcsServiceImpl final : public proto::GcsService::Service {
                      proto::KvDelReply* reply) override;
   grpc::Status KvKeys(grpc::ServerContext* context, const proto::KvKeysRequest* request,
                       proto::KvKeysReply* reply) override;
+  grpc::Status CreateActor(grpc::ServerContext* context, const proto::CreateActorRequest* request,
+                           proto::CreateActorReply* reply) override;
+  grpc::Status UpdateActor(grpc::ServerContext* context, const proto::UpdateActorRequest* request,
+                           proto::UpdateActorReply* reply) override;
   grpc::Status GetActorInfo(grpc::ServerContext* context, const proto::GetActorInfoRequest* request,
                             proto::GetActorInfoReply* reply) override;
   grpc::Status GetNamedActor(grpc::ServerContext* context, const proto::GetNamedActorRequest* request,

@@ -293,6 +293,8 @@ absl::Status NodeManager::ReturnWorker(const WorkerId& id, bool disconnect) {
       if (other.state == WorkerState::kIdle && other.job == worker.job) ++idle_of_job;
     }
     if (idle_of_job > options_.max_idle_workers_per_job || finished_jobs_.contains(worker.job)) kill = true;
+    // (Before dispatching: a worker being ended must not be leased again.)
+    if (kill) worker.state = WorkerState::kDying;
     DispatchLocked();
   }
   if (kill) pool_.Kill(id);
@@ -353,8 +355,11 @@ void NodeManager::OnJobsFinished(const std::vector<JobId>& jobs) {
     std::lock_guard<std::mutex> lock(mu_);
     for (const JobId& job : jobs) {
       if (!finished_jobs_.emplace(job, true).second) continue;
-      for (const auto& [id, worker] : workers_) {
-        if (worker.job == job && worker.state == WorkerState::kIdle) idle.push_back(id);
+      for (auto& [id, worker] : workers_) {
+        if (worker.job == job && worker.state == WorkerState::kIdle) {
+          worker.state = WorkerState::kDying;
+          idle.push_back(id);
+        }
       }
     }
   }

@@ -79,7 +79,8 @@ class NodeManager {
   void Shutdown();
 
  private:
-  enum class WorkerState { kStarting, kIdle, kLeased };
+  /// kDying: being ended (by its pid); never leased again.
+  enum class WorkerState { kStarting, kIdle, kLeased, kDying };
   struct Request;
   struct Worker {
     WorkerId id;

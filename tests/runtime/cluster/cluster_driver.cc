@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -71,14 +72,32 @@ std::vector<double> Scale(std::vector<double> v, double f) {
 class Counter {
  public:
   static Counter* Create(int start) { return new Counter(start); }
+  static Counter* CreateOrThrow(int start) {
+    if (start < 0) throw std::domain_error("negative start");
+    return new Counter(start);
+  }
   int Add(int n) { return value_ += n; }
+  int Pid() { return static_cast<int>(::getpid()); }
+  int Fail() { throw std::logic_error("counter refuses"); }
+  int Crash() {
+    ::raise(SIGKILL);
+    return 0;
+  }
 
  private:
   explicit Counter(int start) : value_(start) {}
   int value_;
 };
 
-RAYCC_REMOTE(Counter::Create, &Counter::Add);
+// A second caller, in another process: finds the actor by name.
+int AddByName(std::string name, int n) {
+  std::optional<raycc::ActorHandle<Counter>> counter = raycc::GetActor<Counter>(name);
+  if (!counter) throw std::runtime_error("no actor named " + name);
+  return *counter->Task(&Counter::Add).Remote(n).Get();
+}
+
+RAYCC_REMOTE(Counter::Create, Counter::CreateOrThrow, &Counter::Add, &Counter::Pid, &Counter::Fail,
+             &Counter::Crash, AddByName);
 int SumOfSquaresOnBig(int n);
 RAYCC_REMOTE(SumOfSquaresOnBig);
 RAYCC_REMOTE(Add, Pid, Square, NodeName, SumOfSquares, Fails, ReadFifo, DiesOnce, AlwaysDies, Scale);
@@ -147,8 +166,6 @@ void Tasks() {
   std::ofstream(fifo) << "released";
   Print("fifo", *blocked.Get());
   ::unlink(fifo.c_str());
-
-  Print("actors", Caught<raycc::RayccError>([] { raycc::Actor(Counter::Create).Remote(0); }));
 }
 
 // A task of a shape only another node can hold: its lease spills there;
@@ -160,6 +177,41 @@ void Spill() {
   Print("spilled", *raycc::Task(NodeName).SetResources({{"CPU", 1}, {"big", 1}}).Remote().Get());
   Print("nested_on_big",
         *raycc::Task(SumOfSquaresOnBig).SetResources({{"CPU", 1}, {"big", 1}}).Remote(10).Get());
+}
+
+void Actors() {
+  raycc::ActorHandle<Counter> counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);
+  std::vector<raycc::ObjectRef<int>> adds;
+  for (int i = 0; i < 20; ++i) adds.push_back(counter.Task(&Counter::Add).Remote(1));
+  std::string order;
+  for (const auto& v : raycc::Get(adds)) order += std::to_string(*v) + ",";
+  Print("ordered", order);  // 11,...,30: one at a time, in order
+  Print("actor_pid_differs", *counter.Task(&Counter::Pid).Remote().Get() != ::getpid() ? 1 : 0);
+  Print("by_name", *raycc::Task(AddByName).Remote(std::string("counter"), 100).Get());  // 130
+  Print("after_by_name", *counter.Task(&Counter::Add).Remote(0).Get());
+  Print("named_lookup", raycc::GetActor<Counter>("counter").has_value() ? 1 : 0);
+  Print("unknown_name", raycc::GetActor<Counter>("nobody").has_value() ? 1 : 0);
+  Print("method_error", Caught<raycc::TaskError>([&] {
+                          counter.Task(&Counter::Fail).Remote().Get();
+                        }).find("counter refuses") != std::string::npos
+                            ? 1
+                            : 0);
+  Print("still_alive", *counter.Task(&Counter::Add).Remote(1).Get());  // 131
+  counter.Kill();
+  Print("killed", Caught<raycc::ActorDiedError>([&] { counter.Task(&Counter::Add).Remote(1).Get(); }));
+
+  // Restarts: the worker dies under a call; the call fails, the actor comes
+  // back fresh.
+  raycc::ActorHandle<Counter> phoenix = raycc::Actor(Counter::Create).SetMaxRestarts(1).Remote(5);
+  Print("before_crash", *phoenix.Task(&Counter::Add).Remote(1).Get());  // 6
+  Print("crash", Caught<raycc::ActorDiedError>([&] { phoenix.Task(&Counter::Crash).Remote().Get(); }));
+  Print("restarted", *phoenix.Task(&Counter::Add).Remote(1).Get());  // 6 again: a fresh instance
+  Print("crash_again", Caught<raycc::ActorDiedError>([&] { phoenix.Task(&Counter::Crash).Remote().Get(); }));
+  Print("no_restarts_left",
+        Caught<raycc::ActorDiedError>([&] { phoenix.Task(&Counter::Add).Remote(1).Get(); }));
+
+  raycc::ActorHandle<Counter> bad = raycc::Actor(Counter::CreateOrThrow).Remote(-1);
+  Print("constructor", Caught<raycc::ActorDiedError>([&] { bad.Task(&Counter::Add).Remote(1).Get(); }));
 }
 
 void Retries(const std::string& marker) {
@@ -176,12 +228,14 @@ int main(int argc, char** argv) {
   try {
     if (scenario == "tasks") {
       Tasks();
+    } else if (scenario == "actors") {
+      Actors();
     } else if (scenario == "spill") {
       Spill();
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
     } else {
-      std::cerr << "usage: cluster_driver tasks | spill | retries MARKER\n";
+      std::cerr << "usage: cluster_driver tasks | actors | spill | retries MARKER\n";
       return 2;
     }
     // What the driver owns goes when its references do.

@@ -129,7 +129,6 @@ TEST_F(ClusterRuntimeTest, ADriverRunsTasksInWorkerProcesses) {
   EXPECT_EQ(out["timeout"], "1");
   EXPECT_EQ(out["wait_unready"], "1");
   EXPECT_EQ(out["fifo"], "released");
-  EXPECT_THAT(out["actors"], HasSubstr("not supported by the cluster runtime yet"));
   EXPECT_EQ(out["live_objects"], "0");
 
   // The driver's program was uploaded once and run as the workers; leases
@@ -142,6 +141,32 @@ TEST_F(ClusterRuntimeTest, ADriverRunsTasksInWorkerProcesses) {
   EXPECT_GE(stats.workers_started(), 1u);
   EXPECT_LE(stats.workers_started(), 20u);
   EXPECT_EQ(stats.available_resources().quantities().at("CPU"), 2 * 10000);  // every lease returned
+}
+
+TEST_F(ClusterRuntimeTest, ActorsKeepStateRunCallsInOrderAndDieOrRestart) {
+  int raylet = StartRaylet("node-a", 2);
+  int code = -1;
+  std::map<std::string, std::string> out = RunDriver({"actors"}, &code);
+  ASSERT_EQ(code, 0) << output_ << ReadAll(dir_ + "/node-a.log");
+  EXPECT_EQ(out["ordered"], "11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,");
+  EXPECT_EQ(out["actor_pid_differs"], "1");
+  EXPECT_EQ(out["by_name"], "130");  // from a task in another process
+  EXPECT_EQ(out["after_by_name"], "130");
+  EXPECT_EQ(out["named_lookup"], "1");
+  EXPECT_EQ(out["unknown_name"], "0");
+  EXPECT_EQ(out["method_error"], "1");
+  EXPECT_EQ(out["still_alive"], "131");
+  EXPECT_THAT(out["killed"], HasSubstr("killed by raycc::Kill"));
+  EXPECT_EQ(out["before_crash"], "6");
+  EXPECT_THAT(out["crash"], HasSubstr("died while running Counter::Crash"));
+  EXPECT_EQ(out["restarted"], "6");
+  EXPECT_THAT(out["crash_again"], HasSubstr("died while running Counter::Crash"));
+  EXPECT_THAT(out["no_restarts_left"], HasSubstr("the actor is dead"));
+  EXPECT_THAT(out["constructor"], HasSubstr("constructor raised std::domain_error: negative start"));
+  EXPECT_EQ(out["live_objects"], "0");
+  // Every actor's worker was ended with its actor or its owner.
+  raycc::proto::GetNodeStatsReply stats = Stats(raylet);
+  EXPECT_EQ(stats.available_resources().quantities().at("CPU"), 2 * 10000);
 }
 
 TEST_F(ClusterRuntimeTest, AKilledWorkerIsRetriedOrReported) {

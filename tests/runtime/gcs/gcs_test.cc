@@ -105,17 +105,21 @@ TEST(ActorDirectoryTest, ANameBelongsToOneLiveActorAndIsFreedByItsDeath) {
   EXPECT_EQ(actors.Register(Actor(a)).code(), absl::StatusCode::kAlreadyExists);
 
   NodeId node = NodeId::FromRandom();
-  ASSERT_TRUE(actors.MarkAlive(a, node).ok());
+  proto::Address where;
+  where.set_node_id(node.Binary());
+  where.set_port(4242);
+  ASSERT_TRUE(actors.MarkAlive(a, where).ok());
   EXPECT_EQ(actors.FindNamed("", "counter")->state(), proto::ALIVE);
   EXPECT_EQ(actors.Find(a)->address().node_id(), node.Binary());
+  EXPECT_EQ(actors.Find(a)->address().port(), 4242);
   ASSERT_TRUE(actors.MarkRestarting(a).ok());
-  ASSERT_TRUE(actors.MarkAlive(a, node).ok());
+  ASSERT_TRUE(actors.MarkAlive(a, where).ok());
   EXPECT_EQ(actors.Find(a)->num_restarts(), 1u);
   ASSERT_TRUE(actors.MarkDead(a, "killed by its owner").ok());
   ASSERT_TRUE(actors.MarkDead(a, "a later cause").ok());
   EXPECT_EQ(actors.Find(a)->death_cause(), "killed by its owner");
   EXPECT_EQ(actors.FindNamed("", "counter"), nullptr);
-  EXPECT_EQ(actors.MarkAlive(a, node).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(actors.MarkAlive(a, where).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(actors.Register(Actor(b, "counter")).ok()) << "the dead actor's name is free";
   EXPECT_EQ(actors.FindNamed("", "counter")->spec().actor_id(), b.Binary());
   EXPECT_EQ(actors.MarkDead(ActorId::Of(job), "x").code(), absl::StatusCode::kNotFound);
