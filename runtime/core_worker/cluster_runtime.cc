@@ -489,6 +489,8 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     ExecuteTask(task, reply);
   }
   t_task = nullptr;
+  // The workers its nested tasks leased go back before the task is done.
+  submitter_->ReleaseIdle();
   if (reply->has_error()) {
     reply->mutable_error()->set_where(absl::StrCat("node '", node_name_, "', worker pid ", ::getpid()));
   }
@@ -511,6 +513,7 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
   spec.set_parent_task_id(t_task != nullptr ? t_task->task_id() : driver_task_.Binary());
   spec.set_depth(t_task != nullptr ? t_task->depth() + 1 : 0);
   spec.set_type(proto::NORMAL_TASK);
+  spec.mutable_owner_address()->set_worker_id(worker_id_.Binary());
   proto::FunctionDescriptor* descriptor = spec.mutable_function();
   descriptor->set_library(absl::StrCat("sha256:", code_hash_));
   descriptor->set_name(function.name);
@@ -930,6 +933,7 @@ ObjectId ClusterRuntime::SubmitActorTask(const ActorId& id, const internal::Remo
   spec.set_job_id(job_.Binary());
   spec.set_parent_task_id(t_task != nullptr ? t_task->task_id() : driver_task_.Binary());
   spec.set_type(proto::ACTOR_TASK);
+  spec.mutable_owner_address()->set_worker_id(worker_id_.Binary());
   spec.mutable_function()->set_library(absl::StrCat("sha256:", code_hash_));
   spec.mutable_function()->set_name(method.name);
   spec.mutable_function()->set_signature(method.signature);

@@ -48,6 +48,7 @@ void TaskSubmitter::Submit(proto::TaskSpec task) {
   if (stopping_) return;
   Shape& shape = shapes_[key];
   shape.queue.push_back(std::move(task));
+  work_cv_.notify_all();
   if (shape.leases >= kMaxLeasesPerShape || shape.leases >= static_cast<int>(shape.queue.size())) return;
   ++shape.leases;
   // Join the lease threads that ended, then start one more.
@@ -98,11 +99,19 @@ void TaskSubmitter::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    work_cv_.notify_all();
     for (auto& [key, shape] : shapes_) shape.queue.clear();
     for (grpc::ClientContext* context : in_flight_) context->TryCancel();
     threads.swap(threads_);
   }
   for (auto& thread : threads) thread->thread.join();
+}
+
+void TaskSubmitter::ReleaseIdle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  ++release_generation_;
+  work_cv_.notify_all();
+  idle_cv_.wait(lock, [&] { return idle_leases_ == 0 || stopping_; });
 }
 
 std::shared_ptr<grpc::Channel> TaskSubmitter::ChannelTo(const std::string& address) {
@@ -233,11 +242,28 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         continue;  // (stopping: the loop's head returns)
     }
     bool worker_lost = false;
+    bool idle = false;  // counted in idle_leases_
     while (!worker_lost) {
       proto::PushTaskRequest request;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        // A lease outlives its queue by kLeaseIdle (or until ReleaseIdle):
+        // the next task of the shape (a caller submitting one at a time)
+        // reuses the worker instead of asking the raylet again. Not for
+        // spread tasks: each new one goes to the raylet's next node.
+        std::unique_lock<std::mutex> lock(mu_);
         Shape& shape = shapes_[key];
+        if (shape.queue.empty() && !stopping_ && !sample.scheduling_strategy().has_spread()) {
+          ++idle_leases_;
+          idle = true;
+          const uint64_t generation = release_generation_;
+          work_cv_.wait_for(lock, kLeaseIdle, [&] {
+            return stopping_ || !shape.queue.empty() || release_generation_ != generation;
+          });
+          if (!stopping_ && !shape.queue.empty()) {
+            --idle_leases_;
+            idle = false;
+          }
+        }
         if (stopping_ || shape.queue.empty()) break;
         *request.mutable_task() = std::move(shape.queue.front());
         shape.queue.pop_front();
@@ -273,6 +299,11 @@ void TaskSubmitter::RunLeases(const std::string& key) {
       }
     }
     ReturnWorker(lease, worker_lost);
+    if (idle) {
+      std::lock_guard<std::mutex> lock(mu_);
+      --idle_leases_;
+      idle_cv_.notify_all();
+    }
   }
 }
 

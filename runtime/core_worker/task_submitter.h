@@ -14,6 +14,8 @@
 #include <grpcpp/support/status.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <list>
@@ -24,6 +26,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "core_worker/memory_store.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/proto/worker_service.grpc.pb.h"
@@ -44,6 +47,9 @@ class TaskSubmitter {
                                     const ObjectError* error)>;
 
   static constexpr int kMaxLeasesPerShape = 16;
+  /// How long a granted worker waits for another task of its shape before
+  /// it goes back to its raylet.
+  static constexpr std::chrono::milliseconds kLeaseIdle{100};
 
   /// `raylet_address`: the local raylet ("host:port"); `token`: the
   /// cluster token every call carries.
@@ -57,6 +63,10 @@ class TaskSubmitter {
   /// Removes a queued task (not yet pushed): OnDone reports it cancelled.
   /// False if it was pushed already, or is unknown.
   bool Cancel(const std::string& task_id);
+  /// Gives back every worker leased and idle now, and returns once they
+  /// are back with their raylets (a worker process calls it when a task
+  /// ends: the leases its task took are not kept past it).
+  void ReleaseIdle();
   /// Stops: queued tasks are dropped (not reported), waiting lease
   /// requests and running pushes are cancelled, the threads joined.
   void Shutdown();
@@ -109,8 +119,12 @@ class TaskSubmitter {
   const OnDone on_done_;
 
   std::mutex mu_;
+  std::condition_variable work_cv_;  // a task was queued, ReleaseIdle, or stopping
+  std::condition_variable idle_cv_;  // an idle lease was given back
+  int idle_leases_ = 0;
+  uint64_t release_generation_ = 0;
   bool stopping_ = false;
-  absl::flat_hash_map<std::string, Shape> shapes_;
+  absl::node_hash_map<std::string, Shape> shapes_;  // (stable: waits hold a Shape&)
   std::list<std::unique_ptr<LeaseThread>> threads_;
   absl::flat_hash_set<grpc::ClientContext*> in_flight_;
   absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_;

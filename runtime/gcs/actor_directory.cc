@@ -71,6 +71,13 @@ const proto::ActorInfo* ActorDirectory::Find(const ActorId& id) const {
   return it == actors_.end() ? nullptr : &it->second;
 }
 
+std::vector<proto::ActorInfo> ActorDirectory::All() const {
+  std::vector<proto::ActorInfo> out;
+  out.reserve(actors_.size());
+  for (const auto& [id, actor] : actors_) out.push_back(actor);
+  return out;
+}
+
 const proto::ActorInfo* ActorDirectory::FindNamed(const std::string& ns, const std::string& name) const {
   auto it = names_.find({ns, name});
   return it == names_.end() ? nullptr : Find(it->second);

@@ -40,6 +40,8 @@ class ActorDirectory {
   /// The actor holding `name` in `ns` (not dead), or null.
   const proto::ActorInfo* FindNamed(const std::string& ns, const std::string& name) const;
   size_t size() const { return actors_.size(); }
+  /// Every actor (for `raycc status`).
+  std::vector<proto::ActorInfo> All() const;
 
  private:
   absl::StatusOr<proto::ActorInfo*> Mutable(const ActorId& id);

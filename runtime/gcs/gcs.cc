@@ -92,6 +92,11 @@ std::optional<proto::ActorInfo> Gcs::GetActor(const ActorId& id) {
   return *actor;
 }
 
+std::vector<proto::ActorInfo> Gcs::GetAllActors() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return actors_.All();
+}
+
 std::optional<proto::ActorInfo> Gcs::GetNamedActor(const std::string& ns, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   const proto::ActorInfo* actor = actors_.FindNamed(ns, name);

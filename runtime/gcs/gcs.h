@@ -52,6 +52,7 @@ class Gcs final : public GcsClientInterface {
   absl::Status MarkActorRestarting(const ActorId& id) override;
   absl::Status MarkActorDead(const ActorId& id, std::string cause) override;
   std::optional<proto::ActorInfo> GetActor(const ActorId& id) override;
+  std::vector<proto::ActorInfo> GetAllActors();
   std::optional<proto::ActorInfo> GetNamedActor(const std::string& ns, const std::string& name) override;
 
   absl::Status CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,

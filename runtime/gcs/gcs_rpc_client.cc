@@ -35,9 +35,11 @@ absl::Status GcsRpcClient::Call(const char* name, Method method, const Request& 
   return absl::Status(s.code(), absl::StrCat("GCS at ", address_, ": ", name, ": ", s.message()));
 }
 
-absl::StatusOr<proto::HeartbeatReply> GcsRpcClient::Heartbeat(const NodeId& node) {
+absl::StatusOr<proto::HeartbeatReply> GcsRpcClient::Heartbeat(const NodeId& node,
+                                                              const ResourceSet* available) {
   proto::HeartbeatRequest request;
   request.set_node_id(node.Binary());
+  if (available != nullptr) available->ToProto(request.mutable_available_resources());
   proto::HeartbeatReply reply;
   RAYCC_RETURN_IF_ERROR(Call("Heartbeat", &proto::GcsService::Stub::Heartbeat, request, &reply));
   return reply;
@@ -68,6 +70,13 @@ absl::StatusOr<std::vector<proto::NodeInfo>> GcsRpcClient::TryGetAllNodes() {
 std::vector<proto::NodeInfo> GcsRpcClient::GetAllNodes() {
   absl::StatusOr<std::vector<proto::NodeInfo>> nodes = TryGetAllNodes();
   return nodes.ok() ? *std::move(nodes) : std::vector<proto::NodeInfo>();
+}
+
+absl::StatusOr<std::vector<proto::ActorInfo>> GcsRpcClient::GetAllActors() {
+  proto::GetAllActorsReply reply;
+  RAYCC_RETURN_IF_ERROR(
+      Call("GetAllActors", &proto::GcsService::Stub::GetAllActors, proto::GetAllActorsRequest(), &reply));
+  return std::vector<proto::ActorInfo>(reply.actors().begin(), reply.actors().end());
 }
 
 absl::Status GcsRpcClient::RegisterActor(const proto::ActorSpec& spec) {

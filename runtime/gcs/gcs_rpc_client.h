@@ -23,13 +23,16 @@ class GcsRpcClient final : public GcsClientInterface {
 
   /// Liveness report; the reply says whether the GCS thinks the node is dead
   /// and which jobs have finished.
-  absl::StatusOr<proto::HeartbeatReply> Heartbeat(const NodeId& node);
+  /// `available`: what the node has free now (for the others' spillback).
+  absl::StatusOr<proto::HeartbeatReply> Heartbeat(const NodeId& node, const ResourceSet* available = nullptr);
 
   absl::Status RegisterNode(proto::NodeInfo node) override;
   absl::Status MarkNodeDead(const NodeId& id, std::string cause) override;
   std::vector<proto::NodeInfo> GetAllNodes() override;
   /// As GetAllNodes, with the error when the GCS cannot be reached.
   absl::StatusOr<std::vector<proto::NodeInfo>> TryGetAllNodes();
+  /// Every actor the GCS knows (for `raycc status`).
+  absl::StatusOr<std::vector<proto::ActorInfo>> GetAllActors();
 
   absl::Status RegisterActor(const proto::ActorSpec& spec) override;
   absl::Status MarkActorAlive(const ActorId& id, const proto::Address& where) override;

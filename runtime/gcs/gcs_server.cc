@@ -78,7 +78,13 @@ grpc::Status GcsServiceImpl::GetAllNodes(grpc::ServerContext* context,
                                          const proto::GetAllNodesRequest* request,
                                          proto::GetAllNodesReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
-  for (proto::NodeInfo& node : gcs_.GetAllNodes()) *reply->add_nodes() = std::move(node);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (proto::NodeInfo& node : gcs_.GetAllNodes()) {
+    auto it = available_.find(node.node_id());
+    // (A node that has not reported yet has everything free.)
+    *node.mutable_available_resources() = it != available_.end() ? it->second : node.total_resources();
+    *reply->add_nodes() = std::move(node);
+  }
   return grpc::Status::OK;
 }
 
@@ -94,6 +100,7 @@ grpc::Status GcsServiceImpl::Heartbeat(grpc::ServerContext* context, const proto
     reply->set_node_dead(true);
   } else {
     it->second = Clock::now();
+    available_[request->node_id()] = request->available_resources();
   }
   for (const std::string& job : finished_jobs_) reply->add_finished_jobs(job);
   return grpc::Status::OK;
@@ -198,6 +205,13 @@ grpc::Status GcsServiceImpl::UpdateActor(grpc::ServerContext* context,
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "UpdateActor: the state must be ALIVE, RESTARTING or DEAD");
   }
+}
+
+grpc::Status GcsServiceImpl::GetAllActors(grpc::ServerContext* context, const proto::GetAllActorsRequest*,
+                                          proto::GetAllActorsReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  for (proto::ActorInfo& actor : gcs_.GetAllActors()) *reply->add_actors() = std::move(actor);
+  return grpc::Status::OK;
 }
 
 grpc::Status GcsServiceImpl::GetActorInfo(grpc::ServerContext* context,

@@ -55,6 +55,8 @@ class GcsServiceImpl final : public proto::GcsService::Service {
                            proto::CreateActorReply* reply) override;
   grpc::Status UpdateActor(grpc::ServerContext* context, const proto::UpdateActorRequest* request,
                            proto::UpdateActorReply* reply) override;
+  grpc::Status GetAllActors(grpc::ServerContext* context, const proto::GetAllActorsRequest* request,
+                            proto::GetAllActorsReply* reply) override;
   grpc::Status GetActorInfo(grpc::ServerContext* context, const proto::GetActorInfoRequest* request,
                             proto::GetActorInfoReply* reply) override;
   grpc::Status GetNamedActor(grpc::ServerContext* context, const proto::GetNamedActorRequest* request,
@@ -72,6 +74,8 @@ class GcsServiceImpl final : public proto::GcsService::Service {
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   absl::flat_hash_map<NodeId, Clock::time_point> last_heartbeat_;
+  /// Each node's free resources at its last heartbeat, by node id bytes.
+  absl::flat_hash_map<std::string, proto::ResourceSet> available_;
   /// The most recent finished jobs (bounded), told to raylets.
   std::deque<std::string> finished_jobs_;
   std::thread monitor_;

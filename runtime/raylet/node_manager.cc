@@ -87,6 +87,9 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
                                                    task.function().library(), "'"));
   }
   request.code = std::string(library);
+  if (absl::StatusOr<WorkerId> holder = WorkerId::FromBinary(task.owner_address().worker_id()); holder.ok()) {
+    request.holder = *holder;
+  }
 
   proto::RequestWorkerLeaseReply reply;
   for (bool refreshed = false;; refreshed = true) {
@@ -113,7 +116,32 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   }
   RAYCC_ASSIGN_OR_RETURN(request.executable, EnsureCode(request.code));
 
+  // Placed and queued in one critical section, so that requests arriving
+  // together each see what the ones before them took.
   std::unique_lock<std::mutex> lock(mu_);
+  for (bool refreshed = false; !message.spilled() && !stopping_; refreshed = true) {
+    proto::Address spill;
+    std::string infeasible;
+    if (!PlaceLocked(task.scheduling_strategy(), request.resources, &spill, &infeasible)) {
+      if (!infeasible.empty()) {
+        reply.set_infeasible_reason(infeasible);
+      } else {
+        *reply.mutable_retry_at_raylet() = spill;
+      }
+      return reply;
+    }
+    // Queued here: if this node is full and the view of the others is
+    // older than kViewMaxAge, look again once (a node may have joined or
+    // freed up since the last heartbeat).
+    if (refreshed || request.resources.IsSubsetOf(available_) ||
+        std::chrono::steady_clock::now() - view_time_ < kViewMaxAge) {
+      break;
+    }
+    lock.unlock();
+    std::vector<proto::NodeInfo> nodes = gcs_.GetAllNodes();
+    if (!nodes.empty()) SetClusterNodes(std::move(nodes));
+    lock.lock();
+  }
   if (stopping_) {
     reply.set_canceled(true);
     return reply;
@@ -201,6 +229,7 @@ void NodeManager::GrantLocked(Request& request, Worker& worker) {
   worker.held = request.resources;
   worker.blocked = false;
   worker.starting_for = nullptr;
+  worker.holder = request.holder;
   request.worker = worker.id;
   request.state = Request::State::kGranted;
 }
@@ -328,7 +357,25 @@ absl::Status NodeManager::NotifyBlocked(const WorkerId& id, bool blocked,
 }
 
 void NodeManager::OnWorkerExit(const WorkerId& id, const std::string& cause) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<WorkerId> orphans;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    OnWorkerExitLocked(id, cause);
+    // The leases it held go with it (lease-holder liveness, on this node):
+    // their workers run tasks whose owner is gone; they end too.
+    for (auto& [other_id, other] : workers_) {
+      if (other.state != WorkerState::kLeased || other.holder != id) continue;
+      if (!other.blocked) available_.Add(other.held);
+      other.held = ResourceSet();
+      other.state = WorkerState::kDying;
+      orphans.push_back(other_id);
+    }
+    if (!orphans.empty()) DispatchLocked();
+  }
+  for (const WorkerId& orphan : orphans) pool_.Kill(orphan);
+}
+
+void NodeManager::OnWorkerExitLocked(const WorkerId& id, const std::string& cause) {
   auto it = workers_.find(id);
   if (it == workers_.end()) return;
   Worker worker = std::move(it->second);
@@ -379,6 +426,74 @@ void NodeManager::SetNodeName(std::string name) {
 void NodeManager::SetClusterNodes(std::vector<proto::NodeInfo> nodes) {
   std::lock_guard<std::mutex> lock(mu_);
   cluster_nodes_ = std::move(nodes);
+  view_time_ = std::chrono::steady_clock::now();
+  peer_available_.clear();
+  for (const proto::NodeInfo& node : cluster_nodes_) {
+    if (node.state() != proto::NodeInfo::ALIVE || node.node_id() == options_.node_id.Binary()) continue;
+    absl::StatusOr<ResourceSet> free = ResourceSet::FromProto(node.available_resources());
+    if (free.ok()) peer_available_[node.node_id()] = *std::move(free);
+  }
+  // A report may predate the leases spilled to its node: keep them counted
+  // until the node has surely reported since (options_.spill_hold).
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(spill_holds_, [&](const SpillHold& hold) { return hold.until <= now; });
+  for (const SpillHold& hold : spill_holds_) {
+    auto free = peer_available_.find(hold.node_id);
+    if (free != peer_available_.end()) (void)free->second.Subtract(hold.resources);
+  }
+}
+
+bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
+                              proto::Address* spill_to, std::string* infeasible) {
+  const std::string self = options_.node_id.Binary();
+  auto can_hold = [&](const proto::NodeInfo& node) {
+    absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
+    return node.state() == proto::NodeInfo::ALIVE && total.ok() && resources.IsSubsetOf(*total);
+  };
+  if (strategy.has_node_affinity()) {
+    const proto::NodeAffinitySchedulingStrategy& affinity = strategy.node_affinity();
+    if (affinity.node_id() == self) return true;
+    for (const proto::NodeInfo& node : cluster_nodes_) {
+      if (node.node_id() == affinity.node_id() && can_hold(node)) {
+        *spill_to = node.raylet_address();
+        return false;
+      }
+    }
+    if (affinity.soft()) return true;
+    absl::StatusOr<NodeId> id = NodeId::FromBinary(affinity.node_id());
+    *infeasible = absl::StrCat("the task must run on node ", id.ok() ? id->Hex() : "?",
+                               ", which is dead, unknown, or too small for ", resources.ToString());
+    return false;
+  }
+  if (strategy.has_spread()) {
+    std::vector<const proto::NodeInfo*> candidates;
+    for (const proto::NodeInfo& node : cluster_nodes_) {
+      if (node.node_id() != self && can_hold(node)) candidates.push_back(&node);
+    }
+    const size_t pick = spread_next_++ % (candidates.size() + 1);
+    if (pick == candidates.size()) return true;  // (this node's turn)
+    *spill_to = candidates[pick]->raylet_address();
+    return false;
+  }
+  if (resources.IsSubsetOf(available_)) return true;
+  const proto::NodeInfo* best = nullptr;
+  double best_cpu = -1;
+  for (const proto::NodeInfo& node : cluster_nodes_) {
+    if (node.node_id() == self || !can_hold(node)) continue;
+    auto free = peer_available_.find(node.node_id());
+    if (free == peer_available_.end() || !resources.IsSubsetOf(free->second)) continue;
+    double cpu = free->second.Get("CPU").ToDouble();
+    if (cpu > best_cpu) {
+      best = &node;
+      best_cpu = cpu;
+    }
+  }
+  if (best == nullptr) return true;  // (queued here: nobody has room now)
+  (void)peer_available_[best->node_id()].Subtract(resources);
+  spill_holds_.push_back(
+      {best->node_id(), resources, std::chrono::steady_clock::now() + options_.spill_hold});
+  *spill_to = best->raylet_address();
+  return false;
 }
 
 ResourceSet NodeManager::available() const {

@@ -11,6 +11,7 @@
 /// lease's resources back and takes them again, waiting its turn, before
 /// it goes on. Thread-safe; the blocking calls wait on conditions.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,10 @@ struct NodeManagerOptions {
   int max_start_attempts = 3;
   /// Idle workers kept per job (more are ended when returned).
   int max_idle_workers_per_job = 4;
+  /// How long a lease spilled to a peer stays subtracted from the peer's
+  /// reported free resources (two of the peer's report intervals: by then
+  /// its report includes the lease).
+  std::chrono::milliseconds spill_hold{2000};
 };
 
 class NodeManager {
@@ -62,7 +67,7 @@ class NodeManager {
   /// See the file comment; unblocking waits until the resources are back.
   absl::Status NotifyBlocked(const WorkerId& worker, bool blocked, const std::function<bool()>& cancelled);
 
-  /// From the worker pool: a worker ended.
+  /// From the worker pool: a worker ended (and the workers it leased end).
   void OnWorkerExit(const WorkerId& worker, const std::string& cause);
   /// From the GCS (heartbeat replies): these jobs are done; their idle
   /// workers end, and later returns of their workers end them too.
@@ -92,12 +97,16 @@ class NodeManager {
     ResourceSet held;      // the lease's resources (while leased, unblocked)
     bool blocked = false;  // leased, its resources given back while it waits
     Request* starting_for = nullptr;
+    /// While leased: the worker of this node that holds the lease (nil for a
+    /// driver or another node's worker). When it exits, this one goes too.
+    WorkerId holder;
   };
   struct Request {
     ResourceSet resources;
     JobId job;
     std::string code;
     std::string executable;
+    WorkerId holder;  // the task's owner (TaskSpec.owner_address.worker_id)
     enum class State { kQueued, kStarting, kGranted, kFailed } state = State::kQueued;
     WorkerId worker;
     int attempts = 0;
@@ -108,6 +117,15 @@ class NodeManager {
     bool done = false;
   };
 
+  void OnWorkerExitLocked(const WorkerId& worker, const std::string& cause);
+  /// Where a request that this node could hold goes, by its strategy:
+  /// node affinity to its node; spread round-robin over the nodes that can
+  /// hold it; by default here while it fits what is free here, else to the
+  /// peer with the most free CPU that has room for it, else here (queued).
+  /// True to run it here; false with `*spill_to` set, or with `*infeasible`
+  /// set when its strategy names a node that cannot run it.
+  bool PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
+                   proto::Address* spill_to, std::string* infeasible);
   /// The executable for content hash `code`, fetched from the GCS once.
   absl::StatusOr<std::string> EnsureCode(const std::string& code);
   /// Grants what fits: unblocks first, then queued requests in order.
@@ -129,6 +147,18 @@ class NodeManager {
   absl::flat_hash_map<WorkerId, Worker> workers_;
   absl::flat_hash_map<JobId, bool> finished_jobs_;
   std::vector<proto::NodeInfo> cluster_nodes_;
+  /// The other nodes' free resources as last heard (the GCS's view, lowered
+  /// by the leases spilled to them since), by node id bytes.
+  absl::flat_hash_map<std::string, ResourceSet> peer_available_;
+  struct SpillHold {
+    std::string node_id;
+    ResourceSet resources;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::vector<SpillHold> spill_holds_;
+  uint64_t spread_next_ = 0;
+  std::chrono::steady_clock::time_point view_time_;  // of cluster_nodes_
+  static constexpr std::chrono::milliseconds kViewMaxAge{100};
 
   std::mutex code_mu_;  // (fetching code is slow: not under mu_)
 };

@@ -26,6 +26,14 @@ grpc::Status RayletServiceImpl::RequestWorkerLease(grpc::ServerContext* context,
   absl::StatusOr<proto::RequestWorkerLeaseReply> result =
       node_.RequestLease(*request, [context] { return context->IsCancelled(); });
   if (!result.ok()) return ToGrpcStatus(result.status());
+  if (result->has_worker_address() && context->IsCancelled()) {
+    // Granted as its caller gave up (it is stopping): nobody will use or
+    // return this worker, so take it back now.
+    if (absl::StatusOr<WorkerId> id = WorkerId::FromBinary(result->worker_address().worker_id()); id.ok()) {
+      (void)node_.ReturnWorker(*id, /*disconnect=*/false);
+    }
+    return grpc::Status(grpc::StatusCode::CANCELLED, "RequestWorkerLease: the caller cancelled");
+  }
   *reply = *std::move(result);
   return grpc::Status::OK;
 }

@@ -154,6 +154,7 @@ int main(int argc, char **argv) {
   options.session_dir = session;
   options.gcs_address = f["gcs-address"];
   options.token = *token;
+  options.spill_hold = std::chrono::milliseconds(2 * heartbeat_ms + 100);
   raycc::raylet::ProcessWorkerPool pool;
   // (the port is known once the server is bound; no request arrives before
   // the node is registered)
@@ -204,8 +205,9 @@ int main(int argc, char **argv) {
     while (!beat_cv.wait_for(lock, std::chrono::milliseconds(heartbeat_ms),
                              [&] { return beat_stop; })) {
       lock.unlock();
+      raycc::ResourceSet available = node.available();
       absl::StatusOr<raycc::proto::HeartbeatReply> reply =
-          gcs.Heartbeat(options.node_id);
+          gcs.Heartbeat(options.node_id, &available);
       if (reply.ok()) {
         if (reply->node_dead())
           stop.Stop("the GCS considers this node dead");

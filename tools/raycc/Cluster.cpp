@@ -536,8 +536,25 @@ int Status(std::map<std::string, std::string> &flags) {
         Usage(stats.total_resources(), stats.available_resources()).c_str(),
         stats.num_workers(), stats.num_pending_leases());
   }
-  std::printf("actors: none (actors do not run on the cluster yet)\n"
-              "placement groups: none (placement groups do not run on the "
+  absl::StatusOr<std::vector<proto::ActorInfo>> actors = gcs.GetAllActors();
+  if (!actors.ok())
+    return Error("status", std::string(actors.status().message()));
+  std::map<std::string, int> by_state;
+  for (const proto::ActorInfo &actor : *actors)
+    ++by_state[proto::ActorState_Name(actor.state())];
+  std::vector<std::string> counts;
+  for (const auto &[state, count] : by_state)
+    counts.push_back(absl::StrCat(count, " ", state));
+  std::printf("actors: %s\n",
+              counts.empty() ? "none" : absl::StrJoin(counts, ", ").c_str());
+  for (const proto::ActorInfo &actor : *actors) {
+    if (actor.state() == proto::DEAD || actor.spec().name().empty())
+      continue;
+    std::printf("  %-20s %s  %s:%d\n", actor.spec().name().c_str(),
+                proto::ActorState_Name(actor.state()).c_str(),
+                actor.address().host().c_str(), actor.address().port());
+  }
+  std::printf("placement groups: none (placement groups do not run on the "
               "cluster yet)\n");
   return kExitOk;
 }

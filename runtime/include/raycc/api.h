@@ -64,7 +64,6 @@ std::vector<int> GetGpuIds();
 void Shutdown();
 bool IsInitialized();
 
-
 /// A reference to an object holding a T (the future result of a task, or a
 /// Put value). The object lives while a reference to it exists (or a task
 /// that will use it is pending).
@@ -410,6 +409,38 @@ class ActorHandle {
   ActorId id_;
 };
 
+}  // namespace raycc
+
+// An actor handle passed to a task (or inside a value) travels as its ID
+// (msgpack bin): the task calls the same actor.
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <typename C>
+  struct convert<raycc::ActorHandle<C>> {
+    const msgpack::object& operator()(const msgpack::object& o, raycc::ActorHandle<C>& v) const {
+      if (o.type != msgpack::type::BIN || o.via.bin.size != raycc::ActorId::kSize)
+        throw msgpack::type_error();
+      v = raycc::ActorHandle<C>(
+          *raycc::ActorId::FromBinary(absl::string_view(o.via.bin.ptr, o.via.bin.size)));
+      return o;
+    }
+  };
+  template <typename C>
+  struct pack<raycc::ActorHandle<C>> {
+    template <typename Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const raycc::ActorHandle<C>& v) const {
+      o.pack_bin(raycc::ActorId::kSize);
+      o.pack_bin_body(reinterpret_cast<const char*>(v.ID().data()), raycc::ActorId::kSize);
+      return o;
+    }
+  };
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE
+}  // namespace msgpack
+
+namespace raycc {
+
 /// Creates actors with a registered factory: Actor(C::Create).Remote(args...).
 template <typename F>
 class ActorCreator : public internal::CallOptionsBuilder<ActorCreator<F>> {
@@ -576,8 +607,7 @@ struct IsSharedPtr<std::shared_ptr<T>> : std::true_type {};
 /// made only when a task needs them as an argument. (`Put(big)` of an
 /// lvalue copies it, as C++ must: move it, or Put a shared_ptr, to share.)
 template <typename T>
-  requires(!internal::IsSharedPtr<std::decay_t<T>>::value)
-ObjectRef<std::decay_t<T>> Put(T&& value) {
+requires(!internal::IsSharedPtr<std::decay_t<T>>::value) ObjectRef<std::decay_t<T>> Put(T&& value) {
   using D = std::decay_t<T>;
   auto stored = std::make_shared<const D>(std::forward<T>(value));
   return ObjectRef<D>::Adopt(

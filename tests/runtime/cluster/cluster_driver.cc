@@ -7,15 +7,20 @@
 // returned; the test compares them with what they must be. Exits 1 on an
 // unexpected exception.
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -96,10 +101,16 @@ int AddByName(std::string name, int n) {
   return *counter->Task(&Counter::Add).Remote(n).Get();
 }
 
+int AddThroughHandle(raycc::ActorHandle<Counter> counter, int n) {
+  return *counter.Task(&Counter::Add).Remote(n).Get();
+}
+
 RAYCC_REMOTE(Counter::Create, Counter::CreateOrThrow, &Counter::Add, &Counter::Pid, &Counter::Fail,
-             &Counter::Crash, AddByName);
+             &Counter::Crash, AddByName, AddThroughHandle);
 int SumOfSquaresOnBig(int n);
-RAYCC_REMOTE(SumOfSquaresOnBig);
+std::string Barrier(std::string dir, int n);
+std::string Nested(int depth);
+RAYCC_REMOTE(SumOfSquaresOnBig, Barrier, Nested);
 RAYCC_REMOTE(Add, Pid, Square, NodeName, SumOfSquares, Fails, ReadFifo, DiesOnce, AlwaysDies, Scale);
 
 void Print(const std::string& name, const std::string& value) {
@@ -168,6 +179,58 @@ void Tasks() {
   ::unlink(fifo.c_str());
 }
 
+// Waits (bounded: 30 s) until `n` tasks are in the barrier at `dir`; the
+// node it ran on. With one CPU per node, n such tasks can only all get in
+// when they run on n different nodes at once.
+std::string Barrier(std::string dir, int n) {
+  std::ofstream(dir + "/" + std::to_string(::getpid())) << "in";
+  int inotify = ::inotify_init1(IN_CLOEXEC);
+  ::inotify_add_watch(inotify, dir.c_str(), IN_CLOSE_WRITE | IN_CREATE);
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+      count += entry.is_regular_file() ? 1 : 0;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    if (count >= n || left.count() <= 0) break;
+    pollfd fd{inotify, POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(left.count())) > 0) {
+      char events[4096];
+      (void)!::read(inotify, events, sizeof(events));
+    }
+  }
+  ::close(inotify);
+  return raycc::CurrentNodeName();
+}
+
+// Three levels of nested tasks; the node the innermost ran on.
+std::string Nested(int depth) {
+  if (depth == 0) return raycc::CurrentNodeName();
+  return *raycc::Task(Nested).Remote(depth - 1).Get();
+}
+
+void Nodes(const std::string& dir) {
+  std::vector<raycc::ObjectRef<std::string>> in;
+  for (int i = 0; i < 3; ++i) in.push_back(raycc::Task(Barrier).Remote(dir, 3));
+  std::set<std::string> nodes;
+  for (const auto& name : raycc::Get(in)) nodes.insert(*name);
+  Print("barrier_nodes", static_cast<long>(nodes.size()));  // 3: one task per node, at once
+  std::set<std::string> spread;
+  for (int i = 0; i < 6; ++i) {
+    spread.insert(
+        *raycc::Task(NodeName).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Remote().Get());
+  }
+  Print("spread_nodes", static_cast<long>(spread.size()));
+  Print("affinity", *raycc::Task(NodeName).SetNodeAffinity("c").Remote().Get());
+  Print("affinity_dead", Caught<raycc::InfeasibleError>(
+                             [] { raycc::Task(NodeName).SetNodeAffinity("nowhere").Remote().Get(); }));
+  Print("nested3", raycc::Task(Nested).Remote(3).Get()->empty() ? "empty" : "ok");
+  // A handle passed to a task in another process calls the same actor.
+  raycc::ActorHandle<Counter> counter = raycc::Actor(Counter::Create).Remote(1);
+  Print("handle_in_task", *raycc::Task(AddThroughHandle).Remote(counter, 41).Get());
+  Print("handle_after", *counter.Task(&Counter::Add).Remote(0).Get());
+}
+
 // A task of a shape only another node can hold: its lease spills there;
 // the tasks it submits lease from its own raylet.
 int SumOfSquaresOnBig(int n) { return SumOfSquares(n); }
@@ -230,12 +293,14 @@ int main(int argc, char** argv) {
       Tasks();
     } else if (scenario == "actors") {
       Actors();
+    } else if (scenario == "nodes" && argc > 2) {
+      Nodes(argv[2]);
     } else if (scenario == "spill") {
       Spill();
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
     } else {
-      std::cerr << "usage: cluster_driver tasks | actors | spill | retries MARKER\n";
+      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | retries MARKER\n";
       return 2;
     }
     // What the driver owns goes when its references do.

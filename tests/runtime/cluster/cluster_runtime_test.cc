@@ -6,6 +6,8 @@
 // timeouts, a worker killed under a task (retried, or WorkerDiedError).
 // Every process is started and ended by its PID; every wait is bounded.
 
+#include <sys/stat.h>
+
 #include <map>
 #include <memory>
 #include <sstream>
@@ -76,8 +78,11 @@ class ClusterRuntimeTest : public ::testing::Test {
         base + ".log"));
     int port = WaitForPort(base + ".port", *raylets_.back());
     EXPECT_GT(port, 0) << ReadAll(base + ".log");
+    raylet_ports_.push_back(port);
     return port;
   }
+
+  std::string RayletAddress(size_t i) { return "127.0.0.1:" + std::to_string(raylet_ports_.at(i)); }
 
   // Runs the driver with `args` to its end (bounded); its output lines.
   std::map<std::string, std::string> RunDriver(std::vector<std::string> args, int* exit_code,
@@ -106,6 +111,7 @@ class ClusterRuntimeTest : public ::testing::Test {
   std::string dir_, token_, gcs_address_, output_;
   std::unique_ptr<Process> gcs_;
   std::vector<std::unique_ptr<Process>> raylets_;
+  std::vector<int> raylet_ports_;
 };
 
 TEST_F(ClusterRuntimeTest, ADriverRunsTasksInWorkerProcesses) {
@@ -197,6 +203,27 @@ TEST_F(ClusterRuntimeTest, ATaskTheLocalNodeCannotHoldIsSpilledToOneThatCan) {
   EXPECT_EQ(out["local"], "small");
   EXPECT_EQ(out["spilled"], "big");
   EXPECT_EQ(out["nested_on_big"], "285");
+}
+
+TEST_F(ClusterRuntimeTest, ThreeNodesShareTheWork) {
+  StartRaylet("a", 1);
+  StartRaylet("b", 1);
+  StartRaylet("c", 1);
+  ASSERT_EQ(::mkdir((dir_ + "/barrier").c_str(), 0755), 0);
+  int code = -1;
+  // The driver leases from "a"; what a cannot run now is spilled to a node
+  // with room, by the free resources each reports in its heartbeat.
+  std::map<std::string, std::string> out =
+      RunDriver({"nodes", dir_ + "/barrier"}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_EQ(out["barrier_nodes"], "3");
+  EXPECT_EQ(out["spread_nodes"], "3");
+  EXPECT_EQ(out["affinity"], "c");
+  EXPECT_THAT(out["affinity_dead"], HasSubstr("no live node of that name"));
+  EXPECT_EQ(out["nested3"], "ok");
+  EXPECT_EQ(out["handle_in_task"], "42");
+  EXPECT_EQ(out["handle_after"], "42");
+  EXPECT_EQ(out["live_objects"], "0");
 }
 
 TEST_F(ClusterRuntimeTest, NoTokenOrNoClusterIsAClearError) {
