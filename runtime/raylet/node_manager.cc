@@ -292,6 +292,12 @@ absl::Status NodeManager::RegisterWorker(const WorkerId& id, int port, int pid, 
     return absl::InvalidArgumentError(
         absl::StrCat("RegisterWorker: worker ", id.Hex(), ": wrong job or port"));
   }
+  if (worker.pid > 0 && pid != worker.pid) {
+    // (a worker is exec'd straight from the fork: its own pid is the one
+    // this raylet started; anyone else naming its id is refused)
+    return absl::PermissionDeniedError(
+        absl::StrCat("RegisterWorker: worker ", id.Hex(), " was started as pid ", worker.pid, ", not ", pid));
+  }
   worker.port = port;
   if (worker.starting_for != nullptr) {
     GrantLocked(*worker.starting_for, worker);

@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "processes.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
+#include "raycc/runtime/common/id.h"
 #include "rpc/auth.h"
 #include "rpc/server.h"
 
@@ -166,6 +167,33 @@ TEST_F(DaemonsTest, GarbageOnAPortDoesNotCrashADaemon) {
   raycc::rpc::AddToken(&context, token_);
   raycc::proto::GetNodeStatsReply stats;
   EXPECT_TRUE(stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats).ok());
+}
+
+TEST_F(DaemonsTest, AForgedWorkerRegistrationIsRefused) {
+  StartRaylet("node-a");
+  auto stub = RayletStub();
+  auto attempt = [&](const std::string& worker_id, int port) {
+    raycc::proto::RegisterWorkerRequest request;
+    request.set_worker_id(worker_id);
+    request.set_port(port);
+    request.set_pid(::getpid());
+    request.set_job_id(std::string("\0\0\0\1", 4));
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    raycc::proto::RegisterWorkerReply reply;
+    return stub->RegisterWorker(&context, request, &reply);
+  };
+  grpc::Status unknown = attempt(raycc::WorkerId::FromRandom().Binary(), 1234);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND) << unknown.error_message();
+  EXPECT_NE(unknown.error_message().find("not started by this raylet"), std::string::npos)
+      << unknown.error_message();
+  grpc::Status malformed = attempt("short", 1234);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << malformed.error_message();
+  EXPECT_TRUE(raylet_->Alive());
+  grpc::ClientContext context;
+  raycc::rpc::AddToken(&context, token_);
+  raycc::proto::GetNodeStatsReply stats;
+  ASSERT_TRUE(stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats).ok());
 }
 
 TEST_F(DaemonsTest, ASecondGcsOnAPortInUseFailsClearly) {
