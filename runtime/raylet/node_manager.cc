@@ -101,8 +101,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
         // The node list may be older than a node that just joined: ask the
         // GCS once before calling the request infeasible.
         lock.unlock();
-        std::vector<proto::NodeInfo> nodes = gcs_.GetAllNodes();
-        if (!nodes.empty()) SetClusterNodes(std::move(nodes));
+        RefreshClusterView();
         continue;
       }
       if (!message.spilled() && spill.port() != 0) {
@@ -138,8 +137,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
       break;
     }
     lock.unlock();
-    std::vector<proto::NodeInfo> nodes = gcs_.GetAllNodes();
-    if (!nodes.empty()) SetClusterNodes(std::move(nodes));
+    RefreshClusterView();
     lock.lock();
   }
   if (stopping_) {
@@ -429,39 +427,41 @@ void NodeManager::SetNodeName(std::string name) {
   options_.node_name = std::move(name);
 }
 
+void NodeManager::RefreshClusterView() {
+  std::vector<proto::NodeInfo> nodes = gcs_.GetAllNodes();
+  if (!nodes.empty()) SetClusterNodes(std::move(nodes));
+}
+
 void NodeManager::SetClusterNodes(std::vector<proto::NodeInfo> nodes) {
   std::lock_guard<std::mutex> lock(mu_);
   cluster_nodes_ = std::move(nodes);
-  view_time_ = std::chrono::steady_clock::now();
-  peer_available_.clear();
+  const auto now = std::chrono::steady_clock::now();
+  view_time_ = now;
+  peers_.clear();
   for (const proto::NodeInfo& node : cluster_nodes_) {
     if (node.state() != proto::NodeInfo::ALIVE || node.node_id() == options_.node_id.Binary()) continue;
+    absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
     absl::StatusOr<ResourceSet> free = ResourceSet::FromProto(node.available_resources());
-    if (free.ok()) peer_available_[node.node_id()] = *std::move(free);
+    if (total.ok() && free.ok()) peers_.push_back({node.node_id(), node.raylet_address(), *total, *free});
   }
   // A report may predate the leases spilled to its node: keep them counted
   // until the node has surely reported since (options_.spill_hold).
-  const auto now = std::chrono::steady_clock::now();
   std::erase_if(spill_holds_, [&](const SpillHold& hold) { return hold.until <= now; });
   for (const SpillHold& hold : spill_holds_) {
-    auto free = peer_available_.find(hold.node_id);
-    if (free != peer_available_.end()) (void)free->second.Subtract(hold.resources);
+    for (Peer& peer : peers_) {
+      if (peer.node_id == hold.node_id) (void)peer.available.Subtract(hold.resources);
+    }
   }
 }
 
 bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
                               proto::Address* spill_to, std::string* infeasible) {
-  const std::string self = options_.node_id.Binary();
-  auto can_hold = [&](const proto::NodeInfo& node) {
-    absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
-    return node.state() == proto::NodeInfo::ALIVE && total.ok() && resources.IsSubsetOf(*total);
-  };
   if (strategy.has_node_affinity()) {
     const proto::NodeAffinitySchedulingStrategy& affinity = strategy.node_affinity();
-    if (affinity.node_id() == self) return true;
-    for (const proto::NodeInfo& node : cluster_nodes_) {
-      if (node.node_id() == affinity.node_id() && can_hold(node)) {
-        *spill_to = node.raylet_address();
+    if (affinity.node_id() == options_.node_id.Binary()) return true;
+    for (const Peer& peer : peers_) {
+      if (peer.node_id == affinity.node_id() && resources.IsSubsetOf(peer.total)) {
+        *spill_to = peer.address;
         return false;
       }
     }
@@ -472,33 +472,27 @@ bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const R
     return false;
   }
   if (strategy.has_spread()) {
-    std::vector<const proto::NodeInfo*> candidates;
-    for (const proto::NodeInfo& node : cluster_nodes_) {
-      if (node.node_id() != self && can_hold(node)) candidates.push_back(&node);
+    std::vector<const Peer*> candidates;
+    for (const Peer& peer : peers_) {
+      if (resources.IsSubsetOf(peer.total)) candidates.push_back(&peer);
     }
     const size_t pick = spread_next_++ % (candidates.size() + 1);
     if (pick == candidates.size()) return true;  // (this node's turn)
-    *spill_to = candidates[pick]->raylet_address();
+    *spill_to = candidates[pick]->address;
     return false;
   }
   if (resources.IsSubsetOf(available_)) return true;
-  const proto::NodeInfo* best = nullptr;
-  double best_cpu = -1;
-  for (const proto::NodeInfo& node : cluster_nodes_) {
-    if (node.node_id() == self || !can_hold(node)) continue;
-    auto free = peer_available_.find(node.node_id());
-    if (free == peer_available_.end() || !resources.IsSubsetOf(free->second)) continue;
-    double cpu = free->second.Get("CPU").ToDouble();
-    if (cpu > best_cpu) {
-      best = &node;
-      best_cpu = cpu;
+  Peer* best = nullptr;
+  for (Peer& peer : peers_) {
+    if (!resources.IsSubsetOf(peer.available)) continue;
+    if (best == nullptr || peer.available.Get("CPU").ToDouble() > best->available.Get("CPU").ToDouble()) {
+      best = &peer;
     }
   }
   if (best == nullptr) return true;  // (queued here: nobody has room now)
-  (void)peer_available_[best->node_id()].Subtract(resources);
-  spill_holds_.push_back(
-      {best->node_id(), resources, std::chrono::steady_clock::now() + options_.spill_hold});
-  *spill_to = best->raylet_address();
+  (void)best->available.Subtract(resources);
+  spill_holds_.push_back({best->node_id, resources, std::chrono::steady_clock::now() + options_.spill_hold});
+  *spill_to = best->address;
   return false;
 }
 

@@ -126,6 +126,8 @@ class NodeManager {
   /// set when its strategy names a node that cannot run it.
   bool PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
                    proto::Address* spill_to, std::string* infeasible);
+  /// Asks the GCS for the node list (not under mu_).
+  void RefreshClusterView();
   /// The executable for content hash `code`, fetched from the GCS once.
   absl::StatusOr<std::string> EnsureCode(const std::string& code);
   /// Grants what fits: unblocks first, then queued requests in order.
@@ -147,9 +149,15 @@ class NodeManager {
   absl::flat_hash_map<WorkerId, Worker> workers_;
   absl::flat_hash_map<JobId, bool> finished_jobs_;
   std::vector<proto::NodeInfo> cluster_nodes_;
-  /// The other nodes' free resources as last heard (the GCS's view, lowered
-  /// by the leases spilled to them since), by node id bytes.
-  absl::flat_hash_map<std::string, ResourceSet> peer_available_;
+  /// The other live nodes as last heard: their totals, and what they have
+  /// free (the GCS's view, lowered by the leases spilled to them since).
+  struct Peer {
+    std::string node_id;  // (bytes)
+    proto::Address address;
+    ResourceSet total;
+    ResourceSet available;
+  };
+  std::vector<Peer> peers_;
   struct SpillHold {
     std::string node_id;
     ResourceSet resources;

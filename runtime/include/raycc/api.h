@@ -108,6 +108,19 @@ inline void NoteContainedRef(const ObjectId& id) {
   if (contained_refs != nullptr && !id.IsNil()) contained_refs->push_back(id);
 }
 
+/// An id inside a value is msgpack bin of its kSize bytes (ObjectRef and
+/// ActorHandle travel so); a malformed one is msgpack's type_error.
+template <typename Id, typename Stream>
+void PackId(msgpack::packer<Stream>& o, const Id& id) {
+  o.pack_bin(Id::kSize);
+  o.pack_bin_body(reinterpret_cast<const char*>(id.data()), Id::kSize);
+}
+template <typename Id>
+Id UnpackId(const msgpack::object& o) {
+  if (o.type != msgpack::type::BIN || o.via.bin.size != Id::kSize) throw msgpack::type_error();
+  return *Id::FromBinary(absl::string_view(o.via.bin.ptr, o.via.bin.size));
+}
+
 }  // namespace internal
 }  // namespace raycc
 
@@ -119,9 +132,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   template <typename T>
   struct convert<raycc::ObjectRef<T>> {
     const msgpack::object& operator()(const msgpack::object& o, raycc::ObjectRef<T>& v) const {
-      if (o.type != msgpack::type::BIN || o.via.bin.size != raycc::ObjectId::kSize)
-        throw msgpack::type_error();
-      raycc::ObjectId id = *raycc::ObjectId::FromBinary(absl::string_view(o.via.bin.ptr, o.via.bin.size));
+      raycc::ObjectId id = raycc::internal::UnpackId<raycc::ObjectId>(o);
       v = id.IsNil() ? raycc::ObjectRef<T>() : raycc::ObjectRef<T>(id);
       return o;
     }
@@ -131,8 +142,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
     template <typename Stream>
     msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const raycc::ObjectRef<T>& v) const {
       raycc::internal::NoteContainedRef(v.ID());
-      o.pack_bin(raycc::ObjectId::kSize);
-      o.pack_bin_body(reinterpret_cast<const char*>(v.ID().data()), raycc::ObjectId::kSize);
+      raycc::internal::PackId(o, v.ID());
       return o;
     }
   };
@@ -419,10 +429,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   template <typename C>
   struct convert<raycc::ActorHandle<C>> {
     const msgpack::object& operator()(const msgpack::object& o, raycc::ActorHandle<C>& v) const {
-      if (o.type != msgpack::type::BIN || o.via.bin.size != raycc::ActorId::kSize)
-        throw msgpack::type_error();
-      v = raycc::ActorHandle<C>(
-          *raycc::ActorId::FromBinary(absl::string_view(o.via.bin.ptr, o.via.bin.size)));
+      v = raycc::ActorHandle<C>(raycc::internal::UnpackId<raycc::ActorId>(o));
       return o;
     }
   };
@@ -430,8 +437,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   struct pack<raycc::ActorHandle<C>> {
     template <typename Stream>
     msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const raycc::ActorHandle<C>& v) const {
-      o.pack_bin(raycc::ActorId::kSize);
-      o.pack_bin_body(reinterpret_cast<const char*>(v.ID().data()), raycc::ActorId::kSize);
+      raycc::internal::PackId(o, v.ID());
       return o;
     }
   };
