@@ -26,6 +26,7 @@
 #include "core_worker/reference_counter.h"
 #include "core_worker/task_executor.h"
 #include "core_worker/task_submitter.h"
+#include "gcs/bundle_reserver_interface.h"
 #include "gcs/gcs_rpc_client.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/proto/worker_service.grpc.pb.h"
@@ -130,17 +131,14 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   void KillActor(const ActorId& actor, bool no_restart) override;
   std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
 
-  // Not on the cluster yet.
-  PlacementGroupId CreatePlacementGroup(const std::vector<std::vector<std::pair<std::string, double>>>&,
-                                        internal::PlacementGroupStrategy, const std::string&) override {
-    throw RayccError(absl::StrCat("placement groups", kNotYet));
-  }
-  bool WaitPlacementGroup(const PlacementGroupId&, int64_t) override {
-    throw RayccError(absl::StrCat("placement groups", kNotYet));
-  }
-  void RemovePlacementGroup(const PlacementGroupId&) override {
-    throw RayccError(absl::StrCat("placement groups", kNotYet));
-  }
+  // Placement groups: reserved by the GCS on the raylets (two-phase);
+  // work in a bundle asks for the group's renamed resources, and its lease
+  // goes to the bundle's node.
+  PlacementGroupId CreatePlacementGroup(const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
+                                        internal::PlacementGroupStrategy strategy,
+                                        const std::string& name) override;
+  bool WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) override;
+  void RemovePlacementGroup(const PlacementGroupId& id) override;
 
   // Life cycle and the calling thread.
   absl::Status Finish() override;
@@ -240,6 +238,12 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   ReferenceCounter refs_{[this](const ObjectId& id) { store_.Delete(id); }};
   std::unique_ptr<TaskSubmitter> submitter_;
   std::atomic<uint32_t> puts_{0};
+
+  /// The bundles of each placement group this process has used (a group's
+  /// bundles never change), for checking what is asked of them.
+  std::vector<ResourceSet> GroupBundles(const PlacementGroupId& id, const std::string& what);
+  std::mutex groups_mu_;
+  absl::flat_hash_map<PlacementGroupId, std::vector<ResourceSet>> groups_;
 
   std::mutex actors_mu_;
   absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
@@ -504,7 +508,6 @@ ObjectId ClusterRuntime::ResultOf(const proto::TaskSpec& task) const {
 
 proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& function,
                                          const internal::CallOptions& options) {
-  if (!options.placement_group.IsNil()) throw RayccError(absl::StrCat("placement groups", kNotYet));
   if (!options.label_selector.empty()) throw RayccError(absl::StrCat("label selectors", kNotYet));
   proto::TaskSpec spec;
   TaskId id = TaskId::Of(job_);
@@ -525,8 +528,32 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
   if (!resources.ok()) {
     throw RayccError(absl::StrCat("task ", function.name, ": ", resources.status().message()));
   }
+  if (!options.placement_group.IsNil()) {
+    const std::string what = absl::StrCat("task ", function.name);
+    std::vector<ResourceSet> bundles = GroupBundles(options.placement_group, what);
+    const int index = options.bundle_index;
+    if (index >= static_cast<int>(bundles.size())) {
+      throw RayccError(absl::StrCat(what, ": bundle ", index, " of placement group ", options.placement_group.Hex(),
+                                    " does not exist (it has ", bundles.size(), ")"));
+    }
+    const bool fits = index >= 0 ? resources->IsSubsetOf(bundles[index])
+                                 : std::any_of(bundles.begin(), bundles.end(),
+                                               [&](const ResourceSet& b) { return resources->IsSubsetOf(b); });
+    if (!fits) {
+      throw InfeasibleError(absl::StrCat(what, ": demands ", resources->ToString(), ", more than ",
+                                         index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
+                                         " of its placement group holds"));
+    }
+    *resources = gcs::GroupResources(*resources, index, gcs::GroupResourceSuffix(options.placement_group));
+    proto::PlacementGroupSchedulingStrategy* in_group =
+        spec.mutable_scheduling_strategy()->mutable_placement_group();
+    in_group->set_placement_group_id(options.placement_group.Binary());
+    in_group->set_bundle_index(index);
+  }
   resources->ToProto(spec.mutable_required_resources());
-  if (options.spread) {
+  if (!options.placement_group.IsNil()) {
+    // (placed by its group)
+  } else if (options.spread) {
     spec.mutable_scheduling_strategy()->mutable_spread();
   } else if (!options.node_name.empty()) {
     std::string node_id;
@@ -860,6 +887,64 @@ std::vector<bool> ClusterRuntime::Wait(const std::vector<ObjectId>& ids, int num
     if (!store_.Contains(id)) ThrowUnknown("Wait", id);
   }
   return WaitReady(ids, static_cast<size_t>(num_objects), DeadlineAfter(timeout_ms));
+}
+
+PlacementGroupId ClusterRuntime::CreatePlacementGroup(
+    const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
+    internal::PlacementGroupStrategy strategy, const std::string& name) {
+  const std::string what = "placement group" + (name.empty() ? std::string() : " '" + name + "'");
+  std::vector<ResourceSet> sets;
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    absl::StatusOr<ResourceSet> set = ResourceSet::Create(bundles[i]);
+    if (!set.ok()) throw RayccError(absl::StrCat(what, ": bundle ", i, ": ", set.status().message()));
+    sets.push_back(*std::move(set));
+  }
+  PlacementGroupId id = PlacementGroupId::Of(job_);
+  absl::Status created =
+      gcs_->CreatePlacementGroup(id, name, static_cast<scheduling::BundleStrategy>(strategy), sets);
+  if (!created.ok()) {
+    // (The GCS's infeasible status is kResourceExhausted: raycc::IsInfeasible.)
+    if (created.code() == absl::StatusCode::kResourceExhausted) throw InfeasibleError(std::string(created.message()));
+    throw RayccError(std::string(created.message()));
+  }
+  std::lock_guard<std::mutex> lock(groups_mu_);
+  groups_[id] = std::move(sets);
+  return id;
+}
+
+bool ClusterRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) {
+  absl::StatusOr<bool> ready = gcs_->WaitPlacementGroupReady(id, timeout_ms);
+  if (ready.ok()) return *ready;
+  if (absl::IsFailedPrecondition(ready.status())) return false;  // (removed: it never will be)
+  throw RayccError(std::string(ready.status().message()));
+}
+
+void ClusterRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
+  absl::Status removed = gcs_->RemovePlacementGroup(id);
+  if (!removed.ok() && !absl::IsNotFound(removed)) throw RayccError(std::string(removed.message()));
+}
+
+std::vector<ResourceSet> ClusterRuntime::GroupBundles(const PlacementGroupId& id, const std::string& what) {
+  {
+    std::lock_guard<std::mutex> lock(groups_mu_);
+    auto it = groups_.find(id);
+    if (it != groups_.end()) return it->second;
+  }
+  // A group another process made (its handle was passed here).
+  absl::StatusOr<proto::PlacementGroupInfo> info = gcs_->GetPlacementGroup(id);
+  if (!info.ok()) throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), ": ", info.status().message()));
+  if (info->state() == proto::PG_REMOVED) {
+    throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), " was removed"));
+  }
+  std::vector<ResourceSet> bundles;
+  for (const proto::Bundle& bundle : info->spec().bundles()) {
+    absl::StatusOr<ResourceSet> set = ResourceSet::FromProto(bundle.resources());
+    if (!set.ok()) throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), ": ", set.status().message()));
+    bundles.push_back(*std::move(set));
+  }
+  std::lock_guard<std::mutex> lock(groups_mu_);
+  groups_[id] = bundles;
+  return bundles;
 }
 
 std::shared_ptr<ClusterRuntime::Actor> ClusterRuntime::FindActor(const ActorId& id, bool known_only) {

@@ -19,6 +19,13 @@ namespace raycc::gcs {
 /// ("CPU_group_<i>_<hex id>", "CPU_group_<hex id>"): "_<hex id>".
 std::string GroupResourceSuffix(const PlacementGroupId& id);
 
+/// What work in bundle `index` of a group asks for, and what a committed
+/// bundle `index` provides on its node: each of `demand`'s resources as
+/// "<name>_group<suffix>" (any bundle) and, when `index` >= 0, also as
+/// "<name>_group_<index><suffix>". `index` -1: any bundle (only the first
+/// form).
+ResourceSet GroupResources(const ResourceSet& demand, int index, const std::string& suffix);
+
 class BundleReserverInterface {
  public:
   virtual ~BundleReserverInterface() = default;

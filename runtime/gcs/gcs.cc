@@ -131,6 +131,20 @@ absl::StatusOr<proto::PlacementGroupState> Gcs::GetPlacementGroupState(const Pla
   return group->state;
 }
 
+absl::StatusOr<proto::PlacementGroupInfo> Gcs::GetPlacementGroup(const PlacementGroupId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const PlacementGroupRecord* group = groups_.Find(id);
+  if (group == nullptr) return absl::NotFoundError("unknown placement group " + id.Hex());
+  return PlacementGroupManager::ToInfo(*group);
+}
+
+std::vector<proto::PlacementGroupInfo> Gcs::GetAllPlacementGroups() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<proto::PlacementGroupInfo> out;
+  groups_.ForEach([&](const PlacementGroupRecord& group) { out.push_back(PlacementGroupManager::ToInfo(group)); });
+  return out;
+}
+
 absl::StatusOr<JobId> Gcs::NextJobId() {
   std::lock_guard<std::mutex> lock(mu_);
   return jobs_.NextJobId();

@@ -60,6 +60,9 @@ class Gcs final : public GcsClientInterface {
                                     const std::vector<ResourceSet>& bundles) override;
   absl::Status RemovePlacementGroup(const PlacementGroupId& id) override;
   absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) override;
+  absl::StatusOr<proto::PlacementGroupInfo> GetPlacementGroup(const PlacementGroupId& id) override;
+  /// Every group not forgotten (removed ones too), oldest first.
+  std::vector<proto::PlacementGroupInfo> GetAllPlacementGroups();
 
   absl::StatusOr<JobId> NextJobId() override;
   absl::Status AddJob(const JobId& id, const proto::Address& driver) override;

@@ -44,6 +44,9 @@ class GcsClientInterface {
   virtual absl::Status RemovePlacementGroup(const PlacementGroupId& id) = 0;
   /// PG_PENDING, PG_CREATED or PG_REMOVED; NotFound when unknown.
   virtual absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) = 0;
+  /// The group's spec, state and, once CREATED, the node of each bundle;
+  /// NotFound when unknown (or forgotten long after its removal).
+  virtual absl::StatusOr<proto::PlacementGroupInfo> GetPlacementGroup(const PlacementGroupId& id) = 0;
 
   // Jobs.
   virtual absl::StatusOr<JobId> NextJobId() = 0;

@@ -9,15 +9,6 @@
 #include "rpc/server.h"
 
 namespace raycc::gcs {
-namespace {
-
-absl::Status NotServedYet(const char* what) {
-  return absl::UnimplementedError(
-      absl::StrCat("the cluster's control service does not serve ", what, " yet (issue #14)"));
-}
-
-}  // namespace
-
 GcsRpcClient::GcsRpcClient(std::string address, std::string token, std::chrono::milliseconds deadline)
     : address_(std::move(address)),
       token_(std::move(token)),
@@ -134,15 +125,69 @@ std::optional<proto::ActorInfo> GcsRpcClient::GetNamedActor(const std::string& n
   return reply.actor();
 }
 
-absl::Status GcsRpcClient::CreatePlacementGroup(const PlacementGroupId&, const std::string&,
-                                                scheduling::BundleStrategy, const std::vector<ResourceSet>&) {
-  return NotServedYet("placement groups");
+absl::Status GcsRpcClient::CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
+                                                scheduling::BundleStrategy strategy,
+                                                const std::vector<ResourceSet>& bundles) {
+  proto::CreatePlacementGroupRequest request;
+  proto::PlacementGroupSpec* spec = request.mutable_spec();
+  spec->set_placement_group_id(id.Binary());
+  spec->set_name(name);
+  spec->set_strategy(static_cast<proto::PlacementStrategy>(strategy));
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    proto::Bundle* bundle = spec->add_bundles();
+    bundle->set_index(static_cast<int32_t>(i));
+    bundles[i].ToProto(bundle->mutable_resources());
+  }
+  proto::CreatePlacementGroupReply reply;
+  return Call("CreatePlacementGroup", &proto::GcsService::Stub::CreatePlacementGroup, request, &reply);
 }
-absl::Status GcsRpcClient::RemovePlacementGroup(const PlacementGroupId&) {
-  return NotServedYet("placement groups");
+
+absl::Status GcsRpcClient::RemovePlacementGroup(const PlacementGroupId& id) {
+  proto::RemovePlacementGroupRequest request;
+  request.set_placement_group_id(id.Binary());
+  proto::RemovePlacementGroupReply reply;
+  return Call("RemovePlacementGroup", &proto::GcsService::Stub::RemovePlacementGroup, request, &reply);
 }
-absl::StatusOr<proto::PlacementGroupState> GcsRpcClient::GetPlacementGroupState(const PlacementGroupId&) {
-  return NotServedYet("placement groups");
+
+absl::StatusOr<proto::PlacementGroupInfo> GcsRpcClient::GetPlacementGroup(const PlacementGroupId& id) {
+  proto::GetPlacementGroupRequest request;
+  request.set_placement_group_id(id.Binary());
+  proto::GetPlacementGroupReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("GetPlacementGroup", &proto::GcsService::Stub::GetPlacementGroup, request, &reply));
+  return reply.placement_group();
+}
+
+absl::StatusOr<proto::PlacementGroupState> GcsRpcClient::GetPlacementGroupState(const PlacementGroupId& id) {
+  absl::StatusOr<proto::PlacementGroupInfo> info = GetPlacementGroup(id);
+  if (!info.ok()) return info.status();
+  return info->state();
+}
+
+absl::StatusOr<std::vector<proto::PlacementGroupInfo>> GcsRpcClient::GetAllPlacementGroups() {
+  proto::GetAllPlacementGroupsReply reply;
+  RAYCC_RETURN_IF_ERROR(Call("GetAllPlacementGroups", &proto::GcsService::Stub::GetAllPlacementGroups,
+                             proto::GetAllPlacementGroupsRequest(), &reply));
+  return std::vector<proto::PlacementGroupInfo>(reply.placement_groups().begin(),
+                                                reply.placement_groups().end());
+}
+
+absl::StatusOr<bool> GcsRpcClient::WaitPlacementGroupReady(const PlacementGroupId& id, int64_t timeout_ms) {
+  proto::WaitPlacementGroupReadyRequest request;
+  request.set_placement_group_id(id.Binary());
+  request.set_timeout_ms(timeout_ms);
+  proto::WaitPlacementGroupReadyReply reply;
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  // (The GCS answers by the timeout; the deadline only bounds a lost GCS.)
+  if (timeout_ms >= 0) {
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms) + deadline_);
+  }
+  grpc::Status status = stub_->WaitPlacementGroupReady(&context, request, &reply);
+  if (!status.ok()) {
+    absl::Status s = FromGrpcStatus(status);
+    return absl::Status(s.code(), absl::StrCat("GCS at ", address_, ": WaitPlacementGroupReady: ", s.message()));
+  }
+  return reply.ready();
 }
 
 absl::StatusOr<JobId> GcsRpcClient::NextJobId() {

@@ -46,6 +46,13 @@ class GcsRpcClient final : public GcsClientInterface {
                                     const std::vector<ResourceSet>& bundles) override;
   absl::Status RemovePlacementGroup(const PlacementGroupId& id) override;
   absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) override;
+  absl::StatusOr<proto::PlacementGroupInfo> GetPlacementGroup(const PlacementGroupId& id) override;
+  /// Every group the GCS remembers (for `raycc status`).
+  absl::StatusOr<std::vector<proto::PlacementGroupInfo>> GetAllPlacementGroups();
+  /// Waits up to `timeout_ms` (-1: forever) for the group's reservation:
+  /// true once CREATED, false at the timeout; FailedPrecondition when it
+  /// was removed, NotFound when unknown.
+  absl::StatusOr<bool> WaitPlacementGroupReady(const PlacementGroupId& id, int64_t timeout_ms);
 
   absl::StatusOr<JobId> NextJobId() override;
   absl::Status AddJob(const JobId& id, const proto::Address& driver) override;

@@ -18,7 +18,8 @@ absl::StatusOr<Id> ParseId(const std::string& bytes, const char* what) {
 }  // namespace
 
 GcsServiceImpl::GcsServiceImpl(Gcs& gcs, std::string token, std::chrono::milliseconds node_timeout)
-    : gcs_(gcs), auth_(std::move(token)), node_timeout_(node_timeout) {
+    : gcs_(gcs), auth_(token), raylets_(token), node_timeout_(node_timeout) {
+  gcs_.SetBundleReserver(&raylets_);
   monitor_ = std::thread([this] { MonitorNodes(); });
 }
 
@@ -29,6 +30,16 @@ GcsServiceImpl::~GcsServiceImpl() {
   }
   stop_cv_.notify_all();
   monitor_.join();
+  gcs_.SetBundleReserver(nullptr);
+}
+
+void GcsServiceImpl::ReserveGroups() {
+  if (gcs_.pending_placement_groups() > 0) gcs_.ReservePending();
+  {
+    std::lock_guard<std::mutex> lock(groups_mu_);
+    ++groups_generation_;
+  }
+  groups_cv_.notify_all();
 }
 
 void GcsServiceImpl::MonitorNodes() {
@@ -42,6 +53,7 @@ void GcsServiceImpl::MonitorNodes() {
     }
     for (const NodeId& id : silent) {
       last_heartbeat_.erase(id);
+      raylets_.RemoveNode(id);
       lock.unlock();
       (void)gcs_.MarkNodeDead(id, absl::StrCat("no heartbeat for ", node_timeout_.count(), " ms"));
       lock.lock();
@@ -53,11 +65,19 @@ grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext* context,
                                           const proto::RegisterNodeRequest* request,
                                           proto::RegisterNodeReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
+  // (Known to the reserver first: registering may reserve a waiting group
+  // on it.)
+  raylets_.AddNode(request->node());
   absl::Status s = gcs_.RegisterNode(request->node());
-  if (s.ok()) {
+  if (!s.ok()) {
+    if (absl::StatusOr<NodeId> id = NodeId::FromBinary(request->node().node_id()); id.ok()) {
+      raylets_.RemoveNode(*id);
+    }
+  } else {
     std::lock_guard<std::mutex> lock(mu_);
     last_heartbeat_[*NodeId::FromBinary(request->node().node_id())] = Clock::now();
   }
+  ReserveGroups();
   return ToGrpcStatus(s);
 }
 
@@ -71,6 +91,7 @@ grpc::Status GcsServiceImpl::UnregisterNode(grpc::ServerContext* context,
     std::lock_guard<std::mutex> lock(mu_);
     last_heartbeat_.erase(*id);
   }
+  raylets_.RemoveNode(*id);
   return ToGrpcStatus(gcs_.MarkNodeDead(*id, request->reason().empty() ? "unregistered" : request->reason()));
 }
 
@@ -93,16 +114,29 @@ grpc::Status GcsServiceImpl::Heartbeat(grpc::ServerContext* context, const proto
   RAYCC_CHECK_TOKEN(auth_, context);
   absl::StatusOr<NodeId> id = ParseId<NodeId>(request->node_id(), "Heartbeat");
   if (!id.ok()) return ToGrpcStatus(id.status());
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = last_heartbeat_.find(*id);
-  if (it == last_heartbeat_.end()) {
-    // Unknown, or declared dead already: the raylet must not go on as if alive.
-    reply->set_node_dead(true);
-  } else {
-    it->second = Clock::now();
-    available_[request->node_id()] = request->available_resources();
+  bool alive = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = last_heartbeat_.find(*id);
+    if (it == last_heartbeat_.end()) {
+      // Unknown, or declared dead already: the raylet must not go on as if alive.
+      reply->set_node_dead(true);
+    } else {
+      alive = true;
+      it->second = Clock::now();
+      available_[request->node_id()] = request->available_resources();
+    }
+    for (const std::string& job : finished_jobs_) reply->add_finished_jobs(job);
   }
-  for (const std::string& job : finished_jobs_) reply->add_finished_jobs(job);
+  if (alive && request->has_available_resources()) {
+    if (absl::StatusOr<ResourceSet> available = ResourceSet::FromProto(request->available_resources());
+        available.ok()) {
+      raylets_.SetAvailable(*id, *available);
+    }
+    // Freed resources may fit a waiting group (not under mu_: this calls
+    // raylets).
+    if (gcs_.pending_placement_groups() > 0) ReserveGroups();
+  }
   return grpc::Status::OK;
 }
 
@@ -234,6 +268,108 @@ grpc::Status GcsServiceImpl::GetNamedActor(grpc::ServerContext* context,
   if (!actor)
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "no live actor named '" + request->name() + "'");
   *reply->mutable_actor() = std::move(*actor);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::CreatePlacementGroup(grpc::ServerContext* context,
+                                                  const proto::CreatePlacementGroupRequest* request,
+                                                  proto::CreatePlacementGroupReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  const proto::PlacementGroupSpec& spec = request->spec();
+  absl::StatusOr<PlacementGroupId> id = ParseId<PlacementGroupId>(spec.placement_group_id(), "CreatePlacementGroup");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  if (spec.strategy() < proto::PACK || spec.strategy() > proto::STRICT_SPREAD) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "CreatePlacementGroup: unknown strategy");
+  }
+  std::vector<ResourceSet> bundles;
+  for (int i = 0; i < spec.bundles_size(); ++i) {
+    absl::StatusOr<ResourceSet> bundle = ResourceSet::FromProto(spec.bundles(i).resources());
+    if (!bundle.ok()) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("CreatePlacementGroup: bundle ", i, ": ", bundle.status().message())));
+    }
+    bundles.push_back(*std::move(bundle));
+  }
+  absl::Status s = gcs_.CreatePlacementGroup(*id, spec.name(), static_cast<scheduling::BundleStrategy>(spec.strategy()),
+                                             bundles);
+  ReserveGroups();
+  return ToGrpcStatus(s);
+}
+
+grpc::Status GcsServiceImpl::RemovePlacementGroup(grpc::ServerContext* context,
+                                                  const proto::RemovePlacementGroupRequest* request,
+                                                  proto::RemovePlacementGroupReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<PlacementGroupId> id =
+      ParseId<PlacementGroupId>(request->placement_group_id(), "RemovePlacementGroup");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  absl::Status s = gcs_.RemovePlacementGroup(*id);
+  ReserveGroups();
+  return ToGrpcStatus(s);
+}
+
+grpc::Status GcsServiceImpl::GetPlacementGroup(grpc::ServerContext* context,
+                                               const proto::GetPlacementGroupRequest* request,
+                                               proto::GetPlacementGroupReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<PlacementGroupId> id =
+      ParseId<PlacementGroupId>(request->placement_group_id(), "GetPlacementGroup");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  absl::StatusOr<proto::PlacementGroupInfo> info = gcs_.GetPlacementGroup(*id);
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  *reply->mutable_placement_group() = *std::move(info);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetAllPlacementGroups(grpc::ServerContext* context,
+                                                   const proto::GetAllPlacementGroupsRequest*,
+                                                   proto::GetAllPlacementGroupsReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  for (proto::PlacementGroupInfo& info : gcs_.GetAllPlacementGroups()) {
+    *reply->add_placement_groups() = std::move(info);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::WaitPlacementGroupReady(grpc::ServerContext* context,
+                                                     const proto::WaitPlacementGroupReadyRequest* request,
+                                                     proto::WaitPlacementGroupReadyReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<PlacementGroupId> id =
+      ParseId<PlacementGroupId>(request->placement_group_id(), "WaitPlacementGroupReady");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  const bool forever = request->timeout_ms() < 0;
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, request->timeout_ms()));
+  // Woken by every change; also looks again every 100 ms (the caller may
+  // have gone away, and the server may be stopping).
+  constexpr auto kLook = std::chrono::milliseconds(100);
+  for (;;) {
+    uint64_t generation;
+    {
+      std::lock_guard<std::mutex> lock(groups_mu_);
+      generation = groups_generation_;
+    }
+    absl::StatusOr<proto::PlacementGroupState> state = gcs_.GetPlacementGroupState(*id);
+    if (!state.ok()) return ToGrpcStatus(state.status());
+    if (*state == proto::PG_CREATED) {
+      reply->set_ready(true);
+      return grpc::Status::OK;
+    }
+    if (*state == proto::PG_REMOVED) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "placement group " + id->Hex() + " was removed");
+    }
+    const Clock::time_point now = Clock::now();
+    if ((!forever && now >= deadline) || context->IsCancelled()) break;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    std::unique_lock<std::mutex> lock(groups_mu_);
+    groups_cv_.wait_until(lock, forever ? now + kLook : std::min(deadline, now + kLook),
+                          [&] { return groups_generation_ != generation; });
+  }
+  reply->set_ready(false);
   return grpc::Status::OK;
 }
 

@@ -4,6 +4,9 @@
 /// The control service on the wire: GcsService over a gcs::Gcs, with the
 /// cluster token checked on every call and node liveness from heartbeats (a
 /// node silent for longer than the timeout is marked dead, cause named).
+/// Placement groups are reserved on the raylets over gRPC
+/// (RayletBundleReserver): when created, when one is removed, and after
+/// every heartbeat while some wait.
 
 #include <chrono>
 #include <condition_variable>
@@ -16,6 +19,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "gcs/gcs.h"
+#include "gcs/raylet_bundle_reserver.h"
 #include "raycc/proto/gcs_service.grpc.pb.h"
 #include "rpc/auth.h"
 
@@ -61,13 +65,32 @@ class GcsServiceImpl final : public proto::GcsService::Service {
                             proto::GetActorInfoReply* reply) override;
   grpc::Status GetNamedActor(grpc::ServerContext* context, const proto::GetNamedActorRequest* request,
                              proto::GetNamedActorReply* reply) override;
+  grpc::Status CreatePlacementGroup(grpc::ServerContext* context,
+                                    const proto::CreatePlacementGroupRequest* request,
+                                    proto::CreatePlacementGroupReply* reply) override;
+  grpc::Status RemovePlacementGroup(grpc::ServerContext* context,
+                                    const proto::RemovePlacementGroupRequest* request,
+                                    proto::RemovePlacementGroupReply* reply) override;
+  grpc::Status GetPlacementGroup(grpc::ServerContext* context, const proto::GetPlacementGroupRequest* request,
+                                 proto::GetPlacementGroupReply* reply) override;
+  grpc::Status GetAllPlacementGroups(grpc::ServerContext* context,
+                                     const proto::GetAllPlacementGroupsRequest* request,
+                                     proto::GetAllPlacementGroupsReply* reply) override;
+  /// Answers ready once the group is CREATED, not ready at the timeout;
+  /// FAILED_PRECONDITION when it is removed.
+  grpc::Status WaitPlacementGroupReady(grpc::ServerContext* context,
+                                       const proto::WaitPlacementGroupReadyRequest* request,
+                                       proto::WaitPlacementGroupReadyReply* reply) override;
 
  private:
   using Clock = std::chrono::steady_clock;
   void MonitorNodes();
+  /// Reserves waiting placement groups; wakes their waiters.
+  void ReserveGroups();
 
   Gcs& gcs_;
   rpc::TokenCheck auth_;
+  RayletBundleReserver raylets_;
   const std::chrono::milliseconds node_timeout_;
 
   std::mutex mu_;
@@ -78,6 +101,10 @@ class GcsServiceImpl final : public proto::GcsService::Service {
   absl::flat_hash_map<std::string, proto::ResourceSet> available_;
   /// The most recent finished jobs (bounded), told to raylets.
   std::deque<std::string> finished_jobs_;
+  /// Notified whenever a placement group may have changed state.
+  std::mutex groups_mu_;
+  std::condition_variable groups_cv_;
+  uint64_t groups_generation_ = 0;
   std::thread monitor_;
 };
 

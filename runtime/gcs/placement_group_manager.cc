@@ -9,6 +9,15 @@ namespace raycc::gcs {
 
 std::string GroupResourceSuffix(const PlacementGroupId& id) { return "_" + id.Hex(); }
 
+ResourceSet GroupResources(const ResourceSet& demand, int index, const std::string& suffix) {
+  ResourceSet renamed;
+  for (const auto& [name, q] : demand.SortedEntries()) {
+    (void)renamed.Set(absl::StrCat(name, "_group", suffix), q);
+    if (index >= 0) (void)renamed.Set(absl::StrCat(name, "_group_", index, suffix), q);
+  }
+  return renamed;
+}
+
 namespace {
 
 const char* StrategyName(scheduling::BundleStrategy strategy) {
@@ -27,7 +36,7 @@ const char* StrategyName(scheduling::BundleStrategy strategy) {
 
 }  // namespace
 
-absl::Status PlacementGroupManager::Persist(const PlacementGroupRecord& group) {
+proto::PlacementGroupInfo PlacementGroupManager::ToInfo(const PlacementGroupRecord& group) {
   proto::PlacementGroupInfo info;
   proto::PlacementGroupSpec* spec = info.mutable_spec();
   spec->set_placement_group_id(group.id.Binary());
@@ -41,7 +50,11 @@ absl::Status PlacementGroupManager::Persist(const PlacementGroupRecord& group) {
     if (i < group.bundle_nodes.size()) bundle->set_node_id(group.bundle_nodes[i].Binary());
   }
   info.set_state(group.state);
-  return storage_.Put(tables::kPlacementGroups, group.id.Binary(), info.SerializeAsString());
+  return info;
+}
+
+absl::Status PlacementGroupManager::Persist(const PlacementGroupRecord& group) {
+  return storage_.Put(tables::kPlacementGroups, group.id.Binary(), ToInfo(group).SerializeAsString());
 }
 
 absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std::string& name,

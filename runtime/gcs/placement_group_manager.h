@@ -64,6 +64,14 @@ class PlacementGroupManager {
   absl::StatusOr<bool> Remove(const PlacementGroupId& id, BundleReserverInterface& raylets);
 
   const PlacementGroupRecord* Find(const PlacementGroupId& id) const;
+  /// The group as the wire and storage see it (spec, bundle nodes, state).
+  static proto::PlacementGroupInfo ToInfo(const PlacementGroupRecord& group);
+  /// Calls `visit` for every group not forgotten, oldest first.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    for (const PlacementGroupId& id : removed_) visit(groups_.at(id));
+    for (const PlacementGroupId& id : order_) visit(groups_.at(id));
+  }
   /// The newest group named `name` that is not removed, or null.
   const PlacementGroupRecord* FindByName(const std::string& name) const;
   /// Groups waiting for their reservation (readable without the Gcs lock,

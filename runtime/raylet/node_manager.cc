@@ -92,6 +92,13 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   }
 
   proto::RequestWorkerLeaseReply reply;
+  if (task.scheduling_strategy().has_placement_group()) {
+    absl::StatusOr<PlacementGroupId> group =
+        PlacementGroupId::FromBinary(task.scheduling_strategy().placement_group().placement_group_id());
+    if (!group.ok()) return Annotate(group.status(), "RequestWorkerLease: placement group");
+    request.group = *group;
+    if (RouteToBundle(message, request.resources, cancelled, &reply)) return reply;
+  }
   for (bool refreshed = false;; refreshed = true) {
     std::unique_lock<std::mutex> lock(mu_);
     if (!request.resources.IsSubsetOf(options_.total)) {
@@ -224,6 +231,7 @@ void NodeManager::DispatchLocked() {
 
 void NodeManager::GrantLocked(Request& request, Worker& worker) {
   worker.state = WorkerState::kLeased;
+  worker.group = request.group;
   worker.held = request.resources;
   worker.blocked = false;
   worker.starting_for = nullptr;
@@ -320,6 +328,7 @@ absl::Status NodeManager::ReturnWorker(const WorkerId& id, bool disconnect) {
     if (!worker.blocked) available_.Add(worker.held);
     worker.held = ResourceSet();
     worker.blocked = false;
+    worker.group = PlacementGroupId();
     worker.state = WorkerState::kIdle;
     int idle_of_job = 0;
     for (const auto& [other_id, other] : workers_) {
@@ -456,6 +465,7 @@ void NodeManager::SetClusterNodes(std::vector<proto::NodeInfo> nodes) {
 
 bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
                               proto::Address* spill_to, std::string* infeasible) {
+  if (strategy.has_placement_group()) return true;  // (routed to its bundle's node already)
   if (strategy.has_node_affinity()) {
     const proto::NodeAffinitySchedulingStrategy& affinity = strategy.node_affinity();
     if (affinity.node_id() == options_.node_id.Binary()) return true;
@@ -494,6 +504,183 @@ bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const R
   spill_holds_.push_back({best->node_id, resources, std::chrono::steady_clock::now() + options_.spill_hold});
   *spill_to = best->address;
   return false;
+}
+
+bool NodeManager::HoldsBundleLocked(const PlacementGroupId& group, int index) const {
+  if (index >= 0) {
+    auto it = bundles_.find({group, index});
+    return it != bundles_.end() && it->second.committed;
+  }
+  for (const auto& [key, bundle] : bundles_) {
+    if (key.first == group && bundle.committed) return true;
+  }
+  return false;
+}
+
+bool NodeManager::RouteToBundle(const proto::RequestWorkerLeaseRequest& message, const ResourceSet& resources,
+                                const std::function<bool()>& cancelled, proto::RequestWorkerLeaseReply* reply) {
+  const proto::PlacementGroupSchedulingStrategy& strategy = message.task().scheduling_strategy().placement_group();
+  const PlacementGroupId group = *PlacementGroupId::FromBinary(strategy.placement_group_id());
+  const int index = strategy.bundle_index();
+  const std::string what = index >= 0 ? absl::StrCat("bundle ", index, " of placement group ", group.Hex())
+                                      : absl::StrCat("placement group ", group.Hex());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Here: its bundle is here (a spilled request always queues here).
+    if (HoldsBundleLocked(group, index) &&
+        (index >= 0 || message.spilled() || resources.IsSubsetOf(available_))) {
+      return false;
+    }
+    if (message.spilled() && !HoldsBundleLocked(group, index)) {
+      reply->set_infeasible_reason(absl::StrCat("node '", options_.node_name, "' holds no ", what,
+                                                " (the group was removed, or its node died)"));
+      return true;
+    }
+  }
+  // Elsewhere: where the GCS put the bundle(s), once the group is created.
+  constexpr auto kPendingPoll = std::chrono::milliseconds(50);
+  for (;;) {
+    absl::StatusOr<proto::PlacementGroupInfo> info = gcs_.GetPlacementGroup(group);
+    if (!info.ok() || info->state() == proto::PG_REMOVED) {
+      reply->set_infeasible_reason(absl::StrCat(
+          what, info.ok() ? " was removed" : absl::StrCat(" is unknown: ", info.status().message())));
+      return true;
+    }
+    if (index >= info->spec().bundles_size()) {
+      reply->set_infeasible_reason(
+          absl::StrCat(what, " does not exist: the group has ", info->spec().bundles_size(), " bundles"));
+      return true;
+    }
+    if (info->state() == proto::PG_CREATED) {
+      std::vector<std::string> nodes;  // (node ids, bytes; in bundle order, distinct)
+      for (const proto::Bundle& bundle : info->spec().bundles()) {
+        if (index >= 0 && bundle.index() != index) continue;
+        if (std::find(nodes.begin(), nodes.end(), bundle.node_id()) == nodes.end()) {
+          nodes.push_back(bundle.node_id());
+        }
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      std::erase(nodes, options_.node_id.Binary());
+      if (nodes.empty()) return false;  // (every bundle it may use is here: it queues here)
+      // Any bundle: a node whose last report shows room in the group, else
+      // the next one in turn.
+      std::string target = nodes[bundle_next_++ % nodes.size()];
+      for (const Peer& peer : peers_) {
+        if (nodes.size() > 1 && std::find(nodes.begin(), nodes.end(), peer.node_id) != nodes.end() &&
+            resources.IsSubsetOf(peer.available)) {
+          target = peer.node_id;
+          break;
+        }
+      }
+      for (bool refreshed = false;; refreshed = true) {
+        for (const Peer& peer : peers_) {
+          if (peer.node_id == target) {
+            *reply->mutable_retry_at_raylet() = peer.address;
+            return true;
+          }
+        }
+        if (refreshed) break;
+        lock.unlock();
+        RefreshClusterView();  // (a node that joined since the last heartbeat)
+        lock.lock();
+      }
+      reply->set_infeasible_reason(absl::StrCat("the node holding ", what, " is not alive"));
+      return true;
+    }
+    // Pending: the lease waits for the reservation, as long as its caller does.
+    if (cancelled()) {
+      reply->set_canceled(true);
+      return true;
+    }
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, kPendingPoll, [&] { return stopping_; })) {
+        reply->set_canceled(true);
+        return true;
+      }
+    }
+  }
+}
+
+bool NodeManager::PrepareBundles(const PlacementGroupId& group,
+                                 const std::vector<std::pair<int, ResourceSet>>& bundles) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ResourceSet sum;
+  for (const auto& [index, resources] : bundles) {
+    if (bundles_.contains({group, index})) return false;
+    sum.Add(resources);
+  }
+  if (stopping_ || !sum.IsSubsetOf(available_)) return false;
+  (void)available_.Subtract(sum);
+  for (const auto& [index, resources] : bundles) bundles_[{group, index}] = Bundle{resources, false};
+  return true;
+}
+
+void NodeManager::CommitBundles(const PlacementGroupId& group, const std::vector<int>& indices) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string suffix = gcs::GroupResourceSuffix(group);
+  for (int index : indices) {
+    auto it = bundles_.find({group, index});
+    if (it == bundles_.end() || it->second.committed) continue;  // (idempotent)
+    it->second.committed = true;
+    ResourceSet renamed = gcs::GroupResources(it->second.resources, index, suffix);
+    options_.total.Add(renamed);
+    available_.Add(renamed);
+  }
+  DispatchLocked();
+}
+
+void NodeManager::CancelBundles(const PlacementGroupId& group, const std::vector<int>& indices) {
+  std::vector<WorkerId> in_group;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string suffix = gcs::GroupResourceSuffix(group);
+    bool returned_committed = false;
+    for (int index : indices) {
+      auto it = bundles_.find({group, index});
+      if (it == bundles_.end()) continue;
+      if (it->second.committed) {
+        // Its renamed resources leave the node; work in it may hold some
+        // (ended below), so what is free of them is cut, not subtracted.
+        for (const auto& [name, q] : gcs::GroupResources(it->second.resources, index, suffix).SortedEntries()) {
+          const FixedPoint total = options_.total.Get(name) - q;
+          (void)options_.total.Set(name, total);
+          const FixedPoint left = std::min(available_.Get(name) - q, total);
+          (void)available_.Set(name, std::max(left, FixedPoint()));
+        }
+        returned_committed = true;
+      }
+      available_.Add(it->second.resources);
+      bundles_.erase(it);
+    }
+    if (returned_committed && !HoldsBundleLocked(group, -1)) {
+      // The group is gone from this node: what runs in it ends, and what
+      // waits for it fails.
+      for (auto& [id, worker] : workers_) {
+        if (worker.state != WorkerState::kLeased || worker.group != group) continue;
+        worker.held = ResourceSet();
+        worker.state = WorkerState::kDying;
+        in_group.push_back(id);
+      }
+      for (const auto& [name, q] : available_.SortedEntries()) {
+        if (absl::EndsWith(name, suffix)) (void)available_.Set(name, FixedPoint());
+      }
+      for (Request* request : queue_) {
+        if (request->group != group || request->state == Request::State::kGranted ||
+            request->state == Request::State::kFailed) {
+          continue;
+        }
+        if (request->state == Request::State::kStarting) {
+          auto starting = workers_.find(request->worker);
+          if (starting != workers_.end()) starting->second.starting_for = nullptr;
+        }
+        request->state = Request::State::kFailed;
+        request->error = absl::StrCat("placement group ", group.Hex(), " was removed");
+      }
+    }
+    DispatchLocked();
+  }
+  for (const WorkerId& id : in_group) pool_.Kill(id);
 }
 
 ResourceSet NodeManager::available() const {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "gcs/bundle_reserver_interface.h"
 #include "gcs/gcs_client_interface.h"
 #include "raycc/proto/raylet_service.pb.h"
 #include "raycc/runtime/common/id.h"
@@ -67,6 +68,17 @@ class NodeManager {
   /// See the file comment; unblocking waits until the resources are back.
   absl::Status NotifyBlocked(const WorkerId& worker, bool blocked, const std::function<bool()>& cancelled);
 
+  /// Placement-group bundles, two-phase (driven by the GCS). Prepare holds
+  /// the bundles' resources, all or none: false when they do not fit what
+  /// is free now (or one is held already). Commit makes each prepared
+  /// bundle the group's renamed resources on this node (GroupResources).
+  /// Cancel gives back prepared or committed bundles; when a group's last
+  /// committed bundle here goes, the workers leased in the group are ended
+  /// and the requests queued for it fail, as in Ray.
+  bool PrepareBundles(const PlacementGroupId& group, const std::vector<std::pair<int, ResourceSet>>& bundles);
+  void CommitBundles(const PlacementGroupId& group, const std::vector<int>& indices);
+  void CancelBundles(const PlacementGroupId& group, const std::vector<int>& indices);
+
   /// From the worker pool: a worker ended (and the workers it leased end).
   void OnWorkerExit(const WorkerId& worker, const std::string& cause);
   /// From the GCS (heartbeat replies): these jobs are done; their idle
@@ -100,6 +112,8 @@ class NodeManager {
     /// While leased: the worker of this node that holds the lease (nil for a
     /// driver or another node's worker). When it exits, this one goes too.
     WorkerId holder;
+    /// While leased in a placement group: that group (nil: none).
+    PlacementGroupId group;
   };
   struct Request {
     ResourceSet resources;
@@ -107,6 +121,7 @@ class NodeManager {
     std::string code;
     std::string executable;
     WorkerId holder;  // the task's owner (TaskSpec.owner_address.worker_id)
+    PlacementGroupId group;  // the group whose bundle it runs in (nil: none)
     enum class State { kQueued, kStarting, kGranted, kFailed } state = State::kQueued;
     WorkerId worker;
     int attempts = 0;
@@ -134,6 +149,15 @@ class NodeManager {
   void DispatchLocked();
   void StartWorkerLocked(Request& request);
   void GrantLocked(Request& request, Worker& worker);
+  /// Where a request in placement group bundle(s) runs: here when this
+  /// node holds its bundle (or, for any bundle, one that has room now);
+  /// else the node that holds it, as the GCS says once the group is
+  /// created (waiting while it is pending). Fills `reply` and returns true
+  /// when the request goes elsewhere or cannot run; false to run it here.
+  bool RouteToBundle(const proto::RequestWorkerLeaseRequest& message, const ResourceSet& resources,
+                     const std::function<bool()>& cancelled, proto::RequestWorkerLeaseReply* reply);
+  /// Whether this node holds a committed bundle `index` (-1: any) of `group`.
+  bool HoldsBundleLocked(const PlacementGroupId& group, int index) const;
   std::string InfeasibleReasonLocked(const ResourceSet& resources, proto::Address* spill_to) const;
 
   NodeManagerOptions options_;  // (port: set once the server is bound)
@@ -164,6 +188,12 @@ class NodeManager {
     std::chrono::steady_clock::time_point until;
   };
   std::vector<SpillHold> spill_holds_;
+  struct Bundle {
+    ResourceSet resources;  // as the user asked for it
+    bool committed = false;
+  };
+  absl::flat_hash_map<std::pair<PlacementGroupId, int>, Bundle> bundles_;
+  uint64_t bundle_next_ = 0;  // (any-bundle requests rotate over the group's nodes)
   uint64_t spread_next_ = 0;
   std::chrono::steady_clock::time_point view_time_;  // of cluster_nodes_
   static constexpr std::chrono::milliseconds kViewMaxAge{100};

@@ -14,6 +14,12 @@ absl::StatusOr<WorkerId> ParseWorker(const std::string& bytes, const char* metho
   return id;
 }
 
+absl::StatusOr<PlacementGroupId> ParseGroup(const std::string& bytes, const char* method) {
+  absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(bytes);
+  if (!id.ok()) return absl::InvalidArgumentError(absl::StrCat(method, ": ", id.status().message()));
+  return id;
+}
+
 }  // namespace
 
 RayletServiceImpl::RayletServiceImpl(NodeManager& node, std::string token, std::function<void()> on_shutdown)
@@ -66,6 +72,46 @@ grpc::Status RayletServiceImpl::NotifyWorkerBlocked(grpc::ServerContext* context
   if (!id.ok()) return ToGrpcStatus(id.status());
   return ToGrpcStatus(
       node_.NotifyBlocked(*id, request->blocked(), [context] { return context->IsCancelled(); }));
+}
+
+grpc::Status RayletServiceImpl::PrepareBundleResources(grpc::ServerContext* context,
+                                                       const proto::PrepareBundleResourcesRequest* request,
+                                                       proto::PrepareBundleResourcesReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<PlacementGroupId> group = ParseGroup(request->placement_group_id(), "PrepareBundleResources");
+  if (!group.ok()) return ToGrpcStatus(group.status());
+  std::vector<std::pair<int, ResourceSet>> bundles;
+  for (const proto::Bundle& bundle : request->bundles()) {
+    absl::StatusOr<ResourceSet> resources = ResourceSet::FromProto(bundle.resources());
+    if (!resources.ok() || resources->IsEmpty() || bundle.index() < 0) {
+      return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+          "PrepareBundleResources: bundle ", bundle.index(), ": ",
+          resources.ok() ? "needs a non-negative index and some resources" : resources.status().message())));
+    }
+    bundles.emplace_back(bundle.index(), *std::move(resources));
+  }
+  reply->set_success(node_.PrepareBundles(*group, bundles));
+  return grpc::Status::OK;
+}
+
+grpc::Status RayletServiceImpl::CommitBundleResources(grpc::ServerContext* context,
+                                                      const proto::CommitBundleResourcesRequest* request,
+                                                      proto::CommitBundleResourcesReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<PlacementGroupId> group = ParseGroup(request->placement_group_id(), "CommitBundleResources");
+  if (!group.ok()) return ToGrpcStatus(group.status());
+  node_.CommitBundles(*group, {request->bundle_indices().begin(), request->bundle_indices().end()});
+  return grpc::Status::OK;
+}
+
+grpc::Status RayletServiceImpl::CancelResourceReserve(grpc::ServerContext* context,
+                                                      const proto::CancelResourceReserveRequest* request,
+                                                      proto::CancelResourceReserveReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<PlacementGroupId> group = ParseGroup(request->placement_group_id(), "CancelResourceReserve");
+  if (!group.ok()) return ToGrpcStatus(group.status());
+  node_.CancelBundles(*group, {request->bundle_indices().begin(), request->bundle_indices().end()});
+  return grpc::Status::OK;
 }
 
 grpc::Status RayletServiceImpl::GetNodeStats(grpc::ServerContext* context,

@@ -28,6 +28,15 @@ class RayletServiceImpl final : public proto::RayletService::Service {
   grpc::Status NotifyWorkerBlocked(grpc::ServerContext* context,
                                    const proto::NotifyWorkerBlockedRequest* request,
                                    proto::NotifyWorkerBlockedReply* reply) override;
+  grpc::Status PrepareBundleResources(grpc::ServerContext* context,
+                                      const proto::PrepareBundleResourcesRequest* request,
+                                      proto::PrepareBundleResourcesReply* reply) override;
+  grpc::Status CommitBundleResources(grpc::ServerContext* context,
+                                     const proto::CommitBundleResourcesRequest* request,
+                                     proto::CommitBundleResourcesReply* reply) override;
+  grpc::Status CancelResourceReserve(grpc::ServerContext* context,
+                                     const proto::CancelResourceReserveRequest* request,
+                                     proto::CancelResourceReserveReply* reply) override;
   grpc::Status GetNodeStats(grpc::ServerContext* context, const proto::GetNodeStatsRequest* request,
                             proto::GetNodeStatsReply* reply) override;
   grpc::Status ShutdownRaylet(grpc::ServerContext* context, const proto::ShutdownRayletRequest* request,

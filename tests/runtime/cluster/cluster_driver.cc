@@ -83,6 +83,7 @@ class Counter {
   }
   int Add(int n) { return value_ += n; }
   int Pid() { return static_cast<int>(::getpid()); }
+  std::string Node() { return raycc::CurrentNodeName(); }
   int Fail() { throw std::logic_error("counter refuses"); }
   int Crash() {
     ::raise(SIGKILL);
@@ -105,12 +106,13 @@ int AddThroughHandle(raycc::ActorHandle<Counter> counter, int n) {
   return *counter.Task(&Counter::Add).Remote(n).Get();
 }
 
-RAYCC_REMOTE(Counter::Create, Counter::CreateOrThrow, &Counter::Add, &Counter::Pid, &Counter::Fail,
+RAYCC_REMOTE(Counter::Create, Counter::CreateOrThrow, &Counter::Add, &Counter::Pid, &Counter::Node, &Counter::Fail,
              &Counter::Crash, AddByName, AddThroughHandle);
 int SumOfSquaresOnBig(int n);
 std::string Barrier(std::string dir, int n);
 std::string Nested(int depth);
-RAYCC_REMOTE(SumOfSquaresOnBig, Barrier, Nested);
+std::string MarkThenReadFifo(std::string marker, std::string fifo);
+RAYCC_REMOTE(SumOfSquaresOnBig, Barrier, Nested, MarkThenReadFifo);
 RAYCC_REMOTE(Add, Pid, Square, NodeName, SumOfSquares, Fails, ReadFifo, DiesOnce, AlwaysDies, Scale);
 
 void Print(const std::string& name, const std::string& value) {
@@ -242,6 +244,123 @@ void Spill() {
         *raycc::Task(SumOfSquaresOnBig).SetResources({{"CPU", 1}, {"big", 1}}).Remote(10).Get());
 }
 
+// Waits (bounded: 30 s) until `path` exists.
+bool WaitForFile(const std::string& path) {
+  const std::string dir = std::filesystem::path(path).parent_path();
+  int inotify = ::inotify_init1(IN_CLOEXEC);
+  ::inotify_add_watch(inotify, dir.c_str(), IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO);
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool found = false;
+  for (;;) {
+    found = std::filesystem::exists(path);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    if (found || left.count() <= 0) break;
+    pollfd fd{inotify, POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(left.count())) > 0) {
+      char events[4096];
+      (void)!::read(inotify, events, sizeof(events));
+    }
+  }
+  ::close(inotify);
+  return found;
+}
+
+std::string MarkThenReadFifo(std::string marker, std::string fifo) {
+  std::ofstream(marker) << raycc::CurrentNodeName();
+  return ReadFifo(fifo);
+}
+
+// The nodes that ran one task in each bundle of `pg`, in bundle order
+// ("a,b,c"), and how many distinct nodes that is.
+std::pair<std::string, long> BundleNodes(const raycc::PlacementGroup& pg) {
+  std::vector<raycc::ObjectRef<std::string>> where;
+  for (int i = 0; i < pg.BundleCount(); ++i) {
+    where.push_back(raycc::Task(NodeName).SetResources({{"CPU", 1}}).SetPlacementGroup(pg, i).Remote());
+  }
+  std::string list;
+  std::set<std::string> distinct;
+  for (const auto& name : raycc::Get(where)) {
+    list += (list.empty() ? "" : ",") + *name;
+    distinct.insert(*name);
+  }
+  return {list, static_cast<long>(distinct.size())};
+}
+
+raycc::PlacementGroup Group(raycc::PlacementStrategy strategy, int bundles, double cpus = 1) {
+  raycc::PlacementGroupCreationOptions options;
+  options.strategy = strategy;
+  for (int i = 0; i < bundles; ++i) options.bundles.push_back({{"CPU", cpus}});
+  return raycc::CreatePlacementGroup(options);
+}
+
+// Three nodes of 2 CPUs each: every strategy's promise, on the nodes that
+// ran each bundle's work.
+void Groups(const std::string& dir) {
+  using raycc::PlacementStrategy;
+  struct Case {
+    const char* name;
+    PlacementStrategy strategy;
+    int bundles;
+  };
+  for (const Case& c : {Case{"strict_spread", PlacementStrategy::kStrictSpread, 3},
+                        Case{"strict_pack", PlacementStrategy::kStrictPack, 2},
+                        Case{"pack", PlacementStrategy::kPack, 2}, Case{"spread", PlacementStrategy::kSpread, 3}}) {
+    raycc::PlacementGroup pg = Group(c.strategy, c.bundles);
+    if (!pg.Wait(30)) throw std::runtime_error(std::string(c.name) + ": not reserved within 30 s");
+    auto [list, distinct] = BundleNodes(pg);
+    Print(std::string(c.name) + "_nodes", distinct);
+    Print(std::string(c.name) + "_where", list);
+    raycc::RemovePlacementGroup(pg.GetID());
+  }
+
+  // Infeasible groups are refused at creation, naming why.
+  Print("infeasible_spread", Caught<raycc::InfeasibleError>([] { Group(PlacementStrategy::kStrictSpread, 4); }));
+  Print("infeasible_bundle", Caught<raycc::InfeasibleError>([] { Group(PlacementStrategy::kPack, 1, 3); }));
+
+  // A group that does not fit now waits; removing the one in its way lets
+  // it in (all or nothing: the CPUs are all reserved meanwhile).
+  raycc::PlacementGroup all = Group(PlacementStrategy::kStrictSpread, 3, 2);
+  if (!all.Wait(30)) throw std::runtime_error("the group of every CPU was not reserved");
+  raycc::PlacementGroup waiting = Group(PlacementStrategy::kPack, 1);
+  bool early = raycc::internal::CurrentRuntime().WaitPlacementGroup(waiting.GetID(), 300);
+  raycc::RemovePlacementGroup(all.GetID());
+  Print("pending_then_ready", std::to_string(early) + "," + std::to_string(waiting.Wait(30)));
+  Print("wait_removed", all.Wait(1) ? 1 : 0);
+  raycc::RemovePlacementGroup(waiting.GetID());
+
+  // An actor in a bundle lives on that bundle's node; a task asking for any
+  // bundle runs on one of the group's nodes.
+  raycc::PlacementGroup spread = Group(PlacementStrategy::kStrictSpread, 2);
+  if (!spread.Wait(30)) throw std::runtime_error("the actor's group was not reserved");
+  auto [spread_nodes, two] = BundleNodes(spread);
+  raycc::ActorHandle<Counter> actor =
+      raycc::Actor(Counter::Create).SetResources({{"CPU", 1}}).SetPlacementGroup(spread, 1).Remote(0);
+  const std::string bundle1 = spread_nodes.substr(spread_nodes.find(',') + 1);
+  Print("actor_on_bundle_node", *actor.Task(&Counter::Node).Remote().Get() == bundle1 ? 1 : 0);
+  // The actor holds bundle 1's only CPU: more work there waits (never
+  // over-committed).
+  Print("bundle_full", Caught<raycc::GetTimeoutError>([&] {
+                         raycc::Task(NodeName).SetResources({{"CPU", 1}}).SetPlacementGroup(spread, 1).Remote().Get(300);
+                       }).find("not ready") != std::string::npos
+                           ? 1
+                           : 0);
+  std::string any = *raycc::Task(NodeName).SetResources({{"CPU", 1}}).SetPlacementGroup(spread).Remote().Get();
+  Print("any_bundle_in_group", spread_nodes.find(any) != std::string::npos ? 1 : 0);
+  Print("too_big_for_bundle", Caught<raycc::InfeasibleError>([&] {
+          raycc::Task(NodeName).SetResources({{"CPU", 2}}).SetPlacementGroup(spread, 0).Remote().Get();
+        }));
+
+  // Removing a group ends the work running in it.
+  std::string fifo = dir + "/group.fifo", marker = dir + "/started";
+  ::mkfifo(fifo.c_str(), 0600);
+  raycc::ObjectRef<std::string> running =
+      raycc::Task(MarkThenReadFifo).SetResources({{"CPU", 1}}).SetPlacementGroup(spread, 0).Remote(marker, fifo);
+  Print("running_started", WaitForFile(marker) ? 1 : 0);
+  raycc::RemovePlacementGroup(spread.GetID());
+  Print("removed_running", Caught<raycc::RayccError>([&] { running.Get(); }));
+  Print("actor_after_removal", Caught<raycc::RayccError>([&] { actor.Task(&Counter::Add).Remote(1).Get(); }));
+}
+
 void Actors() {
   raycc::ActorHandle<Counter> counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);
   std::vector<raycc::ObjectRef<int>> adds;
@@ -295,12 +414,14 @@ int main(int argc, char** argv) {
       Actors();
     } else if (scenario == "nodes" && argc > 2) {
       Nodes(argv[2]);
+    } else if (scenario == "groups" && argc > 2) {
+      Groups(argv[2]);
     } else if (scenario == "spill") {
       Spill();
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
     } else {
-      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | retries MARKER\n";
+      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | retries MARKER\n";
       return 2;
     }
     // What the driver owns goes when its references do.

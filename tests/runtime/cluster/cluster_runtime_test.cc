@@ -226,6 +226,44 @@ TEST_F(ClusterRuntimeTest, ThreeNodesShareTheWork) {
   EXPECT_EQ(out["live_objects"], "0");
 }
 
+TEST_F(ClusterRuntimeTest, PlacementGroupsKeepTheirStrategyAcrossNodes) {
+  StartRaylet("a", 2);
+  StartRaylet("b", 2);
+  StartRaylet("c", 2);
+  int code = -1;
+  std::map<std::string, std::string> out =
+      RunDriver({"groups", dir_}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_ << ReadAll(dir_ + "/gcs.log");
+  // Each strategy's promise, on the nodes that ran the bundles' work.
+  EXPECT_EQ(out["strict_spread_nodes"], "3") << out["strict_spread_where"];
+  EXPECT_EQ(out["strict_pack_nodes"], "1") << out["strict_pack_where"];
+  EXPECT_EQ(out["pack_nodes"], "1") << out["pack_where"];  // (one node holds both)
+  EXPECT_EQ(out["spread_nodes"], "3") << out["spread_where"];
+  EXPECT_THAT(out["infeasible_spread"], HasSubstr("strict_spread needs 4 distinct nodes"));
+  EXPECT_THAT(out["infeasible_bundle"], HasSubstr("bundle 0"));
+  // Pending while every CPU is reserved, created once they are given back.
+  EXPECT_EQ(out["pending_then_ready"], "0,1");
+  EXPECT_EQ(out["wait_removed"], "0");
+  EXPECT_EQ(out["actor_on_bundle_node"], "1");
+  EXPECT_EQ(out["bundle_full"], "1");
+  EXPECT_EQ(out["any_bundle_in_group"], "1");
+  EXPECT_THAT(out["too_big_for_bundle"], HasSubstr("more than bundle 0 of its placement group holds"));
+  EXPECT_EQ(out["running_started"], "1");
+  EXPECT_THAT(out["removed_running"], HasSubstr("died"));
+  EXPECT_THAT(out["actor_after_removal"], HasSubstr("died"));
+  EXPECT_EQ(out["live_objects"], "0");
+  // Every reservation was given back: each node has its CPUs free again and
+  // no group's resources left.
+  for (int port : raylet_ports_) {
+    raycc::proto::GetNodeStatsReply stats = Stats(port);
+    EXPECT_EQ(stats.available_resources().quantities().at("CPU"), 2 * 10000) << port;
+    for (const auto& [name, q] : stats.available_resources().quantities())
+      EXPECT_EQ(name.find("_group"), std::string::npos) << name << " left on " << port;
+    for (const auto& [name, q] : stats.total_resources().quantities())
+      EXPECT_EQ(name.find("_group"), std::string::npos) << name << " left in the total of " << port;
+  }
+}
+
 TEST_F(ClusterRuntimeTest, NoTokenOrNoClusterIsAClearError) {
   StartRaylet("node-a", 1);
   const std::string log = dir_ + "/no-token.log";
