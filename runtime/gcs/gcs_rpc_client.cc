@@ -27,10 +27,13 @@ absl::Status GcsRpcClient::Call(const char* name, Method method, const Request& 
 }
 
 absl::StatusOr<proto::HeartbeatReply> GcsRpcClient::Heartbeat(const NodeId& node,
-                                                              const ResourceSet* available) {
+                                                              const proto::NodeResourcesReport* report) {
   proto::HeartbeatRequest request;
   request.set_node_id(node.Binary());
-  if (available != nullptr) available->ToProto(request.mutable_available_resources());
+  if (report != nullptr) {
+    *request.mutable_available_resources() = report->available_resources();
+    request.set_resources_version(report->resources_version());
+  }
   proto::HeartbeatReply reply;
   RAYCC_RETURN_IF_ERROR(Call("Heartbeat", &proto::GcsService::Stub::Heartbeat, request, &reply));
   return reply;

@@ -24,7 +24,9 @@ class GcsRpcClient final : public GcsClientInterface {
   /// Liveness report; the reply says whether the GCS thinks the node is dead
   /// and which jobs have finished.
   /// `available`: what the node has free now (for the others' spillback).
-  absl::StatusOr<proto::HeartbeatReply> Heartbeat(const NodeId& node, const ResourceSet* available = nullptr);
+  /// `report`: what the node has free now, versioned (NodeManager::Report).
+  absl::StatusOr<proto::HeartbeatReply> Heartbeat(const NodeId& node,
+                                                  const proto::NodeResourcesReport* report = nullptr);
 
   absl::Status RegisterNode(proto::NodeInfo node) override;
   absl::Status MarkNodeDead(const NodeId& id, std::string cause) override;

@@ -129,10 +129,10 @@ grpc::Status GcsServiceImpl::Heartbeat(grpc::ServerContext* context, const proto
     for (const std::string& job : finished_jobs_) reply->add_finished_jobs(job);
   }
   if (alive && request->has_available_resources()) {
-    if (absl::StatusOr<ResourceSet> available = ResourceSet::FromProto(request->available_resources());
-        available.ok()) {
-      raylets_.SetAvailable(*id, *available);
-    }
+    proto::NodeResourcesReport report;
+    *report.mutable_available_resources() = request->available_resources();
+    report.set_resources_version(request->resources_version());
+    raylets_.Update(*id, report);
     // Freed resources may fit a waiting group (not under mu_: this calls
     // raylets).
     if (gcs_.pending_placement_groups() > 0) ReserveGroups();

@@ -39,10 +39,14 @@ void RayletBundleReserver::RemoveNode(const NodeId& id) {
   if (nodes_.erase(id) > 0) order_.erase(std::find(order_.begin(), order_.end(), id));
 }
 
-void RayletBundleReserver::SetAvailable(const NodeId& id, const ResourceSet& available) {
+void RayletBundleReserver::Update(const NodeId& id, const proto::NodeResourcesReport& report) {
+  absl::StatusOr<ResourceSet> available = ResourceSet::FromProto(report.available_resources());
+  if (!available.ok()) return;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = nodes_.find(id);
-  if (it != nodes_.end()) it->second.available = scheduling::ToUnits(available);
+  if (it == nodes_.end() || report.resources_version() <= it->second.version) return;
+  it->second.available = scheduling::ToUnits(*available);
+  it->second.version = report.resources_version();
 }
 
 std::vector<std::pair<NodeId, scheduling::Units>> RayletBundleReserver::AvailableResources() {
@@ -88,16 +92,11 @@ bool RayletBundleReserver::PrepareBundle(const PlacementGroupId& group, int inde
   ToProto(bundle, b->mutable_resources());
   proto::PrepareBundleResourcesReply reply;
   if (!Call(node, "PrepareBundleResources", &proto::RayletService::Stub::PrepareBundleResources, request,
-            &reply) ||
-      !reply.success()) {
+            &reply)) {
     return false;
   }
-  // Until the node's next report: what it holds now is not free.
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = nodes_.find(node); it != nodes_.end()) {
-    for (const auto& [name, q] : bundle) it->second.available[name] -= q;
-  }
-  return true;
+  Update(node, reply.report());
+  return reply.success();
 }
 
 void RayletBundleReserver::CommitBundle(const PlacementGroupId& group, int index, const scheduling::Units&,
@@ -108,8 +107,10 @@ void RayletBundleReserver::CommitBundle(const PlacementGroupId& group, int index
   proto::CommitBundleResourcesReply reply;
   // (A raylet that does not answer is about to be declared dead; its
   // bundle goes with it.)
-  (void)Call(node, "CommitBundleResources", &proto::RayletService::Stub::CommitBundleResources, request,
-             &reply);
+  if (Call(node, "CommitBundleResources", &proto::RayletService::Stub::CommitBundleResources, request,
+           &reply)) {
+    Update(node, reply.report());
+  }
 }
 
 void RayletBundleReserver::Cancel(const PlacementGroupId& group, int index, const NodeId& node) {
@@ -117,8 +118,10 @@ void RayletBundleReserver::Cancel(const PlacementGroupId& group, int index, cons
   request.set_placement_group_id(group.Binary());
   request.add_bundle_indices(index);
   proto::CancelResourceReserveReply reply;
-  (void)Call(node, "CancelResourceReserve", &proto::RayletService::Stub::CancelResourceReserve, request,
-             &reply);
+  if (Call(node, "CancelResourceReserve", &proto::RayletService::Stub::CancelResourceReserve, request,
+           &reply)) {
+    Update(node, reply.report());
+  }
 }
 
 void RayletBundleReserver::CancelBundle(const PlacementGroupId& group, int index, const scheduling::Units&,

@@ -6,9 +6,10 @@
 /// CommitBundleResources and CancelResourceReserve (each call with the
 /// cluster token and a deadline). It knows the live nodes (told by the GCS
 /// server as they register and die) and what each had free at its last
-/// heartbeat, lowered by the bundles prepared on it since; the raylet's own
-/// accounting is the truth (a prepare that no longer fits is refused, and
-/// the group waits for the next try). Thread-safe (a leaf lock; no RPC is
+/// report (heartbeats and the replies to bundle operations, ordered by
+/// version, so a late heartbeat cannot undo a fresher reply); the raylet's
+/// own accounting is the truth (a prepare that no longer fits is refused,
+/// and the group waits for the next try). Thread-safe (a leaf lock; no RPC is
 /// made under it).
 
 #include <chrono>
@@ -34,8 +35,9 @@ class RayletBundleReserver final : public BundleReserverInterface {
   void AddNode(const proto::NodeInfo& node);
   /// A node died: nothing is reserved on it any more.
   void RemoveNode(const NodeId& node);
-  /// The node's free resources, from its heartbeat.
-  void SetAvailable(const NodeId& node, const ResourceSet& available);
+  /// The node's free resources as it reported them (heartbeat or bundle
+  /// reply); a report older than the last one applied is ignored.
+  void Update(const NodeId& node, const proto::NodeResourcesReport& report);
 
   std::vector<std::pair<NodeId, scheduling::Units>> AvailableResources() override;
   bool PrepareBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
@@ -51,6 +53,7 @@ class RayletBundleReserver final : public BundleReserverInterface {
   struct Node {
     std::string address;  // "host:port"
     scheduling::Units available;
+    uint64_t version = 0;  // of the report `available` comes from
     std::shared_ptr<proto::RayletService::Stub> stub;
   };
   /// The raylet of `node`, or null when it is not live.

@@ -688,6 +688,12 @@ ResourceSet NodeManager::available() const {
   return available_;
 }
 
+void NodeManager::Report(proto::NodeResourcesReport* report) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  available_.ToProto(report->mutable_available_resources());
+  report->set_resources_version(++report_version_);
+}
+
 void NodeManager::FillStats(proto::GetNodeStatsReply* reply) const {
   std::lock_guard<std::mutex> lock(mu_);
   options_.total.ToProto(reply->mutable_total_resources());

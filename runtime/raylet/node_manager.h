@@ -91,6 +91,9 @@ class NodeManager {
   void SetClusterNodes(std::vector<proto::NodeInfo> nodes);
 
   ResourceSet available() const;
+  /// What is free now, stamped with a version that orders this node's
+  /// reports (heartbeats and bundle replies).
+  void Report(proto::NodeResourcesReport* report) const;
   void FillStats(proto::GetNodeStatsReply* reply) const;
   /// Fails queued requests (canceled) and ends every worker.
   void Shutdown();
@@ -193,7 +196,8 @@ class NodeManager {
     bool committed = false;
   };
   absl::flat_hash_map<std::pair<PlacementGroupId, int>, Bundle> bundles_;
-  uint64_t bundle_next_ = 0;  // (any-bundle requests rotate over the group's nodes)
+  uint64_t bundle_next_ = 0;
+  mutable uint64_t report_version_ = 0;  // (any-bundle requests rotate over the group's nodes)
   uint64_t spread_next_ = 0;
   std::chrono::steady_clock::time_point view_time_;  // of cluster_nodes_
   static constexpr std::chrono::milliseconds kViewMaxAge{100};

@@ -91,6 +91,7 @@ grpc::Status RayletServiceImpl::PrepareBundleResources(grpc::ServerContext* cont
     bundles.emplace_back(bundle.index(), *std::move(resources));
   }
   reply->set_success(node_.PrepareBundles(*group, bundles));
+  node_.Report(reply->mutable_report());
   return grpc::Status::OK;
 }
 
@@ -101,6 +102,7 @@ grpc::Status RayletServiceImpl::CommitBundleResources(grpc::ServerContext* conte
   absl::StatusOr<PlacementGroupId> group = ParseGroup(request->placement_group_id(), "CommitBundleResources");
   if (!group.ok()) return ToGrpcStatus(group.status());
   node_.CommitBundles(*group, {request->bundle_indices().begin(), request->bundle_indices().end()});
+  node_.Report(reply->mutable_report());
   return grpc::Status::OK;
 }
 
@@ -111,6 +113,7 @@ grpc::Status RayletServiceImpl::CancelResourceReserve(grpc::ServerContext* conte
   absl::StatusOr<PlacementGroupId> group = ParseGroup(request->placement_group_id(), "CancelResourceReserve");
   if (!group.ok()) return ToGrpcStatus(group.status());
   node_.CancelBundles(*group, {request->bundle_indices().begin(), request->bundle_indices().end()});
+  node_.Report(reply->mutable_report());
   return grpc::Status::OK;
 }
 

@@ -205,9 +205,10 @@ int main(int argc, char **argv) {
     while (!beat_cv.wait_for(lock, std::chrono::milliseconds(heartbeat_ms),
                              [&] { return beat_stop; })) {
       lock.unlock();
-      raycc::ResourceSet available = node.available();
+      raycc::proto::NodeResourcesReport report;
+      node.Report(&report);
       absl::StatusOr<raycc::proto::HeartbeatReply> reply =
-          gcs.Heartbeat(options.node_id, &available);
+          gcs.Heartbeat(options.node_id, &report);
       if (reply.ok()) {
         if (reply->node_dead())
           stop.Stop("the GCS considers this node dead");
