@@ -216,8 +216,8 @@ TEST_F(ClusterRuntimeTest, ThreeNodesShareTheWork) {
   std::map<std::string, std::string> out =
       RunDriver({"nodes", dir_ + "/barrier"}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
   ASSERT_EQ(code, 0) << output_;
-  EXPECT_EQ(out["barrier_nodes"], "3");
-  EXPECT_EQ(out["spread_nodes"], "3");
+  EXPECT_EQ(out["barrier_nodes"], "3") << output_;
+  EXPECT_EQ(out["spread_nodes"], "3") << output_;
   EXPECT_EQ(out["affinity"], "c");
   EXPECT_THAT(out["affinity_dead"], HasSubstr("no live node of that name"));
   EXPECT_EQ(out["nested3"], "ok");

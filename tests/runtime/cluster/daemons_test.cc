@@ -196,6 +196,102 @@ TEST_F(DaemonsTest, AForgedWorkerRegistrationIsRefused) {
   ASSERT_TRUE(stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats).ok());
 }
 
+TEST_F(DaemonsTest, MalformedBundleRequestsAreRefusedAndNothingLeaks) {
+  StartRaylet("node-a");  // 2 CPUs
+  auto stub = RayletStub();
+  const std::string group = raycc::PlacementGroupId::Of(raycc::JobId::FromInt(3)).Binary();
+  auto prepare = [&](const std::string& id, int index, const std::map<std::string, int64_t>& units,
+                     raycc::proto::PrepareBundleResourcesReply* reply) {
+    raycc::proto::PrepareBundleResourcesRequest request;
+    request.set_placement_group_id(id);
+    raycc::proto::Bundle* bundle = request.add_bundles();
+    bundle->set_index(index);
+    for (const auto& [name, q] : units) (*bundle->mutable_resources()->mutable_quantities())[name] = q;
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    return stub->PrepareBundleResources(&context, request, reply);
+  };
+  raycc::proto::PrepareBundleResourcesReply reply;
+  EXPECT_EQ(prepare("short", 0, {{"CPU", 10000}}, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(prepare(group, -1, {{"CPU", 10000}}, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(prepare(group, 0, {}, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(prepare(group, 0, {{"CPU", -5}}, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(prepare(group, 0, {{"bad name!", 1}}, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // More than the node has: refused, nothing held.
+  ASSERT_TRUE(prepare(group, 0, {{"CPU", 3 * 10000}}, &reply).ok());
+  EXPECT_FALSE(reply.success());
+  // A real prepare holds the CPU; the same bundle twice is refused; a
+  // commit of an unknown group and a cancel of it do nothing; cancel
+  // gives the CPU back.
+  ASSERT_TRUE(prepare(group, 0, {{"CPU", 10000}}, &reply).ok());
+  EXPECT_TRUE(reply.success());
+  EXPECT_EQ(reply.report().available_resources().quantities().at("CPU"), 10000);
+  ASSERT_TRUE(prepare(group, 0, {{"CPU", 10000}}, &reply).ok());
+  EXPECT_FALSE(reply.success());
+  {
+    raycc::proto::CommitBundleResourcesRequest request;
+    request.set_placement_group_id(raycc::PlacementGroupId::Of(raycc::JobId::FromInt(4)).Binary());
+    request.add_bundle_indices(0);
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    raycc::proto::CommitBundleResourcesReply commit;
+    ASSERT_TRUE(stub->CommitBundleResources(&context, request, &commit).ok());
+    EXPECT_EQ(commit.report().available_resources().quantities().at("CPU"), 10000);
+  }
+  uint64_t version = reply.report().resources_version();
+  {
+    raycc::proto::CancelResourceReserveRequest request;
+    request.set_placement_group_id(group);
+    request.add_bundle_indices(0);
+    request.add_bundle_indices(7);  // (never prepared: ignored)
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    raycc::proto::CancelResourceReserveReply cancel;
+    ASSERT_TRUE(stub->CancelResourceReserve(&context, request, &cancel).ok());
+    EXPECT_EQ(cancel.report().available_resources().quantities().at("CPU"), 2 * 10000);
+    EXPECT_GT(cancel.report().resources_version(), version) << "reports are ordered";
+  }
+  EXPECT_TRUE(raylet_->Alive());
+
+  // The GCS refuses malformed groups with the cause and stays up.
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  absl::StatusOr<raycc::ResourceSet> cpu = raycc::ResourceSet::Create({{"CPU", 1.0}});
+  ASSERT_TRUE(cpu.ok());
+  const raycc::PlacementGroupId id = raycc::PlacementGroupId::Of(raycc::JobId::FromInt(5));
+  absl::Status none = gcs.CreatePlacementGroup(id, "empty", raycc::scheduling::BundleStrategy::kPack, {});
+  EXPECT_EQ(none.code(), absl::StatusCode::kInvalidArgument) << none;
+  absl::Status empty_bundle =
+      gcs.CreatePlacementGroup(id, "", raycc::scheduling::BundleStrategy::kPack, {raycc::ResourceSet()});
+  EXPECT_EQ(empty_bundle.code(), absl::StatusCode::kInvalidArgument) << empty_bundle;
+  absl::Status too_many =
+      gcs.CreatePlacementGroup(id, "", raycc::scheduling::BundleStrategy::kStrictSpread, {*cpu, *cpu});
+  EXPECT_EQ(too_many.code(), absl::StatusCode::kResourceExhausted) << too_many;
+  EXPECT_NE(too_many.message().find("strict_spread needs 2 distinct nodes"), std::string::npos) << too_many;
+  EXPECT_EQ(gcs.GetPlacementGroup(raycc::PlacementGroupId::Of(raycc::JobId::FromInt(6))).status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<bool> unknown_wait =
+      gcs.WaitPlacementGroupReady(raycc::PlacementGroupId::Of(raycc::JobId::FromInt(6)), 10);
+  EXPECT_EQ(unknown_wait.status().code(), absl::StatusCode::kNotFound);
+  // A good one is reserved, and its removal gives the CPU back.
+  ASSERT_TRUE(gcs.CreatePlacementGroup(id, "ok", raycc::scheduling::BundleStrategy::kPack, {*cpu}).ok());
+  absl::StatusOr<bool> ready = gcs.WaitPlacementGroupReady(id, 30000);
+  ASSERT_TRUE(ready.ok() && *ready) << ready.status();
+  absl::StatusOr<raycc::proto::PlacementGroupInfo> info = gcs.GetPlacementGroup(id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->spec().bundles(0).node_id().size(), 16u);
+  ASSERT_TRUE(gcs.RemovePlacementGroup(id).ok());
+  absl::StatusOr<bool> removed_wait = gcs.WaitPlacementGroupReady(id, 10);
+  EXPECT_EQ(removed_wait.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(gcs_->Alive());
+  grpc::ClientContext context;
+  raycc::rpc::AddToken(&context, token_);
+  raycc::proto::GetNodeStatsReply stats;
+  ASSERT_TRUE(stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.available_resources().quantities().at("CPU"), 2 * 10000);
+  for (const auto& [name, q] : stats.total_resources().quantities())
+    EXPECT_EQ(name.find("_group"), std::string::npos) << name << " left in the node's total";
+}
+
 TEST_F(DaemonsTest, ASecondGcsOnAPortInUseFailsClearly) {
   Process second({RAYCC_GCS_BIN, "--port", std::to_string(gcs_port_), "--token-file", dir_ + "/token"},
                  dir_ + "/gcs2.log");

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "gcs/gcs_rpc_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processes.h"
@@ -92,6 +93,33 @@ TEST_F(RayccCliTest, StartJoinStatusDriverAndStop) {
   EXPECT_THAT(out, HasSubstr("nodes: 2 alive, 0 dead"));
   EXPECT_THAT(out, HasSubstr("head"));
   EXPECT_THAT(out, HasSubstr("CPU 0/1, big 0/1"));
+  EXPECT_THAT(out, HasSubstr("placement groups: none"));
+
+  // A placement group (made here as a driver would) shows with its bundles'
+  // nodes, and its reservation counts as used.
+  {
+    std::string token = ReadAll(root_ + "/session_latest/token");
+    while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+    raycc::gcs::GcsRpcClient gcs(address, token);
+    const raycc::PlacementGroupId id = raycc::PlacementGroupId::Of(raycc::JobId::FromInt(7));
+    absl::StatusOr<raycc::ResourceSet> bundle = raycc::ResourceSet::Create({{"big", 1.0}});
+    ASSERT_TRUE(bundle.ok());
+    ASSERT_TRUE(gcs.CreatePlacementGroup(id, "trainers", raycc::scheduling::BundleStrategy::kStrictPack, {*bundle})
+                    .ok());
+    absl::StatusOr<bool> ready = gcs.WaitPlacementGroupReady(id, 30000);
+    ASSERT_TRUE(ready.ok() && *ready) << ready.status();
+    out = Run({"status"}, &code);
+    ASSERT_EQ(code, 0) << out;
+    EXPECT_THAT(out, HasSubstr("placement groups: 1 PG_CREATED"));
+    EXPECT_THAT(out, HasSubstr("trainers"));
+    EXPECT_THAT(out, HasSubstr("STRICT_PACK"));
+    EXPECT_THAT(out, HasSubstr("@second"));
+    EXPECT_THAT(out, HasSubstr("CPU 0/1, big 1/1"));
+    ASSERT_TRUE(gcs.RemovePlacementGroup(id).ok());
+    out = Run({"status"}, &code);
+    EXPECT_THAT(out, HasSubstr("placement groups: 1 PG_REMOVED"));
+    EXPECT_THAT(out, HasSubstr("CPU 0/1, big 0/1"));
+  }
 
   // A driver on this machine joins with "auto" and the session's token.
   out = Run({"tasks"}, &code, RAYCC_CLUSTER_DRIVER_BIN, {"RAYCC_ADDRESS=auto"});
