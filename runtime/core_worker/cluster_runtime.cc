@@ -28,6 +28,7 @@
 #include "core_worker/task_submitter.h"
 #include "gcs/bundle_reserver_interface.h"
 #include "gcs/gcs_rpc_client.h"
+#include "scheduling/label_selector.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/proto/worker_service.grpc.pb.h"
 #include "raycc/runtime/api/errors.h"
@@ -508,7 +509,6 @@ ObjectId ClusterRuntime::ResultOf(const proto::TaskSpec& task) const {
 
 proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& function,
                                          const internal::CallOptions& options) {
-  if (!options.label_selector.empty()) throw RayccError(absl::StrCat("label selectors", kNotYet));
   proto::TaskSpec spec;
   TaskId id = TaskId::Of(job_);
   spec.set_task_id(id.Binary());
@@ -571,6 +571,13 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
       affinity->set_node_id(node_id);
       affinity->set_soft(options.node_soft);
     }
+  }
+  if (!options.label_selector.empty()) {
+    absl::StatusOr<scheduling::LabelSelector> selector = scheduling::ParseLabelSelector(options.label_selector);
+    if (!selector.ok()) {
+      throw RayccError(absl::StrCat("task ", function.name, ": label selector: ", selector.status().message()));
+    }
+    spec.mutable_label_selector()->insert(options.label_selector.begin(), options.label_selector.end());
   }
   spec.set_max_retries(options.max_retries);
   spec.set_retry_exceptions(options.retry_exceptions);

@@ -1,5 +1,7 @@
 #include "core_worker/task_submitter.h"
 
+#include <map>
+
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
@@ -37,9 +39,15 @@ TaskSubmitter::~TaskSubmitter() { Shutdown(); }
 std::string TaskSubmitter::ShapeKey(const proto::TaskSpec& task) {
   // ResourceSet's text is canonical (sorted); a proto map's bytes are not.
   absl::StatusOr<ResourceSet> resources = ResourceSet::FromProto(task.required_resources());
-  return absl::StrCat(task.job_id(), "|", task.function().library(), "|",
-                      resources.ok() ? resources->ToString() : "?", "|",
-                      task.scheduling_strategy().SerializeAsString());
+  std::string key = absl::StrCat(task.job_id(), "|", task.function().library(), "|",
+                                 resources.ok() ? resources->ToString() : "?", "|",
+                                 task.scheduling_strategy().SerializeAsString());
+  if (!task.label_selector().empty()) {
+    // (Sorted: a proto map's order is not canonical.)
+    std::map<std::string, std::string> selector(task.label_selector().begin(), task.label_selector().end());
+    for (const auto& [label, value] : selector) absl::StrAppend(&key, "|", label, "=", value);
+  }
+  return key;
 }
 
 void TaskSubmitter::Submit(proto::TaskSpec task) {

@@ -2,7 +2,7 @@
 
 /// \file
 /// Hands tasks whose arguments are all values to leased workers (Ray's
-/// NormalTaskSubmitter). Tasks of one shape (job, code, resources,
+/// NormalTaskSubmitter). Tasks of one shape (job, code, resources, label selector,
 /// scheduling strategy) share a queue; up to kMaxLeasesPerShape leases of a
 /// shape are asked for at once, from the local raylet, following its
 /// spillback to another node. A granted worker runs its shape's tasks one

@@ -99,11 +99,18 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
     request.group = *group;
     if (RouteToBundle(message, request.resources, cancelled, &reply)) return reply;
   }
+  scheduling::LabelSelector selector;
+  if (!task.label_selector().empty()) {
+    absl::StatusOr<scheduling::LabelSelector> parsed = scheduling::ParseLabelSelector(
+        std::map<std::string, std::string>(task.label_selector().begin(), task.label_selector().end()));
+    if (!parsed.ok()) return Annotate(parsed.status(), "RequestWorkerLease: label selector");
+    selector = *std::move(parsed);
+  }
   for (bool refreshed = false;; refreshed = true) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!request.resources.IsSubsetOf(options_.total)) {
+    if (!request.resources.IsSubsetOf(options_.total) || !scheduling::MatchesLabels(options_.labels, selector)) {
       proto::Address spill;
-      std::string reason = InfeasibleReasonLocked(request.resources, &spill);
+      std::string reason = InfeasibleReasonLocked(request.resources, selector, &spill);
       if (spill.port() == 0 && !refreshed) {
         // The node list may be older than a node that just joined: ask the
         // GCS once before calling the request infeasible.
@@ -128,7 +135,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   for (bool refreshed = false; !message.spilled() && !stopping_; refreshed = true) {
     proto::Address spill;
     std::string infeasible;
-    if (!PlaceLocked(task.scheduling_strategy(), request.resources, &spill, &infeasible)) {
+    if (!PlaceLocked(task.scheduling_strategy(), request.resources, selector, &spill, &infeasible)) {
       if (!infeasible.empty()) {
         reply.set_infeasible_reason(infeasible);
       } else {
@@ -182,18 +189,44 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   return reply;
 }
 
+namespace {
+
+std::string LabelsToString(const std::map<std::string, std::string>& labels) {
+  if (labels.empty()) return "no labels";
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : labels) parts.push_back(absl::StrCat(key, "=", value));
+  return absl::StrCat("labels ", absl::StrJoin(parts, ","));
+}
+
+}  // namespace
+
 std::string NodeManager::InfeasibleReasonLocked(const ResourceSet& resources,
+                                                const scheduling::LabelSelector& selector,
                                                 proto::Address* spill_to) const {
+  auto describe = [&](const std::string& name, const ResourceSet& total,
+                      const std::map<std::string, std::string>& labels) {
+    std::string out = absl::StrCat("'", name, "' has ", total.ToString());
+    if (!selector.empty()) absl::StrAppend(&out, " and ", LabelsToString(labels));
+    return out;
+  };
   std::vector<std::string> nodes;
-  nodes.push_back(absl::StrCat("'", options_.node_name, "' has ", options_.total.ToString()));
+  nodes.push_back(describe(options_.node_name, options_.total, options_.labels));
   for (const proto::NodeInfo& node : cluster_nodes_) {
     if (node.state() != proto::NodeInfo::ALIVE || node.node_id() == options_.node_id.Binary()) continue;
     absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
     if (!total.ok()) continue;
-    if (resources.IsSubsetOf(*total) && spill_to->port() == 0) *spill_to = node.raylet_address();
-    nodes.push_back(absl::StrCat("'", node.node_name(), "' has ", total->ToString()));
+    std::map<std::string, std::string> labels(node.labels().begin(), node.labels().end());
+    if (resources.IsSubsetOf(*total) && scheduling::MatchesLabels(labels, selector) && spill_to->port() == 0) {
+      *spill_to = node.raylet_address();
+    }
+    nodes.push_back(describe(node.node_name(), *total, labels));
   }
-  return absl::StrCat("the task needs ", resources.ToString(), " and no node has that much (",
+  if (selector.empty()) {
+    return absl::StrCat("the task needs ", resources.ToString(), " and no node has that much (",
+                        absl::StrJoin(nodes, "; "), ")");
+  }
+  return absl::StrCat("the task needs ", resources.ToString(), " on a node with ",
+                      scheduling::LabelSelectorToString(selector), ", and no node has both (",
                       absl::StrJoin(nodes, "; "), ")");
 }
 
@@ -451,7 +484,10 @@ void NodeManager::SetClusterNodes(std::vector<proto::NodeInfo> nodes) {
     if (node.state() != proto::NodeInfo::ALIVE || node.node_id() == options_.node_id.Binary()) continue;
     absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
     absl::StatusOr<ResourceSet> free = ResourceSet::FromProto(node.available_resources());
-    if (total.ok() && free.ok()) peers_.push_back({node.node_id(), node.raylet_address(), *total, *free});
+    if (total.ok() && free.ok()) {
+      peers_.push_back({node.node_id(), node.raylet_address(), *total, *free,
+                        std::map<std::string, std::string>(node.labels().begin(), node.labels().end())});
+    }
   }
   // A report may predate the leases spilled to its node: keep them counted
   // until the node has surely reported since (options_.spill_hold).
@@ -464,13 +500,15 @@ void NodeManager::SetClusterNodes(std::vector<proto::NodeInfo> nodes) {
 }
 
 bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
-                              proto::Address* spill_to, std::string* infeasible) {
+                              const scheduling::LabelSelector& labels, proto::Address* spill_to,
+                              std::string* infeasible) {
   if (strategy.has_placement_group()) return true;  // (routed to its bundle's node already)
   if (strategy.has_node_affinity()) {
     const proto::NodeAffinitySchedulingStrategy& affinity = strategy.node_affinity();
     if (affinity.node_id() == options_.node_id.Binary()) return true;
     for (const Peer& peer : peers_) {
-      if (peer.node_id == affinity.node_id() && resources.IsSubsetOf(peer.total)) {
+      if (peer.node_id == affinity.node_id() && resources.IsSubsetOf(peer.total) &&
+          scheduling::MatchesLabels(peer.labels, labels)) {
         *spill_to = peer.address;
         return false;
       }
@@ -484,7 +522,9 @@ bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const R
   if (strategy.has_spread()) {
     std::vector<const Peer*> candidates;
     for (const Peer& peer : peers_) {
-      if (resources.IsSubsetOf(peer.total)) candidates.push_back(&peer);
+      if (resources.IsSubsetOf(peer.total) && scheduling::MatchesLabels(peer.labels, labels)) {
+        candidates.push_back(&peer);
+      }
     }
     const size_t pick = spread_next_++ % (candidates.size() + 1);
     if (pick == candidates.size()) return true;  // (this node's turn)
@@ -494,7 +534,7 @@ bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const R
   if (resources.IsSubsetOf(available_)) return true;
   Peer* best = nullptr;
   for (Peer& peer : peers_) {
-    if (!resources.IsSubsetOf(peer.available)) continue;
+    if (!resources.IsSubsetOf(peer.available) || !scheduling::MatchesLabels(peer.labels, labels)) continue;
     if (best == nullptr || peer.available.Get("CPU").ToDouble() > best->available.Get("CPU").ToDouble()) {
       best = &peer;
     }

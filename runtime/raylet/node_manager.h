@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "raycc/runtime/common/id.h"
 #include "raycc/runtime/common/resource_set.h"
 #include "raylet/worker_pool_interface.h"
+#include "scheduling/label_selector.h"
 
 namespace raycc::raylet {
 
@@ -37,6 +39,8 @@ struct NodeManagerOptions {
   std::string host;
   int port = 0;
   ResourceSet total;
+  /// This node's labels (label selectors match them).
+  std::map<std::string, std::string> labels;
   /// The session folder: code/ caches executables, logs/ holds worker logs.
   std::string session_dir;
   /// Given to workers: the GCS and the cluster token.
@@ -142,8 +146,9 @@ class NodeManager {
   /// peer with the most free CPU that has room for it, else here (queued).
   /// True to run it here; false with `*spill_to` set, or with `*infeasible`
   /// set when its strategy names a node that cannot run it.
+  /// Only nodes matching `labels` (a selector) are considered.
   bool PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
-                   proto::Address* spill_to, std::string* infeasible);
+                   const scheduling::LabelSelector& labels, proto::Address* spill_to, std::string* infeasible);
   /// Asks the GCS for the node list (not under mu_).
   void RefreshClusterView();
   /// The executable for content hash `code`, fetched from the GCS once.
@@ -161,7 +166,10 @@ class NodeManager {
                      const std::function<bool()>& cancelled, proto::RequestWorkerLeaseReply* reply);
   /// Whether this node holds a committed bundle `index` (-1: any) of `group`.
   bool HoldsBundleLocked(const PlacementGroupId& group, int index) const;
-  std::string InfeasibleReasonLocked(const ResourceSet& resources, proto::Address* spill_to) const;
+  /// Why no node can ever run the request, naming each node's capacity
+  /// (and labels, when it has a selector); `*spill_to`: a node that can.
+  std::string InfeasibleReasonLocked(const ResourceSet& resources, const scheduling::LabelSelector& labels,
+                                     proto::Address* spill_to) const;
 
   NodeManagerOptions options_;  // (port: set once the server is bound)
   gcs::GcsClientInterface& gcs_;
@@ -183,6 +191,7 @@ class NodeManager {
     proto::Address address;
     ResourceSet total;
     ResourceSet available;
+    std::map<std::string, std::string> labels;
   };
   std::vector<Peer> peers_;
   struct SpillHold {

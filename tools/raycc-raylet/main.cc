@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
   options.node_id = raycc::NodeId::FromRandom();
   options.host = bind == "0.0.0.0" ? "127.0.0.1" : bind;
   options.total = *total;
+  options.labels = labels;
   options.session_dir = session;
   options.gcs_address = f["gcs-address"];
   options.token = *token;

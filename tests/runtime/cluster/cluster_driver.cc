@@ -231,6 +231,22 @@ void Nodes(const std::string& dir) {
   raycc::ActorHandle<Counter> counter = raycc::Actor(Counter::Create).Remote(1);
   Print("handle_in_task", *raycc::Task(AddThroughHandle).Remote(counter, 41).Get());
   Print("handle_after", *counter.Task(&Counter::Add).Remote(0).Get());
+
+  // Label selectors (a: zone=east; b: zone=west; c: zone=west, accel=a100).
+  Print("label_east", *raycc::Task(NodeName).SetLabelSelector({{"zone", "east"}}).Remote().Get());
+  Print("label_west_accel",
+        *raycc::Task(NodeName).SetLabelSelector({{"zone", "west"}, {"accel", "in(a100,h100)"}}).Remote().Get());
+  std::set<std::string> not_east;
+  for (int i = 0; i < 4; ++i) {
+    not_east.insert(*raycc::Task(NodeName).SetLabelSelector({{"zone", "!east"}}).Remote().Get());
+  }
+  std::string joined;
+  for (const std::string& name : not_east) joined += (joined.empty() ? "" : ",") + name;
+  Print("label_not_east", joined);
+  Print("label_none", Caught<raycc::InfeasibleError>(
+                          [] { raycc::Task(NodeName).SetLabelSelector({{"zone", "mars"}}).Remote().Get(); }));
+  Print("label_bad", Caught<raycc::RayccError>(
+                         [] { raycc::Task(NodeName).SetLabelSelector({{"zone", "in()"}}).Remote().Get(); }));
 }
 
 // A task of a shape only another node can hold: its lease spills there;

@@ -68,13 +68,14 @@ class ClusterRuntimeTest : public ::testing::Test {
 
   // A raylet named `name` with `cpus` CPUs and `resources` (JSON); returns
   // its port.
-  int StartRaylet(const std::string& name, int cpus, const std::string& resources = "{}") {
+  int StartRaylet(const std::string& name, int cpus, const std::string& resources = "{}",
+                  const std::string& labels = "") {
     const std::string base = dir_ + "/" + name;
     raylets_.push_back(std::make_unique<Process>(
         std::vector<std::string>{RAYCC_RAYLET_BIN, "--gcs-address", gcs_address_, "--num-cpus",
                                  std::to_string(cpus), "--resources", resources, "--node-name", name,
                                  "--token-file", dir_ + "/token", "--session-dir", base + "-session",
-                                 "--port-file", base + ".port", "--heartbeat-ms", "200"},
+                                 "--port-file", base + ".port", "--heartbeat-ms", "200", "--labels", labels},
         base + ".log"));
     int port = WaitForPort(base + ".port", *raylets_.back());
     EXPECT_GT(port, 0) << ReadAll(base + ".log");
@@ -206,9 +207,9 @@ TEST_F(ClusterRuntimeTest, ATaskTheLocalNodeCannotHoldIsSpilledToOneThatCan) {
 }
 
 TEST_F(ClusterRuntimeTest, ThreeNodesShareTheWork) {
-  StartRaylet("a", 1);
-  StartRaylet("b", 1);
-  StartRaylet("c", 1);
+  StartRaylet("a", 1, "{}", "zone=east");
+  StartRaylet("b", 1, "{}", "zone=west");
+  StartRaylet("c", 1, "{}", "zone=west,accel=a100");
   ASSERT_EQ(::mkdir((dir_ + "/barrier").c_str(), 0755), 0);
   int code = -1;
   // The driver leases from "a"; what a cannot run now is spilled to a node
@@ -223,6 +224,13 @@ TEST_F(ClusterRuntimeTest, ThreeNodesShareTheWork) {
   EXPECT_EQ(out["nested3"], "ok");
   EXPECT_EQ(out["handle_in_task"], "42");
   EXPECT_EQ(out["handle_after"], "42");
+  // Label selectors: only matching nodes run the task.
+  EXPECT_EQ(out["label_east"], "a");
+  EXPECT_EQ(out["label_west_accel"], "c");
+  EXPECT_THAT(out["label_not_east"], ::testing::AnyOf("b", "c", "b,c"));
+  EXPECT_THAT(out["label_none"], HasSubstr("zone = mars"));
+  EXPECT_THAT(out["label_none"], HasSubstr("'c' has {CPU: 1} and labels accel=a100,zone=west"));
+  EXPECT_THAT(out["label_bad"], HasSubstr("label selector"));
   EXPECT_EQ(out["live_objects"], "0");
 }
 
