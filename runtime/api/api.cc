@@ -50,6 +50,8 @@ RuntimeFactory FindRuntimeFactory(const std::string& kind) {
   return it == Factories().end() ? nullptr : it->second;
 }
 
+RuntimeInterface* CurrentRuntimeOrNull() { return g_current.load(std::memory_order_acquire); }
+
 RuntimeInterface& CurrentRuntime() {
   internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
   if (runtime == nullptr) throw RayccError("raycc is not initialized: call raycc::Init() first");

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core_worker/memory_store.h"
 #include "core_worker/reference_counter.h"
@@ -53,6 +54,10 @@ std::string Env(const char* name) {
 
 /// The task a worker thread is running (null on other threads).
 thread_local const proto::TaskSpec* t_task = nullptr;
+/// While a worker thread runs a task: the references it serialized (the
+/// result's among them), so that the caller can be registered as their
+/// borrower before the reply leaves.
+thread_local std::vector<ObjectId>* t_serialized = nullptr;
 
 MemoryStore::Deadline DeadlineAfter(int64_t timeout_ms) {
   if (timeout_ms < 0) return std::nullopt;
@@ -87,6 +92,10 @@ class WorkerService final : public proto::CoreWorkerService::Service {
                         proto::PushTaskReply* reply) override;
   grpc::Status Exit(grpc::ServerContext* context, const proto::ExitRequest* request,
                     proto::ExitReply* reply) override;
+  grpc::Status GetObjectStatus(grpc::ServerContext* context, const proto::GetObjectStatusRequest* request,
+                               proto::GetObjectStatusReply* reply) override;
+  grpc::Status UpdateBorrowers(grpc::ServerContext* context, const proto::UpdateBorrowersRequest* request,
+                               proto::UpdateBorrowersReply* reply) override;
 
  private:
   ClusterRuntime& runtime_;
@@ -117,6 +126,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
                                                      const std::type_info& type, int64_t timeout_ms) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
   void AddObjectRef(const ObjectId& id) override { refs_.AddLocalRef(id); }
+  std::string OwnerOf(const ObjectId& id) override;
+  void BorrowRef(const ObjectId& id, const std::string& owner) override;
   void RemoveObjectRef(const ObjectId& id) override { refs_.RemoveLocalRef(id); }
   size_t LiveObjects() override { return store_.size(); }
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) override;
@@ -151,6 +162,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
 
   // WorkerService.
   grpc::Status HandlePushTask(const proto::PushTaskRequest& request, proto::PushTaskReply* reply);
+  grpc::Status HandleGetObjectStatus(const proto::GetObjectStatusRequest& request,
+                                     proto::GetObjectStatusReply* reply, grpc::ServerContext* context);
+  void HandleUpdateBorrowers(const proto::UpdateBorrowersRequest& request, proto::UpdateBorrowersReply* reply);
   void RequestExit();
 
  private:
@@ -203,6 +217,32 @@ class ClusterRuntime final : public internal::ManagedRuntime {
 
   void JoinAsDriver();
   void JoinAsWorker();
+  /// Serves CoreWorkerService on `host` (drivers too: they own objects
+  /// others borrow) and sets self_.
+  void StartServer(const std::string& host);
+
+  // Ownership on the wire.
+  /// A reference this process held is gone: a borrowed one is released to
+  /// its owner (in the background), a result's nested borrows unpinned.
+  void OnFreed(const ObjectId& id, const std::string& owner);
+  /// Registers `borrower` (a worker id) with the owner of each of `ids`
+  /// (synchronously); the ids the owner no longer has.
+  std::vector<ObjectId> RegisterBorrower(const std::string& owner, const std::vector<ObjectId>& ids,
+                                         const std::string& borrower);
+  /// Starts fetching a borrowed object's value from its owner, once.
+  void EnsureFetched(const ObjectId& id);
+  void Fetch(const ObjectId& id, const std::string& owner);
+  /// The background sender of borrower releases.
+  void RunReleases();
+  /// After a task ran here: the references its result holds stay alive for
+  /// the caller (registered as their borrower); they are listed in the
+  /// reply.
+  void LendResultRefs(const proto::TaskSpec& task, const std::vector<ObjectId>& serialized,
+                      proto::PushTaskReply* reply);
+  /// A result arrived holding references: this process borrows them while
+  /// the result lives.
+  void AdoptNestedRefs(const ObjectId& result, const proto::ReturnObject& object);
+  std::shared_ptr<proto::CoreWorkerService::Stub> OwnerStub(const std::string& owner, std::string* where);
   void UploadCode();
   /// The spec of a call to `function`, without arguments.
   proto::TaskSpec MakeSpec(const internal::RemoteFunction& function, const internal::CallOptions& options);
@@ -236,7 +276,23 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   std::string code_hash_;
 
   MemoryStore store_;
-  ReferenceCounter refs_{[this](const ObjectId& id) { store_.Delete(id); }};
+  ReferenceCounter refs_{[this](const ObjectId& id, const std::string& owner) { OnFreed(id, owner); }};
+  /// This process's CoreWorkerService address (an owner's identity on the
+  /// wire), and those bytes.
+  proto::Address self_;
+  std::string self_bytes_;
+
+  std::mutex borrow_mu_;
+  std::condition_variable borrow_cv_;
+  bool borrow_stop_ = false;
+  /// Releases to send, by owner.
+  absl::flat_hash_map<std::string, std::vector<ObjectId>> releases_;
+  /// Results here whose values hold borrowed references (pinned meanwhile).
+  absl::flat_hash_map<ObjectId, std::vector<ObjectId>> nested_;
+  absl::flat_hash_set<ObjectId> fetching_;
+  std::vector<std::thread> fetchers_;
+  std::thread releaser_;
+  absl::flat_hash_map<std::string, std::shared_ptr<proto::CoreWorkerService::Stub>> owner_stubs_;
   std::unique_ptr<TaskSubmitter> submitter_;
   std::atomic<uint32_t> puts_{0};
 
@@ -281,6 +337,21 @@ grpc::Status WorkerService::Exit(grpc::ServerContext* context, const proto::Exit
   RAYCC_CHECK_TOKEN(auth_, context);
   reply->set_success(true);
   runtime_.RequestExit();
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkerService::GetObjectStatus(grpc::ServerContext* context,
+                                            const proto::GetObjectStatusRequest* request,
+                                            proto::GetObjectStatusReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  return runtime_.HandleGetObjectStatus(*request, reply, context);
+}
+
+grpc::Status WorkerService::UpdateBorrowers(grpc::ServerContext* context,
+                                            const proto::UpdateBorrowersRequest* request,
+                                            proto::UpdateBorrowersReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  runtime_.HandleUpdateBorrowers(*request, reply);
   return grpc::Status::OK;
 }
 
@@ -329,10 +400,11 @@ void ClusterRuntime::JoinAsDriver() {
   job_ = *job;
   driver_task_ = TaskId::ForDriver(job_);
   worker_id_ = WorkerId::FromRandom();
-  proto::Address driver;
-  driver.set_host("127.0.0.1");
-  driver.set_worker_id(worker_id_.Binary());
-  absl::Status added = gcs_->AddJob(job_, driver);
+  std::string raylet_host;
+  int raylet_port = 0;
+  if (!rpc::SplitAddress(raylet_address_, &raylet_host, &raylet_port).ok()) raylet_host = "127.0.0.1";
+  StartServer(raylet_host);
+  absl::Status added = gcs_->AddJob(job_, self_);
   if (!added.ok()) throw RayccError(absl::StrCat(where, added.message()));
   UploadCode();
 }
@@ -380,10 +452,19 @@ void ClusterRuntime::JoinAsWorker() {
   int raylet_port = 0;
   absl::Status split = rpc::SplitAddress(raylet_address_, &host, &raylet_port);
   if (!split.ok()) throw RayccError(std::string(split.message()));
+  StartServer(host);
+}
+
+void ClusterRuntime::StartServer(const std::string& host) {
   service_ = std::make_unique<WorkerService>(*this, token_);
   absl::StatusOr<std::unique_ptr<grpc::Server>> server = rpc::StartServer(host, 0, {service_.get()}, &port_);
   if (!server.ok()) throw RayccError(std::string(server.status().message()));
   server_ = *std::move(server);
+  self_.set_host(host);
+  self_.set_port(port_);
+  self_.set_worker_id(worker_id_.Binary());
+  self_bytes_ = self_.SerializeAsString();
+  releaser_ = std::thread([this] { RunReleases(); });
 }
 
 void ClusterRuntime::Serve() {
@@ -445,6 +526,20 @@ absl::Status ClusterRuntime::Finish() {
         (void)gcs_->MarkActorDead(actor->id, absl::StrCat("its owner (job ", job_.Hex(), ") finished"));
       }
     }
+    // Borrowed references held to the end are released to their owners (the
+    // releaser drains its queue before it stops); fetches end.
+    {
+      std::lock_guard<std::mutex> lock(borrow_mu_);
+      borrow_stop_ = true;
+    }
+    borrow_cv_.notify_all();
+    if (releaser_.joinable()) releaser_.join();
+    std::vector<std::thread> fetchers;
+    {
+      std::lock_guard<std::mutex> lock(borrow_mu_);
+      fetchers.swap(fetchers_);
+    }
+    for (std::thread& fetcher : fetchers) fetcher.join();
     if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     if (!worker_ && gcs_ != nullptr) {
       // The raylets end the job's workers once they hear of it.
@@ -468,6 +563,8 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   }
   const proto::TaskSpec& task = request.task();
   t_task = &task;
+  std::vector<ObjectId> serialized;
+  t_serialized = &serialized;
   if (task.type() == proto::ACTOR_CREATION_TASK) {
     const internal::RemoteFunction* factory = nullptr;
     if (void* self = CreateActorInstance(task, reply, &factory)) {
@@ -486,6 +583,7 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     }
     if (instance == nullptr) {
       t_task = nullptr;
+      t_serialized = nullptr;
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "PushTask: the actor is not on this worker");
     }
     std::lock_guard<std::mutex> lock(instance->mu);
@@ -494,6 +592,9 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     ExecuteTask(task, reply);
   }
   t_task = nullptr;
+  t_serialized = nullptr;
+  if (!serialized.empty() && !reply->has_error()) LendResultRefs(task, serialized, reply);
+  for (const ObjectId& id : serialized) refs_.RemoveTaskUse(id);
   // The workers its nested tasks leased go back before the task is done.
   submitter_->ReleaseIdle();
   if (reply->has_error()) {
@@ -516,7 +617,7 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
   spec.set_parent_task_id(t_task != nullptr ? t_task->task_id() : driver_task_.Binary());
   spec.set_depth(t_task != nullptr ? t_task->depth() + 1 : 0);
   spec.set_type(proto::NORMAL_TASK);
-  spec.mutable_owner_address()->set_worker_id(worker_id_.Binary());
+  *spec.mutable_owner_address() = self_;
   proto::FunctionDescriptor* descriptor = spec.mutable_function();
   descriptor->set_library(absl::StrCat("sha256:", code_hash_));
   descriptor->set_name(function.name);
@@ -593,10 +694,11 @@ void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::Task
   for (internal::TaskArgument& arg : args) {
     proto::TaskArg* out = spec.add_args();
     for (const ObjectId& contained : arg.contained) {
-      if (!refs_.Owns(contained)) ThrowUnknown("a reference inside an argument", contained);
+      if (!refs_.Knows(contained)) ThrowUnknown("a reference inside an argument", contained);
     }
     if (arg.by_ref) {
-      if (!refs_.Owns(arg.ref)) ThrowUnknown("an argument", arg.ref);
+      if (!refs_.Knows(arg.ref)) ThrowUnknown("an argument", arg.ref);
+      EnsureFetched(arg.ref);
       out->mutable_object_ref()->set_object_id(arg.ref.Binary());
       refs.emplace_back(spec.args_size() - 1, arg.ref);
     } else {
@@ -688,6 +790,7 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
     value.error = std::move(failure);
   } else {
     value.bytes = std::make_shared<const std::string>(reply->return_objects(0).data());
+    if (reply->return_objects(0).nested_refs_size() > 0) AdoptNestedRefs(ResultOf(task), reply->return_objects(0));
   }
   Complete(task.task_id(), std::move(value));
 }
@@ -814,9 +917,7 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
 
 void ClusterRuntime::ThrowUnknown(const char* what, const ObjectId& id) const {
   throw RayccError(absl::StrCat(what, ": object ", id.Hex(),
-                                " is not owned by this process (freed already, or a reference that came from "
-                                "another process: passing references between processes",
-                                kNotYet, ")"));
+                                " is not known to this process (freed already: no reference to it is held here)"));
 }
 
 void ClusterRuntime::NotifyBlocked(bool blocked) {
@@ -850,6 +951,7 @@ std::vector<bool> ClusterRuntime::WaitReady(const std::vector<ObjectId>& ids, si
 
 std::shared_ptr<const std::string> ClusterRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
   if (!store_.Contains(id)) ThrowUnknown("Get", id);
+  EnsureFetched(id);
   if (!WaitReady({id}, 1, DeadlineAfter(timeout_ms))[0]) {
     throw GetTimeoutError(
         absl::StrCat("Get: object ", id.Hex(), " was not ready within ", timeout_ms, " ms"));
@@ -872,6 +974,7 @@ std::vector<std::shared_ptr<const void>> ClusterRuntime::GetValues(const std::ve
                                                                    int64_t timeout_ms) {
   for (const ObjectId& id : ids) {
     if (!store_.Contains(id)) ThrowUnknown("Get", id);
+    EnsureFetched(id);
   }
   std::vector<bool> ready = WaitReady(ids, ids.size(), DeadlineAfter(timeout_ms));
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -892,6 +995,7 @@ std::vector<bool> ClusterRuntime::Wait(const std::vector<ObjectId>& ids, int num
   }
   for (const ObjectId& id : ids) {
     if (!store_.Contains(id)) ThrowUnknown("Wait", id);
+    EnsureFetched(id);
   }
   return WaitReady(ids, static_cast<size_t>(num_objects), DeadlineAfter(timeout_ms));
 }
@@ -952,6 +1056,299 @@ std::vector<ResourceSet> ClusterRuntime::GroupBundles(const PlacementGroupId& id
   std::lock_guard<std::mutex> lock(groups_mu_);
   groups_[id] = bundles;
   return bundles;
+}
+
+std::string ClusterRuntime::OwnerOf(const ObjectId& id) {
+  std::optional<std::string> owner = refs_.OwnerOf(id);
+  if (!owner) return std::string();  // (unknown here: freed already)
+  if (t_serialized != nullptr) {
+    // Pinned until the caller is registered as its borrower: the task's
+    // own handle to it may go before the reply does.
+    refs_.AddTaskUse(id);
+    t_serialized->push_back(id);
+  }
+  return owner->empty() ? self_bytes_ : *owner;
+}
+
+void ClusterRuntime::BorrowRef(const ObjectId& id, const std::string& owner) {
+  if (owner == self_bytes_ || !refs_.AddBorrowed(id, owner)) return;  // ours, or known here already
+  store_.AddPending(id);
+  // Registered before the reference is counted: whoever sent it keeps the
+  // object alive until then (a task's argument, or a result the worker
+  // registered this process for).
+  std::vector<ObjectId> gone = RegisterBorrower(owner, {id}, worker_id_.Binary());
+  if (!gone.empty()) {
+    auto error = std::make_shared<ObjectError>();
+    error->message = absl::StrCat("object ", id.Hex(), " was freed by its owner before this process could borrow it");
+    store_.Put(id, ObjectValue{nullptr, std::move(error)});
+  }
+}
+
+std::shared_ptr<proto::CoreWorkerService::Stub> ClusterRuntime::OwnerStub(const std::string& owner,
+                                                                          std::string* where) {
+  proto::Address address;
+  if (!address.ParseFromString(owner) || address.port() <= 0) return nullptr;
+  *where = absl::StrCat(address.host(), ":", address.port());
+  std::lock_guard<std::mutex> lock(borrow_mu_);
+  std::shared_ptr<proto::CoreWorkerService::Stub>& stub = owner_stubs_[owner];
+  if (stub == nullptr) stub = proto::CoreWorkerService::NewStub(rpc::Connect(*where));
+  return stub;
+}
+
+std::vector<ObjectId> ClusterRuntime::RegisterBorrower(const std::string& owner, const std::vector<ObjectId>& ids,
+                                                       const std::string& borrower) {
+  std::string where;
+  std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
+  if (stub == nullptr) return ids;
+  proto::UpdateBorrowersRequest request;
+  request.set_borrower_worker_id(borrower);
+  for (const ObjectId& id : ids) request.add_add(id.Binary());
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  proto::UpdateBorrowersReply reply;
+  grpc::Status status = stub->UpdateBorrowers(&context, request, &reply);
+  if (!status.ok()) {
+    // (The owner is gone: a Get of these finds it unreachable and says so.)
+    return {};
+  }
+  std::vector<ObjectId> gone;
+  for (const std::string& bytes : reply.unknown()) {
+    if (absl::StatusOr<ObjectId> id = ObjectId::FromBinary(bytes); id.ok()) gone.push_back(*id);
+  }
+  return gone;
+}
+
+void ClusterRuntime::OnFreed(const ObjectId& id, const std::string& owner) {
+  store_.Delete(id);
+  std::vector<ObjectId> nested;
+  {
+    std::lock_guard<std::mutex> lock(borrow_mu_);
+    if (auto it = nested_.find(id); it != nested_.end()) {
+      nested = std::move(it->second);
+      nested_.erase(it);
+    }
+    if (!owner.empty() && !borrow_stop_) {
+      releases_[owner].push_back(id);
+      borrow_cv_.notify_all();
+    }
+  }
+  for (const ObjectId& ref : nested) refs_.RemoveTaskUse(ref);
+}
+
+void ClusterRuntime::RunReleases() {
+  std::unique_lock<std::mutex> lock(borrow_mu_);
+  for (;;) {
+    borrow_cv_.wait(lock, [&] { return borrow_stop_ || !releases_.empty(); });
+    if (releases_.empty()) return;  // (stopping, and everything sent)
+    absl::flat_hash_map<std::string, std::vector<ObjectId>> batch;
+    batch.swap(releases_);
+    lock.unlock();
+    for (const auto& [owner, ids] : batch) {
+      std::string where;
+      std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
+      if (stub == nullptr) continue;
+      proto::UpdateBorrowersRequest request;
+      request.set_borrower_worker_id(worker_id_.Binary());
+      for (const ObjectId& id : ids) request.add_remove(id.Binary());
+      grpc::ClientContext context;
+      rpc::AddToken(&context, token_);
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      proto::UpdateBorrowersReply reply;
+      (void)stub->UpdateBorrowers(&context, request, &reply);  // (an owner gone has nothing to free)
+    }
+    lock.lock();
+  }
+}
+
+void ClusterRuntime::EnsureFetched(const ObjectId& id) {
+  std::optional<std::string> owner = refs_.OwnerOf(id);
+  if (!owner || owner->empty()) return;  // ours (or unknown): the store has it or will
+  std::lock_guard<std::mutex> lock(borrow_mu_);
+  if (borrow_stop_ || !fetching_.insert(id).second) return;
+  fetchers_.emplace_back([this, id, owner = *owner] { Fetch(id, owner); });
+}
+
+void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
+  auto fail = [&](std::string message) {
+    auto error = std::make_shared<ObjectError>();
+    error->message = std::move(message);
+    store_.Put(id, ObjectValue{nullptr, std::move(error)});
+  };
+  std::string where;
+  std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
+  if (stub == nullptr) {
+    fail(absl::StrCat("object ", id.Hex(), " came with a malformed owner address"));
+    return;
+  }
+  // The owner answers once the value exists, or PENDING after a second (so
+  // this thread sees a Shutdown, or the reference going, in time).
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(borrow_mu_);
+      if (borrow_stop_) return;
+    }
+    if (!refs_.Knows(id)) return;  // (nobody here wants it any more)
+    proto::GetObjectStatusRequest request;
+    request.set_object_id(id.Binary());
+    request.set_requester_worker_id(worker_id_.Binary());
+    request.set_wait_ms(1000);
+    grpc::ClientContext context;
+    rpc::AddToken(&context, token_);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(11));
+    proto::GetObjectStatusReply reply;
+    grpc::Status status = stub->GetObjectStatus(&context, request, &reply);
+    if (!status.ok()) {
+      fail(absl::StrCat("the owner of object ", id.Hex(), " (the process at ", where,
+                        ") cannot be reached; it has probably died: ", status.error_message()));
+      return;
+    }
+    switch (reply.status()) {
+      case proto::PENDING:
+        continue;
+      case proto::CREATED:
+        store_.Put(id, ObjectValue{std::make_shared<const std::string>(reply.object().data()), nullptr});
+        if (reply.object().nested_refs_size() > 0) AdoptNestedRefs(id, reply.object());
+        return;
+      case proto::FAILED: {
+        auto error = std::make_shared<ObjectError>();
+        error->kind = static_cast<ObjectError::Kind>(reply.failure().kind());
+        error->function = reply.failure().function_name();
+        error->type = reply.failure().exception_type();
+        error->message = reply.failure().message();
+        error->where = reply.failure().where();
+        store_.Put(id, ObjectValue{nullptr, std::move(error)});
+        return;
+      }
+      default:
+        fail(absl::StrCat("object ", id.Hex(), " is no longer held by its owner at ", where));
+        return;
+    }
+  }
+}
+
+grpc::Status ClusterRuntime::HandleGetObjectStatus(const proto::GetObjectStatusRequest& request,
+                                                   proto::GetObjectStatusReply* reply,
+                                                   grpc::ServerContext* context) {
+  absl::StatusOr<ObjectId> id = ObjectId::FromBinary(request.object_id());
+  if (!id.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("GetObjectStatus: ", id.status().message()));
+  }
+  if (!refs_.Owns(*id)) {
+    reply->set_status(proto::OUT_OF_SCOPE);
+    return grpc::Status::OK;
+  }
+  const auto wait = std::chrono::milliseconds(std::clamp<int64_t>(request.wait_ms(), 0, 10000));
+  bool unknown = false;
+  std::optional<ObjectValue> value = store_.Get(*id, std::chrono::steady_clock::now() + wait, &unknown);
+  if (!value) {
+    reply->set_status(unknown ? proto::OUT_OF_SCOPE : proto::PENDING);
+    return grpc::Status::OK;
+  }
+  if (value->error != nullptr) {
+    reply->set_status(proto::FAILED);
+    proto::ObjectFailure* failure = reply->mutable_failure();
+    failure->set_kind(static_cast<proto::ObjectFailure::Kind>(value->error->kind));
+    failure->set_function_name(value->error->function);
+    failure->set_exception_type(value->error->type);
+    failure->set_message(value->error->message);
+    failure->set_where(value->error->where);
+    return grpc::Status::OK;
+  }
+  reply->set_status(proto::CREATED);
+  proto::ReturnObject* object = reply->mutable_object();
+  object->set_object_id(id->Binary());
+  object->set_data(*value->bytes);
+  // The references its value holds: the requester borrows them from now on.
+  std::vector<ObjectId> nested;
+  {
+    std::lock_guard<std::mutex> lock(borrow_mu_);
+    if (auto it = nested_.find(*id); it != nested_.end()) nested = it->second;
+  }
+  absl::flat_hash_map<std::string, std::vector<ObjectId>> by_owner;
+  for (const ObjectId& ref : nested) {
+    std::optional<std::string> owner = refs_.OwnerOf(ref);
+    if (!owner) continue;
+    proto::ObjectReference* out = object->add_nested_refs();
+    out->set_object_id(ref.Binary());
+    (void)out->mutable_owner_address()->ParseFromString(owner->empty() ? self_bytes_ : *owner);
+    if (owner->empty()) {
+      refs_.AddBorrower(ref, request.requester_worker_id());
+    } else if (out->owner_address().worker_id() != request.requester_worker_id()) {
+      by_owner[*owner].push_back(ref);
+    }
+  }
+  for (const auto& [owner, refs] : by_owner) (void)RegisterBorrower(owner, refs, request.requester_worker_id());
+  return grpc::Status::OK;
+}
+
+void ClusterRuntime::HandleUpdateBorrowers(const proto::UpdateBorrowersRequest& request,
+                                           proto::UpdateBorrowersReply* reply) {
+  for (const std::string& bytes : request.add()) {
+    absl::StatusOr<ObjectId> id = ObjectId::FromBinary(bytes);
+    if (!id.ok() || !refs_.AddBorrower(*id, request.borrower_worker_id())) reply->add_unknown(bytes);
+  }
+  for (const std::string& bytes : request.remove()) {
+    if (absl::StatusOr<ObjectId> id = ObjectId::FromBinary(bytes); id.ok()) {
+      refs_.RemoveBorrower(*id, request.borrower_worker_id());
+    }
+  }
+}
+
+void ClusterRuntime::LendResultRefs(const proto::TaskSpec& task, const std::vector<ObjectId>& serialized,
+                                    proto::PushTaskReply* reply) {
+  if (reply->return_objects_size() != 1) return;
+  const std::string caller = task.owner_address().worker_id();
+  const std::string caller_bytes = task.owner_address().SerializeAsString();
+  absl::flat_hash_set<ObjectId> seen;
+  absl::flat_hash_map<std::string, std::vector<ObjectId>> by_owner;
+  proto::ReturnObject* result = reply->mutable_return_objects(0);
+  for (const ObjectId& id : serialized) {
+    if (!seen.insert(id).second) continue;
+    std::optional<std::string> owner = refs_.OwnerOf(id);
+    if (!owner) continue;  // (freed already: nothing to lend)
+    const std::string& owner_bytes = owner->empty() ? self_bytes_ : *owner;
+    proto::ObjectReference* nested = result->add_nested_refs();
+    nested->set_object_id(id.Binary());
+    (void)nested->mutable_owner_address()->ParseFromString(owner_bytes);
+    if (owner_bytes == caller_bytes) continue;  // (the caller owns it)
+    if (owner->empty()) {
+      refs_.AddBorrower(id, caller);
+    } else {
+      by_owner[*owner].push_back(id);
+    }
+  }
+  for (const auto& [owner, ids] : by_owner) (void)RegisterBorrower(owner, ids, caller);
+}
+
+void ClusterRuntime::AdoptNestedRefs(const ObjectId& result, const proto::ReturnObject& object) {
+  std::vector<ObjectId> pinned;
+  for (const proto::ObjectReference& nested : object.nested_refs()) {
+    absl::StatusOr<ObjectId> id = ObjectId::FromBinary(nested.object_id());
+    if (!id.ok()) continue;
+    const std::string owner = nested.owner_address().SerializeAsString();
+    if (owner != self_bytes_) {
+      // Registered with the owner for us by the worker that made the result
+      // (or, for a fetched value, by the process we fetched from).
+      if (refs_.AddBorrowed(*id, owner)) store_.AddPending(*id);
+    } else if (!refs_.Owns(*id)) {
+      continue;  // (ours, and freed already)
+    }
+    // Pinned while the result lives: a Get of it may read the reference.
+    refs_.AddTaskUse(*id);
+    pinned.push_back(*id);
+  }
+  if (pinned.empty()) return;
+  bool keep = refs_.Knows(result);
+  if (keep) {
+    std::lock_guard<std::mutex> lock(borrow_mu_);
+    std::vector<ObjectId>& list = nested_[result];
+    list.insert(list.end(), pinned.begin(), pinned.end());
+  }
+  if (!keep) {
+    for (const ObjectId& id : pinned) refs_.RemoveTaskUse(id);  // (nobody holds the result: let them go)
+  }
 }
 
 std::shared_ptr<ClusterRuntime::Actor> ClusterRuntime::FindActor(const ActorId& id, bool known_only) {
@@ -1025,7 +1422,7 @@ ObjectId ClusterRuntime::SubmitActorTask(const ActorId& id, const internal::Remo
   spec.set_job_id(job_.Binary());
   spec.set_parent_task_id(t_task != nullptr ? t_task->task_id() : driver_task_.Binary());
   spec.set_type(proto::ACTOR_TASK);
-  spec.mutable_owner_address()->set_worker_id(worker_id_.Binary());
+  *spec.mutable_owner_address() = self_;
   spec.mutable_function()->set_library(absl::StrCat("sha256:", code_hash_));
   spec.mutable_function()->set_name(method.name);
   spec.mutable_function()->set_signature(method.signature);

@@ -1,5 +1,8 @@
 #include "core_worker/reference_counter.h"
 
+#include <utility>
+#include <vector>
+
 namespace raycc::core_worker {
 
 void ReferenceCounter::AddOwned(const ObjectId& id, int local_refs, bool release_when_unused) {
@@ -12,12 +15,75 @@ void ReferenceCounter::AddOwned(const ObjectId& id, int local_refs, bool release
 
 bool ReferenceCounter::Owns(const ObjectId& id) const {
   std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(id);
+  return it != objects_.end() && it->second.owner.empty();
+}
+
+bool ReferenceCounter::Knows(const ObjectId& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
   return objects_.contains(id);
 }
 
-bool ReferenceCounter::EraseIfFreeLocked(absl::flat_hash_map<ObjectId, Entry>::iterator it) {
-  const Entry& entry = it->second;
-  if (entry.local > 0 || entry.task_uses > 0 || !(entry.had_ref || entry.release_when_unused)) return false;
+std::optional<std::string> ReferenceCounter::OwnerOf(const ObjectId& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return std::nullopt;
+  return it->second.owner;
+}
+
+bool ReferenceCounter::AddBorrowed(const ObjectId& id, const std::string& owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, added] = objects_.try_emplace(id);
+  if (added) {
+    it->second.owner = owner;
+    it->second.had_ref = true;  // (it goes as soon as nothing here holds it)
+  }
+  return added;
+}
+
+bool ReferenceCounter::AddBorrower(const ObjectId& id, const std::string& borrower) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end() || !it->second.owner.empty()) return false;
+  it->second.borrowers.insert(borrower);
+  return true;
+}
+
+void ReferenceCounter::RemoveBorrower(const ObjectId& id, const std::string& borrower) {
+  std::string owner;
+  bool freed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = objects_.find(id);
+    if (it == objects_.end() || it->second.borrowers.erase(borrower) == 0) return;
+    freed = EraseIfFreeLocked(it, &owner);
+  }
+  if (freed) on_free_(id, owner);
+}
+
+void ReferenceCounter::RemoveBorrowerEverywhere(const std::string& borrower) {
+  std::vector<ObjectId> freed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = objects_.begin(); it != objects_.end();) {
+      auto current = it++;
+      std::string owner;
+      if (current->second.borrowers.erase(borrower) > 0) {
+        ObjectId id = current->first;
+        if (EraseIfFreeLocked(current, &owner)) freed.push_back(id);
+      }
+    }
+  }
+  for (const ObjectId& id : freed) on_free_(id, std::string());
+}
+
+bool ReferenceCounter::EraseIfFreeLocked(Map::iterator it, std::string* owner) {
+  Entry& entry = it->second;
+  if (entry.local > 0 || entry.task_uses > 0 || !entry.borrowers.empty() ||
+      !(entry.had_ref || entry.release_when_unused)) {
+    return false;
+  }
+  *owner = std::move(entry.owner);
   objects_.erase(it);
   return true;
 }
@@ -31,15 +97,16 @@ void ReferenceCounter::AddLocalRef(const ObjectId& id) {
 }
 
 void ReferenceCounter::RemoveLocalRef(const ObjectId& id) {
+  std::string owner;
   bool freed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = objects_.find(id);
     if (it == objects_.end() || it->second.local == 0) return;
     --it->second.local;
-    freed = EraseIfFreeLocked(it);
+    freed = EraseIfFreeLocked(it, &owner);
   }
-  if (freed) on_free_(id);
+  if (freed) on_free_(id, owner);
 }
 
 void ReferenceCounter::AddTaskUse(const ObjectId& id) {
@@ -49,20 +116,27 @@ void ReferenceCounter::AddTaskUse(const ObjectId& id) {
 }
 
 void ReferenceCounter::RemoveTaskUse(const ObjectId& id) {
+  std::string owner;
   bool freed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = objects_.find(id);
     if (it == objects_.end() || it->second.task_uses == 0) return;
     --it->second.task_uses;
-    freed = EraseIfFreeLocked(it);
+    freed = EraseIfFreeLocked(it, &owner);
   }
-  if (freed) on_free_(id);
+  if (freed) on_free_(id, owner);
 }
 
 size_t ReferenceCounter::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return objects_.size();
+}
+
+size_t ReferenceCounter::borrowers(const ObjectId& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(id);
+  return it == objects_.end() ? 0 : it->second.borrowers.size();
 }
 
 }  // namespace raycc::core_worker

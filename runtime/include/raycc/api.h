@@ -121,18 +121,44 @@ Id UnpackId(const msgpack::object& o) {
   return *Id::FromBinary(absl::string_view(o.via.bin.ptr, o.via.bin.size));
 }
 
+/// An ObjectRef inside a value: [id, owner] (msgpack array of two bins; the
+/// owner is the runtime's OwnerOf, empty in one process). A bare id (bin)
+/// is read too, owner unknown.
+template <typename Stream>
+void PackRef(msgpack::packer<Stream>& o, const ObjectId& id) {
+  RuntimeInterface* runtime = id.IsNil() ? nullptr : CurrentRuntimeOrNull();
+  const std::string owner = runtime != nullptr ? runtime->OwnerOf(id) : std::string();
+  o.pack_array(2);
+  PackId(o, id);
+  o.pack_bin(static_cast<uint32_t>(owner.size()));
+  o.pack_bin_body(owner.data(), static_cast<uint32_t>(owner.size()));
+}
+inline ObjectId UnpackRef(const msgpack::object& o) {
+  if (o.type != msgpack::type::ARRAY) return UnpackId<ObjectId>(o);
+  if (o.via.array.size != 2 || o.via.array.ptr[1].type != msgpack::type::BIN) throw msgpack::type_error();
+  ObjectId id = UnpackId<ObjectId>(o.via.array.ptr[0]);
+  const msgpack::object_bin& owner = o.via.array.ptr[1].via.bin;
+  if (!id.IsNil() && owner.size > 0) {
+    if (RuntimeInterface* runtime = CurrentRuntimeOrNull()) {
+      runtime->BorrowRef(id, std::string(owner.ptr, owner.size));
+    }
+  }
+  return id;
+}
+
 }  // namespace internal
 }  // namespace raycc
 
-// An ObjectRef inside a value travels as its ID (msgpack bin); reading it
-// back makes a counted reference again.
+// An ObjectRef inside a value travels as its ID and its owner; reading it
+// back makes a counted reference again (borrowed, when another process owns
+// it).
 namespace msgpack {
 MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   namespace adaptor {
   template <typename T>
   struct convert<raycc::ObjectRef<T>> {
     const msgpack::object& operator()(const msgpack::object& o, raycc::ObjectRef<T>& v) const {
-      raycc::ObjectId id = raycc::internal::UnpackId<raycc::ObjectId>(o);
+      raycc::ObjectId id = raycc::internal::UnpackRef(o);
       v = id.IsNil() ? raycc::ObjectRef<T>() : raycc::ObjectRef<T>(id);
       return o;
     }
@@ -142,7 +168,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
     template <typename Stream>
     msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const raycc::ObjectRef<T>& v) const {
       raycc::internal::NoteContainedRef(v.ID());
-      raycc::internal::PackId(o, v.ID());
+      raycc::internal::PackRef(o, v.ID());
       return o;
     }
   };

@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,43 @@ int SumOfSquaresOnBig(int n);
 std::string Barrier(std::string dir, int n);
 std::string Nested(int depth);
 std::string MarkThenReadFifo(std::string marker, std::string fifo);
+
+// Ownership on the wire: references that leave their owner's process.
+int SumRefs(std::vector<raycc::ObjectRef<int>> refs) {
+  int sum = 0;
+  for (const auto& ref : refs) sum += *ref.Get();
+  return sum;
+}
+
+// References this worker owns, returned inside a value.
+std::vector<raycc::ObjectRef<int>> MakeRefs(int n) {
+  std::vector<raycc::ObjectRef<int>> out;
+  for (int i = 0; i < n; ++i) out.push_back(raycc::Put(i * 10));
+  return out;
+}
+
+// Keeps references another process owns (it borrows them).
+class Keeper {
+ public:
+  static Keeper* Create() { return new Keeper(); }
+  int Keep(std::vector<raycc::ObjectRef<int>> refs) {
+    refs_ = std::move(refs);
+    return static_cast<int>(refs_.size());
+  }
+  int Sum() { return SumRefs(refs_); }
+  // Hands the borrowed references on to a task in another process.
+  int PassOn() { return *raycc::Task(SumRefs).Remote(refs_).Get(); }
+  std::vector<raycc::ObjectRef<int>> Lend() { return refs_; }
+  int Drop() {
+    refs_.clear();
+    return 0;
+  }
+
+ private:
+  std::vector<raycc::ObjectRef<int>> refs_;
+};
+RAYCC_REMOTE(SumRefs, MakeRefs, Keeper::Create, &Keeper::Keep, &Keeper::Sum, &Keeper::PassOn, &Keeper::Lend,
+             &Keeper::Drop);
 RAYCC_REMOTE(SumOfSquaresOnBig, Barrier, Nested, MarkThenReadFifo);
 RAYCC_REMOTE(Add, Pid, Square, NodeName, SumOfSquares, Fails, ReadFifo, DiesOnce, AlwaysDies, Scale);
 
@@ -377,6 +415,47 @@ void Groups(const std::string& dir) {
   Print("actor_after_removal", Caught<raycc::RayccError>([&] { actor.Task(&Counter::Add).Remote(1).Get(); }));
 }
 
+// Waits (bounded: 30 s) until this process holds no object; true if so.
+// Borrowers release their references in the background, so the owner's
+// count reaches 0 a little after the last borrower let go.
+bool WaitForNoObjects() {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (raycc::internal::CurrentRuntime().LiveObjects() != 0) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+void Ownership() {
+  raycc::ActorHandle<Keeper> keeper = raycc::Actor(Keeper::Create).Remote();
+  {
+    raycc::ObjectRef<int> x = raycc::Put(41);
+    Print("kept", *keeper.Task(&Keeper::Keep).Remote(std::vector{x}).Get());
+  }
+  // This driver holds no reference to x any more; the keeper (another
+  // process) borrows it, so it stays.
+  Print("owner_objects_while_borrowed", static_cast<long>(raycc::internal::CurrentRuntime().LiveObjects()));
+  Print("borrower_reads", *keeper.Task(&Keeper::Sum).Remote().Get());
+  Print("third_process_reads", *keeper.Task(&Keeper::PassOn).Remote().Get());
+  Print("lent_back", *keeper.Task(&Keeper::Lend).Remote().Get()->at(0).Get());
+  Print("still_borrowed", static_cast<long>(raycc::internal::CurrentRuntime().LiveObjects()));
+  keeper.Task(&Keeper::Drop).Remote().Get();
+  Print("freed_when_released", WaitForNoObjects() ? 1 : 0);
+
+  // References a worker owns, returned in a value: this driver borrows
+  // them, reads them, and passes them on by reference and inside a value.
+  {
+    std::vector<raycc::ObjectRef<int>> refs = *raycc::Task(MakeRefs).Remote(3).Get();
+    int sum = 0;
+    for (const auto& ref : refs) sum += *ref.Get();
+    Print("worker_owned_sum", sum);
+    Print("borrowed_as_arg", *raycc::Task(Add).Remote(refs[1], 5).Get());
+    Print("borrowed_in_value", *raycc::Task(SumRefs).Remote(refs).Get());
+  }
+  Print("no_borrowed_left", WaitForNoObjects() ? 1 : 0);
+}
+
 void Actors() {
   raycc::ActorHandle<Counter> counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);
   std::vector<raycc::ObjectRef<int>> adds;
@@ -432,12 +511,14 @@ int main(int argc, char** argv) {
       Nodes(argv[2]);
     } else if (scenario == "groups" && argc > 2) {
       Groups(argv[2]);
+    } else if (scenario == "ownership") {
+      Ownership();
     } else if (scenario == "spill") {
       Spill();
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
     } else {
-      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | retries MARKER\n";
+      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | retries MARKER\n";
       return 2;
     }
     // What the driver owns goes when its references do.

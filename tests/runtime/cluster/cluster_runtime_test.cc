@@ -272,6 +272,32 @@ TEST_F(ClusterRuntimeTest, PlacementGroupsKeepTheirStrategyAcrossNodes) {
   }
 }
 
+TEST_F(ClusterRuntimeTest, ReferencesLeaveTheirOwnerAndAreFreedWhenTheLastBorrowerLetsGo) {
+  StartRaylet("a", 2);
+  StartRaylet("b", 2);
+  int code = -1;
+  std::map<std::string, std::string> out = RunDriver({"ownership"}, &code);
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_EQ(out["kept"], "1");
+  // The driver dropped its reference; a keeper actor in another process
+  // borrows the object, so the owner still holds it.
+  EXPECT_EQ(out["owner_objects_while_borrowed"], "1");
+  EXPECT_EQ(out["borrower_reads"], "41");
+  // The keeper passed the borrowed reference to a task in a third process,
+  // which read it from the owner.
+  EXPECT_EQ(out["third_process_reads"], "41");
+  EXPECT_EQ(out["lent_back"], "41");
+  EXPECT_EQ(out["still_borrowed"], "1");
+  // The keeper let go: the owner freed it.
+  EXPECT_EQ(out["freed_when_released"], "1");
+  // A worker's own objects, returned in a value and borrowed by the driver.
+  EXPECT_EQ(out["worker_owned_sum"], "30");
+  EXPECT_EQ(out["borrowed_as_arg"], "15");
+  EXPECT_EQ(out["borrowed_in_value"], "30");
+  EXPECT_EQ(out["no_borrowed_left"], "1");
+  EXPECT_EQ(out["live_objects"], "0");
+}
+
 TEST_F(ClusterRuntimeTest, NoTokenOrNoClusterIsAClearError) {
   StartRaylet("node-a", 1);
   const std::string log = dir_ + "/no-token.log";

@@ -115,7 +115,8 @@ TEST(TaskExecutorTest, FailuresBecomeErrorsNamingTheCause) {
 
 TEST(ReferenceCounterTest, FreesOnTheLastHandleAndTheLastTaskUse) {
   std::vector<raycc::ObjectId> freed;
-  raycc::core_worker::ReferenceCounter refs([&](const raycc::ObjectId& id) { freed.push_back(id); });
+  raycc::core_worker::ReferenceCounter refs(
+      [&](const raycc::ObjectId& id, const std::string&) { freed.push_back(id); });
   refs.AddOwned(Id(1), 1);
   refs.AddLocalRef(Id(1));  // a copy of the handle
   refs.AddTaskUse(Id(1));   // a task takes it as an argument
@@ -133,7 +134,8 @@ TEST(ReferenceCounterTest, FreesOnTheLastHandleAndTheLastTaskUse) {
 
 TEST(ReferenceCounterTest, ABatchResultStaysUntilReferencedOrReleasedByItsConsumers) {
   std::vector<raycc::ObjectId> freed;
-  raycc::core_worker::ReferenceCounter refs([&](const raycc::ObjectId& id) { freed.push_back(id); });
+  raycc::core_worker::ReferenceCounter refs(
+      [&](const raycc::ObjectId& id, const std::string&) { freed.push_back(id); });
   refs.AddOwned(Id(2), 0);  // nobody refers to it yet
   refs.AddTaskUse(Id(2));
   refs.RemoveTaskUse(Id(2));
@@ -147,6 +149,58 @@ TEST(ReferenceCounterTest, ABatchResultStaysUntilReferencedOrReleasedByItsConsum
   refs.RemoveTaskUse(Id(3));
   EXPECT_EQ(freed.size(), 2u);
   EXPECT_EQ(refs.size(), 0u);
+}
+
+TEST(ReferenceCounterTest, AnOwnedObjectStaysWhileAnotherProcessBorrowsIt) {
+  std::vector<raycc::ObjectId> freed;
+  raycc::core_worker::ReferenceCounter refs(
+      [&](const raycc::ObjectId& id, const std::string& owner) {
+        EXPECT_EQ(owner, "") << "ours";
+        freed.push_back(id);
+      });
+  refs.AddOwned(Id(4), 1);
+  EXPECT_TRUE(refs.AddBorrower(Id(4), "w1"));
+  EXPECT_TRUE(refs.AddBorrower(Id(4), "w2"));
+  EXPECT_TRUE(refs.AddBorrower(Id(4), "w2"));  // (a set: twice is once)
+  EXPECT_EQ(refs.borrowers(Id(4)), 2u);
+  refs.RemoveLocalRef(Id(4));
+  EXPECT_TRUE(freed.empty()) << "borrowed still";
+  refs.RemoveBorrower(Id(4), "w1");
+  refs.RemoveBorrower(Id(4), "nobody");  // (ignored)
+  EXPECT_TRUE(freed.empty());
+  refs.RemoveBorrower(Id(4), "w2");
+  EXPECT_EQ(freed, std::vector<raycc::ObjectId>{Id(4)});
+  EXPECT_FALSE(refs.AddBorrower(Id(4), "late")) << "freed: a late borrower is refused";
+
+  // A borrower that dies takes its borrows with it.
+  refs.AddOwned(Id(5), 1);
+  refs.AddOwned(Id(6), 1);
+  refs.AddBorrower(Id(5), "dead");
+  refs.AddBorrower(Id(6), "dead");
+  refs.RemoveLocalRef(Id(5));
+  refs.RemoveBorrowerEverywhere("dead");
+  EXPECT_EQ(freed.size(), 2u);
+  EXPECT_TRUE(refs.Owns(Id(6))) << "still referenced here";
+}
+
+TEST(ReferenceCounterTest, ABorrowedReferenceGoesWithItsLastHandleOrPinAndNamesItsOwner) {
+  std::vector<std::pair<raycc::ObjectId, std::string>> freed;
+  raycc::core_worker::ReferenceCounter refs(
+      [&](const raycc::ObjectId& id, const std::string& owner) { freed.emplace_back(id, owner); });
+  EXPECT_TRUE(refs.AddBorrowed(Id(7), "owner-a"));
+  EXPECT_FALSE(refs.AddBorrowed(Id(7), "owner-a")) << "known already: no second registration";
+  EXPECT_FALSE(refs.Owns(Id(7)));
+  EXPECT_TRUE(refs.Knows(Id(7)));
+  EXPECT_EQ(refs.OwnerOf(Id(7)), "owner-a");
+  EXPECT_FALSE(refs.AddBorrower(Id(7), "x")) << "only an owner keeps borrowers";
+  refs.AddLocalRef(Id(7));
+  refs.AddTaskUse(Id(7));  // a result here mentions it
+  refs.RemoveLocalRef(Id(7));
+  EXPECT_TRUE(freed.empty());
+  refs.RemoveTaskUse(Id(7));
+  ASSERT_EQ(freed.size(), 1u);
+  EXPECT_EQ(freed[0], std::make_pair(Id(7), std::string("owner-a")));
+  EXPECT_EQ(refs.OwnerOf(Id(7)), std::nullopt);
 }
 
 }  // namespace

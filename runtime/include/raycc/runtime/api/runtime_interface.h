@@ -163,7 +163,19 @@ class RuntimeInterface {
   virtual size_t LiveObjects() = 0;
   /// Which of `ids` are ready, once `num_objects` are or the timeout passed.
   virtual std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) = 0;
+
+  /// Ownership across processes (the cluster runtime; in one process the
+  /// runtime owns every object and these keep their defaults). OwnerOf: who
+  /// owns `id`, as an opaque address written beside an ObjectRef serialized
+  /// into a value; empty when no other process needs to know.
+  virtual std::string OwnerOf(const ObjectId& id) { return {}; }
+  /// An ObjectRef owned by `owner` (OwnerOf's text) was read from a value:
+  /// the runtime registers it as borrowed before the reference is counted.
+  virtual void BorrowRef(const ObjectId& id, const std::string& owner) {}
 };
+
+/// The runtime Init() started, or null (serialization outside Init).
+RuntimeInterface* CurrentRuntimeOrNull();
 
 /// The runtime Init() started; throws RayccError when there is none.
 RuntimeInterface& CurrentRuntime();
