@@ -911,8 +911,27 @@ ObjectId ClusterRuntime::Put(std::string bytes) {
 ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::type_info&,
                                   std::string (*serialize)(const void*)) {
   // Values cross processes as bytes; keeping the value too (zero-copy Get
-  // in the owner) is the object plane's work (issue #15).
-  return Put(serialize(value.get()));
+  // in the owner) is the object plane's work (issue #15). The references
+  // the value holds are pinned while the object lives (OwnerOf pins each
+  // one it writes while t_serialized collects).
+  std::vector<ObjectId> mentioned;
+  std::vector<ObjectId>* outer = t_serialized;
+  t_serialized = &mentioned;
+  std::string bytes;
+  try {
+    bytes = serialize(value.get());
+  } catch (...) {
+    t_serialized = outer;
+    for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
+    throw;
+  }
+  t_serialized = outer;
+  ObjectId id = Put(std::move(bytes));
+  if (!mentioned.empty()) {
+    std::lock_guard<std::mutex> lock(borrow_mu_);
+    nested_[id] = std::move(mentioned);
+  }
+  return id;
 }
 
 void ClusterRuntime::ThrowUnknown(const char* what, const ObjectId& id) const {

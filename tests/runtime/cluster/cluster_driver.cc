@@ -453,6 +453,16 @@ void Ownership() {
     Print("borrowed_as_arg", *raycc::Task(Add).Remote(refs[1], 5).Get());
     Print("borrowed_in_value", *raycc::Task(SumRefs).Remote(refs).Get());
   }
+  // A Put value holding a reference keeps it while the value lives.
+  {
+    raycc::ObjectRef<std::vector<raycc::ObjectRef<int>>> outer;
+    {
+      raycc::ObjectRef<int> y = raycc::Put(5);
+      outer = raycc::Put(std::vector{y});
+    }
+    Print("put_holds_ref", *(*outer.Get())[0].Get());
+    Print("put_holds_ref_remote", *raycc::Task(SumRefs).Remote(outer).Get());
+  }
   Print("no_borrowed_left", WaitForNoObjects() ? 1 : 0);
 }
 

@@ -294,6 +294,8 @@ TEST_F(ClusterRuntimeTest, ReferencesLeaveTheirOwnerAndAreFreedWhenTheLastBorrow
   EXPECT_EQ(out["worker_owned_sum"], "30");
   EXPECT_EQ(out["borrowed_as_arg"], "15");
   EXPECT_EQ(out["borrowed_in_value"], "30");
+  EXPECT_EQ(out["put_holds_ref"], "5");
+  EXPECT_EQ(out["put_holds_ref_remote"], "5");
   EXPECT_EQ(out["no_borrowed_left"], "1");
   EXPECT_EQ(out["live_objects"], "0");
 }
