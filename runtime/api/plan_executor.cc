@@ -49,6 +49,12 @@ using internal::TaskArgument;
 
 struct Graph::State {
   proto::ExecPlan plan;
+  // The artifact's task library, when this process loaded it for the plan:
+  // a runtime with worker processes ships it to them (once per runtime).
+  std::shared_ptr<const std::string> task_library;
+  std::string artifact_path;
+  mutable std::mutex shipped_mu;
+  mutable const internal::RuntimeInterface* shipped_to = nullptr;
   // Per node: what it calls (null when not a call).
   std::vector<const RemoteFunction*> functions;
   std::vector<const RemoteMethod*> methods;
@@ -452,8 +458,12 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   const std::string& name = plan->graph_name();
   if (plan->format_version() != 1)
     Fail(path, name, absl::StrCat("plan format ", plan->format_version(), " is not supported"));
-  if (!artifact->task_library().empty() && NeedsTaskLibrary(*plan)) LoadTaskLibrary(path, *artifact);
   auto state = std::make_shared<Graph::State>();
+  if (!artifact->task_library().empty() && NeedsTaskLibrary(*plan)) {
+    LoadTaskLibrary(path, *artifact);
+    state->task_library = std::make_shared<const std::string>(artifact->task_library());
+    state->artifact_path = path;
+  }
   state->plan = *plan;
   RemoteRegistry& registry = RemoteRegistry::Instance();
   for (int i = 0; i < plan->nodes_size(); ++i) {
@@ -711,6 +721,13 @@ std::vector<std::pair<std::string, std::string>> Graph::inputs() const {
 GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) const {
   const proto::ExecPlan& plan = state_->plan;
   internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+  if (state_->task_library != nullptr) {
+    std::lock_guard<std::mutex> lock(state_->shipped_mu);
+    if (state_->shipped_to != &runtime) {
+      runtime.AddTaskLibrary(state_->task_library, state_->artifact_path);
+      state_->shipped_to = &runtime;
+    }
+  }
   std::vector<const GraphInput*> bound;
   for (const proto::PlanInput& in : plan.inputs()) {
     auto it = inputs.find(in.name());
@@ -843,6 +860,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   };
   internal::CallOptions builtin;
   builtin.has_resources = true;  // (asks for nothing: never waits for room)
+  builtin.in_owner = true;       // (it reads this execution's objects by id)
   // The gate of node `i`: one more argument, made once its control
   // dependencies are settled.
   auto gate = [&](int i) {

@@ -1,5 +1,6 @@
 #include "core_worker/cluster_runtime.h"
 
+#include <dlfcn.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/server.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core_worker/memory_store.h"
 #include "core_worker/reference_counter.h"
 #include "core_worker/task_executor.h"
@@ -106,7 +109,7 @@ class ClusterRuntime final : public internal::ManagedRuntime {
  public:
   /// Joins as a driver (worker false) or as the worker process a raylet
   /// started (the RAYCC_WORKER_* environment).
-  ClusterRuntime(std::string gcs_address, bool worker);
+  ClusterRuntime(std::string gcs_address, bool worker, std::string worker_program = "");
   ~ClusterRuntime() override { (void)Finish(); }
 
   // Tasks and objects.
@@ -126,6 +129,7 @@ class ClusterRuntime final : public internal::ManagedRuntime {
                                                      const std::type_info& type, int64_t timeout_ms) override;
   std::shared_ptr<const std::string> Get(const ObjectId& id, int64_t timeout_ms) override;
   void AddObjectRef(const ObjectId& id) override { refs_.AddLocalRef(id); }
+  void AddTaskLibrary(const std::shared_ptr<const std::string>& bytes, const std::string& origin) override;
   std::string OwnerOf(const ObjectId& id) override;
   void BorrowRef(const ObjectId& id, const std::string& owner) override;
   void RemoveObjectRef(const ObjectId& id) override { refs_.RemoveLocalRef(id); }
@@ -176,6 +180,7 @@ class ClusterRuntime final : public internal::ManagedRuntime {
     int unresolved = 1;  // (one for the submission itself, dropped last)
     std::shared_ptr<const ObjectError> failed_dependency;
     bool cancelled = false;
+    bool in_owner = false;       // runs here, on a thread of its own (CallOptions::in_owner)
     std::vector<ObjectId> uses;  // objects it keeps alive until done
   };
 
@@ -251,7 +256,18 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// set) sees the task before any argument can resolve (an actor call
   /// takes its place in the actor's queue there).
   void SubmitSpec(proto::TaskSpec spec, std::vector<internal::TaskArgument> args,
-                  const std::function<void(const std::shared_ptr<Pending>&)>& enqueue = nullptr);
+                  const std::function<void(const std::shared_ptr<Pending>&)>& enqueue = nullptr,
+                  bool in_owner = false);
+  /// Runs an in_owner task on a thread of this process.
+  void RunInOwner(const std::shared_ptr<Pending>& pending);
+  struct LocalThread {
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+  std::mutex local_mu_;
+  std::list<std::unique_ptr<LocalThread>> local_threads_;  // (finished ones are joined by the next start)
+  /// Set as Finish begins: waits in this process end (RayccError).
+  std::atomic<bool> finishing_{false};
   void Dispatch(const std::shared_ptr<Pending>& pending);
   /// The task is done (ran, failed, or could not run).
   void OnTaskDone(const proto::TaskSpec& task, const proto::PushTaskReply* reply, const ObjectError* error);
@@ -265,6 +281,14 @@ class ClusterRuntime final : public internal::ManagedRuntime {
 
   const bool worker_;
   const std::string gcs_address_;
+  const std::string worker_program_;  // (empty: this program)
+  /// Task libraries the workers load ("sha256:<hash>"), in the order added.
+  std::mutex libraries_mu_;
+  std::vector<std::string> libraries_;
+  /// Uploads `bytes` to the GCS KV as code/<sha256> unless it is there;
+  /// the hash.
+  std::string UploadBytes(std::string bytes, const std::string& what);
+  void FillFunction(proto::FunctionDescriptor* descriptor, const std::string& name, const std::string& signature);
   std::string token_;
   std::unique_ptr<gcs::GcsRpcClient> gcs_;
   std::string raylet_address_;
@@ -355,8 +379,8 @@ grpc::Status WorkerService::UpdateBorrowers(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker)
-    : worker_(worker), gcs_address_(std::move(gcs_address)) {
+ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string worker_program)
+    : worker_(worker), gcs_address_(std::move(gcs_address)), worker_program_(std::move(worker_program)) {
   absl::StatusOr<std::string> token = rpc::TokenFromEnvironment();
   if (absl::IsNotFound(token.status())) {
     // The cluster this machine started (raycc start) keeps its token.
@@ -410,19 +434,43 @@ void ClusterRuntime::JoinAsDriver() {
 }
 
 void ClusterRuntime::UploadCode() {
-  const std::string where =
-      absl::StrCat("raycc::Init: cannot upload this program to the cluster at ", gcs_address_, ": ");
-  absl::StatusOr<std::string> bytes = rpc::ReadFileBytes("/proc/self/exe");
-  if (!bytes.ok()) throw RayccError(absl::StrCat(where, bytes.status().message()));
-  code_hash_ = rpc::Sha256Hex(*bytes);
-  // Once per cluster: a program run again (or by another driver) is there.
-  absl::StatusOr<std::vector<std::string>> present = gcs_->KvKeys(kCodeNamespace, code_hash_);
+  const std::string program = worker_program_.empty() ? "/proc/self/exe" : worker_program_;
+  absl::StatusOr<std::string> bytes = rpc::ReadFileBytes(program);
+  if (!bytes.ok()) {
+    throw RayccError(absl::StrCat("raycc::Init: cannot upload the worker program ", program, " to the cluster at ",
+                                  gcs_address_, ": ", bytes.status().message()));
+  }
+  code_hash_ = UploadBytes(*std::move(bytes), absl::StrCat("raycc::Init: the worker program ", program));
+}
+
+std::string ClusterRuntime::UploadBytes(std::string bytes, const std::string& what) {
+  const std::string where = absl::StrCat(what, ": cannot upload it to the cluster at ", gcs_address_, ": ");
+  std::string hash = rpc::Sha256Hex(bytes);
+  // Once per cluster: code uploaded before (by this or another driver) is there.
+  absl::StatusOr<std::vector<std::string>> present = gcs_->KvKeys(kCodeNamespace, hash);
   if (!present.ok()) throw RayccError(absl::StrCat(where, present.status().message()));
   for (const std::string& key : *present) {
-    if (key == code_hash_) return;
+    if (key == hash) return hash;
   }
-  absl::StatusOr<bool> put = gcs_->KvPut(kCodeNamespace, code_hash_, *std::move(bytes), /*overwrite=*/false);
+  absl::StatusOr<bool> put = gcs_->KvPut(kCodeNamespace, hash, std::move(bytes), /*overwrite=*/false);
   if (!put.ok()) throw RayccError(absl::StrCat(where, put.status().message()));
+  return hash;
+}
+
+void ClusterRuntime::AddTaskLibrary(const std::shared_ptr<const std::string>& bytes, const std::string& origin) {
+  const std::string name =
+      absl::StrCat("sha256:", UploadBytes(*bytes, absl::StrCat("the task library of ", origin)));
+  std::lock_guard<std::mutex> lock(libraries_mu_);
+  if (std::find(libraries_.begin(), libraries_.end(), name) == libraries_.end()) libraries_.push_back(name);
+}
+
+void ClusterRuntime::FillFunction(proto::FunctionDescriptor* descriptor, const std::string& name,
+                                  const std::string& signature) {
+  descriptor->set_library(absl::StrCat("sha256:", code_hash_));
+  descriptor->set_name(name);
+  descriptor->set_signature(signature);
+  std::lock_guard<std::mutex> lock(libraries_mu_);
+  for (const std::string& library : libraries_) descriptor->add_task_libraries(library);
 }
 
 void ClusterRuntime::JoinAsWorker() {
@@ -447,6 +495,16 @@ void ClusterRuntime::JoinAsWorker() {
     absl::StatusOr<std::string> bytes = rpc::ReadFileBytes("/proc/self/exe");
     if (!bytes.ok()) throw RayccError(std::string(bytes.status().message()));
     code_hash_ = rpc::Sha256Hex(*bytes);
+  }
+  // The task libraries this job's functions need (a compiled graph's),
+  // fetched by the raylet: loaded before any task runs here.
+  for (absl::string_view path : absl::StrSplit(Env("RAYCC_TASK_LIBRARIES"), ':', absl::SkipEmpty())) {
+    if (::dlopen(std::string(path).c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
+      throw RayccError(absl::StrCat("raycc::Init: this worker cannot load the task library ", path, ": ",
+                                    ::dlerror()));
+    }
+    const size_t slash = path.rfind('/');
+    libraries_.push_back(absl::StrCat("sha256:", path.substr(slash == absl::string_view::npos ? 0 : slash + 1)));
   }
   std::string host;
   int raylet_port = 0;
@@ -506,6 +564,7 @@ void ClusterRuntime::RequestExit() {
 absl::Status ClusterRuntime::Finish() {
   absl::Status status;
   std::call_once(finished_, [&] {
+    finishing_ = true;
     std::vector<std::shared_ptr<Actor>> actors;
     {
       std::lock_guard<std::mutex> lock(actors_mu_);
@@ -517,6 +576,14 @@ absl::Status ClusterRuntime::Finish() {
       actor->cv.notify_all();
     }
     if (submitter_ != nullptr) submitter_->Shutdown();  // (cancels the pushes in flight)
+    {
+      std::list<std::unique_ptr<LocalThread>> local;
+      {
+        std::lock_guard<std::mutex> lock(local_mu_);
+        local.swap(local_threads_);
+      }
+      for (auto& thread : local) thread->thread.join();  // (their waits end: finishing_)
+    }
     for (auto& actor : actors) {
       if (actor->pusher.joinable()) actor->pusher.join();
       // Actors die with their owner (as Ray's non-detached ones): the
@@ -618,10 +685,7 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
   spec.set_depth(t_task != nullptr ? t_task->depth() + 1 : 0);
   spec.set_type(proto::NORMAL_TASK);
   *spec.mutable_owner_address() = self_;
-  proto::FunctionDescriptor* descriptor = spec.mutable_function();
-  descriptor->set_library(absl::StrCat("sha256:", code_hash_));
-  descriptor->set_name(function.name);
-  descriptor->set_signature(function.signature);
+  FillFunction(spec.mutable_function(), function.name, function.signature);
   spec.set_num_returns(1);
   absl::StatusOr<ResourceSet> resources =
       options.has_resources ? ResourceSet::Create(options.resources)
@@ -688,8 +752,10 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
 }
 
 void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::TaskArgument> args,
-                                const std::function<void(const std::shared_ptr<Pending>&)>& enqueue) {
+                                const std::function<void(const std::shared_ptr<Pending>&)>& enqueue,
+                                bool in_owner) {
   auto pending = std::make_shared<Pending>();
+  pending->in_owner = in_owner;
   std::vector<std::pair<int, ObjectId>> refs;
   for (internal::TaskArgument& arg : args) {
     proto::TaskArg* out = spec.add_args();
@@ -751,6 +817,10 @@ void ClusterRuntime::Dispatch(const std::shared_ptr<Pending>& pending) {
     OnTaskDone(pending->spec, nullptr, failed.get());
     return;
   }
+  if (pending->in_owner) {
+    RunInOwner(pending);
+    return;
+  }
   if (pending->spec.type() == proto::ACTOR_TASK) {
     absl::StatusOr<ActorId> id = ActorId::FromBinary(pending->spec.actor_task().actor_id());
     if (std::shared_ptr<Actor> actor = id.ok() ? FindActor(*id, true) : nullptr) {
@@ -760,6 +830,29 @@ void ClusterRuntime::Dispatch(const std::shared_ptr<Pending>& pending) {
     return;
   }
   submitter_->Submit(pending->spec);
+}
+
+void ClusterRuntime::RunInOwner(const std::shared_ptr<Pending>& pending) {
+  std::lock_guard<std::mutex> lock(local_mu_);
+  if (finishing_) return;  // (shutting down: nobody waits for it)
+  for (auto it = local_threads_.begin(); it != local_threads_.end();) {
+    if (!(*it)->done) {
+      ++it;
+      continue;
+    }
+    (*it)->thread.join();
+    it = local_threads_.erase(it);
+  }
+  auto local = std::make_unique<LocalThread>();
+  LocalThread* self = local.get();
+  local->thread = std::thread([this, pending, self] {
+    proto::PushTaskReply reply;
+    ExecuteTask(pending->spec, &reply);
+    if (reply.has_error()) reply.mutable_error()->set_where("the submitting process (in_owner)");
+    OnTaskDone(pending->spec, &reply, nullptr);
+    self->done = true;
+  });
+  local_threads_.push_back(std::move(local));
 }
 
 void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTaskReply* reply,
@@ -817,7 +910,7 @@ std::shared_ptr<internal::ObjectRefHandle> ClusterRuntime::SubmitTask(
   store_.AddPending(result);
   refs_.AddOwned(result, 1);
   try {
-    SubmitSpec(std::move(spec), std::move(args));
+    SubmitSpec(std::move(spec), std::move(args), nullptr, options.in_owner);
   } catch (...) {
     refs_.RemoveLocalRef(result);
     throw;
@@ -963,7 +1056,20 @@ std::vector<bool> ClusterRuntime::WaitReady(const std::vector<ObjectId>& ids, si
   // tasks it waits for can run on them.
   const bool blocks = worker_ && t_task != nullptr;
   if (blocks) NotifyBlocked(true);
-  ready = store_.Wait(ids, num_ready, deadline);
+  // In slices, so that Finish ends the waits of this process's own threads.
+  constexpr auto kSlice = std::chrono::milliseconds(200);
+  for (;;) {
+    auto slice = std::chrono::steady_clock::now() + kSlice;
+    if (deadline && *deadline < slice) slice = *deadline;
+    ready = store_.Wait(ids, num_ready, slice);
+    count = 0;
+    for (bool r : ready) count += r ? 1 : 0;
+    if (count >= num_ready || (deadline && *deadline <= std::chrono::steady_clock::now())) break;
+    if (finishing_) {
+      if (blocks) NotifyBlocked(false);
+      throw RayccError("the cluster runtime is shutting down");
+    }
+  }
   if (blocks) NotifyBlocked(false);
   return ready;
 }
@@ -1442,9 +1548,7 @@ ObjectId ClusterRuntime::SubmitActorTask(const ActorId& id, const internal::Remo
   spec.set_parent_task_id(t_task != nullptr ? t_task->task_id() : driver_task_.Binary());
   spec.set_type(proto::ACTOR_TASK);
   *spec.mutable_owner_address() = self_;
-  spec.mutable_function()->set_library(absl::StrCat("sha256:", code_hash_));
-  spec.mutable_function()->set_name(method.name);
-  spec.mutable_function()->set_signature(method.signature);
+  FillFunction(spec.mutable_function(), method.name, method.signature);
   spec.set_num_returns(1);
   spec.set_name(options.name.empty() ? method.name : options.name);
   spec.mutable_actor_task()->set_actor_id(id.Binary());
@@ -1725,7 +1829,7 @@ std::unique_ptr<internal::ManagedRuntime> MakeClusterRuntime(const Config& confi
       throw RayccError(absl::StrCat("raycc::Init(address=auto): ", session.status().message()));
     address = session->address;
   }
-  return std::make_unique<ClusterRuntime>(address, Env("RAYCC_WORKER") == "1");
+  return std::make_unique<ClusterRuntime>(address, Env("RAYCC_WORKER") == "1", config.worker_program);
 }
 
 }  // namespace raycc::core_worker

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "gcs/in_memory_gcs_storage.h"
+#include "raycc/runtime/common/status.h"
 
 namespace raycc::gcs {
 namespace {
@@ -157,7 +158,20 @@ absl::Status Gcs::AddJob(const JobId& id, const proto::Address& driver) {
 
 absl::Status Gcs::MarkJobFinished(const JobId& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return jobs_.MarkFinished(id, NowMs());
+  RAYCC_RETURN_IF_ERROR(jobs_.MarkFinished(id, NowMs()));
+  // The job's placement groups go with it (as Ray's non-detached ones).
+  if (raylets_ == nullptr) return absl::OkStatus();
+  std::vector<PlacementGroupId> owned;
+  groups_.ForEach([&](const PlacementGroupRecord& group) {
+    if (group.state != proto::PG_REMOVED && group.id.Job() == id) owned.push_back(group.id);
+  });
+  bool freed = false;
+  for (const PlacementGroupId& group : owned) {
+    absl::StatusOr<bool> removed = groups_.Remove(group, *raylets_);
+    freed = freed || (removed.ok() && *removed);
+  }
+  if (freed) ReservePendingLocked();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> Gcs::KvPut(const std::string& ns, const std::string& key, std::string value,

@@ -86,7 +86,18 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
                                                    kCodePrefix, "<64 hex digits>', got '",
                                                    task.function().library(), "'"));
   }
-  request.code = std::string(library);
+  request.program = std::string(library);
+  request.code = request.program;
+  std::vector<std::string> library_hashes;
+  for (const std::string& name : task.function().task_libraries()) {
+    absl::string_view hash = name;
+    if (!absl::ConsumePrefix(&hash, kCodePrefix) || !IsContentHash(hash)) {
+      return absl::InvalidArgumentError(absl::StrCat("RequestWorkerLease: a task library must be named '",
+                                                     kCodePrefix, "<64 hex digits>', got '", name, "'"));
+    }
+    library_hashes.emplace_back(hash);
+    absl::StrAppend(&request.code, "+", hash);
+  }
   if (absl::StatusOr<WorkerId> holder = WorkerId::FromBinary(task.owner_address().worker_id()); holder.ok()) {
     request.holder = *holder;
   }
@@ -127,7 +138,11 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
     }
     break;
   }
-  RAYCC_ASSIGN_OR_RETURN(request.executable, EnsureCode(request.code));
+  RAYCC_ASSIGN_OR_RETURN(request.executable, EnsureCode(request.program));
+  for (const std::string& hash : library_hashes) {
+    RAYCC_ASSIGN_OR_RETURN(std::string path, EnsureCode(hash));
+    request.libraries.push_back(std::move(path));
+  }
 
   // Placed and queued in one critical section, so that requests arriving
   // together each see what the ones before them took.
@@ -297,7 +312,8 @@ void NodeManager::StartWorkerLocked(Request& request) {
         absl::StrCat("RAYCC_NODE_NAME=", options_.node_name),
         absl::StrCat("RAYCC_AUTH_TOKEN=", options_.token),
         // The worker's own code, so that the tasks it submits run the same.
-        absl::StrCat("RAYCC_CODE_HASH=", request.code),
+        absl::StrCat("RAYCC_CODE_HASH=", request.program),
+        absl::StrCat("RAYCC_TASK_LIBRARIES=", absl::StrJoin(request.libraries, ":")),
     };
     absl::StatusOr<int> pid = pool_.Start(launch);
     if (pid.ok()) {

@@ -109,7 +109,7 @@ class NodeManager {
   struct Worker {
     WorkerId id;
     JobId job;
-    std::string code;  // content hash
+    std::string code;  // Request::code of the request it was started for
     WorkerState state = WorkerState::kStarting;
     int pid = 0;
     int port = 0;
@@ -125,8 +125,10 @@ class NodeManager {
   struct Request {
     ResourceSet resources;
     JobId job;
-    std::string code;
-    std::string executable;
+    std::string code;        // what a worker must run: the program's hash, then its libraries'
+    std::string program;     // the program's content hash
+    std::string executable;  // its path here
+    std::vector<std::string> libraries;  // the task libraries' paths here
     WorkerId holder;  // the task's owner (TaskSpec.owner_address.worker_id)
     PlacementGroupId group;  // the group whose bundle it runs in (nil: none)
     enum class State { kQueued, kStarting, kGranted, kFailed } state = State::kQueued;

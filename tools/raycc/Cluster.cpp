@@ -648,4 +648,6 @@ int runStatus(int argc, char **argv) {
   return Status(*flags);
 }
 
+std::string findSibling(const std::string &name) { return FindDaemon(name); }
+
 } // namespace raycc::tools

@@ -3,6 +3,8 @@
 #ifndef RAYCC_TOOLS_RAYCC_COMMANDS_H
 #define RAYCC_TOOLS_RAYCC_COMMANDS_H
 
+#include <string>
+
 namespace raycc::tools {
 
 /// Exit codes, stable for scripts (documented in `raycc --help`).
@@ -29,6 +31,10 @@ int runViz(int argc, char **argv);
 int runStart(int argc, char **argv);
 int runStop(int argc, char **argv);
 int runStatus(int argc, char **argv);
+
+/// The program `name` next to this raycc (build tree or <prefix>/bin), else
+/// on PATH; empty when neither has it.
+std::string findSibling(const std::string &name);
 
 } // namespace raycc::tools
 

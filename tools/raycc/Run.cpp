@@ -63,8 +63,10 @@ struct RunOptions {
       cl::value_desc("run.json"), cl::init(""), cl::cat(category)};
   cl::opt<std::string> address{
       "address",
-      cl::desc("a cluster to run on (not available yet: the embedded "
-               "runtime is the only one)"),
+      cl::desc("run on this cluster (the GCS address `raycc start --head` "
+               "printed, or `auto` for the one started on this machine): "
+               "the graph's tasks run in raycc-worker processes on its "
+               "nodes, its task library shipped to them"),
       cl::value_desc("host:port"), cl::init(""), cl::cat(category)};
 };
 
@@ -231,8 +233,10 @@ int runRun(int argc, char **argv) {
   std::string programName = "raycc run";
   args[0] = programName.data();
   const char *overview =
-      "raycc run: run a compiled graph on the embedded runtime\n\n"
-      "  raycc run prog.rcx --graph train_step --input w=@w0.json\n\n"
+      "raycc run: run a compiled graph on the embedded runtime, or on a "
+      "cluster (--address)\n\n"
+      "  raycc run prog.rcx --graph train_step --input w=@w0.json\n"
+      "  raycc run prog.rcx --address auto --input n=10\n\n"
       "Inputs are JSON (numbers, strings, arrays, objects) and reach the "
       "tasks as msgpack, as the runtime API would send them. Outputs are "
       "printed as `name: JSON`.\n\n"
@@ -240,10 +244,21 @@ int runRun(int argc, char **argv) {
       "task), 2 bad command line, 3 a file cannot be read.\n";
   if (!cl::ParseCommandLineOptions(argc, args.data(), overview, &llvm::errs()))
     return kExitUsage;
-  if (!options.address.empty())
-    return fail("--address: cluster mode is not available yet; leave it out "
-                "to run on the embedded runtime",
-                kExitUsage);
+  std::string workerProgram;
+  if (!options.address.empty()) {
+    if (!options.cluster.empty() || options.numCpus != 0)
+      return fail("--address runs on a real cluster: --cluster and --num-cpus "
+                  "describe the embedded one; leave them out",
+                  kExitUsage);
+    if (!options.timeline.empty())
+      return fail("--timeline is not recorded on a cluster yet; leave it out",
+                  kExitUsage);
+    workerProgram = findSibling("raycc-worker");
+    if (workerProgram.empty())
+      return fail("--address: cannot find raycc-worker next to raycc or on "
+                  "PATH (the cluster's workers run it)",
+                  kExitFailure);
+  }
 
   // Inputs, by name.
   llvm::StringMap<std::string> given;
@@ -283,7 +298,9 @@ int runRun(int argc, char **argv) {
   if (!llvm::sys::fs::exists(options.input))
     return fail("cannot read '" + options.input + "': no such file", kExitIO);
   raycc::Config config{.num_cpus = options.numCpus,
-                       .timeline_path = options.timeline};
+                       .timeline_path = options.timeline,
+                       .address = options.address,
+                       .worker_program = workerProgram};
   if (!options.cluster.empty()) {
     llvm::Expected<passes::ClusterDescription> cluster =
         passes::ClusterDescription::load(options.cluster);

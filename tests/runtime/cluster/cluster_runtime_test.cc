@@ -69,13 +69,14 @@ class ClusterRuntimeTest : public ::testing::Test {
   // A raylet named `name` with `cpus` CPUs and `resources` (JSON); returns
   // its port.
   int StartRaylet(const std::string& name, int cpus, const std::string& resources = "{}",
-                  const std::string& labels = "") {
+                  const std::string& labels = "", int gpus = 0) {
     const std::string base = dir_ + "/" + name;
     raylets_.push_back(std::make_unique<Process>(
         std::vector<std::string>{RAYCC_RAYLET_BIN, "--gcs-address", gcs_address_, "--num-cpus",
-                                 std::to_string(cpus), "--resources", resources, "--node-name", name,
-                                 "--token-file", dir_ + "/token", "--session-dir", base + "-session",
-                                 "--port-file", base + ".port", "--heartbeat-ms", "200", "--labels", labels},
+                                 std::to_string(cpus), "--num-gpus", std::to_string(gpus), "--resources",
+                                 resources, "--node-name", name, "--token-file", dir_ + "/token",
+                                 "--session-dir", base + "-session", "--port-file", base + ".port",
+                                 "--heartbeat-ms", "200", "--labels", labels},
         base + ".log"));
     int port = WaitForPort(base + ".port", *raylets_.back());
     EXPECT_GT(port, 0) << ReadAll(base + ".log");
@@ -298,6 +299,58 @@ TEST_F(ClusterRuntimeTest, ReferencesLeaveTheirOwnerAndAreFreedWhenTheLastBorrow
   EXPECT_EQ(out["put_holds_ref_remote"], "5");
   EXPECT_EQ(out["no_borrowed_left"], "1");
   EXPECT_EQ(out["live_objects"], "0");
+}
+
+// `raycc run --address`: a graph compiled for examples/clusters/lab.json
+// runs on a cluster of raylets with that description's names and
+// resources; its task library reaches raycc-worker processes by content
+// hash; its placement groups are reserved across the raylets with their
+// strategies and removed when the run ends.
+TEST_F(ClusterRuntimeTest, ACompiledGraphRunsOnTheClusterItWasCompiledFor) {
+  const std::string memory = R"({"memory": 32000000000})", big_memory = R"({"memory": 64000000000})";
+  StartRaylet("gpu-1", 8, memory, "rack=r1", 1);
+  StartRaylet("gpu-2", 8, memory, "rack=r1", 1);
+  StartRaylet("cpu-1", 16, big_memory, "rack=r2");
+  StartRaylet("cpu-2", 16, big_memory, "rack=r2");
+  const std::string artifact = dir_ + "/pl.rcx";
+  {
+    Process compile({RAYCC_BIN, "compile", std::string(RAYCC_SOURCE_DIR) + "/examples/graphs/placement_strategies.cc",
+                     "--cluster=" + std::string(RAYCC_SOURCE_DIR) + "/examples/clusters/lab.json", "-o", artifact},
+                    dir_ + "/compile.log");
+    ASSERT_EQ(compile.WaitExit(300s), 0) << ReadAll(dir_ + "/compile.log");
+  }
+  Process run({RAYCC_BIN, "run", artifact, "--address", gcs_address_}, dir_ + "/run.log",
+              {"RAYCC_AUTH_TOKEN=" + token_});
+  ASSERT_EQ(run.WaitExit(120s), 0) << ReadAll(dir_ + "/run.log");
+  const std::string out = ReadAll(dir_ + "/run.log");
+  // The same results as on the embedded runtime (tests/lit/examples).
+  EXPECT_THAT(out, HasSubstr("score0: 0.16497"));
+  EXPECT_THAT(out, HasSubstr("score1: 0.06198"));
+
+  // Each group kept its strategy on the real nodes, and the run removed it.
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = gcs.TryGetAllNodes();
+  ASSERT_TRUE(nodes.ok());
+  std::map<std::string, std::string> names;
+  for (const auto& node : *nodes) names[node.node_id()] = node.node_name();
+  absl::StatusOr<std::vector<raycc::proto::PlacementGroupInfo>> groups = gcs.GetAllPlacementGroups();
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  std::map<std::string, std::vector<std::string>> where;  // group name -> its bundles' nodes
+  for (const auto& group : *groups) {
+    EXPECT_EQ(group.state(), raycc::proto::PG_REMOVED) << group.spec().name();
+    for (const auto& bundle : group.spec().bundles()) where[group.spec().name()].push_back(names[bundle.node_id()]);
+  }
+  ASSERT_EQ(where.size(), 4u);
+  ASSERT_EQ(where["prep"].size(), 2u);
+  EXPECT_EQ(where["prep"][0], where["prep"][1]) << "strict_pack";
+  ASSERT_EQ(where["train"].size(), 2u);
+  EXPECT_NE(where["train"][0], where["train"][1]) << "strict_spread";
+  for (const std::string& node : where["train"]) EXPECT_THAT(node, ::testing::StartsWith("gpu-"));
+  // Every node has its resources back.
+  for (int port : raylet_ports_) {
+    raycc::proto::GetNodeStatsReply stats = Stats(port);
+    EXPECT_EQ(stats.available_resources().quantities().at("CPU"), stats.total_resources().quantities().at("CPU"));
+  }
 }
 
 TEST_F(ClusterRuntimeTest, NoTokenOrNoClusterIsAClearError) {

@@ -339,6 +339,28 @@ TEST_F(PlacementGroupManagerTest, OnlyTheLatestRemovedGroupsAreRemembered) {
   for (const auto& [node, units] : raylets_.nodes) EXPECT_EQ(units.at("CPU"), 2 * FixedPoint::kScale);
 }
 
+TEST(GcsTest, AFinishedJobsPlacementGroupsAreRemovedAndOthersKept) {
+  Gcs gcs;
+  FakeRaylets raylets;
+  NodeId a = NodeId::FromRandom();
+  ASSERT_TRUE(gcs.RegisterNode(Node(a, "a", {{"CPU", 2}})).ok());
+  raylets.nodes.emplace_back(a, scheduling::ToUnits(Res({{"CPU", 2}})));
+  gcs.SetBundleReserver(&raylets);
+  const JobId ending = JobId::FromInt(7), other = JobId::FromInt(8);
+  ASSERT_TRUE(gcs.AddJob(ending, proto::Address()).ok());
+  ASSERT_TRUE(gcs.AddJob(other, proto::Address()).ok());
+  PlacementGroupId mine = PlacementGroupId::Of(ending), theirs = PlacementGroupId::Of(other);
+  PlacementGroupId waiting = PlacementGroupId::Of(other);
+  ASSERT_TRUE(gcs.CreatePlacementGroup(mine, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+  ASSERT_TRUE(gcs.CreatePlacementGroup(theirs, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+  ASSERT_TRUE(gcs.CreatePlacementGroup(waiting, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+  EXPECT_EQ(*gcs.GetPlacementGroupState(waiting), proto::PG_PENDING) << "the node is full";
+  ASSERT_TRUE(gcs.MarkJobFinished(ending).ok());
+  EXPECT_EQ(*gcs.GetPlacementGroupState(mine), proto::PG_REMOVED);
+  EXPECT_EQ(*gcs.GetPlacementGroupState(theirs), proto::PG_CREATED) << "another job's group stays";
+  EXPECT_EQ(*gcs.GetPlacementGroupState(waiting), proto::PG_CREATED) << "reserved in the room freed";
+}
+
 TEST(GcsTest, AGroupIsReservedWhenANodeJoinsOrResourcesFree) {
   Gcs gcs;
   FakeRaylets raylets;

@@ -44,6 +44,12 @@ struct Config {
   /// RAYCC_AUTH_TOKEN_FILE, or this machine's session. Init throws a
   /// RayccError naming the address and the cause when it cannot join.
   std::string address;
+  /// On a cluster: the program the raylets run as this job's worker
+  /// processes (uploaded by content hash). Empty: this program itself
+  /// (whose main must call raycc::Init() first). `raycc run --address`
+  /// names `raycc-worker`, which holds the runtime alone and loads the
+  /// graph's task library.
+  std::string worker_program;
 };
 
 }  // namespace raycc

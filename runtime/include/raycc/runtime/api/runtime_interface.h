@@ -61,6 +61,11 @@ struct CallOptions {
   /// from (-1: submitted at run time).
   std::string graph;
   int64_t plan_node = -1;
+  /// Coordination work that reads the submitter's own objects and actors by
+  /// id (a compiled graph's waits, gates and end of run): it runs in the
+  /// submitting process, never on another worker. (In one process every
+  /// task does.)
+  bool in_owner = false;
 };
 
 /// Placement-group strategies, in the order of proto::PlacementStrategy.
@@ -172,6 +177,11 @@ class RuntimeInterface {
   /// An ObjectRef owned by `owner` (OwnerOf's text) was read from a value:
   /// the runtime registers it as borrowed before the reference is counted.
   virtual void BorrowRef(const ObjectId& id, const std::string& owner) {}
+  /// A task library (a shared object's bytes) this process loaded for a
+  /// compiled graph: the runtime's worker processes load it too before they
+  /// run tasks (a cluster ships it to the nodes by content hash; in one
+  /// process there is nothing to do). Idempotent.
+  virtual void AddTaskLibrary(const std::shared_ptr<const std::string>& bytes, const std::string& origin) {}
 };
 
 /// The runtime Init() started, or null (serialization outside Init).
