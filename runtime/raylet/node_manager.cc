@@ -151,6 +151,13 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
     proto::Address spill;
     std::string infeasible;
     if (!PlaceLocked(task.scheduling_strategy(), request.resources, selector, &spill, &infeasible)) {
+      if (!infeasible.empty() && !refreshed) {
+        // Its node may have joined since the last heartbeat: look once more.
+        lock.unlock();
+        RefreshClusterView();
+        lock.lock();
+        continue;
+      }
       if (!infeasible.empty()) {
         reply.set_infeasible_reason(infeasible);
       } else {

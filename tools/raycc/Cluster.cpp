@@ -222,7 +222,10 @@ void PointLatestAt(const std::string &dir) {
   std::string root = rpc::SessionRoot();
   std::string tmp = absl::StrCat(root, "/.session_latest.", ::getpid());
   ::unlink(tmp.c_str());
-  if (::symlink(dir.c_str(), tmp.c_str()) == 0)
+  // Relative to the root (the session's own name), so the link resolves
+  // whether the root was given as a relative or an absolute path.
+  std::string name = dir.substr(dir.rfind('/') + 1);
+  if (::symlink(name.c_str(), tmp.c_str()) == 0)
     (void)::rename(tmp.c_str(), (root + "/session_latest").c_str());
 }
 
