@@ -26,7 +26,7 @@ The global control service of a raycc cluster. Usually started by
   --token-file F       the cluster token (default: $RAYCC_AUTH_TOKEN, then
                        $RAYCC_AUTH_TOKEN_FILE); every request must carry it
   --port-file F        write the port served on to F once serving
-  --node-timeout-ms N  a node silent this long is marked dead (default 10000)
+  --node-timeout-ms N  a node silent this long is marked dead (default 3000)
   --help               this text
 )";
 
@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
     std::cout << kUsage;
     return 0;
   }
-  int port = 6390, node_timeout_ms = 10000;
+  int port = 6390, node_timeout_ms = 3000;
   if (flags->count("port") && (!absl::SimpleAtoi((*flags)["port"], &port) ||
                                port < 0 || port > 65535)) {
     return Fail("--port: expected 0..65535, got '" + (*flags)["port"] + "'");

@@ -46,7 +46,7 @@ its own --port and --node-name).
   --token-file F        the cluster token (default: $RAYCC_AUTH_TOKEN, then
                         $RAYCC_AUTH_TOKEN_FILE)
   --port-file F         write the port served on to F once registered
-  --heartbeat-ms N      liveness report interval (default 1000)
+  --heartbeat-ms N      liveness report interval (default 500)
   --help                this text
 )";
 
@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
   }
   if (!f.count("gcs-address"))
     return Fail("--gcs-address HOST:PORT is required (see --help)");
-  int port = 0, heartbeat_ms = 1000;
+  int port = 0, heartbeat_ms = 500;
   if (f.count("port") &&
       (!absl::SimpleAtoi(f["port"], &port) || port < 0 || port > 65535)) {
     return Fail("--port: expected 0..65535, got '" + f["port"] + "'");

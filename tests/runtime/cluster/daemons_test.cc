@@ -21,6 +21,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gcs/gcs_rpc_client.h"
@@ -111,6 +112,26 @@ TEST_F(DaemonsTest, ARayletJoinsAndIsMarkedDeadWhenItStops) {
   EXPECT_EQ((*nodes)[0].state(), raycc::proto::NodeInfo::DEAD);
   EXPECT_NE((*nodes)[0].death_cause().find("SIGTERM"), std::string::npos) << (*nodes)[0].death_cause();
   EXPECT_EQ(gcs_->Stop(), 0);
+}
+
+TEST_F(DaemonsTest, AKilledRayletIsMarkedDeadByTheGcs) {
+  StartRaylet("node-a");
+  raylet_.reset();  // SIGKILL: no goodbye; only its silence tells
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  std::string cause;
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < end) {  // (bounded; this GCS waits 5 s, its default 3 s)
+    absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = gcs.TryGetAllNodes();
+    ASSERT_TRUE(nodes.ok()) << nodes.status();
+    ASSERT_EQ(nodes->size(), 1u);
+    if ((*nodes)[0].state() == raycc::proto::NodeInfo::DEAD) {
+      cause = (*nodes)[0].death_cause();
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_THAT(cause, ::testing::StartsWith("no heartbeat for "));
+  EXPECT_TRUE(gcs_->Alive());
 }
 
 TEST_F(DaemonsTest, RequestsWithoutTheTokenAreRefusedAndCounted) {
