@@ -400,6 +400,27 @@ ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string
     JoinAsDriver();
   }
   raylet_ = proto::RayletService::NewStub(rpc::Connect(raylet_address_));
+  if (!worker_) {
+    // The raylet watches this driver: if it dies (even by kill -9), what it
+    // leased is released and its job ends.
+    grpc::ClientContext context;
+    rpc::AddToken(&context, token_);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    proto::RegisterWorkerRequest request;
+    request.set_worker_id(worker_id_.Binary());
+    request.set_port(port_);
+    request.set_pid(::getpid());
+    request.set_job_id(job_.Binary());
+    request.set_is_driver(true);
+    proto::RegisterWorkerReply reply;
+    grpc::Status status = raylet_->RegisterWorker(&context, request, &reply);
+    if (!status.ok()) {
+      std::fprintf(stderr,
+                   "raycc::Init: the raylet at %s cannot watch this driver (%s): if it is killed, its leases "
+                   "stay until its job is marked finished\n",
+                   raylet_address_.c_str(), status.error_message().c_str());
+    }
+  }
   submitter_ =
       std::make_unique<TaskSubmitter>(raylet_address_, token_,
                                       [this](const proto::TaskSpec& task, const proto::PushTaskReply* reply,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "gcs/in_memory_gcs_storage.h"
 #include "raycc/runtime/common/status.h"
 
@@ -159,7 +160,14 @@ absl::Status Gcs::AddJob(const JobId& id, const proto::Address& driver) {
 absl::Status Gcs::MarkJobFinished(const JobId& id) {
   std::lock_guard<std::mutex> lock(mu_);
   RAYCC_RETURN_IF_ERROR(jobs_.MarkFinished(id, NowMs()));
-  // The job's placement groups go with it (as Ray's non-detached ones).
+  // Its actors die with it (they are not detached), and its placement
+  // groups go (as Ray's non-detached ones).
+  for (const proto::ActorInfo& actor : actors_.All()) {
+    absl::StatusOr<ActorId> actor_id = ActorId::FromBinary(actor.spec().actor_id());
+    if (actor.state() != proto::DEAD && actor_id.ok() && actor_id->Job() == id) {
+      (void)actors_.MarkDead(*actor_id, absl::StrCat("its job ", id.Hex(), " finished"));
+    }
+  }
   if (raylets_ == nullptr) return absl::OkStatus();
   std::vector<PlacementGroupId> owned;
   groups_.ForEach([&](const PlacementGroupRecord& group) {

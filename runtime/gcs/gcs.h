@@ -66,7 +66,7 @@ class Gcs final : public GcsClientInterface {
 
   absl::StatusOr<JobId> NextJobId() override;
   absl::Status AddJob(const JobId& id, const proto::Address& driver) override;
-  /// Also removes the job's placement groups.
+  /// Also marks the job's actors dead and removes its placement groups.
   absl::Status MarkJobFinished(const JobId& id) override;
 
   absl::StatusOr<bool> KvPut(const std::string& ns, const std::string& key, std::string value,

@@ -1,6 +1,8 @@
 #include "raylet/node_manager.h"
 
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,7 +40,66 @@ NodeManager::NodeManager(NodeManagerOptions options, gcs::GcsClientInterface& gc
       [this](const WorkerId& worker, const std::string& cause) { OnWorkerExit(worker, cause); });
 }
 
-NodeManager::~NodeManager() { Shutdown(); }
+NodeManager::~NodeManager() {
+  Shutdown();
+  if (driver_watch_.joinable()) driver_watch_.join();
+  for (auto& [id, driver] : drivers_) ::close(driver.pidfd);
+}
+
+absl::Status NodeManager::RegisterDriver(const WorkerId& id, int pid, const JobId& job) {
+  if (pid <= 0) return absl::InvalidArgumentError("RegisterWorker: a driver needs its pid");
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat("RegisterWorker: driver pid ", pid,
+                                                      " is not a process on this raylet's machine (",
+                                                      std::strerror(errno), ")"));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || drivers_.contains(id)) {
+    ::close(pidfd);
+    return stopping_ ? absl::UnavailableError("RegisterWorker: the raylet is stopping")
+                     : absl::AlreadyExistsError(absl::StrCat("RegisterWorker: driver ", id.Hex(), " registered already"));
+  }
+  drivers_[id] = Driver{job, pid, pidfd};
+  if (!driver_watch_.joinable()) driver_watch_ = std::thread([this] { WatchDrivers(); });
+  return absl::OkStatus();
+}
+
+void NodeManager::WatchDrivers() {
+  // Looks at the drivers' pidfds; every 200 ms it takes in new ones and
+  // sees a Shutdown.
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<WorkerId> ids;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      for (const auto& [id, driver] : drivers_) {
+        fds.push_back(pollfd{driver.pidfd, POLLIN, 0});
+        ids.push_back(id);
+      }
+    }
+    if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      Driver driver;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = drivers_.find(ids[i]);
+        if (it == drivers_.end()) continue;
+        driver = it->second;
+        drivers_.erase(it);
+      }
+      ::close(driver.pidfd);
+      // Its leases go with it (the workers holding them end), and its job
+      // is over: the GCS removes its groups and actors, raylets end its
+      // idle workers. (A driver that finished cleanly said so already.)
+      OnWorkerExit(ids[i], absl::StrCat("the driver (pid ", driver.pid, ") exited"));
+      (void)gcs_.MarkJobFinished(driver.job);
+      OnJobsFinished({driver.job});
+    }
+  }
+}
 
 absl::StatusOr<std::string> NodeManager::EnsureCode(const std::string& code) {
   std::string path = absl::StrCat(options_.session_dir, "/code/", code);

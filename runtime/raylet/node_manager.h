@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -69,6 +70,11 @@ class NodeManager {
                                                               const std::function<bool()>& cancelled);
   absl::Status ReturnWorker(const WorkerId& worker, bool disconnect);
   absl::Status RegisterWorker(const WorkerId& worker, int port, int pid, const JobId& job);
+  /// A driver on this machine: when its process ends, however it ends, the
+  /// workers it leased are ended (their resources come back) and its job is
+  /// marked finished at the GCS (its placement groups and actors go, its
+  /// idle workers end).
+  absl::Status RegisterDriver(const WorkerId& driver, int pid, const JobId& job);
   /// See the file comment; unblocking waits until the resources are back.
   absl::Status NotifyBlocked(const WorkerId& worker, bool blocked, const std::function<bool()>& cancelled);
 
@@ -142,6 +148,15 @@ class NodeManager {
   };
 
   void OnWorkerExitLocked(const WorkerId& worker, const std::string& cause);
+  /// The thread that watches drivers' pids (pidfds).
+  void WatchDrivers();
+  struct Driver {
+    JobId job;
+    int pid = 0;
+    int pidfd = -1;
+  };
+  absl::flat_hash_map<WorkerId, Driver> drivers_;  // (under mu_)
+  std::thread driver_watch_;
   /// Where a request that this node could hold goes, by its strategy:
   /// node affinity to its node; spread round-robin over the nodes that can
   /// hold it; by default here while it fits what is free here, else to the

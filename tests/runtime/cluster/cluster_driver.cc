@@ -466,6 +466,19 @@ void Ownership() {
   Print("no_borrowed_left", WaitForNoObjects() ? 1 : 0);
 }
 
+// Holds a lease (a task blocked on a FIFO nobody writes) and an actor's
+// worker, says so, and waits to be killed (bounded: 2 minutes).
+void Hold(const std::string& dir) {
+  raycc::ActorHandle<Counter> actor =
+      raycc::Actor(Counter::Create).SetResources({{"CPU", 1}}).SetName("held").Remote(0);
+  Print("actor", *actor.Task(&Counter::Add).Remote(1).Get());
+  const std::string fifo = dir + "/never.fifo";
+  ::mkfifo(fifo.c_str(), 0600);
+  raycc::ObjectRef<std::string> blocked = raycc::Task(MarkThenReadFifo).Remote(dir + "/started", fifo);
+  Print("holding", WaitForFile(dir + "/started") ? 1 : 0);
+  blocked.Get(120000);
+}
+
 void Actors() {
   raycc::ActorHandle<Counter> counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);
   std::vector<raycc::ObjectRef<int>> adds;
@@ -521,6 +534,8 @@ int main(int argc, char** argv) {
       Nodes(argv[2]);
     } else if (scenario == "groups" && argc > 2) {
       Groups(argv[2]);
+    } else if (scenario == "hold" && argc > 2) {
+      Hold(argv[2]);
     } else if (scenario == "ownership") {
       Ownership();
     } else if (scenario == "spill") {
@@ -528,7 +543,7 @@ int main(int argc, char** argv) {
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
     } else {
-      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | retries MARKER\n";
+      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold DIR | retries MARKER\n";
       return 2;
     }
     // What the driver owns goes when its references do.

@@ -12,6 +12,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gcs/gcs_rpc_client.h"
@@ -351,6 +352,44 @@ TEST_F(ClusterRuntimeTest, ACompiledGraphRunsOnTheClusterItWasCompiledFor) {
     raycc::proto::GetNodeStatsReply stats = Stats(port);
     EXPECT_EQ(stats.available_resources().quantities().at("CPU"), stats.total_resources().quantities().at("CPU"));
   }
+}
+
+// A driver killed with SIGKILL says nothing; its raylet watches its pid:
+// the workers it leased (a running task's, an actor's) end, the CPUs come
+// back, and the GCS ends its job (the actor is dead, its name free).
+TEST_F(ClusterRuntimeTest, AKilledDriversLeasesAndActorsAreReleased) {
+  int raylet = StartRaylet("node-a", 2);
+  const std::string log = dir_ + "/holder.log";
+  auto driver = std::make_unique<Process>(
+      std::vector<std::string>{RAYCC_CLUSTER_DRIVER_BIN, "hold", dir_}, log,
+      std::vector<std::string>{"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_});
+  // (bounded: the driver prints "holding 1" once its task runs)
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  while (ReadAll(log).find("holding 1") == std::string::npos && std::chrono::steady_clock::now() < end &&
+         driver->Alive()) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_THAT(ReadAll(log), HasSubstr("holding 1"));
+  EXPECT_EQ(Stats(raylet).available_resources().quantities().count("CPU"), 0u) << "both CPUs leased";
+  driver.reset();  // SIGKILL
+
+  raycc::proto::GetNodeStatsReply stats;
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  do {
+    std::this_thread::sleep_for(20ms);
+    stats = Stats(raylet);
+  } while ((stats.available_resources().quantities().count("CPU") == 0 ||
+            stats.available_resources().quantities().at("CPU") != 2 * 10000 || stats.num_workers() != 0) &&
+           std::chrono::steady_clock::now() < until);
+  const auto& free = stats.available_resources().quantities();
+  EXPECT_EQ(free.count("CPU") > 0 ? free.at("CPU") : 0, 2 * 10000) << "the leases came back";
+  EXPECT_EQ(stats.num_workers(), 0u) << "the task's and the actor's workers ended";
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  absl::StatusOr<std::vector<raycc::proto::ActorInfo>> actors = gcs.GetAllActors();
+  ASSERT_TRUE(actors.ok());
+  ASSERT_EQ(actors->size(), 1u);
+  EXPECT_EQ((*actors)[0].state(), raycc::proto::DEAD);
+  EXPECT_FALSE(gcs.GetNamedActor("", "held").has_value());
 }
 
 TEST_F(ClusterRuntimeTest, NoTokenOrNoClusterIsAClearError) {

@@ -361,6 +361,21 @@ TEST(GcsTest, AFinishedJobsPlacementGroupsAreRemovedAndOthersKept) {
   EXPECT_EQ(*gcs.GetPlacementGroupState(waiting), proto::PG_CREATED) << "reserved in the room freed";
 }
 
+TEST(GcsTest, AFinishedJobsActorsAreDead) {
+  Gcs gcs;
+  const JobId ending = JobId::FromInt(9), other = JobId::FromInt(10);
+  ASSERT_TRUE(gcs.AddJob(ending, proto::Address()).ok());
+  ASSERT_TRUE(gcs.AddJob(other, proto::Address()).ok());
+  ActorId mine = ActorId::Of(ending), theirs = ActorId::Of(other);
+  ASSERT_TRUE(gcs.RegisterActor(Actor(mine, "mine")).ok());
+  ASSERT_TRUE(gcs.RegisterActor(Actor(theirs, "theirs")).ok());
+  ASSERT_TRUE(gcs.MarkJobFinished(ending).ok());
+  EXPECT_EQ(gcs.GetActor(mine)->state(), proto::DEAD);
+  EXPECT_THAT(gcs.GetActor(mine)->death_cause(), HasSubstr("finished"));
+  EXPECT_NE(gcs.GetActor(theirs)->state(), proto::DEAD);
+  EXPECT_FALSE(gcs.GetNamedActor("", "mine").has_value()) << "its name is free again";
+}
+
 TEST(GcsTest, AGroupIsReservedWhenANodeJoinsOrResourcesFree) {
   Gcs gcs;
   FakeRaylets raylets;
