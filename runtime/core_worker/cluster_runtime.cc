@@ -99,6 +99,8 @@ class WorkerService final : public proto::CoreWorkerService::Service {
                                proto::GetObjectStatusReply* reply) override;
   grpc::Status UpdateBorrowers(grpc::ServerContext* context, const proto::UpdateBorrowersRequest* request,
                                proto::UpdateBorrowersReply* reply) override;
+  grpc::Status KillActor(grpc::ServerContext* context, const proto::KillActorOnWorkerRequest* request,
+                         proto::KillActorOnWorkerReply* reply) override;
 
  private:
   ClusterRuntime& runtime_;
@@ -169,6 +171,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   grpc::Status HandleGetObjectStatus(const proto::GetObjectStatusRequest& request,
                                      proto::GetObjectStatusReply* reply, grpc::ServerContext* context);
   void HandleUpdateBorrowers(const proto::UpdateBorrowersRequest& request, proto::UpdateBorrowersReply* reply);
+  /// A kill of an actor this process owns, from another process.
+  grpc::Status HandleKillActor(const proto::KillActorOnWorkerRequest& request);
   void RequestExit();
 
  private:
@@ -209,6 +213,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   };
 
   std::shared_ptr<Actor> FindActor(const ActorId& id, bool known_only);
+  /// The owner's kill (`cause` says by whom).
+  void KillOwnedActor(const std::shared_ptr<Actor>& actor, bool no_restart, const std::string& cause);
   /// The pusher thread of `actor`.
   void RunActor(const std::shared_ptr<Actor>& actor);
   /// (Owner, pusher thread.) Leases a worker and runs the creation task;
@@ -377,6 +383,12 @@ grpc::Status WorkerService::UpdateBorrowers(grpc::ServerContext* context,
   RAYCC_CHECK_TOKEN(auth_, context);
   runtime_.HandleUpdateBorrowers(*request, reply);
   return grpc::Status::OK;
+}
+
+grpc::Status WorkerService::KillActor(grpc::ServerContext* context, const proto::KillActorOnWorkerRequest* request,
+                                      proto::KillActorOnWorkerReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  return runtime_.HandleKillActor(*request);
 }
 
 ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string worker_program)
@@ -1533,6 +1545,7 @@ ActorId ClusterRuntime::CreateActor(const internal::RemoteFunction& factory,
   actor_spec->set_max_concurrency(std::max(1, options.max_concurrency));
   actor_spec->set_name(options.name);
   *actor_spec->mutable_resources() = spec.required_resources();
+  *actor_spec->mutable_owner_address() = self_;
   if (absl::Status s = gcs_->RegisterActor(*actor_spec); !s.ok()) {
     throw RayccError(absl::StrCat("Actor(", factory.name, "): ", s.message()));
   }
@@ -1797,10 +1810,52 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
 
 void ClusterRuntime::KillActor(const ActorId& id, bool no_restart) {
   std::shared_ptr<Actor> actor = FindActor(id, true);
-  if (actor == nullptr || !actor->owned) {
-    throw RayccError(
-        absl::StrCat("Kill of actor ", id.Hex(), ": only its owner can kill it on the cluster (yet)"));
+  if (actor != nullptr && actor->owned) {
+    KillOwnedActor(actor, no_restart, "killed by raycc::Kill");
+    return;
   }
+  // Another process owns it: the kill goes to the owner, which holds the
+  // actor's worker and decides on a restart.
+  std::optional<proto::ActorInfo> info = gcs_->GetActor(id);
+  if (!info) throw RayccError(absl::StrCat("Kill of actor ", id.Hex(), ": the cluster does not know it"));
+  if (info->state() == proto::DEAD) return;
+  const std::string owner = info->spec().owner_address().SerializeAsString();
+  std::string where;
+  std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
+  if (stub == nullptr) {
+    throw RayccError(absl::StrCat("Kill of actor ", id.Hex(), ": the GCS has no address for its owner"));
+  }
+  proto::KillActorOnWorkerRequest request;
+  request.set_actor_id(id.Binary());
+  request.set_no_restart(no_restart);
+  request.set_reason(absl::StrCat("killed by raycc::Kill from another process (worker ", worker_id_.Hex(), ")"));
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  proto::KillActorOnWorkerReply reply;
+  grpc::Status status = stub->KillActor(&context, request, &reply);
+  if (!status.ok()) {
+    // An owner that is gone took its actors with it.
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) return;
+    throw RayccError(absl::StrCat("Kill of actor ", id.Hex(), ": its owner at ", where,
+                                  " refused: ", status.error_message()));
+  }
+}
+
+grpc::Status ClusterRuntime::HandleKillActor(const proto::KillActorOnWorkerRequest& request) {
+  absl::StatusOr<ActorId> id = ActorId::FromBinary(request.actor_id());
+  if (!id.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "KillActor: a malformed actor id");
+  std::shared_ptr<Actor> actor = FindActor(*id, true);
+  if (actor == nullptr || !actor->owned) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("KillActor: this process does not own actor ", id->Hex()));
+  }
+  KillOwnedActor(actor, request.no_restart(), request.reason().empty() ? "killed by raycc::Kill" : request.reason());
+  return grpc::Status::OK;
+}
+
+void ClusterRuntime::KillOwnedActor(const std::shared_ptr<Actor>& actor, bool no_restart, const std::string& cause) {
+  const ActorId id = actor->id;
   std::unique_lock<std::mutex> lock(actor->mu);
   if (actor->state == Actor::State::kDead) return;
   TaskSubmitter::Lease lease = actor->lease;
@@ -1808,7 +1863,6 @@ void ClusterRuntime::KillActor(const ActorId& id, bool no_restart) {
   actor->leased = false;
   actor->address.clear();
   const bool restart = !no_restart && actor->restarts_left != 0;
-  std::string cause = "killed by raycc::Kill";
   if (restart) {
     if (actor->restarts_left > 0) --actor->restarts_left;
     actor->state = Actor::State::kPending;

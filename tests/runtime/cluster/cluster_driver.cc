@@ -103,12 +103,20 @@ int AddByName(std::string name, int n) {
   return *counter->Task(&Counter::Add).Remote(n).Get();
 }
 
+// Kills the actor named `name` from this process (not its owner).
+int KillByName(std::string name) {
+  std::optional<raycc::ActorHandle<Counter>> actor = raycc::GetActor<Counter>(name);
+  if (!actor) return 0;
+  actor->Kill();
+  return 1;
+}
+
 int AddThroughHandle(raycc::ActorHandle<Counter> counter, int n) {
   return *counter.Task(&Counter::Add).Remote(n).Get();
 }
 
 RAYCC_REMOTE(Counter::Create, Counter::CreateOrThrow, &Counter::Add, &Counter::Pid, &Counter::Node, &Counter::Fail,
-             &Counter::Crash, AddByName, AddThroughHandle);
+             &Counter::Crash, AddByName, AddThroughHandle, KillByName);
 int SumOfSquaresOnBig(int n);
 std::string Barrier(std::string dir, int n);
 std::string Nested(int depth);
@@ -497,6 +505,13 @@ void Actors() {
                             ? 1
                             : 0);
   Print("still_alive", *counter.Task(&Counter::Add).Remote(1).Get());  // 131
+
+  // A kill from a process that is not the owner reaches the actor.
+  raycc::ActorHandle<Counter> victim = raycc::Actor(Counter::Create).SetName("victim").Remote(1);
+  Print("victim_alive", *victim.Task(&Counter::Add).Remote(1).Get());
+  Print("killed_elsewhere", *raycc::Task(KillByName).Remote(std::string("victim")).Get());
+  Print("killed_by_other", Caught<raycc::ActorDiedError>([&] { victim.Task(&Counter::Add).Remote(1).Get(); }));
+  Print("victim_name_free", raycc::GetActor<Counter>("victim").has_value() ? 0 : 1);
   counter.Kill();
   Print("killed", Caught<raycc::ActorDiedError>([&] { counter.Task(&Counter::Add).Remote(1).Get(); }));
 

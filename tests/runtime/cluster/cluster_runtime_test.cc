@@ -165,6 +165,10 @@ TEST_F(ClusterRuntimeTest, ActorsKeepStateRunCallsInOrderAndDieOrRestart) {
   EXPECT_EQ(out["unknown_name"], "0");
   EXPECT_EQ(out["method_error"], "1");
   EXPECT_EQ(out["still_alive"], "131");
+  EXPECT_EQ(out["victim_alive"], "2");
+  EXPECT_EQ(out["killed_elsewhere"], "1");
+  EXPECT_THAT(out["killed_by_other"], HasSubstr("killed by raycc::Kill from another process"));
+  EXPECT_EQ(out["victim_name_free"], "1");
   EXPECT_THAT(out["killed"], HasSubstr("killed by raycc::Kill"));
   EXPECT_EQ(out["before_crash"], "6");
   EXPECT_THAT(out["crash"], HasSubstr("died while running Counter::Crash"));
