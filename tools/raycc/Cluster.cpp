@@ -653,4 +653,13 @@ int runStatus(int argc, char **argv) {
 
 std::string findSibling(const std::string &name) { return FindDaemon(name); }
 
+absl::StatusOr<std::string> clusterToken(const std::string &address,
+                                         std::map<std::string, std::string> &flags) {
+  return TokenFor(address, flags);
+}
+
+int spawnDetached(std::vector<std::string> argv, const std::string &log) {
+  return Spawn(std::move(argv), log);
+}
+
 } // namespace raycc::tools

@@ -3,7 +3,11 @@
 #ifndef RAYCC_TOOLS_RAYCC_COMMANDS_H
 #define RAYCC_TOOLS_RAYCC_COMMANDS_H
 
+#include <map>
 #include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
 
 namespace raycc::tools {
 
@@ -35,6 +39,17 @@ int runStatus(int argc, char **argv);
 /// The program `name` next to this raycc (build tree or <prefix>/bin), else
 /// on PATH; empty when neither has it.
 std::string findSibling(const std::string &name);
+/// The token of the cluster at `address`: --token-file, the environment, or
+/// this machine's session of that cluster.
+absl::StatusOr<std::string> clusterToken(const std::string &address,
+                                         std::map<std::string, std::string> &flags);
+/// Starts `argv` detached (its own session, output to `log`); its pid.
+int spawnDetached(std::vector<std::string> argv, const std::string &log);
+
+/// `raycc submit`, `raycc job`, and the supervisor they use.
+int runSubmit(int argc, char **argv);
+int runJob(int argc, char **argv);
+int runSupervise(int argc, char **argv);
 
 } // namespace raycc::tools
 

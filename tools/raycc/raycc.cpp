@@ -34,6 +34,10 @@ COMMANDS:
                           control service and a raylet; or a joining raylet).
   stop                    End the daemons `raycc start` started here.
   status                  Show the cluster's nodes and their resources.
+  submit -- PROGRAM ARGS  Run a driver program as a job of the cluster,
+                          supervised on this machine (--no-wait, --name).
+  job list|status|logs|stop
+                          The cluster's jobs: state, output, stopping one.
   devices [--self-test]   List the GPUs this machine offers as the "GPU" resource.
                           --self-test also runs a small kernel on each one.
   help                    Show this help.
@@ -117,6 +121,12 @@ int main(int argc, char **argv) {
     return raycc::tools::runStop(argc - 1, argv + 1);
   if (cmd == "status")
     return raycc::tools::runStatus(argc - 1, argv + 1);
+  if (cmd == "submit")
+    return raycc::tools::runSubmit(argc - 2, argv + 2);
+  if (cmd == "job")
+    return raycc::tools::runJob(argc - 1, argv + 1);
+  if (cmd == "__supervise")
+    return raycc::tools::runSupervise(argc - 1, argv + 1);
   std::fprintf(stderr, "raycc: unknown command '%s' (see 'raycc --help')\n",
                argv[1]);
   return kExitUsage;

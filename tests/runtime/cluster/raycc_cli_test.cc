@@ -148,6 +148,60 @@ TEST_F(RayccCliTest, StartJoinStatusDriverAndStop) {
   EXPECT_THAT(out, HasSubstr("nothing to stop"));
 }
 
+TEST_F(RayccCliTest, SubmitRunsADriverAsASupervisedJob) {
+  int code = -1;
+  std::string out = Run({"start", "--head", "--port", "0", "--num-cpus", "2"}, &code);
+  ASSERT_EQ(code, 0) << out;
+
+  // Waits for the job to end, with its output and its exit code.
+  out = Run({"submit", "--name", "ok", "--", RAYCC_CLUSTER_DRIVER_BIN, "tasks"}, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("add 3\n"));
+  EXPECT_THAT(out, HasSubstr("job 'ok' SUCCEEDED"));
+  out = Run({"job", "status", "ok"}, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("job ok: SUCCEEDED (exit code 0)"));
+  out = Run({"submit", "--name", "ok", "--", "/bin/true"}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(out, HasSubstr("has a job named 'ok' already"));
+
+  out = Run({"submit", "--name", "bad", "--", "/bin/false"}, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, HasSubstr("job 'bad' FAILED"));
+  out = Run({"submit", "--name", "missing", "--", "no-such-program-here"}, &code);
+  EXPECT_EQ(code, 127) << out;
+  EXPECT_THAT(out, HasSubstr("cannot run no-such-program-here"));
+
+  // A job that runs until stopped: the supervisor ends it; its leases and
+  // actor go with it.
+  out = Run({"submit", "--no-wait", "--name", "held", "--", RAYCC_CLUSTER_DRIVER_BIN, "hold", root_}, &code);
+  ASSERT_EQ(code, 0) << out;
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  do {
+    out = Run({"job", "logs", "held"}, &code);
+  } while (out.find("holding 1") == std::string::npos && std::chrono::steady_clock::now() < end);
+  ASSERT_THAT(out, HasSubstr("holding 1"));
+  EXPECT_THAT(Run({"job", "status", "held"}, &code), HasSubstr("job held: RUNNING"));
+  out = Run({"job", "stop", "held"}, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("job held STOPPED"));
+  out = Run({"job", "list"}, &code);
+  EXPECT_THAT(out, HasSubstr("held"));
+  EXPECT_THAT(out, HasSubstr("STOPPED"));
+  EXPECT_THAT(out, HasSubstr("SUCCEEDED"));
+
+  out = Run({"job", "status", "nobody"}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(out, HasSubstr("no job named 'nobody'"));
+  out = Run({"submit", "--name", "x"}, &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(out, HasSubstr("name the program after --"));
+  out = Run({"job", "frobnicate", "x"}, &code);
+  EXPECT_EQ(code, 2);
+  out = Run({"stop"}, &code);
+  EXPECT_EQ(code, 0) << out;
+}
+
 TEST_F(RayccCliTest, BadCommandLinesAreClearErrors) {
   int code = -1;
   std::string out = Run({"start"}, &code);
