@@ -250,6 +250,17 @@ int RunCluster(std::string address, int n) {
            });
   });
   Row("nested fan-out (4 parents)", "leaf tasks/s", nested);
+  Stat groups = Measure([&] {
+    const int g = std::max(50, m / 4);
+    return g / Seconds([&] {
+             for (int i = 0; i < g; ++i) {
+               raycc::PlacementGroup pg = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}}});
+               if (!pg.Wait(30)) std::abort();
+               raycc::RemovePlacementGroup(pg.GetID());
+             }
+           });
+  });
+  Row("placement group: create, ready, remove", "groups/s (one at a time)", groups);
   raycc::Shutdown();
   return 0;
 }

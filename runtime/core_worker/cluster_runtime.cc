@@ -93,6 +93,8 @@ class WorkerService final : public proto::CoreWorkerService::Service {
   WorkerService(ClusterRuntime& runtime, std::string token) : runtime_(runtime), auth_(std::move(token)) {}
   grpc::Status PushTask(grpc::ServerContext* context, const proto::PushTaskRequest* request,
                         proto::PushTaskReply* reply) override;
+  grpc::Status PushTasks(grpc::ServerContext* context, const proto::PushTasksRequest* request,
+                         proto::PushTasksReply* reply) override;
   grpc::Status Exit(grpc::ServerContext* context, const proto::ExitRequest* request,
                     proto::ExitReply* reply) override;
   grpc::Status GetObjectStatus(grpc::ServerContext* context, const proto::GetObjectStatusRequest* request,
@@ -360,6 +362,16 @@ grpc::Status WorkerService::PushTask(grpc::ServerContext* context, const proto::
                                      proto::PushTaskReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
   return runtime_.HandlePushTask(*request, reply);
+}
+
+grpc::Status WorkerService::PushTasks(grpc::ServerContext* context, const proto::PushTasksRequest* request,
+                                      proto::PushTasksReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  for (const proto::PushTaskRequest& task : request->tasks()) {
+    grpc::Status status = runtime_.HandlePushTask(task, reply->add_replies());
+    if (!status.ok()) return status;  // (a stale lease: none of them is for this worker)
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status WorkerService::Exit(grpc::ServerContext* context, const proto::ExitRequest*,

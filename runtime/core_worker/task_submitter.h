@@ -7,7 +7,8 @@
 /// shape are asked for at once, from the local raylet, following its
 /// spillback to another node. A granted worker runs its shape's tasks one
 /// after the other, pushed straight to it, until the queue is empty; then
-/// it goes back to its raylet (which keeps it for reuse). A worker that
+/// it goes back to its raylet (which keeps it for reuse); short tasks go
+/// in batches (one PushTasks call for many). A worker that
 /// dies under a task retries the task on a new lease while it has retries
 /// left (max_retries; -1: forever).
 
@@ -97,7 +98,22 @@ class TaskSubmitter {
   struct Shape {
     std::deque<proto::TaskSpec> queue;
     int leases = 0;  // lease threads working for this shape
+    /// Recent round trip per task pushed (microseconds, a moving average;
+    /// 0 until measured): short tasks are pushed in batches.
+    double task_us = 0;
   };
+  /// Tasks of a shape whose tasks take under kBatchBelowUs go to a worker
+  /// up to kMaxBatch at a time (its share of the queue): one round trip for
+  /// many. Longer tasks go one at a time, so that every lease gets some.
+  static constexpr int kMaxBatch = 64;
+  static constexpr double kBatchBelowUs = 2000;
+  /// Pushes several tasks in one call.
+  grpc::Status PushBatch(const std::string& worker, const proto::PushTasksRequest& request,
+                         proto::PushTasksReply* reply);
+  /// A task that could not run on its worker: retried (queued first) while
+  /// it has retries left, else reported dead with `why`.
+  void RetryOrFail(const std::string& key, proto::TaskSpec task, const std::string& worker,
+                   const std::string& why);
   struct LeaseThread {
     std::thread thread;
     std::atomic<bool> finished{false};
