@@ -1710,8 +1710,11 @@ void ClusterRuntime::LocateActor(Actor& actor) {
 }
 
 void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
+  constexpr size_t kMaxBatch = 64;
+  constexpr double kBatchBelowUs = 2000;
+  double call_us = 0;  // recent round trip per call (moving average; 0: not measured yet)
   for (;;) {
-    std::shared_ptr<Pending> call;
+    std::vector<std::shared_ptr<Pending>> calls;
     {
       std::unique_lock<std::mutex> lock(actor->mu);
       if (actor->stop) return;
@@ -1731,18 +1734,19 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
         continue;
       }
       if (actor->state == Actor::State::kDead) {
-        std::deque<std::shared_ptr<Pending>> calls;
-        calls.swap(actor->calls);
+        std::deque<std::shared_ptr<Pending>> dead;
+        dead.swap(actor->calls);
         std::string cause = actor->death_cause;
-        if (calls.empty()) {
+        if (dead.empty()) {
           actor->cv.wait(lock, [&] { return actor->stop || !actor->calls.empty(); });
           continue;
         }
         lock.unlock();
-        for (const auto& c : calls) FailCall(c, absl::StrCat("the actor is dead: ", cause));
+        for (const auto& c : dead) FailCall(c, absl::StrCat("the actor is dead: ", cause));
         continue;
       }
-      // Alive: the next call once its arguments are resolved.
+      // Alive: the next call once its arguments are resolved; short calls
+      // go with the resolved ones queued behind them, in order, in one push.
       auto head_ready = [&] {
         if (actor->calls.empty()) return false;
         std::lock_guard<std::mutex> plock(actor->calls.front()->mu);
@@ -1751,51 +1755,73 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
       actor->cv.wait(lock,
                      [&] { return actor->stop || actor->state != Actor::State::kAlive || head_ready(); });
       if (actor->stop || actor->state != Actor::State::kAlive) continue;
-      call = actor->calls.front();
+      calls.push_back(actor->calls.front());
       actor->calls.pop_front();
+      const bool batch = call_us > 0 && call_us < kBatchBelowUs;
+      while (batch && calls.size() < kMaxBatch && !actor->calls.empty()) {
+        const std::shared_ptr<Pending>& next = actor->calls.front();
+        {
+          std::lock_guard<std::mutex> plock(next->mu);
+          if (next->unresolved != 0 || next->cancelled || next->failed_dependency != nullptr) break;
+        }
+        calls.push_back(next);
+        actor->calls.pop_front();
+      }
     }
-    std::shared_ptr<const ObjectError> failed;
-    bool cancelled = false;
-    proto::PushTaskRequest request;
-    {
-      std::lock_guard<std::mutex> lock(call->mu);
-      failed = call->failed_dependency;
-      cancelled = call->cancelled;
-      if (failed == nullptr && !cancelled) *request.mutable_task() = call->spec;
+    proto::PushTasksRequest batch;
+    std::vector<std::shared_ptr<Pending>> pushed;
+    for (const std::shared_ptr<Pending>& call : calls) {
+      std::shared_ptr<const ObjectError> failed;
+      bool cancelled = false;
+      {
+        std::lock_guard<std::mutex> lock(call->mu);
+        failed = call->failed_dependency;
+        cancelled = call->cancelled;
+        if (failed == nullptr && !cancelled) *batch.add_tasks()->mutable_task() = call->spec;
+      }
+      if (cancelled) continue;  // (reported when it was cancelled)
+      if (failed != nullptr) {
+        OnTaskDone(call->spec, nullptr, failed.get());
+        continue;
+      }
+      pushed.push_back(call);
     }
-    if (cancelled) continue;  // (reported when it was cancelled)
-    if (failed != nullptr) {
-      OnTaskDone(call->spec, nullptr, failed.get());
-      continue;
-    }
+    if (pushed.empty()) continue;
     std::string address, worker_id;
     {
       std::lock_guard<std::mutex> lock(actor->mu);
       address = actor->address;
       worker_id = actor->worker_id;
     }
-    request.set_intended_worker_id(worker_id);
-    proto::PushTaskReply reply;
-    grpc::Status status = submitter_->Push(address, request, &reply);
-    if (status.ok()) {
-      OnTaskDone(call->spec, &reply, nullptr);
+    for (proto::PushTaskRequest& request : *batch.mutable_tasks()) request.set_intended_worker_id(worker_id);
+    const auto start = std::chrono::steady_clock::now();
+    proto::PushTasksReply replies;
+    grpc::Status status = pushed.size() == 1 ? submitter_->Push(address, batch.tasks(0), replies.add_replies())
+                                             : submitter_->PushBatch(address, batch, &replies);
+    if (status.ok() && replies.replies_size() == static_cast<int>(pushed.size())) {
+      const double per_call =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
+          static_cast<double>(pushed.size());
+      call_us = call_us == 0 ? per_call : 0.8 * call_us + 0.2 * per_call;
+      for (size_t i = 0; i < pushed.size(); ++i) OnTaskDone(pushed[i]->spec, &replies.replies(i), nullptr);
       continue;
     }
     std::unique_lock<std::mutex> lock(actor->mu);
     if (actor->stop) {
       lock.unlock();
-      FailCall(call, "the runtime stopped");
+      for (const auto& call : pushed) FailCall(call, "the runtime stopped");
       return;
     }
+    const std::string& first = pushed.front()->spec.function().name();
     if (actor->address != address) {  // (killed and restarted meanwhile)
       lock.unlock();
-      FailCall(call, absl::StrCat("the actor died while running ", call->spec.function().name()));
+      for (const auto& call : pushed) FailCall(call, absl::StrCat("the actor died while running ", first));
       continue;
     }
-    // Its worker died under the call: the owner restarts it while it has
-    // restarts left; the call itself fails (as Ray's max_task_retries=0).
-    std::string cause = absl::StrCat("the actor's worker (", address, ") died while running ",
-                                     call->spec.function().name(), ": ", status.error_message());
+    // Its worker died under the calls in flight: the owner restarts it while
+    // it has restarts left; those calls fail (as Ray's max_task_retries=0).
+    std::string cause = absl::StrCat("the actor's worker (", address, ") died while running ", first, ": ",
+                                     status.ok() ? "it answered for only some calls" : status.error_message());
     if (actor->owned) {
       TaskSubmitter::Lease lease = actor->lease;
       actor->leased = false;
@@ -1816,7 +1842,7 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
       actor->state = Actor::State::kPending;  // (ask the GCS again)
       lock.unlock();
     }
-    FailCall(call, cause);
+    for (const auto& call : pushed) FailCall(call, cause);
   }
 }
 

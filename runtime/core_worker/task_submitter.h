@@ -89,6 +89,9 @@ class TaskSubmitter {
   /// Pushes one task to a worker; Shutdown cancels it.
   grpc::Status Push(const std::string& worker, const proto::PushTaskRequest& request,
                     proto::PushTaskReply* reply);
+  /// Pushes several tasks in one call (run in order); Shutdown cancels it.
+  grpc::Status PushBatch(const std::string& worker, const proto::PushTasksRequest& request,
+                         proto::PushTasksReply* reply);
 
   /// Leases granted and worker deaths seen so far (introspection, tests).
   uint64_t leases_granted() const { return leases_granted_.load(); }
@@ -107,9 +110,6 @@ class TaskSubmitter {
   /// many. Longer tasks go one at a time, so that every lease gets some.
   static constexpr int kMaxBatch = 64;
   static constexpr double kBatchBelowUs = 2000;
-  /// Pushes several tasks in one call.
-  grpc::Status PushBatch(const std::string& worker, const proto::PushTasksRequest& request,
-                         proto::PushTasksReply* reply);
   /// A task that could not run on its worker: retried (queued first) while
   /// it has retries left, else reported dead with `why`.
   void RetryOrFail(const std::string& key, proto::TaskSpec task, const std::string& worker,
