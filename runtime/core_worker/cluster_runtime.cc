@@ -241,7 +241,12 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// Registers `borrower` (a worker id) with the owner of each of `ids`
   /// (synchronously); the ids the owner no longer has.
   std::vector<ObjectId> RegisterBorrower(const std::string& owner, const std::vector<ObjectId>& ids,
-                                         const std::string& borrower);
+                                         const proto::Address& borrower);
+  /// (Owner.) Notes where a borrower is reached, for the watch.
+  void NoteBorrower(const proto::Address& borrower);
+  /// (Owner.) Every second, asks each borrower whether it is there; one
+  /// that is gone releases everything it borrowed.
+  void WatchBorrowers();
   /// Starts fetching a borrowed object's value from its owner, once.
   void EnsureFetched(const ObjectId& id);
   void Fetch(const ObjectId& id, const std::string& owner);
@@ -324,6 +329,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   absl::flat_hash_set<ObjectId> fetching_;
   std::vector<std::thread> fetchers_;
   std::thread releaser_;
+  std::thread borrower_watch_;
+  /// Borrowers of this process's objects, by worker id: where to reach them.
+  absl::flat_hash_map<std::string, proto::Address> borrower_addresses_;
   absl::flat_hash_map<std::string, std::shared_ptr<proto::CoreWorkerService::Stub>> owner_stubs_;
   std::unique_ptr<TaskSubmitter> submitter_;
   std::atomic<uint32_t> puts_{0};
@@ -568,6 +576,7 @@ void ClusterRuntime::StartServer(const std::string& host) {
   self_.set_worker_id(worker_id_.Binary());
   self_bytes_ = self_.SerializeAsString();
   releaser_ = std::thread([this] { RunReleases(); });
+  borrower_watch_ = std::thread([this] { WatchBorrowers(); });
 }
 
 void ClusterRuntime::Serve() {
@@ -646,6 +655,7 @@ absl::Status ClusterRuntime::Finish() {
     }
     borrow_cv_.notify_all();
     if (releaser_.joinable()) releaser_.join();
+    if (borrower_watch_.joinable()) borrower_watch_.join();
     std::vector<std::thread> fetchers;
     {
       std::lock_guard<std::mutex> lock(borrow_mu_);
@@ -1246,7 +1256,7 @@ void ClusterRuntime::BorrowRef(const ObjectId& id, const std::string& owner) {
   // Registered before the reference is counted: whoever sent it keeps the
   // object alive until then (a task's argument, or a result the worker
   // registered this process for).
-  std::vector<ObjectId> gone = RegisterBorrower(owner, {id}, worker_id_.Binary());
+  std::vector<ObjectId> gone = RegisterBorrower(owner, {id}, self_);
   if (!gone.empty()) {
     auto error = std::make_shared<ObjectError>();
     error->message = absl::StrCat("object ", id.Hex(), " was freed by its owner before this process could borrow it");
@@ -1266,12 +1276,13 @@ std::shared_ptr<proto::CoreWorkerService::Stub> ClusterRuntime::OwnerStub(const 
 }
 
 std::vector<ObjectId> ClusterRuntime::RegisterBorrower(const std::string& owner, const std::vector<ObjectId>& ids,
-                                                       const std::string& borrower) {
+                                                       const proto::Address& borrower) {
   std::string where;
   std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
   if (stub == nullptr) return ids;
   proto::UpdateBorrowersRequest request;
-  request.set_borrower_worker_id(borrower);
+  request.set_borrower_worker_id(borrower.worker_id());
+  *request.mutable_borrower_address() = borrower;
   for (const ObjectId& id : ids) request.add_add(id.Binary());
   grpc::ClientContext context;
   rpc::AddToken(&context, token_);
@@ -1331,6 +1342,50 @@ void ClusterRuntime::RunReleases() {
   }
 }
 
+void ClusterRuntime::NoteBorrower(const proto::Address& borrower) {
+  if (borrower.port() <= 0 || borrower.worker_id().empty() || borrower.worker_id() == worker_id_.Binary()) return;
+  std::lock_guard<std::mutex> lock(borrow_mu_);
+  borrower_addresses_.try_emplace(borrower.worker_id(), borrower);
+}
+
+void ClusterRuntime::WatchBorrowers() {
+  constexpr auto kEvery = std::chrono::seconds(1);
+  std::unique_lock<std::mutex> lock(borrow_mu_);
+  while (!borrow_cv_.wait_for(lock, kEvery, [&] { return borrow_stop_; })) {
+    std::vector<proto::Address> borrowers;
+    for (const auto& [id, address] : borrower_addresses_) borrowers.push_back(address);
+    lock.unlock();
+    std::vector<std::string> gone;
+    for (const proto::Address& borrower : borrowers) {
+      // A cheap question any live core worker answers (a malformed id:
+      // INVALID_ARGUMENT); no answer at all (UNAVAILABLE) means it is gone.
+      std::string where;
+      std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(borrower.SerializeAsString(), &where);
+      if (stub == nullptr) continue;
+      grpc::ClientContext context;
+      rpc::AddToken(&context, token_);
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      proto::GetObjectStatusRequest request;
+      proto::GetObjectStatusReply reply;
+      grpc::Status status = stub->GetObjectStatus(&context, request, &reply);
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) gone.push_back(borrower.worker_id());
+    }
+    for (const std::string& worker : gone) refs_.RemoveBorrowerEverywhere(worker);
+    lock.lock();
+    for (const std::string& worker : gone) {
+      borrower_addresses_.erase(worker);
+      for (auto it = owner_stubs_.begin(); it != owner_stubs_.end();) {
+        proto::Address address;
+        if (address.ParseFromString(it->first) && address.worker_id() == worker) {
+          owner_stubs_.erase(it++);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+}
+
 void ClusterRuntime::EnsureFetched(const ObjectId& id) {
   std::optional<std::string> owner = refs_.OwnerOf(id);
   if (!owner || owner->empty()) return;  // ours (or unknown): the store has it or will
@@ -1362,6 +1417,7 @@ void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
     proto::GetObjectStatusRequest request;
     request.set_object_id(id.Binary());
     request.set_requester_worker_id(worker_id_.Binary());
+    *request.mutable_requester_address() = self_;
     request.set_wait_ms(1000);
     grpc::ClientContext context;
     rpc::AddToken(&context, token_);
@@ -1445,16 +1501,18 @@ grpc::Status ClusterRuntime::HandleGetObjectStatus(const proto::GetObjectStatusR
     (void)out->mutable_owner_address()->ParseFromString(owner->empty() ? self_bytes_ : *owner);
     if (owner->empty()) {
       refs_.AddBorrower(ref, request.requester_worker_id());
+      NoteBorrower(request.requester_address());
     } else if (out->owner_address().worker_id() != request.requester_worker_id()) {
       by_owner[*owner].push_back(ref);
     }
   }
-  for (const auto& [owner, refs] : by_owner) (void)RegisterBorrower(owner, refs, request.requester_worker_id());
+  for (const auto& [owner, refs] : by_owner) (void)RegisterBorrower(owner, refs, request.requester_address());
   return grpc::Status::OK;
 }
 
 void ClusterRuntime::HandleUpdateBorrowers(const proto::UpdateBorrowersRequest& request,
                                            proto::UpdateBorrowersReply* reply) {
+  if (request.add_size() > 0 && request.has_borrower_address()) NoteBorrower(request.borrower_address());
   for (const std::string& bytes : request.add()) {
     absl::StatusOr<ObjectId> id = ObjectId::FromBinary(bytes);
     if (!id.ok() || !refs_.AddBorrower(*id, request.borrower_worker_id())) reply->add_unknown(bytes);
@@ -1471,6 +1529,7 @@ void ClusterRuntime::LendResultRefs(const proto::TaskSpec& task, const std::vect
   if (reply->return_objects_size() != 1) return;
   const std::string caller = task.owner_address().worker_id();
   const std::string caller_bytes = task.owner_address().SerializeAsString();
+  NoteBorrower(task.owner_address());
   absl::flat_hash_set<ObjectId> seen;
   absl::flat_hash_map<std::string, std::vector<ObjectId>> by_owner;
   proto::ReturnObject* result = reply->mutable_return_objects(0);
@@ -1489,7 +1548,7 @@ void ClusterRuntime::LendResultRefs(const proto::TaskSpec& task, const std::vect
       by_owner[*owner].push_back(id);
     }
   }
-  for (const auto& [owner, ids] : by_owner) (void)RegisterBorrower(owner, ids, caller);
+  for (const auto& [owner, ids] : by_owner) (void)RegisterBorrower(owner, ids, task.owner_address());
 }
 
 void ClusterRuntime::AdoptNestedRefs(const ObjectId& result, const proto::ReturnObject& object) {

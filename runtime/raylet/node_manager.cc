@@ -228,8 +228,9 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
     }
     // Queued here: if this node is full and the view of the others is
     // older than kViewMaxAge, look again once (a node may have joined or
-    // freed up since the last heartbeat).
-    if (refreshed || request.resources.IsSubsetOf(available_) ||
+    // freed up since the last heartbeat). Not for spread: its turn came to
+    // this node, and it waits here for room rather than skip a turn.
+    if (refreshed || task.scheduling_strategy().has_spread() || request.resources.IsSubsetOf(available_) ||
         std::chrono::steady_clock::now() - view_time_ < kViewMaxAge) {
       break;
     }

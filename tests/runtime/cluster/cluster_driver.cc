@@ -152,12 +152,17 @@ class Keeper {
     refs_.clear();
     return 0;
   }
+  // Dies holding its borrowed references (it never releases them).
+  int Crash() {
+    ::raise(SIGKILL);
+    return 0;
+  }
 
  private:
   std::vector<raycc::ObjectRef<int>> refs_;
 };
 RAYCC_REMOTE(SumRefs, MakeRefs, Keeper::Create, &Keeper::Keep, &Keeper::Sum, &Keeper::PassOn, &Keeper::Lend,
-             &Keeper::Drop);
+             &Keeper::Drop, &Keeper::Crash);
 RAYCC_REMOTE(SumOfSquaresOnBig, Barrier, Nested, MarkThenReadFifo);
 RAYCC_REMOTE(Add, Pid, Square, NodeName, SumOfSquares, Fails, ReadFifo, DiesOnce, AlwaysDies, Scale);
 
@@ -472,6 +477,17 @@ void Ownership() {
     Print("put_holds_ref_remote", *raycc::Task(SumRefs).Remote(outer).Get());
   }
   Print("no_borrowed_left", WaitForNoObjects() ? 1 : 0);
+
+  // A borrower that dies holding a reference: the owner notices (it asks
+  // its borrowers every second) and frees the object.
+  raycc::ActorHandle<Keeper> doomed = raycc::Actor(Keeper::Create).Remote();
+  {
+    raycc::ObjectRef<int> z = raycc::Put(7);
+    doomed.Task(&Keeper::Keep).Remote(std::vector{z}).Get();
+  }
+  Print("kept_by_doomed", static_cast<long>(raycc::internal::CurrentRuntime().LiveObjects()));
+  Caught<raycc::ActorDiedError>([&] { doomed.Task(&Keeper::Crash).Remote().Get(); });
+  Print("freed_when_borrower_died", WaitForNoObjects() ? 1 : 0);
 }
 
 // Holds a lease (a task blocked on a FIFO nobody writes) and an actor's

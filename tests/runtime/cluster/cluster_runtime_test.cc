@@ -303,6 +303,9 @@ TEST_F(ClusterRuntimeTest, ReferencesLeaveTheirOwnerAndAreFreedWhenTheLastBorrow
   EXPECT_EQ(out["put_holds_ref"], "5");
   EXPECT_EQ(out["put_holds_ref_remote"], "5");
   EXPECT_EQ(out["no_borrowed_left"], "1");
+  // A borrower killed while it held a reference: the owner frees it.
+  EXPECT_EQ(out["kept_by_doomed"], "1");
+  EXPECT_EQ(out["freed_when_borrower_died"], "1");
   EXPECT_EQ(out["live_objects"], "0");
 }
 
