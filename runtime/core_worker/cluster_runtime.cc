@@ -1883,6 +1883,18 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
                                      status.ok() ? "it answered for only some calls" : status.error_message());
     if (actor->owned) {
       TaskSubmitter::Lease lease = actor->lease;
+      {
+        // (Named by its raylet: the node, the pid and the signal.)
+        lock.unlock();
+        std::string exit = submitter_->WorkerExitCause(lease);
+        if (!exit.empty()) cause = absl::StrCat("the actor's worker died while running ", first, ": ", exit);
+        lock.lock();
+      }
+      if (actor->address != address || actor->stop) {  // (killed meanwhile: that decided its fate)
+        lock.unlock();
+        for (const auto& call : pushed) FailCall(call, cause);
+        continue;
+      }
       actor->leased = false;
       actor->address.clear();
       if (actor->restarts_left != 0) {

@@ -222,6 +222,21 @@ grpc::Status TaskSubmitter::PushBatch(const std::string& worker, const proto::Pu
   return status;
 }
 
+std::string TaskSubmitter::WorkerExitCause(const Lease& lease) {
+  proto::GetWorkerExitRequest request;
+  request.set_worker_id(lease.worker_id);
+  request.set_wait_ms(1000);
+  proto::GetWorkerExitReply reply;
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (!Track(&context)) return "";
+  grpc::Status status = proto::RayletService::NewStub(ChannelTo(lease.raylet))->GetWorkerExit(&context, request, &reply);
+  Untrack(&context);
+  if (!status.ok() || !reply.exited()) return "";
+  return absl::StrCat("on node '", reply.node_name(), "', its process (pid ", reply.pid(), ") ", reply.cause());
+}
+
 void TaskSubmitter::RetryOrFail(const std::string& key, proto::TaskSpec task, const std::string& worker,
                                 const std::string& why) {
   const int max_retries = task.max_retries();
@@ -345,7 +360,9 @@ void TaskSubmitter::RunLeases(const std::string& key) {
       workers_lost_.fetch_add(1);
       const int done = status.ok() ? std::min(replies.replies_size(), batch.tasks_size()) : 0;
       for (int i = 0; i < done; ++i) on_done_(batch.tasks(i).task(), &replies.replies(i), nullptr);
-      const std::string why = status.ok() ? "it answered for only some of its tasks" : status.error_message();
+      std::string why = status.ok() ? "it answered for only some of its tasks" : status.error_message();
+      // (Named by its raylet: the node, the pid and the signal or exit code.)
+      if (std::string cause = WorkerExitCause(lease); !cause.empty()) why = cause;
       for (int i = batch.tasks_size() - 1; i >= done; --i) {
         RetryOrFail(key, std::move(*batch.mutable_tasks(i)->mutable_task()), lease.worker, why);
       }

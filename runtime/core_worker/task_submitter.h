@@ -93,6 +93,11 @@ class TaskSubmitter {
   grpc::Status PushBatch(const std::string& worker, const proto::PushTasksRequest& request,
                          proto::PushTasksReply* reply);
 
+  /// Why the leased worker went away, as its raylet saw it (waiting up to a
+  /// second for the raylet to notice): "on node 'a', the worker process
+  /// (pid 12) was killed by signal 9 (Killed)"; empty when unknown.
+  std::string WorkerExitCause(const Lease& lease);
+
   /// Leases granted and worker deaths seen so far (introspection, tests).
   uint64_t leases_granted() const { return leases_granted_.load(); }
   uint64_t workers_lost() const { return workers_lost_.load(); }

@@ -506,11 +506,27 @@ void NodeManager::OnWorkerExit(const WorkerId& id, const std::string& cause) {
   for (const WorkerId& orphan : orphans) pool_.Kill(orphan);
 }
 
+std::optional<std::pair<std::string, int>> NodeManager::WorkerExit(const WorkerId& worker,
+                                                                  std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, wait, [&] { return stopping_ || exits_.contains(worker); });
+  auto it = exits_.find(worker);
+  if (it == exits_.end()) return std::nullopt;
+  return it->second;
+}
+
 void NodeManager::OnWorkerExitLocked(const WorkerId& id, const std::string& cause) {
   auto it = workers_.find(id);
   if (it == workers_.end()) return;
   Worker worker = std::move(it->second);
   workers_.erase(it);
+  exits_[id] = {cause, worker.pid};
+  exit_order_.push_back(id);
+  if (exit_order_.size() > 1024) {
+    exits_.erase(exit_order_.front());
+    exit_order_.pop_front();
+  }
+  cv_.notify_all();
   if (worker.state == WorkerState::kLeased && !worker.blocked) available_.Add(worker.held);
   if (worker.state == WorkerState::kStarting && worker.starting_for != nullptr && !stopping_) {
     Request& request = *worker.starting_for;

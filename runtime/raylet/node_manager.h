@@ -16,7 +16,9 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <deque>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -89,6 +91,12 @@ class NodeManager {
   void CommitBundles(const PlacementGroupId& group, const std::vector<int>& indices);
   void CancelBundles(const PlacementGroupId& group, const std::vector<int>& indices);
 
+  /// Why `worker` exited, waiting up to `wait` for its exit to be seen;
+  /// nullopt when it has not exited (or is unknown here). The last 1,024
+  /// exits are remembered.
+  std::optional<std::pair<std::string, int>> WorkerExit(const WorkerId& worker, std::chrono::milliseconds wait);
+  const std::string& node_name() const { return options_.node_name; }
+
   /// From the worker pool: a worker ended (and the workers it leased end).
   void OnWorkerExit(const WorkerId& worker, const std::string& cause);
   /// From the GCS (heartbeat replies): these jobs are done; their idle
@@ -156,6 +164,9 @@ class NodeManager {
     int pidfd = -1;
   };
   absl::flat_hash_map<WorkerId, Driver> drivers_;  // (under mu_)
+  /// Recent exits: cause and pid, by worker (bounded; oldest forgotten).
+  absl::flat_hash_map<WorkerId, std::pair<std::string, int>> exits_;
+  std::deque<WorkerId> exit_order_;
   std::thread driver_watch_;
   /// Where a request that this node could hold goes, by its strategy:
   /// node affinity to its node; spread round-robin over the nodes that can

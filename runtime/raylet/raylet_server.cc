@@ -1,5 +1,7 @@
 #include "raylet/raylet_server.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "grpcpp/server_context.h"
 #include "raycc/runtime/common/grpc_status.h"
@@ -73,6 +75,22 @@ grpc::Status RayletServiceImpl::NotifyWorkerBlocked(grpc::ServerContext* context
   if (!id.ok()) return ToGrpcStatus(id.status());
   return ToGrpcStatus(
       node_.NotifyBlocked(*id, request->blocked(), [context] { return context->IsCancelled(); }));
+}
+
+grpc::Status RayletServiceImpl::GetWorkerExit(grpc::ServerContext* context,
+                                              const proto::GetWorkerExitRequest* request,
+                                              proto::GetWorkerExitReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<WorkerId> id = ParseWorker(request->worker_id(), "GetWorkerExit");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  const auto wait = std::chrono::milliseconds(std::clamp<int64_t>(request->wait_ms(), 0, 10000));
+  reply->set_node_name(node_.node_name());
+  if (std::optional<std::pair<std::string, int>> exit = node_.WorkerExit(*id, wait)) {
+    reply->set_exited(true);
+    reply->set_cause(exit->first);
+    reply->set_pid(exit->second);
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status RayletServiceImpl::PrepareBundleResources(grpc::ServerContext* context,

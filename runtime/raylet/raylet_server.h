@@ -28,6 +28,8 @@ class RayletServiceImpl final : public proto::RayletService::Service {
   grpc::Status NotifyWorkerBlocked(grpc::ServerContext* context,
                                    const proto::NotifyWorkerBlockedRequest* request,
                                    proto::NotifyWorkerBlockedReply* reply) override;
+  grpc::Status GetWorkerExit(grpc::ServerContext* context, const proto::GetWorkerExitRequest* request,
+                             proto::GetWorkerExitReply* reply) override;
   grpc::Status PrepareBundleResources(grpc::ServerContext* context,
                                       const proto::PrepareBundleResourcesRequest* request,
                                       proto::PrepareBundleResourcesReply* reply) override;

@@ -172,6 +172,7 @@ TEST_F(ClusterRuntimeTest, ActorsKeepStateRunCallsInOrderAndDieOrRestart) {
   EXPECT_THAT(out["killed"], HasSubstr("killed by raycc::Kill"));
   EXPECT_EQ(out["before_crash"], "6");
   EXPECT_THAT(out["crash"], HasSubstr("died while running Counter::Crash"));
+  EXPECT_THAT(out["crash"], HasSubstr("killed by signal 9"));
   EXPECT_EQ(out["restarted"], "6");
   EXPECT_THAT(out["crash_again"], HasSubstr("died while running Counter::Crash"));
   EXPECT_THAT(out["no_restarts_left"], HasSubstr("the actor is dead"));
@@ -190,6 +191,9 @@ TEST_F(ClusterRuntimeTest, AKilledWorkerIsRetriedOrReported) {
   EXPECT_EQ(out["retried"], "7");
   EXPECT_THAT(out["worker_died"], HasSubstr("the worker running task AlwaysDies"));
   EXPECT_THAT(out["worker_died"], HasSubstr("max_retries=0"));
+  // Its raylet names the node, the pid and the signal.
+  EXPECT_THAT(out["worker_died"], HasSubstr("on node 'node-a', its process (pid "));
+  EXPECT_THAT(out["worker_died"], HasSubstr("killed by signal 9"));
   EXPECT_EQ(out["live_objects"], "0");
   // The raylet saw the deaths and took the CPU back; it keeps serving.
   raycc::proto::GetNodeStatsReply stats = Stats(raylet);
