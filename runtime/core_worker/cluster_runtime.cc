@@ -444,6 +444,7 @@ ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string
     request.set_pid(::getpid());
     request.set_job_id(job_.Binary());
     request.set_is_driver(true);
+    request.set_code(absl::StrCat("sha256:", code_hash_));
     proto::RegisterWorkerReply reply;
     grpc::Status status = raylet_->RegisterWorker(&context, request, &reply);
     if (!status.ok()) {

@@ -46,7 +46,7 @@ NodeManager::~NodeManager() {
   for (auto& [id, driver] : drivers_) ::close(driver.pidfd);
 }
 
-absl::Status NodeManager::RegisterDriver(const WorkerId& id, int pid, const JobId& job) {
+absl::Status NodeManager::RegisterDriver(const WorkerId& id, int pid, const JobId& job, const std::string& code) {
   if (pid <= 0) return absl::InvalidArgumentError("RegisterWorker: a driver needs its pid");
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
@@ -61,7 +61,12 @@ absl::Status NodeManager::RegisterDriver(const WorkerId& id, int pid, const JobI
                      : absl::AlreadyExistsError(absl::StrCat("RegisterWorker: driver ", id.Hex(), " registered already"));
   }
   drivers_[id] = Driver{job, pid, pidfd};
+  absl::string_view hash = code;
+  if (absl::ConsumePrefix(&hash, kCodePrefix) && IsContentHash(hash)) {
+    prestarts_.emplace_back(job, std::string(hash));  // (started by the watch thread: fetching code is slow)
+  }
   if (!driver_watch_.joinable()) driver_watch_ = std::thread([this] { WatchDrivers(); });
+  cv_.notify_all();
   return absl::OkStatus();
 }
 
@@ -71,15 +76,19 @@ void NodeManager::WatchDrivers() {
   for (;;) {
     std::vector<pollfd> fds;
     std::vector<WorkerId> ids;
+    std::vector<std::pair<JobId, std::string>> prestarts;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
+      prestarts.swap(prestarts_);
       for (const auto& [id, driver] : drivers_) {
         fds.push_back(pollfd{driver.pidfd, POLLIN, 0});
         ids.push_back(id);
       }
     }
-    if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
+    // A new driver's job gets workers started ahead of its first lease.
+    for (const auto& [job, program] : prestarts) Prestart(job, program);
+    if (::poll(fds.data(), fds.size(), prestarts.empty() ? 200 : 0) <= 0) continue;
     for (size_t i = 0; i < fds.size(); ++i) {
       if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       Driver driver;
@@ -357,6 +366,49 @@ void NodeManager::GrantLocked(Request& request, Worker& worker) {
   request.state = Request::State::kGranted;
 }
 
+WorkerLaunch NodeManager::LaunchLocked(const Worker& worker, const std::string& program,
+                                       const std::string& executable,
+                                       const std::vector<std::string>& libraries) const {
+  WorkerLaunch launch;
+  launch.worker = worker.id;
+  launch.job = worker.job;
+  launch.executable = executable;
+  launch.log_path = absl::StrCat(options_.session_dir, "/logs/worker-", worker.id.Hex(), ".log");
+  launch.env = {
+      "RAYCC_WORKER=1",
+      absl::StrCat("RAYCC_ADDRESS=", options_.gcs_address),
+      absl::StrCat("RAYCC_RAYLET_ADDRESS=", options_.host, ":", options_.port),
+      absl::StrCat("RAYCC_WORKER_ID=", worker.id.Hex()),
+      absl::StrCat("RAYCC_JOB_ID=", worker.job.Hex()),
+      absl::StrCat("RAYCC_NODE_ID=", options_.node_id.Hex()),
+      absl::StrCat("RAYCC_NODE_NAME=", options_.node_name),
+      absl::StrCat("RAYCC_AUTH_TOKEN=", options_.token),
+      // The worker's own code, so that the tasks it submits run the same.
+      absl::StrCat("RAYCC_CODE_HASH=", program),
+      absl::StrCat("RAYCC_TASK_LIBRARIES=", absl::StrJoin(libraries, ":")),
+  };
+  return launch;
+}
+
+void NodeManager::Prestart(const JobId& job, const std::string& program) {
+  absl::StatusOr<std::string> executable = EnsureCode(program);
+  if (!executable.ok()) return;  // (its first lease says why)
+  std::lock_guard<std::mutex> lock(mu_);
+  // As many as the node has whole CPUs, up to the idle workers a job keeps.
+  const int count = std::min<int>(options_.max_idle_workers_per_job,
+                                  static_cast<int>(options_.total.Get("CPU").ToDouble()));
+  for (int i = 0; i < count && !stopping_ && !finished_jobs_.contains(job); ++i) {
+    Worker worker;
+    worker.id = WorkerId::FromRandom();
+    worker.job = job;
+    worker.code = program;  // (no task libraries: a job's own program)
+    absl::StatusOr<int> pid = pool_.Start(LaunchLocked(worker, program, *executable, {}));
+    if (!pid.ok()) return;
+    worker.pid = *pid;
+    workers_.emplace(worker.id, std::move(worker));  // idle once it registers
+  }
+}
+
 void NodeManager::StartWorkerLocked(Request& request) {
   request.state = Request::State::kStarting;
   for (;;) {
@@ -366,25 +418,7 @@ void NodeManager::StartWorkerLocked(Request& request) {
     worker.job = request.job;
     worker.code = request.code;
     worker.starting_for = &request;
-    WorkerLaunch launch;
-    launch.worker = worker.id;
-    launch.job = request.job;
-    launch.executable = request.executable;
-    launch.log_path = absl::StrCat(options_.session_dir, "/logs/worker-", worker.id.Hex(), ".log");
-    launch.env = {
-        "RAYCC_WORKER=1",
-        absl::StrCat("RAYCC_ADDRESS=", options_.gcs_address),
-        absl::StrCat("RAYCC_RAYLET_ADDRESS=", options_.host, ":", options_.port),
-        absl::StrCat("RAYCC_WORKER_ID=", worker.id.Hex()),
-        absl::StrCat("RAYCC_JOB_ID=", request.job.Hex()),
-        absl::StrCat("RAYCC_NODE_ID=", options_.node_id.Hex()),
-        absl::StrCat("RAYCC_NODE_NAME=", options_.node_name),
-        absl::StrCat("RAYCC_AUTH_TOKEN=", options_.token),
-        // The worker's own code, so that the tasks it submits run the same.
-        absl::StrCat("RAYCC_CODE_HASH=", request.program),
-        absl::StrCat("RAYCC_TASK_LIBRARIES=", absl::StrJoin(request.libraries, ":")),
-    };
-    absl::StatusOr<int> pid = pool_.Start(launch);
+    absl::StatusOr<int> pid = pool_.Start(LaunchLocked(worker, request.program, request.executable, request.libraries));
     if (pid.ok()) {
       worker.pid = *pid;
       request.worker = worker.id;

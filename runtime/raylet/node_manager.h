@@ -76,7 +76,10 @@ class NodeManager {
   /// workers it leased are ended (their resources come back) and its job is
   /// marked finished at the GCS (its placement groups and actors go, its
   /// idle workers end).
-  absl::Status RegisterDriver(const WorkerId& driver, int pid, const JobId& job);
+  /// `code` ("sha256:<hex>", may be empty): the driver's program; workers
+  /// for its job are started ahead of its first lease (as many as the node
+  /// has whole CPUs, up to max_idle_workers_per_job), idle until leased.
+  absl::Status RegisterDriver(const WorkerId& driver, int pid, const JobId& job, const std::string& code = "");
   /// See the file comment; unblocking waits until the resources are back.
   absl::Status NotifyBlocked(const WorkerId& worker, bool blocked, const std::function<bool()>& cancelled);
 
@@ -167,6 +170,7 @@ class NodeManager {
   /// Recent exits: cause and pid, by worker (bounded; oldest forgotten).
   absl::flat_hash_map<WorkerId, std::pair<std::string, int>> exits_;
   std::deque<WorkerId> exit_order_;
+  std::vector<std::pair<JobId, std::string>> prestarts_;  // (job, program hash) to start workers for
   std::thread driver_watch_;
   /// Where a request that this node could hold goes, by its strategy:
   /// node affinity to its node; spread round-robin over the nodes that can
@@ -184,6 +188,11 @@ class NodeManager {
   /// Grants what fits: unblocks first, then queued requests in order.
   void DispatchLocked();
   void StartWorkerLocked(Request& request);
+  /// How a worker of `worker.job` running `program` is started.
+  WorkerLaunch LaunchLocked(const Worker& worker, const std::string& program, const std::string& executable,
+                            const std::vector<std::string>& libraries) const;
+  /// Starts idle workers for a new driver's job (not under mu_).
+  void Prestart(const JobId& job, const std::string& program);
   void GrantLocked(Request& request, Worker& worker);
   /// Where a request in placement group bundle(s) runs: here when this
   /// node holds its bundle (or, for any bundle, one that has room now);

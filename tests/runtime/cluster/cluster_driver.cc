@@ -503,6 +503,13 @@ void Hold(const std::string& dir) {
   blocked.Get(120000);
 }
 
+// Joins, says so, and waits (bounded: a minute) for the word to go on,
+// without submitting anything.
+void Idle(const std::string& dir) {
+  std::ofstream(dir + "/ready") << "ready";
+  Print("went_on", WaitForFile(dir + "/go") ? 1 : 0);
+}
+
 void Actors() {
   raycc::ActorHandle<Counter> counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);
   std::vector<raycc::ObjectRef<int>> adds;
@@ -565,6 +572,8 @@ int main(int argc, char** argv) {
       Nodes(argv[2]);
     } else if (scenario == "groups" && argc > 2) {
       Groups(argv[2]);
+    } else if (scenario == "idle" && argc > 2) {
+      Idle(argv[2]);
     } else if (scenario == "hold" && argc > 2) {
       Hold(argv[2]);
     } else if (scenario == "ownership") {
@@ -574,7 +583,7 @@ int main(int argc, char** argv) {
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
     } else {
-      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold DIR | retries MARKER\n";
+      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold DIR | idle DIR | retries MARKER\n";
       return 2;
     }
     // What the driver owns goes when its references do.

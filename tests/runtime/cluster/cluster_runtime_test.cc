@@ -7,7 +7,10 @@
 // Every process is started and ended by its PID; every wait is bounded.
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -401,6 +404,28 @@ TEST_F(ClusterRuntimeTest, AKilledDriversLeasesAndActorsAreReleased) {
   ASSERT_EQ(actors->size(), 1u);
   EXPECT_EQ((*actors)[0].state(), raycc::proto::DEAD);
   EXPECT_FALSE(gcs.GetNamedActor("", "held").has_value());
+}
+
+// The worker pool prestarts: a driver's job has workers started on its
+// raylet as it joins, before it submits anything; they end with the job.
+TEST_F(ClusterRuntimeTest, WorkersArePrestartedForANewDriver) {
+  int raylet = StartRaylet("node-a", 2);
+  const std::string log = dir_ + "/idle.log";
+  Process driver({RAYCC_CLUSTER_DRIVER_BIN, "idle", dir_}, log,
+                 {"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_});
+  auto wait_for = [&](const std::function<bool()>& done) {  // (bounded: 30 s)
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    while (!done() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(20ms);
+    return done();
+  };
+  ASSERT_TRUE(wait_for([&] { return ::access((dir_ + "/ready").c_str(), F_OK) == 0; })) << ReadAll(log);
+  EXPECT_TRUE(wait_for([&] { return Stats(raylet).num_workers() == 2; }))
+      << "workers: " << Stats(raylet).num_workers();
+  EXPECT_EQ(Stats(raylet).available_resources().quantities().at("CPU"), 2 * 10000) << "idle: nothing leased";
+  std::ofstream(dir_ + "/go") << "go";
+  ASSERT_EQ(driver.WaitExit(60s), 0) << ReadAll(log);
+  EXPECT_THAT(ReadAll(log), HasSubstr("went_on 1"));
+  EXPECT_TRUE(wait_for([&] { return Stats(raylet).num_workers() == 0; })) << "they end with the job";
 }
 
 TEST_F(ClusterRuntimeTest, NoTokenOrNoClusterIsAClearError) {
