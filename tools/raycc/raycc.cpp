@@ -24,8 +24,9 @@ USAGE: raycc <command> [options]
 COMMANDS:
   compile <prog.cc|.mlir> Compile a graph program into an artifact (.rcx);
                           `raycc compile --help` lists its options.
-  run <prog.rcx>          Run a compiled graph on the embedded runtime and
-                          print its outputs (--graph, --input name=JSON).
+  run <prog.rcx>          Run a compiled graph on the embedded runtime (or a
+                          cluster: --address) and print its outputs
+                          (--graph, --input name=JSON).
   viz <prog.rcx>          Draw the graphs as one self-contained HTML page
                           (--timeline run.json overlays a run).
   inspect <prog.rcx>      Show what an artifact holds (--ir, --plan[=GRAPH]).
