@@ -269,11 +269,15 @@ void Nodes(const std::string& dir) {
   for (const auto& name : raycc::Get(in)) nodes.insert(*name);
   Print("barrier_nodes", static_cast<long>(nodes.size()));  // 3: one task per node, at once
   std::set<std::string> spread;
+  std::string order;
   for (int i = 0; i < 6; ++i) {
-    spread.insert(
-        *raycc::Task(NodeName).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Remote().Get());
+    std::string node =
+        *raycc::Task(NodeName).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Remote().Get();
+    order += (order.empty() ? "" : ",") + node;
+    spread.insert(node);
   }
   Print("spread_nodes", static_cast<long>(spread.size()));
+  Print("spread_order", order);
   Print("affinity", *raycc::Task(NodeName).SetNodeAffinity("c").Remote().Get());
   Print("affinity_dead", Caught<raycc::InfeasibleError>(
                              [] { raycc::Task(NodeName).SetNodeAffinity("nowhere").Remote().Get(); }));
