@@ -294,6 +294,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
     }
     bool worker_lost = false;
     bool idle = false;  // counted in idle_leases_
+    const bool spread = sample.scheduling_strategy().has_spread();
     while (!worker_lost) {
       proto::PushTasksRequest batch;
       {
@@ -303,7 +304,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         // spread tasks: each new one goes to the raylet's next node.
         std::unique_lock<std::mutex> lock(mu_);
         Shape& shape = shapes_[key];
-        if (shape.queue.empty() && !stopping_ && !sample.scheduling_strategy().has_spread()) {
+        if (shape.queue.empty() && !stopping_ && !spread) {
           ++idle_leases_;
           idle = true;
           const uint64_t generation = release_generation_;
@@ -318,7 +319,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         if (stopping_ || shape.queue.empty()) break;
         // Short tasks: this lease's share of the queue at once.
         size_t take = 1;
-        if (shape.task_us > 0 && shape.task_us < kBatchBelowUs) {
+        if (!spread && shape.task_us > 0 && shape.task_us < kBatchBelowUs) {
           const size_t share = (shape.queue.size() + shape.leases - 1) / std::max(1, shape.leases);
           take = std::clamp<size_t>(share, 1, kMaxBatch);
         }
@@ -347,6 +348,9 @@ void TaskSubmitter::RunLeases(const std::string& key) {
           average = average == 0 ? per_task : 0.8 * average + 0.2 * per_task;
         }
         for (int i = 0; i < batch.tasks_size(); ++i) on_done_(batch.tasks(i).task(), &replies.replies(i), nullptr);
+        // A spread lease runs one task: the next one goes back to the
+        // raylet for the next node (even when it is already queued).
+        if (spread) break;
         continue;
       }
       {
