@@ -1444,13 +1444,9 @@ void EmbeddedRuntime::MarkActorDeadLocked(Actor& actor, std::string cause) {
 PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
     const std::vector<std::vector<std::pair<std::string, double>>>& bundles, PlacementGroupStrategy strategy,
     const std::string& name) {
-  std::string what = "placement group" + (name.empty() ? std::string() : " '" + name + "'");
-  std::vector<ResourceSet> sets;
-  for (size_t i = 0; i < bundles.size(); ++i) {
-    absl::StatusOr<ResourceSet> set = ResourceSet::Create(bundles[i]);
-    if (!set.ok()) throw RayccError(absl::StrCat(what, ": bundle ", i, ": ", set.status().message()));
-    sets.push_back(*std::move(set));
-  }
+  absl::StatusOr<std::vector<ResourceSet>> bundle_sets = gcs::BundleResourceSets(bundles, name);
+  if (!bundle_sets.ok()) throw RayccError(std::string(bundle_sets.status().message()));
+  std::vector<ResourceSet> sets = *std::move(bundle_sets);
   PlacementGroupId id = PlacementGroupId::Of(job_);
   Locked lock = Lock();
   absl::Status created =

@@ -30,9 +30,10 @@
 #include "core_worker/reference_counter.h"
 #include "core_worker/task_executor.h"
 #include "core_worker/task_submitter.h"
+#include "core_worker/thread_set.h"
 #include "gcs/bundle_reserver_interface.h"
 #include "gcs/gcs_rpc_client.h"
-#include "scheduling/label_selector.h"
+#include "gcs/placement_group_manager.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/proto/worker_service.grpc.pb.h"
 #include "raycc/runtime/api/errors.h"
@@ -42,6 +43,7 @@
 #include "rpc/content_hash.h"
 #include "rpc/server.h"
 #include "rpc/session.h"
+#include "scheduling/label_selector.h"
 
 namespace raycc::core_worker {
 namespace {
@@ -154,9 +156,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   // Placement groups: reserved by the GCS on the raylets (two-phase);
   // work in a bundle asks for the group's renamed resources, and its lease
   // goes to the bundle's node.
-  PlacementGroupId CreatePlacementGroup(const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
-                                        internal::PlacementGroupStrategy strategy,
-                                        const std::string& name) override;
+  PlacementGroupId CreatePlacementGroup(
+      const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
+      internal::PlacementGroupStrategy strategy, const std::string& name) override;
   bool WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) override;
   void RemovePlacementGroup(const PlacementGroupId& id) override;
 
@@ -172,7 +174,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   grpc::Status HandlePushTask(const proto::PushTaskRequest& request, proto::PushTaskReply* reply);
   grpc::Status HandleGetObjectStatus(const proto::GetObjectStatusRequest& request,
                                      proto::GetObjectStatusReply* reply, grpc::ServerContext* context);
-  void HandleUpdateBorrowers(const proto::UpdateBorrowersRequest& request, proto::UpdateBorrowersReply* reply);
+  void HandleUpdateBorrowers(const proto::UpdateBorrowersRequest& request,
+                             proto::UpdateBorrowersReply* reply);
   /// A kill of an actor this process owns, from another process.
   grpc::Status HandleKillActor(const proto::KillActorOnWorkerRequest& request);
   void RequestExit();
@@ -252,15 +255,18 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   void Fetch(const ObjectId& id, const std::string& owner);
   /// The background sender of borrower releases.
   void RunReleases();
-  /// After a task ran here: the references its result holds stay alive for
-  /// the caller (registered as their borrower); they are listed in the
-  /// reply.
-  void LendResultRefs(const proto::TaskSpec& task, const std::vector<ObjectId>& serialized,
-                      proto::PushTaskReply* reply);
   /// A result arrived holding references: this process borrows them while
   /// the result lives.
   void AdoptNestedRefs(const ObjectId& result, const proto::ReturnObject& object);
-  std::shared_ptr<proto::CoreWorkerService::Stub> OwnerStub(const std::string& owner, std::string* where);
+  /// The CoreWorkerService of the process at `address` (proto::Address
+  /// bytes: an owner or a borrower), with "host:port" in `*where`; null for
+  /// a malformed address.
+  std::shared_ptr<proto::CoreWorkerService::Stub> WorkerStub(const std::string& address, std::string* where);
+  /// Registers `borrower` for each of `refs` (ours: here; borrowed: with
+  /// their owners) and lists them, with their owners, in `out`: whoever
+  /// gets `out` borrows them. (A result's references for its task's
+  /// caller; a value's for whoever fetched it.)
+  void LendRefs(const std::vector<ObjectId>& refs, const proto::Address& borrower, proto::ReturnObject* out);
   void UploadCode();
   /// The spec of a call to `function`, without arguments.
   proto::TaskSpec MakeSpec(const internal::RemoteFunction& function, const internal::CallOptions& options);
@@ -273,12 +279,7 @@ class ClusterRuntime final : public internal::ManagedRuntime {
                   bool in_owner = false);
   /// Runs an in_owner task on a thread of this process.
   void RunInOwner(const std::shared_ptr<Pending>& pending);
-  struct LocalThread {
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-  std::mutex local_mu_;
-  std::list<std::unique_ptr<LocalThread>> local_threads_;  // (finished ones are joined by the next start)
+  ThreadSet in_owner_threads_;
   /// Set as Finish begins: waits in this process end (RayccError).
   std::atomic<bool> finishing_{false};
   void Dispatch(const std::shared_ptr<Pending>& pending);
@@ -301,7 +302,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// Uploads `bytes` to the GCS KV as code/<sha256> unless it is there;
   /// the hash.
   std::string UploadBytes(std::string bytes, const std::string& what);
-  void FillFunction(proto::FunctionDescriptor* descriptor, const std::string& name, const std::string& signature);
+  void FillFunction(proto::FunctionDescriptor* descriptor, const std::string& name,
+                    const std::string& signature);
   std::string token_;
   std::unique_ptr<gcs::GcsRpcClient> gcs_;
   std::string raylet_address_;
@@ -326,13 +328,13 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   absl::flat_hash_map<std::string, std::vector<ObjectId>> releases_;
   /// Results here whose values hold borrowed references (pinned meanwhile).
   absl::flat_hash_map<ObjectId, std::vector<ObjectId>> nested_;
-  absl::flat_hash_set<ObjectId> fetching_;
-  std::vector<std::thread> fetchers_;
+  absl::flat_hash_set<ObjectId> fetching_;  // (borrowed objects with a fetch started)
+  ThreadSet fetchers_;
   std::thread releaser_;
   std::thread borrower_watch_;
   /// Borrowers of this process's objects, by worker id: where to reach them.
   absl::flat_hash_map<std::string, proto::Address> borrower_addresses_;
-  absl::flat_hash_map<std::string, std::shared_ptr<proto::CoreWorkerService::Stub>> owner_stubs_;
+  absl::flat_hash_map<std::string, std::shared_ptr<proto::CoreWorkerService::Stub>> worker_stubs_;
   std::unique_ptr<TaskSubmitter> submitter_;
   std::atomic<uint32_t> puts_{0};
 
@@ -405,7 +407,8 @@ grpc::Status WorkerService::UpdateBorrowers(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status WorkerService::KillActor(grpc::ServerContext* context, const proto::KillActorOnWorkerRequest* request,
+grpc::Status WorkerService::KillActor(grpc::ServerContext* context,
+                                      const proto::KillActorOnWorkerRequest* request,
                                       proto::KillActorOnWorkerReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
   return runtime_.HandleKillActor(*request);
@@ -491,8 +494,8 @@ void ClusterRuntime::UploadCode() {
   const std::string program = worker_program_.empty() ? "/proc/self/exe" : worker_program_;
   absl::StatusOr<std::string> bytes = rpc::ReadFileBytes(program);
   if (!bytes.ok()) {
-    throw RayccError(absl::StrCat("raycc::Init: cannot upload the worker program ", program, " to the cluster at ",
-                                  gcs_address_, ": ", bytes.status().message()));
+    throw RayccError(absl::StrCat("raycc::Init: cannot upload the worker program ", program,
+                                  " to the cluster at ", gcs_address_, ": ", bytes.status().message()));
   }
   code_hash_ = UploadBytes(*std::move(bytes), absl::StrCat("raycc::Init: the worker program ", program));
 }
@@ -511,7 +514,8 @@ std::string ClusterRuntime::UploadBytes(std::string bytes, const std::string& wh
   return hash;
 }
 
-void ClusterRuntime::AddTaskLibrary(const std::shared_ptr<const std::string>& bytes, const std::string& origin) {
+void ClusterRuntime::AddTaskLibrary(const std::shared_ptr<const std::string>& bytes,
+                                    const std::string& origin) {
   const std::string name =
       absl::StrCat("sha256:", UploadBytes(*bytes, absl::StrCat("the task library of ", origin)));
   std::lock_guard<std::mutex> lock(libraries_mu_);
@@ -554,11 +558,12 @@ void ClusterRuntime::JoinAsWorker() {
   // fetched by the raylet: loaded before any task runs here.
   for (absl::string_view path : absl::StrSplit(Env("RAYCC_TASK_LIBRARIES"), ':', absl::SkipEmpty())) {
     if (::dlopen(std::string(path).c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
-      throw RayccError(absl::StrCat("raycc::Init: this worker cannot load the task library ", path, ": ",
-                                    ::dlerror()));
+      throw RayccError(
+          absl::StrCat("raycc::Init: this worker cannot load the task library ", path, ": ", ::dlerror()));
     }
     const size_t slash = path.rfind('/');
-    libraries_.push_back(absl::StrCat("sha256:", path.substr(slash == absl::string_view::npos ? 0 : slash + 1)));
+    libraries_.push_back(
+        absl::StrCat("sha256:", path.substr(slash == absl::string_view::npos ? 0 : slash + 1)));
   }
   std::string host;
   int raylet_port = 0;
@@ -631,14 +636,7 @@ absl::Status ClusterRuntime::Finish() {
       actor->cv.notify_all();
     }
     if (submitter_ != nullptr) submitter_->Shutdown();  // (cancels the pushes in flight)
-    {
-      std::list<std::unique_ptr<LocalThread>> local;
-      {
-        std::lock_guard<std::mutex> lock(local_mu_);
-        local.swap(local_threads_);
-      }
-      for (auto& thread : local) thread->thread.join();  // (their waits end: finishing_)
-    }
+    in_owner_threads_.JoinAll();                        // (their waits end: finishing_)
     for (auto& actor : actors) {
       if (actor->pusher.joinable()) actor->pusher.join();
       // Actors die with their owner (as Ray's non-detached ones): the
@@ -657,12 +655,7 @@ absl::Status ClusterRuntime::Finish() {
     borrow_cv_.notify_all();
     if (releaser_.joinable()) releaser_.join();
     if (borrower_watch_.joinable()) borrower_watch_.join();
-    std::vector<std::thread> fetchers;
-    {
-      std::lock_guard<std::mutex> lock(borrow_mu_);
-      fetchers.swap(fetchers_);
-    }
-    for (std::thread& fetcher : fetchers) fetcher.join();
+    fetchers_.JoinAll();
     if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     if (!worker_ && gcs_ != nullptr) {
       // The raylets end the job's workers once they hear of it.
@@ -716,7 +709,11 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   }
   t_task = nullptr;
   t_serialized = nullptr;
-  if (!serialized.empty() && !reply->has_error()) LendResultRefs(task, serialized, reply);
+  // The references its result holds stay alive for the caller, registered
+  // as their borrower before the reply leaves.
+  if (!serialized.empty() && !reply->has_error() && reply->return_objects_size() == 1) {
+    LendRefs(serialized, task.owner_address(), reply->mutable_return_objects(0));
+  }
   for (const ObjectId& id : serialized) refs_.RemoveTaskUse(id);
   // The workers its nested tasks leased go back before the task is done.
   submitter_->ReleaseIdle();
@@ -754,16 +751,19 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
     std::vector<ResourceSet> bundles = GroupBundles(options.placement_group, what);
     const int index = options.bundle_index;
     if (index >= static_cast<int>(bundles.size())) {
-      throw RayccError(absl::StrCat(what, ": bundle ", index, " of placement group ", options.placement_group.Hex(),
-                                    " does not exist (it has ", bundles.size(), ")"));
+      throw RayccError(absl::StrCat(what, ": bundle ", index, " of placement group ",
+                                    options.placement_group.Hex(), " does not exist (it has ", bundles.size(),
+                                    ")"));
     }
     const bool fits = index >= 0 ? resources->IsSubsetOf(bundles[index])
-                                 : std::any_of(bundles.begin(), bundles.end(),
-                                               [&](const ResourceSet& b) { return resources->IsSubsetOf(b); });
+                                 : std::any_of(bundles.begin(), bundles.end(), [&](const ResourceSet& b) {
+                                     return resources->IsSubsetOf(b);
+                                   });
     if (!fits) {
-      throw InfeasibleError(absl::StrCat(what, ": demands ", resources->ToString(), ", more than ",
-                                         index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
-                                         " of its placement group holds"));
+      throw InfeasibleError(
+          absl::StrCat(what, ": demands ", resources->ToString(), ", more than ",
+                       index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
+                       " of its placement group holds"));
     }
     *resources = gcs::GroupResources(*resources, index, gcs::GroupResourceSuffix(options.placement_group));
     proto::PlacementGroupSchedulingStrategy* in_group =
@@ -794,9 +794,11 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
     }
   }
   if (!options.label_selector.empty()) {
-    absl::StatusOr<scheduling::LabelSelector> selector = scheduling::ParseLabelSelector(options.label_selector);
+    absl::StatusOr<scheduling::LabelSelector> selector =
+        scheduling::ParseLabelSelector(options.label_selector);
     if (!selector.ok()) {
-      throw RayccError(absl::StrCat("task ", function.name, ": label selector: ", selector.status().message()));
+      throw RayccError(
+          absl::StrCat("task ", function.name, ": label selector: ", selector.status().message()));
     }
     spec.mutable_label_selector()->insert(options.label_selector.begin(), options.label_selector.end());
   }
@@ -889,26 +891,13 @@ void ClusterRuntime::Dispatch(const std::shared_ptr<Pending>& pending) {
 }
 
 void ClusterRuntime::RunInOwner(const std::shared_ptr<Pending>& pending) {
-  std::lock_guard<std::mutex> lock(local_mu_);
   if (finishing_) return;  // (shutting down: nobody waits for it)
-  for (auto it = local_threads_.begin(); it != local_threads_.end();) {
-    if (!(*it)->done) {
-      ++it;
-      continue;
-    }
-    (*it)->thread.join();
-    it = local_threads_.erase(it);
-  }
-  auto local = std::make_unique<LocalThread>();
-  LocalThread* self = local.get();
-  local->thread = std::thread([this, pending, self] {
+  in_owner_threads_.Start([this, pending] {
     proto::PushTaskReply reply;
     ExecuteTask(pending->spec, &reply);
     if (reply.has_error()) reply.mutable_error()->set_where("the submitting process (in_owner)");
     OnTaskDone(pending->spec, &reply, nullptr);
-    self->done = true;
   });
-  local_threads_.push_back(std::move(local));
 }
 
 void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTaskReply* reply,
@@ -939,7 +928,8 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
     value.error = std::move(failure);
   } else {
     value.bytes = std::make_shared<const std::string>(reply->return_objects(0).data());
-    if (reply->return_objects(0).nested_refs_size() > 0) AdoptNestedRefs(ResultOf(task), reply->return_objects(0));
+    if (reply->return_objects(0).nested_refs_size() > 0)
+      AdoptNestedRefs(ResultOf(task), reply->return_objects(0));
   }
   Complete(task.task_id(), std::move(value));
 }
@@ -1084,8 +1074,9 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
 }
 
 void ClusterRuntime::ThrowUnknown(const char* what, const ObjectId& id) const {
-  throw RayccError(absl::StrCat(what, ": object ", id.Hex(),
-                                " is not known to this process (freed already: no reference to it is held here)"));
+  throw RayccError(
+      absl::StrCat(what, ": object ", id.Hex(),
+                   " is not known to this process (freed already: no reference to it is held here)"));
 }
 
 void ClusterRuntime::NotifyBlocked(bool blocked) {
@@ -1184,19 +1175,16 @@ std::vector<bool> ClusterRuntime::Wait(const std::vector<ObjectId>& ids, int num
 PlacementGroupId ClusterRuntime::CreatePlacementGroup(
     const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
     internal::PlacementGroupStrategy strategy, const std::string& name) {
-  const std::string what = "placement group" + (name.empty() ? std::string() : " '" + name + "'");
-  std::vector<ResourceSet> sets;
-  for (size_t i = 0; i < bundles.size(); ++i) {
-    absl::StatusOr<ResourceSet> set = ResourceSet::Create(bundles[i]);
-    if (!set.ok()) throw RayccError(absl::StrCat(what, ": bundle ", i, ": ", set.status().message()));
-    sets.push_back(*std::move(set));
-  }
+  absl::StatusOr<std::vector<ResourceSet>> bundle_sets = gcs::BundleResourceSets(bundles, name);
+  if (!bundle_sets.ok()) throw RayccError(std::string(bundle_sets.status().message()));
+  std::vector<ResourceSet> sets = *std::move(bundle_sets);
   PlacementGroupId id = PlacementGroupId::Of(job_);
   absl::Status created =
       gcs_->CreatePlacementGroup(id, name, static_cast<scheduling::BundleStrategy>(strategy), sets);
   if (!created.ok()) {
     // (The GCS's infeasible status is kResourceExhausted: raycc::IsInfeasible.)
-    if (created.code() == absl::StatusCode::kResourceExhausted) throw InfeasibleError(std::string(created.message()));
+    if (created.code() == absl::StatusCode::kResourceExhausted)
+      throw InfeasibleError(std::string(created.message()));
     throw RayccError(std::string(created.message()));
   }
   std::lock_guard<std::mutex> lock(groups_mu_);
@@ -1224,14 +1212,16 @@ std::vector<ResourceSet> ClusterRuntime::GroupBundles(const PlacementGroupId& id
   }
   // A group another process made (its handle was passed here).
   absl::StatusOr<proto::PlacementGroupInfo> info = gcs_->GetPlacementGroup(id);
-  if (!info.ok()) throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), ": ", info.status().message()));
+  if (!info.ok())
+    throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), ": ", info.status().message()));
   if (info->state() == proto::PG_REMOVED) {
     throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), " was removed"));
   }
   std::vector<ResourceSet> bundles;
   for (const proto::Bundle& bundle : info->spec().bundles()) {
     absl::StatusOr<ResourceSet> set = ResourceSet::FromProto(bundle.resources());
-    if (!set.ok()) throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), ": ", set.status().message()));
+    if (!set.ok())
+      throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), ": ", set.status().message()));
     bundles.push_back(*std::move(set));
   }
   std::lock_guard<std::mutex> lock(groups_mu_);
@@ -1260,26 +1250,28 @@ void ClusterRuntime::BorrowRef(const ObjectId& id, const std::string& owner) {
   std::vector<ObjectId> gone = RegisterBorrower(owner, {id}, self_);
   if (!gone.empty()) {
     auto error = std::make_shared<ObjectError>();
-    error->message = absl::StrCat("object ", id.Hex(), " was freed by its owner before this process could borrow it");
+    error->message =
+        absl::StrCat("object ", id.Hex(), " was freed by its owner before this process could borrow it");
     store_.Put(id, ObjectValue{nullptr, std::move(error)});
   }
 }
 
-std::shared_ptr<proto::CoreWorkerService::Stub> ClusterRuntime::OwnerStub(const std::string& owner,
-                                                                          std::string* where) {
+std::shared_ptr<proto::CoreWorkerService::Stub> ClusterRuntime::WorkerStub(const std::string& bytes,
+                                                                           std::string* where) {
   proto::Address address;
-  if (!address.ParseFromString(owner) || address.port() <= 0) return nullptr;
+  if (!address.ParseFromString(bytes) || address.port() <= 0) return nullptr;
   *where = absl::StrCat(address.host(), ":", address.port());
   std::lock_guard<std::mutex> lock(borrow_mu_);
-  std::shared_ptr<proto::CoreWorkerService::Stub>& stub = owner_stubs_[owner];
+  std::shared_ptr<proto::CoreWorkerService::Stub>& stub = worker_stubs_[bytes];
   if (stub == nullptr) stub = proto::CoreWorkerService::NewStub(rpc::Connect(*where));
   return stub;
 }
 
-std::vector<ObjectId> ClusterRuntime::RegisterBorrower(const std::string& owner, const std::vector<ObjectId>& ids,
+std::vector<ObjectId> ClusterRuntime::RegisterBorrower(const std::string& owner,
+                                                       const std::vector<ObjectId>& ids,
                                                        const proto::Address& borrower) {
   std::string where;
-  std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
+  std::shared_ptr<proto::CoreWorkerService::Stub> stub = WorkerStub(owner, &where);
   if (stub == nullptr) return ids;
   proto::UpdateBorrowersRequest request;
   request.set_borrower_worker_id(borrower.worker_id());
@@ -1306,6 +1298,7 @@ void ClusterRuntime::OnFreed(const ObjectId& id, const std::string& owner) {
   std::vector<ObjectId> nested;
   {
     std::lock_guard<std::mutex> lock(borrow_mu_);
+    fetching_.erase(id);  // (borrowed again later: fetched again)
     if (auto it = nested_.find(id); it != nested_.end()) {
       nested = std::move(it->second);
       nested_.erase(it);
@@ -1328,7 +1321,7 @@ void ClusterRuntime::RunReleases() {
     lock.unlock();
     for (const auto& [owner, ids] : batch) {
       std::string where;
-      std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
+      std::shared_ptr<proto::CoreWorkerService::Stub> stub = WorkerStub(owner, &where);
       if (stub == nullptr) continue;
       proto::UpdateBorrowersRequest request;
       request.set_borrower_worker_id(worker_id_.Binary());
@@ -1344,7 +1337,8 @@ void ClusterRuntime::RunReleases() {
 }
 
 void ClusterRuntime::NoteBorrower(const proto::Address& borrower) {
-  if (borrower.port() <= 0 || borrower.worker_id().empty() || borrower.worker_id() == worker_id_.Binary()) return;
+  if (borrower.port() <= 0 || borrower.worker_id().empty() || borrower.worker_id() == worker_id_.Binary())
+    return;
   std::lock_guard<std::mutex> lock(borrow_mu_);
   borrower_addresses_.try_emplace(borrower.worker_id(), borrower);
 }
@@ -1356,12 +1350,12 @@ void ClusterRuntime::WatchBorrowers() {
     std::vector<proto::Address> borrowers;
     for (const auto& [id, address] : borrower_addresses_) borrowers.push_back(address);
     lock.unlock();
-    std::vector<std::string> gone;
+    std::vector<proto::Address> gone;
     for (const proto::Address& borrower : borrowers) {
       // A cheap question any live core worker answers (a malformed id:
       // INVALID_ARGUMENT); no answer at all (UNAVAILABLE) means it is gone.
       std::string where;
-      std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(borrower.SerializeAsString(), &where);
+      std::shared_ptr<proto::CoreWorkerService::Stub> stub = WorkerStub(borrower.SerializeAsString(), &where);
       if (stub == nullptr) continue;
       grpc::ClientContext context;
       rpc::AddToken(&context, token_);
@@ -1369,20 +1363,13 @@ void ClusterRuntime::WatchBorrowers() {
       proto::GetObjectStatusRequest request;
       proto::GetObjectStatusReply reply;
       grpc::Status status = stub->GetObjectStatus(&context, request, &reply);
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) gone.push_back(borrower.worker_id());
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) gone.push_back(borrower);
     }
-    for (const std::string& worker : gone) refs_.RemoveBorrowerEverywhere(worker);
+    for (const proto::Address& borrower : gone) refs_.RemoveBorrowerEverywhere(borrower.worker_id());
     lock.lock();
-    for (const std::string& worker : gone) {
-      borrower_addresses_.erase(worker);
-      for (auto it = owner_stubs_.begin(); it != owner_stubs_.end();) {
-        proto::Address address;
-        if (address.ParseFromString(it->first) && address.worker_id() == worker) {
-          owner_stubs_.erase(it++);
-        } else {
-          ++it;
-        }
-      }
+    for (const proto::Address& borrower : gone) {
+      borrower_addresses_.erase(borrower.worker_id());
+      worker_stubs_.erase(borrower.SerializeAsString());
     }
   }
 }
@@ -1392,7 +1379,7 @@ void ClusterRuntime::EnsureFetched(const ObjectId& id) {
   if (!owner || owner->empty()) return;  // ours (or unknown): the store has it or will
   std::lock_guard<std::mutex> lock(borrow_mu_);
   if (borrow_stop_ || !fetching_.insert(id).second) return;
-  fetchers_.emplace_back([this, id, owner = *owner] { Fetch(id, owner); });
+  fetchers_.Start([this, id, owner = *owner] { Fetch(id, owner); });
 }
 
 void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
@@ -1402,7 +1389,7 @@ void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
     store_.Put(id, ObjectValue{nullptr, std::move(error)});
   };
   std::string where;
-  std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
+  std::shared_ptr<proto::CoreWorkerService::Stub> stub = WorkerStub(owner, &where);
   if (stub == nullptr) {
     fail(absl::StrCat("object ", id.Hex(), " came with a malformed owner address"));
     return;
@@ -1493,21 +1480,7 @@ grpc::Status ClusterRuntime::HandleGetObjectStatus(const proto::GetObjectStatusR
     std::lock_guard<std::mutex> lock(borrow_mu_);
     if (auto it = nested_.find(*id); it != nested_.end()) nested = it->second;
   }
-  absl::flat_hash_map<std::string, std::vector<ObjectId>> by_owner;
-  for (const ObjectId& ref : nested) {
-    std::optional<std::string> owner = refs_.OwnerOf(ref);
-    if (!owner) continue;
-    proto::ObjectReference* out = object->add_nested_refs();
-    out->set_object_id(ref.Binary());
-    (void)out->mutable_owner_address()->ParseFromString(owner->empty() ? self_bytes_ : *owner);
-    if (owner->empty()) {
-      refs_.AddBorrower(ref, request.requester_worker_id());
-      NoteBorrower(request.requester_address());
-    } else if (out->owner_address().worker_id() != request.requester_worker_id()) {
-      by_owner[*owner].push_back(ref);
-    }
-  }
-  for (const auto& [owner, refs] : by_owner) (void)RegisterBorrower(owner, refs, request.requester_address());
+  LendRefs(nested, request.requester_address(), object);
   return grpc::Status::OK;
 }
 
@@ -1525,31 +1498,28 @@ void ClusterRuntime::HandleUpdateBorrowers(const proto::UpdateBorrowersRequest& 
   }
 }
 
-void ClusterRuntime::LendResultRefs(const proto::TaskSpec& task, const std::vector<ObjectId>& serialized,
-                                    proto::PushTaskReply* reply) {
-  if (reply->return_objects_size() != 1) return;
-  const std::string caller = task.owner_address().worker_id();
-  const std::string caller_bytes = task.owner_address().SerializeAsString();
-  NoteBorrower(task.owner_address());
+void ClusterRuntime::LendRefs(const std::vector<ObjectId>& refs, const proto::Address& borrower,
+                              proto::ReturnObject* out) {
   absl::flat_hash_set<ObjectId> seen;
   absl::flat_hash_map<std::string, std::vector<ObjectId>> by_owner;
-  proto::ReturnObject* result = reply->mutable_return_objects(0);
-  for (const ObjectId& id : serialized) {
+  bool lent_here = false;
+  for (const ObjectId& id : refs) {
     if (!seen.insert(id).second) continue;
     std::optional<std::string> owner = refs_.OwnerOf(id);
     if (!owner) continue;  // (freed already: nothing to lend)
-    const std::string& owner_bytes = owner->empty() ? self_bytes_ : *owner;
-    proto::ObjectReference* nested = result->add_nested_refs();
+    proto::ObjectReference* nested = out->add_nested_refs();
     nested->set_object_id(id.Binary());
-    (void)nested->mutable_owner_address()->ParseFromString(owner_bytes);
-    if (owner_bytes == caller_bytes) continue;  // (the caller owns it)
+    (void)nested->mutable_owner_address()->ParseFromString(owner->empty() ? self_bytes_ : *owner);
+    if (nested->owner_address().worker_id() == borrower.worker_id()) continue;  // (the borrower owns it)
     if (owner->empty()) {
-      refs_.AddBorrower(id, caller);
+      refs_.AddBorrower(id, borrower.worker_id());
+      lent_here = true;
     } else {
       by_owner[*owner].push_back(id);
     }
   }
-  for (const auto& [owner, ids] : by_owner) (void)RegisterBorrower(owner, ids, task.owner_address());
+  if (lent_here) NoteBorrower(borrower);
+  for (const auto& [owner, ids] : by_owner) (void)RegisterBorrower(owner, ids, borrower);
 }
 
 void ClusterRuntime::AdoptNestedRefs(const ObjectId& result, const proto::ReturnObject& object) {
@@ -1770,9 +1740,7 @@ void ClusterRuntime::LocateActor(Actor& actor) {
 }
 
 void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
-  constexpr size_t kMaxBatch = 64;
-  constexpr double kBatchBelowUs = 2000;
-  double call_us = 0;  // recent round trip per call (moving average; 0: not measured yet)
+  double call_us = 0;  // recent round trip per call (TaskSubmitter::Smoothed)
   for (;;) {
     std::vector<std::shared_ptr<Pending>> calls;
     {
@@ -1817,8 +1785,8 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
       if (actor->stop || actor->state != Actor::State::kAlive) continue;
       calls.push_back(actor->calls.front());
       actor->calls.pop_front();
-      const bool batch = call_us > 0 && call_us < kBatchBelowUs;
-      while (batch && calls.size() < kMaxBatch && !actor->calls.empty()) {
+      const bool batch = TaskSubmitter::Batches(call_us);
+      while (batch && calls.size() < static_cast<size_t>(TaskSubmitter::kMaxBatch) && !actor->calls.empty()) {
         const std::shared_ptr<Pending>& next = actor->calls.front();
         {
           std::lock_guard<std::mutex> plock(next->mu);
@@ -1856,13 +1824,14 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
     for (proto::PushTaskRequest& request : *batch.mutable_tasks()) request.set_intended_worker_id(worker_id);
     const auto start = std::chrono::steady_clock::now();
     proto::PushTasksReply replies;
-    grpc::Status status = pushed.size() == 1 ? submitter_->Push(address, batch.tasks(0), replies.add_replies())
-                                             : submitter_->PushBatch(address, batch, &replies);
+    grpc::Status status = pushed.size() == 1
+                              ? submitter_->Push(address, batch.tasks(0), replies.add_replies())
+                              : submitter_->PushBatch(address, batch, &replies);
     if (status.ok() && replies.replies_size() == static_cast<int>(pushed.size())) {
       const double per_call =
           std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
           static_cast<double>(pushed.size());
-      call_us = call_us == 0 ? per_call : 0.8 * call_us + 0.2 * per_call;
+      call_us = TaskSubmitter::Smoothed(call_us, per_call);
       for (size_t i = 0; i < pushed.size(); ++i) OnTaskDone(pushed[i]->spec, &replies.replies(i), nullptr);
       continue;
     }
@@ -1880,8 +1849,9 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
     }
     // Its worker died under the calls in flight: the owner restarts it while
     // it has restarts left; those calls fail (as Ray's max_task_retries=0).
-    std::string cause = absl::StrCat("the actor's worker (", address, ") died while running ", first, ": ",
-                                     status.ok() ? "it answered for only some calls" : status.error_message());
+    std::string cause =
+        absl::StrCat("the actor's worker (", address, ") died while running ", first, ": ",
+                     status.ok() ? "it answered for only some calls" : status.error_message());
     if (actor->owned) {
       TaskSubmitter::Lease lease = actor->lease;
       {
@@ -1931,14 +1901,15 @@ void ClusterRuntime::KillActor(const ActorId& id, bool no_restart) {
   if (info->state() == proto::DEAD) return;
   const std::string owner = info->spec().owner_address().SerializeAsString();
   std::string where;
-  std::shared_ptr<proto::CoreWorkerService::Stub> stub = OwnerStub(owner, &where);
+  std::shared_ptr<proto::CoreWorkerService::Stub> stub = WorkerStub(owner, &where);
   if (stub == nullptr) {
     throw RayccError(absl::StrCat("Kill of actor ", id.Hex(), ": the GCS has no address for its owner"));
   }
   proto::KillActorOnWorkerRequest request;
   request.set_actor_id(id.Binary());
   request.set_no_restart(no_restart);
-  request.set_reason(absl::StrCat("killed by raycc::Kill from another process (worker ", worker_id_.Hex(), ")"));
+  request.set_reason(
+      absl::StrCat("killed by raycc::Kill from another process (worker ", worker_id_.Hex(), ")"));
   grpc::ClientContext context;
   rpc::AddToken(&context, token_);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -1960,11 +1931,13 @@ grpc::Status ClusterRuntime::HandleKillActor(const proto::KillActorOnWorkerReque
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         absl::StrCat("KillActor: this process does not own actor ", id->Hex()));
   }
-  KillOwnedActor(actor, request.no_restart(), request.reason().empty() ? "killed by raycc::Kill" : request.reason());
+  KillOwnedActor(actor, request.no_restart(),
+                 request.reason().empty() ? "killed by raycc::Kill" : request.reason());
   return grpc::Status::OK;
 }
 
-void ClusterRuntime::KillOwnedActor(const std::shared_ptr<Actor>& actor, bool no_restart, const std::string& cause) {
+void ClusterRuntime::KillOwnedActor(const std::shared_ptr<Actor>& actor, bool no_restart,
+                                    const std::string& cause) {
   const ActorId id = actor->id;
   std::unique_lock<std::mutex> lock(actor->mu);
   if (actor->state == Actor::State::kDead) return;

@@ -84,7 +84,7 @@ class ReferenceCounter {
     int task_uses = 0;
     bool had_ref = false;
     bool release_when_unused = false;
-    std::string owner;                          // empty: ours
+    std::string owner;                           // empty: ours
     absl::flat_hash_set<std::string> borrowers;  // (ours) who borrows it
   };
   using Map = absl::flat_hash_map<ObjectId, Entry>;

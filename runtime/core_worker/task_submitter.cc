@@ -1,12 +1,11 @@
 #include "core_worker/task_submitter.h"
 
-#include <algorithm>
-#include <map>
-
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -231,10 +230,12 @@ std::string TaskSubmitter::WorkerExitCause(const Lease& lease) {
   rpc::AddToken(&context, token_);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (!Track(&context)) return "";
-  grpc::Status status = proto::RayletService::NewStub(ChannelTo(lease.raylet))->GetWorkerExit(&context, request, &reply);
+  grpc::Status status =
+      proto::RayletService::NewStub(ChannelTo(lease.raylet))->GetWorkerExit(&context, request, &reply);
   Untrack(&context);
   if (!status.ok() || !reply.exited()) return "";
-  return absl::StrCat("on node '", reply.node_name(), "', its process (pid ", reply.pid(), ") ", reply.cause());
+  return absl::StrCat("on node '", reply.node_name(), "', its process (pid ", reply.pid(), ") ",
+                      reply.cause());
 }
 
 void TaskSubmitter::RetryOrFail(const std::string& key, proto::TaskSpec task, const std::string& worker,
@@ -246,10 +247,10 @@ void TaskSubmitter::RetryOrFail(const std::string& key, proto::TaskSpec task, co
     shapes_[key].queue.push_front(std::move(task));
     return;
   }
-  ObjectError error = MakeError(ObjectError::Kind::kWorkerDied, task,
-                                absl::StrCat("the worker running task ", task.function().name(), " (", worker,
-                                             ") died: ", why, "; ", task.attempt_number() + 1,
-                                             " attempt(s), max_retries=", max_retries));
+  ObjectError error = MakeError(
+      ObjectError::Kind::kWorkerDied, task,
+      absl::StrCat("the worker running task ", task.function().name(), " (", worker, ") died: ", why, "; ",
+                   task.attempt_number() + 1, " attempt(s), max_retries=", max_retries));
   on_done_(task, nullptr, &error);
 }
 
@@ -319,7 +320,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         if (stopping_ || shape.queue.empty()) break;
         // Short tasks: this lease's share of the queue at once.
         size_t take = 1;
-        if (!spread && shape.task_us > 0 && shape.task_us < kBatchBelowUs) {
+        if (!spread && Batches(shape.task_us)) {
           const size_t share = (shape.queue.size() + shape.leases - 1) / std::max(1, shape.leases);
           take = std::clamp<size_t>(share, 1, kMaxBatch);
         }
@@ -345,9 +346,10 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         {
           std::lock_guard<std::mutex> lock(mu_);
           double& average = shapes_[key].task_us;
-          average = average == 0 ? per_task : 0.8 * average + 0.2 * per_task;
+          average = Smoothed(average, per_task);
         }
-        for (int i = 0; i < batch.tasks_size(); ++i) on_done_(batch.tasks(i).task(), &replies.replies(i), nullptr);
+        for (int i = 0; i < batch.tasks_size(); ++i)
+          on_done_(batch.tasks(i).task(), &replies.replies(i), nullptr);
         // A spread lease runs one task: the next one goes back to the
         // raylet for the next node (even when it is already queued).
         if (spread) break;

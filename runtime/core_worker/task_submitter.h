@@ -48,6 +48,16 @@ class TaskSubmitter {
                                     const ObjectError* error)>;
 
   static constexpr int kMaxLeasesPerShape = 16;
+  /// Tasks (or one caller's actor calls) that take under kBatchBelowUs a
+  /// round trip go to a worker up to kMaxBatch at a time: one round trip
+  /// for many. Longer ones go one at a time, so that every lease gets some.
+  static constexpr int kMaxBatch = 64;
+  static constexpr double kBatchBelowUs = 2000;
+  /// The round trip per task, as a moving average (0: none measured yet).
+  static double Smoothed(double average, double sample) {
+    return average == 0 ? sample : 0.8 * average + 0.2 * sample;
+  }
+  static bool Batches(double average_us) { return average_us > 0 && average_us < kBatchBelowUs; }
   /// How long a granted worker waits for another task of its shape before
   /// it goes back to its raylet.
   static constexpr std::chrono::milliseconds kLeaseIdle{100};
@@ -110,11 +120,6 @@ class TaskSubmitter {
     /// 0 until measured): short tasks are pushed in batches.
     double task_us = 0;
   };
-  /// Tasks of a shape whose tasks take under kBatchBelowUs go to a worker
-  /// up to kMaxBatch at a time (its share of the queue): one round trip for
-  /// many. Longer tasks go one at a time, so that every lease gets some.
-  static constexpr int kMaxBatch = 64;
-  static constexpr double kBatchBelowUs = 2000;
   /// A task that could not run on its worker: retried (queued first) while
   /// it has retries left, else reported dead with `why`.
   void RetryOrFail(const std::string& key, proto::TaskSpec task, const std::string& worker,

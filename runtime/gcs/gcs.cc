@@ -109,7 +109,7 @@ std::optional<proto::ActorInfo> Gcs::GetNamedActor(const std::string& ns, const 
 absl::Status Gcs::CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
                                        scheduling::BundleStrategy strategy,
                                        const std::vector<ResourceSet>& bundles) {
-  std::string what = "placement group" + (name.empty() ? std::string() : " '" + name + "'");
+  const std::string what = DescribePlacementGroup(name);
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status s = groups_.Create(id, name, strategy, bundles, nodes_.AliveTotals(), what);
   if (s.ok()) ReservePendingLocked();
@@ -143,7 +143,8 @@ absl::StatusOr<proto::PlacementGroupInfo> Gcs::GetPlacementGroup(const Placement
 std::vector<proto::PlacementGroupInfo> Gcs::GetAllPlacementGroups() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<proto::PlacementGroupInfo> out;
-  groups_.ForEach([&](const PlacementGroupRecord& group) { out.push_back(PlacementGroupManager::ToInfo(group)); });
+  groups_.ForEach(
+      [&](const PlacementGroupRecord& group) { out.push_back(PlacementGroupManager::ToInfo(group)); });
   return out;
 }
 

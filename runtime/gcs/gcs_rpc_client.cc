@@ -16,10 +16,11 @@ GcsRpcClient::GcsRpcClient(std::string address, std::string token, std::chrono::
       stub_(proto::GcsService::NewStub(rpc::Connect(address_))) {}
 
 template <typename Request, typename Reply, typename Method>
-absl::Status GcsRpcClient::Call(const char* name, Method method, const Request& request, Reply* reply) {
+absl::Status GcsRpcClient::Call(const char* name, Method method, const Request& request, Reply* reply,
+                                std::chrono::milliseconds extra) {
   grpc::ClientContext context;
   rpc::AddToken(&context, token_);
-  context.set_deadline(std::chrono::system_clock::now() + deadline_);
+  if (extra.count() >= 0) context.set_deadline(std::chrono::system_clock::now() + deadline_ + extra);
   grpc::Status status = ((*stub_).*method)(&context, request, reply);
   if (status.ok()) return absl::OkStatus();
   absl::Status s = FromGrpcStatus(status);
@@ -156,7 +157,8 @@ absl::StatusOr<proto::PlacementGroupInfo> GcsRpcClient::GetPlacementGroup(const 
   proto::GetPlacementGroupRequest request;
   request.set_placement_group_id(id.Binary());
   proto::GetPlacementGroupReply reply;
-  RAYCC_RETURN_IF_ERROR(Call("GetPlacementGroup", &proto::GcsService::Stub::GetPlacementGroup, request, &reply));
+  RAYCC_RETURN_IF_ERROR(
+      Call("GetPlacementGroup", &proto::GcsService::Stub::GetPlacementGroup, request, &reply));
   return reply.placement_group();
 }
 
@@ -179,17 +181,9 @@ absl::StatusOr<bool> GcsRpcClient::WaitPlacementGroupReady(const PlacementGroupI
   request.set_placement_group_id(id.Binary());
   request.set_timeout_ms(timeout_ms);
   proto::WaitPlacementGroupReadyReply reply;
-  grpc::ClientContext context;
-  rpc::AddToken(&context, token_);
   // (The GCS answers by the timeout; the deadline only bounds a lost GCS.)
-  if (timeout_ms >= 0) {
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms) + deadline_);
-  }
-  grpc::Status status = stub_->WaitPlacementGroupReady(&context, request, &reply);
-  if (!status.ok()) {
-    absl::Status s = FromGrpcStatus(status);
-    return absl::Status(s.code(), absl::StrCat("GCS at ", address_, ": WaitPlacementGroupReady: ", s.message()));
-  }
+  RAYCC_RETURN_IF_ERROR(Call("WaitPlacementGroupReady", &proto::GcsService::Stub::WaitPlacementGroupReady,
+                             request, &reply, std::chrono::milliseconds(timeout_ms)));
   return reply.ready();
 }
 

@@ -67,8 +67,11 @@ class GcsRpcClient final : public GcsClientInterface {
   absl::StatusOr<std::vector<std::string>> KvKeys(const std::string& ns, const std::string& prefix) override;
 
  private:
+  /// One call with the token; the deadline is `deadline_` plus `extra`
+  /// (none at all when `extra` is negative: a wait the GCS bounds itself).
   template <typename Request, typename Reply, typename Method>
-  absl::Status Call(const char* name, Method method, const Request& request, Reply* reply);
+  absl::Status Call(const char* name, Method method, const Request& request, Reply* reply,
+                    std::chrono::milliseconds extra = std::chrono::milliseconds(0));
 
   std::string address_;
   std::string token_;

@@ -276,7 +276,8 @@ grpc::Status GcsServiceImpl::CreatePlacementGroup(grpc::ServerContext* context,
                                                   proto::CreatePlacementGroupReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
   const proto::PlacementGroupSpec& spec = request->spec();
-  absl::StatusOr<PlacementGroupId> id = ParseId<PlacementGroupId>(spec.placement_group_id(), "CreatePlacementGroup");
+  absl::StatusOr<PlacementGroupId> id =
+      ParseId<PlacementGroupId>(spec.placement_group_id(), "CreatePlacementGroup");
   if (!id.ok()) return ToGrpcStatus(id.status());
   if (spec.strategy() < proto::PACK || spec.strategy() > proto::STRICT_SPREAD) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "CreatePlacementGroup: unknown strategy");
@@ -290,8 +291,8 @@ grpc::Status GcsServiceImpl::CreatePlacementGroup(grpc::ServerContext* context,
     }
     bundles.push_back(*std::move(bundle));
   }
-  absl::Status s = gcs_.CreatePlacementGroup(*id, spec.name(), static_cast<scheduling::BundleStrategy>(spec.strategy()),
-                                             bundles);
+  absl::Status s = gcs_.CreatePlacementGroup(
+      *id, spec.name(), static_cast<scheduling::BundleStrategy>(spec.strategy()), bundles);
   ReserveGroups();
   return ToGrpcStatus(s);
 }
@@ -339,7 +340,8 @@ grpc::Status GcsServiceImpl::WaitPlacementGroupReady(grpc::ServerContext* contex
       ParseId<PlacementGroupId>(request->placement_group_id(), "WaitPlacementGroupReady");
   if (!id.ok()) return ToGrpcStatus(id.status());
   const bool forever = request->timeout_ms() < 0;
-  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, request->timeout_ms()));
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, request->timeout_ms()));
   // Woken by every change; also looks again every 100 ms (the caller may
   // have gone away, and the server may be stopping).
   constexpr auto kLook = std::chrono::milliseconds(100);

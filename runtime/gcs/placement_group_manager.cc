@@ -9,6 +9,24 @@ namespace raycc::gcs {
 
 std::string GroupResourceSuffix(const PlacementGroupId& id) { return "_" + id.Hex(); }
 
+std::string DescribePlacementGroup(const std::string& name) {
+  return "placement group" + (name.empty() ? std::string() : " '" + name + "'");
+}
+
+absl::StatusOr<std::vector<ResourceSet>> BundleResourceSets(
+    const std::vector<std::vector<std::pair<std::string, double>>>& bundles, const std::string& name) {
+  std::vector<ResourceSet> sets;
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    absl::StatusOr<ResourceSet> set = ResourceSet::Create(bundles[i]);
+    if (!set.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(DescribePlacementGroup(name), ": bundle ", i, ": ", set.status().message()));
+    }
+    sets.push_back(*std::move(set));
+  }
+  return sets;
+}
+
 ResourceSet GroupResources(const ResourceSet& demand, int index, const std::string& suffix) {
   ResourceSet renamed;
   for (const auto& [name, q] : demand.SortedEntries()) {

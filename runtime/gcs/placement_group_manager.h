@@ -38,6 +38,13 @@ struct PlacementGroupRecord {
   std::string suffix;
 };
 
+/// "placement group 'name'" (or "placement group"): how errors name it.
+std::string DescribePlacementGroup(const std::string& name);
+/// The bundles a user asked for as resource sets; InvalidArgument naming
+/// the group and the bundle when one is malformed.
+absl::StatusOr<std::vector<ResourceSet>> BundleResourceSets(
+    const std::vector<std::vector<std::pair<std::string, double>>>& bundles, const std::string& name);
+
 class PlacementGroupManager {
  public:
   explicit PlacementGroupManager(GcsStorageInterface& storage) : storage_(storage) {}

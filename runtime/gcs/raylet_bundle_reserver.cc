@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "rpc/auth.h"
-#include "grpcpp/channel.h"
 #include "rpc/server.h"
 
 namespace raycc::gcs {

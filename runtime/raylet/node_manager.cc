@@ -46,7 +46,8 @@ NodeManager::~NodeManager() {
   for (auto& [id, driver] : drivers_) ::close(driver.pidfd);
 }
 
-absl::Status NodeManager::RegisterDriver(const WorkerId& id, int pid, const JobId& job, const std::string& code) {
+absl::Status NodeManager::RegisterDriver(const WorkerId& id, int pid, const JobId& job,
+                                         const std::string& code) {
   if (pid <= 0) return absl::InvalidArgumentError("RegisterWorker: a driver needs its pid");
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
@@ -58,7 +59,8 @@ absl::Status NodeManager::RegisterDriver(const WorkerId& id, int pid, const JobI
   if (stopping_ || drivers_.contains(id)) {
     ::close(pidfd);
     return stopping_ ? absl::UnavailableError("RegisterWorker: the raylet is stopping")
-                     : absl::AlreadyExistsError(absl::StrCat("RegisterWorker: driver ", id.Hex(), " registered already"));
+                     : absl::AlreadyExistsError(
+                           absl::StrCat("RegisterWorker: driver ", id.Hex(), " registered already"));
   }
   drivers_[id] = Driver{job, pid, pidfd};
   absl::string_view hash = code;
@@ -189,7 +191,8 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   }
   for (bool refreshed = false;; refreshed = true) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!request.resources.IsSubsetOf(options_.total) || !scheduling::MatchesLabels(options_.labels, selector)) {
+    if (!request.resources.IsSubsetOf(options_.total) ||
+        !scheduling::MatchesLabels(options_.labels, selector)) {
       proto::Address spill;
       std::string reason = InfeasibleReasonLocked(request.resources, selector, &spill);
       if (spill.port() == 0 && !refreshed) {
@@ -309,7 +312,8 @@ std::string NodeManager::InfeasibleReasonLocked(const ResourceSet& resources,
     absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
     if (!total.ok()) continue;
     std::map<std::string, std::string> labels(node.labels().begin(), node.labels().end());
-    if (resources.IsSubsetOf(*total) && scheduling::MatchesLabels(labels, selector) && spill_to->port() == 0) {
+    if (resources.IsSubsetOf(*total) && scheduling::MatchesLabels(labels, selector) &&
+        spill_to->port() == 0) {
       *spill_to = node.raylet_address();
     }
     nodes.push_back(describe(node.node_name(), *total, labels));
@@ -418,7 +422,8 @@ void NodeManager::StartWorkerLocked(Request& request) {
     worker.job = request.job;
     worker.code = request.code;
     worker.starting_for = &request;
-    absl::StatusOr<int> pid = pool_.Start(LaunchLocked(worker, request.program, request.executable, request.libraries));
+    absl::StatusOr<int> pid =
+        pool_.Start(LaunchLocked(worker, request.program, request.executable, request.libraries));
     if (pid.ok()) {
       worker.pid = *pid;
       request.worker = worker.id;
@@ -541,7 +546,7 @@ void NodeManager::OnWorkerExit(const WorkerId& id, const std::string& cause) {
 }
 
 std::optional<std::pair<std::string, int>> NodeManager::WorkerExit(const WorkerId& worker,
-                                                                  std::chrono::milliseconds wait) {
+                                                                   std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, wait, [&] { return stopping_ || exits_.contains(worker); });
   auto it = exits_.find(worker);
@@ -693,8 +698,10 @@ bool NodeManager::HoldsBundleLocked(const PlacementGroupId& group, int index) co
 }
 
 bool NodeManager::RouteToBundle(const proto::RequestWorkerLeaseRequest& message, const ResourceSet& resources,
-                                const std::function<bool()>& cancelled, proto::RequestWorkerLeaseReply* reply) {
-  const proto::PlacementGroupSchedulingStrategy& strategy = message.task().scheduling_strategy().placement_group();
+                                const std::function<bool()>& cancelled,
+                                proto::RequestWorkerLeaseReply* reply) {
+  const proto::PlacementGroupSchedulingStrategy& strategy =
+      message.task().scheduling_strategy().placement_group();
   const PlacementGroupId group = *PlacementGroupId::FromBinary(strategy.placement_group_id());
   const int index = strategy.bundle_index();
   const std::string what = index >= 0 ? absl::StrCat("bundle ", index, " of placement group ", group.Hex())
@@ -817,7 +824,8 @@ void NodeManager::CancelBundles(const PlacementGroupId& group, const std::vector
       if (it->second.committed) {
         // Its renamed resources leave the node; work in it may hold some
         // (ended below), so what is free of them is cut, not subtracted.
-        for (const auto& [name, q] : gcs::GroupResources(it->second.resources, index, suffix).SortedEntries()) {
+        for (const auto& [name, q] :
+             gcs::GroupResources(it->second.resources, index, suffix).SortedEntries()) {
           const FixedPoint total = options_.total.Get(name) - q;
           (void)options_.total.Set(name, total);
           const FixedPoint left = std::min(available_.Get(name) - q, total);

@@ -14,12 +14,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <list>
-#include <deque>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,7 +79,8 @@ class NodeManager {
   /// `code` ("sha256:<hex>", may be empty): the driver's program; workers
   /// for its job are started ahead of its first lease (as many as the node
   /// has whole CPUs, up to max_idle_workers_per_job), idle until leased.
-  absl::Status RegisterDriver(const WorkerId& driver, int pid, const JobId& job, const std::string& code = "");
+  absl::Status RegisterDriver(const WorkerId& driver, int pid, const JobId& job,
+                              const std::string& code = "");
   /// See the file comment; unblocking waits until the resources are back.
   absl::Status NotifyBlocked(const WorkerId& worker, bool blocked, const std::function<bool()>& cancelled);
 
@@ -97,7 +98,8 @@ class NodeManager {
   /// Why `worker` exited, waiting up to `wait` for its exit to be seen;
   /// nullopt when it has not exited (or is unknown here). The last 1,024
   /// exits are remembered.
-  std::optional<std::pair<std::string, int>> WorkerExit(const WorkerId& worker, std::chrono::milliseconds wait);
+  std::optional<std::pair<std::string, int>> WorkerExit(const WorkerId& worker,
+                                                        std::chrono::milliseconds wait);
   const std::string& node_name() const { return options_.node_name; }
 
   /// From the worker pool: a worker ended (and the workers it leased end).
@@ -142,12 +144,12 @@ class NodeManager {
   struct Request {
     ResourceSet resources;
     JobId job;
-    std::string code;        // what a worker must run: the program's hash, then its libraries'
-    std::string program;     // the program's content hash
-    std::string executable;  // its path here
+    std::string code;                    // what a worker must run: the program's hash, then its libraries'
+    std::string program;                 // the program's content hash
+    std::string executable;              // its path here
     std::vector<std::string> libraries;  // the task libraries' paths here
-    WorkerId holder;  // the task's owner (TaskSpec.owner_address.worker_id)
-    PlacementGroupId group;  // the group whose bundle it runs in (nil: none)
+    WorkerId holder;                     // the task's owner (TaskSpec.owner_address.worker_id)
+    PlacementGroupId group;              // the group whose bundle it runs in (nil: none)
     enum class State { kQueued, kStarting, kGranted, kFailed } state = State::kQueued;
     WorkerId worker;
     int attempts = 0;
@@ -180,7 +182,8 @@ class NodeManager {
   /// set when its strategy names a node that cannot run it.
   /// Only nodes matching `labels` (a selector) are considered.
   bool PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
-                   const scheduling::LabelSelector& labels, proto::Address* spill_to, std::string* infeasible);
+                   const scheduling::LabelSelector& labels, proto::Address* spill_to,
+                   std::string* infeasible);
   /// Asks the GCS for the node list (not under mu_).
   void RefreshClusterView();
   /// The executable for content hash `code`, fetched from the GCS once.

@@ -63,7 +63,8 @@ grpc::Status RayletServiceImpl::RegisterWorker(grpc::ServerContext* context,
   if (!id.ok()) return ToGrpcStatus(id.status());
   absl::StatusOr<JobId> job = JobId::FromBinary(request->job_id());
   if (!job.ok()) return ToGrpcStatus(Annotate(job.status(), "RegisterWorker"));
-  if (request->is_driver()) return ToGrpcStatus(node_.RegisterDriver(*id, request->pid(), *job, request->code()));
+  if (request->is_driver())
+    return ToGrpcStatus(node_.RegisterDriver(*id, request->pid(), *job, request->code()));
   return ToGrpcStatus(node_.RegisterWorker(*id, request->port(), request->pid(), *job));
 }
 
@@ -97,7 +98,8 @@ grpc::Status RayletServiceImpl::PrepareBundleResources(grpc::ServerContext* cont
                                                        const proto::PrepareBundleResourcesRequest* request,
                                                        proto::PrepareBundleResourcesReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
-  absl::StatusOr<PlacementGroupId> group = ParseGroup(request->placement_group_id(), "PrepareBundleResources");
+  absl::StatusOr<PlacementGroupId> group =
+      ParseGroup(request->placement_group_id(), "PrepareBundleResources");
   if (!group.ok()) return ToGrpcStatus(group.status());
   std::vector<std::pair<int, ResourceSet>> bundles;
   for (const proto::Bundle& bundle : request->bundles()) {

@@ -589,14 +589,13 @@ int Status(std::map<std::string, std::string> &flags) {
       std::string where = bundle.node_id().empty()
                               ? std::string("-")
                               : node_names[bundle.node_id()];
-      bundles.push_back(absl::StrCat(
-          resources.ok() ? resources->ToString() : std::string("?"), "@",
-          where));
+      bundles.push_back(absl::StrCat(resources.ok() ? resources->ToString()
+                                                    : std::string("?"),
+                                     "@", where));
     }
     std::printf("  %-20s %s  %s  %s\n",
-                spec.name().empty()
-                    ? (id.ok() ? id->Hex().c_str() : "?")
-                    : spec.name().c_str(),
+                spec.name().empty() ? (id.ok() ? id->Hex().c_str() : "?")
+                                    : spec.name().c_str(),
                 proto::PlacementGroupState_Name(group.state()).c_str(),
                 proto::PlacementStrategy_Name(spec.strategy()).c_str(),
                 absl::StrJoin(bundles, " ").c_str());
@@ -653,8 +652,9 @@ int runStatus(int argc, char **argv) {
 
 std::string findSibling(const std::string &name) { return FindDaemon(name); }
 
-absl::StatusOr<std::string> clusterToken(const std::string &address,
-                                         std::map<std::string, std::string> &flags) {
+absl::StatusOr<std::string>
+clusterToken(const std::string &address,
+             std::map<std::string, std::string> &flags) {
   return TokenFor(address, flags);
 }
 

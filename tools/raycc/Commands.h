@@ -41,8 +41,9 @@ int runStatus(int argc, char **argv);
 std::string findSibling(const std::string &name);
 /// The token of the cluster at `address`: --token-file, the environment, or
 /// this machine's session of that cluster.
-absl::StatusOr<std::string> clusterToken(const std::string &address,
-                                         std::map<std::string, std::string> &flags);
+absl::StatusOr<std::string>
+clusterToken(const std::string &address,
+             std::map<std::string, std::string> &flags);
 /// Starts `argv` detached (its own session, output to `log`); its pid.
 int spawnDetached(std::vector<std::string> argv, const std::string &log);
 

@@ -92,7 +92,8 @@ Record Decode(const std::string &text) {
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     size_t eq = line.find('=');
     if (eq != absl::string_view::npos)
-      record[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+      record[std::string(line.substr(0, eq))] =
+          std::string(line.substr(eq + 1));
   }
   return record;
 }
@@ -142,8 +143,8 @@ absl::StatusOr<Cluster> Connect(std::map<std::string, std::string> &flags) {
   if (!token.ok())
     return token.status();
   cluster.token = *token;
-  cluster.gcs = std::make_unique<gcs::GcsRpcClient>(cluster.address, cluster.token,
-                                                    std::chrono::seconds(10));
+  cluster.gcs = std::make_unique<gcs::GcsRpcClient>(
+      cluster.address, cluster.token, std::chrono::seconds(10));
   return cluster;
 }
 
@@ -221,8 +222,9 @@ void Describe(const std::string &name, const Record &record) {
     std::printf(" (exit code %s)", get("exit_code").c_str());
   if (!get("signal").empty())
     std::printf(" (signal %s)", get("signal").c_str());
-  std::printf("\n  command:   %s\n  submitted: %s on %s\n", get("command").c_str(),
-              get("submitted").c_str(), get("host").c_str());
+  std::printf("\n  command:   %s\n  submitted: %s on %s\n",
+              get("command").c_str(), get("submitted").c_str(),
+              get("host").c_str());
   if (!get("ended").empty())
     std::printf("  ended:     %s\n", get("ended").c_str());
   std::printf("  log:       %s\n", get("log").c_str());
@@ -241,7 +243,8 @@ int runSubmit(int argc, char **argv) {
     (dashes ? program : before).push_back(argv[i]);
   }
   std::vector<char *> args = before;
-  args.insert(args.begin(), const_cast<char *>("submit"));  // (ParseFlags skips argv[0])
+  args.insert(args.begin(),
+              const_cast<char *>("submit")); // (ParseFlags skips argv[0])
   for (char *&arg : args)
     if (std::strcmp(arg, "--no-wait") == 0)
       arg = const_cast<char *>("--no-wait=1");
@@ -254,27 +257,31 @@ int runSubmit(int argc, char **argv) {
     return kExitOk;
   }
   if (program.empty())
-    return Fail("submit", "name the program after --: raycc submit -- ./prog args",
+    return Fail("submit",
+                "name the program after --: raycc submit -- ./prog args",
                 kExitUsage);
   absl::StatusOr<Cluster> cluster = Connect(*flags);
   if (!cluster.ok())
     return Fail("submit", std::string(cluster.status().message()));
-  absl::StatusOr<std::vector<proto::NodeInfo>> nodes = cluster->gcs->TryGetAllNodes();
+  absl::StatusOr<std::vector<proto::NodeInfo>> nodes =
+      cluster->gcs->TryGetAllNodes();
   if (!nodes.ok())
     return Fail("submit", std::string(nodes.status().message()));
 
-  std::string name = flags->count("name")
-                         ? (*flags)["name"]
-                         : absl::StrCat("job_", std::time(nullptr), "_", ::getpid());
+  std::string name =
+      flags->count("name")
+          ? (*flags)["name"]
+          : absl::StrCat("job_", std::time(nullptr), "_", ::getpid());
   if (name.empty() || name.find_first_of("/\n\t ") != std::string::npos)
-    return Fail("submit", "--name: use letters, digits, '-', '_' and '.'", kExitUsage);
+    return Fail("submit", "--name: use letters, digits, '-', '_' and '.'",
+                kExitUsage);
   const std::string dir = absl::StrCat(rpc::SessionRoot(), "/jobs/", name);
   std::string command;
   for (char *arg : program)
     absl::StrAppend(&command, command.empty() ? "" : " ", arg);
-  Record record{{"state", "PENDING"},   {"command", command},
-                {"host", HostName()},    {"log", dir + "/log"},
-                {"submitted", Now()},    {"address", cluster->address}};
+  Record record{{"state", "PENDING"}, {"command", command},
+                {"host", HostName()}, {"log", dir + "/log"},
+                {"submitted", Now()}, {"address", cluster->address}};
   absl::StatusOr<bool> added =
       cluster->gcs->KvPut(kJobs, name, Encode(record), /*overwrite=*/false);
   if (!added.ok())
@@ -285,21 +292,25 @@ int runSubmit(int argc, char **argv) {
   ::mkdir((rpc::SessionRoot() + "/jobs").c_str(), 0755);
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     (void)cluster->gcs->KvDel(kJobs, name);
-    return Fail("submit", "cannot make the job's folder " + dir + ": " + std::strerror(errno));
+    return Fail("submit", "cannot make the job's folder " + dir + ": " +
+                              std::strerror(errno));
   }
 
   std::string self = findSibling("raycc");
   if (self.empty())
     return Fail("submit", "cannot find raycc itself (to run the supervisor)");
-  std::vector<std::string> sup{self, "__supervise", name, dir, cluster->address, "--"};
+  std::vector<std::string> sup{self, "__supervise",    name,
+                               dir,  cluster->address, "--"};
   for (char *arg : program)
     sup.push_back(arg);
   ::setenv("RAYCC_AUTH_TOKEN", cluster->token.c_str(), 1);
   int pid = spawnDetached(sup, dir + "/log");
   if (pid <= 0)
     return Fail("submit", "cannot start the job's supervisor");
-  std::printf("raycc submit: job '%s' submitted to %s\n  log: %s/log   status: raycc job status %s\n",
-              name.c_str(), cluster->address.c_str(), dir.c_str(), name.c_str());
+  std::printf("raycc submit: job '%s' submitted to %s\n  log: %s/log   status: "
+              "raycc job status %s\n",
+              name.c_str(), cluster->address.c_str(), dir.c_str(),
+              name.c_str());
   std::fflush(stdout);
   if (flags->count("no-wait"))
     return kExitOk;
@@ -308,14 +319,16 @@ int runSubmit(int argc, char **argv) {
   absl::StatusOr<Record> final = Load(*cluster->gcs, name);
   if (!final.ok())
     return Fail("submit", std::string(final.status().message()));
-  std::printf("raycc submit: job '%s' %s\n", name.c_str(), (*final)["state"].c_str());
+  std::printf("raycc submit: job '%s' %s\n", name.c_str(),
+              (*final)["state"].c_str());
   return ExitCodeOf(*final);
 }
 
 int runSupervise(int argc, char **argv) {
   // argv: __supervise NAME DIR ADDRESS -- PROGRAM ARGS...
   if (argc < 6 || std::strcmp(argv[4], "--") != 0)
-    return Fail("__supervise", "internal command (raycc submit runs it)", kExitUsage);
+    return Fail("__supervise", "internal command (raycc submit runs it)",
+                kExitUsage);
   // Stop requests arrive as SIGTERM/SIGINT, read from a signalfd: blocked
   // before any thread exists (gRPC's threads inherit the mask).
   sigset_t stop;
@@ -326,7 +339,8 @@ int runSupervise(int argc, char **argv) {
   int sigfd = ::signalfd(-1, &stop, SFD_CLOEXEC);
   const std::string name = argv[1], dir = argv[2], address = argv[3];
   const char *token = std::getenv("RAYCC_AUTH_TOKEN");
-  gcs::GcsRpcClient gcs(address, token != nullptr ? token : "", std::chrono::seconds(10));
+  gcs::GcsRpcClient gcs(address, token != nullptr ? token : "",
+                        std::chrono::seconds(10));
   Record record;
   if (absl::StatusOr<Record> loaded = Load(gcs, name); loaded.ok())
     record = *loaded;
@@ -342,8 +356,8 @@ int runSupervise(int argc, char **argv) {
     ::setenv("RAYCC_ADDRESS", address.c_str(), 1);
     ::setenv("RAYCC_JOB_NAME", name.c_str(), 1);
     ::execvp(argv[5], argv + 5);
-    std::fprintf(stderr, "raycc job %s: cannot run %s: %s\n", name.c_str(), argv[5],
-                 std::strerror(errno));
+    std::fprintf(stderr, "raycc job %s: cannot run %s: %s\n", name.c_str(),
+                 argv[5], std::strerror(errno));
     ::_exit(127);
   }
   record["state"] = "RUNNING";
@@ -381,7 +395,9 @@ int runSupervise(int argc, char **argv) {
   record["ended"] = Now();
   if (WIFEXITED(status)) {
     record["exit_code"] = std::to_string(WEXITSTATUS(status));
-    record["state"] = stopping ? "STOPPED" : (WEXITSTATUS(status) == 0 ? "SUCCEEDED" : "FAILED");
+    record["state"] = stopping
+                          ? "STOPPED"
+                          : (WEXITSTATUS(status) == 0 ? "SUCCEEDED" : "FAILED");
   } else if (WIFSIGNALED(status)) {
     record["signal"] = std::to_string(WTERMSIG(status));
     record["exit_code"] = std::to_string(128 + WTERMSIG(status));
@@ -393,11 +409,13 @@ int runSupervise(int argc, char **argv) {
 
 int runJob(int argc, char **argv) {
   // argv: job SUBCOMMAND [NAME] [flags]
-  std::vector<char *> positional, rest{const_cast<char *>("job")};  // (ParseFlags skips argv[0])
+  std::vector<char *> positional,
+      rest{const_cast<char *>("job")}; // (ParseFlags skips argv[0])
   for (int i = 1; i < argc; ++i) {
     if (argv[i][0] == '-' && argv[i][1] == '-') {
       rest.push_back(argv[i]);
-      if (std::strchr(argv[i], '=') == nullptr && std::strcmp(argv[i], "--follow") != 0 &&
+      if (std::strchr(argv[i], '=') == nullptr &&
+          std::strcmp(argv[i], "--follow") != 0 &&
           std::strcmp(argv[i], "--help") != 0 && i + 1 < argc)
         rest.push_back(argv[++i]);
     } else {
@@ -412,19 +430,25 @@ int runJob(int argc, char **argv) {
   if (!flags.ok())
     return Fail("job", std::string(flags.status().message()), kExitUsage);
   if (flags->count("help") || positional.empty()) {
-    std::fputs(kJobUsage, positional.empty() && !flags->count("help") ? stderr : stdout);
+    std::fputs(kJobUsage,
+               positional.empty() && !flags->count("help") ? stderr : stdout);
     return flags->count("help") ? kExitOk : kExitUsage;
   }
   const std::string command = positional[0];
-  if (command != "list" && command != "status" && command != "logs" && command != "stop")
-    return Fail("job", "unknown command '" + command + "' (list, status, logs, stop)", kExitUsage);
+  if (command != "list" && command != "status" && command != "logs" &&
+      command != "stop")
+    return Fail("job",
+                "unknown command '" + command + "' (list, status, logs, stop)",
+                kExitUsage);
   if (command != "list" && positional.size() != 2)
-    return Fail("job", "raycc job " + command + " takes one job name", kExitUsage);
+    return Fail("job", "raycc job " + command + " takes one job name",
+                kExitUsage);
   absl::StatusOr<Cluster> cluster = Connect(*flags);
   if (!cluster.ok())
     return Fail("job", std::string(cluster.status().message()));
   if (command == "list") {
-    absl::StatusOr<std::vector<std::string>> names = cluster->gcs->KvKeys(kJobs, "");
+    absl::StatusOr<std::vector<std::string>> names =
+        cluster->gcs->KvKeys(kJobs, "");
     if (!names.ok())
       return Fail("job", std::string(names.status().message()));
     if (names->empty())
@@ -432,8 +456,8 @@ int runJob(int argc, char **argv) {
     for (const std::string &name : *names) {
       absl::StatusOr<Record> record = Load(*cluster->gcs, name);
       if (record.ok())
-        std::printf("%-28s %-10s %s\n", name.c_str(), (*record)["state"].c_str(),
-                    (*record)["command"].c_str());
+        std::printf("%-28s %-10s %s\n", name.c_str(),
+                    (*record)["state"].c_str(), (*record)["command"].c_str());
     }
     return kExitOk;
   }
@@ -448,7 +472,8 @@ int runJob(int argc, char **argv) {
   if (command == "logs") {
     const std::string log = (*record)["log"];
     if (::access(log.c_str(), R_OK) != 0)
-      return Fail("job", "the log " + log + " is not on this machine (the job ran on " +
+      return Fail("job", "the log " + log +
+                             " is not on this machine (the job ran on " +
                              (*record)["host"] + ")");
     int supervisor = 0;
     if (flags->count("follow") && (*record)["state"] == "RUNNING" &&
@@ -464,18 +489,26 @@ int runJob(int argc, char **argv) {
     int supervisor = 0;
     const std::string state = (*record)["state"];
     if (state != "RUNNING" && state != "PENDING") {
-      std::printf("raycc job stop: job %s is %s already\n", name.c_str(), state.c_str());
+      std::printf("raycc job stop: job %s is %s already\n", name.c_str(),
+                  state.c_str());
       return kExitOk;
     }
     if (!absl::SimpleAtoi((*record)["supervisor_pid"], &supervisor) ||
         !IsSupervisor(supervisor, name))
-      return Fail("job", "job " + name + "'s supervisor is not running on this machine (the job ran on " +
-                             (*record)["host"] + ")");
+      return Fail(
+          "job",
+          "job " + name +
+              "'s supervisor is not running on this machine (the job ran on " +
+              (*record)["host"] + ")");
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, supervisor, 0));
     ::kill(supervisor, SIGTERM);
     pollfd fd{pidfd, POLLIN, 0};
     // (The supervisor ends the program within its grace period.)
-    bool ended = pidfd >= 0 && ::poll(&fd, 1, static_cast<int>((kStopGrace + std::chrono::seconds(5)).count() * 1000)) > 0;
+    bool ended =
+        pidfd >= 0 &&
+        ::poll(&fd, 1,
+               static_cast<int>((kStopGrace + std::chrono::seconds(5)).count() *
+                                1000)) > 0;
     if (pidfd >= 0)
       ::close(pidfd);
     if (!ended)
@@ -485,7 +518,9 @@ int runJob(int argc, char **argv) {
                 after.ok() ? (*after)["state"].c_str() : "stopped");
     return kExitOk;
   }
-  return Fail("job", "unknown command '" + command + "' (list, status, logs, stop)", kExitUsage);
+  return Fail("job",
+              "unknown command '" + command + "' (list, status, logs, stop)",
+              kExitUsage);
 }
 
 } // namespace raycc::tools

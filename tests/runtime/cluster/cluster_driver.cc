@@ -22,8 +22,8 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "raycc/api.h"
@@ -115,8 +115,8 @@ int AddThroughHandle(raycc::ActorHandle<Counter> counter, int n) {
   return *counter.Task(&Counter::Add).Remote(n).Get();
 }
 
-RAYCC_REMOTE(Counter::Create, Counter::CreateOrThrow, &Counter::Add, &Counter::Pid, &Counter::Node, &Counter::Fail,
-             &Counter::Crash, AddByName, AddThroughHandle, KillByName);
+RAYCC_REMOTE(Counter::Create, Counter::CreateOrThrow, &Counter::Add, &Counter::Pid, &Counter::Node,
+             &Counter::Fail, &Counter::Crash, AddByName, AddThroughHandle, KillByName);
 int SumOfSquaresOnBig(int n);
 std::string Barrier(std::string dir, int n);
 std::string Nested(int depth);
@@ -289,8 +289,9 @@ void Nodes(const std::string& dir) {
 
   // Label selectors (a: zone=east; b: zone=west; c: zone=west, accel=a100).
   Print("label_east", *raycc::Task(NodeName).SetLabelSelector({{"zone", "east"}}).Remote().Get());
-  Print("label_west_accel",
-        *raycc::Task(NodeName).SetLabelSelector({{"zone", "west"}, {"accel", "in(a100,h100)"}}).Remote().Get());
+  Print(
+      "label_west_accel",
+      *raycc::Task(NodeName).SetLabelSelector({{"zone", "west"}, {"accel", "in(a100,h100)"}}).Remote().Get());
   std::set<std::string> not_east;
   for (int i = 0; i < 4; ++i) {
     not_east.insert(*raycc::Task(NodeName).SetLabelSelector({{"zone", "!east"}}).Remote().Get());
@@ -298,10 +299,12 @@ void Nodes(const std::string& dir) {
   std::string joined;
   for (const std::string& name : not_east) joined += (joined.empty() ? "" : ",") + name;
   Print("label_not_east", joined);
-  Print("label_none", Caught<raycc::InfeasibleError>(
-                          [] { raycc::Task(NodeName).SetLabelSelector({{"zone", "mars"}}).Remote().Get(); }));
-  Print("label_bad", Caught<raycc::RayccError>(
-                         [] { raycc::Task(NodeName).SetLabelSelector({{"zone", "in()"}}).Remote().Get(); }));
+  Print("label_none", Caught<raycc::InfeasibleError>([] {
+          raycc::Task(NodeName).SetLabelSelector({{"zone", "mars"}}).Remote().Get();
+        }));
+  Print("label_bad", Caught<raycc::RayccError>([] {
+          raycc::Task(NodeName).SetLabelSelector({{"zone", "in()"}}).Remote().Get();
+        }));
 }
 
 // A task of a shape only another node can hold: its lease spills there;
@@ -373,9 +376,10 @@ void Groups(const std::string& dir) {
     PlacementStrategy strategy;
     int bundles;
   };
-  for (const Case& c : {Case{"strict_spread", PlacementStrategy::kStrictSpread, 3},
-                        Case{"strict_pack", PlacementStrategy::kStrictPack, 2},
-                        Case{"pack", PlacementStrategy::kPack, 2}, Case{"spread", PlacementStrategy::kSpread, 3}}) {
+  for (const Case& c :
+       {Case{"strict_spread", PlacementStrategy::kStrictSpread, 3},
+        Case{"strict_pack", PlacementStrategy::kStrictPack, 2}, Case{"pack", PlacementStrategy::kPack, 2},
+        Case{"spread", PlacementStrategy::kSpread, 3}}) {
     raycc::PlacementGroup pg = Group(c.strategy, c.bundles);
     if (!pg.Wait(30)) throw std::runtime_error(std::string(c.name) + ": not reserved within 30 s");
     auto [list, distinct] = BundleNodes(pg);
@@ -385,7 +389,8 @@ void Groups(const std::string& dir) {
   }
 
   // Infeasible groups are refused at creation, naming why.
-  Print("infeasible_spread", Caught<raycc::InfeasibleError>([] { Group(PlacementStrategy::kStrictSpread, 4); }));
+  Print("infeasible_spread",
+        Caught<raycc::InfeasibleError>([] { Group(PlacementStrategy::kStrictSpread, 4); }));
   Print("infeasible_bundle", Caught<raycc::InfeasibleError>([] { Group(PlacementStrategy::kPack, 1, 3); }));
 
   // A group that does not fit now waits; removing the one in its way lets
@@ -410,12 +415,14 @@ void Groups(const std::string& dir) {
   Print("actor_on_bundle_node", *actor.Task(&Counter::Node).Remote().Get() == bundle1 ? 1 : 0);
   // The actor holds bundle 1's only CPU: more work there waits (never
   // over-committed).
-  Print("bundle_full", Caught<raycc::GetTimeoutError>([&] {
-                         raycc::Task(NodeName).SetResources({{"CPU", 1}}).SetPlacementGroup(spread, 1).Remote().Get(300);
-                       }).find("not ready") != std::string::npos
-                           ? 1
-                           : 0);
-  std::string any = *raycc::Task(NodeName).SetResources({{"CPU", 1}}).SetPlacementGroup(spread).Remote().Get();
+  Print("bundle_full",
+        Caught<raycc::GetTimeoutError>([&] {
+          raycc::Task(NodeName).SetResources({{"CPU", 1}}).SetPlacementGroup(spread, 1).Remote().Get(300);
+        }).find("not ready") != std::string::npos
+            ? 1
+            : 0);
+  std::string any =
+      *raycc::Task(NodeName).SetResources({{"CPU", 1}}).SetPlacementGroup(spread).Remote().Get();
   Print("any_bundle_in_group", spread_nodes.find(any) != std::string::npos ? 1 : 0);
   Print("too_big_for_bundle", Caught<raycc::InfeasibleError>([&] {
           raycc::Task(NodeName).SetResources({{"CPU", 2}}).SetPlacementGroup(spread, 0).Remote().Get();
@@ -424,8 +431,10 @@ void Groups(const std::string& dir) {
   // Removing a group ends the work running in it.
   std::string fifo = dir + "/group.fifo", marker = dir + "/started";
   ::mkfifo(fifo.c_str(), 0600);
-  raycc::ObjectRef<std::string> running =
-      raycc::Task(MarkThenReadFifo).SetResources({{"CPU", 1}}).SetPlacementGroup(spread, 0).Remote(marker, fifo);
+  raycc::ObjectRef<std::string> running = raycc::Task(MarkThenReadFifo)
+                                              .SetResources({{"CPU", 1}})
+                                              .SetPlacementGroup(spread, 0)
+                                              .Remote(marker, fifo);
   Print("running_started", WaitForFile(marker) ? 1 : 0);
   raycc::RemovePlacementGroup(spread.GetID());
   Print("removed_running", Caught<raycc::RayccError>([&] { running.Get(); }));
@@ -434,12 +443,13 @@ void Groups(const std::string& dir) {
 
 // Waits (bounded: 30 s) until this process holds no object; true if so.
 // Borrowers release their references in the background, so the owner's
-// count reaches 0 a little after the last borrower let go.
+// count reaches 0 a little after the last borrower let go. (A count no one
+// signals: asked again, yielding in between.)
 bool WaitForNoObjects() {
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (raycc::internal::CurrentRuntime().LiveObjects() != 0) {
     if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::yield();
   }
   return true;
 }
@@ -537,7 +547,8 @@ void Actors() {
   raycc::ActorHandle<Counter> victim = raycc::Actor(Counter::Create).SetName("victim").Remote(1);
   Print("victim_alive", *victim.Task(&Counter::Add).Remote(1).Get());
   Print("killed_elsewhere", *raycc::Task(KillByName).Remote(std::string("victim")).Get());
-  Print("killed_by_other", Caught<raycc::ActorDiedError>([&] { victim.Task(&Counter::Add).Remote(1).Get(); }));
+  Print("killed_by_other",
+        Caught<raycc::ActorDiedError>([&] { victim.Task(&Counter::Add).Remote(1).Get(); }));
   Print("victim_name_free", raycc::GetActor<Counter>("victim").has_value() ? 0 : 1);
   counter.Kill();
   Print("killed", Caught<raycc::ActorDiedError>([&] { counter.Task(&Counter::Add).Remote(1).Get(); }));
@@ -587,7 +598,8 @@ int main(int argc, char** argv) {
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
     } else {
-      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold DIR | idle DIR | retries MARKER\n";
+      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold "
+                   "DIR | idle DIR | retries MARKER\n";
       return 2;
     }
     // What the driver owns goes when its references do.

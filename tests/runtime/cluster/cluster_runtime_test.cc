@@ -10,12 +10,10 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gcs/gcs_rpc_client.h"
@@ -31,8 +29,10 @@
 namespace {
 
 using namespace std::chrono_literals;
+using raycc_test::Eventually;
 using raycc_test::Process;
 using raycc_test::ReadAll;
+using raycc_test::WaitForFileText;
 using raycc_test::WaitForPort;
 using ::testing::HasSubstr;
 
@@ -75,13 +75,28 @@ class ClusterRuntimeTest : public ::testing::Test {
   int StartRaylet(const std::string& name, int cpus, const std::string& resources = "{}",
                   const std::string& labels = "", int gpus = 0) {
     const std::string base = dir_ + "/" + name;
-    raylets_.push_back(std::make_unique<Process>(
-        std::vector<std::string>{RAYCC_RAYLET_BIN, "--gcs-address", gcs_address_, "--num-cpus",
-                                 std::to_string(cpus), "--num-gpus", std::to_string(gpus), "--resources",
-                                 resources, "--node-name", name, "--token-file", dir_ + "/token",
-                                 "--session-dir", base + "-session", "--port-file", base + ".port",
-                                 "--heartbeat-ms", "200", "--labels", labels},
-        base + ".log"));
+    raylets_.push_back(std::make_unique<Process>(std::vector<std::string>{RAYCC_RAYLET_BIN,
+                                                                          "--gcs-address",
+                                                                          gcs_address_,
+                                                                          "--num-cpus",
+                                                                          std::to_string(cpus),
+                                                                          "--num-gpus",
+                                                                          std::to_string(gpus),
+                                                                          "--resources",
+                                                                          resources,
+                                                                          "--node-name",
+                                                                          name,
+                                                                          "--token-file",
+                                                                          dir_ + "/token",
+                                                                          "--session-dir",
+                                                                          base + "-session",
+                                                                          "--port-file",
+                                                                          base + ".port",
+                                                                          "--heartbeat-ms",
+                                                                          "200",
+                                                                          "--labels",
+                                                                          labels},
+                                                 base + ".log"));
     int port = WaitForPort(base + ".port", *raylets_.back());
     EXPECT_GT(port, 0) << ReadAll(base + ".log");
     raylet_ports_.push_back(port);
@@ -329,9 +344,10 @@ TEST_F(ClusterRuntimeTest, ACompiledGraphRunsOnTheClusterItWasCompiledFor) {
   StartRaylet("cpu-2", 16, big_memory, "rack=r2");
   const std::string artifact = dir_ + "/pl.rcx";
   {
-    Process compile({RAYCC_BIN, "compile", std::string(RAYCC_SOURCE_DIR) + "/examples/graphs/placement_strategies.cc",
-                     "--cluster=" + std::string(RAYCC_SOURCE_DIR) + "/examples/clusters/lab.json", "-o", artifact},
-                    dir_ + "/compile.log");
+    Process compile(
+        {RAYCC_BIN, "compile", std::string(RAYCC_SOURCE_DIR) + "/examples/graphs/placement_strategies.cc",
+         "--cluster=" + std::string(RAYCC_SOURCE_DIR) + "/examples/clusters/lab.json", "-o", artifact},
+        dir_ + "/compile.log");
     ASSERT_EQ(compile.WaitExit(300s), 0) << ReadAll(dir_ + "/compile.log");
   }
   Process run({RAYCC_BIN, "run", artifact, "--address", gcs_address_}, dir_ + "/run.log",
@@ -353,7 +369,8 @@ TEST_F(ClusterRuntimeTest, ACompiledGraphRunsOnTheClusterItWasCompiledFor) {
   std::map<std::string, std::vector<std::string>> where;  // group name -> its bundles' nodes
   for (const auto& group : *groups) {
     EXPECT_EQ(group.state(), raycc::proto::PG_REMOVED) << group.spec().name();
-    for (const auto& bundle : group.spec().bundles()) where[group.spec().name()].push_back(names[bundle.node_id()]);
+    for (const auto& bundle : group.spec().bundles())
+      where[group.spec().name()].push_back(names[bundle.node_id()]);
   }
   ASSERT_EQ(where.size(), 4u);
   ASSERT_EQ(where["prep"].size(), 2u);
@@ -364,7 +381,8 @@ TEST_F(ClusterRuntimeTest, ACompiledGraphRunsOnTheClusterItWasCompiledFor) {
   // Every node has its resources back.
   for (int port : raylet_ports_) {
     raycc::proto::GetNodeStatsReply stats = Stats(port);
-    EXPECT_EQ(stats.available_resources().quantities().at("CPU"), stats.total_resources().quantities().at("CPU"));
+    EXPECT_EQ(stats.available_resources().quantities().at("CPU"),
+              stats.total_resources().quantities().at("CPU"));
   }
 }
 
@@ -377,24 +395,20 @@ TEST_F(ClusterRuntimeTest, AKilledDriversLeasesAndActorsAreReleased) {
   auto driver = std::make_unique<Process>(
       std::vector<std::string>{RAYCC_CLUSTER_DRIVER_BIN, "hold", dir_}, log,
       std::vector<std::string>{"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_});
-  // (bounded: the driver prints "holding 1" once its task runs)
-  const auto end = std::chrono::steady_clock::now() + 60s;
-  while (ReadAll(log).find("holding 1") == std::string::npos && std::chrono::steady_clock::now() < end &&
-         driver->Alive()) {
-    std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_THAT(ReadAll(log), HasSubstr("holding 1"));
+  // (the driver prints "holding 1" once its task runs)
+  ASSERT_THAT(
+      WaitForFileText(
+          log, [](const std::string& text) { return text.find("holding 1") != std::string::npos; }, *driver),
+      HasSubstr("holding 1"));
   EXPECT_EQ(Stats(raylet).available_resources().quantities().count("CPU"), 0u) << "both CPUs leased";
   driver.reset();  // SIGKILL
 
   raycc::proto::GetNodeStatsReply stats;
-  const auto until = std::chrono::steady_clock::now() + 30s;
-  do {
-    std::this_thread::sleep_for(20ms);
+  Eventually([&] {
     stats = Stats(raylet);
-  } while ((stats.available_resources().quantities().count("CPU") == 0 ||
-            stats.available_resources().quantities().at("CPU") != 2 * 10000 || stats.num_workers() != 0) &&
-           std::chrono::steady_clock::now() < until);
+    const auto& free = stats.available_resources().quantities();
+    return free.count("CPU") > 0 && free.at("CPU") == 2 * 10000 && stats.num_workers() == 0;
+  });
   const auto& free = stats.available_resources().quantities();
   EXPECT_EQ(free.count("CPU") > 0 ? free.at("CPU") : 0, 2 * 10000) << "the leases came back";
   EXPECT_EQ(stats.num_workers(), 0u) << "the task's and the actor's workers ended";
@@ -413,19 +427,17 @@ TEST_F(ClusterRuntimeTest, WorkersArePrestartedForANewDriver) {
   const std::string log = dir_ + "/idle.log";
   Process driver({RAYCC_CLUSTER_DRIVER_BIN, "idle", dir_}, log,
                  {"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_});
-  auto wait_for = [&](const std::function<bool()>& done) {  // (bounded: 30 s)
-    const auto end = std::chrono::steady_clock::now() + 30s;
-    while (!done() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(20ms);
-    return done();
-  };
-  ASSERT_TRUE(wait_for([&] { return ::access((dir_ + "/ready").c_str(), F_OK) == 0; })) << ReadAll(log);
-  EXPECT_TRUE(wait_for([&] { return Stats(raylet).num_workers() == 2; }))
+  ASSERT_EQ(WaitForFileText(
+                dir_ + "/ready", [](const std::string& text) { return !text.empty(); }, driver),
+            "ready")
+      << ReadAll(log);
+  EXPECT_TRUE(Eventually([&] { return Stats(raylet).num_workers() == 2; }))
       << "workers: " << Stats(raylet).num_workers();
   EXPECT_EQ(Stats(raylet).available_resources().quantities().at("CPU"), 2 * 10000) << "idle: nothing leased";
   std::ofstream(dir_ + "/go") << "go";
   ASSERT_EQ(driver.WaitExit(60s), 0) << ReadAll(log);
   EXPECT_THAT(ReadAll(log), HasSubstr("went_on 1"));
-  EXPECT_TRUE(wait_for([&] { return Stats(raylet).num_workers() == 0; })) << "they end with the job";
+  EXPECT_TRUE(Eventually([&] { return Stats(raylet).num_workers() == 0; })) << "they end with the job";
 }
 
 TEST_F(ClusterRuntimeTest, NoTokenOrNoClusterIsAClearError) {

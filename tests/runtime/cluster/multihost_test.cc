@@ -44,7 +44,8 @@ int Ip(const std::string& ip, std::vector<std::string> args, const std::string& 
 class MultiHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "network namespaces need root; this test runs as uid " << ::geteuid();
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "network namespaces need root; this test runs as uid " << ::geteuid();
     ip_ = FindIp();
     if (ip_.empty()) GTEST_SKIP() << "no `ip` command (iproute2) on this machine";
     char tmpl[] = "/tmp/raycc-multihost-XXXXXX";
@@ -100,9 +101,9 @@ class MultiHostTest : public ::testing::Test {
                   const std::string& resources) {
     const std::string base = dir_ + "/" + name;
     raylets_.push_back(std::make_unique<Process>(
-        In(ns, {RAYCC_RAYLET_BIN, "--gcs-address", gcs_address_, "--bind", host, "--num-cpus", "1", "--resources",
-                resources, "--node-name", name, "--token-file", dir_ + "/token", "--session-dir", base + "-session",
-                "--port-file", base + ".port", "--heartbeat-ms", "200"}),
+        In(ns, {RAYCC_RAYLET_BIN, "--gcs-address", gcs_address_, "--bind", host, "--num-cpus", "1",
+                "--resources", resources, "--node-name", name, "--token-file", dir_ + "/token",
+                "--session-dir", base + "-session", "--port-file", base + ".port", "--heartbeat-ms", "200"}),
         base + ".log"));
     int port = WaitForPort(base + ".port", *raylets_.back());
     EXPECT_GT(port, 0) << ReadAll(base + ".log");
@@ -128,9 +129,9 @@ TEST_F(MultiHostTest, ADriverOnOneHostRunsWorkOnAnother) {
   // The driver on A: a task only B can hold spills there; B's worker runs
   // nested tasks through B's raylet and answers the driver over the veth.
   const std::string log = dir_ + "/driver.log";
-  driver_ = std::make_unique<Process>(In(ns_a_, {RAYCC_CLUSTER_DRIVER_BIN, "spill"}), log,
-                                      std::vector<std::string>{"RAYCC_ADDRESS=" + gcs_address_,
-                                                               "RAYCC_AUTH_TOKEN=" + token_});
+  driver_ = std::make_unique<Process>(
+      In(ns_a_, {RAYCC_CLUSTER_DRIVER_BIN, "spill"}), log,
+      std::vector<std::string>{"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_});
   ASSERT_EQ(driver_->WaitExit(120s), 0) << ReadAll(log) << ReadAll(dir_ + "/big.log");
   const std::string out = ReadAll(log);
   EXPECT_THAT(out, HasSubstr("local small\n"));

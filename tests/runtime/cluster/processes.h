@@ -89,29 +89,51 @@ class Process {
   int code_ = -1;
 };
 
-// The number in `path` once a daemon wrote it (by rename, so whole); 0 when
-// `process` died or time ran out first. Waits on inotify and the pidfd.
-inline int WaitForPort(const std::string& path, Process& process) {
+// The text of `path` once `done(text)` holds; what it held when `process`
+// died or `limit` passed first. Waits on inotify (the file's folder: a
+// write, an append or a rename) and the pidfd.
+template <typename Done>
+std::string WaitForFileText(const std::string& path, Done&& done, Process& process,
+                            std::chrono::milliseconds limit = kStartTimeout) {
   int inotify = ::inotify_init1(IN_CLOEXEC);
   std::string dir = path.substr(0, path.rfind('/'));
-  ::inotify_add_watch(inotify, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
-  auto end = std::chrono::steady_clock::now() + kStartTimeout;
-  int port = 0;
+  ::inotify_add_watch(inotify, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE);
+  auto end = std::chrono::steady_clock::now() + limit;
+  std::string text;
   for (;;) {
-    std::string text = ReadAll(path);
-    if (!text.empty() && text.back() == '\n') {
-      port = std::atoi(text.c_str());
-      break;
-    }
+    text = ReadAll(path);
+    if (done(text)) break;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd fds[2] = {{inotify, POLLIN, 0}, {process.pidfd(), POLLIN, 0}};
-    if (::poll(fds, 2, static_cast<int>(left.count())) <= 0 || (fds[1].revents & POLLIN)) break;
+    if (::poll(fds, 2, static_cast<int>(left.count())) <= 0 || (fds[1].revents & POLLIN)) {
+      text = ReadAll(path);
+      break;
+    }
     char events[4096];
     (void)!::read(inotify, events, sizeof(events));
   }
   ::close(inotify);
-  return port;
+  return text;
+}
+
+// The number in `path` once a daemon wrote it (by rename, so whole); 0 when
+// `process` died or time ran out first.
+inline int WaitForPort(const std::string& path, Process& process) {
+  std::string text = WaitForFileText(
+      path, [](const std::string& t) { return !t.empty() && t.back() == '\n'; }, process);
+  return !text.empty() && text.back() == '\n' ? std::atoi(text.c_str()) : 0;
+}
+
+// Whether `done()` holds within `limit`, asking again at once each time:
+// for a daemon's state no one signals, read by an RPC (which paces it).
+template <typename Done>
+bool Eventually(Done&& done, std::chrono::milliseconds limit = kStartTimeout) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= end) return done();
+  }
+  return true;
 }
 
 }  // namespace raycc_test

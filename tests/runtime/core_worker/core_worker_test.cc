@@ -153,11 +153,10 @@ TEST(ReferenceCounterTest, ABatchResultStaysUntilReferencedOrReleasedByItsConsum
 
 TEST(ReferenceCounterTest, AnOwnedObjectStaysWhileAnotherProcessBorrowsIt) {
   std::vector<raycc::ObjectId> freed;
-  raycc::core_worker::ReferenceCounter refs(
-      [&](const raycc::ObjectId& id, const std::string& owner) {
-        EXPECT_EQ(owner, "") << "ours";
-        freed.push_back(id);
-      });
+  raycc::core_worker::ReferenceCounter refs([&](const raycc::ObjectId& id, const std::string& owner) {
+    EXPECT_EQ(owner, "") << "ours";
+    freed.push_back(id);
+  });
   refs.AddOwned(Id(4), 1);
   EXPECT_TRUE(refs.AddBorrower(Id(4), "w1"));
   EXPECT_TRUE(refs.AddBorrower(Id(4), "w2"));

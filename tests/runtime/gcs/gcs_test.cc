@@ -351,9 +351,12 @@ TEST(GcsTest, AFinishedJobsPlacementGroupsAreRemovedAndOthersKept) {
   ASSERT_TRUE(gcs.AddJob(other, proto::Address()).ok());
   PlacementGroupId mine = PlacementGroupId::Of(ending), theirs = PlacementGroupId::Of(other);
   PlacementGroupId waiting = PlacementGroupId::Of(other);
-  ASSERT_TRUE(gcs.CreatePlacementGroup(mine, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
-  ASSERT_TRUE(gcs.CreatePlacementGroup(theirs, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
-  ASSERT_TRUE(gcs.CreatePlacementGroup(waiting, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+  ASSERT_TRUE(
+      gcs.CreatePlacementGroup(mine, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+  ASSERT_TRUE(
+      gcs.CreatePlacementGroup(theirs, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+  ASSERT_TRUE(
+      gcs.CreatePlacementGroup(waiting, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
   EXPECT_EQ(*gcs.GetPlacementGroupState(waiting), proto::PG_PENDING) << "the node is full";
   ASSERT_TRUE(gcs.MarkJobFinished(ending).ok());
   EXPECT_EQ(*gcs.GetPlacementGroupState(mine), proto::PG_REMOVED);
