@@ -92,6 +92,9 @@ struct Graph::State {
   struct Placed {
     const void* runtime = nullptr;
     std::vector<internal::CallOptions> options;
+    // The runtime has every node the plan names: the compiler's placement
+    // (of nodes and of group bundles) is hard.
+    bool hard = false;
   };
   mutable std::mutex placed_mu;
   mutable std::shared_ptr<const Placed> placed;
@@ -339,6 +342,8 @@ std::shared_ptr<const Graph::State::Placed> PlacedOptions(const Graph::State& st
   std::map<std::string, bool> exists;
   for (const proto::PlanNode& node : plan.nodes())
     if (const std::string& n = CompilerNode(node); !n.empty()) exists.emplace(n, false);
+  for (const proto::PlanPlacementGroup& pg : plan.placement_groups())
+    for (const std::string& n : pg.bundle_nodes()) exists.emplace(n, false);
   std::vector<std::string> missing;
   for (auto& [name, here] : exists) {
     here = HasNode(runtime, name);
@@ -350,6 +355,7 @@ std::shared_ptr<const Graph::State::Placed> PlacedOptions(const Graph::State& st
     placed->options[i].node_name = n;
     placed->options[i].node_soft = !missing.empty();
   }
+  placed->hard = missing.empty();
   if (!missing.empty() && !state.warned.exchange(true)) {
     std::cerr << "raycc: graph @" << plan.graph_name() << " was placed for cluster '"
               << (plan.cluster_name().empty() ? "?" : plan.cluster_name())
@@ -774,7 +780,11 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
           for (const auto& [name, units] : bundle.quantities())
             bundles.back().emplace_back(name, static_cast<double>(units) / FixedPoint::kScale);
         }
-        groups.push_back(runtime.CreatePlacementGroup(bundles, StrategyOf(pg.strategy()), pg.name()));
+        // Bundles go where the compiler put them, on the cluster it placed for.
+        std::vector<std::string> bundle_nodes;
+        if (placed->hard) bundle_nodes.assign(pg.bundle_nodes().begin(), pg.bundle_nodes().end());
+        groups.push_back(
+            runtime.CreatePlacementGroup(bundles, StrategyOf(pg.strategy()), pg.name(), bundle_nodes));
       }
       int64_t timeout_ms = GroupTimeoutMs();
       for (int g = 0; g < plan.placement_groups_size(); ++g) {

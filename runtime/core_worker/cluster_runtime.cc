@@ -158,7 +158,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   // goes to the bundle's node.
   PlacementGroupId CreatePlacementGroup(
       const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
-      internal::PlacementGroupStrategy strategy, const std::string& name) override;
+      internal::PlacementGroupStrategy strategy, const std::string& name,
+      const std::vector<std::string>& bundle_nodes) override;
   bool WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) override;
   void RemovePlacementGroup(const PlacementGroupId& id) override;
 
@@ -1174,13 +1175,14 @@ std::vector<bool> ClusterRuntime::Wait(const std::vector<ObjectId>& ids, int num
 
 PlacementGroupId ClusterRuntime::CreatePlacementGroup(
     const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
-    internal::PlacementGroupStrategy strategy, const std::string& name) {
+    internal::PlacementGroupStrategy strategy, const std::string& name,
+    const std::vector<std::string>& bundle_nodes) {
   absl::StatusOr<std::vector<ResourceSet>> bundle_sets = gcs::BundleResourceSets(bundles, name);
   if (!bundle_sets.ok()) throw RayccError(std::string(bundle_sets.status().message()));
   std::vector<ResourceSet> sets = *std::move(bundle_sets);
   PlacementGroupId id = PlacementGroupId::Of(job_);
-  absl::Status created =
-      gcs_->CreatePlacementGroup(id, name, static_cast<scheduling::BundleStrategy>(strategy), sets);
+  absl::Status created = gcs_->CreatePlacementGroup(
+      id, name, static_cast<scheduling::BundleStrategy>(strategy), sets, bundle_nodes);
   if (!created.ok()) {
     // (The GCS's infeasible status is kResourceExhausted: raycc::IsInfeasible.)
     if (created.code() == absl::StatusCode::kResourceExhausted)

@@ -1,26 +1,17 @@
 #include "core_worker/task_executor.h"
 
-#include <cxxabi.h>
+#include <unistd.h>
 
-#include <cstdlib>
-#include <exception>
-#include <typeinfo>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core_worker/user_code.h"
 #include "raycc/runtime/api/errors.h"
 #include "raycc/runtime/api/remote_registry.h"
 #include "raycc/runtime/common/id.h"
 
 namespace raycc::core_worker {
 namespace {
-
-std::string Demangle(const char* name) {
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  std::string out = status == 0 && demangled != nullptr ? demangled : name;
-  std::free(demangled);
-  return out;
-}
 
 std::string ProgramName() {
   char path[4096];
@@ -64,15 +55,9 @@ bool TakeArgs(const proto::TaskSpec& task, size_t arity, internal::ArgBuffers* a
 // Runs `call` (user code); an exception becomes the reply's error.
 template <typename Call>
 bool Guarded(const proto::TaskSpec& task, proto::PushTaskReply* reply, Call&& call) {
-  try {
-    call();
-    return true;
-  } catch (const std::exception& e) {
-    Fail(task, Demangle(typeid(e).name()), e.what(), reply);
-  } catch (...) {
-    std::type_info* type = abi::__cxa_current_exception_type();
-    Fail(task, type != nullptr ? Demangle(type->name()) : "unknown", "(not a std::exception)", reply);
-  }
+  UserError error;
+  if (RunUserCode(std::forward<Call>(call), &error)) return true;
+  Fail(task, std::move(error.type), std::move(error.message), reply);
   return false;
 }
 

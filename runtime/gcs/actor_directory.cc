@@ -63,7 +63,16 @@ absl::Status ActorDirectory::MarkDead(const ActorId& id, std::string cause) {
     auto named = names_.find({info.spec().namespace_(), info.spec().name()});
     if (named != names_.end() && named->second == id) names_.erase(named);
   }
-  return Persist(info);
+  if (absl::Status s = Persist(info); !s.ok()) return s;
+  dead_.push_back(id);
+  while (dead_.size() > dead_kept_) {
+    ActorId oldest = dead_.front();
+    dead_.pop_front();
+    actors_.erase(oldest);
+    if (absl::StatusOr<bool> s = storage_.Delete(tables::kActors, oldest.Binary()); !s.ok())
+      return s.status();
+  }
+  return absl::OkStatus();
 }
 
 const proto::ActorInfo* ActorDirectory::Find(const ActorId& id) const {

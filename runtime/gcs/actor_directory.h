@@ -4,9 +4,13 @@
 /// The GCS's actor directory: every actor's spec and life cycle
 /// (PENDING_CREATION -> ALIVE <-> RESTARTING -> DEAD, with the cause), and
 /// the names drivers find actors by. A name belongs to one actor that is not
-/// dead; once it dies the name is free again. Not thread-safe (the Gcs
-/// serializes its components); every change is written to storage.
+/// dead; once it dies the name is free again. Dead actors are remembered
+/// (Find says DEAD, with the cause) up to a bound, the oldest forgotten
+/// first: a compiled graph with actors creates and kills them on every
+/// execution. Not thread-safe (the Gcs serializes its components); every
+/// change is written to storage.
 
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,7 +25,12 @@ namespace raycc::gcs {
 
 class ActorDirectory {
  public:
-  explicit ActorDirectory(GcsStorageInterface& storage) : storage_(storage) {}
+  /// How many dead actors are remembered by default (Ray caps its destroyed
+  /// actors the same way).
+  static constexpr size_t kDeadKept = 10000;
+
+  explicit ActorDirectory(GcsStorageInterface& storage, size_t dead_kept = kDeadKept)
+      : storage_(storage), dead_kept_(dead_kept) {}
 
   /// Adds an actor in PENDING_CREATION. InvalidArgument for a malformed id;
   /// AlreadyExists for an id seen before, or a name (in its namespace) an
@@ -33,7 +42,8 @@ class ActorDirectory {
   /// The actor's process died and it is being restarted (counts a restart).
   absl::Status MarkRestarting(const ActorId& id);
   /// The actor is gone for good, with its cause; its name is free again.
-  /// Idempotent (the first cause stays).
+  /// Idempotent (the first cause stays). Past the bound, the oldest dead
+  /// actor is forgotten (Find and storage no longer hold it).
   absl::Status MarkDead(const ActorId& id, std::string cause);
 
   const proto::ActorInfo* Find(const ActorId& id) const;
@@ -50,6 +60,8 @@ class ActorDirectory {
   GcsStorageInterface& storage_;
   absl::flat_hash_map<ActorId, proto::ActorInfo> actors_;
   absl::flat_hash_map<std::pair<std::string, std::string>, ActorId> names_;
+  size_t dead_kept_;
+  std::deque<ActorId> dead_;  // in order of death, the oldest first
 };
 
 }  // namespace raycc::gcs

@@ -108,10 +108,21 @@ std::optional<proto::ActorInfo> Gcs::GetNamedActor(const std::string& ns, const 
 
 absl::Status Gcs::CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
                                        scheduling::BundleStrategy strategy,
-                                       const std::vector<ResourceSet>& bundles) {
+                                       const std::vector<ResourceSet>& bundles,
+                                       const std::vector<std::string>& bundle_nodes) {
   const std::string what = DescribePlacementGroup(name);
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status s = groups_.Create(id, name, strategy, bundles, nodes_.AliveTotals(), what);
+  // Pins are by name, among the nodes alive now.
+  std::vector<NodeId> pinned;
+  for (size_t i = 0; i < bundle_nodes.size(); ++i) {
+    const proto::NodeInfo* node = nodes_.FindAliveByName(bundle_nodes[i]);
+    if (node == nullptr) {
+      return InfeasibleError(absl::StrCat(what, ": bundle ", i, " is pinned to node '", bundle_nodes[i],
+                                          "', which is not a live node of this cluster"));
+    }
+    pinned.push_back(*NodeId::FromBinary(node->node_id()));
+  }
+  absl::Status s = groups_.Create(id, name, strategy, bundles, nodes_.AliveTotals(), what, pinned);
   if (s.ok()) ReservePendingLocked();
   return s;
 }

@@ -57,7 +57,8 @@ class Gcs final : public GcsClientInterface {
 
   absl::Status CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
                                     scheduling::BundleStrategy strategy,
-                                    const std::vector<ResourceSet>& bundles) override;
+                                    const std::vector<ResourceSet>& bundles,
+                                    const std::vector<std::string>& bundle_nodes) override;
   absl::Status RemovePlacementGroup(const PlacementGroupId& id) override;
   absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) override;
   absl::StatusOr<proto::PlacementGroupInfo> GetPlacementGroup(const PlacementGroupId& id) override;

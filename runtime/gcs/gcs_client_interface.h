@@ -38,9 +38,11 @@ class GcsClientInterface {
   virtual std::optional<proto::ActorInfo> GetNamedActor(const std::string& ns, const std::string& name) = 0;
 
   // Placement groups (reserved by the GCS as resources allow).
+  /// `bundle_nodes`: empty, or the node (by name) each bundle must go on.
   virtual absl::Status CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
                                             scheduling::BundleStrategy strategy,
-                                            const std::vector<ResourceSet>& bundles) = 0;
+                                            const std::vector<ResourceSet>& bundles,
+                                            const std::vector<std::string>& bundle_nodes) = 0;
   virtual absl::Status RemovePlacementGroup(const PlacementGroupId& id) = 0;
   /// PG_PENDING, PG_CREATED or PG_REMOVED; NotFound when unknown.
   virtual absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) = 0;

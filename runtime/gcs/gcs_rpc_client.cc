@@ -131,7 +131,8 @@ std::optional<proto::ActorInfo> GcsRpcClient::GetNamedActor(const std::string& n
 
 absl::Status GcsRpcClient::CreatePlacementGroup(const PlacementGroupId& id, const std::string& name,
                                                 scheduling::BundleStrategy strategy,
-                                                const std::vector<ResourceSet>& bundles) {
+                                                const std::vector<ResourceSet>& bundles,
+                                                const std::vector<std::string>& bundle_nodes) {
   proto::CreatePlacementGroupRequest request;
   proto::PlacementGroupSpec* spec = request.mutable_spec();
   spec->set_placement_group_id(id.Binary());
@@ -142,6 +143,7 @@ absl::Status GcsRpcClient::CreatePlacementGroup(const PlacementGroupId& id, cons
     bundle->set_index(static_cast<int32_t>(i));
     bundles[i].ToProto(bundle->mutable_resources());
   }
+  for (const std::string& node : bundle_nodes) spec->add_bundle_node_names(node);
   proto::CreatePlacementGroupReply reply;
   return Call("CreatePlacementGroup", &proto::GcsService::Stub::CreatePlacementGroup, request, &reply);
 }

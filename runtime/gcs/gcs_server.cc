@@ -292,7 +292,8 @@ grpc::Status GcsServiceImpl::CreatePlacementGroup(grpc::ServerContext* context,
     bundles.push_back(*std::move(bundle));
   }
   absl::Status s = gcs_.CreatePlacementGroup(
-      *id, spec.name(), static_cast<scheduling::BundleStrategy>(spec.strategy()), bundles);
+      *id, spec.name(), static_cast<scheduling::BundleStrategy>(spec.strategy()), bundles,
+      std::vector<std::string>(spec.bundle_node_names().begin(), spec.bundle_node_names().end()));
   ReserveGroups();
   return ToGrpcStatus(s);
 }

@@ -56,4 +56,10 @@ std::vector<std::pair<NodeId, ResourceSet>> NodeTable::AliveTotals() const {
   return out;
 }
 
+const proto::NodeInfo* NodeTable::FindAliveByName(const std::string& name) const {
+  for (const proto::NodeInfo& node : nodes_)
+    if (node.state() == proto::NodeInfo::ALIVE && node.node_name() == name) return &node;
+  return nullptr;
+}
+
 }  // namespace raycc::gcs

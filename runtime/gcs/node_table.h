@@ -31,6 +31,8 @@ class NodeTable {
   const proto::NodeInfo* Find(const NodeId& id) const;
   /// Every node in registration order (dead ones too).
   const std::vector<proto::NodeInfo>& all() const { return nodes_; }
+  /// The alive node named `name`, or null.
+  const proto::NodeInfo* FindAliveByName(const std::string& name) const;
   /// The alive nodes' ids and totals, in registration order.
   std::vector<std::pair<NodeId, ResourceSet>> AliveTotals() const;
 

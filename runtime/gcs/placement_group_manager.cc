@@ -52,6 +52,50 @@ const char* StrategyName(scheduling::BundleStrategy strategy) {
   return "?";
 }
 
+// A compiler's pins checked against the strategy and the nodes' totals.
+absl::Status CheckPins(const std::vector<ResourceSet>& bundles, scheduling::BundleStrategy strategy,
+                       const std::vector<NodeId>& pinned,
+                       const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
+                       const std::string& what) {
+  if (pinned.size() != bundles.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", pinned.size(), " bundle node(s) for ",
+                                                   bundles.size(),
+                                                   " bundles (give one per bundle, or none)"));
+  }
+  for (size_t i = 1; i < pinned.size(); ++i) {
+    if (strategy == scheduling::BundleStrategy::kStrictPack && pinned[i] != pinned[0]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": strict_pack, but bundles 0 and ", i, " are pinned to different nodes"));
+    }
+    for (size_t j = 0; j < i && strategy == scheduling::BundleStrategy::kStrictSpread; ++j) {
+      if (pinned[i] == pinned[j]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": strict_spread, but bundles ", j, " and ", i, " are pinned to one node"));
+      }
+    }
+  }
+  // What is pinned to each node must fit its total.
+  for (const auto& [node, total] : node_totals) {
+    ResourceSet sum;
+    for (size_t i = 0; i < pinned.size(); ++i)
+      if (pinned[i] == node) sum.Add(bundles[i]);
+    if (!sum.IsEmpty() && !scheduling::Fits(scheduling::ToUnits(sum), scheduling::ToUnits(total))) {
+      return InfeasibleError(absl::StrCat(what, ": the bundles pinned to node ", node.Hex().substr(0, 8),
+                                          " need ", sum.ToString(), ", more than its total ",
+                                          total.ToString()));
+    }
+  }
+  for (size_t i = 0; i < pinned.size(); ++i) {
+    bool known = std::any_of(node_totals.begin(), node_totals.end(),
+                             [&](const auto& n) { return n.first == pinned[i]; });
+    if (!known) {
+      return InfeasibleError(absl::StrCat(what, ": bundle ", i, " is pinned to node ",
+                                          pinned[i].Hex().substr(0, 8), ", which is not alive"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 proto::PlacementGroupInfo PlacementGroupManager::ToInfo(const PlacementGroupRecord& group) {
@@ -79,7 +123,7 @@ absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std
                                            scheduling::BundleStrategy strategy,
                                            const std::vector<ResourceSet>& bundles,
                                            const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
-                                           const std::string& what) {
+                                           const std::string& what, const std::vector<NodeId>& pinned) {
   if (groups_.contains(id)) return absl::InvalidArgumentError(what + ": id " + id.Hex() + " is taken");
   if (bundles.empty()) return absl::InvalidArgumentError(what + ": needs at least one bundle");
   PlacementGroupRecord group{.id = id, .name = name, .strategy = strategy, .suffix = GroupResourceSuffix(id)};
@@ -97,7 +141,10 @@ absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std
     idle.push_back(scheduling::ToUnits(total));
     totals.push_back(total);
   }
-  if (scheduling::PlaceBundles(group.bundles, strategy, idle).empty()) {
+  if (!pinned.empty()) {
+    if (absl::Status s = CheckPins(bundles, strategy, pinned, node_totals, what); !s.ok()) return s;
+    group.pinned = pinned;
+  } else if (scheduling::PlaceBundles(group.bundles, strategy, idle).empty()) {
     for (size_t i = 0; i < bundles.size(); ++i) {
       absl::Status feasible = bundles[i].CheckFeasible(totals);
       if (!feasible.ok())
@@ -134,7 +181,18 @@ std::vector<PlacementGroupId> PlacementGroupManager::ReservePending(BundleReserv
     std::vector<scheduling::Units> free;
     free.reserve(available.size());
     for (const auto& [node, units] : available) free.push_back(units);
-    std::vector<int> where = scheduling::PlaceBundles(group.bundles, group.strategy, free);
+    std::vector<int> where;
+    if (group.pinned.empty()) {
+      where = scheduling::PlaceBundles(group.bundles, group.strategy, free);
+    } else {
+      std::vector<int> pins;
+      for (const NodeId& node : group.pinned) {
+        auto at =
+            std::find_if(available.begin(), available.end(), [&](const auto& a) { return a.first == node; });
+        pins.push_back(at == available.end() ? -1 : static_cast<int>(at - available.begin()));
+      }
+      where = scheduling::PlacePinnedBundles(group.bundles, pins, free);
+    }
     if (where.empty()) continue;
     // Phase 1: hold every bundle; a raylet that says no rolls back the rest.
     size_t prepared = 0;

@@ -34,6 +34,8 @@ struct PlacementGroupRecord {
   proto::PlacementGroupState state = proto::PG_PENDING;
   /// The node of each bundle, once CREATED.
   std::vector<NodeId> bundle_nodes;
+  /// Empty, or the node each bundle must go on (a compiler placed it).
+  std::vector<NodeId> pinned;
   /// GroupResourceSuffix(id).
   std::string suffix;
 };
@@ -54,10 +56,14 @@ class PlacementGroupManager {
   /// no node's total holds, strict_spread with fewer nodes than bundles,
   /// strict_pack with no node holding their sum, pack/spread with the nodes
   /// together too small. Messages start with `what` ("placement group 'x'").
+  /// `pinned`, when not empty, is the node of each bundle: InvalidArgument
+  /// when it is not one per bundle or breaks a strict strategy, Infeasible
+  /// when a node is not among `node_totals` or cannot hold what is pinned
+  /// to it; such a group is reserved only there.
   absl::Status Create(const PlacementGroupId& id, const std::string& name,
                       scheduling::BundleStrategy strategy, const std::vector<ResourceSet>& bundles,
-                      const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
-                      const std::string& what);
+                      const std::vector<std::pair<NodeId, ResourceSet>>& node_totals, const std::string& what,
+                      const std::vector<NodeId>& pinned = {});
 
   /// Reserves the pending groups that fit now, oldest first, each all or
   /// nothing (a failed prepare rolls back the bundles prepared before it).

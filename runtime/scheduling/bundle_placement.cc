@@ -65,4 +65,16 @@ std::vector<int> PlaceBundles(const std::vector<Units>& bundles, BundleStrategy 
   return {};
 }
 
+std::vector<int> PlacePinnedBundles(const std::vector<Units>& bundles, const std::vector<int>& pinned,
+                                    const std::vector<Units>& available) {
+  if (pinned.size() != bundles.size()) return {};
+  std::vector<Units> left = available;
+  for (size_t b = 0; b < bundles.size(); ++b) {
+    int node = pinned[b];
+    if (node < 0 || node >= static_cast<int>(left.size()) || !Fits(bundles[b], left[node])) return {};
+    for (const auto& [name, q] : bundles[b]) left[node][name] -= q;
+  }
+  return pinned;
+}
+
 }  // namespace raycc::scheduling

@@ -23,4 +23,10 @@ enum class BundleStrategy { kPack = 0, kSpread = 1, kStrictPack = 2, kStrictSpre
 std::vector<int> PlaceBundles(const std::vector<Units>& bundles, BundleStrategy strategy,
                               const std::vector<Units>& available);
 
+/// Bundles a compiler already placed: `pinned` (a node index per bundle)
+/// when the bundles pinned to each node fit its `available` resources
+/// together, else empty (they wait; no other node will do).
+std::vector<int> PlacePinnedBundles(const std::vector<Units>& bundles, const std::vector<int>& pinned,
+                                    const std::vector<Units>& available);
+
 }  // namespace raycc::scheduling

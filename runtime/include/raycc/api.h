@@ -257,6 +257,10 @@ struct PlacementGroupCreationOptions {
   std::vector<std::map<std::string, double>> bundles;
   PlacementStrategy strategy = PlacementStrategy::kPack;
   std::string name;
+  /// The node (by name) each bundle goes on (empty: the strategy chooses;
+  /// else one per bundle, consistent with the strategy). Compiled graphs
+  /// pin their groups where the compiler placed them.
+  std::vector<std::string> bundle_nodes;
 };
 
 /// A placement group: bundles reserved together (all or none).
@@ -282,7 +286,8 @@ inline PlacementGroup CreatePlacementGroup(const PlacementGroupCreationOptions& 
   std::vector<std::vector<std::pair<std::string, double>>> bundles;
   for (const auto& b : options.bundles) bundles.emplace_back(b.begin(), b.end());
   PlacementGroupId id = internal::CurrentRuntime().CreatePlacementGroup(
-      bundles, static_cast<internal::PlacementGroupStrategy>(options.strategy), options.name);
+      bundles, static_cast<internal::PlacementGroupStrategy>(options.strategy), options.name,
+      options.bundle_nodes);
   return PlacementGroup(id, static_cast<int>(options.bundles.size()));
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "embedded/embedded_runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raycc/api.h"
@@ -122,6 +123,47 @@ TEST_P(RuntimeRestartTest, AConstructorThatThrowsIsRetriedWhileRestartsLast) {
     EXPECT_THAT(e.what(), HasSubstr("its constructor failed: std::runtime_error: not yet"));
   }
   EXPECT_THROW(raycc::Actor(Counter::Create).SetMaxRestarts(-2).Remote(0), raycc::RayccError);
+}
+
+std::atomic<int> tracked_alive{0};
+class Tracked {
+ public:
+  static Tracked* Create() { return new Tracked(); }
+  Tracked() { ++tracked_alive; }
+  ~Tracked() { --tracked_alive; }
+  int Ping() { return 1; }
+};
+RAYCC_REMOTE(Tracked::Create, &Tracked::Ping);
+
+// A compiled graph with actors creates and kills them on every execution: a
+// killed actor's state goes when it ends, and its threads are joined, so
+// nothing piles up until Shutdown.
+TEST_P(RuntimeRestartTest, KilledActorsLeaveNeitherStateNorThreadsBehind) {
+  auto* runtime = dynamic_cast<raycc::internal::EmbeddedRuntime*>(&raycc::internal::CurrentRuntime());
+  ASSERT_NE(runtime, nullptr);
+  tracked_alive = 0;
+  constexpr int kActors = 50;
+  std::vector<raycc::ActorHandle<Tracked>> killed;
+  for (int i = 0; i < kActors; ++i) {
+    auto actor = raycc::Actor(Tracked::Create).SetMaxConcurrency(GetParam()).Remote();
+    EXPECT_EQ(*actor.Task(&Tracked::Ping).Remote().Get(), 1);
+    actor.Kill();
+    killed.push_back(actor);
+  }
+  // Each instance is destroyed once its threads are out, long before Shutdown.
+  EXPECT_TRUE(Eventually([] { return tracked_alive.load() == 0; })) << tracked_alive.load() << " alive";
+  // The next creation joins the ended actors' threads and forgets them.
+  auto survivor = raycc::Actor(Tracked::Create).Remote();
+  EXPECT_EQ(runtime->actors_held(), 1u);
+  EXPECT_EQ(*survivor.Task(&Tracked::Ping).Remote().Get(), 1);
+  // A forgotten actor is still known to be dead, with its cause.
+  try {
+    killed.front().Task(&Tracked::Ping).Remote().Get();
+    FAIL() << "expected ActorDiedError";
+  } catch (const raycc::ActorDiedError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("Tracked::Create) is dead: it was killed"));
+  }
+  killed.front().Kill();  // (killing it again is harmless)
 }
 
 INSTANTIATE_TEST_SUITE_P(Concurrency, RuntimeRestartTest, ::testing::Values(1, 3));

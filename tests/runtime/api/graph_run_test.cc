@@ -1,5 +1,5 @@
 // Graph runs: a compiled batch of plain tasks runs by dataflow in its own
-// queue (runtime/core/graph_run.cc). These tests submit batches the way the
+// queue (runtime/embedded/graph_run.cc). These tests submit batches the way the
 // plan executor does (RuntimeInterface::SubmitTasks) and check what a plain
 // task would promise: values, failures, retries, nested tasks, cancellation,
 // priorities, and that nothing is left behind.
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/embedded_runtime.h"
+#include "embedded/embedded_runtime.h"
 #include "raycc/api.h"
 #include "runtime_test_util.h"
 

@@ -1,4 +1,4 @@
-#include "core/node_pool.h"
+#include "embedded/node_pool.h"
 
 #include <string>
 #include <utility>

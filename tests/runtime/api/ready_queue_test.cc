@@ -1,4 +1,4 @@
-#include "core/ready_queue.h"
+#include "embedded/ready_queue.h"
 
 #include <memory>
 #include <vector>

@@ -275,22 +275,26 @@ TEST_F(DaemonsTest, MalformedBundleRequestsAreRefusedAndNothingLeaks) {
   absl::StatusOr<raycc::ResourceSet> cpu = raycc::ResourceSet::Create({{"CPU", 1.0}});
   ASSERT_TRUE(cpu.ok());
   const raycc::PlacementGroupId id = raycc::PlacementGroupId::Of(raycc::JobId::FromInt(5));
-  absl::Status none = gcs.CreatePlacementGroup(id, "empty", raycc::scheduling::BundleStrategy::kPack, {});
+  absl::Status none = gcs.CreatePlacementGroup(id, "empty", raycc::scheduling::BundleStrategy::kPack, {}, {});
   EXPECT_EQ(none.code(), absl::StatusCode::kInvalidArgument) << none;
   absl::Status empty_bundle =
-      gcs.CreatePlacementGroup(id, "", raycc::scheduling::BundleStrategy::kPack, {raycc::ResourceSet()});
+      gcs.CreatePlacementGroup(id, "", raycc::scheduling::BundleStrategy::kPack, {raycc::ResourceSet()}, {});
   EXPECT_EQ(empty_bundle.code(), absl::StatusCode::kInvalidArgument) << empty_bundle;
   absl::Status too_many =
-      gcs.CreatePlacementGroup(id, "", raycc::scheduling::BundleStrategy::kStrictSpread, {*cpu, *cpu});
+      gcs.CreatePlacementGroup(id, "", raycc::scheduling::BundleStrategy::kStrictSpread, {*cpu, *cpu}, {});
   EXPECT_EQ(too_many.code(), absl::StatusCode::kResourceExhausted) << too_many;
   EXPECT_NE(too_many.message().find("strict_spread needs 2 distinct nodes"), std::string::npos) << too_many;
+  absl::Status nowhere =
+      gcs.CreatePlacementGroup(id, "", raycc::scheduling::BundleStrategy::kPack, {*cpu}, {"no-such-node"});
+  EXPECT_EQ(nowhere.code(), absl::StatusCode::kResourceExhausted) << nowhere;
+  EXPECT_NE(nowhere.message().find("pinned to node 'no-such-node'"), std::string::npos) << nowhere;
   EXPECT_EQ(gcs.GetPlacementGroup(raycc::PlacementGroupId::Of(raycc::JobId::FromInt(6))).status().code(),
             absl::StatusCode::kNotFound);
   absl::StatusOr<bool> unknown_wait =
       gcs.WaitPlacementGroupReady(raycc::PlacementGroupId::Of(raycc::JobId::FromInt(6)), 10);
   EXPECT_EQ(unknown_wait.status().code(), absl::StatusCode::kNotFound);
   // A good one is reserved, and its removal gives the CPU back.
-  ASSERT_TRUE(gcs.CreatePlacementGroup(id, "ok", raycc::scheduling::BundleStrategy::kPack, {*cpu}).ok());
+  ASSERT_TRUE(gcs.CreatePlacementGroup(id, "ok", raycc::scheduling::BundleStrategy::kPack, {*cpu}, {}).ok());
   absl::StatusOr<bool> ready = gcs.WaitPlacementGroupReady(id, 30000);
   ASSERT_TRUE(ready.ok() && *ready) << ready.status();
   absl::StatusOr<raycc::proto::PlacementGroupInfo> info = gcs.GetPlacementGroup(id);

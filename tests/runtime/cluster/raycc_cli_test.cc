@@ -104,9 +104,9 @@ TEST_F(RayccCliTest, StartJoinStatusDriverAndStop) {
     const raycc::PlacementGroupId id = raycc::PlacementGroupId::Of(raycc::JobId::FromInt(7));
     absl::StatusOr<raycc::ResourceSet> bundle = raycc::ResourceSet::Create({{"big", 1.0}});
     ASSERT_TRUE(bundle.ok());
-    ASSERT_TRUE(
-        gcs.CreatePlacementGroup(id, "trainers", raycc::scheduling::BundleStrategy::kStrictPack, {*bundle})
-            .ok());
+    ASSERT_TRUE(gcs.CreatePlacementGroup(id, "trainers", raycc::scheduling::BundleStrategy::kStrictPack,
+                                         {*bundle}, {})
+                    .ok());
     absl::StatusOr<bool> ready = gcs.WaitPlacementGroupReady(id, 30000);
     ASSERT_TRUE(ready.ok() && *ready) << ready.status();
     out = Run({"status"}, &code);

@@ -128,6 +128,36 @@ TEST(ActorDirectoryTest, ANameBelongsToOneLiveActorAndIsFreedByItsDeath) {
   EXPECT_EQ(stored.state(), proto::DEAD);
 }
 
+TEST(ActorDirectoryTest, OnlyTheNewestDeadActorsAreRemembered) {
+  InMemoryGcsStorage storage;
+  ActorDirectory actors(storage, /*dead_kept=*/3);
+  JobId job = JobId::FromInt(1);
+  std::vector<ActorId> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(ActorId::Of(job));
+    ASSERT_TRUE(actors.Register(Actor(ids.back())).ok());
+  }
+  ActorId alive = ActorId::Of(job);
+  ASSERT_TRUE(actors.Register(Actor(alive, "keeper")).ok());
+  for (const ActorId& id : ids) ASSERT_TRUE(actors.MarkDead(id, "killed " + id.Hex()).ok());
+  // The two oldest deaths are forgotten, in memory and in storage.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(actors.Find(ids[i]), nullptr) << i;
+    EXPECT_FALSE(storage.Get(tables::kActors, ids[i].Binary())->has_value()) << i;
+    EXPECT_EQ(actors.MarkDead(ids[i], "again").code(), absl::StatusCode::kNotFound);
+  }
+  for (int i = 2; i < 5; ++i) {
+    ASSERT_NE(actors.Find(ids[i]), nullptr) << i;
+    EXPECT_EQ(actors.Find(ids[i])->death_cause(), "killed " + ids[i].Hex());
+  }
+  // A live actor is never forgotten, however many die.
+  EXPECT_EQ(actors.FindNamed("", "keeper")->state(), proto::PENDING_CREATION);
+  EXPECT_EQ(actors.size(), 4u);
+  // Dying twice does not count twice: the remembered set stays the same.
+  ASSERT_TRUE(actors.MarkDead(ids[4], "again").ok());
+  EXPECT_NE(actors.Find(ids[2]), nullptr);
+}
+
 TEST(JobTableTest, IdsAreNeverReusedOnTheSameStorage) {
   InMemoryGcsStorage storage;
   JobId first, second, third;
@@ -261,6 +291,69 @@ TEST_F(PlacementGroupManagerTest, InfeasibleGroupsAreRefusedNamingWhy) {
   EXPECT_EQ(Create(id, S::kPack, {{{"CPU", 1}}}).code(), absl::StatusCode::kInvalidArgument) << "id reused";
 }
 
+TEST_F(PlacementGroupManagerTest, PinnedBundlesAreCheckedAndReservedOnlyWhereTheyArePinned) {
+  using S = scheduling::BundleStrategy;
+  auto create = [&](const PlacementGroupId& id, S strategy,
+                    std::vector<std::map<std::string, double>> bundles, std::vector<NodeId> pins) {
+    std::vector<ResourceSet> sets;
+    for (auto& b : bundles) sets.push_back(Res(b));
+    return groups_.Create(id, "p", strategy, sets, totals_, "placement group 'p'", pins);
+  };
+  NodeId n0 = totals_[0].first, n1 = totals_[1].first, n2 = totals_[2].first;
+  struct Case {
+    S strategy;
+    std::vector<std::map<std::string, double>> bundles;
+    std::vector<NodeId> pins;
+    absl::StatusCode code;
+    std::string says;
+  } refused[] = {
+      {S::kPack,
+       {{{"CPU", 1}}, {{"CPU", 1}}},
+       {n0},
+       absl::StatusCode::kInvalidArgument,
+       "1 bundle node(s) for 2"},
+      {S::kStrictPack,
+       {{{"CPU", 1}}, {{"CPU", 1}}},
+       {n0, n1},
+       absl::StatusCode::kInvalidArgument,
+       "strict_pack, but bundles 0 and 1 are pinned to different nodes"},
+      {S::kStrictSpread,
+       {{{"CPU", 1}}, {{"CPU", 1}}},
+       {n2, n2},
+       absl::StatusCode::kInvalidArgument,
+       "strict_spread, but bundles 0 and 1 are pinned to one node"},
+      {S::kPack,
+       {{{"CPU", 2}}, {{"CPU", 1}}},
+       {n1, n1},
+       absl::StatusCode::kResourceExhausted,
+       "need {CPU: 3}, more than its total {CPU: 2}"},
+      {S::kPack,
+       {{{"CPU", 1}}},
+       {NodeId::FromRandom()},
+       absl::StatusCode::kResourceExhausted,
+       "which is not alive"},
+  };
+  for (const Case& c : refused) {
+    absl::Status s = create(PlacementGroupId::Of(job_), c.strategy, c.bundles, c.pins);
+    EXPECT_EQ(s.code(), c.code) << s;
+    EXPECT_THAT(s.message(), HasSubstr(c.says));
+  }
+  // Pinned to the last node, though the strategy alone would pack it on the first.
+  PlacementGroupId id = PlacementGroupId::Of(job_);
+  ASSERT_TRUE(create(id, S::kPack, {{{"CPU", 1}}, {{"CPU", 1}}}, {n2, n2}).ok());
+  EXPECT_THAT(groups_.ReservePending(raylets_), ElementsAre(id));
+  EXPECT_EQ(groups_.Find(id)->bundle_nodes, (std::vector<NodeId>{n2, n2}));
+  // A pinned group waits for room on its node even when others have room.
+  PlacementGroupId waits = PlacementGroupId::Of(job_);
+  ASSERT_TRUE(create(waits, S::kPack, {{{"CPU", 1}}}, {n2}).ok());
+  EXPECT_TRUE(groups_.ReservePending(raylets_).empty());
+  EXPECT_EQ(groups_.Find(waits)->state, proto::PG_PENDING);
+  ASSERT_TRUE(groups_.Remove(id, raylets_).ok());
+  EXPECT_THAT(groups_.ReservePending(raylets_), ElementsAre(waits));
+  EXPECT_EQ(groups_.Find(waits)->bundle_nodes, (std::vector<NodeId>{n2}));
+  (void)n0;
+}
+
 TEST_F(PlacementGroupManagerTest, AFailedPrepareRollsBackAndTheGroupStaysPendingUntilItFits) {
   PlacementGroupId id = PlacementGroupId::Of(job_);
   ASSERT_TRUE(
@@ -352,11 +445,11 @@ TEST(GcsTest, AFinishedJobsPlacementGroupsAreRemovedAndOthersKept) {
   PlacementGroupId mine = PlacementGroupId::Of(ending), theirs = PlacementGroupId::Of(other);
   PlacementGroupId waiting = PlacementGroupId::Of(other);
   ASSERT_TRUE(
-      gcs.CreatePlacementGroup(mine, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+      gcs.CreatePlacementGroup(mine, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {}).ok());
   ASSERT_TRUE(
-      gcs.CreatePlacementGroup(theirs, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+      gcs.CreatePlacementGroup(theirs, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {}).ok());
   ASSERT_TRUE(
-      gcs.CreatePlacementGroup(waiting, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+      gcs.CreatePlacementGroup(waiting, "", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {}).ok());
   EXPECT_EQ(*gcs.GetPlacementGroupState(waiting), proto::PG_PENDING) << "the node is full";
   ASSERT_TRUE(gcs.MarkJobFinished(ending).ok());
   EXPECT_EQ(*gcs.GetPlacementGroupState(mine), proto::PG_REMOVED);
@@ -386,7 +479,8 @@ TEST(GcsTest, AGroupIsReservedWhenANodeJoinsOrResourcesFree) {
   ASSERT_TRUE(gcs.RegisterNode(Node(a, "a", {{"CPU", 1}})).ok());
   raylets.nodes.emplace_back(a, scheduling::ToUnits(Res({{"CPU", 1}})));
   PlacementGroupId id = PlacementGroupId::Of(JobId::FromInt(1));
-  ASSERT_TRUE(gcs.CreatePlacementGroup(id, "g", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}).ok());
+  ASSERT_TRUE(
+      gcs.CreatePlacementGroup(id, "g", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {}).ok());
   EXPECT_EQ(*gcs.GetPlacementGroupState(id), proto::PG_PENDING) << "no raylets yet";
   EXPECT_EQ(gcs.pending_placement_groups(), 1u);
   gcs.SetBundleReserver(&raylets);
@@ -399,15 +493,21 @@ TEST(GcsTest, AGroupIsReservedWhenANodeJoinsOrResourcesFree) {
   // Feasibility is judged on the nodes the GCS knows.
   PlacementGroupId two = PlacementGroupId::Of(JobId::FromInt(1));
   absl::Status s = gcs.CreatePlacementGroup(two, "", scheduling::BundleStrategy::kStrictSpread,
-                                            {Res({{"CPU", 1}}), Res({{"CPU", 1}})});
+                                            {Res({{"CPU", 1}}), Res({{"CPU", 1}})}, {});
   EXPECT_TRUE(IsInfeasible(s));
   EXPECT_THAT(s.message(), HasSubstr("placement group: strict_spread needs 2 distinct nodes"));
   NodeId b = NodeId::FromRandom();
   ASSERT_TRUE(gcs.RegisterNode(Node(b, "b", {{"CPU", 1}})).ok());
   raylets.nodes.emplace_back(b, scheduling::ToUnits(Res({{"CPU", 1}})));
   ASSERT_TRUE(gcs.CreatePlacementGroup(two, "", scheduling::BundleStrategy::kStrictSpread,
-                                       {Res({{"CPU", 1}}), Res({{"CPU", 1}})})
+                                       {Res({{"CPU", 1}}), Res({{"CPU", 1}})}, {})
                   .ok());
+  // A compiler's pins: by node name, only there, and checked.
+  PlacementGroupId pinned = PlacementGroupId::Of(JobId::FromInt(1));
+  absl::Status unknown = gcs.CreatePlacementGroup(pinned, "p", scheduling::BundleStrategy::kPack,
+                                                  {Res({{"CPU", 1}})}, {"nowhere"});
+  EXPECT_TRUE(IsInfeasible(unknown)) << unknown;
+  EXPECT_THAT(unknown.message(), HasSubstr("bundle 0 is pinned to node 'nowhere', which is not a live node"));
   EXPECT_EQ(*gcs.GetPlacementGroupState(two), proto::PG_PENDING) << "a holds the first group";
   ASSERT_TRUE(gcs.RemovePlacementGroup(id).ok());  // frees a: `two` is reserved by the removal
   EXPECT_EQ(*gcs.GetPlacementGroupState(two), proto::PG_CREATED);

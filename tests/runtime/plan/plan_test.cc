@@ -93,6 +93,34 @@ TEST_F(CompiledPlanTest, TasksRunInTheirBundlesOfAGroupReservedBeforeTheRun) {
   EXPECT_EQ(*raycc::Task(Hold).SetResources({{"CPU", 2}}).SetNodeAffinity("n1").Remote().Get(60000), 0);
 }
 
+TEST_F(CompiledPlanTest, GroupBundlesGoWhereTheCompilerPutThemOnItsCluster) {
+  // Where the compiler put the bundles of @spread's group on two-nodes.
+  absl::StatusOr<raycc::proto::Artifact> artifact = raycc::ReadArtifact(kArtifacts + "/groups_placed.rcx");
+  ASSERT_TRUE(artifact.ok()) << artifact.status();
+  ASSERT_EQ(artifact->plans_size(), 1);
+  const raycc::proto::PlanPlacementGroup& pg = artifact->plans(0).placement_groups(0);
+  ASSERT_EQ(pg.bundle_nodes_size(), 2) << "the compiler placed the bundles";
+  const std::string b0 = pg.bundle_nodes(0), b1 = pg.bundle_nodes(1);
+  ASSERT_NE(b0, b1);
+  // The cluster it was compiled for, listed so that the strategy alone
+  // would put bundle 0 on the node the compiler gave bundle 1.
+  std::map<std::string, raycc::NodeConfig> nodes = {{"left", Node("left", {{"CPU", 4}})},
+                                                    {"right", Node("right", {{"CPU", 4}, {"special", 2}})}};
+  raycc::Init(raycc::Config{.nodes = {nodes.at(b1), nodes.at(b0)}});
+  raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/groups_placed.rcx");
+  for (int run = 0; run < 2; ++run) {
+    raycc::GraphOutputs out = graph.Execute({});
+    EXPECT_EQ(Read(out, "first"), b0) << "run " << run;
+    EXPECT_EQ(Read(out, "second"), b1) << "run " << run;
+  }
+  raycc::Shutdown();
+  // Control: the same program compiled with no cluster lets the strategy
+  // choose, which puts bundle 0 on the first node.
+  raycc::Init(raycc::Config{.nodes = {nodes.at(b1), nodes.at(b0)}});
+  raycc::GraphOutputs out = raycc::LoadGraph(kArtifacts + "/groups.rcx").Execute({});
+  EXPECT_EQ(Read(out, "first"), b1);
+}
+
 TEST_F(CompiledPlanTest, AGroupThatCanNeverBeReservedIsAClearError) {
   raycc::Init(raycc::Config{.nodes = {Node("n1", {{"CPU", 2}})}});
   raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/groups.rcx");

@@ -51,5 +51,26 @@ TEST(BundlePlacementTest, MixedResourcesMustAllFit) {
   EXPECT_EQ(PlaceBundles(bundles, BundleStrategy::kPack, nodes), (std::vector<int>{1}));
 }
 
+TEST(BundlePlacementTest, PinnedBundlesGoWhereTheyArePinnedOrWait) {
+  struct Case {
+    const char* what;
+    std::vector<double> bundle_cpus;
+    std::vector<int> pinned;
+    std::vector<double> node_cpus;
+    std::vector<int> where;
+  };
+  const std::vector<Case> cases = {
+      {"each on its node", {1, 2}, {1, 0}, {2, 2}, {1, 0}},
+      {"two on one node that holds both", {1, 1}, {0, 0}, {2, 0}, {0, 0}},
+      {"two on one node that holds one: wait", {2, 1}, {0, 0}, {2, 4}, {}},
+      {"no room where pinned, though another node has some: wait", {1}, {0}, {0, 8}, {}},
+      {"a pin to no node", {1}, {2}, {1, 1}, {}},
+      {"a pin missing", {1, 1}, {0}, {4}, {}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(PlacePinnedBundles(Cpus(c.bundle_cpus), c.pinned, Cpus(c.node_cpus)), c.where) << c.what;
+  }
+}
+
 }  // namespace
 }  // namespace raycc::scheduling

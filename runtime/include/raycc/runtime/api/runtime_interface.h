@@ -127,10 +127,12 @@ class RuntimeInterface {
   /// cancelled (Get then throws TaskCancelledError).
   virtual bool CancelTask(const ObjectId& id) = 0;
   /// Reserves all bundles or none (throws InfeasibleError when no cluster can
-  /// ever hold them); reservation may complete later.
+  /// ever hold them); reservation may complete later. `bundle_nodes`: empty,
+  /// or the node (by name) each bundle must go on.
   virtual PlacementGroupId CreatePlacementGroup(
       const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
-      PlacementGroupStrategy strategy, const std::string& name) = 0;
+      PlacementGroupStrategy strategy, const std::string& name,
+      const std::vector<std::string>& bundle_nodes) = 0;
   /// True once reserved; false after `timeout_ms` (-1: wait forever).
   virtual bool WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) = 0;
   /// Releases the bundles; tasks still queued in the group fail.

@@ -22,9 +22,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
-#include "core/node_pool.h"
-#include "core/ready_queue.h"
-#include "core/timeline.h"
+#include "absl/functional/function_ref.h"
+#include "embedded/node_pool.h"
+#include "embedded/ready_queue.h"
+#include "embedded/timeline.h"
 #include "gcs/gcs.h"
 #include "raycc/runtime/api/config.h"
 #include "raycc/runtime/api/errors.h"
@@ -61,7 +62,8 @@ class EmbeddedRuntime final : public ManagedRuntime {
   bool CancelTask(const ObjectId& id) override;
   PlacementGroupId CreatePlacementGroup(
       const std::vector<std::vector<std::pair<std::string, double>>>& bundles,
-      PlacementGroupStrategy strategy, const std::string& name) override;
+      PlacementGroupStrategy strategy, const std::string& name,
+      const std::vector<std::string>& bundle_nodes) override;
   bool WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) override;
   void RemovePlacementGroup(const PlacementGroupId& id) override;
   std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
@@ -82,6 +84,11 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // graph node starts after that); graph runs started so far.
   bool accepting() const { return accepting_.load(); }
   uint64_t graph_runs_started() const { return graph_runs_started_.load(); }
+  // Actors this runtime holds (alive, or ended and not yet reaped).
+  size_t actors_held() {
+    Locked lock = Lock();
+    return actors_.size();
+  }
 
   // The calling thread's worker context (see ManagedRuntime).
   bool InWorkerThread() const override;
@@ -228,6 +235,7 @@ class EmbeddedRuntime final : public ManagedRuntime {
     std::deque<std::shared_ptr<ActorCall>> queue;
     std::condition_variable cv;
     std::vector<std::thread> threads;
+    int threads_left = 0;   // threads not yet out of ActorLoop
     int active = 0;         // calls running now
     int restarts_left = 0;  // -1: forever
     bool restart_requested = false;
@@ -459,6 +467,15 @@ class EmbeddedRuntime final : public ManagedRuntime {
                                                      const std::vector<const std::type_info*>& types,
                                                      CollectedArgs* out, const ArgObjects* objects = nullptr);
   void ActorLoop(const std::shared_ptr<Actor>& actor, int index);
+  /// Joins the threads of actors whose every thread has left ActorLoop and
+  /// forgets them (the actor directory still says how they died): a
+  /// program that creates and kills actors, as a compiled graph does on
+  /// every execution, keeps neither their threads nor their state. (Takes
+  /// mu_; call without it.)
+  void ReapEndedActors();
+  std::vector<ActorId> ended_actors_;  // (mu_) all threads out, not yet joined
+  /// A call or kill names an actor this runtime never created.
+  [[noreturn]] static void ThrowUnknownActor(const ActorId& id);
   /// Places `actor` on a node its options allow and takes its resources
   /// there; false when none has room now. True when it is placed already.
   bool PlaceActorLocked(Actor& actor);
@@ -478,6 +495,14 @@ class EmbeddedRuntime final : public ManagedRuntime {
   Traced TraceOf(const CallOptions& options, const std::string& function) const;
   // Records one attempt of `traced` on `node` that started at `start_us`.
   void RecordAttempt(const Traced& traced, int node, const char* status, double start_us);
+  /// One attempt of user code, the same for a task, a task of a batch, a
+  /// graph node and an actor call: runs `invoke`, sets `*retry` when it
+  /// raised and runs again (core_worker::RetryAfterException; the retry is
+  /// counted off `retries_left`), and records the attempt on the timeline.
+  /// Whether a retry is queued again or run at once is the caller's. Called
+  /// without mu_.
+  Outcome Attempt(const Traced& traced, int node, int& retries_left, bool retry_exceptions,
+                  const std::atomic<bool>* cancelled, bool* retry, absl::FunctionRef<Outcome()> invoke);
   // Makes the bytes of argument objects held as values, outside mu_ (which
   // it releases and takes again), so serializing a large value never holds
   // up the runtime.

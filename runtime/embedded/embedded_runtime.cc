@@ -1,6 +1,5 @@
-#include "core/embedded_runtime.h"
+#include "embedded/embedded_runtime.h"
 
-#include <cxxabi.h>
 #include <pthread.h>
 
 #include <chrono>
@@ -11,7 +10,8 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "core/worker_context.h"
+#include "core_worker/user_code.h"
+#include "embedded/worker_context.h"
 #include "raycc/runtime/gpu/gpu_devices.h"
 #include "scheduling/bundle_placement.h"
 #include "scheduling/pick_node.h"
@@ -30,14 +30,6 @@ absl::flat_hash_map<std::string, int64_t> CpuPart(const absl::flat_hash_map<std:
 /// More threads than this for one runtime or one actor is a mistake.
 constexpr int kMaxThreads = 4096;
 
-std::string Demangle(const char* name) {
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  std::string out = status == 0 && demangled ? demangled : name;
-  std::free(demangled);
-  return out;
-}
-
 }  // namespace
 
 thread_local ThreadContext tls;
@@ -54,22 +46,36 @@ EmbeddedRuntime::Outcome EmbeddedRuntime::InvokeTask(const RemoteFunction& f, co
 EmbeddedRuntime::Outcome EmbeddedRuntime::Invoke(const std::function<TypedValue()>& as_value,
                                                  const std::function<std::string()>& as_bytes) {
   Outcome out;
-  try {
-    if (as_value) {
-      out.typed = as_value();
-    } else {
-      out.data = std::make_shared<const std::string>(as_bytes());
-    }
-  } catch (const std::exception& e) {
+  core_worker::UserError raised;
+  bool ok = core_worker::RunUserCode(
+      [&] {
+        if (as_value) {
+          out.typed = as_value();
+        } else {
+          out.data = std::make_shared<const std::string>(as_bytes());
+        }
+      },
+      &raised);
+  if (!ok) {
     out.error = std::make_shared<ErrorInfo>();
-    out.error->type = Demangle(typeid(e).name());
-    out.error->message = e.what();
-  } catch (...) {
-    out.error = std::make_shared<ErrorInfo>();
-    out.error->type = "unknown exception";
-    out.error->message = "(not a std::exception)";
+    out.error->type = std::move(raised.type);
+    out.error->message = std::move(raised.message);
   }
   return out;
+}
+
+EmbeddedRuntime::Outcome EmbeddedRuntime::Attempt(const Traced& traced, int node, int& retries_left,
+                                                  bool retry_exceptions, const std::atomic<bool>* cancelled,
+                                                  bool* retry, absl::FunctionRef<Outcome()> invoke) {
+  double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
+  Outcome outcome = invoke();
+  *retry =
+      outcome.error != nullptr &&
+      core_worker::RetryAfterException(retry_exceptions, retries_left,
+                                       cancelled != nullptr && cancelled->load(std::memory_order_relaxed));
+  if (*retry && retries_left > 0) --retries_left;
+  RecordAttempt(traced, node, AttemptStatus(outcome.error != nullptr, *retry), start_us);
+  return outcome;
 }
 
 void EmbeddedRuntime::FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function,
@@ -908,11 +914,10 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.cancelled = &task->cancelled;
   lock.unlock();
   garbage_.Flush();
-  double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
   auto started = std::chrono::steady_clock::now();
-  Outcome outcome = InvokeTask(f, collected.views);
-  bool retry = outcome.error && task->retry_exceptions && task->retries_left != 0;
-  RecordAttempt(task->traced, task->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
+  bool retry = false;
+  Outcome outcome = Attempt(task->traced, task->node, task->retries_left, task->retry_exceptions,
+                            &task->cancelled, &retry, [&] { return InvokeTask(f, collected.views); });
   double took_us = MicrosSince(started);
   lock.lock();
   NoteDurationLocked(f, took_us);
@@ -928,7 +933,6 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     return;
   }
   if (retry) {
-    if (task->retries_left > 0) --task->retries_left;
     MakeReadyLocked(task);  // same sequence: it keeps its place
     return;
   }
@@ -1018,12 +1022,10 @@ void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock)
     }
     tls.task = task.id;
     tls.cancelled = &task.cancelled;
-    double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
     const RemoteFunction& f = *task.function;
-    Outcome outcome = InvokeTask(f, batch->args[i].views);
-    bool retry = outcome.error && task.retry_exceptions && task.retries_left != 0;
-    RecordAttempt(task.traced, node, AttemptStatus(outcome.error != nullptr, retry), start_us);
-    batch->outcomes[i] = std::move(outcome);
+    bool retry = false;
+    batch->outcomes[i] = Attempt(task.traced, node, task.retries_left, task.retry_exceptions, &task.cancelled,
+                                 &retry, [&] { return InvokeTask(f, batch->args[i].views); });
     batch->state[i] = retry ? Batch::kRetry : Batch::kRan;
   }
   batch->running = batch->end;
@@ -1044,7 +1046,6 @@ void EmbeddedRuntime::PublishLocked(Batch* batch, size_t upto) {
     if (task.cancelled && batch->state[i] != Batch::kPublished) {
       UnpinArgsLocked(task);  // (its result is settled already)
     } else if (batch->state[i] == Batch::kRetry) {
-      if (task.retries_left > 0) --task.retries_left;
       MakeReadyLocked(batch->tasks[i]);  // same sequence: it keeps its place
     } else if (batch->state[i] == Batch::kRan) {
       task.done = true;
@@ -1322,6 +1323,7 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   if (options.max_concurrency < 1 || options.max_concurrency > kMaxThreads) {
     throw RayccError(absl::StrCat("SetMaxConcurrency: must be from 1 to ", kMaxThreads));
   }
+  ReapEndedActors();
   auto actor = std::make_shared<Actor>();
   actor->id = ActorId::Of(job_);
   actor->factory = &factory;
@@ -1358,6 +1360,7 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   }
   PlaceActorLocked(*actor);
   actors_[actor->id] = actor;
+  actor->threads_left = options.max_concurrency;
   for (int i = 0; i < options.max_concurrency; ++i)
     actor->threads.emplace_back([this, actor, i] { ActorLoop(actor, i); });
   return actor->id;
@@ -1374,20 +1377,26 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   call->traced = TraceOf(options, method.name);
   Locked lock = Lock();
   auto it = actors_.find(actor_id);
-  if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
-  Actor& actor = *it->second;
+  // (An actor that ended may be forgotten here: the directory says how.)
+  std::optional<proto::ActorInfo> ended = it == actors_.end() ? gcs_.GetActor(actor_id) : std::nullopt;
+  if (it == actors_.end() && (!ended || ended->state() != proto::DEAD)) ThrowUnknownActor(actor_id);
+  Actor* actor = it == actors_.end() ? nullptr : it->second.get();
   UseArgsLocked(call->args, +1, What{"actor call ", &method.name});
   CountCallerRefLocked(ObjectLocked(call->result));
-  if (actor.dead) {
+  if (actor == nullptr || actor->dead) {
     auto info = std::make_shared<ErrorInfo>();
     info->actor_died = true;
-    info->message = absl::StrCat("actor ", actor_id.Hex(), " is dead: ", actor.death_cause);
+    info->message = actor != nullptr ? absl::StrCat("actor ", actor_id.Hex(), " (", actor->factory->name,
+                                                    ") is dead: ", actor->death_cause)
+                                     : absl::StrCat("actor ", actor_id.Hex(), " (",
+                                                    ended->spec().creation_function().name(),
+                                                    ") is dead: ", ended->death_cause());
     CompleteLocked(call->result, nullptr, info);
     UseArgsLocked(call->args, -1, {});
     return call->result;
   }
-  actor.queue.push_back(call);
-  actor.cv.notify_one();
+  actor->queue.push_back(call);
+  actor->cv.notify_one();
   return call->result;
 }
 
@@ -1443,14 +1452,14 @@ void EmbeddedRuntime::MarkActorDeadLocked(Actor& actor, std::string cause) {
 
 PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
     const std::vector<std::vector<std::pair<std::string, double>>>& bundles, PlacementGroupStrategy strategy,
-    const std::string& name) {
+    const std::string& name, const std::vector<std::string>& bundle_nodes) {
   absl::StatusOr<std::vector<ResourceSet>> bundle_sets = gcs::BundleResourceSets(bundles, name);
   if (!bundle_sets.ok()) throw RayccError(std::string(bundle_sets.status().message()));
   std::vector<ResourceSet> sets = *std::move(bundle_sets);
   PlacementGroupId id = PlacementGroupId::Of(job_);
   Locked lock = Lock();
-  absl::Status created =
-      gcs_.CreatePlacementGroup(id, name, static_cast<scheduling::BundleStrategy>(strategy), sets);
+  absl::Status created = gcs_.CreatePlacementGroup(
+      id, name, static_cast<scheduling::BundleStrategy>(strategy), sets, bundle_nodes);
   if (!created.ok()) {
     // (The GCS's infeasible status is kResourceExhausted: raycc::IsInfeasible.)
     if (created.code() == absl::StatusCode::kResourceExhausted) {
@@ -1577,7 +1586,11 @@ std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(co
 void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
   Locked lock = Lock();
   auto it = actors_.find(actor_id);
-  if (it == actors_.end()) throw RayccError("unknown actor " + actor_id.Hex());
+  if (it == actors_.end()) {
+    std::optional<proto::ActorInfo> info = gcs_.GetActor(actor_id);
+    if (info && info->state() == proto::DEAD) return;  // (ended and forgotten: dead already)
+    ThrowUnknownActor(actor_id);
+  }
   Actor& actor = *it->second;
   if (actor.dead) return;
   if (!no_restart && actor.restarts_left != 0) {
@@ -1638,12 +1651,9 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
       std::string failure;
       void* instance = nullptr;
-      try {
-        instance = actor->factory->create(collected.views);
-      } catch (const std::exception& e) {
-        failure = Demangle(typeid(e).name()) + ": " + e.what();
-      } catch (...) {
-        failure = "an unknown exception";
+      core_worker::UserError raised;
+      if (!core_worker::RunUserCode([&] { instance = actor->factory->create(collected.views); }, &raised)) {
+        failure = raised.type + ": " + raised.message;
       }
       RecordAttempt(actor->traced, actor->node, instance != nullptr ? "finished" : "failed", start_us);
       lock.lock();
@@ -1764,20 +1774,18 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     ++actor->active;
     while (true) {
       lock.unlock();
-      double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
       const RemoteMethod& m = *call->method;
       void* self = actor->instance;
-      Outcome outcome = Invoke(
-          m.invoke_value ? std::function<TypedValue()>([&] { return m.invoke_value(self, collected.views); })
-                         : nullptr,
-          [&] { return m.invoke(self, collected.views); });
-      bool retry = outcome.error && call->retry_exceptions && call->retries_left != 0;
-      RecordAttempt(call->traced, actor->node, AttemptStatus(outcome.error != nullptr, retry), start_us);
+      bool retry = false;
+      Outcome outcome = Attempt(
+          call->traced, actor->node, call->retries_left, call->retry_exceptions, nullptr, &retry, [&] {
+            return Invoke(m.invoke_value ? std::function<TypedValue()>(
+                                               [&] { return m.invoke_value(self, collected.views); })
+                                         : nullptr,
+                          [&] { return m.invoke(self, collected.views); });
+          });
       lock.lock();
-      if (retry) {
-        if (call->retries_left > 0) --call->retries_left;
-        continue;
-      }
+      if (retry) continue;
       FinishLocked(call->result, std::move(outcome), m.name);
       UseArgsLocked(call->args, -1, {});
       break;
@@ -1792,6 +1800,39 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     }
   }
   tls = ThreadContext{};
+  if (--actor->threads_left > 0) return;
+  // The last thread out ends the instance (a dead actor's state goes now,
+  // not at Shutdown) and leaves its threads to be joined.
+  void* instance = actor->instance;
+  actor->instance = nullptr;
+  ended_actors_.push_back(actor->id);
+  lock.unlock();
+  if (instance != nullptr) actor->factory->destroy(instance);
+}
+
+void EmbeddedRuntime::ReapEndedActors() {
+  std::vector<std::thread> threads;
+  {
+    Locked lock = Lock();
+    for (const ActorId& id : ended_actors_) {
+      auto it = actors_.find(id);
+      if (it == actors_.end()) continue;
+      for (std::thread& t : it->second->threads) threads.push_back(std::move(t));
+      actors_.erase(it);
+    }
+    ended_actors_.clear();
+  }
+  for (std::thread& t : threads) {
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();  // (an ended actor's own thread, in its destructor: it is leaving)
+    } else {
+      t.join();
+    }
+  }
+}
+
+void EmbeddedRuntime::ThrowUnknownActor(const ActorId& id) {
+  throw RayccError("unknown actor " + id.Hex() + " (not created by this runtime)");
 }
 
 }  // namespace raycc::internal

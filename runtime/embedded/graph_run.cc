@@ -30,8 +30,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "core/embedded_runtime.h"
-#include "core/worker_context.h"
+#include "embedded/embedded_runtime.h"
+#include "embedded/worker_context.h"
 
 namespace raycc::internal {
 
@@ -141,7 +141,8 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
     const std::vector<ObjectId>& results) const {
   size_t n = tasks.size();
   auto run = std::make_shared<GraphRun>(n);
-  run->max_runners = std::max<int>(1, static_cast<int>(cluster_.node(0).total.at("CPU") / FixedPoint::kScale));
+  run->max_runners =
+      std::max<int>(1, static_cast<int>(cluster_.node(0).total.at("CPU") / FixedPoint::kScale));
   for (size_t i = 0; i < n; ++i) {
     GraphNode& node = run->nodes[i];
     BatchedTask& t = tasks[i];
@@ -337,13 +338,9 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
       tls.task = n.task;
       tls.cancelled = &n.cancelled;
       n.started.store(true);
-      for (;;) {
-        double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
-        outcome = InvokeTask(f, collected.views);
-        bool retry = outcome.error && n.retry_exceptions && n.retries_left != 0 && !n.cancelled.load();
-        RecordAttempt(n.traced, node, AttemptStatus(outcome.error != nullptr, retry), start_us);
-        if (!retry) break;
-        if (n.retries_left > 0) --n.retries_left;
+      for (bool retry = true; retry;) {
+        outcome = Attempt(n.traced, node, n.retries_left, n.retry_exceptions, &n.cancelled, &retry,
+                          [&] { return InvokeTask(f, collected.views); });
       }
       tls.cancelled = nullptr;
       if (outcome.error) {

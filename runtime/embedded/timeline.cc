@@ -1,6 +1,6 @@
 // TimelineRecorder: task attempts as Chrome trace events.
 
-#include "core/timeline.h"
+#include "embedded/timeline.h"
 
 #include <algorithm>
 #include <cstdio>
