@@ -34,6 +34,7 @@
 #include "gcs/bundle_reserver_interface.h"
 #include "gcs/gcs_rpc_client.h"
 #include "gcs/placement_group_manager.h"
+#include "object_store/shared_object_store.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/proto/worker_service.grpc.pb.h"
 #include "raycc/runtime/api/errors.h"
@@ -205,6 +206,7 @@ class ClusterRuntime final : public internal::ManagedRuntime {
     std::string death_cause;
     std::string address;  // the worker, while alive
     std::string worker_id;
+    std::string node_id;  // its node, while alive
     std::deque<std::shared_ptr<Pending>> calls;
     uint64_t next_sequence = 0;
     bool stop = false;
@@ -316,6 +318,30 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   std::string code_hash_;
 
   MemoryStore store_;
+  /// The node's shared-memory object store (null: none), mapped here; this
+  /// node's id (binary); and the objects this process owns that live there
+  /// (deleted from it when freed, or when this process finishes).
+  std::unique_ptr<object_store::SharedObjectStore> shm_;
+  std::string node_id_;
+  std::mutex shm_mu_;
+  absl::flat_hash_set<ObjectId> in_shm_;
+  std::atomic<bool> shm_full_said_{false};
+  /// Values at least this big go to the node's store (smaller ones stay in
+  /// the owner's memory and travel inline).
+  static constexpr size_t kStoreAtLeast = 100 << 10;
+  /// Maps the node's store (`name` empty: the node has none).
+  void OpenObjectStore(const std::string& name);
+  /// Writes `bytes` into the node's store as `id` (a primary copy, sealed);
+  /// false when it stays out (no store, too small, or the store is full:
+  /// said once).
+  bool WriteToStore(const ObjectId& id, std::string_view bytes);
+  /// WriteToStore for an object this process owns: its value, read in place.
+  std::optional<ObjectValue> PutInStore(const ObjectId& id, std::string_view bytes);
+  /// An owned object is gone: its copy in the node's store goes too.
+  void DropFromStore(const ObjectId& id);
+  /// Arguments left as references to this node's store are inlined for a
+  /// task that runs on another node (`node_id`).
+  void PrepareForNode(proto::TaskSpec* spec, const std::string& node_id);
   ReferenceCounter refs_{[this](const ObjectId& id, const std::string& owner) { OnFreed(id, owner); }};
   /// This process's CoreWorkerService address (an owner's identity on the
   /// wire), and those bytes.
@@ -456,12 +482,16 @@ ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string
                    "raycc::Init: the raylet at %s cannot watch this driver (%s): if it is killed, its leases "
                    "stay until its job is marked finished\n",
                    raylet_address_.c_str(), status.error_message().c_str());
+    } else {
+      OpenObjectStore(reply.object_store_name());
     }
   }
   submitter_ =
       std::make_unique<TaskSubmitter>(raylet_address_, token_,
                                       [this](const proto::TaskSpec& task, const proto::PushTaskReply* reply,
                                              const ObjectError* error) { OnTaskDone(task, reply, error); });
+  submitter_->SetPrepare(
+      [this](proto::TaskSpec* task, const std::string& node_id) { PrepareForNode(task, node_id); });
 }
 
 void ClusterRuntime::JoinAsDriver() {
@@ -469,12 +499,13 @@ void ClusterRuntime::JoinAsDriver() {
   absl::StatusOr<std::vector<proto::NodeInfo>> nodes = gcs_->TryGetAllNodes();
   if (!nodes.ok()) throw RayccError(absl::StrCat(where, nodes.status().message()));
   raylet_address_ = Env("RAYCC_RAYLET_ADDRESS");
-  if (raylet_address_.empty()) {
-    for (const proto::NodeInfo& node : *nodes) {
-      if (node.state() != proto::NodeInfo::ALIVE) continue;
-      raylet_address_ = absl::StrCat(node.raylet_address().host(), ":", node.raylet_address().port());
-      break;
-    }
+  for (const proto::NodeInfo& node : *nodes) {
+    if (node.state() != proto::NodeInfo::ALIVE) continue;
+    const std::string address = absl::StrCat(node.raylet_address().host(), ":", node.raylet_address().port());
+    if (!raylet_address_.empty() && address != raylet_address_) continue;
+    raylet_address_ = address;
+    node_id_ = node.node_id();  // (this driver's node: objects in its store are read in place here)
+    break;
   }
   if (raylet_address_.empty()) throw RayccError(absl::StrCat(where, "it has no live node (start a raylet)"));
   absl::StatusOr<JobId> job = gcs_->NextJobId();
@@ -549,6 +580,9 @@ void ClusterRuntime::JoinAsWorker() {
   driver_task_ = TaskId::Of(job_);  // (puts outside any task: none in a worker)
   raylet_address_ = required("RAYCC_RAYLET_ADDRESS");
   node_name_ = Env("RAYCC_NODE_NAME");
+  if (absl::StatusOr<NodeId> node = NodeId::FromHex(Env("RAYCC_NODE_ID")); node.ok())
+    node_id_ = node->Binary();
+  OpenObjectStore(Env("RAYCC_OBJECT_STORE"));
   code_hash_ = Env("RAYCC_CODE_HASH");
   if (code_hash_.empty()) {
     absl::StatusOr<std::string> bytes = rpc::ReadFileBytes("/proc/self/exe");
@@ -581,6 +615,7 @@ void ClusterRuntime::StartServer(const std::string& host) {
   self_.set_host(host);
   self_.set_port(port_);
   self_.set_worker_id(worker_id_.Binary());
+  self_.set_node_id(node_id_);
   self_bytes_ = self_.SerializeAsString();
   releaser_ = std::thread([this] { RunReleases(); });
   borrower_watch_ = std::thread([this] { WatchBorrowers(); });
@@ -658,6 +693,12 @@ absl::Status ClusterRuntime::Finish() {
     if (borrower_watch_.joinable()) borrower_watch_.join();
     fetchers_.JoinAll();
     if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    // What this process owns in the node's store goes with it.
+    if (shm_ != nullptr) {
+      std::lock_guard<std::mutex> lock(shm_mu_);
+      for (const ObjectId& id : in_shm_) (void)shm_->Delete(id);
+      in_shm_.clear();
+    }
     if (!worker_ && gcs_ != nullptr) {
       // The raylets end the job's workers once they hear of it.
       absl::Status marked = gcs_->MarkJobFinished(job_);
@@ -682,9 +723,23 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   t_task = &task;
   std::vector<ObjectId> serialized;
   t_serialized = &serialized;
+  // Arguments in this node's store are read in place (pinned until the task is done).
+  std::vector<std::shared_ptr<const object_store::ObjectView>> read;
+  RefReader read_ref = [&](const proto::TaskArg& arg) -> absl::StatusOr<std::string_view> {
+    absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id());
+    if (!id.ok()) return id.status();
+    if (arg.store_node_id() != node_id_ || shm_ == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("object ", id->Hex(), " is in another node's object store (the owner inlines those)"));
+    }
+    absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view = shm_->Get(*id);
+    if (!view.ok()) return view.status();
+    read.push_back(*view);
+    return read.back()->bytes();
+  };
   if (task.type() == proto::ACTOR_CREATION_TASK) {
     const internal::RemoteFunction* factory = nullptr;
-    if (void* self = CreateActorInstance(task, reply, &factory)) {
+    if (void* self = CreateActorInstance(task, reply, &factory, read_ref)) {
       auto instance = std::make_unique<Instance>();
       instance->self = self;
       instance->factory = factory;
@@ -704,12 +759,24 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "PushTask: the actor is not on this worker");
     }
     std::lock_guard<std::mutex> lock(instance->mu);
-    ExecuteMethod(task, instance->self, reply);
+    ExecuteMethod(task, instance->self, reply, read_ref);
   } else {
-    ExecuteTask(task, reply);
+    ExecuteTask(task, reply, read_ref);
   }
   t_task = nullptr;
   t_serialized = nullptr;
+  read.clear();
+  // A big result for an owner on this node goes into the node's store: the
+  // owner reads it in place, and so do the tasks it passes it to.
+  if (!reply->has_error() && reply->return_objects_size() == 1 && !node_id_.empty() &&
+      task.owner_address().node_id() == node_id_) {
+    proto::ReturnObject* out = reply->mutable_return_objects(0);
+    absl::StatusOr<ObjectId> id = ObjectId::FromBinary(out->object_id());
+    if (id.ok() && WriteToStore(*id, out->data())) {
+      out->clear_data();
+      out->set_in_plasma(true);
+    }
+  }
   // The references its result holds stay alive for the caller, registered
   // as their borrower before the reply leaves.
   if (!serialized.empty() && !reply->has_error() && reply->return_objects_size() == 1) {
@@ -722,6 +789,70 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     reply->mutable_error()->set_where(absl::StrCat("node '", node_name_, "', worker pid ", ::getpid()));
   }
   return grpc::Status::OK;
+}
+
+void ClusterRuntime::OpenObjectStore(const std::string& name) {
+  if (name.empty()) return;
+  absl::StatusOr<std::unique_ptr<object_store::SharedObjectStore>> store =
+      object_store::SharedObjectStore::Open(name);
+  if (!store.ok()) {
+    std::fprintf(stderr, "raycc: this node's object store is out of reach (%s): objects stay in memory\n",
+                 std::string(store.status().message()).c_str());
+    return;
+  }
+  shm_ = *std::move(store);
+}
+
+bool ClusterRuntime::WriteToStore(const ObjectId& id, std::string_view bytes) {
+  if (shm_ == nullptr || bytes.size() < kStoreAtLeast) return false;
+  absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, bytes.size());
+  if (!room.ok()) {
+    if (!shm_full_said_.exchange(true)) {
+      std::fprintf(stderr, "raycc: %s; such objects stay in their owner's memory\n",
+                   std::string(room.status().message()).c_str());
+    }
+    return false;
+  }
+  std::memcpy(room->data(), bytes.data(), bytes.size());
+  return shm_->Seal(id).ok();
+}
+
+std::optional<ObjectValue> ClusterRuntime::PutInStore(const ObjectId& id, std::string_view bytes) {
+  if (!WriteToStore(id, bytes)) return std::nullopt;
+  absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view = shm_->Get(id);
+  if (!view.ok()) {
+    (void)shm_->Delete(id);
+    return std::nullopt;
+  }
+  {
+    std::lock_guard<std::mutex> lock(shm_mu_);
+    in_shm_.insert(id);
+  }
+  ObjectValue value;
+  value.shm = *std::move(view);
+  return value;
+}
+
+void ClusterRuntime::DropFromStore(const ObjectId& id) {
+  if (shm_ == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(shm_mu_);
+    if (in_shm_.erase(id) == 0) return;
+  }
+  (void)shm_->Delete(id);  // (freed now, or when the last reader's view goes)
+}
+
+void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& node_id) {
+  for (proto::TaskArg& arg : *spec->mutable_args()) {
+    if (arg.store_node_id().empty() || arg.store_node_id() == node_id) continue;
+    absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id());
+    bool unknown = false;
+    std::optional<ObjectValue> value =
+        id.ok() ? store_.Get(*id, std::chrono::steady_clock::now(), &unknown) : std::nullopt;
+    // (The task pins its arguments: the value is here until it is done.)
+    arg.set_value(value ? std::string(value->Bytes()) : std::string());
+    arg.clear_store_node_id();
+  }
 }
 
 ObjectId ClusterRuntime::ResultOf(const proto::TaskSpec& task) const {
@@ -849,6 +980,10 @@ void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::Task
         std::lock_guard<std::mutex> lock(pending->mu);
         if (value.error != nullptr) {
           if (pending->failed_dependency == nullptr) pending->failed_dependency = value.error;
+        } else if (value.shm != nullptr) {
+          // In this node's store: a worker here reads it in place; one
+          // elsewhere gets it inline (PrepareForNode).
+          pending->spec.mutable_args(index)->set_store_node_id(node_id_);
         } else {
           pending->spec.mutable_args(index)->set_value(*value.bytes);
         }
@@ -927,6 +1062,28 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
     failure->message = absl::StrCat("task ", task.function().name(), " returned ",
                                     reply->return_objects_size(), " objects instead of 1");
     value.error = std::move(failure);
+  } else if (reply->return_objects(0).in_plasma()) {
+    // A worker of this node wrote it into the store (a primary copy, which
+    // this owner deletes when it is freed).
+    const ObjectId result = ResultOf(task);
+    absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view =
+        shm_ != nullptr ? shm_->Get(result)
+                        : absl::StatusOr<std::shared_ptr<const object_store::ObjectView>>(
+                              absl::FailedPreconditionError("this process has no object store"));
+    if (view.ok()) {
+      value.shm = *std::move(view);
+      {
+        std::lock_guard<std::mutex> lock(shm_mu_);
+        in_shm_.insert(result);
+      }
+      if (reply->return_objects(0).nested_refs_size() > 0) AdoptNestedRefs(result, reply->return_objects(0));
+    } else {
+      auto failure = std::make_shared<ObjectError>();
+      failure->message = absl::StrCat(
+          "the result of task ", task.function().name(),
+          " was written to the node's object store, but cannot be read there: ", view.status().message());
+      value.error = std::move(failure);
+    }
   } else {
     value.bytes = std::make_shared<const std::string>(reply->return_objects(0).data());
     if (reply->return_objects(0).nested_refs_size() > 0)
@@ -945,7 +1102,11 @@ void ClusterRuntime::Complete(const std::string& task_id, ObjectValue value) {
     pending_.erase(it);
   }
   ObjectId result = ResultOf(pending->spec);
-  if (refs_.Owns(result)) store_.Put(result, std::move(value));  // (else nobody refers to it any more)
+  if (refs_.Owns(result)) {
+    store_.Put(result, std::move(value));
+  } else if (value.shm != nullptr) {
+    DropFromStore(result);  // (nobody refers to it any more)
+  }
   for (const ObjectId& id : pending->uses) refs_.RemoveTaskUse(id);
 }
 
@@ -1041,7 +1202,11 @@ ObjectId ClusterRuntime::Put(std::string bytes) {
   ObjectId id = *ObjectId::ForPut(t_task != nullptr ? *TaskId::FromBinary(t_task->task_id()) : task,
                                   puts_.fetch_add(1) + 1);
   ObjectValue value;
-  value.bytes = std::make_shared<const std::string>(std::move(bytes));
+  if (std::optional<ObjectValue> stored = PutInStore(id, bytes)) {
+    value = *std::move(stored);
+  } else {
+    value.bytes = std::make_shared<const std::string>(std::move(bytes));
+  }
   store_.AddPending(id);
   refs_.AddOwned(id, 1);
   store_.Put(id, std::move(value));
@@ -1133,6 +1298,9 @@ std::shared_ptr<const std::string> ClusterRuntime::Get(const ObjectId& id, int64
   std::optional<ObjectValue> value = store_.Get(id, std::chrono::steady_clock::now(), &unknown);
   if (!value) ThrowUnknown("Get", id);
   if (value->error != nullptr) ThrowObjectError(*value->error);
+  // (An object in the node's store is copied out here: the API hands out
+  // bytes. Task arguments read it in place.)
+  if (value->shm != nullptr) return std::make_shared<const std::string>(value->shm->bytes());
   return value->bytes;
 }
 
@@ -1297,6 +1465,7 @@ std::vector<ObjectId> ClusterRuntime::RegisterBorrower(const std::string& owner,
 
 void ClusterRuntime::OnFreed(const ObjectId& id, const std::string& owner) {
   store_.Delete(id);
+  if (owner.empty()) DropFromStore(id);
   std::vector<ObjectId> nested;
   {
     std::lock_guard<std::mutex> lock(borrow_mu_);
@@ -1475,7 +1644,7 @@ grpc::Status ClusterRuntime::HandleGetObjectStatus(const proto::GetObjectStatusR
   reply->set_status(proto::CREATED);
   proto::ReturnObject* object = reply->mutable_object();
   object->set_object_id(id->Binary());
-  object->set_data(*value->bytes);
+  object->set_data(std::string(value->Bytes()));
   // The references its value holds: the requester borrows them from now on.
   std::vector<ObjectId> nested;
   {
@@ -1678,6 +1847,7 @@ bool ClusterRuntime::CreateOnWorker(Actor& actor) {
     proto::PushTaskRequest request;
     *request.mutable_task() = actor.creation;
     request.set_intended_worker_id(lease.worker_id);
+    PrepareForNode(request.mutable_task(), lease.node_id);
     proto::PushTaskReply reply;
     grpc::Status status = submitter_->Push(lease.worker, request, &reply);
     if (status.ok() && !reply.has_error()) {
@@ -1694,6 +1864,7 @@ bool ClusterRuntime::CreateOnWorker(Actor& actor) {
       actor.lease = lease;
       actor.leased = true;
       actor.address = lease.worker;
+      actor.node_id = lease.node_id;
       actor.worker_id = lease.worker_id;
       actor.state = Actor::State::kAlive;
       actor.cv.notify_all();
@@ -1731,6 +1902,7 @@ void ClusterRuntime::LocateActor(Actor& actor) {
     if (info->state() == proto::ALIVE &&
         absl::StrCat(info->address().host(), ":", info->address().port()) != actor.address) {
       actor.address = absl::StrCat(info->address().host(), ":", info->address().port());
+      actor.node_id = info->address().node_id();
       actor.worker_id = info->address().worker_id();
       actor.state = Actor::State::kAlive;
       return;
@@ -1817,13 +1989,17 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
       pushed.push_back(call);
     }
     if (pushed.empty()) continue;
-    std::string address, worker_id;
+    std::string address, worker_id, node_id;
     {
       std::lock_guard<std::mutex> lock(actor->mu);
       address = actor->address;
       worker_id = actor->worker_id;
+      node_id = actor->node_id;
     }
-    for (proto::PushTaskRequest& request : *batch.mutable_tasks()) request.set_intended_worker_id(worker_id);
+    for (proto::PushTaskRequest& request : *batch.mutable_tasks()) {
+      request.set_intended_worker_id(worker_id);
+      PrepareForNode(request.mutable_task(), node_id);
+    }
     const auto start = std::chrono::steady_clock::now();
     proto::PushTasksReply replies;
     grpc::Status status = pushed.size() == 1

@@ -1,6 +1,13 @@
 #include "core_worker/memory_store.h"
 
+#include "object_store/shared_object_store.h"
+
 namespace raycc::core_worker {
+
+std::string_view ObjectValue::Bytes() const {
+  if (shm != nullptr) return shm->bytes();
+  return bytes != nullptr ? std::string_view(*bytes) : std::string_view();
+}
 
 void MemoryStore::AddPending(const ObjectId& id) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -13,10 +13,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "raycc/runtime/common/id.h"
+
+namespace raycc::object_store {
+class ObjectView;
+}  // namespace raycc::object_store
 
 namespace raycc::core_worker {
 
@@ -32,8 +37,13 @@ struct ObjectError {
 
 /// A ready object: its bytes or its error.
 struct ObjectValue {
-  std::shared_ptr<const std::string> bytes;  // null when `error` is set
+  std::shared_ptr<const std::string> bytes;  // null when `error` or `shm` is set
   std::shared_ptr<const ObjectError> error;
+  /// Instead of `bytes`: the object in the node's shared-memory store, read
+  /// in place (the view pins it).
+  std::shared_ptr<const object_store::ObjectView> shm;
+  /// The bytes, wherever they are (empty for an error).
+  std::string_view Bytes() const;
 };
 
 class MemoryStore {

@@ -34,7 +34,7 @@ namespace {
 // The arguments as the function takes them: `arity` values (the owner
 // resolved every reference). False, with the error in `reply`, otherwise.
 bool TakeArgs(const proto::TaskSpec& task, size_t arity, internal::ArgBuffers* args,
-              proto::PushTaskReply* reply) {
+              proto::PushTaskReply* reply, const RefReader& read_ref) {
   const std::string& name = task.function().name();
   if (static_cast<size_t>(task.args_size()) != arity) {
     Fail(task, "raycc::RayccError",
@@ -42,6 +42,16 @@ bool TakeArgs(const proto::TaskSpec& task, size_t arity, internal::ArgBuffers* a
     return false;
   }
   for (const proto::TaskArg& arg : task.args()) {
+    if (arg.kind_case() == proto::TaskArg::kObjectRef && read_ref) {
+      absl::StatusOr<std::string_view> bytes = read_ref(arg);
+      if (!bytes.ok()) {
+        Fail(task, "raycc::RayccError",
+             absl::StrCat("argument ", args->size(), " of '", name, "': ", bytes.status().message()), reply);
+        return false;
+      }
+      args->emplace_back(*bytes);
+      continue;
+    }
     if (arg.kind_case() != proto::TaskArg::kValue) {
       Fail(task, "raycc::RayccError", "an argument arrived as a reference; the owner must resolve it first",
            reply);
@@ -97,7 +107,7 @@ const internal::RemoteFunction* FindFunction(const proto::TaskSpec& task, proto:
 
 }  // namespace
 
-void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply) {
+void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply, const RefReader& read_ref) {
   const internal::RemoteFunction* function = FindFunction(task, reply);
   if (function == nullptr) return;
   if (!function->invoke) {
@@ -106,13 +116,13 @@ void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply) {
     return;
   }
   internal::ArgBuffers args;
-  if (!TakeArgs(task, function->arity, &args, reply)) return;
+  if (!TakeArgs(task, function->arity, &args, reply, read_ref)) return;
   std::string result;
   if (Guarded(task, reply, [&] { result = function->invoke(args); })) Return(task, std::move(result), reply);
 }
 
 void* CreateActorInstance(const proto::TaskSpec& task, proto::PushTaskReply* reply,
-                          const internal::RemoteFunction** factory) {
+                          const internal::RemoteFunction** factory, const RefReader& read_ref) {
   const internal::RemoteFunction* function = FindFunction(task, reply);
   if (function == nullptr) return nullptr;
   if (!function->create) {
@@ -122,7 +132,7 @@ void* CreateActorInstance(const proto::TaskSpec& task, proto::PushTaskReply* rep
     return nullptr;
   }
   internal::ArgBuffers args;
-  if (!TakeArgs(task, function->arity, &args, reply)) return nullptr;
+  if (!TakeArgs(task, function->arity, &args, reply, read_ref)) return nullptr;
   void* instance = nullptr;
   if (!Guarded(task, reply, [&] { instance = function->create(args); })) return nullptr;
   if (instance == nullptr) {
@@ -135,7 +145,8 @@ void* CreateActorInstance(const proto::TaskSpec& task, proto::PushTaskReply* rep
   return instance;
 }
 
-void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply* reply) {
+void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply* reply,
+                   const RefReader& read_ref) {
   const std::string& name = task.function().name();
   const internal::RemoteMethod* method = nullptr;
   try {
@@ -152,7 +163,7 @@ void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply
     return;
   }
   internal::ArgBuffers args;
-  if (!TakeArgs(task, method->arity, &args, reply)) return;
+  if (!TakeArgs(task, method->arity, &args, reply, read_ref)) return;
   std::string result;
   if (Guarded(task, reply, [&] { result = method->invoke(self, args); }))
     Return(task, std::move(result), reply);

@@ -7,24 +7,33 @@
 /// the exception into the reply. Arguments arrive as values (the owner
 /// resolved every reference before pushing).
 
+#include <functional>
 #include <string>
+#include <string_view>
 
+#include "absl/status/statusor.h"
 #include "raycc/proto/worker_service.pb.h"
 #include "raycc/runtime/api/remote_registry.h"
 
 namespace raycc::core_worker {
 
+/// Reads an argument the owner left as a reference (an object in this
+/// node's shared-memory store): its bytes, readable until the task is done,
+/// or an error saying why it cannot be read.
+using RefReader = std::function<absl::StatusOr<std::string_view>(const proto::TaskArg&)>;
+
 /// Runs `task` and fills `reply`; never throws (a user exception, a missing
 /// function or a bad argument become reply->error(); the caller adds where
-/// it ran).
-void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply);
+/// it ran). Arguments are values, or references `read_ref` reads.
+void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply, const RefReader& read_ref = {});
 
 /// Runs an actor's creation task: the instance its factory built (and
 /// `*factory`, whose destroy ends it), or null with reply->error().
 void* CreateActorInstance(const proto::TaskSpec& task, proto::PushTaskReply* reply,
-                          const internal::RemoteFunction** factory);
+                          const internal::RemoteFunction** factory, const RefReader& read_ref = {});
 
 /// Runs a method call on the actor instance `self`; as ExecuteTask.
-void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply* reply);
+void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply* reply,
+                   const RefReader& read_ref = {});
 
 }  // namespace raycc::core_worker

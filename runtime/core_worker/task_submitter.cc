@@ -331,6 +331,10 @@ void TaskSubmitter::RunLeases(const std::string& key) {
           shape.queue.pop_front();
         }
       }
+      if (prepare_) {
+        for (proto::PushTaskRequest& request : *batch.mutable_tasks())
+          prepare_(request.mutable_task(), lease.node_id);
+      }
       const auto start = std::chrono::steady_clock::now();
       grpc::Status status;
       proto::PushTasksReply replies;

@@ -69,7 +69,12 @@ class TaskSubmitter {
   TaskSubmitter(const TaskSubmitter&) = delete;
   TaskSubmitter& operator=(const TaskSubmitter&) = delete;
 
-  /// Queues `task` (every argument a value).
+  /// Called on each task just before it is pushed to a worker on node
+  /// `node_id` (binary): the owner inlines there what that node cannot read
+  /// in place. Set before the first Submit.
+  using Prepare = std::function<void(proto::TaskSpec* task, const std::string& node_id)>;
+  void SetPrepare(Prepare prepare) { prepare_ = std::move(prepare); }
+  /// Queues `task` (every argument a value, or a reference Prepare resolves).
   void Submit(proto::TaskSpec task);
   /// Removes a queued task (not yet pushed): OnDone reports it cancelled.
   /// False if it was pushed already, or is unknown.
@@ -143,6 +148,7 @@ class TaskSubmitter {
   const std::string raylet_address_;
   const std::string token_;
   const OnDone on_done_;
+  Prepare prepare_;
 
   std::mutex mu_;
   std::condition_variable work_cv_;  // a task was queued, ReleaseIdle, or stopping

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "object_store/shared_object_store.h"
 #include "raycc/runtime/common/status.h"
 #include "rpc/content_hash.h"
 
@@ -390,6 +391,7 @@ WorkerLaunch NodeManager::LaunchLocked(const Worker& worker, const std::string& 
       // The worker's own code, so that the tasks it submits run the same.
       absl::StrCat("RAYCC_CODE_HASH=", program),
       absl::StrCat("RAYCC_TASK_LIBRARIES=", absl::StrJoin(libraries, ":")),
+      absl::StrCat("RAYCC_OBJECT_STORE=", ObjectStoreName()),
   };
   return launch;
 }
@@ -885,6 +887,18 @@ void NodeManager::FillStats(proto::GetNodeStatsReply* reply) const {
   reply->set_num_pending_leases(static_cast<uint32_t>(queue_.size()));
   reply->set_workers_started(pool_.started());
   reply->set_workers_exited(pool_.exited());
+  if (options_.object_store != nullptr) {
+    object_store::StoreStats store = options_.object_store->Stats();
+    reply->set_object_store_capacity_bytes(store.capacity);
+    reply->set_object_store_used_bytes(store.used);
+    reply->set_object_store_objects(store.objects);
+    reply->set_object_store_pinned(store.pinned);
+    reply->set_object_store_reads(store.reads);
+  }
+}
+
+std::string NodeManager::ObjectStoreName() const {
+  return options_.object_store != nullptr ? options_.object_store->name() : std::string();
 }
 
 void NodeManager::Shutdown() {

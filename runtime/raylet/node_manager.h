@@ -33,6 +33,10 @@
 #include "raylet/worker_pool_interface.h"
 #include "scheduling/label_selector.h"
 
+namespace raycc::object_store {
+class SharedObjectStore;
+}  // namespace raycc::object_store
+
 namespace raycc::raylet {
 
 struct NodeManagerOptions {
@@ -57,6 +61,9 @@ struct NodeManagerOptions {
   /// reported free resources (two of the peer's report intervals: by then
   /// its report includes the lease).
   std::chrono::milliseconds spill_hold{2000};
+  /// The node's shared-memory object store (the raylet owns it; its workers
+  /// and drivers map it by name), or null for none.
+  object_store::SharedObjectStore* object_store = nullptr;
 };
 
 class NodeManager {
@@ -118,6 +125,8 @@ class NodeManager {
   /// reports (heartbeats and bundle replies).
   void Report(proto::NodeResourcesReport* report) const;
   void FillStats(proto::GetNodeStatsReply* reply) const;
+  /// The name workers and drivers map the node's object store by ("" for none).
+  std::string ObjectStoreName() const;
   /// Fails queued requests (canceled) and ends every worker.
   void Shutdown();
 

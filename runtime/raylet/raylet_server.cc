@@ -63,6 +63,7 @@ grpc::Status RayletServiceImpl::RegisterWorker(grpc::ServerContext* context,
   if (!id.ok()) return ToGrpcStatus(id.status());
   absl::StatusOr<JobId> job = JobId::FromBinary(request->job_id());
   if (!job.ok()) return ToGrpcStatus(Annotate(job.status(), "RegisterWorker"));
+  reply->set_object_store_name(node_.ObjectStoreName());
   if (request->is_driver())
     return ToGrpcStatus(node_.RegisterDriver(*id, request->pid(), *job, request->code()));
   return ToGrpcStatus(node_.RegisterWorker(*id, request->port(), request->pid(), *job));

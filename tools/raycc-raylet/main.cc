@@ -3,6 +3,7 @@
 // the node's resources.
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include "gcs/gcs_rpc_client.h"
 #include "grpcpp/server.h"
 #include "nlohmann/json.hpp"
+#include "object_store/shared_object_store.h"
 #include "raylet/node_manager.h"
 #include "raylet/process_worker_pool.h"
 #include "raylet/raylet_server.h"
@@ -47,6 +49,10 @@ its own --port and --node-name).
                         $RAYCC_AUTH_TOKEN_FILE)
   --port-file F         write the port served on to F once registered
   --heartbeat-ms N      liveness report interval (default 500)
+  --object-store-memory BYTES
+                        the node's shared-memory object store (default: 30%
+                        of the machine's memory, at most 90% of what
+                        /dev/shm has free; pages are taken as objects fill it)
   --help                this text
 )";
 
@@ -59,6 +65,18 @@ bool ParseNonNegative(const std::string &text, double *out) {
   return absl::SimpleAtod(text, out) && *out >= 0;
 }
 
+// 30% of the machine's memory, at most 90% of what /dev/shm has free (a
+// container's /dev/shm may be small), at least 64 MiB.
+uint64_t DefaultObjectStoreBytes() {
+  uint64_t bytes = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
+                   static_cast<uint64_t>(::sysconf(_SC_PAGE_SIZE)) * 3 / 10;
+  struct statvfs shm;
+  if (::statvfs("/dev/shm", &shm) == 0)
+    bytes = std::min<uint64_t>(bytes, static_cast<uint64_t>(shm.f_bavail) *
+                                          shm.f_frsize * 9 / 10);
+  return std::max<uint64_t>(bytes, 64 << 20);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -67,7 +85,7 @@ int main(int argc, char **argv) {
       argc, argv,
       {"gcs-address", "port", "bind", "node-name", "num-cpus", "num-gpus",
        "resources", "labels", "session-dir", "token-file", "port-file",
-       "heartbeat-ms"});
+       "heartbeat-ms", "object-store-memory"});
   if (!flags.ok())
     return Fail(std::string(flags.status().message()));
   auto &f = *flags;
@@ -146,9 +164,31 @@ int main(int argc, char **argv) {
   if (!token.ok())
     return Fail(std::string(token.status().message()));
 
+  uint64_t store_bytes = DefaultObjectStoreBytes();
+  if (f.count("object-store-memory")) {
+    double bytes = 0;
+    if (!ParseNonNegative(f["object-store-memory"], &bytes) ||
+        bytes < (1 << 20))
+      return Fail("--object-store-memory: expected a number of bytes of at "
+                  "least 1 MiB, got '" +
+                  f["object-store-memory"] + "'");
+    store_bytes = static_cast<uint64_t>(bytes);
+  }
+
   raycc::gcs::GcsRpcClient gcs(f["gcs-address"], *token);
   raycc::raylet::NodeManagerOptions options;
   options.node_id = raycc::NodeId::FromRandom();
+  // The node's object store: a shared-memory segment this raylet owns (and
+  // removes when it stops); its workers and drivers map it by name.
+  // (Segments of raylets that were killed go first: nobody else removes them.)
+  raycc::object_store::SharedObjectStore::RemoveSegmentsOfDeadRaylets();
+  auto store = raycc::object_store::SharedObjectStore::Create(
+      raycc::object_store::SharedObjectStore::SegmentName(
+          ::getpid(), options.node_id.Hex().substr(0, 16)),
+      store_bytes);
+  if (!store.ok())
+    return Fail(std::string(store.status().message()));
+  options.object_store = store->get();
   options.host = bind == "0.0.0.0" ? "127.0.0.1" : bind;
   options.total = *total;
   options.labels = labels;

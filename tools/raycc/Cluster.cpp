@@ -37,6 +37,7 @@
 #include "gcs/gcs_rpc_client.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "object_store/shared_object_store.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/runtime/common/resource_set.h"
 #include "rpc/auth.h"
@@ -70,6 +71,9 @@ cluster token, the GCS address. `raycc stop` ends them.
   --resources JSON     other resources, e.g. '{"accel": 2}'
   --labels k=v,...     the node's labels
   --node-name NAME     the node's name (default <hostname>-<port>)
+  --object-store-memory BYTES
+                       the node's shared-memory object store (default: 30%
+                       of memory, at most 90% of /dev/shm's free space)
   --token-file F       (joining) the cluster token
   -h, --help           this text
 
@@ -249,8 +253,8 @@ int StartRaylet(const std::string &session, const std::string &gcs_address,
                                 session,
                                 "--port-file",
                                 absl::StrCat(session, "/", name, ".port")};
-  for (const char *flag :
-       {"bind", "num-cpus", "num-gpus", "resources", "labels", "node-name"}) {
+  for (const char *flag : {"bind", "num-cpus", "num-gpus", "resources",
+                           "labels", "node-name", "object-store-memory"}) {
     if (flags.count(flag))
       argv.insert(argv.end(), {absl::StrCat("--", flag), flags[flag]});
   }
@@ -462,6 +466,13 @@ int Stop(int argc, char **argv) {
       ++failed;
     }
   }
+  // Object stores of raylets that were killed (a raylet that stops removes
+  // its own).
+  if (int swept =
+          object_store::SharedObjectStore::RemoveSegmentsOfDeadRaylets())
+    std::printf(
+        "raycc stop: removed %d object store(s) left by killed raylets\n",
+        swept);
   if (failed == 0)
     ::unlink((root + "/session_latest").c_str());
   if (stopped == 0 && failed == 0)
@@ -538,10 +549,14 @@ int Status(std::map<std::string, std::string> &flags) {
       continue;
     }
     std::printf(
-        "  %-20s ALIVE  %s  used/total: %s  workers %u  pending leases %u\n",
+        "  %-20s ALIVE  %s  used/total: %s  workers %u  pending leases %u  "
+        "object store %.1f/%.1f MiB (%llu objects)\n",
         node.node_name().c_str(), raylet.c_str(),
         Usage(stats.total_resources(), stats.available_resources()).c_str(),
-        stats.num_workers(), stats.num_pending_leases());
+        stats.num_workers(), stats.num_pending_leases(),
+        stats.object_store_used_bytes() / 1048576.0,
+        stats.object_store_capacity_bytes() / 1048576.0,
+        static_cast<unsigned long long>(stats.object_store_objects()));
   }
   absl::StatusOr<std::vector<proto::ActorInfo>> actors = gcs.GetAllActors();
   if (!actors.ok())
@@ -621,7 +636,8 @@ Flags(int argc, char **argv, const std::vector<std::string> &known) {
 int runStart(int argc, char **argv) {
   auto flags = Flags(argc, argv,
                      {"head", "address", "port", "bind", "num-cpus", "num-gpus",
-                      "resources", "labels", "node-name", "token-file"});
+                      "resources", "labels", "node-name", "token-file",
+                      "object-store-memory"});
   if (!flags.ok())
     return Error("start", std::string(flags.status().message()), kExitUsage);
   if (flags->count("help")) {

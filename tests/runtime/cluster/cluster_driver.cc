@@ -26,7 +26,12 @@
 #include <thread>
 #include <vector>
 
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
 #include "raycc/api.h"
+#include "raycc/proto/raylet_service.grpc.pb.h"
+#include "rpc/auth.h"
+#include "rpc/server.h"
 
 namespace {
 
@@ -165,6 +170,19 @@ RAYCC_REMOTE(SumRefs, MakeRefs, Keeper::Create, &Keeper::Keep, &Keeper::Sum, &Ke
              &Keeper::Drop, &Keeper::Crash);
 RAYCC_REMOTE(SumOfSquaresOnBig, Barrier, Nested, MarkThenReadFifo);
 RAYCC_REMOTE(Add, Pid, Square, NodeName, SumOfSquares, Fails, ReadFifo, DiesOnce, AlwaysDies, Scale);
+
+// Big values: made the same way in every process, checked by FNV-1a.
+std::string MakeBig(int64_t mib, int64_t seed) {
+  std::string s(static_cast<size_t>(mib) << 20, '\0');
+  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>(i * 131 + static_cast<size_t>(seed));
+  return s;
+}
+int64_t ChecksumOf(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return static_cast<int64_t>(h >> 1);
+}
+RAYCC_REMOTE(MakeBig, ChecksumOf);
 
 void Print(const std::string& name, const std::string& value) {
   std::cout << name << " " << value << std::endl;
@@ -567,6 +585,58 @@ void Actors() {
   Print("constructor", Caught<raycc::ActorDiedError>([&] { bad.Task(&Counter::Add).Remote(1).Get(); }));
 }
 
+// What the raylet at `address` says of its node (its object store).
+raycc::proto::GetNodeStatsReply RayletStats(const std::string& address) {
+  auto stub = raycc::proto::RayletService::NewStub(raycc::rpc::Connect(address));
+  grpc::ClientContext context;
+  raycc::rpc::AddToken(&context, std::getenv("RAYCC_AUTH_TOKEN"));
+  raycc::proto::GetNodeStatsReply stats;
+  grpc::Status status = stub->GetNodeStats(&context, raycc::proto::GetNodeStatsRequest(), &stats);
+  if (!status.ok()) throw std::runtime_error("GetNodeStats: " + status.error_message());
+  return stats;
+}
+
+// The driver runs on node a (`a` and `b` are the raylets' addresses).
+void Objects(const std::string& a, const std::string& b) {
+  const std::string big = MakeBig(64, 7);
+  const int64_t sum = ChecksumOf(big);
+  {
+    // Put of a big value: into the node's store, once.
+    raycc::ObjectRef<std::string> ref = raycc::Put(big);
+    raycc::proto::GetNodeStatsReply after_put = RayletStats(a);
+    Print("put_objects", static_cast<long>(after_put.object_store_objects()));
+    Print("put_used_mib", static_cast<long>(after_put.object_store_used_bytes() >> 20));
+    // A worker on the node reads it in place (one more view of the store);
+    // one on another node gets it inline from the owner.
+    Print("sum_on_a",
+          *raycc::Task(ChecksumOf).SetNodeAffinity("a").Remote(ref).Get() == sum ? "ok" : "wrong");
+    Print("reads_on_a",
+          static_cast<long>(RayletStats(a).object_store_reads() - after_put.object_store_reads()));
+    Print("sum_on_b",
+          *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(ref).Get() == sum ? "ok" : "wrong");
+    Print("b_objects", static_cast<long>(RayletStats(b).object_store_objects()));
+    Print("get", *ref.Get() == big ? "ok" : "wrong");
+    // A big result for this driver, made on its node, is written into the
+    // store by the worker and read there by its owner and by later tasks.
+    raycc::ObjectRef<std::string> made = raycc::Task(MakeBig).SetNodeAffinity("a").Remote(32, 3);
+    const std::string expected = MakeBig(32, 3);
+    Print("made_on_a", *made.Get() == expected ? "ok" : "wrong");
+    Print("made_objects", static_cast<long>(RayletStats(a).object_store_objects()));
+    Print("made_then_b",
+          *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(made).Get() == ChecksumOf(expected) ? "ok"
+                                                                                                   : "wrong");
+    // Made on b for an owner on a: it comes back inline.
+    raycc::ObjectRef<std::string> made_b = raycc::Task(MakeBig).SetNodeAffinity("b").Remote(32, 5);
+    Print("made_on_b", *made_b.Get() == MakeBig(32, 5) ? "ok" : "wrong");
+    Print("b_objects_after", static_cast<long>(RayletStats(b).object_store_objects()));
+  }
+  // Every reference is gone: so are the objects in the store (asked again
+  // at once, paced by the call itself, a bounded number of times).
+  long left = -1;
+  for (int i = 0; i < 5000 && left != 0; ++i) left = static_cast<long>(RayletStats(a).object_store_objects());
+  Print("freed_objects", left);
+}
+
 void Retries(const std::string& marker) {
   Print("retried", *raycc::Task(DiesOnce).SetMaxRetries(1).Remote(marker).Get());
   Print("worker_died", Caught<raycc::WorkerDiedError>([] { raycc::Task(AlwaysDies).Remote().Get(); }));
@@ -597,9 +667,11 @@ int main(int argc, char** argv) {
       Spill();
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
+    } else if (scenario == "objects" && argc > 3) {
+      Objects(argv[2], argv[3]);
     } else {
       std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold "
-                   "DIR | idle DIR | retries MARKER\n";
+                   "DIR | idle DIR | retries MARKER | objects RAYLET_A RAYLET_B\n";
       return 2;
     }
     // What the driver owns goes when its references do.

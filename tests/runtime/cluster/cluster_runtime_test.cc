@@ -21,6 +21,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "object_store/shared_object_store.h"
 #include "processes.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "rpc/auth.h"
@@ -66,6 +67,8 @@ class ClusterRuntimeTest : public ::testing::Test {
   void TearDown() override {
     for (auto& raylet : raylets_) raylet.reset();
     gcs_.reset();
+    // (Killed raylets leave their object stores: removed by their dead pids.)
+    raycc::object_store::SharedObjectStore::RemoveSegmentsOfDeadRaylets();
     std::string cmd = "rm -rf '" + dir_ + "'";
     (void)!std::system(cmd.c_str());
   }
@@ -232,6 +235,29 @@ TEST_F(ClusterRuntimeTest, ATaskTheLocalNodeCannotHoldIsSpilledToOneThatCan) {
   EXPECT_EQ(out["local"], "small");
   EXPECT_EQ(out["spilled"], "big");
   EXPECT_EQ(out["nested_on_big"], "285");
+}
+
+TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
+  StartRaylet("a", 1);
+  StartRaylet("b", 1);
+  int code = -1;
+  std::map<std::string, std::string> out = RunDriver({"objects", RayletAddress(0), RayletAddress(1)}, &code,
+                                                     {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_EQ(out["put_objects"], "1") << output_;
+  EXPECT_EQ(out["put_used_mib"], "64");
+  EXPECT_EQ(out["sum_on_a"], "ok");
+  EXPECT_EQ(out["reads_on_a"], "1") << "the worker on a reads the argument in place";
+  EXPECT_EQ(out["sum_on_b"], "ok");
+  EXPECT_EQ(out["b_objects"], "0") << "b's worker got it inline";
+  EXPECT_EQ(out["get"], "ok");
+  EXPECT_EQ(out["made_on_a"], "ok");
+  EXPECT_EQ(out["made_objects"], "2") << "a big result for an owner on its node goes to the store";
+  EXPECT_EQ(out["made_then_b"], "ok");
+  EXPECT_EQ(out["made_on_b"], "ok");
+  EXPECT_EQ(out["b_objects_after"], "0");
+  EXPECT_EQ(out["freed_objects"], "0") << "freed objects leave the store";
+  EXPECT_EQ(out["live_objects"], "0");
 }
 
 TEST_F(ClusterRuntimeTest, ThreeNodesShareTheWork) {

@@ -27,6 +27,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "object_store/shared_object_store.h"
 #include "processes.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/runtime/common/id.h"
@@ -59,6 +60,8 @@ class DaemonsTest : public ::testing::Test {
   void TearDown() override {
     raylet_.reset();
     gcs_.reset();
+    // (A killed raylet leaves its object store: removed by its dead pid.)
+    raycc::object_store::SharedObjectStore::RemoveSegmentsOfDeadRaylets();
     std::string cmd = "rm -rf '" + dir_ + "'";
     (void)!std::system(cmd.c_str());
   }

@@ -16,6 +16,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "object_store/shared_object_store.h"
 #include "processes.h"
 #include "rpc/auth.h"
 
@@ -85,6 +86,7 @@ class MultiHostTest : public ::testing::Test {
     driver_.reset();
     raylets_.clear();
     gcs_.reset();
+    raycc::object_store::SharedObjectStore::RemoveSegmentsOfDeadRaylets();
     const std::string log = dir_ + "/ip.log";
     if (made_a_) EXPECT_EQ(Ip(ip_, {"netns", "del", ns_a_}, log), 0) << ReadAll(log);
     if (made_b_) EXPECT_EQ(Ip(ip_, {"netns", "del", ns_b_}, log), 0) << ReadAll(log);

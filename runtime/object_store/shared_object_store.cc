@@ -1,0 +1,312 @@
+#include "object_store/shared_object_store.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <new>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "boost/interprocess/allocators/allocator.hpp"
+#include "boost/interprocess/containers/map.hpp"
+#include "boost/interprocess/managed_shared_memory.hpp"
+#include "boost/interprocess/shared_memory_object.hpp"
+
+namespace raycc::object_store {
+namespace bip = boost::interprocess;
+namespace {
+
+using Segment = bip::managed_shared_memory;
+using Key = std::array<unsigned char, ObjectId::kSize>;
+
+Key KeyOf(const ObjectId& id) {
+  Key key;
+  std::string binary = id.Binary();
+  std::memcpy(key.data(), binary.data(), key.size());
+  return key;
+}
+
+enum State : uint8_t { kCreated = 0, kSealed = 1 };
+
+struct Entry {
+  Segment::handle_t data = 0;
+  uint64_t size = 0;
+  uint64_t last_use = 0;  // the store's clock at the last create or get
+  uint32_t pins = 0;
+  State state = kCreated;
+  bool evictable = false;
+  bool deleted = false;  // freed once the last pin goes
+};
+
+using IndexAllocator = bip::allocator<std::pair<const Key, Entry>, Segment::segment_manager>;
+using Index = bip::map<Key, Entry, std::less<Key>, IndexAllocator>;
+
+// A process-shared, robust mutex: a process killed while it holds it hands
+// it to the next locker (EOWNERDEAD), which finds the index as the dead
+// process left it between two whole steps (each step below is short and
+// leaves the index consistent).
+struct SharedMutex {
+  pthread_mutex_t mu;
+  SharedMutex() {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&mu, &attr);
+    pthread_mutexattr_destroy(&attr);
+  }
+  void lock() {
+    if (pthread_mutex_lock(&mu) == EOWNERDEAD) pthread_mutex_consistent(&mu);
+  }
+  void unlock() { pthread_mutex_unlock(&mu); }
+};
+
+// What the segment holds besides the objects, found by name by every process.
+struct Header {
+  SharedMutex mu;
+  uint64_t capacity = 0;
+  uint64_t used = 0;
+  uint64_t clock = 0;
+  uint64_t evictions = 0;
+  uint64_t reads = 0;
+};
+
+constexpr const char* kHeaderName = "raycc.header";
+constexpr const char* kIndexName = "raycc.index";
+// Objects start on cache lines (and vector loads of their contents are aligned).
+constexpr size_t kAlignment = 64;
+// The managed segment's own bookkeeping (its directory, the index's nodes,
+// each allocation's header) on top of the objects' bytes.
+constexpr uint64_t kOverheadBytes = 4 << 20;
+
+}  // namespace
+
+struct SharedObjectStore::Impl {
+  Segment segment;
+  Header* header = nullptr;
+  Index* index = nullptr;
+
+  explicit Impl(Segment s) : segment(std::move(s)) {}
+
+  char* Address(const Entry& e) { return static_cast<char*>(segment.get_address_from_handle(e.data)); }
+  void Free(Index::iterator it) {
+    segment.deallocate(Address(it->second));
+    header->used -= it->second.size;
+    index->erase(it);
+  }
+  void Unpin(const Key& key) {
+    std::lock_guard<SharedMutex> lock(header->mu);
+    auto it = index->find(key);
+    if (it == index->end() || it->second.pins == 0) return;
+    if (--it->second.pins == 0 && it->second.deleted) Free(it);
+  }
+  // Evicts the least recently used unpinned secondary copy; false when none is left.
+  bool EvictOne() {
+    auto victim = index->end();
+    for (auto it = index->begin(); it != index->end(); ++it) {
+      const Entry& e = it->second;
+      if (e.state != kSealed || !e.evictable || e.pins > 0 || e.deleted) continue;
+      if (victim == index->end() || e.last_use < victim->second.last_use) victim = it;
+    }
+    if (victim == index->end()) return false;
+    Free(victim);
+    ++header->evictions;
+    return true;
+  }
+  StoreStats StatsLocked() const {
+    StoreStats stats{.capacity = header->capacity,
+                     .used = header->used,
+                     .evictions = header->evictions,
+                     .reads = header->reads};
+    for (const auto& [key, e] : *index) {
+      ++stats.objects;
+      if (e.pins > 0) ++stats.pinned;
+    }
+    return stats;
+  }
+};
+
+SharedObjectStore::SharedObjectStore(std::shared_ptr<Impl> impl, std::string name, bool owner)
+    : impl_(std::move(impl)), name_(std::move(name)), owner_(owner) {}
+
+SharedObjectStore::~SharedObjectStore() {
+  // (Views still alive keep this process's mapping; the name goes now.)
+  if (owner_) bip::shared_memory_object::remove(name_.c_str());
+}
+
+absl::StatusOr<std::unique_ptr<SharedObjectStore>> SharedObjectStore::Create(const std::string& name,
+                                                                             uint64_t capacity) {
+  if (name.empty() || name.find('/') != std::string::npos)
+    return absl::InvalidArgumentError("object store: a segment name has no '/': '" + name + "'");
+  if (capacity < (1 << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("object store: ", capacity, " bytes is too small (at least 1 MiB)"));
+  }
+  bip::shared_memory_object::remove(name.c_str());  // (a stale one of a dead raylet)
+  try {
+    auto impl = std::make_shared<Impl>(Segment(bip::create_only, name.c_str(), capacity + kOverheadBytes));
+    impl->header = impl->segment.construct<Header>(kHeaderName)();
+    impl->header->capacity = capacity;
+    impl->index = impl->segment.construct<Index>(kIndexName)(impl->segment.get_segment_manager());
+    return std::unique_ptr<SharedObjectStore>(new SharedObjectStore(std::move(impl), name, /*owner=*/true));
+  } catch (const bip::interprocess_exception& e) {
+    bip::shared_memory_object::remove(name.c_str());
+    return absl::ResourceExhaustedError(
+        absl::StrCat("object store: cannot create shared memory '", name, "' of ", capacity,
+                     " bytes: ", e.what(), " (is /dev/shm large enough? set --object-store-memory lower)"));
+  }
+}
+
+std::string SharedObjectStore::SegmentName(int pid, const std::string& node) {
+  return absl::StrCat("raycc-", pid, "-", node);
+}
+
+int SharedObjectStore::RemoveSegmentsOfDeadRaylets() {
+  int removed = 0;
+  DIR* dir = ::opendir("/dev/shm");
+  if (dir == nullptr) return 0;
+  while (dirent* entry = ::readdir(dir)) {
+    absl::string_view name = entry->d_name;
+    if (!absl::ConsumePrefix(&name, "raycc-")) continue;
+    int pid = 0;
+    size_t dash = name.find('-');
+    if (dash == absl::string_view::npos || !absl::SimpleAtoi(name.substr(0, dash), &pid) || pid <= 0)
+      continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // (alive, or not ours to judge)
+    if (bip::shared_memory_object::remove(entry->d_name)) ++removed;
+  }
+  ::closedir(dir);
+  return removed;
+}
+
+absl::StatusOr<std::unique_ptr<SharedObjectStore>> SharedObjectStore::Open(const std::string& name) {
+  try {
+    auto impl = std::make_shared<Impl>(Segment(bip::open_only, name.c_str()));
+    impl->header = impl->segment.find<Header>(kHeaderName).first;
+    impl->index = impl->segment.find<Index>(kIndexName).first;
+    if (impl->header == nullptr || impl->index == nullptr)
+      return absl::DataLossError("object store: '" + name + "' is not a raycc object store");
+    return std::unique_ptr<SharedObjectStore>(new SharedObjectStore(std::move(impl), name, /*owner=*/false));
+  } catch (const bip::interprocess_exception& e) {
+    return absl::NotFoundError(
+        absl::StrCat("object store: cannot open shared memory '", name, "': ", e.what()));
+  }
+}
+
+absl::StatusOr<absl::Span<char>> SharedObjectStore::CreateObject(const ObjectId& id, uint64_t size,
+                                                                 bool evictable) {
+  Impl& s = *impl_;
+  Key key = KeyOf(id);
+  std::lock_guard<SharedMutex> lock(s.header->mu);
+  if (s.index->count(key) > 0)
+    return absl::AlreadyExistsError("object store: object " + id.Hex() + " exists already");
+  void* data = nullptr;
+  for (;;) {
+    if (s.header->used + size <= s.header->capacity) {
+      data = s.segment.allocate_aligned(std::max<uint64_t>(size, 1), kAlignment, std::nothrow);
+      if (data != nullptr) break;
+    }
+    if (!s.EvictOne()) {
+      StoreStats stats = s.StatsLocked();
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "object store full: object ", id.Hex(), " needs ", size, " bytes; ", stats.used, " of ",
+          stats.capacity, " bytes are in use by ", stats.objects, " objects (", stats.pinned,
+          " pinned by readers; primary copies stay until their owners free them)"));
+    }
+  }
+  try {
+    Entry entry{.data = s.segment.get_handle_from_address(data),
+                .size = size,
+                .last_use = ++s.header->clock,
+                .evictable = evictable};
+    s.index->emplace(key, entry);
+  } catch (const bip::bad_alloc&) {  // (no room left for the index node itself)
+    s.segment.deallocate(data);
+    return absl::ResourceExhaustedError("object store full: no room to index object " + id.Hex());
+  }
+  s.header->used += size;
+  return absl::Span<char>(static_cast<char*>(data), size);
+}
+
+absl::Status SharedObjectStore::Seal(const ObjectId& id) {
+  Impl& s = *impl_;
+  std::lock_guard<SharedMutex> lock(s.header->mu);
+  auto it = s.index->find(KeyOf(id));
+  if (it == s.index->end()) return absl::NotFoundError("object store: no object " + id.Hex() + " to seal");
+  if (it->second.state == kSealed)
+    return absl::FailedPreconditionError("object store: object " + id.Hex() + " is sealed already");
+  it->second.state = kSealed;
+  return absl::OkStatus();
+}
+
+absl::Status SharedObjectStore::Abort(const ObjectId& id) {
+  Impl& s = *impl_;
+  std::lock_guard<SharedMutex> lock(s.header->mu);
+  auto it = s.index->find(KeyOf(id));
+  if (it == s.index->end() || it->second.state != kCreated)
+    return absl::NotFoundError("object store: no unsealed object " + id.Hex());
+  s.Free(it);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const ObjectView>> SharedObjectStore::Get(const ObjectId& id) {
+  std::shared_ptr<Impl> s = impl_;
+  Key key = KeyOf(id);
+  const char* data = nullptr;
+  uint64_t size = 0;
+  {
+    std::lock_guard<SharedMutex> lock(s->header->mu);
+    auto it = s->index->find(key);
+    if (it == s->index->end() || it->second.state != kSealed || it->second.deleted)
+      return absl::NotFoundError("object store: no sealed object " + id.Hex());
+    ++it->second.pins;
+    ++s->header->reads;
+    it->second.last_use = ++s->header->clock;
+    data = s->Address(it->second);
+    size = it->second.size;
+  }
+  return std::shared_ptr<const ObjectView>(new ObjectView(data, size), [s, key](const ObjectView* view) {
+    s->Unpin(key);
+    delete view;
+  });
+}
+
+bool SharedObjectStore::Contains(const ObjectId& id) {
+  Impl& s = *impl_;
+  std::lock_guard<SharedMutex> lock(s.header->mu);
+  auto it = s.index->find(KeyOf(id));
+  return it != s.index->end() && it->second.state == kSealed && !it->second.deleted;
+}
+
+absl::Status SharedObjectStore::Delete(const ObjectId& id) {
+  Impl& s = *impl_;
+  std::lock_guard<SharedMutex> lock(s.header->mu);
+  auto it = s.index->find(KeyOf(id));
+  if (it == s.index->end() || it->second.deleted)
+    return absl::NotFoundError("object store: no object " + id.Hex() + " to delete");
+  if (it->second.pins > 0) {
+    it->second.deleted = true;  // (freed by the last Unpin)
+  } else {
+    s.Free(it);
+  }
+  return absl::OkStatus();
+}
+
+StoreStats SharedObjectStore::Stats() {
+  std::lock_guard<SharedMutex> lock(impl_->header->mu);
+  return impl_->StatsLocked();
+}
+
+bool SharedObjectStore::InSegment(const void* p) const {
+  const char* base = static_cast<const char*>(impl_->segment.get_address());
+  return p >= base && p < base + impl_->segment.get_size();
+}
+
+}  // namespace raycc::object_store

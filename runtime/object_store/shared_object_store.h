@@ -1,0 +1,109 @@
+#pragma once
+
+/// \file
+/// A node's shared-memory object store (Ray's Plasma is the model): one
+/// segment per node, created and owned by the raylet and mapped by every
+/// worker and driver of the node. An object is created, written in place,
+/// sealed (immutable from then on) and read by any process of the node as a
+/// view into the segment: no copy. A view pins its object; an unpinned
+/// object that is a secondary copy (evictable) goes first, least recently
+/// used first, when room is needed. A primary copy stays until it is
+/// deleted (its owner freed it).
+///
+/// The allocator is Boost.Interprocess's managed segment (a best-fit
+/// allocator over the mapping, with its own named-object directory, so every
+/// process finds the index by name). The index and the lock live in the
+/// segment; the lock is a robust process-shared mutex, so a process killed
+/// while it holds it does not hang the others.
+///
+/// Thread-safe and process-safe.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "raycc/runtime/common/id.h"
+
+namespace raycc::object_store {
+
+/// A sealed object, read in place. Holding it pins the object (it is
+/// neither evicted nor freed); the pin goes with the last copy.
+class ObjectView {
+ public:
+  const char* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  std::string_view bytes() const { return {data_, static_cast<size_t>(size_)}; }
+
+ private:
+  friend class SharedObjectStore;
+  ObjectView(const char* data, uint64_t size) : data_(data), size_(size) {}
+  const char* data_;
+  uint64_t size_;
+};
+
+struct StoreStats {
+  uint64_t capacity = 0;   // bytes the segment holds for objects
+  uint64_t used = 0;       // bytes of the objects in it
+  uint64_t objects = 0;    // objects (created or sealed)
+  uint64_t pinned = 0;     // objects with at least one view
+  uint64_t evictions = 0;  // objects evicted to make room, ever
+  uint64_t reads = 0;      // views handed out (Get), ever, by every process
+};
+
+class SharedObjectStore {
+ public:
+  /// Creates the segment `name` (a POSIX shared-memory name, no slash) of
+  /// `capacity` bytes, replacing a stale one of the same name. The creator
+  /// removes it when it is destroyed.
+  static absl::StatusOr<std::unique_ptr<SharedObjectStore>> Create(const std::string& name,
+                                                                   uint64_t capacity);
+  /// Maps the segment `name` another process created.
+  static absl::StatusOr<std::unique_ptr<SharedObjectStore>> Open(const std::string& name);
+
+  /// The name of the segment a raylet of process `pid` makes for `node`:
+  /// "raycc-<pid>-<node>", so that a segment left by a raylet that was
+  /// killed is known by its dead pid.
+  static std::string SegmentName(int pid, const std::string& node);
+  /// Removes the segments (SegmentName) of raylets whose process is gone
+  /// (killed: a raylet that stops removes its own); how many it removed.
+  static int RemoveSegmentsOfDeadRaylets();
+  ~SharedObjectStore();
+  SharedObjectStore(const SharedObjectStore&) = delete;
+  SharedObjectStore& operator=(const SharedObjectStore&) = delete;
+
+  /// Room for `size` bytes of object `id`, to be written and then sealed.
+  /// Evicts unpinned secondary copies, least recently used first, when
+  /// needed. AlreadyExists when the store has `id`; ResourceExhausted
+  /// ("object store full", naming the sizes) when it cannot make room.
+  /// `evictable`: a secondary copy (a primary copy stays until Delete).
+  absl::StatusOr<absl::Span<char>> CreateObject(const ObjectId& id, uint64_t size, bool evictable = false);
+  /// Makes a created object readable (and immutable). NotFound, or
+  /// FailedPrecondition when sealed already.
+  absl::Status Seal(const ObjectId& id);
+  /// Removes a created object that was never sealed (a failed write).
+  absl::Status Abort(const ObjectId& id);
+  /// The sealed object, pinned while the view lives; NotFound when the
+  /// store does not have it sealed.
+  absl::StatusOr<std::shared_ptr<const ObjectView>> Get(const ObjectId& id);
+  /// Whether `id` is here and sealed.
+  bool Contains(const ObjectId& id);
+  /// Frees the object now, or once its last view goes. NotFound.
+  absl::Status Delete(const ObjectId& id);
+
+  StoreStats Stats();
+  const std::string& name() const { return name_; }
+  /// Whether `p` lies in this process's mapping of the segment.
+  bool InSegment(const void* p) const;
+
+ private:
+  struct Impl;  // the mapping; views share it, so it outlives the last one
+  explicit SharedObjectStore(std::shared_ptr<Impl> impl, std::string name, bool owner);
+
+  std::shared_ptr<Impl> impl_;
+  std::string name_;
+  bool owner_;
+};
+
+}  // namespace raycc::object_store
