@@ -62,7 +62,8 @@ class Acc {
 int64_t Seed(int64_t i) { return i; }
 int64_t Mix(int64_t a, int64_t b, int64_t salt) { return a * 31 + b + salt; }
 
-RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add, Seed, Mix);
+int64_t Length(const std::string& s) { return static_cast<int64_t>(s.size()); }
+RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add, Seed, Mix, Length);
 
 /// The butterfly graph submitted dynamically; returns its outputs.
 std::vector<raycc::ObjectRef<int64_t>> DynamicButterfly(int64_t tasks, int64_t width) {
@@ -180,7 +181,7 @@ void Row(const char* what, const char* unit, const Stat& raycc, const Stat& base
 
 /// The cluster rows: tasks and actor calls pushed to worker processes over
 /// gRPC, against a unary gRPC round trip to the cluster's GCS.
-int RunCluster(std::string address, int n) {
+int RunCluster(std::string address, int n, int big_mib) {
   double join_ms = 1e3 * Seconds([&] {
                      raycc::Init(raycc::Config{.address = address});
                      raycc::Get(raycc::Task(Noop).Remote(0));
@@ -261,6 +262,46 @@ int RunCluster(std::string address, int n) {
            });
   });
   Row("placement group: create, ready, remove", "groups/s (one at a time)", groups);
+
+  // The object plane: a big value into the node's store, read by a task on
+  // the same node (in place) and on another node (pulled node to node).
+  auto blob = std::make_shared<const std::string>(static_cast<size_t>(big_mib) << 20, 'b');
+  const double gb = static_cast<double>(blob->size()) / 1e9;
+  Stat copy = Measure([&] {
+    return gb / Seconds([&] {
+             std::unique_ptr<char[]> to(new char[blob->size()]);
+             std::memcpy(to.get(), blob->data(), blob->size());
+             static std::unique_ptr<char[]> keep;  // (freed untimed, next time round)
+             keep = std::move(to);
+           });
+  });
+  Stat put = Measure([&] {
+    raycc::ObjectRef<std::string> ref;
+    return gb / Seconds([&] { ref = raycc::Put(blob); });
+  });
+  char what[64];
+  std::snprintf(what, sizeof what, "put of %d MiB (into the store)", big_mib);
+  Row(what, "GB/s (baseline: copy to fresh memory)", put, copy);
+  absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = gcs.TryGetAllNodes();
+  std::vector<std::string> names;
+  for (const raycc::proto::NodeInfo& node : nodes.ok() ? *nodes : std::vector<raycc::proto::NodeInfo>{})
+    if (node.state() == raycc::proto::NodeInfo::ALIVE) names.push_back(node.node_name());
+  // (The driver's node is the first alive one, as Init picks it.)
+  for (size_t k = 0; k < std::min<size_t>(names.size(), 2); ++k) {
+    Stat read = Measure([&] {
+      raycc::ObjectRef<std::string> ref = raycc::Put(blob);  // (fresh: the other node pulls it anew)
+      return gb / Seconds([&] {
+               if (*raycc::Task(Length).SetNodeAffinity(names[k]).Remote(ref).Get() !=
+                   static_cast<int64_t>(blob->size()))
+                 std::abort();
+             });
+    });
+    std::snprintf(what, sizeof what,
+                  k == 0 ? "task reads %d MiB, same node" : "task reads %d MiB, other node", big_mib);
+    Row(what,
+        k == 0 ? "GB/s (in place; the task deserializes a copy)" : "GB/s (pulled node to node, 5 MiB chunks)",
+        read);
+  }
   raycc::Shutdown();
   return 0;
 }
@@ -270,7 +311,7 @@ int RunCluster(std::string address, int n) {
 int main(int argc, char** argv) {
   int n = 100000, queued = 1000000, big_mib = 1024;
   std::string graph_path, address;
-  bool tasks_given = false;
+  bool tasks_given = false, big_mib_given = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--tasks") && i + 1 < argc) {
       n = std::atoi(argv[++i]);
@@ -281,6 +322,7 @@ int main(int argc, char** argv) {
       queued = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--big-mib") && i + 1 < argc) {
       big_mib = std::atoi(argv[++i]);
+      big_mib_given = true;
     } else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--graph") && i + 1 < argc) {
@@ -289,13 +331,13 @@ int main(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--reps N] [--graph butterfly.rcx]\n"
-          "       runtime_bench --address HOST:PORT|auto [--tasks N] [--reps N]\n");
+          "       runtime_bench --address HOST:PORT|auto [--tasks N] [--reps N] [--big-mib N]\n");
       return 2;
     }
   }
   // A cluster's worker processes run this executable: Init serves there.
   if (std::getenv("RAYCC_WORKER") != nullptr) raycc::Init();
-  if (!address.empty()) return RunCluster(address, tasks_given ? n : 5000);
+  if (!address.empty()) return RunCluster(address, tasks_given ? n : 5000, big_mib_given ? big_mib : 256);
   int cpus = static_cast<int>(std::thread::hardware_concurrency());
   raycc::Config config;
   config.num_cpus = cpus;

@@ -340,8 +340,12 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// An owned object is gone: its copy in the node's store goes too.
   void DropFromStore(const ObjectId& id);
   /// Arguments left as references to this node's store are inlined for a
-  /// task that runs on another node (`node_id`).
+  /// task whose node is not known (`node_id` empty); a worker on a known
+  /// node reads them in place or has its raylet pull them.
   void PrepareForNode(proto::TaskSpec* spec, const std::string& node_id);
+  /// Has this node's raylet pull `id` from the raylet at `holder` into this
+  /// node's store.
+  absl::Status FetchFromNode(const ObjectId& id, const std::string& holder);
   ReferenceCounter refs_{[this](const ObjectId& id, const std::string& owner) { OnFreed(id, owner); }};
   /// This process's CoreWorkerService address (an owner's identity on the
   /// wire), and those bytes.
@@ -728,11 +732,16 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   RefReader read_ref = [&](const proto::TaskArg& arg) -> absl::StatusOr<std::string_view> {
     absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id());
     if (!id.ok()) return id.status();
-    if (arg.store_node_id() != node_id_ || shm_ == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("object ", id->Hex(), " is in another node's object store (the owner inlines those)"));
-    }
+    if (shm_ == nullptr) return absl::FailedPreconditionError("this worker's node has no object store");
     absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view = shm_->Get(*id);
+    // In another node's store: this node's raylet pulls a copy here first
+    // (once, however many workers ask; a secondary copy, evicted when room
+    // is needed). It is tried twice: a copy evicted before it is read is
+    // pulled again.
+    for (int attempt = 0; !view.ok() && arg.store_node_id() != node_id_ && attempt < 2; ++attempt) {
+      if (absl::Status fetched = FetchFromNode(*id, arg.store_raylet()); !fetched.ok()) return fetched;
+      view = shm_->Get(*id);
+    }
     if (!view.ok()) return view.status();
     read.push_back(*view);
     return read.back()->bytes();
@@ -842,9 +851,26 @@ void ClusterRuntime::DropFromStore(const ObjectId& id) {
   (void)shm_->Delete(id);  // (freed now, or when the last reader's view goes)
 }
 
+absl::Status ClusterRuntime::FetchFromNode(const ObjectId& id, const std::string& holder) {
+  grpc::ClientContext context;
+  rpc::AddToken(&context, token_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(150));
+  proto::FetchObjectRequest request;
+  request.set_object_id(id.Binary());
+  request.set_from(holder);
+  proto::FetchObjectReply reply;
+  grpc::Status status = raylet_->FetchObject(&context, request, &reply);
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat("this node's raylet could not bring object ", id.Hex(), " from ", holder,
+                                   ": ", status.error_message()));
+}
+
 void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& node_id) {
   for (proto::TaskArg& arg : *spec->mutable_args()) {
-    if (arg.store_node_id().empty() || arg.store_node_id() == node_id) continue;
+    // (A worker on a known node reads or pulls it; one on a node not known
+    // here gets it inline.)
+    if (arg.store_node_id().empty() || !node_id.empty()) continue;
     absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id());
     bool unknown = false;
     std::optional<ObjectValue> value =
@@ -852,6 +878,7 @@ void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& no
     // (The task pins its arguments: the value is here until it is done.)
     arg.set_value(value ? std::string(value->Bytes()) : std::string());
     arg.clear_store_node_id();
+    arg.clear_store_raylet();
   }
 }
 
@@ -982,8 +1009,9 @@ void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::Task
           if (pending->failed_dependency == nullptr) pending->failed_dependency = value.error;
         } else if (value.shm != nullptr) {
           // In this node's store: a worker here reads it in place; one
-          // elsewhere gets it inline (PrepareForNode).
+          // elsewhere has its raylet pull it from this node's first.
           pending->spec.mutable_args(index)->set_store_node_id(node_id_);
+          pending->spec.mutable_args(index)->set_store_raylet(raylet_address_);
         } else {
           pending->spec.mutable_args(index)->set_value(*value.bytes);
         }

@@ -449,6 +449,13 @@ absl::Status NodeManager::RegisterWorker(const WorkerId& id, int port, int pid, 
         absl::StrCat("RegisterWorker: worker ", id.Hex(), " was not started by this raylet"));
   }
   Worker& worker = it->second;
+  if (worker.state == WorkerState::kDying ||
+      (worker.state == WorkerState::kStarting && worker.starting_for == nullptr &&
+       finished_jobs_.contains(worker.job))) {
+    // (Its job ended while it started: it exits on this refusal.)
+    return absl::FailedPreconditionError(
+        absl::StrCat("RegisterWorker: worker ", id.Hex(), "'s job ", worker.job.Hex(), " has finished"));
+  }
   if (worker.state != WorkerState::kStarting) {
     return absl::FailedPreconditionError(
         absl::StrCat("RegisterWorker: worker ", id.Hex(), " registered already"));
@@ -591,7 +598,10 @@ void NodeManager::OnJobsFinished(const std::vector<JobId>& jobs) {
     for (const JobId& job : jobs) {
       if (!finished_jobs_.emplace(job, true).second) continue;
       for (auto& [id, worker] : workers_) {
-        if (worker.job == job && worker.state == WorkerState::kIdle) {
+        // Idle ones, and ones still starting for nobody (prestarted): a
+        // worker that registers after its job ended would idle forever.
+        const bool unclaimed = worker.state == WorkerState::kStarting && worker.starting_for == nullptr;
+        if (worker.job == job && (worker.state == WorkerState::kIdle || unclaimed)) {
           worker.state = WorkerState::kDying;
           idle.push_back(id);
         }

@@ -127,6 +127,7 @@ class NodeManager {
   void FillStats(proto::GetNodeStatsReply* reply) const;
   /// The name workers and drivers map the node's object store by ("" for none).
   std::string ObjectStoreName() const;
+  object_store::SharedObjectStore* object_store() const { return options_.object_store; }
   /// Fails queued requests (canceled) and ends every worker.
   void Shutdown();
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/server_context.h"
+#include "object_store/shared_object_store.h"
 #include "raycc/runtime/common/grpc_status.h"
 #include "raycc/runtime/common/status.h"
 
@@ -25,7 +26,54 @@ absl::StatusOr<PlacementGroupId> ParseGroup(const std::string& bytes, const char
 }  // namespace
 
 RayletServiceImpl::RayletServiceImpl(NodeManager& node, std::string token, std::function<void()> on_shutdown)
-    : node_(node), auth_(std::move(token)), on_shutdown_(std::move(on_shutdown)) {}
+    : node_(node), auth_(token), on_shutdown_(std::move(on_shutdown)) {
+  if (node_.object_store() != nullptr) puller_ = std::make_unique<ObjectPuller>(*node_.object_store(), token);
+}
+
+grpc::Status RayletServiceImpl::PullObject(grpc::ServerContext* context,
+                                           const proto::PullObjectRequest* request,
+                                           grpc::ServerWriter<proto::ObjectChunk>* writer) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<ObjectId> id = ObjectId::FromBinary(request->object_id());
+  if (!id.ok()) return ToGrpcStatus(Annotate(id.status(), "PullObject"));
+  if (node_.object_store() == nullptr)
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "PullObject: this node has no object store");
+  absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view = node_.object_store()->Get(*id);
+  if (!view.ok()) return ToGrpcStatus(Annotate(view.status(), "PullObject"));
+  const uint64_t chunk = request->chunk_size() > 0 ? std::min<uint64_t>(request->chunk_size(), 64 << 20)
+                                                   : ObjectPuller::kChunkBytes;
+  const uint64_t size = (*view)->size();
+  proto::ObjectChunk out;
+  out.set_object_id(request->object_id());
+  out.set_total_size(size);
+  // (At least one chunk, which says the size.) gRPC's flow control bounds
+  // the bytes in flight: a Write waits for the receiver's window.
+  for (uint64_t offset = 0; offset == 0 || offset < size; offset += chunk) {
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "PullObject: cancelled");
+    out.set_offset(offset);
+    out.set_data((*view)->data() + offset, std::min(chunk, size - offset));
+    if (!writer->Write(out))
+      return grpc::Status(grpc::StatusCode::CANCELLED, "PullObject: the puller went away");
+    if (size == 0) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RayletServiceImpl::FetchObject(grpc::ServerContext* context,
+                                            const proto::FetchObjectRequest* request,
+                                            proto::FetchObjectReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<ObjectId> id = ObjectId::FromBinary(request->object_id());
+  if (!id.ok()) return ToGrpcStatus(Annotate(id.status(), "FetchObject"));
+  if (puller_ == nullptr)
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "FetchObject: this node has no object store");
+  if (request->from().empty())
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "FetchObject: no holder to pull from");
+  absl::StatusOr<uint64_t> size = puller_->Pull(*id, request->from());
+  if (!size.ok()) return ToGrpcStatus(size.status());
+  reply->set_size(*size);
+  return grpc::Status::OK;
+}
 
 grpc::Status RayletServiceImpl::RequestWorkerLease(grpc::ServerContext* context,
                                                    const proto::RequestWorkerLeaseRequest* request,
@@ -145,6 +193,10 @@ grpc::Status RayletServiceImpl::GetNodeStats(grpc::ServerContext* context,
   RAYCC_CHECK_TOKEN(auth_, context);
   node_.FillStats(reply);
   reply->set_unauthenticated_requests(auth_.refused());
+  if (puller_ != nullptr) {
+    reply->set_objects_pulled(puller_->pulls());
+    reply->set_bytes_pulled(puller_->bytes_pulled());
+  }
   return grpc::Status::OK;
 }
 

@@ -7,6 +7,7 @@
 
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raylet/node_manager.h"
+#include "raylet/object_puller.h"
 #include "rpc/auth.h"
 
 namespace raycc::raylet {
@@ -43,11 +44,18 @@ class RayletServiceImpl final : public proto::RayletService::Service {
                             proto::GetNodeStatsReply* reply) override;
   grpc::Status ShutdownRaylet(grpc::ServerContext* context, const proto::ShutdownRayletRequest* request,
                               proto::ShutdownRayletReply* reply) override;
+  /// Streams an object of this node's store, in chunks, to a raylet pulling it.
+  grpc::Status PullObject(grpc::ServerContext* context, const proto::PullObjectRequest* request,
+                          grpc::ServerWriter<proto::ObjectChunk>* writer) override;
+  /// Pulls an object from another node's store into this node's.
+  grpc::Status FetchObject(grpc::ServerContext* context, const proto::FetchObjectRequest* request,
+                           proto::FetchObjectReply* reply) override;
 
  private:
   NodeManager& node_;
   rpc::TokenCheck auth_;
   std::function<void()> on_shutdown_;
+  std::unique_ptr<ObjectPuller> puller_;  // (null: the node has no store)
 };
 
 }  // namespace raycc::raylet

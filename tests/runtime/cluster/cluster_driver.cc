@@ -607,14 +607,16 @@ void Objects(const std::string& a, const std::string& b) {
     Print("put_objects", static_cast<long>(after_put.object_store_objects()));
     Print("put_used_mib", static_cast<long>(after_put.object_store_used_bytes() >> 20));
     // A worker on the node reads it in place (one more view of the store);
-    // one on another node gets it inline from the owner.
+    // one on another node has its raylet pull a copy from this node's first.
     Print("sum_on_a",
           *raycc::Task(ChecksumOf).SetNodeAffinity("a").Remote(ref).Get() == sum ? "ok" : "wrong");
     Print("reads_on_a",
           static_cast<long>(RayletStats(a).object_store_reads() - after_put.object_store_reads()));
     Print("sum_on_b",
           *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(ref).Get() == sum ? "ok" : "wrong");
-    Print("b_objects", static_cast<long>(RayletStats(b).object_store_objects()));
+    raycc::proto::GetNodeStatsReply b_after = RayletStats(b);
+    Print("b_objects", static_cast<long>(b_after.object_store_objects()));
+    Print("b_pulled", static_cast<long>(b_after.objects_pulled()));
     Print("get", *ref.Get() == big ? "ok" : "wrong");
     // A big result for this driver, made on its node, is written into the
     // store by the worker and read there by its owner and by later tasks.
@@ -628,8 +630,15 @@ void Objects(const std::string& a, const std::string& b) {
     // Made on b for an owner on a: it comes back inline.
     raycc::ObjectRef<std::string> made_b = raycc::Task(MakeBig).SetNodeAffinity("b").Remote(32, 5);
     Print("made_on_b", *made_b.Get() == MakeBig(32, 5) ? "ok" : "wrong");
-    Print("b_objects_after", static_cast<long>(RayletStats(b).object_store_objects()));
+    // 256 MiB made by a task on a, read by a task on b: node to node, in
+    // 5 MiB chunks, checked end to end.
+    const uint64_t before = RayletStats(b).bytes_pulled();
+    raycc::ObjectRef<std::string> large = raycc::Task(MakeBig).SetNodeAffinity("a").Remote(256, 11);
+    const int64_t on_b = *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(large).Get();
+    Print("large_checksum", on_b == ChecksumOf(MakeBig(256, 11)) ? "ok" : "wrong");
+    Print("large_pulled_mib", static_cast<long>((RayletStats(b).bytes_pulled() - before) >> 20));
   }
+  Print("b_pinned_after", static_cast<long>(RayletStats(b).object_store_pinned()));
   // Every reference is gone: so are the objects in the store (asked again
   // at once, paced by the call itself, a bounded number of times).
   long left = -1;

@@ -249,14 +249,17 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["sum_on_a"], "ok");
   EXPECT_EQ(out["reads_on_a"], "1") << "the worker on a reads the argument in place";
   EXPECT_EQ(out["sum_on_b"], "ok");
-  EXPECT_EQ(out["b_objects"], "0") << "b's worker got it inline";
+  EXPECT_EQ(out["b_objects"], "1") << "b's raylet pulled a copy into its store";
+  EXPECT_EQ(out["b_pulled"], "1");
   EXPECT_EQ(out["get"], "ok");
   EXPECT_EQ(out["made_on_a"], "ok");
   EXPECT_EQ(out["made_objects"], "2") << "a big result for an owner on its node goes to the store";
   EXPECT_EQ(out["made_then_b"], "ok");
   EXPECT_EQ(out["made_on_b"], "ok");
-  EXPECT_EQ(out["b_objects_after"], "0");
-  EXPECT_EQ(out["freed_objects"], "0") << "freed objects leave the store";
+  EXPECT_EQ(out["large_checksum"], "ok") << "256 MiB from a's store to a task on b";
+  EXPECT_EQ(out["large_pulled_mib"], "256");
+  EXPECT_EQ(out["freed_objects"], "0") << "freed objects leave the owner's store";
+  EXPECT_EQ(out["b_pinned_after"], "0") << "b's copies are unpinned (evicted when room is needed)";
   EXPECT_EQ(out["live_objects"], "0");
 }
 
