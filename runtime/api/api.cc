@@ -12,6 +12,45 @@
 #include "raycc/runtime/api/runtime_factory.h"
 
 namespace raycc {
+
+namespace internal {
+
+bool SharedBytesPayload(std::string_view packed, size_t* offset, size_t* size) {
+  if (packed.empty()) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(packed.data());
+  auto big_endian = [&](size_t at, size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = (v << 8) | p[at + i];
+    return v;
+  };
+  size_t header = 0, length = 0;
+  switch (p[0]) {
+    case 0xc4:  // bin 8
+    case 0xd9:  // str 8
+      header = 2;
+      break;
+    case 0xc5:  // bin 16
+    case 0xda:  // str 16
+      header = 3;
+      break;
+    case 0xc6:  // bin 32
+    case 0xdb:  // str 32
+      header = 5;
+      break;
+    default:
+      if ((p[0] & 0xe0) != 0xa0) return false;  // (not a fixstr either)
+      header = 1;
+      length = p[0] & 0x1f;
+  }
+  if (packed.size() < header) return false;
+  if (header > 1) length = big_endian(1, header - 1);
+  if (header + length != packed.size()) return false;
+  *offset = header;
+  *size = length;
+  return true;
+}
+
+}  // namespace internal
 namespace {
 
 // g_mu serializes Init and Shutdown; the hot paths (every Remote, Get and

@@ -39,6 +39,7 @@
 #include "raycc/proto/worker_service.grpc.pb.h"
 #include "raycc/runtime/api/errors.h"
 #include "raycc/runtime/api/object_ref_handle.h"
+#include "raycc/runtime/api/shared_bytes.h"
 #include "raycc/runtime/common/resource_set.h"
 #include "rpc/auth.h"
 #include "rpc/content_hash.h"
@@ -346,6 +347,11 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// Has this node's raylet pull `id` from the raylet at `holder` into this
   /// node's store.
   absl::Status FetchFromNode(const ObjectId& id, const std::string& holder);
+  /// The object once ready (waiting up to `timeout_ms`); throws its error.
+  ObjectValue ReadyValue(const ObjectId& id, int64_t timeout_ms);
+  /// What a reader of `type` gets without a copy: SharedBytes viewing an
+  /// object in the node's store; null otherwise (it reads bytes).
+  static std::shared_ptr<const void> InPlace(const ObjectValue& value, const std::type_info& type);
   ReferenceCounter refs_{[this](const ObjectId& id, const std::string& owner) { OnFreed(id, owner); }};
   /// This process's CoreWorkerService address (an owner's identity on the
   /// wire), and those bytes.
@@ -1113,9 +1119,16 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
       value.error = std::move(failure);
     }
   } else {
-    value.bytes = std::make_shared<const std::string>(reply->return_objects(0).data());
-    if (reply->return_objects(0).nested_refs_size() > 0)
-      AdoptNestedRefs(ResultOf(task), reply->return_objects(0));
+    // A big result that came back inline (it was made on another node) goes
+    // into this node's store: the tasks that read it then pull it node to
+    // node, once per node, rather than through this owner in every push.
+    const ObjectId result = ResultOf(task);
+    if (std::optional<ObjectValue> stored = PutInStore(result, reply->return_objects(0).data())) {
+      value = *std::move(stored);
+    } else {
+      value.bytes = std::make_shared<const std::string>(reply->return_objects(0).data());
+    }
+    if (reply->return_objects(0).nested_refs_size() > 0) AdoptNestedRefs(result, reply->return_objects(0));
   }
   Complete(task.task_id(), std::move(value));
 }
@@ -1315,7 +1328,7 @@ std::vector<bool> ClusterRuntime::WaitReady(const std::vector<ObjectId>& ids, si
   return ready;
 }
 
-std::shared_ptr<const std::string> ClusterRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
+ObjectValue ClusterRuntime::ReadyValue(const ObjectId& id, int64_t timeout_ms) {
   if (!store_.Contains(id)) ThrowUnknown("Get", id);
   EnsureFetched(id);
   if (!WaitReady({id}, 1, DeadlineAfter(timeout_ms))[0]) {
@@ -1326,20 +1339,35 @@ std::shared_ptr<const std::string> ClusterRuntime::Get(const ObjectId& id, int64
   std::optional<ObjectValue> value = store_.Get(id, std::chrono::steady_clock::now(), &unknown);
   if (!value) ThrowUnknown("Get", id);
   if (value->error != nullptr) ThrowObjectError(*value->error);
-  // (An object in the node's store is copied out here: the API hands out
-  // bytes. Task arguments read it in place.)
-  if (value->shm != nullptr) return std::make_shared<const std::string>(value->shm->bytes());
-  return value->bytes;
+  return *std::move(value);
 }
 
-std::shared_ptr<const void> ClusterRuntime::GetValue(const ObjectId& id, const std::type_info&,
+std::shared_ptr<const std::string> ClusterRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
+  ObjectValue value = ReadyValue(id, timeout_ms);
+  // (An object in the node's store is copied out here, for a reader that
+  // wants bytes or a deserialized value; SharedBytes reads it in place:
+  // InPlace.)
+  if (value.shm != nullptr) return std::make_shared<const std::string>(value.shm->bytes());
+  return value.bytes;
+}
+
+std::shared_ptr<const void> ClusterRuntime::InPlace(const ObjectValue& value, const std::type_info& type) {
+  if (type != typeid(SharedBytes) || value.shm == nullptr) return nullptr;
+  size_t offset = 0, size = 0;
+  if (!internal::SharedBytesPayload(value.shm->bytes(), &offset, &size)) return nullptr;
+  // A view into the node's store, pinned by the object's view for as long
+  // as any copy of it lives.
+  return std::make_shared<const SharedBytes>(value.shm, value.shm->data() + offset, size);
+}
+
+std::shared_ptr<const void> ClusterRuntime::GetValue(const ObjectId& id, const std::type_info& type,
                                                      int64_t timeout_ms) {
-  (void)Get(id, timeout_ms);  // waits, and throws a failure
-  return nullptr;             // (held as bytes: the caller deserializes them)
+  // (Null: held as bytes, which the caller reads with Get and deserializes.)
+  return InPlace(ReadyValue(id, timeout_ms), type);
 }
 
 std::vector<std::shared_ptr<const void>> ClusterRuntime::GetValues(const std::vector<ObjectId>& ids,
-                                                                   const std::type_info&,
+                                                                   const std::type_info& type,
                                                                    int64_t timeout_ms) {
   for (const ObjectId& id : ids) {
     if (!store_.Contains(id)) ThrowUnknown("Get", id);
@@ -1352,8 +1380,11 @@ std::vector<std::shared_ptr<const void>> ClusterRuntime::GetValues(const std::ve
                                          ") was not ready within ", timeout_ms, " ms"));
     }
   }
-  for (const ObjectId& id : ids) (void)Get(id, 0);  // the first failure, in order
-  return std::vector<std::shared_ptr<const void>>(ids.size());
+  std::vector<std::shared_ptr<const void>> values;
+  values.reserve(ids.size());
+  for (const ObjectId& id : ids)
+    values.push_back(InPlace(ReadyValue(id, 0), type));  // (the first failure, in order)
+  return values;
 }
 
 std::vector<bool> ClusterRuntime::Wait(const std::vector<ObjectId>& ids, int num_objects,

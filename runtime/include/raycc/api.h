@@ -34,6 +34,7 @@
 #include "raycc/runtime/api/remote_registry.h"
 #include "raycc/runtime/api/runtime_interface.h"
 #include "raycc/runtime/api/serialization.h"
+#include "raycc/runtime/api/shared_bytes.h"
 
 namespace raycc {
 

@@ -182,7 +182,22 @@ int64_t ChecksumOf(const std::string& s) {
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
   return static_cast<int64_t>(h >> 1);
 }
-RAYCC_REMOTE(MakeBig, ChecksumOf);
+raycc::SharedBytes MakeShared(int64_t mib, int64_t seed) { return raycc::SharedBytes(MakeBig(mib, seed)); }
+RAYCC_REMOTE(MakeBig, ChecksumOf, MakeShared);
+
+// Whether `p` lies in a mapping of this process whose file starts with
+// `prefix` (/proc/self/maps).
+bool InMapping(const void* p, const std::string& prefix) {
+  std::ifstream maps("/proc/self/maps");
+  const auto at = reinterpret_cast<uintptr_t>(p);
+  for (std::string line; std::getline(maps, line);) {
+    uintptr_t start = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &start, &end) != 2 || at < start || at >= end) continue;
+    const size_t path = line.find('/');
+    return path != std::string::npos && line.compare(path, prefix.size(), prefix) == 0;
+  }
+  return false;
+}
 
 void Print(const std::string& name, const std::string& value) {
   std::cout << name << " " << value << std::endl;
@@ -627,9 +642,29 @@ void Objects(const std::string& a, const std::string& b) {
     Print("made_then_b",
           *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(made).Get() == ChecksumOf(expected) ? "ok"
                                                                                                    : "wrong");
-    // Made on b for an owner on a: it comes back inline.
+    // Get of SharedBytes on the store's node is a view into the store: the
+    // bytes the driver reads lie in the shared-memory mapping, not a copy.
+    {
+      raycc::ObjectRef<raycc::SharedBytes> shared = raycc::Put(raycc::SharedBytes(MakeBig(64, 9)));
+      std::shared_ptr<raycc::SharedBytes> got = shared.Get();
+      Print("shared_in_store", InMapping(got->data(), "/dev/shm/raycc-") ? "yes" : "no");
+      Print("shared_ok", got->view() == MakeBig(64, 9) ? "ok" : "wrong");
+      std::shared_ptr<raycc::SharedBytes> made_shared =
+          raycc::Task(MakeShared).SetNodeAffinity("a").Remote(64, 13).Get();
+      Print("made_shared_in_store", InMapping(made_shared->data(), "/dev/shm/raycc-") ? "yes" : "no");
+      Print("made_shared_ok", made_shared->view() == MakeBig(64, 13) ? "ok" : "wrong");
+      // Made on b (inline to this owner): its own bytes, as a string would be.
+      std::shared_ptr<raycc::SharedBytes> from_b =
+          raycc::Task(MakeShared).SetNodeAffinity("b").Remote(1, 2).Get();
+      Print("from_b_in_store", InMapping(from_b->data(), "/dev/shm/raycc-") ? "yes" : "no");
+      Print("from_b_ok", from_b->view() == MakeBig(1, 2) ? "ok" : "wrong");
+    }
+    // Made on b for an owner on a: it comes back inline, and goes into a's
+    // store (so a third task reads it from a's store, not from the push).
+    const long objects_before = static_cast<long>(RayletStats(a).object_store_objects());
     raycc::ObjectRef<std::string> made_b = raycc::Task(MakeBig).SetNodeAffinity("b").Remote(32, 5);
     Print("made_on_b", *made_b.Get() == MakeBig(32, 5) ? "ok" : "wrong");
+    Print("made_on_b_into_a", static_cast<long>(RayletStats(a).object_store_objects()) - objects_before);
     // 256 MiB made by a task on a, read by a task on b: node to node, in
     // 5 MiB chunks, checked end to end.
     const uint64_t before = RayletStats(b).bytes_pulled();

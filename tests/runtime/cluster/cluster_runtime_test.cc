@@ -256,6 +256,13 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["made_objects"], "2") << "a big result for an owner on its node goes to the store";
   EXPECT_EQ(out["made_then_b"], "ok");
   EXPECT_EQ(out["made_on_b"], "ok");
+  EXPECT_EQ(out["made_on_b_into_a"], "1") << "a big inline result goes into its owner's store";
+  EXPECT_EQ(out["shared_in_store"], "yes") << "Get of SharedBytes is a view into the store";
+  EXPECT_EQ(out["shared_ok"], "ok");
+  EXPECT_EQ(out["made_shared_in_store"], "yes");
+  EXPECT_EQ(out["made_shared_ok"], "ok");
+  EXPECT_EQ(out["from_b_in_store"], "no");
+  EXPECT_EQ(out["from_b_ok"], "ok");
   EXPECT_EQ(out["large_checksum"], "ok") << "256 MiB from a's store to a task on b";
   EXPECT_EQ(out["large_pulled_mib"], "256");
   EXPECT_EQ(out["freed_objects"], "0") << "freed objects leave the owner's store";

@@ -48,3 +48,35 @@ TEST_F(PutByReferenceTest, ANullSharedPtrIsAnError) {
 }
 
 }  // namespace
+
+namespace {
+
+int64_t SharedSize(raycc::SharedBytes bytes) { return static_cast<int64_t>(bytes.size()); }
+RAYCC_REMOTE(SharedSize);
+
+TEST_F(PutByReferenceTest, SharedBytesTravelAsBinAndAreSharedInProcess) {
+  raycc::SharedBytes bytes(std::string(300000, 'q'));
+  const char* where = bytes.data();
+  raycc::ObjectRef<raycc::SharedBytes> ref = raycc::Put(std::move(bytes));
+  std::shared_ptr<raycc::SharedBytes> got = ref.Get();
+  EXPECT_EQ(got->data(), where) << "in one process the value is shared, not copied";
+  EXPECT_EQ(*raycc::Task(SharedSize).Remote(ref).Get(), 300000);
+  // Its msgpack form is `bin`, and the payload is found in it.
+  std::string packed = raycc::Serialize(raycc::SharedBytes(std::string("abc")));
+  size_t offset = 0, size = 0;
+  ASSERT_TRUE(raycc::internal::SharedBytesPayload(packed, &offset, &size));
+  EXPECT_EQ(packed.substr(offset, size), "abc");
+  EXPECT_EQ(static_cast<unsigned char>(packed[0]), 0xc4) << "bin 8";
+  EXPECT_EQ(raycc::Deserialize<raycc::SharedBytes>(packed).str(), "abc");
+  // A string's msgpack form reads as SharedBytes too; other things do not.
+  EXPECT_EQ(raycc::Deserialize<raycc::SharedBytes>(raycc::Serialize(std::string(70000, 'z'))).size(), 70000u);
+  std::string big = raycc::Serialize(std::string(70000, 'z'));
+  ASSERT_TRUE(raycc::internal::SharedBytesPayload(big, &offset, &size));
+  EXPECT_EQ(offset, 5u);  // str 32
+  EXPECT_EQ(size, 70000u);
+  EXPECT_FALSE(raycc::internal::SharedBytesPayload(raycc::Serialize(42), &offset, &size));
+  EXPECT_FALSE(raycc::internal::SharedBytesPayload(packed.substr(0, 3), &offset, &size)) << "truncated";
+  EXPECT_THROW(raycc::Deserialize<raycc::SharedBytes>(raycc::Serialize(42)), raycc::RayccError);
+}
+
+}  // namespace
