@@ -653,7 +653,8 @@ void Objects(const std::string& a, const std::string& b) {
           raycc::Task(MakeShared).SetNodeAffinity("a").Remote(64, 13).Get();
       Print("made_shared_in_store", InMapping(made_shared->data(), "/dev/shm/raycc-") ? "yes" : "no");
       Print("made_shared_ok", made_shared->view() == MakeBig(64, 13) ? "ok" : "wrong");
-      // Made on b (inline to this owner): its own bytes, as a string would be.
+      // Made on b: it came back inline and went into this node's store, so
+      // it is read in place here too.
       std::shared_ptr<raycc::SharedBytes> from_b =
           raycc::Task(MakeShared).SetNodeAffinity("b").Remote(1, 2).Get();
       Print("from_b_in_store", InMapping(from_b->data(), "/dev/shm/raycc-") ? "yes" : "no");

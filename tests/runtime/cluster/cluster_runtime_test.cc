@@ -261,7 +261,7 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["shared_ok"], "ok");
   EXPECT_EQ(out["made_shared_in_store"], "yes");
   EXPECT_EQ(out["made_shared_ok"], "ok");
-  EXPECT_EQ(out["from_b_in_store"], "no");
+  EXPECT_EQ(out["from_b_in_store"], "yes");
   EXPECT_EQ(out["from_b_ok"], "ok");
   EXPECT_EQ(out["large_checksum"], "ok") << "256 MiB from a's store to a task on b";
   EXPECT_EQ(out["large_pulled_mib"], "256");
