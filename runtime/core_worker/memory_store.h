@@ -42,6 +42,10 @@ struct ObjectValue {
   /// Instead of `bytes`: the object in the node's shared-memory store, read
   /// in place (the view pins it).
   std::shared_ptr<const object_store::ObjectView> shm;
+  /// Instead of both: the object is in another node's store (its raylet,
+  /// "host:port"); a reader here has this node's raylet pull it first.
+  std::string remote_raylet;
+  std::string remote_node;
   /// The bytes, wherever they are (empty for an error).
   std::string_view Bytes() const;
 };

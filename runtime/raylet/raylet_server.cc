@@ -59,6 +59,21 @@ grpc::Status RayletServiceImpl::PullObject(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status RayletServiceImpl::FreeObjects(grpc::ServerContext* context,
+                                            const proto::FreeObjectsRequest* request,
+                                            proto::FreeObjectsReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  if (node_.object_store() == nullptr) return grpc::Status::OK;
+  uint32_t freed = 0;
+  for (const std::string& bytes : request->object_ids()) {
+    absl::StatusOr<ObjectId> id = ObjectId::FromBinary(bytes);
+    if (!id.ok()) return ToGrpcStatus(Annotate(id.status(), "FreeObjects"));
+    if (node_.object_store()->Delete(*id).ok()) ++freed;  // (one gone already is fine)
+  }
+  reply->set_freed(freed);
+  return grpc::Status::OK;
+}
+
 grpc::Status RayletServiceImpl::FetchObject(grpc::ServerContext* context,
                                             const proto::FetchObjectRequest* request,
                                             proto::FetchObjectReply* reply) {

@@ -47,6 +47,9 @@ class RayletServiceImpl final : public proto::RayletService::Service {
   /// Streams an object of this node's store, in chunks, to a raylet pulling it.
   grpc::Status PullObject(grpc::ServerContext* context, const proto::PullObjectRequest* request,
                           grpc::ServerWriter<proto::ObjectChunk>* writer) override;
+  /// Frees objects of this node's store (their owner let them go).
+  grpc::Status FreeObjects(grpc::ServerContext* context, const proto::FreeObjectsRequest* request,
+                           proto::FreeObjectsReply* reply) override;
   /// Pulls an object from another node's store into this node's.
   grpc::Status FetchObject(grpc::ServerContext* context, const proto::FetchObjectRequest* request,
                            proto::FetchObjectReply* reply) override;

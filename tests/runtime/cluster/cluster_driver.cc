@@ -613,6 +613,7 @@ raycc::proto::GetNodeStatsReply RayletStats(const std::string& address) {
 
 // The driver runs on node a (`a` and `b` are the raylets' addresses).
 void Objects(const std::string& a, const std::string& b) {
+  long b_objects_before_made = -1;
   const std::string big = MakeBig(64, 7);
   const int64_t sum = ChecksumOf(big);
   {
@@ -642,6 +643,25 @@ void Objects(const std::string& a, const std::string& b) {
     Print("made_then_b",
           *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(made).Get() == ChecksumOf(expected) ? "ok"
                                                                                                    : "wrong");
+    // 256 MiB made by a task on a, read by a task on b: node to node, in
+    // 5 MiB chunks, checked end to end.
+    const uint64_t before = RayletStats(b).bytes_pulled();
+    raycc::ObjectRef<std::string> large = raycc::Task(MakeBig).SetNodeAffinity("a").Remote(256, 11);
+    const int64_t on_b = *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(large).Get();
+    Print("large_checksum", on_b == ChecksumOf(MakeBig(256, 11)) ? "ok" : "wrong");
+    Print("large_pulled_mib", static_cast<long>((RayletStats(b).bytes_pulled() - before) >> 20));
+    // Made on b for an owner on a: it stays in b's store (a primary copy
+    // there); the owner's Get pulls a copy into a's.
+    b_objects_before_made = static_cast<long>(RayletStats(b).object_store_objects());
+    const long a_objects_before = static_cast<long>(RayletStats(a).object_store_objects());
+    raycc::ObjectRef<std::string> made_b = raycc::Task(MakeBig).SetNodeAffinity("b").Remote(32, 5);
+    if (raycc::Wait(std::vector<raycc::ObjectRef<std::string>>{made_b}, 1, 60000).ready.size() != 1)
+      throw std::runtime_error("made_b did not finish");
+    Print("made_b_stays_on_b",
+          static_cast<long>(RayletStats(b).object_store_objects()) - b_objects_before_made);
+    Print("made_on_b", *made_b.Get() == MakeBig(32, 5) ? "ok" : "wrong");
+    Print("made_on_b_copied_to_a",
+          static_cast<long>(RayletStats(a).object_store_objects()) - a_objects_before);
     // Get of SharedBytes on the store's node is a view into the store: the
     // bytes the driver reads lie in the shared-memory mapping, not a copy.
     {
@@ -653,26 +673,13 @@ void Objects(const std::string& a, const std::string& b) {
           raycc::Task(MakeShared).SetNodeAffinity("a").Remote(64, 13).Get();
       Print("made_shared_in_store", InMapping(made_shared->data(), "/dev/shm/raycc-") ? "yes" : "no");
       Print("made_shared_ok", made_shared->view() == MakeBig(64, 13) ? "ok" : "wrong");
-      // Made on b: it came back inline and went into this node's store, so
-      // it is read in place here too.
+      // Made on b: it stays in b's store; Get pulls a copy to this node,
+      // where it is read in place too.
       std::shared_ptr<raycc::SharedBytes> from_b =
           raycc::Task(MakeShared).SetNodeAffinity("b").Remote(1, 2).Get();
       Print("from_b_in_store", InMapping(from_b->data(), "/dev/shm/raycc-") ? "yes" : "no");
       Print("from_b_ok", from_b->view() == MakeBig(1, 2) ? "ok" : "wrong");
     }
-    // Made on b for an owner on a: it comes back inline, and goes into a's
-    // store (so a third task reads it from a's store, not from the push).
-    const long objects_before = static_cast<long>(RayletStats(a).object_store_objects());
-    raycc::ObjectRef<std::string> made_b = raycc::Task(MakeBig).SetNodeAffinity("b").Remote(32, 5);
-    Print("made_on_b", *made_b.Get() == MakeBig(32, 5) ? "ok" : "wrong");
-    Print("made_on_b_into_a", static_cast<long>(RayletStats(a).object_store_objects()) - objects_before);
-    // 256 MiB made by a task on a, read by a task on b: node to node, in
-    // 5 MiB chunks, checked end to end.
-    const uint64_t before = RayletStats(b).bytes_pulled();
-    raycc::ObjectRef<std::string> large = raycc::Task(MakeBig).SetNodeAffinity("a").Remote(256, 11);
-    const int64_t on_b = *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(large).Get();
-    Print("large_checksum", on_b == ChecksumOf(MakeBig(256, 11)) ? "ok" : "wrong");
-    Print("large_pulled_mib", static_cast<long>((RayletStats(b).bytes_pulled() - before) >> 20));
   }
   Print("b_pinned_after", static_cast<long>(RayletStats(b).object_store_pinned()));
   // Every reference is gone: so are the objects in the store (asked again
@@ -680,6 +687,11 @@ void Objects(const std::string& a, const std::string& b) {
   long left = -1;
   for (int i = 0; i < 5000 && left != 0; ++i) left = static_cast<long>(RayletStats(a).object_store_objects());
   Print("freed_objects", left);
+  // The primary copy on b went too (its owner freed it there).
+  long on_b = -1;
+  for (int i = 0; i < 5000 && on_b != b_objects_before_made; ++i)
+    on_b = static_cast<long>(RayletStats(b).object_store_objects());
+  Print("b_primary_freed", on_b == b_objects_before_made ? "yes" : "no");
 }
 
 void Retries(const std::string& marker) {

@@ -256,7 +256,9 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["made_objects"], "2") << "a big result for an owner on its node goes to the store";
   EXPECT_EQ(out["made_then_b"], "ok");
   EXPECT_EQ(out["made_on_b"], "ok");
-  EXPECT_EQ(out["made_on_b_into_a"], "1") << "a big inline result goes into its owner's store";
+  EXPECT_EQ(out["made_b_stays_on_b"], "1") << "a big result stays in the store of the node that made it";
+  EXPECT_EQ(out["made_on_b_copied_to_a"], "1") << "the owner's Get pulls a copy to its node";
+  EXPECT_EQ(out["b_primary_freed"], "yes") << "the owner frees its primary copy on b";
   EXPECT_EQ(out["shared_in_store"], "yes") << "Get of SharedBytes is a view into the store";
   EXPECT_EQ(out["shared_ok"], "ok");
   EXPECT_EQ(out["made_shared_in_store"], "yes");
