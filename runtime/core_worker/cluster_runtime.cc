@@ -326,6 +326,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   std::string node_id_;
   std::mutex shm_mu_;
   absl::flat_hash_set<ObjectId> in_shm_;
+  /// Owned objects whose primary copy is in another node's store, by the
+  /// raylet that frees them there.
+  absl::flat_hash_map<ObjectId, std::string> remote_primaries_;
   std::atomic<bool> shm_full_said_{false};
   /// Values at least this big go to the node's store (smaller ones stay in
   /// the owner's memory and travel inline).
@@ -347,8 +350,16 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// Has this node's raylet pull `id` from the raylet at `holder` into this
   /// node's store.
   absl::Status FetchFromNode(const ObjectId& id, const std::string& holder);
+  /// The id of the next object this process (or the task running here) puts.
+  ObjectId NextPutId();
+  /// Put of big SharedBytes, written straight into the node's store; nullopt
+  /// when they take the usual path (small, no store, the store full).
+  std::optional<ObjectId> PutSharedBytes(const SharedBytes& bytes);
   /// The object once ready (waiting up to `timeout_ms`); throws its error.
   ObjectValue ReadyValue(const ObjectId& id, int64_t timeout_ms);
+  /// `value` readable here: one in another node's store is pulled into this
+  /// node's first (throws, naming the holder, when it cannot be).
+  ObjectValue Localize(const ObjectId& id, ObjectValue value);
   /// What a reader of `type` gets without a copy: SharedBytes viewing an
   /// object in the node's store; null otherwise (it reads bytes).
   static std::shared_ptr<const void> InPlace(const ObjectValue& value, const std::type_info& type);
@@ -363,6 +374,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   bool borrow_stop_ = false;
   /// Releases to send, by owner.
   absl::flat_hash_map<std::string, std::vector<ObjectId>> releases_;
+  /// Frees to send to other nodes' raylets, by raylet (DropFromStore).
+  absl::flat_hash_map<std::string, std::vector<ObjectId>> remote_frees_;
   /// Results here whose values hold borrowed references (pinned meanwhile).
   absl::flat_hash_map<ObjectId, std::vector<ObjectId>> nested_;
   absl::flat_hash_set<ObjectId> fetching_;  // (borrowed objects with a fetch started)
@@ -692,8 +705,15 @@ absl::Status ClusterRuntime::Finish() {
         (void)gcs_->MarkActorDead(actor->id, absl::StrCat("its owner (job ", job_.Hex(), ") finished"));
       }
     }
-    // Borrowed references held to the end are released to their owners (the
-    // releaser drains its queue before it stops); fetches end.
+    // Borrowed references held to the end are released to their owners, and
+    // primaries in other nodes' stores freed (the releaser drains its queues
+    // before it stops); fetches end.
+    std::vector<ObjectId> remote;
+    {
+      std::lock_guard<std::mutex> lock(shm_mu_);
+      for (const auto& [id, raylet] : remote_primaries_) remote.push_back(id);
+    }
+    for (const ObjectId& id : remote) DropFromStore(id);
     {
       std::lock_guard<std::mutex> lock(borrow_mu_);
       borrow_stop_ = true;
@@ -783,13 +803,18 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   read.clear();
   // A big result for an owner on this node goes into the node's store: the
   // owner reads it in place, and so do the tasks it passes it to.
-  if (!reply->has_error() && reply->return_objects_size() == 1 && !node_id_.empty() &&
-      task.owner_address().node_id() == node_id_) {
+  // (For an owner on another node it stays here, a primary copy the owner
+  // frees; readers elsewhere pull it from this node's raylet.)
+  if (!reply->has_error() && reply->return_objects_size() == 1 && !node_id_.empty()) {
     proto::ReturnObject* out = reply->mutable_return_objects(0);
     absl::StatusOr<ObjectId> id = ObjectId::FromBinary(out->object_id());
     if (id.ok() && WriteToStore(*id, out->data())) {
       out->clear_data();
       out->set_in_plasma(true);
+      if (task.owner_address().node_id() != node_id_) {
+        out->set_store_node_id(node_id_);
+        out->set_store_raylet(raylet_address_);
+      }
     }
   }
   // The references its result holds stay alive for the caller, registered
@@ -849,12 +874,52 @@ std::optional<ObjectValue> ClusterRuntime::PutInStore(const ObjectId& id, std::s
 }
 
 void ClusterRuntime::DropFromStore(const ObjectId& id) {
-  if (shm_ == nullptr) return;
+  std::string remote;
   {
     std::lock_guard<std::mutex> lock(shm_mu_);
-    if (in_shm_.erase(id) == 0) return;
+    if (auto it = remote_primaries_.find(id); it != remote_primaries_.end()) {
+      remote = std::move(it->second);
+      remote_primaries_.erase(it);
+    } else if (in_shm_.erase(id) == 0) {
+      return;
+    }
   }
-  (void)shm_->Delete(id);  // (freed now, or when the last reader's view goes)
+  if (remote.empty()) {
+    (void)shm_->Delete(id);  // (freed now, or when the last reader's view goes)
+    return;
+  }
+  // In another node's store: its raylet frees it (sent in the background);
+  // a copy pulled here for this owner's reads goes now.
+  if (shm_ != nullptr) (void)shm_->Delete(id);
+  {
+    std::lock_guard<std::mutex> lock(borrow_mu_);
+    remote_frees_[remote].push_back(id);
+  }
+  borrow_cv_.notify_all();
+}
+
+ObjectValue ClusterRuntime::Localize(const ObjectId& id, ObjectValue value) {
+  if (value.remote_raylet.empty() || value.error != nullptr) return value;
+  absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view =
+      shm_ != nullptr ? shm_->Get(id)
+                      : absl::StatusOr<std::shared_ptr<const object_store::ObjectView>>(
+                            absl::FailedPreconditionError("this process's node has no object store"));
+  for (int attempt = 0; !view.ok() && shm_ != nullptr && attempt < 2; ++attempt) {
+    if (absl::Status fetched = FetchFromNode(id, value.remote_raylet); !fetched.ok()) {
+      view = fetched;
+      break;
+    }
+    view = shm_->Get(id);
+  }
+  if (!view.ok()) {
+    ObjectError error;
+    error.message = absl::StrCat("object ", id.Hex(), " is in the store of the node whose raylet is at ",
+                                 value.remote_raylet, ", and cannot be read here: ", view.status().message());
+    ThrowObjectError(error);
+  }
+  ObjectValue local;
+  local.shm = *std::move(view);
+  return local;
 }
 
 absl::Status ClusterRuntime::FetchFromNode(const ObjectId& id, const std::string& holder) {
@@ -882,6 +947,11 @@ void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& no
     std::optional<ObjectValue> value =
         id.ok() ? store_.Get(*id, std::chrono::steady_clock::now(), &unknown) : std::nullopt;
     // (The task pins its arguments: the value is here until it is done.)
+    try {
+      if (value) value = Localize(*id, *std::move(value));
+    } catch (const RayccError&) {
+      value.reset();  // (the task then fails on its empty argument, with the cause in its log)
+    }
     arg.set_value(value ? std::string(value->Bytes()) : std::string());
     arg.clear_store_node_id();
     arg.clear_store_raylet();
@@ -1013,6 +1083,10 @@ void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::Task
         std::lock_guard<std::mutex> lock(pending->mu);
         if (value.error != nullptr) {
           if (pending->failed_dependency == nullptr) pending->failed_dependency = value.error;
+        } else if (!value.remote_raylet.empty()) {
+          // In the store of the node that made it: pulled from there.
+          pending->spec.mutable_args(index)->set_store_node_id(value.remote_node);
+          pending->spec.mutable_args(index)->set_store_raylet(value.remote_raylet);
         } else if (value.shm != nullptr) {
           // In this node's store: a worker here reads it in place; one
           // elsewhere has its raylet pull it from this node's first.
@@ -1096,6 +1170,17 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
     failure->message = absl::StrCat("task ", task.function().name(), " returned ",
                                     reply->return_objects_size(), " objects instead of 1");
     value.error = std::move(failure);
+  } else if (reply->return_objects(0).in_plasma() && !reply->return_objects(0).store_node_id().empty() &&
+             reply->return_objects(0).store_node_id() != node_id_) {
+    // In the store of the node that made it: readers pull it from there.
+    const ObjectId result = ResultOf(task);
+    value.remote_node = reply->return_objects(0).store_node_id();
+    value.remote_raylet = reply->return_objects(0).store_raylet();
+    {
+      std::lock_guard<std::mutex> lock(shm_mu_);
+      remote_primaries_[result] = value.remote_raylet;
+    }
+    if (reply->return_objects(0).nested_refs_size() > 0) AdoptNestedRefs(result, reply->return_objects(0));
   } else if (reply->return_objects(0).in_plasma()) {
     // A worker of this node wrote it into the store (a primary copy, which
     // this owner deletes when it is freed).
@@ -1145,7 +1230,7 @@ void ClusterRuntime::Complete(const std::string& task_id, ObjectValue value) {
   ObjectId result = ResultOf(pending->spec);
   if (refs_.Owns(result)) {
     store_.Put(result, std::move(value));
-  } else if (value.shm != nullptr) {
+  } else if (value.shm != nullptr || !value.remote_raylet.empty()) {
     DropFromStore(result);  // (nobody refers to it any more)
   }
   for (const ObjectId& id : pending->uses) refs_.RemoveTaskUse(id);
@@ -1238,10 +1323,13 @@ bool ClusterRuntime::CancelTask(const ObjectId& id) {
   return true;
 }
 
+ObjectId ClusterRuntime::NextPutId() {
+  return *ObjectId::ForPut(t_task != nullptr ? *TaskId::FromBinary(t_task->task_id()) : driver_task_,
+                           puts_.fetch_add(1) + 1);
+}
+
 ObjectId ClusterRuntime::Put(std::string bytes) {
-  const TaskId& task = driver_task_;
-  ObjectId id = *ObjectId::ForPut(t_task != nullptr ? *TaskId::FromBinary(t_task->task_id()) : task,
-                                  puts_.fetch_add(1) + 1);
+  const ObjectId id = NextPutId();
   ObjectValue value;
   if (std::optional<ObjectValue> stored = PutInStore(id, bytes)) {
     value = *std::move(stored);
@@ -1254,8 +1342,14 @@ ObjectId ClusterRuntime::Put(std::string bytes) {
   return id;
 }
 
-ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::type_info&,
+ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::type_info& type,
                                   std::string (*serialize)(const void*)) {
+  // SharedBytes go straight into the node's store: its msgpack header, then
+  // the bytes, copied once (no buffer in between).
+  if (type == typeid(SharedBytes)) {
+    if (std::optional<ObjectId> id = PutSharedBytes(*static_cast<const SharedBytes*>(value.get())))
+      return *id;
+  }
   // Values cross processes as bytes; keeping the value too (zero-copy Get
   // in the owner) is the object plane's work (issue #15). The references
   // the value holds are pinned while the object lives (OwnerOf pins each
@@ -1277,6 +1371,35 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
     std::lock_guard<std::mutex> lock(borrow_mu_);
     nested_[id] = std::move(mentioned);
   }
+  return id;
+}
+
+std::optional<ObjectId> ClusterRuntime::PutSharedBytes(const SharedBytes& bytes) {
+  if (shm_ == nullptr || bytes.size() < kStoreAtLeast || bytes.size() > UINT32_MAX) return std::nullopt;
+  const ObjectId id = NextPutId();
+  char header[5] = {static_cast<char>(0xc6)};  // bin 32
+  for (int i = 0; i < 4; ++i) header[1 + i] = static_cast<char>((bytes.size() >> (8 * (3 - i))) & 0xff);
+  absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, sizeof(header) + bytes.size());
+  if (!room.ok()) return std::nullopt;  // (full: the usual path keeps it in memory, and says so)
+  std::memcpy(room->data(), header, sizeof(header));
+  std::memcpy(room->data() + sizeof(header), bytes.data(), bytes.size());
+  absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view =
+      shm_->Seal(id).ok()
+          ? shm_->Get(id)
+          : absl::StatusOr<std::shared_ptr<const object_store::ObjectView>>(absl::InternalError(""));
+  if (!view.ok()) {
+    (void)shm_->Delete(id);
+    return std::nullopt;
+  }
+  {
+    std::lock_guard<std::mutex> lock(shm_mu_);
+    in_shm_.insert(id);
+  }
+  ObjectValue value;
+  value.shm = *std::move(view);
+  store_.AddPending(id);
+  refs_.AddOwned(id, 1);
+  store_.Put(id, std::move(value));
   return id;
 }
 
@@ -1339,7 +1462,7 @@ ObjectValue ClusterRuntime::ReadyValue(const ObjectId& id, int64_t timeout_ms) {
   std::optional<ObjectValue> value = store_.Get(id, std::chrono::steady_clock::now(), &unknown);
   if (!value) ThrowUnknown("Get", id);
   if (value->error != nullptr) ThrowObjectError(*value->error);
-  return *std::move(value);
+  return Localize(id, *std::move(value));
 }
 
 std::shared_ptr<const std::string> ClusterRuntime::Get(const ObjectId& id, int64_t timeout_ms) {
@@ -1544,11 +1667,22 @@ void ClusterRuntime::OnFreed(const ObjectId& id, const std::string& owner) {
 void ClusterRuntime::RunReleases() {
   std::unique_lock<std::mutex> lock(borrow_mu_);
   for (;;) {
-    borrow_cv_.wait(lock, [&] { return borrow_stop_ || !releases_.empty(); });
-    if (releases_.empty()) return;  // (stopping, and everything sent)
-    absl::flat_hash_map<std::string, std::vector<ObjectId>> batch;
+    borrow_cv_.wait(lock, [&] { return borrow_stop_ || !releases_.empty() || !remote_frees_.empty(); });
+    if (releases_.empty() && remote_frees_.empty()) return;  // (stopping, and everything sent)
+    absl::flat_hash_map<std::string, std::vector<ObjectId>> batch, frees;
     batch.swap(releases_);
+    frees.swap(remote_frees_);
     lock.unlock();
+    for (const auto& [raylet, ids] : frees) {
+      auto stub = proto::RayletService::NewStub(rpc::Connect(raylet));
+      proto::FreeObjectsRequest request;
+      for (const ObjectId& id : ids) request.add_object_ids(id.Binary());
+      grpc::ClientContext context;
+      rpc::AddToken(&context, token_);
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      proto::FreeObjectsReply reply;
+      (void)stub->FreeObjects(&context, request, &reply);  // (a node gone has nothing to free)
+    }
     for (const auto& [owner, ids] : batch) {
       std::string where;
       std::shared_ptr<proto::CoreWorkerService::Stub> stub = WorkerStub(owner, &where);
@@ -1703,7 +1837,13 @@ grpc::Status ClusterRuntime::HandleGetObjectStatus(const proto::GetObjectStatusR
   reply->set_status(proto::CREATED);
   proto::ReturnObject* object = reply->mutable_object();
   object->set_object_id(id->Binary());
-  object->set_data(std::string(value->Bytes()));
+  try {
+    // (A borrower reading an object that lives in another node's store gets
+    // its bytes through this owner.)
+    object->set_data(std::string(Localize(*id, *value).Bytes()));
+  } catch (const RayccError& e) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, e.what());
+  }
   // The references its value holds: the requester borrows them from now on.
   std::vector<ObjectId> nested;
   {

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -86,6 +88,18 @@ constexpr size_t kAlignment = 64;
 // each allocation's header) on top of the objects' bytes.
 constexpr uint64_t kOverheadBytes = 4 << 20;
 
+// Faults every page of [base, base + size) in, writable, keeping what is
+// there (the allocator's own records live in the segment).
+void Pretouch(void* base, size_t size) {
+#ifdef MADV_POPULATE_WRITE
+  if (::madvise(base, size, MADV_POPULATE_WRITE) == 0) return;
+#endif
+  // (An older kernel: a read and a write of one byte per page.)
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  auto* bytes = static_cast<volatile char*>(base);
+  for (size_t at = 0; at < size; at += page) bytes[at] = bytes[at];
+}
+
 }  // namespace
 
 struct SharedObjectStore::Impl {
@@ -142,7 +156,8 @@ SharedObjectStore::~SharedObjectStore() {
 }
 
 absl::StatusOr<std::unique_ptr<SharedObjectStore>> SharedObjectStore::Create(const std::string& name,
-                                                                             uint64_t capacity) {
+                                                                             uint64_t capacity,
+                                                                             bool pretouch) {
   if (name.empty() || name.find('/') != std::string::npos)
     return absl::InvalidArgumentError("object store: a segment name has no '/': '" + name + "'");
   if (capacity < (1 << 20)) {
@@ -155,6 +170,7 @@ absl::StatusOr<std::unique_ptr<SharedObjectStore>> SharedObjectStore::Create(con
     impl->header = impl->segment.construct<Header>(kHeaderName)();
     impl->header->capacity = capacity;
     impl->index = impl->segment.construct<Index>(kIndexName)(impl->segment.get_segment_manager());
+    if (pretouch) Pretouch(impl->segment.get_address(), impl->segment.get_size());
     return std::unique_ptr<SharedObjectStore>(new SharedObjectStore(std::move(impl), name, /*owner=*/true));
   } catch (const bip::interprocess_exception& e) {
     bip::shared_memory_object::remove(name.c_str());

@@ -56,9 +56,11 @@ class SharedObjectStore {
  public:
   /// Creates the segment `name` (a POSIX shared-memory name, no slash) of
   /// `capacity` bytes, replacing a stale one of the same name. The creator
-  /// removes it when it is destroyed.
-  static absl::StatusOr<std::unique_ptr<SharedObjectStore>> Create(const std::string& name,
-                                                                   uint64_t capacity);
+  /// removes it when it is destroyed. `pretouch`: fault every page in now
+  /// (the memory is taken up front; objects are then written at memory
+  /// speed instead of page-fault speed).
+  static absl::StatusOr<std::unique_ptr<SharedObjectStore>> Create(const std::string& name, uint64_t capacity,
+                                                                   bool pretouch = false);
   /// Maps the segment `name` another process created.
   static absl::StatusOr<std::unique_ptr<SharedObjectStore>> Open(const std::string& name);
 

@@ -53,6 +53,10 @@ its own --port and --node-name).
                         the node's shared-memory object store (default: 30%
                         of the machine's memory, at most 90% of what
                         /dev/shm has free; pages are taken as objects fill it)
+  --object-store-pretouch 0|1
+                        1: take all of the store's memory at start, so that
+                        objects are written at memory speed rather than at
+                        page-fault speed (default 0)
   --help                this text
 )";
 
@@ -85,7 +89,7 @@ int main(int argc, char **argv) {
       argc, argv,
       {"gcs-address", "port", "bind", "node-name", "num-cpus", "num-gpus",
        "resources", "labels", "session-dir", "token-file", "port-file",
-       "heartbeat-ms", "object-store-memory"});
+       "heartbeat-ms", "object-store-memory", "object-store-pretouch"});
   if (!flags.ok())
     return Fail(std::string(flags.status().message()));
   auto &f = *flags;
@@ -174,6 +178,11 @@ int main(int argc, char **argv) {
                   f["object-store-memory"] + "'");
     store_bytes = static_cast<uint64_t>(bytes);
   }
+  const std::string pretouch =
+      f.count("object-store-pretouch") ? f["object-store-pretouch"] : "0";
+  if (pretouch != "0" && pretouch != "1")
+    return Fail("--object-store-pretouch: expected 0 or 1, got '" + pretouch +
+                "'");
 
   raycc::gcs::GcsRpcClient gcs(f["gcs-address"], *token);
   raycc::raylet::NodeManagerOptions options;
@@ -185,7 +194,7 @@ int main(int argc, char **argv) {
   auto store = raycc::object_store::SharedObjectStore::Create(
       raycc::object_store::SharedObjectStore::SegmentName(
           ::getpid(), options.node_id.Hex().substr(0, 16)),
-      store_bytes);
+      store_bytes, pretouch == "1");
   if (!store.ok())
     return Fail(std::string(store.status().message()));
   options.object_store = store->get();

@@ -74,6 +74,9 @@ cluster token, the GCS address. `raycc stop` ends them.
   --object-store-memory BYTES
                        the node's shared-memory object store (default: 30%
                        of memory, at most 90% of /dev/shm's free space)
+  --object-store-pretouch 0|1
+                       1: take the store's memory at start (objects are then
+                       written at memory speed, not page-fault speed)
   --token-file F       (joining) the cluster token
   -h, --help           this text
 
@@ -253,8 +256,9 @@ int StartRaylet(const std::string &session, const std::string &gcs_address,
                                 session,
                                 "--port-file",
                                 absl::StrCat(session, "/", name, ".port")};
-  for (const char *flag : {"bind", "num-cpus", "num-gpus", "resources",
-                           "labels", "node-name", "object-store-memory"}) {
+  for (const char *flag :
+       {"bind", "num-cpus", "num-gpus", "resources", "labels", "node-name",
+        "object-store-memory", "object-store-pretouch"}) {
     if (flags.count(flag))
       argv.insert(argv.end(), {absl::StrCat("--", flag), flags[flag]});
   }
@@ -637,7 +641,7 @@ int runStart(int argc, char **argv) {
   auto flags = Flags(argc, argv,
                      {"head", "address", "port", "bind", "num-cpus", "num-gpus",
                       "resources", "labels", "node-name", "token-file",
-                      "object-store-memory"});
+                      "object-store-memory", "object-store-pretouch"});
   if (!flags.ok())
     return Error("start", std::string(flags.status().message()), kExitUsage);
   if (flags->count("help")) {

@@ -55,6 +55,18 @@ TEST(SharedObjectStoreTest, ASealedObjectIsReadInPlaceWithoutACopy) {
   EXPECT_EQ((*store)->CreateObject(id, 10).status().code(), absl::StatusCode::kAlreadyExists);
 }
 
+TEST(SharedObjectStoreTest, APretouchedStoreWorksAsAnyOther) {
+  // (Faulting every page in must keep the allocator's records intact.)
+  auto store = SharedObjectStore::Create(UniqueName("pretouch"), 8 << 20, /*pretouch=*/true);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ObjectId id = NewId();
+  ASSERT_TRUE(Put(**store, id, 6 << 20, 'p', false).ok());
+  auto view = (*store)->Get(id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ((*view)->bytes(), std::string(6 << 20, 'p'));
+  EXPECT_TRUE((*store)->Delete(id).ok());
+}
+
 TEST(SharedObjectStoreTest, AnotherProcessMapsTheSegmentAndReadsTheSameBytes) {
   const std::string name = UniqueName("shared");
   auto store = SharedObjectStore::Create(name, 64 << 20);
