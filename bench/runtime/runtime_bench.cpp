@@ -282,6 +282,22 @@ int RunCluster(std::string address, int n, int big_mib) {
   char what[64];
   std::snprintf(what, sizeof what, "put of %d MiB (into the store)", big_mib);
   Row(what, "GB/s (baseline: copy to fresh memory)", put, copy);
+  // SharedBytes: written straight into the store; Get on the node is a view.
+  raycc::SharedBytes shared(std::string(blob->size(), 's'));
+  Stat put_shared = Measure([&] {
+    raycc::ObjectRef<raycc::SharedBytes> ref;
+    return gb / Seconds([&] { ref = raycc::Put(shared); });
+  });
+  std::snprintf(what, sizeof what, "put of %d MiB SharedBytes", big_mib);
+  Row(what, "GB/s (baseline: copy to fresh memory)", put_shared, copy);
+  raycc::ObjectRef<raycc::SharedBytes> held = raycc::Put(shared);
+  Stat get_shared = Measure([&] {
+    return gb / Seconds([&] {
+             if (held.Get()->size() != shared.size()) std::abort();
+           });
+  });
+  std::snprintf(what, sizeof what, "get of %d MiB SharedBytes, same node", big_mib);
+  Row(what, "GB/s (a view into the store: no copy)", get_shared, copy);
   absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = gcs.TryGetAllNodes();
   std::vector<std::string> names;
   for (const raycc::proto::NodeInfo& node : nodes.ok() ? *nodes : std::vector<raycc::proto::NodeInfo>{})
