@@ -13,7 +13,7 @@
 #include "raycc/runtime/api/errors.h"
 
 namespace raycc::internal {
-inline namespace registry_v2 {
+inline namespace registry_v3 {
 
 namespace {
 
@@ -208,5 +208,5 @@ std::vector<std::string> SplitRemoteNames(std::string_view names) {
   return out;
 }
 
-}  // namespace registry_v2
+}  // namespace registry_v3
 }  // namespace raycc::internal

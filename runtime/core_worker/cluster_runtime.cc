@@ -755,7 +755,7 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   t_serialized = &serialized;
   // Arguments in this node's store are read in place (pinned until the task is done).
   std::vector<std::shared_ptr<const object_store::ObjectView>> read;
-  RefReader read_ref = [&](const proto::TaskArg& arg) -> absl::StatusOr<std::string_view> {
+  RefReader read_ref = [&](const proto::TaskArg& arg) -> absl::StatusOr<internal::ArgView> {
     absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id());
     if (!id.ok()) return id.status();
     if (shm_ == nullptr) return absl::FailedPreconditionError("this worker's node has no object store");
@@ -770,7 +770,7 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     }
     if (!view.ok()) return view.status();
     read.push_back(*view);
-    return read.back()->bytes();
+    return internal::ArgView(read.back()->bytes(), read.back());
   };
   if (task.type() == proto::ACTOR_CREATION_TASK) {
     const internal::RemoteFunction* factory = nullptr;

@@ -43,13 +43,13 @@ bool TakeArgs(const proto::TaskSpec& task, size_t arity, internal::ArgBuffers* a
   }
   for (const proto::TaskArg& arg : task.args()) {
     if (arg.kind_case() == proto::TaskArg::kObjectRef && read_ref) {
-      absl::StatusOr<std::string_view> bytes = read_ref(arg);
-      if (!bytes.ok()) {
+      absl::StatusOr<internal::ArgView> view = read_ref(arg);
+      if (!view.ok()) {
         Fail(task, "raycc::RayccError",
-             absl::StrCat("argument ", args->size(), " of '", name, "': ", bytes.status().message()), reply);
+             absl::StrCat("argument ", args->size(), " of '", name, "': ", view.status().message()), reply);
         return false;
       }
-      args->emplace_back(*bytes);
+      args->push_back(*std::move(view));
       continue;
     }
     if (arg.kind_case() != proto::TaskArg::kValue) {

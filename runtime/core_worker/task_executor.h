@@ -18,9 +18,10 @@
 namespace raycc::core_worker {
 
 /// Reads an argument the owner left as a reference (an object in this
-/// node's shared-memory store): its bytes, readable until the task is done,
-/// or an error saying why it cannot be read.
-using RefReader = std::function<absl::StatusOr<std::string_view>(const proto::TaskArg&)>;
+/// node's shared-memory store): its bytes, and what keeps them readable
+/// (held at least until the task is done), or an error saying why it cannot
+/// be read.
+using RefReader = std::function<absl::StatusOr<internal::ArgView>(const proto::TaskArg&)>;
 
 /// Runs `task` and fills `reply`; never throws (a user exception, a missing
 /// function or a bad argument become reply->error(); the caller adds where

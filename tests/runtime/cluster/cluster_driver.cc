@@ -183,7 +183,6 @@ int64_t ChecksumOf(const std::string& s) {
   return static_cast<int64_t>(h >> 1);
 }
 raycc::SharedBytes MakeShared(int64_t mib, int64_t seed) { return raycc::SharedBytes(MakeBig(mib, seed)); }
-RAYCC_REMOTE(MakeBig, ChecksumOf, MakeShared);
 
 // Whether `p` lies in a mapping of this process whose file starts with
 // `prefix` (/proc/self/maps).
@@ -198,6 +197,14 @@ bool InMapping(const void* p, const std::string& prefix) {
   }
   return false;
 }
+
+// Whether a SharedBytes argument is read where it lies (the node's store),
+// and its checksum: "in_store,checksum".
+std::string ArgInStore(raycc::SharedBytes bytes) {
+  return std::string(InMapping(bytes.data(), "/dev/shm/raycc-") ? "yes" : "no") + "," +
+         std::to_string(ChecksumOf(bytes.str()));
+}
+RAYCC_REMOTE(MakeBig, ChecksumOf, MakeShared, ArgInStore);
 
 void Print(const std::string& name, const std::string& value) {
   std::cout << name << " " << value << std::endl;
@@ -650,6 +657,20 @@ void Objects(const std::string& a, const std::string& b) {
     const int64_t on_b = *raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(large).Get();
     Print("large_checksum", on_b == ChecksumOf(MakeBig(256, 11)) ? "ok" : "wrong");
     Print("large_pulled_mib", static_cast<long>((RayletStats(b).bytes_pulled() - before) >> 20));
+    raycc::ObjectRef<raycc::SharedBytes> arg = raycc::Put(raycc::SharedBytes(MakeBig(16, 21)));
+    // A task's SharedBytes argument is a view too, on this node and on one
+    // that pulled it.
+    const std::string sum = std::to_string(ChecksumOf(MakeBig(16, 21)));
+    Print("arg_on_a",
+          *raycc::Task(ArgInStore).SetNodeAffinity("a").Remote(arg).Get() == "yes," + sum ? "ok" : "wrong");
+    Print("arg_on_b",
+          *raycc::Task(ArgInStore).SetNodeAffinity("b").Remote(arg).Get() == "yes," + sum ? "ok" : "wrong");
+    // A small one travels inline: the task gets its own bytes.
+    raycc::ObjectRef<raycc::SharedBytes> small = raycc::Put(raycc::SharedBytes(std::string("tiny")));
+    Print("arg_small", *raycc::Task(ArgInStore).SetNodeAffinity("a").Remote(small).Get() ==
+                               "no," + std::to_string(ChecksumOf("tiny"))
+                           ? "ok"
+                           : "wrong");
     // Made on b for an owner on a: it stays in b's store (a primary copy
     // there); the owner's Get pulls a copy into a's.
     b_objects_before_made = static_cast<long>(RayletStats(b).object_store_objects());

@@ -261,6 +261,9 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["b_primary_freed"], "yes") << "the owner frees its primary copy on b";
   EXPECT_EQ(out["shared_in_store"], "yes") << "Get of SharedBytes is a view into the store";
   EXPECT_EQ(out["shared_ok"], "ok");
+  EXPECT_EQ(out["arg_on_a"], "ok") << "a SharedBytes argument is a view into a's store";
+  EXPECT_EQ(out["arg_on_b"], "ok") << "and into b's, once pulled";
+  EXPECT_EQ(out["arg_small"], "ok");
   EXPECT_EQ(out["made_shared_in_store"], "yes");
   EXPECT_EQ(out["made_shared_ok"], "ok");
   EXPECT_EQ(out["from_b_in_store"], "yes");

@@ -19,6 +19,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "raycc/runtime/api/serialization.h"
+#include "raycc/runtime/api/shared_bytes.h"
 
 namespace raycc::internal {
 
@@ -26,7 +27,7 @@ namespace raycc::internal {
 // against: bump the inline namespace when RemoteFunction or RemoteMethod
 // changes, so a stale library fails to load (an undefined symbol, reported
 // by LoadGraph) instead of writing the old layout into this one.
-inline namespace registry_v2 {
+inline namespace registry_v3 {
 
 /// One argument as a callee receives it: its msgpack bytes or, when the
 /// runtime holds it as a value of the parameter's very type (see
@@ -35,8 +36,12 @@ struct ArgView {
   ArgView(std::string_view b) : bytes(b) {}    // NOLINT: bytes convert implicitly
   ArgView(const std::string& b) : bytes(b) {}  // NOLINT
   explicit ArgView(const void* v) : value(v) {}
+  /// Bytes that `keep` keeps valid beyond the call (an object in the node's
+  /// shared-memory store): a SharedBytes parameter views them, no copy.
+  ArgView(std::string_view b, std::shared_ptr<const void> k) : bytes(b), keep(std::move(k)) {}
   std::string_view bytes;
   const void* value = nullptr;
+  std::shared_ptr<const void> keep;
 };
 using ArgBuffers = absl::InlinedVector<ArgView, 4>;  // (no allocation for up to 4)
 
@@ -44,6 +49,11 @@ using ArgBuffers = absl::InlinedVector<ArgView, 4>;  // (no allocation for up to
 template <typename T>
 T DecodeArg(const ArgView& arg) {
   if (arg.value != nullptr) return *static_cast<const T*>(arg.value);
+  if constexpr (std::is_same_v<T, SharedBytes>) {
+    size_t offset = 0, size = 0;
+    if (arg.keep != nullptr && SharedBytesPayload(arg.bytes, &offset, &size))
+      return SharedBytes(arg.keep, arg.bytes.data() + offset, size);
+  }
   return Deserialize<T>(arg.bytes);
 }
 
@@ -241,7 +251,7 @@ bool RegisterRemote(const char* names, F... fs) {
   return true;
 }
 
-}  // namespace registry_v2
+}  // namespace registry_v3
 }  // namespace raycc::internal
 
 #define RAYCC_INTERNAL_CONCAT2(a, b) a##b
