@@ -508,6 +508,14 @@ ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string
     } else {
       OpenObjectStore(reply.object_store_name());
     }
+    if (shm_ == nullptr && !node_id_.empty()) {
+      // (No store mapped here: this driver does not claim the node, so
+      // workers send its results inline rather than into a store it cannot
+      // read. Nothing is owned yet, so its identity may still change.)
+      node_id_.clear();
+      self_.clear_node_id();
+      self_bytes_ = self_.SerializeAsString();
+    }
   }
   submitter_ =
       std::make_unique<TaskSubmitter>(raylet_address_, token_,
@@ -805,7 +813,8 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   // owner reads it in place, and so do the tasks it passes it to.
   // (For an owner on another node it stays here, a primary copy the owner
   // frees; readers elsewhere pull it from this node's raylet.)
-  if (!reply->has_error() && reply->return_objects_size() == 1 && !node_id_.empty()) {
+  if (!reply->has_error() && reply->return_objects_size() == 1 && !node_id_.empty() &&
+      !task.owner_address().node_id().empty()) {
     proto::ReturnObject* out = reply->mutable_return_objects(0);
     absl::StatusOr<ObjectId> id = ObjectId::FromBinary(out->object_id());
     if (id.ok() && WriteToStore(*id, out->data())) {
@@ -1223,7 +1232,13 @@ void ClusterRuntime::Complete(const std::string& task_id, ObjectValue value) {
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
     auto it = pending_.find(task_id);
-    if (it == pending_.end()) return;  // (done already: a cancelled task's late reply)
+    if (it == pending_.end()) {  // (done already: a cancelled task's late reply)
+      if (absl::StatusOr<TaskId> task = TaskId::FromBinary(task_id);
+          task.ok() && (value.shm != nullptr || !value.remote_raylet.empty())) {
+        DropFromStore(*ObjectId::ForReturn(*task, 1));
+      }
+      return;
+    }
     pending = std::move(it->second);
     pending_.erase(it);
   }

@@ -1379,6 +1379,14 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   auto it = actors_.find(actor_id);
   // (An actor that ended may be forgotten here: the directory says how.)
   std::optional<proto::ActorInfo> ended = it == actors_.end() ? gcs_.GetActor(actor_id) : std::nullopt;
+  if (it == actors_.end() && !ended && actor_id.Job() == job_) {
+    // (One of this runtime's actors that ended so long ago the directory
+    // forgot it too: it is dead.)
+    ended.emplace();
+    ended->set_state(proto::DEAD);
+    ended->set_death_cause("it ended long ago (its record is no longer kept)");
+    ended->mutable_spec()->mutable_creation_function()->set_name("?");
+  }
   if (it == actors_.end() && (!ended || ended->state() != proto::DEAD)) ThrowUnknownActor(actor_id);
   Actor* actor = it == actors_.end() ? nullptr : it->second.get();
   UseArgsLocked(call->args, +1, What{"actor call ", &method.name});
@@ -1589,6 +1597,7 @@ void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
   if (it == actors_.end()) {
     std::optional<proto::ActorInfo> info = gcs_.GetActor(actor_id);
     if (info && info->state() == proto::DEAD) return;  // (ended and forgotten: dead already)
+    if (!info && actor_id.Job() == job_) return;       // (ended long ago: the directory forgot it too)
     ThrowUnknownActor(actor_id);
   }
   Actor& actor = *it->second;

@@ -18,14 +18,23 @@
 #include "absl/strings/strip.h"
 #include "boost/interprocess/allocators/allocator.hpp"
 #include "boost/interprocess/containers/map.hpp"
+#include "boost/interprocess/indexes/iset_index.hpp"
 #include "boost/interprocess/managed_shared_memory.hpp"
+#include "boost/interprocess/mem_algo/rbtree_best_fit.hpp"
 #include "boost/interprocess/shared_memory_object.hpp"
+#include "boost/interprocess/sync/mutex_family.hpp"
 
 namespace raycc::object_store {
 namespace bip = boost::interprocess;
 namespace {
 
-using Segment = bip::managed_shared_memory;
+// The managed segment's own allocator lock is not robust (a process killed
+// holding it would hang every other one): it has none here, since every
+// allocation and free happens under the store's robust mutex (Header::mu).
+// Named objects (the header and the index) are made once, by the creator,
+// before any other process maps the segment.
+using Segment =
+    bip::basic_managed_shared_memory<char, bip::rbtree_best_fit<bip::null_mutex_family>, bip::iset_index>;
 using Key = std::array<unsigned char, ObjectId::kSize>;
 
 Key KeyOf(const ObjectId& id) {
@@ -51,9 +60,9 @@ using IndexAllocator = bip::allocator<std::pair<const Key, Entry>, Segment::segm
 using Index = bip::map<Key, Entry, std::less<Key>, IndexAllocator>;
 
 // A process-shared, robust mutex: a process killed while it holds it hands
-// it to the next locker (EOWNERDEAD), which finds the index as the dead
-// process left it between two whole steps (each step below is short and
-// leaves the index consistent).
+// it to the next locker (EOWNERDEAD) instead of hanging everyone. The
+// index is as the dead process left it: the sections below are short and
+// run no user code, but one cut off midway is not undone.
 struct SharedMutex {
   pthread_mutex_t mu;
   SharedMutex() {
@@ -223,9 +232,13 @@ absl::StatusOr<absl::Span<char>> SharedObjectStore::CreateObject(const ObjectId&
   std::lock_guard<SharedMutex> lock(s.header->mu);
   if (s.index->count(key) > 0)
     return absl::AlreadyExistsError("object store: object " + id.Hex() + " exists already");
+  if (size > s.header->capacity) {
+    return absl::ResourceExhaustedError(absl::StrCat("object store full: object ", id.Hex(), " needs ", size,
+                                                     " bytes, more than the store's ", s.header->capacity));
+  }
   void* data = nullptr;
   for (;;) {
-    if (s.header->used + size <= s.header->capacity) {
+    if (size <= s.header->capacity - s.header->used) {
       data = s.segment.allocate_aligned(std::max<uint64_t>(size, 1), kAlignment, std::nothrow);
       if (data != nullptr) break;
     }
@@ -258,6 +271,10 @@ absl::Status SharedObjectStore::Seal(const ObjectId& id) {
   if (it == s.index->end()) return absl::NotFoundError("object store: no object " + id.Hex() + " to seal");
   if (it->second.state == kSealed)
     return absl::FailedPreconditionError("object store: object " + id.Hex() + " is sealed already");
+  if (it->second.deleted) {  // (deleted while it was written: it goes now)
+    s.Free(it);
+    return absl::NotFoundError("object store: object " + id.Hex() + " was deleted while it was written");
+  }
   it->second.state = kSealed;
   return absl::OkStatus();
 }
@@ -307,8 +324,8 @@ absl::Status SharedObjectStore::Delete(const ObjectId& id) {
   auto it = s.index->find(KeyOf(id));
   if (it == s.index->end() || it->second.deleted)
     return absl::NotFoundError("object store: no object " + id.Hex() + " to delete");
-  if (it->second.pins > 0) {
-    it->second.deleted = true;  // (freed by the last Unpin)
+  if (it->second.pins > 0 || it->second.state == kCreated) {
+    it->second.deleted = true;  // (freed by the last Unpin, or by its writer's Seal or Abort)
   } else {
     s.Free(it);
   }

@@ -13,8 +13,12 @@
 /// The allocator is Boost.Interprocess's managed segment (a best-fit
 /// allocator over the mapping, with its own named-object directory, so every
 /// process finds the index by name). The index and the lock live in the
-/// segment; the lock is a robust process-shared mutex, so a process killed
-/// while it holds it does not hang the others.
+/// segment; the lock is a robust process-shared mutex (the allocator has no
+/// lock of its own: it is used under this one), so a process killed while
+/// it holds it does not hang the others. What such a process was changing
+/// at that moment (an index insert, a free) may be left half done: the
+/// critical sections are short and run no user code, but they are not
+/// transactions.
 ///
 /// Thread-safe and process-safe.
 

@@ -70,10 +70,12 @@ absl::StatusOr<uint64_t> ObjectPuller::Transfer(const ObjectId& id, const std::s
   while (reader->Read(&chunk)) {
     if (!created) {
       absl::StatusOr<absl::Span<char>> made = store_.CreateObject(id, chunk.total_size(), /*evictable=*/true);
-      if (absl::IsAlreadyExists(made.status())) {  // (another copy arrived meanwhile: read that)
+      if (absl::IsAlreadyExists(made.status())) {  // (a copy is here already: read that one)
         context.TryCancel();
         (void)reader->Finish();
-        return chunk.total_size();
+        if (store_.Contains(id)) return chunk.total_size();
+        return absl::UnavailableError(
+            absl::StrCat(what, ": a copy is being written here already; try again"));
       }
       if (!made.ok())
         return fail(absl::Status(made.status().code(), absl::StrCat(what, ": ", made.status().message())));

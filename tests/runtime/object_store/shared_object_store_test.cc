@@ -135,8 +135,12 @@ TEST(SharedObjectStoreTest, UnpinnedSecondaryCopiesAreEvictedLeastRecentlyUsedFi
               HasSubstr("object store full: object " + e.Hex() + " needs 409600 bytes"));
   EXPECT_THAT(full.status().message(),
               HasSubstr("819200 of 1048576 bytes are in use by 2 objects (1 pinned"));
-  EXPECT_EQ(store.CreateObject(e, 2 << 20).status().code(), absl::StatusCode::kResourceExhausted)
-      << "bigger than the store";
+  const uint64_t evictions = store.Stats().evictions;
+  absl::StatusOr<absl::Span<char>> huge = store.CreateObject(e, 2 << 20);
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kResourceExhausted) << "bigger than the store";
+  EXPECT_THAT(huge.status().message(), HasSubstr("more than the store's 1048576"));
+  EXPECT_EQ(store.CreateObject(e, ~uint64_t{0}).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(store.Stats().evictions, evictions) << "nothing is evicted for what can never fit";
   EXPECT_EQ((*pinned)->bytes(), std::string(k, 'a')) << "a pinned object is never evicted";
 }
 
@@ -162,6 +166,16 @@ TEST(SharedObjectStoreTest, ADeletedObjectGoesWithItsLastReader) {
   ASSERT_TRUE(store.CreateObject(unsealed, 100).ok());
   EXPECT_TRUE(store.Abort(unsealed).ok());
   EXPECT_EQ(store.Stats().objects, 0u);
+  // One deleted while it is written stays for its writer, and goes at Seal.
+  ObjectId written = NewId();
+  absl::StatusOr<absl::Span<char>> room = store.CreateObject(written, 5000);
+  ASSERT_TRUE(room.ok());
+  ASSERT_TRUE(store.Delete(written).ok());
+  std::memset(room->data(), 'w', room->size());  // (its memory is still the writer's)
+  EXPECT_EQ(store.Stats().objects, 1u);
+  EXPECT_EQ(store.Seal(written).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.Stats().objects, 0u);
+  EXPECT_EQ(store.Stats().used, 0u);
 }
 
 TEST(SharedObjectStoreTest, BadNamesAndMissingSegmentsAreClearErrors) {
