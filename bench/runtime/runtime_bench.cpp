@@ -263,6 +263,29 @@ int RunCluster(std::string address, int n, int big_mib) {
   });
   Row("placement group: create, ready, remove", "groups/s (one at a time)", groups);
 
+  // Many small objects (they stay in the owner's memory), as Dask's rows.
+  const int small = 10000;
+  std::vector<raycc::ObjectRef<std::string>> smalls;
+  const std::string bytes64(64, 'x');
+  Stat small_puts = Measure([&] {
+    smalls.clear();
+    smalls.reserve(small);
+    return small / Seconds([&] {
+             for (int i = 0; i < small; ++i) smalls.push_back(raycc::Put(bytes64));
+           });
+  });
+  Row("10 k puts of 64 B, one at a time", "objects/s", small_puts);
+  Stat small_gets = Measure([&] {
+    return small / Seconds([&] {
+             for (const auto& r : smalls)
+               if (r.Get()->size() != 64) std::abort();
+           });
+  });
+  Row("10 k gets of 64 B, one at a time", "objects/s", small_gets);
+  Stat small_get_all = Measure([&] { return small / Seconds([&] { (void)raycc::Get(smalls); }); });
+  Row("10 k gets of 64 B, in one call", "objects/s", small_get_all);
+  smalls.clear();
+
   // The object plane: a big value into the node's store, read by a task on
   // the same node (in place) and on another node (pulled node to node).
   auto blob = std::make_shared<const std::string>(static_cast<size_t>(big_mib) << 20, 'b');
