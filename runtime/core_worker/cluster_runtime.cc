@@ -1520,8 +1520,16 @@ std::vector<std::shared_ptr<const void>> ClusterRuntime::GetValues(const std::ve
   }
   std::vector<std::shared_ptr<const void>> values;
   values.reserve(ids.size());
-  for (const ObjectId& id : ids)
-    values.push_back(InPlace(ReadyValue(id, 0), type));  // (the first failure, in order)
+  // All are ready: the first failure, in order, throws; SharedBytes are
+  // read in place (other types are read as bytes by the caller).
+  const bool in_place = type == typeid(SharedBytes);
+  for (const ObjectId& id : ids) {
+    bool unknown = false;
+    std::optional<ObjectValue> value = store_.Get(id, std::chrono::steady_clock::now(), &unknown);
+    if (!value) ThrowUnknown("Get", id);
+    if (value->error != nullptr) ThrowObjectError(*value->error);
+    values.push_back(in_place ? InPlace(Localize(id, *std::move(value)), type) : nullptr);
+  }
   return values;
 }
 
