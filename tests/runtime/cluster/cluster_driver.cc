@@ -715,6 +715,20 @@ void Objects(const std::string& a, const std::string& b) {
   Print("b_primary_freed", on_b == b_objects_before_made ? "yes" : "no");
 }
 
+// The driver runs on node b; a result made on a stays in a's store. Once
+// the test has killed a's raylet, reading it fails, naming the holder,
+// and nothing hangs.
+void LostHolder(const std::string& dir) {
+  raycc::ObjectRef<std::string> made = raycc::Task(MakeBig).SetNodeAffinity("a").Remote(16, 1);
+  if (raycc::Wait(std::vector<raycc::ObjectRef<std::string>>{made}, 1, 60000).ready.size() != 1)
+    throw std::runtime_error("the task on a did not finish");
+  std::ofstream(dir + "/made") << "made";
+  if (!WaitForFile(dir + "/go")) throw std::runtime_error("no go");
+  Print("get_lost", Caught<raycc::RayccError>([&] { made.Get(60000); }));
+  Print("task_lost", Caught<raycc::RayccError>(
+                         [&] { raycc::Task(ChecksumOf).SetNodeAffinity("b").Remote(made).Get(60000); }));
+}
+
 void Retries(const std::string& marker) {
   Print("retried", *raycc::Task(DiesOnce).SetMaxRetries(1).Remote(marker).Get());
   Print("worker_died", Caught<raycc::WorkerDiedError>([] { raycc::Task(AlwaysDies).Remote().Get(); }));
@@ -747,9 +761,11 @@ int main(int argc, char** argv) {
       Retries(argv[2]);
     } else if (scenario == "objects" && argc > 3) {
       Objects(argv[2], argv[3]);
+    } else if (scenario == "lost_holder" && argc > 2) {
+      LostHolder(argv[2]);
     } else {
       std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold "
-                   "DIR | idle DIR | retries MARKER | objects RAYLET_A RAYLET_B\n";
+                   "DIR | idle DIR | retries MARKER | objects RAYLET_A RAYLET_B | lost_holder DIR\n";
       return 2;
     }
     // What the driver owns goes when its references do.

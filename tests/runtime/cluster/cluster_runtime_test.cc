@@ -275,6 +275,31 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["live_objects"], "0");
 }
 
+// A node that dies with the only copy of an object: reading it is a clear
+// error naming the node's raylet, for the owner and for a task; nothing hangs.
+TEST_F(ClusterRuntimeTest, AnObjectWhoseHoldingNodeDiedIsAClearError) {
+  int a = StartRaylet("a", 1);
+  int b = StartRaylet("b", 1);
+  const std::string log = dir_ + "/lost.log";
+  Process driver({RAYCC_CLUSTER_DRIVER_BIN, "lost_holder", dir_}, log,
+                 {"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_,
+                  "RAYCC_RAYLET_ADDRESS=127.0.0.1:" + std::to_string(b)});
+  ASSERT_EQ(WaitForFileText(
+                dir_ + "/made", [](const std::string& text) { return !text.empty(); }, driver),
+            "made")
+      << ReadAll(log);
+  EXPECT_EQ(Stats(a).object_store_objects(), 1u) << "the result stays in a's store";
+  raylets_[0].reset();  // a's raylet (and its workers) killed with SIGKILL
+  std::ofstream(dir_ + "/go") << "go";
+  ASSERT_EQ(driver.WaitExit(120s), 0) << ReadAll(log);
+  std::map<std::string, std::string> out = Lines(ReadAll(log));
+  const std::string holder = "127.0.0.1:" + std::to_string(a);
+  EXPECT_THAT(out["get_lost"], HasSubstr("cannot be read here"));
+  EXPECT_THAT(out["get_lost"], HasSubstr(holder));
+  EXPECT_THAT(out["task_lost"], HasSubstr("could not bring object"));
+  EXPECT_THAT(out["task_lost"], HasSubstr(holder));
+}
+
 TEST_F(ClusterRuntimeTest, ThreeNodesShareTheWork) {
   StartRaylet("a", 1, "{}", "zone=east");
   StartRaylet("b", 1, "{}", "zone=west");
