@@ -329,6 +329,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// Owned objects whose primary copy is in another node's store, by the
   /// raylet that frees them there.
   absl::flat_hash_map<ObjectId, std::string> remote_primaries_;
+  /// The raylets of the nodes that pulled a copy of an owned object for a
+  /// task (PrepareForNode): freed there with the object.
+  absl::flat_hash_map<ObjectId, absl::flat_hash_set<std::string>> copies_;
   std::atomic<bool> shm_full_said_{false};
   /// Values at least this big go to the node's store (smaller ones stay in
   /// the owner's memory and travel inline).
@@ -345,8 +348,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   void DropFromStore(const ObjectId& id);
   /// Arguments left as references to this node's store are inlined for a
   /// task whose node is not known (`node_id` empty); a worker on a known
-  /// node reads them in place or has its raylet pull them.
-  void PrepareForNode(proto::TaskSpec* spec, const std::string& node_id);
+  /// node reads them in place or has its raylet (`raylet`, when known) pull
+  /// them: that copy is freed with the object.
+  void PrepareForNode(proto::TaskSpec* spec, const std::string& node_id, const std::string& raylet = "");
   /// Has this node's raylet pull `id` from the raylet at `holder` into this
   /// node's store.
   absl::Status FetchFromNode(const ObjectId& id, const std::string& holder);
@@ -521,8 +525,8 @@ ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string
       std::make_unique<TaskSubmitter>(raylet_address_, token_,
                                       [this](const proto::TaskSpec& task, const proto::PushTaskReply* reply,
                                              const ObjectError* error) { OnTaskDone(task, reply, error); });
-  submitter_->SetPrepare(
-      [this](proto::TaskSpec* task, const std::string& node_id) { PrepareForNode(task, node_id); });
+  submitter_->SetPrepare([this](proto::TaskSpec* task, const std::string& node_id,
+                                const std::string& raylet) { PrepareForNode(task, node_id, raylet); });
 }
 
 void ClusterRuntime::JoinAsDriver() {
@@ -720,6 +724,7 @@ absl::Status ClusterRuntime::Finish() {
     {
       std::lock_guard<std::mutex> lock(shm_mu_);
       for (const auto& [id, raylet] : remote_primaries_) remote.push_back(id);
+      for (const auto& [id, raylets] : copies_) remote.push_back(id);  // (DropFromStore ignores repeats)
     }
     for (const ObjectId& id : remote) DropFromStore(id);
     {
@@ -884,14 +889,27 @@ std::optional<ObjectValue> ClusterRuntime::PutInStore(const ObjectId& id, std::s
 
 void ClusterRuntime::DropFromStore(const ObjectId& id) {
   std::string remote;
+  absl::flat_hash_set<std::string> copies;
   {
     std::lock_guard<std::mutex> lock(shm_mu_);
+    if (auto it = copies_.find(id); it != copies_.end()) {
+      copies = std::move(it->second);
+      copies_.erase(it);
+    }
     if (auto it = remote_primaries_.find(id); it != remote_primaries_.end()) {
       remote = std::move(it->second);
       remote_primaries_.erase(it);
     } else if (in_shm_.erase(id) == 0) {
       return;
     }
+  }
+  if (!copies.empty()) {  // (the copies other nodes pulled for tasks go too)
+    {
+      std::lock_guard<std::mutex> lock(borrow_mu_);
+      for (const std::string& raylet : copies)
+        if (raylet != remote) remote_frees_[raylet].push_back(id);
+    }
+    borrow_cv_.notify_all();
   }
   if (remote.empty()) {
     (void)shm_->Delete(id);  // (freed now, or when the last reader's view goes)
@@ -946,8 +964,18 @@ absl::Status ClusterRuntime::FetchFromNode(const ObjectId& id, const std::string
                                    ": ", status.error_message()));
 }
 
-void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& node_id) {
+void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& node_id,
+                                    const std::string& raylet) {
   for (proto::TaskArg& arg : *spec->mutable_args()) {
+    // A copy of an object this process owns will be pulled to that node:
+    // noted, so that it goes when the object does.
+    if (!arg.store_node_id().empty() && !node_id.empty() && arg.store_node_id() != node_id &&
+        !raylet.empty()) {
+      if (absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id()); id.ok()) {
+        std::lock_guard<std::mutex> lock(shm_mu_);
+        if (in_shm_.contains(*id) || remote_primaries_.contains(*id)) copies_[*id].insert(raylet);
+      }
+    }
     // (A worker on a known node reads or pulls it; one on a node not known
     // here gets it inline.)
     if (arg.store_node_id().empty() || !node_id.empty()) continue;

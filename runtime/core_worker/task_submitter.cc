@@ -333,7 +333,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
       }
       if (prepare_) {
         for (proto::PushTaskRequest& request : *batch.mutable_tasks())
-          prepare_(request.mutable_task(), lease.node_id);
+          prepare_(request.mutable_task(), lease.node_id, lease.raylet);
       }
       const auto start = std::chrono::steady_clock::now();
       grpc::Status status;

@@ -70,9 +70,11 @@ class TaskSubmitter {
   TaskSubmitter& operator=(const TaskSubmitter&) = delete;
 
   /// Called on each task just before it is pushed to a worker on node
-  /// `node_id` (binary): the owner inlines there what that node cannot read
-  /// in place. Set before the first Submit.
-  using Prepare = std::function<void(proto::TaskSpec* task, const std::string& node_id)>;
+  /// `node_id` (binary), whose raylet is `raylet` ("host:port"): the owner
+  /// inlines there what that node cannot read in place, and notes what it
+  /// will pull. Set before the first Submit.
+  using Prepare =
+      std::function<void(proto::TaskSpec* task, const std::string& node_id, const std::string& raylet)>;
   void SetPrepare(Prepare prepare) { prepare_ = std::move(prepare); }
   /// Queues `task` (every argument a value, or a reference Prepare resolves).
   void Submit(proto::TaskSpec task);

@@ -258,7 +258,9 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["made_on_b"], "ok");
   EXPECT_EQ(out["made_b_stays_on_b"], "1") << "a big result stays in the store of the node that made it";
   EXPECT_EQ(out["made_on_b_copied_to_a"], "1") << "the owner's Get pulls a copy to its node";
-  EXPECT_EQ(out["b_primary_freed"], "yes") << "the owner frees its primary copy on b";
+  EXPECT_EQ(out["b_freed_all"], "0") << "the owner frees its primaries on b and the copies b pulled";
+  EXPECT_EQ(out["b_had_before_made"], "4")
+      << "copies b pulled: the 64 MiB put, the 32 MiB result, 256 MiB, the 16 MiB arg";
   EXPECT_EQ(out["shared_in_store"], "yes") << "Get of SharedBytes is a view into the store";
   EXPECT_EQ(out["shared_ok"], "ok");
   EXPECT_EQ(out["arg_on_a"], "ok") << "a SharedBytes argument is a view into a's store";
