@@ -69,16 +69,23 @@ bool ParseNonNegative(const std::string &text, double *out) {
   return absl::SimpleAtod(text, out) && *out >= 0;
 }
 
-// 30% of the machine's memory, at most 90% of what /dev/shm has free (a
-// container's /dev/shm may be small), at least 64 MiB.
+// 30% of the machine's memory, at most 90% of what /dev/shm has free less
+// the segment's own bookkeeping (a container's /dev/shm may be small: the
+// store must never be bigger than the space behind it, or a write past
+// that space would kill the writer with SIGBUS), at least 1 MiB (objects
+// that do not fit stay in their owners' memory).
 uint64_t DefaultObjectStoreBytes() {
   uint64_t bytes = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
                    static_cast<uint64_t>(::sysconf(_SC_PAGE_SIZE)) * 3 / 10;
   struct statvfs shm;
-  if (::statvfs("/dev/shm", &shm) == 0)
-    bytes = std::min<uint64_t>(bytes, static_cast<uint64_t>(shm.f_bavail) *
-                                          shm.f_frsize * 9 / 10);
-  return std::max<uint64_t>(bytes, 64 << 20);
+  if (::statvfs("/dev/shm", &shm) == 0) {
+    const uint64_t room =
+        static_cast<uint64_t>(shm.f_bavail) * shm.f_frsize * 9 / 10;
+    const uint64_t bookkeeping = 8 << 20;
+    bytes =
+        std::min<uint64_t>(bytes, room > bookkeeping ? room - bookkeeping : 0);
+  }
+  return std::max<uint64_t>(bytes, 1 << 20);
 }
 
 } // namespace
