@@ -341,9 +341,20 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// Writes `bytes` into the node's store as `id` (a primary copy, sealed);
   /// false when it stays out (no store, too small, or the store is full:
   /// said once).
-  bool WriteToStore(const ObjectId& id, std::string_view bytes);
+  bool WriteToStore(const ObjectId& id, absl::Span<const std::string_view> parts);
   /// WriteToStore for an object this process owns: its value, read in place.
-  std::optional<ObjectValue> PutInStore(const ObjectId& id, std::string_view bytes);
+  std::optional<ObjectValue> PutInStore(const ObjectId& id, absl::Span<const std::string_view> parts);
+  using View = std::shared_ptr<const object_store::ObjectView>;
+  /// Notes an object this process owns as living in the node's store
+  /// (deleted from it when freed); its value, read through `view`.
+  ObjectValue OwnInStore(const ObjectId& id, View view);
+  /// `id` read in this node's store; when it is not here and `holder` is
+  /// given (another node's raylet), pulled from there first: once, and once
+  /// more if the copy was evicted before it was read.
+  absl::StatusOr<View> ReadOrPull(const ObjectId& id, const std::string& holder);
+  /// Makes a new object this process owns, holding `value`, with the
+  /// caller's reference counted.
+  ObjectId AddOwnedObject(const ObjectId& id, ObjectValue value);
   /// An owned object is gone: its copy in the node's store goes too.
   void DropFromStore(const ObjectId& id);
   /// Arguments left as references to this node's store are inlined for a
@@ -618,6 +629,7 @@ void ClusterRuntime::JoinAsWorker() {
   if (absl::StatusOr<NodeId> node = NodeId::FromHex(Env("RAYCC_NODE_ID")); node.ok())
     node_id_ = node->Binary();
   OpenObjectStore(Env("RAYCC_OBJECT_STORE"));
+  if (shm_ == nullptr) node_id_.clear();  // (as a driver: no store mapped, no claim on the node)
   code_hash_ = Env("RAYCC_CODE_HASH");
   if (code_hash_.empty()) {
     absl::StatusOr<std::string> bytes = rpc::ReadFileBytes("/proc/self/exe");
@@ -771,16 +783,10 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   RefReader read_ref = [&](const proto::TaskArg& arg) -> absl::StatusOr<internal::ArgView> {
     absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id());
     if (!id.ok()) return id.status();
-    if (shm_ == nullptr) return absl::FailedPreconditionError("this worker's node has no object store");
-    absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view = shm_->Get(*id);
     // In another node's store: this node's raylet pulls a copy here first
     // (once, however many workers ask; a secondary copy, evicted when room
-    // is needed). It is tried twice: a copy evicted before it is read is
-    // pulled again.
-    for (int attempt = 0; !view.ok() && arg.store_node_id() != node_id_ && attempt < 2; ++attempt) {
-      if (absl::Status fetched = FetchFromNode(*id, arg.store_raylet()); !fetched.ok()) return fetched;
-      view = shm_->Get(*id);
-    }
+    // is needed).
+    absl::StatusOr<View> view = ReadOrPull(*id, arg.store_node_id() != node_id_ ? arg.store_raylet() : "");
     if (!view.ok()) return view.status();
     read.push_back(*view);
     return internal::ArgView(read.back()->bytes(), read.back());
@@ -822,7 +828,7 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
       !task.owner_address().node_id().empty()) {
     proto::ReturnObject* out = reply->mutable_return_objects(0);
     absl::StatusOr<ObjectId> id = ObjectId::FromBinary(out->object_id());
-    if (id.ok() && WriteToStore(*id, out->data())) {
+    if (id.ok() && WriteToStore(*id, {out->data()})) {
       out->clear_data();
       out->set_in_plasma(true);
       if (task.owner_address().node_id() != node_id_) {
@@ -857,9 +863,11 @@ void ClusterRuntime::OpenObjectStore(const std::string& name) {
   shm_ = *std::move(store);
 }
 
-bool ClusterRuntime::WriteToStore(const ObjectId& id, std::string_view bytes) {
-  if (shm_ == nullptr || bytes.size() < kStoreAtLeast) return false;
-  absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, bytes.size());
+bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::string_view> parts) {
+  size_t size = 0;
+  for (std::string_view part : parts) size += part.size();
+  if (shm_ == nullptr || size < kStoreAtLeast) return false;
+  absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, size);
   if (!room.ok()) {
     if (!shm_full_said_.exchange(true)) {
       std::fprintf(stderr, "raycc: %s; such objects stay in their owner's memory\n",
@@ -867,27 +875,48 @@ bool ClusterRuntime::WriteToStore(const ObjectId& id, std::string_view bytes) {
     }
     return false;
   }
-  std::memcpy(room->data(), bytes.data(), bytes.size());
+  char* at = room->data();
+  for (std::string_view part : parts) {
+    std::memcpy(at, part.data(), part.size());
+    at += part.size();
+  }
   return shm_->Seal(id).ok();
 }
 
-std::optional<ObjectValue> ClusterRuntime::PutInStore(const ObjectId& id, std::string_view bytes) {
-  if (!WriteToStore(id, bytes)) return std::nullopt;
-  absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view = shm_->Get(id);
+std::optional<ObjectValue> ClusterRuntime::PutInStore(const ObjectId& id,
+                                                      absl::Span<const std::string_view> parts) {
+  if (!WriteToStore(id, parts)) return std::nullopt;
+  absl::StatusOr<View> view = shm_->Get(id);
   if (!view.ok()) {
     (void)shm_->Delete(id);
     return std::nullopt;
   }
+  return OwnInStore(id, *std::move(view));
+}
+
+ObjectValue ClusterRuntime::OwnInStore(const ObjectId& id, View view) {
   {
     std::lock_guard<std::mutex> lock(shm_mu_);
     in_shm_.insert(id);
   }
   ObjectValue value;
-  value.shm = *std::move(view);
+  value.shm = std::move(view);
   return value;
 }
 
+absl::StatusOr<ClusterRuntime::View> ClusterRuntime::ReadOrPull(const ObjectId& id,
+                                                                const std::string& holder) {
+  if (shm_ == nullptr) return absl::FailedPreconditionError("this process's node has no object store");
+  absl::StatusOr<View> view = shm_->Get(id);
+  for (int attempt = 0; !view.ok() && !holder.empty() && attempt < 2; ++attempt) {
+    if (absl::Status fetched = FetchFromNode(id, holder); !fetched.ok()) return fetched;
+    view = shm_->Get(id);
+  }
+  return view;
+}
+
 void ClusterRuntime::DropFromStore(const ObjectId& id) {
+  if (shm_ == nullptr) return;  // (nothing of this process is in any store)
   std::string remote;
   absl::flat_hash_set<std::string> copies;
   {
@@ -927,17 +956,7 @@ void ClusterRuntime::DropFromStore(const ObjectId& id) {
 
 ObjectValue ClusterRuntime::Localize(const ObjectId& id, ObjectValue value) {
   if (value.remote_raylet.empty() || value.error != nullptr) return value;
-  absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view =
-      shm_ != nullptr ? shm_->Get(id)
-                      : absl::StatusOr<std::shared_ptr<const object_store::ObjectView>>(
-                            absl::FailedPreconditionError("this process's node has no object store"));
-  for (int attempt = 0; !view.ok() && shm_ != nullptr && attempt < 2; ++attempt) {
-    if (absl::Status fetched = FetchFromNode(id, value.remote_raylet); !fetched.ok()) {
-      view = fetched;
-      break;
-    }
-    view = shm_->Get(id);
-  }
+  absl::StatusOr<View> view = ReadOrPull(id, value.remote_raylet);
   if (!view.ok()) {
     ObjectError error;
     error.message = absl::StrCat("object ", id.Hex(), " is in the store of the node whose raylet is at ",
@@ -1222,16 +1241,9 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
     // A worker of this node wrote it into the store (a primary copy, which
     // this owner deletes when it is freed).
     const ObjectId result = ResultOf(task);
-    absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view =
-        shm_ != nullptr ? shm_->Get(result)
-                        : absl::StatusOr<std::shared_ptr<const object_store::ObjectView>>(
-                              absl::FailedPreconditionError("this process has no object store"));
+    absl::StatusOr<View> view = ReadOrPull(result, "");
     if (view.ok()) {
-      value.shm = *std::move(view);
-      {
-        std::lock_guard<std::mutex> lock(shm_mu_);
-        in_shm_.insert(result);
-      }
+      value = OwnInStore(result, *std::move(view));
       if (reply->return_objects(0).nested_refs_size() > 0) AdoptNestedRefs(result, reply->return_objects(0));
     } else {
       auto failure = std::make_shared<ObjectError>();
@@ -1245,7 +1257,7 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
     // into this node's store: the tasks that read it then pull it node to
     // node, once per node, rather than through this owner in every push.
     const ObjectId result = ResultOf(task);
-    if (std::optional<ObjectValue> stored = PutInStore(result, reply->return_objects(0).data())) {
+    if (std::optional<ObjectValue> stored = PutInStore(result, {reply->return_objects(0).data()})) {
       value = *std::move(stored);
     } else {
       value.bytes = std::make_shared<const std::string>(reply->return_objects(0).data());
@@ -1374,11 +1386,15 @@ ObjectId ClusterRuntime::NextPutId() {
 ObjectId ClusterRuntime::Put(std::string bytes) {
   const ObjectId id = NextPutId();
   ObjectValue value;
-  if (std::optional<ObjectValue> stored = PutInStore(id, bytes)) {
+  if (std::optional<ObjectValue> stored = PutInStore(id, {bytes})) {
     value = *std::move(stored);
   } else {
     value.bytes = std::make_shared<const std::string>(std::move(bytes));
   }
+  return AddOwnedObject(id, std::move(value));
+}
+
+ObjectId ClusterRuntime::AddOwnedObject(const ObjectId& id, ObjectValue value) {
   store_.AddPending(id);
   refs_.AddOwned(id, 1);
   store_.Put(id, std::move(value));
@@ -1422,28 +1438,9 @@ std::optional<ObjectId> ClusterRuntime::PutSharedBytes(const SharedBytes& bytes)
   const ObjectId id = NextPutId();
   char header[5] = {static_cast<char>(0xc6)};  // bin 32
   for (int i = 0; i < 4; ++i) header[1 + i] = static_cast<char>((bytes.size() >> (8 * (3 - i))) & 0xff);
-  absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, sizeof(header) + bytes.size());
-  if (!room.ok()) return std::nullopt;  // (full: the usual path keeps it in memory, and says so)
-  std::memcpy(room->data(), header, sizeof(header));
-  std::memcpy(room->data() + sizeof(header), bytes.data(), bytes.size());
-  absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view =
-      shm_->Seal(id).ok()
-          ? shm_->Get(id)
-          : absl::StatusOr<std::shared_ptr<const object_store::ObjectView>>(absl::InternalError(""));
-  if (!view.ok()) {
-    (void)shm_->Delete(id);
-    return std::nullopt;
-  }
-  {
-    std::lock_guard<std::mutex> lock(shm_mu_);
-    in_shm_.insert(id);
-  }
-  ObjectValue value;
-  value.shm = *std::move(view);
-  store_.AddPending(id);
-  refs_.AddOwned(id, 1);
-  store_.Put(id, std::move(value));
-  return id;
+  std::optional<ObjectValue> value = PutInStore(id, {std::string_view(header, sizeof(header)), bytes.view()});
+  if (!value) return std::nullopt;  // (full: the usual path keeps it in memory)
+  return AddOwnedObject(id, *std::move(value));
 }
 
 void ClusterRuntime::ThrowUnknown(const char* what, const ObjectId& id) const {

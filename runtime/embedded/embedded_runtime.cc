@@ -1378,16 +1378,8 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   Locked lock = Lock();
   auto it = actors_.find(actor_id);
   // (An actor that ended may be forgotten here: the directory says how.)
-  std::optional<proto::ActorInfo> ended = it == actors_.end() ? gcs_.GetActor(actor_id) : std::nullopt;
-  if (it == actors_.end() && !ended && actor_id.Job() == job_) {
-    // (One of this runtime's actors that ended so long ago the directory
-    // forgot it too: it is dead.)
-    ended.emplace();
-    ended->set_state(proto::DEAD);
-    ended->set_death_cause("it ended long ago (its record is no longer kept)");
-    ended->mutable_spec()->mutable_creation_function()->set_name("?");
-  }
-  if (it == actors_.end() && (!ended || ended->state() != proto::DEAD)) ThrowUnknownActor(actor_id);
+  std::optional<std::string> ended;  // (an actor that ended and was forgotten here)
+  if (it == actors_.end() && !(ended = EndedActorLocked(actor_id))) ThrowUnknownActor(actor_id);
   Actor* actor = it == actors_.end() ? nullptr : it->second.get();
   UseArgsLocked(call->args, +1, What{"actor call ", &method.name});
   CountCallerRefLocked(ObjectLocked(call->result));
@@ -1396,9 +1388,7 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
     info->actor_died = true;
     info->message = actor != nullptr ? absl::StrCat("actor ", actor_id.Hex(), " (", actor->factory->name,
                                                     ") is dead: ", actor->death_cause)
-                                     : absl::StrCat("actor ", actor_id.Hex(), " (",
-                                                    ended->spec().creation_function().name(),
-                                                    ") is dead: ", ended->death_cause());
+                                     : *ended;
     CompleteLocked(call->result, nullptr, info);
     UseArgsLocked(call->args, -1, {});
     return call->result;
@@ -1595,9 +1585,7 @@ void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
   Locked lock = Lock();
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) {
-    std::optional<proto::ActorInfo> info = gcs_.GetActor(actor_id);
-    if (info && info->state() == proto::DEAD) return;  // (ended and forgotten: dead already)
-    if (!info && actor_id.Job() == job_) return;       // (ended long ago: the directory forgot it too)
+    if (EndedActorLocked(actor_id)) return;  // (ended and forgotten: dead already)
     ThrowUnknownActor(actor_id);
   }
   Actor& actor = *it->second;
@@ -1838,6 +1826,19 @@ void EmbeddedRuntime::ReapEndedActors() {
       t.join();
     }
   }
+}
+
+std::optional<std::string> EmbeddedRuntime::EndedActorLocked(const ActorId& id) {
+  std::optional<proto::ActorInfo> info = gcs_.GetActor(id);
+  if (info && info->state() == proto::DEAD) {
+    return absl::StrCat("actor ", id.Hex(), " (", info->spec().creation_function().name(),
+                        ") is dead: ", info->death_cause());
+  }
+  // (One of this runtime's actors that ended so long ago the directory
+  // forgot it too.)
+  if (!info && id.Job() == job_)
+    return absl::StrCat("actor ", id.Hex(), " (?) is dead: it ended long ago (its record is no longer kept)");
+  return std::nullopt;
 }
 
 void EmbeddedRuntime::ThrowUnknownActor(const ActorId& id) {

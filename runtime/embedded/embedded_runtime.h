@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -474,6 +475,9 @@ class EmbeddedRuntime final : public ManagedRuntime {
   /// mu_; call without it.)
   void ReapEndedActors();
   std::vector<ActorId> ended_actors_;  // (mu_) all threads out, not yet joined
+  /// For an actor not in actors_: how it died ("actor X (f) is dead: ..."),
+  /// when it ended and was forgotten here; nullopt when it is unknown.
+  std::optional<std::string> EndedActorLocked(const ActorId& id);
   /// A call or kill names an actor this runtime never created.
   [[noreturn]] static void ThrowUnknownActor(const ActorId& id);
   /// Places `actor` on a node its options allow and takes its resources
