@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "core_worker/user_code.h"
 #include "raycc/runtime/api/runtime_factory.h"
 
 namespace raycc {
@@ -104,7 +105,11 @@ namespace {
 internal::ManagedRuntime* StartLocked(const Config& config) {
   if (g_runtime) throw RayccError("raycc::Init: already initialized (call Shutdown() first)");
   std::string address = config.address;
-  if (address.empty()) {
+  if (config.local_mode && !address.empty()) {
+    throw RayccError("raycc::Init: Config.local_mode runs the embedded runtime, but Config.address names '" +
+                     address + "': set one of them");
+  }
+  if (address.empty() && !config.local_mode) {
     const char* env = std::getenv("RAYCC_ADDRESS");
     if (env != nullptr) address = env;
   }
@@ -203,6 +208,19 @@ void Shutdown() {
 std::string CurrentNodeName() {
   internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
   return runtime != nullptr ? runtime->CurrentNodeName() : std::string();
+}
+
+void ExitActor() {
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  if (runtime == nullptr || runtime->CurrentActorRestarts() < 0) {
+    throw RayccError("ExitActor: called outside of an actor's method (only an actor can exit)");
+  }
+  throw core_worker::ActorExit{};
+}
+
+bool WasCurrentActorRestarted() {
+  internal::ManagedRuntime* runtime = g_current.load(std::memory_order_acquire);
+  return runtime != nullptr && runtime->CurrentActorRestarts() > 0;
 }
 
 bool IsCancelled() {

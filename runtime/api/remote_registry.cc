@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -192,6 +193,20 @@ std::vector<std::string> SplitRemoteNames(std::string_view names) {
   auto flush = [&] {
     std::string name(absl::StripAsciiWhitespace(current));
     if (!name.empty() && name.front() == '&') name = std::string(absl::StripAsciiWhitespace(name.substr(1)));
+    // An overload picked by a macro, RAY_FUNC(f, int, int): named
+    // f(int, int), so that overloads get distinct names.
+    const size_t open = name.find('(');
+    if (open != std::string::npos && open > 0 && name.back() == ')' &&
+        std::all_of(name.begin(), name.begin() + open,
+                    [](char c) { return absl::ascii_isupper(c) || absl::ascii_isdigit(c) || c == '_'; })) {
+      std::vector<std::string> parts =
+          SplitRemoteNames(std::string_view(name).substr(open + 1, name.size() - open - 2));
+      if (!parts.empty() && !parts.front().empty()) {
+        name =
+            absl::StrCat(parts.front(), "(",
+                         absl::StrJoin(std::vector<std::string>(parts.begin() + 1, parts.end()), ", "), ")");
+      }
+    }
     out.push_back(name);
     current.clear();
   };

@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/placement_group_info.h"
 #include "core_worker/memory_store.h"
 #include "core_worker/reference_counter.h"
 #include "core_worker/task_executor.h"
@@ -65,6 +66,9 @@ thread_local const proto::TaskSpec* t_task = nullptr;
 /// result's among them), so that the caller can be registered as their
 /// borrower before the reply leaves.
 thread_local std::vector<ObjectId>* t_serialized = nullptr;
+// While this worker runs an actor's constructor or method: the actor's
+// restarts so far (its creation task's attempt number); -1 otherwise.
+thread_local int t_actor_restarts = -1;
 
 MemoryStore::Deadline DeadlineAfter(int64_t timeout_ms) {
   if (timeout_ms < 0) return std::nullopt;
@@ -83,6 +87,8 @@ MemoryStore::Deadline DeadlineAfter(int64_t timeout_ms) {
       throw TaskCancelledError(e.message);
     case ObjectError::Kind::kInfeasible:
       throw InfeasibleError(e.message);
+    case ObjectError::Kind::kLost:
+      throw ObjectLostError(e.message);
     case ObjectError::Kind::kSystem:
       break;
   }
@@ -154,6 +160,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
                            const internal::CallOptions& options) override;
   void KillActor(const ActorId& actor, bool no_restart) override;
   std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
+  std::vector<internal::PlacementGroupInfo> ListPlacementGroups() override;
+  int CurrentActorRestarts() const override { return t_actor_restarts; }
 
   // Placement groups: reserved by the GCS on the raylets (two-phase);
   // work in a bundle asks for the group's renamed resources, and its lease
@@ -415,7 +423,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   struct Instance {
     void* self = nullptr;
     const internal::RemoteFunction* factory = nullptr;
-    std::mutex mu;  // calls run one at a time (max_concurrency 1)
+    int restarts = 0;    // before this instance (WasCurrentActorRestarted)
+    std::string exited;  // set when a method called ExitActor: the call's name
+    std::mutex mu;       // calls run one at a time (max_concurrency 1)
   };
   std::mutex instances_mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Instance>> instances_;  // by actor id
@@ -793,10 +803,14 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   };
   if (task.type() == proto::ACTOR_CREATION_TASK) {
     const internal::RemoteFunction* factory = nullptr;
-    if (void* self = CreateActorInstance(task, reply, &factory, read_ref)) {
+    t_actor_restarts = static_cast<int>(task.attempt_number());
+    void* self = CreateActorInstance(task, reply, &factory, read_ref);
+    t_actor_restarts = -1;
+    if (self != nullptr) {
       auto instance = std::make_unique<Instance>();
       instance->self = self;
       instance->factory = factory;
+      instance->restarts = static_cast<int>(task.attempt_number());
       std::lock_guard<std::mutex> lock(instances_mu_);
       instances_[task.actor_creation().actor_id()] = std::move(instance);
     }
@@ -813,7 +827,20 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "PushTask: the actor is not on this worker");
     }
     std::lock_guard<std::mutex> lock(instance->mu);
-    ExecuteMethod(task, instance->self, reply, read_ref);
+    if (!instance->exited.empty()) {
+      // (A call that was on its way when the actor exited.)
+      reply->set_worker_exiting(true);
+      proto::TaskError* error = reply->mutable_error();
+      error->set_function_name(task.function().name());
+      error->set_exception_type("raycc::ExitActor");
+      error->set_message(absl::StrCat("the actor exited: ", instance->exited, " called ExitActor"));
+      error->set_task_id(task.task_id());
+    } else {
+      t_actor_restarts = instance->restarts;
+      ExecuteMethod(task, instance->self, reply, read_ref);
+      t_actor_restarts = -1;
+      if (reply->worker_exiting()) instance->exited = task.function().name();
+    }
   } else {
     ExecuteTask(task, reply, read_ref);
   }
@@ -959,6 +986,7 @@ ObjectValue ClusterRuntime::Localize(const ObjectId& id, ObjectValue value) {
   absl::StatusOr<View> view = ReadOrPull(id, value.remote_raylet);
   if (!view.ok()) {
     ObjectError error;
+    error.kind = ObjectError::Kind::kLost;
     error.message = absl::StrCat("object ", id.Hex(), " is in the store of the node whose raylet is at ",
                                  value.remote_raylet, ", and cannot be read here: ", view.status().message());
     ThrowObjectError(error);
@@ -1795,8 +1823,9 @@ void ClusterRuntime::EnsureFetched(const ObjectId& id) {
 }
 
 void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
-  auto fail = [&](std::string message) {
+  auto fail = [&](std::string message, ObjectError::Kind kind = ObjectError::Kind::kSystem) {
     auto error = std::make_shared<ObjectError>();
+    error->kind = kind;
     error->message = std::move(message);
     store_.Put(id, ObjectValue{nullptr, std::move(error)});
   };
@@ -1826,7 +1855,8 @@ void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
     grpc::Status status = stub->GetObjectStatus(&context, request, &reply);
     if (!status.ok()) {
       fail(absl::StrCat("the owner of object ", id.Hex(), " (the process at ", where,
-                        ") cannot be reached; it has probably died: ", status.error_message()));
+                        ") cannot be reached; it has probably died: ", status.error_message()),
+           ObjectError::Kind::kLost);
       return;
     }
     switch (reply.status()) {
@@ -1847,7 +1877,8 @@ void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
         return;
       }
       default:
-        fail(absl::StrCat("object ", id.Hex(), " is no longer held by its owner at ", where));
+        fail(absl::StrCat("object ", id.Hex(), " is no longer held by its owner at ", where),
+             ObjectError::Kind::kLost);
         return;
     }
   }
@@ -2257,7 +2288,26 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
           std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
           static_cast<double>(pushed.size());
       call_us = TaskSubmitter::Smoothed(call_us, per_call);
-      for (size_t i = 0; i < pushed.size(); ++i) OnTaskDone(pushed[i]->spec, &replies.replies(i), nullptr);
+      size_t i = 0;
+      for (; i < pushed.size() && !replies.replies(i).worker_exiting(); ++i)
+        OnTaskDone(pushed[i]->spec, &replies.replies(i), nullptr);
+      if (i < pushed.size()) {
+        // A method called ExitActor: the actor ends for good (its owner
+        // ends the worker); that call and the calls behind it fail as calls
+        // of a dead actor.
+        const proto::TaskError& exit = replies.replies(i).error();
+        const std::string cause =
+            exit.message().rfind("the actor exited: ", 0) == 0
+                ? exit.message().substr(sizeof("the actor ") - 1)
+                : absl::StrCat("it exited: ", exit.function_name(), " called ExitActor");
+        if (actor->owned) {
+          KillOwnedActor(actor, /*no_restart=*/true, cause);
+        } else {
+          std::lock_guard<std::mutex> lock(actor->mu);
+          actor->state = Actor::State::kPending;  // (ask the control service again)
+        }
+        for (; i < pushed.size(); ++i) FailCall(pushed[i], absl::StrCat("the actor is dead: ", cause));
+      }
       continue;
     }
     std::unique_lock<std::mutex> lock(actor->mu);
@@ -2295,6 +2345,7 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
       actor->address.clear();
       if (actor->restarts_left != 0) {
         if (actor->restarts_left > 0) --actor->restarts_left;
+        actor->creation.set_attempt_number(actor->creation.attempt_number() + 1);  // (restarts so far)
         actor->state = Actor::State::kPending;
         actor->create = true;
         lock.unlock();
@@ -2373,6 +2424,7 @@ void ClusterRuntime::KillOwnedActor(const std::shared_ptr<Actor>& actor, bool no
   const bool restart = !no_restart && actor->restarts_left != 0;
   if (restart) {
     if (actor->restarts_left > 0) --actor->restarts_left;
+    actor->creation.set_attempt_number(actor->creation.attempt_number() + 1);  // (restarts so far)
     actor->state = Actor::State::kPending;
     actor->create = true;
     actor->cv.notify_all();
@@ -2395,6 +2447,14 @@ std::optional<std::pair<ActorId, std::string>> ClusterRuntime::GetNamedActor(con
   absl::StatusOr<ActorId> id = ActorId::FromBinary(info->spec().actor_id());
   if (!id.ok()) return std::nullopt;
   return std::make_pair(*id, info->spec().class_name());
+}
+
+std::vector<internal::PlacementGroupInfo> ClusterRuntime::ListPlacementGroups() {
+  absl::StatusOr<std::vector<proto::PlacementGroupInfo>> groups = gcs_->GetAllPlacementGroups();
+  if (!groups.ok()) throw RayccError(absl::StrCat("listing placement groups: ", groups.status().message()));
+  std::vector<internal::PlacementGroupInfo> out;
+  for (const proto::PlacementGroupInfo& info : *groups) out.push_back(internal::ToPlacementGroupInfo(info));
+  return out;
 }
 
 const bool kRegistered = internal::RegisterRuntimeFactory("cluster", &MakeClusterRuntime);

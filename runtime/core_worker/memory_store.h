@@ -27,7 +27,15 @@ namespace raycc::core_worker {
 
 /// Why an object holds no value.
 struct ObjectError {
-  enum class Kind { kTask, kWorkerDied, kActorDied, kCancelled, kInfeasible, kSystem };
+  enum class Kind {
+    kTask,
+    kWorkerDied,
+    kActorDied,
+    kCancelled,
+    kInfeasible,
+    kSystem,
+    kLost
+  };  // (as proto::ObjectFailure::Kind)
   Kind kind = Kind::kSystem;
   std::string function;  // kTask: the function that raised
   std::string type;      // kTask: the exception's type

@@ -67,6 +67,7 @@ template <typename Call>
 bool Guarded(const proto::TaskSpec& task, proto::PushTaskReply* reply, Call&& call) {
   UserError error;
   if (RunUserCode(std::forward<Call>(call), &error)) return true;
+  if (error.exit_actor) reply->set_worker_exiting(true);  // (ExitActor: the actor ends for good)
   Fail(task, std::move(error.type), std::move(error.message), reply);
   return false;
 }

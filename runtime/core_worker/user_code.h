@@ -14,10 +14,16 @@
 
 namespace raycc::core_worker {
 
-/// What user code raised: its exception's type, demangled, and message.
+/// What raycc::ExitActor throws: the actor whose method runs ends, for good
+/// (not a std::exception, so that user code catching those lets it pass).
+struct ActorExit {};
+
+/// What user code raised: its exception's type, demangled, and message; or
+/// that it asked its actor to exit (ActorExit).
 struct UserError {
   std::string type;
   std::string message;
+  bool exit_actor = false;
 };
 
 /// The readable name of a C++ type from `typeid(...).name()`.
@@ -29,6 +35,8 @@ bool RunUserCode(Call&& call, UserError* error) {
   try {
     std::forward<Call>(call)();
     return true;
+  } catch (const ActorExit&) {
+    *error = {"raycc::ExitActor", "the actor called ExitActor", true};
   } catch (const std::exception& e) {
     *error = {Demangle(typeid(e).name()), e.what()};
   } catch (...) {

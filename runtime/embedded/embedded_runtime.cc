@@ -10,6 +10,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/placement_group_info.h"
 #include "core_worker/user_code.h"
 #include "embedded/worker_context.h"
 #include "raycc/runtime/gpu/gpu_devices.h"
@@ -60,6 +61,7 @@ EmbeddedRuntime::Outcome EmbeddedRuntime::Invoke(const std::function<TypedValue(
     out.error = std::make_shared<ErrorInfo>();
     out.error->type = std::move(raised.type);
     out.error->message = std::move(raised.message);
+    out.error->exit_actor = raised.exit_actor;
   }
   return out;
 }
@@ -70,7 +72,7 @@ EmbeddedRuntime::Outcome EmbeddedRuntime::Attempt(const Traced& traced, int node
   double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
   Outcome outcome = invoke();
   *retry =
-      outcome.error != nullptr &&
+      outcome.error != nullptr && !outcome.error->exit_actor &&
       core_worker::RetryAfterException(retry_exceptions, retries_left,
                                        cancelled != nullptr && cancelled->load(std::memory_order_relaxed));
   if (*retry && retries_left > 0) --retries_left;
@@ -1448,6 +1450,19 @@ void EmbeddedRuntime::MarkActorDeadLocked(Actor& actor, std::string cause) {
   gcs_.MarkActorDead(actor.id, std::move(cause)).IgnoreError();  // (registered by CreateActor)
 }
 
+std::vector<PlacementGroupInfo> EmbeddedRuntime::ListPlacementGroups() {
+  Locked lock = Lock();
+  std::vector<PlacementGroupInfo> out;
+  for (const proto::PlacementGroupInfo& info : gcs_.GetAllPlacementGroups())
+    out.push_back(ToPlacementGroupInfo(info));
+  return out;
+}
+
+int EmbeddedRuntime::CurrentActorRestarts() const {
+  if (tls.runtime != this || tls.actor_restarts == nullptr) return -1;
+  return tls.actor_restarts->load(std::memory_order_relaxed);
+}
+
 PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
     const std::vector<std::vector<std::pair<std::string, double>>>& bundles, PlacementGroupStrategy strategy,
     const std::string& name, const std::vector<std::string>& bundle_nodes) {
@@ -1622,6 +1637,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   tls.runtime = this;
   tls.index = index;
   tls.actor = true;
+  tls.actor_restarts = &actor->restarts;
   tls.gpu_ids = &actor->gpu_ids;
   tls.timeline_tid = next_actor_tid_++;
   timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ",
@@ -1661,8 +1677,13 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
         gcs_.MarkActorAlive(actor->id, where).IgnoreError();  // (fails only once it is dead)
         return;
       }
+      if (raised.exit_actor) {  // (for good: no restart)
+        MarkActorDeadLocked(*actor, "its constructor called ExitActor");
+        return;
+      }
       if (actor->restarts_left != 0 && !stopping_) {
         if (actor->restarts_left > 0) --actor->restarts_left;
+        ++actor->restarts;
         gcs_.MarkActorRestarting(actor->id).IgnoreError();
         continue;
       }
@@ -1681,6 +1702,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
     if (old != nullptr) actor->factory->destroy(old);
     lock.lock();
     if (actor->restarts_left > 0) --actor->restarts_left;
+    ++actor->restarts;
     gcs_.MarkActorRestarting(actor->id).IgnoreError();
     CollectedArgs collected;
     CollectArgsLocked(actor->ctor_args, actor->factory->arg_types, &collected);  // good the first time
@@ -1783,6 +1805,14 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
           });
       lock.lock();
       if (retry) continue;
+      if (outcome.error != nullptr && outcome.error->exit_actor) {
+        // ExitActor: the actor ends for good; this call and those queued
+        // behind it fail as calls of a dead actor do.
+        MarkActorDeadLocked(*actor, absl::StrCat("it exited: ", m.name, " called ExitActor"));
+        actor->cv.notify_all();
+        die(call);
+        break;
+      }
       FinishLocked(call->result, std::move(outcome), m.name);
       UseArgsLocked(call->args, -1, {});
       break;

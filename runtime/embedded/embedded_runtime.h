@@ -68,6 +68,8 @@ class EmbeddedRuntime final : public ManagedRuntime {
   bool WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) override;
   void RemovePlacementGroup(const PlacementGroupId& id) override;
   std::optional<std::pair<ActorId, std::string>> GetNamedActor(const std::string& name) override;
+  std::vector<PlacementGroupInfo> ListPlacementGroups() override;
+  int CurrentActorRestarts() const override;
   ObjectId Put(std::string bytes) override;
   ObjectId PutValue(std::shared_ptr<const void> value, const std::type_info& type,
                     std::string (*serialize)(const void*)) override;
@@ -122,6 +124,7 @@ class EmbeddedRuntime final : public ManagedRuntime {
 
   struct ErrorInfo {
     bool actor_died = false;
+    bool exit_actor = false;  // the code called ExitActor
     bool cancelled = false;
     std::string function, type, message, where;
   };
@@ -236,9 +239,10 @@ class EmbeddedRuntime final : public ManagedRuntime {
     std::deque<std::shared_ptr<ActorCall>> queue;
     std::condition_variable cv;
     std::vector<std::thread> threads;
-    int threads_left = 0;   // threads not yet out of ActorLoop
-    int active = 0;         // calls running now
-    int restarts_left = 0;  // -1: forever
+    int threads_left = 0;          // threads not yet out of ActorLoop
+    int active = 0;                // calls running now
+    int restarts_left = 0;         // -1: forever
+    std::atomic<int> restarts{0};  // done so far (WasCurrentActorRestarted)
     bool restart_requested = false;
     int node = -1;  // where it lives (-1: waiting for room)
     // Where it may live (CallOptions), for placement once there is room.

@@ -26,8 +26,9 @@ struct ThreadContext {
   int node = -1;  // index into the runtime's nodes_
   int inline_depth = 0;
   const std::vector<int>* gpu_ids = nullptr;
-  void* batch = nullptr;                         // the worker's EmbeddedRuntime::Batch, while it runs one
-  const std::atomic<bool>* cancelled = nullptr;  // the running task's flag
+  void* batch = nullptr;                             // the worker's EmbeddedRuntime::Batch, while it runs one
+  const std::atomic<bool>* cancelled = nullptr;      // the running task's flag
+  const std::atomic<int>* actor_restarts = nullptr;  // on an actor's threads: its restarts so far
 };
 
 /// The calling thread's context.

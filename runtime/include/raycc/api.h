@@ -58,6 +58,19 @@ bool IsCancelled();
 /// one device with others.
 std::vector<int> GetGpuIds();
 
+/// In an actor's method (or constructor): ends the actor for good, with no
+/// restart, once the method returns control by this call (it throws an
+/// exception that is not a std::exception: do not swallow it with
+/// `catch (...)`). The call, and every call queued behind it, fail with
+/// ActorDiedError saying that the actor exited. Throws RayccError outside
+/// of an actor.
+[[noreturn]] void ExitActor();
+
+/// In an actor: true when the instance running the call is not the actor's
+/// first (it was restarted after Kill(false), a failed constructor, or its
+/// worker's death). False outside of an actor.
+bool WasCurrentActorRestarted();
+
 /// Waits for nothing: stops the runtime; running tasks finish first.
 /// Call it when no other thread of the program still uses the API (submits,
 /// gets or drops ObjectRefs): those calls read the runtime without a lock.
@@ -290,6 +303,17 @@ inline PlacementGroup CreatePlacementGroup(const PlacementGroupCreationOptions& 
       bundles, static_cast<internal::PlacementGroupStrategy>(options.strategy), options.name,
       options.bundle_nodes);
   return PlacementGroup(id, static_cast<int>(options.bundles.size()));
+}
+
+/// What the runtime knows of a placement group: id, name, strategy,
+/// bundles and state.
+using PlacementGroupInfo = internal::PlacementGroupInfo;
+
+/// Every placement group of the runtime (on a cluster: every job's): those
+/// removed (the newest ones the control service remembers), then the live
+/// ones in creation order.
+inline std::vector<PlacementGroupInfo> ListPlacementGroups() {
+  return internal::CurrentRuntime().ListPlacementGroups();
 }
 
 /// Releases a placement group; tasks still queued in it fail.

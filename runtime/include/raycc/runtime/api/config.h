@@ -44,6 +44,9 @@ struct Config {
   /// RAYCC_AUTH_TOKEN_FILE, or this machine's session. Init throws a
   /// RayccError naming the address and the cause when it cannot join.
   std::string address;
+  /// Run the embedded runtime, in this process, even when RAYCC_ADDRESS
+  /// names a cluster (Ray's local_mode). With `address` set too, Init throws.
+  bool local_mode = false;
   /// On a cluster: the program the raylets run as this job's worker
   /// processes (uploaded by content hash). Empty: this program itself
   /// (whose main must call raycc::Init() first). `raycc run --address`

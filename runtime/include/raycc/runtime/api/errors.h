@@ -66,6 +66,13 @@ class TaskCancelledError : public RayccError {
   using RayccError::RayccError;
 };
 
+/// An object that can no longer be read: the node holding its only copy
+/// died, or its owner did, or the owner no longer holds it.
+class ObjectLostError : public RayccError {
+ public:
+  using RayccError::RayccError;
+};
+
 /// A resource request no node can ever satisfy; names what was asked and
 /// what the cluster has.
 class InfeasibleError : public RayccError {

@@ -40,6 +40,9 @@ class ManagedRuntime : public RuntimeInterface {
   virtual std::vector<int> CurrentGpuIds() const = 0;
   /// True inside a task whose result was cancelled while it ran.
   virtual bool CurrentTaskCancelled() const = 0;
+  /// In an actor's constructor or method: how often the actor was restarted
+  /// (0 for its first instance); -1 outside of an actor.
+  virtual int CurrentActorRestarts() const = 0;
 
   /// Which Init() made it (references remember it, so one that outlives
   /// its runtime is ignored).

@@ -71,6 +71,16 @@ struct CallOptions {
 /// Placement-group strategies, in the order of proto::PlacementStrategy.
 enum class PlacementGroupStrategy { kPack = 0, kSpread = 1, kStrictPack = 2, kStrictSpread = 3 };
 
+/// What the runtime knows of a placement group (ListPlacementGroups).
+struct PlacementGroupInfo {
+  enum class State { kPending, kCreated, kRemoved, kRescheduling, kInfeasible };
+  PlacementGroupId id;
+  std::string name;
+  PlacementGroupStrategy strategy = PlacementGroupStrategy::kPack;
+  std::vector<std::vector<std::pair<std::string, double>>> bundles;
+  State state = State::kPending;
+};
+
 /// Options of an actor creation.
 struct ActorOptions {
   CallOptions call;
@@ -179,6 +189,8 @@ class RuntimeInterface {
   /// An ObjectRef owned by `owner` (OwnerOf's text) was read from a value:
   /// the runtime registers it as borrowed before the reference is counted.
   virtual void BorrowRef(const ObjectId& id, const std::string& owner) {}
+  /// Every placement group the runtime knows (as ListPlacementGroups).
+  virtual std::vector<PlacementGroupInfo> ListPlacementGroups() = 0;
   /// A task library (a shared object's bytes) this process loaded for a
   /// compiled graph: the runtime's worker processes load it too before they
   /// run tasks (a cluster ships it to the nodes by content hash; in one
