@@ -30,4 +30,20 @@ cmake --build "$work/oot" > "$work/build.log"
 grep -q "sum of squares below 100: 328350" "$work/run.log"
 # y = (y*y + 1) mod 1000003, 8 times from 3 (computed independently: 3833).
 grep -q "graph squares: 3833" "$work/run.log"
+
+# Ray C++ programs (only <ray/api.h>) against the install: with CMake
+# (raycc::ray_compat) and with pkg-config (raycc-ray), run in local mode.
+test -f "$prefix/include/ray/api.h"
+cmake -S "$src/tests/ray_compat/programs" -B "$work/ray" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
+  > "$work/ray-configure.log"
+cmake --build "$work/ray" > "$work/ray-build.log"
+for program in tasks user_types actors workload; do
+  RAYCC_ADDRESS= RAY_ADDRESS= "$work/ray/ray_$program" > "$work/ray-$program.log" 2>&1 \
+    || { cat "$work/ray-$program.log"; exit 1; }
+  grep -q "$program: ok" "$work/ray-$program.log"
+done
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --exists raycc-ray
+c++ -std=c++20 -I"$src/tests/ray_compat/programs" "$src/tests/ray_compat/programs/nested.cc" \
+  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs raycc-ray) -o "$work/ray-nested"
+RAYCC_ADDRESS= RAY_ADDRESS= "$work/ray-nested" | grep -q "nested: ok"
 echo "install + out-of-tree: ok"

@@ -166,6 +166,59 @@ TEST_P(RuntimeRestartTest, KilledActorsLeaveNeitherStateNorThreadsBehind) {
   killed.front().Kill();  // (killing it again is harmless)
 }
 
+class Phoenix {
+ public:
+  static Phoenix* Create() {
+    if (phoenix_fail_first && phoenix_constructions++ == 0) throw std::runtime_error("first one fails");
+    created_restarted = raycc::WasCurrentActorRestarted();
+    return new Phoenix();
+  }
+  bool Restarted() { return raycc::WasCurrentActorRestarted(); }
+  int Leave() { raycc::ExitActor(); }
+  int Ping() { return 1; }
+  static inline bool phoenix_fail_first = false;
+  static inline int phoenix_constructions = 0;
+  static inline std::atomic<bool> created_restarted{false};
+};
+RAYCC_REMOTE(Phoenix::Create, &Phoenix::Restarted, &Phoenix::Leave, &Phoenix::Ping);
+
+TEST_P(RuntimeRestartTest, AnActorKnowsWhetherItWasRestarted) {
+  auto actor = raycc::Actor(Phoenix::Create).SetMaxRestarts(2).SetMaxConcurrency(GetParam()).Remote();
+  EXPECT_FALSE(*actor.Task(&Phoenix::Restarted).Remote().Get());
+  actor.Kill(/*no_restart=*/false);
+  EXPECT_TRUE(*actor.Task(&Phoenix::Restarted).Remote().Get());
+  EXPECT_TRUE(Phoenix::created_restarted.load());   // (the constructor sees it too)
+  EXPECT_FALSE(raycc::WasCurrentActorRestarted());  // outside of an actor
+  // A constructor that failed counts as a restart too.
+  Phoenix::phoenix_fail_first = true;
+  Phoenix::phoenix_constructions = 0;
+  auto retried = raycc::Actor(Phoenix::Create).SetMaxRestarts(1).Remote();
+  EXPECT_TRUE(*retried.Task(&Phoenix::Restarted).Remote().Get());
+  Phoenix::phoenix_fail_first = false;
+}
+
+TEST_P(RuntimeRestartTest, ExitActorEndsTheActorForGoodAndFailsItsCalls) {
+  auto actor = raycc::Actor(Phoenix::Create).SetMaxRestarts(-1).SetMaxConcurrency(GetParam()).Remote();
+  EXPECT_EQ(*actor.Task(&Phoenix::Ping).Remote().Get(), 1);
+  auto leave = actor.Task(&Phoenix::Leave).Remote();
+  try {
+    leave.Get();
+    FAIL() << "expected ActorDiedError";
+  } catch (const raycc::ActorDiedError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is dead: it exited: Phoenix::Leave called ExitActor"));
+  }
+  // No restart, though restarts are left: later calls fail the same way.
+  EXPECT_THROW(actor.Task(&Phoenix::Ping).Remote().Get(), raycc::ActorDiedError);
+  actor.Kill(/*no_restart=*/false);
+  EXPECT_THROW(actor.Task(&Phoenix::Ping).Remote().Get(), raycc::ActorDiedError);
+  try {
+    raycc::ExitActor();
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("outside of an actor"));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Concurrency, RuntimeRestartTest, ::testing::Values(1, 3));
 
 }  // namespace

@@ -19,6 +19,17 @@ TEST(RemoteRegistryTest, SplitsNamesAtTopLevelCommasAndDropsAmpersands) {
   EXPECT_THAT(SplitRemoteNames("Sum<int, 3>, &C::M"), ElementsAre("Sum<int, 3>", "C::M"));
 }
 
+// An overload picked by a macro (Ray's RAY_FUNC) is named by the function
+// and its parameter types, so that overloads get distinct names.
+TEST(RemoteRegistryTest, AnOverloadPickedByAMacroIsNamedWithItsParameterTypes) {
+  EXPECT_THAT(SplitRemoteNames(
+                  "RAY_FUNC(C::Create), RAY_FUNC(C::Create, int), RAY_FUNC(&C::Add, std::map<int, int>)"),
+              ElementsAre("C::Create()", "C::Create(int)", "C::Add(std::map<int, int>)"));
+  // Only an upper-case macro name counts: a call spelled in the list is not
+  // one.
+  EXPECT_THAT(SplitRemoteNames("make(x, y)"), ElementsAre("make(x, y)"));
+}
+
 int Twice(int x) { return 2 * x; }
 RAYCC_REMOTE(Twice);
 

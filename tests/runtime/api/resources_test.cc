@@ -50,6 +50,29 @@ TEST_P(RuntimeApiTest, PlacementGroupsReserveAndRunTheirTasks) {
   EXPECT_EQ(*raycc::Get(outside, 10000), 6);
 }
 
+TEST_P(RuntimeApiTest, PlacementGroupsAreListedWithWhatTheyHoldAndTheirState) {
+  raycc::PlacementGroup pg =
+      raycc::CreatePlacementGroup({.bundles = {{{"custom", 1}}, {{"CPU", 0.5}, {"custom", 1}}},
+                                   .strategy = raycc::PlacementStrategy::kSpread,
+                                   .name = "listed"});
+  ASSERT_TRUE(pg.Wait(10));
+  auto find = [&] {
+    for (const raycc::PlacementGroupInfo& info : raycc::ListPlacementGroups())
+      if (info.id == pg.GetID()) return info;
+    return raycc::PlacementGroupInfo{};
+  };
+  raycc::PlacementGroupInfo info = find();
+  ASSERT_EQ(info.id, pg.GetID());
+  EXPECT_EQ(info.name, "listed");
+  EXPECT_EQ(info.strategy, raycc::internal::PlacementGroupStrategy::kSpread);
+  EXPECT_EQ(info.state, raycc::PlacementGroupInfo::State::kCreated);
+  ASSERT_EQ(info.bundles.size(), 2u);
+  EXPECT_THAT(info.bundles[1], ::testing::UnorderedElementsAre(std::pair<std::string, double>("CPU", 0.5),
+                                                               std::pair<std::string, double>("custom", 1)));
+  raycc::RemovePlacementGroup(pg.GetID());
+  EXPECT_EQ(find().state, raycc::PlacementGroupInfo::State::kRemoved);
+}
+
 TEST_P(RuntimeApiTest, PlacementGroupMisuseAndInfeasibility) {
   raycc::PlacementGroup pg = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}}});
   EXPECT_THROW(raycc::Task(Plus).SetPlacementGroup(pg, 1), raycc::RayccError);  // index out of range
