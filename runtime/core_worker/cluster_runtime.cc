@@ -52,8 +52,6 @@ namespace raycc::core_worker {
 namespace {
 
 constexpr char kCodeNamespace[] = "code";
-constexpr char kNotYet[] =
-    " is not supported by the cluster runtime yet (issue #14); the embedded runtime has it";
 
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
@@ -222,6 +220,10 @@ class ClusterRuntime final : public internal::ManagedRuntime {
     // The owner's part.
     bool owned = false;
     proto::TaskSpec creation;
+    // Constructor arguments passed as references: (argument index, object),
+    // counted until the pusher reads their values into `creation` (which
+    // restarts reuse).
+    std::vector<std::pair<int, ObjectId>> ctor_refs;
     int restarts_left = 0;
     bool create = false;  // (re)create it next
     TaskSubmitter::Lease lease;
@@ -237,6 +239,10 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// (Owner, pusher thread.) Leases a worker and runs the creation task;
   /// false with the actor dead (or stopping) if it cannot.
   bool CreateOnWorker(Actor& actor);
+  /// (Owner, pusher thread.) Reads the values of the constructor's
+  /// reference arguments into the creation task, waiting for them; false,
+  /// with the actor dead, when one failed (or the actor stopped).
+  bool ResolveConstructorArgs(Actor& actor);
   /// (Caller, pusher thread.) Finds the actor's worker through the GCS.
   void LocateActor(Actor& actor);
   /// Ends the actor for good; its queued calls fail with `cause`.
@@ -2040,14 +2046,17 @@ ActorId ClusterRuntime::CreateActor(const internal::RemoteFunction& factory,
   if (absl::Status s = gcs_->RegisterActor(*actor_spec); !s.ok()) {
     throw RayccError(absl::StrCat("Actor(", factory.name, "): ", s.message()));
   }
+  auto actor = std::make_shared<Actor>();
   for (const internal::TaskArgument& arg : args) {
     if (arg.by_ref) {
-      throw RayccError(
-          absl::StrCat("Actor(", factory.name, "): reference arguments to actor constructors", kNotYet));
+      // (Read by the pusher before the creation; counted until then.)
+      AddObjectRef(arg.ref);
+      actor->ctor_refs.emplace_back(spec.args_size(), arg.ref);
+      spec.add_args();
+      continue;
     }
     spec.add_args()->set_value(arg.value);
   }
-  auto actor = std::make_shared<Actor>();
   actor->id = id;
   actor->class_name = factory.actor_type;
   actor->owned = true;
@@ -2109,6 +2118,43 @@ void ClusterRuntime::MarkDeadLocked(Actor& actor, const std::string& cause) {
   actor.state = Actor::State::kDead;
   actor.death_cause = cause;
   actor.cv.notify_all();
+}
+
+bool ClusterRuntime::ResolveConstructorArgs(Actor& actor) {
+  while (!actor.ctor_refs.empty()) {
+    auto [index, ref] = actor.ctor_refs.back();
+    std::string failure;
+    try {
+      std::shared_ptr<const std::string> bytes;
+      while (bytes == nullptr) {
+        {
+          std::lock_guard<std::mutex> lock(actor.mu);
+          if (actor.stop) return false;
+        }
+        try {
+          bytes = Get(ref, 1000);  // (a bounded wait: a Shutdown is seen)
+        } catch (const GetTimeoutError&) {
+        }
+      }
+      actor.creation.mutable_args(index)->set_value(*bytes);
+    } catch (const RayccError& e) {
+      failure = e.what();
+    }
+    RemoveObjectRef(ref);
+    actor.ctor_refs.pop_back();
+    if (!failure.empty()) {
+      for (const auto& [unused, other] : actor.ctor_refs) RemoveObjectRef(other);
+      actor.ctor_refs.clear();
+      const std::string cause = absl::StrCat("a constructor argument failed: ", failure);
+      {
+        std::lock_guard<std::mutex> lock(actor.mu);
+        MarkDeadLocked(actor, cause);
+      }
+      (void)gcs_->MarkActorDead(actor.id, cause);
+      return false;
+    }
+  }
+  return true;
 }
 
 bool ClusterRuntime::CreateOnWorker(Actor& actor) {
@@ -2203,7 +2249,7 @@ void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {
         actor->create = false;
         lock.unlock();
         if (create) {
-          CreateOnWorker(*actor);
+          if (ResolveConstructorArgs(*actor)) CreateOnWorker(*actor);
         } else if (!actor->owned) {
           LocateActor(*actor);
         } else {

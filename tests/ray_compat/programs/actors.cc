@@ -35,8 +35,16 @@ int AddThrough(ray::ActorHandle<Counter> counter, int x) {
 
 std::string Hello() { return "hi"; }
 
+// A task may create an actor and return its handle.
+ray::ActorHandle<Counter> MakeCounter(int init) {
+  return ray::Actor(RAY_FUNC(Counter::FactoryCreate, int)).Remote(init);
+}
+
+int Fail() { throw std::runtime_error("no value for you"); }
+int Square(int x) { return x * x; }
+
 RAY_REMOTE(RAY_FUNC(Counter::FactoryCreate), RAY_FUNC(Counter::FactoryCreate, int), &Counter::Add,
-           &Counter::Get, &Counter::Restarted, &Counter::Exit, AddThrough, Hello);
+           &Counter::Get, &Counter::Restarted, &Counter::Exit, AddThrough, Hello, MakeCounter, Fail, Square);
 
 int main(int argc, char** argv) {
   ray::RayConfig config;
@@ -52,6 +60,18 @@ int main(int argc, char** argv) {
   CHECK_EQ(*from_ref.Get(), 70);
   auto zero = ray::Actor(RAY_FUNC(Counter::FactoryCreate)).Remote();
   CHECK_EQ(*zero.Task(&Counter::Get).Remote().Get(), 0);
+  // A constructor argument may be a ref (its value is passed), also one
+  // that is not ready yet; a failed one kills the actor, naming why.
+  auto from_put = ray::Actor(RAY_FUNC(Counter::FactoryCreate, int)).Remote(ray::Put(41));
+  CHECK_EQ(*from_put.Task(&Counter::Add).Remote(1).Get(), 42);
+  auto from_task = ray::Actor(RAY_FUNC(Counter::FactoryCreate, int)).Remote(ray::Task(Square).Remote(3));
+  CHECK_EQ(*from_task.Task(&Counter::Get).Remote().Get(), 9);
+  auto doomed = ray::Actor(RAY_FUNC(Counter::FactoryCreate, int)).Remote(ray::Task(Fail).Remote());
+  CHECK_THROWS(ray::internal::RayActorException, doomed.Task(&Counter::Get).Remote().Get(),
+               "no value for you");
+  // An actor made by a task, its handle returned.
+  ray::ActorHandle<Counter> made = *ray::Task(MakeCounter).Remote(5).Get();
+  CHECK_EQ(*made.Task(&Counter::Add).Remote(1).Get(), 6);
 
   // A handle passed to a task: the task calls the same actor.
   CHECK_EQ(*ray::Task(AddThrough).Remote(counter, 30).Get(), 100);
