@@ -490,6 +490,9 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     const RemoteFunction* function = nullptr;
     const RemoteMethod* method = nullptr;
     auto lookup = [&](const std::string& fn) {
+      if (absl::StartsWith(fn, "raycc.")) {  // (the executor's own builtins take what it gives them)
+        Fail(path, name, absl::StrCat("node ", i, " calls '", fn, "', a name reserved for the runtime"));
+      }
       const RemoteFunction* f = registry.FunctionByName(fn);
       if (f == nullptr) {
         Fail(path, name,
@@ -498,18 +501,49 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       }
       return f;
     };
+    // A callee gets exactly the arguments it takes: a plan that gives it
+    // more or fewer is refused here (the call would read past them).
+    auto check_arity = [&](const std::string& callee, size_t takes, size_t given) {
+      if (takes != given) {
+        Fail(path, name,
+             absl::StrCat("node ", i, " calls '", callee, "', which takes ", takes, " argument(s), with ",
+                          given));
+      }
+    };
+    const size_t operands = static_cast<size_t>(node.operands_size());
     switch (node.kind()) {
       case proto::TASK:
         if (node.fused_functions_size() > 0) {
           std::vector<const RemoteFunction*> chain;
-          for (const auto& f : node.fused_functions()) chain.push_back(lookup(f.name()));
+          for (const auto& f : node.fused_functions()) {
+            chain.push_back(lookup(f.name()));
+            if (!chain.back()->invoke) {
+              Fail(path, name,
+                   absl::StrCat("node ", i, " fuses '", f.name(), "', which is not a task function"));
+            }
+            // (Each function after the first takes the one before's result.)
+            if (chain.size() > 1) check_arity(f.name(), chain.back()->arity, 1);
+          }
+          check_arity(chain.front()->name, chain.front()->arity, operands);
           function = FusedFunction(chain);
         } else {
           function = lookup(node.function().name());
+          if (!function->invoke) {
+            Fail(path, name,
+                 absl::StrCat("node ", i, " calls '", function->name,
+                              "' as a task, but it is an actor factory"));
+          }
+          check_arity(function->name, function->arity, operands);
         }
         break;
       case proto::ACTOR_CREATE:
         function = lookup(node.function().name());
+        if (!function->create) {
+          Fail(path, name,
+               absl::StrCat("node ", i, " creates an actor with '", function->name,
+                            "', which is not an actor factory (a static C* C::Create(...))"));
+        }
+        check_arity(function->name, function->arity, operands);
         break;
       case proto::ACTOR_CALL:
         method = registry.MethodByName(node.function().name());
@@ -518,8 +552,13 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
                absl::StrCat("node ", i, " calls method '", node.function().name(),
                             "', which is not registered in this process (RAYCC_REMOTE)"));
         }
+        if (operands == 0) Fail(path, name, absl::StrCat("node ", i, " calls a method on no actor"));
+        check_arity(method->name, method->arity, operands - 1);  // (operand 0: the actor)
         break;
       case proto::ACTOR_KILL:
+        if (operands != 1) {
+          Fail(path, name, absl::StrCat("node ", i, " (an actor kill) has ", operands, " operands, not 1"));
+        }
         break;
       case proto::PUT:
       case proto::GET:
@@ -529,6 +568,12 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         }
         break;
       case proto::WAIT:
+        if (node.wait().num_returns() < 1 || node.wait().num_returns() > operands) {
+          Fail(path, name,
+               absl::StrCat("node ", i, " waits for ", node.wait().num_returns(), " of its ", operands,
+                            " operands (at least 1, at most all)"));
+        }
+        break;
       case proto::JOIN:
         break;
       default:

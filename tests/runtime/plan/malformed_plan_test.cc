@@ -1,0 +1,238 @@
+// A plan is input a user can hand the runtime (a `.rcx` from anywhere):
+// LoadGraph refuses every malformed one with an error naming the graph, the
+// node and what is wrong, and never runs code on arguments it does not have.
+// Each case starts from a valid plan (which loads and runs) and breaks one
+// thing.
+
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "raycc/api.h"
+#include "raycc/proto/artifact.pb.h"
+#include "raycc/runtime/common/artifact_file.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+int64_t AddPair(int64_t a, int64_t b) { return a + b; }
+int64_t Negate(int64_t a) { return -a; }
+class Box {
+ public:
+  static Box* Create(int64_t v) { return new Box(v); }
+  explicit Box(int64_t v) : v_(v) {}
+  int64_t Value() { return v_; }
+
+ private:
+  int64_t v_;
+};
+RAYCC_REMOTE(AddPair, Negate, Box::Create, &Box::Value);
+
+raycc::proto::PlanOperand Input(uint32_t i) {
+  raycc::proto::PlanOperand operand;
+  operand.set_graph_input(i);
+  return operand;
+}
+raycc::proto::PlanOperand Result(uint32_t node) {
+  raycc::proto::PlanOperand operand;
+  operand.mutable_node_result()->set_node(node);
+  return operand;
+}
+raycc::proto::PlanOperand Constant(int64_t v) {
+  raycc::proto::PlanOperand operand;
+  operand.set_constant(raycc::Serialize(v));
+  return operand;
+}
+
+// x -> AddPair(x, 2) -> Negate; Box::Create(7) -> Value. Outputs: "neg"
+// (-(x + 2)) and "value" (7).
+raycc::proto::Artifact ValidArtifact() {
+  raycc::proto::Artifact artifact;
+  artifact.set_format_version(1);
+  raycc::proto::ExecPlan* plan = artifact.add_plans();
+  plan->set_format_version(1);
+  plan->set_graph_name("g");
+  raycc::proto::PlanInput* in = plan->add_inputs();
+  in->set_name("x");
+  in->mutable_type()->set_ir_type("i64");
+  auto add = [&](raycc::proto::PlanNodeKind kind, const std::string& function,
+                 std::vector<raycc::proto::PlanOperand> operands) {
+    raycc::proto::PlanNode* node = plan->add_nodes();
+    node->set_id(plan->nodes_size() - 1);
+    node->set_kind(kind);
+    node->set_name(function);
+    node->mutable_function()->set_name(function);
+    node->set_num_results(1);
+    for (auto& operand : operands) *node->add_operands() = std::move(operand);
+    return node;
+  };
+  add(raycc::proto::TASK, "AddPair", {Input(0), Constant(2)});
+  add(raycc::proto::TASK, "Negate", {Result(0)});
+  add(raycc::proto::ACTOR_CREATE, "Box::Create", {Constant(7)});
+  add(raycc::proto::ACTOR_CALL, "Box::Value", {Result(2)});
+  add(raycc::proto::ACTOR_KILL, "", {Result(2)})->add_control_deps(3);
+  for (auto [name, node] : {std::pair<const char*, uint32_t>{"neg", 1}, {"value", 3}}) {
+    raycc::proto::PlanOutput* out = plan->add_outputs();
+    out->set_name(name);
+    *out->mutable_value() = Result(node);
+  }
+  return artifact;
+}
+
+class MalformedPlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override { raycc::Init(raycc::Config{.num_cpus = 2}); }
+  void TearDown() override { raycc::Shutdown(); }
+
+  std::string Write(const raycc::proto::Artifact& artifact) {
+    std::string path = testing::TempDir() + "/malformed_" + std::to_string(++count_) + ".rcx";
+    EXPECT_TRUE(raycc::WriteArtifact(path, artifact).ok());
+    return path;
+  }
+  // The valid plan with `breakage` applied: LoadGraph's error.
+  std::string LoadError(const std::function<void(raycc::proto::ExecPlan&)>& breakage) {
+    raycc::proto::Artifact artifact = ValidArtifact();
+    breakage(*artifact.mutable_plans(0));
+    try {
+      raycc::LoadGraph(Write(artifact));
+    } catch (const raycc::RayccError& e) {
+      return e.what();
+    }
+    return "(loaded)";
+  }
+  int count_ = 0;
+};
+
+TEST_F(MalformedPlanTest, TheValidPlanLoadsAndRuns) {
+  raycc::Graph graph = raycc::LoadGraph(Write(ValidArtifact()));
+  raycc::GraphOutputs out = graph.Execute({{"x", raycc::GraphInput::Value<int64_t>(40)}});
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("neg")).Get(60000), -42);
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("value")).Get(60000), 7);
+}
+
+TEST_F(MalformedPlanTest, ACallWithTooFewOrTooManyArgumentsIsRefused) {
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(0)->mutable_operands()->RemoveLast(); }),
+              HasSubstr("graph @g: node 0 calls 'AddPair', which takes 2 argument(s), with 1"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(0)->mutable_operands()->Clear(); }),
+              HasSubstr("node 0 calls 'AddPair', which takes 2 argument(s), with 0"));
+  EXPECT_THAT(LoadError([](auto& p) { *p.mutable_nodes(1)->add_operands() = Constant(1); }),
+              HasSubstr("node 1 calls 'Negate', which takes 1 argument(s), with 2"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(2)->mutable_operands()->Clear(); }),
+              HasSubstr("node 2 calls 'Box::Create', which takes 1 argument(s), with 0"));
+  EXPECT_THAT(LoadError([](auto& p) { *p.mutable_nodes(3)->add_operands() = Constant(1); }),
+              HasSubstr("node 3 calls 'Box::Value', which takes 0 argument(s), with 1"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(3)->mutable_operands()->Clear(); }),
+              HasSubstr("node 3 calls a method on no actor"));
+  EXPECT_THAT(LoadError([](auto& p) { *p.mutable_nodes(4)->add_operands() = Result(3); }),
+              HasSubstr("node 4 (an actor kill) has 2 operands, not 1"));
+}
+
+TEST_F(MalformedPlanTest, AFusedChainMustChainOneResultIntoOneArgument) {
+  // AddPair+Negate is a valid chain; Negate+AddPair is not (AddPair takes 2).
+  EXPECT_EQ(LoadError([](auto& p) {
+              p.mutable_nodes(0)->add_fused_functions()->set_name("AddPair");
+              p.mutable_nodes(0)->add_fused_functions()->set_name("Negate");
+            }),
+            "(loaded)");
+  EXPECT_THAT(LoadError([](auto& p) {
+                p.mutable_nodes(1)->add_fused_functions()->set_name("Negate");
+                p.mutable_nodes(1)->add_fused_functions()->set_name("AddPair");
+              }),
+              HasSubstr("node 1 calls 'AddPair', which takes 2 argument(s), with 1"));
+  EXPECT_THAT(LoadError([](auto& p) {
+                p.mutable_nodes(1)->add_fused_functions()->set_name("Negate");
+                p.mutable_nodes(1)->add_fused_functions()->set_name("Box::Create");
+              }),
+              HasSubstr("node 1 fuses 'Box::Create', which is not a task function"));
+}
+
+TEST_F(MalformedPlanTest, TheWrongKindOfCalleeIsRefused) {
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(1)->mutable_function()->set_name("Box::Create"); }),
+              HasSubstr("node 1 calls 'Box::Create' as a task, but it is an actor factory"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(2)->mutable_function()->set_name("Negate"); }),
+              HasSubstr("node 2 creates an actor with 'Negate', which is not an actor factory"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(1)->mutable_function()->set_name("Nope"); }),
+              HasSubstr("node 1 calls 'Nope', which is not registered in this process"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(3)->mutable_function()->set_name("Box::Nope"); }),
+              HasSubstr("node 3 calls method 'Box::Nope', which is not registered"));
+  // The executor's own builtins are not the plan's to call.
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(1)->mutable_function()->set_name("raycc.wait"); }),
+              HasSubstr("node 1 calls 'raycc.wait', a name reserved for the runtime"));
+  EXPECT_THAT(
+      LoadError([](auto& p) { *p.mutable_nodes(3)->mutable_operands(0) = Result(1); }),
+      HasSubstr("node 3 acts on something that is neither an actor the graph creates nor an actor input"));
+  EXPECT_THAT(
+      LoadError([](auto& p) { p.mutable_nodes(1)->set_kind(static_cast<raycc::proto::PlanNodeKind>(42)); }),
+      HasSubstr("node 1 has an unknown kind 42"));
+}
+
+TEST_F(MalformedPlanTest, EdgesMustPointBackwardsToThingsThatExist) {
+  EXPECT_THAT(LoadError([](auto& p) { *p.mutable_nodes(0)->mutable_operands(0) = Result(1); }),
+              HasSubstr("node 0 uses node 1, which does not come before it"));
+  EXPECT_THAT(LoadError([](auto& p) { *p.mutable_nodes(1)->mutable_operands(0) = Result(1); }),
+              HasSubstr("node 1 uses node 1, which does not come before it"));
+  EXPECT_THAT(LoadError([](auto& p) { *p.mutable_nodes(0)->mutable_operands(0) = Input(3); }),
+              HasSubstr("node 0 uses input 3, which does not exist"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(1)->add_control_deps(4); }),
+              HasSubstr("node 1 is ordered after node 4, which does not come before it"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(2)->set_id(7); }), HasSubstr("node 2 has id 7"));
+  EXPECT_THAT(LoadError([](auto& p) { *p.mutable_outputs(0)->mutable_value() = Result(99); }),
+              HasSubstr("output 'neg' refers to no node or input of the plan"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_outputs(1)->mutable_value()->Clear(); }),
+              HasSubstr("output 'value' refers to no node or input of the plan"));
+}
+
+TEST_F(MalformedPlanTest, PutGetAndWaitNodesAreChecked) {
+  EXPECT_THAT(LoadError([](auto& p) {
+                p.mutable_nodes(1)->set_kind(raycc::proto::PUT);
+                *p.mutable_nodes(1)->add_operands() = Constant(1);
+              }),
+              HasSubstr("node 1 (put/get) has 2 operands, not 1"));
+  EXPECT_THAT(LoadError([](auto& p) {
+                p.mutable_nodes(1)->set_kind(raycc::proto::WAIT);
+                p.mutable_nodes(1)->mutable_wait()->set_num_returns(2);
+              }),
+              HasSubstr("node 1 waits for 2 of its 1 operands"));
+  EXPECT_THAT(LoadError([](auto& p) { p.mutable_nodes(1)->set_kind(raycc::proto::WAIT); }),
+              HasSubstr("node 1 waits for 0 of its 1 operands"));
+}
+
+TEST_F(MalformedPlanTest, PlacementGroupsMustExistAndHoldTheBundlesNamed) {
+  auto group = [](raycc::proto::ExecPlan& p, int bundles) {
+    raycc::proto::PlanPlacementGroup* pg = p.add_placement_groups();
+    pg->set_index(p.placement_groups_size() - 1);
+    pg->set_name("pg");
+    for (int b = 0; b < bundles; ++b) (*pg->add_bundles()->mutable_quantities())["CPU"] = 10000;
+  };
+  EXPECT_THAT(LoadError([&](auto& p) { group(p, 0); }), HasSubstr("placement group 0 has no bundles"));
+  EXPECT_THAT(LoadError([](auto& p) {
+                p.mutable_nodes(1)->mutable_scheduling()->mutable_placement_group()->set_placement_group(3);
+              }),
+              HasSubstr("node 1 runs in placement group 3, which does not exist"));
+  EXPECT_THAT(LoadError([&](auto& p) {
+                group(p, 1);
+                p.mutable_nodes(1)->mutable_scheduling()->mutable_placement_group()->set_bundle_index(5);
+              }),
+              HasSubstr("node 1 runs in bundle 5 of placement group 0, which does not exist"));
+}
+
+TEST_F(MalformedPlanTest, FilesThatAreNotPlansAreRefused) {
+  EXPECT_THAT(LoadError([](auto& p) { p.set_format_version(9); }),
+              HasSubstr("plan format 9 is not supported"));
+  std::string garbage = testing::TempDir() + "/garbage.rcx";
+  std::ofstream(garbage) << "this is not an artifact";
+  EXPECT_THROW(raycc::LoadGraph(garbage), raycc::RayccError);
+  EXPECT_THROW(raycc::LoadGraph(testing::TempDir() + "/no_such_file.rcx"), raycc::RayccError);
+  try {
+    raycc::LoadGraph(Write(ValidArtifact()), "other");
+    FAIL() << "expected RayccError";
+  } catch (const raycc::RayccError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("has no graph named 'other' (graphs: g)"));
+  }
+}
+
+}  // namespace
