@@ -16,6 +16,9 @@ void buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createRayInferResources());
   if (options.optLevel >= 1) {
     pm.addPass(createRayDeadTaskElim());
+    // The dialect's folds and canonicalizations (get(put(x)) -> x, repeated
+    // waits, single-token joins), then CSE of what they exposed.
+    pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
   if (options.optLevel >= 2) {
