@@ -352,6 +352,12 @@ const GraphEntry *GraphRegistry::Find(const std::string &name) const {
   return nullptr;
 }
 
+namespace {
+const Graph *g_being_traced = nullptr;
+} // namespace
+
+const Graph *GraphBeingTraced() { return g_being_traced; }
+
 Graph TraceGraph(const GraphEntry &entry,
                  const std::map<std::string, std::string> &param_values) {
   Graph graph;
@@ -376,15 +382,28 @@ Graph TraceGraph(const GraphEntry &entry,
   if (!graph.errors.empty())
     return graph;
   GraphBuilder builder(&graph);
+  g_being_traced = &graph;
+  // (Where the graph's code was: after its last op, else at the graph.)
+  auto where = [&] {
+    return graph.ops.empty() ? entry.loc : graph.ops.back().loc;
+  };
+  auto after = [&] {
+    return graph.ops.empty()
+               ? std::string()
+               : " (after the op at line " +
+                     std::to_string(graph.ops.back().loc.line) + ")";
+  };
   try {
     entry.trace(builder, values);
   } catch (const std::exception &e) {
-    graph.errors.push_back(
-        {entry.loc, "tracing graph '" + entry.name + "' threw: " + e.what()});
+    graph.errors.push_back({where(), "tracing graph '" + entry.name +
+                                         "' threw: " + e.what() + after()});
   } catch (...) {
-    graph.errors.push_back({entry.loc, "tracing graph '" + entry.name +
-                                           "' threw a non-standard exception"});
+    graph.errors.push_back({where(), "tracing graph '" + entry.name +
+                                         "' threw a non-standard exception" +
+                                         after()});
   }
+  g_being_traced = nullptr;
   return graph;
 }
 

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -36,6 +37,15 @@
 #include "raycc/runtime/common/artifact_file.h"
 #include "raycc_version.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -57,6 +67,12 @@ struct CompileOptions {
       cl::desc("output file ('-' for stdout; default: <input>.rcx, or "
                "stdout for --emit other than rcx)"),
       cl::value_desc("file"), cl::init(""), cl::cat(category)};
+  cl::opt<unsigned> traceTimeout{
+      "trace-timeout",
+      cl::desc("seconds the program may take to load and trace its graphs "
+               "(0: no limit); it runs in a child process, so a crash or an "
+               "endless loop there is reported, not inherited"),
+      cl::value_desc("seconds"), cl::init(120), cl::cat(category)};
   cl::opt<unsigned> optLevel{
       "O", cl::Prefix,
       cl::desc("optimization level: 0 (verify, infer resources), 1 (+ "
@@ -118,6 +134,161 @@ std::string defaultOutput(llvm::StringRef input) {
   return path.str().str();
 }
 
+int traceLoaded(CompileOptions &options, MLIRContext &context,
+                const std::string &library,
+                const std::map<std::string, std::string> &params,
+                llvm::raw_ostream &os);
+
+// --- Running the user's code in a child process ---------------------------
+
+/// Writes `text` to stderr from a signal handler (async-signal-safe).
+void writeSafely(const char *text) {
+  size_t n = 0;
+  while (text[n] != '\0')
+    ++n;
+  while (n > 0) {
+    ssize_t w = ::write(2, text, n);
+    if (w <= 0)
+      return;
+    text += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+/// Formats `v` into `out` (a signal handler cannot use the library).
+void formatUnsigned(uint64_t v, char *out) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  for (int i = 0; i < n; ++i)
+    out[i] = digits[n - 1 - i];
+  out[n] = '\0';
+}
+
+/// Says where the graph's code was: the graph being traced and its last op.
+void sayWhere() {
+  const trace::Graph *graph = trace::GraphBeingTraced();
+  if (graph == nullptr) {
+    writeSafely(" while its task library was being loaded (in a static "
+                "initializer)\n");
+    return;
+  }
+  writeSafely(" while tracing graph '");
+  writeSafely(graph->name.c_str());
+  writeSafely("'");
+  const trace::SourceLocation &loc =
+      graph->ops.empty() ? graph->loc : graph->ops.back().loc;
+  char line[24];
+  formatUnsigned(loc.line, line);
+  writeSafely(graph->ops.empty() ? ", before its first op (graph at "
+                                 : ", after the op at ");
+  writeSafely(loc.file.c_str());
+  writeSafely(":");
+  writeSafely(line);
+  writeSafely(graph->ops.empty() ? ")\n" : "\n");
+}
+
+extern "C" void onCrash(int signal) {
+  writeSafely("raycc compile: error: the graph program crashed (");
+  writeSafely(strsignal(signal));
+  writeSafely(")");
+  sayWhere();
+  ::signal(signal, SIG_DFL);
+  ::raise(signal);
+}
+
+extern "C" void onTimeout(int) {
+  writeSafely("raycc compile: error: the graph program did not finish "
+              "loading and tracing in time (--trace-timeout); it was still "
+              "running");
+  sayWhere();
+  ::_exit(kExitFailure);
+}
+
+/// Runs `body` in a child process, which writes its output to a pipe;
+/// returns the child's exit code with its output in `out`. A child killed
+/// by a signal, or still running after --trace-timeout seconds (then
+/// ended, by its pid), is kExitFailure, with the reason on stderr.
+int runIsolated(CompileOptions &options,
+                llvm::function_ref<int(llvm::raw_ostream &)> body,
+                std::string &out) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return fail("cannot make a pipe: " + llvm::Twine(std::strerror(errno)),
+                kExitIO);
+  llvm::errs().flush();
+  llvm::outs().flush();
+  pid_t pid = ::fork();
+  if (pid < 0)
+    return fail("cannot fork: " + llvm::Twine(std::strerror(errno)), kExitIO);
+  if (pid == 0) {
+    ::close(fds[0]);
+    for (int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
+      ::signal(signal, onCrash);
+    ::signal(SIGUSR1, onTimeout);
+    int code;
+    {
+      llvm::raw_fd_ostream os(fds[1], /*shouldClose=*/true);
+      code = body(os);
+      os.flush();
+    }
+    llvm::errs().flush();
+    ::_exit(code); // (no static destructors of the user's library)
+  }
+  ::close(fds[1]);
+  const bool limited = options.traceTimeout > 0;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(options.traceTimeout);
+  bool timedOut = false;
+  char buffer[1 << 16];
+  for (;;) {
+    int waitMs = -1;
+    if (limited) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      waitMs = static_cast<int>(std::max<int64_t>(0, left.count()));
+    }
+    pollfd fd{fds[0], POLLIN, 0};
+    int ready = ::poll(&fd, 1, waitMs);
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready == 0) {
+      timedOut = true;
+      break;
+    }
+    ssize_t n = ::read(fds[0], buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; // (end of output: the child is done)
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  if (timedOut) {
+    // Asked first to say where it is, then ended.
+    ::kill(pid, SIGUSR1);
+    for (int i = 0; i < 200 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) {
+      pollfd none{-1, 0, 0};
+      ::poll(&none, 0, 10);
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return fail("the graph program ran longer than --trace-timeout=" +
+                    llvm::Twine(options.traceTimeout) +
+                    " s while loading or tracing (an endless loop?)",
+                kExitFailure);
+  }
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status))
+    return kExitFailure; // (what and where: said by the child)
+  return WIFEXITED(status) ? WEXITSTATUS(status) : kExitFailure;
+}
+
 /// A C++ graph program, built, loaded and traced.
 struct TracedProgram {
   OwningOpRef<ModuleOp> module;
@@ -176,7 +347,37 @@ TracedProgram traceProgram(CompileOptions &options, MLIRContext &context,
     return failWith(
         "cannot read the task library: " + bytes.getError().message(), kExitIO);
   out.library = (*bytes)->getBuffer().str();
-  error = loadTaskLibrary(library.str().str());
+  // Loading the library runs the program's static initializers and tracing
+  // runs its graph code: both happen in a child process, under a time
+  // limit, which hands the IR back as bytecode.
+  std::string bytecode;
+  int code = runIsolated(
+      options,
+      [&](llvm::raw_ostream &os) {
+        return traceLoaded(options, context, library.str().str(), params, os);
+      },
+      bytecode);
+  if (code != kExitOk) {
+    out.exitCode = code;
+    return out;
+  }
+  out.module = parseSourceString<ModuleOp>(bytecode, &context);
+  if (!out.module)
+    return failWith("the IR traced from " + options.input + " does not parse",
+                    kExitFailure);
+  return out;
+}
+
+/// (In the child.) Loads the task library, traces the graphs and writes
+/// the module to `os` as bytecode; an exit code.
+int traceLoaded(CompileOptions &options, MLIRContext &context,
+                const std::string &library,
+                const std::map<std::string, std::string> &params,
+                llvm::raw_ostream &os) {
+  auto failWith = [&](const llvm::Twine &message, int code) {
+    return fail(message, code);
+  };
+  std::string error = loadTaskLibrary(library);
   if (!error.empty())
     return failWith("cannot load the task library built from " + options.input +
                         ": " + error,
@@ -207,10 +408,12 @@ TracedProgram traceProgram(CompileOptions &options, MLIRContext &context,
   std::vector<trace::Graph> graphs;
   for (const trace::GraphEntry *e : entries)
     graphs.push_back(trace::TraceGraph(*e, params));
-  out.module = frontend::buildModule(context, graphs);
-  if (!out.module)
-    out.exitCode = kExitFailure;
-  return out;
+  OwningOpRef<ModuleOp> module = frontend::buildModule(context, graphs);
+  if (!module)
+    return kExitFailure;
+  if (failed(writeBytecodeToFile(*module, os)))
+    return failWith("cannot write the traced IR", kExitFailure);
+  return kExitOk;
 }
 
 } // namespace

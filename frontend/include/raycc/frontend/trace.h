@@ -181,8 +181,13 @@ bool IsPureFunction(const std::string &key);
 
 /// Traces `entry` with `param_values` (name -> text). Missing or malformed
 /// values and exceptions thrown by the graph body become errors of the
-/// result, located at the graph.
+/// result, located at the last op traced before (else at the graph).
 Graph TraceGraph(const GraphEntry &entry,
                  const std::map<std::string, std::string> &param_values);
+
+/// The graph TraceGraph is tracing now, or null: what a crash report of
+/// the graph's code names (its name and its last op). Not synchronized:
+/// read it only from the tracing thread, or once that thread is stopped.
+const Graph *GraphBeingTraced();
 
 } // namespace raycc::trace
