@@ -4,9 +4,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -99,6 +101,12 @@ void ReadFlags(RayConfig& config, int argc, char** argv) {
   }
 }
 
+/// True in a worker process a raylet started from the driver's program.
+bool InWorker() {
+  const char* worker = std::getenv("RAYCC_WORKER");
+  return worker != nullptr && std::string_view(worker) == "1";
+}
+
 /// The embedded runtime's resources from Ray's head arguments:
 /// --num-cpus=N, --num-gpus=N, --resources='{"name": quantity}'.
 void ReadHeadArgs(const std::vector<std::string>& head_args, raycc::Config& out) {
@@ -143,9 +151,10 @@ void ReadHeadArgs(const std::vector<std::string>& head_args, raycc::Config& out)
         out.resources[key] = quantity.get<double>();
       }
     } else {
-      throw internal::RayException(absl::StrCat(
-          "head_args: raycc reads --num-cpus, --num-gpus and --resources for the embedded runtime; '", arg,
-          "' is not one of them"));
+      // (Ray hands the rest to the head it starts; the embedded runtime has
+      // no use for them.)
+      std::cerr << "ray::Init: head_args: '" << arg
+                << "' is ignored (the embedded runtime reads --num-cpus, --num-gpus and --resources)\n";
     }
   }
 }
@@ -228,7 +237,9 @@ raycc::PlacementGroup ToRayccGroup(const PlacementGroup& group, int bundle_index
 }
 
 std::string QualifiedActorName(const std::string& name, const std::string& ray_namespace) {
-  return ray_namespace.empty() ? name : absl::StrCat(ray_namespace, "/", name);
+  // (An empty namespace is the job's own, as in Ray.)
+  const std::string space = ray_namespace.empty() ? GetNamespace() : ray_namespace;
+  return space.empty() ? name : absl::StrCat(space, "/", name);
 }
 
 std::string TypeName(const char* mangled) {
@@ -247,11 +258,20 @@ void Init() {
 }
 
 void Init(RayConfig& config, int argc, char** argv) {
-  if (argc != 0 && argv != nullptr) ReadFlags(config, argc, argv);
+  if (raycc::IsInitialized()) return;  // (as Ray's: a second Init does nothing)
+  if (argc != 0 && argv != nullptr && !InWorker()) ReadFlags(config, argc, argv);
   Init(config);
 }
 
 void Init(RayConfig& config) {
+  if (raycc::IsInitialized()) return;  // (as Ray's: a second Init does nothing)
+  if (InWorker()) {
+    // A worker process of a cluster runs the driver's program up to here:
+    // it joins the cluster its raylet names (RAYCC_ADDRESS), whatever the
+    // driver's config says, and serves tasks from raycc::Init on.
+    internal::Translated([] { raycc::Init(raycc::Config{}); });
+    return;
+  }
   if (config.default_actor_lifetime == ActorLifetime::DETACHED) {
     throw internal::RayException(
         "detached actors (ActorLifetime::DETACHED) are not supported by raycc: actors live with their job");

@@ -217,6 +217,12 @@ struct FunctionTraits<R (C::*)(A...)> {
 };
 template <typename C, typename R, typename... A>
 struct FunctionTraits<R (C::*)(A...) const> : FunctionTraits<R (C::*)(A...)> {};
+template <typename R, typename... A>
+struct FunctionTraits<R (*)(A...) noexcept> : FunctionTraits<R (*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct FunctionTraits<R (C::*)(A...) noexcept> : FunctionTraits<R (C::*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct FunctionTraits<R (C::*)(A...) const noexcept> : FunctionTraits<R (C::*)(A...)> {};
 
 /// One argument for parameter type P: a ref to a P, or a value convertible
 /// to P (a compile error otherwise).

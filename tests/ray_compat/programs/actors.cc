@@ -17,7 +17,7 @@ class Counter {
     count_ += x;
     return count_;
   }
-  int Get() const { return count_; }
+  int Get() const noexcept { return count_; }
   bool Restarted() { return ray::WasCurrentActorRestarted(); }
   int Exit() {
     ray::ExitActor();

@@ -8,7 +8,7 @@
 #include "check.h"
 
 int Plus(int x, int y) { return x + y; }
-int Plus1(int x) { return x + 1; }
+int Plus1(int x) noexcept { return x + 1; }
 std::string Greet(std::string name) { return "hello " + name; }
 int Overloaded(int x) { return x * 10; }
 int Overloaded(int x, int y) { return x * y; }
@@ -20,10 +20,14 @@ std::vector<double> Scale(std::vector<double> v, double by) {
 int Length(std::vector<double> v) { return static_cast<int>(v.size()); }
 
 RAY_REMOTE(Plus, Plus1, Greet, RAY_FUNC(Overloaded, int), RAY_FUNC(Overloaded, int, int), Nothing, Scale,
-           Length);
+           Length)  // (no ';' needed, as with Ray's)
 
 int main(int argc, char** argv) {
   ray::RayConfig config;
+  ray::Init(config, argc, argv);
+  CHECK(ray::IsInitialized());
+
+  // Init again does nothing (as Ray's).
   ray::Init(config, argc, argv);
   CHECK(ray::IsInitialized());
 

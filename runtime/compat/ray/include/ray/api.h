@@ -404,11 +404,15 @@ class ActorHandle {
 /// Stores `obj` as an object (a copy; Put(std::move(obj)) moves it).
 template <typename T>
 ObjectRef<T> Put(const T& obj) {
-  return ObjectRef<T>(internal::Translated([&] { return raycc::Put(obj); }));
+  return ObjectRef<T>(internal::Translated([&] { return raycc::Put(std::make_shared<const T>(obj)); }));
 }
 template <typename T>
 requires(!std::is_lvalue_reference_v<T>) ObjectRef<std::decay_t<T>> Put(T&& obj) {
-  return ObjectRef<std::decay_t<T>>(internal::Translated([&] { return raycc::Put(std::move(obj)); }));
+  using D = std::decay_t<T>;
+  // (Held as a shared_ptr<const D>: a Put of a shared_ptr stores the pointer
+  // value as Ray does, not what it points to.)
+  return ObjectRef<D>(
+      internal::Translated([&] { return raycc::Put(std::make_shared<const D>(std::move(obj))); }));
 }
 
 /// The value of `object`, waiting for it (timeout_ms -1: forever; else
@@ -588,6 +592,8 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
 /// &Counter::Add);
 /// (Stringified here, before RAY_FUNC expands: an overload is named
 /// "f(int)", see raycc::internal::SplitRemoteNames.)
+/// (It ends with its own ';', as Ray's: `RAY_REMOTE(Plus)` without one
+/// works, and `RAY_REMOTE(Plus);` too.)
 #define RAY_REMOTE(...)                                                                           \
   [[maybe_unused]] static const bool RAYCC_INTERNAL_CONCAT(ray_remote_registered_, __COUNTER__) = \
-      ::raycc::internal::RegisterRemote(#__VA_ARGS__, __VA_ARGS__)
+      ::raycc::internal::RegisterRemote(#__VA_ARGS__, __VA_ARGS__);

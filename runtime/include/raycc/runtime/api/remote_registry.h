@@ -116,12 +116,33 @@ struct RemoteMethod {
   uint64_t fingerprint = 0;
 };
 
+/// A function pointer type without its noexcept (a noexcept function is
+/// registered, and found, as the plain one).
+template <typename F>
+struct WithoutNoexcept {
+  using type = F;
+};
+template <typename R, typename... A>
+struct WithoutNoexcept<R (*)(A...) noexcept> {
+  using type = R (*)(A...);
+};
+template <typename C, typename R, typename... A>
+struct WithoutNoexcept<R (C::*)(A...) noexcept> {
+  using type = R (C::*)(A...);
+};
+template <typename C, typename R, typename... A>
+struct WithoutNoexcept<R (C::*)(A...) const noexcept> {
+  using type = R (C::*)(A...) const;
+};
+
 /// Bytes identifying a function or member-function pointer.
 template <typename F>
 std::string KeyOf(F f) {
-  std::string key(typeid(F).name());
+  using Plain = typename WithoutNoexcept<F>::type;
+  const Plain plain = f;
+  std::string key(typeid(Plain).name());
   key.push_back('\0');
-  key.append(reinterpret_cast<const char*>(&f), sizeof(F));
+  key.append(reinterpret_cast<const char*>(&plain), sizeof(Plain));
   return key;
 }
 

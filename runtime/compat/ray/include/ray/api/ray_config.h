@@ -32,7 +32,8 @@ class RayConfig {
   std::vector<std::string> code_search_path;
   /// Ray passes these to the head it starts. raycc reads the resource flags
   /// for the embedded runtime: --num-cpus=N, --num-gpus=N and
-  /// --resources='{"name": quantity, ...}'; any other flag is an error.
+  /// --resources='{"name": quantity, ...}'; other flags are ignored, with a
+  /// warning.
   std::vector<std::string> head_args = {};
   ActorLifetime default_actor_lifetime = ActorLifetime::NON_DETACHED;
   /// Accepted and unused (raycc's control service has no password; a
@@ -41,6 +42,8 @@ class RayConfig {
   /// The namespace of named actors (SetName, GetActor); empty: the shared
   /// default namespace.
   std::string ray_namespace = "";
+  /// Ray's own workers set it; raycc's know they are workers.
+  bool is_worker_ = false;
 };
 
 }  // namespace ray
