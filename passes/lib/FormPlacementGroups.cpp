@@ -1,7 +1,7 @@
 //===- FormPlacementGroups.cpp - ray-form-placement-groups ----------------===//
 //
-// Groups are components of a union-find over candidate ops, built in one walk
-// of each graph: O(V + E) per graph.
+// Gangs are components of a union-find over the actors whose calls pass each
+// other data, built in one walk of each graph: O(V + E) per graph.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,10 +22,10 @@ namespace raycc::passes {
 
 namespace {
 
-/// Work the pass may move into a group: not in a group, not pinned.
+/// Work the pass may move into a group: not in a group, and placed as the
+/// scheduler likes (work the user asked to spread, or pinned, stays so).
 bool isFree(Value pg, SchedulingStrategyAttr strategy) {
-  return !pg && (!strategy || strategy.getKind() == SchedulingKind::default_ ||
-                 strategy.getKind() == SchedulingKind::spread);
+  return !pg && (!strategy || strategy.getKind() == SchedulingKind::default_);
 }
 
 struct FormPlacementGroups
@@ -43,101 +43,63 @@ struct FormPlacementGroups
       return signalPassFailure();
     }
     unsigned counter = 0;
-    for (GraphOp graph : getOperation().getOps<GraphOp>()) {
+    for (GraphOp graph : getOperation().getOps<GraphOp>())
       formActorGangs(graph, *strategy, counter);
-      formLargeObjectGroups(graph, counter);
-    }
   }
 
-  /// Actors whose calls consume each other's results.
+  /// Actors whose calls consume each other's results, among those that hold
+  /// resources while they live: a group reserves exactly what they hold
+  /// anyway, so grouping them never makes a program infeasible. (An actor
+  /// that holds nothing would make the group reserve something it does not
+  /// need; a task's resources are transient, so tasks are never grouped:
+  /// the locality of large objects is ray-assign-placement's, a preference.)
   void formActorGangs(GraphOp graph, PlacementStrategy strategy,
                       unsigned &counter) {
+    auto candidate = [](ActorCreateOp create) {
+      return create && isFree(create.getPg(), create.getStrategyAttr()) &&
+             !actorRunningResources(create).empty();
+    };
     llvm::EquivalenceClasses<Operation *> gangs;
     for (ActorCallOp call : graph.getBodyBlock().getOps<ActorCallOp>()) {
       auto consumer = call.getActor().getDefiningOp<ActorCreateOp>();
-      if (!consumer || !isFree(consumer.getPg(), consumer.getStrategyAttr()))
+      if (!candidate(consumer))
         continue;
       for (Value arg : call.getArgs()) {
         auto producerCall = arg.getDefiningOp<ActorCallOp>();
         if (!producerCall)
           continue;
         auto producer = producerCall.getActor().getDefiningOp<ActorCreateOp>();
-        if (producer && producer != consumer &&
-            isFree(producer.getPg(), producer.getStrategyAttr()))
+        if (producer != consumer && candidate(producer))
           gangs.unionSets(producer, consumer);
       }
     }
-    formGroups(gangs, strategy, "gang", counter, [](Operation *m) {
-      return actorPlacementResources(cast<ActorCreateOp>(m));
-    });
-  }
-
-  /// Producers of large objects with their consumers.
-  void formLargeObjectGroups(GraphOp graph, unsigned &counter) {
-    llvm::EquivalenceClasses<Operation *> groups;
-    auto free = [](TaskOp t) { return isFree(t.getPg(), t.getStrategyAttr()); };
-    for (TaskOp producer : graph.getBodyBlock().getOps<TaskOp>()) {
-      if (!free(producer) || estimatedResultBytes(producer) < largeObjectBytes)
-        continue;
-      for (Operation *user : producer->getUsers())
-        if (auto consumer = dyn_cast<TaskOp>(user); consumer && free(consumer))
-          groups.unionSets(producer, consumer);
-    }
-    formGroups(groups, PlacementStrategy::pack, "data", counter,
-               [](Operation *m) { return taskResources(cast<TaskOp>(m)); });
-  }
-
-  /// A synthesized group for every component of two or more ops: a bundle
-  /// per op (`bundleOf`), each op pinned to its bundle. Tasks also take the
-  /// bundle's resources as their own, so they fit it exactly.
-  void formGroups(llvm::EquivalenceClasses<Operation *> &components,
-                  PlacementStrategy strategy, const std::string &prefix,
-                  unsigned &counter,
-                  llvm::function_ref<ResourcesAttr(Operation *)> bundleOf) {
-    for (auto it = components.begin(); it != components.end(); ++it) {
+    for (auto it = gangs.begin(); it != gangs.end(); ++it) {
       if (!(*it)->isLeader())
         continue;
-      SmallVector<Operation *> members(components.member_begin(**it),
-                                       components.member_end());
+      SmallVector<ActorCreateOp> members;
+      for (auto m = gangs.member_begin(**it); m != gangs.member_end(); ++m)
+        members.push_back(cast<ActorCreateOp>(*m));
       if (members.size() < 2)
         continue;
-      llvm::sort(members, [](Operation *a, Operation *b) {
+      llvm::sort(members, [](ActorCreateOp a, ActorCreateOp b) {
         return a->isBeforeInBlock(b);
       });
       SmallVector<ResourcesAttr> bundles;
-      for (Operation *m : members)
-        bundles.push_back(bundleOf(m));
-      Value pg = createGroup(members.front(), strategy, bundles,
-                             prefix + std::to_string(counter++));
+      for (ActorCreateOp m : members)
+        bundles.push_back(actorRunningResources(m));
+      OpBuilder b(members.front());
+      auto pg = PlacementGroupOp::create(b, members.front().getLoc(), strategy,
+                                         bundles);
+      pg.setNameAttr(b.getStringAttr("gang" + std::to_string(counter++)));
+      pg->setAttr("ray.synthesized", b.getUnitAttr());
       for (auto [i, m] : llvm::enumerate(members)) {
-        auto inBundle = SchedulingStrategyAttr::getPlacementGroup(
-            m->getContext(), static_cast<int64_t>(i));
-        if (auto create = dyn_cast<ActorCreateOp>(m)) {
-          create.getPgMutable().assign(pg);
-          create.setStrategyAttr(inBundle);
-        } else {
-          auto task = cast<TaskOp>(m);
-          task.setResourcesAttr(bundles[i]);
-          task.getPgMutable().assign(pg);
-          task.setStrategyAttr(inBundle);
-        }
+        m.getPgMutable().assign(pg.getPg());
+        m.setStrategyAttr(SchedulingStrategyAttr::getPlacementGroup(
+            m->getContext(), static_cast<int64_t>(i)));
+        // Its bundle's reservation is what places it.
+        m.setPlacementResourcesAttr(bundles[i]);
       }
     }
-  }
-
-  /// A synthesized group before `first`. Empty bundles (actors that hold
-  /// nothing) reserve a token CPU share so the group stays well formed.
-  Value createGroup(Operation *first, PlacementStrategy strategy,
-                    SmallVectorImpl<ResourcesAttr> &bundles,
-                    const std::string &name) {
-    OpBuilder b(first);
-    for (ResourcesAttr &bundle : bundles)
-      if (bundle.empty())
-        bundle = ResourcesAttr::getFromUnits(b.getContext(), {{"CPU", 1}});
-    auto pg = PlacementGroupOp::create(b, first->getLoc(), strategy, bundles);
-    pg.setNameAttr(b.getStringAttr(name));
-    pg->setAttr("ray.synthesized", b.getUnitAttr());
-    return pg.getPg();
   }
 };
 

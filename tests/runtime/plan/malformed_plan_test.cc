@@ -4,6 +4,9 @@
 // Each case starts from a valid plan (which loads and runs) and breaks one
 // thing.
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -85,11 +88,20 @@ raycc::proto::Artifact ValidArtifact() {
 
 class MalformedPlanTest : public ::testing::Test {
  protected:
-  void SetUp() override { raycc::Init(raycc::Config{.num_cpus = 2}); }
-  void TearDown() override { raycc::Shutdown(); }
+  void SetUp() override {
+    // (A folder of its own: ctest runs these tests in parallel processes.)
+    std::string tmpl = testing::TempDir() + "/malformed-plan-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    raycc::Init(raycc::Config{.num_cpus = 2});
+  }
+  void TearDown() override {
+    raycc::Shutdown();
+    std::filesystem::remove_all(dir_);
+  }
 
   std::string Write(const raycc::proto::Artifact& artifact) {
-    std::string path = testing::TempDir() + "/malformed_" + std::to_string(++count_) + ".rcx";
+    std::string path = dir_ + "/plan_" + std::to_string(++count_) + ".rcx";
     EXPECT_TRUE(raycc::WriteArtifact(path, artifact).ok());
     return path;
   }
@@ -104,6 +116,7 @@ class MalformedPlanTest : public ::testing::Test {
     }
     return "(loaded)";
   }
+  std::string dir_;
   int count_ = 0;
 };
 
@@ -223,10 +236,10 @@ TEST_F(MalformedPlanTest, PlacementGroupsMustExistAndHoldTheBundlesNamed) {
 TEST_F(MalformedPlanTest, FilesThatAreNotPlansAreRefused) {
   EXPECT_THAT(LoadError([](auto& p) { p.set_format_version(9); }),
               HasSubstr("plan format 9 is not supported"));
-  std::string garbage = testing::TempDir() + "/garbage.rcx";
+  std::string garbage = dir_ + "/garbage.rcx";
   std::ofstream(garbage) << "this is not an artifact";
   EXPECT_THROW(raycc::LoadGraph(garbage), raycc::RayccError);
-  EXPECT_THROW(raycc::LoadGraph(testing::TempDir() + "/no_such_file.rcx"), raycc::RayccError);
+  EXPECT_THROW(raycc::LoadGraph(dir_ + "/no_such_file.rcx"), raycc::RayccError);
   try {
     raycc::LoadGraph(Write(ValidArtifact()), "other");
     FAIL() << "expected RayccError";

@@ -48,18 +48,22 @@ def RayInferResources : Pass<"ray-infer-resources", "::mlir::ModuleOp"> {
 def RayFormPlacementGroups : Pass<"ray-form-placement-groups", "::mlir::ModuleOp"> {
   let summary = "gang-schedules work that should run together";
   let description = [{
-    Synthesizes placement groups (marked `ray.synthesized`) for:
-    - *actor gangs*: actors whose calls consume each other's results form one
-      group, one bundle per actor (its placement resources), with strategy
-      `gang-strategy`;
-    - *large objects*: a task whose `#ray.cost` result size is at least
-      `large-object-bytes` and the tasks that consume it form a `pack` group,
-      so the object need not cross nodes.
-    Work already in a placement group or pinned to a node is left alone; user
-    placement groups are never changed. Runs at -O2.
+    Synthesizes placement groups (marked `ray.synthesized`) for *actor
+    gangs*: actors whose calls consume each other's results, among those that
+    hold resources while they live, form one group with strategy
+    `gang-strategy`, one bundle per actor holding what the actor holds (which
+    it then places the actor with). A group reserves only what its actors
+    hold anyway, so a program that places without the pass places with it.
+    Tasks are never grouped (their resources are transient; a reservation
+    for them could make other work infeasible): the locality of large
+    objects is `ray-assign-placement`'s, which puts a task on the node
+    holding most of its input bytes. Work already in a placement group,
+    pinned to a node or asked to spread is left alone; user placement groups
+    are never changed. Runs at -O2.
 
     Before:
     ```mlir
+    ray.actor_class @Stage : () -> () attributes {resources = #ray.resources<{CPU = 1}>} { ... }
     %a = ray.actor.create @Stage() : () -> !ray.actor<"Stage">
     %b = ray.actor.create @Stage() : () -> !ray.actor<"Stage">
     %x = ray.actor.call %a @step(%in) : ...
@@ -71,16 +75,13 @@ def RayFormPlacementGroups : Pass<"ray-form-placement-groups", "::mlir::ModuleOp
       ray.bundle {CPU = 1.0}
       ray.bundle {CPU = 1.0}
     }
-    %a = ray.actor.create @Stage() in %pg {strategy = #ray.strategy<placement_group bundle 0>} : ...
-    %b = ray.actor.create @Stage() in %pg {strategy = #ray.strategy<placement_group bundle 1>} : ...
+    %a = ray.actor.create @Stage() in %pg {placement_resources = #ray.resources<{CPU = 1.0}>, strategy = #ray.strategy<placement_group bundle 0>} : ...
+    %b = ray.actor.create @Stage() in %pg {placement_resources = #ray.resources<{CPU = 1.0}>, strategy = #ray.strategy<placement_group bundle 1>} : ...
     ```
   }];
   let options = [
     Option<"gangStrategy", "gang-strategy", "std::string", /*default=*/"\"pack\"",
-           "strategy of actor gangs: pack, spread, strict_pack or strict_spread">,
-    Option<"largeObjectBytes", "large-object-bytes", "uint64_t",
-           /*default=*/"64 * 1024 * 1024",
-           "result size from which producer and consumers are grouped">
+           "strategy of actor gangs: pack, spread, strict_pack or strict_spread">
   ];
 }
 
