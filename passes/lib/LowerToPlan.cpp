@@ -8,6 +8,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -333,6 +334,46 @@ struct LowerToPlan : impl::RayLowerToPlanBase<LowerToPlan> {
 
 } // namespace
 
+namespace {
+
+/// The path of the first string field of `message` that is not UTF-8 (a
+/// plan is protobuf: such a field would not parse back), or "".
+std::string firstNonUtf8Field(const google::protobuf::Message &message) {
+  const google::protobuf::Reflection *reflection = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor *> fields;
+  reflection->ListFields(message, &fields);
+  auto utf8 = [](const std::string &s) {
+    const auto *begin = reinterpret_cast<const llvm::UTF8 *>(s.data());
+    return llvm::isLegalUTF8String(&begin, begin + s.size());
+  };
+  for (const google::protobuf::FieldDescriptor *field : fields) {
+    const int n =
+        field->is_repeated() ? reflection->FieldSize(message, field) : 1;
+    for (int i = 0; i < n; ++i) {
+      if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+        std::string value =
+            field->is_repeated()
+                ? reflection->GetRepeatedString(message, field, i)
+                : reflection->GetString(message, field);
+        if (!utf8(value))
+          return field->name();
+      } else if (field->cpp_type() ==
+                 google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+        const google::protobuf::Message &inner =
+            field->is_repeated()
+                ? reflection->GetRepeatedMessage(message, field, i)
+                : reflection->GetMessage(message, field);
+        std::string path = firstNonUtf8Field(inner);
+        if (!path.empty())
+          return field->name() + "." + path;
+      }
+    }
+  }
+  return "";
+}
+
+} // namespace
+
 FailureOr<proto::ExecPlan> lowerGraphToPlan(GraphOp graph,
                                             llvm::StringRef clusterName,
                                             unsigned optLevel) {
@@ -340,6 +381,10 @@ FailureOr<proto::ExecPlan> lowerGraphToPlan(GraphOp graph,
   lowering.graph = graph;
   if (failed(lowering.run()))
     return failure();
+  // (Names in the IR are strings of any bytes; in a plan they are UTF-8.)
+  if (std::string field = firstNonUtf8Field(lowering.plan); !field.empty())
+    return graph.emitError() << "cannot lower to a plan: its " << field
+                             << " is not valid UTF-8 (names must be)";
   lowering.plan.set_cluster_name(clusterName.str());
   lowering.plan.set_opt_level(optLevel);
   return std::move(lowering.plan);

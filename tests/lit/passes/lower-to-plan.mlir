@@ -109,3 +109,9 @@ ray.graph @step(%w: !ray.ref<tensor<4xf32>> {ray.name = "w"}) -> (!ray.ref<tenso
 
 // CHECK: # ExecPlan for @other
 ray.graph @other() { ray.output }
+
+// A name that is not UTF-8 (IR strings hold any bytes) cannot go into a
+// plan, which is protobuf: a clear error, not an artifact that fails to load.
+// RUN: %python -c "open('%t.utf8.mlir','wb').write(b'ray.remote_func @F : (i64) -> i64\nray.graph @g(%%x: i64) -> !ray.ref<i64> {\n  %%pg = ray.placement_group pack \"\xff\xfe\" { ray.bundle {CPU = 1} }\n  %%a = ray.task @F(%%x) : (i64) -> !ray.ref<i64>\n  ray.output %%a : !ray.ref<i64>\n}\n')"
+// RUN: not raycc-opt %t.utf8.mlir --ray-lower-to-plan 2>&1 | FileCheck %s --check-prefix=UTF8
+// UTF8: error: cannot lower to a plan: its placement_groups.name is not valid UTF-8 (names must be)
