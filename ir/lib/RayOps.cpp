@@ -13,6 +13,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/FunctionImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace raycc::ray;
@@ -595,6 +596,25 @@ LogicalResult PlacementGroupOp::verify() {
   }
   if (index == 0)
     return emitOpError("needs at least one ray.bundle");
+  if (ArrayAttr nodes = getBundleNodesAttr()) {
+    if (static_cast<int64_t>(nodes.size()) != index)
+      return emitOpError() << "bundle_nodes names " << nodes.size()
+                           << " node(s) for " << index << " bundle(s)";
+    llvm::StringSet<> seen;
+    for (Attribute node : nodes) {
+      StringRef name = cast<StringAttr>(node).getValue();
+      if (name.empty())
+        return emitOpError("bundle_nodes names an empty node");
+      seen.insert(name);
+    }
+    if (getStrategy() == PlacementStrategy::strict_pack && seen.size() > 1)
+      return emitOpError("is strict_pack, but bundle_nodes puts its bundles "
+                         "on several nodes");
+    if (getStrategy() == PlacementStrategy::strict_spread &&
+        seen.size() != nodes.size())
+      return emitOpError("is strict_spread, but bundle_nodes puts two of its "
+                         "bundles on one node");
+  }
   return success();
 }
 

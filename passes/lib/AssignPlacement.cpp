@@ -162,7 +162,7 @@ struct Placer {
     SmallVector<Attribute> names;
     for (int n : nodes)
       names.push_back(b.getStringAttr(cluster.nodes[n].name));
-    pg->setAttr("bundle_nodes", b.getArrayAttr(names));
+    pg.setBundleNodesAttr(b.getArrayAttr(names));
     return success();
   }
 

@@ -182,7 +182,7 @@ struct Lowering {
       group->set_synthesized(op->hasAttr("ray.synthesized"));
       for (BundleOp bundle : pg.getBundleOps())
         setResources(group->add_bundles(), bundle.getResources());
-      if (auto nodes = op->getAttrOfType<ArrayAttr>("bundle_nodes"))
+      if (ArrayAttr nodes = pg.getBundleNodesAttr())
         for (Attribute n : nodes)
           group->add_bundle_nodes(cast<StringAttr>(n).str());
       setLocation(group->mutable_location(), op->getLoc());

@@ -563,3 +563,66 @@ ray.graph @g(%x: i64) {
 ray.graph @g(%m: memref<4xf32>) {
   ray.output
 }
+
+// -----
+
+// The dialect's discardable attributes are checked.
+
+ray.remote_func @f : (i64) -> i64
+ray.graph @g(%x: i64) -> !ray.ref<i64> {
+  // expected-error @+1 {{'ray.critical' takes no value}}
+  %a = ray.task @f(%x) {ray.critical = 1 : i64} : (i64) -> !ray.ref<i64>
+  ray.output %a : !ray.ref<i64>
+}
+
+// -----
+
+ray.remote_func @f : (i64) -> i64
+ray.graph @g(%x: i64) -> !ray.ref<i64> {
+  // expected-error @+1 {{'ray.synthesized' marks a placement group the compiler made, not 'ray.task'}}
+  %a = ray.task @f(%x) {ray.synthesized} : (i64) -> !ray.ref<i64>
+  ray.output %a : !ray.ref<i64>
+}
+
+// -----
+
+ray.remote_func @f : (i64) -> i64
+ray.graph @g(%x: i64) -> !ray.ref<i64> {
+  // expected-error @+1 {{unknown attribute 'ray.critcal' (the ray dialect knows ray.critical, ray.synthesized and ray.name)}}
+  %a = ray.task @f(%x) {ray.critcal} : (i64) -> !ray.ref<i64>
+  ray.output %a : !ray.ref<i64>
+}
+
+// -----
+
+// expected-error @+1 {{'ray.name' of argument #0 must be a string}}
+ray.graph @g(%x: i64 {ray.name = 3 : i64}) { ray.output }
+
+// -----
+
+// expected-error @+1 {{unknown attribute 'ray.nmae' on result #0 (the ray dialect knows ray.name there)}}
+ray.graph @g(%x: i64) -> (i64 {ray.nmae = "out"}) { ray.output %x : i64 }
+
+// -----
+
+ray.graph @g() {
+  // expected-error @+1 {{bundle_nodes names 1 node(s) for 2 bundle(s)}}
+  %pg = ray.placement_group pack "p" attributes {bundle_nodes = ["a"]} { ray.bundle {CPU = 1} ray.bundle {CPU = 1} }
+  ray.output
+}
+
+// -----
+
+ray.graph @g() {
+  // expected-error @+1 {{is strict_spread, but bundle_nodes puts two of its bundles on one node}}
+  %pg = ray.placement_group strict_spread "p" attributes {bundle_nodes = ["a", "a"]} { ray.bundle {CPU = 1} ray.bundle {CPU = 1} }
+  ray.output
+}
+
+// -----
+
+ray.graph @g() {
+  // expected-error @+1 {{is strict_pack, but bundle_nodes puts its bundles on several nodes}}
+  %pg = ray.placement_group strict_pack "p" attributes {bundle_nodes = ["a", "b"]} { ray.bundle {CPU = 1} ray.bundle {CPU = 1} }
+  ray.output
+}

@@ -30,6 +30,13 @@ def Ray_Dialect : Dialect {
   }];
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;
+  // The dialect's discardable attributes are declared and checked:
+  // `ray.critical` (a unit, on remote work), `ray.synthesized` (a unit, on a
+  // ray.placement_group) and `ray.name` (a string, on graph arguments and
+  // results); any other `ray.` attribute is an error.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerTypes();
     void registerAttributes();

@@ -380,7 +380,9 @@ def Ray_PlacementGroupOp : Ray_Op<"placement_group", [
   let description = [{
     All bundles are reserved, or none. The body lists the bundles in order
     (bundle 0 first). Never removed, even when unused: a reservation is an
-    effect.
+    effect. `bundle_nodes` (set by `ray-assign-placement`) names the node of
+    each bundle: one per bundle, one node for `strict_pack`, distinct nodes
+    for `strict_spread`.
 
     Example:
     ```mlir
@@ -391,7 +393,8 @@ def Ray_PlacementGroupOp : Ray_Op<"placement_group", [
     ```
   }];
   let arguments = (ins Ray_PlacementStrategyAttr:$strategy,
-                       OptionalAttr<StrAttr>:$name);
+                       OptionalAttr<StrAttr>:$name,
+                       OptionalAttr<StrArrayAttr>:$bundle_nodes);
   let results = (outs Ray_PG:$pg);
   let regions = (region SizedRegion<1>:$bundles);
   let assemblyFormat = [{
