@@ -59,7 +59,10 @@ absl::Status Gcs::RegisterNode(proto::NodeInfo node) {
 
 absl::Status Gcs::MarkNodeDead(const NodeId& id, std::string cause) {
   std::lock_guard<std::mutex> lock(mu_);
-  return nodes_.MarkDead(id, std::move(cause));
+  absl::Status dead = nodes_.MarkDead(id, std::move(cause));
+  // Its bundles are lost: their groups reserve them again elsewhere.
+  if (dead.ok() && !groups_.OnNodeDead(id).empty()) ReservePendingLocked();
+  return dead;
 }
 
 std::vector<proto::NodeInfo> Gcs::GetAllNodes() {

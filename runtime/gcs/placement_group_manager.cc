@@ -109,7 +109,8 @@ proto::PlacementGroupInfo PlacementGroupManager::ToInfo(const PlacementGroupReco
     bundle->set_index(static_cast<int32_t>(i));
     for (const auto& [name, q] : group.bundles[i])
       (*bundle->mutable_resources()->mutable_quantities())[name] = q;
-    if (i < group.bundle_nodes.size()) bundle->set_node_id(group.bundle_nodes[i].Binary());
+    if (i < group.bundle_nodes.size() && !group.bundle_nodes[i].IsNil())
+      bundle->set_node_id(group.bundle_nodes[i].Binary());
   }
   info.set_state(group.state);
   return info;
@@ -176,6 +177,10 @@ std::vector<PlacementGroupId> PlacementGroupManager::ReservePending(BundleReserv
   if (pending() == 0) return created;
   for (const PlacementGroupId& id : order_) {
     PlacementGroupRecord& group = groups_.at(id);
+    if (group.state == proto::PG_RESCHEDULING) {
+      if (Reschedule(group, raylets)) created.push_back(id);
+      continue;
+    }
     if (group.state != proto::PG_PENDING) continue;
     std::vector<std::pair<NodeId, scheduling::Units>> available = raylets.AvailableResources();
     std::vector<scheduling::Units> free;
@@ -220,19 +225,79 @@ std::vector<PlacementGroupId> PlacementGroupManager::ReservePending(BundleReserv
   return created;
 }
 
+std::vector<PlacementGroupId> PlacementGroupManager::OnNodeDead(const NodeId& node) {
+  std::vector<PlacementGroupId> hit;
+  for (const PlacementGroupId& id : order_) {
+    PlacementGroupRecord& group = groups_.at(id);
+    if (group.state != proto::PG_CREATED && group.state != proto::PG_RESCHEDULING) continue;
+    bool lost = false;
+    for (NodeId& at : group.bundle_nodes) {
+      if (at == node) {
+        at = NodeId();
+        lost = true;
+      }
+    }
+    if (!lost) continue;
+    if (group.state == proto::PG_CREATED) pending_.fetch_add(1, std::memory_order_relaxed);
+    group.state = proto::PG_RESCHEDULING;
+    (void)Persist(group);
+    hit.push_back(id);
+  }
+  return hit;
+}
+
+bool PlacementGroupManager::Reschedule(PlacementGroupRecord& group, BundleReserverInterface& raylets) {
+  std::vector<size_t> lost;
+  for (size_t i = 0; i < group.bundle_nodes.size(); ++i)
+    if (group.bundle_nodes[i].IsNil()) lost.push_back(i);
+  std::vector<std::pair<NodeId, scheduling::Units>> available = raylets.AvailableResources();
+  std::vector<scheduling::Units> free;
+  for (const auto& [node, units] : available) {
+    // strict_spread: never on a node another bundle of the group is on.
+    const bool taken =
+        group.strategy == scheduling::BundleStrategy::kStrictSpread &&
+        std::find(group.bundle_nodes.begin(), group.bundle_nodes.end(), node) != group.bundle_nodes.end();
+    free.push_back(taken ? scheduling::Units() : units);
+  }
+  std::vector<scheduling::Units> bundles;
+  for (size_t i : lost) bundles.push_back(group.bundles[i]);
+  std::vector<int> where = scheduling::PlaceBundles(bundles, group.strategy, free);
+  if (where.empty()) return false;
+  size_t prepared = 0;
+  for (; prepared < lost.size(); ++prepared) {
+    const NodeId& node = available[where[prepared]].first;
+    if (!raylets.PrepareBundle(group.id, static_cast<int>(lost[prepared]), bundles[prepared], node)) break;
+  }
+  if (prepared < lost.size()) {
+    for (size_t k = 0; k < prepared; ++k)
+      raylets.CancelBundle(group.id, static_cast<int>(lost[k]), bundles[k], available[where[k]].first);
+    return false;
+  }
+  for (size_t k = 0; k < lost.size(); ++k) {
+    const NodeId& node = available[where[k]].first;
+    raylets.CommitBundle(group.id, static_cast<int>(lost[k]), bundles[k], node);
+    group.bundle_nodes[lost[k]] = node;
+  }
+  group.state = proto::PG_CREATED;
+  pending_.fetch_sub(1, std::memory_order_relaxed);
+  (void)Persist(group);
+  return true;
+}
+
 absl::StatusOr<bool> PlacementGroupManager::Remove(const PlacementGroupId& id,
                                                    BundleReserverInterface& raylets) {
   auto it = groups_.find(id);
   if (it == groups_.end()) return absl::NotFoundError("unknown placement group " + id.Hex());
   PlacementGroupRecord& group = it->second;
   if (group.state == proto::PG_REMOVED) return false;
-  bool held = group.state == proto::PG_CREATED;
+  bool held = group.state == proto::PG_CREATED || group.state == proto::PG_RESCHEDULING;
   if (held) {
+    // (Not the bundles lost with a dead node: nothing holds them.)
     for (size_t i = 0; i < group.bundles.size(); ++i)
-      raylets.ReturnBundle(id, static_cast<int>(i), group.bundles[i], group.bundle_nodes[i]);
-  } else {
-    pending_.fetch_sub(1, std::memory_order_relaxed);
+      if (!group.bundle_nodes[i].IsNil())
+        raylets.ReturnBundle(id, static_cast<int>(i), group.bundles[i], group.bundle_nodes[i]);
   }
+  if (group.state != proto::PG_CREATED) pending_.fetch_sub(1, std::memory_order_relaxed);
   group.state = proto::PG_REMOVED;
   order_.erase(std::find(order_.begin(), order_.end(), id));
   if (absl::Status s = Persist(group); !s.ok()) return s;

@@ -32,7 +32,8 @@ struct PlacementGroupRecord {
   scheduling::BundleStrategy strategy = scheduling::BundleStrategy::kPack;
   std::vector<scheduling::Units> bundles;
   proto::PlacementGroupState state = proto::PG_PENDING;
-  /// The node of each bundle, once CREATED.
+  /// The node of each bundle, once CREATED; while RESCHEDULING, nil for
+  /// the bundles lost with their node.
   std::vector<NodeId> bundle_nodes;
   /// Empty, or the node each bundle must go on (a compiler placed it).
   std::vector<NodeId> pinned;
@@ -66,9 +67,19 @@ class PlacementGroupManager {
                       const std::vector<NodeId>& pinned = {});
 
   /// Reserves the pending groups that fit now, oldest first, each all or
-  /// nothing (a failed prepare rolls back the bundles prepared before it).
-  /// Returns the groups CREATED by this call.
+  /// nothing (a failed prepare rolls back the bundles prepared before it),
+  /// and the lost bundles of RESCHEDULING groups. Returns the groups CREATED
+  /// by this call.
   std::vector<PlacementGroupId> ReservePending(BundleReserverInterface& raylets);
+
+  /// `node` died: every group with a bundle there is RESCHEDULING, its other
+  /// bundles kept where they are, the lost ones reserved again (by
+  /// ReservePending) where they fit and the strategy allows: strict_spread
+  /// away from the group's other nodes, strict_pack (all lost together)
+  /// anywhere one node holds them all. A bundle the compiler pinned to the
+  /// dead node may go elsewhere (that cluster is gone). Returns the groups
+  /// that lost bundles.
+  std::vector<PlacementGroupId> OnNodeDead(const NodeId& node);
 
   /// Marks the group REMOVED, giving its bundles back when it held them
   /// (the last kRemovedKept removed groups stay known).
@@ -87,12 +98,15 @@ class PlacementGroupManager {
   }
   /// The newest group named `name` that is not removed, or null.
   const PlacementGroupRecord* FindByName(const std::string& name) const;
-  /// Groups waiting for their reservation (readable without the Gcs lock,
-  /// so a raylet can skip asking when there are none).
+  /// Groups waiting for their reservation, RESCHEDULING ones included
+  /// (readable without the Gcs lock, so a raylet can skip asking when there
+  /// are none).
   size_t pending() const { return pending_.load(std::memory_order_relaxed); }
 
  private:
   absl::Status Persist(const PlacementGroupRecord& group);
+  /// Reserves the lost bundles of a RESCHEDULING group; true when done.
+  bool Reschedule(PlacementGroupRecord& group, BundleReserverInterface& raylets);
 
   GcsStorageInterface& storage_;
   absl::flat_hash_map<PlacementGroupId, PlacementGroupRecord> groups_;

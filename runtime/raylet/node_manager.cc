@@ -745,14 +745,17 @@ bool NodeManager::RouteToBundle(const proto::RequestWorkerLeaseRequest& message,
           absl::StrCat(what, " does not exist: the group has ", info->spec().bundles_size(), " bundles"));
       return true;
     }
-    if (info->state() == proto::PG_CREATED) {
-      std::vector<std::string> nodes;  // (node ids, bytes; in bundle order, distinct)
+    std::vector<std::string> nodes;  // (node ids, bytes; in bundle order, distinct)
+    if (info->state() == proto::PG_CREATED || info->state() == proto::PG_RESCHEDULING) {
       for (const proto::Bundle& bundle : info->spec().bundles()) {
-        if (index >= 0 && bundle.index() != index) continue;
+        // (RESCHEDULING: a bundle lost with its node has none yet.)
+        if ((index >= 0 && bundle.index() != index) || bundle.node_id().empty()) continue;
         if (std::find(nodes.begin(), nodes.end(), bundle.node_id()) == nodes.end()) {
           nodes.push_back(bundle.node_id());
         }
       }
+    }
+    if (!nodes.empty()) {
       std::unique_lock<std::mutex> lock(mu_);
       std::erase(nodes, options_.node_id.Binary());
       if (nodes.empty()) return false;  // (every bundle it may use is here: it queues here)
@@ -781,7 +784,8 @@ bool NodeManager::RouteToBundle(const proto::RequestWorkerLeaseRequest& message,
       reply->set_infeasible_reason(absl::StrCat("the node holding ", what, " is not alive"));
       return true;
     }
-    // Pending: the lease waits for the reservation, as long as its caller does.
+    // Pending, or every bundle it may use is being reserved again after its
+    // node died: the lease waits for the reservation, as long as its caller does.
     if (cancelled()) {
       reply->set_canceled(true);
       return true;

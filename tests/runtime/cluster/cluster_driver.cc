@@ -481,6 +481,37 @@ void Groups(const std::string& dir) {
   Print("actor_after_removal", Caught<raycc::RayccError>([&] { actor.Task(&Counter::Add).Remote(1).Get(); }));
 }
 
+// A strict_spread group on a and b and an actor that may restart, in b's
+// bundle. The test kills b and later starts c: the bundle is reserved again
+// on c and the actor comes back there, fresh.
+void Regroup(const std::string& dir) {
+  raycc::PlacementGroup pair = Group(raycc::PlacementStrategy::kStrictSpread, 2);
+  if (!pair.Wait(30)) throw std::runtime_error("the group was not reserved");
+  const std::string where = BundleNodes(pair).first;
+  const int on_b = where.substr(0, where.find(',')) == "b" ? 0 : 1;
+  raycc::ActorHandle<Counter> actor = raycc::Actor(Counter::Create)
+                                          .SetResources({{"CPU", 1}})
+                                          .SetMaxRestarts(-1)
+                                          .SetPlacementGroup(pair, on_b)
+                                          .Remote(0);
+  Print("before", *actor.Task(&Counter::Node).Remote().Get());
+  Print("count_before", *actor.Task(&Counter::Add).Remote(5).Get());
+  std::ofstream(dir + "/placed") << "placed";
+  if (!WaitForFile(dir + "/go")) throw std::runtime_error("no go");
+  // Calls fail while its worker is gone (an actor call is not retried);
+  // later ones wait for the restart, which waits for the bundle.
+  std::string after, failures;
+  for (int i = 0; i < 20 && after.empty(); ++i) {
+    try {
+      after = *actor.Task(&Counter::Node).Remote().Get(60000);
+    } catch (const raycc::RayccError& e) {
+      failures += std::string(e.what()) + " | ";
+    }
+  }
+  Print("after", after.empty() ? failures : after);
+  Print("count_after", *actor.Task(&Counter::Add).Remote(1).Get());
+}
+
 // Waits (bounded: 30 s) until this process holds no object; true if so.
 // Borrowers release their references in the background, so the owner's
 // count reaches 0 a little after the last borrower let go. (A count no one
@@ -752,6 +783,8 @@ int main(int argc, char** argv) {
       Groups(argv[2]);
     } else if (scenario == "idle" && argc > 2) {
       Idle(argv[2]);
+    } else if (scenario == "regroup" && argc > 2) {
+      Regroup(argv[2]);
     } else if (scenario == "hold" && argc > 2) {
       Hold(argv[2]);
     } else if (scenario == "ownership") {

@@ -373,6 +373,101 @@ TEST_F(ClusterRuntimeTest, PlacementGroupsKeepTheirStrategyAcrossNodes) {
   }
 }
 
+// A node dies under a placement group: its bundle is reserved again on
+// another node that the strategy allows (strict_spread: not the node of the
+// other bundle), after waiting RESCHEDULING for one to join; the surviving
+// bundle stays where it was.
+TEST_F(ClusterRuntimeTest, APlacementGroupGetsTheBundlesOfADeadNodeBackElsewhere) {
+  StartRaylet("a", 2);
+  StartRaylet("b", 2);
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  absl::StatusOr<raycc::ResourceSet> cpu = raycc::ResourceSet::Create({{"CPU", 1}});
+  ASSERT_TRUE(cpu.ok());
+  const raycc::PlacementGroupId id = raycc::PlacementGroupId::Of(raycc::JobId::FromInt(7));
+  ASSERT_TRUE(
+      gcs.CreatePlacementGroup(id, "pair", raycc::scheduling::BundleStrategy::kStrictSpread, {*cpu, *cpu}, {})
+          .ok());
+  ASSERT_TRUE(*gcs.WaitPlacementGroupReady(id, 30000));
+  auto node_ids = [&] {  // name -> node id, of the live nodes
+    std::map<std::string, std::string> ids;
+    absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = gcs.TryGetAllNodes();
+    if (nodes.ok())
+      for (const auto& node : *nodes)
+        if (node.state() == raycc::proto::NodeInfo::ALIVE) ids[node.node_name()] = node.node_id();
+    return ids;
+  };
+  auto bundle_nodes = [&] {
+    std::vector<std::string> out;
+    absl::StatusOr<raycc::proto::PlacementGroupInfo> info = gcs.GetPlacementGroup(id);
+    if (info.ok())
+      for (const auto& bundle : info->spec().bundles()) out.push_back(bundle.node_id());
+    return out;
+  };
+  auto state = [&] {
+    absl::StatusOr<raycc::proto::PlacementGroupInfo> info = gcs.GetPlacementGroup(id);
+    return info.ok() ? info->state() : raycc::proto::PG_REMOVED;
+  };
+  std::map<std::string, std::string> ids = node_ids();
+  std::vector<std::string> before = bundle_nodes();
+  ASSERT_EQ(before.size(), 2u);
+  const int on_b = before[0] == ids["b"] ? 0 : 1;
+  ASSERT_EQ(before[on_b], ids["b"]);
+  ASSERT_EQ(before[1 - on_b], ids["a"]);
+
+  raylets_[1].reset();  // b: SIGKILL, by its pid
+  // Only "a" is left, which holds the other bundle: it waits.
+  EXPECT_TRUE(Eventually([&] { return state() == raycc::proto::PG_RESCHEDULING; }))
+      << raycc::proto::PlacementGroupState_Name(state()) << "\n"
+      << ReadAll(dir_ + "/gcs.log");
+  EXPECT_FALSE(*gcs.WaitPlacementGroupReady(id, 0));
+  StartRaylet("c", 2);
+  EXPECT_TRUE(*gcs.WaitPlacementGroupReady(id, 30000)) << ReadAll(dir_ + "/gcs.log");
+  ids = node_ids();
+  std::vector<std::string> after = bundle_nodes();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[1 - on_b], ids["a"]) << "the surviving bundle stays";
+  EXPECT_EQ(after[on_b], ids["c"]) << "the lost bundle moves to the new node";
+  // Its resources are on c now.
+  raycc::proto::GetNodeStatsReply stats = Stats(raylet_ports_.back());
+  bool group_resource = false;
+  for (const auto& [name, q] : stats.total_resources().quantities())
+    group_resource = group_resource || name.find("_group") != std::string::npos;
+  EXPECT_TRUE(group_resource) << "c holds no bundle resources";
+  ASSERT_TRUE(gcs.RemovePlacementGroup(id).ok());
+}
+
+// An actor in the bundle of a node that dies comes back, fresh, where the
+// bundle is reserved again once a node for it joins.
+TEST_F(ClusterRuntimeTest, AnActorInALostBundleRestartsWhereTheBundleGoes) {
+  int a = StartRaylet("a", 2);
+  StartRaylet("b", 2);
+  const std::string log = dir_ + "/regroup.log";
+  Process driver({RAYCC_CLUSTER_DRIVER_BIN, "regroup", dir_}, log,
+                 {"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_,
+                  "RAYCC_RAYLET_ADDRESS=127.0.0.1:" + std::to_string(a)});
+  ASSERT_EQ(WaitForFileText(
+                dir_ + "/placed", [](const std::string& text) { return !text.empty(); }, driver),
+            "placed")
+      << ReadAll(log);
+  raylets_[1].reset();  // b: SIGKILL, by its pid (its workers end with it)
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  EXPECT_TRUE(Eventually([&] {
+    absl::StatusOr<std::vector<raycc::proto::NodeInfo>> nodes = gcs.TryGetAllNodes();
+    if (!nodes.ok()) return false;
+    for (const auto& node : *nodes)
+      if (node.node_name() == "b") return node.state() == raycc::proto::NodeInfo::DEAD;
+    return false;
+  })) << ReadAll(dir_ + "/gcs.log");
+  std::ofstream(dir_ + "/go") << "go";
+  StartRaylet("c", 2);
+  ASSERT_EQ(driver.WaitExit(120s), 0) << ReadAll(log) << ReadAll(dir_ + "/gcs.log");
+  std::map<std::string, std::string> out = Lines(ReadAll(log));
+  EXPECT_EQ(out["before"], "b");
+  EXPECT_EQ(out["count_before"], "5");
+  EXPECT_EQ(out["after"], "c") << "strict_spread: never a, which holds the other bundle";
+  EXPECT_EQ(out["count_after"], "1") << "restarted fresh";
+}
+
 TEST_F(ClusterRuntimeTest, ReferencesLeaveTheirOwnerAndAreFreedWhenTheLastBorrowerLetsGo) {
   StartRaylet("a", 2);
   StartRaylet("b", 2);

@@ -20,6 +20,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 ResourceSet Res(std::map<std::string, double> q) { return *ResourceSet::Create(q); }
 
@@ -415,6 +416,79 @@ TEST_F(PlacementGroupManagerTest, GroupsAreReservedOldestFirstAndRemovalFreesThe
   EXPECT_EQ(groups_.pending(), 0u);
   EXPECT_EQ(groups_.Remove(PlacementGroupId::Of(job_), raylets_).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A node dies: its bundles are reserved again elsewhere, as the strategy
+// allows; the group's other bundles stay where they are.
+TEST_F(PlacementGroupManagerTest, BundlesLostWithANodeAreReservedAgainElsewhere) {
+  using S = scheduling::BundleStrategy;
+  auto kill = [&](const NodeId& node) {  // (the raylet is gone, then the GCS learns it)
+    const int index = raylets_.Index(node);
+    EXPECT_GE(index, 0) << "killed twice";
+    if (index >= 0) raylets_.nodes.erase(raylets_.nodes.begin() + index);
+    return groups_.OnNodeDead(node);
+  };
+  PlacementGroupId spread = PlacementGroupId::Of(job_);
+  ASSERT_TRUE(Create(spread, S::kSpread, {{{"CPU", 1}}, {{"CPU", 1}}}, "spread").ok());
+  ASSERT_THAT(groups_.ReservePending(raylets_), ElementsAre(spread));
+  const std::vector<NodeId> before = groups_.Find(spread)->bundle_nodes;
+  ASSERT_NE(before[0], before[1]);
+
+  EXPECT_THAT(kill(before[1]), ElementsAre(spread));
+  EXPECT_EQ(groups_.Find(spread)->state, proto::PG_RESCHEDULING);
+  EXPECT_TRUE(groups_.Find(spread)->bundle_nodes[1].IsNil());
+  EXPECT_EQ(groups_.pending(), 1u);
+  EXPECT_TRUE(PlacementGroupManager::ToInfo(*groups_.Find(spread)).spec().bundles(1).node_id().empty());
+  raylets_.log.clear();
+  EXPECT_THAT(groups_.ReservePending(raylets_), ElementsAre(spread));
+  EXPECT_THAT(raylets_.log, ElementsAre("prepare 1", "commit 1")) << "only the lost bundle moves";
+  const PlacementGroupRecord* after = groups_.Find(spread);
+  EXPECT_EQ(after->state, proto::PG_CREATED);
+  EXPECT_EQ(after->bundle_nodes[0], before[0]);
+  EXPECT_FALSE(after->bundle_nodes[1].IsNil());
+  EXPECT_NE(after->bundle_nodes[1], before[1]);
+  EXPECT_EQ(groups_.pending(), 0u);
+  ASSERT_TRUE(*groups_.Remove(spread, raylets_));
+
+  // strict_spread: a lost bundle never joins a node of the group's others;
+  // with none free it waits, RESCHEDULING, for a new node.
+  PlacementGroupId strict = PlacementGroupId::Of(job_);
+  ASSERT_TRUE(Create(strict, S::kStrictSpread, {{{"CPU", 1}}, {{"CPU", 1}}}, "strict").ok());
+  ASSERT_THAT(groups_.ReservePending(raylets_), ElementsAre(strict));
+  const std::vector<NodeId> spread_on = groups_.Find(strict)->bundle_nodes;
+  EXPECT_THAT(kill(spread_on[0]), ElementsAre(strict));
+  EXPECT_THAT(groups_.ReservePending(raylets_), IsEmpty()) << "the only other node holds bundle 1";
+  EXPECT_EQ(groups_.Find(strict)->state, proto::PG_RESCHEDULING);
+  NodeId fresh = NodeId::FromRandom();
+  raylets_.nodes.emplace_back(fresh, scheduling::ToUnits(Res({{"CPU", 2}})));
+  EXPECT_THAT(groups_.ReservePending(raylets_), ElementsAre(strict));
+  EXPECT_EQ(groups_.Find(strict)->bundle_nodes[0], fresh);
+  EXPECT_EQ(groups_.Find(strict)->bundle_nodes[1], spread_on[1]);
+
+  // Removing a RESCHEDULING group gives back only the bundles it still holds.
+  EXPECT_THAT(kill(fresh), ElementsAre(strict));
+  EXPECT_EQ(groups_.Find(strict)->state, proto::PG_RESCHEDULING);
+  const size_t pending = groups_.pending();
+  raylets_.log.clear();
+  EXPECT_TRUE(*groups_.Remove(strict, raylets_));
+  EXPECT_THAT(raylets_.log, ElementsAre("return 1")) << "bundle 0 went with its node";
+  EXPECT_EQ(groups_.pending(), pending - 1);
+
+  // strict_pack: all its bundles go with the node, and come back together.
+  raylets_.nodes.emplace_back(NodeId::FromRandom(), scheduling::ToUnits(Res({{"CPU", 2}})));
+  ASSERT_EQ(raylets_.nodes.size(), 2u);
+  PlacementGroupId pack = PlacementGroupId::Of(job_);
+  ASSERT_TRUE(Create(pack, S::kStrictPack, {{{"CPU", 0.5}}, {{"CPU", 0.5}}}, "pack").ok());
+  ASSERT_THAT(groups_.ReservePending(raylets_), ElementsAre(pack));
+  const NodeId packed_on = groups_.Find(pack)->bundle_nodes[0];
+  EXPECT_THAT(kill(packed_on), ElementsAre(pack));
+  EXPECT_THAT(groups_.ReservePending(raylets_), ElementsAre(pack));
+  const PlacementGroupRecord* repacked = groups_.Find(pack);
+  EXPECT_EQ(repacked->state, proto::PG_CREATED);
+  EXPECT_EQ(repacked->bundle_nodes[0], repacked->bundle_nodes[1]);
+  EXPECT_EQ(repacked->bundle_nodes[0], raylets_.nodes[0].first);
+  // A node no group uses dies: nothing changes.
+  EXPECT_THAT(groups_.OnNodeDead(NodeId::FromRandom()), IsEmpty());
 }
 
 TEST_F(PlacementGroupManagerTest, OnlyTheLatestRemovedGroupsAreRemembered) {
