@@ -932,8 +932,10 @@ ObjectValue ClusterRuntime::OwnInStore(const ObjectId& id, View view) {
     std::lock_guard<std::mutex> lock(shm_mu_);
     in_shm_.insert(id);
   }
+  // (Not pinned by its owner: the store may spill it while no one reads it.)
+  view.reset();
   ObjectValue value;
-  value.shm = std::move(view);
+  value.in_local_store = true;
   return value;
 }
 
@@ -988,6 +990,22 @@ void ClusterRuntime::DropFromStore(const ObjectId& id) {
 }
 
 ObjectValue ClusterRuntime::Localize(const ObjectId& id, ObjectValue value) {
+  if (value.in_local_store) {
+    absl::StatusOr<View> view =
+        shm_ != nullptr ? shm_->Get(id)
+                        : absl::FailedPreconditionError("this process's node has no object store");
+    if (!view.ok()) {
+      ObjectError error;
+      error.kind = ObjectError::Kind::kLost;
+      error.message =
+          absl::StrCat("object ", id.Hex(),
+                       " is in this node's object store, and cannot be read: ", view.status().message());
+      ThrowObjectError(error);
+    }
+    ObjectValue local;
+    local.shm = *std::move(view);
+    return local;
+  }
   if (value.remote_raylet.empty() || value.error != nullptr) return value;
   absl::StatusOr<View> view = ReadOrPull(id, value.remote_raylet);
   if (!view.ok()) {
@@ -1177,7 +1195,7 @@ void ClusterRuntime::SubmitSpec(proto::TaskSpec spec, std::vector<internal::Task
           // In the store of the node that made it: pulled from there.
           pending->spec.mutable_args(index)->set_store_node_id(value.remote_node);
           pending->spec.mutable_args(index)->set_store_raylet(value.remote_raylet);
-        } else if (value.shm != nullptr) {
+        } else if (value.shm != nullptr || value.in_local_store) {
           // In this node's store: a worker here reads it in place; one
           // elsewhere has its raylet pull it from this node's first.
           pending->spec.mutable_args(index)->set_store_node_id(node_id_);
@@ -1308,7 +1326,7 @@ void ClusterRuntime::Complete(const std::string& task_id, ObjectValue value) {
     auto it = pending_.find(task_id);
     if (it == pending_.end()) {  // (done already: a cancelled task's late reply)
       if (absl::StatusOr<TaskId> task = TaskId::FromBinary(task_id);
-          task.ok() && (value.shm != nullptr || !value.remote_raylet.empty())) {
+          task.ok() && (value.in_local_store || !value.remote_raylet.empty())) {
         DropFromStore(*ObjectId::ForReturn(*task, 1));
       }
       return;
@@ -1319,7 +1337,7 @@ void ClusterRuntime::Complete(const std::string& task_id, ObjectValue value) {
   ObjectId result = ResultOf(pending->spec);
   if (refs_.Owns(result)) {
     store_.Put(result, std::move(value));
-  } else if (value.shm != nullptr || !value.remote_raylet.empty()) {
+  } else if (value.in_local_store || !value.remote_raylet.empty()) {
     DropFromStore(result);  // (nobody refers to it any more)
   }
   for (const ObjectId& id : pending->uses) refs_.RemoveTaskUse(id);

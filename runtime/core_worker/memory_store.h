@@ -50,6 +50,10 @@ struct ObjectValue {
   /// Instead of `bytes`: the object in the node's shared-memory store, read
   /// in place (the view pins it).
   std::shared_ptr<const object_store::ObjectView> shm;
+  /// Instead of all three: a primary copy this owner keeps in the node's
+  /// store, unpinned (so the store may spill it); a reader gets a view
+  /// (ClusterRuntime::Localize), which restores it when it was spilled.
+  bool in_local_store = false;
   /// Instead of both: the object is in another node's store (its raylet,
   /// "host:port"); a reader here has this node's raylet pull it first.
   std::string remote_raylet;

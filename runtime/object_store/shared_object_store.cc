@@ -1,6 +1,7 @@
 #include "object_store/shared_object_store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -9,10 +10,12 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <new>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -44,10 +47,10 @@ Key KeyOf(const ObjectId& id) {
   return key;
 }
 
-enum State : uint8_t { kCreated = 0, kSealed = 1 };
+enum State : uint8_t { kCreated = 0, kSealed = 1, kSpilled = 2 };
 
 struct Entry {
-  Segment::handle_t data = 0;
+  Segment::handle_t data = 0;  // (none while spilled)
   uint64_t size = 0;
   uint64_t last_use = 0;  // the store's clock at the last create or get
   uint32_t pins = 0;
@@ -87,6 +90,12 @@ struct Header {
   uint64_t clock = 0;
   uint64_t evictions = 0;
   uint64_t reads = 0;
+  // Spilling: the store's own folder (empty: off), its limit, and counts.
+  char spill_dir[512] = {};
+  uint64_t spill_max_bytes = 0;
+  uint64_t spilled_bytes = 0;
+  uint64_t spills = 0;
+  uint64_t restores = 0;
 };
 
 constexpr const char* kHeaderName = "raycc.header";
@@ -96,6 +105,56 @@ constexpr size_t kAlignment = 64;
 // The managed segment's own bookkeeping (its directory, the index's nodes,
 // each allocation's header) on top of the objects' bytes.
 constexpr uint64_t kOverheadBytes = 4 << 20;
+
+std::string ErrnoText(int error) { return std::string(std::strerror(error)); }
+
+// Writes `size` bytes to `path` whole (through a temporary name, so a file
+// of that name is always complete).
+absl::Status WriteFile(const std::string& path, const char* data, uint64_t size) {
+  const std::string part = path + ".part";
+  int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::ResourceExhaustedError("cannot create " + part + ": " + ErrnoText(errno));
+  uint64_t done = 0;
+  while (done < size) {
+    ssize_t n = ::write(fd, data + done, std::min<uint64_t>(size - done, 1 << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : ENOSPC;
+      ::close(fd);
+      ::unlink(part.c_str());
+      return absl::ResourceExhaustedError(absl::StrCat("cannot write ", path, " (", done, " of ", size,
+                                                       " bytes written): ", ErrnoText(error)));
+    }
+    done += static_cast<uint64_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(part.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(part.c_str());
+    return absl::ResourceExhaustedError("cannot write " + path + ": " + ErrnoText(error));
+  }
+  return absl::OkStatus();
+}
+
+// Reads exactly `size` bytes of `path` into `out`.
+absl::Status ReadFile(const std::string& path, char* out, uint64_t size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::DataLossError("cannot open " + path + ": " + ErrnoText(errno));
+  uint64_t done = 0;
+  while (done < size) {
+    ssize_t n = ::read(fd, out + done, std::min<uint64_t>(size - done, 1 << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = errno;
+      ::close(fd);
+      return absl::DataLossError(absl::StrCat(
+          "cannot read ", path, ": ",
+          n == 0 ? absl::StrCat("it ends after ", done, " of ", size, " bytes") : ErrnoText(error)));
+    }
+    done += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  return absl::OkStatus();
+}
 
 // Faults every page of [base, base + size) in, writable, keeping what is
 // there (the allocator's own records live in the segment).
@@ -130,6 +189,87 @@ struct SharedObjectStore::Impl {
     if (it == index->end() || it->second.pins == 0) return;
     if (--it->second.pins == 0 && it->second.deleted) Free(it);
   }
+  std::string SpillPath(const Key& key) const {
+    return absl::StrCat(
+        header->spill_dir, "/",
+        absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(key.data()), key.size())));
+  }
+  // Writes the least recently used unpinned primary copy to its spill file
+  // and frees its memory. NotFound when none can be (spilling is off, or
+  // every primary copy in memory is pinned or being written); another
+  // error says why the one chosen could not be.
+  // `credit`: bytes on disk about to go (a restore's own file), which the
+  // limit does not count.
+  absl::Status SpillOne(uint64_t credit = 0) {
+    if (header->spill_dir[0] == '\0') return absl::NotFoundError("spilling is off");
+    auto victim = index->end();
+    for (auto it = index->begin(); it != index->end(); ++it) {
+      const Entry& e = it->second;
+      if (e.state != kSealed || e.evictable || e.pins > 0 || e.deleted) continue;
+      if (victim == index->end() || e.last_use < victim->second.last_use) victim = it;
+    }
+    if (victim == index->end())
+      return absl::NotFoundError(
+          "no primary copy can be spilled (each is pinned by a reader or being written)");
+    Entry& e = victim->second;
+    if (header->spill_max_bytes > 0 && header->spilled_bytes - credit + e.size > header->spill_max_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("spilling ", e.size, " more bytes would pass the limit of ", header->spill_max_bytes,
+                       " bytes on disk (", header->spilled_bytes, " spilled)"));
+    }
+    if (absl::Status written = WriteFile(SpillPath(victim->first), Address(e), e.size); !written.ok())
+      return written;
+    segment.deallocate(Address(e));
+    header->used -= e.size;
+    header->spilled_bytes += e.size;
+    ++header->spills;
+    e.data = 0;
+    e.state = kSpilled;
+    return absl::OkStatus();
+  }
+  // Memory for `size` bytes: evicts secondary copies, then spills primary
+  // ones, as needed; "object store full", naming the sizes, when neither
+  // makes room.
+  absl::StatusOr<void*> MakeRoom(const ObjectId& id, uint64_t size, uint64_t credit = 0) {
+    for (;;) {
+      if (size <= header->capacity - header->used) {
+        void* data = segment.allocate_aligned(std::max<uint64_t>(size, 1), kAlignment, std::nothrow);
+        if (data != nullptr) return data;
+      }
+      if (EvictOne()) continue;
+      absl::Status spilled = SpillOne(credit);
+      if (spilled.ok()) continue;
+      StoreStats stats = StatsLocked();
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "object store full: object ", id.Hex(), " needs ", size, " bytes; ", stats.used, " of ",
+          stats.capacity, " bytes are in use by ", stats.objects - stats.spilled_objects, " objects (",
+          stats.pinned, " pinned by readers; primary copies stay until their owners free them); ",
+          header->spill_dir[0] == '\0'
+              ? std::string("spilling is off")
+              : absl::StrCat(stats.spilled_objects, " objects (", stats.spilled_bytes,
+                             " bytes) are spilled, and no more can be: ", spilled.message())));
+    }
+  }
+  // Reads a spilled object back into memory (a primary copy again).
+  absl::Status Restore(const ObjectId& id, Entry& e, const Key& key) {
+    absl::StatusOr<void*> data = MakeRoom(id, e.size, /*credit=*/e.size);
+    if (!data.ok()) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot restore spilled object ", id.Hex(), ": ", data.status().message()));
+    }
+    const std::string path = SpillPath(key);
+    if (absl::Status read = ReadFile(path, static_cast<char*>(*data), e.size); !read.ok()) {
+      segment.deallocate(*data);
+      return absl::DataLossError(absl::StrCat("spilled object ", id.Hex(), " is lost: ", read.message()));
+    }
+    ::unlink(path.c_str());
+    e.data = segment.get_handle_from_address(*data);
+    e.state = kSealed;
+    header->used += e.size;
+    header->spilled_bytes -= e.size;
+    ++header->restores;
+    return absl::OkStatus();
+  }
   // Evicts the least recently used unpinned secondary copy; false when none is left.
   bool EvictOne() {
     auto victim = index->end();
@@ -147,10 +287,14 @@ struct SharedObjectStore::Impl {
     StoreStats stats{.capacity = header->capacity,
                      .used = header->used,
                      .evictions = header->evictions,
-                     .reads = header->reads};
+                     .reads = header->reads,
+                     .spilled_bytes = header->spilled_bytes,
+                     .spills = header->spills,
+                     .restores = header->restores};
     for (const auto& [key, e] : *index) {
       ++stats.objects;
       if (e.pins > 0) ++stats.pinned;
+      if (e.state == kSpilled) ++stats.spilled_objects;
     }
     return stats;
   }
@@ -161,28 +305,52 @@ SharedObjectStore::SharedObjectStore(std::shared_ptr<Impl> impl, std::string nam
 
 SharedObjectStore::~SharedObjectStore() {
   // (Views still alive keep this process's mapping; the name goes now.)
-  if (owner_) bip::shared_memory_object::remove(name_.c_str());
+  if (owner_) {
+    if (impl_->header->spill_dir[0] != '\0') {
+      std::error_code ignored;
+      std::filesystem::remove_all(impl_->header->spill_dir, ignored);
+    }
+    bip::shared_memory_object::remove(name_.c_str());
+  }
 }
 
 absl::StatusOr<std::unique_ptr<SharedObjectStore>> SharedObjectStore::Create(const std::string& name,
                                                                              uint64_t capacity,
-                                                                             bool pretouch) {
+                                                                             const StoreOptions& options) {
   if (name.empty() || name.find('/') != std::string::npos)
     return absl::InvalidArgumentError("object store: a segment name has no '/': '" + name + "'");
   if (capacity < (1 << 20)) {
     return absl::InvalidArgumentError(
         absl::StrCat("object store: ", capacity, " bytes is too small (at least 1 MiB)"));
   }
+  std::string spill_dir;
+  if (!options.spill_dir.empty()) {
+    spill_dir = options.spill_dir + "/" + name;
+    if (spill_dir.size() >= sizeof(Header::spill_dir))
+      return absl::InvalidArgumentError("object store: the spill folder's path is too long: " + spill_dir);
+    std::error_code error;
+    std::filesystem::remove_all(spill_dir, error);  // (a stale one of the same name)
+    if (!std::filesystem::create_directories(spill_dir, error) && error) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("object store: cannot make the spill folder ", spill_dir, ": ", error.message()));
+    }
+  }
   bip::shared_memory_object::remove(name.c_str());  // (a stale one of a dead raylet)
   try {
     auto impl = std::make_shared<Impl>(Segment(bip::create_only, name.c_str(), capacity + kOverheadBytes));
     impl->header = impl->segment.construct<Header>(kHeaderName)();
     impl->header->capacity = capacity;
+    std::memcpy(impl->header->spill_dir, spill_dir.data(), spill_dir.size());
+    impl->header->spill_max_bytes = options.spill_max_bytes;
     impl->index = impl->segment.construct<Index>(kIndexName)(impl->segment.get_segment_manager());
-    if (pretouch) Pretouch(impl->segment.get_address(), impl->segment.get_size());
+    if (options.pretouch) Pretouch(impl->segment.get_address(), impl->segment.get_size());
     return std::unique_ptr<SharedObjectStore>(new SharedObjectStore(std::move(impl), name, /*owner=*/true));
   } catch (const bip::interprocess_exception& e) {
     bip::shared_memory_object::remove(name.c_str());
+    if (!spill_dir.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(spill_dir, ignored);
+    }
     return absl::ResourceExhaustedError(
         absl::StrCat("object store: cannot create shared memory '", name, "' of ", capacity,
                      " bytes: ", e.what(), " (is /dev/shm large enough? set --object-store-memory lower)"));
@@ -205,6 +373,13 @@ int SharedObjectStore::RemoveSegmentsOfDeadRaylets() {
     if (dash == absl::string_view::npos || !absl::SimpleAtoi(name.substr(0, dash), &pid) || pid <= 0)
       continue;
     if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // (alive, or not ours to judge)
+    // (Its spill folder is named in its header.)
+    if (absl::StatusOr<std::unique_ptr<SharedObjectStore>> dead = Open(entry->d_name); dead.ok()) {
+      if (std::string spill = (*dead)->spill_dir(); !spill.empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(spill, ignored);
+      }
+    }
     if (bip::shared_memory_object::remove(entry->d_name)) ++removed;
   }
   ::closedir(dir);
@@ -236,20 +411,9 @@ absl::StatusOr<absl::Span<char>> SharedObjectStore::CreateObject(const ObjectId&
     return absl::ResourceExhaustedError(absl::StrCat("object store full: object ", id.Hex(), " needs ", size,
                                                      " bytes, more than the store's ", s.header->capacity));
   }
-  void* data = nullptr;
-  for (;;) {
-    if (size <= s.header->capacity - s.header->used) {
-      data = s.segment.allocate_aligned(std::max<uint64_t>(size, 1), kAlignment, std::nothrow);
-      if (data != nullptr) break;
-    }
-    if (!s.EvictOne()) {
-      StoreStats stats = s.StatsLocked();
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "object store full: object ", id.Hex(), " needs ", size, " bytes; ", stats.used, " of ",
-          stats.capacity, " bytes are in use by ", stats.objects, " objects (", stats.pinned,
-          " pinned by readers; primary copies stay until their owners free them)"));
-    }
-  }
+  absl::StatusOr<void*> room = s.MakeRoom(id, size);
+  if (!room.ok()) return room.status();
+  void* data = *room;
   try {
     Entry entry{.data = s.segment.get_handle_from_address(data),
                 .size = size,
@@ -297,6 +461,9 @@ absl::StatusOr<std::shared_ptr<const ObjectView>> SharedObjectStore::Get(const O
   {
     std::lock_guard<SharedMutex> lock(s->header->mu);
     auto it = s->index->find(key);
+    if (it != s->index->end() && it->second.state == kSpilled) {
+      if (absl::Status restored = s->Restore(id, it->second, key); !restored.ok()) return restored;
+    }
     if (it == s->index->end() || it->second.state != kSealed || it->second.deleted)
       return absl::NotFoundError("object store: no sealed object " + id.Hex());
     ++it->second.pins;
@@ -315,7 +482,8 @@ bool SharedObjectStore::Contains(const ObjectId& id) {
   Impl& s = *impl_;
   std::lock_guard<SharedMutex> lock(s.header->mu);
   auto it = s.index->find(KeyOf(id));
-  return it != s.index->end() && it->second.state == kSealed && !it->second.deleted;
+  return it != s.index->end() && (it->second.state == kSealed || it->second.state == kSpilled) &&
+         !it->second.deleted;
 }
 
 absl::Status SharedObjectStore::Delete(const ObjectId& id) {
@@ -324,12 +492,33 @@ absl::Status SharedObjectStore::Delete(const ObjectId& id) {
   auto it = s.index->find(KeyOf(id));
   if (it == s.index->end() || it->second.deleted)
     return absl::NotFoundError("object store: no object " + id.Hex() + " to delete");
+  if (it->second.state == kSpilled) {
+    ::unlink(s.SpillPath(it->first).c_str());
+    s.header->spilled_bytes -= it->second.size;
+    s.index->erase(it);
+    return absl::OkStatus();
+  }
   if (it->second.pins > 0 || it->second.state == kCreated) {
     it->second.deleted = true;  // (freed by the last Unpin, or by its writer's Seal or Abort)
   } else {
     s.Free(it);
   }
   return absl::OkStatus();
+}
+
+int SharedObjectStore::SpillAbove(double fraction) {
+  Impl& s = *impl_;
+  std::lock_guard<SharedMutex> lock(s.header->mu);
+  int spilled = 0;
+  while (static_cast<double>(s.header->used) > fraction * static_cast<double>(s.header->capacity) &&
+         s.SpillOne().ok())
+    ++spilled;
+  return spilled;
+}
+
+std::string SharedObjectStore::spill_dir() {
+  std::lock_guard<SharedMutex> lock(impl_->header->mu);
+  return impl_->header->spill_dir;
 }
 
 StoreStats SharedObjectStore::Stats() {

@@ -20,6 +20,17 @@
 /// critical sections are short and run no user code, but they are not
 /// transactions.
 ///
+/// Spilling (StoreOptions::spill_dir): when a create cannot find room once
+/// the secondary copies are evicted, unpinned primary copies are written to
+/// files in the spill folder, least recently used first, and their memory
+/// freed; a Get restores one transparently (it becomes a primary copy in
+/// memory again, its file removed). SpillAbove keeps the store under a
+/// threshold ahead of need (the raylet calls it in the background). A
+/// spilled object's file goes with Delete, with the store (its creator's
+/// destructor) and, for a raylet that was killed, with the sweep of dead
+/// segments. Spilling and restoring hold the store's lock while they write
+/// or read the file: the node's other store calls wait meanwhile.
+///
 /// Thread-safe and process-safe.
 
 #include <cstdint>
@@ -48,23 +59,37 @@ class ObjectView {
 };
 
 struct StoreStats {
-  uint64_t capacity = 0;   // bytes the segment holds for objects
-  uint64_t used = 0;       // bytes of the objects in it
-  uint64_t objects = 0;    // objects (created or sealed)
-  uint64_t pinned = 0;     // objects with at least one view
-  uint64_t evictions = 0;  // objects evicted to make room, ever
-  uint64_t reads = 0;      // views handed out (Get), ever, by every process
+  uint64_t capacity = 0;         // bytes the segment holds for objects
+  uint64_t used = 0;             // bytes of the objects in memory
+  uint64_t objects = 0;          // objects (created, sealed or spilled)
+  uint64_t pinned = 0;           // objects with at least one view
+  uint64_t evictions = 0;        // objects evicted to make room, ever
+  uint64_t reads = 0;            // views handed out (Get), ever, by every process
+  uint64_t spilled_objects = 0;  // objects on disk now
+  uint64_t spilled_bytes = 0;    // their bytes
+  uint64_t spills = 0;           // objects written to disk, ever
+  uint64_t restores = 0;         // objects read back from disk, ever
+};
+
+struct StoreOptions {
+  /// Fault every page in at creation: the memory is taken up front, and
+  /// objects are then written at memory speed instead of page-fault speed.
+  bool pretouch = false;
+  /// Where primary copies are spilled when the store needs room; empty: no
+  /// spilling (a full store is an error). The store makes its own folder
+  /// inside (named as the segment) and removes it when it goes.
+  std::string spill_dir;
+  /// At most this many bytes on disk at once (0: as many as the disk holds).
+  uint64_t spill_max_bytes = 0;
 };
 
 class SharedObjectStore {
  public:
   /// Creates the segment `name` (a POSIX shared-memory name, no slash) of
   /// `capacity` bytes, replacing a stale one of the same name. The creator
-  /// removes it when it is destroyed. `pretouch`: fault every page in now
-  /// (the memory is taken up front; objects are then written at memory
-  /// speed instead of page-fault speed).
+  /// removes it (and its spill folder) when it is destroyed.
   static absl::StatusOr<std::unique_ptr<SharedObjectStore>> Create(const std::string& name, uint64_t capacity,
-                                                                   bool pretouch = false);
+                                                                   const StoreOptions& options = {});
   /// Maps the segment `name` another process created.
   static absl::StatusOr<std::unique_ptr<SharedObjectStore>> Open(const std::string& name);
 
@@ -73,7 +98,8 @@ class SharedObjectStore {
   /// killed is known by its dead pid.
   static std::string SegmentName(int pid, const std::string& node);
   /// Removes the segments (SegmentName) of raylets whose process is gone
-  /// (killed: a raylet that stops removes its own); how many it removed.
+  /// (killed: a raylet that stops removes its own), and their spill
+  /// folders; how many segments it removed.
   static int RemoveSegmentsOfDeadRaylets();
   ~SharedObjectStore();
   SharedObjectStore(const SharedObjectStore&) = delete;
@@ -81,8 +107,10 @@ class SharedObjectStore {
 
   /// Room for `size` bytes of object `id`, to be written and then sealed.
   /// Evicts unpinned secondary copies, least recently used first, when
-  /// needed. AlreadyExists when the store has `id`; ResourceExhausted
-  /// ("object store full", naming the sizes) when it cannot make room.
+  /// needed, then spills unpinned primary copies (when spilling is on).
+  /// AlreadyExists when the store has `id`; ResourceExhausted ("object store
+  /// full", naming the sizes, and why spilling could not help) when it
+  /// cannot make room.
   /// `evictable`: a secondary copy (a primary copy stays until Delete).
   absl::StatusOr<absl::Span<char>> CreateObject(const ObjectId& id, uint64_t size, bool evictable = false);
   /// Makes a created object readable (and immutable). NotFound, or
@@ -90,13 +118,22 @@ class SharedObjectStore {
   absl::Status Seal(const ObjectId& id);
   /// Removes a created object that was never sealed (a failed write).
   absl::Status Abort(const ObjectId& id);
-  /// The sealed object, pinned while the view lives; NotFound when the
-  /// store does not have it sealed.
+  /// The sealed object, pinned while the view lives, restored from its
+  /// spill file first when it was spilled; NotFound when the store does not
+  /// have it sealed; ResourceExhausted when there is no room to restore it,
+  /// DataLoss when its file cannot be read.
   absl::StatusOr<std::shared_ptr<const ObjectView>> Get(const ObjectId& id);
-  /// Whether `id` is here and sealed.
+  /// Whether `id` is here and sealed (in memory or spilled).
   bool Contains(const ObjectId& id);
-  /// Frees the object now, or once its last view goes. NotFound.
+  /// Frees the object now, or once its last view goes (a spilled one's
+  /// file goes now). NotFound.
   absl::Status Delete(const ObjectId& id);
+  /// Spills unpinned primary copies, least recently used first, until at
+  /// most `fraction` of the capacity is in use; how many it spilled. Does
+  /// nothing without a spill folder.
+  int SpillAbove(double fraction);
+  /// The store's spill folder (empty: no spilling).
+  std::string spill_dir();
 
   StoreStats Stats();
   const std::string& name() const { return name_; }

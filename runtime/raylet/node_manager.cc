@@ -908,6 +908,10 @@ void NodeManager::FillStats(proto::GetNodeStatsReply* reply) const {
     reply->set_object_store_objects(store.objects);
     reply->set_object_store_pinned(store.pinned);
     reply->set_object_store_reads(store.reads);
+    reply->set_object_store_spilled_objects(store.spilled_objects);
+    reply->set_object_store_spilled_bytes(store.spilled_bytes);
+    reply->set_object_store_spills(store.spills);
+    reply->set_object_store_restores(store.restores);
   }
 }
 

@@ -2,6 +2,7 @@
 // workers (processes it starts from the job's uploaded code) and accounts
 // the node's resources.
 
+#include <algorithm>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -57,6 +58,16 @@ its own --port and --node-name).
                         1: take all of the store's memory at start, so that
                         objects are written at memory speed rather than at
                         page-fault speed (default 0)
+  --object-spilling-directory DIR
+                        where the store writes primary copies when it needs
+                        room, restored on Get (default: <session-dir>/spill;
+                        "" turns spilling off: a full store is an error)
+  --object-spilling-threshold F
+                        spill in the background while more than this
+                        fraction of the store is in use (default 0.8)
+  --object-spilling-max-bytes BYTES
+                        at most this many bytes spilled at once (default 0:
+                        as many as the disk holds)
   --help                this text
 )";
 
@@ -96,7 +107,9 @@ int main(int argc, char **argv) {
       argc, argv,
       {"gcs-address", "port", "bind", "node-name", "num-cpus", "num-gpus",
        "resources", "labels", "session-dir", "token-file", "port-file",
-       "heartbeat-ms", "object-store-memory", "object-store-pretouch"});
+       "heartbeat-ms", "object-store-memory", "object-store-pretouch",
+       "object-spilling-directory", "object-spilling-threshold",
+       "object-spilling-max-bytes"});
   if (!flags.ok())
     return Fail(std::string(flags.status().message()));
   auto &f = *flags;
@@ -191,6 +204,27 @@ int main(int argc, char **argv) {
     return Fail("--object-store-pretouch: expected 0 or 1, got '" + pretouch +
                 "'");
 
+  raycc::object_store::StoreOptions store_options;
+  store_options.pretouch = pretouch == "1";
+  store_options.spill_dir = f.count("object-spilling-directory")
+                                ? f["object-spilling-directory"]
+                                : session + "/spill";
+  double spill_threshold = 0.8;
+  if (f.count("object-spilling-threshold") &&
+      (!absl::SimpleAtod(f["object-spilling-threshold"], &spill_threshold) ||
+       !(spill_threshold > 0 && spill_threshold <= 1)))
+    return Fail("--object-spilling-threshold: expected a fraction in (0, 1], "
+                "got '" +
+                f["object-spilling-threshold"] + "'");
+  if (f.count("object-spilling-max-bytes")) {
+    double bytes = 0;
+    if (!ParseNonNegative(f["object-spilling-max-bytes"], &bytes))
+      return Fail("--object-spilling-max-bytes: expected a number of bytes, "
+                  "got '" +
+                  f["object-spilling-max-bytes"] + "'");
+    store_options.spill_max_bytes = static_cast<uint64_t>(bytes);
+  }
+
   raycc::gcs::GcsRpcClient gcs(f["gcs-address"], *token);
   raycc::raylet::NodeManagerOptions options;
   options.node_id = raycc::NodeId::FromRandom();
@@ -201,7 +235,7 @@ int main(int argc, char **argv) {
   auto store = raycc::object_store::SharedObjectStore::Create(
       raycc::object_store::SharedObjectStore::SegmentName(
           ::getpid(), options.node_id.Hex().substr(0, 16)),
-      store_bytes, pretouch == "1");
+      store_bytes, store_options);
   if (!store.ok())
     return Fail(std::string(store.status().message()));
   options.object_store = store->get();
@@ -285,6 +319,21 @@ int main(int argc, char **argv) {
     }
   });
 
+  // Spilling ahead of need: keeps the store under its threshold, so that a
+  // create seldom waits for a spill (a thread of its own: a long spill must
+  // not delay the heartbeats).
+  std::thread spiller([&, store = store->get()] {
+    if (store->spill_dir().empty())
+      return;
+    const auto period = std::chrono::milliseconds(std::min(heartbeat_ms, 200));
+    std::unique_lock<std::mutex> lock(beat_mu);
+    while (!beat_cv.wait_for(lock, period, [&] { return beat_stop; })) {
+      lock.unlock();
+      store->SpillAbove(spill_threshold);
+      lock.lock();
+    }
+  });
+
   std::string reason = stop.Wait();
   std::cerr << "raycc-raylet: stopping (" << reason << ")\n";
   {
@@ -293,6 +342,7 @@ int main(int argc, char **argv) {
   }
   beat_cv.notify_all();
   heartbeat.join();
+  spiller.join();
   node.Shutdown();
   (void)gcs.MarkNodeDead(options.node_id,
                          "the raylet stopped (" + reason + ")");

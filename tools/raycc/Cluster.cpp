@@ -77,6 +77,15 @@ cluster token, the GCS address. `raycc stop` ends them.
   --object-store-pretouch 0|1
                        1: take the store's memory at start (objects are then
                        written at memory speed, not page-fault speed)
+  --object-spilling-directory DIR
+                       where the store spills objects when it needs room
+                       (default: <session>/spill; "" turns spilling off)
+  --object-spilling-threshold F
+                       spill in the background above this fraction of the
+                       store (default 0.8)
+  --object-spilling-max-bytes BYTES
+                       at most this much spilled at once (default: as much
+                       as the disk holds)
   --token-file F       (joining) the cluster token
   -h, --help           this text
 
@@ -258,7 +267,9 @@ int StartRaylet(const std::string &session, const std::string &gcs_address,
                                 absl::StrCat(session, "/", name, ".port")};
   for (const char *flag :
        {"bind", "num-cpus", "num-gpus", "resources", "labels", "node-name",
-        "object-store-memory", "object-store-pretouch"}) {
+        "object-store-memory", "object-store-pretouch",
+        "object-spilling-directory", "object-spilling-threshold",
+        "object-spilling-max-bytes"}) {
     if (flags.count(flag))
       argv.insert(argv.end(), {absl::StrCat("--", flag), flags[flag]});
   }
@@ -554,13 +565,16 @@ int Status(std::map<std::string, std::string> &flags) {
     }
     std::printf(
         "  %-20s ALIVE  %s  used/total: %s  workers %u  pending leases %u  "
-        "object store %.1f/%.1f MiB (%llu objects)\n",
+        "object store %.1f/%.1f MiB (%llu objects; %llu spilled, %.1f "
+        "MiB)\n",
         node.node_name().c_str(), raylet.c_str(),
         Usage(stats.total_resources(), stats.available_resources()).c_str(),
         stats.num_workers(), stats.num_pending_leases(),
         stats.object_store_used_bytes() / 1048576.0,
         stats.object_store_capacity_bytes() / 1048576.0,
-        static_cast<unsigned long long>(stats.object_store_objects()));
+        static_cast<unsigned long long>(stats.object_store_objects()),
+        static_cast<unsigned long long>(stats.object_store_spilled_objects()),
+        stats.object_store_spilled_bytes() / 1048576.0);
   }
   absl::StatusOr<std::vector<proto::ActorInfo>> actors = gcs.GetAllActors();
   if (!actors.ok())
@@ -641,7 +655,9 @@ int runStart(int argc, char **argv) {
   auto flags = Flags(argc, argv,
                      {"head", "address", "port", "bind", "num-cpus", "num-gpus",
                       "resources", "labels", "node-name", "token-file",
-                      "object-store-memory", "object-store-pretouch"});
+                      "object-store-memory", "object-store-pretouch",
+                      "object-spilling-directory", "object-spilling-threshold",
+                      "object-spilling-max-bytes"});
   if (!flags.ok())
     return Error("start", std::string(flags.status().message()), kExitUsage);
   if (flags->count("help")) {

@@ -34,6 +34,7 @@
 #include "raycc/runtime/api/remote_registry.h"
 #include "raycc/runtime/api/runtime_interface.h"
 #include "raycc/runtime/api/serialization.h"
+#include "raycc/runtime/api/shared_array.h"
 #include "raycc/runtime/api/shared_bytes.h"
 
 namespace raycc {
@@ -582,6 +583,19 @@ template <typename T>
 std::shared_ptr<T> ValueAs(std::shared_ptr<const void> value) {
   return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(std::move(value)));
 }
+/// A SharedArray object (ready) where the runtime reads it in place (the
+/// node's store): a view of its elements there. Null for other types, and
+/// where it does not (then its bytes are deserialized).
+template <typename T>
+std::shared_ptr<T> ArrayInPlace(RuntimeInterface& runtime, const ObjectId& id) {
+  if constexpr (kIsSharedArray<T>) {
+    if (std::shared_ptr<const void> body = runtime.GetValue(id, typeid(SharedBytes), -1)) {
+      if (T array; T::FromBody(*static_cast<const SharedBytes*>(body.get()), &array))
+        return std::make_shared<T>(std::move(array));
+    }
+  }
+  return nullptr;
+}
 }  // namespace internal
 
 /// The value of `ref`, waiting for it; `timeout_ms` -1 waits forever, else
@@ -609,6 +623,7 @@ std::shared_ptr<T> Get(const ObjectRef<T>& ref, int64_t timeout_ms = -1) {
     if (std::shared_ptr<const void> value = runtime.GetValue(ref.ID(), typeid(T), timeout_ms)) {
       return internal::ValueAs<T>(std::move(value));
     }
+    if (std::shared_ptr<T> array = internal::ArrayInPlace<T>(runtime, ref.ID())) return array;
     return std::make_shared<T>(Deserialize<T>(*runtime.Get(ref.ID(), timeout_ms)));
   }
 }
@@ -650,6 +665,8 @@ std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& refs, int64
     for (size_t i = 0; i < refs.size(); ++i) {
       if (values[i]) {
         out.push_back(internal::ValueAs<T>(std::move(values[i])));
+      } else if (std::shared_ptr<T> array = internal::ArrayInPlace<T>(runtime, ids[i])) {
+        out.push_back(std::move(array));
       } else {  // stored as bytes (or as another type): ready, so no wait
         out.push_back(std::make_shared<T>(Deserialize<T>(*runtime.Get(ids[i], -1))));
       }

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -77,30 +78,31 @@ class ClusterRuntimeTest : public ::testing::Test {
   // A raylet named `name` with `cpus` CPUs and `resources` (JSON); returns
   // its port.
   int StartRaylet(const std::string& name, int cpus, const std::string& resources = "{}",
-                  const std::string& labels = "", int gpus = 0) {
+                  const std::string& labels = "", int gpus = 0, std::vector<std::string> extra = {}) {
     const std::string base = dir_ + "/" + name;
-    raylets_.push_back(std::make_unique<Process>(std::vector<std::string>{RAYCC_RAYLET_BIN,
-                                                                          "--gcs-address",
-                                                                          gcs_address_,
-                                                                          "--num-cpus",
-                                                                          std::to_string(cpus),
-                                                                          "--num-gpus",
-                                                                          std::to_string(gpus),
-                                                                          "--resources",
-                                                                          resources,
-                                                                          "--node-name",
-                                                                          name,
-                                                                          "--token-file",
-                                                                          dir_ + "/token",
-                                                                          "--session-dir",
-                                                                          base + "-session",
-                                                                          "--port-file",
-                                                                          base + ".port",
-                                                                          "--heartbeat-ms",
-                                                                          "200",
-                                                                          "--labels",
-                                                                          labels},
-                                                 base + ".log"));
+    std::vector<std::string> argv{RAYCC_RAYLET_BIN,
+                                  "--gcs-address",
+                                  gcs_address_,
+                                  "--num-cpus",
+                                  std::to_string(cpus),
+                                  "--num-gpus",
+                                  std::to_string(gpus),
+                                  "--resources",
+                                  resources,
+                                  "--node-name",
+                                  name,
+                                  "--token-file",
+                                  dir_ + "/token",
+                                  "--session-dir",
+                                  base + "-session",
+                                  "--port-file",
+                                  base + ".port",
+                                  "--heartbeat-ms",
+                                  "200",
+                                  "--labels",
+                                  labels};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    raylets_.push_back(std::make_unique<Process>(argv, base + ".log"));
     int port = WaitForPort(base + ".port", *raylets_.back());
     EXPECT_GT(port, 0) << ReadAll(base + ".log");
     raylet_ports_.push_back(port);
@@ -236,6 +238,54 @@ TEST_F(ClusterRuntimeTest, ATaskTheLocalNodeCannotHoldIsSpilledToOneThatCan) {
   EXPECT_EQ(out["local"], "small");
   EXPECT_EQ(out["spilled"], "big");
   EXPECT_EQ(out["nested_on_big"], "285");
+}
+
+// Typed arrays are read where they lie: Get of a SharedArray<double>, and a
+// task's SharedArray argument, point into the node's store, aligned.
+TEST_F(ClusterRuntimeTest, SharedArraysAreReadInPlace) {
+  StartRaylet("a", 1, "{}", "", 0, {"--object-store-memory", std::to_string(256 << 20)});
+  int code = -1;
+  std::map<std::string, std::string> out =
+      RunDriver({"arrays"}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_EQ(out["put_in_store"], "yes") << output_;
+  EXPECT_EQ(out["put_ok"], "ok");
+  EXPECT_EQ(out["put_arg"], "yes,yes," + out["expected_sum"]) << "the argument is a view into the store";
+  EXPECT_EQ(out["made_in_store"], "yes");
+  EXPECT_EQ(out["made_ok"], "ok");
+  EXPECT_EQ(out["get_list_in_store"], "yes");
+  EXPECT_EQ(out["small"], "ok");
+}
+
+// A store smaller than the working set: objects are spilled to disk and
+// restored on Get, the workload's results are right, and freeing the
+// objects removes their files.
+TEST_F(ClusterRuntimeTest, AStoreSmallerThanTheWorkingSetSpillsAndRestores) {
+  const std::string spill = dir_ + "/spill";
+  StartRaylet("a", 1, "{}", "", 0,
+              {"--object-store-memory", std::to_string(8 << 20), "--object-spilling-directory", spill,
+               "--object-spilling-threshold", "0.6"});
+  int code = -1;
+  std::map<std::string, std::string> out =
+      RunDriver({"spilling", RayletAddress(0)}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_ << ReadAll(dir_ + "/a.log");
+  EXPECT_EQ(out["spilled_after_puts"], "yes");
+  EXPECT_EQ(out["in_store_after_puts"], "12") << "every object is the store's, in memory or on disk";
+  EXPECT_EQ(out["read_back"], "12") << "every object read back whole";
+  EXPECT_EQ(out["task_read"], "ok");
+  EXPECT_EQ(out["restored"], "yes");
+  EXPECT_EQ(out["left_objects"], "0");
+  EXPECT_EQ(out["left_spilled"], "0");
+  raycc::proto::GetNodeStatsReply stats = Stats(raylet_ports_[0]);
+  EXPECT_GE(stats.object_store_spills(), 9u);
+  EXPECT_LE(stats.object_store_used_bytes(), 8u << 20);
+  size_t files = 0;
+  std::error_code error;
+  for (std::filesystem::recursive_directory_iterator it(spill, error), end; !error && it != end;
+       it.increment(error))
+    files += it->is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 0u) << "the spill files went with their objects";
+  EXPECT_TRUE(std::filesystem::exists(spill)) << "the raylet's spill folder is under the one given";
 }
 
 TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {

@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -20,6 +23,20 @@ namespace raycc::object_store {
 namespace {
 
 using ::testing::HasSubstr;
+
+// A fresh folder of its own (for spill files), removed by the caller.
+std::string TempDir() {
+  std::string dir = (std::filesystem::temp_directory_path() / "raycc-store-test-XXXXXX").string();
+  return ::mkdtemp(dir.data()) != nullptr ? dir : std::string();
+}
+
+// The files in `dir` (none when it does not exist).
+size_t FilesIn(const std::string& dir) {
+  std::error_code error;
+  size_t n = 0;
+  for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) ++n;
+  return n;
+}
 
 std::string UniqueName(const char* what) { return "raycc-test-" + std::to_string(::getpid()) + "-" + what; }
 
@@ -57,7 +74,7 @@ TEST(SharedObjectStoreTest, ASealedObjectIsReadInPlaceWithoutACopy) {
 
 TEST(SharedObjectStoreTest, APretouchedStoreWorksAsAnyOther) {
   // (Faulting every page in must keep the allocator's records intact.)
-  auto store = SharedObjectStore::Create(UniqueName("pretouch"), 8 << 20, /*pretouch=*/true);
+  auto store = SharedObjectStore::Create(UniqueName("pretouch"), 8 << 20, {.pretouch = true});
   ASSERT_TRUE(store.ok()) << store.status();
   ObjectId id = NewId();
   ASSERT_TRUE(Put(**store, id, 6 << 20, 'p', false).ok());
@@ -199,14 +216,149 @@ TEST(SharedObjectStoreTest, SegmentsOfKilledRayletsAreRemovedByTheirDeadPids) {
   if (dead == 0) ::_exit(0);
   ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
   const std::string left = SharedObjectStore::SegmentName(dead, "deadbeef");
-  auto orphan = SharedObjectStore::Create(left, 1 << 20);
+  const std::string spill = TempDir();
+  ASSERT_FALSE(spill.empty());
+  auto orphan = SharedObjectStore::Create(left, 1 << 20, {.spill_dir = spill});
   ASSERT_TRUE(orphan.ok()) << orphan.status();
+  const std::string orphan_spill = (*orphan)->spill_dir();
+  ASSERT_TRUE(std::filesystem::exists(orphan_spill));
   const std::string mine = SharedObjectStore::SegmentName(::getpid(), "cafe");
   auto alive = SharedObjectStore::Create(mine, 1 << 20);
   ASSERT_TRUE(alive.ok());
   EXPECT_GE(SharedObjectStore::RemoveSegmentsOfDeadRaylets(), 1);
   EXPECT_FALSE(SharedObjectStore::Open(left).ok()) << "the dead raylet's segment is gone";
+  EXPECT_FALSE(std::filesystem::exists(orphan_spill)) << "and its spill folder";
   EXPECT_TRUE(SharedObjectStore::Open(mine).ok()) << "a live raylet's segment stays";
+  std::filesystem::remove_all(spill);
+}
+
+// Above its capacity the store writes unpinned primary copies to disk, least
+// recently used first, after the secondary copies are evicted, and a Get
+// reads one back; pinned ones stay; the files go with the objects and with
+// the store.
+TEST(SharedObjectStoreTest, PrimaryCopiesAreSpilledToDiskAndRestoredOnGet) {
+  const std::string dir = TempDir();
+  ASSERT_FALSE(dir.empty());
+  auto created = SharedObjectStore::Create(UniqueName("spill"), 1 << 20, {.spill_dir = dir});
+  ASSERT_TRUE(created.ok()) << created.status();
+  SharedObjectStore& store = **created;
+  const std::string files = store.spill_dir();
+  EXPECT_EQ(files, dir + "/" + UniqueName("spill")) << "a folder of its own";
+  constexpr uint64_t k = 400 << 10;
+  ObjectId a = NewId(), b = NewId(), c = NewId(), d = NewId(), e = NewId();
+  ASSERT_TRUE(Put(store, a, k, 'a', false).ok());
+  ASSERT_TRUE(Put(store, b, k, 'b', false).ok());
+  (void)store.Get(a);                              // a is used after b
+  ASSERT_TRUE(Put(store, c, k, 'c', false).ok());  // b goes to disk
+  StoreStats stats = store.Stats();
+  EXPECT_EQ(stats.spilled_objects, 1u);
+  EXPECT_EQ(stats.spilled_bytes, k);
+  EXPECT_EQ(stats.spills, 1u);
+  EXPECT_EQ(stats.used, 2 * k);
+  EXPECT_EQ(stats.objects, 3u);
+  EXPECT_TRUE(store.Contains(b)) << "a spilled object is still the store's";
+  EXPECT_EQ(FilesIn(files), 1u);
+
+  // A Get brings it back (spilling a, now the least recently used).
+  auto back = store.Get(b);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ((*back)->bytes(), std::string(k, 'b'));
+  EXPECT_TRUE(store.InSegment((*back)->data()));
+  stats = store.Stats();
+  EXPECT_EQ(stats.restores, 1u);
+  EXPECT_EQ(stats.spills, 2u);
+  EXPECT_EQ(stats.spilled_objects, 1u) << "a went out for b";
+  EXPECT_EQ(FilesIn(files), 1u) << "b's file went with its restore";
+
+  // Secondary copies go before any primary one is spilled.
+  auto c_view = store.Get(c);
+  ASSERT_TRUE(c_view.ok());
+  c_view->reset();
+  back->reset();
+  ASSERT_TRUE(store.Delete(c).ok());
+  ASSERT_TRUE(Put(store, e, k, 'e', /*evictable=*/true).ok());
+  ASSERT_TRUE(Put(store, d, k, 'd', false).ok());
+  EXPECT_EQ(store.Stats().evictions, 1u);
+  EXPECT_EQ(store.Stats().spills, 2u) << "e was evicted instead";
+
+  // Pinned objects are never spilled: with b and d pinned, nothing can go.
+  auto b_view = store.Get(b), d_view = store.Get(d);
+  ASSERT_TRUE(b_view.ok() && d_view.ok());
+  absl::StatusOr<absl::Span<char>> full = store.CreateObject(NewId(), k);
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(full.status().message(), HasSubstr("1 objects (409600 bytes) are spilled, and no more can be"));
+  EXPECT_THAT(full.status().message(), HasSubstr("no primary copy can be spilled"));
+  // A spilled object deleted: its file goes.
+  ASSERT_TRUE(store.Delete(a).ok());
+  EXPECT_FALSE(store.Contains(a));
+  EXPECT_EQ(store.Stats().spilled_bytes, 0u);
+  EXPECT_EQ(FilesIn(files), 0u);
+
+  // SpillAbove: down to the fraction asked, pinned objects aside.
+  b_view->reset();
+  EXPECT_EQ(store.SpillAbove(0.5), 1) << "b goes; d is pinned";
+  EXPECT_EQ(store.Stats().used, k);
+  d_view->reset();
+  EXPECT_EQ(store.SpillAbove(0.0), 1);
+  EXPECT_EQ(store.Stats().used, 0u);
+  EXPECT_EQ(FilesIn(files), 2u);
+  auto d_back = store.Get(d);
+  ASSERT_TRUE(d_back.ok());
+  EXPECT_EQ((*d_back)->bytes(), std::string(k, 'd'));
+  d_back->reset();
+  // The store's files go with it.
+  created->reset();
+  EXPECT_FALSE(std::filesystem::exists(files));
+  std::filesystem::remove_all(dir);
+}
+
+// Spilling that cannot happen (its limit, a disk that refuses the file)
+// leaves the object where it was and says why in the "full" error.
+TEST(SharedObjectStoreTest, SpillingThatCannotHappenIsACleanFullError) {
+  const std::string dir = TempDir();
+  ASSERT_FALSE(dir.empty());
+  constexpr uint64_t k = 400 << 10;
+  {
+    auto created = SharedObjectStore::Create(UniqueName("limit"), 1 << 20,
+                                             {.spill_dir = dir, .spill_max_bytes = 500 << 10});
+    ASSERT_TRUE(created.ok()) << created.status();
+    SharedObjectStore& store = **created;
+    ObjectId a = NewId(), b = NewId(), c = NewId();
+    ASSERT_TRUE(Put(store, a, k, 'a', false).ok());
+    ASSERT_TRUE(Put(store, b, k, 'b', false).ok());
+    ASSERT_TRUE(Put(store, c, k, 'c', false).ok());  // a: 400 KiB on disk
+    absl::StatusOr<absl::Span<char>> over = store.CreateObject(NewId(), k);
+    EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_THAT(over.status().message(),
+                HasSubstr("would pass the limit of 512000 bytes on disk (409600 spilled)"));
+    for (const auto& [id, byte] : {std::pair{a, 'a'}, {b, 'b'}, {c, 'c'}}) {
+      auto view = store.Get(id);
+      ASSERT_TRUE(view.ok()) << view.status();
+      EXPECT_EQ((*view)->bytes(), std::string(k, byte)) << "nothing is lost";
+    }
+  }
+  {
+    auto created = SharedObjectStore::Create(UniqueName("nodisk"), 1 << 20, {.spill_dir = dir});
+    ASSERT_TRUE(created.ok()) << created.status();
+    SharedObjectStore& store = **created;
+    std::filesystem::remove_all(store.spill_dir());  // (the disk refuses every file)
+    ObjectId a = NewId(), b = NewId();
+    ASSERT_TRUE(Put(store, a, k, 'a', false).ok());
+    ASSERT_TRUE(Put(store, b, k, 'b', false).ok());
+    absl::StatusOr<absl::Span<char>> refused = store.CreateObject(NewId(), k);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_THAT(refused.status().message(), HasSubstr("cannot create " + store.spill_dir()));
+    auto view = store.Get(a);
+    ASSERT_TRUE(view.ok());
+    EXPECT_EQ((*view)->bytes(), std::string(k, 'a'));
+    EXPECT_EQ(store.Stats().spilled_objects, 0u);
+  }
+  // A spill folder that cannot be made is refused at creation.
+  std::ofstream(dir + "/file") << "x";
+  auto bad = SharedObjectStore::Create(UniqueName("badspill"), 1 << 20, {.spill_dir = dir + "/file"});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("cannot make the spill folder"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

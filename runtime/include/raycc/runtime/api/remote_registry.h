@@ -19,6 +19,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "raycc/runtime/api/serialization.h"
+#include "raycc/runtime/api/shared_array.h"
 #include "raycc/runtime/api/shared_bytes.h"
 
 namespace raycc::internal {
@@ -37,7 +38,8 @@ struct ArgView {
   ArgView(const std::string& b) : bytes(b) {}  // NOLINT
   explicit ArgView(const void* v) : value(v) {}
   /// Bytes that `keep` keeps valid beyond the call (an object in the node's
-  /// shared-memory store): a SharedBytes parameter views them, no copy.
+  /// shared-memory store): a SharedBytes or SharedArray parameter views
+  /// them, no copy.
   ArgView(std::string_view b, std::shared_ptr<const void> k) : bytes(b), keep(std::move(k)) {}
   std::string_view bytes;
   const void* value = nullptr;
@@ -49,10 +51,16 @@ using ArgBuffers = absl::InlinedVector<ArgView, 4>;  // (no allocation for up to
 template <typename T>
 T DecodeArg(const ArgView& arg) {
   if (arg.value != nullptr) return *static_cast<const T*>(arg.value);
-  if constexpr (std::is_same_v<T, SharedBytes>) {
+  if constexpr (std::is_same_v<T, SharedBytes> || kIsSharedArray<T>) {
     size_t offset = 0, size = 0;
-    if (arg.keep != nullptr && SharedBytesPayload(arg.bytes, &offset, &size))
-      return SharedBytes(arg.keep, arg.bytes.data() + offset, size);
+    if (arg.keep != nullptr && SharedBytesPayload(arg.bytes, &offset, &size)) {
+      SharedBytes body(arg.keep, arg.bytes.data() + offset, size);
+      if constexpr (std::is_same_v<T, SharedBytes>) {
+        return body;
+      } else if (T array; T::FromBody(body, &array)) {
+        return array;
+      }
+    }
   }
   return Deserialize<T>(arg.bytes);
 }

@@ -1,0 +1,149 @@
+#pragma once
+
+/// \file
+/// raycc::SharedArray<T>: an immutable array of plain values (double,
+/// float, int64_t, ...: any trivially copyable T) that can be read where it
+/// lies, as SharedBytes is for bytes. On a cluster, Get of an object holding
+/// a SharedArray, on the node whose shared-memory store holds it, and a
+/// task's SharedArray argument there, point into the store: no copy and no
+/// deserialization, whatever the size; the view keeps the object pinned
+/// while any copy of it lives. Elsewhere (another node, the embedded
+/// runtime, inside another value) it owns its elements, as a std::vector
+/// would. A std::vector<T> is moved in without a copy.
+///
+/// Its msgpack form is a `bin` whose first byte says how many bytes precede
+/// the elements (1 to 8; the rest of them are zero), chosen so that the
+/// elements of an object that is a SharedArray start 8-byte aligned in the
+/// store (objects start on cache lines); then the elements, as the host
+/// lays them out in memory (little-endian on every platform raycc builds
+/// for).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <msgpack.hpp>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "raycc/runtime/api/shared_bytes.h"
+
+namespace raycc {
+
+template <typename T>
+class SharedArray {
+  static_assert(std::is_trivially_copyable_v<T> && !std::is_pointer_v<T>,
+                "SharedArray holds plain values (trivially copyable, not pointers)");
+  static_assert(alignof(T) <= 8, "SharedArray elements are at most 8-byte aligned");
+
+ public:
+  using value_type = T;
+  SharedArray() = default;
+  /// Owns `values` (moved in: no copy).
+  explicit SharedArray(std::vector<T> values) {
+    auto owned = std::make_shared<const std::vector<T>>(std::move(values));
+    data_ = owned->data();
+    size_ = owned->size();
+    keep_ = std::move(owned);
+  }
+  SharedArray(std::initializer_list<T> values) : SharedArray(std::vector<T>(values)) {}
+  /// A view of `size` elements at `data`, kept valid by `keep` (the runtime
+  /// makes these: a pinned object in the node's store).
+  SharedArray(std::shared_ptr<const void> keep, const T* data, size_t size)
+      : keep_(std::move(keep)), data_(data), size_(size) {}
+
+  const T* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + size_; }
+  std::span<const T> span() const { return {data_, size_}; }
+  /// A copy the caller owns.
+  std::vector<T> vec() const { return std::vector<T>(begin(), end()); }
+  friend bool operator==(const SharedArray& a, const SharedArray& b) {
+    return a.size_ == b.size_ && (a.size_ == 0 || std::memcmp(a.data_, b.data_, a.size_ * sizeof(T)) == 0);
+  }
+
+  /// How many bytes precede the elements in the `bin` body of `size`
+  /// elements, so that they start 8-byte aligned after the `bin` header.
+  static size_t Pad(size_t size) {
+    const size_t data = size * sizeof(T);
+    for (size_t pad = 1; pad <= 8; ++pad) {
+      const size_t body = pad + data;
+      const size_t header = body < 256 ? 2 : body < 65536 ? 3 : 5;
+      if ((header + pad) % 8 == 0) return pad;
+    }
+    return 8;  // (unreachable: some pad fits every header size)
+  }
+  /// The array a `bin` body holds, viewed where it lies when its elements
+  /// are aligned (`body` keeps them valid), else copied; false when `body`
+  /// is not a SharedArray<T>'s.
+  static bool FromBody(const SharedBytes& body, SharedArray* out) {
+    if (body.empty()) return false;
+    const size_t pad = static_cast<unsigned char>(body.data()[0]);
+    if (pad < 1 || pad > 8 || pad > body.size() || (body.size() - pad) % sizeof(T) != 0) return false;
+    const char* at = body.data() + pad;
+    const size_t n = (body.size() - pad) / sizeof(T);
+    if (reinterpret_cast<uintptr_t>(at) % alignof(T) == 0) {
+      *out = SharedArray(std::make_shared<const SharedBytes>(body), reinterpret_cast<const T*>(at), n);
+    } else {
+      std::vector<T> copy(n);
+      if (n > 0) std::memcpy(copy.data(), at, n * sizeof(T));
+      *out = SharedArray(std::move(copy));
+    }
+    return true;
+  }
+
+ private:
+  std::shared_ptr<const void> keep_;
+  const T* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+namespace internal {
+template <typename T>
+struct IsSharedArray : std::false_type {};
+template <typename T>
+struct IsSharedArray<SharedArray<T>> : std::true_type {};
+template <typename T>
+inline constexpr bool kIsSharedArray = IsSharedArray<T>::value;
+}  // namespace internal
+
+}  // namespace raycc
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <typename T>
+  struct convert<raycc::SharedArray<T>> {
+    const msgpack::object& operator()(const msgpack::object& o, raycc::SharedArray<T>& v) const {
+      if (o.type != msgpack::type::BIN || o.via.bin.size == 0) throw msgpack::type_error();
+      // (The msgpack object's bytes go with it: the elements are copied out.)
+      const size_t pad = static_cast<unsigned char>(o.via.bin.ptr[0]);
+      if (pad < 1 || pad > 8 || pad > o.via.bin.size || (o.via.bin.size - pad) % sizeof(T) != 0)
+        throw msgpack::type_error();
+      std::vector<T> values((o.via.bin.size - pad) / sizeof(T));
+      if (!values.empty()) std::memcpy(values.data(), o.via.bin.ptr + pad, values.size() * sizeof(T));
+      v = raycc::SharedArray<T>(std::move(values));
+      return o;
+    }
+  };
+  template <typename T>
+  struct pack<raycc::SharedArray<T>> {
+    template <typename Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const raycc::SharedArray<T>& v) const {
+      const size_t pad = raycc::SharedArray<T>::Pad(v.size());
+      const char prefix[8] = {static_cast<char>(pad)};
+      o.pack_bin(static_cast<uint32_t>(pad + v.size() * sizeof(T)));
+      o.pack_bin_body(prefix, static_cast<uint32_t>(pad));
+      if (!v.empty()) o.pack_bin_body(reinterpret_cast<const char*>(v.data()), static_cast<uint32_t>(v.size() * sizeof(T)));
+      return o;
+    }
+  };
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE
+}  // namespace msgpack
