@@ -135,6 +135,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   ObjectId Put(std::string bytes) override;
   ObjectId PutValue(std::shared_ptr<const void> value, const std::type_info& type,
                     std::string (*serialize)(const void*)) override;
+  ObjectId PutContiguous(std::shared_ptr<const void> value, const std::type_info& type,
+                         std::string (*serialize)(const void*), std::string_view head,
+                         std::string_view body) override;
   std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,
                                        int64_t timeout_ms) override;
   std::vector<std::shared_ptr<const void>> GetValues(const std::vector<ObjectId>& ids,
@@ -365,7 +368,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// `id` read in this node's store; when it is not here and `holder` is
   /// given (another node's raylet), pulled from there first: once, and once
   /// more if the copy was evicted before it was read.
-  absl::StatusOr<View> ReadOrPull(const ObjectId& id, const std::string& holder);
+  /// `copies`: other nodes' raylets holding a copy, tried before `holder`.
+  absl::StatusOr<View> ReadOrPull(const ObjectId& id, const std::string& holder,
+                                  const google::protobuf::RepeatedPtrField<std::string>* copies = nullptr);
   /// Makes a new object this process owns, holding `value`, with the
   /// caller's reference counted.
   ObjectId AddOwnedObject(const ObjectId& id, ObjectValue value);
@@ -378,12 +383,17 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   void PrepareForNode(proto::TaskSpec* spec, const std::string& node_id, const std::string& raylet = "");
   /// Has this node's raylet pull `id` from the raylet at `holder` into this
   /// node's store.
-  absl::Status FetchFromNode(const ObjectId& id, const std::string& holder);
+  absl::Status FetchFromNode(const ObjectId& id, const std::string& holder,
+                             const google::protobuf::RepeatedPtrField<std::string>* copies = nullptr);
+  uint64_t copies_next_ = 0;  // (shm_mu_) turns the copies offered to pullers
   /// The id of the next object this process (or the task running here) puts.
   ObjectId NextPutId();
   /// Put of big SharedBytes, written straight into the node's store; nullopt
   /// when they take the usual path (small, no store, the store full).
   std::optional<ObjectId> PutSharedBytes(const SharedBytes& bytes);
+  /// Writes an object of these bytes straight into the node's store and
+  /// owns it; nullopt when it is small, or there is no store or no room.
+  std::optional<ObjectId> PutParts(absl::Span<const std::string_view> parts);
   /// The object once ready (waiting up to `timeout_ms`); throws its error.
   ObjectValue ReadyValue(const ObjectId& id, int64_t timeout_ms);
   /// `value` readable here: one in another node's store is pulled into this
@@ -802,7 +812,8 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     // In another node's store: this node's raylet pulls a copy here first
     // (once, however many workers ask; a secondary copy, evicted when room
     // is needed).
-    absl::StatusOr<View> view = ReadOrPull(*id, arg.store_node_id() != node_id_ ? arg.store_raylet() : "");
+    absl::StatusOr<View> view =
+        ReadOrPull(*id, arg.store_node_id() != node_id_ ? arg.store_raylet() : "", &arg.store_copies());
     if (!view.ok()) return view.status();
     read.push_back(*view);
     return internal::ArgView(read.back()->bytes(), read.back());
@@ -939,12 +950,13 @@ ObjectValue ClusterRuntime::OwnInStore(const ObjectId& id, View view) {
   return value;
 }
 
-absl::StatusOr<ClusterRuntime::View> ClusterRuntime::ReadOrPull(const ObjectId& id,
-                                                                const std::string& holder) {
+absl::StatusOr<ClusterRuntime::View> ClusterRuntime::ReadOrPull(
+    const ObjectId& id, const std::string& holder,
+    const google::protobuf::RepeatedPtrField<std::string>* copies) {
   if (shm_ == nullptr) return absl::FailedPreconditionError("this process's node has no object store");
   absl::StatusOr<View> view = shm_->Get(id);
   for (int attempt = 0; !view.ok() && !holder.empty() && attempt < 2; ++attempt) {
-    if (absl::Status fetched = FetchFromNode(id, holder); !fetched.ok()) return fetched;
+    if (absl::Status fetched = FetchFromNode(id, holder, copies); !fetched.ok()) return fetched;
     view = shm_->Get(id);
   }
   return view;
@@ -1020,13 +1032,15 @@ ObjectValue ClusterRuntime::Localize(const ObjectId& id, ObjectValue value) {
   return local;
 }
 
-absl::Status ClusterRuntime::FetchFromNode(const ObjectId& id, const std::string& holder) {
+absl::Status ClusterRuntime::FetchFromNode(const ObjectId& id, const std::string& holder,
+                                           const google::protobuf::RepeatedPtrField<std::string>* copies) {
   grpc::ClientContext context;
   rpc::AddToken(&context, token_);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(150));
   proto::FetchObjectRequest request;
   request.set_object_id(id.Binary());
   request.set_from(holder);
+  if (copies != nullptr) *request.mutable_first_from() = *copies;
   proto::FetchObjectReply reply;
   grpc::Status status = raylet_->FetchObject(&context, request, &reply);
   if (status.ok()) return absl::OkStatus();
@@ -1044,7 +1058,21 @@ void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& no
         !raylet.empty()) {
       if (absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id()); id.ok()) {
         std::lock_guard<std::mutex> lock(shm_mu_);
-        if (in_shm_.contains(*id) || remote_primaries_.contains(*id)) copies_[*id].insert(raylet);
+        if (in_shm_.contains(*id) || remote_primaries_.contains(*id)) {
+          // The nodes that pulled a copy before are offered first (a few,
+          // in turn): a broadcast spreads over the copies rather than all
+          // reading the primary, and a copy that is gone is passed over.
+          absl::flat_hash_set<std::string>& known = copies_[*id];
+          std::vector<std::string> others;
+          for (const std::string& r : known)
+            if (r != raylet) others.push_back(r);
+          arg.clear_store_copies();
+          constexpr size_t kOffered = 3;
+          const size_t first = others.empty() ? 0 : copies_next_++ % others.size();
+          for (size_t k = 0; k < std::min(others.size(), kOffered); ++k)
+            arg.add_store_copies(others[(first + k) % others.size()]);
+          known.insert(raylet);
+        }
       }
     }
     // (A worker on a known node reads or pulls it; one on a node not known
@@ -1486,13 +1514,29 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
 }
 
 std::optional<ObjectId> ClusterRuntime::PutSharedBytes(const SharedBytes& bytes) {
-  if (shm_ == nullptr || bytes.size() < kStoreAtLeast || bytes.size() > UINT32_MAX) return std::nullopt;
-  const ObjectId id = NextPutId();
+  if (bytes.size() > UINT32_MAX) return std::nullopt;
   char header[5] = {static_cast<char>(0xc6)};  // bin 32
   for (int i = 0; i < 4; ++i) header[1 + i] = static_cast<char>((bytes.size() >> (8 * (3 - i))) & 0xff);
-  std::optional<ObjectValue> value = PutInStore(id, {std::string_view(header, sizeof(header)), bytes.view()});
+  return PutParts({std::string_view(header, sizeof(header)), bytes.view()});
+}
+
+std::optional<ObjectId> ClusterRuntime::PutParts(absl::Span<const std::string_view> parts) {
+  size_t size = 0;
+  for (std::string_view part : parts) size += part.size();
+  if (shm_ == nullptr || size < kStoreAtLeast) return std::nullopt;
+  const ObjectId id = NextPutId();
+  std::optional<ObjectValue> value = PutInStore(id, parts);
   if (!value) return std::nullopt;  // (full: the usual path keeps it in memory)
   return AddOwnedObject(id, *std::move(value));
+}
+
+ObjectId ClusterRuntime::PutContiguous(std::shared_ptr<const void> value, const std::type_info& type,
+                                       std::string (*serialize)(const void*), std::string_view head,
+                                       std::string_view body) {
+  // (A value that holds references goes the usual way, which pins them;
+  // the contiguous kinds hold none.)
+  if (std::optional<ObjectId> id = PutParts({head, body})) return *id;
+  return PutValue(std::move(value), type, serialize);
 }
 
 void ClusterRuntime::ThrowUnknown(const char* what, const ObjectId& id) const {
@@ -2225,34 +2269,44 @@ bool ClusterRuntime::CreateOnWorker(Actor& actor) {
 }
 
 void ClusterRuntime::LocateActor(Actor& actor) {
-  // Until the GCS publishes actor changes (pub/sub, issue #14), a caller
-  // that is not the owner asks for the actor's state, a bounded number of
-  // times.
-  constexpr auto kPoll = std::chrono::milliseconds(20);
-  constexpr int kPolls = 3000;  // a minute
-  for (int i = 0; i < kPolls; ++i) {
-    std::optional<proto::ActorInfo> info = gcs_->GetActor(actor.id);
-    std::unique_lock<std::mutex> lock(actor.mu);
-    if (!info) {
-      MarkDeadLocked(actor, absl::StrCat("actor ", actor.id.Hex(), " is unknown to the cluster"));
-      return;
-    }
-    if (info->state() == proto::DEAD) {
-      MarkDeadLocked(actor, info->death_cause());
-      return;
-    }
-    if (info->state() == proto::ALIVE &&
-        absl::StrCat(info->address().host(), ":", info->address().port()) != actor.address) {
-      actor.address = absl::StrCat(info->address().host(), ":", info->address().port());
-      actor.node_id = info->address().node_id();
-      actor.worker_id = info->address().worker_id();
-      actor.state = Actor::State::kAlive;
-      return;
-    }
-    if (actor.cv.wait_for(lock, kPoll, [&] { return actor.stop; })) return;
+  // A caller that is not the owner follows the actor's record as the GCS
+  // publishes it, until the actor is alive at a new address or dead (a
+  // minute at most).
+  std::string known;
+  {
+    std::lock_guard<std::mutex> lock(actor.mu);
+    known = actor.address;
   }
+  auto address_of = [](const proto::ActorInfo& info) {
+    return absl::StrCat(info.address().host(), ":", info.address().port());
+  };
+  absl::StatusOr<std::optional<proto::ActorInfo>> info = gcs_->WatchActor(
+      actor.id,
+      [&](const proto::ActorInfo& info) {
+        return info.state() == proto::DEAD || (info.state() == proto::ALIVE && address_of(info) != known);
+      },
+      std::chrono::steady_clock::now() + std::chrono::minutes(1),
+      [&] {
+        std::lock_guard<std::mutex> lock(actor.mu);
+        return actor.stop;
+      });
   std::lock_guard<std::mutex> lock(actor.mu);
-  MarkDeadLocked(actor, absl::StrCat("actor ", actor.id.Hex(), " did not come alive within a minute"));
+  if (actor.stop) return;
+  if (!info.ok()) {
+    MarkDeadLocked(actor,
+                   absl::StrCat("actor ", actor.id.Hex(), " cannot be located: ", info.status().message()));
+  } else if (!info->has_value()) {
+    MarkDeadLocked(actor, absl::StrCat("actor ", actor.id.Hex(), " is unknown to the cluster"));
+  } else if ((*info)->state() == proto::DEAD) {
+    MarkDeadLocked(actor, (*info)->death_cause());
+  } else if ((*info)->state() == proto::ALIVE && address_of(**info) != known) {
+    actor.address = address_of(**info);
+    actor.node_id = (*info)->address().node_id();
+    actor.worker_id = (*info)->address().worker_id();
+    actor.state = Actor::State::kAlive;
+  } else {
+    MarkDeadLocked(actor, absl::StrCat("actor ", actor.id.Hex(), " did not come alive within a minute"));
+  }
 }
 
 void ClusterRuntime::RunActor(const std::shared_ptr<Actor>& actor) {

@@ -30,6 +30,31 @@ void Gcs::SetBundleReserver(BundleReserverInterface* raylets) {
   raylets_ = raylets;
 }
 
+void Gcs::SetPublisher(Publisher* publisher) {
+  std::lock_guard<std::mutex> lock(mu_);
+  publisher_ = publisher;
+}
+
+void Gcs::PublishActorLocked(const ActorId& id) {
+  if (publisher_ == nullptr) return;
+  const proto::ActorInfo* actor = actors_.Find(id);
+  if (actor == nullptr) return;
+  proto::PubMessage message;
+  message.set_channel(proto::ACTOR_CHANNEL);
+  *message.mutable_actor() = *actor;
+  publisher_->Publish(std::move(message), id.Binary());
+}
+
+void Gcs::PublishNodeLocked(const NodeId& id) {
+  if (publisher_ == nullptr) return;
+  const proto::NodeInfo* node = nodes_.Find(id);
+  if (node == nullptr) return;
+  proto::PubMessage message;
+  message.set_channel(proto::NODE_CHANNEL);
+  *message.mutable_node() = *node;
+  publisher_->Publish(std::move(message), id.Binary());
+}
+
 std::vector<PlacementGroupId> Gcs::ReservePendingLocked() {
   if (raylets_ == nullptr) return {};
   return groups_.ReservePending(*raylets_);
@@ -52,14 +77,19 @@ bool Gcs::VisitPlacementGroup(const PlacementGroupId& id,
 
 absl::Status Gcs::RegisterNode(proto::NodeInfo node) {
   std::lock_guard<std::mutex> lock(mu_);
+  absl::StatusOr<NodeId> id = NodeId::FromBinary(node.node_id());
   absl::Status s = nodes_.Register(std::move(node));
-  if (s.ok()) ReservePendingLocked();  // (room for a pending group, perhaps)
+  if (s.ok()) {
+    if (id.ok()) PublishNodeLocked(*id);
+    ReservePendingLocked();  // (room for a pending group, perhaps)
+  }
   return s;
 }
 
 absl::Status Gcs::MarkNodeDead(const NodeId& id, std::string cause) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status dead = nodes_.MarkDead(id, std::move(cause));
+  if (dead.ok()) PublishNodeLocked(id);
   // Its bundles are lost: their groups reserve them again elsewhere.
   if (dead.ok() && !groups_.OnNodeDead(id).empty()) ReservePendingLocked();
   return dead;
@@ -72,22 +102,31 @@ std::vector<proto::NodeInfo> Gcs::GetAllNodes() {
 
 absl::Status Gcs::RegisterActor(const proto::ActorSpec& spec) {
   std::lock_guard<std::mutex> lock(mu_);
-  return actors_.Register(spec);
+  absl::Status s = actors_.Register(spec);
+  if (absl::StatusOr<ActorId> id = ActorId::FromBinary(spec.actor_id()); s.ok() && id.ok())
+    PublishActorLocked(*id);
+  return s;
 }
 
 absl::Status Gcs::MarkActorAlive(const ActorId& id, const proto::Address& where) {
   std::lock_guard<std::mutex> lock(mu_);
-  return actors_.MarkAlive(id, where);
+  absl::Status s = actors_.MarkAlive(id, where);
+  if (s.ok()) PublishActorLocked(id);
+  return s;
 }
 
 absl::Status Gcs::MarkActorRestarting(const ActorId& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return actors_.MarkRestarting(id);
+  absl::Status s = actors_.MarkRestarting(id);
+  if (s.ok()) PublishActorLocked(id);
+  return s;
 }
 
 absl::Status Gcs::MarkActorDead(const ActorId& id, std::string cause) {
   std::lock_guard<std::mutex> lock(mu_);
-  return actors_.MarkDead(id, std::move(cause));
+  absl::Status s = actors_.MarkDead(id, std::move(cause));
+  if (s.ok()) PublishActorLocked(id);
+  return s;
 }
 
 std::optional<proto::ActorInfo> Gcs::GetActor(const ActorId& id) {
@@ -180,7 +219,8 @@ absl::Status Gcs::MarkJobFinished(const JobId& id) {
   for (const proto::ActorInfo& actor : actors_.All()) {
     absl::StatusOr<ActorId> actor_id = ActorId::FromBinary(actor.spec().actor_id());
     if (actor.state() != proto::DEAD && actor_id.ok() && actor_id->Job() == id) {
-      (void)actors_.MarkDead(*actor_id, absl::StrCat("its job ", id.Hex(), " finished"));
+      if (actors_.MarkDead(*actor_id, absl::StrCat("its job ", id.Hex(), " finished")).ok())
+        PublishActorLocked(*actor_id);
     }
   }
   if (raylets_ == nullptr) return absl::OkStatus();

@@ -22,6 +22,7 @@
 #include "gcs/kv_store.h"
 #include "gcs/node_table.h"
 #include "gcs/placement_group_manager.h"
+#include "gcs/publisher.h"
 
 namespace raycc::gcs {
 
@@ -33,6 +34,9 @@ class Gcs final : public GcsClientInterface {
   /// The raylets placement groups reserve bundles on (not owned; outlives
   /// this). Until one is set, groups stay pending.
   void SetBundleReserver(BundleReserverInterface* raylets);
+  /// Where changes to actors and nodes are published (not owned; outlives
+  /// this); none until set.
+  void SetPublisher(Publisher* publisher);
   /// Reserves the pending placement groups that fit now; the ones CREATED.
   std::vector<PlacementGroupId> ReservePending();
   /// Groups waiting for a reservation (no lock: a cheap check before
@@ -78,6 +82,9 @@ class Gcs final : public GcsClientInterface {
 
  private:
   std::vector<PlacementGroupId> ReservePendingLocked();
+  /// Publishes the actor's or node's record as it is now.
+  void PublishActorLocked(const ActorId& id);
+  void PublishNodeLocked(const NodeId& id);
 
   std::unique_ptr<GcsStorageInterface> storage_;
   std::mutex mu_;
@@ -87,6 +94,7 @@ class Gcs final : public GcsClientInterface {
   JobTable jobs_;
   KvStore kv_;
   BundleReserverInterface* raylets_ = nullptr;
+  Publisher* publisher_ = nullptr;
 };
 
 }  // namespace raycc::gcs

@@ -119,6 +119,53 @@ std::optional<proto::ActorInfo> GcsRpcClient::GetActor(const ActorId& id) {
   return reply.actor();
 }
 
+absl::StatusOr<std::optional<proto::ActorInfo>> GcsRpcClient::WatchActor(
+    const ActorId& id, const std::function<bool(const proto::ActorInfo&)>& done,
+    std::chrono::steady_clock::time_point deadline, const std::function<bool()>& cancelled) {
+  proto::SubscribeRequest request;
+  request.add_channels(proto::ACTOR_CHANNEL);
+  request.add_keys(id.Binary());
+  // (An actor the GCS does not know is said so at once.)
+  std::optional<proto::ActorInfo> last = GetActor(id);
+  if (!last || done(*last)) return last;
+  // Rounds of at most a second, so that `cancelled` is looked at; each
+  // starts with the record as it is then.
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline || cancelled()) return last;
+    const auto round = std::min(deadline - now, std::chrono::steady_clock::duration(std::chrono::seconds(1)));
+    grpc::ClientContext context;
+    rpc::AddToken(&context, token_);
+    context.set_deadline(std::chrono::system_clock::now() + round);
+    std::unique_ptr<grpc::ClientReader<proto::PubMessage>> reader = stub_->Subscribe(&context, request);
+    bool seen = false;
+    proto::PubMessage message;
+    while (reader->Read(&message)) {
+      if (!message.has_actor()) continue;
+      seen = true;
+      last = message.actor();
+      if (done(*last)) {
+        context.TryCancel();
+        (void)reader->Finish();
+        return last;
+      }
+    }
+    grpc::Status status = reader->Finish();
+    if (!status.ok() && status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
+        status.error_code() != grpc::StatusCode::ABORTED) {
+      absl::Status s = FromGrpcStatus(status);
+      return absl::Status(s.code(), absl::StrCat("GCS at ", address_, ": Subscribe: ", s.message()));
+    }
+    if (!seen && !last) {
+      // (No record: unknown, unless it was registered just now.)
+      std::optional<proto::ActorInfo> now_known = GetActor(id);
+      if (!now_known) return std::nullopt;
+      last = *now_known;
+      if (done(*last)) return last;
+    }
+  }
+}
+
 std::optional<proto::ActorInfo> GcsRpcClient::GetNamedActor(const std::string& ns, const std::string& name) {
   proto::GetNamedActorRequest request;
   request.set_namespace_(ns);

@@ -6,6 +6,7 @@
 /// deadline; an unreachable GCS is an Unavailable status naming its address.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,14 @@ class GcsRpcClient final : public GcsClientInterface {
   absl::Status MarkActorAlive(const ActorId& id, const proto::Address& where) override;
   absl::Status MarkActorRestarting(const ActorId& id) override;
   absl::Status MarkActorDead(const ActorId& id, std::string cause) override;
+  /// Follows the actor's record as the GCS publishes its changes (Subscribe:
+  /// no polling) until `done` holds for it, `deadline` passes or
+  /// `cancelled()` (looked at least once a second); the last record seen,
+  /// nullopt when the actor is unknown, an error when the GCS cannot be
+  /// reached.
+  absl::StatusOr<std::optional<proto::ActorInfo>> WatchActor(
+      const ActorId& id, const std::function<bool(const proto::ActorInfo&)>& done,
+      std::chrono::steady_clock::time_point deadline, const std::function<bool()>& cancelled);
   std::optional<proto::ActorInfo> GetActor(const ActorId& id) override;
   std::optional<proto::ActorInfo> GetNamedActor(const std::string& ns, const std::string& name) override;
 

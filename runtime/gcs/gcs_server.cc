@@ -20,6 +20,7 @@ absl::StatusOr<Id> ParseId(const std::string& bytes, const char* what) {
 GcsServiceImpl::GcsServiceImpl(Gcs& gcs, std::string token, std::chrono::milliseconds node_timeout)
     : gcs_(gcs), auth_(token), raylets_(token), node_timeout_(node_timeout) {
   gcs_.SetBundleReserver(&raylets_);
+  gcs_.SetPublisher(&publisher_);
   monitor_ = std::thread([this] { MonitorNodes(); });
 }
 
@@ -31,6 +32,71 @@ GcsServiceImpl::~GcsServiceImpl() {
   stop_cv_.notify_all();
   monitor_.join();
   gcs_.SetBundleReserver(nullptr);
+  gcs_.SetPublisher(nullptr);
+  publisher_.Close("the GCS is stopping");
+}
+
+grpc::Status GcsServiceImpl::Subscribe(grpc::ServerContext* context, const proto::SubscribeRequest* request,
+                                       grpc::ServerWriter<proto::PubMessage>* writer) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  std::vector<proto::Channel> channels;
+  for (int channel : request->channels()) {
+    if (channel != proto::ACTOR_CHANNEL && channel != proto::NODE_CHANNEL) {
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("Subscribe: channel ", channel,
+                       " is not published (actors and nodes are: ACTOR_CHANNEL, NODE_CHANNEL)"));
+    }
+    channels.push_back(static_cast<proto::Channel>(channel));
+  }
+  if (channels.empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Subscribe: no channel");
+  std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+  std::shared_ptr<Publisher::Subscription> subscription = publisher_.Subscribe(channels, keys);
+  struct Unsubscribe {
+    Publisher& publisher;
+    std::shared_ptr<Publisher::Subscription>& subscription;
+    ~Unsubscribe() { publisher.Unsubscribe(subscription); }
+  } unsubscribe{publisher_, subscription};
+  // The keys' records as they are now, after subscribing: no change falls
+  // between them and the stream.
+  for (const std::string& key : keys) {
+    for (proto::Channel channel : channels) {
+      proto::PubMessage now;
+      now.set_channel(channel);
+      if (channel == proto::ACTOR_CHANNEL) {
+        absl::StatusOr<ActorId> id = ActorId::FromBinary(key);
+        std::optional<proto::ActorInfo> actor = id.ok() ? gcs_.GetActor(*id) : std::nullopt;
+        if (!actor) continue;
+        *now.mutable_actor() = *std::move(actor);
+      } else {
+        bool found = false;
+        for (proto::NodeInfo& node : gcs_.GetAllNodes()) {
+          if (node.node_id() != key) continue;
+          *now.mutable_node() = std::move(node);
+          found = true;
+        }
+        if (!found) continue;
+      }
+      if (!writer->Write(now))
+        return grpc::Status(grpc::StatusCode::CANCELLED, "Subscribe: the subscriber went away");
+    }
+  }
+  // Checks every 100 ms whether the subscriber went away or the GCS stops.
+  constexpr auto kLook = std::chrono::milliseconds(100);
+  for (;;) {
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "Subscribe: cancelled");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "Subscribe: the GCS is stopping");
+    }
+    std::optional<proto::PubMessage> message = subscription->Next(Clock::now() + kLook);
+    if (message) {
+      if (!writer->Write(*message))
+        return grpc::Status(grpc::StatusCode::CANCELLED, "Subscribe: the subscriber went away");
+    } else if (subscription->closed()) {
+      return grpc::Status(grpc::StatusCode::ABORTED, "Subscribe: " + subscription->why());
+    }
+  }
 }
 
 void GcsServiceImpl::ReserveGroups() {

@@ -81,6 +81,11 @@ class GcsServiceImpl final : public proto::GcsService::Service {
   grpc::Status WaitPlacementGroupReady(grpc::ServerContext* context,
                                        const proto::WaitPlacementGroupReadyRequest* request,
                                        proto::WaitPlacementGroupReadyReply* reply) override;
+  /// Changes to actors and nodes, as they happen (Publisher). The other
+  /// channels are INVALID_ARGUMENT (not published yet).
+  grpc::Status Subscribe(grpc::ServerContext* context, const proto::SubscribeRequest* request,
+                         grpc::ServerWriter<proto::PubMessage>* writer) override;
+  size_t subscribers() const { return publisher_.subscribers(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -89,6 +94,7 @@ class GcsServiceImpl final : public proto::GcsService::Service {
   void ReserveGroups();
 
   Gcs& gcs_;
+  Publisher publisher_;
   rpc::TokenCheck auth_;
   RayletBundleReserver raylets_;
   const std::chrono::milliseconds node_timeout_;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "object_store/shared_object_store.h"
@@ -14,6 +15,17 @@
 namespace raycc::raylet {
 
 absl::StatusOr<uint64_t> ObjectPuller::Pull(const ObjectId& id, const std::string& from) {
+  return Pull(id, std::vector<std::string>{from});
+}
+
+bool ObjectPuller::WaitForPull(const ObjectId& id, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_until(lock, deadline, [&] { return !in_flight_.contains(id); });
+}
+
+absl::StatusOr<uint64_t> ObjectPuller::Pull(const ObjectId& id, const std::vector<std::string>& holders) {
+  if (holders.empty())
+    return absl::InvalidArgumentError("pulling object " + id.Hex() + ": no holder to pull from");
   if (absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> here = store_.Get(id); here.ok())
     return (*here)->size();
   std::shared_ptr<InFlight> flight;
@@ -31,7 +43,19 @@ absl::StatusOr<uint64_t> ObjectPuller::Pull(const ObjectId& id, const std::strin
       return flight->result;
     }
   }
-  absl::StatusOr<uint64_t> result = Transfer(id, from);
+  absl::StatusOr<uint64_t> result = absl::UnknownError("");
+  std::vector<std::string> failures;
+  for (const std::string& from : holders) {
+    bool here = false;  // (no room here, or a copy being written here: no other holder helps)
+    result = Transfer(id, from, &here);
+    if (result.ok() || here) break;
+    failures.push_back(std::string(result.status().message()));
+  }
+  if (!result.ok() && failures.size() > 1) {
+    result = absl::Status(result.status().code(),
+                          absl::StrCat("no holder of object ", id.Hex(), " could give it (", failures.size(),
+                                       " tried): ", absl::StrJoin(failures, "; ")));
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     flight->done = true;
@@ -46,7 +70,7 @@ absl::StatusOr<uint64_t> ObjectPuller::Pull(const ObjectId& id, const std::strin
   return result;
 }
 
-absl::StatusOr<uint64_t> ObjectPuller::Transfer(const ObjectId& id, const std::string& from) {
+absl::StatusOr<uint64_t> ObjectPuller::Transfer(const ObjectId& id, const std::string& from, bool* here) {
   auto stub = proto::RayletService::NewStub(rpc::Connect(from));
   grpc::ClientContext context;
   rpc::AddToken(&context, token_);
@@ -74,11 +98,14 @@ absl::StatusOr<uint64_t> ObjectPuller::Transfer(const ObjectId& id, const std::s
         context.TryCancel();
         (void)reader->Finish();
         if (store_.Contains(id)) return chunk.total_size();
+        *here = true;
         return absl::UnavailableError(
             absl::StrCat(what, ": a copy is being written here already; try again"));
       }
-      if (!made.ok())
+      if (!made.ok()) {
+        *here = true;
         return fail(absl::Status(made.status().code(), absl::StrCat(what, ": ", made.status().message())));
+      }
       room = *made;
       created = true;
     }

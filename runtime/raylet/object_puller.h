@@ -5,9 +5,10 @@
 /// the store of another node (its raylet streams it, RayletService.PullObject)
 /// into this node's store as a secondary copy (evictable once unread). Pulls
 /// of one object are done once however many ask at the same time (a
-/// broadcast reads each object once per node). A holder that dies or goes
-/// silent mid-transfer ends the pull with an error naming it; the partial
-/// copy is removed.
+/// broadcast reads each object once per node). The holders are tried in
+/// turn: one that is gone, lacks the object or fails mid-transfer is passed
+/// over (its partial copy removed) for the next; when none can give it, the
+/// error names each and why.
 
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -38,6 +40,12 @@ class ObjectPuller {
   /// `from` unless it is here already; its size. Waits for a pull of the same
   /// object already under way. Errors name the holder and how far it got.
   absl::StatusOr<uint64_t> Pull(const ObjectId& id, const std::string& from);
+  /// Pull from the first of `holders` ("host:port" raylets, in order) that
+  /// can give it.
+  absl::StatusOr<uint64_t> Pull(const ObjectId& id, const std::vector<std::string>& holders);
+  /// Waits, until `deadline`, for a pull of `id` under way here to end (a
+  /// node asked for a copy it is still receiving); false at the deadline.
+  bool WaitForPull(const ObjectId& id, std::chrono::steady_clock::time_point deadline);
 
   /// Objects pulled and bytes received so far (GetNodeStats, tests).
   uint64_t pulls() const;
@@ -48,7 +56,9 @@ class ObjectPuller {
     bool done = false;
     absl::StatusOr<uint64_t> result = uint64_t{0};
   };
-  absl::StatusOr<uint64_t> Transfer(const ObjectId& id, const std::string& from);
+  /// One holder's transfer; `*here`: it failed for a reason of this node
+  /// (no room), which another holder would not change.
+  absl::StatusOr<uint64_t> Transfer(const ObjectId& id, const std::string& from, bool* here);
 
   object_store::SharedObjectStore& store_;
   const std::string token_;

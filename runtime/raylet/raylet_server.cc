@@ -39,6 +39,12 @@ grpc::Status RayletServiceImpl::PullObject(grpc::ServerContext* context,
   if (node_.object_store() == nullptr)
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "PullObject: this node has no object store");
   absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view = node_.object_store()->Get(*id);
+  // A copy this node is still receiving (it pulled it for a task too: a
+  // broadcast): served once it is here.
+  if (absl::IsNotFound(view.status()) && puller_ != nullptr &&
+      puller_->WaitForPull(*id, std::chrono::steady_clock::now() + std::chrono::seconds(120))) {
+    view = node_.object_store()->Get(*id);
+  }
   if (!view.ok()) return ToGrpcStatus(Annotate(view.status(), "PullObject"));
   const uint64_t chunk = request->chunk_size() > 0 ? std::min<uint64_t>(request->chunk_size(), 64 << 20)
                                                    : ObjectPuller::kChunkBytes;
@@ -56,6 +62,8 @@ grpc::Status RayletServiceImpl::PullObject(grpc::ServerContext* context,
       return grpc::Status(grpc::StatusCode::CANCELLED, "PullObject: the puller went away");
     if (size == 0) break;
   }
+  objects_served_.fetch_add(1, std::memory_order_relaxed);
+  bytes_served_.fetch_add(size, std::memory_order_relaxed);
   return grpc::Status::OK;
 }
 
@@ -84,7 +92,9 @@ grpc::Status RayletServiceImpl::FetchObject(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "FetchObject: this node has no object store");
   if (request->from().empty())
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "FetchObject: no holder to pull from");
-  absl::StatusOr<uint64_t> size = puller_->Pull(*id, request->from());
+  std::vector<std::string> holders(request->first_from().begin(), request->first_from().end());
+  holders.push_back(request->from());
+  absl::StatusOr<uint64_t> size = puller_->Pull(*id, holders);
   if (!size.ok()) return ToGrpcStatus(size.status());
   reply->set_size(*size);
   return grpc::Status::OK;
@@ -212,6 +222,8 @@ grpc::Status RayletServiceImpl::GetNodeStats(grpc::ServerContext* context,
     reply->set_objects_pulled(puller_->pulls());
     reply->set_bytes_pulled(puller_->bytes_pulled());
   }
+  reply->set_objects_served(objects_served_.load(std::memory_order_relaxed));
+  reply->set_bytes_served(bytes_served_.load(std::memory_order_relaxed));
   return grpc::Status::OK;
 }
 

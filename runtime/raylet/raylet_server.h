@@ -5,6 +5,9 @@
 /// checked on every call. Requests that wait (a lease, an unblock) give up
 /// when their caller goes away.
 
+#include <atomic>
+#include <cstdint>
+
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raylet/node_manager.h"
 #include "raylet/object_puller.h"
@@ -58,7 +61,8 @@ class RayletServiceImpl final : public proto::RayletService::Service {
   NodeManager& node_;
   rpc::TokenCheck auth_;
   std::function<void()> on_shutdown_;
-  std::unique_ptr<ObjectPuller> puller_;  // (null: the node has no store)
+  std::unique_ptr<ObjectPuller> puller_;                       // (null: the node has no store)
+  std::atomic<uint64_t> objects_served_{0}, bytes_served_{0};  // (PullObject)
 };
 
 }  // namespace raycc::raylet

@@ -583,6 +583,21 @@ template <typename T>
 std::shared_ptr<T> ValueAs(std::shared_ptr<const void> value) {
   return std::const_pointer_cast<T>(std::static_pointer_cast<const T>(std::move(value)));
 }
+/// Put's work: the value as it is (a SharedArray: its head and elements,
+/// which the runtime may write straight where the object goes).
+template <typename D>
+ObjectId PutStored(std::shared_ptr<const D> stored) {
+  RuntimeInterface& runtime = CurrentRuntime();
+  if constexpr (kIsSharedArray<D>) {
+    if (stored->size() * sizeof(typename D::value_type) < UINT32_MAX - 16) {
+      const std::string head = D::Head(stored->size());
+      const std::string_view body(reinterpret_cast<const char*>(stored->data()),
+                                  stored->size() * sizeof(typename D::value_type));
+      return runtime.PutContiguous(std::move(stored), typeid(D), &SerializeErased<D>, head, body);
+    }
+  }
+  return runtime.PutValue(std::move(stored), typeid(D), &SerializeErased<D>);
+}
 /// A SharedArray object (ready) where the runtime reads it in place (the
 /// node's store): a view of its elements there. Null for other types, and
 /// where it does not (then its bytes are deserialized).
@@ -695,8 +710,7 @@ template <typename T>
 requires(!internal::IsSharedPtr<std::decay_t<T>>::value) ObjectRef<std::decay_t<T>> Put(T&& value) {
   using D = std::decay_t<T>;
   auto stored = std::make_shared<const D>(std::forward<T>(value));
-  return ObjectRef<D>::Adopt(
-      internal::CurrentRuntime().PutValue(std::move(stored), typeid(D), &internal::SerializeErased<D>));
+  return ObjectRef<D>::Adopt(internal::PutStored<D>(std::move(stored)));
 }
 
 /// Stores the value `value` points to, shared with the caller: nothing is
@@ -707,8 +721,7 @@ ObjectRef<std::remove_const_t<T>> Put(std::shared_ptr<T> value) {
   using D = std::remove_const_t<T>;
   if (value == nullptr) throw RayccError("Put: a null shared_ptr holds no value");
   std::shared_ptr<const D> stored = std::move(value);
-  return ObjectRef<D>::Adopt(
-      internal::CurrentRuntime().PutValue(std::move(stored), typeid(D), &internal::SerializeErased<D>));
+  return ObjectRef<D>::Adopt(internal::PutStored<D>(std::move(stored)));
 }
 
 template <typename T>

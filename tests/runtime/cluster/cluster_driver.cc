@@ -665,6 +665,35 @@ raycc::proto::GetNodeStatsReply RayletStats(const std::string& address) {
   return stats;
 }
 
+// Four nodes (the driver on a; `raylets` are a, b, c, d's addresses): an
+// object read on b, then on c and d at once, is sent by a once (to b): c
+// and d get it from the copies. Then a copy's holder dies (the test kills
+// b's raylet): a node reading another object b held a copy of gets it
+// from a, passing b over.
+void Broadcast(const std::string& dir, const std::vector<std::string>& raylets) {
+  const std::string big = MakeBig(32, 5);
+  const int64_t sum = ChecksumOf(big);
+  raycc::ObjectRef<std::string> ref = raycc::Put(big);
+  auto read_on = [&](const char* node, const raycc::ObjectRef<std::string>& r) {
+    return raycc::Task(ChecksumOf).SetNodeAffinity(node).Remote(r);
+  };
+  Print("on_b", *read_on("b", ref).Get() == sum ? "ok" : "wrong");
+  raycc::ObjectRef<int64_t> on_c = read_on("c", ref), on_d = read_on("d", ref);
+  Print("on_c_d", *on_c.Get() == sum && *on_d.Get() == sum ? "ok" : "wrong");
+  long served_by_copies = 0;
+  for (size_t k = 1; k < raylets.size(); ++k)
+    served_by_copies += static_cast<long>(RayletStats(raylets[k]).objects_served());
+  Print("served_by_a", static_cast<long>(RayletStats(raylets[0]).objects_served()));
+  Print("served_by_copies", served_by_copies);
+
+  const std::string other = MakeBig(16, 6);
+  raycc::ObjectRef<std::string> second = raycc::Put(other);
+  Print("second_on_b", *read_on("b", second).Get() == ChecksumOf(other) ? "ok" : "wrong");
+  std::ofstream(dir + "/copied") << "copied";
+  if (!WaitForFile(dir + "/go")) throw std::runtime_error("no go");
+  Print("second_on_c", *read_on("c", second).Get(60000) == ChecksumOf(other) ? "ok" : "wrong");
+}
+
 // SharedArray<double> of 8 MiB, Put by this driver and made by a task on
 // its node: Get and a task's argument point into the node's store.
 void Arrays() {
@@ -683,8 +712,9 @@ void Arrays() {
   Print("get_list_in_store", InMapping(both[1]->data(), "/dev/shm/raycc-") ? "yes" : "no");
   // A small one stays in its owner's memory, and reads the same.
   std::shared_ptr<raycc::SharedArray<double>> small = raycc::Put(raycc::SharedArray<double>({1, 2, 3})).Get();
-  Print("small", small->vec() == std::vector<double>{1, 2, 3} && !InMapping(small->data(), "/dev/shm/") ? "ok"
-                                                                                                         : "wrong");
+  Print("small", small->vec() == std::vector<double>{1, 2, 3} && !InMapping(small->data(), "/dev/shm/")
+                     ? "ok"
+                     : "wrong");
 }
 
 // A working set three times the node's store (the raylet at `a`, 8 MiB):
@@ -862,6 +892,8 @@ int main(int argc, char** argv) {
       Spill();
     } else if (scenario == "retries" && argc > 2) {
       Retries(argv[2]);
+    } else if (scenario == "broadcast" && argc > 6) {
+      Broadcast(argv[2], {argv[3], argv[4], argv[5], argv[6]});
     } else if (scenario == "arrays") {
       Arrays();
     } else if (scenario == "spilling" && argc > 2) {

@@ -240,6 +240,35 @@ TEST_F(ClusterRuntimeTest, ATaskTheLocalNodeCannotHoldIsSpilledToOneThatCan) {
   EXPECT_EQ(out["nested_on_big"], "285");
 }
 
+// A broadcast: nodes reading one object get it from each other's copies,
+// not all from its first holder; a copy's holder that died is passed over.
+TEST_F(ClusterRuntimeTest, ABroadcastSpreadsOverTheCopiesAndPassesOverADeadOne) {
+  for (const char* name : {"a", "b", "c", "d"})
+    StartRaylet(name, 1, "{}", "", 0, {"--object-store-memory", std::to_string(256 << 20)});
+  const std::string log = dir_ + "/broadcast.log";
+  Process driver({RAYCC_CLUSTER_DRIVER_BIN, "broadcast", dir_, RayletAddress(0), RayletAddress(1),
+                  RayletAddress(2), RayletAddress(3)},
+                 log,
+                 {"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_,
+                  "RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(WaitForFileText(
+                dir_ + "/copied", [](const std::string& text) { return !text.empty(); }, driver),
+            "copied")
+      << ReadAll(log);
+  const uint64_t c_pulled = Stats(raylet_ports_[2]).objects_pulled();
+  raylets_[1].reset();  // b, which holds a copy of the second object: SIGKILL
+  std::ofstream(dir_ + "/go") << "go";
+  ASSERT_EQ(driver.WaitExit(120s), 0) << ReadAll(log);
+  std::map<std::string, std::string> out = Lines(ReadAll(log));
+  EXPECT_EQ(out["on_b"], "ok");
+  EXPECT_EQ(out["on_c_d"], "ok");
+  EXPECT_EQ(out["served_by_a"], "1") << "a sent the object once, to b";
+  EXPECT_EQ(out["served_by_copies"], "2") << "c and d got it from copies";
+  EXPECT_EQ(out["second_on_b"], "ok");
+  EXPECT_EQ(out["second_on_c"], "ok") << "b was passed over for a";
+  EXPECT_EQ(Stats(raylet_ports_[2]).objects_pulled(), c_pulled + 1);
+}
+
 // Typed arrays are read where they lie: Get of a SharedArray<double>, and a
 // task's SharedArray argument, point into the node's store, aligned.
 TEST_F(ClusterRuntimeTest, SharedArraysAreReadInPlace) {

@@ -16,11 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gcs/gcs_rpc_client.h"
@@ -29,6 +32,7 @@
 #include "gtest/gtest.h"
 #include "object_store/shared_object_store.h"
 #include "processes.h"
+#include "raycc/proto/gcs_service.grpc.pb.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/runtime/common/id.h"
 #include "rpc/auth.h"
@@ -157,6 +161,63 @@ TEST_F(DaemonsTest, RequestsWithoutTheTokenAreRefusedAndCounted) {
   // The GCS still serves the right token.
   raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
   EXPECT_TRUE(gcs.TryGetAllNodes().ok());
+}
+
+// The GCS publishes actor changes over a stream: a watcher in another
+// client sees the actor come alive as it happens (no polling), and bad
+// subscriptions are refused.
+TEST_F(DaemonsTest, ActorChangesArePublishedToSubscribers) {
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_), watcher(gcs_address_, token_);
+  const raycc::ActorId id = raycc::ActorId::Of(raycc::JobId::FromInt(9));
+  raycc::proto::ActorSpec spec;
+  spec.set_actor_id(id.Binary());
+  spec.set_class_name("Counter");
+  ASSERT_TRUE(gcs.RegisterActor(spec).ok());
+  std::atomic<bool> subscribed_alive{false};
+  absl::StatusOr<std::optional<raycc::proto::ActorInfo>> seen;
+  std::thread watch([&] {
+    seen = watcher.WatchActor(
+        id, [](const raycc::proto::ActorInfo& info) { return info.state() == raycc::proto::ALIVE; },
+        std::chrono::steady_clock::now() + std::chrono::seconds(60), [] { return false; });
+  });
+  raycc::proto::Address where;
+  where.set_host("127.0.0.1");
+  where.set_port(4321);
+  ASSERT_TRUE(gcs.MarkActorAlive(id, where).ok());
+  watch.join();
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_TRUE(seen->has_value());
+  EXPECT_EQ((*seen)->state(), raycc::proto::ALIVE);
+  EXPECT_EQ((*seen)->address().port(), 4321);
+  // Unknown actors are said to be so; a cancelled watch returns at once.
+  absl::StatusOr<std::optional<raycc::proto::ActorInfo>> unknown = watcher.WatchActor(
+      raycc::ActorId::Of(raycc::JobId::FromInt(9)), [](const raycc::proto::ActorInfo&) { return false; },
+      std::chrono::steady_clock::now() + std::chrono::seconds(60), [] { return false; });
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+
+  auto stub = raycc::proto::GcsService::NewStub(raycc::rpc::Connect(gcs_address_));
+  auto refused = [&](raycc::proto::SubscribeRequest request, const std::string& token) {
+    grpc::ClientContext context;
+    if (!token.empty()) raycc::rpc::AddToken(&context, token);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto reader = stub->Subscribe(&context, request);
+    raycc::proto::PubMessage message;
+    while (reader->Read(&message)) {
+    }
+    return reader->Finish();
+  };
+  raycc::proto::SubscribeRequest none;
+  EXPECT_EQ(refused(none, token_).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  raycc::proto::SubscribeRequest groups;
+  groups.add_channels(raycc::proto::PLACEMENT_GROUP_CHANNEL);
+  grpc::Status not_published = refused(groups, token_);
+  EXPECT_EQ(not_published.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(not_published.error_message().find("not published"), std::string::npos);
+  raycc::proto::SubscribeRequest actors;
+  actors.add_channels(raycc::proto::ACTOR_CHANNEL);
+  EXPECT_EQ(refused(actors, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(gcs.TryGetAllNodes().ok()) << "the GCS still serves";
 }
 
 TEST_F(DaemonsTest, GarbageOnAPortDoesNotCrashADaemon) {

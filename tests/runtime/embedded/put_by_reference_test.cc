@@ -85,7 +85,9 @@ TEST_F(PutByReferenceTest, SharedBytesTravelAsBinAndAreSharedInProcess) {
 
 namespace {
 
-double SharedSum(raycc::SharedArray<double> values) { return std::accumulate(values.begin(), values.end(), 0.0); }
+double SharedSum(raycc::SharedArray<double> values) {
+  return std::accumulate(values.begin(), values.end(), 0.0);
+}
 RAYCC_REMOTE(SharedSum);
 raycc::SharedArray<float> Ramp(int64_t n) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -97,7 +99,8 @@ RAYCC_REMOTE(Ramp);
 TEST_F(PutByReferenceTest, SharedArraysAreSharedInProcessAndTheirElementsLieAligned) {
   std::vector<double> values(1 << 16, 0.25);
   const double* where = values.data();
-  raycc::ObjectRef<raycc::SharedArray<double>> ref = raycc::Put(raycc::SharedArray<double>(std::move(values)));
+  raycc::ObjectRef<raycc::SharedArray<double>> ref =
+      raycc::Put(raycc::SharedArray<double>(std::move(values)));
   std::shared_ptr<raycc::SharedArray<double>> got = ref.Get();
   EXPECT_EQ(got->data(), where) << "the vector was moved in, and Get shares it";
   EXPECT_EQ(*raycc::Task(SharedSum).Remote(ref).Get(), 0.25 * (1 << 16));
@@ -115,13 +118,13 @@ TEST_F(PutByReferenceTest, SharedArraysAreSharedInProcessAndTheirElementsLieAlig
     std::string packed = raycc::Serialize(raycc::SharedArray<int64_t>(ints));
     // (As an object in the store is: starting on a cache line.)
     auto aligned = std::shared_ptr<char[]>(new (std::align_val_t{64}) char[packed.size() + 64],
-                                          [](char* p) { ::operator delete[](p, std::align_val_t{64}); });
+                                           [](char* p) { ::operator delete[](p, std::align_val_t{64}); });
     std::memcpy(aligned.get(), packed.data(), packed.size());
     size_t offset = 0, size = 0;
     ASSERT_TRUE(raycc::internal::SharedBytesPayload(packed, &offset, &size)) << n;
     raycc::SharedArray<int64_t> view;
-    ASSERT_TRUE(raycc::SharedArray<int64_t>::FromBody(raycc::SharedBytes(aligned, aligned.get() + offset, size),
-                                                      &view))
+    ASSERT_TRUE(raycc::SharedArray<int64_t>::FromBody(
+        raycc::SharedBytes(aligned, aligned.get() + offset, size), &view))
         << n;
     EXPECT_EQ(view.vec(), ints) << n;
     if (n > 0) {
@@ -130,6 +133,11 @@ TEST_F(PutByReferenceTest, SharedArraysAreSharedInProcessAndTheirElementsLieAlig
       EXPECT_EQ(reinterpret_cast<uintptr_t>(view.data()) % 8, 0u) << n;
     }
     EXPECT_EQ(raycc::Deserialize<raycc::SharedArray<int64_t>>(packed).vec(), ints) << n;
+    // Put writes the head, then the elements, as they lie (the same bytes).
+    EXPECT_EQ(raycc::SharedArray<int64_t>::Head(n) +
+                  std::string(reinterpret_cast<const char*>(ints.data()), n * sizeof(int64_t)),
+              packed)
+        << n;
   }
   // Misaligned bytes are copied, not misread; other forms are refused.
   std::string packed = raycc::Serialize(raycc::SharedArray<double>({1.5, 2.5}));
@@ -138,14 +146,15 @@ TEST_F(PutByReferenceTest, SharedArraysAreSharedInProcessAndTheirElementsLieAlig
   std::string shifted = " " + packed;
   raycc::SharedArray<double> copied;
   ASSERT_TRUE(raycc::SharedArray<double>::FromBody(
-      raycc::SharedBytes(std::make_shared<std::string>(shifted), shifted.data() + 1 + offset, size), &copied));
+      raycc::SharedBytes(std::make_shared<std::string>(shifted), shifted.data() + 1 + offset, size),
+      &copied));
   EXPECT_EQ(copied.vec(), (std::vector<double>{1.5, 2.5}));
   EXPECT_THROW(raycc::Deserialize<raycc::SharedArray<double>>(raycc::Serialize(std::string("abc"))),
                raycc::RayccError);
   EXPECT_THROW(raycc::Deserialize<raycc::SharedArray<double>>(raycc::Serialize(42)), raycc::RayccError);
   // A SharedArray inside another value travels and comes back (owned).
   std::vector<raycc::SharedArray<int32_t>> nested{raycc::SharedArray<int32_t>({1, 2, 3}),
-                                                 raycc::SharedArray<int32_t>({})};
+                                                  raycc::SharedArray<int32_t>({})};
   auto back = raycc::Deserialize<std::vector<raycc::SharedArray<int32_t>>>(raycc::Serialize(nested));
   EXPECT_EQ(back, nested);
 }

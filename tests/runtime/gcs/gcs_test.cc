@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gcs/in_memory_gcs_storage.h"
@@ -597,6 +598,67 @@ TEST(GcsTest, AGroupIsReservedWhenANodeJoinsOrResourcesFree) {
   JobId job = *gcs.NextJobId();
   EXPECT_TRUE(gcs.AddJob(job, proto::Address()).ok());
   EXPECT_TRUE(gcs.MarkJobFinished(job).ok());
+}
+
+// Pub/sub: a subscriber hears the changes of its channels and keys, in
+// order and numbered; one that falls behind is closed, not grown without
+// bound; closing wakes a waiting subscriber.
+TEST(PublisherTest, SubscribersHearTheirChannelsAndKeysInOrder) {
+  Publisher publisher;
+  Gcs gcs;
+  gcs.SetPublisher(&publisher);
+  const JobId job = JobId::FromInt(1);
+  const ActorId a = ActorId::Of(job), b = ActorId::Of(job);
+  std::shared_ptr<Publisher::Subscription> only_a = publisher.Subscribe({proto::ACTOR_CHANNEL}, {a.Binary()});
+  std::shared_ptr<Publisher::Subscription> nodes = publisher.Subscribe({proto::NODE_CHANNEL}, {});
+  EXPECT_EQ(publisher.subscribers(), 2u);
+  ASSERT_TRUE(gcs.RegisterActor(Actor(a)).ok());
+  ASSERT_TRUE(gcs.RegisterActor(Actor(b)).ok());
+  proto::Address where;
+  where.set_host("127.0.0.1");
+  where.set_port(7);
+  ASSERT_TRUE(gcs.MarkActorAlive(a, where).ok());
+  ASSERT_TRUE(gcs.MarkActorDead(a, "killed").ok());
+  const auto soon = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::vector<std::pair<proto::ActorState, uint64_t>> heard;
+  for (int i = 0; i < 3; ++i) {
+    std::optional<proto::PubMessage> m = only_a->Next(soon);
+    ASSERT_TRUE(m.has_value()) << i;
+    EXPECT_EQ(m->actor().spec().actor_id(), a.Binary()) << "b's changes are not a's subscriber's";
+    heard.emplace_back(m->actor().state(), m->sequence());
+  }
+  EXPECT_EQ(heard, (std::vector<std::pair<proto::ActorState, uint64_t>>{
+                       {proto::PENDING_CREATION, 1}, {proto::ALIVE, 3}, {proto::DEAD, 4}}))
+      << "in order, numbered per channel (b's registration was 2)";
+  EXPECT_EQ(heard.size(), 3u);
+  EXPECT_FALSE(only_a->Next(std::chrono::steady_clock::now()).has_value()) << "nothing more";
+  EXPECT_FALSE(nodes->Next(std::chrono::steady_clock::now()).has_value()) << "no node changed";
+
+  proto::NodeInfo node;
+  const NodeId n = NodeId::FromRandom();
+  node.set_node_id(n.Binary());
+  node.set_node_name("n");
+  ASSERT_TRUE(gcs.RegisterNode(node).ok());
+  ASSERT_TRUE(gcs.MarkNodeDead(n, "gone").ok());
+  std::optional<proto::PubMessage> joined = nodes->Next(soon), died = nodes->Next(soon);
+  ASSERT_TRUE(joined && died);
+  EXPECT_EQ(joined->node().state(), proto::NodeInfo::ALIVE);
+  EXPECT_EQ(died->node().state(), proto::NodeInfo::DEAD);
+
+  // Behind by more than the bound: closed, saying so.
+  std::shared_ptr<Publisher::Subscription> slow = publisher.Subscribe({proto::ACTOR_CHANNEL}, {});
+  for (size_t i = 0; i <= Publisher::kMaxQueued; ++i) ASSERT_TRUE(gcs.MarkActorDead(b, "again").ok());
+  EXPECT_TRUE(slow->closed());
+  EXPECT_THAT(slow->why(), HasSubstr("fell 10000 messages behind"));
+  EXPECT_FALSE(slow->Next(soon).has_value());
+  // Closing wakes one that waits.
+  std::thread closer([&] { publisher.Close("stopping"); });
+  EXPECT_FALSE(only_a->Next(std::chrono::steady_clock::now() + std::chrono::minutes(1)).has_value());
+  closer.join();
+  EXPECT_EQ(only_a->why(), "stopping");
+  publisher.Unsubscribe(only_a);
+  EXPECT_EQ(publisher.subscribers(), 2u);
+  gcs.SetPublisher(nullptr);
 }
 
 }  // namespace

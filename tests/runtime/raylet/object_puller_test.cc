@@ -135,5 +135,44 @@ TEST_F(ObjectPullerTest, AHolderWithoutTheObjectOrNoHolderAtAllSaySo) {
   EXPECT_EQ(store_->Stats().objects, 0u);
 }
 
+// Holders are tried in turn: one that is gone, one without the object and
+// one that fails mid-transfer are passed over for the next, which gives it.
+TEST_F(ObjectPullerTest, AFailingHolderIsPassedOverForTheNext) {
+  holder_.object = Pattern(12 << 20);
+  holder_.fail_after = 1;  // (this one dies after the first chunk)
+  FakeHolder empty, good;
+  good.object = holder_.object;
+  int empty_port = 0, good_port = 0;
+  auto empty_server = rpc::StartServer("127.0.0.1", 0, {&empty}, &empty_port);
+  auto good_server = rpc::StartServer("127.0.0.1", 0, {&good}, &good_port);
+  ASSERT_TRUE(empty_server.ok() && good_server.ok());
+  const std::string gone = "127.0.0.1:1";  // (nothing listens there)
+  const std::string lacks = "127.0.0.1:" + std::to_string(empty_port);
+  const std::string has = "127.0.0.1:" + std::to_string(good_port);
+  ObjectPuller puller(*store_, kToken);
+  absl::StatusOr<uint64_t> size = puller.Pull(id_, std::vector<std::string>{gone, lacks, from_, has});
+  ASSERT_TRUE(size.ok()) << size.status();
+  EXPECT_EQ(*size, holder_.object.size());
+  EXPECT_EQ(empty.pulls.load(), 1);
+  EXPECT_EQ(holder_.pulls.load(), 1);
+  EXPECT_EQ(good.pulls.load(), 1);
+  auto view = store_->Get(id_);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE((*view)->bytes() == holder_.object);
+  view->reset();
+  // None can: the error names each holder and why.
+  ASSERT_TRUE(store_->Delete(id_).ok());
+  (*good_server)->Shutdown();
+  absl::StatusOr<uint64_t> none = puller.Pull(id_, std::vector<std::string>{lacks, from_, has});
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.status().message(),
+              HasSubstr("no holder of object " + id_.Hex() + " could give it (3 tried)"));
+  EXPECT_THAT(none.status().message(), HasSubstr("from the raylet at " + lacks));
+  EXPECT_THAT(none.status().message(), HasSubstr("the holder went away"));
+  EXPECT_THAT(none.status().message(), HasSubstr("from the raylet at " + has));
+  EXPECT_EQ(store_->Stats().objects, 0u);
+  (*empty_server)->Shutdown();
+}
+
 }  // namespace
 }  // namespace raycc::raylet

@@ -156,6 +156,17 @@ class RuntimeInterface {
   /// reader of another type needs them.
   virtual ObjectId PutValue(std::shared_ptr<const void> value, const std::type_info& type,
                             std::string (*serialize)(const void*)) = 0;
+  /// PutValue of a value whose bytes are `head` then `body` (views into
+  /// `value` or kept alive by it): a runtime that sends the object out of
+  /// the process writes both straight where it goes (a node's store), with
+  /// no buffer in between. By default, PutValue.
+  virtual ObjectId PutContiguous(std::shared_ptr<const void> value, const std::type_info& type,
+                                 std::string (*serialize)(const void*), std::string_view head,
+                                 std::string_view body) {
+    (void)head;
+    (void)body;
+    return PutValue(std::move(value), type, serialize);
+  }
   /// Waits as Get does; then the object's value if it was stored (PutValue)
   /// as a `type`, else null (read its bytes with Get).
   virtual std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,

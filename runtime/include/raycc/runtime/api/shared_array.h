@@ -79,6 +79,25 @@ class SharedArray {
     }
     return 8;  // (unreachable: some pad fits every header size)
   }
+  /// What precedes the elements in the msgpack form of `size` of them: the
+  /// `bin` header and the pad (Put writes it and then the elements where
+  /// the object goes, with no buffer in between).
+  static std::string Head(size_t size) {
+    const size_t pad = Pad(size);
+    const uint64_t body = pad + size * sizeof(T);
+    std::string head;
+    if (body < 256) {
+      head = {static_cast<char>(0xc4), static_cast<char>(body)};
+    } else if (body < 65536) {
+      head = {static_cast<char>(0xc5), static_cast<char>(body >> 8), static_cast<char>(body)};
+    } else {
+      head = {static_cast<char>(0xc6), static_cast<char>(body >> 24), static_cast<char>(body >> 16),
+              static_cast<char>(body >> 8), static_cast<char>(body)};
+    }
+    head.push_back(static_cast<char>(pad));
+    head.append(pad - 1, '\0');
+    return head;
+  }
   /// The array a `bin` body holds, viewed where it lies when its elements
   /// are aligned (`body` keeps them valid), else copied; false when `body`
   /// is not a SharedArray<T>'s.
@@ -140,7 +159,8 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
       const char prefix[8] = {static_cast<char>(pad)};
       o.pack_bin(static_cast<uint32_t>(pad + v.size() * sizeof(T)));
       o.pack_bin_body(prefix, static_cast<uint32_t>(pad));
-      if (!v.empty()) o.pack_bin_body(reinterpret_cast<const char*>(v.data()), static_cast<uint32_t>(v.size() * sizeof(T)));
+      if (!v.empty())
+        o.pack_bin_body(reinterpret_cast<const char*>(v.data()), static_cast<uint32_t>(v.size() * sizeof(T)));
       return o;
     }
   };
