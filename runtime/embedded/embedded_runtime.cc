@@ -318,17 +318,9 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
   MaybeFreeLocked(id, &object);  // a result nobody holds any more
 }
 
-void EmbeddedRuntime::AddObjectRef(const ObjectId& id) {
-  std::lock_guard<std::mutex> lock(ref_mu_);
-  ref_events_.emplace_back(id, +1);
-  has_ref_events_.store(true, std::memory_order_release);
-}
+void EmbeddedRuntime::AddObjectRef(const ObjectId& id) { ref_events_.Post({id, +1}); }
 
-void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) {
-  std::lock_guard<std::mutex> lock(ref_mu_);
-  ref_events_.emplace_back(id, -1);
-  has_ref_events_.store(true, std::memory_order_release);
-}
+void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) { ref_events_.Post({id, -1}); }
 
 size_t EmbeddedRuntime::LiveObjects() {
   // Until what it frees frees nothing more (a freed value may hold refs).
@@ -338,23 +330,18 @@ size_t EmbeddedRuntime::LiveObjects() {
       Locked lock = Lock();  // (applies the events; its end flushes what they freed)
       live = objects_.size();
     }
-    if (!has_ref_events_.load(std::memory_order_acquire)) break;
+    if (!ref_events_.pending()) break;
   }
   return live;
 }
 
 void EmbeddedRuntime::DrainRefEventsLocked() {
   // (An event queued after this check is applied by the next drain.)
-  while (has_ref_events_.load(std::memory_order_acquire)) {
+  while (ref_events_.pending()) {
     // The two buffers trade places, so neither grows again from empty (a
     // burst of drops would otherwise reallocate its way up every time).
     std::vector<std::pair<ObjectId, int>> events = std::move(spare_ref_events_);
-    events.clear();
-    {
-      std::lock_guard<std::mutex> lock(ref_mu_);
-      events.swap(ref_events_);
-      has_ref_events_.store(false, std::memory_order_relaxed);
-    }
+    ref_events_.TakeAll(events);
     // Freeing a value may drop references it held: those queue new events,
     // applied by the next round.
     auto apply = [this](ObjectMap::iterator it, int delta) {
@@ -752,11 +739,7 @@ void EmbeddedRuntime::FillTask(Task& task, const RemoteFunction& function, const
 ObjectId EmbeddedRuntime::Post(const std::shared_ptr<Task>& task) {
   if (!accepting_.load(std::memory_order_relaxed)) throw RayccError("the runtime is shutting down");
   ObjectId result = task->result;
-  {
-    std::lock_guard<std::mutex> lock(inbox_mu_);
-    inbox_.push_back(task);
-    has_inbox_.store(true, std::memory_order_seq_cst);
-  }
+  inbox_.Post(task);
   // A worker that found nothing to do announces itself in sleepers_ before
   // it looks at the inbox a last time (both seq_cst): either it sees this
   // task, or this sees it and wakes it.
@@ -779,12 +762,8 @@ void EmbeddedRuntime::CatchUpLocked() {
 }
 
 void EmbeddedRuntime::DrainInboxLocked() {
-  if (!has_inbox_.load(std::memory_order_acquire)) return;
-  {
-    std::lock_guard<std::mutex> lock(inbox_mu_);
-    draining_.swap(inbox_);
-    has_inbox_.store(false, std::memory_order_relaxed);
-  }
+  if (!inbox_.pending()) return;
+  inbox_.TakeAll(draining_);
   for (size_t i = 0; i < draining_.size(); ++i) {
     // (Both the tasks and the table are likely out of cache.)
     if (i + 2 * kPrefetchAhead < draining_.size())
@@ -1132,7 +1111,7 @@ void EmbeddedRuntime::WorkerLoop(int index) {
       if (stopping_ || (task = PopRunnableLocked(&node)) != nullptr) break;
       ++idle_workers_;
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      if (!has_inbox_.load(std::memory_order_seq_cst)) {  // (see Post)
+      if (!inbox_.pending(std::memory_order_seq_cst)) {  // (see Post)
         work_cv_.wait(lock);
         if (signalled_ > 0) --signalled_;  // (or a spurious wake-up: then one more is sent later)
       }

@@ -24,6 +24,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "embedded/mailbox.h"
 #include "embedded/node_pool.h"
 #include "embedded/ready_queue.h"
 #include "embedded/timeline.h"
@@ -555,17 +556,16 @@ class EmbeddedRuntime final : public ManagedRuntime {
   std::atomic<int> next_actor_tid_{1000000};  // worker threads are 1, 2, ...
   bool finished_ = false;
 
-  std::mutex ref_mu_;  // guards ref_events_ only; never held with mu_ waiting
-  std::vector<std::pair<ObjectId, int>> ref_events_;
-  std::vector<std::pair<ObjectId, int>> spare_ref_events_;  // guarded by mu_
-  std::atomic<bool> has_ref_events_{false};                 // ref_events_ is not empty
+  // ObjectRef count changes (AddObjectRef, RemoveObjectRef), applied by
+  // DrainRefEventsLocked.
+  Mailbox<std::pair<ObjectId, int>> ref_events_;
+  std::vector<std::pair<ObjectId, int>> spare_ref_events_;  // (mu_) reused
 
-  // Tasks submitted by Post, in order, until DrainInboxLocked.
-  std::mutex inbox_mu_;
-  std::vector<std::shared_ptr<Task>> inbox_;
+  // Tasks submitted by Post, in order, until DrainInboxLocked (seq_cst: the
+  // workers' sleep protocol, see Post).
+  Mailbox<std::shared_ptr<Task>, std::memory_order_seq_cst> inbox_;
   std::vector<std::shared_ptr<Task>> draining_;  // (mu_) reused, so its capacity stays
-  std::atomic<bool> has_inbox_{false};
-  std::atomic<int> sleepers_{0};  // workers about to wait or waiting for work
+  std::atomic<int> sleepers_{0};                 // workers about to wait or waiting for work
   std::atomic<bool> accepting_{true};
   std::atomic<uint64_t> graph_runs_started_{0};
 
