@@ -358,9 +358,15 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// Writes `bytes` into the node's store as `id` (a primary copy, sealed);
   /// false when it stays out (no store, too small, or the store is full:
   /// said once).
-  bool WriteToStore(const ObjectId& id, absl::Span<const std::string_view> parts);
+  /// `full`: where a store that cannot take it says why (a Put then fails
+  /// with ObjectStoreFullError); without it, the object stays in memory.
+  bool WriteToStore(const ObjectId& id, absl::Span<const std::string_view> parts,
+                    std::string* full = nullptr);
   /// WriteToStore for an object this process owns: its value, read in place.
-  std::optional<ObjectValue> PutInStore(const ObjectId& id, absl::Span<const std::string_view> parts);
+  std::optional<ObjectValue> PutInStore(const ObjectId& id, absl::Span<const std::string_view> parts,
+                                        std::string* full = nullptr);
+  /// A user's Put the store cannot take: ObjectStoreFullError.
+  [[noreturn]] static void ThrowStoreFull(const std::string& why);
   using View = std::shared_ptr<const object_store::ObjectView>;
   /// Notes an object this process owns as living in the node's store
   /// (deleted from it when freed); its value, read through `view`.
@@ -907,13 +913,16 @@ void ClusterRuntime::OpenObjectStore(const std::string& name) {
   shm_ = *std::move(store);
 }
 
-bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::string_view> parts) {
+bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::string_view> parts,
+                                  std::string* full) {
   size_t size = 0;
   for (std::string_view part : parts) size += part.size();
   if (shm_ == nullptr || size < kStoreAtLeast) return false;
   absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, size);
   if (!room.ok()) {
-    if (!shm_full_said_.exchange(true)) {
+    if (full != nullptr && absl::IsResourceExhausted(room.status())) {
+      *full = std::string(room.status().message());
+    } else if (!shm_full_said_.exchange(true)) {
       std::fprintf(stderr, "raycc: %s; such objects stay in their owner's memory\n",
                    std::string(room.status().message()).c_str());
     }
@@ -927,9 +936,16 @@ bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::stri
   return shm_->Seal(id).ok();
 }
 
+void ClusterRuntime::ThrowStoreFull(const std::string& why) {
+  throw ObjectStoreFullError(absl::StrCat("Put: ", why,
+                                          " (free objects, raise --object-store-memory or "
+                                          "--object-spilling-max-bytes, or give spilling more disk)"));
+}
+
 std::optional<ObjectValue> ClusterRuntime::PutInStore(const ObjectId& id,
-                                                      absl::Span<const std::string_view> parts) {
-  if (!WriteToStore(id, parts)) return std::nullopt;
+                                                      absl::Span<const std::string_view> parts,
+                                                      std::string* full) {
+  if (!WriteToStore(id, parts, full)) return std::nullopt;
   absl::StatusOr<View> view = shm_->Get(id);
   if (!view.ok()) {
     (void)shm_->Delete(id);
@@ -1006,6 +1022,9 @@ ObjectValue ClusterRuntime::Localize(const ObjectId& id, ObjectValue value) {
     absl::StatusOr<View> view =
         shm_ != nullptr ? shm_->Get(id)
                         : absl::FailedPreconditionError("this process's node has no object store");
+    if (absl::IsResourceExhausted(view.status())) {  // (spilled, and no room to bring it back now)
+      throw ObjectStoreFullError(absl::StrCat("Get: ", view.status().message()));
+    }
     if (!view.ok()) {
       ObjectError error;
       error.kind = ObjectError::Kind::kLost;
@@ -1466,8 +1485,11 @@ ObjectId ClusterRuntime::NextPutId() {
 ObjectId ClusterRuntime::Put(std::string bytes) {
   const ObjectId id = NextPutId();
   ObjectValue value;
-  if (std::optional<ObjectValue> stored = PutInStore(id, {bytes})) {
+  std::string full;
+  if (std::optional<ObjectValue> stored = PutInStore(id, {bytes}, &full)) {
     value = *std::move(stored);
+  } else if (!full.empty()) {
+    ThrowStoreFull(full);
   } else {
     value.bytes = std::make_shared<const std::string>(std::move(bytes));
   }
@@ -1505,7 +1527,13 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
     throw;
   }
   t_serialized = outer;
-  ObjectId id = Put(std::move(bytes));
+  ObjectId id;
+  try {
+    id = Put(std::move(bytes));
+  } catch (...) {  // (the store is full: nothing holds what it mentions)
+    for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
+    throw;
+  }
   if (!mentioned.empty()) {
     std::lock_guard<std::mutex> lock(borrow_mu_);
     nested_[id] = std::move(mentioned);
@@ -1525,8 +1553,10 @@ std::optional<ObjectId> ClusterRuntime::PutParts(absl::Span<const std::string_vi
   for (std::string_view part : parts) size += part.size();
   if (shm_ == nullptr || size < kStoreAtLeast) return std::nullopt;
   const ObjectId id = NextPutId();
-  std::optional<ObjectValue> value = PutInStore(id, parts);
-  if (!value) return std::nullopt;  // (full: the usual path keeps it in memory)
+  std::string full;
+  std::optional<ObjectValue> value = PutInStore(id, parts, &full);
+  if (!full.empty()) ThrowStoreFull(full);
+  if (!value) return std::nullopt;  // (the usual path keeps it in memory)
   return AddOwnedObject(id, *std::move(value));
 }
 

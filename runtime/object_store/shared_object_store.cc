@@ -50,7 +50,10 @@ Key KeyOf(const ObjectId& id) {
 enum State : uint8_t { kCreated = 0, kSealed = 1, kSpilled = 2 };
 
 struct Entry {
-  Segment::handle_t data = 0;  // (none while spilled)
+  // The allocated block (none while spilled), and where in it the bytes
+  // start (aligned: see Allocate).
+  Segment::handle_t data = 0;
+  uint16_t offset = 0;
   uint64_t size = 0;
   uint64_t last_use = 0;  // the store's clock at the last create or get
   uint32_t pins = 0;
@@ -177,9 +180,22 @@ struct SharedObjectStore::Impl {
 
   explicit Impl(Segment s) : segment(std::move(s)) {}
 
-  char* Address(const Entry& e) { return static_cast<char*>(segment.get_address_from_handle(e.data)); }
+  void* Block(const Entry& e) { return segment.get_address_from_handle(e.data); }
+  char* Address(const Entry& e) { return static_cast<char*>(Block(e)) + e.offset; }
+  // The object's bytes start on a cache line. The block is allocated with
+  // room to align inside it rather than with the allocator's aligned
+  // allocation, which needs more than the block it leaves when freed: a
+  // freed object's hole then fits the next object of its size (objects of
+  // one size would otherwise fragment the segment until nothing fits).
+  void* Allocate(uint64_t size) {
+    return segment.allocate(std::max<uint64_t>(size, 1) + kAlignment, std::nothrow);
+  }
+  static uint16_t OffsetIn(const void* block) {
+    const auto at = reinterpret_cast<uintptr_t>(block);
+    return static_cast<uint16_t>((kAlignment - at % kAlignment) % kAlignment);
+  }
   void Free(Index::iterator it) {
-    segment.deallocate(Address(it->second));
+    segment.deallocate(Block(it->second));
     header->used -= it->second.size;
     index->erase(it);
   }
@@ -219,22 +235,22 @@ struct SharedObjectStore::Impl {
     }
     if (absl::Status written = WriteFile(SpillPath(victim->first), Address(e), e.size); !written.ok())
       return written;
-    segment.deallocate(Address(e));
+    segment.deallocate(Block(e));
     header->used -= e.size;
     header->spilled_bytes += e.size;
     ++header->spills;
     e.data = 0;
+    e.offset = 0;
     e.state = kSpilled;
     return absl::OkStatus();
   }
-  // Memory for `size` bytes: evicts secondary copies, then spills primary
-  // ones, as needed; "object store full", naming the sizes, when neither
-  // makes room.
+  // A block for `size` bytes (Allocate): evicts secondary copies, then
+  // spills primary ones, as needed; "object store full", naming the sizes,
+  // when neither makes room.
   absl::StatusOr<void*> MakeRoom(const ObjectId& id, uint64_t size, uint64_t credit = 0) {
     for (;;) {
       if (size <= header->capacity - header->used) {
-        void* data = segment.allocate_aligned(std::max<uint64_t>(size, 1), kAlignment, std::nothrow);
-        if (data != nullptr) return data;
+        if (void* block = Allocate(size)) return block;
       }
       if (EvictOne()) continue;
       absl::Status spilled = SpillOne(credit);
@@ -252,18 +268,20 @@ struct SharedObjectStore::Impl {
   }
   // Reads a spilled object back into memory (a primary copy again).
   absl::Status Restore(const ObjectId& id, Entry& e, const Key& key) {
-    absl::StatusOr<void*> data = MakeRoom(id, e.size, /*credit=*/e.size);
-    if (!data.ok()) {
+    absl::StatusOr<void*> block = MakeRoom(id, e.size, /*credit=*/e.size);
+    if (!block.ok()) {
       return absl::ResourceExhaustedError(
-          absl::StrCat("cannot restore spilled object ", id.Hex(), ": ", data.status().message()));
+          absl::StrCat("cannot restore spilled object ", id.Hex(), ": ", block.status().message()));
     }
     const std::string path = SpillPath(key);
-    if (absl::Status read = ReadFile(path, static_cast<char*>(*data), e.size); !read.ok()) {
-      segment.deallocate(*data);
+    const uint16_t offset = OffsetIn(*block);
+    if (absl::Status read = ReadFile(path, static_cast<char*>(*block) + offset, e.size); !read.ok()) {
+      segment.deallocate(*block);
       return absl::DataLossError(absl::StrCat("spilled object ", id.Hex(), " is lost: ", read.message()));
     }
     ::unlink(path.c_str());
-    e.data = segment.get_handle_from_address(*data);
+    e.data = segment.get_handle_from_address(*block);
+    e.offset = offset;
     e.state = kSealed;
     header->used += e.size;
     header->spilled_bytes -= e.size;
@@ -413,19 +431,21 @@ absl::StatusOr<absl::Span<char>> SharedObjectStore::CreateObject(const ObjectId&
   }
   absl::StatusOr<void*> room = s.MakeRoom(id, size);
   if (!room.ok()) return room.status();
-  void* data = *room;
+  void* block = *room;
+  char* data = static_cast<char*>(block) + Impl::OffsetIn(block);
   try {
-    Entry entry{.data = s.segment.get_handle_from_address(data),
+    Entry entry{.data = s.segment.get_handle_from_address(block),
+                .offset = Impl::OffsetIn(block),
                 .size = size,
                 .last_use = ++s.header->clock,
                 .evictable = evictable};
     s.index->emplace(key, entry);
   } catch (const bip::bad_alloc&) {  // (no room left for the index node itself)
-    s.segment.deallocate(data);
+    s.segment.deallocate(block);
     return absl::ResourceExhaustedError("object store full: no room to index object " + id.Hex());
   }
   s.header->used += size;
-  return absl::Span<char>(static_cast<char*>(data), size);
+  return absl::Span<char>(data, size);
 }
 
 absl::Status SharedObjectStore::Seal(const ObjectId& id) {

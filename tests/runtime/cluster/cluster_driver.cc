@@ -717,6 +717,38 @@ void Arrays() {
                      : "wrong");
 }
 
+// Puts of 2 MiB into a store of 8 MiB that may spill 4 MiB: past what
+// memory and disk can hold, Put is an ObjectStoreFullError naming the sizes;
+// what was stored before reads back whole; freeing makes room again.
+void Full() {
+  std::vector<raycc::ObjectRef<std::string>> kept;
+  std::string error;
+  for (int i = 0; i < 12 && error.empty(); ++i) {
+    try {
+      kept.push_back(raycc::Put(MakeBig(2, i)));
+    } catch (const raycc::ObjectStoreFullError& e) {
+      error = e.what();
+    }
+  }
+  Print("stored_before_full", static_cast<long>(kept.size()));
+  Print("full_error", error.empty() ? "none" : error);
+  int whole = 0;
+  for (size_t i = 0; i < kept.size(); ++i)
+    whole += *kept[i].Get() == MakeBig(2, static_cast<int64_t>(i)) ? 1 : 0;
+  Print("read_back", whole);
+  kept.clear();
+  // (The owner deletes them from the store as their references go.)
+  std::string after = "none";
+  for (int i = 0; i < 200 && after != "ok"; ++i) {
+    try {
+      after = *raycc::Put(MakeBig(2, 99)).Get() == MakeBig(2, 99) ? "ok" : "wrong";
+    } catch (const raycc::ObjectStoreFullError&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  Print("put_after_free", after);
+}
+
 // A working set three times the node's store (the raylet at `a`, 8 MiB):
 // the objects are spilled to disk and read back whole, by this driver and by
 // a task; once freed, nothing of them is left in memory or on disk.
@@ -894,6 +926,8 @@ int main(int argc, char** argv) {
       Retries(argv[2]);
     } else if (scenario == "broadcast" && argc > 6) {
       Broadcast(argv[2], {argv[3], argv[4], argv[5], argv[6]});
+    } else if (scenario == "full") {
+      Full();
     } else if (scenario == "arrays") {
       Arrays();
     } else if (scenario == "spilling" && argc > 2) {

@@ -269,6 +269,26 @@ TEST_F(ClusterRuntimeTest, ABroadcastSpreadsOverTheCopiesAndPassesOverADeadOne) 
   EXPECT_EQ(Stats(raylet_ports_[2]).objects_pulled(), c_pulled + 1);
 }
 
+// Past what the store's memory and its spill limit hold, Put is an
+// ObjectStoreFullError naming the sizes; nothing stored is lost.
+TEST_F(ClusterRuntimeTest, AStoreFullPastItsDiskLimitIsAnErrorAndLosesNothing) {
+  StartRaylet("a", 1, "{}", "", 0,
+              {"--object-store-memory", std::to_string(8 << 20), "--object-spilling-max-bytes",
+               std::to_string(4 << 20), "--object-spilling-directory", dir_ + "/spill"});
+  int code = -1;
+  std::map<std::string, std::string> out =
+      RunDriver({"full"}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_THAT(out["full_error"], HasSubstr("object store full")) << output_;
+  EXPECT_THAT(out["full_error"], HasSubstr("needs 2097157 bytes"));
+  EXPECT_THAT(out["full_error"], HasSubstr("would pass the limit of 4194304 bytes on disk"));
+  const int stored = std::stoi(out["stored_before_full"]);
+  EXPECT_GE(stored, 3) << "memory holds three, disk one more";
+  EXPECT_LT(stored, 12);
+  EXPECT_EQ(out["read_back"], out["stored_before_full"]) << "every object stored before reads back whole";
+  EXPECT_EQ(out["put_after_free"], "ok");
+}
+
 // Typed arrays are read where they lie: Get of a SharedArray<double>, and a
 // task's SharedArray argument, point into the node's store, aligned.
 TEST_F(ClusterRuntimeTest, SharedArraysAreReadInPlace) {

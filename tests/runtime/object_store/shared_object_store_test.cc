@@ -312,6 +312,36 @@ TEST(SharedObjectStoreTest, PrimaryCopiesAreSpilledToDiskAndRestoredOnGet) {
   std::filesystem::remove_all(dir);
 }
 
+// Objects of one size go out and come back through one another's holes:
+// a freed block fits the next object of its size (an aligned allocation
+// would not, and the segment would fragment until nothing fit).
+TEST(SharedObjectStoreTest, ObjectsOfOneSizeReuseEachOthersHoles) {
+  const std::string dir = TempDir();
+  ASSERT_FALSE(dir.empty());
+  auto created =
+      SharedObjectStore::Create(UniqueName("holes"), 8 << 20, {.spill_dir = dir, .spill_max_bytes = 4 << 20});
+  ASSERT_TRUE(created.ok()) << created.status();
+  SharedObjectStore& store = **created;
+  constexpr uint64_t k = (2 << 20) + 5;  // (as a 2 MiB string's msgpack form)
+  std::vector<ObjectId> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(NewId());
+    ASSERT_TRUE(Put(store, ids.back(), k, static_cast<char>('a' + i), false).ok()) << i;
+  }
+  EXPECT_EQ(store.Stats().spilled_objects, 1u) << "three fit in memory, one on disk";
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto view = store.Get(ids[i]);
+      ASSERT_TRUE(view.ok()) << "round " << round << ", object " << i << ": " << view.status();
+      EXPECT_EQ((*view)->bytes(), std::string(k, static_cast<char>('a' + i)));
+      EXPECT_EQ(reinterpret_cast<uintptr_t>((*view)->data()) % 64, 0u) << "on a cache line";
+    }
+  }
+  EXPECT_GE(store.Stats().restores, 9u);
+  created->reset();
+  std::filesystem::remove_all(dir);
+}
+
 // Spilling that cannot happen (its limit, a disk that refuses the file)
 // leaves the object where it was and says why in the "full" error.
 TEST(SharedObjectStoreTest, SpillingThatCannotHappenIsACleanFullError) {

@@ -73,6 +73,15 @@ class ObjectLostError : public RayccError {
   using RayccError::RayccError;
 };
 
+/// A Put the node's shared-memory object store cannot take, even after it
+/// evicted what it could and spilled what it could to disk: names the sizes
+/// and why no more could be spilled (every copy pinned, the disk limit, a
+/// file error). Nothing stored before is lost.
+class ObjectStoreFullError : public RayccError {
+ public:
+  using RayccError::RayccError;
+};
+
 /// A resource request no node can ever satisfy; names what was asked and
 /// what the cluster has.
 class InfeasibleError : public RayccError {
