@@ -55,9 +55,21 @@ void Gcs::PublishNodeLocked(const NodeId& id) {
   publisher_->Publish(std::move(message), id.Binary());
 }
 
+void Gcs::PublishGroupLocked(const PlacementGroupId& id) {
+  if (publisher_ == nullptr) return;
+  const PlacementGroupRecord* group = groups_.Find(id);
+  if (group == nullptr) return;
+  proto::PubMessage message;
+  message.set_channel(proto::PLACEMENT_GROUP_CHANNEL);
+  *message.mutable_placement_group() = PlacementGroupManager::ToInfo(*group);
+  publisher_->Publish(std::move(message), id.Binary());
+}
+
 std::vector<PlacementGroupId> Gcs::ReservePendingLocked() {
   if (raylets_ == nullptr) return {};
-  return groups_.ReservePending(*raylets_);
+  std::vector<PlacementGroupId> created = groups_.ReservePending(*raylets_);
+  for (const PlacementGroupId& id : created) PublishGroupLocked(id);
+  return created;
 }
 
 std::vector<PlacementGroupId> Gcs::ReservePending() {
@@ -91,7 +103,11 @@ absl::Status Gcs::MarkNodeDead(const NodeId& id, std::string cause) {
   absl::Status dead = nodes_.MarkDead(id, std::move(cause));
   if (dead.ok()) PublishNodeLocked(id);
   // Its bundles are lost: their groups reserve them again elsewhere.
-  if (dead.ok() && !groups_.OnNodeDead(id).empty()) ReservePendingLocked();
+  if (dead.ok()) {
+    std::vector<PlacementGroupId> hit = groups_.OnNodeDead(id);
+    for (const PlacementGroupId& group : hit) PublishGroupLocked(group);  // (RESCHEDULING)
+    if (!hit.empty()) ReservePendingLocked();
+  }
   return dead;
 }
 
@@ -165,7 +181,10 @@ absl::Status Gcs::CreatePlacementGroup(const PlacementGroupId& id, const std::st
     pinned.push_back(*NodeId::FromBinary(node->node_id()));
   }
   absl::Status s = groups_.Create(id, name, strategy, bundles, nodes_.AliveTotals(), what, pinned);
-  if (s.ok()) ReservePendingLocked();
+  if (s.ok()) {
+    PublishGroupLocked(id);  // (PENDING)
+    ReservePendingLocked();
+  }
   return s;
 }
 
@@ -175,6 +194,7 @@ absl::Status Gcs::RemovePlacementGroup(const PlacementGroupId& id) {
     return absl::FailedPreconditionError("the GCS has no raylets to give bundles back to");
   absl::StatusOr<bool> freed = groups_.Remove(id, *raylets_);
   if (!freed.ok()) return freed.status();
+  PublishGroupLocked(id);              // (REMOVED)
   if (*freed) ReservePendingLocked();  // its bundles may fit a waiting group
   return absl::OkStatus();
 }
@@ -231,6 +251,7 @@ absl::Status Gcs::MarkJobFinished(const JobId& id) {
   bool freed = false;
   for (const PlacementGroupId& group : owned) {
     absl::StatusOr<bool> removed = groups_.Remove(group, *raylets_);
+    if (removed.ok()) PublishGroupLocked(group);
     freed = freed || (removed.ok() && *removed);
   }
   if (freed) ReservePendingLocked();

@@ -34,7 +34,7 @@ class Gcs final : public GcsClientInterface {
   /// The raylets placement groups reserve bundles on (not owned; outlives
   /// this). Until one is set, groups stay pending.
   void SetBundleReserver(BundleReserverInterface* raylets);
-  /// Where changes to actors and nodes are published (not owned; outlives
+  /// Where changes to actors, nodes and placement groups are published (not owned; outlives
   /// this); none until set.
   void SetPublisher(Publisher* publisher);
   /// Reserves the pending placement groups that fit now; the ones CREATED.
@@ -85,6 +85,7 @@ class Gcs final : public GcsClientInterface {
   /// Publishes the actor's or node's record as it is now.
   void PublishActorLocked(const ActorId& id);
   void PublishNodeLocked(const NodeId& id);
+  void PublishGroupLocked(const PlacementGroupId& id);
 
   std::unique_ptr<GcsStorageInterface> storage_;
   std::mutex mu_;

@@ -41,11 +41,12 @@ grpc::Status GcsServiceImpl::Subscribe(grpc::ServerContext* context, const proto
   RAYCC_CHECK_TOKEN(auth_, context);
   std::vector<proto::Channel> channels;
   for (int channel : request->channels()) {
-    if (channel != proto::ACTOR_CHANNEL && channel != proto::NODE_CHANNEL) {
-      return grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT,
-          absl::StrCat("Subscribe: channel ", channel,
-                       " is not published (actors and nodes are: ACTOR_CHANNEL, NODE_CHANNEL)"));
+    if (channel != proto::ACTOR_CHANNEL && channel != proto::NODE_CHANNEL &&
+        channel != proto::PLACEMENT_GROUP_CHANNEL) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("Subscribe: channel ", channel,
+                                       " is not published (ACTOR_CHANNEL, NODE_CHANNEL and "
+                                       "PLACEMENT_GROUP_CHANNEL are)"));
     }
     channels.push_back(static_cast<proto::Channel>(channel));
   }
@@ -68,6 +69,12 @@ grpc::Status GcsServiceImpl::Subscribe(grpc::ServerContext* context, const proto
         std::optional<proto::ActorInfo> actor = id.ok() ? gcs_.GetActor(*id) : std::nullopt;
         if (!actor) continue;
         *now.mutable_actor() = *std::move(actor);
+      } else if (channel == proto::PLACEMENT_GROUP_CHANNEL) {
+        absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(key);
+        if (!id.ok()) continue;
+        absl::StatusOr<proto::PlacementGroupInfo> group = gcs_.GetPlacementGroup(*id);
+        if (!group.ok()) continue;
+        *now.mutable_placement_group() = *std::move(group);
       } else {
         bool found = false;
         for (proto::NodeInfo& node : gcs_.GetAllNodes()) {

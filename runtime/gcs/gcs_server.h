@@ -81,8 +81,8 @@ class GcsServiceImpl final : public proto::GcsService::Service {
   grpc::Status WaitPlacementGroupReady(grpc::ServerContext* context,
                                        const proto::WaitPlacementGroupReadyRequest* request,
                                        proto::WaitPlacementGroupReadyReply* reply) override;
-  /// Changes to actors and nodes, as they happen (Publisher). The other
-  /// channels are INVALID_ARGUMENT (not published yet).
+  /// Changes to actors, nodes and placement groups, as they happen
+  /// (Publisher). The job channel is INVALID_ARGUMENT (not published yet).
   grpc::Status Subscribe(grpc::ServerContext* context, const proto::SubscribeRequest* request,
                          grpc::ServerWriter<proto::PubMessage>* writer) override;
   size_t subscribers() const { return publisher_.subscribers(); }

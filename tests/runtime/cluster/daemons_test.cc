@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -166,7 +167,7 @@ TEST_F(DaemonsTest, RequestsWithoutTheTokenAreRefusedAndCounted) {
 // The GCS publishes actor changes over a stream: a watcher in another
 // client sees the actor come alive as it happens (no polling), and bad
 // subscriptions are refused.
-TEST_F(DaemonsTest, ActorChangesArePublishedToSubscribers) {
+TEST_F(DaemonsTest, ActorAndPlacementGroupChangesArePublishedToSubscribers) {
   raycc::gcs::GcsRpcClient gcs(gcs_address_, token_), watcher(gcs_address_, token_);
   const raycc::ActorId id = raycc::ActorId::Of(raycc::JobId::FromInt(9));
   raycc::proto::ActorSpec spec;
@@ -209,15 +210,46 @@ TEST_F(DaemonsTest, ActorChangesArePublishedToSubscribers) {
   };
   raycc::proto::SubscribeRequest none;
   EXPECT_EQ(refused(none, token_).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  raycc::proto::SubscribeRequest groups;
-  groups.add_channels(raycc::proto::PLACEMENT_GROUP_CHANNEL);
-  grpc::Status not_published = refused(groups, token_);
+  raycc::proto::SubscribeRequest jobs;
+  jobs.add_channels(raycc::proto::JOB_CHANNEL);
+  grpc::Status not_published = refused(jobs, token_);
   EXPECT_EQ(not_published.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(not_published.error_message().find("not published"), std::string::npos);
   raycc::proto::SubscribeRequest actors;
   actors.add_channels(raycc::proto::ACTOR_CHANNEL);
   EXPECT_EQ(refused(actors, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(gcs.TryGetAllNodes().ok()) << "the GCS still serves";
+
+  // A placement group's life on its channel: the stream starts with its
+  // record, then says CREATED once a raylet joins and holds it, then REMOVED.
+  const raycc::PlacementGroupId group = raycc::PlacementGroupId::Of(raycc::JobId::FromInt(9));
+  StartRaylet("node-a");
+  absl::StatusOr<raycc::ResourceSet> cpu = raycc::ResourceSet::Create({{"CPU", 1}});
+  ASSERT_TRUE(cpu.ok());
+  ASSERT_TRUE(
+      gcs.CreatePlacementGroup(group, "g", raycc::scheduling::BundleStrategy::kPack, {*cpu}, {}).ok());
+  raycc::proto::SubscribeRequest on_group;
+  on_group.add_channels(raycc::proto::PLACEMENT_GROUP_CHANNEL);
+  on_group.add_keys(group.Binary());
+  grpc::ClientContext context;
+  raycc::rpc::AddToken(&context, token_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub->Subscribe(&context, on_group);
+  std::vector<raycc::proto::PlacementGroupState> states;
+  raycc::proto::PubMessage message;
+  bool removed = false;
+  while (!removed && reader->Read(&message)) {
+    ASSERT_TRUE(message.has_placement_group());
+    EXPECT_EQ(message.placement_group().spec().placement_group_id(), group.Binary());
+    states.push_back(message.placement_group().state());
+    if (states.back() == raycc::proto::PG_CREATED) ASSERT_TRUE(gcs.RemovePlacementGroup(group).ok());
+    removed = states.back() == raycc::proto::PG_REMOVED;
+  }
+  context.TryCancel();
+  (void)reader->Finish();
+  ASSERT_TRUE(removed) << "the stream ended before REMOVED";
+  EXPECT_EQ(states.back(), raycc::proto::PG_REMOVED);
+  EXPECT_NE(std::find(states.begin(), states.end(), raycc::proto::PG_CREATED), states.end());
 }
 
 TEST_F(DaemonsTest, GarbageOnAPortDoesNotCrashADaemon) {
