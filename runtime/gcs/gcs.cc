@@ -35,6 +35,40 @@ void Gcs::SetPublisher(Publisher* publisher) {
   publisher_ = publisher;
 }
 
+std::shared_ptr<Publisher::Subscription> Gcs::Subscribe(const std::vector<proto::Channel>& channels,
+                                                        const std::vector<std::string>& keys,
+                                                        std::vector<proto::PubMessage>* now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (publisher_ == nullptr) return nullptr;
+  std::shared_ptr<Publisher::Subscription> subscription = publisher_->Subscribe(channels, keys);
+  for (const std::string& key : keys) {
+    for (proto::Channel channel : channels) {
+      proto::PubMessage message;
+      message.set_channel(channel);
+      if (channel == proto::ACTOR_CHANNEL) {
+        absl::StatusOr<ActorId> id = ActorId::FromBinary(key);
+        const proto::ActorInfo* actor = id.ok() ? actors_.Find(*id) : nullptr;
+        if (actor == nullptr) continue;
+        *message.mutable_actor() = *actor;
+      } else if (channel == proto::NODE_CHANNEL) {
+        absl::StatusOr<NodeId> id = NodeId::FromBinary(key);
+        const proto::NodeInfo* node = id.ok() ? nodes_.Find(*id) : nullptr;
+        if (node == nullptr) continue;
+        *message.mutable_node() = *node;
+      } else if (channel == proto::PLACEMENT_GROUP_CHANNEL) {
+        absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(key);
+        const PlacementGroupRecord* group = id.ok() ? groups_.Find(*id) : nullptr;
+        if (group == nullptr) continue;
+        *message.mutable_placement_group() = PlacementGroupManager::ToInfo(*group);
+      } else {
+        continue;
+      }
+      now->push_back(std::move(message));
+    }
+  }
+  return subscription;
+}
+
 void Gcs::PublishActorLocked(const ActorId& id) {
   if (publisher_ == nullptr) return;
   const proto::ActorInfo* actor = actors_.Find(id);

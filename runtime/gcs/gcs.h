@@ -37,6 +37,13 @@ class Gcs final : public GcsClientInterface {
   /// Where changes to actors, nodes and placement groups are published (not owned; outlives
   /// this); none until set.
   void SetPublisher(Publisher* publisher);
+  /// Subscribes to the publisher set and fills `now` with the current
+  /// records of `keys`, both under the lock the changes are published
+  /// under: every change is either in `now` or on the subscription, never
+  /// both, never older than `now`. Null when no publisher is set.
+  std::shared_ptr<Publisher::Subscription> Subscribe(const std::vector<proto::Channel>& channels,
+                                                     const std::vector<std::string>& keys,
+                                                     std::vector<proto::PubMessage>* now);
   /// Reserves the pending placement groups that fit now; the ones CREATED.
   std::vector<PlacementGroupId> ReservePending();
   /// Groups waiting for a reservation (no lock: a cheap check before

@@ -1,5 +1,7 @@
 #include "gcs/gcs_rpc_client.h"
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -125,24 +127,37 @@ absl::StatusOr<std::optional<proto::ActorInfo>> GcsRpcClient::WatchActor(
   proto::SubscribeRequest request;
   request.add_channels(proto::ACTOR_CHANNEL);
   request.add_keys(id.Binary());
-  // (An actor the GCS does not know is said so at once.)
-  std::optional<proto::ActorInfo> last = GetActor(id);
-  if (!last || done(*last)) return last;
+  // (An actor the GCS does not know is said so at once; a GCS out of
+  // reach is an error, not an unknown actor.)
+  std::optional<proto::ActorInfo> last;
+  {
+    proto::GetActorInfoRequest ask;
+    ask.set_actor_id(id.Binary());
+    proto::GetActorInfoReply reply;
+    absl::Status asked = Call("GetActorInfo", &proto::GcsService::Stub::GetActorInfo, ask, &reply);
+    if (absl::IsNotFound(asked)) return std::nullopt;
+    if (!asked.ok()) return asked;
+    last = reply.actor();
+    if (done(*last)) return last;
+  }
   // Rounds of at most a second, so that `cancelled` is looked at; each
-  // starts with the record as it is then.
+  // starts with the record as it is then. A GCS that is briefly out of
+  // reach is tried again until the deadline.
+  absl::Status unreachable;
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline || cancelled()) return last;
+    if (now >= deadline || cancelled()) {
+      if (!unreachable.ok()) return unreachable;
+      return last;
+    }
     const auto round = std::min(deadline - now, std::chrono::steady_clock::duration(std::chrono::seconds(1)));
     grpc::ClientContext context;
     rpc::AddToken(&context, token_);
     context.set_deadline(std::chrono::system_clock::now() + round);
     std::unique_ptr<grpc::ClientReader<proto::PubMessage>> reader = stub_->Subscribe(&context, request);
-    bool seen = false;
     proto::PubMessage message;
     while (reader->Read(&message)) {
       if (!message.has_actor()) continue;
-      seen = true;
       last = message.actor();
       if (done(*last)) {
         context.TryCancel();
@@ -151,18 +166,19 @@ absl::StatusOr<std::optional<proto::ActorInfo>> GcsRpcClient::WatchActor(
       }
     }
     grpc::Status status = reader->Finish();
-    if (!status.ok() && status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
-        status.error_code() != grpc::StatusCode::ABORTED) {
-      absl::Status s = FromGrpcStatus(status);
-      return absl::Status(s.code(), absl::StrCat("GCS at ", address_, ": Subscribe: ", s.message()));
+    if (status.ok() || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+        status.error_code() == grpc::StatusCode::ABORTED) {
+      unreachable = absl::OkStatus();
+      continue;
     }
-    if (!seen && !last) {
-      // (No record: unknown, unless it was registered just now.)
-      std::optional<proto::ActorInfo> now_known = GetActor(id);
-      if (!now_known) return std::nullopt;
-      last = *now_known;
-      if (done(*last)) return last;
-    }
+    absl::Status s = FromGrpcStatus(status);
+    s = absl::Status(s.code(), absl::StrCat("GCS at ", address_, ": Subscribe: ", s.message()));
+    if (!absl::IsUnavailable(s)) return s;
+    unreachable = s;
+    // (Out of reach: not a busy loop while it is down.)
+    std::this_thread::sleep_for(std::min(
+        std::chrono::steady_clock::duration(std::chrono::milliseconds(200)),
+        std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())));
   }
 }
 

@@ -52,41 +52,20 @@ grpc::Status GcsServiceImpl::Subscribe(grpc::ServerContext* context, const proto
   }
   if (channels.empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Subscribe: no channel");
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
-  std::shared_ptr<Publisher::Subscription> subscription = publisher_.Subscribe(channels, keys);
+  // Subscribed, and the keys' records as they are now, under the GCS's
+  // lock: no change falls between them, and none older follows them.
+  std::vector<proto::PubMessage> now;
+  std::shared_ptr<Publisher::Subscription> subscription = gcs_.Subscribe(channels, keys, &now);
+  if (subscription == nullptr)
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "Subscribe: the GCS is stopping");
   struct Unsubscribe {
     Publisher& publisher;
     std::shared_ptr<Publisher::Subscription>& subscription;
     ~Unsubscribe() { publisher.Unsubscribe(subscription); }
   } unsubscribe{publisher_, subscription};
-  // The keys' records as they are now, after subscribing: no change falls
-  // between them and the stream.
-  for (const std::string& key : keys) {
-    for (proto::Channel channel : channels) {
-      proto::PubMessage now;
-      now.set_channel(channel);
-      if (channel == proto::ACTOR_CHANNEL) {
-        absl::StatusOr<ActorId> id = ActorId::FromBinary(key);
-        std::optional<proto::ActorInfo> actor = id.ok() ? gcs_.GetActor(*id) : std::nullopt;
-        if (!actor) continue;
-        *now.mutable_actor() = *std::move(actor);
-      } else if (channel == proto::PLACEMENT_GROUP_CHANNEL) {
-        absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(key);
-        if (!id.ok()) continue;
-        absl::StatusOr<proto::PlacementGroupInfo> group = gcs_.GetPlacementGroup(*id);
-        if (!group.ok()) continue;
-        *now.mutable_placement_group() = *std::move(group);
-      } else {
-        bool found = false;
-        for (proto::NodeInfo& node : gcs_.GetAllNodes()) {
-          if (node.node_id() != key) continue;
-          *now.mutable_node() = std::move(node);
-          found = true;
-        }
-        if (!found) continue;
-      }
-      if (!writer->Write(now))
-        return grpc::Status(grpc::StatusCode::CANCELLED, "Subscribe: the subscriber went away");
-    }
+  for (const proto::PubMessage& message : now) {
+    if (!writer->Write(message))
+      return grpc::Status(grpc::StatusCode::CANCELLED, "Subscribe: the subscriber went away");
   }
   // Checks every 100 ms whether the subscriber went away or the GCS stops.
   constexpr auto kLook = std::chrono::milliseconds(100);

@@ -235,13 +235,16 @@ struct SharedObjectStore::Impl {
     }
     if (absl::Status written = WriteFile(SpillPath(victim->first), Address(e), e.size); !written.ok())
       return written;
-    segment.deallocate(Block(e));
-    header->used -= e.size;
-    header->spilled_bytes += e.size;
-    ++header->spills;
+    // The entry says "spilled" before its memory goes: a process killed in
+    // between leaks the block, never leaves an entry pointing at freed memory.
+    void* block = Block(e);
     e.data = 0;
     e.offset = 0;
     e.state = kSpilled;
+    header->used -= e.size;
+    header->spilled_bytes += e.size;
+    ++header->spills;
+    segment.deallocate(block);
     return absl::OkStatus();
   }
   // A block for `size` bytes (Allocate): evicts secondary copies, then
@@ -279,13 +282,15 @@ struct SharedObjectStore::Impl {
       segment.deallocate(*block);
       return absl::DataLossError(absl::StrCat("spilled object ", id.Hex(), " is lost: ", read.message()));
     }
-    ::unlink(path.c_str());
+    // The entry is back in memory before its file goes: a process killed in
+    // between leaves a file behind, never an entry whose bytes are nowhere.
     e.data = segment.get_handle_from_address(*block);
     e.offset = offset;
     e.state = kSealed;
     header->used += e.size;
     header->spilled_bytes -= e.size;
     ++header->restores;
+    ::unlink(path.c_str());
     return absl::OkStatus();
   }
   // Evicts the least recently used unpinned secondary copy; false when none is left.
@@ -453,7 +458,7 @@ absl::Status SharedObjectStore::Seal(const ObjectId& id) {
   std::lock_guard<SharedMutex> lock(s.header->mu);
   auto it = s.index->find(KeyOf(id));
   if (it == s.index->end()) return absl::NotFoundError("object store: no object " + id.Hex() + " to seal");
-  if (it->second.state == kSealed)
+  if (it->second.state != kCreated)
     return absl::FailedPreconditionError("object store: object " + id.Hex() + " is sealed already");
   if (it->second.deleted) {  // (deleted while it was written: it goes now)
     s.Free(it);

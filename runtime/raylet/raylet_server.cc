@@ -41,8 +41,10 @@ grpc::Status RayletServiceImpl::PullObject(grpc::ServerContext* context,
   absl::StatusOr<std::shared_ptr<const object_store::ObjectView>> view = node_.object_store()->Get(*id);
   // A copy this node is still receiving (it pulled it for a task too: a
   // broadcast): served once it is here.
+  // (A short wait: two raylets pulling from each other's copies must not
+  // wait on each other; the puller then goes on to its next holder.)
   if (absl::IsNotFound(view.status()) && puller_ != nullptr &&
-      puller_->WaitForPull(*id, std::chrono::steady_clock::now() + std::chrono::seconds(120))) {
+      puller_->WaitForPull(*id, std::chrono::steady_clock::now() + kCopyWait)) {
     view = node_.object_store()->Get(*id);
   }
   if (!view.ok()) return ToGrpcStatus(Annotate(view.status(), "PullObject"));

@@ -6,6 +6,7 @@
 /// when their caller goes away.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "raycc/proto/raylet_service.grpc.pb.h"
@@ -61,7 +62,9 @@ class RayletServiceImpl final : public proto::RayletService::Service {
   NodeManager& node_;
   rpc::TokenCheck auth_;
   std::function<void()> on_shutdown_;
-  std::unique_ptr<ObjectPuller> puller_;                       // (null: the node has no store)
+  std::unique_ptr<ObjectPuller> puller_;  // (null: the node has no store)
+  /// How long PullObject waits for a copy this node is still receiving.
+  static constexpr std::chrono::seconds kCopyWait{5};
   std::atomic<uint64_t> objects_served_{0}, bytes_served_{0};  // (PullObject)
 };
 

@@ -139,6 +139,17 @@ TEST_F(PutByReferenceTest, SharedArraysAreSharedInProcessAndTheirElementsLieAlig
               packed)
         << n;
   }
+  // Near a bin header's edge (250 bytes of elements: a pad of up to 8 would
+  // cross to the next header size) the elements still start aligned.
+  for (size_t n : {size_t{125}, size_t{32765}, size_t{32766}}) {
+    std::string edge = raycc::Serialize(raycc::SharedArray<int16_t>(std::vector<int16_t>(n, 7)));
+    size_t at = 0, bytes = 0;
+    ASSERT_TRUE(raycc::internal::SharedBytesPayload(edge, &at, &bytes)) << n;
+    const size_t pad = static_cast<unsigned char>(edge[at]);
+    EXPECT_EQ((at + pad) % 8, 0u) << n;
+    EXPECT_EQ(raycc::SharedArray<int16_t>::Head(n).size(), at + pad) << n;
+    EXPECT_EQ(raycc::Deserialize<raycc::SharedArray<int16_t>>(edge).size(), n);
+  }
   // Misaligned bytes are copied, not misread; other forms are refused.
   std::string packed = raycc::Serialize(raycc::SharedArray<double>({1.5, 2.5}));
   size_t offset = 0, size = 0;

@@ -257,6 +257,7 @@ TEST(SharedObjectStoreTest, PrimaryCopiesAreSpilledToDiskAndRestoredOnGet) {
   EXPECT_EQ(stats.used, 2 * k);
   EXPECT_EQ(stats.objects, 3u);
   EXPECT_TRUE(store.Contains(b)) << "a spilled object is still the store's";
+  EXPECT_EQ(store.Seal(b).code(), absl::StatusCode::kFailedPrecondition) << "sealed already (on disk)";
   EXPECT_EQ(FilesIn(files), 1u);
 
   // A Get brings it back (spilling a, now the least recently used).

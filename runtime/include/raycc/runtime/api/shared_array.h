@@ -12,7 +12,7 @@
 /// would. A std::vector<T> is moved in without a copy.
 ///
 /// Its msgpack form is a `bin` whose first byte says how many bytes precede
-/// the elements (1 to 8; the rest of them are zero), chosen so that the
+/// the elements (1 to 16; the rest of them are zero), chosen so that the
 /// elements of an object that is a SharedArray start 8-byte aligned in the
 /// store (objects start on cache lines); then the elements, as the host
 /// lays them out in memory (little-endian on every platform raycc builds
@@ -72,12 +72,14 @@ class SharedArray {
   /// elements, so that they start 8-byte aligned after the `bin` header.
   static size_t Pad(size_t size) {
     const size_t data = size * sizeof(T);
-    for (size_t pad = 1; pad <= 8; ++pad) {
+    // (Near a header size's edge the pad that would align may push the body
+    // over it: 16 choices always leave one.)
+    for (size_t pad = 1; pad <= 16; ++pad) {
       const size_t body = pad + data;
       const size_t header = body < 256 ? 2 : body < 65536 ? 3 : 5;
       if ((header + pad) % 8 == 0) return pad;
     }
-    return 8;  // (unreachable: some pad fits every header size)
+    return 16;  // (unreachable)
   }
   /// What precedes the elements in the msgpack form of `size` of them: the
   /// `bin` header and the pad (Put writes it and then the elements where
@@ -104,7 +106,7 @@ class SharedArray {
   static bool FromBody(const SharedBytes& body, SharedArray* out) {
     if (body.empty()) return false;
     const size_t pad = static_cast<unsigned char>(body.data()[0]);
-    if (pad < 1 || pad > 8 || pad > body.size() || (body.size() - pad) % sizeof(T) != 0) return false;
+    if (pad < 1 || pad > 16 || pad > body.size() || (body.size() - pad) % sizeof(T) != 0) return false;
     const char* at = body.data() + pad;
     const size_t n = (body.size() - pad) / sizeof(T);
     if (reinterpret_cast<uintptr_t>(at) % alignof(T) == 0) {
@@ -143,7 +145,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
       if (o.type != msgpack::type::BIN || o.via.bin.size == 0) throw msgpack::type_error();
       // (The msgpack object's bytes go with it: the elements are copied out.)
       const size_t pad = static_cast<unsigned char>(o.via.bin.ptr[0]);
-      if (pad < 1 || pad > 8 || pad > o.via.bin.size || (o.via.bin.size - pad) % sizeof(T) != 0)
+      if (pad < 1 || pad > 16 || pad > o.via.bin.size || (o.via.bin.size - pad) % sizeof(T) != 0)
         throw msgpack::type_error();
       std::vector<T> values((o.via.bin.size - pad) / sizeof(T));
       if (!values.empty()) std::memcpy(values.data(), o.via.bin.ptr + pad, values.size() * sizeof(T));
@@ -156,7 +158,8 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
     template <typename Stream>
     msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const raycc::SharedArray<T>& v) const {
       const size_t pad = raycc::SharedArray<T>::Pad(v.size());
-      const char prefix[8] = {static_cast<char>(pad)};
+      if (pad + v.size() * sizeof(T) > UINT32_MAX) throw msgpack::type_error();  // (`bin`: 4 GiB at most)
+      const char prefix[16] = {static_cast<char>(pad)};
       o.pack_bin(static_cast<uint32_t>(pad + v.size() * sizeof(T)));
       o.pack_bin_body(prefix, static_cast<uint32_t>(pad));
       if (!v.empty())
