@@ -370,7 +370,7 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   using View = std::shared_ptr<const object_store::ObjectView>;
   /// Notes an object this process owns as living in the node's store
   /// (deleted from it when freed); its value, read through `view`.
-  ObjectValue OwnInStore(const ObjectId& id, View view);
+  ObjectValue OwnInStore(const ObjectId& id);
   /// `id` read in this node's store; when it is not here and `holder` is
   /// given (another node's raylet), pulled from there first: once, and once
   /// more if the copy was evicted before it was read.
@@ -946,21 +946,15 @@ std::optional<ObjectValue> ClusterRuntime::PutInStore(const ObjectId& id,
                                                       absl::Span<const std::string_view> parts,
                                                       std::string* full) {
   if (!WriteToStore(id, parts, full)) return std::nullopt;
-  absl::StatusOr<View> view = shm_->Get(id);
-  if (!view.ok()) {
-    (void)shm_->Delete(id);
-    return std::nullopt;
-  }
-  return OwnInStore(id, *std::move(view));
+  return OwnInStore(id);
 }
 
-ObjectValue ClusterRuntime::OwnInStore(const ObjectId& id, View view) {
+ObjectValue ClusterRuntime::OwnInStore(const ObjectId& id) {
   {
     std::lock_guard<std::mutex> lock(shm_mu_);
     in_shm_.insert(id);
   }
   // (Not pinned by its owner: the store may spill it while no one reads it.)
-  view.reset();
   ObjectValue value;
   value.in_local_store = true;
   return value;
@@ -1340,15 +1334,14 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
     // A worker of this node wrote it into the store (a primary copy, which
     // this owner deletes when it is freed).
     const ObjectId result = ResultOf(task);
-    absl::StatusOr<View> view = ReadOrPull(result, "");
-    if (view.ok()) {
-      value = OwnInStore(result, *std::move(view));
+    if (shm_ != nullptr && shm_->Contains(result)) {
+      value = OwnInStore(result);
       if (reply->return_objects(0).nested_refs_size() > 0) AdoptNestedRefs(result, reply->return_objects(0));
     } else {
       auto failure = std::make_shared<ObjectError>();
-      failure->message = absl::StrCat(
-          "the result of task ", task.function().name(),
-          " was written to the node's object store, but cannot be read there: ", view.status().message());
+      failure->message = absl::StrCat("the result of task ", task.function().name(),
+                                      " was written to the node's object store, but is not there",
+                                      shm_ == nullptr ? " (this process cannot map the node's store)" : "");
       value.error = std::move(failure);
     }
   } else {

@@ -35,6 +35,36 @@ void Gcs::SetPublisher(Publisher* publisher) {
   publisher_ = publisher;
 }
 
+std::optional<proto::PubMessage> Gcs::RecordLocked(proto::Channel channel, const std::string& key) {
+  proto::PubMessage message;
+  message.set_channel(channel);
+  if (channel == proto::ACTOR_CHANNEL) {
+    absl::StatusOr<ActorId> id = ActorId::FromBinary(key);
+    const proto::ActorInfo* actor = id.ok() ? actors_.Find(*id) : nullptr;
+    if (actor == nullptr) return std::nullopt;
+    *message.mutable_actor() = *actor;
+  } else if (channel == proto::NODE_CHANNEL) {
+    absl::StatusOr<NodeId> id = NodeId::FromBinary(key);
+    const proto::NodeInfo* node = id.ok() ? nodes_.Find(*id) : nullptr;
+    if (node == nullptr) return std::nullopt;
+    *message.mutable_node() = *node;
+  } else if (channel == proto::PLACEMENT_GROUP_CHANNEL) {
+    absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(key);
+    const PlacementGroupRecord* group = id.ok() ? groups_.Find(*id) : nullptr;
+    if (group == nullptr) return std::nullopt;
+    *message.mutable_placement_group() = PlacementGroupManager::ToInfo(*group);
+  } else {
+    return std::nullopt;
+  }
+  return message;
+}
+
+void Gcs::PublishLocked(proto::Channel channel, const std::string& key) {
+  if (publisher_ == nullptr) return;
+  if (std::optional<proto::PubMessage> message = RecordLocked(channel, key))
+    publisher_->Publish(*std::move(message), key);
+}
+
 std::shared_ptr<Publisher::Subscription> Gcs::Subscribe(const std::vector<proto::Channel>& channels,
                                                         const std::vector<std::string>& keys,
                                                         std::vector<proto::PubMessage>* now) {
@@ -43,66 +73,17 @@ std::shared_ptr<Publisher::Subscription> Gcs::Subscribe(const std::vector<proto:
   std::shared_ptr<Publisher::Subscription> subscription = publisher_->Subscribe(channels, keys);
   for (const std::string& key : keys) {
     for (proto::Channel channel : channels) {
-      proto::PubMessage message;
-      message.set_channel(channel);
-      if (channel == proto::ACTOR_CHANNEL) {
-        absl::StatusOr<ActorId> id = ActorId::FromBinary(key);
-        const proto::ActorInfo* actor = id.ok() ? actors_.Find(*id) : nullptr;
-        if (actor == nullptr) continue;
-        *message.mutable_actor() = *actor;
-      } else if (channel == proto::NODE_CHANNEL) {
-        absl::StatusOr<NodeId> id = NodeId::FromBinary(key);
-        const proto::NodeInfo* node = id.ok() ? nodes_.Find(*id) : nullptr;
-        if (node == nullptr) continue;
-        *message.mutable_node() = *node;
-      } else if (channel == proto::PLACEMENT_GROUP_CHANNEL) {
-        absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(key);
-        const PlacementGroupRecord* group = id.ok() ? groups_.Find(*id) : nullptr;
-        if (group == nullptr) continue;
-        *message.mutable_placement_group() = PlacementGroupManager::ToInfo(*group);
-      } else {
-        continue;
-      }
-      now->push_back(std::move(message));
+      if (std::optional<proto::PubMessage> message = RecordLocked(channel, key))
+        now->push_back(*std::move(message));
     }
   }
   return subscription;
 }
 
-void Gcs::PublishActorLocked(const ActorId& id) {
-  if (publisher_ == nullptr) return;
-  const proto::ActorInfo* actor = actors_.Find(id);
-  if (actor == nullptr) return;
-  proto::PubMessage message;
-  message.set_channel(proto::ACTOR_CHANNEL);
-  *message.mutable_actor() = *actor;
-  publisher_->Publish(std::move(message), id.Binary());
-}
-
-void Gcs::PublishNodeLocked(const NodeId& id) {
-  if (publisher_ == nullptr) return;
-  const proto::NodeInfo* node = nodes_.Find(id);
-  if (node == nullptr) return;
-  proto::PubMessage message;
-  message.set_channel(proto::NODE_CHANNEL);
-  *message.mutable_node() = *node;
-  publisher_->Publish(std::move(message), id.Binary());
-}
-
-void Gcs::PublishGroupLocked(const PlacementGroupId& id) {
-  if (publisher_ == nullptr) return;
-  const PlacementGroupRecord* group = groups_.Find(id);
-  if (group == nullptr) return;
-  proto::PubMessage message;
-  message.set_channel(proto::PLACEMENT_GROUP_CHANNEL);
-  *message.mutable_placement_group() = PlacementGroupManager::ToInfo(*group);
-  publisher_->Publish(std::move(message), id.Binary());
-}
-
 std::vector<PlacementGroupId> Gcs::ReservePendingLocked() {
   if (raylets_ == nullptr) return {};
   std::vector<PlacementGroupId> created = groups_.ReservePending(*raylets_);
-  for (const PlacementGroupId& id : created) PublishGroupLocked(id);
+  for (const PlacementGroupId& id : created) PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, id.Binary());
   return created;
 }
 
@@ -123,10 +104,10 @@ bool Gcs::VisitPlacementGroup(const PlacementGroupId& id,
 
 absl::Status Gcs::RegisterNode(proto::NodeInfo node) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<NodeId> id = NodeId::FromBinary(node.node_id());
+  const std::string key = node.node_id();
   absl::Status s = nodes_.Register(std::move(node));
   if (s.ok()) {
-    if (id.ok()) PublishNodeLocked(*id);
+    PublishLocked(proto::NODE_CHANNEL, key);
     ReservePendingLocked();  // (room for a pending group, perhaps)
   }
   return s;
@@ -135,11 +116,12 @@ absl::Status Gcs::RegisterNode(proto::NodeInfo node) {
 absl::Status Gcs::MarkNodeDead(const NodeId& id, std::string cause) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status dead = nodes_.MarkDead(id, std::move(cause));
-  if (dead.ok()) PublishNodeLocked(id);
-  // Its bundles are lost: their groups reserve them again elsewhere.
   if (dead.ok()) {
+    PublishLocked(proto::NODE_CHANNEL, id.Binary());
+    // Its bundles are lost: their groups reserve them again elsewhere.
     std::vector<PlacementGroupId> hit = groups_.OnNodeDead(id);
-    for (const PlacementGroupId& group : hit) PublishGroupLocked(group);  // (RESCHEDULING)
+    for (const PlacementGroupId& group : hit)
+      PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, group.Binary());  // (RESCHEDULING)
     if (!hit.empty()) ReservePendingLocked();
   }
   return dead;
@@ -153,29 +135,28 @@ std::vector<proto::NodeInfo> Gcs::GetAllNodes() {
 absl::Status Gcs::RegisterActor(const proto::ActorSpec& spec) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status s = actors_.Register(spec);
-  if (absl::StatusOr<ActorId> id = ActorId::FromBinary(spec.actor_id()); s.ok() && id.ok())
-    PublishActorLocked(*id);
+  if (s.ok()) PublishLocked(proto::ACTOR_CHANNEL, spec.actor_id());
   return s;
 }
 
 absl::Status Gcs::MarkActorAlive(const ActorId& id, const proto::Address& where) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status s = actors_.MarkAlive(id, where);
-  if (s.ok()) PublishActorLocked(id);
+  if (s.ok()) PublishLocked(proto::ACTOR_CHANNEL, id.Binary());
   return s;
 }
 
 absl::Status Gcs::MarkActorRestarting(const ActorId& id) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status s = actors_.MarkRestarting(id);
-  if (s.ok()) PublishActorLocked(id);
+  if (s.ok()) PublishLocked(proto::ACTOR_CHANNEL, id.Binary());
   return s;
 }
 
 absl::Status Gcs::MarkActorDead(const ActorId& id, std::string cause) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status s = actors_.MarkDead(id, std::move(cause));
-  if (s.ok()) PublishActorLocked(id);
+  if (s.ok()) PublishLocked(proto::ACTOR_CHANNEL, id.Binary());
   return s;
 }
 
@@ -216,7 +197,7 @@ absl::Status Gcs::CreatePlacementGroup(const PlacementGroupId& id, const std::st
   }
   absl::Status s = groups_.Create(id, name, strategy, bundles, nodes_.AliveTotals(), what, pinned);
   if (s.ok()) {
-    PublishGroupLocked(id);  // (PENDING)
+    PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, id.Binary());  // (PENDING)
     ReservePendingLocked();
   }
   return s;
@@ -228,8 +209,8 @@ absl::Status Gcs::RemovePlacementGroup(const PlacementGroupId& id) {
     return absl::FailedPreconditionError("the GCS has no raylets to give bundles back to");
   absl::StatusOr<bool> freed = groups_.Remove(id, *raylets_);
   if (!freed.ok()) return freed.status();
-  PublishGroupLocked(id);              // (REMOVED)
-  if (*freed) ReservePendingLocked();  // its bundles may fit a waiting group
+  PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, id.Binary());  // (REMOVED)
+  if (*freed) ReservePendingLocked();                          // its bundles may fit a waiting group
   return absl::OkStatus();
 }
 
@@ -274,7 +255,7 @@ absl::Status Gcs::MarkJobFinished(const JobId& id) {
     absl::StatusOr<ActorId> actor_id = ActorId::FromBinary(actor.spec().actor_id());
     if (actor.state() != proto::DEAD && actor_id.ok() && actor_id->Job() == id) {
       if (actors_.MarkDead(*actor_id, absl::StrCat("its job ", id.Hex(), " finished")).ok())
-        PublishActorLocked(*actor_id);
+        PublishLocked(proto::ACTOR_CHANNEL, actor_id->Binary());
     }
   }
   if (raylets_ == nullptr) return absl::OkStatus();
@@ -285,7 +266,7 @@ absl::Status Gcs::MarkJobFinished(const JobId& id) {
   bool freed = false;
   for (const PlacementGroupId& group : owned) {
     absl::StatusOr<bool> removed = groups_.Remove(group, *raylets_);
-    if (removed.ok()) PublishGroupLocked(group);
+    if (removed.ok()) PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, group.Binary());
     freed = freed || (removed.ok() && *removed);
   }
   if (freed) ReservePendingLocked();

@@ -14,6 +14,8 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "absl/functional/function_ref.h"
 #include "gcs/actor_directory.h"
@@ -89,10 +91,11 @@ class Gcs final : public GcsClientInterface {
 
  private:
   std::vector<PlacementGroupId> ReservePendingLocked();
-  /// Publishes the actor's or node's record as it is now.
-  void PublishActorLocked(const ActorId& id);
-  void PublishNodeLocked(const NodeId& id);
-  void PublishGroupLocked(const PlacementGroupId& id);
+  /// The record `key` (an actor's, node's or group's id) has on `channel`
+  /// now, as published; nullopt when there is none.
+  std::optional<proto::PubMessage> RecordLocked(proto::Channel channel, const std::string& key);
+  /// Publishes that record.
+  void PublishLocked(proto::Channel channel, const std::string& key);
 
   std::unique_ptr<GcsStorageInterface> storage_;
   std::mutex mu_;

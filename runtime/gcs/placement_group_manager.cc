@@ -1,6 +1,7 @@
 #include "gcs/placement_group_manager.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "absl/strings/str_cat.h"
 #include "raycc/runtime/common/status.h"
@@ -199,30 +200,44 @@ std::vector<PlacementGroupId> PlacementGroupManager::ReservePending(BundleReserv
       where = scheduling::PlacePinnedBundles(group.bundles, pins, free);
     }
     if (where.empty()) continue;
-    // Phase 1: hold every bundle; a raylet that says no rolls back the rest.
-    size_t prepared = 0;
-    for (; prepared < group.bundles.size(); ++prepared) {
-      const NodeId& node = available[where[prepared]].first;
-      if (!raylets.PrepareBundle(id, static_cast<int>(prepared), group.bundles[prepared], node)) break;
-    }
-    if (prepared < group.bundles.size()) {
-      for (size_t i = 0; i < prepared; ++i)
-        raylets.CancelBundle(id, static_cast<int>(i), group.bundles[i], available[where[i]].first);
-      continue;
-    }
-    // Phase 2: commit.
-    group.bundle_nodes.clear();
-    for (size_t i = 0; i < group.bundles.size(); ++i) {
-      const NodeId& node = available[where[i]].first;
-      raylets.CommitBundle(id, static_cast<int>(i), group.bundles[i], node);
-      group.bundle_nodes.push_back(node);
-    }
-    group.state = proto::PG_CREATED;
-    pending_.fetch_sub(1, std::memory_order_relaxed);
-    (void)Persist(group);  // (the in-memory state is the truth; a storage error shows on the next write)
-    created.push_back(id);
+    std::vector<size_t> every(group.bundles.size());
+    std::iota(every.begin(), every.end(), size_t{0});
+    if (Reserve(group, every, where, available, raylets)) created.push_back(id);
   }
   return created;
+}
+
+bool PlacementGroupManager::Reserve(PlacementGroupRecord& group, const std::vector<size_t>& indices,
+                                    const std::vector<int>& where,
+                                    const std::vector<std::pair<NodeId, scheduling::Units>>& available,
+                                    BundleReserverInterface& raylets) {
+  // Phase 1: hold every bundle; a raylet that says no rolls back the rest.
+  size_t prepared = 0;
+  for (; prepared < indices.size(); ++prepared) {
+    const size_t i = indices[prepared];
+    if (!raylets.PrepareBundle(group.id, static_cast<int>(i), group.bundles[i],
+                               available[where[prepared]].first))
+      break;
+  }
+  if (prepared < indices.size()) {
+    for (size_t k = 0; k < prepared; ++k) {
+      const size_t i = indices[k];
+      raylets.CancelBundle(group.id, static_cast<int>(i), group.bundles[i], available[where[k]].first);
+    }
+    return false;
+  }
+  // Phase 2: commit.
+  group.bundle_nodes.resize(group.bundles.size());
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const size_t i = indices[k];
+    const NodeId& node = available[where[k]].first;
+    raylets.CommitBundle(group.id, static_cast<int>(i), group.bundles[i], node);
+    group.bundle_nodes[i] = node;
+  }
+  group.state = proto::PG_CREATED;
+  pending_.fetch_sub(1, std::memory_order_relaxed);
+  (void)Persist(group);  // (the in-memory state is the truth; a storage error shows on the next write)
+  return true;
 }
 
 std::vector<PlacementGroupId> PlacementGroupManager::OnNodeDead(const NodeId& node) {
@@ -262,26 +277,7 @@ bool PlacementGroupManager::Reschedule(PlacementGroupRecord& group, BundleReserv
   std::vector<scheduling::Units> bundles;
   for (size_t i : lost) bundles.push_back(group.bundles[i]);
   std::vector<int> where = scheduling::PlaceBundles(bundles, group.strategy, free);
-  if (where.empty()) return false;
-  size_t prepared = 0;
-  for (; prepared < lost.size(); ++prepared) {
-    const NodeId& node = available[where[prepared]].first;
-    if (!raylets.PrepareBundle(group.id, static_cast<int>(lost[prepared]), bundles[prepared], node)) break;
-  }
-  if (prepared < lost.size()) {
-    for (size_t k = 0; k < prepared; ++k)
-      raylets.CancelBundle(group.id, static_cast<int>(lost[k]), bundles[k], available[where[k]].first);
-    return false;
-  }
-  for (size_t k = 0; k < lost.size(); ++k) {
-    const NodeId& node = available[where[k]].first;
-    raylets.CommitBundle(group.id, static_cast<int>(lost[k]), bundles[k], node);
-    group.bundle_nodes[lost[k]] = node;
-  }
-  group.state = proto::PG_CREATED;
-  pending_.fetch_sub(1, std::memory_order_relaxed);
-  (void)Persist(group);
-  return true;
+  return !where.empty() && Reserve(group, lost, where, available, raylets);
 }
 
 absl::StatusOr<bool> PlacementGroupManager::Remove(const PlacementGroupId& id,

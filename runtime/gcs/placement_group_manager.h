@@ -107,6 +107,12 @@ class PlacementGroupManager {
   absl::Status Persist(const PlacementGroupRecord& group);
   /// Reserves the lost bundles of a RESCHEDULING group; true when done.
   bool Reschedule(PlacementGroupRecord& group, BundleReserverInterface& raylets);
+  /// Two-phase reservation of the group's bundles `indices`, the k-th on
+  /// node available[where[k]]: all held, or none (a refused prepare cancels
+  /// the ones before it). Once all are committed the group is CREATED.
+  bool Reserve(PlacementGroupRecord& group, const std::vector<size_t>& indices, const std::vector<int>& where,
+               const std::vector<std::pair<NodeId, scheduling::Units>>& available,
+               BundleReserverInterface& raylets);
 
   GcsStorageInterface& storage_;
   absl::flat_hash_map<PlacementGroupId, PlacementGroupRecord> groups_;

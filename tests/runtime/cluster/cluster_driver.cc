@@ -720,7 +720,19 @@ void Arrays() {
 // Puts of 2 MiB into a store of 8 MiB that may spill 4 MiB: past what
 // memory and disk can hold, Put is an ObjectStoreFullError naming the sizes;
 // what was stored before reads back whole; freeing makes room again.
-void Full() {
+// What the raylet at `address` says once its store holds no object, in
+// memory or on disk (the owner deletes freed objects as their references
+// go): asked again at once, paced by the call itself, a bounded number of
+// times.
+raycc::proto::GetNodeStatsReply StoreEmptied(const std::string& address) {
+  raycc::proto::GetNodeStatsReply stats = RayletStats(address);
+  for (int i = 0; i < 5000 && (stats.object_store_objects() > 0 || stats.object_store_spilled_objects() > 0);
+       ++i)
+    stats = RayletStats(address);
+  return stats;
+}
+
+void Full(const std::string& a) {
   std::vector<raycc::ObjectRef<std::string>> kept;
   std::string error;
   for (int i = 0; i < 12 && error.empty(); ++i) {
@@ -737,14 +749,12 @@ void Full() {
     whole += *kept[i].Get() == MakeBig(2, static_cast<int64_t>(i)) ? 1 : 0;
   Print("read_back", whole);
   kept.clear();
-  // (The owner deletes them from the store as their references go.)
-  std::string after = "none";
-  for (int i = 0; i < 200 && after != "ok"; ++i) {
-    try {
-      after = *raycc::Put(MakeBig(2, 99)).Get() == MakeBig(2, 99) ? "ok" : "wrong";
-    } catch (const raycc::ObjectStoreFullError&) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+  StoreEmptied(a);
+  std::string after = "ok";
+  try {
+    if (*raycc::Put(MakeBig(2, 99)).Get() != MakeBig(2, 99)) after = "wrong";
+  } catch (const raycc::ObjectStoreFullError& e) {
+    after = e.what();
   }
   Print("put_after_free", after);
 }
@@ -769,13 +779,7 @@ void Spilling(const std::string& a) {
     raycc::proto::GetNodeStatsReply after_reads = RayletStats(a);
     Print("restored", after_reads.object_store_restores() >= kObjects - 3 ? "yes" : "no");
   }
-  // Freed (the owner deletes them from the store): bounded wait for it.
-  raycc::proto::GetNodeStatsReply freed = RayletStats(a);
-  for (int i = 0; i < 200 && (freed.object_store_objects() > 0 || freed.object_store_spilled_objects() > 0);
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    freed = RayletStats(a);
-  }
+  raycc::proto::GetNodeStatsReply freed = StoreEmptied(a);
   Print("left_objects", static_cast<long>(freed.object_store_objects()));
   Print("left_spilled", static_cast<long>(freed.object_store_spilled_objects()));
 }
@@ -926,8 +930,8 @@ int main(int argc, char** argv) {
       Retries(argv[2]);
     } else if (scenario == "broadcast" && argc > 6) {
       Broadcast(argv[2], {argv[3], argv[4], argv[5], argv[6]});
-    } else if (scenario == "full") {
-      Full();
+    } else if (scenario == "full" && argc > 2) {
+      Full(argv[2]);
     } else if (scenario == "arrays") {
       Arrays();
     } else if (scenario == "spilling" && argc > 2) {

@@ -277,7 +277,7 @@ TEST_F(ClusterRuntimeTest, AStoreFullPastItsDiskLimitIsAnErrorAndLosesNothing) {
                std::to_string(4 << 20), "--object-spilling-directory", dir_ + "/spill"});
   int code = -1;
   std::map<std::string, std::string> out =
-      RunDriver({"full"}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+      RunDriver({"full", RayletAddress(0)}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
   ASSERT_EQ(code, 0) << output_;
   EXPECT_THAT(out["full_error"], HasSubstr("object store full")) << output_;
   EXPECT_THAT(out["full_error"], HasSubstr("needs 2097157 bytes"));

@@ -104,19 +104,30 @@ class SharedArray {
   /// are aligned (`body` keeps them valid), else copied; false when `body`
   /// is not a SharedArray<T>'s.
   static bool FromBody(const SharedBytes& body, SharedArray* out) {
-    if (body.empty()) return false;
-    const size_t pad = static_cast<unsigned char>(body.data()[0]);
-    if (pad < 1 || pad > 16 || pad > body.size() || (body.size() - pad) % sizeof(T) != 0) return false;
+    size_t pad = 0, n = 0;
+    if (!Layout(body.data(), body.size(), &pad, &n)) return false;
     const char* at = body.data() + pad;
-    const size_t n = (body.size() - pad) / sizeof(T);
     if (reinterpret_cast<uintptr_t>(at) % alignof(T) == 0) {
       *out = SharedArray(std::make_shared<const SharedBytes>(body), reinterpret_cast<const T*>(at), n);
     } else {
-      std::vector<T> copy(n);
-      if (n > 0) std::memcpy(copy.data(), at, n * sizeof(T));
-      *out = SharedArray(std::move(copy));
+      *out = Copied(at, n);
     }
     return true;
+  }
+  /// Where the elements of a `bin` body of `size` bytes start (its pad) and
+  /// how many there are; false when it is not a SharedArray<T>'s.
+  static bool Layout(const char* body, size_t size, size_t* pad, size_t* n) {
+    if (size == 0) return false;
+    *pad = static_cast<unsigned char>(body[0]);
+    if (*pad < 1 || *pad > 16 || *pad > size || (size - *pad) % sizeof(T) != 0) return false;
+    *n = (size - *pad) / sizeof(T);
+    return true;
+  }
+  /// `n` elements at `at` (aligned or not), copied into an array of its own.
+  static SharedArray Copied(const char* at, size_t n) {
+    std::vector<T> copy(n);
+    if (n > 0) std::memcpy(copy.data(), at, n * sizeof(T));
+    return SharedArray(std::move(copy));
   }
 
  private:
@@ -142,14 +153,12 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   template <typename T>
   struct convert<raycc::SharedArray<T>> {
     const msgpack::object& operator()(const msgpack::object& o, raycc::SharedArray<T>& v) const {
-      if (o.type != msgpack::type::BIN || o.via.bin.size == 0) throw msgpack::type_error();
       // (The msgpack object's bytes go with it: the elements are copied out.)
-      const size_t pad = static_cast<unsigned char>(o.via.bin.ptr[0]);
-      if (pad < 1 || pad > 16 || pad > o.via.bin.size || (o.via.bin.size - pad) % sizeof(T) != 0)
+      size_t pad = 0, n = 0;
+      if (o.type != msgpack::type::BIN ||
+          !raycc::SharedArray<T>::Layout(o.via.bin.ptr, o.via.bin.size, &pad, &n))
         throw msgpack::type_error();
-      std::vector<T> values((o.via.bin.size - pad) / sizeof(T));
-      if (!values.empty()) std::memcpy(values.data(), o.via.bin.ptr + pad, values.size() * sizeof(T));
-      v = raycc::SharedArray<T>(std::move(values));
+      v = raycc::SharedArray<T>::Copied(o.via.bin.ptr + pad, n);
       return o;
     }
   };
