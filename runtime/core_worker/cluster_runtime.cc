@@ -429,6 +429,11 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   std::thread borrower_watch_;
   /// Borrowers of this process's objects, by worker id: where to reach them.
   absl::flat_hash_map<std::string, proto::Address> borrower_addresses_;
+  /// Liveness rounds in a row each borrower has not answered.
+  absl::flat_hash_map<std::string, int> borrower_misses_;
+  static constexpr int kBorrowerMisses = 3;
+  /// Failed calls in a row after which a borrowed object's owner is dead.
+  static constexpr int kOwnerTries = 4;
   absl::flat_hash_map<std::string, std::shared_ptr<proto::CoreWorkerService::Stub>> worker_stubs_;
   std::unique_ptr<TaskSubmitter> submitter_;
   std::atomic<uint32_t> puts_{0};
@@ -1882,6 +1887,7 @@ void ClusterRuntime::WatchBorrowers() {
     for (const auto& [id, address] : borrower_addresses_) borrowers.push_back(address);
     lock.unlock();
     std::vector<proto::Address> gone;
+    std::vector<std::string> answered;
     for (const proto::Address& borrower : borrowers) {
       // A cheap question any live core worker answers (a malformed id:
       // INVALID_ARGUMENT); no answer at all (UNAVAILABLE) means it is gone.
@@ -1894,12 +1900,22 @@ void ClusterRuntime::WatchBorrowers() {
       proto::GetObjectStatusRequest request;
       proto::GetObjectStatusReply reply;
       grpc::Status status = stub->GetObjectStatus(&context, request, &reply);
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) gone.push_back(borrower);
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+        answered.push_back(borrower.worker_id());
+        continue;
+      }
+      // One refused or reset connection is not a death (a reset under load
+      // is): only kBorrowerMisses unanswered rounds in a row free its borrows.
+      lock.lock();
+      if (++borrower_misses_[borrower.worker_id()] >= kBorrowerMisses) gone.push_back(borrower);
+      lock.unlock();
     }
     for (const proto::Address& borrower : gone) refs_.RemoveBorrowerEverywhere(borrower.worker_id());
     lock.lock();
+    for (const std::string& worker : answered) borrower_misses_.erase(worker);
     for (const proto::Address& borrower : gone) {
       borrower_addresses_.erase(borrower.worker_id());
+      borrower_misses_.erase(borrower.worker_id());
       worker_stubs_.erase(borrower.SerializeAsString());
     }
   }
@@ -1927,7 +1943,10 @@ void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
     return;
   }
   // The owner answers once the value exists, or PENDING after a second (so
-  // this thread sees a Shutdown, or the reference going, in time).
+  // this thread sees a Shutdown, or the reference going, in time). A failed
+  // call is retried with backoff (a connection reset under load is not the
+  // owner's death) until kOwnerTries in a row have failed.
+  int failures = 0;
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(borrow_mu_);
@@ -1945,11 +1964,22 @@ void ClusterRuntime::Fetch(const ObjectId& id, const std::string& owner) {
     proto::GetObjectStatusReply reply;
     grpc::Status status = stub->GetObjectStatus(&context, request, &reply);
     if (!status.ok()) {
-      fail(absl::StrCat("the owner of object ", id.Hex(), " (the process at ", where,
-                        ") cannot be reached; it has probably died: ", status.error_message()),
+      const bool transient = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                             status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+      if (transient && ++failures < kOwnerTries) {
+        std::unique_lock<std::mutex> lock(borrow_mu_);
+        if (borrow_cv_.wait_for(lock, std::chrono::milliseconds(100) * (1 << failures),
+                                [&] { return borrow_stop_; }))
+          return;
+        continue;
+      }
+      fail(absl::StrCat("the owner of object ", id.Hex(), " (the process at ", where, ") cannot be reached",
+                        transient ? absl::StrCat(" (", failures, " tries); it has probably died: ") : ": ",
+                        status.error_message()),
            ObjectError::Kind::kLost);
       return;
     }
+    failures = 0;
     switch (reply.status()) {
       case proto::PENDING:
         continue;

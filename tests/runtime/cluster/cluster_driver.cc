@@ -580,7 +580,8 @@ void Ownership() {
   Print("no_borrowed_left", WaitForNoObjects() ? 1 : 0);
 
   // A borrower that dies holding a reference: the owner notices (it asks
-  // its borrowers every second) and frees the object.
+  // its borrowers every second; three unanswered rounds in a row) and frees
+  // the object.
   raycc::ActorHandle<Keeper> doomed = raycc::Actor(Keeper::Create).Remote();
   {
     raycc::ObjectRef<int> z = raycc::Put(7);
