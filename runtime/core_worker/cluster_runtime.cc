@@ -31,6 +31,7 @@
 #include "core_worker/reference_counter.h"
 #include "core_worker/task_executor.h"
 #include "core_worker/task_submitter.h"
+#include "core_worker/throw_status.h"
 #include "core_worker/thread_set.h"
 #include "gcs/bundle_reserver_interface.h"
 #include "gcs/gcs_rpc_client.h"
@@ -1137,28 +1138,15 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
   }
   if (!options.placement_group.IsNil()) {
     const std::string what = absl::StrCat("task ", function.name);
-    std::vector<ResourceSet> bundles = GroupBundles(options.placement_group, what);
-    const int index = options.bundle_index;
-    if (index >= static_cast<int>(bundles.size())) {
-      throw RayccError(absl::StrCat(what, ": bundle ", index, " of placement group ",
-                                    options.placement_group.Hex(), " does not exist (it has ", bundles.size(),
-                                    ")"));
-    }
-    const bool fits = index >= 0 ? resources->IsSubsetOf(bundles[index])
-                                 : std::any_of(bundles.begin(), bundles.end(), [&](const ResourceSet& b) {
-                                     return resources->IsSubsetOf(b);
-                                   });
-    if (!fits) {
-      throw InfeasibleError(
-          absl::StrCat(what, ": demands ", resources->ToString(), ", more than ",
-                       index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
-                       " of its placement group holds"));
-    }
-    *resources = gcs::GroupResources(*resources, index, gcs::GroupResourceSuffix(options.placement_group));
+    absl::StatusOr<ResourceSet> in_group_demand =
+        gcs::DemandInGroup(*resources, GroupBundles(options.placement_group, what), options.bundle_index,
+                           options.placement_group);
+    if (!in_group_demand.ok()) core_worker::ThrowStatus(in_group_demand.status(), what);
+    *resources = *std::move(in_group_demand);
     proto::PlacementGroupSchedulingStrategy* in_group =
         spec.mutable_scheduling_strategy()->mutable_placement_group();
     in_group->set_placement_group_id(options.placement_group.Binary());
-    in_group->set_bundle_index(index);
+    in_group->set_bundle_index(options.bundle_index);
   }
   resources->ToProto(spec.mutable_required_resources());
   if (!options.placement_group.IsNil()) {

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api/placement_group_info.h"
+#include "core_worker/throw_status.h"
 #include "core_worker/user_code.h"
 #include "embedded/worker_context.h"
 #include "raycc/runtime/gpu/gpu_devices.h"
@@ -19,14 +20,6 @@
 
 namespace raycc::internal {
 namespace {
-
-/// The part of `demand` a task lends while it waits: its CPUs.
-absl::flat_hash_map<std::string, int64_t> CpuPart(const absl::flat_hash_map<std::string, int64_t>& demand) {
-  absl::flat_hash_map<std::string, int64_t> cpu;
-  for (const auto& [name, q] : demand)
-    if (name == "CPU" || absl::StartsWith(name, "CPU_group")) cpu[name] = q;
-  return cpu;
-}
 
 /// More threads than this for one runtime or one actor is a mistake.
 constexpr int kMaxThreads = 4096;
@@ -106,7 +99,7 @@ EmbeddedRuntime::Traced EmbeddedRuntime::TraceOf(const CallOptions& options,
 
 void EmbeddedRuntime::RecordAttempt(const Traced& traced, int node, const char* status, double start_us) {
   if (!timeline_.enabled() || !traced) return;
-  timeline_.Record({traced->label, traced->graph, traced->plan_node, cluster_.node(node).name, status,
+  timeline_.Record({traced->label, traced->graph, traced->plan_node, resources_.name(node), status,
                     traced->submitted_us, start_us, timeline_.NowUs(), tls.timeline_tid});
 }
 
@@ -150,7 +143,7 @@ std::vector<int> EmbeddedRuntime::CurrentGpuIds() const {
 
 std::string EmbeddedRuntime::CurrentNodeName() const {
   if (tls.runtime == nullptr || tls.node < 0) return "";
-  return tls.runtime->cluster_.node(tls.node).name;
+  return tls.runtime->resources_.name(tls.node);
 }
 
 EmbeddedRuntime::EmbeddedRuntime(const Config& config)
@@ -200,12 +193,12 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
           absl::StrCat(config.nodes.empty() ? "Config.resources" : "Config.nodes '" + n.name + "'", ": ",
                        set.status().message()));
     }
-    absl::StatusOr<int> added = cluster_.AddNode(n.name, *set, n.labels);
-    if (!added.ok()) throw RayccError(absl::StrCat("Config.nodes: ", added.status().message()));
     // The control service's view of the node (the first is this process's).
-    node_ids_.push_back(node_ids_.empty() ? node_ : NodeId::FromRandom());
+    const NodeId id = resources_.size() == 0 ? node_ : NodeId::FromRandom();
+    absl::StatusOr<int> added = resources_.AddNode(n.name, *set, n.labels, id);
+    if (!added.ok()) throw RayccError(absl::StrCat("Config.nodes: ", added.status().message()));
     proto::NodeInfo info;
-    info.set_node_id(node_ids_.back().Binary());
+    info.set_node_id(id.Binary());
     info.set_node_name(n.name);
     set->ToProto(info.mutable_total_resources());
     for (const auto& [k, v] : n.labels) (*info.mutable_labels())[k] = v;
@@ -221,12 +214,7 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   // Tasks a Get() runs on the caller's thread appear on this lane.
   timeline_.NameThread(0, "caller of Get (tasks run inline)", /*only_if_used=*/true);
   std::unique_lock<std::mutex> lock(mu_);
-  default_task_demand_ = InternLocked({{"CPU", FixedPoint::kScale}});
-  default_feasible_ = false;
-  for (int i = 0; i < cluster_.size(); ++i)
-    default_feasible_ = default_feasible_ || cluster_.CanEverRun(*default_task_demand_, i);
-  no_demand_ = InternLocked({});
-  gcs_.SetBundleReserver(&reserver_);
+  gcs_.SetBundleReserver(&resources_.bundle_reserver());
   proto::Address driver;
   driver.set_node_id(node_.Binary());
   if (absl::Status s = gcs_.AddJob(job_, driver); !s.ok()) throw RayccError(std::string(s.message()));
@@ -284,7 +272,7 @@ absl::Status EmbeddedRuntime::Finish() {
 }
 
 std::string EmbeddedRuntime::Where() const {
-  std::string node = tls.node >= 0 ? cluster_.node(tls.node).name : "embedded";
+  std::string node = tls.node >= 0 ? resources_.name(tls.node) : "embedded";
   std::string thread = tls.actor        ? absl::StrCat("actor thread ", tls.index)
                        : tls.index >= 0 ? absl::StrCat("worker thread ", tls.index)
                                         : std::string("the caller's thread (run inline by Get)");
@@ -447,24 +435,12 @@ void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int s
   }
 }
 
-int EmbeddedRuntime::PickNodeLocked(const Demand& demand, const Task* prefs) {
-  if (cluster_.size() == 1) return cluster_.CanRun(demand, 0) ? 0 : -1;
-  scheduling::PolicyOptions options;
-  if (prefs != nullptr) {
-    options.spread = prefs->spread;
-    options.affinity = prefs->affinity;
-    options.affinity_soft = prefs->affinity_soft;
-    options.labels = prefs->labels;
-  }
-  return scheduling::PickNode(cluster_, demand, options, &spread_next_);
-}
-
 void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
   if (sign > 0) {
-    cluster_.Acquire(demand, node);
+    resources_.Acquire(demand, node);
     return;
   }
-  cluster_.Release(demand, node);
+  resources_.Release(demand, node);
   // Freed resources may let waiting work run. A task waiting to resume goes
   // first; else wake an idle worker only when tasks are queued (it wakes
   // the next if more can run).
@@ -478,13 +454,12 @@ void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
 }
 
 void EmbeddedRuntime::ReacquireLocked(const Units& demand, int node, std::unique_lock<std::mutex>& lock) {
-  if (!scheduling::Fits(demand, cluster_.node(node).available)) {
+  if (!resources_.FitsNow(demand, node)) {
     ++resuming_;
-    resume_cv_.wait(lock,
-                    [&] { return stopping_ || scheduling::Fits(demand, cluster_.node(node).available); });
+    resume_cv_.wait(lock, [&] { return stopping_ || resources_.FitsNow(demand, node); });
     --resuming_;
   }
-  cluster_.Acquire(demand, node);
+  resources_.Acquire(demand, node);
   // Workers held back while this thread waited may run what is left.
   if (resuming_ == 0 && !ready_.empty()) WakeWorkerLocked();
 }
@@ -493,7 +468,8 @@ std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* n
   // A task waiting to take its resources back (it lent them while it
   // waited) goes before new work.
   if (resuming_ > 0) return nullptr;
-  return ready_.TakeFirst([&](Task& task) { return (*node = PickNodeLocked(*task.demand, &task)) >= 0; });
+  return ready_.TakeFirst(
+      [&](Task& task) { return (*node = resources_.PickNode(*task.demand, &task.where)) >= 0; });
 }
 
 void EmbeddedRuntime::CountCallerRefLocked(Object& object) {
@@ -544,18 +520,6 @@ void EmbeddedRuntime::WakeAllWorkersLocked() {
   work_cv_.notify_all();
 }
 
-const EmbeddedRuntime::Demand* EmbeddedRuntime::InternLocked(Units units) {
-  std::vector<std::pair<std::string, int64_t>> key(units.begin(), units.end());
-  std::sort(key.begin(), key.end());
-  auto [it, added] = interned_.try_emplace(std::move(key), nullptr);
-  if (!added) return it->second;
-  Demand& d = demands_.emplace_back();
-  d.cpu = CpuPart(units);
-  static_cast<scheduling::ResourceRequest&>(d) = scheduling::ResourceRequest::Of(std::move(units));
-  it->second = &d;
-  return &d;
-}
-
 void EmbeddedRuntime::StartWorkerLocked() {
   int index = static_cast<int>(workers_.size());
   workers_.emplace_back([this, index] { WorkerLoop(index); });
@@ -563,26 +527,18 @@ void EmbeddedRuntime::StartWorkerLocked() {
 
 const EmbeddedRuntime::Demand* EmbeddedRuntime::DemandOfLocked(const CallOptions& options, bool is_task,
                                                                const What& what) {
-  if (!options.has_resources) {
-    if (is_task && !default_feasible_) {  // one CPU, which no node has: say so
-      CallOptions one_cpu;
-      one_cpu.has_resources = true;
-      one_cpu.resources = {{"CPU", 1}};
-      return DemandOfLocked(one_cpu, is_task, what);
-    }
-    return is_task ? default_task_demand_ : no_demand_;
+  absl::StatusOr<const Demand*> demand;
+  if (options.has_resources) {
+    demand = resources_.DemandOf(options.resources);
+  } else if (!is_task) {
+    return resources_.none();
+  } else if (resources_.task_default_feasible()) {
+    return resources_.task_default();
+  } else {
+    demand = resources_.DemandOf({{"CPU", 1}});  // (which no node has: it says so)
   }
-  auto cached = by_options_.find(options.resources);
-  if (cached != by_options_.end()) return cached->second;
-  absl::StatusOr<ResourceSet> set = ResourceSet::Create(options.resources);
-  if (!set.ok()) throw RayccError(absl::StrCat(what.str(), ": ", set.status().message()));
-  absl::Status feasible = set->CheckFeasible(cluster_.totals());
-  if (!feasible.ok()) throw InfeasibleError(absl::StrCat(what.str(), ": ", feasible.message()));
-  Units demand;
-  for (const auto& [name, q] : set->SortedEntries()) demand[name] = q.units();
-  const Demand* d = InternLocked(std::move(demand));
-  by_options_.emplace(options.resources, d);
-  return d;
+  if (!demand.ok()) core_worker::ThrowStatus(demand.status(), what.str());
+  return *demand;
 }
 
 std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunction& function,
@@ -598,11 +554,11 @@ std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunctio
   auto ref = std::make_shared<ObjectRefHandle>(task->result, ObjectRefHandle::Adopt{});
   task->caller_ref = ref;
   if (!options.has_resources && options.placement_group.IsNil() && options.node_name.empty() &&
-      options.label_selector.empty() && default_feasible_ &&
+      options.label_selector.empty() && resources_.task_default_feasible() &&
       std::none_of(task->args.begin(), task->args.end(),
                    [](const TaskArgument& a) { return a.by_ref || !a.contained.empty(); })) {
     // Nothing to check against the runtime's state: skip mu_.
-    task->demand = default_task_demand_;
+    task->demand = resources_.task_default();
     Post(task);
     return ref;
   }
@@ -687,9 +643,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     Task& task = *made[i];
     What what{"task ", &t.function->name};
     if (!t.options->placement_group.IsNil()) task.demand = GroupDemandLocked(*t.options, task.demand, what);
-    int affinity = -1;
-    const scheduling::LabelSelector* labels = nullptr;
-    PlacementLocked(*t.options, *task.demand, what, &affinity, &labels);
+    (void)PlacementLocked(*t.options, *task.demand, what);
     for (const TaskArgument& arg : task.args) {
       if (arg.by_ref && arg.batch_index < 0 && !objects_.contains(arg.ref))
         throw MissingArgument(what, arg.ref);
@@ -731,8 +685,9 @@ void EmbeddedRuntime::FillTask(Task& task, const RemoteFunction& function, const
   task.priority = options.priority;
   task.retries_left = options.max_retries;
   task.retry_exceptions = options.retry_exceptions;
-  task.spread = options.spread;
-  task.affinity_soft = options.node_soft;
+  // (What needs no check; EnqueueLocked resolves the rest: PlacementLocked.)
+  task.where.spread = options.spread;
+  task.where.affinity_soft = options.node_soft;
   task.traced = TraceOf(options, function.name);
 }
 
@@ -779,49 +734,22 @@ void EmbeddedRuntime::DrainInboxLocked() {
   draining_.clear();
 }
 
-int EmbeddedRuntime::AffinityLocked(const CallOptions& options, const What& what) const {
-  if (options.node_name.empty()) return -1;
-  if (cluster_.size() > 1) {
-    if (int i = cluster_.Find(options.node_name); i >= 0) return i;
-  } else if (cluster_.node(0).name == options.node_name) {
-    return -1;  // (the only node: anywhere is there)
-  }
-  if (!options.node_soft) {
-    throw InfeasibleError(
-        absl::StrCat(what.str(), ": must run on node '", options.node_name, "', which does not exist"));
-  }
-  return -1;
-}
-
-void EmbeddedRuntime::PlacementLocked(const CallOptions& options, const Demand& demand, const What& what,
-                                      int* affinity, const scheduling::LabelSelector** labels) {
-  *affinity = AffinityLocked(options, what);
-  *labels = nullptr;
-  if (!options.label_selector.empty()) {
-    auto [it, added] = selectors_.try_emplace(options.label_selector);
-    if (added) {
-      absl::StatusOr<scheduling::LabelSelector> parsed =
-          scheduling::ParseLabelSelector(options.label_selector);
-      if (!parsed.ok()) {
-        selectors_.erase(it);
-        throw RayccError(absl::StrCat(what.str(), ": ", parsed.status().message()));
-      }
-      it->second = std::make_unique<scheduling::LabelSelector>(*std::move(parsed));
-    }
-    *labels = it->second.get();
-  }
-  if (*labels == nullptr && (*affinity < 0 || options.node_soft)) return;
-  // Only some nodes: one of them must be able to hold it at all.
-  scheduling::PolicyOptions only{
-      .affinity = options.node_soft ? -1 : *affinity, .affinity_soft = options.node_soft, .labels = *labels};
-  absl::Status feasible = scheduling::CheckFeasible(cluster_, demand, only, what.str());
-  if (!feasible.ok()) throw InfeasibleError(std::string(feasible.message()));
+scheduling::PolicyOptions EmbeddedRuntime::PlacementLocked(const CallOptions& options, const Demand& demand,
+                                                           const What& what) {
+  raylet::PlacementRequest request;
+  request.spread = options.spread;
+  request.node_name = options.node_name;
+  request.node_soft = options.node_soft;
+  request.label_selector = options.label_selector;
+  absl::StatusOr<scheduling::PolicyOptions> where = resources_.PlacementOf(request, demand);
+  if (!where.ok()) core_worker::ThrowStatus(where.status(), what.str());
+  return *where;
 }
 
 void EmbeddedRuntime::EnqueueLocked(const std::shared_ptr<Task>& task, const RemoteFunction& function,
                                     const CallOptions& options) {
   if (stopping_) throw RayccError("the runtime is shutting down");
-  PlacementLocked(options, *task->demand, What{"task ", &function.name}, &task->affinity, &task->labels);
+  task->where = PlacementLocked(options, *task->demand, What{"task ", &function.name});
   // Every argument object must exist (else nothing is pinned); then each is
   // pinned, and the task waits for those not ready yet.
   absl::InlinedVector<Object*, 4> deps;
@@ -887,7 +815,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
     UnpinArgsLocked(*task);
     return;
   }
-  task->gpu_ids = cluster_.TakeGpus(*task->demand, task->node);
+  task->gpu_ids = resources_.TakeGpus(*task->demand, task->node);
   tls.demand = &task->demand->cpu;
   tls.gpu_ids = &task->gpu_ids;
   tls.task = task->id;
@@ -905,7 +833,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.cancelled = nullptr;
   tls.demand = nullptr;
   tls.gpu_ids = nullptr;
-  cluster_.ReleaseGpus(*task->demand, task->node, task->gpu_ids);
+  resources_.ReleaseGpus(*task->demand, task->node, task->gpu_ids);
   task->gpu_ids.clear();
   AcquireLocked(task->demand->units, task->node, -1);
   tls.node = -1;
@@ -934,13 +862,13 @@ void EmbeddedRuntime::NoteDurationLocked(const RemoteFunction& f, double us) {
 
 bool EmbeddedRuntime::BatchesWith(const Task& task, const Task& first) {
   // (One function per batch: its run time is what says the batch is short.)
-  return task.function == first.function && task.demand == first.demand && !task.spread &&
-         task.affinity < 0 && task.labels == nullptr && !task.cancelled;
+  return task.function == first.function && task.demand == first.demand && !task.where.spread &&
+         task.where.affinity < 0 && task.where.labels == nullptr && !task.cancelled;
 }
 
 void EmbeddedRuntime::ClaimMoreLocked(Batch* batch) {
   const Task& first = *batch->tasks[0];
-  if (cluster_.size() != 1 || first.demand->gpu != 0 || !BatchesWith(first, first)) return;
+  if (resources_.size() != 1 || first.demand->gpu != 0 || !BatchesWith(first, first)) return;
   auto duration = durations_.find(first.function);
   if (duration == durations_.end() || duration->second >= kShortTaskUs) return;
   // A share of the ready queue, so other workers find work too.
@@ -1068,7 +996,7 @@ bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<st
   const Units* mine = tls.runtime == this ? static_cast<const Units*>(tls.demand) : nullptr;
   int my_node = tls.node;
   if (mine != nullptr) AcquireLocked(*mine, my_node, -1);
-  int node = PickNodeLocked(*task->demand, task.get());
+  int node = resources_.PickNode(*task->demand, &task->where);
   if (node >= 0) {
     ready_.Remove(*task);
     task->node = node;
@@ -1320,10 +1248,8 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   // It holds its resources while alive (default: none), on a node its
   // options allow; with no room now, it waits for some (its first thread
   // places it): never over capacity.
-  actor->spread = options.call.spread;
-  actor->affinity_soft = options.call.node_soft;
   actor->group = options.call.placement_group;
-  PlacementLocked(options.call, *actor->held, what, &actor->affinity, &actor->labels);
+  actor->where = PlacementLocked(options.call, *actor->held, what);
   proto::ActorSpec spec;
   spec.set_actor_id(actor->id.Binary());
   spec.set_job_id(job_.Binary());
@@ -1382,38 +1308,18 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
 const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOptions& options,
                                                                   const Demand* demand, const What& what) {
   if (options.placement_group.IsNil()) return demand;
-  auto fits = [&](const Units& bundle) {
-    for (const auto& [name, q] : demand->units) {
-      auto b = bundle.find(name);
-      if ((b == bundle.end() ? 0 : b->second) < q) return false;
-    }
-    return true;
-  };
-  int index = options.bundle_index;
-  bool live = false, ok = false;
-  std::string suffix;
+  bool live = false;
+  absl::StatusOr<const Demand*> in_group;
   gcs_.VisitPlacementGroup(options.placement_group, [&](const gcs::PlacementGroupRecord& group) {
     live = group.state != proto::PG_REMOVED;
-    ok = index >= 0 ? index < static_cast<int>(group.bundles.size()) && fits(group.bundles[index])
-                    : std::any_of(group.bundles.begin(), group.bundles.end(), fits);
-    suffix = group.suffix;
+    if (live) in_group = resources_.InGroup(*demand, options.placement_group, options.bundle_index, group.bundles);
   });
   if (!live) {
     throw RayccError(what.str() + ": placement group " + options.placement_group.Hex() +
                      " does not exist or was removed");
   }
-  if (!ok) {
-    throw InfeasibleError(
-        absl::StrCat(what.str(), ": demands more than ",
-                     index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
-                     " of its placement group holds"));
-  }
-  Units renamed;
-  for (const auto& [name, q] : demand->units) {
-    renamed[name + "_group" + suffix] = q;
-    if (index >= 0) renamed[absl::StrCat(name, "_group_", index, suffix)] = q;
-  }
-  return InternLocked(std::move(renamed));
+  if (!in_group.ok()) core_worker::ThrowStatus(in_group.status(), what.str());
+  return *in_group;
 }
 
 void EmbeddedRuntime::TryReserveGroupsLocked() {
@@ -1596,16 +1502,11 @@ void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
 
 bool EmbeddedRuntime::PlaceActorLocked(Actor& actor) {
   if (actor.node >= 0) return true;
-  Task prefs;
-  prefs.spread = actor.spread;
-  prefs.affinity = actor.affinity;
-  prefs.affinity_soft = actor.affinity_soft;
-  prefs.labels = actor.labels;
-  int node = PickNodeLocked(*actor.held, &prefs);
+  int node = resources_.PickNode(*actor.held, &actor.where);
   if (node < 0) return false;
   actor.node = node;
   AcquireLocked(actor.held->units, node, +1);
-  actor.gpu_ids = cluster_.TakeGpus(*actor.held, node);
+  actor.gpu_ids = resources_.TakeGpus(*actor.held, node);
   return true;
 }
 
@@ -1652,7 +1553,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
       if (instance != nullptr) {
         actor->instance = instance;
         proto::Address where;
-        where.set_node_id(node_ids_[actor->node].Binary());
+        where.set_node_id(resources_.id(actor->node).Binary());
         gcs_.MarkActorAlive(actor->id, where).IgnoreError();  // (fails only once it is dead)
         return;
       }
@@ -1801,7 +1702,7 @@ void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) 
   if (index == 0) {
     UseArgsLocked(actor->ctor_args, -1, {});
     if (actor->node >= 0) {
-      cluster_.ReleaseGpus(*actor->held, actor->node, actor->gpu_ids);
+      resources_.ReleaseGpus(*actor->held, actor->node, actor->gpu_ids);
       AcquireLocked(actor->held->units, actor->node, -1);
     }
   }

@@ -35,9 +35,8 @@
 #include "raycc/runtime/api/remote_registry.h"
 #include "raycc/runtime/api/runtime_factory.h"
 #include "raycc/runtime/common/resource_set.h"
-#include "raylet/local_bundle_reserver.h"
-#include "scheduling/cluster_resources.h"
-#include "scheduling/label_selector.h"
+#include "raylet/local_resources.h"
+#include "scheduling/policy_options.h"
 
 namespace raycc::internal {
 
@@ -101,14 +100,10 @@ class EmbeddedRuntime final : public ManagedRuntime {
   bool CurrentTaskCancelled() const override;
 
  private:
-  using Units = absl::flat_hash_map<std::string, int64_t>;
-
-  // A task's or actor's resource demand, interned (see InternLocked): calls
-  // with the same options share one, so a submission copies no map.
-  // (units, and its GPU units under any name: scheduling::ResourceRequest)
-  struct Demand : scheduling::ResourceRequest {
-    Units cpu;  // the part a task lends while it waits in Get: its CPUs
-  };
+  using Units = scheduling::Units;
+  // A task's or actor's resource demand, interned by resources_: calls with
+  // the same options share one, so a submission copies no map.
+  using Demand = raylet::Demand;
   // Names a call in an error message ("task f"); made into text only when
   // there is an error to report.
   struct What {
@@ -204,11 +199,9 @@ class EmbeddedRuntime final : public ManagedRuntime {
     bool started = false;
     bool done = false;  // its result is settled (a value, an error, cancelled)
     TaskId parent;      // the task that submitted it (nil: the driver)
-    // Where it may run (CallOptions) and where it runs (index into nodes_).
-    bool spread = false;
-    int affinity = -1;
-    bool affinity_soft = true;
-    const scheduling::LabelSelector* labels = nullptr;  // interned; null: any node
+    // Where it may run (CallOptions, checked) and where it runs (a node
+    // index of resources_).
+    scheduling::PolicyOptions where;
     int node = -1;
     // The GPUs it holds while it runs.
     std::vector<int> gpu_ids;
@@ -246,27 +239,19 @@ class EmbeddedRuntime final : public ManagedRuntime {
     std::atomic<int> restarts{0};  // done so far (WasCurrentActorRestarted)
     bool restart_requested = false;
     int node = -1;  // where it lives (-1: waiting for room)
-    // Where it may live (CallOptions), for placement once there is room.
-    bool spread = false;
-    int affinity = -1;
-    bool affinity_soft = true;
-    const scheduling::LabelSelector* labels = nullptr;
+    // Where it may live (CallOptions, checked), for placement once there is
+    // room.
+    scheduling::PolicyOptions where;
     PlacementGroupId group;
     std::vector<int> gpu_ids;
     Traced traced;  // its construction
   };
   // All below require mu_ held unless noted.
   Object& ObjectLocked(const ObjectId& id);
-  // The node a call's options pin it to (index into nodes_), or -1: none, or
-  // a soft pin to a node that does not exist. InfeasibleError for a hard one.
-  int AffinityLocked(const CallOptions& options, const What& what) const;
-  /// Where a call may run, checked against the cluster: sets `*affinity`
-  /// (AffinityLocked) and `*labels` (the interned selector, null for none);
-  /// a malformed selector throws RayccError, and a hard pin or a selector
-  /// no node can ever satisfy for `demand` throws InfeasibleError naming why.
-  void PlacementLocked(const CallOptions& options, const Demand& demand, const What& what, int* affinity,
-                       const scheduling::LabelSelector** labels);
-  std::map<std::map<std::string, std::string>, std::unique_ptr<scheduling::LabelSelector>> selectors_;
+  /// Where a call may run (raylet::LocalResources::PlacementOf); a
+  /// malformed selector throws RayccError, and a hard pin or a selector no
+  /// node can ever satisfy for `demand` throws InfeasibleError naming why.
+  scheduling::PolicyOptions PlacementLocked(const CallOptions& options, const Demand& demand, const What& what);
   /// Applies the reference events queued since (AddObjectRef and
   /// RemoveObjectRef only queue, so they never wait for mu_).
   void DrainRefEventsLocked();
@@ -312,10 +297,6 @@ class EmbeddedRuntime final : public ManagedRuntime {
                           const char* what);
   void CompleteLocked(const ObjectId& id, std::shared_ptr<const std::string> data,
                       std::shared_ptr<const ErrorInfo> error, Object* known = nullptr);
-  /// The node to run `demand` on now, by the task's preferences (spread,
-  /// affinity) or the default hybrid policy (scheduling::PickNode); -1 when
-  /// none has room.
-  int PickNodeLocked(const Demand& demand, const Task* prefs);
   /// Takes (+1) or gives back (-1) `demand` on `node`; giving back wakes
   /// what may now run (a worker, a task waiting to resume, an actor waiting
   /// for room, a placement group).
@@ -338,7 +319,6 @@ class EmbeddedRuntime final : public ManagedRuntime {
   /// The demand `options` ask for (checked: a malformed or infeasible one
   /// throws, naming `what`), interned.
   const Demand* DemandOfLocked(const CallOptions& options, bool is_task, const What& what);
-  const Demand* InternLocked(Units units);
   /// Queues a task whose arguments are ready, and wakes a worker for it.
   void MakeReadyLocked(const std::shared_ptr<Task>& task);
   /// MakeReadyLocked for a task whose arguments all exist now, or, when one
@@ -577,10 +557,10 @@ class EmbeddedRuntime final : public ManagedRuntime {
   JobId job_;
   NodeId node_;
   TaskId driver_task_;
-  // The logical nodes (one unless Config.nodes): each its own resources
-  // and GPU devices.
-  scheduling::ClusterResources cluster_;
-  uint64_t spread_next_ = 0;  // the spread policy's cursor
+  // The raylet's part: the logical nodes (one unless Config.nodes), each
+  // its own resources and GPU devices; the demands of calls and where they
+  // may run; placement-group bundles reserved on the nodes.
+  raylet::LocalResources resources_;
   // Node-based: a slot is one pointer (a million queued results would
   // otherwise cost 2-3x their size in empty slots and rehash copies), and an
   // Object stays put while the map grows.
@@ -595,21 +575,11 @@ class EmbeddedRuntime final : public ManagedRuntime {
   int signalled_ = 0;       // idle workers woken that have not looked for work yet
   int object_waiters_ = 0;  // threads in objects_cv_.wait
   absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
-  // Interned demands (stable addresses), by their entries and by the
-  // options that ask for them.
-  std::deque<Demand> demands_;
-  absl::flat_hash_map<std::vector<std::pair<std::string, int64_t>>, const Demand*> interned_;
-  absl::flat_hash_map<std::vector<std::pair<std::string, double>>, const Demand*> by_options_;
-  const Demand* default_task_demand_ = nullptr;
-  bool default_feasible_ = true;  // some node has a whole CPU (what a task asks by default)
-  const Demand* no_demand_ = nullptr;
   // The control service (node table, actor directory and names, placement
   // groups, the job), in this process; it reserves placement groups on the
-  // logical nodes through the raylet's LocalBundleReserver over cluster_.
+  // logical nodes through resources_' bundle reserver.
   // Called with mu_ held (the lock order is mu_, then the Gcs's own).
   gcs::Gcs gcs_;
-  std::vector<NodeId> node_ids_;  // of cluster_'s nodes, by index
-  raylet::LocalBundleReserver reserver_{cluster_, node_ids_};
   /// Reserves the placement groups that fit now; wakes what waits for them.
   void TryReserveGroupsLocked();
   /// The actor is dead for good, with its cause (the first one stays), as

@@ -106,9 +106,9 @@ struct EmbeddedRuntime::GraphRun {
 bool EmbeddedRuntime::PlainBatch(
     const std::vector<BatchedTask>& tasks,
     const std::vector<std::vector<std::pair<std::string, double>>>& demands) const {
-  if (cluster_.size() != 1 || tasks.size() < 2) return false;
+  if (resources_.size() != 1 || tasks.size() < 2) return false;
   // (A node without a whole CPU: the task-by-task path says it is infeasible.)
-  const scheduling::Units& total = cluster_.node(0).total;
+  const scheduling::Units& total = resources_.nodes().node(0).total;
   auto cpu = total.find("CPU");
   if (cpu == total.end() || cpu->second < FixedPoint::kScale) return false;
   // Submitted by a task: its tasks are that task's children (Cancel of it
@@ -142,7 +142,7 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
   size_t n = tasks.size();
   auto run = std::make_shared<GraphRun>(n);
   run->max_runners =
-      std::max<int>(1, static_cast<int>(cluster_.node(0).total.at("CPU") / FixedPoint::kScale));
+      std::max<int>(1, static_cast<int>(resources_.nodes().node(0).total.at("CPU") / FixedPoint::kScale));
   for (size_t i = 0; i < n; ++i) {
     GraphNode& node = run->nodes[i];
     BatchedTask& t = tasks[i];
@@ -227,7 +227,7 @@ void EmbeddedRuntime::SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, i
   for (int i = 0; i < n; ++i) {
     auto runner = std::make_shared<Task>();
     runner->run = run;
-    runner->demand = default_task_demand_;
+    runner->demand = resources_.task_default();
     runner->priority = priority;
     runner->sequence = next_sequence_++;
     runner->started = true;  // (nothing cancels or runs it inline)

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "raycc/runtime/common/id.h"
 #include "scheduling/cluster_resources.h"
 
@@ -25,6 +26,14 @@ std::string GroupResourceSuffix(const PlacementGroupId& id);
 /// "<name>_group_<index><suffix>". `index` -1: any bundle (only the first
 /// form).
 ResourceSet GroupResources(const ResourceSet& demand, int index, const std::string& suffix);
+
+/// What a call demanding `demand` takes when it runs in bundle `index`
+/// (-1: any bundle) of `group`, whose bundles are `bundles`: `demand` as
+/// the group's resources (GroupResources). InvalidArgument when the group
+/// has no bundle `index`; ResourceExhausted (infeasible: it can never run)
+/// when that bundle, or every bundle, holds less. Both runtimes' rule.
+absl::StatusOr<ResourceSet> DemandInGroup(const ResourceSet& demand, const std::vector<ResourceSet>& bundles,
+                                          int index, const PlacementGroupId& group);
 
 class BundleReserverInterface {
  public:

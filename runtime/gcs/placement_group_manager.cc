@@ -37,6 +37,24 @@ ResourceSet GroupResources(const ResourceSet& demand, int index, const std::stri
   return renamed;
 }
 
+absl::StatusOr<ResourceSet> DemandInGroup(const ResourceSet& demand, const std::vector<ResourceSet>& bundles,
+                                          int index, const PlacementGroupId& group) {
+  if (index >= static_cast<int>(bundles.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("bundle ", index, " of placement group ", group.Hex(),
+                                                   " does not exist (it has ", bundles.size(), ")"));
+  }
+  const bool fits = index >= 0 ? demand.IsSubsetOf(bundles[index])
+                               : std::any_of(bundles.begin(), bundles.end(),
+                                             [&](const ResourceSet& b) { return demand.IsSubsetOf(b); });
+  if (!fits) {
+    return InfeasibleError(
+        absl::StrCat("demands ", demand.ToString(), ", more than ",
+                     index >= 0 ? absl::StrCat("bundle ", index) : std::string("any bundle"),
+                     " of its placement group holds"));
+  }
+  return GroupResources(demand, index, GroupResourceSuffix(group));
+}
+
 namespace {
 
 const char* StrategyName(scheduling::BundleStrategy strategy) {

@@ -8,6 +8,12 @@
 
 namespace raycc::scheduling {
 
+ResourceSet ToSet(const Units& units) {
+  ResourceSet set;
+  for (const auto& [name, q] : units) set.Set(name, FixedPoint::FromUnits(q)).IgnoreError();
+  return set;
+}
+
 Units ToUnits(const ResourceSet& set) {
   Units units;
   for (const auto& [name, q] : set.SortedEntries()) units[name] = q.units();

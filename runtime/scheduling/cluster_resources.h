@@ -20,8 +20,9 @@ namespace raycc::scheduling {
 /// Resource name -> quantity in FixedPoint units (1 CPU = FixedPoint::kScale).
 using Units = absl::flat_hash_map<std::string, int64_t>;
 
-/// The units of `set`.
+/// The units of `set`, and back.
 Units ToUnits(const ResourceSet& set);
+ResourceSet ToSet(const Units& units);
 
 /// True when every quantity of `demand` is at most the same quantity of
 /// `available` (a name `available` lacks holds 0).

@@ -18,27 +18,18 @@ int PickNode(const ClusterResources& cluster, const ResourceRequest& request, co
                         : HybridPolicy(cluster, request, options);
 }
 
-namespace {
-
-ResourceSet ToSet(const Units& units) {
-  ResourceSet set;
-  for (const auto& [name, q] : units) set.Set(name, FixedPoint::FromUnits(q)).IgnoreError();
-  return set;
-}
-
-}  // namespace
 
 absl::Status CheckFeasible(const ClusterResources& cluster, const ResourceRequest& request,
-                           const PolicyOptions& options, const std::string& what) {
+                           const PolicyOptions& options) {
   if (options.affinity >= 0 && options.affinity < cluster.size() && !options.affinity_soft) {
     const NodeResources& node = cluster.node(options.affinity);
     if (!Eligible(cluster, options.affinity, options)) {
-      return InfeasibleError(absl::StrCat(what, ": must run on node '", node.name,
+      return InfeasibleError(absl::StrCat("must run on node '", node.name,
                                           "', whose labels do not match ",
                                           LabelSelectorToString(*options.labels)));
     }
     if (!cluster.CanEverRun(request, options.affinity)) {
-      return InfeasibleError(absl::StrCat(what, ": must run on node '", node.name, "', which has ",
+      return InfeasibleError(absl::StrCat("must run on node '", node.name, "', which has ",
                                           cluster.totals()[options.affinity].ToString(), "; it asks for ",
                                           ToSet(request.units).ToString()));
     }
@@ -52,11 +43,11 @@ absl::Status CheckFeasible(const ClusterResources& cluster, const ResourceReques
   }
   if (allowed.empty()) {
     return InfeasibleError(
-        absl::StrCat(what, ": no node has labels matching ", LabelSelectorToString(*options.labels)));
+        absl::StrCat("no node has labels matching ", LabelSelectorToString(*options.labels)));
   }
   absl::Status status = ToSet(request.units).CheckFeasible(allowed);
   return InfeasibleError(
-      absl::StrCat(what, ": ", status.message(),
+      absl::StrCat(status.message(),
                    options.labels != nullptr && !options.labels->empty()
                        ? absl::StrCat(" (among nodes matching ", LabelSelectorToString(*options.labels), ")")
                        : std::string()));

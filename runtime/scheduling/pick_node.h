@@ -19,10 +19,10 @@ int PickNode(const ClusterResources& cluster, const ResourceRequest& request, co
              uint64_t* spread_cursor);
 
 /// OK when some node the options allow could hold `request` once idle;
-/// otherwise an infeasible error (IsInfeasible) naming `what` and the
-/// cause: the resource no node has, the hard affinity node too small, or
-/// the labels no node matches.
+/// otherwise an infeasible error (IsInfeasible) naming the cause: the
+/// resource no node has, the hard affinity node too small, or the labels
+/// no node matches. (The caller names the request: Annotate.)
 absl::Status CheckFeasible(const ClusterResources& cluster, const ResourceRequest& request,
-                           const PolicyOptions& options, const std::string& what);
+                           const PolicyOptions& options);
 
 }  // namespace raycc::scheduling

@@ -80,7 +80,7 @@ TEST_P(RuntimeApiTest, PlacementGroupMisuseAndInfeasibility) {
     raycc::Task(Plus).SetResources({{"CPU", 1}, {"custom", 1}}).SetPlacementGroup(pg, 0).Remote(1, 1);
     FAIL() << "expected InfeasibleError";
   } catch (const raycc::InfeasibleError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("demands more than bundle 0 of its placement group holds"));
+    EXPECT_THAT(e.what(), HasSubstr("more than bundle 0 of its placement group holds"));
   }
   try {
     raycc::CreatePlacementGroup(

@@ -242,7 +242,9 @@ TEST_F(DaemonsTest, ActorAndPlacementGroupChangesArePublishedToSubscribers) {
     ASSERT_TRUE(message.has_placement_group());
     EXPECT_EQ(message.placement_group().spec().placement_group_id(), group.Binary());
     states.push_back(message.placement_group().state());
-    if (states.back() == raycc::proto::PG_CREATED) ASSERT_TRUE(gcs.RemovePlacementGroup(group).ok());
+    if (states.back() == raycc::proto::PG_CREATED) {
+      ASSERT_TRUE(gcs.RemovePlacementGroup(group).ok());
+    }
     removed = states.back() == raycc::proto::PG_REMOVED;
   }
   context.TryCancel();

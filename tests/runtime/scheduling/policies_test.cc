@@ -115,7 +115,7 @@ TEST(PickNodeTest, CombinesAffinityLabelsAndStrategy) {
 
 TEST(CheckFeasibleTest, NamesTheCause) {
   ClusterResources cluster = ThreeNodes({4, 4, 4});  // full now: still feasible
-  EXPECT_TRUE(CheckFeasible(cluster, R({{"CPU", 4}}), {}, "task f").ok());
+  EXPECT_TRUE(CheckFeasible(cluster, R({{"CPU", 4}}), {}).ok());
   auto zone_x = ParseLabelSelector({{"zone", "x"}});
   auto zone_z = ParseLabelSelector({{"zone", "z"}});
   ASSERT_TRUE(zone_x.ok() && zone_z.ok());
@@ -125,7 +125,7 @@ TEST(CheckFeasibleTest, NamesTheCause) {
     const char* message;
   };
   const Case cases[] = {
-      {{{"CPU", 8}}, {}, "task f: "},
+      {{{"CPU", 8}}, {}, "CPU"},
       {{{"TPU", 1}}, {}, "TPU"},
       {{{"CPU", 8}},
        {.affinity = 1, .affinity_soft = false},
@@ -137,12 +137,12 @@ TEST(CheckFeasibleTest, NamesTheCause) {
        "whose labels do not match"},
   };
   for (const Case& c : cases) {
-    absl::Status s = CheckFeasible(cluster, R(c.request), c.options, "task f");
+    absl::Status s = CheckFeasible(cluster, R(c.request), c.options);
     EXPECT_TRUE(IsInfeasible(s)) << s;
     EXPECT_THAT(s.message(), HasSubstr(c.message));
   }
   // A soft affinity to a small node is feasible elsewhere.
-  EXPECT_TRUE(CheckFeasible(cluster, R({{"GPU", 1}}), {.affinity = 0, .affinity_soft = true}, "t").ok());
+  EXPECT_TRUE(CheckFeasible(cluster, R({{"GPU", 1}}), {.affinity = 0, .affinity_soft = true}).ok());
 }
 
 }  // namespace
