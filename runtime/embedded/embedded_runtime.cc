@@ -611,6 +611,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     std::shared_ptr<GraphRun> run = MakeGraphRun(tasks, ids, results);
     Locked lock = Lock();
     if (stopping_) throw RayccError("the runtime is shutting down");
+    AssignLanesLocked(*run, tasks, demands);
     StartGraphRunLocked(run);
     return results;
   }

@@ -209,9 +209,10 @@ class EmbeddedRuntime final : public ManagedRuntime {
     // value is published to (PublishToCaller).
     std::weak_ptr<ObjectRefHandle> caller_ref;
     Traced traced;
-    // A runner of a graph run instead (no function, no result): it holds a
-    // CPU and runs the run's ready nodes until none is left.
+    // A runner of a graph run instead (no function, no result): it holds
+    // its lane's demand and runs the lane's ready nodes until none is left.
     std::shared_ptr<GraphRun> run;
+    int32_t lane = -1;
   };
   struct ActorCall {
     const RemoteMethod* method = nullptr;
@@ -341,17 +342,26 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // SubmitTasks releases mu_ after every this many tasks.
   static constexpr size_t kSubmitChunk = 512;
 
-  // A compiled batch of plain tasks (one node, default resources, no
-  // placement) runs as a graph run, in the Pathways manner: its dependencies
-  // are counted down by the nodes themselves and its ready nodes queue in
-  // the run, so mu_ is not taken per task; only the results read from
-  // outside the batch become objects. Runners (tasks that hold a CPU each)
-  // take nodes from the run's queue. See graph_run.cc.
+  // A compiled batch of tasks runs as a graph run, in the Pathways manner:
+  // its dependencies are counted down by the nodes themselves and its ready
+  // nodes queue in the run, so mu_ is not taken per task; only the results
+  // read from outside the batch become objects. Nodes of one demand and
+  // placement form a lane; runners (tasks holding the lane's demand where
+  // the scheduler put them) take nodes from their lane's queue. See
+  // graph_run.cc.
   struct GraphNode;
-  // Whether a batch is plain: one node, default resources, no placement,
-  // no refs inside argument values. (No lock: nothing here changes.)
+  struct GraphLane;
+  // Whether a batch can be a graph run: no task asks for spread or GPUs,
+  // no refs inside argument values, not submitted by a task. (No lock:
+  // nothing here changes.)
   bool PlainBatch(const std::vector<BatchedTask>& tasks,
                   const std::vector<std::vector<std::pair<std::string, double>>>& demands) const;
+  // Checks every task's demand and placement as the task-by-task path does
+  // (throwing the same errors) and puts each node of `run` in its lane.
+  void AssignLanesLocked(GraphRun& run, const std::vector<BatchedTask>& tasks,
+                         const std::vector<std::vector<std::pair<std::string, double>>>& demands);
+  // The most runners one lane has at once (more would only wait for room).
+  static constexpr int kMaxGraphRunners = 1024;
   // The run of a plain batch, wired, its tasks' arguments moved in (no lock).
   std::shared_ptr<GraphRun> MakeGraphRun(std::vector<BatchedTask>& tasks, const std::vector<TaskId>& ids,
                                          const std::vector<ObjectId>& results) const;
@@ -362,16 +372,18 @@ class EmbeddedRuntime final : public ManagedRuntime {
   void GraphInputReadyLocked(const std::shared_ptr<GraphRun>& run, int32_t k);
   // A runner hands its CPU over after this long when other work waits.
   static constexpr double kGraphSliceUs = 1000;
-  // Queues `n` more runners of `run`, at `priority` in the ready queue.
-  void SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int n, int64_t priority);
+  // Queues `n` more runners of `run`'s lane `lane`, at `priority` in the
+  // ready queue.
+  void SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int32_t lane, int n, int64_t priority);
   // A runner's work: mu_ held on entry and on return, not between.
   void RunGraph(const std::shared_ptr<Task>& runner, std::unique_lock<std::mutex>& lock);
   // Runs node `k` of `run` on this thread (mu_ not held); returns the node
   // it takes next (-1: none, and this runner ends).
   int32_t RunGraphNode(const std::shared_ptr<GraphRun>& run, int k, int node);
-  // The next node of `run`'s ready queue (run.mu held), or -1 when there is
-  // none or the runtime stops: then the calling runner is no longer counted.
-  int32_t PopGraphNode(GraphRun& run);
+  // The next node of `lane`'s ready queue (run.mu held), or -1 when there
+  // is none or the runtime stops: then the calling runner is no longer
+  // counted.
+  int32_t PopGraphNode(GraphRun& run, GraphLane& lane);
   // Cancels node `k` of `run` (its result read outside the run).
   bool CancelGraphNodeLocked(GraphRun& run, int k);
   // The task's fields that come from its options (no runtime state).

@@ -11,9 +11,13 @@
 //  - each node counts down the inputs it waits for, and the node that makes
 //    the last one queues it in the run's own ready queue (highest priority
 //    first, then plan order);
-//  - runners, ordinary queued tasks of one CPU each, take nodes from that
-//    queue until it is empty; a node that makes more work ready than there
-//    are runners queues more (up to the node's CPUs);
+//  - nodes that ask for the same resources and placement (the compiler's
+//    node, a placement-group bundle, a label selector) form a lane with its
+//    own ready queue; runners, ordinary queued tasks holding the lane's
+//    demand where the scheduler placed them, take nodes from their lane's
+//    queue until it is empty; a node that makes more work ready than a lane
+//    has runners queues more (up to what the lane's nodes can hold at once:
+//    LocalResources::Capacity);
 //  - a result only the batch reads lives in its node and is dropped when its
 //    last reader is done; a result read from outside (a graph output, or a
 //    later node of the plan) is also an object, completed under mu_;
@@ -28,6 +32,9 @@
 // the timeline.
 
 #include <algorithm>
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/strings/str_cat.h"
 #include "embedded/embedded_runtime.h"
@@ -46,6 +53,7 @@ struct EmbeddedRuntime::GraphNode {
   std::atomic<int> unresolved{0};           // inputs not done yet
   std::atomic<int> unread{0};               // readers not done yet
   Contents result;                          // once done: its value, bytes or error
+  int32_t lane = 0;                         // (GraphRun::lanes)
   bool kept = false;                        // read outside the run: its result is an object too
   Object* published = nullptr;              // that object, once the run starts
   TaskId task;
@@ -71,34 +79,46 @@ struct EmbeddedRuntime::GraphNode {
   }
 };
 
+// The nodes of a run that share a demand and a placement, and the runners
+// (tasks holding that demand where they were placed) that run them.
+struct EmbeddedRuntime::GraphLane {
+  const Demand* demand = nullptr;
+  scheduling::PolicyOptions where;
+  std::vector<int32_t> ready;  // a heap: see GraphRun::Before
+  int runners = 0;
+  int max_runners = 1;
+};
+
 struct EmbeddedRuntime::GraphRun {
   explicit GraphRun(size_t n) : nodes(n) {}
   std::vector<GraphNode> nodes;
-  std::mutex mu;               // guards ready and runners (taken after mu_, never before)
-  std::vector<int32_t> ready;  // a heap: see Before
-  int runners = 0;
-  int max_runners = 1;
-  // The ready queue's order: higher priority, then earlier in the plan.
+  std::vector<GraphLane> lanes;  // (set before the run starts, then fixed)
+  std::mutex mu;                 // guards each lane's ready and runners (taken after mu_, never before)
+  // The ready queues' order: higher priority, then earlier in the plan.
   bool Before(int32_t a, int32_t b) const {
     if (nodes[a].priority != nodes[b].priority) return nodes[a].priority > nodes[b].priority;
     return a < b;
   }
   void Push(int32_t k) {
+    std::vector<int32_t>& ready = lanes[nodes[k].lane].ready;
     ready.push_back(k);
     std::push_heap(ready.begin(), ready.end(), [this](int32_t a, int32_t b) { return Before(b, a); });
   }
-  int32_t Pop() {
-    std::pop_heap(ready.begin(), ready.end(), [this](int32_t a, int32_t b) { return Before(b, a); });
-    int32_t k = ready.back();
-    ready.pop_back();
+  int32_t Pop(GraphLane& lane) {
+    std::pop_heap(lane.ready.begin(), lane.ready.end(), [this](int32_t a, int32_t b) { return Before(b, a); });
+    int32_t k = lane.ready.back();
+    lane.ready.pop_back();
     return k;
   }
-  // Queues `k` (under mu); returns how many runners to add for it (a
-  // runner that finds the queue empty again just ends).
+  // The priority of `lane`'s first ready node, for new runners.
+  int64_t FirstPriority(const GraphLane& lane) const { return nodes[lane.ready.front()].priority; }
+  // Queues `k` (under mu); returns how many runners to add to its lane for
+  // it (a runner that finds the queue empty again just ends).
   int PushAndCountSpawn(int32_t k) {
     Push(k);
-    if (runners >= max_runners) return 0;
-    ++runners;
+    GraphLane& lane = lanes[nodes[k].lane];
+    if (lane.runners >= lane.max_runners) return 0;
+    ++lane.runners;
     return 1;
   }
 };
@@ -106,29 +126,24 @@ struct EmbeddedRuntime::GraphRun {
 bool EmbeddedRuntime::PlainBatch(
     const std::vector<BatchedTask>& tasks,
     const std::vector<std::vector<std::pair<std::string, double>>>& demands) const {
-  if (resources_.size() != 1 || tasks.size() < 2) return false;
-  // (A node without a whole CPU: the task-by-task path says it is infeasible.)
-  const scheduling::Units& total = resources_.nodes().node(0).total;
-  auto cpu = total.find("CPU");
-  if (cpu == total.end() || cpu->second < FixedPoint::kScale) return false;
+  if (tasks.size() < 2) return false;
   // Submitted by a task: its tasks are that task's children (Cancel of it
   // cancels them), which only the task-by-task path tracks.
   if (tls.runtime == this && tls.demand != nullptr) return false;
-  // Whether each resource set is one CPU, as a task with no resources set
-  // asks (looked at once per set, when a task first names it).
-  std::vector<int8_t> one_cpu(demands.size(), -1);
+  // Whether each resource set asks for GPUs (looked at once per set, when a
+  // task first names it): a GPU task holds devices, which only the
+  // task-by-task path hands out.
+  std::vector<int8_t> gpu(demands.size(), -1);
   for (const BatchedTask& t : tasks) {
-    const CallOptions& options = *t.options;
-    if (!options.placement_group.IsNil() || !options.node_name.empty() || options.spread ||
-        !options.label_selector.empty())
-      return false;
+    // (Spread places each task anew: a runner runs many.)
+    if (t.options->spread) return false;
     if (t.demand >= 0) {
-      int8_t& ok = one_cpu[t.demand];
-      if (ok < 0) {
-        const auto& set = demands[t.demand];
-        ok = set.size() == 1 && set[0].first == "CPU" && set[0].second == 1;
+      int8_t& asks = gpu[t.demand];
+      if (asks < 0) {
+        asks = std::any_of(demands[t.demand].begin(), demands[t.demand].end(),
+                           [](const auto& entry) { return entry.first == "GPU" && entry.second > 0; });
       }
-      if (!ok) return false;
+      if (asks) return false;
     }
     for (const TaskArgument& arg : t.args)
       if (!arg.contained.empty()) return false;
@@ -141,8 +156,6 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
     const std::vector<ObjectId>& results) const {
   size_t n = tasks.size();
   auto run = std::make_shared<GraphRun>(n);
-  run->max_runners =
-      std::max<int>(1, static_cast<int>(resources_.nodes().node(0).total.at("CPU") / FixedPoint::kScale));
   for (size_t i = 0; i < n; ++i) {
     GraphNode& node = run->nodes[i];
     BatchedTask& t = tasks[i];
@@ -169,6 +182,45 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
     });
   }
   return run;
+}
+
+void EmbeddedRuntime::AssignLanesLocked(GraphRun& run, const std::vector<BatchedTask>& tasks,
+                                        const std::vector<std::vector<std::pair<std::string, double>>>& demands) {
+  // Each (options, resource set) pair is checked once, as the task-by-task
+  // path checks every task (a malformed or infeasible one throws, naming
+  // the first task that asks for it); its lane is found or made.
+  absl::flat_hash_map<std::pair<const CallOptions*, int>, int32_t> lane_of;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const BatchedTask& t = tasks[i];
+    auto [it, added] = lane_of.try_emplace(std::make_pair(t.options, t.demand), 0);
+    if (added) {
+      What what{"task ", &t.function->name};
+      const Demand* demand;
+      if (t.demand >= 0) {
+        CallOptions asks;
+        asks.has_resources = true;
+        asks.resources = demands[t.demand];
+        demand = DemandOfLocked(asks, /*is_task=*/true, what);
+      } else {
+        demand = DemandOfLocked(CallOptions{}, /*is_task=*/true, what);
+      }
+      demand = GroupDemandLocked(*t.options, demand, what);
+      scheduling::PolicyOptions where = PlacementLocked(*t.options, *demand, what);
+      auto same = std::find_if(run.lanes.begin(), run.lanes.end(), [&](const GraphLane& lane) {
+        return lane.demand == demand && lane.where.affinity == where.affinity &&
+               lane.where.affinity_soft == where.affinity_soft && lane.where.labels == where.labels;
+      });
+      if (same == run.lanes.end()) {
+        GraphLane& lane = run.lanes.emplace_back();
+        lane.demand = demand;
+        lane.where = where;
+        lane.max_runners = resources_.Capacity(*demand, where, kMaxGraphRunners);
+        same = run.lanes.end() - 1;
+      }
+      it->second = static_cast<int32_t>(same - run.lanes.begin());
+    }
+    run.nodes[i].lane = it->second;
+  }
 }
 
 void EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) {
@@ -204,10 +256,11 @@ void EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) 
   }
   for (size_t i = 0; i < run->nodes.size(); ++i)
     if (run->nodes[i].unresolved.load(std::memory_order_relaxed) == 0) run->Push(static_cast<int32_t>(i));
-  if (!run->ready.empty()) {
-    int runners = std::min<int>(run->max_runners, static_cast<int>(run->ready.size()));
-    run->runners = runners;
-    SpawnRunnersLocked(run, runners, run->nodes[run->ready.front()].priority);
+  for (size_t l = 0; l < run->lanes.size(); ++l) {
+    GraphLane& lane = run->lanes[l];
+    if (lane.ready.empty()) continue;
+    lane.runners = std::min<int>(lane.max_runners, static_cast<int>(lane.ready.size()));
+    SpawnRunnersLocked(run, static_cast<int32_t>(l), lane.runners, run->FirstPriority(lane));
   }
 }
 
@@ -215,19 +268,23 @@ void EmbeddedRuntime::GraphInputReadyLocked(const std::shared_ptr<GraphRun>& run
   if (run->nodes[k].unresolved.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   int spawn;
   int64_t priority;
+  const int32_t lane = run->nodes[k].lane;
   {
     std::lock_guard<std::mutex> guard(run->mu);
     spawn = run->PushAndCountSpawn(k);
-    priority = run->nodes[run->ready.front()].priority;
+    priority = run->FirstPriority(run->lanes[lane]);
   }
-  if (spawn > 0) SpawnRunnersLocked(run, spawn, priority);
+  if (spawn > 0) SpawnRunnersLocked(run, lane, spawn, priority);
 }
 
-void EmbeddedRuntime::SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int n, int64_t priority) {
+void EmbeddedRuntime::SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, int32_t lane, int n,
+                                         int64_t priority) {
   for (int i = 0; i < n; ++i) {
     auto runner = std::make_shared<Task>();
     runner->run = run;
-    runner->demand = resources_.task_default();
+    runner->lane = lane;
+    runner->demand = run->lanes[lane].demand;
+    runner->where = run->lanes[lane].where;
     runner->priority = priority;
     runner->sequence = next_sequence_++;
     runner->started = true;  // (nothing cancels or runs it inline)
@@ -237,6 +294,7 @@ void EmbeddedRuntime::SpawnRunnersLocked(const std::shared_ptr<GraphRun>& run, i
 
 void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_lock<std::mutex>& lock) {
   std::shared_ptr<GraphRun> run = runner->run;
+  GraphLane& lane = run->lanes[runner->lane];
   int node = runner->node;
   tls.demand = &runner->demand->cpu;
   tls.node = node;
@@ -246,7 +304,7 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
   int32_t k;
   {
     std::lock_guard<std::mutex> guard(run->mu);
-    k = PopGraphNode(*run);
+    k = PopGraphNode(*run, lane);
   }
   // The clock is read every few nodes while they are short (reading it costs
   // about what a short node does): how many to run before the next read. At
@@ -278,9 +336,9 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
       {
         std::lock_guard<std::mutex> guard(run->mu);
         run->Push(k);  // (taken, not started: back in its place)
-        priority = run->nodes[run->ready.front()].priority;
+        priority = run->FirstPriority(lane);
       }
-      SpawnRunnersLocked(run, 1, priority);
+      SpawnRunnersLocked(run, runner->lane, 1, priority);
       break;  // (mu_ held)
     }
     lock.unlock();
@@ -292,9 +350,9 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
   AcquireLocked(runner->demand->units, node, -1);
 }
 
-int32_t EmbeddedRuntime::PopGraphNode(GraphRun& run) {
-  if (!run.ready.empty() && accepting_.load(std::memory_order_relaxed)) return run.Pop();
-  --run.runners;  // (this runner ends)
+int32_t EmbeddedRuntime::PopGraphNode(GraphRun& run, GraphLane& lane) {
+  if (!lane.ready.empty() && accepting_.load(std::memory_order_relaxed)) return run.Pop(lane);
+  --lane.runners;  // (this runner ends)
   return -1;
 }
 
@@ -378,22 +436,29 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
   absl::InlinedVector<int32_t, 4> woken;
   for (int32_t r : n.readers)
     if (run->nodes[r].unresolved.fetch_sub(1, std::memory_order_acq_rel) == 1) woken.push_back(r);
-  int spawn = 0;
-  int64_t priority = 0;  // (of the first node waiting, for new runners)
+  // Runners to add, per lane: (lane, how many, the priority they queue at).
+  absl::InlinedVector<std::tuple<int32_t, int, int64_t>, 2> spawn;
   int32_t next;
   {
     std::lock_guard<std::mutex> guard(run->mu);
     for (int32_t r : woken) run->Push(r);
-    // This runner takes one; more runners for the rest, while CPUs allow.
-    if (woken.size() > 1) {
-      spawn = std::max(
-          0, std::min<int>(static_cast<int>(run->ready.size()) - 1, run->max_runners - run->runners));
-      run->runners += spawn;
-      priority = run->nodes[run->ready.front()].priority;
+    // This runner takes one of its own lane; more runners for the rest,
+    // while the lane's nodes have room for them.
+    for (size_t w = 0; w < woken.size(); ++w) {
+      const int32_t l = run->nodes[woken[w]].lane;
+      bool seen = false;
+      for (size_t v = 0; v < w && !seen; ++v) seen = run->nodes[woken[v]].lane == l;
+      if (seen) continue;  // (each lane once)
+      GraphLane& lane = run->lanes[l];
+      const int ready = static_cast<int>(lane.ready.size()) - (l == n.lane ? 1 : 0);
+      const int more = std::max(0, std::min(ready, lane.max_runners - lane.runners));
+      if (more == 0) continue;
+      lane.runners += more;
+      spawn.emplace_back(l, more, run->FirstPriority(lane));
     }
-    next = PopGraphNode(*run);
+    next = PopGraphNode(*run, run->lanes[n.lane]);
   }
-  if (!publish && !pins && spawn == 0) return next;
+  if (!publish && !pins && spawn.empty()) return next;
   Locked lock = Lock();
   if (publish) {  // for those outside the run
     n.published->run = nullptr;
@@ -413,7 +478,7 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
       MaybeFreeLocked(arg.ref, object);
     });
   }
-  if (spawn > 0) SpawnRunnersLocked(run, spawn, priority);
+  for (const auto& [l, more, priority] : spawn) SpawnRunnersLocked(run, l, more, priority);
   return next;
 }
 

@@ -100,6 +100,28 @@ absl::StatusOr<scheduling::PolicyOptions> LocalResources::PlacementOf(const Plac
   return where;
 }
 
+int LocalResources::Capacity(const Demand& demand, const scheduling::PolicyOptions& where, int cap) const {
+  int64_t copies = 0;
+  for (int i = 0; i < nodes_.size() && copies < cap; ++i) {
+    if (where.affinity >= 0 && !where.affinity_soft && i != where.affinity) continue;
+    if (!scheduling::Eligible(nodes_, i, where)) continue;
+    int64_t here = cap;  // (a demand of nothing: as many as asked)
+    for (const auto& [name, q] : demand.units) {
+      if (q <= 0) continue;
+      // A node's own resources count by its total; a group's (committed
+      // bundles exist only as free resources) by what is free of them now.
+      const scheduling::NodeResources& node = nodes_.node(i);
+      auto total = node.total.find(name);
+      auto free = node.available.find(name);
+      const int64_t has = std::max(total == node.total.end() ? 0 : total->second,
+                                   free == node.available.end() ? 0 : free->second);
+      here = std::min(here, has / q);
+    }
+    copies += here;
+  }
+  return static_cast<int>(std::clamp<int64_t>(copies, 1, cap));
+}
+
 int LocalResources::PickNode(const Demand& demand, const scheduling::PolicyOptions* where) {
   if (nodes_.size() == 1) return nodes_.CanRun(demand, 0) ? 0 : -1;
   static const scheduling::PolicyOptions kDefault;

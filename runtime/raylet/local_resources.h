@@ -98,6 +98,10 @@ class LocalResources {
   /// The node to run `demand` on now, by `where` (null: the default hybrid
   /// policy), or -1 when none has room.
   int PickNode(const Demand& demand, const scheduling::PolicyOptions* where);
+  /// How many calls of `demand` the nodes `where` allows could run at once
+  /// when idle (whole copies of it in each node's total; a group's resources
+  /// by what is free of them now), at most `cap` and at least 1.
+  int Capacity(const Demand& demand, const scheduling::PolicyOptions& where, int cap) const;
   /// `units` fit in what `node` has free now.
   bool FitsNow(const scheduling::Units& units, int node) const {
     return scheduling::Fits(units, nodes_.node(node).available);

@@ -16,10 +16,11 @@ struct PolicyOptions {
   /// `affinity_soft`, elsewhere if it has no room.
   int affinity = -1;
   bool affinity_soft = true;
+  /// The hybrid policy packs onto a node until it is this used. (A float,
+  /// placed here: every queued task holds a PolicyOptions, in 24 bytes.)
+  float spread_threshold = 0.5f;
   /// Only nodes whose labels match (null or empty: any node).
   const LabelSelector* labels = nullptr;
-  /// The hybrid policy packs onto a node until it is this used.
-  double spread_threshold = 0.5;
 };
 
 /// `node` is one the options allow at all (labels).

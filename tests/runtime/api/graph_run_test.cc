@@ -76,7 +76,12 @@ int64_t GrUntilStopping(int64_t x) {
   return x;
 }
 
-RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping);
+// Where it ran, after what it was given ("a:b:...": a chain's path).
+std::string GrNode(std::string before) {
+  return (before.empty() ? "" : before + ":") + raycc::CurrentNodeName();
+}
+
+RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping, GrNode);
 
 const raycc::internal::RemoteFunction* Fn(const char* name) {
   const auto* f = raycc::internal::RemoteRegistry::Instance().FunctionByName(name);
@@ -401,22 +406,79 @@ TEST(GraphRunOrderTest, ANodeWithoutAWholeCpuIsInfeasible) {
 }
 
 TEST(GraphRunOrderTest, ABatchThatIsNotPlainRunsTaskByTask) {
-  // Two simulated nodes: scheduling is per task (placement), not a run.
+  // Spread places every task anew: task by task, not a run.
   raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 1}}}, {"b", {{"CPU", 1}}}}});
-  CallOptions options;
+  CallOptions spread;
+  spread.spread = true;
   uint64_t runs = Embedded()->graph_runs_started();
-  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
-                                             {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &spread, -1, true},
+                                             {Fn("GrAdd"), {Earlier(0), Value(3)}, &spread, -1, false}});
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
   EXPECT_EQ(Embedded()->graph_runs_started(), runs);  // no graph run started
-  raycc::Shutdown();
-  // The same batch on one node is a graph run (so the count above can tell).
-  raycc::Init(raycc::Config{.num_cpus = 1});
-  runs = Embedded()->graph_runs_started();
+  // The same batch without spread is a graph run (so the count above can tell).
+  CallOptions options;
   ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
                 {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
   EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1);
+  raycc::Shutdown();
+}
+
+// Placement keeps the fast path: nodes pinned to a node, in a placement
+// group's bundle, or asking for more than a CPU run as one graph run, each
+// where its options say (a chain crosses the lanes), and the resources come
+// back.
+TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust) {
+  raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 2}}}, {"b", {{"CPU", 3}, {"disk", 1}}}}});
+  // A group whose one bundle only b can hold.
+  raycc::PlacementGroup group = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}, {"disk", 1}}}});
+  ASSERT_TRUE(group.Wait(30000));
+  CallOptions on_a, on_b, in_group, anywhere;
+  on_a.node_name = "a";
+  on_a.node_soft = false;
+  on_b.node_name = "b";
+  on_b.node_soft = false;
+  in_group.placement_group = group.GetID();
+  in_group.bundle_index = 0;
+  const std::vector<std::vector<std::pair<std::string, double>>> demands = {{{"CPU", 2}}, {{"CPU", 1}, {"disk", 1}}};
+  auto text = [](const std::string& s) { return TaskArgument{false, {}, raycc::Serialize(s)}; };
+  std::vector<BatchedTask> tasks;
+  const CallOptions* where[] = {&on_a, &on_b, &on_b, &in_group, &on_a, &anywhere};
+  const int demand[] = {-1, -1, 0, 1, 0, -1};  // (two CPUs on a and b; the bundle's)
+  for (int i = 0; i < 6; ++i) {
+    // Each one independent, then each after the one before it: a chain
+    // through every lane.
+    tasks.push_back({Fn("GrNode"), {text("")}, where[i], demand[i], false});
+  }
+  for (int i = 0; i < 6; ++i) {
+    tasks.push_back({Fn("GrNode"), {i == 0 ? text("") : Earlier(6 + i - 1)}, where[i], demand[i], i < 5});
+  }
+  uint64_t runs = Embedded()->graph_runs_started();
+  std::vector<raycc::ObjectId> ids = raycc::internal::CurrentRuntime().SubmitTasks(std::move(tasks), demands);
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1) << "one graph run, not task by task";
+  const char* expected[] = {"a", "b", "b", "b", "a"};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(*raycc::ObjectRef<std::string>(ids[i]).Get(), expected[i]) << i;
+  EXPECT_THAT(*raycc::ObjectRef<std::string>(ids[5]).Get(), ::testing::AnyOf("a", "b"));
+  std::string path = *raycc::ObjectRef<std::string>(ids[11]).Get();
+  EXPECT_THAT(path, ::testing::StartsWith("a:b:b:b:a:")) << path;
+  // Infeasible placement is refused as the task-by-task path refuses it,
+  // before anything runs.
+  CallOptions nowhere;
+  nowhere.node_name = "c";
+  nowhere.node_soft = false;
+  std::string refused = Thrown<raycc::InfeasibleError>(
+      [&] {
+        raycc::internal::CurrentRuntime().SubmitTasks(
+            {{Fn("GrNode"), {text("")}, &on_a, -1, true}, {Fn("GrNode"), {text("")}, &nowhere, -1, true}}, {});
+      },
+      "InfeasibleError");
+  EXPECT_THAT(refused, HasSubstr("task GrNode: must run on node 'c', which does not exist"));
+  raycc::RemovePlacementGroup(group.GetID());
+  // Every runner gave its demand back: both nodes' CPUs are free again (a
+  // group of both nodes' CPUs can be reserved).
+  raycc::PlacementGroup whole =
+      raycc::CreatePlacementGroup({.bundles = {{{"CPU", 2}}, {{"CPU", 2}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
+  EXPECT_TRUE(whole.Wait(30000));
   raycc::Shutdown();
 }
 
