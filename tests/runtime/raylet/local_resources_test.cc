@@ -132,6 +132,26 @@ TEST_F(LocalResourcesTest, TheNodeChosenHasRoomAndWhatIsTakenComesBackExactly) {
   EXPECT_EQ(resources_.PickNode(*gpu, nullptr), 1);
 }
 
+TEST_F(LocalResourcesTest, CapacityCountsWholeCopiesOnTheNodesAPlacementAllows) {
+  const Demand* one = resources_.task_default();
+  const Demand* two = *resources_.DemandOf({{"CPU", 2}});
+  const Demand* gpu = *resources_.DemandOf({{"GPU", 0.5}});
+  const scheduling::PolicyOptions anywhere;
+  const scheduling::PolicyOptions on_b = *resources_.PlacementOf({.node_name = "b", .node_soft = false}, *one);
+  const scheduling::PolicyOptions zone_x = *resources_.PlacementOf({.label_selector = {{"zone", "x"}}}, *one);
+  EXPECT_EQ(resources_.Capacity(*one, anywhere, 100), 3);  // 2 on a, 1 on b
+  EXPECT_EQ(resources_.Capacity(*one, anywhere, 2), 2) << "capped";
+  EXPECT_EQ(resources_.Capacity(*two, anywhere, 100), 1);  // only a holds two
+  EXPECT_EQ(resources_.Capacity(*gpu, anywhere, 100), 2);  // halves of b's GPU
+  EXPECT_EQ(resources_.Capacity(*one, on_b, 100), 1);
+  EXPECT_EQ(resources_.Capacity(*one, zone_x, 100), 2);
+  EXPECT_EQ(resources_.Capacity(*resources_.none(), anywhere, 7), 7) << "nothing asked: the cap";
+  // Taken now or not, a node's own resources count by its total.
+  resources_.Acquire(one->units, 0);
+  EXPECT_EQ(resources_.Capacity(*one, anywhere, 100), 3);
+  resources_.Release(one->units, 0);
+}
+
 TEST_F(LocalResourcesTest, AGroupsDemandIsRenamedLikeItsCommittedBundlesAndChecked) {
   const PlacementGroupId group = PlacementGroupId::Of(JobId::FromInt(1));
   const std::vector<scheduling::Units> bundles = {{{"CPU", kCpu}}, {{"CPU", 2 * kCpu}}};
@@ -145,6 +165,7 @@ TEST_F(LocalResourcesTest, AGroupsDemandIsRenamedLikeItsCommittedBundlesAndCheck
   EXPECT_EQ(resources_.InGroup(*two, group, 1, bundles).value(), *in_one) << "cached";
   EXPECT_EQ(resources_.PickNode(**in_one, nullptr), 0) << "it runs where its bundle is";
   EXPECT_EQ((*in_one)->cpu.size(), 2u) << "both group names count as its CPUs";
+  EXPECT_EQ(resources_.Capacity(**in_one, {}, 100), 1) << "the bundle holds one copy";
   absl::StatusOr<const Demand*> any = resources_.InGroup(*two, group, -1, bundles);
   ASSERT_TRUE(any.ok());
   EXPECT_EQ((*any)->units.size(), 1u) << "any bundle: the group-wide name only";
