@@ -45,6 +45,10 @@ class ActorDirectory {
   /// Idempotent (the first cause stays). Past the bound, the oldest dead
   /// actor is forgotten (Find and storage no longer hold it).
   absl::Status MarkDead(const ActorId& id, std::string cause);
+  /// Reads the directory back from storage (a restarted GCS over Redis); call
+  /// once, on an empty table. Names go to actors not dead; the dead are
+  /// forgotten oldest-id first past the bound. DataLoss naming the record that does not parse.
+  absl::Status Load();
 
   const proto::ActorInfo* Find(const ActorId& id) const;
   /// The actor holding `name` in `ns` (not dead), or null.

@@ -25,6 +25,14 @@ Gcs::Gcs(std::unique_ptr<GcsStorageInterface> storage)
       jobs_(*storage_),
       kv_(*storage_) {}
 
+absl::Status Gcs::Recover() {
+  std::lock_guard<std::mutex> lock(mu_);
+  RAYCC_RETURN_IF_ERROR(nodes_.Load());
+  RAYCC_RETURN_IF_ERROR(actors_.Load());
+  RAYCC_RETURN_IF_ERROR(groups_.Load());
+  return jobs_.Load();
+}
+
 void Gcs::SetBundleReserver(BundleReserverInterface* raylets) {
   std::lock_guard<std::mutex> lock(mu_);
   raylets_ = raylets;

@@ -32,6 +32,10 @@ class Gcs final : public GcsClientInterface {
  public:
   /// Over `storage` (InMemoryGcsStorage when null).
   explicit Gcs(std::unique_ptr<GcsStorageInterface> storage = nullptr);
+  /// Reads every table back from the storage (a GCS restarted over Redis:
+  /// its nodes, actors, placement groups and jobs; KV and the job counter
+  /// are read from storage as they are used). Call once, before serving.
+  absl::Status Recover();
 
   /// The raylets placement groups reserve bundles on (not owned; outlives
   /// this). Until one is set, groups stay pending.

@@ -19,6 +19,14 @@ absl::StatusOr<Id> ParseId(const std::string& bytes, const char* what) {
 
 GcsServiceImpl::GcsServiceImpl(Gcs& gcs, std::string token, std::chrono::milliseconds node_timeout)
     : gcs_(gcs), auth_(token), raylets_(token), node_timeout_(node_timeout) {
+  // Nodes alive when a restarted GCS stopped (Gcs::Recover): reachable for
+  // reservations again, and given a node timeout to heartbeat before they
+  // are declared dead.
+  for (const proto::NodeInfo& node : gcs_.GetAllNodes()) {
+    if (node.state() != proto::NodeInfo::ALIVE) continue;
+    raylets_.AddNode(node);
+    if (absl::StatusOr<NodeId> id = NodeId::FromBinary(node.node_id()); id.ok()) last_heartbeat_[*id] = Clock::now();
+  }
   gcs_.SetBundleReserver(&raylets_);
   gcs_.SetPublisher(&publisher_);
   monitor_ = std::thread([this] { MonitorNodes(); });

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -19,6 +20,20 @@ absl::StatusOr<JobId> JobTable::NextJobId() {
   if (last >= std::numeric_limits<uint32_t>::max()) return absl::ResourceExhaustedError("no job ids left");
   if (absl::Status s = storage_.Put(tables::kMeta, "last_job", absl::StrCat(last + 1)); !s.ok()) return s;
   return JobId::FromInt(static_cast<uint32_t>(last + 1));
+}
+
+absl::Status JobTable::Load() {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored = storage_.Scan(tables::kJobs, "");
+  if (!stored.ok()) return stored.status();
+  for (const auto& [key, value] : *stored) {
+    proto::JobInfo job;
+    absl::StatusOr<JobId> id = JobId::FromBinary(key);
+    if (!id.ok() || !job.ParseFromString(value)) {
+      return absl::DataLossError(absl::StrCat("stored job record ", absl::BytesToHexString(key), " does not parse"));
+    }
+    jobs_.emplace(*id, std::move(job));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status JobTable::Add(const JobId& id, const proto::Address& driver, int64_t now_ms) {

@@ -1,11 +1,27 @@
 #include "gcs/node_table.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace raycc::gcs {
 
 absl::Status NodeTable::Persist(const proto::NodeInfo& node) {
   return storage_.Put(tables::kNodes, node.node_id(), node.SerializeAsString());
+}
+
+absl::Status NodeTable::Load() {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored = storage_.Scan(tables::kNodes, "");
+  if (!stored.ok()) return stored.status();
+  for (const auto& [key, value] : *stored) {
+    proto::NodeInfo node;
+    absl::StatusOr<NodeId> id = NodeId::FromBinary(key);
+    if (!id.ok() || !node.ParseFromString(value) || node.node_id() != key) {
+      return absl::DataLossError(absl::StrCat("stored node record ", absl::BytesToHexString(key), " does not parse"));
+    }
+    by_id_[*id] = nodes_.size();
+    nodes_.push_back(std::move(node));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status NodeTable::Register(proto::NodeInfo node) {

@@ -26,6 +26,9 @@ class NodeTable {
   absl::Status Register(proto::NodeInfo node);
   /// Marks a node DEAD with its cause (idempotent). NotFound when unknown.
   absl::Status MarkDead(const NodeId& id, std::string cause);
+  /// Reads the table (in node-id order) back from storage (a restarted GCS over Redis); call
+  /// once, on an empty table. DataLoss naming the record that does not parse.
+  absl::Status Load();
 
   /// The node, or null.
   const proto::NodeInfo* Find(const NodeId& id) const;

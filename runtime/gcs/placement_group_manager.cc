@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "raycc/runtime/common/status.h"
 
@@ -133,6 +134,45 @@ proto::PlacementGroupInfo PlacementGroupManager::ToInfo(const PlacementGroupReco
   }
   info.set_state(group.state);
   return info;
+}
+
+absl::Status PlacementGroupManager::Load() {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored =
+      storage_.Scan(tables::kPlacementGroups, "");
+  if (!stored.ok()) return stored.status();
+  for (const auto& [key, value] : *stored) {
+    proto::PlacementGroupInfo info;
+    absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(key);
+    if (!id.ok() || !info.ParseFromString(value) || info.spec().placement_group_id() != key) {
+      return absl::DataLossError(
+          absl::StrCat("stored placement group record ", absl::BytesToHexString(key), " does not parse"));
+    }
+    PlacementGroupRecord group{.id = *id,
+                               .name = info.spec().name(),
+                               .strategy = static_cast<scheduling::BundleStrategy>(info.spec().strategy()),
+                               .state = info.state(),
+                               .suffix = GroupResourceSuffix(*id)};
+    for (const proto::Bundle& bundle : info.spec().bundles()) {
+      scheduling::Units units(bundle.resources().quantities().begin(), bundle.resources().quantities().end());
+      group.bundles.push_back(std::move(units));
+      absl::StatusOr<NodeId> node =
+          bundle.node_id().empty() ? absl::StatusOr<NodeId>(NodeId()) : NodeId::FromBinary(bundle.node_id());
+      group.bundle_nodes.push_back(node.ok() ? *node : NodeId());
+    }
+    if (group.state == proto::PG_PENDING) group.bundle_nodes.clear();
+    if (group.state == proto::PG_REMOVED) {
+      removed_.push_back(*id);
+    } else {
+      order_.push_back(*id);
+      if (group.state != proto::PG_CREATED) pending_.fetch_add(1, std::memory_order_relaxed);
+    }
+    groups_.emplace(*id, std::move(group));
+  }
+  while (removed_.size() > kRemovedKept) {
+    groups_.erase(removed_.front());
+    removed_.pop_front();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PlacementGroupManager::Persist(const PlacementGroupRecord& group) {

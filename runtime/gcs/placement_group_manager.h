@@ -88,6 +88,12 @@ class PlacementGroupManager {
   absl::StatusOr<bool> Remove(const PlacementGroupId& id, BundleReserverInterface& raylets);
 
   const PlacementGroupRecord* Find(const PlacementGroupId& id) const;
+  /// Reads the groups back from storage (a restarted GCS over Redis), in
+  /// id order; call once, on an empty manager. Pending and rescheduling
+  /// groups wait for a reservation again (a compiler's pins are not
+  /// stored: they reserve where the strategy says). DataLoss naming the
+  /// record that does not parse.
+  absl::Status Load();
   /// The group as the wire and storage see it (spec, bundle nodes, state).
   static proto::PlacementGroupInfo ToInfo(const PlacementGroupRecord& group);
   /// Calls `visit` for every group not forgotten, oldest first.

@@ -1,13 +1,20 @@
-// raycc-gcs: the cluster's global control service (node table, jobs, KV;
-// actors and placement groups as they arrive), over gRPC on one port.
+// raycc-gcs: the cluster's global control service (node table, jobs, KV,
+// actors, placement groups), over gRPC on one port; its tables in Redis
+// when given one, so that a restarted GCS carries on where it stopped.
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <memory>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "gcs/gcs.h"
 #include "gcs/gcs_server.h"
+#include "gcs/redis_gcs_storage.h"
 #include "grpcpp/server.h"
 #include "rpc/auth.h"
 #include "rpc/daemon.h"
@@ -27,6 +34,15 @@ The global control service of a raycc cluster. Usually started by
                        $RAYCC_AUTH_TOKEN_FILE); every request must carry it
   --port-file F        write the port served on to F once serving
   --node-timeout-ms N  a node silent this long is marked dead (default 3000)
+  --redis-address H:P  keep the tables in the Redis at H:P: a GCS restarted
+                       over the same Redis recovers its nodes, actors,
+                       placement groups, jobs and KV (default: in memory,
+                       lost with the process)
+  --redis-password-file F
+                       the Redis password (default: $RAYCC_REDIS_PASSWORD;
+                       none when unset)
+  --redis-prefix NAME  the Redis keys' prefix, one per cluster sharing a
+                       Redis (default raycc)
   --help               this text
 )";
 
@@ -41,7 +57,8 @@ int main(int argc, char **argv) {
   raycc::rpc::StopSignal stop;
   auto flags = raycc::rpc::ParseFlags(
       argc, argv,
-      {"port", "bind", "token-file", "port-file", "node-timeout-ms"});
+      {"port", "bind", "token-file", "port-file", "node-timeout-ms",
+       "redis-address", "redis-password-file", "redis-prefix"});
   if (!flags.ok())
     return Fail(std::string(flags.status().message()));
   if (flags->count("help")) {
@@ -67,7 +84,46 @@ int main(int argc, char **argv) {
   if (!token.ok())
     return Fail(std::string(token.status().message()));
 
-  raycc::gcs::Gcs gcs;
+  std::unique_ptr<raycc::gcs::GcsStorageInterface> storage;
+  std::string where_kept = "in memory";
+  if (flags->count("redis-address")) {
+    absl::StatusOr<raycc::gcs::RedisAddress> address =
+        raycc::gcs::ParseRedisAddress((*flags)["redis-address"]);
+    if (!address.ok())
+      return Fail("--redis-address: " + std::string(address.status().message()));
+    if (flags->count("redis-password-file")) {
+      std::ifstream in((*flags)["redis-password-file"]);
+      std::stringstream text;
+      if (in)
+        text << in.rdbuf();
+      std::string password(absl::StripAsciiWhitespace(text.str()));
+      if (!in || password.empty())
+        return Fail("--redis-password-file: cannot read a password from '" +
+                    (*flags)["redis-password-file"] + "'");
+      address->password = password;
+    } else if (const char *env = std::getenv("RAYCC_REDIS_PASSWORD")) {
+      address->password = env;
+    }
+    if (flags->count("redis-prefix")) {
+      if ((*flags)["redis-prefix"].empty())
+        return Fail("--redis-prefix: must not be empty");
+      address->prefix = (*flags)["redis-prefix"];
+    }
+    auto redis = raycc::gcs::RedisGcsStorage::Connect(*address);
+    if (!redis.ok())
+      return Fail(std::string(redis.status().message()));
+    where_kept = "in Redis at " + (*redis)->where() + " (prefix '" +
+                 address->prefix + "')";
+    storage = *std::move(redis);
+  } else if (flags->count("redis-password-file") ||
+             flags->count("redis-prefix")) {
+    return Fail("--redis-password-file and --redis-prefix need --redis-address");
+  }
+  raycc::gcs::Gcs gcs(std::move(storage));
+  if (absl::Status recovered = gcs.Recover(); !recovered.ok())
+    return Fail("recovering the tables " + where_kept + ": " +
+                std::string(recovered.message()));
+  size_t recovered_nodes = gcs.GetAllNodes().size();
   raycc::gcs::GcsServiceImpl service(
       gcs, *token, std::chrono::milliseconds(node_timeout_ms));
   int bound = 0;
@@ -81,7 +137,10 @@ int main(int argc, char **argv) {
       return Fail(std::string(written.message()));
   }
   std::cerr << "raycc-gcs: serving on " << bind << ":" << bound << " (pid "
-            << ::getpid() << ")\n";
+            << ::getpid() << "), tables " << where_kept;
+  if (recovered_nodes > 0)
+    std::cerr << ", " << recovered_nodes << " node(s) recovered";
+  std::cerr << "\n";
 
   std::string reason = stop.Wait();
   std::cerr << "raycc-gcs: stopping (" << reason << "); refused "

@@ -4,10 +4,13 @@
 // the pid it got (SIGKILL at the latest when the Process goes); waits are
 // bounded and wait on a pidfd or inotify, never on sleeps.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,9 +18,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#ifndef REDIS_SERVER_BIN
+#define REDIS_SERVER_BIN "/usr/bin/redis-server"
+#endif
 
 namespace raycc_test {
 
@@ -134,6 +142,45 @@ bool Eventually(Done&& done, std::chrono::milliseconds limit = kStartTimeout) {
     if (std::chrono::steady_clock::now() >= end) return done();
   }
   return true;
+}
+
+// A loopback TCP port free now (bound to port 0 and closed: a daemon told to
+// use it may still lose a race for it; callers retry).
+inline int FreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// A real redis-server on loopback for a test (no snapshots: its data lives
+// as long as it does), started by pid and ended with this object. Null
+// when none could be started (the caller says why and skips); `port` is
+// its port. `extra` goes on its command line (e.g. --requirepass).
+inline std::unique_ptr<Process> StartRedis(const std::string& dir, int* port,
+                                           std::vector<std::string> extra = {}) {
+  if (::access(REDIS_SERVER_BIN, X_OK) != 0) return nullptr;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    *port = FreeLoopbackPort();
+    const std::string log = dir + "/redis-" + std::to_string(*port) + ".log";
+    std::vector<std::string> argv{REDIS_SERVER_BIN, "--port",   std::to_string(*port), "--bind", "127.0.0.1",
+                                  "--save",         "",         "--appendonly",        "no",     "--dir",
+                                  dir,              "--daemonize", "no"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto redis = std::make_unique<Process>(argv, log);
+    std::string text = WaitForFileText(
+        log, [](const std::string& t) { return t.find("Ready to accept connections") != std::string::npos; },
+        *redis);
+    if (text.find("Ready to accept connections") != std::string::npos) return redis;
+  }
+  return nullptr;
 }
 
 }  // namespace raycc_test

@@ -1,0 +1,166 @@
+#include "gcs/redis_gcs_storage.h"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace raycc::gcs {
+
+struct RedisGcsStorage::Reply {
+  std::unique_ptr<redisReply, void (*)(void*)> reply{nullptr, freeReplyObject};
+  const redisReply* operator->() const { return reply.get(); }
+};
+
+absl::StatusOr<RedisAddress> ParseRedisAddress(absl::string_view text) {
+  RedisAddress address;
+  absl::string_view port = text;
+  if (size_t colon = text.rfind(':'); colon != absl::string_view::npos) {
+    if (colon > 0) address.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  if (!absl::SimpleAtoi(port, &address.port) || address.port <= 0 || address.port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Redis address '", text, "': expected HOST:PORT with a port in 1..65535"));
+  }
+  return address;
+}
+
+absl::StatusOr<std::unique_ptr<RedisGcsStorage>> RedisGcsStorage::Connect(RedisAddress address) {
+  std::unique_ptr<RedisGcsStorage> storage(new RedisGcsStorage(std::move(address)));
+  std::lock_guard<std::mutex> lock(storage->mu_);
+  if (absl::Status s = storage->ConnectLocked(); !s.ok()) return s;
+  return storage;
+}
+
+RedisGcsStorage::~RedisGcsStorage() {
+  if (context_ != nullptr) redisFree(context_);
+}
+
+std::string RedisGcsStorage::where() const { return absl::StrCat(address_.host, ":", address_.port); }
+
+std::string RedisGcsStorage::HashOf(absl::string_view table) const {
+  return absl::StrCat(address_.prefix, ":", table);
+}
+
+absl::Status RedisGcsStorage::ConnectLocked() {
+  if (context_ != nullptr) {
+    redisFree(context_);
+    context_ = nullptr;
+  }
+  const timeval timeout{5, 0};
+  redisContext* context = redisConnectWithTimeout(address_.host.c_str(), address_.port, timeout);
+  if (context == nullptr || context->err != 0) {
+    std::string why = context != nullptr ? context->errstr : "out of memory";
+    if (context != nullptr) redisFree(context);
+    return absl::UnavailableError(absl::StrCat("Redis at ", where(), " cannot be reached: ", why));
+  }
+  // (A command that hangs must not hang the GCS: it fails after the timeout.)
+  redisSetTimeout(context, timeout);
+  context_ = context;
+  std::vector<absl::string_view> hello = {"PING"};
+  if (!address_.password.empty()) hello = {"AUTH", address_.password};
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (absl::string_view a : hello) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  Reply reply;
+  reply.reply.reset(static_cast<redisReply*>(
+      redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  if (reply.reply == nullptr) {
+    std::string why = context_->errstr;
+    redisFree(context_);
+    context_ = nullptr;
+    return absl::UnavailableError(absl::StrCat("Redis at ", where(), " does not answer: ", why));
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    std::string why(reply->str, reply->len);
+    redisFree(context_);
+    context_ = nullptr;
+    return absl::PermissionDeniedError(absl::StrCat("Redis at ", where(), " refused the connection: ", why));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RedisGcsStorage::Reply> RedisGcsStorage::CommandLocked(
+    std::initializer_list<absl::string_view> args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (absl::string_view a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  for (int attempt = 0;; ++attempt) {
+    if (context_ == nullptr) {
+      if (absl::Status s = ConnectLocked(); !s.ok()) return s;
+    }
+    Reply reply;
+    reply.reply.reset(static_cast<redisReply*>(
+        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+    if (reply.reply == nullptr) {
+      // The connection broke (Redis restarted, a timeout): once more on a
+      // fresh one, then fail.
+      std::string why = context_->errstr;
+      redisFree(context_);
+      context_ = nullptr;
+      if (attempt == 0) continue;
+      return absl::UnavailableError(absl::StrCat("Redis at ", where(), ": ", why));
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      return absl::InternalError(
+          absl::StrCat("Redis at ", where(), " failed ", *args.begin(), ": ", std::string(reply->str, reply->len)));
+    }
+    return reply;
+  }
+}
+
+absl::Status RedisGcsStorage::Put(absl::string_view table, absl::string_view key, std::string value) {
+  const std::string hash = HashOf(table);
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::StatusOr<Reply> reply = CommandLocked({"HSET", hash, key, value});
+  return reply.status();
+}
+
+absl::StatusOr<std::optional<std::string>> RedisGcsStorage::Get(absl::string_view table, absl::string_view key) {
+  const std::string hash = HashOf(table);
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::StatusOr<Reply> reply = CommandLocked({"HGET", hash, key});
+  if (!reply.ok()) return reply.status();
+  if ((*reply)->type == REDIS_REPLY_NIL) return std::nullopt;
+  return std::string((*reply)->str, (*reply)->len);
+}
+
+absl::StatusOr<bool> RedisGcsStorage::Delete(absl::string_view table, absl::string_view key) {
+  const std::string hash = HashOf(table);
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::StatusOr<Reply> reply = CommandLocked({"HDEL", hash, key});
+  if (!reply.ok()) return reply.status();
+  return (*reply)->integer > 0;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RedisGcsStorage::Scan(absl::string_view table,
+                                                                                      absl::string_view prefix) {
+  const std::string hash = HashOf(table);
+  std::vector<std::pair<std::string, std::string>> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::StatusOr<Reply> reply = CommandLocked({"HGETALL", hash});
+    if (!reply.ok()) return reply.status();
+    const redisReply* r = reply->reply.get();
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+      absl::string_view key(r->element[i]->str, r->element[i]->len);
+      if (!absl::StartsWith(key, prefix)) continue;
+      out.emplace_back(std::string(key), std::string(r->element[i + 1]->str, r->element[i + 1]->len));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace raycc::gcs

@@ -1,0 +1,234 @@
+// The GCS's tables in a real Redis: the storage keeps binary keys and
+// values, tables and clusters apart, says clearly when Redis is gone or
+// refuses it, reconnects when Redis comes back; and a Gcs over a fresh
+// connection recovers every table (a restarted control service).
+
+#include "gcs/redis_gcs_storage.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../cluster/processes.h"
+#include "gcs/gcs.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace raycc::gcs {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+class RedisGcsStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/raycc-redis-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    redis_ = raycc_test::StartRedis(dir_, &port_);
+    if (redis_ == nullptr) GTEST_SKIP() << "no redis-server at " << REDIS_SERVER_BIN << " could be started";
+  }
+  void TearDown() override {
+    redis_.reset();
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    (void)!std::system(cmd.c_str());
+  }
+  std::unique_ptr<RedisGcsStorage> Connect(const std::string& prefix = "raycc") {
+    absl::StatusOr<std::unique_ptr<RedisGcsStorage>> storage =
+        RedisGcsStorage::Connect({.port = port_, .prefix = prefix});
+    EXPECT_TRUE(storage.ok()) << storage.status();
+    return storage.ok() ? *std::move(storage) : nullptr;
+  }
+  std::string dir_;
+  int port_ = 0;
+  std::unique_ptr<raycc_test::Process> redis_;
+};
+
+TEST(RedisAddressTest, ParsesHostAndPortOrSaysWhatIsWrong) {
+  absl::StatusOr<RedisAddress> full = ParseRedisAddress("10.0.0.5:7000");
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->host, "10.0.0.5");
+  EXPECT_EQ(full->port, 7000);
+  EXPECT_EQ(ParseRedisAddress("6380")->host, "127.0.0.1");
+  EXPECT_EQ(ParseRedisAddress(":6380")->port, 6380);
+  for (const char* bad : {"", "host:", "host:port", "host:0", "host:70000"}) {
+    absl::StatusOr<RedisAddress> parsed = ParseRedisAddress(bad);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(parsed.status().message(), HasSubstr("HOST:PORT")) << bad;
+  }
+}
+
+TEST_F(RedisGcsStorageTest, TablesKeepBinaryKeysAndValuesApartAndScanInKeyOrder) {
+  std::unique_ptr<RedisGcsStorage> storage = Connect();
+  ASSERT_NE(storage, nullptr);
+  const std::string binary_key("k\0\xff", 3), binary_value("v\0\x01\x80", 4);
+  ASSERT_TRUE(storage->Put("t", binary_key, binary_value).ok());
+  ASSERT_TRUE(storage->Put("t", "b", "2").ok());
+  ASSERT_TRUE(storage->Put("t", "a", "1").ok());
+  ASSERT_TRUE(storage->Put("other", "a", "elsewhere").ok());
+  EXPECT_EQ(**storage->Get("t", binary_key), binary_value);
+  EXPECT_EQ(*storage->Get("t", "missing"), std::nullopt);
+  EXPECT_THAT(*storage->Scan("t", ""),
+              ElementsAre(Pair("a", "1"), Pair("b", "2"), Pair(binary_key, binary_value)));
+  EXPECT_THAT(*storage->Scan("t", "k"), ElementsAre(Pair(binary_key, binary_value)));
+  EXPECT_TRUE(*storage->Delete("t", "a"));
+  EXPECT_FALSE(*storage->Delete("t", "a"));
+  EXPECT_EQ(**storage->Get("other", "a"), "elsewhere");
+  // Another cluster's prefix sees none of it; the same prefix sees all.
+  EXPECT_THAT(*Connect("other-cluster")->Scan("t", ""), ::testing::IsEmpty());
+  EXPECT_EQ(Connect()->Scan("t", "")->size(), 2u);
+}
+
+TEST_F(RedisGcsStorageTest, ALostRedisIsAClearErrorAndACallAfterItsReturnReconnects) {
+  std::unique_ptr<RedisGcsStorage> storage = Connect();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_TRUE(storage->Put("t", "a", "1").ok());
+  redis_.reset();  // SIGKILL
+  absl::Status lost = storage->Put("t", "a", "2");
+  EXPECT_EQ(lost.code(), absl::StatusCode::kUnavailable) << lost;
+  EXPECT_THAT(lost.message(), HasSubstr("Redis at 127.0.0.1:" + std::to_string(port_)));
+  // Back on the same port (empty: this test's Redis keeps no snapshot).
+  const std::string log = dir_ + "/again.log";
+  redis_ = std::make_unique<raycc_test::Process>(
+      std::vector<std::string>{REDIS_SERVER_BIN, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save",
+                               "", "--appendonly", "no", "--dir", dir_},
+      log);
+  ASSERT_THAT(raycc_test::WaitForFileText(
+                  log, [](const std::string& t) { return t.find("Ready to accept") != std::string::npos; }, *redis_),
+              HasSubstr("Ready to accept"));
+  ASSERT_TRUE(storage->Put("t", "a", "3").ok());
+  EXPECT_EQ(**storage->Get("t", "a"), "3");
+}
+
+TEST_F(RedisGcsStorageTest, ARedisThatWantsAPasswordRefusesAWrongOne) {
+  redis_.reset();
+  redis_ = raycc_test::StartRedis(dir_, &port_, {"--requirepass", "sesame"});
+  ASSERT_NE(redis_, nullptr);
+  for (const char* wrong : {"", "open"}) {
+    absl::StatusOr<std::unique_ptr<RedisGcsStorage>> refused =
+        RedisGcsStorage::Connect({.port = port_, .password = wrong});
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+    EXPECT_THAT(refused.status().message(), HasSubstr("refused"));
+  }
+  absl::StatusOr<std::unique_ptr<RedisGcsStorage>> ok = RedisGcsStorage::Connect({.port = port_, .password = "sesame"});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE((*ok)->Put("t", "a", "1").ok());
+}
+
+TEST(RedisGcsStorageUnreachableTest, NoRedisIsAClearError) {
+  absl::StatusOr<std::unique_ptr<RedisGcsStorage>> none =
+      RedisGcsStorage::Connect({.port = raycc_test::FreeLoopbackPort()});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(none.status().message(), HasSubstr("cannot be reached"));
+}
+
+ResourceSet Res(std::map<std::string, double> q) { return *ResourceSet::Create(q); }
+
+// Reserves every prepared bundle (this test is about what is stored).
+struct AcceptingRaylets : BundleReserverInterface {
+  std::vector<std::pair<NodeId, scheduling::Units>> nodes;
+  std::vector<std::pair<NodeId, scheduling::Units>> AvailableResources() override { return nodes; }
+  bool PrepareBundle(const PlacementGroupId&, int, const scheduling::Units&, const NodeId&) override {
+    return true;
+  }
+  void CommitBundle(const PlacementGroupId&, int, const scheduling::Units&, const NodeId&) override {}
+  void CancelBundle(const PlacementGroupId&, int, const scheduling::Units&, const NodeId&) override {}
+  void ReturnBundle(const PlacementGroupId&, int, const scheduling::Units&, const NodeId&) override {}
+};
+
+TEST_F(RedisGcsStorageTest, ARestartedGcsRecoversEveryTable) {
+  const NodeId a = NodeId::FromRandom(), b = NodeId::FromRandom();
+  const JobId job = JobId::FromInt(1);
+  const ActorId named = ActorId::Of(job), dead = ActorId::Of(job);
+  const PlacementGroupId created = PlacementGroupId::Of(job), waiting = PlacementGroupId::Of(job);
+  {
+    Gcs gcs(Connect());
+    for (const auto& [id, name] : {std::pair{a, "a"}, std::pair{b, "b"}}) {
+      proto::NodeInfo node;
+      node.set_node_id(id.Binary());
+      node.set_node_name(name);
+      Res({{"CPU", 2}}).ToProto(node.mutable_total_resources());
+      ASSERT_TRUE(gcs.RegisterNode(node).ok());
+    }
+    ASSERT_TRUE(gcs.MarkNodeDead(b, "it stopped").ok());
+    ASSERT_EQ(*gcs.NextJobId(), job);
+    ASSERT_TRUE(gcs.AddJob(job, proto::Address()).ok());
+    proto::ActorSpec spec;
+    spec.set_actor_id(named.Binary());
+    spec.set_name("keeper");
+    spec.set_namespace_("ns");
+    ASSERT_TRUE(gcs.RegisterActor(spec).ok());
+    proto::Address where;
+    where.set_node_id(a.Binary());
+    ASSERT_TRUE(gcs.MarkActorAlive(named, where).ok());
+    spec.set_actor_id(dead.Binary());
+    spec.set_name("gone");
+    ASSERT_TRUE(gcs.RegisterActor(spec).ok());
+    ASSERT_TRUE(gcs.MarkActorDead(dead, "killed").ok());
+    AcceptingRaylets raylets;
+    raylets.nodes.emplace_back(a, scheduling::ToUnits(Res({{"CPU", 2}})));
+    gcs.SetBundleReserver(&raylets);
+    ASSERT_TRUE(gcs.CreatePlacementGroup(created, "held", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {})
+                    .ok());
+    ASSERT_EQ(*gcs.GetPlacementGroupState(created), proto::PG_CREATED);
+    gcs.SetBundleReserver(nullptr);
+    ASSERT_TRUE(
+        gcs.CreatePlacementGroup(waiting, "later", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {})
+            .ok());
+    ASSERT_TRUE(*gcs.KvPut("code", "program", std::string("\x7f" "ELF\0", 5), true));
+  }  // (the first GCS is gone; Redis kept its tables)
+
+  Gcs gcs(Connect());
+  ASSERT_TRUE(gcs.Recover().ok());
+  std::vector<proto::NodeInfo> nodes = gcs.GetAllNodes();
+  ASSERT_EQ(nodes.size(), 2u);
+  std::map<std::string, proto::NodeInfo> by_name;
+  for (const proto::NodeInfo& node : nodes) by_name[node.node_name()] = node;
+  EXPECT_EQ(by_name["a"].state(), proto::NodeInfo::ALIVE);
+  EXPECT_EQ(by_name["b"].state(), proto::NodeInfo::DEAD);
+  EXPECT_EQ(by_name["b"].death_cause(), "it stopped");
+  // The named actor is found by its name; the dead one's name is free.
+  std::optional<proto::ActorInfo> keeper = gcs.GetNamedActor("ns", "keeper");
+  ASSERT_TRUE(keeper.has_value());
+  EXPECT_EQ(keeper->spec().actor_id(), named.Binary());
+  EXPECT_EQ(keeper->state(), proto::ALIVE);
+  EXPECT_EQ(keeper->address().node_id(), a.Binary());
+  EXPECT_FALSE(gcs.GetNamedActor("ns", "gone").has_value());
+  EXPECT_EQ(gcs.GetActor(dead)->death_cause(), "killed");
+  // Groups keep their state and bundle nodes; a pending one is reserved
+  // once there are raylets again.
+  absl::StatusOr<proto::PlacementGroupInfo> held = gcs.GetPlacementGroup(created);
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(held->state(), proto::PG_CREATED);
+  EXPECT_EQ(held->spec().bundles(0).node_id(), a.Binary());
+  EXPECT_EQ(*gcs.GetPlacementGroupState(waiting), proto::PG_PENDING);
+  AcceptingRaylets raylets;
+  raylets.nodes.emplace_back(a, scheduling::ToUnits(Res({{"CPU", 2}})));
+  gcs.SetBundleReserver(&raylets);
+  EXPECT_THAT(gcs.ReservePending(), ElementsAre(waiting));
+  EXPECT_EQ(*gcs.GetPlacementGroupState(waiting), proto::PG_CREATED);
+  // Jobs go on from where they were; KV is there.
+  EXPECT_EQ(*gcs.NextJobId(), JobId::FromInt(2));
+  EXPECT_EQ(**gcs.KvGet("code", "program"), std::string("\x7f" "ELF\0", 5));
+  // A name a live actor holds is still taken.
+  proto::ActorSpec again;
+  again.set_actor_id(ActorId::Of(job).Binary());
+  again.set_name("keeper");
+  again.set_namespace_("ns");
+  EXPECT_EQ(gcs.RegisterActor(again).code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(RedisGcsStorageTest, AStoredRecordThatDoesNotParseIsDataLossNamingIt) {
+  std::unique_ptr<RedisGcsStorage> storage = Connect();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_TRUE(storage->Put(tables::kNodes, NodeId::FromRandom().Binary(), "not a node").ok());
+  Gcs gcs(std::move(storage));
+  absl::Status recovered = gcs.Recover();
+  EXPECT_EQ(recovered.code(), absl::StatusCode::kDataLoss) << recovered;
+  EXPECT_THAT(recovered.message(), HasSubstr("stored node record"));
+}
+
+}  // namespace
+}  // namespace raycc::gcs
