@@ -65,6 +65,12 @@ cluster token, the GCS address. `raycc stop` ends them.
                        comes from --token-file, RAYCC_AUTH_TOKEN(_FILE), or
                        this machine's latest session
   --port P             the head's GCS port (default 6390)
+  --redis-address H:P  (head) keep the GCS's tables in the Redis at H:P, so
+                       that a GCS started again over it (same --port)
+                       recovers its nodes, actors, placement groups, jobs
+                       and KV; the password, if any, in
+                       $RAYCC_REDIS_PASSWORD (default: in memory)
+  --redis-prefix NAME  (head) the Redis keys' prefix (default raycc)
   --bind HOST          listen on HOST (default 127.0.0.1: this machine only)
   --num-cpus N         the node's CPUs (default: all hardware threads)
   --num-gpus N         the node's GPUs (default 0)
@@ -326,6 +332,9 @@ int StartHead(std::map<std::string, std::string> &flags) {
                                 *session + "/gcs.port"};
   if (flags.count("bind"))
     argv.insert(argv.end(), {"--bind", flags["bind"]});
+  for (const char *redis : {"redis-address", "redis-prefix"})
+    if (flags.count(redis))
+      argv.insert(argv.end(), {std::string("--") + redis, flags[redis]});
   std::string log = *session + "/logs/gcs.log";
   pid_t pid = Spawn(argv, log);
   if (pid < 0)
@@ -657,7 +666,8 @@ int runStart(int argc, char **argv) {
                       "resources", "labels", "node-name", "token-file",
                       "object-store-memory", "object-store-pretouch",
                       "object-spilling-directory", "object-spilling-threshold",
-                      "object-spilling-max-bytes"});
+                      "object-spilling-max-bytes", "redis-address",
+                      "redis-prefix"});
   if (!flags.ok())
     return Error("start", std::string(flags.status().message()), kExitUsage);
   if (flags->count("help")) {
@@ -670,6 +680,11 @@ int runStart(int argc, char **argv) {
         "start",
         "give either --head or --address HOST:PORT (see raycc start --help)",
         kExitUsage);
+  if (join && (flags->count("redis-address") || flags->count("redis-prefix")))
+    return Error("start",
+                 "--redis-address and --redis-prefix are for the head "
+                 "(--head), whose control service keeps the tables",
+                 kExitUsage);
   return head ? StartHead(*flags) : Join(*flags);
 }
 

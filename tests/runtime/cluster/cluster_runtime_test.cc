@@ -195,6 +195,68 @@ TEST_F(ClusterRuntimeTest, ADriverRunsTasksInWorkerProcesses) {
   EXPECT_EQ(FreeCpu(stats), 2 * 10000);  // every lease returned
 }
 
+// The control service killed (SIGKILL) and started again over the same
+// Redis: it recovers its tables, the raylet's heartbeats reach it (it is
+// alive past the node timeout), and a driver's job runs as before.
+TEST_F(ClusterRuntimeTest, ARestartedGcsOverRedisRecoversItsTablesAndTheClusterCarriesOn) {
+  int redis_port = 0;
+  std::unique_ptr<Process> redis = raycc_test::StartRedis(dir_, &redis_port);
+  if (redis == nullptr) GTEST_SKIP() << "no redis-server at " << REDIS_SERVER_BIN << " could be started";
+  const std::string redis_address = "127.0.0.1:" + std::to_string(redis_port);
+  // This test's GCS keeps its tables in Redis, on a port it keeps.
+  auto start_gcs = [&](const std::string& port, const std::string& log) {
+    (void)std::remove((dir_ + "/gcs.port").c_str());
+    gcs_ = std::make_unique<Process>(
+        std::vector<std::string>{RAYCC_GCS_BIN, "--port", port, "--token-file", dir_ + "/token", "--port-file",
+                                 dir_ + "/gcs.port", "--redis-address", redis_address, "--node-timeout-ms",
+                                 "1500"},
+        log);
+    return WaitForPort(dir_ + "/gcs.port", *gcs_);
+  };
+  gcs_.reset();
+  const int port = start_gcs("0", dir_ + "/gcs-first.log");
+  ASSERT_GT(port, 0) << ReadAll(dir_ + "/gcs-first.log");
+  gcs_address_ = "127.0.0.1:" + std::to_string(port);
+  StartRaylet("node-a", 2);
+  int code = -1;
+  std::map<std::string, std::string> out = RunDriver({"tasks"}, &code);
+  ASSERT_EQ(code, 0) << output_;
+  {
+    raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+    ASSERT_TRUE(*gcs.KvPut("test", "kept", "across restarts", true));
+  }
+
+  gcs_.reset();  // SIGKILL: nothing is written on the way out
+  ASSERT_EQ(start_gcs(std::to_string(port), dir_ + "/gcs-second.log"), port) << ReadAll(dir_ + "/gcs-second.log");
+  const auto restarted = std::chrono::steady_clock::now();
+  EXPECT_THAT(ReadAll(dir_ + "/gcs-second.log"), HasSubstr("1 node(s) recovered"));
+  raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
+  EXPECT_EQ(**gcs.KvGet("test", "kept"), "across restarts");
+  absl::StatusOr<std::vector<std::string>> code_keys = gcs.KvKeys("code", "");
+  ASSERT_TRUE(code_keys.ok()) << code_keys.status();
+  EXPECT_EQ(code_keys->size(), 1u) << "the driver's program, uploaded before the restart";
+  // A job after the restart: its raylet, the same one, leases it workers.
+  out = RunDriver({"tasks"}, &code);
+  ASSERT_EQ(code, 0) << output_ << ReadAll(dir_ + "/node-a.log");
+  EXPECT_EQ(out["add"], "3");
+  EXPECT_EQ(out["node"], "node-a");
+  // The node outlives the node timeout (1.5 s) after the restart, twice
+  // over: its heartbeats reach the new GCS. (Every answer in that span,
+  // asked back to back, says ALIVE; a GCS that heard nothing would have
+  // marked it dead after 1.5 s.)
+  const auto until = restarted + std::chrono::milliseconds(3000);
+  int answers = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    std::vector<raycc::proto::NodeInfo> nodes = gcs.GetAllNodes();
+    ASSERT_EQ(nodes.size(), 1u);
+    EXPECT_EQ(nodes[0].node_name(), "node-a");
+    ASSERT_EQ(nodes[0].state(), raycc::proto::NodeInfo::ALIVE) << nodes[0].death_cause();
+    ++answers;
+  }
+  EXPECT_GT(answers, 0);
+  EXPECT_TRUE(raylets_[0]->Alive());
+}
+
 TEST_F(ClusterRuntimeTest, ActorsKeepStateRunCallsInOrderAndDieOrRestart) {
   int raylet = StartRaylet("node-a", 2);
   int code = -1;
