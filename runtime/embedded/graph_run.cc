@@ -189,10 +189,23 @@ void EmbeddedRuntime::AssignLanesLocked(GraphRun& run, const std::vector<Batched
   // Each (options, resource set) pair is checked once, as the task-by-task
   // path checks every task (a malformed or infeasible one throws, naming
   // the first task that asks for it); its lane is found or made.
+  // (A task with no placement is in its resource set's lane whatever its
+  // options: one entry for all of them, as a compiled plan's options are
+  // one per node.)
   absl::flat_hash_map<std::pair<const CallOptions*, int>, int32_t> lane_of;
+  std::pair<const CallOptions*, int> last_key;
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
-    auto [it, added] = lane_of.try_emplace(std::make_pair(t.options, t.demand), 0);
+    const CallOptions& o = *t.options;
+    static const PlacementGroupId kNoGroup;  // (== compares the bytes at once; IsNil loops over them)
+    const bool placed = !o.node_name.empty() || !o.label_selector.empty() || !(o.placement_group == kNoGroup);
+    const std::pair<const CallOptions*, int> key(placed ? t.options : nullptr, t.demand);
+    if (i > 0 && key == last_key) {  // (the common case: as the task before it)
+      run.nodes[i].lane = run.nodes[i - 1].lane;
+      continue;
+    }
+    last_key = key;
+    auto [it, added] = lane_of.try_emplace(key, 0);
     if (added) {
       What what{"task ", &t.function->name};
       const Demand* demand;
@@ -444,6 +457,18 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
     for (int32_t r : woken) run->Push(r);
     // This runner takes one of its own lane; more runners for the rest,
     // while the lane's nodes have room for them.
+    if (run->lanes.size() == 1) {  // (the common case, without the lane bookkeeping)
+      GraphLane& lane = run->lanes[0];
+      if (woken.size() > 1) {
+        const int more =
+            std::max(0, std::min(static_cast<int>(lane.ready.size()) - 1, lane.max_runners - lane.runners));
+        if (more > 0) {
+          lane.runners += more;
+          spawn.emplace_back(0, more, run->FirstPriority(lane));
+        }
+      }
+      woken.clear();  // (looked at)
+    }
     for (size_t w = 0; w < woken.size(); ++w) {
       const int32_t l = run->nodes[woken[w]].lane;
       bool seen = false;

@@ -22,8 +22,16 @@ absl::Status GcsRpcClient::Call(const char* name, Method method, const Request& 
                                 std::chrono::milliseconds extra) {
   grpc::ClientContext context;
   rpc::AddToken(&context, token_);
-  if (extra.count() >= 0) context.set_deadline(std::chrono::system_clock::now() + deadline_ + extra);
+  if (extra.count() >= 0) {
+    context.set_deadline(std::chrono::system_clock::now() + deadline_ + extra);
+    // A call not sent yet waits for a GCS that answered before to come back
+    // (restarted), within the deadline; one sent when it died still fails.
+    if (answered_.load(std::memory_order_relaxed)) context.set_wait_for_ready(true);
+  }
   grpc::Status status = ((*stub_).*method)(&context, request, reply);
+  if (status.ok() || (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+                       status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED))
+    answered_.store(true, std::memory_order_relaxed);
   if (status.ok()) return absl::OkStatus();
   absl::Status s = FromGrpcStatus(status);
   return absl::Status(s.code(), absl::StrCat("GCS at ", address_, ": ", name, ": ", s.message()));

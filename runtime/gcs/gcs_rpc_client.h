@@ -4,7 +4,11 @@
 /// GcsClientInterface over gRPC: what a raylet or a core worker in another
 /// process asks of raycc-gcs. Every call carries the cluster token and a
 /// deadline; an unreachable GCS is an Unavailable status naming its address.
+/// Once the GCS has answered, a call made while it is out of reach waits for
+/// it (up to the call's deadline): a GCS restarted over Redis is ridden
+/// through. Until then a wrong address fails at once.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -87,6 +91,7 @@ class GcsRpcClient final : public GcsClientInterface {
   std::string token_;
   std::chrono::milliseconds deadline_;
   std::unique_ptr<proto::GcsService::Stub> stub_;
+  std::atomic<bool> answered_{false};  // the GCS has answered a call
 };
 
 }  // namespace raycc::gcs

@@ -612,6 +612,22 @@ void Idle(const std::string& dir) {
   Print("went_on", WaitForFile(dir + "/go") ? 1 : 0);
 }
 
+// Runs across a restart of the GCS (the test restarts it between "ready"
+// and "go"): what it set up before is still there, and what needs the GCS
+// afterwards (a name lookup, a new actor, tasks) works.
+void AcrossRestart(const std::string& dir) {
+  raycc::ActorHandle<Counter> survivor = raycc::Actor(Counter::Create).SetName("survivor").Remote(10);
+  Print("before", *survivor.Task(&Counter::Add).Remote(1).Get());  // 11
+  raycc::ObjectRef<int> kept = raycc::Put(5);
+  std::ofstream(dir + "/ready") << "ready";
+  if (!WaitForFile(dir + "/go")) return;
+  Print("actor_after", *survivor.Task(&Counter::Add).Remote(1).Get());  // 12
+  Print("by_name_after", raycc::GetActor<Counter>("survivor").has_value() ? 1 : 0);
+  raycc::ActorHandle<Counter> fresh = raycc::Actor(Counter::Create).SetName("fresh").Remote(100);
+  Print("new_actor_after", *fresh.Task(&Counter::Add).Remote(1).Get());  // 101
+  Print("task_after", *raycc::Task(Add).Remote(*kept.Get(), 2).Get());  // 7
+}
+
 void Actors() {
   raycc::ActorHandle<Counter> counter = raycc::Actor(Counter::Create).SetName("counter").Remote(10);
   std::vector<raycc::ObjectRef<int>> adds;
@@ -917,6 +933,8 @@ int main(int argc, char** argv) {
       Nodes(argv[2]);
     } else if (scenario == "groups" && argc > 2) {
       Groups(argv[2]);
+    } else if (scenario == "across_restart" && argc > 2) {
+      AcrossRestart(argv[2]);
     } else if (scenario == "idle" && argc > 2) {
       Idle(argv[2]);
     } else if (scenario == "regroup" && argc > 2) {

@@ -225,11 +225,27 @@ TEST_F(ClusterRuntimeTest, ARestartedGcsOverRedisRecoversItsTablesAndTheClusterC
     raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
     ASSERT_TRUE(*gcs.KvPut("test", "kept", "across restarts", true));
   }
+  // A driver that runs across the restart: set up before it, go on after.
+  const std::string across_log = dir_ + "/across.log";
+  Process across({RAYCC_CLUSTER_DRIVER_BIN, "across_restart", dir_}, across_log,
+                 {"RAYCC_ADDRESS=" + gcs_address_, "RAYCC_AUTH_TOKEN=" + token_});
+  ASSERT_EQ(WaitForFileText(
+                dir_ + "/ready", [](const std::string& text) { return !text.empty(); }, across),
+            "ready")
+      << ReadAll(across_log);
 
   gcs_.reset();  // SIGKILL: nothing is written on the way out
   ASSERT_EQ(start_gcs(std::to_string(port), dir_ + "/gcs-second.log"), port) << ReadAll(dir_ + "/gcs-second.log");
   const auto restarted = std::chrono::steady_clock::now();
   EXPECT_THAT(ReadAll(dir_ + "/gcs-second.log"), HasSubstr("1 node(s) recovered"));
+  std::ofstream(dir_ + "/go") << "go";
+  ASSERT_EQ(across.WaitExit(120s), 0) << ReadAll(across_log);
+  std::map<std::string, std::string> went_on = Lines(ReadAll(across_log));
+  EXPECT_EQ(went_on["before"], "11");
+  EXPECT_EQ(went_on["actor_after"], "12") << "its actor lived through the restart";
+  EXPECT_EQ(went_on["by_name_after"], "1") << "and is found by name in the recovered directory";
+  EXPECT_EQ(went_on["new_actor_after"], "101");
+  EXPECT_EQ(went_on["task_after"], "7");
   raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);
   EXPECT_EQ(**gcs.KvGet("test", "kept"), "across restarts");
   absl::StatusOr<std::vector<std::string>> code_keys = gcs.KvKeys("code", "");
