@@ -136,11 +136,14 @@ int main(int argc, char **argv) {
     if (!written.ok())
       return Fail(std::string(written.message()));
   }
-  std::cerr << "raycc-gcs: serving on " << bind << ":" << bound << " (pid "
-            << ::getpid() << "), tables " << where_kept;
-  if (recovered_nodes > 0)
-    std::cerr << ", " << recovered_nodes << " node(s) recovered";
-  std::cerr << "\n";
+  // (One write: a reader of the log sees the whole line or none of it.)
+  std::cerr << absl::StrCat(
+      "raycc-gcs: serving on ", bind, ":", bound, " (pid ", ::getpid(),
+      "), tables ", where_kept,
+      recovered_nodes > 0
+          ? absl::StrCat(", ", recovered_nodes, " node(s) recovered")
+          : std::string(),
+      "\n");
 
   std::string reason = stop.Wait();
   std::cerr << "raycc-gcs: stopping (" << reason << "); refused "

@@ -237,7 +237,11 @@ TEST_F(ClusterRuntimeTest, ARestartedGcsOverRedisRecoversItsTablesAndTheClusterC
   gcs_.reset();  // SIGKILL: nothing is written on the way out
   ASSERT_EQ(start_gcs(std::to_string(port), dir_ + "/gcs-second.log"), port) << ReadAll(dir_ + "/gcs-second.log");
   const auto restarted = std::chrono::steady_clock::now();
-  EXPECT_THAT(ReadAll(dir_ + "/gcs-second.log"), HasSubstr("1 node(s) recovered"));
+  // (The line comes after the port file: waited for.)
+  EXPECT_THAT(WaitForFileText(
+                  dir_ + "/gcs-second.log",
+                  [](const std::string& text) { return text.find("recovered") != std::string::npos; }, *gcs_),
+              HasSubstr("1 node(s) recovered"));
   std::ofstream(dir_ + "/go") << "go";
   ASSERT_EQ(across.WaitExit(120s), 0) << ReadAll(across_log);
   std::map<std::string, std::string> went_on = Lines(ReadAll(across_log));
