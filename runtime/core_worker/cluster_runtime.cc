@@ -24,6 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/placement_group_info.h"
@@ -368,6 +369,10 @@ class ClusterRuntime final : public internal::ManagedRuntime {
                                         std::string* full = nullptr);
   /// A user's Put the store cannot take: ObjectStoreFullError.
   [[noreturn]] static void ThrowStoreFull(const std::string& why);
+  /// How long a user's Put waits for room in a full store before it fails:
+  /// $RAYCC_OBJECT_STORE_FULL_WAIT_MS, else kStoreFullWaitMs.
+  static std::chrono::milliseconds StoreFullWait();
+  static constexpr int64_t kStoreFullWaitMs = 3000;
   using View = std::shared_ptr<const object_store::ObjectView>;
   /// Notes an object this process owns as living in the node's store
   /// (deleted from it when freed); its value, read through `view`.
@@ -925,6 +930,26 @@ bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::stri
   for (std::string_view part : parts) size += part.size();
   if (shm_ == nullptr || size < kStoreAtLeast) return false;
   absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, size);
+  if (!room.ok() && full != nullptr && absl::IsResourceExhausted(room.status()) &&
+      size <= shm_->Stats().capacity) {  // (one larger than the store never fits: no wait)
+    // A user's Put waits for room (objects freed, evicted or spilled by
+    // others) before it fails, as Ray's does: the store is polled, at
+    // growing intervals, until the wait is over.
+    const auto wait = StoreFullWait();
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    auto pause = std::chrono::milliseconds(10);
+    while (!room.ok() && absl::IsResourceExhausted(room.status())) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) break;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, left));
+      pause = std::min(pause * 2, std::chrono::milliseconds(200));
+      room = shm_->CreateObject(id, size);
+    }
+    if (!room.ok() && absl::IsResourceExhausted(room.status()) && wait.count() > 0) {
+      room = absl::ResourceExhaustedError(
+          absl::StrCat(room.status().message(), "; no room came in ", wait.count(), " ms of waiting"));
+    }
+  }
   if (!room.ok()) {
     if (full != nullptr && absl::IsResourceExhausted(room.status())) {
       *full = std::string(room.status().message());
@@ -940,6 +965,15 @@ bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::stri
     at += part.size();
   }
   return shm_->Seal(id).ok();
+}
+
+std::chrono::milliseconds ClusterRuntime::StoreFullWait() {
+  // (Read each time: only a full store asks, and a program may change it.)
+  int64_t ms = kStoreFullWaitMs;
+  if (const char* env = std::getenv("RAYCC_OBJECT_STORE_FULL_WAIT_MS"); env != nullptr && *env != '\0') {
+    if (!absl::SimpleAtoi(env, &ms) || ms < 0) ms = kStoreFullWaitMs;
+  }
+  return std::chrono::milliseconds(ms);
 }
 
 void ClusterRuntime::ThrowStoreFull(const std::string& why) {

@@ -99,6 +99,7 @@ struct Header {
   uint64_t spilled_bytes = 0;
   uint64_t spills = 0;
   uint64_t restores = 0;
+  uint64_t creates_refused = 0;
 };
 
 constexpr const char* kHeaderName = "raycc.header";
@@ -313,7 +314,8 @@ struct SharedObjectStore::Impl {
                      .reads = header->reads,
                      .spilled_bytes = header->spilled_bytes,
                      .spills = header->spills,
-                     .restores = header->restores};
+                     .restores = header->restores,
+                     .creates_refused = header->creates_refused};
     for (const auto& [key, e] : *index) {
       ++stats.objects;
       if (e.pins > 0) ++stats.pinned;
@@ -435,7 +437,10 @@ absl::StatusOr<absl::Span<char>> SharedObjectStore::CreateObject(const ObjectId&
                                                      " bytes, more than the store's ", s.header->capacity));
   }
   absl::StatusOr<void*> room = s.MakeRoom(id, size);
-  if (!room.ok()) return room.status();
+  if (!room.ok()) {
+    ++s.header->creates_refused;
+    return room.status();
+  }
   void* block = *room;
   char* data = static_cast<char*>(block) + Impl::OffsetIn(block);
   try {

@@ -69,6 +69,7 @@ struct StoreStats {
   uint64_t spilled_bytes = 0;    // their bytes
   uint64_t spills = 0;           // objects written to disk, ever
   uint64_t restores = 0;         // objects read back from disk, ever
+  uint64_t creates_refused = 0;  // creates refused for want of room, ever
 };
 
 struct StoreOptions {

@@ -912,6 +912,7 @@ void NodeManager::FillStats(proto::GetNodeStatsReply* reply) const {
     reply->set_object_store_spilled_bytes(store.spilled_bytes);
     reply->set_object_store_spills(store.spills);
     reply->set_object_store_restores(store.restores);
+    reply->set_object_store_creates_refused(store.creates_refused);
   }
 }
 

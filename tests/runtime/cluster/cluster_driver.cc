@@ -776,6 +776,45 @@ void Full(const std::string& a) {
   Print("put_after_free", after);
 }
 
+// A Put into a full store waits for room: the store is filled (no wait),
+// then a Put waits (up to a minute) while this driver frees an object once
+// the raylet's store has refused that Put at least once.
+void FullWaits(const std::string& a) {
+  ::setenv("RAYCC_OBJECT_STORE_FULL_WAIT_MS", "0", 1);
+  std::vector<raycc::ObjectRef<std::string>> kept;
+  bool full = false;
+  for (int i = 0; i < 12 && !full; ++i) {
+    try {
+      kept.push_back(raycc::Put(MakeBig(2, i)));
+    } catch (const raycc::ObjectStoreFullError&) {
+      full = true;
+    }
+  }
+  Print("filled", full ? 1 : 0);
+  if (!full || kept.empty()) return;
+  ::setenv("RAYCC_OBJECT_STORE_FULL_WAIT_MS", "60000", 1);
+  const uint64_t refused = RayletStats(a).object_store_creates_refused();
+  std::string waited = "none";
+  std::thread putter([&] {
+    try {
+      raycc::ObjectRef<std::string> ref = raycc::Put(MakeBig(2, 77));
+      waited = *ref.Get() == MakeBig(2, 77) ? "ok" : "wrong";
+    } catch (const std::exception& e) {
+      waited = e.what();
+    }
+  });
+  // Once the store has refused it, the Put is waiting (bounded: 30 s,
+  // paced by the raylet's answers).
+  bool was_refused = false;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!was_refused && std::chrono::steady_clock::now() < end)
+    was_refused = RayletStats(a).object_store_creates_refused() > refused;
+  Print("put_was_refused", was_refused ? 1 : 0);
+  kept.erase(kept.begin());  // room for it
+  putter.join();
+  Print("put_waited", waited);
+}
+
 // A working set three times the node's store (the raylet at `a`, 8 MiB):
 // the objects are spilled to disk and read back whole, by this driver and by
 // a task; once freed, nothing of them is left in memory or on disk.
@@ -949,6 +988,8 @@ int main(int argc, char** argv) {
       Retries(argv[2]);
     } else if (scenario == "broadcast" && argc > 6) {
       Broadcast(argv[2], {argv[3], argv[4], argv[5], argv[6]});
+    } else if (scenario == "full_waits" && argc > 2) {
+      FullWaits(argv[2]);
     } else if (scenario == "full" && argc > 2) {
       Full(argv[2]);
     } else if (scenario == "arrays") {

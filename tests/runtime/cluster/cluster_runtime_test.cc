@@ -377,16 +377,33 @@ TEST_F(ClusterRuntimeTest, AStoreFullPastItsDiskLimitIsAnErrorAndLosesNothing) {
                std::to_string(4 << 20), "--object-spilling-directory", dir_ + "/spill"});
   int code = -1;
   std::map<std::string, std::string> out =
-      RunDriver({"full", RayletAddress(0)}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+      RunDriver({"full", RayletAddress(0)}, &code,
+                {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0), "RAYCC_OBJECT_STORE_FULL_WAIT_MS=300"});
   ASSERT_EQ(code, 0) << output_;
   EXPECT_THAT(out["full_error"], HasSubstr("object store full")) << output_;
   EXPECT_THAT(out["full_error"], HasSubstr("needs 2097157 bytes"));
   EXPECT_THAT(out["full_error"], HasSubstr("would pass the limit of 4194304 bytes on disk"));
+  EXPECT_THAT(out["full_error"], HasSubstr("no room came in 300 ms of waiting"));
   const int stored = std::stoi(out["stored_before_full"]);
   EXPECT_GE(stored, 3) << "memory holds three, disk one more";
   EXPECT_LT(stored, 12);
   EXPECT_EQ(out["read_back"], out["stored_before_full"]) << "every object stored before reads back whole";
   EXPECT_EQ(out["put_after_free"], "ok");
+}
+
+// A Put into a full store waits for room instead of failing at once: freed
+// while it waits, the room is its.
+TEST_F(ClusterRuntimeTest, APutIntoAFullStoreWaitsForRoom) {
+  StartRaylet("a", 1, "{}", "", 0,
+              {"--object-store-memory", std::to_string(8 << 20), "--object-spilling-max-bytes",
+               std::to_string(4 << 20), "--object-spilling-directory", dir_ + "/spill"});
+  int code = -1;
+  std::map<std::string, std::string> out =
+      RunDriver({"full_waits", RayletAddress(0)}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_;
+  ASSERT_EQ(out["filled"], "1") << output_;
+  EXPECT_EQ(out["put_was_refused"], "1") << "the Put met a full store";
+  EXPECT_EQ(out["put_waited"], "ok") << "and got the room freed while it waited";
 }
 
 // Typed arrays are read where they lie: Get of a SharedArray<double>, and a
