@@ -49,6 +49,13 @@ class GcsClientInterface {
   /// The group's spec, state and, once CREATED, the node of each bundle;
   /// NotFound when unknown (or forgotten long after its removal).
   virtual absl::StatusOr<proto::PlacementGroupInfo> GetPlacementGroup(const PlacementGroupId& id) = 0;
+  /// Waits up to `timeout_ms` for the group's reservation: true once
+  /// CREATED, false at the timeout; FailedPrecondition when it was removed.
+  /// Unimplemented where the client cannot wait (then the caller looks
+  /// again by itself).
+  virtual absl::StatusOr<bool> WaitPlacementGroupReady(const PlacementGroupId& id, int64_t timeout_ms) {
+    return absl::UnimplementedError("WaitPlacementGroupReady");
+  }
 
   // Jobs.
   virtual absl::StatusOr<JobId> NextJobId() = 0;

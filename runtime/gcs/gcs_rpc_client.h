@@ -68,7 +68,7 @@ class GcsRpcClient final : public GcsClientInterface {
   /// Waits up to `timeout_ms` (-1: forever) for the group's reservation:
   /// true once CREATED, false at the timeout; FailedPrecondition when it
   /// was removed, NotFound when unknown.
-  absl::StatusOr<bool> WaitPlacementGroupReady(const PlacementGroupId& id, int64_t timeout_ms);
+  absl::StatusOr<bool> WaitPlacementGroupReady(const PlacementGroupId& id, int64_t timeout_ms) override;
 
   absl::StatusOr<JobId> NextJobId() override;
   absl::Status AddJob(const JobId& id, const proto::Address& driver) override;

@@ -732,6 +732,10 @@ bool NodeManager::RouteToBundle(const proto::RequestWorkerLeaseRequest& message,
     }
   }
   // Elsewhere: where the GCS put the bundle(s), once the group is created.
+  // (A pending group is waited for in the GCS, woken by its reservation, in
+  // rounds of kPendingRound so that a cancelled lease is seen; a client
+  // that cannot wait there looks again every kPendingPoll.)
+  constexpr auto kPendingRound = std::chrono::milliseconds(1000);
   constexpr auto kPendingPoll = std::chrono::milliseconds(50);
   for (;;) {
     absl::StatusOr<proto::PlacementGroupInfo> info = gcs_.GetPlacementGroup(group);
@@ -789,6 +793,16 @@ bool NodeManager::RouteToBundle(const proto::RequestWorkerLeaseRequest& message,
     if (cancelled()) {
       reply->set_canceled(true);
       return true;
+    }
+    absl::StatusOr<bool> ready = gcs_.WaitPlacementGroupReady(group, kPendingRound.count());
+    if (ready.ok() || absl::IsFailedPrecondition(ready.status())) {
+      // (Created, removed or a round over: looked at again above.)
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) {
+        reply->set_canceled(true);
+        return true;
+      }
+      continue;
     }
     {
       std::unique_lock<std::mutex> lock(mu_);
