@@ -214,6 +214,11 @@ private:
       op.setMaxRetriesAttr(builder.getI64IntegerAttr(*o.max_retries));
     if (!o.name.empty())
       op.setNameAttr(builder.getStringAttr(o.name));
+    if (o.priority)
+      op.setPriorityAttr(builder.getI64IntegerAttr(*o.priority));
+    if (o.cost_duration_us != 0 || o.cost_result_bytes != 0)
+      op.setCostAttr(ray::CostAttr::get(ctx, o.cost_duration_us,
+                                        o.cost_result_bytes));
   }
 
   /// Resources and placement of tasks and actor creations.

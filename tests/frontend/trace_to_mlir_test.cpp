@@ -1,6 +1,7 @@
 // Traced graphs become verified `ray` IR located at the user's lines; trace
 // errors and cross-graph inconsistencies become diagnostics there.
 
+#include <chrono>
 #include <source_location>
 #include <string>
 
@@ -66,6 +67,45 @@ TEST(TraceToMlirTest, BuildsAVerifiedModuleAtTheUsersLines) {
       HasSubstr("ray.task @Inc(%arg0) {resources = #ray.resources<{CPU = 0.5}>} : (!ray.ref<i64>) "
                 "-> !ray.ref<i64> loc(\"" +
                 std::string(std::source_location::current().file_name()) + "\":" + std::to_string(line)));
+}
+
+TEST(TraceToMlirTest, PriorityAndCostReachTheIr) {
+  raycc::trace::Graph graph;
+  graph.name = "hinted";
+  {
+    raycc::GraphBuilder g(&graph);
+    auto x = g.Input<int64_t>("x");
+    auto slow = g.Task(Inc).SetCost(std::chrono::milliseconds(2), 4096).SetPriority(7).Call(x);
+    auto quick = g.Task(Inc).SetCost(std::chrono::microseconds(10)).Call(slow);
+    g.Output("y", quick);
+  }
+  mlir::MLIRContext ctx;
+  Diagnostics diags(ctx);
+  auto module = raycc::frontend::buildModule(ctx, {graph});
+  ASSERT_TRUE(module) << diags.text;
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(*module))) << diags.text;
+  std::string text = Print(*module);
+  EXPECT_THAT(text, HasSubstr("cost = #ray.cost<duration_us = 2000, result_bytes = 4096>"));
+  EXPECT_THAT(text, HasSubstr("priority = 7 : i64"));
+  EXPECT_THAT(text, HasSubstr("cost = #ray.cost<duration_us = 10"));
+}
+
+TEST(TraceToMlirTest, ANegativeCostIsAnErrorAtItsLine) {
+  raycc::trace::Graph graph;
+  graph.name = "bad_cost";
+  uint32_t line;
+  {
+    raycc::GraphBuilder g(&graph);
+    auto x = g.Input<int64_t>("x");
+    line = std::source_location::current().line() + 1;
+    auto y = g.Task(Inc).SetCost(std::chrono::microseconds(-5)).Call(x);
+    g.Output("y", y);
+  }
+  mlir::MLIRContext ctx;
+  Diagnostics diags(ctx);
+  auto module = raycc::frontend::buildModule(ctx, {graph});
+  EXPECT_FALSE(module);
+  EXPECT_THAT(diags.text, HasSubstr(":" + std::to_string(line) + ": SetCost: the duration must not be negative"));
 }
 
 TEST(TraceToMlirTest, TraceErrorsAreDiagnosticsAndNoModule) {

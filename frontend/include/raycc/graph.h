@@ -28,6 +28,7 @@
 /// diagnostics name the user's file, line and column. docs/dsl.md is the
 /// guide.
 
+#include <chrono>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -262,6 +263,26 @@ public:
   }
   GraphCall &SetName(std::string name) {
     op_.options.name = std::move(name);
+    return *this;
+  }
+  /// Among work ready at once, larger priorities run first. Kept by the
+  /// critical-path pass (which sets the others from the graph's longest
+  /// paths).
+  GraphCall &SetPriority(int64_t priority) {
+    op_.options.priority = priority;
+    return *this;
+  }
+  /// What the call costs, for the passes (#ray.cost): how long it runs and
+  /// how large its result is (0: unknown). The critical path is measured in
+  /// these durations; fusion and placement weigh the result sizes.
+  GraphCall &SetCost(std::chrono::microseconds duration,
+                     uint64_t result_bytes = 0) {
+    if (duration.count() < 0) {
+      Core().Error(op_.loc, "SetCost: the duration must not be negative");
+      return *this;
+    }
+    op_.options.cost_duration_us = static_cast<uint64_t>(duration.count());
+    op_.options.cost_result_bytes = result_bytes;
     return *this;
   }
   /// Runs in bundle `bundle_index` of `pg` (-1: any bundle).

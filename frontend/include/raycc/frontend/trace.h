@@ -94,6 +94,11 @@ struct CallOptions {
   bool node_soft = false;
   std::optional<int64_t> max_restarts;
   std::optional<int64_t> max_concurrency;
+  /// Larger runs first among ready work (the critical-path pass keeps it).
+  std::optional<int64_t> priority;
+  /// Cost hints for the passes (#ray.cost): 0 means unknown.
+  uint64_t cost_duration_us = 0;
+  uint64_t cost_result_bytes = 0;
 };
 
 enum class OpKind {
