@@ -351,8 +351,9 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // graph_run.cc.
   struct GraphNode;
   struct GraphLane;
-  // Whether a batch can be a graph run: no task asks for spread or GPUs,
-  // no refs inside argument values, not submitted by a task. (No lock:
+  // Whether a batch can be a graph run: no task asks for spread, GPUs or a
+  // placement group, no refs inside argument values, not submitted by a
+  // task. (No lock:
   // nothing here changes.)
   bool PlainBatch(const std::vector<BatchedTask>& tasks,
                   const std::vector<std::vector<std::pair<std::string, double>>>& demands) const;

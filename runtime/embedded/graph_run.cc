@@ -12,7 +12,7 @@
 //    the last one queues it in the run's own ready queue (highest priority
 //    first, then plan order);
 //  - nodes that ask for the same resources and placement (the compiler's
-//    node, a placement-group bundle, a label selector) form a lane with its
+//    node, a label selector, more than one CPU) form a lane with its
 //    own ready queue; runners, ordinary queued tasks holding the lane's
 //    demand where the scheduler placed them, take nodes from their lane's
 //    queue until it is empty; a node that makes more work ready than a lane
@@ -134,9 +134,12 @@ bool EmbeddedRuntime::PlainBatch(
   // task first names it): a GPU task holds devices, which only the
   // task-by-task path hands out.
   std::vector<int8_t> gpu(demands.size(), -1);
+  static const PlacementGroupId kNoGroup;
   for (const BatchedTask& t : tasks) {
-    // (Spread places each task anew: a runner runs many.)
-    if (t.options->spread) return false;
+    // (Spread places each task anew: a runner runs many. A placement group
+    // may be removed while the run waits for it, which must fail its work:
+    // RemovePlacementGroup finds queued tasks, not a run's nodes.)
+    if (t.options->spread || !(t.options->placement_group == kNoGroup)) return false;
     if (t.demand >= 0) {
       int8_t& asks = gpu[t.demand];
       if (asks < 0) {

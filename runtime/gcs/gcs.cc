@@ -25,6 +25,11 @@ Gcs::Gcs(std::unique_ptr<GcsStorageInterface> storage)
       jobs_(*storage_),
       kv_(*storage_) {}
 
+std::vector<JobId> Gcs::FinishedJobs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return jobs_.Finished();
+}
+
 absl::Status Gcs::Recover() {
   std::lock_guard<std::mutex> lock(mu_);
   RAYCC_RETURN_IF_ERROR(nodes_.Load());

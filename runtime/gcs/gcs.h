@@ -86,6 +86,9 @@ class Gcs final : public GcsClientInterface {
   absl::Status AddJob(const JobId& id, const proto::Address& driver) override;
   /// Also marks the job's actors dead and removes its placement groups.
   absl::Status MarkJobFinished(const JobId& id) override;
+  /// The jobs that have finished, oldest end first (a restarted GCS tells
+  /// the raylets of them again).
+  std::vector<JobId> FinishedJobs();
 
   absl::StatusOr<bool> KvPut(const std::string& ns, const std::string& key, std::string value,
                              bool overwrite) override;

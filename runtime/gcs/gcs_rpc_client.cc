@@ -19,14 +19,14 @@ GcsRpcClient::GcsRpcClient(std::string address, std::string token, std::chrono::
 
 template <typename Request, typename Reply, typename Method>
 absl::Status GcsRpcClient::Call(const char* name, Method method, const Request& request, Reply* reply,
-                                std::chrono::milliseconds extra) {
+                                std::chrono::milliseconds extra, bool ride_through) {
   grpc::ClientContext context;
   rpc::AddToken(&context, token_);
   if (extra.count() >= 0) {
     context.set_deadline(std::chrono::system_clock::now() + deadline_ + extra);
     // A call not sent yet waits for a GCS that answered before to come back
     // (restarted), within the deadline; one sent when it died still fails.
-    if (answered_.load(std::memory_order_relaxed)) context.set_wait_for_ready(true);
+    if (ride_through && answered_.load(std::memory_order_relaxed)) context.set_wait_for_ready(true);
   }
   grpc::Status status = ((*stub_).*method)(&context, request, reply);
   if (status.ok() || (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
@@ -62,7 +62,8 @@ absl::Status GcsRpcClient::MarkNodeDead(const NodeId& id, std::string cause) {
   request.set_node_id(id.Binary());
   request.set_reason(std::move(cause));
   proto::UnregisterNodeReply reply;
-  return Call("UnregisterNode", &proto::GcsService::Stub::UnregisterNode, request, &reply);
+  return Call("UnregisterNode", &proto::GcsService::Stub::UnregisterNode, request, &reply,
+              std::chrono::milliseconds(0), /*ride_through=*/false);
 }
 
 absl::StatusOr<std::vector<proto::NodeInfo>> GcsRpcClient::TryGetAllNodes() {
@@ -279,7 +280,8 @@ absl::Status GcsRpcClient::MarkJobFinished(const JobId& id) {
   proto::MarkJobFinishedRequest request;
   request.set_job_id(id.Binary());
   proto::MarkJobFinishedReply reply;
-  return Call("MarkJobFinished", &proto::GcsService::Stub::MarkJobFinished, request, &reply);
+  return Call("MarkJobFinished", &proto::GcsService::Stub::MarkJobFinished, request, &reply,
+              std::chrono::milliseconds(0), /*ride_through=*/false);
 }
 
 absl::StatusOr<bool> GcsRpcClient::KvPut(const std::string& ns, const std::string& key, std::string value,

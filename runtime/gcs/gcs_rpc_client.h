@@ -83,9 +83,12 @@ class GcsRpcClient final : public GcsClientInterface {
  private:
   /// One call with the token; the deadline is `deadline_` plus `extra`
   /// (none at all when `extra` is negative: a wait the GCS bounds itself).
+  /// `ride_through`: wait for a GCS that answered before to come back (see
+  /// the file's comment); off for calls on a way out (a node or a job
+  /// ending), which must not hold a process up for a GCS that is gone.
   template <typename Request, typename Reply, typename Method>
   absl::Status Call(const char* name, Method method, const Request& request, Reply* reply,
-                    std::chrono::milliseconds extra = std::chrono::milliseconds(0));
+                    std::chrono::milliseconds extra = std::chrono::milliseconds(0), bool ride_through = true);
 
   std::string address_;
   std::string token_;

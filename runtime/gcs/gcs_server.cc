@@ -27,6 +27,10 @@ GcsServiceImpl::GcsServiceImpl(Gcs& gcs, std::string token, std::chrono::millise
     raylets_.AddNode(node);
     if (absl::StatusOr<NodeId> id = NodeId::FromBinary(node.node_id()); id.ok()) last_heartbeat_[*id] = Clock::now();
   }
+  // Jobs that ended before it (a job that ended just before a crash has
+  // workers its raylets have not ended yet): told with every heartbeat.
+  for (const JobId& job : gcs_.FinishedJobs()) finished_jobs_.push_back(job.Binary());
+  while (finished_jobs_.size() > kFinishedJobsKept) finished_jobs_.pop_front();
   gcs_.SetBundleReserver(&raylets_);
   gcs_.SetPublisher(&publisher_);
   monitor_ = std::thread([this] { MonitorNodes(); });

@@ -1,5 +1,6 @@
 #include "gcs/job_table.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -34,6 +35,16 @@ absl::Status JobTable::Load() {
     jobs_.emplace(*id, std::move(job));
   }
   return absl::OkStatus();
+}
+
+std::vector<JobId> JobTable::Finished() const {
+  std::vector<std::pair<int64_t, JobId>> ended;
+  for (const auto& [id, info] : jobs_)
+    if (info.finished()) ended.emplace_back(info.end_time_ms(), id);
+  std::sort(ended.begin(), ended.end());
+  std::vector<JobId> out;
+  for (const auto& [when, id] : ended) out.push_back(id);
+  return out;
 }
 
 absl::Status JobTable::Add(const JobId& id, const proto::Address& driver, int64_t now_ms) {

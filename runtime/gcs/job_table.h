@@ -24,6 +24,8 @@ class JobTable {
   /// The job ended (idempotent). NotFound when unknown.
   absl::Status MarkFinished(const JobId& id, int64_t now_ms);
   const proto::JobInfo* Find(const JobId& id) const;
+  /// The jobs that have finished, oldest end first.
+  std::vector<JobId> Finished() const;
   /// Reads the table back from storage (a restarted GCS over Redis); call
   /// once, on an empty table. DataLoss naming the record that does not parse.
   absl::Status Load();

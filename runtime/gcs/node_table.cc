@@ -15,7 +15,8 @@ absl::Status NodeTable::Load() {
   for (const auto& [key, value] : *stored) {
     proto::NodeInfo node;
     absl::StatusOr<NodeId> id = NodeId::FromBinary(key);
-    if (!id.ok() || !node.ParseFromString(value) || node.node_id() != key) {
+    if (!id.ok() || !node.ParseFromString(value) || node.node_id() != key || node.node_name().empty() ||
+        !ResourceSet::FromProto(node.total_resources()).ok()) {
       return absl::DataLossError(absl::StrCat("stored node record ", absl::BytesToHexString(key), " does not parse"));
     }
     by_id_[*id] = nodes_.size();

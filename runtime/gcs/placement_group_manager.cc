@@ -143,7 +143,9 @@ absl::Status PlacementGroupManager::Load() {
   for (const auto& [key, value] : *stored) {
     proto::PlacementGroupInfo info;
     absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(key);
-    if (!id.ok() || !info.ParseFromString(value) || info.spec().placement_group_id() != key) {
+    if (!id.ok() || !info.ParseFromString(value) || info.spec().placement_group_id() != key ||
+        info.spec().bundles().empty() || !proto::PlacementStrategy_IsValid(info.spec().strategy()) ||
+        info.spec().strategy() > proto::STRICT_SPREAD || !proto::PlacementGroupState_IsValid(info.state())) {
       return absl::DataLossError(
           absl::StrCat("stored placement group record ", absl::BytesToHexString(key), " does not parse"));
     }

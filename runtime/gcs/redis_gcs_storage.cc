@@ -83,7 +83,13 @@ absl::Status RedisGcsStorage::ConnectLocked() {
     std::string why(reply->str, reply->len);
     redisFree(context_);
     context_ = nullptr;
-    return absl::PermissionDeniedError(absl::StrCat("Redis at ", where(), " refused the connection: ", why));
+    // A password wanted or wrong is a refusal; anything else (LOADING: a
+    // restarted Redis reading its data back, BUSY, ...) is Redis not ready.
+    if (absl::StartsWith(why, "NOAUTH") || absl::StartsWith(why, "WRONGPASS") ||
+        absl::StrContains(why, "invalid password") || absl::StrContains(why, "without any password")) {
+      return absl::PermissionDeniedError(absl::StrCat("Redis at ", where(), " refused the connection: ", why));
+    }
+    return absl::UnavailableError(absl::StrCat("Redis at ", where(), " is not ready: ", why));
   }
   return absl::OkStatus();
 }

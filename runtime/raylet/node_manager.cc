@@ -818,13 +818,21 @@ bool NodeManager::PrepareBundles(const PlacementGroupId& group,
                                  const std::vector<std::pair<int, ResourceSet>>& bundles) {
   std::lock_guard<std::mutex> lock(mu_);
   ResourceSet sum;
+  std::vector<std::pair<int, ResourceSet>> fresh;
   for (const auto& [index, resources] : bundles) {
-    if (bundles_.contains({group, index})) return false;
+    // Held here already (prepared or committed): a GCS restarted between
+    // reserving it and recording that asks again. The same bundle is still
+    // held; another one under its key is refused.
+    if (auto held = bundles_.find({group, index}); held != bundles_.end()) {
+      if (!(held->second.resources == resources)) return false;
+      continue;
+    }
     sum.Add(resources);
+    fresh.emplace_back(index, resources);
   }
   if (stopping_ || !sum.IsSubsetOf(available_)) return false;
   (void)available_.Subtract(sum);
-  for (const auto& [index, resources] : bundles) bundles_[{group, index}] = Bundle{resources, false};
+  for (auto& [index, resources] : fresh) bundles_[{group, index}] = Bundle{std::move(resources), false};
   return true;
 }
 

@@ -424,12 +424,11 @@ TEST(GraphRunOrderTest, ABatchThatIsNotPlainRunsTaskByTask) {
   raycc::Shutdown();
 }
 
-// Placement keeps the fast path: nodes pinned to a node, in a placement
-// group's bundle, or asking for more than a CPU run as one graph run, each
-// where its options say (a chain crosses the lanes), and the resources come
-// back.
+// Placement keeps the fast path: nodes pinned to a node or asking for
+// more than a CPU run as one graph run, each where its options say (a chain
+// crosses the lanes), and the resources come back.
 TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust) {
-  raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 2}}}, {"b", {{"CPU", 3}, {"disk", 1}}}}});
+  raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 2}}}, {"b", {{"CPU", 3}, {"disk", 2}}}}});
   // A group whose one bundle only b can hold.
   raycc::PlacementGroup group = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}, {"disk", 1}}}});
   ASSERT_TRUE(group.Wait(30000));
@@ -443,8 +442,8 @@ TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust
   const std::vector<std::vector<std::pair<std::string, double>>> demands = {{{"CPU", 2}}, {{"CPU", 1}, {"disk", 1}}};
   auto text = [](const std::string& s) { return TaskArgument{false, {}, raycc::Serialize(s)}; };
   std::vector<BatchedTask> tasks;
-  const CallOptions* where[] = {&on_a, &on_b, &on_b, &in_group, &on_a, &anywhere};
-  const int demand[] = {-1, -1, 0, 1, 0, -1};  // (two CPUs on a and b; the bundle's)
+  const CallOptions* where[] = {&on_a, &on_b, &on_b, &on_b, &on_a, &anywhere};
+  const int demand[] = {-1, -1, 0, 1, 0, -1};  // (two CPUs on a and b; a CPU and the disk, only b has)
   for (int i = 0; i < 6; ++i) {
     // Each one independent, then each after the one before it: a chain
     // through every lane.
@@ -461,6 +460,13 @@ TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust
   EXPECT_THAT(*raycc::ObjectRef<std::string>(ids[5]).Get(), ::testing::AnyOf("a", "b"));
   std::string path = *raycc::ObjectRef<std::string>(ids[11]).Get();
   EXPECT_THAT(path, ::testing::StartsWith("a:b:b:b:a:")) << path;
+  // A task in a placement group takes its batch task by task (a group
+  // removed while a run waited for it must fail its work).
+  runs = Embedded()->graph_runs_started();
+  ids = raycc::internal::CurrentRuntime().SubmitTasks(
+      {{Fn("GrNode"), {text("")}, &on_a, -1, false}, {Fn("GrNode"), {text("")}, &in_group, 1, false}}, demands);
+  EXPECT_EQ(*raycc::ObjectRef<std::string>(ids[1]).Get(), "b") << "in the bundle, which only b holds";
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs) << "task by task";
   // Infeasible placement is refused as the task-by-task path refuses it,
   // before anything runs.
   CallOptions nowhere;

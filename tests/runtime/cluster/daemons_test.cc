@@ -335,13 +335,17 @@ TEST_F(DaemonsTest, MalformedBundleRequestsAreRefusedAndNothingLeaks) {
   // More than the node has: refused, nothing held.
   ASSERT_TRUE(prepare(group, 0, {{"CPU", 3 * 10000}}, &reply).ok());
   EXPECT_FALSE(reply.success());
-  // A real prepare holds the CPU; the same bundle twice is refused; a
-  // commit of an unknown group and a cancel of it do nothing; cancel
-  // gives the CPU back.
+  // A real prepare holds the CPU. The same bundle asked again (a GCS
+  // restarted before it recorded the reservation) is still held, once;
+  // another bundle under its key is refused. A commit of an unknown group
+  // and a cancel of it do nothing; cancel gives the CPU back.
   ASSERT_TRUE(prepare(group, 0, {{"CPU", 10000}}, &reply).ok());
   EXPECT_TRUE(reply.success());
   EXPECT_EQ(reply.report().available_resources().quantities().at("CPU"), 10000);
   ASSERT_TRUE(prepare(group, 0, {{"CPU", 10000}}, &reply).ok());
+  EXPECT_TRUE(reply.success());
+  EXPECT_EQ(reply.report().available_resources().quantities().at("CPU"), 10000) << "held once";
+  ASSERT_TRUE(prepare(group, 0, {{"CPU", 5000}}, &reply).ok());
   EXPECT_FALSE(reply.success());
   {
     raycc::proto::CommitBundleResourcesRequest request;

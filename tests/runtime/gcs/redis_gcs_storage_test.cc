@@ -155,6 +155,8 @@ TEST_F(RedisGcsStorageTest, ARestartedGcsRecoversEveryTable) {
     ASSERT_TRUE(gcs.MarkNodeDead(b, "it stopped").ok());
     ASSERT_EQ(*gcs.NextJobId(), job);
     ASSERT_TRUE(gcs.AddJob(job, proto::Address()).ok());
+    ASSERT_TRUE(gcs.AddJob(JobId::FromInt(9), proto::Address()).ok());
+    ASSERT_TRUE(gcs.MarkJobFinished(JobId::FromInt(9)).ok());
     proto::ActorSpec spec;
     spec.set_actor_id(named.Binary());
     spec.set_name("keeper");
@@ -209,7 +211,9 @@ TEST_F(RedisGcsStorageTest, ARestartedGcsRecoversEveryTable) {
   gcs.SetBundleReserver(&raylets);
   EXPECT_THAT(gcs.ReservePending(), ElementsAre(waiting));
   EXPECT_EQ(*gcs.GetPlacementGroupState(waiting), proto::PG_CREATED);
-  // Jobs go on from where they were; KV is there.
+  // Jobs go on from where they were (a finished one is known finished:
+  // the raylets are told again); KV is there.
+  EXPECT_THAT(gcs.FinishedJobs(), ElementsAre(JobId::FromInt(9)));
   EXPECT_EQ(*gcs.NextJobId(), JobId::FromInt(2));
   EXPECT_EQ(**gcs.KvGet("code", "program"), std::string("\x7f" "ELF\0", 5));
   // A name a live actor holds is still taken.
@@ -228,6 +232,36 @@ TEST_F(RedisGcsStorageTest, AStoredRecordThatDoesNotParseIsDataLossNamingIt) {
   absl::Status recovered = gcs.Recover();
   EXPECT_EQ(recovered.code(), absl::StatusCode::kDataLoss) << recovered;
   EXPECT_THAT(recovered.message(), HasSubstr("stored node record"));
+}
+
+TEST_F(RedisGcsStorageTest, ARecordThatParsesButIsNotValidIsDataLossToo) {
+  // A node with a malformed resource, and a group with no bundles or a
+  // strategy out of range: refused at recovery, not trusted later.
+  const NodeId node = NodeId::FromRandom();
+  proto::NodeInfo bad_node;
+  bad_node.set_node_id(node.Binary());
+  bad_node.set_node_name("n");
+  (*bad_node.mutable_total_resources()->mutable_quantities())["CPU"] = -5;
+  {
+    std::unique_ptr<RedisGcsStorage> storage = Connect("bad-node");
+    ASSERT_TRUE(storage->Put(tables::kNodes, node.Binary(), bad_node.SerializeAsString()).ok());
+    Gcs gcs(std::move(storage));
+    EXPECT_EQ(gcs.Recover().code(), absl::StatusCode::kDataLoss);
+  }
+  const PlacementGroupId group = PlacementGroupId::Of(JobId::FromInt(1));
+  proto::PlacementGroupInfo empty;
+  empty.mutable_spec()->set_placement_group_id(group.Binary());
+  proto::PlacementGroupInfo strange = empty;
+  strange.mutable_spec()->add_bundles()->set_index(0);
+  strange.mutable_spec()->set_strategy(static_cast<proto::PlacementStrategy>(42));
+  for (const proto::PlacementGroupInfo& info : {empty, strange}) {
+    std::unique_ptr<RedisGcsStorage> storage = Connect("bad-group-" + std::to_string(info.spec().bundles_size()));
+    ASSERT_TRUE(storage->Put(tables::kPlacementGroups, group.Binary(), info.SerializeAsString()).ok());
+    Gcs gcs(std::move(storage));
+    absl::Status recovered = gcs.Recover();
+    EXPECT_EQ(recovered.code(), absl::StatusCode::kDataLoss) << recovered;
+    EXPECT_THAT(recovered.message(), HasSubstr("stored placement group record"));
+  }
 }
 
 }  // namespace
