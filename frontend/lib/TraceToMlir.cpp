@@ -217,8 +217,8 @@ private:
     if (o.priority)
       op.setPriorityAttr(builder.getI64IntegerAttr(*o.priority));
     if (o.cost_duration_us != 0 || o.cost_result_bytes != 0)
-      op.setCostAttr(ray::CostAttr::get(ctx, o.cost_duration_us,
-                                        o.cost_result_bytes));
+      op.setCostAttr(
+          ray::CostAttr::get(ctx, o.cost_duration_us, o.cost_result_bytes));
   }
 
   /// Resources and placement of tasks and actor creations.

@@ -1313,7 +1313,8 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOpti
   absl::StatusOr<const Demand*> in_group;
   gcs_.VisitPlacementGroup(options.placement_group, [&](const gcs::PlacementGroupRecord& group) {
     live = group.state != proto::PG_REMOVED;
-    if (live) in_group = resources_.InGroup(*demand, options.placement_group, options.bundle_index, group.bundles);
+    if (live)
+      in_group = resources_.InGroup(*demand, options.placement_group, options.bundle_index, group.bundles);
   });
   if (!live) {
     throw RayccError(what.str() + ": placement group " + options.placement_group.Hex() +

@@ -252,7 +252,8 @@ class EmbeddedRuntime final : public ManagedRuntime {
   /// Where a call may run (raylet::LocalResources::PlacementOf); a
   /// malformed selector throws RayccError, and a hard pin or a selector no
   /// node can ever satisfy for `demand` throws InfeasibleError naming why.
-  scheduling::PolicyOptions PlacementLocked(const CallOptions& options, const Demand& demand, const What& what);
+  scheduling::PolicyOptions PlacementLocked(const CallOptions& options, const Demand& demand,
+                                            const What& what);
   /// Applies the reference events queued since (AddObjectRef and
   /// RemoveObjectRef only queue, so they never wait for mu_).
   void DrainRefEventsLocked();

@@ -35,7 +35,6 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
-
 #include "absl/strings/str_cat.h"
 #include "embedded/embedded_runtime.h"
 #include "embedded/worker_context.h"
@@ -105,7 +104,8 @@ struct EmbeddedRuntime::GraphRun {
     std::push_heap(ready.begin(), ready.end(), [this](int32_t a, int32_t b) { return Before(b, a); });
   }
   int32_t Pop(GraphLane& lane) {
-    std::pop_heap(lane.ready.begin(), lane.ready.end(), [this](int32_t a, int32_t b) { return Before(b, a); });
+    std::pop_heap(lane.ready.begin(), lane.ready.end(),
+                  [this](int32_t a, int32_t b) { return Before(b, a); });
     int32_t k = lane.ready.back();
     lane.ready.pop_back();
     return k;
@@ -187,8 +187,9 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
   return run;
 }
 
-void EmbeddedRuntime::AssignLanesLocked(GraphRun& run, const std::vector<BatchedTask>& tasks,
-                                        const std::vector<std::vector<std::pair<std::string, double>>>& demands) {
+void EmbeddedRuntime::AssignLanesLocked(
+    GraphRun& run, const std::vector<BatchedTask>& tasks,
+    const std::vector<std::vector<std::pair<std::string, double>>>& demands) {
   // Each (options, resource set) pair is checked once, as the task-by-task
   // path checks every task (a malformed or infeasible one throws, naming
   // the first task that asks for it); its lane is found or made.

@@ -10,13 +10,15 @@ absl::Status ActorDirectory::Persist(const proto::ActorInfo& actor) {
 }
 
 absl::Status ActorDirectory::Load() {
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored = storage_.Scan(tables::kActors, "");
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored =
+      storage_.Scan(tables::kActors, "");
   if (!stored.ok()) return stored.status();
   for (const auto& [key, value] : *stored) {
     proto::ActorInfo info;
     absl::StatusOr<ActorId> id = ActorId::FromBinary(key);
     if (!id.ok() || !info.ParseFromString(value) || info.spec().actor_id() != key) {
-      return absl::DataLossError(absl::StrCat("stored actor record ", absl::BytesToHexString(key), " does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("stored actor record ", absl::BytesToHexString(key), " does not parse"));
     }
     if (info.state() == proto::DEAD) {
       dead_.push_back(*id);

@@ -30,7 +30,7 @@ absl::Status GcsRpcClient::Call(const char* name, Method method, const Request& 
   }
   grpc::Status status = ((*stub_).*method)(&context, request, reply);
   if (status.ok() || (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
-                       status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED))
+                      status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED))
     answered_.store(true, std::memory_order_relaxed);
   if (status.ok()) return absl::OkStatus();
   absl::Status s = FromGrpcStatus(status);

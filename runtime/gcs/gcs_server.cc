@@ -25,7 +25,8 @@ GcsServiceImpl::GcsServiceImpl(Gcs& gcs, std::string token, std::chrono::millise
   for (const proto::NodeInfo& node : gcs_.GetAllNodes()) {
     if (node.state() != proto::NodeInfo::ALIVE) continue;
     raylets_.AddNode(node);
-    if (absl::StatusOr<NodeId> id = NodeId::FromBinary(node.node_id()); id.ok()) last_heartbeat_[*id] = Clock::now();
+    if (absl::StatusOr<NodeId> id = NodeId::FromBinary(node.node_id()); id.ok())
+      last_heartbeat_[*id] = Clock::now();
   }
   // Jobs that ended before it (a job that ended just before a crash has
   // workers its raylets have not ended yet): told with every heartbeat.

@@ -30,7 +30,8 @@ absl::Status JobTable::Load() {
     proto::JobInfo job;
     absl::StatusOr<JobId> id = JobId::FromBinary(key);
     if (!id.ok() || !job.ParseFromString(value)) {
-      return absl::DataLossError(absl::StrCat("stored job record ", absl::BytesToHexString(key), " does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("stored job record ", absl::BytesToHexString(key), " does not parse"));
     }
     jobs_.emplace(*id, std::move(job));
   }

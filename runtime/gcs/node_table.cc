@@ -17,7 +17,8 @@ absl::Status NodeTable::Load() {
     absl::StatusOr<NodeId> id = NodeId::FromBinary(key);
     if (!id.ok() || !node.ParseFromString(value) || node.node_id() != key || node.node_name().empty() ||
         !ResourceSet::FromProto(node.total_resources()).ok()) {
-      return absl::DataLossError(absl::StrCat("stored node record ", absl::BytesToHexString(key), " does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("stored node record ", absl::BytesToHexString(key), " does not parse"));
     }
     by_id_[*id] = nodes_.size();
     nodes_.push_back(std::move(node));

@@ -87,7 +87,8 @@ absl::Status RedisGcsStorage::ConnectLocked() {
     // restarted Redis reading its data back, BUSY, ...) is Redis not ready.
     if (absl::StartsWith(why, "NOAUTH") || absl::StartsWith(why, "WRONGPASS") ||
         absl::StrContains(why, "invalid password") || absl::StrContains(why, "without any password")) {
-      return absl::PermissionDeniedError(absl::StrCat("Redis at ", where(), " refused the connection: ", why));
+      return absl::PermissionDeniedError(
+          absl::StrCat("Redis at ", where(), " refused the connection: ", why));
     }
     return absl::UnavailableError(absl::StrCat("Redis at ", where(), " is not ready: ", why));
   }
@@ -119,8 +120,8 @@ absl::StatusOr<RedisGcsStorage::Reply> RedisGcsStorage::CommandLocked(
       return absl::UnavailableError(absl::StrCat("Redis at ", where(), ": ", why));
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-      return absl::InternalError(
-          absl::StrCat("Redis at ", where(), " failed ", *args.begin(), ": ", std::string(reply->str, reply->len)));
+      return absl::InternalError(absl::StrCat("Redis at ", where(), " failed ", *args.begin(), ": ",
+                                              std::string(reply->str, reply->len)));
     }
     return reply;
   }
@@ -133,7 +134,8 @@ absl::Status RedisGcsStorage::Put(absl::string_view table, absl::string_view key
   return reply.status();
 }
 
-absl::StatusOr<std::optional<std::string>> RedisGcsStorage::Get(absl::string_view table, absl::string_view key) {
+absl::StatusOr<std::optional<std::string>> RedisGcsStorage::Get(absl::string_view table,
+                                                                absl::string_view key) {
   const std::string hash = HashOf(table);
   std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<Reply> reply = CommandLocked({"HGET", hash, key});
@@ -150,8 +152,8 @@ absl::StatusOr<bool> RedisGcsStorage::Delete(absl::string_view table, absl::stri
   return (*reply)->integer > 0;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RedisGcsStorage::Scan(absl::string_view table,
-                                                                                      absl::string_view prefix) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RedisGcsStorage::Scan(
+    absl::string_view table, absl::string_view prefix) {
   const std::string hash = HashOf(table);
   std::vector<std::pair<std::string, std::string>> out;
   {

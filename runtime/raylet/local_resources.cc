@@ -10,8 +10,7 @@
 
 namespace raycc::raylet {
 
-LocalResources::LocalResources()
-    : task_default_(Intern({{"CPU", FixedPoint::kScale}})), none_(Intern({})) {}
+LocalResources::LocalResources() : task_default_(Intern({{"CPU", FixedPoint::kScale}})), none_(Intern({})) {}
 
 absl::StatusOr<int> LocalResources::AddNode(const std::string& name, const ResourceSet& total,
                                             const std::map<std::string, std::string>& labels,
@@ -58,7 +57,8 @@ absl::StatusOr<const Demand*> LocalResources::InGroup(const Demand& demand, cons
   std::vector<ResourceSet> sets;
   sets.reserve(bundles.size());
   for (const scheduling::Units& bundle : bundles) sets.push_back(scheduling::ToSet(bundle));
-  absl::StatusOr<ResourceSet> renamed = gcs::DemandInGroup(scheduling::ToSet(demand.units), sets, index, group);
+  absl::StatusOr<ResourceSet> renamed =
+      gcs::DemandInGroup(scheduling::ToSet(demand.units), sets, index, group);
   if (!renamed.ok()) return renamed.status();
   const Demand* in_group = Intern(scheduling::ToUnits(*renamed));
   in_group_.emplace(key, in_group);
@@ -75,14 +75,16 @@ absl::StatusOr<scheduling::PolicyOptions> LocalResources::PlacementOf(const Plac
     if (found >= 0 && nodes_.size() > 1) {
       where.affinity = found;
     } else if (found < 0 && !request.node_soft) {
-      return InfeasibleError(absl::StrCat("must run on node '", request.node_name, "', which does not exist"));
+      return InfeasibleError(
+          absl::StrCat("must run on node '", request.node_name, "', which does not exist"));
     }
     // (The only node, or a soft pin to a node that does not exist: anywhere.)
   }
   if (!request.label_selector.empty()) {
     auto [it, added] = selectors_.try_emplace(request.label_selector);
     if (added) {
-      absl::StatusOr<scheduling::LabelSelector> parsed = scheduling::ParseLabelSelector(request.label_selector);
+      absl::StatusOr<scheduling::LabelSelector> parsed =
+          scheduling::ParseLabelSelector(request.label_selector);
       if (!parsed.ok()) {
         selectors_.erase(it);
         return parsed.status();

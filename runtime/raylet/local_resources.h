@@ -93,7 +93,8 @@ class LocalResources {
   /// does not exist, or one too small, a label selector no node matches or
   /// whose nodes are all too small: infeasible. A malformed selector:
   /// InvalidArgument. A soft affinity to an unknown node is no affinity.
-  absl::StatusOr<scheduling::PolicyOptions> PlacementOf(const PlacementRequest& request, const Demand& demand);
+  absl::StatusOr<scheduling::PolicyOptions> PlacementOf(const PlacementRequest& request,
+                                                        const Demand& demand);
 
   /// The node to run `demand` on now, by `where` (null: the default hybrid
   /// policy), or -1 when none has room.

@@ -18,14 +18,12 @@ int PickNode(const ClusterResources& cluster, const ResourceRequest& request, co
                         : HybridPolicy(cluster, request, options);
 }
 
-
 absl::Status CheckFeasible(const ClusterResources& cluster, const ResourceRequest& request,
                            const PolicyOptions& options) {
   if (options.affinity >= 0 && options.affinity < cluster.size() && !options.affinity_soft) {
     const NodeResources& node = cluster.node(options.affinity);
     if (!Eligible(cluster, options.affinity, options)) {
-      return InfeasibleError(absl::StrCat("must run on node '", node.name,
-                                          "', whose labels do not match ",
+      return InfeasibleError(absl::StrCat("must run on node '", node.name, "', whose labels do not match ",
                                           LabelSelectorToString(*options.labels)));
     }
     if (!cluster.CanEverRun(request, options.affinity)) {

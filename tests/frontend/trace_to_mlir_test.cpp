@@ -105,7 +105,8 @@ TEST(TraceToMlirTest, ANegativeCostIsAnErrorAtItsLine) {
   Diagnostics diags(ctx);
   auto module = raycc::frontend::buildModule(ctx, {graph});
   EXPECT_FALSE(module);
-  EXPECT_THAT(diags.text, HasSubstr(":" + std::to_string(line) + ": SetCost: the duration must not be negative"));
+  EXPECT_THAT(diags.text,
+              HasSubstr(":" + std::to_string(line) + ": SetCost: the duration must not be negative"));
 }
 
 TEST(TraceToMlirTest, TraceErrorsAreDiagnosticsAndNoModule) {

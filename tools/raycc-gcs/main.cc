@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
-#include <memory>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -90,7 +90,8 @@ int main(int argc, char **argv) {
     absl::StatusOr<raycc::gcs::RedisAddress> address =
         raycc::gcs::ParseRedisAddress((*flags)["redis-address"]);
     if (!address.ok())
-      return Fail("--redis-address: " + std::string(address.status().message()));
+      return Fail("--redis-address: " +
+                  std::string(address.status().message()));
     if (flags->count("redis-password-file")) {
       std::ifstream in((*flags)["redis-password-file"]);
       std::stringstream text;
@@ -117,7 +118,8 @@ int main(int argc, char **argv) {
     storage = *std::move(redis);
   } else if (flags->count("redis-password-file") ||
              flags->count("redis-prefix")) {
-    return Fail("--redis-password-file and --redis-prefix need --redis-address");
+    return Fail(
+        "--redis-password-file and --redis-prefix need --redis-address");
   }
   raycc::gcs::Gcs gcs(std::move(storage));
   if (absl::Status recovered = gcs.Recover(); !recovered.ok())

@@ -661,13 +661,13 @@ Flags(int argc, char **argv, const std::vector<std::string> &known) {
 } // namespace
 
 int runStart(int argc, char **argv) {
-  auto flags = Flags(argc, argv,
-                     {"head", "address", "port", "bind", "num-cpus", "num-gpus",
-                      "resources", "labels", "node-name", "token-file",
-                      "object-store-memory", "object-store-pretouch",
-                      "object-spilling-directory", "object-spilling-threshold",
-                      "object-spilling-max-bytes", "redis-address",
-                      "redis-prefix"});
+  auto flags =
+      Flags(argc, argv,
+            {"head", "address", "port", "bind", "num-cpus", "num-gpus",
+             "resources", "labels", "node-name", "token-file",
+             "object-store-memory", "object-store-pretouch",
+             "object-spilling-directory", "object-spilling-threshold",
+             "object-spilling-max-bytes", "redis-address", "redis-prefix"});
   if (!flags.ok())
     return Error("start", std::string(flags.status().message()), kExitUsage);
   if (flags->count("help")) {

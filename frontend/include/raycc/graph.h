@@ -28,8 +28,8 @@
 /// diagnostics name the user's file, line and column. docs/dsl.md is the
 /// guide.
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <map>

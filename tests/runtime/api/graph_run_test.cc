@@ -439,7 +439,8 @@ TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust
   on_b.node_soft = false;
   in_group.placement_group = group.GetID();
   in_group.bundle_index = 0;
-  const std::vector<std::vector<std::pair<std::string, double>>> demands = {{{"CPU", 2}}, {{"CPU", 1}, {"disk", 1}}};
+  const std::vector<std::vector<std::pair<std::string, double>>> demands = {{{"CPU", 2}},
+                                                                            {{"CPU", 1}, {"disk", 1}}};
   auto text = [](const std::string& s) { return TaskArgument{false, {}, raycc::Serialize(s)}; };
   std::vector<BatchedTask> tasks;
   const CallOptions* where[] = {&on_a, &on_b, &on_b, &on_b, &on_a, &anywhere};
@@ -464,7 +465,8 @@ TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust
   // removed while a run waited for it must fail its work).
   runs = Embedded()->graph_runs_started();
   ids = raycc::internal::CurrentRuntime().SubmitTasks(
-      {{Fn("GrNode"), {text("")}, &on_a, -1, false}, {Fn("GrNode"), {text("")}, &in_group, 1, false}}, demands);
+      {{Fn("GrNode"), {text("")}, &on_a, -1, false}, {Fn("GrNode"), {text("")}, &in_group, 1, false}},
+      demands);
   EXPECT_EQ(*raycc::ObjectRef<std::string>(ids[1]).Get(), "b") << "in the bundle, which only b holds";
   EXPECT_EQ(Embedded()->graph_runs_started(), runs) << "task by task";
   // Infeasible placement is refused as the task-by-task path refuses it,
@@ -475,15 +477,16 @@ TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust
   std::string refused = Thrown<raycc::InfeasibleError>(
       [&] {
         raycc::internal::CurrentRuntime().SubmitTasks(
-            {{Fn("GrNode"), {text("")}, &on_a, -1, true}, {Fn("GrNode"), {text("")}, &nowhere, -1, true}}, {});
+            {{Fn("GrNode"), {text("")}, &on_a, -1, true}, {Fn("GrNode"), {text("")}, &nowhere, -1, true}},
+            {});
       },
       "InfeasibleError");
   EXPECT_THAT(refused, HasSubstr("task GrNode: must run on node 'c', which does not exist"));
   raycc::RemovePlacementGroup(group.GetID());
   // Every runner gave its demand back: both nodes' CPUs are free again (a
   // group of both nodes' CPUs can be reserved).
-  raycc::PlacementGroup whole =
-      raycc::CreatePlacementGroup({.bundles = {{{"CPU", 2}}, {{"CPU", 2}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
+  raycc::PlacementGroup whole = raycc::CreatePlacementGroup(
+      {.bundles = {{{"CPU", 2}}, {{"CPU", 2}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
   EXPECT_TRUE(whole.Wait(30000));
   raycc::Shutdown();
 }

@@ -625,7 +625,7 @@ void AcrossRestart(const std::string& dir) {
   Print("by_name_after", raycc::GetActor<Counter>("survivor").has_value() ? 1 : 0);
   raycc::ActorHandle<Counter> fresh = raycc::Actor(Counter::Create).SetName("fresh").Remote(100);
   Print("new_actor_after", *fresh.Task(&Counter::Add).Remote(1).Get());  // 101
-  Print("task_after", *raycc::Task(Add).Remote(*kept.Get(), 2).Get());  // 7
+  Print("task_after", *raycc::Task(Add).Remote(*kept.Get(), 2).Get());   // 7
 }
 
 void Actors() {

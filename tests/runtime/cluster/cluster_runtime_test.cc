@@ -207,9 +207,9 @@ TEST_F(ClusterRuntimeTest, ARestartedGcsOverRedisRecoversItsTablesAndTheClusterC
   auto start_gcs = [&](const std::string& port, const std::string& log) {
     (void)std::remove((dir_ + "/gcs.port").c_str());
     gcs_ = std::make_unique<Process>(
-        std::vector<std::string>{RAYCC_GCS_BIN, "--port", port, "--token-file", dir_ + "/token", "--port-file",
-                                 dir_ + "/gcs.port", "--redis-address", redis_address, "--node-timeout-ms",
-                                 "1500"},
+        std::vector<std::string>{RAYCC_GCS_BIN, "--port", port, "--token-file", dir_ + "/token",
+                                 "--port-file", dir_ + "/gcs.port", "--redis-address", redis_address,
+                                 "--node-timeout-ms", "1500"},
         log);
     return WaitForPort(dir_ + "/gcs.port", *gcs_);
   };
@@ -235,7 +235,8 @@ TEST_F(ClusterRuntimeTest, ARestartedGcsOverRedisRecoversItsTablesAndTheClusterC
       << ReadAll(across_log);
 
   gcs_.reset();  // SIGKILL: nothing is written on the way out
-  ASSERT_EQ(start_gcs(std::to_string(port), dir_ + "/gcs-second.log"), port) << ReadAll(dir_ + "/gcs-second.log");
+  ASSERT_EQ(start_gcs(std::to_string(port), dir_ + "/gcs-second.log"), port)
+      << ReadAll(dir_ + "/gcs-second.log");
   const auto restarted = std::chrono::steady_clock::now();
   // (The line comes after the port file: waited for.)
   EXPECT_THAT(WaitForFileText(

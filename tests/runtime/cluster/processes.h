@@ -170,9 +170,19 @@ inline std::unique_ptr<Process> StartRedis(const std::string& dir, int* port,
   for (int attempt = 0; attempt < 5; ++attempt) {
     *port = FreeLoopbackPort();
     const std::string log = dir + "/redis-" + std::to_string(*port) + ".log";
-    std::vector<std::string> argv{REDIS_SERVER_BIN, "--port",   std::to_string(*port), "--bind", "127.0.0.1",
-                                  "--save",         "",         "--appendonly",        "no",     "--dir",
-                                  dir,              "--daemonize", "no"};
+    std::vector<std::string> argv{REDIS_SERVER_BIN,
+                                  "--port",
+                                  std::to_string(*port),
+                                  "--bind",
+                                  "127.0.0.1",
+                                  "--save",
+                                  "",
+                                  "--appendonly",
+                                  "no",
+                                  "--dir",
+                                  dir,
+                                  "--daemonize",
+                                  "no"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto redis = std::make_unique<Process>(argv, log);
     std::string text = WaitForFileText(

@@ -92,12 +92,13 @@ TEST_F(RedisGcsStorageTest, ALostRedisIsAClearErrorAndACallAfterItsReturnReconne
   // Back on the same port (empty: this test's Redis keeps no snapshot).
   const std::string log = dir_ + "/again.log";
   redis_ = std::make_unique<raycc_test::Process>(
-      std::vector<std::string>{REDIS_SERVER_BIN, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save",
-                               "", "--appendonly", "no", "--dir", dir_},
+      std::vector<std::string>{REDIS_SERVER_BIN, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no", "--dir", dir_},
       log);
-  ASSERT_THAT(raycc_test::WaitForFileText(
-                  log, [](const std::string& t) { return t.find("Ready to accept") != std::string::npos; }, *redis_),
-              HasSubstr("Ready to accept"));
+  ASSERT_THAT(
+      raycc_test::WaitForFileText(
+          log, [](const std::string& t) { return t.find("Ready to accept") != std::string::npos; }, *redis_),
+      HasSubstr("Ready to accept"));
   ASSERT_TRUE(storage->Put("t", "a", "3").ok());
   EXPECT_EQ(**storage->Get("t", "a"), "3");
 }
@@ -112,7 +113,8 @@ TEST_F(RedisGcsStorageTest, ARedisThatWantsAPasswordRefusesAWrongOne) {
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
     EXPECT_THAT(refused.status().message(), HasSubstr("refused"));
   }
-  absl::StatusOr<std::unique_ptr<RedisGcsStorage>> ok = RedisGcsStorage::Connect({.port = port_, .password = "sesame"});
+  absl::StatusOr<std::unique_ptr<RedisGcsStorage>> ok =
+      RedisGcsStorage::Connect({.port = port_, .password = "sesame"});
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_TRUE((*ok)->Put("t", "a", "1").ok());
 }
@@ -172,14 +174,19 @@ TEST_F(RedisGcsStorageTest, ARestartedGcsRecoversEveryTable) {
     AcceptingRaylets raylets;
     raylets.nodes.emplace_back(a, scheduling::ToUnits(Res({{"CPU", 2}})));
     gcs.SetBundleReserver(&raylets);
-    ASSERT_TRUE(gcs.CreatePlacementGroup(created, "held", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {})
-                    .ok());
+    ASSERT_TRUE(
+        gcs.CreatePlacementGroup(created, "held", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {})
+            .ok());
     ASSERT_EQ(*gcs.GetPlacementGroupState(created), proto::PG_CREATED);
     gcs.SetBundleReserver(nullptr);
     ASSERT_TRUE(
         gcs.CreatePlacementGroup(waiting, "later", scheduling::BundleStrategy::kPack, {Res({{"CPU", 1}})}, {})
             .ok());
-    ASSERT_TRUE(*gcs.KvPut("code", "program", std::string("\x7f" "ELF\0", 5), true));
+    ASSERT_TRUE(*gcs.KvPut("code", "program",
+                           std::string("\x7f"
+                                       "ELF\0",
+                                       5),
+                           true));
   }  // (the first GCS is gone; Redis kept its tables)
 
   Gcs gcs(Connect());
@@ -215,7 +222,9 @@ TEST_F(RedisGcsStorageTest, ARestartedGcsRecoversEveryTable) {
   // the raylets are told again); KV is there.
   EXPECT_THAT(gcs.FinishedJobs(), ElementsAre(JobId::FromInt(9)));
   EXPECT_EQ(*gcs.NextJobId(), JobId::FromInt(2));
-  EXPECT_EQ(**gcs.KvGet("code", "program"), std::string("\x7f" "ELF\0", 5));
+  EXPECT_EQ(**gcs.KvGet("code", "program"), std::string("\x7f"
+                                                        "ELF\0",
+                                                        5));
   // A name a live actor holds is still taken.
   proto::ActorSpec again;
   again.set_actor_id(ActorId::Of(job).Binary());
@@ -255,7 +264,8 @@ TEST_F(RedisGcsStorageTest, ARecordThatParsesButIsNotValidIsDataLossToo) {
   strange.mutable_spec()->add_bundles()->set_index(0);
   strange.mutable_spec()->set_strategy(static_cast<proto::PlacementStrategy>(42));
   for (const proto::PlacementGroupInfo& info : {empty, strange}) {
-    std::unique_ptr<RedisGcsStorage> storage = Connect("bad-group-" + std::to_string(info.spec().bundles_size()));
+    std::unique_ptr<RedisGcsStorage> storage =
+        Connect("bad-group-" + std::to_string(info.spec().bundles_size()));
     ASSERT_TRUE(storage->Put(tables::kPlacementGroups, group.Binary(), info.SerializeAsString()).ok());
     Gcs gcs(std::move(storage));
     absl::Status recovered = gcs.Recover();

@@ -25,7 +25,8 @@ class LocalResourcesTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(resources_.AddNode("a", *ResourceSet::Create({{"CPU", 2.0}}), {{"zone", "x"}}, a_).ok());
     ASSERT_TRUE(
-        resources_.AddNode("b", *ResourceSet::Create({{"CPU", 1.0}, {"GPU", 1.0}}), {{"zone", "y"}}, b_).ok());
+        resources_.AddNode("b", *ResourceSet::Create({{"CPU", 1.0}, {"GPU", 1.0}}), {{"zone", "y"}}, b_)
+            .ok());
   }
   int64_t Free(int node, const std::string& name) {
     const auto& available = resources_.nodes().node(node).available;
@@ -81,8 +82,8 @@ TEST_F(LocalResourcesTest, PlacementIsResolvedOrRefusedWithItsCause) {
   struct Case {
     PlacementRequest request;
     const Demand* demand;
-    int affinity;          // expected, when it is accepted
-    const char* refused;   // the cause, when it is not
+    int affinity;         // expected, when it is accepted
+    const char* refused;  // the cause, when it is not
   };
   const Case cases[] = {
       {{}, cpu, -1, nullptr},
@@ -105,14 +106,15 @@ TEST_F(LocalResourcesTest, PlacementIsResolvedOrRefusedWithItsCause) {
     ASSERT_TRUE(where.ok()) << c.request.node_name << ": " << where.status();
     EXPECT_EQ(where->affinity, c.affinity) << c.request.node_name;
   }
-  absl::StatusOr<scheduling::PolicyOptions> malformed = resources_.PlacementOf({.label_selector = {{"", "x"}}}, *cpu);
+  absl::StatusOr<scheduling::PolicyOptions> malformed =
+      resources_.PlacementOf({.label_selector = {{"", "x"}}}, *cpu);
   EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument) << malformed.status();
 }
 
 TEST_F(LocalResourcesTest, TheNodeChosenHasRoomAndWhatIsTakenComesBackExactly) {
   const Demand* gpu = *resources_.DemandOf({{"GPU", 1}});
-  scheduling::PolicyOptions on_a = *resources_.PlacementOf({.node_name = "a", .node_soft = false},
-                                                           *resources_.task_default());
+  scheduling::PolicyOptions on_a =
+      *resources_.PlacementOf({.node_name = "a", .node_soft = false}, *resources_.task_default());
   ASSERT_EQ(resources_.PickNode(*gpu, nullptr), 1) << "only b has a GPU";
   std::vector<int> devices = resources_.TakeGpus(*gpu, 1);
   resources_.Acquire(gpu->units, 1);
@@ -137,7 +139,8 @@ TEST_F(LocalResourcesTest, CapacityCountsWholeCopiesOnTheNodesAPlacementAllows) 
   const Demand* two = *resources_.DemandOf({{"CPU", 2}});
   const Demand* gpu = *resources_.DemandOf({{"GPU", 0.5}});
   const scheduling::PolicyOptions anywhere;
-  const scheduling::PolicyOptions on_b = *resources_.PlacementOf({.node_name = "b", .node_soft = false}, *one);
+  const scheduling::PolicyOptions on_b =
+      *resources_.PlacementOf({.node_name = "b", .node_soft = false}, *one);
   const scheduling::PolicyOptions zone_x = *resources_.PlacementOf({.label_selector = {{"zone", "x"}}}, *one);
   EXPECT_EQ(resources_.Capacity(*one, anywhere, 100), 3);  // 2 on a, 1 on b
   EXPECT_EQ(resources_.Capacity(*one, anywhere, 2), 2) << "capped";
