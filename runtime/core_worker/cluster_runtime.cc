@@ -931,7 +931,7 @@ bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::stri
   if (shm_ == nullptr || size < kStoreAtLeast) return false;
   absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, size);
   if (!room.ok() && full != nullptr && absl::IsResourceExhausted(room.status()) &&
-      size <= shm_->Stats().capacity) {  // (one larger than the store never fits: no wait)
+      size <= shm_->capacity()) {  // (one larger than the store never fits: no wait)
     // A user's Put waits for room (objects freed, evicted or spilled by
     // others) before it fails, as Ray's does: the store is polled, at
     // growing intervals, until the wait is over.

@@ -201,8 +201,8 @@ void EmbeddedRuntime::AssignLanesLocked(
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
     const CallOptions& o = *t.options;
-    static const PlacementGroupId kNoGroup;  // (== compares the bytes at once; IsNil loops over them)
-    const bool placed = !o.node_name.empty() || !o.label_selector.empty() || !(o.placement_group == kNoGroup);
+    // (No task here is in a placement group: PlainBatch.)
+    const bool placed = !o.node_name.empty() || !o.label_selector.empty();
     const std::pair<const CallOptions*, int> key(placed ? t.options : nullptr, t.demand);
     if (i > 0 && key == last_key) {  // (the common case: as the task before it)
       run.nodes[i].lane = run.nodes[i - 1].lane;
@@ -221,7 +221,6 @@ void EmbeddedRuntime::AssignLanesLocked(
       } else {
         demand = DemandOfLocked(CallOptions{}, /*is_task=*/true, what);
       }
-      demand = GroupDemandLocked(*t.options, demand, what);
       scheduling::PolicyOptions where = PlacementLocked(*t.options, *demand, what);
       auto same = std::find_if(run.lanes.begin(), run.lanes.end(), [&](const GraphLane& lane) {
         return lane.demand == demand && lane.where.affinity == where.affinity &&

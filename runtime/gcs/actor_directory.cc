@@ -1,7 +1,7 @@
 #include "gcs/actor_directory.h"
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "raycc/runtime/common/status.h"
 
 namespace raycc::gcs {
 
@@ -10,23 +10,17 @@ absl::Status ActorDirectory::Persist(const proto::ActorInfo& actor) {
 }
 
 absl::Status ActorDirectory::Load() {
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored =
-      storage_.Scan(tables::kActors, "");
-  if (!stored.ok()) return stored.status();
-  for (const auto& [key, value] : *stored) {
-    proto::ActorInfo info;
-    absl::StatusOr<ActorId> id = ActorId::FromBinary(key);
-    if (!id.ok() || !info.ParseFromString(value) || info.spec().actor_id() != key) {
-      return absl::DataLossError(
-          absl::StrCat("stored actor record ", absl::BytesToHexString(key), " does not parse"));
-    }
-    if (info.state() == proto::DEAD) {
-      dead_.push_back(*id);
-    } else if (!info.spec().name().empty()) {
-      names_[{info.spec().namespace_(), info.spec().name()}] = *id;
-    }
-    actors_.emplace(*id, std::move(info));
-  }
+  RAYCC_RETURN_IF_ERROR((LoadTable<ActorId, proto::ActorInfo>(
+      storage_, tables::kActors, "actor",
+      [](const std::string& key, const proto::ActorInfo& info) { return info.spec().actor_id() == key; },
+      [&](const ActorId& id, proto::ActorInfo info) {
+        if (info.state() == proto::DEAD) {
+          dead_.push_back(id);
+        } else if (!info.spec().name().empty()) {
+          names_[{info.spec().namespace_(), info.spec().name()}] = id;
+        }
+        actors_.emplace(id, std::move(info));
+      })));
   while (dead_.size() > dead_kept_) {
     actors_.erase(dead_.front());
     dead_.pop_front();

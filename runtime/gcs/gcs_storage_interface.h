@@ -12,6 +12,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace raycc::gcs {
@@ -43,5 +45,26 @@ class GcsStorageInterface {
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(absl::string_view table,
                                                                                 absl::string_view prefix) = 0;
 };
+
+/// Reads every record of `table` back (a restarted GCS): each key as an
+/// `Id` and each value parsed as a `Record`, handed to `add(id, record)`
+/// when `valid(key, record)` holds. DataLoss naming the `what` record and
+/// its key (hex) for the first that does not parse or is not valid.
+template <typename Id, typename Record, typename Valid, typename Add>
+absl::Status LoadTable(GcsStorageInterface& storage, absl::string_view table, absl::string_view what,
+                       Valid&& valid, Add&& add) {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored = storage.Scan(table, "");
+  if (!stored.ok()) return stored.status();
+  for (const auto& [key, value] : *stored) {
+    Record record;
+    absl::StatusOr<Id> id = Id::FromBinary(key);
+    if (!id.ok() || !record.ParseFromString(value) || !valid(key, record)) {
+      return absl::DataLossError(
+          absl::StrCat("stored ", what, " record ", absl::BytesToHexString(key), " does not parse"));
+    }
+    add(*id, std::move(record));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace raycc::gcs

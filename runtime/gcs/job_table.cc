@@ -5,7 +5,6 @@
 #include <limits>
 #include <string>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -24,18 +23,9 @@ absl::StatusOr<JobId> JobTable::NextJobId() {
 }
 
 absl::Status JobTable::Load() {
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored = storage_.Scan(tables::kJobs, "");
-  if (!stored.ok()) return stored.status();
-  for (const auto& [key, value] : *stored) {
-    proto::JobInfo job;
-    absl::StatusOr<JobId> id = JobId::FromBinary(key);
-    if (!id.ok() || !job.ParseFromString(value)) {
-      return absl::DataLossError(
-          absl::StrCat("stored job record ", absl::BytesToHexString(key), " does not parse"));
-    }
-    jobs_.emplace(*id, std::move(job));
-  }
-  return absl::OkStatus();
+  return LoadTable<JobId, proto::JobInfo>(
+      storage_, tables::kJobs, "job", [](const std::string&, const proto::JobInfo&) { return true; },
+      [&](const JobId& id, proto::JobInfo job) { jobs_.emplace(id, std::move(job)); });
 }
 
 std::vector<JobId> JobTable::Finished() const {

@@ -1,6 +1,5 @@
 #include "gcs/node_table.h"
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace raycc::gcs {
@@ -10,20 +9,16 @@ absl::Status NodeTable::Persist(const proto::NodeInfo& node) {
 }
 
 absl::Status NodeTable::Load() {
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored = storage_.Scan(tables::kNodes, "");
-  if (!stored.ok()) return stored.status();
-  for (const auto& [key, value] : *stored) {
-    proto::NodeInfo node;
-    absl::StatusOr<NodeId> id = NodeId::FromBinary(key);
-    if (!id.ok() || !node.ParseFromString(value) || node.node_id() != key || node.node_name().empty() ||
-        !ResourceSet::FromProto(node.total_resources()).ok()) {
-      return absl::DataLossError(
-          absl::StrCat("stored node record ", absl::BytesToHexString(key), " does not parse"));
-    }
-    by_id_[*id] = nodes_.size();
-    nodes_.push_back(std::move(node));
-  }
-  return absl::OkStatus();
+  return LoadTable<NodeId, proto::NodeInfo>(
+      storage_, tables::kNodes, "node",
+      [](const std::string& key, const proto::NodeInfo& node) {
+        return node.node_id() == key && !node.node_name().empty() &&
+               ResourceSet::FromProto(node.total_resources()).ok();
+      },
+      [&](const NodeId& id, proto::NodeInfo node) {
+        by_id_[id] = nodes_.size();
+        nodes_.push_back(std::move(node));
+      });
 }
 
 absl::Status NodeTable::Register(proto::NodeInfo node) {

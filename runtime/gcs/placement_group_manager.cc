@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <numeric>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "raycc/runtime/common/status.h"
 
@@ -137,39 +136,36 @@ proto::PlacementGroupInfo PlacementGroupManager::ToInfo(const PlacementGroupReco
 }
 
 absl::Status PlacementGroupManager::Load() {
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored =
-      storage_.Scan(tables::kPlacementGroups, "");
-  if (!stored.ok()) return stored.status();
-  for (const auto& [key, value] : *stored) {
-    proto::PlacementGroupInfo info;
-    absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(key);
-    if (!id.ok() || !info.ParseFromString(value) || info.spec().placement_group_id() != key ||
-        info.spec().bundles().empty() || !proto::PlacementStrategy_IsValid(info.spec().strategy()) ||
-        info.spec().strategy() > proto::STRICT_SPREAD || !proto::PlacementGroupState_IsValid(info.state())) {
-      return absl::DataLossError(
-          absl::StrCat("stored placement group record ", absl::BytesToHexString(key), " does not parse"));
-    }
-    PlacementGroupRecord group{.id = *id,
-                               .name = info.spec().name(),
-                               .strategy = static_cast<scheduling::BundleStrategy>(info.spec().strategy()),
-                               .state = info.state(),
-                               .suffix = GroupResourceSuffix(*id)};
-    for (const proto::Bundle& bundle : info.spec().bundles()) {
-      scheduling::Units units(bundle.resources().quantities().begin(), bundle.resources().quantities().end());
-      group.bundles.push_back(std::move(units));
-      absl::StatusOr<NodeId> node =
-          bundle.node_id().empty() ? absl::StatusOr<NodeId>(NodeId()) : NodeId::FromBinary(bundle.node_id());
-      group.bundle_nodes.push_back(node.ok() ? *node : NodeId());
-    }
-    if (group.state == proto::PG_PENDING) group.bundle_nodes.clear();
-    if (group.state == proto::PG_REMOVED) {
-      removed_.push_back(*id);
-    } else {
-      order_.push_back(*id);
-      if (group.state != proto::PG_CREATED) pending_.fetch_add(1, std::memory_order_relaxed);
-    }
-    groups_.emplace(*id, std::move(group));
-  }
+  RAYCC_RETURN_IF_ERROR((LoadTable<PlacementGroupId, proto::PlacementGroupInfo>(
+      storage_, tables::kPlacementGroups, "placement group",
+      [](const std::string& key, const proto::PlacementGroupInfo& info) {
+        return info.spec().placement_group_id() == key && !info.spec().bundles().empty() &&
+               proto::PlacementStrategy_IsValid(info.spec().strategy()) &&
+               info.spec().strategy() <= proto::STRICT_SPREAD &&
+               proto::PlacementGroupState_IsValid(info.state());
+      },
+      [&](const PlacementGroupId& id, proto::PlacementGroupInfo info) {
+        PlacementGroupRecord group{
+            .id = id,
+            .name = info.spec().name(),
+            .strategy = static_cast<scheduling::BundleStrategy>(info.spec().strategy()),
+            .state = info.state(),
+            .suffix = GroupResourceSuffix(id)};
+        for (const proto::Bundle& bundle : info.spec().bundles()) {
+          group.bundles.emplace_back(bundle.resources().quantities().begin(),
+                                     bundle.resources().quantities().end());
+          absl::StatusOr<NodeId> node = NodeId::FromBinary(bundle.node_id());
+          group.bundle_nodes.push_back(node.ok() ? *node : NodeId());  // (none yet, or lost: nil)
+        }
+        if (group.state == proto::PG_PENDING) group.bundle_nodes.clear();
+        if (group.state == proto::PG_REMOVED) {
+          removed_.push_back(id);
+        } else {
+          order_.push_back(id);
+          if (group.state != proto::PG_CREATED) pending_.fetch_add(1, std::memory_order_relaxed);
+        }
+        groups_.emplace(id, std::move(group));
+      })));
   while (removed_.size() > kRemovedKept) {
     groups_.erase(removed_.front());
     removed_.pop_front();

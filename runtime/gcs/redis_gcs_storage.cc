@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -62,27 +63,13 @@ absl::Status RedisGcsStorage::ConnectLocked() {
   // (A command that hangs must not hang the GCS: it fails after the timeout.)
   redisSetTimeout(context, timeout);
   context_ = context;
-  std::vector<absl::string_view> hello = {"PING"};
-  if (!address_.password.empty()) hello = {"AUTH", address_.password};
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (absl::string_view a : hello) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  Reply reply;
-  reply.reply.reset(static_cast<redisReply*>(
-      redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  Reply reply = !address_.password.empty() ? SendLocked({"AUTH", address_.password}) : SendLocked({"PING"});
   if (reply.reply == nullptr) {
-    std::string why = context_->errstr;
-    redisFree(context_);
-    context_ = nullptr;
-    return absl::UnavailableError(absl::StrCat("Redis at ", where(), " does not answer: ", why));
+    return absl::UnavailableError(absl::StrCat("Redis at ", where(), " does not answer: ", DropLocked()));
   }
   if (reply->type == REDIS_REPLY_ERROR) {
     std::string why(reply->str, reply->len);
-    redisFree(context_);
-    context_ = nullptr;
+    DropLocked();
     // A password wanted or wrong is a refusal; anything else (LOADING: a
     // restarted Redis reading its data back, BUSY, ...) is Redis not ready.
     if (absl::StartsWith(why, "NOAUTH") || absl::StartsWith(why, "WRONGPASS") ||
@@ -95,27 +82,37 @@ absl::Status RedisGcsStorage::ConnectLocked() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RedisGcsStorage::Reply> RedisGcsStorage::CommandLocked(
-    std::initializer_list<absl::string_view> args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
+RedisGcsStorage::Reply RedisGcsStorage::SendLocked(std::initializer_list<absl::string_view> args) {
+  absl::InlinedVector<const char*, 4> argv;
+  absl::InlinedVector<size_t, 4> lengths;
   for (absl::string_view a : args) {
     argv.push_back(a.data());
     lengths.push_back(a.size());
   }
+  Reply reply;
+  reply.reply.reset(static_cast<redisReply*>(
+      redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  return reply;
+}
+
+std::string RedisGcsStorage::DropLocked() {
+  std::string why = context_->errstr;
+  redisFree(context_);
+  context_ = nullptr;
+  return why;
+}
+
+absl::StatusOr<RedisGcsStorage::Reply> RedisGcsStorage::CommandLocked(
+    std::initializer_list<absl::string_view> args) {
   for (int attempt = 0;; ++attempt) {
     if (context_ == nullptr) {
       if (absl::Status s = ConnectLocked(); !s.ok()) return s;
     }
-    Reply reply;
-    reply.reply.reset(static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+    Reply reply = SendLocked(args);
     if (reply.reply == nullptr) {
       // The connection broke (Redis restarted, a timeout): once more on a
       // fresh one, then fail.
-      std::string why = context_->errstr;
-      redisFree(context_);
-      context_ = nullptr;
+      std::string why = DropLocked();
       if (attempt == 0) continue;
       return absl::UnavailableError(absl::StrCat("Redis at ", where(), ": ", why));
     }

@@ -58,6 +58,10 @@ class RedisGcsStorage final : public GcsStorageInterface {
   /// connection is broken. Requires mu_.
   absl::StatusOr<Reply> CommandLocked(std::initializer_list<absl::string_view> args);
   absl::Status ConnectLocked();
+  /// One command on the connection as it is; a null reply when it broke.
+  Reply SendLocked(std::initializer_list<absl::string_view> args);
+  /// Closes a broken connection; what broke it.
+  std::string DropLocked();
   std::string HashOf(absl::string_view table) const;
 
   RedisAddress address_;

@@ -551,6 +551,8 @@ std::string SharedObjectStore::spill_dir() {
   return impl_->header->spill_dir;
 }
 
+uint64_t SharedObjectStore::capacity() const { return impl_->header->capacity; }
+
 StoreStats SharedObjectStore::Stats() {
   std::lock_guard<SharedMutex> lock(impl_->header->mu);
   return impl_->StatsLocked();

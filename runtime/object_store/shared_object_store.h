@@ -137,6 +137,8 @@ class SharedObjectStore {
   std::string spill_dir();
 
   StoreStats Stats();
+  /// The bytes the segment holds for objects (fixed at creation; no lock).
+  uint64_t capacity() const;
   const std::string& name() const { return name_; }
   /// Whether `p` lies in this process's mapping of the segment.
   bool InSegment(const void* p) const;

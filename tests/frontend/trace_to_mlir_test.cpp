@@ -43,6 +43,19 @@ std::string Print(mlir::ModuleOp module) {
   return out;
 }
 
+// The module of `graph`, verified, as text ("" and a test failure naming
+// the diagnostics when it does not build or verify).
+std::string BuildVerified(const raycc::trace::Graph& graph) {
+  mlir::MLIRContext ctx;
+  Diagnostics diags(ctx);
+  auto module = raycc::frontend::buildModule(ctx, {graph});
+  if (!module || mlir::failed(mlir::verify(*module))) {
+    ADD_FAILURE() << "the module does not build or verify: " << diags.text;
+    return "";
+  }
+  return Print(*module);
+}
+
 TEST(TraceToMlirTest, BuildsAVerifiedModuleAtTheUsersLines) {
   raycc::trace::Graph graph;
   graph.name = "inc";
@@ -54,12 +67,7 @@ TEST(TraceToMlirTest, BuildsAVerifiedModuleAtTheUsersLines) {
     auto y = g.Task(Inc).SetResources({{"CPU", 0.5}}).Call(x);
     g.Output("y", y);
   }
-  mlir::MLIRContext ctx;
-  Diagnostics diags(ctx);
-  auto module = raycc::frontend::buildModule(ctx, {graph});
-  ASSERT_TRUE(module) << diags.text;
-  ASSERT_TRUE(mlir::succeeded(mlir::verify(*module))) << diags.text;
-  std::string text = Print(*module);
+  std::string text = BuildVerified(graph);
   EXPECT_THAT(text, HasSubstr("ray.remote_func @Inc : (i64) -> i64"));
   EXPECT_THAT(text, HasSubstr("ray.graph @inc(%arg0: !ray.ref<i64> {ray.name = \"x\"}"));
   EXPECT_THAT(
@@ -79,12 +87,7 @@ TEST(TraceToMlirTest, PriorityAndCostReachTheIr) {
     auto quick = g.Task(Inc).SetCost(std::chrono::microseconds(10)).Call(slow);
     g.Output("y", quick);
   }
-  mlir::MLIRContext ctx;
-  Diagnostics diags(ctx);
-  auto module = raycc::frontend::buildModule(ctx, {graph});
-  ASSERT_TRUE(module) << diags.text;
-  ASSERT_TRUE(mlir::succeeded(mlir::verify(*module))) << diags.text;
-  std::string text = Print(*module);
+  std::string text = BuildVerified(graph);
   EXPECT_THAT(text, HasSubstr("cost = #ray.cost<duration_us = 2000, result_bytes = 4096>"));
   EXPECT_THAT(text, HasSubstr("priority = 7 : i64"));
   EXPECT_THAT(text, HasSubstr("cost = #ray.cost<duration_us = 10"));
