@@ -301,14 +301,14 @@ void EmbeddedRuntime::CompleteLocked(const ObjectId& id, std::shared_ptr<const s
     for (const auto& [run, k] : *readers) GraphInputReadyLocked(run, k);
   }
   if (object_waiters_ > 0 || object.waiters > 0) objects_cv_.notify_all();
-  DrainRefEventsLocked();
+  objects_.DrainRefEvents();
   --object.uses;
-  MaybeFreeLocked(id, &object);  // a result nobody holds any more
+  objects_.MaybeFree(id, &object);  // a result nobody holds any more
 }
 
-void EmbeddedRuntime::AddObjectRef(const ObjectId& id) { ref_events_.Post({id, +1}); }
+void EmbeddedRuntime::AddObjectRef(const ObjectId& id) { objects_.PostRef(id, +1); }
 
-void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) { ref_events_.Post({id, -1}); }
+void EmbeddedRuntime::RemoveObjectRef(const ObjectId& id) { objects_.PostRef(id, -1); }
 
 size_t EmbeddedRuntime::LiveObjects() {
   // Until what it frees frees nothing more (a freed value may hold refs).
@@ -318,68 +318,9 @@ size_t EmbeddedRuntime::LiveObjects() {
       Locked lock = Lock();  // (applies the events; its end flushes what they freed)
       live = objects_.size();
     }
-    if (!ref_events_.pending()) break;
+    if (!objects_.RefEventsPending()) break;
   }
   return live;
-}
-
-void EmbeddedRuntime::DrainRefEventsLocked() {
-  // (An event queued after this check is applied by the next drain.)
-  while (ref_events_.pending()) {
-    // The two buffers trade places, so neither grows again from empty (a
-    // burst of drops would otherwise reallocate its way up every time).
-    std::vector<std::pair<ObjectId, int>> events = std::move(spare_ref_events_);
-    ref_events_.TakeAll(events);
-    // Freeing a value may drop references it held: those queue new events,
-    // applied by the next round.
-    auto apply = [this](ObjectMap::iterator it, int delta) {
-      it->second.refs += delta;
-      if (delta > 0) it->second.counted = true;
-      if (delta < 0) FreeIfUnusedLocked(it);
-    };
-    // Objects that exist go first, so the inbox's new objects reuse the
-    // nodes freed here (a posted task pins nothing, so freeing before it
-    // comes in is safe). An event whose object is not there yet was made
-    // after its task was posted: it moves to the front of `events`, in
-    // order (nothing allocated, so nothing taken can be lost), and is
-    // applied once the inbox is in.
-    size_t later = 0;
-    for (size_t i = 0; i < events.size(); ++i) {
-      // The table is larger than the cache: start the next lookups early.
-      if (i + kPrefetchAhead < events.size()) objects_.prefetch(events[i + kPrefetchAhead].first);
-      auto it = objects_.find(events[i].first);
-      if (it == objects_.end()) {
-        events[later++] = events[i];
-      } else {
-        apply(it, events[i].second);
-      }
-    }
-    DrainInboxLocked();
-    for (size_t i = 0; i < later; ++i) {
-      auto it = objects_.find(events[i].first);
-      if (it != objects_.end()) apply(it, events[i].second);  // (else freed already, or never ours)
-    }
-    constexpr size_t kMaxSpare = 1 << 16;  // (2 MB; a larger one is freed)
-    if (events.capacity() > spare_ref_events_.capacity() && events.capacity() <= kMaxSpare) {
-      spare_ref_events_ = std::move(events);
-    }
-  }
-}
-
-void EmbeddedRuntime::MaybeFreeLocked(const ObjectId& id, const Object* known) {
-  if (known != nullptr && !Unused(*known)) return;  // (the common case: no lookup)
-  auto it = objects_.find(id);
-  if (it != objects_.end()) FreeIfUnusedLocked(it);
-}
-
-void EmbeddedRuntime::FreeIfUnusedLocked(ObjectMap::iterator it) {
-  if (!Unused(it->second)) return;
-  // What it holds (a value, bytes, an error) is destroyed outside mu_; its
-  // node goes back to object_pool_ now, under mu_.
-  Object& o = it->second;
-  garbage_.objects.push_back(
-      {std::move(o.value), std::move(o.data), std::move(o.error), std::move(o.pending), std::move(o.run)});
-  objects_.erase(it);
 }
 
 void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {
@@ -388,28 +329,13 @@ void EmbeddedRuntime::UnpinArgsLocked(const Task& task) {
     if (!arg.by_ref) continue;
     Object* object = task.arg_objects[k++];
     --object->uses;
-    MaybeFreeLocked(arg.ref, object);
+    objects_.MaybeFree(arg.ref, object);
   }
-  for (const TaskArgument& arg : task.args) UnpinContainedLocked(arg);
+  for (const TaskArgument& arg : task.args) objects_.UnpinContained(arg);
 }
 
 void EmbeddedRuntime::PinContainedLocked(const std::vector<TaskArgument>& args, const What& what) {
-  for (const TaskArgument& arg : args)
-    for (const ObjectId& id : arg.contained)
-      if (!objects_.contains(id)) throw MissingArgument(what, id);
-  for (const TaskArgument& arg : args)
-    for (const ObjectId& id : arg.contained) ++objects_.find(id)->second.uses;
-}
-
-void EmbeddedRuntime::UnpinContainedLocked(const TaskArgument& arg) {
-  // (References the call made from these, queued, count first.)
-  if (!arg.contained.empty()) DrainRefEventsLocked();
-  for (const ObjectId& id : arg.contained) {
-    auto it = objects_.find(id);
-    if (it == objects_.end()) continue;
-    --it->second.uses;
-    MaybeFreeLocked(id, &it->second);
-  }
+  if (std::optional<ObjectId> missing = objects_.PinContained(args)) throw MissingArgument(what, *missing);
 }
 
 RayccError EmbeddedRuntime::MissingArgument(const What& what, const ObjectId& id) {
@@ -419,20 +345,8 @@ RayccError EmbeddedRuntime::MissingArgument(const What& what, const ObjectId& id
 }
 
 void EmbeddedRuntime::UseArgsLocked(const std::vector<TaskArgument>& args, int sign, const What& what) {
-  if (sign > 0) {
-    for (const TaskArgument& arg : args)
-      if (arg.by_ref && !objects_.contains(arg.ref)) throw MissingArgument(what, arg.ref);
-    PinContainedLocked(args, what);
-  } else {
-    for (const TaskArgument& arg : args) UnpinContainedLocked(arg);
-  }
-  for (const TaskArgument& arg : args) {
-    if (!arg.by_ref) continue;
-    auto it = objects_.find(arg.ref);
-    if (it == objects_.end()) continue;
-    it->second.uses += sign;
-    if (sign < 0) MaybeFreeLocked(arg.ref);
-  }
+  if (sign < 0) return objects_.UnpinArgs(args);
+  if (std::optional<ObjectId> missing = objects_.PinArgs(args)) throw MissingArgument(what, *missing);
 }
 
 void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
@@ -470,11 +384,6 @@ std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* n
   if (resuming_ > 0) return nullptr;
   return ready_.TakeFirst(
       [&](Task& task) { return (*node = resources_.PickNode(*task.demand, &task.where)) >= 0; });
-}
-
-void EmbeddedRuntime::CountCallerRefLocked(Object& object) {
-  object.refs = 1;
-  object.counted = true;
 }
 
 const EmbeddedRuntime::Object* EmbeddedRuntime::FirstFailedArg(const Task& task) {
@@ -566,7 +475,7 @@ std::shared_ptr<ObjectRefHandle> EmbeddedRuntime::SubmitTask(const RemoteFunctio
   Locked lock = Lock();
   task->demand = GroupDemandLocked(options, DemandOfLocked(options, /*is_task=*/true, what), what);
   EnqueueLocked(task, function, options);
-  CountCallerRefLocked(*task->result_object);
+  ObjectTable::CountCallerRef(*task->result_object);
   return ref;
 }
 
@@ -661,7 +570,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     // task of the batch pins it.)
     if (i % kSubmitChunk == kSubmitChunk - 1 && i + 1 < tasks.size()) {
       lock.unlock();
-      garbage_.Flush();
+      embedded::garbage.Flush();
       std::this_thread::yield();
       lock.lock();
       CatchUpLocked();
@@ -672,7 +581,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     auto it = objects_.find(results[i]);
     if (it == objects_.end()) continue;
     it->second.counted = true;
-    MaybeFreeLocked(results[i]);
+    objects_.MaybeFree(results[i]);
   }
   return results;
 }
@@ -703,17 +612,15 @@ ObjectId EmbeddedRuntime::Post(const std::shared_ptr<Task>& task) {
   return result;
 }
 
-thread_local EmbeddedRuntime::Garbage EmbeddedRuntime::garbage_;
-
 EmbeddedRuntime::Locked EmbeddedRuntime::Lock() {
-  garbage_.Flush();  // what this thread freed under mu_ last time
+  embedded::garbage.Flush();  // what this thread freed under mu_ last time
   Locked lock(mu_);
   CatchUpLocked();
   return lock;
 }
 
 void EmbeddedRuntime::CatchUpLocked() {
-  DrainRefEventsLocked();  // (frees first, then brings the inbox in)
+  objects_.DrainRefEvents();  // (frees first, then brings the inbox in)
   DrainInboxLocked();
 }
 
@@ -722,14 +629,15 @@ void EmbeddedRuntime::DrainInboxLocked() {
   inbox_.TakeAll(draining_);
   for (size_t i = 0; i < draining_.size(); ++i) {
     // (Both the tasks and the table are likely out of cache.)
-    if (i + 2 * kPrefetchAhead < draining_.size())
-      __builtin_prefetch(&draining_[i + 2 * kPrefetchAhead]->result);
-    if (i + kPrefetchAhead < draining_.size()) objects_.prefetch(draining_[i + kPrefetchAhead]->result);
+    if (i + 2 * ObjectTable::kPrefetchAhead < draining_.size())
+      __builtin_prefetch(&draining_[i + 2 * ObjectTable::kPrefetchAhead]->result);
+    if (i + ObjectTable::kPrefetchAhead < draining_.size())
+      objects_.prefetch(draining_[i + ObjectTable::kPrefetchAhead]->result);
     const std::shared_ptr<Task>& task = draining_[i];
     task->sequence = next_sequence_++;
     task->result_object = &ObjectLocked(task->result);
     task->result_object->pending = task;
-    CountCallerRefLocked(*task->result_object);
+    ObjectTable::CountCallerRef(*task->result_object);
     MakeReadyLocked(task);
   }
   draining_.clear();
@@ -823,7 +731,7 @@ void EmbeddedRuntime::RunTask(const std::shared_ptr<Task>& task, std::unique_loc
   tls.node = task->node;
   tls.cancelled = &task->cancelled;
   lock.unlock();
-  garbage_.Flush();
+  embedded::garbage.Flush();
   auto started = std::chrono::steady_clock::now();
   bool retry = false;
   Outcome outcome = Attempt(task->traced, task->node, task->retries_left, task->retry_exceptions,
@@ -912,7 +820,7 @@ void EmbeddedRuntime::RunBatch(Batch* batch, std::unique_lock<std::mutex>& lock)
   tls.node = node;
   tls.batch = batch;
   lock.unlock();
-  garbage_.Flush();
+  embedded::garbage.Flush();
   auto started = std::chrono::steady_clock::now();
   // (batch->end shrinks when a task blocks: SettleBatchLocked)
   for (size_t i = 0; i < batch->end; ++i) {
@@ -1016,7 +924,7 @@ bool EmbeddedRuntime::TryRunInlineLocked(const ObjectId& id, std::unique_lock<st
       RunBatch(&batch, lock);
     }
     tls = saved;
-    for (auto& t : batch.tasks) garbage_.tasks.push_back(std::move(t));
+    for (auto& t : batch.tasks) embedded::garbage.tasks.push_back(std::move(t));
   }
   if (mine != nullptr) ReacquireLocked(*mine, my_node, lock);
   return node >= 0;
@@ -1053,7 +961,7 @@ void EmbeddedRuntime::WorkerLoop(int index) {
     if (task->run) {  // a runner of a graph run
       if (!ready_.empty()) WakeWorkerLocked();
       RunGraph(task, lock);
-      garbage_.tasks.push_back(std::move(task));
+      embedded::garbage.tasks.push_back(std::move(task));
       continue;
     }
     batch.tasks.clear();
@@ -1066,7 +974,7 @@ void EmbeddedRuntime::WorkerLoop(int index) {
     } else {
       RunBatch(&batch, lock);
     }
-    for (auto& t : batch.tasks) garbage_.tasks.push_back(std::move(t));
+    for (auto& t : batch.tasks) embedded::garbage.tasks.push_back(std::move(t));
   }
   tls = ThreadContext{};
 }
@@ -1212,7 +1120,7 @@ ObjectId EmbeddedRuntime::PutValue(std::shared_ptr<const void> value, const std:
   object.value = std::move(value);
   object.type = &type;
   object.serialize = serialize;
-  CountCallerRefLocked(object);
+  ObjectTable::CountCallerRef(object);
   CompleteLocked(id, nullptr, nullptr, &object);
   return id;
 }
@@ -1222,7 +1130,7 @@ ObjectId EmbeddedRuntime::Put(std::string bytes) {
   ObjectId id = *ObjectId::ForPut(owner, next_put_++ % ObjectId::kMaxIndex + 1);
   Locked lock = Lock();
   Object& object = ObjectLocked(id);
-  CountCallerRefLocked(object);
+  ObjectTable::CountCallerRef(object);
   CompleteLocked(id, std::make_shared<const std::string>(std::move(bytes)), nullptr, &object);
   return id;
 }
@@ -1290,7 +1198,7 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   if (it == actors_.end() && !(ended = EndedActorLocked(actor_id))) ThrowUnknownActor(actor_id);
   Actor* actor = it == actors_.end() ? nullptr : it->second.get();
   UseArgsLocked(call->args, +1, What{"actor call ", &method.name});
-  CountCallerRefLocked(ObjectLocked(call->result));
+  ObjectTable::CountCallerRef(ObjectLocked(call->result));
   if (actor == nullptr || actor->dead) {
     auto info = std::make_shared<ErrorInfo>();
     info->actor_died = true;

@@ -25,8 +25,9 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "embedded/mailbox.h"
-#include "embedded/node_pool.h"
+#include "embedded/object_table.h"
 #include "embedded/ready_queue.h"
+#include "embedded/task.h"
 #include "embedded/timeline.h"
 #include "gcs/gcs.h"
 #include "raycc/runtime/api/config.h"
@@ -111,27 +112,19 @@ class EmbeddedRuntime final : public ManagedRuntime {
     const std::string* name = nullptr;
     std::string str() const;
   };
-  struct Task;
-  struct Object;
-  struct GraphRun;
-  // The objects a task's ObjectRef arguments name, in order; pinned by the
-  // task, so the pointers stay good (objects_ is a node map).
-  using ArgObjects = absl::InlinedVector<Object*, 4>;
+  // The objects (embedded/object_table.h) and tasks (embedded/task.h).
+  using ErrorInfo = embedded::ErrorInfo;
+  using Contents = embedded::Contents;
+  using Object = embedded::Object;
+  using ObjectTable = embedded::ObjectTable;
+  using ObjectMap = ObjectTable::Map;
+  using TraceInfo = embedded::TraceInfo;
+  using Traced = embedded::Traced;
+  using Task = embedded::Task;
+  using ArgObjects = embedded::ArgObjects;
+  // A compiled batch run by dataflow (graph_run.cc).
+  using GraphRun = embedded::GraphRun;
 
-  struct ErrorInfo {
-    bool actor_died = false;
-    bool exit_actor = false;  // the code called ExitActor
-    bool cancelled = false;
-    std::string function, type, message, where;
-  };
-  // What the timeline says of one task, call or actor.
-  // (Null when the timeline is off: a queued task carries one pointer.)
-  struct TraceInfo {
-    std::string label, graph;
-    int64_t plan_node = -1;
-    double submitted_us = 0;
-  };
-  using Traced = std::unique_ptr<const TraceInfo>;
   // The outcome of running user code: its result as bytes or as a value,
   // or what it raised.
   // Arguments as a callee receives them, and what keeps them alive.
@@ -143,76 +136,6 @@ class EmbeddedRuntime final : public ManagedRuntime {
     std::shared_ptr<const std::string> data;
     TypedValue typed;
     std::shared_ptr<ErrorInfo> error;
-  };
-  // What an object holds once it is ready: bytes, a value, or an error.
-  struct Contents {
-    std::shared_ptr<const std::string> data;  // null until needed for a PutValue object
-    // A value stored as is (PutValue), its type, and how to make its bytes.
-    std::shared_ptr<const void> value;
-    const std::type_info* type = nullptr;
-    std::string (*serialize)(const void*) = nullptr;
-    std::shared_ptr<const ErrorInfo> error;
-  };
-  struct Object : Contents {
-    bool ready = false;
-    absl::InlinedVector<std::shared_ptr<Task>, 2> dependents;  // tasks waiting for it
-    // The task that makes this object, until it completes (Cancel and an
-    // inline Get find it here).
-    std::shared_ptr<Task> pending;
-    // Reference counting: ObjectRef handles, and pending tasks and actors
-    // that take it as an argument. Freed when both are 0 and it has been
-    // referenced at all (`counted`).
-    int64_t refs = 0;
-    int64_t uses = 0;
-    bool counted = false;
-    int waiters = 0;  // threads blocked on this object alone
-    // Made by node `run_node` of a graph run, until that node is settled
-    // (CancelTask finds the node here).
-    std::shared_ptr<GraphRun> run;
-    int run_node = -1;
-    // Nodes of graph runs that wait for it (counted down when it completes).
-    using RunReaders = std::vector<std::pair<std::shared_ptr<GraphRun>, int32_t>>;
-    std::unique_ptr<RunReaders> run_readers;
-  };
-  using ObjectMap = absl::node_hash_map<
-      ObjectId, Object, absl::Hash<ObjectId>, std::equal_to<ObjectId>,
-      NodePoolAllocator<std::pair<const ObjectId, Object>, std::pair<const ObjectId, Object>>>;
-  // Freed object nodes kept for reuse (about 200 B each: 128 K is ~27 MB).
-  static constexpr size_t kMaxFreeObjectNodes = 1 << 17;
-  // How far ahead a run of object-table lookups prefetches.
-  static constexpr size_t kPrefetchAhead = 8;
-  struct Task {
-    TaskId id;
-    const RemoteFunction* function = nullptr;
-    std::vector<TaskArgument> args;
-    ArgObjects arg_objects;  // once enqueued
-    ObjectId result;
-    Object* result_object = nullptr;  // once enqueued; good until it completes
-    const Demand* demand = nullptr;
-    int64_t priority = 0;
-    uint64_t sequence = 0;
-    int retries_left = 0;
-    bool retry_exceptions = false;
-    int unresolved = 0;
-    // Set under mu_; read by the task's own code (IsCancelled) without it.
-    std::atomic<bool> cancelled{false};
-    bool started = false;
-    bool done = false;  // its result is settled (a value, an error, cancelled)
-    TaskId parent;      // the task that submitted it (nil: the driver)
-    // Where it may run (CallOptions, checked) and where it runs (a node
-    // index of resources_).
-    scheduling::PolicyOptions where;
-    int node = -1;
-    // The GPUs it holds while it runs.
-    std::vector<int> gpu_ids;
-    // The caller's reference to the result (SubmitTask), which a successful
-    // value is published to (PublishToCaller).
-    std::weak_ptr<ObjectRefHandle> caller_ref;
-    Traced traced;
-    // A runner of a graph run instead (no function, no result): it holds
-    // its lane's demand and runs the lane's ready nodes until none is left.
-    std::shared_ptr<GraphRun> run;
-    int32_t lane = -1;
   };
   struct ActorCall {
     const RemoteMethod* method = nullptr;
@@ -254,25 +177,11 @@ class EmbeddedRuntime final : public ManagedRuntime {
   /// node can ever satisfy for `demand` throws InfeasibleError naming why.
   scheduling::PolicyOptions PlacementLocked(const CallOptions& options, const Demand& demand,
                                             const What& what);
-  /// Applies the reference events queued since (AddObjectRef and
-  /// RemoveObjectRef only queue, so they never wait for mu_).
-  void DrainRefEventsLocked();
-  /// Frees `id` if nothing refers to it any more.
-  void MaybeFreeLocked(const ObjectId& id, const Object* known = nullptr);
-  /// Frees the object at `it` if it is Unused (destroyed outside mu_).
-  void FreeIfUnusedLocked(ObjectMap::iterator it);
-  /// Nothing holds it or will read it: counted, no references, no pins, no
-  /// task waiting for it, and its value is final.
-  static bool Unused(const Object& o) {
-    return o.counted && o.refs <= 0 && o.uses <= 0 && o.ready && o.dependents.empty();
-  }
   /// Hands a successful task's value to its caller's reference too, so Get
   /// reads it there. Under mu_, just before the result completes.
   static void PublishToCaller(Task& task, const Outcome& outcome);
   /// Unpins a task's argument objects (UseArgsLocked -1, without lookups).
   void UnpinArgsLocked(const Task& task);
-  /// Unpins the objects an argument's value mentions (its `contained`).
-  void UnpinContainedLocked(const TaskArgument& arg);
   /// Pins the objects the arguments' values mention; throws, pinning
   /// nothing, when one does not exist.
   void PinContainedLocked(const std::vector<TaskArgument>& args, const What& what);
@@ -328,8 +237,6 @@ class EmbeddedRuntime final : public ManagedRuntime {
   void ReadyOrFailLocked(const std::shared_ptr<Task>& task);
   /// The task's first argument object that holds an error, or null.
   static const Object* FirstFailedArg(const Task& task);
-  /// Counts the reference a new object's creator gets (see RuntimeInterface).
-  static void CountCallerRefLocked(Object& object);
   std::vector<std::shared_ptr<Task>> failing_;  // (ReadyOrFailLocked's queue)
   /// Wakes one idle worker unless enough were woken already and have not
   /// yet looked for work (each wake-up is a futex call and a context switch).
@@ -350,8 +257,8 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // placement form a lane; runners (tasks holding the lane's demand where
   // the scheduler put them) take nodes from their lane's queue. See
   // graph_run.cc.
-  struct GraphNode;
-  struct GraphLane;
+  using GraphNode = embedded::GraphNode;
+  using GraphLane = embedded::GraphLane;
   // Whether a batch can be a graph run: no task asks for spread, GPUs or a
   // placement group, no refs inside argument values, not submitted by a
   // task. (No lock:
@@ -406,7 +313,7 @@ class EmbeddedRuntime final : public ManagedRuntime {
     Locked& operator=(Locked&&) = delete;
     ~Locked() {
       if (owns_lock()) unlock();
-      garbage_.Flush();
+      embedded::garbage.Flush();
     }
   };
   /// Takes mu_, applies the queued reference events and brings in the
@@ -513,47 +420,9 @@ class EmbeddedRuntime final : public ManagedRuntime {
                       std::unique_lock<std::mutex>& lock, const ArgObjects* objects = nullptr);
   std::string Where() const;
 
-  // Objects freed and tasks finished under mu_ are destroyed after it is
-  // released (free() of large values is slow, and others wait for mu_):
-  // parked here, per thread, until its hold of mu_ (a Locked) ends, or it
-  // next takes mu_ or runs a task.
-  // What a freed object held that may run user code when destroyed (the
-  // rest of an unused Object is empty or plain).
-  struct FreedObject {
-    std::shared_ptr<const void> value;
-    std::shared_ptr<const std::string> data;
-    std::shared_ptr<const ErrorInfo> error;
-    std::shared_ptr<Task> pending;
-    std::shared_ptr<GraphRun> run;
-  };
-  struct Garbage {
-    std::vector<FreedObject> objects;
-    std::vector<std::shared_ptr<Task>> tasks;
-    void Flush() {
-      Clear(objects);
-      Clear(tasks);
-    }
-    // Emptied, keeping a modest capacity (a burst of frees would otherwise
-    // stay allocated for the thread's life).
-    template <typename T>
-    static void Clear(std::vector<T>& v) {
-      if (v.capacity() > 4096) {
-        std::vector<T>().swap(v);
-      } else {
-        v.clear();
-      }
-    }
-  };
-  static thread_local Garbage garbage_;
-
   TimelineRecorder timeline_;
   std::atomic<int> next_actor_tid_{1000000};  // worker threads are 1, 2, ...
   bool finished_ = false;
-
-  // ObjectRef count changes (AddObjectRef, RemoveObjectRef), applied by
-  // DrainRefEventsLocked.
-  Mailbox<std::pair<ObjectId, int>> ref_events_;
-  std::vector<std::pair<ObjectId, int>> spare_ref_events_;  // (mu_) reused
 
   // Tasks submitted by Post, in order, until DrainInboxLocked (seq_cst: the
   // workers' sleep protocol, see Post).
@@ -575,12 +444,10 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // its own resources and GPU devices; the demands of calls and where they
   // may run; placement-group bundles reserved on the nodes.
   raylet::LocalResources resources_;
-  // Node-based: a slot is one pointer (a million queued results would
-  // otherwise cost 2-3x their size in empty slots and rehash copies), and an
-  // Object stays put while the map grows.
-  // Its nodes come from object_pool_, under mu_ as the map itself.
-  NodePool object_pool_{sizeof(ObjectMap::value_type), kMaxFreeObjectNodes};
-  ObjectMap objects_{ObjectMap::allocator_type(&object_pool_)};
+  // The objects, guarded by mu_ (ObjectRef count changes are posted to it
+  // without mu_). Its reference events are applied before the inbox comes
+  // in, and those for objects a posted task makes after.
+  ObjectTable objects_{[this] { DrainInboxLocked(); }};
   ReadyQueue<Task> ready_;  // higher priority first, then submission order
   uint64_t next_sequence_ = 0;
   std::atomic<uint32_t> next_put_{1};

@@ -41,7 +41,9 @@
 
 namespace raycc::internal {
 
-struct EmbeddedRuntime::GraphNode {
+namespace embedded {
+
+struct GraphNode {
   const RemoteFunction* function = nullptr;
   std::vector<TaskArgument> args;
   // Per ObjectRef argument, in order: what it reads (a node's `result` when
@@ -80,15 +82,15 @@ struct EmbeddedRuntime::GraphNode {
 
 // The nodes of a run that share a demand and a placement, and the runners
 // (tasks holding that demand where they were placed) that run them.
-struct EmbeddedRuntime::GraphLane {
-  const Demand* demand = nullptr;
+struct GraphLane {
+  const raylet::Demand* demand = nullptr;
   scheduling::PolicyOptions where;
   std::vector<int32_t> ready;  // a heap: see GraphRun::Before
   int runners = 0;
   int max_runners = 1;
 };
 
-struct EmbeddedRuntime::GraphRun {
+struct GraphRun {
   explicit GraphRun(size_t n) : nodes(n) {}
   std::vector<GraphNode> nodes;
   std::vector<GraphLane> lanes;  // (set before the run starts, then fixed)
@@ -122,6 +124,8 @@ struct EmbeddedRuntime::GraphRun {
     return 1;
   }
 };
+
+}  // namespace embedded
 
 bool EmbeddedRuntime::PlainBatch(
     const std::vector<BatchedTask>& tasks,
@@ -315,7 +319,7 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
   tls.demand = &runner->demand->cpu;
   tls.node = node;
   lock.unlock();
-  garbage_.Flush();
+  embedded::garbage.Flush();
   auto slice = std::chrono::steady_clock::now();
   int32_t k;
   {
@@ -503,7 +507,7 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
       // (From outside: an Object, which this node pinned.)
       Object* object = static_cast<Object*>(n.arg_objects[k]);
       --object->uses;
-      MaybeFreeLocked(arg.ref, object);
+      objects_.MaybeFree(arg.ref, object);
     });
   }
   for (const auto& [l, more, priority] : spawn) SpawnRunnersLocked(run, l, more, priority);
