@@ -522,6 +522,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     if (stopping_) throw RayccError("the runtime is shutting down");
     AssignLanesLocked(*run, tasks, demands);
     StartGraphRunLocked(run);
+    NoteGroupRunLocked(run);
     return results;
   }
   std::vector<std::shared_ptr<Task>> made(tasks.size());
@@ -1325,6 +1326,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
     CompleteLocked(task->result, nullptr, info);
     UnpinArgsLocked(*task);
   }
+  FailGroupLanesLocked(suffix);  // and graph runs' work in it
   // The GCS gives the bundles back (running tasks in the group give theirs
   // back to names nothing asks for any more) and reserves what now fits.
   if (absl::Status s = gcs_.RemovePlacementGroup(id); !s.ok()) throw RayccError(std::string(s.message()));

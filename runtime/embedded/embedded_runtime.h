@@ -259,9 +259,8 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // graph_run.cc.
   using GraphNode = embedded::GraphNode;
   using GraphLane = embedded::GraphLane;
-  // Whether a batch can be a graph run: no task asks for spread, GPUs or a
-  // placement group, no refs inside argument values, not submitted by a
-  // task. (No lock:
+  // Whether a batch can be a graph run: no task asks for spread or GPUs,
+  // no refs inside argument values, not submitted by a task. (No lock:
   // nothing here changes.)
   bool PlainBatch(const std::vector<BatchedTask>& tasks,
                   const std::vector<std::vector<std::pair<std::string, double>>>& demands) const;
@@ -274,6 +273,15 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // The run of a plain batch, wired, its tasks' arguments moved in (no lock).
   std::shared_ptr<GraphRun> MakeGraphRun(std::vector<BatchedTask>& tasks, const std::vector<TaskId>& ids,
                                          const std::vector<ObjectId>& results) const;
+  // Runs with lanes in placement groups, so that removing a group fails
+  // their work there (FailGroupLanesLocked); expired ones are pruned.
+  std::vector<std::weak_ptr<GraphRun>> group_runs_;
+  size_t live_group_runs_ = 0;
+  void NoteGroupRunLocked(const std::shared_ptr<GraphRun>& run);
+  // The placement group whose resources end in `suffix` is being removed:
+  // the nodes of runs' lanes in it that have not started fail (as its
+  // queued tasks do), and those lanes' runners need nothing to do that.
+  void FailGroupLanesLocked(const std::string& suffix);
   // Starts `run` (MissingArgument, changing nothing, when an object it
   // reads from outside does not exist).
   void StartGraphRunLocked(const std::shared_ptr<GraphRun>& run);

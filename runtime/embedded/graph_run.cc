@@ -35,6 +35,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "embedded/embedded_runtime.h"
 #include "embedded/worker_context.h"
@@ -93,7 +94,9 @@ struct GraphLane {
 struct GraphRun {
   explicit GraphRun(size_t n) : nodes(n) {}
   std::vector<GraphNode> nodes;
-  std::vector<GraphLane> lanes;  // (set before the run starts, then fixed)
+  std::vector<GraphLane> lanes;  // (set before the run starts; a lane's demand and
+                                 // placement change under mu_ only when its group goes)
+  bool in_groups = false;        // a lane runs in a placement group's bundles
   std::mutex mu;                 // guards each lane's ready and runners (taken after mu_, never before)
   // The ready queues' order: higher priority, then earlier in the plan.
   bool Before(int32_t a, int32_t b) const {
@@ -138,12 +141,9 @@ bool EmbeddedRuntime::PlainBatch(
   // task first names it): a GPU task holds devices, which only the
   // task-by-task path hands out.
   std::vector<int8_t> gpu(demands.size(), -1);
-  static const PlacementGroupId kNoGroup;
   for (const BatchedTask& t : tasks) {
-    // (Spread places each task anew: a runner runs many. A placement group
-    // may be removed while the run waits for it, which must fail its work:
-    // RemovePlacementGroup finds queued tasks, not a run's nodes.)
-    if (t.options->spread || !(t.options->placement_group == kNoGroup)) return false;
+    // (Spread places each task anew: a runner runs many.)
+    if (t.options->spread) return false;
     if (t.demand >= 0) {
       int8_t& asks = gpu[t.demand];
       if (asks < 0) {
@@ -205,8 +205,7 @@ void EmbeddedRuntime::AssignLanesLocked(
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
     const CallOptions& o = *t.options;
-    // (No task here is in a placement group: PlainBatch.)
-    const bool placed = !o.node_name.empty() || !o.label_selector.empty();
+    const bool placed = !o.node_name.empty() || !o.label_selector.empty() || !o.placement_group.IsNil();
     const std::pair<const CallOptions*, int> key(placed ? t.options : nullptr, t.demand);
     if (i > 0 && key == last_key) {  // (the common case: as the task before it)
       run.nodes[i].lane = run.nodes[i - 1].lane;
@@ -225,6 +224,9 @@ void EmbeddedRuntime::AssignLanesLocked(
       } else {
         demand = DemandOfLocked(CallOptions{}, /*is_task=*/true, what);
       }
+      // (In a placement group: the demand on its bundle's resources.)
+      demand = GroupDemandLocked(o, demand, what);
+      run.in_groups = run.in_groups || !o.placement_group.IsNil();
       scheduling::PolicyOptions where = PlacementLocked(*t.options, *demand, what);
       auto same = std::find_if(run.lanes.begin(), run.lanes.end(), [&](const GraphLane& lane) {
         return lane.demand == demand && lane.where.affinity == where.affinity &&
@@ -512,6 +514,63 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
   }
   for (const auto& [l, more, priority] : spawn) SpawnRunnersLocked(run, l, more, priority);
   return next;
+}
+
+void EmbeddedRuntime::NoteGroupRunLocked(const std::shared_ptr<GraphRun>& run) {
+  if (!run->in_groups) return;
+  // (Runs that ended are dropped now and then: the list stays about as long
+  // as the runs alive.)
+  if (group_runs_.size() >= 2 * live_group_runs_ + 16) {
+    std::erase_if(group_runs_, [](const std::weak_ptr<GraphRun>& r) { return r.expired(); });
+    live_group_runs_ = group_runs_.size();
+  }
+  group_runs_.push_back(run);
+  ++live_group_runs_;
+}
+
+void EmbeddedRuntime::FailGroupLanesLocked(const std::string& suffix) {
+  auto in_group = [&](const Demand& demand) {
+    for (const auto& [name, q] : demand.units)
+      if (absl::EndsWith(name, suffix)) return true;
+    return false;
+  };
+  const Demand* nothing = *resources_.DemandOf({});
+  std::vector<std::pair<GraphRun*, int32_t>> failed;  // (run, lane)
+  for (const std::weak_ptr<GraphRun>& weak : group_runs_) {
+    std::shared_ptr<GraphRun> run = weak.lock();
+    if (!run) continue;
+    for (size_t l = 0; l < run->lanes.size(); ++l) {
+      GraphLane& lane = run->lanes[l];
+      if (!in_group(*lane.demand)) continue;
+      failed.emplace_back(run.get(), static_cast<int32_t>(l));
+      // Its nodes that have not started fail, as queued tasks of the group
+      // do, when a runner takes them (their readers fail with the same
+      // cause); runners need nothing now to do that, anywhere.
+      for (GraphNode& n : run->nodes) {
+        if (n.lane != static_cast<int32_t>(l) || n.started.load() || n.settled.load() || n.cancelled.load())
+          continue;
+        auto info = std::make_shared<ErrorInfo>();
+        info->cancelled = true;
+        info->function = n.function->name;
+        info->message = "task " + n.function->name + " did not run: its placement group was removed";
+        n.cancel_error = std::move(info);
+        n.cancelled.store(true);  // (after cancel_error: who sees the flag reads it)
+      }
+      lane.demand = nothing;
+      lane.where = scheduling::PolicyOptions{};
+    }
+  }
+  if (failed.empty()) return;
+  // Runners of those lanes waiting for the group's resources take nothing
+  // instead.
+  ready_.ForEach([&](Task& task) {
+    if (!task.run) return;
+    for (const auto& [run, l] : failed) {
+      if (task.run.get() != run || task.lane != l) continue;
+      task.demand = nothing;
+      task.where = scheduling::PolicyOptions{};
+    }
+  });
 }
 
 bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {

@@ -78,6 +78,15 @@ class ReadyQueue {
 
   bool Contains(const T& item) { return Find(item) != nullptr; }
 
+  /// Calls `f(item)` on each queued item, in no particular order; `f` may
+  /// change the item but not its priority or sequence.
+  template <typename F>
+  void ForEach(F&& f) {
+    for (auto& [priority, level] : levels_)
+      for (Entry& entry : level)
+        if (entry.item != nullptr) f(*entry.item);
+  }
+
   /// Takes `item` out; false if it was not queued.
   bool Remove(const T& item) {
     auto level = levels_.find(item.priority);

@@ -461,14 +461,15 @@ TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust
   EXPECT_THAT(*raycc::ObjectRef<std::string>(ids[5]).Get(), ::testing::AnyOf("a", "b"));
   std::string path = *raycc::ObjectRef<std::string>(ids[11]).Get();
   EXPECT_THAT(path, ::testing::StartsWith("a:b:b:b:a:")) << path;
-  // A task in a placement group takes its batch task by task (a group
-  // removed while a run waited for it must fail its work).
+  // A task in a placement group is in a lane of its own, run in its bundle.
   runs = Embedded()->graph_runs_started();
-  ids = raycc::internal::CurrentRuntime().SubmitTasks(
-      {{Fn("GrNode"), {text("")}, &on_a, -1, false}, {Fn("GrNode"), {text("")}, &in_group, 1, false}},
-      demands);
+  ids = raycc::internal::CurrentRuntime().SubmitTasks({{Fn("GrNode"), {text("")}, &on_a, -1, false},
+                                                       {Fn("GrNode"), {text("")}, &in_group, 1, false},
+                                                       {Fn("GrNode"), {Earlier(1)}, &on_a, -1, false}},
+                                                      demands);
   EXPECT_EQ(*raycc::ObjectRef<std::string>(ids[1]).Get(), "b") << "in the bundle, which only b holds";
-  EXPECT_EQ(Embedded()->graph_runs_started(), runs) << "task by task";
+  EXPECT_EQ(*raycc::ObjectRef<std::string>(ids[2]).Get(), "b:a");
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1) << "a graph run";
   // Infeasible placement is refused as the task-by-task path refuses it,
   // before anything runs.
   CallOptions nowhere;
@@ -487,6 +488,44 @@ TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust
   // group of both nodes' CPUs can be reserved).
   raycc::PlacementGroup whole = raycc::CreatePlacementGroup(
       {.bundles = {{{"CPU", 2}}, {{"CPU", 2}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
+  EXPECT_TRUE(whole.Wait(30000));
+  raycc::Shutdown();
+}
+
+// A run's work in a placement group that is not reserved yet waits for it;
+// when the group is removed instead, that work fails as the group's queued
+// tasks do (and what reads it, with the same cause), the rest of the run
+// goes on, and its waiting runners leave nothing held.
+TEST(GraphRunOrderTest, WorkInARemovedGroupFailsAndTheRestOfTheRunGoesOn) {
+  raycc::Init(raycc::Config{.num_cpus = 2, .resources = {{"slot", 1}}});
+  gr_gate_open = false;
+  gr_gate_started = false;
+  // The slot is held until the gate opens: a group that needs it waits.
+  raycc::ObjectRef<int64_t> holder = raycc::Task(GrGate).SetResources({{"slot", 1}}).Remote(int64_t{9});
+  ASSERT_TRUE(raycc_test::Eventually([] { return gr_gate_started.load(); }));
+  raycc::PlacementGroup group = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}, {"slot", 1}}}});
+  EXPECT_FALSE(group.Wait(0)) << "the slot is taken: the group waits";
+  CallOptions in_group, anywhere;
+  in_group.placement_group = group.GetID();
+  in_group.bundle_index = 0;
+  const uint64_t runs = Embedded()->graph_runs_started();
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &in_group, -1, false},
+                                             {Fn("GrAdd"), {Earlier(0), Value(1)}, &anywhere, -1, false},
+                                             {Fn("GrAdd"), {Value(5), Value(5)}, &anywhere, -1, false}});
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1) << "one graph run";
+  std::vector<raycc::ObjectRef<int64_t>> refs;
+  for (const raycc::ObjectId& id : ids) refs.emplace_back(id);
+  EXPECT_EQ(*refs[2].Get(), 10) << "the run's other work goes on";
+  raycc::RemovePlacementGroup(group.GetID());
+  for (int i : {0, 1}) {
+    // (Bounded: before, the work waited for the removed group forever.)
+    std::string why = Thrown<raycc::TaskCancelledError>([&] { refs[i].Get(30000); }, "TaskCancelledError");
+    EXPECT_THAT(why, HasSubstr("task GrAdd did not run: its placement group was removed")) << i;
+  }
+  gr_gate_open = true;
+  EXPECT_EQ(*holder.Get(), 9);
+  // Nothing is held: both CPUs and the slot can be reserved again.
+  raycc::PlacementGroup whole = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 2}, {"slot", 1}}}});
   EXPECT_TRUE(whole.Wait(30000));
   raycc::Shutdown();
 }
