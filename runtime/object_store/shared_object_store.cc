@@ -11,10 +11,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <new>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -57,6 +59,7 @@ struct Entry {
   uint64_t size = 0;
   uint64_t last_use = 0;  // the store's clock at the last create or get
   uint32_t pins = 0;
+  int32_t writer = 0;  // the process that created it (until sealed: a dead one's write is freed)
   State state = kCreated;
   bool evictable = false;
   bool deleted = false;  // freed once the last pin goes
@@ -64,6 +67,13 @@ struct Entry {
 
 using IndexAllocator = bip::allocator<std::pair<const Key, Entry>, Segment::segment_manager>;
 using Index = bip::map<Key, Entry, std::less<Key>, IndexAllocator>;
+
+// Who pins what: (process id, object) -> views that process holds, so that
+// the pins of a process that died holding views can be given back
+// (ReleaseDeadProcesses); an Entry's `pins` is the sum over processes.
+using PinKey = std::pair<int32_t, Key>;
+using PinAllocator = bip::allocator<std::pair<const PinKey, uint32_t>, Segment::segment_manager>;
+using Pins = bip::map<PinKey, uint32_t, std::less<PinKey>, PinAllocator>;
 
 // A process-shared, robust mutex: a process killed while it holds it hands
 // it to the next locker (EOWNERDEAD) instead of hanging everyone. The
@@ -100,10 +110,13 @@ struct Header {
   uint64_t spills = 0;
   uint64_t restores = 0;
   uint64_t creates_refused = 0;
+  uint64_t dead_pins_released = 0;
+  uint64_t dead_writes_freed = 0;
 };
 
 constexpr const char* kHeaderName = "raycc.header";
 constexpr const char* kIndexName = "raycc.index";
+constexpr const char* kPinsName = "raycc.pins";
 // Objects start on cache lines (and vector loads of their contents are aligned).
 constexpr size_t kAlignment = 64;
 // The managed segment's own bookkeeping (its directory, the index's nodes,
@@ -160,6 +173,18 @@ absl::Status ReadFile(const std::string& path, char* out, uint64_t size) {
   return absl::OkStatus();
 }
 
+// Whether process `pid` is alive (a zombie, killed and not yet reaped by
+// its parent, is not: it holds nothing any more). Unknown: alive.
+bool ProcessAlive(int32_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  // "pid (comm) S ...": the state follows the last ')' (comm may hold one).
+  const size_t close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
 // Faults every page of [base, base + size) in, writable, keeping what is
 // there (the allocator's own records live in the segment).
 void Pretouch(void* base, size_t size) {
@@ -178,6 +203,7 @@ struct SharedObjectStore::Impl {
   Segment segment;
   Header* header = nullptr;
   Index* index = nullptr;
+  Pins* pins = nullptr;
 
   explicit Impl(Segment s) : segment(std::move(s)) {}
 
@@ -200,8 +226,13 @@ struct SharedObjectStore::Impl {
     header->used -= it->second.size;
     index->erase(it);
   }
-  void Unpin(const Key& key) {
+  // Gives back one view of `key` that process `pid` held (given back
+  // already when the process was found dead: see ReleaseDeadProcesses).
+  void Unpin(int32_t pid, const Key& key) {
     std::lock_guard<SharedMutex> lock(header->mu);
+    auto held = pins->find(PinKey(pid, key));
+    if (held == pins->end()) return;
+    if (--held->second == 0) pins->erase(held);
     auto it = index->find(key);
     if (it == index->end() || it->second.pins == 0) return;
     if (--it->second.pins == 0 && it->second.deleted) Free(it);
@@ -315,7 +346,9 @@ struct SharedObjectStore::Impl {
                      .spilled_bytes = header->spilled_bytes,
                      .spills = header->spills,
                      .restores = header->restores,
-                     .creates_refused = header->creates_refused};
+                     .creates_refused = header->creates_refused,
+                     .dead_pins_released = header->dead_pins_released,
+                     .dead_writes_freed = header->dead_writes_freed};
     for (const auto& [key, e] : *index) {
       ++stats.objects;
       if (e.pins > 0) ++stats.pinned;
@@ -368,6 +401,7 @@ absl::StatusOr<std::unique_ptr<SharedObjectStore>> SharedObjectStore::Create(con
     std::memcpy(impl->header->spill_dir, spill_dir.data(), spill_dir.size());
     impl->header->spill_max_bytes = options.spill_max_bytes;
     impl->index = impl->segment.construct<Index>(kIndexName)(impl->segment.get_segment_manager());
+    impl->pins = impl->segment.construct<Pins>(kPinsName)(impl->segment.get_segment_manager());
     if (options.pretouch) Pretouch(impl->segment.get_address(), impl->segment.get_size());
     return std::unique_ptr<SharedObjectStore>(new SharedObjectStore(std::move(impl), name, /*owner=*/true));
   } catch (const bip::interprocess_exception& e) {
@@ -416,7 +450,8 @@ absl::StatusOr<std::unique_ptr<SharedObjectStore>> SharedObjectStore::Open(const
     auto impl = std::make_shared<Impl>(Segment(bip::open_only, name.c_str()));
     impl->header = impl->segment.find<Header>(kHeaderName).first;
     impl->index = impl->segment.find<Index>(kIndexName).first;
-    if (impl->header == nullptr || impl->index == nullptr)
+    impl->pins = impl->segment.find<Pins>(kPinsName).first;
+    if (impl->header == nullptr || impl->index == nullptr || impl->pins == nullptr)
       return absl::DataLossError("object store: '" + name + "' is not a raycc object store");
     return std::unique_ptr<SharedObjectStore>(new SharedObjectStore(std::move(impl), name, /*owner=*/false));
   } catch (const bip::interprocess_exception& e) {
@@ -448,6 +483,7 @@ absl::StatusOr<absl::Span<char>> SharedObjectStore::CreateObject(const ObjectId&
                 .offset = Impl::OffsetIn(block),
                 .size = size,
                 .last_use = ++s.header->clock,
+                .writer = static_cast<int32_t>(::getpid()),
                 .evictable = evictable};
     s.index->emplace(key, entry);
   } catch (const bip::bad_alloc&) {  // (no room left for the index node itself)
@@ -470,6 +506,7 @@ absl::Status SharedObjectStore::Seal(const ObjectId& id) {
     return absl::NotFoundError("object store: object " + id.Hex() + " was deleted while it was written");
   }
   it->second.state = kSealed;
+  it->second.writer = 0;
   return absl::OkStatus();
 }
 
@@ -488,6 +525,7 @@ absl::StatusOr<std::shared_ptr<const ObjectView>> SharedObjectStore::Get(const O
   Key key = KeyOf(id);
   const char* data = nullptr;
   uint64_t size = 0;
+  const auto pid = static_cast<int32_t>(::getpid());
   {
     std::lock_guard<SharedMutex> lock(s->header->mu);
     auto it = s->index->find(key);
@@ -496,14 +534,20 @@ absl::StatusOr<std::shared_ptr<const ObjectView>> SharedObjectStore::Get(const O
     }
     if (it == s->index->end() || it->second.state != kSealed || it->second.deleted)
       return absl::NotFoundError("object store: no sealed object " + id.Hex());
+    try {
+      ++(*s->pins)[PinKey(pid, key)];
+    } catch (const bip::bad_alloc&) {  // (no room left for the record itself)
+      return absl::ResourceExhaustedError("object store full: no room to record a reader of object " +
+                                          id.Hex());
+    }
     ++it->second.pins;
     ++s->header->reads;
     it->second.last_use = ++s->header->clock;
     data = s->Address(it->second);
     size = it->second.size;
   }
-  return std::shared_ptr<const ObjectView>(new ObjectView(data, size), [s, key](const ObjectView* view) {
-    s->Unpin(key);
+  return std::shared_ptr<const ObjectView>(new ObjectView(data, size), [s, pid, key](const ObjectView* view) {
+    s->Unpin(pid, key);
     delete view;
   });
 }
@@ -534,6 +578,42 @@ absl::Status SharedObjectStore::Delete(const ObjectId& id) {
     s.Free(it);
   }
   return absl::OkStatus();
+}
+
+int SharedObjectStore::ReleaseDeadProcesses() {
+  Impl& s = *impl_;
+  std::lock_guard<SharedMutex> lock(s.header->mu);
+  absl::flat_hash_map<int32_t, bool> alive;  // (each process looked at once)
+  auto dead = [&](int32_t pid) {
+    auto [at, added] = alive.try_emplace(pid, true);
+    if (added) at->second = ProcessAlive(pid);
+    return !at->second;
+  };
+  uint64_t released = 0, freed = 0;
+  for (auto held = s.pins->begin(); held != s.pins->end();) {
+    if (!dead(held->first.first)) {
+      ++held;
+      continue;
+    }
+    auto it = s.index->find(held->first.second);
+    if (it != s.index->end()) {
+      it->second.pins -= std::min(it->second.pins, held->second);
+      released += held->second;
+      if (it->second.pins == 0 && it->second.deleted) s.Free(it);
+    }
+    held = s.pins->erase(held);
+  }
+  for (auto it = s.index->begin(); it != s.index->end();) {
+    auto next = std::next(it);
+    if (it->second.state == kCreated && it->second.writer > 0 && dead(it->second.writer)) {
+      s.Free(it);  // (never sealed: nobody can read it, nobody will finish it)
+      ++freed;
+    }
+    it = next;
+  }
+  s.header->dead_pins_released += released;
+  s.header->dead_writes_freed += freed;
+  return static_cast<int>(released + freed);
 }
 
 int SharedObjectStore::SpillAbove(double fraction) {

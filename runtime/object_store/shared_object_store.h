@@ -8,7 +8,9 @@
 /// view into the segment: no copy. A view pins its object; an unpinned
 /// object that is a secondary copy (evictable) goes first, least recently
 /// used first, when room is needed. A primary copy stays until it is
-/// deleted (its owner freed it).
+/// deleted (its owner freed it). Each view is recorded with the process
+/// that holds it, and each unsealed object with its writer, so that what a
+/// killed process held is given back (ReleaseDeadProcesses).
 ///
 /// The allocator is Boost.Interprocess's managed segment (a best-fit
 /// allocator over the mapping, with its own named-object directory, so every
@@ -70,6 +72,10 @@ struct StoreStats {
   uint64_t spills = 0;           // objects written to disk, ever
   uint64_t restores = 0;         // objects read back from disk, ever
   uint64_t creates_refused = 0;  // creates refused for want of room, ever
+  // Given back for processes that died (ReleaseDeadProcesses), ever: the
+  // views they held, and the objects they were writing (never sealed).
+  uint64_t dead_pins_released = 0;
+  uint64_t dead_writes_freed = 0;
 };
 
 struct StoreOptions {
@@ -129,6 +135,14 @@ class SharedObjectStore {
   /// Frees the object now, or once its last view goes (a spilled one's
   /// file goes now). NotFound.
   absl::Status Delete(const ObjectId& id);
+  /// Gives back what processes that died left in the store: the views they
+  /// held (a killed reader's pins would otherwise keep its objects in
+  /// memory for good, and a deleted one never freed) and the objects they
+  /// created and never sealed. The raylet calls it when one of its workers
+  /// exits and now and then (for drivers). A process id reused by a new
+  /// process before this runs keeps the dead one's pins (the safe side).
+  /// Returns how many pins and objects it gave back.
+  int ReleaseDeadProcesses();
   /// Spills unpinned primary copies, least recently used first, until at
   /// most `fraction` of the capacity is in use; how many it spilled. Does
   /// nothing without a spill folder.

@@ -552,6 +552,9 @@ void NodeManager::OnWorkerExit(const WorkerId& id, const std::string& cause) {
     if (!orphans.empty()) DispatchLocked();
   }
   for (const WorkerId& orphan : orphans) pool_.Kill(orphan);
+  // What it held in the store (a killed reader's views, a write it never
+  // sealed) is given back now that it is gone.
+  if (options_.object_store != nullptr) options_.object_store->ReleaseDeadProcesses();
 }
 
 std::optional<std::pair<std::string, int>> NodeManager::WorkerExit(const WorkerId& worker,
@@ -935,6 +938,8 @@ void NodeManager::FillStats(proto::GetNodeStatsReply* reply) const {
     reply->set_object_store_spills(store.spills);
     reply->set_object_store_restores(store.restores);
     reply->set_object_store_creates_refused(store.creates_refused);
+    reply->set_object_store_dead_pins_released(store.dead_pins_released);
+    reply->set_object_store_dead_writes_freed(store.dead_writes_freed);
   }
 }
 

@@ -319,17 +319,26 @@ int main(int argc, char **argv) {
     }
   });
 
-  // Spilling ahead of need: keeps the store under its threshold, so that a
-  // create seldom waits for a spill (a thread of its own: a long spill must
-  // not delay the heartbeats).
+  // The store's housekeeping, on a thread of its own (a long spill must not
+  // delay the heartbeats): spilling ahead of need keeps the store under its
+  // threshold, so that a create seldom waits for a spill; and what
+  // processes of the node that died left there (views, unsealed writes) is
+  // given back about once a second (a worker's exit does it at once; a
+  // driver of the node is seen here).
   std::thread spiller([&, store = store->get()] {
-    if (store->spill_dir().empty())
-      return;
+    const bool spills = !store->spill_dir().empty();
     const auto period = std::chrono::milliseconds(std::min(heartbeat_ms, 200));
+    const auto sweep_every = std::chrono::seconds(1);
+    auto last_sweep = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(beat_mu);
     while (!beat_cv.wait_for(lock, period, [&] { return beat_stop; })) {
       lock.unlock();
-      store->SpillAbove(spill_threshold);
+      if (spills)
+        store->SpillAbove(spill_threshold);
+      if (std::chrono::steady_clock::now() - last_sweep >= sweep_every) {
+        store->ReleaseDeadProcesses();
+        last_sweep = std::chrono::steady_clock::now();
+      }
       lock.lock();
     }
   });

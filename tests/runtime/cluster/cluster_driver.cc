@@ -222,6 +222,14 @@ std::string ArrayArg(raycc::SharedArray<double> values) {
 }
 RAYCC_REMOTE(MakeArray, ArrayArg);
 
+// Reads its argument (a view into the node's store while it runs), then
+// its worker is killed holding it.
+int64_t ReadsThenDies(std::string big) {
+  if (!big.empty()) ::raise(SIGKILL);
+  return 0;
+}
+RAYCC_REMOTE(ReadsThenDies);
+
 void Print(const std::string& name, const std::string& value) {
   std::cout << name << " " << value << std::endl;
 }
@@ -815,6 +823,35 @@ void FullWaits(const std::string& a) {
   Print("put_waited", waited);
 }
 
+// A worker killed while it reads an object in the store (the raylet at
+// `a`): its raylet gives the dead reader's pin back, and the object goes
+// from the store when its last reference does.
+void KilledReader(const std::string& a) {
+  const uint64_t objects_before = RayletStats(a).object_store_objects();
+  {
+    raycc::ObjectRef<std::string> big = raycc::Put(MakeBig(2, 5));
+    std::string outcome = "ran";
+    try {
+      raycc::Task(ReadsThenDies).SetMaxRetries(0).Remote(big).Get();
+    } catch (const std::exception& e) {
+      outcome = std::string("failed: ") + e.what();
+    }
+    Print("task", outcome);
+    // (Bounded: 30 s, paced by the raylet's answers.)
+    raycc::proto::GetNodeStatsReply stats = RayletStats(a);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (stats.object_store_pinned() != 0 && std::chrono::steady_clock::now() < end) stats = RayletStats(a);
+    Print("pinned_after_death", static_cast<long>(stats.object_store_pinned()));
+    Print("dead_pins_released", static_cast<long>(stats.object_store_dead_pins_released()));
+    Print("read_after_death", *big.Get() == MakeBig(2, 5) ? "ok" : "wrong");
+  }
+  uint64_t objects = RayletStats(a).object_store_objects();
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (objects > objects_before && std::chrono::steady_clock::now() < end)
+    objects = RayletStats(a).object_store_objects();
+  Print("objects_left", static_cast<long>(objects - objects_before));
+}
+
 // A working set three times the node's store (the raylet at `a`, 8 MiB):
 // the objects are spilled to disk and read back whole, by this driver and by
 // a task; once freed, nothing of them is left in memory or on disk.
@@ -1000,9 +1037,13 @@ int main(int argc, char** argv) {
       Objects(argv[2], argv[3]);
     } else if (scenario == "lost_holder" && argc > 2) {
       LostHolder(argv[2]);
+    } else if (scenario == "killed_reader" && argc > 2) {
+      KilledReader(argv[2]);
     } else {
-      std::cerr << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold "
-                   "DIR | idle DIR | retries MARKER | objects RAYLET_A RAYLET_B | lost_holder DIR\n";
+      std::cerr
+          << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold "
+             "DIR | idle DIR | retries MARKER | objects RAYLET_A RAYLET_B | lost_holder DIR | killed_reader "
+             "RAYLET\n";
       return 2;
     }
     // What the driver owns goes when its references do.

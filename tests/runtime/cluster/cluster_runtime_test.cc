@@ -407,6 +407,22 @@ TEST_F(ClusterRuntimeTest, APutIntoAFullStoreWaitsForRoom) {
   EXPECT_EQ(out["put_waited"], "ok") << "and got the room freed while it waited";
 }
 
+// A worker killed while it reads an object in place: its raylet gives the
+// dead reader's pin back, so the object can still be spilled or freed; it
+// goes from the store with its last reference.
+TEST_F(ClusterRuntimeTest, AKilledReadersPinIsGivenBack) {
+  StartRaylet("a", 1, "{}", "", 0, {"--object-store-memory", std::to_string(64 << 20)});
+  int code = -1;
+  std::map<std::string, std::string> out =
+      RunDriver({"killed_reader", RayletAddress(0)}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_THAT(out["task"], HasSubstr("failed: ")) << "its worker died";
+  EXPECT_EQ(out["pinned_after_death"], "0") << "the dead reader's pin was given back";
+  EXPECT_EQ(out["dead_pins_released"], "1");
+  EXPECT_EQ(out["read_after_death"], "ok");
+  EXPECT_EQ(out["objects_left"], "0") << "freed with its last reference";
+}
+
 // Typed arrays are read where they lie: Get of a SharedArray<double>, and a
 // task's SharedArray argument, point into the node's store, aligned.
 TEST_F(ClusterRuntimeTest, SharedArraysAreReadInPlace) {

@@ -195,6 +195,71 @@ TEST(SharedObjectStoreTest, ADeletedObjectGoesWithItsLastReader) {
   EXPECT_EQ(store.Stats().used, 0u);
 }
 
+// A reader killed while it holds a view, and a writer killed before it
+// seals: what they held is given back once they are dead (a zombie, not yet
+// reaped, counts as dead), never while they live, and the pins of the
+// processes still alive stay.
+TEST(SharedObjectStoreTest, WhatAKilledProcessHeldIsGivenBack) {
+  const std::string name = UniqueName("dead");
+  auto created = SharedObjectStore::Create(name, 1 << 20);
+  ASSERT_TRUE(created.ok());
+  SharedObjectStore& store = **created;
+  ObjectId read = NewId(), unsealed = NewId(), mine = NewId();
+  ASSERT_TRUE(Put(store, read, 1000, 'r', false).ok());
+  ASSERT_TRUE(Put(store, mine, 2000, 'm', false).ok());
+  auto my_view = store.Get(mine);
+  ASSERT_TRUE(my_view.ok());
+  int ready[2], hold[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(hold), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    ::close(hold[1]);
+    auto store = SharedObjectStore::Open(name);
+    if (!store.ok()) ::_exit(1);
+    auto view = (*store)->Get(read);
+    if (!view.ok()) ::_exit(2);
+    if (!(*store)->CreateObject(unsealed, 3000).ok()) ::_exit(3);
+    char byte = 'k';
+    if (::write(ready[1], &byte, 1) != 1) ::_exit(4);
+    (void)::read(hold[0], &byte, 1);  // (until killed: the parent never writes)
+    ::_exit(5);
+  }
+  ::close(ready[1]);
+  ::close(hold[0]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the child did not get its view";
+  ASSERT_TRUE(store.Delete(read).ok());  // (deferred: the child reads it)
+  EXPECT_EQ(store.Stats().objects, 3u);
+  EXPECT_EQ(store.Stats().pinned, 2u);
+  EXPECT_EQ(store.ReleaseDeadProcesses(), 0) << "the child is alive";
+  EXPECT_EQ(store.Stats().objects, 3u);
+
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  // Dead once it is a zombie (it cannot run any more), reaped or not:
+  // waited for without reaping it.
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);
+  EXPECT_EQ(store.ReleaseDeadProcesses(), 2) << "its view and its unsealed object";
+  StoreStats stats = store.Stats();
+  EXPECT_EQ(stats.objects, 1u) << "the deleted object went with its dead reader";
+  EXPECT_EQ(stats.used, 2000u);
+  EXPECT_EQ(stats.pinned, 1u) << "this process's view stays";
+  EXPECT_EQ(stats.dead_pins_released, 1u);
+  EXPECT_EQ(stats.dead_writes_freed, 1u);
+  EXPECT_EQ(store.ReleaseDeadProcesses(), 0) << "given back once";
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ((*my_view)->bytes(), std::string(2000, 'm'));
+  my_view->reset();
+  EXPECT_EQ(store.Stats().pinned, 0u);
+  ::close(ready[0]);
+  ::close(hold[1]);
+}
+
 TEST(SharedObjectStoreTest, BadNamesAndMissingSegmentsAreClearErrors) {
   EXPECT_EQ(SharedObjectStore::Create("a/b", 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(SharedObjectStore::Create(UniqueName("tiny"), 100).status().code(),
