@@ -140,6 +140,9 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   ObjectId PutContiguous(std::shared_ptr<const void> value, const std::type_info& type,
                          std::string (*serialize)(const void*), std::string_view head,
                          std::string_view body) override;
+  ObjectId PutSized(std::shared_ptr<const void> value, const std::type_info& type,
+                    std::string (*serialize)(const void*), size_t (*size_of)(const void*),
+                    bool (*write_into)(const void*, char*, size_t)) override;
   std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,
                                        int64_t timeout_ms) override;
   std::vector<std::shared_ptr<const void>> GetValues(const std::vector<ObjectId>& ids,
@@ -364,6 +367,10 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// with ObjectStoreFullError); without it, the object stays in memory.
   bool WriteToStore(const ObjectId& id, absl::Span<const std::string_view> parts,
                     std::string* full = nullptr);
+  /// WriteToStore of `size` bytes that `fill` writes into the room made for
+  /// them (false from `fill`: the object is dropped, and so is this).
+  bool WriteToStore(const ObjectId& id, size_t size, const std::function<bool(char*)>& fill,
+                    std::string* full);
   /// WriteToStore for an object this process owns: its value, read in place.
   std::optional<ObjectValue> PutInStore(const ObjectId& id, absl::Span<const std::string_view> parts,
                                         std::string* full = nullptr);
@@ -928,6 +935,20 @@ bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::stri
                                   std::string* full) {
   size_t size = 0;
   for (std::string_view part : parts) size += part.size();
+  return WriteToStore(
+      id, size,
+      [&](char* at) {
+        for (std::string_view part : parts) {
+          std::memcpy(at, part.data(), part.size());
+          at += part.size();
+        }
+        return true;
+      },
+      full);
+}
+
+bool ClusterRuntime::WriteToStore(const ObjectId& id, size_t size, const std::function<bool(char*)>& fill,
+                                  std::string* full) {
   if (shm_ == nullptr || size < kStoreAtLeast) return false;
   absl::StatusOr<absl::Span<char>> room = shm_->CreateObject(id, size);
   if (!room.ok() && full != nullptr && absl::IsResourceExhausted(room.status()) &&
@@ -959,10 +980,9 @@ bool ClusterRuntime::WriteToStore(const ObjectId& id, absl::Span<const std::stri
     }
     return false;
   }
-  char* at = room->data();
-  for (std::string_view part : parts) {
-    std::memcpy(at, part.data(), part.size());
-    at += part.size();
+  if (!fill(room->data())) {
+    shm_->Abort(id).IgnoreError();
+    return false;
   }
   return shm_->Seal(id).ok();
 }
@@ -1559,6 +1579,37 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
     nested_[id] = std::move(mentioned);
   }
   return id;
+}
+
+ObjectId ClusterRuntime::PutSized(std::shared_ptr<const void> value, const std::type_info& type,
+                                  std::string (*serialize)(const void*), size_t (*size_of)(const void*),
+                                  bool (*write_into)(const void*, char*, size_t)) {
+  if (shm_ == nullptr || type == typeid(SharedBytes)) return PutValue(std::move(value), type, serialize);
+  // The first pass measures; a value that mentions references (rare, and
+  // small) goes the usual way, which pins them once.
+  std::vector<ObjectId> mentioned;
+  std::vector<ObjectId>* outer = t_serialized;
+  t_serialized = &mentioned;
+  size_t size = 0;
+  try {
+    size = size_of(value.get());
+  } catch (...) {
+    t_serialized = outer;
+    for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
+    throw;
+  }
+  t_serialized = outer;
+  for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
+  if (!mentioned.empty() || size < kStoreAtLeast) return PutValue(std::move(value), type, serialize);
+  // The second writes the bytes straight into the store: no buffer.
+  const ObjectId id = NextPutId();
+  std::string full;
+  if (WriteToStore(
+          id, size, [&](char* at) { return write_into(value.get(), at, size); }, &full)) {
+    return AddOwnedObject(id, OwnInStore(id));
+  }
+  if (!full.empty()) ThrowStoreFull(full);
+  return PutValue(std::move(value), type, serialize);  // (the store's own trouble: said once)
 }
 
 std::optional<ObjectId> ClusterRuntime::PutSharedBytes(const SharedBytes& bytes) {

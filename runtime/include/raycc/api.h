@@ -596,7 +596,8 @@ ObjectId PutStored(std::shared_ptr<const D> stored) {
       return runtime.PutContiguous(std::move(stored), typeid(D), &SerializeErased<D>, head, body);
     }
   }
-  return runtime.PutValue(std::move(stored), typeid(D), &SerializeErased<D>);
+  return runtime.PutSized(std::move(stored), typeid(D), &SerializeErased<D>, &SerializedSizeErased<D>,
+                          &SerializeIntoErased<D>);
 }
 /// A SharedArray object (ready) where the runtime reads it in place (the
 /// node's store): a view of its elements there. Null for other types, and

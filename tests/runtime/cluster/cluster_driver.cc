@@ -13,11 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <new>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -32,6 +35,31 @@
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "rpc/auth.h"
 #include "rpc/server.h"
+
+// The largest single allocation while `g_track_allocations` is set (every
+// operator new of the process, the runtime's included): shows whether a Put
+// made a buffer of the object's size on its way to the store.
+namespace {
+std::atomic<bool> g_track_allocations{false};
+std::atomic<size_t> g_largest_allocation{0};
+}  // namespace
+
+void* operator new(size_t size) {
+  if (g_track_allocations.load(std::memory_order_relaxed)) {
+    size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
+    while (size > seen && !g_largest_allocation.compare_exchange_weak(seen, size)) {
+    }
+  }
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+// (GCC takes the replaced pair for a mismatch: the free() below frees what
+// the malloc() above made.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace {
 
@@ -852,6 +880,29 @@ void KilledReader(const std::string& a) {
   Print("objects_left", static_cast<long>(objects - objects_before));
 }
 
+// A Put of a large value that is not a SharedArray (a std::vector<double>
+// of 64 MiB) is written straight into the store (the raylet at `a`): no
+// buffer of its size is made on the way, and it reads back whole.
+void PutInPlace(const std::string& a) {
+  std::vector<double> v(8 << 20);
+  std::iota(v.begin(), v.end(), 0.5);
+  const double sum = std::accumulate(v.begin(), v.end(), 0.0);
+  const uint64_t objects = RayletStats(a).object_store_objects();
+  g_largest_allocation = 0;
+  g_track_allocations = true;
+  raycc::ObjectRef<std::vector<double>> ref = raycc::Put(std::move(v));
+  g_track_allocations = false;
+  Print("largest_allocation_kib", static_cast<long>(g_largest_allocation.load() >> 10));
+  Print("in_store", RayletStats(a).object_store_objects() == objects + 1 ? "yes" : "no");
+  std::shared_ptr<std::vector<double>> back = ref.Get();
+  Print("read_back", back->size() == (8u << 20) && std::accumulate(back->begin(), back->end(), 0.0) == sum
+                         ? "ok"
+                         : "wrong");
+  // A small one stays in memory, as before.
+  Print("small",
+        *raycc::Put(std::vector<double>(10, 1.5)).Get() == std::vector<double>(10, 1.5) ? "ok" : "wrong");
+}
+
 // A working set three times the node's store (the raylet at `a`, 8 MiB):
 // the objects are spilled to disk and read back whole, by this driver and by
 // a task; once freed, nothing of them is left in memory or on disk.
@@ -1039,11 +1090,13 @@ int main(int argc, char** argv) {
       LostHolder(argv[2]);
     } else if (scenario == "killed_reader" && argc > 2) {
       KilledReader(argv[2]);
+    } else if (scenario == "put_in_place" && argc > 2) {
+      PutInPlace(argv[2]);
     } else {
       std::cerr
           << "usage: cluster_driver tasks | actors | spill | nodes DIR | groups DIR | ownership | hold "
              "DIR | idle DIR | retries MARKER | objects RAYLET_A RAYLET_B | lost_holder DIR | killed_reader "
-             "RAYLET\n";
+             "RAYLET | put_in_place RAYLET\n";
       return 2;
     }
     // What the driver owns goes when its references do.

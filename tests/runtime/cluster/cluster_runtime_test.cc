@@ -423,6 +423,21 @@ TEST_F(ClusterRuntimeTest, AKilledReadersPinIsGivenBack) {
   EXPECT_EQ(out["objects_left"], "0") << "freed with its last reference";
 }
 
+// A Put of a large value of any type is serialized straight into the
+// node's store: the largest allocation made meanwhile is far below the
+// object's 64 MiB (before, a buffer of its size was made, then copied).
+TEST_F(ClusterRuntimeTest, APutOfALargeValueIsWrittenStraightIntoTheStore) {
+  StartRaylet("a", 1, "{}", "", 0, {"--object-store-memory", std::to_string(256 << 20)});
+  int code = -1;
+  std::map<std::string, std::string> out =
+      RunDriver({"put_in_place", RayletAddress(0)}, &code, {"RAYCC_RAYLET_ADDRESS=" + RayletAddress(0)});
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_EQ(out["in_store"], "yes");
+  EXPECT_LT(std::stol(out["largest_allocation_kib"]), 1024) << "no buffer of the object's size";
+  EXPECT_EQ(out["read_back"], "ok");
+  EXPECT_EQ(out["small"], "ok");
+}
+
 // Typed arrays are read where they lie: Get of a SharedArray<double>, and a
 // task's SharedArray argument, point into the node's store, aligned.
 TEST_F(ClusterRuntimeTest, SharedArraysAreReadInPlace) {

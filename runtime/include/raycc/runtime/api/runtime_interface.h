@@ -167,6 +167,17 @@ class RuntimeInterface {
     (void)body;
     return PutValue(std::move(value), type, serialize);
   }
+  /// PutValue of a value whose bytes can be measured (`size_of`) and then
+  /// written into room of that size (`write_into`): a runtime that sends
+  /// the object out of the process writes it straight where it goes (a
+  /// node's store), with no buffer in between. By default, PutValue.
+  virtual ObjectId PutSized(std::shared_ptr<const void> value, const std::type_info& type,
+                            std::string (*serialize)(const void*), size_t (*size_of)(const void*),
+                            bool (*write_into)(const void*, char*, size_t)) {
+    (void)size_of;
+    (void)write_into;
+    return PutValue(std::move(value), type, serialize);
+  }
   /// Waits as Get does; then the object's value if it was stored (PutValue)
   /// as a `type`, else null (read its bytes with Get).
   virtual std::shared_ptr<const void> GetValue(const ObjectId& id, const std::type_info& type,

@@ -186,5 +186,41 @@ std::string SerializeErased(const void* value) {
   return Serialize(*static_cast<const T*>(value));
 }
 
+/// A value's bytes written straight where they go (a node's shared-memory
+/// store), with no buffer in between: one pass measures them, a second
+/// writes them into room of exactly that size.
+struct CountingWriter {
+  size_t size = 0;
+  void write(const char*, size_t n) { size += n; }
+};
+struct SpanWriter {
+  char* at;
+  char* end;
+  bool overflow = false;
+  void write(const char* data, size_t n) {
+    if (overflow || n > static_cast<size_t>(end - at)) {
+      overflow = true;
+      return;
+    }
+    std::memcpy(at, data, n);
+    at += n;
+  }
+};
+/// How many bytes Serialize makes of a T held as `const void*`.
+template <typename T>
+size_t SerializedSizeErased(const void* value) {
+  CountingWriter writer;
+  msgpack::pack(writer, *static_cast<const T*>(value));
+  return writer.size;
+}
+/// Writes Serialize's bytes of a T into `out`, which holds exactly `size`
+/// bytes; false when they did not fill it exactly (nothing useful written).
+template <typename T>
+bool SerializeIntoErased(const void* value, char* out, size_t size) {
+  SpanWriter writer{out, out + size};
+  msgpack::pack(writer, *static_cast<const T*>(value));
+  return !writer.overflow && writer.at == writer.end;
+}
+
 }  // namespace internal
 }  // namespace raycc
