@@ -18,6 +18,11 @@
 //   raycc compile bench/trace_scale/trace_program.cc --param tasks=10000 --param width=100 -o butterfly.rcx
 // runs that compiled graph against the same graph submitted task by task.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -63,7 +68,9 @@ int64_t Seed(int64_t i) { return i; }
 int64_t Mix(int64_t a, int64_t b, int64_t salt) { return a * 31 + b + salt; }
 
 int64_t Length(const std::string& s) { return static_cast<int64_t>(s.size()); }
-RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add, Seed, Mix, Length);
+// (Its argument is read where it lies: on another node, once pulled there.)
+int64_t BytesLength(raycc::SharedBytes b) { return static_cast<int64_t>(b.size()); }
+RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add, Seed, Mix, Length, BytesLength);
 
 /// The butterfly graph submitted dynamically; returns its outputs.
 std::vector<raycc::ObjectRef<int64_t>> DynamicButterfly(int64_t tasks, int64_t width) {
@@ -177,6 +184,50 @@ void Row(const char* what, const char* unit, const Stat& raycc, const Stat& base
   if (raycc.first > 0 && (raycc.first < raycc.min / 2 || raycc.first > 2 * raycc.max)) {
     std::printf("%-34s %30.1f %30s  %s\n", "  (its warm-up run)", raycc.first, "", unit);
   }
+}
+
+/// Raw loopback TCP throughput, the baseline of node-to-node transfer:
+/// `bytes` sent over one connection in 1 MiB writes, read by another thread
+/// into a 1 MiB buffer; GB/s, or 0 when a socket call fails.
+double TcpLoopbackGbps(uint64_t bytes) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listener, 1) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (listener >= 0) ::close(listener);
+    return 0;
+  }
+  constexpr size_t kBlock = 1 << 20;
+  uint64_t received = 0;
+  std::thread reader([&] {
+    int in = ::accept(listener, nullptr, nullptr);
+    if (in < 0) return;
+    std::vector<char> buffer(kBlock);
+    for (ssize_t n; received < bytes && (n = ::read(in, buffer.data(), buffer.size())) > 0;) received += n;
+    ::close(in);
+  });
+  int out = ::socket(AF_INET, SOCK_STREAM, 0);
+  std::vector<char> block(kBlock, 't');
+  double seconds = Seconds([&] {
+    if (::connect(out, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+    for (uint64_t sent = 0; sent < bytes;) {
+      ssize_t n = ::write(out, block.data(), std::min<uint64_t>(kBlock, bytes - sent));
+      if (n <= 0) break;
+      sent += n;
+    }
+    ::shutdown(out, SHUT_WR);
+    reader.join();
+  });
+  if (reader.joinable()) {
+    ::shutdown(listener, SHUT_RDWR);
+    reader.join();
+  }
+  ::close(out);
+  ::close(listener);
+  return received == bytes ? static_cast<double>(bytes) / 1e9 / seconds : 0;
 }
 
 /// The cluster rows: tasks and actor calls pushed to worker processes over
@@ -367,6 +418,22 @@ int RunCluster(std::string address, int n, int big_mib) {
     Row(what,
         k == 0 ? "GB/s (in place; the task deserializes a copy)" : "GB/s (pulled node to node, 5 MiB chunks)",
         read);
+  }
+  if (names.size() >= 2) {
+    // The transfer alone: a SharedBytes argument is read where it lies, so
+    // the task costs the pull (and a task round trip); beside raw TCP.
+    Stat tcp = Measure([&] { return TcpLoopbackGbps(blob->size()); });
+    raycc::SharedBytes shared(std::string(blob->size(), 'p'));
+    Stat pull = Measure([&] {
+      raycc::ObjectRef<raycc::SharedBytes> ref = raycc::Put(shared);  // (fresh: pulled anew)
+      return gb / Seconds([&] {
+               if (*raycc::Task(BytesLength).SetNodeAffinity(names[1]).Remote(ref).Get() !=
+                   static_cast<int64_t>(blob->size()))
+                 std::abort();
+             });
+    });
+    std::snprintf(what, sizeof what, "%d MiB pulled to the other node", big_mib);
+    Row(what, "GB/s (baseline: raw loopback TCP stream)", pull, tcp);
   }
   raycc::Shutdown();
   return 0;
