@@ -371,6 +371,12 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// them (false from `fill`: the object is dropped, and so is this).
   bool WriteToStore(const ObjectId& id, size_t size, const std::function<bool(char*)>& fill,
                     std::string* full);
+  /// WriteToStore of a value serialized straight into the store: measured
+  /// by `size_of`, written by `write_into`; false (nothing written) when it
+  /// is small or mentions ObjectRefs (those take the usual path, which pins
+  /// them), or as WriteToStore.
+  bool WriteValueToStore(const ObjectId& id, const void* value, size_t (*size_of)(const void*),
+                         bool (*write_into)(const void*, char*, size_t), std::string* full);
   /// WriteToStore for an object this process owns: its value, read in place.
   std::optional<ObjectValue> PutInStore(const ObjectId& id, absl::Span<const std::string_view> parts,
                                         std::string* full = nullptr);
@@ -842,6 +848,15 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     read.push_back(*view);
     return internal::ArgView(read.back()->bytes(), read.back());
   };
+  // A big result for an owner with a node goes into this node's store,
+  // serialized straight there (see below).
+  const bool result_to_store = !node_id_.empty() && !task.owner_address().node_id().empty();
+  ResultWriter write_result;
+  if (result_to_store) {
+    write_result = [this](const ObjectId& id, const internal::TypedValue& value) {
+      return WriteValueToStore(id, value.value.get(), value.size_of, value.write_into, nullptr);
+    };
+  }
   if (task.type() == proto::ACTOR_CREATION_TASK) {
     const internal::RemoteFunction* factory = nullptr;
     t_actor_restarts = static_cast<int>(task.attempt_number());
@@ -878,12 +893,12 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
       error->set_task_id(task.task_id());
     } else {
       t_actor_restarts = instance->restarts;
-      ExecuteMethod(task, instance->self, reply, read_ref);
+      ExecuteMethod(task, instance->self, reply, read_ref, write_result);
       t_actor_restarts = -1;
       if (reply->worker_exiting()) instance->exited = task.function().name();
     }
   } else {
-    ExecuteTask(task, reply, read_ref);
+    ExecuteTask(task, reply, read_ref, write_result);
   }
   t_task = nullptr;
   t_serialized = nullptr;
@@ -892,17 +907,18 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   // owner reads it in place, and so do the tasks it passes it to.
   // (For an owner on another node it stays here, a primary copy the owner
   // frees; readers elsewhere pull it from this node's raylet.)
-  if (!reply->has_error() && reply->return_objects_size() == 1 && !node_id_.empty() &&
-      !task.owner_address().node_id().empty()) {
+  if (!reply->has_error() && reply->return_objects_size() == 1 && result_to_store) {
     proto::ReturnObject* out = reply->mutable_return_objects(0);
-    absl::StatusOr<ObjectId> id = ObjectId::FromBinary(out->object_id());
-    if (id.ok() && WriteToStore(*id, {out->data()})) {
-      out->clear_data();
-      out->set_in_plasma(true);
-      if (task.owner_address().node_id() != node_id_) {
-        out->set_store_node_id(node_id_);
-        out->set_store_raylet(raylet_address_);
+    if (!out->in_plasma()) {  // (bytes made by the function's own serializer)
+      absl::StatusOr<ObjectId> id = ObjectId::FromBinary(out->object_id());
+      if (id.ok() && WriteToStore(*id, {out->data()})) {
+        out->clear_data();
+        out->set_in_plasma(true);
       }
+    }
+    if (out->in_plasma() && task.owner_address().node_id() != node_id_) {
+      out->set_store_node_id(node_id_);
+      out->set_store_raylet(raylet_address_);
     }
   }
   // The references its result holds stay alive for the caller, registered
@@ -1581,10 +1597,9 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
   return id;
 }
 
-ObjectId ClusterRuntime::PutSized(std::shared_ptr<const void> value, const std::type_info& type,
-                                  std::string (*serialize)(const void*), size_t (*size_of)(const void*),
-                                  bool (*write_into)(const void*, char*, size_t)) {
-  if (shm_ == nullptr || type == typeid(SharedBytes)) return PutValue(std::move(value), type, serialize);
+bool ClusterRuntime::WriteValueToStore(const ObjectId& id, const void* value, size_t (*size_of)(const void*),
+                                       bool (*write_into)(const void*, char*, size_t), std::string* full) {
+  if (shm_ == nullptr || size_of == nullptr || write_into == nullptr) return false;
   // The first pass measures; a value that mentions references (rare, and
   // small) goes the usual way, which pins them once.
   std::vector<ObjectId> mentioned;
@@ -1592,7 +1607,7 @@ ObjectId ClusterRuntime::PutSized(std::shared_ptr<const void> value, const std::
   t_serialized = &mentioned;
   size_t size = 0;
   try {
-    size = size_of(value.get());
+    size = size_of(value);
   } catch (...) {
     t_serialized = outer;
     for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
@@ -1600,16 +1615,24 @@ ObjectId ClusterRuntime::PutSized(std::shared_ptr<const void> value, const std::
   }
   t_serialized = outer;
   for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
-  if (!mentioned.empty() || size < kStoreAtLeast) return PutValue(std::move(value), type, serialize);
+  if (!mentioned.empty() || size < kStoreAtLeast) return false;
   // The second writes the bytes straight into the store: no buffer.
+  return WriteToStore(
+      id, size, [&](char* at) { return write_into(value, at, size); }, full);
+}
+
+ObjectId ClusterRuntime::PutSized(std::shared_ptr<const void> value, const std::type_info& type,
+                                  std::string (*serialize)(const void*), size_t (*size_of)(const void*),
+                                  bool (*write_into)(const void*, char*, size_t)) {
+  if (type == typeid(SharedBytes)) return PutValue(std::move(value), type, serialize);
   const ObjectId id = NextPutId();
   std::string full;
-  if (WriteToStore(
-          id, size, [&](char* at) { return write_into(value.get(), at, size); }, &full)) {
+  if (WriteValueToStore(id, value.get(), size_of, write_into, &full))
     return AddOwnedObject(id, OwnInStore(id));
-  }
   if (!full.empty()) ThrowStoreFull(full);
-  return PutValue(std::move(value), type, serialize);  // (the store's own trouble: said once)
+  // Small, holding references, or the store's own trouble (said once): the
+  // usual way.
+  return PutValue(std::move(value), type, serialize);
 }
 
 std::optional<ObjectId> ClusterRuntime::PutSharedBytes(const SharedBytes& bytes) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -72,19 +73,49 @@ bool Guarded(const proto::TaskSpec& task, proto::PushTaskReply* reply, Call&& ca
   return false;
 }
 
-// Adds the task's one return value.
-bool Return(const proto::TaskSpec& task, std::string value, proto::PushTaskReply* reply) {
+// The id of the task's one return value (null, with the error in `reply`).
+std::optional<ObjectId> ResultId(const proto::TaskSpec& task, proto::PushTaskReply* reply) {
   absl::StatusOr<TaskId> task_id = TaskId::FromBinary(task.task_id());
   absl::StatusOr<ObjectId> result_id =
       task_id.ok() ? ObjectId::ForReturn(*task_id, 1) : absl::StatusOr<ObjectId>(task_id.status());
   if (!result_id.ok()) {
     Fail(task, "raycc::RayccError", std::string(result_id.status().message()), reply);
-    return false;
+    return std::nullopt;
   }
+  return *result_id;
+}
+
+// Adds the task's one return value.
+bool Return(const proto::TaskSpec& task, std::string value, proto::PushTaskReply* reply) {
+  std::optional<ObjectId> id = ResultId(task, reply);
+  if (!id) return false;
   proto::ReturnObject* out = reply->add_return_objects();
-  out->set_object_id(result_id->Binary());
+  out->set_object_id(id->Binary());
   out->set_data(std::move(value));
   return true;
+}
+
+// Adds the result `call` makes as a value: offered to `write_result` first,
+// else serialized into the reply. Serializing is the user's type's code too:
+// what it throws becomes the reply's error.
+template <typename Call>
+void ReturnValue(const proto::TaskSpec& task, proto::PushTaskReply* reply, const ResultWriter& write_result,
+                 Call&& call) {
+  internal::TypedValue value;
+  if (!Guarded(task, reply, [&] { value = call(); })) return;
+  std::optional<ObjectId> id = ResultId(task, reply);
+  if (!id) return;
+  bool written = false;
+  if (!Guarded(task, reply, [&] { written = write_result(*id, value); })) return;
+  if (written) {
+    proto::ReturnObject* out = reply->add_return_objects();
+    out->set_object_id(id->Binary());
+    out->set_in_plasma(true);
+    return;
+  }
+  std::string bytes;
+  if (Guarded(task, reply, [&] { bytes = value.serialize(value.value.get()); }))
+    Return(task, std::move(bytes), reply);
 }
 
 // The registered function `task` names (null, with the error in `reply`).
@@ -108,7 +139,8 @@ const internal::RemoteFunction* FindFunction(const proto::TaskSpec& task, proto:
 
 }  // namespace
 
-void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply, const RefReader& read_ref) {
+void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply, const RefReader& read_ref,
+                 const ResultWriter& write_result) {
   const internal::RemoteFunction* function = FindFunction(task, reply);
   if (function == nullptr) return;
   if (!function->invoke) {
@@ -118,6 +150,10 @@ void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply, const
   }
   internal::ArgBuffers args;
   if (!TakeArgs(task, function->arity, &args, reply, read_ref)) return;
+  if (write_result && function->invoke_value) {
+    ReturnValue(task, reply, write_result, [&] { return function->invoke_value(args); });
+    return;
+  }
   std::string result;
   if (Guarded(task, reply, [&] { result = function->invoke(args); })) Return(task, std::move(result), reply);
 }
@@ -147,7 +183,7 @@ void* CreateActorInstance(const proto::TaskSpec& task, proto::PushTaskReply* rep
 }
 
 void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply* reply,
-                   const RefReader& read_ref) {
+                   const RefReader& read_ref, const ResultWriter& write_result) {
   const std::string& name = task.function().name();
   const internal::RemoteMethod* method = nullptr;
   try {
@@ -165,6 +201,10 @@ void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply
   }
   internal::ArgBuffers args;
   if (!TakeArgs(task, method->arity, &args, reply, read_ref)) return;
+  if (write_result && method->invoke_value) {
+    ReturnValue(task, reply, write_result, [&] { return method->invoke_value(self, args); });
+    return;
+  }
   std::string result;
   if (Guarded(task, reply, [&] { result = method->invoke(self, args); }))
     Return(task, std::move(result), reply);

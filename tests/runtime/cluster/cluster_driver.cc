@@ -258,6 +258,26 @@ int64_t ReadsThenDies(std::string big) {
 }
 RAYCC_REMOTE(ReadsThenDies);
 
+// Makes a large result in its own worker process, with that process's
+// allocations tracked from the moment it returns (the result's way into
+// the store), until Largest is called.
+class ResultMaker {
+ public:
+  static ResultMaker* Create() { return new ResultMaker(); }
+  std::vector<double> Make(int64_t n) {
+    std::vector<double> v(static_cast<size_t>(n));
+    std::iota(v.begin(), v.end(), 0.5);
+    g_largest_allocation = 0;
+    g_track_allocations = true;
+    return v;
+  }
+  int64_t Largest() {
+    g_track_allocations = false;
+    return static_cast<int64_t>(g_largest_allocation.load());
+  }
+};
+RAYCC_REMOTE(ResultMaker::Create, &ResultMaker::Make, &ResultMaker::Largest);
+
 void Print(const std::string& name, const std::string& value) {
   std::cout << name << " " << value << std::endl;
 }
@@ -901,6 +921,19 @@ void PutInPlace(const std::string& a) {
   // A small one stays in memory, as before.
   Print("small",
         *raycc::Put(std::vector<double>(10, 1.5)).Get() == std::vector<double>(10, 1.5) ? "ok" : "wrong");
+  // A task's (here an actor call's) large result goes the same way, from its
+  // worker into the store.
+  raycc::ActorHandle<ResultMaker> maker = raycc::Actor(ResultMaker::Create).Remote();
+  const uint64_t before_result = RayletStats(a).object_store_objects();
+  raycc::ObjectRef<std::vector<double>> made = maker.Task(&ResultMaker::Make).Remote(int64_t{8} << 20);
+  std::shared_ptr<std::vector<double>> result = made.Get();
+  Print("result_largest_allocation_kib",
+        static_cast<long>(*maker.Task(&ResultMaker::Largest).Remote().Get() >> 10));
+  Print("result_in_store", RayletStats(a).object_store_objects() == before_result + 1 ? "yes" : "no");
+  Print("result_read_back",
+        result->size() == (8u << 20) && std::accumulate(result->begin(), result->end(), 0.0) == sum
+            ? "ok"
+            : "wrong");
 }
 
 // A working set three times the node's store (the raylet at `a`, 8 MiB):

@@ -436,6 +436,10 @@ TEST_F(ClusterRuntimeTest, APutOfALargeValueIsWrittenStraightIntoTheStore) {
   EXPECT_LT(std::stol(out["largest_allocation_kib"]), 1024) << "no buffer of the object's size";
   EXPECT_EQ(out["read_back"], "ok");
   EXPECT_EQ(out["small"], "ok");
+  // A task's result too, in its worker.
+  EXPECT_EQ(out["result_in_store"], "yes");
+  EXPECT_LT(std::stol(out["result_largest_allocation_kib"]), 1024) << "no buffer of the result's size";
+  EXPECT_EQ(out["result_read_back"], "ok");
 }
 
 // Typed arrays are read where they lie: Get of a SharedArray<double>, and a

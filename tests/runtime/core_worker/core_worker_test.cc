@@ -113,6 +113,56 @@ TEST(TaskExecutorTest, FailuresBecomeErrorsNamingTheCause) {
   EXPECT_EQ(raised.return_objects_size(), 0);
 }
 
+// A result writer is offered the value before it is serialized: when it
+// takes it, the reply says where (in_plasma) and carries no bytes; when it
+// declines, the bytes are in the reply as usual; what it throws (a
+// serializer's error) is the task's error.
+TEST(TaskExecutorTest, AResultWriterIsOfferedTheValueFirst) {
+  std::vector<std::string> offered;
+  raycc::core_worker::ResultWriter takes = [&](const raycc::ObjectId& id,
+                                               const raycc::internal::TypedValue& value) {
+    offered.push_back(id.Hex());
+    // (What a store writer does: measure, then write into room of that size.)
+    std::string room(value.size_of(value.value.get()), '\0');
+    EXPECT_TRUE(value.write_into(value.value.get(), room.data(), room.size()));
+    EXPECT_EQ(raycc::Deserialize<int>(room), 49);
+    return true;
+  };
+  raycc::proto::TaskSpec task = Task("Square", {raycc::Serialize(7)});
+  raycc::proto::PushTaskReply reply;
+  raycc::core_worker::ExecuteTask(task, &reply, {}, takes);
+  ASSERT_FALSE(reply.has_error()) << reply.error().message();
+  ASSERT_EQ(reply.return_objects_size(), 1);
+  EXPECT_TRUE(reply.return_objects(0).in_plasma());
+  EXPECT_TRUE(reply.return_objects(0).data().empty());
+  const raycc::ObjectId result = *raycc::ObjectId::ForReturn(*raycc::TaskId::FromBinary(task.task_id()), 1);
+  ASSERT_EQ(offered.size(), 1u);
+  EXPECT_EQ(offered[0], result.Hex());
+  EXPECT_EQ(reply.return_objects(0).object_id(), result.Binary());
+
+  raycc::proto::PushTaskReply declined;
+  raycc::core_worker::ExecuteTask(
+      task, &declined, {}, [](const raycc::ObjectId&, const raycc::internal::TypedValue&) { return false; });
+  ASSERT_EQ(declined.return_objects_size(), 1);
+  EXPECT_FALSE(declined.return_objects(0).in_plasma());
+  EXPECT_EQ(raycc::Deserialize<int>(declined.return_objects(0).data()), 49);
+
+  raycc::proto::PushTaskReply failed;
+  raycc::core_worker::ExecuteTask(task, &failed, {},
+                                  [](const raycc::ObjectId&, const raycc::internal::TypedValue&) -> bool {
+                                    throw std::length_error("no room for it");
+                                  });
+  EXPECT_EQ(failed.error().exception_type(), "std::length_error");
+  EXPECT_EQ(failed.error().message(), "no room for it");
+  EXPECT_EQ(failed.return_objects_size(), 0);
+  // A function's own exception is still its error, and no result is offered.
+  offered.clear();
+  raycc::proto::PushTaskReply raised;
+  raycc::core_worker::ExecuteTask(Task("Throws", {raycc::Serialize(1)}), &raised, {}, takes);
+  EXPECT_EQ(raised.error().exception_type(), "std::out_of_range");
+  EXPECT_TRUE(offered.empty());
+}
+
 TEST(ReferenceCounterTest, FreesOnTheLastHandleAndTheLastTaskUse) {
   std::vector<raycc::ObjectId> freed;
   raycc::core_worker::ReferenceCounter refs(

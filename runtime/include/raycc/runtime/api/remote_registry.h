@@ -71,12 +71,17 @@ struct TypedValue {
   std::shared_ptr<const void> value;
   const std::type_info* type = nullptr;
   std::string (*serialize)(const void*) = nullptr;
+  /// Its bytes measured, then written into room of that size (a large
+  /// result goes straight into a node's store: no buffer on the way).
+  size_t (*size_of)(const void*) = nullptr;
+  bool (*write_into)(const void*, char*, size_t) = nullptr;
 };
 
 template <typename R>
 TypedValue MakeTypedValue(R&& result) {
   using D = std::decay_t<R>;
-  return {std::make_shared<const D>(std::forward<R>(result)), &typeid(D), &SerializeErased<D>};
+  return {std::make_shared<const D>(std::forward<R>(result)), &typeid(D), &SerializeErased<D>,
+          &SerializedSizeErased<D>, &SerializeIntoErased<D>};
 }
 
 /// A registered free function (a task, or an actor factory returning C*).
