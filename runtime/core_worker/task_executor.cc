@@ -150,7 +150,7 @@ void ExecuteTask(const proto::TaskSpec& task, proto::PushTaskReply* reply, const
   }
   internal::ArgBuffers args;
   if (!TakeArgs(task, function->arity, &args, reply, read_ref)) return;
-  if (write_result && function->invoke_value) {
+  if (write_result && function->invoke_value && !function->small_result) {
     ReturnValue(task, reply, write_result, [&] { return function->invoke_value(args); });
     return;
   }
@@ -201,7 +201,7 @@ void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply
   }
   internal::ArgBuffers args;
   if (!TakeArgs(task, method->arity, &args, reply, read_ref)) return;
-  if (write_result && method->invoke_value) {
+  if (write_result && method->invoke_value && !method->small_result) {
     ReturnValue(task, reply, write_result, [&] { return method->invoke_value(self, args); });
     return;
   }

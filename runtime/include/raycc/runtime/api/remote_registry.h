@@ -77,6 +77,11 @@ struct TypedValue {
   bool (*write_into)(const void*, char*, size_t) = nullptr;
 };
 
+/// Results of a few bytes whatever their value (see small_result).
+template <typename R>
+constexpr bool kSmallResult =
+    std::is_void_v<R> || std::is_arithmetic_v<std::decay_t<R>> || std::is_enum_v<std::decay_t<R>>;
+
 template <typename R>
 TypedValue MakeTypedValue(R&& result) {
   using D = std::decay_t<R>;
@@ -104,6 +109,9 @@ struct RemoteFunction {
   std::string actor_type;
   /// typeid of the (decayed) result; null for fused chains and builtins.
   const std::type_info* result_type = nullptr;
+  /// The result is a few bytes whatever its value (void, a number, an
+  /// enum): never worth writing into a store, so it is serialized at once.
+  bool small_result = false;
   /// The function itself (which module it lives in tells a library loaded
   /// twice from two different functions of one name).
   const void* address = nullptr;
@@ -123,6 +131,7 @@ struct RemoteMethod {
   /// Keeps a non-void result as a value (see RemoteFunction).
   std::function<TypedValue(void* self, const ArgBuffers&)> invoke_value;
   const std::type_info* result_type = nullptr;
+  bool small_result = false;  // (as RemoteFunction's)
   const std::type_info* class_type = nullptr;
   /// As RemoteFunction's: "int(Counter&, int)" (the class first).
   std::string signature;
@@ -211,6 +220,7 @@ void RegisterOne(const std::string& name, R (*f)(A...)) {
   fn.arity = sizeof...(A);
   fn.arg_types = {&typeid(std::decay_t<A>)...};
   fn.result_type = &typeid(std::decay_t<R>);
+  fn.small_result = kSmallResult<R>;
   fn.address = reinterpret_cast<const void*>(f);
   if constexpr (std::is_pointer_v<R> && std::is_class_v<std::remove_pointer_t<R>>) {
     using C = std::remove_pointer_t<R>;
@@ -246,6 +256,7 @@ void RegisterMethod(const std::string& name, M m) {
   method.arity = sizeof...(A);
   method.arg_types = {&typeid(std::decay_t<A>)...};
   method.result_type = &typeid(std::decay_t<R>);
+  method.small_result = kSmallResult<R>;
   method.class_type = &typeid(C);
   method.invoke = [m](void* self, const ArgBuffers& args) -> std::string {
     Args decoded = DecodeArgs<Args>(args, std::index_sequence_for<A...>{});
