@@ -23,7 +23,13 @@ using raycc::core_worker::ObjectValue;
 
 int Square(int x) { return x * x; }
 int Throws(int) { throw std::out_of_range("index 7"); }
-RAYCC_REMOTE(Square, Throws);
+std::vector<int> Squares(int n) {
+  std::vector<int> out;
+  for (int i = 1; i <= n; ++i) out.push_back(i * i);
+  return out;
+}
+std::vector<int> ThrowsToo(int) { throw std::out_of_range("index 8"); }
+RAYCC_REMOTE(Square, Throws, Squares, ThrowsToo);
 
 raycc::ObjectId Id(uint32_t i) {
   static raycc::TaskId task = raycc::TaskId::Of(raycc::JobId::FromInt(1));
@@ -116,7 +122,7 @@ TEST(TaskExecutorTest, FailuresBecomeErrorsNamingTheCause) {
 // A result writer is offered the value before it is serialized: when it
 // takes it, the reply says where (in_plasma) and carries no bytes; when it
 // declines, the bytes are in the reply as usual; what it throws (a
-// serializer's error) is the task's error.
+// serializer's error) is the task's error. Small results are not offered.
 TEST(TaskExecutorTest, AResultWriterIsOfferedTheValueFirst) {
   std::vector<std::string> offered;
   raycc::core_worker::ResultWriter takes = [&](const raycc::ObjectId& id,
@@ -125,10 +131,10 @@ TEST(TaskExecutorTest, AResultWriterIsOfferedTheValueFirst) {
     // (What a store writer does: measure, then write into room of that size.)
     std::string room(value.size_of(value.value.get()), '\0');
     EXPECT_TRUE(value.write_into(value.value.get(), room.data(), room.size()));
-    EXPECT_EQ(raycc::Deserialize<int>(room), 49);
+    EXPECT_EQ(raycc::Deserialize<std::vector<int>>(room), (std::vector<int>{1, 4, 9}));
     return true;
   };
-  raycc::proto::TaskSpec task = Task("Square", {raycc::Serialize(7)});
+  raycc::proto::TaskSpec task = Task("Squares", {raycc::Serialize(3)});
   raycc::proto::PushTaskReply reply;
   raycc::core_worker::ExecuteTask(task, &reply, {}, takes);
   ASSERT_FALSE(reply.has_error()) << reply.error().message();
@@ -145,7 +151,8 @@ TEST(TaskExecutorTest, AResultWriterIsOfferedTheValueFirst) {
       task, &declined, {}, [](const raycc::ObjectId&, const raycc::internal::TypedValue&) { return false; });
   ASSERT_EQ(declined.return_objects_size(), 1);
   EXPECT_FALSE(declined.return_objects(0).in_plasma());
-  EXPECT_EQ(raycc::Deserialize<int>(declined.return_objects(0).data()), 49);
+  EXPECT_EQ(raycc::Deserialize<std::vector<int>>(declined.return_objects(0).data()),
+            (std::vector<int>{1, 4, 9}));
 
   raycc::proto::PushTaskReply failed;
   raycc::core_worker::ExecuteTask(task, &failed, {},
@@ -158,9 +165,16 @@ TEST(TaskExecutorTest, AResultWriterIsOfferedTheValueFirst) {
   // A function's own exception is still its error, and no result is offered.
   offered.clear();
   raycc::proto::PushTaskReply raised;
-  raycc::core_worker::ExecuteTask(Task("Throws", {raycc::Serialize(1)}), &raised, {}, takes);
+  raycc::core_worker::ExecuteTask(Task("ThrowsToo", {raycc::Serialize(1)}), &raised, {}, takes);
   EXPECT_EQ(raised.error().exception_type(), "std::out_of_range");
   EXPECT_TRUE(offered.empty());
+  // A result of a few bytes whatever its value (a number) is never offered:
+  // it goes into the reply at once.
+  raycc::proto::PushTaskReply scalar;
+  raycc::core_worker::ExecuteTask(Task("Square", {raycc::Serialize(7)}), &scalar, {}, takes);
+  EXPECT_TRUE(offered.empty());
+  ASSERT_EQ(scalar.return_objects_size(), 1);
+  EXPECT_EQ(raycc::Deserialize<int>(scalar.return_objects(0).data()), 49);
 }
 
 TEST(ReferenceCounterTest, FreesOnTheLastHandleAndTheLastTaskUse) {
