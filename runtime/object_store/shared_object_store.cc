@@ -249,6 +249,20 @@ struct SharedObjectStore::Impl {
   // `credit`: bytes on disk about to go (a restore's own file), which the
   // limit does not count.
   absl::Status SpillOne(uint64_t credit = 0) {
+    absl::StatusOr<Index::iterator> victim = SpillVictim(credit);
+    if (!victim.ok()) return victim.status();
+    Entry& e = (*victim)->second;
+    if (absl::Status written = WriteFile(SpillPath((*victim)->first), Address(e), e.size); !written.ok())
+      return written;
+    header->spilled_bytes += e.size;
+    FinishSpill(e);
+    return absl::OkStatus();
+  }
+  // The least recently used primary copy in memory that may be spilled
+  // (sealed, unpinned, not deleted): NotFound when there is none (or
+  // spilling is off), ResourceExhausted when its bytes would pass the
+  // limit on disk.
+  absl::StatusOr<Index::iterator> SpillVictim(uint64_t credit) {
     if (header->spill_dir[0] == '\0') return absl::NotFoundError("spilling is off");
     auto victim = index->end();
     for (auto it = index->begin(); it != index->end(); ++it) {
@@ -259,14 +273,17 @@ struct SharedObjectStore::Impl {
     if (victim == index->end())
       return absl::NotFoundError(
           "no primary copy can be spilled (each is pinned by a reader or being written)");
-    Entry& e = victim->second;
+    const Entry& e = victim->second;
     if (header->spill_max_bytes > 0 && header->spilled_bytes - credit + e.size > header->spill_max_bytes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("spilling ", e.size, " more bytes would pass the limit of ", header->spill_max_bytes,
                        " bytes on disk (", header->spilled_bytes, " spilled)"));
     }
-    if (absl::Status written = WriteFile(SpillPath(victim->first), Address(e), e.size); !written.ok())
-      return written;
+    return victim;
+  }
+  // Frees the memory of an object whose spill file is written (its bytes
+  // counted in spilled_bytes already).
+  void FinishSpill(Entry& e) {
     // The entry says "spilled" before its memory goes: a process killed in
     // between leaks the block, never leaves an entry pointing at freed memory.
     void* block = Block(e);
@@ -274,10 +291,8 @@ struct SharedObjectStore::Impl {
     e.offset = 0;
     e.state = kSpilled;
     header->used -= e.size;
-    header->spilled_bytes += e.size;
     ++header->spills;
     segment.deallocate(block);
-    return absl::OkStatus();
   }
   // A block for `size` bytes (Allocate): evicts secondary copies, then
   // spills primary ones, as needed; "object store full", naming the sizes,
@@ -618,11 +633,48 @@ int SharedObjectStore::ReleaseDeadProcesses() {
 
 int SharedObjectStore::SpillAbove(double fraction) {
   Impl& s = *impl_;
-  std::lock_guard<SharedMutex> lock(s.header->mu);
   int spilled = 0;
-  while (static_cast<double>(s.header->used) > fraction * static_cast<double>(s.header->capacity) &&
-         s.SpillOne().ok())
+  // (Bounded: a victim a reader takes meanwhile is skipped, and readers
+  // could keep coming.)
+  for (int tries = 0; tries < 100000; ++tries) {
+    Key key;
+    const char* data = nullptr;
+    uint64_t size = 0;
+    std::string path;
+    {
+      std::lock_guard<SharedMutex> lock(s.header->mu);
+      if (static_cast<double>(s.header->used) <= fraction * static_cast<double>(s.header->capacity)) break;
+      absl::StatusOr<Index::iterator> victim = s.SpillVictim(0);
+      if (!victim.ok()) break;
+      Entry& e = (*victim)->second;
+      // Pinned while its file is written, outside the lock (the node's
+      // other store calls go on meanwhile): it is neither freed nor spilled
+      // twice, and its bytes stay put; its size is counted against the
+      // limit on disk from now.
+      ++e.pins;
+      s.header->spilled_bytes += e.size;
+      key = (*victim)->first;
+      data = s.Address(e);
+      size = e.size;
+      path = s.SpillPath(key);
+    }
+    absl::Status written = WriteFile(path, data, size);
+    std::lock_guard<SharedMutex> lock(s.header->mu);
+    auto it = s.index->find(key);  // (there: pinned)
+    Entry& e = it->second;
+    --e.pins;
+    if (!written.ok() || e.deleted || e.pins > 0) {
+      // It failed, was deleted meanwhile, or a reader came: it stays in
+      // memory (or goes, deleted, once unread), and its file goes.
+      s.header->spilled_bytes -= size;
+      if (written.ok()) ::unlink(path.c_str());
+      if (e.deleted && e.pins == 0) s.Free(it);
+      if (!written.ok()) break;
+      continue;
+    }
+    s.FinishSpill(e);
     ++spilled;
+  }
   return spilled;
 }
 

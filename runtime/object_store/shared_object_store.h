@@ -30,8 +30,10 @@
 /// threshold ahead of need (the raylet calls it in the background). A
 /// spilled object's file goes with Delete, with the store (its creator's
 /// destructor) and, for a raylet that was killed, with the sweep of dead
-/// segments. Spilling and restoring hold the store's lock while they write
-/// or read the file: the node's other store calls wait meanwhile.
+/// segments. SpillAbove writes each file outside the store's lock (the
+/// object pinned meanwhile), so the node's other store calls go on; a spill
+/// that a create needs at once, and a restore, still hold the lock while
+/// they write or read the file.
 ///
 /// Thread-safe and process-safe.
 

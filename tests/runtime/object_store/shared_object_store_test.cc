@@ -5,6 +5,7 @@
 
 #include "object_store/shared_object_store.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <iterator>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -381,6 +384,72 @@ TEST(SharedObjectStoreTest, PrimaryCopiesAreSpilledToDiskAndRestoredOnGet) {
 // Objects of one size go out and come back through one another's holes:
 // a freed block fits the next object of its size (an aligned allocation
 // would not, and the segment would fragment until nothing fit).
+// Spilling ahead of need (SpillAbove) writes its files outside the store's
+// lock: while a file is being written (here into a FIFO, which blocks the
+// writer until this test reads it), the store's other calls go on. A reader
+// that comes meanwhile keeps the object in memory; one that does not lets
+// it go to disk.
+TEST(SharedObjectStoreTest, SpillingAheadOfNeedDoesNotStopTheStore) {
+  const std::string dir = TempDir();
+  ASSERT_FALSE(dir.empty());
+  auto created = SharedObjectStore::Create(UniqueName("slowspill"), 1 << 20, {.spill_dir = dir});
+  ASSERT_TRUE(created.ok()) << created.status();
+  SharedObjectStore& store = **created;
+  constexpr uint64_t k = 100 << 10;
+  ObjectId a = NewId(), b = NewId();
+  ASSERT_TRUE(Put(store, a, k, 'a', false).ok());
+  ASSERT_TRUE(Put(store, b, k, 'b', false).ok());  // (a is the least recently used)
+  // Each spill file is written as "<name>.part" first: make a's and b's FIFOs.
+  const std::string a_part = store.spill_dir() + "/" + a.Hex() + ".part";
+  const std::string b_part = store.spill_dir() + "/" + b.Hex() + ".part";
+  ASSERT_EQ(::mkfifo(a_part.c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo(b_part.c_str(), 0600), 0);
+  // Reads a FIFO whole (until its writer closes it).
+  auto drain = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+
+  // a: the spiller blocks writing it; the store serves meanwhile.
+  std::future<int> spiller = std::async(std::launch::async, [&] { return store.SpillAbove(0.15); });
+  // Once the spiller has chosen a (pinned it), the store serves: b is
+  // read, c made and deleted. (In a thread: a store that waited for the
+  // spill file would block it; bounded.)
+  std::future<bool> others = std::async(std::launch::async, [&] {
+    bool chosen = false;
+    for (int i = 0; i < 200000 && !chosen; ++i) chosen = store.Stats().pinned == 1;
+    ObjectId c = NewId();
+    auto b_view = store.Get(b);
+    return chosen && b_view.ok() && (*b_view)->bytes() == std::string(k, 'b') &&
+           Put(store, c, k, 'c', false).ok() && store.Delete(c).ok() && store.Stats().objects == 2;
+  });
+  if (others.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    ADD_FAILURE() << "the store waited for a spill file";
+    drain(a_part);  // (unblocks the spiller, then the rest)
+    return;
+  }
+  ASSERT_TRUE(others.get()) << "the spiller never chose a, or the store answered wrong";
+  // A reader of a comes while its file is written: a stays in memory.
+  auto a_view = store.Get(a);
+  ASSERT_TRUE(a_view.ok());
+  EXPECT_EQ(drain(a_part), std::string(k, 'a')) << "the spill file got a's bytes";
+  // Then b is chosen (the store is still above 15%), and goes to disk.
+  EXPECT_EQ(drain(b_part), std::string(k, 'b'));
+  EXPECT_EQ(spiller.get(), 1) << "b spilled; a kept for its reader";
+  StoreStats stats = store.Stats();
+  EXPECT_EQ(stats.spilled_objects, 1u);
+  EXPECT_EQ(stats.spilled_bytes, k);
+  EXPECT_EQ(stats.used, k) << "a, in memory";
+  EXPECT_EQ((*a_view)->bytes(), std::string(k, 'a'));
+  EXPECT_FALSE(std::filesystem::exists(store.spill_dir() + "/" + a.Hex())) << "a's file went";
+  // (b's "file" is the FIFO renamed; deleting b removes it.)
+  ASSERT_TRUE(store.Delete(b).ok());
+  EXPECT_EQ(store.Stats().spilled_bytes, 0u);
+  a_view->reset();
+  created->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SharedObjectStoreTest, ObjectsOfOneSizeReuseEachOthersHoles) {
   const std::string dir = TempDir();
   ASSERT_FALSE(dir.empty());
