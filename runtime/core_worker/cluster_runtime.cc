@@ -405,7 +405,12 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// task whose node is not known (`node_id` empty); a worker on a known
   /// node reads them in place or has its raylet (`raylet`, when known) pull
   /// them: that copy is freed with the object.
-  void PrepareForNode(proto::TaskSpec* spec, const std::string& node_id, const std::string& raylet = "");
+  void PrepareForNode(proto::TaskSpec* spec, const std::string& node_id, std::string raylet = "");
+  /// The raylet ("host:port") of node `node_id` (binary), from the GCS's
+  /// node table (cached); empty when unknown.
+  std::string RayletOfNode(const std::string& node_id);
+  std::mutex raylets_mu_;
+  absl::flat_hash_map<std::string, std::string> raylets_;  // (raylets_mu_) node id -> raylet
   /// Has this node's raylet pull `id` from the raylet at `holder` into this
   /// node's store.
   absl::Status FetchFromNode(const ObjectId& id, const std::string& holder,
@@ -1138,11 +1143,30 @@ absl::Status ClusterRuntime::FetchFromNode(const ObjectId& id, const std::string
                                    ": ", status.error_message()));
 }
 
-void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& node_id,
-                                    const std::string& raylet) {
+std::string ClusterRuntime::RayletOfNode(const std::string& node_id) {
+  {
+    std::lock_guard<std::mutex> lock(raylets_mu_);
+    if (auto it = raylets_.find(node_id); it != raylets_.end()) return it->second;
+  }
+  absl::StatusOr<std::vector<proto::NodeInfo>> nodes = gcs_->TryGetAllNodes();
+  if (!nodes.ok()) return "";
+  std::lock_guard<std::mutex> lock(raylets_mu_);
+  for (const proto::NodeInfo& node : *nodes) {
+    raylets_[node.node_id()] = absl::StrCat(node.raylet_address().host(), ":", node.raylet_address().port());
+  }
+  auto it = raylets_.find(node_id);
+  return it != raylets_.end() ? it->second : "";
+}
+
+void ClusterRuntime::PrepareForNode(proto::TaskSpec* spec, const std::string& node_id, std::string raylet) {
   for (proto::TaskArg& arg : *spec->mutable_args()) {
     // A copy of an object this process owns will be pulled to that node:
-    // noted, so that it goes when the object does.
+    // noted, so that it goes when the object does. (An actor's calls name
+    // its node only: its raylet is looked up, once per node.)
+    if (!arg.store_node_id().empty() && !node_id.empty() && arg.store_node_id() != node_id &&
+        raylet.empty()) {
+      raylet = RayletOfNode(node_id);
+    }
     if (!arg.store_node_id().empty() && !node_id.empty() && arg.store_node_id() != node_id &&
         !raylet.empty()) {
       if (absl::StatusOr<ObjectId> id = ObjectId::FromBinary(arg.object_ref().object_id()); id.ok()) {

@@ -258,6 +258,14 @@ int64_t ReadsThenDies(std::string big) {
 }
 RAYCC_REMOTE(ReadsThenDies);
 
+// An actor that reads objects (on another node: pulled to its node).
+class Reader {
+ public:
+  static Reader* Create() { return new Reader(); }
+  int64_t Sum(const std::string& s) { return ChecksumOf(s); }
+};
+RAYCC_REMOTE(Reader::Create, &Reader::Sum);
+
 // Makes a large result in its own worker process, with that process's
 // allocations tracked from the moment it returns (the result's way into
 // the store), until Largest is called.
@@ -984,6 +992,12 @@ void Objects(const std::string& a, const std::string& b) {
     Print("b_objects", static_cast<long>(b_after.object_store_objects()));
     Print("b_pulled", static_cast<long>(b_after.objects_pulled()));
     Print("get", *ref.Get() == big ? "ok" : "wrong");
+    // An actor on b reads another object of this driver's: a copy pulled to
+    // b for an actor call, which goes with the object too.
+    raycc::ObjectRef<std::string> for_actor = raycc::Put(MakeBig(8, 17));
+    raycc::ActorHandle<Reader> reader = raycc::Actor(Reader::Create).SetNodeAffinity("b").Remote();
+    Print("actor_on_b",
+          *reader.Task(&Reader::Sum).Remote(for_actor).Get() == ChecksumOf(MakeBig(8, 17)) ? "ok" : "wrong");
     // A big result for this driver, made on its node, is written into the
     // store by the worker and read there by its owner and by later tasks.
     raycc::ObjectRef<std::string> made = raycc::Task(MakeBig).SetNodeAffinity("a").Remote(32, 3);
