@@ -266,6 +266,15 @@ class Reader {
 };
 RAYCC_REMOTE(Reader::Create, &Reader::Sum);
 
+// Borrows the objects it is given inside a value and reads them (on another
+// node than their owner's: pulled here).
+int64_t ChecksumOfBorrowed(std::vector<raycc::ObjectRef<std::string>> refs) {
+  int64_t sum = 0;
+  for (const raycc::ObjectRef<std::string>& ref : refs) sum += ChecksumOf(*ref.Get());
+  return sum;
+}
+RAYCC_REMOTE(ChecksumOfBorrowed);
+
 // Makes a large result in its own worker process, with that process's
 // allocations tracked from the moment it returns (the result's way into
 // the store), until Largest is called.
@@ -1058,6 +1067,17 @@ void Objects(const std::string& a, const std::string& b) {
       Print("from_b_in_store", InMapping(from_b->data(), "/dev/shm/raycc-") ? "yes" : "no");
       Print("from_b_ok", from_b->view() == MakeBig(1, 2) ? "ok" : "wrong");
     }
+    // A task on b borrows an object of this driver's (a reference inside a
+    // value) and reads it: through its owner (the bytes come inline), so no
+    // copy is left in b's store.
+    raycc::ObjectRef<std::string> lent = raycc::Put(MakeBig(4, 23));
+    const long b_before_borrow = static_cast<long>(RayletStats(b).object_store_objects());
+    Print("borrowed_on_b",
+          *raycc::Task(ChecksumOfBorrowed).SetNodeAffinity("b").Remote(std::vector{lent}).Get() ==
+                  ChecksumOf(MakeBig(4, 23))
+              ? "ok"
+              : "wrong");
+    Print("borrow_copied_to_b", static_cast<long>(RayletStats(b).object_store_objects()) - b_before_borrow);
   }
   Print("b_pinned_after", static_cast<long>(RayletStats(b).object_store_pinned()));
   // Every reference is gone: so are the objects in the store (asked again

@@ -517,8 +517,10 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["made_b_stays_on_b"], "1") << "a big result stays in the store of the node that made it";
   EXPECT_EQ(out["made_on_b_copied_to_a"], "1") << "the owner's Get pulls a copy to its node";
   EXPECT_EQ(out["actor_on_b"], "ok");
-  EXPECT_EQ(out["b_freed_all"], "0")
-      << "the owner frees its primaries on b and the copies b pulled, for tasks and for an actor's call";
+  EXPECT_EQ(out["borrowed_on_b"], "ok");
+  EXPECT_EQ(out["borrow_copied_to_b"], "0") << "a borrower reads through the owner";
+  EXPECT_EQ(out["b_freed_all"], "0") << "the owner frees its primaries on b and the copies b pulled, for "
+                                        "tasks, for an actor's call and for a borrower";
   EXPECT_EQ(out["b_had_before_made"], "5")
       << "copies b pulled: the 64 MiB put, the actor's 8 MiB, the 32 MiB result, 256 MiB, the 16 MiB arg";
   EXPECT_EQ(out["shared_in_store"], "yes") << "Get of SharedBytes is a view into the store";
