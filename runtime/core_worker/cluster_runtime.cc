@@ -371,11 +371,13 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// them (false from `fill`: the object is dropped, and so is this).
   bool WriteToStore(const ObjectId& id, size_t size, const std::function<bool(char*)>& fill,
                     std::string* full);
-  /// WriteToStore of a value serialized straight into the store: measured
-  /// by `size_of`, written by `write_into`; false (nothing written) when it
-  /// is small or mentions ObjectRefs (those take the usual path, which pins
-  /// them), or as WriteToStore.
-  bool WriteValueToStore(const ObjectId& id, const void* value, size_t (*size_of)(const void*),
+  /// The bytes a value serialized straight into the store would take, by a
+  /// first pass (`size_of`); nullopt when it takes the usual path instead:
+  /// no store, small, or it mentions ObjectRefs (the usual path pins them).
+  std::optional<size_t> StoreSizeOf(const void* value, size_t (*size_of)(const void*));
+  /// WriteToStore of those `size` bytes, written by a second pass
+  /// (`write_into`) straight into the store: no buffer.
+  bool WriteValueToStore(const ObjectId& id, const void* value, size_t size,
                          bool (*write_into)(const void*, char*, size_t), std::string* full);
   /// WriteToStore for an object this process owns: its value, read in place.
   std::optional<ObjectValue> PutInStore(const ObjectId& id, absl::Span<const std::string_view> parts,
@@ -859,7 +861,8 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   ResultWriter write_result;
   if (result_to_store) {
     write_result = [this](const ObjectId& id, const internal::TypedValue& value) {
-      return WriteValueToStore(id, value.value.get(), value.size_of, value.write_into, nullptr);
+      std::optional<size_t> size = StoreSizeOf(value.value.get(), value.size_of);
+      return size && WriteValueToStore(id, value.value.get(), *size, value.write_into, nullptr);
     };
   }
   if (task.type() == proto::ACTOR_CREATION_TASK) {
@@ -1001,7 +1004,15 @@ bool ClusterRuntime::WriteToStore(const ObjectId& id, size_t size, const std::fu
     }
     return false;
   }
-  if (!fill(room->data())) {
+  // (A serializer that throws midway leaves nothing half written behind.)
+  bool filled = false;
+  try {
+    filled = fill(room->data());
+  } catch (...) {
+    shm_->Abort(id).IgnoreError();
+    throw;
+  }
+  if (!filled) {
     shm_->Abort(id).IgnoreError();
     return false;
   }
@@ -1621,9 +1632,8 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
   return id;
 }
 
-bool ClusterRuntime::WriteValueToStore(const ObjectId& id, const void* value, size_t (*size_of)(const void*),
-                                       bool (*write_into)(const void*, char*, size_t), std::string* full) {
-  if (shm_ == nullptr || size_of == nullptr || write_into == nullptr) return false;
+std::optional<size_t> ClusterRuntime::StoreSizeOf(const void* value, size_t (*size_of)(const void*)) {
+  if (shm_ == nullptr || size_of == nullptr) return std::nullopt;
   // The first pass measures; a value that mentions references (rare, and
   // small) goes the usual way, which pins them once.
   std::vector<ObjectId> mentioned;
@@ -1639,20 +1649,27 @@ bool ClusterRuntime::WriteValueToStore(const ObjectId& id, const void* value, si
   }
   t_serialized = outer;
   for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
-  if (!mentioned.empty() || size < kStoreAtLeast) return false;
-  // The second writes the bytes straight into the store: no buffer.
-  return WriteToStore(
-      id, size, [&](char* at) { return write_into(value, at, size); }, full);
+  if (!mentioned.empty() || size < kStoreAtLeast) return std::nullopt;
+  return size;
+}
+
+bool ClusterRuntime::WriteValueToStore(const ObjectId& id, const void* value, size_t size,
+                                       bool (*write_into)(const void*, char*, size_t), std::string* full) {
+  // The second pass writes the bytes straight into the store: no buffer.
+  return write_into != nullptr && WriteToStore(
+                                      id, size, [&](char* at) { return write_into(value, at, size); }, full);
 }
 
 ObjectId ClusterRuntime::PutSized(std::shared_ptr<const void> value, const std::type_info& type,
                                   std::string (*serialize)(const void*), size_t (*size_of)(const void*),
                                   bool (*write_into)(const void*, char*, size_t)) {
   if (type == typeid(SharedBytes)) return PutValue(std::move(value), type, serialize);
+  // (Measured first: a small value takes the usual path, and its own id.)
+  std::optional<size_t> size = StoreSizeOf(value.get(), size_of);
+  if (!size) return PutValue(std::move(value), type, serialize);
   const ObjectId id = NextPutId();
   std::string full;
-  if (WriteValueToStore(id, value.get(), size_of, write_into, &full))
-    return AddOwnedObject(id, OwnInStore(id));
+  if (WriteValueToStore(id, value.get(), *size, write_into, &full)) return AddOwnedObject(id, OwnInStore(id));
   if (!full.empty()) ThrowStoreFull(full);
   // Small, holding references, or the store's own trouble (said once): the
   // usual way.

@@ -88,6 +88,12 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // graph node starts after that); graph runs started so far.
   bool accepting() const { return accepting_.load(); }
   uint64_t graph_runs_started() const { return graph_runs_started_.load(); }
+  // Graph runs with lanes in placement groups this runtime keeps track of
+  // (alive, or ended and not yet pruned).
+  size_t group_runs_held() {
+    Locked lock = Lock();
+    return group_runs_.size();
+  }
   // Actors this runtime holds (alive, or ended and not yet reaped).
   size_t actors_held() {
     Locked lock = Lock();
@@ -276,7 +282,8 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // Runs with lanes in placement groups, so that removing a group fails
   // their work there (FailGroupLanesLocked); expired ones are pruned.
   std::vector<std::weak_ptr<GraphRun>> group_runs_;
-  size_t live_group_runs_ = 0;
+  size_t group_runs_kept_ = 0;  // its size after the last pruning
+
   void NoteGroupRunLocked(const std::shared_ptr<GraphRun>& run);
   // The placement group whose resources end in `suffix` is being removed:
   // the nodes of runs' lanes in it that have not started fail (as its

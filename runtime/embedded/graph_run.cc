@@ -518,14 +518,13 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
 
 void EmbeddedRuntime::NoteGroupRunLocked(const std::shared_ptr<GraphRun>& run) {
   if (!run->in_groups) return;
-  // (Runs that ended are dropped now and then: the list stays about as long
-  // as the runs alive.)
-  if (group_runs_.size() >= 2 * live_group_runs_ + 16) {
+  // (Runs that ended are dropped once the list has doubled since the last
+  // look: it stays about as long as the runs alive, at O(1) a run.)
+  if (group_runs_.size() >= 2 * group_runs_kept_ + 16) {
     std::erase_if(group_runs_, [](const std::weak_ptr<GraphRun>& r) { return r.expired(); });
-    live_group_runs_ = group_runs_.size();
+    group_runs_kept_ = group_runs_.size();
   }
   group_runs_.push_back(run);
-  ++live_group_runs_;
 }
 
 void EmbeddedRuntime::FailGroupLanesLocked(const std::string& suffix) {

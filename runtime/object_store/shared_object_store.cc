@@ -177,12 +177,21 @@ absl::Status ReadFile(const std::string& path, char* out, uint64_t size) {
 // its parent, is not: it holds nothing any more). Unknown: alive.
 bool ProcessAlive(int32_t pid) {
   if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(stat, line)) return true;
   // "pid (comm) S ...": the state follows the last ')' (comm may hold one).
-  const size_t close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+  auto zombie = [](const std::string& stat_path) {
+    std::ifstream stat(stat_path);
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    const size_t close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+  };
+  if (!zombie(absl::StrCat("/proc/", pid, "/stat"))) return true;
+  // Its main thread ended; the process lives while another thread does.
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), error)) {
+    if (!zombie(task.path().string() + "/stat")) return true;
+  }
+  return false;
 }
 
 // Faults every page of [base, base + size) in, writable, keeping what is
@@ -661,8 +670,13 @@ int SharedObjectStore::SpillAbove(double fraction) {
     absl::Status written = WriteFile(path, data, size);
     std::lock_guard<SharedMutex> lock(s.header->mu);
     auto it = s.index->find(key);  // (there: pinned)
+    if (it == s.index->end()) {    // (only if pins were given back wrongly: nothing to finish)
+      s.header->spilled_bytes -= size;
+      if (written.ok()) ::unlink(path.c_str());
+      break;
+    }
     Entry& e = it->second;
-    --e.pins;
+    if (e.pins > 0) --e.pins;
     if (!written.ok() || e.deleted || e.pins > 0) {
       // It failed, was deleted meanwhile, or a reader came: it stays in
       // memory (or goes, deleted, once unread), and its file goes.

@@ -516,6 +516,23 @@ TEST(GraphRunOrderTest, WorkInARemovedGroupFailsAndTheRestOfTheRunGoesOn) {
   std::vector<raycc::ObjectRef<int64_t>> refs;
   for (const raycc::ObjectId& id : ids) refs.emplace_back(id);
   EXPECT_EQ(*refs[2].Get(), 10) << "the run's other work goes on";
+  // Runs in a group that is reserved come and go; those that ended are
+  // forgotten (the list of runs to fail on a removal stays short).
+  {
+    raycc::PlacementGroup ready = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}}});
+    ASSERT_TRUE(ready.Wait(30000));
+    CallOptions in_ready;
+    in_ready.placement_group = ready.GetID();
+    in_ready.bundle_index = 0;
+    for (int i = 0; i < 200; ++i) {
+      std::vector<raycc::ObjectId> run =
+          Submit({{Fn("GrAdd"), {Value(i), Value(1)}, &in_ready, -1, true},
+                  {Fn("GrAdd"), {Earlier(0), Value(1)}, &in_ready, -1, false}});
+      ASSERT_EQ(*raycc::ObjectRef<int64_t>(run[1]).Get(), i + 2);
+    }
+    EXPECT_LE(Embedded()->group_runs_held(), 40u) << "ended runs are pruned";
+    raycc::RemovePlacementGroup(ready.GetID());
+  }
   raycc::RemovePlacementGroup(group.GetID());
   for (int i : {0, 1}) {
     // (Bounded: before, the work waited for the removed group forever.)

@@ -39,6 +39,35 @@
 // The largest single allocation while `g_track_allocations` is set (every
 // operator new of the process, the runtime's included): shows whether a Put
 // made a buffer of the object's size on its way to the store.
+// A value whose serializer throws on every second pass (the write after
+// the measuring one): a Put of it must leave nothing in the store.
+struct ThrowsOnWrite {
+  int64_t bytes = 0;
+};
+thread_local int g_throws_on_write_passes = 0;  // (one count for every kind of stream)
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <>
+  struct pack<ThrowsOnWrite> {
+    template <typename Stream>
+    packer<Stream>& operator()(packer<Stream>& o, const ThrowsOnWrite& v) const {
+      if (++g_throws_on_write_passes % 2 == 0) throw std::runtime_error("the serializer failed midway");
+      o.pack(std::string(static_cast<size_t>(v.bytes), 'w'));
+      return o;
+    }
+  };
+  template <>
+  struct convert<ThrowsOnWrite> {
+    const msgpack::object& operator()(const msgpack::object& o, ThrowsOnWrite& v) const {
+      v.bytes = o.type == msgpack::type::STR ? o.via.str.size : 0;
+      return o;
+    }
+  };
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+}  // namespace msgpack
+
 namespace {
 std::atomic<bool> g_track_allocations{false};
 std::atomic<size_t> g_largest_allocation{0};
@@ -938,6 +967,18 @@ void PutInPlace(const std::string& a) {
   // A small one stays in memory, as before.
   Print("small",
         *raycc::Put(std::vector<double>(10, 1.5)).Get() == std::vector<double>(10, 1.5) ? "ok" : "wrong");
+  // A serializer that throws while it writes into the store: the Put fails
+  // with its error, and the room it had is given back (nothing unsealed is
+  // left behind).
+  const uint64_t before_throw = RayletStats(a).object_store_objects();
+  std::string thrown = "none";
+  try {
+    raycc::Put(ThrowsOnWrite{1 << 20});
+  } catch (const std::exception& e) {
+    thrown = e.what();
+  }
+  Print("put_throws", thrown);
+  Print("put_throws_left", static_cast<long>(RayletStats(a).object_store_objects() - before_throw));
   // A task's (here an actor call's) large result goes the same way, from its
   // worker into the store.
   raycc::ActorHandle<ResultMaker> maker = raycc::Actor(ResultMaker::Create).Remote();

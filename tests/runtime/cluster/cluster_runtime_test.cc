@@ -436,6 +436,8 @@ TEST_F(ClusterRuntimeTest, APutOfALargeValueIsWrittenStraightIntoTheStore) {
   EXPECT_LT(std::stol(out["largest_allocation_kib"]), 1024) << "no buffer of the object's size";
   EXPECT_EQ(out["read_back"], "ok");
   EXPECT_EQ(out["small"], "ok");
+  EXPECT_THAT(out["put_throws"], HasSubstr("the serializer failed midway"));
+  EXPECT_EQ(out["put_throws_left"], "0") << "the half-written object was aborted";
   // A task's result too, in its worker.
   EXPECT_EQ(out["result_in_store"], "yes");
   EXPECT_LT(std::stol(out["result_largest_allocation_kib"]), 1024) << "no buffer of the result's size";

@@ -381,9 +381,6 @@ TEST(SharedObjectStoreTest, PrimaryCopiesAreSpilledToDiskAndRestoredOnGet) {
   std::filesystem::remove_all(dir);
 }
 
-// Objects of one size go out and come back through one another's holes:
-// a freed block fits the next object of its size (an aligned allocation
-// would not, and the segment would fragment until nothing fit).
 // Spilling ahead of need (SpillAbove) writes its files outside the store's
 // lock: while a file is being written (here into a FIFO, which blocks the
 // writer until this test reads it), the store's other calls go on. A reader
@@ -417,7 +414,8 @@ TEST(SharedObjectStoreTest, SpillingAheadOfNeedDoesNotStopTheStore) {
   // spill file would block it; bounded.)
   std::future<bool> others = std::async(std::launch::async, [&] {
     bool chosen = false;
-    for (int i = 0; i < 200000 && !chosen; ++i) chosen = store.Stats().pinned == 1;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!chosen && std::chrono::steady_clock::now() < deadline) chosen = store.Stats().pinned == 1;
     ObjectId c = NewId();
     auto b_view = store.Get(b);
     return chosen && b_view.ok() && (*b_view)->bytes() == std::string(k, 'b') &&
@@ -450,6 +448,9 @@ TEST(SharedObjectStoreTest, SpillingAheadOfNeedDoesNotStopTheStore) {
   std::filesystem::remove_all(dir);
 }
 
+// Objects of one size go out and come back through one another's holes:
+// a freed block fits the next object of its size (an aligned allocation
+// would not, and the segment would fragment until nothing fit).
 TEST(SharedObjectStoreTest, ObjectsOfOneSizeReuseEachOthersHoles) {
   const std::string dir = TempDir();
   ASSERT_FALSE(dir.empty());
