@@ -1112,13 +1112,13 @@ void Objects(const std::string& a, const std::string& b) {
     // value) and reads it: through its owner (the bytes come inline), so no
     // copy is left in b's store.
     raycc::ObjectRef<std::string> lent = raycc::Put(MakeBig(4, 23));
-    const long b_before_borrow = static_cast<long>(RayletStats(b).object_store_objects());
+    const long b_pulls_before_borrow = static_cast<long>(RayletStats(b).objects_pulled());
     Print("borrowed_on_b",
           *raycc::Task(ChecksumOfBorrowed).SetNodeAffinity("b").Remote(std::vector{lent}).Get() ==
                   ChecksumOf(MakeBig(4, 23))
               ? "ok"
               : "wrong");
-    Print("borrow_copied_to_b", static_cast<long>(RayletStats(b).object_store_objects()) - b_before_borrow);
+    Print("borrow_pulled_to_b", static_cast<long>(RayletStats(b).objects_pulled()) - b_pulls_before_borrow);
   }
   Print("b_pinned_after", static_cast<long>(RayletStats(b).object_store_pinned()));
   // Every reference is gone: so are the objects in the store (asked again

@@ -520,7 +520,7 @@ TEST_F(ClusterRuntimeTest, BigObjectsLiveInTheNodesStoreAndAreReadInPlace) {
   EXPECT_EQ(out["made_on_b_copied_to_a"], "1") << "the owner's Get pulls a copy to its node";
   EXPECT_EQ(out["actor_on_b"], "ok");
   EXPECT_EQ(out["borrowed_on_b"], "ok");
-  EXPECT_EQ(out["borrow_copied_to_b"], "0") << "a borrower reads through the owner";
+  EXPECT_EQ(out["borrow_pulled_to_b"], "0") << "a borrower reads through the owner: b pulls no copy";
   EXPECT_EQ(out["b_freed_all"], "0") << "the owner frees its primaries on b and the copies b pulled, for "
                                         "tasks, for an actor's call and for a borrower";
   EXPECT_EQ(out["b_had_before_made"], "5")
