@@ -1234,7 +1234,9 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOpti
 }
 
 void EmbeddedRuntime::TryReserveGroupsLocked() {
-  if (gcs_.ReservePending().empty()) return;
+  std::vector<PlacementGroupId> reserved = gcs_.ReservePending();
+  if (reserved.empty()) return;
+  if (!group_runs_.empty()) GrowGroupLanesLocked(reserved);
   objects_cv_.notify_all();
   WakeAllWorkersLocked();
 }

@@ -289,6 +289,10 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // the nodes of runs' lanes in it that have not started fail (as its
   // queued tasks do), and those lanes' runners need nothing to do that.
   void FailGroupLanesLocked(const std::string& suffix);
+  // Groups were reserved: runs' lanes in them that started while they were
+  // pending (one runner: there was no room to count) get as many runners
+  // as the bundles now hold.
+  void GrowGroupLanesLocked(const std::vector<PlacementGroupId>& reserved);
   // Starts `run` (MissingArgument, changing nothing, when an object it
   // reads from outside does not exist).
   void StartGraphRunLocked(const std::shared_ptr<GraphRun>& run);

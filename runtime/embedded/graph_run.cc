@@ -572,6 +572,41 @@ void EmbeddedRuntime::FailGroupLanesLocked(const std::string& suffix) {
   });
 }
 
+void EmbeddedRuntime::GrowGroupLanesLocked(const std::vector<PlacementGroupId>& reserved) {
+  std::vector<std::string> suffixes;
+  for (const PlacementGroupId& id : reserved) {
+    gcs_.VisitPlacementGroup(
+        id, [&](const gcs::PlacementGroupRecord& group) { suffixes.push_back(group.suffix); });
+  }
+  auto in_reserved = [&](const Demand& demand) {
+    for (const auto& [name, q] : demand.units)
+      for (const std::string& suffix : suffixes)
+        if (absl::EndsWith(name, suffix)) return true;
+    return false;
+  };
+  for (const std::weak_ptr<GraphRun>& weak : group_runs_) {
+    std::shared_ptr<GraphRun> run = weak.lock();
+    if (!run) continue;
+    for (size_t l = 0; l < run->lanes.size(); ++l) {
+      GraphLane& lane = run->lanes[l];
+      if (!in_reserved(*lane.demand)) continue;
+      const int capacity = resources_.Capacity(*lane.demand, lane.where, kMaxGraphRunners);
+      int more = 0;
+      int64_t priority = 0;
+      {
+        std::lock_guard<std::mutex> guard(run->mu);
+        if (capacity <= lane.max_runners) continue;
+        lane.max_runners = capacity;
+        more = std::min(static_cast<int>(lane.ready.size()), capacity) - lane.runners;
+        if (more <= 0) continue;
+        lane.runners += more;
+        priority = run->FirstPriority(lane);
+      }
+      SpawnRunnersLocked(run, static_cast<int32_t>(l), more, priority);
+    }
+  }
+}
+
 bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {
   GraphNode& n = run.nodes[k];
   if (n.settled.load() || n.cancelled.load()) return false;

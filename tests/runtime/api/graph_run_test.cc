@@ -81,7 +81,16 @@ std::string GrNode(std::string before) {
   return (before.empty() ? "" : before + ":") + raycc::CurrentNodeName();
 }
 
-RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping, GrNode);
+// Returns x once `gr_barrier_parties` calls are in it at once (-2 after
+// kPatience: they never were).
+std::atomic<int> gr_barrier_in{0};
+int64_t GrBarrier(int64_t x) {
+  ++gr_barrier_in;
+  return raycc_test::Eventually([] { return gr_barrier_in.load() >= 2; }) ? x : -2;
+}
+
+RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping, GrNode,
+             GrBarrier);
 
 const raycc::internal::RemoteFunction* Fn(const char* name) {
   const auto* f = raycc::internal::RemoteRegistry::Instance().FunctionByName(name);
@@ -489,6 +498,35 @@ TEST(GraphRunOrderTest, ABatchWithPlacementIsAGraphRunAndEachTaskRunsWhereItMust
   raycc::PlacementGroup whole = raycc::CreatePlacementGroup(
       {.bundles = {{{"CPU", 2}}, {{"CPU", 2}}}, .strategy = raycc::PlacementStrategy::kStrictSpread});
   EXPECT_TRUE(whole.Wait(30000));
+  raycc::Shutdown();
+}
+
+// A run whose lane is in a group not reserved yet when it starts gets the
+// runners the group's bundle holds once it is reserved (before, one: there
+// was no room to count when the run started): two nodes that must run at
+// the same time both finish.
+TEST(GraphRunOrderTest, ALaneInAGroupReservedLaterGetsItsRunners) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  gr_gate_open = false;
+  gr_gate_started = false;
+  gr_barrier_in = 0;
+  // Both CPUs are held until the gate opens: the group waits.
+  raycc::ObjectRef<int64_t> holder = raycc::Task(GrGate).SetResources({{"CPU", 2}}).Remote(int64_t{4});
+  ASSERT_TRUE(raycc_test::Eventually([] { return gr_gate_started.load(); }));
+  raycc::PlacementGroup group = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 2}}}});
+  EXPECT_FALSE(group.Wait(0));
+  CallOptions in_group;
+  in_group.placement_group = group.GetID();
+  in_group.bundle_index = 0;
+  const uint64_t runs = Embedded()->graph_runs_started();
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrBarrier"), {Value(1)}, &in_group, -1, false},
+                                             {Fn("GrBarrier"), {Value(2)}, &in_group, -1, false}});
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1);
+  gr_gate_open = true;  // the CPUs come back: the group is reserved
+  EXPECT_EQ(*holder.Get(), 4);
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[0]).Get(), 1) << "both ran at once";
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 2);
+  raycc::RemovePlacementGroup(group.GetID());
   raycc::Shutdown();
 }
 
