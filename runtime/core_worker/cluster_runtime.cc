@@ -371,6 +371,23 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   /// them (false from `fill`: the object is dropped, and so is this).
   bool WriteToStore(const ObjectId& id, size_t size, const std::function<bool(char*)>& fill,
                     std::string* full);
+  /// Runs `serialize` (which packs a value) collecting the ObjectRefs it
+  /// writes, each pinned by OwnerOf; what it throws passes through, the
+  /// pins it took given back.
+  template <typename F>
+  std::vector<ObjectId> Mentions(F&& serialize) {
+    std::vector<ObjectId> mentioned;
+    std::vector<ObjectId>* outer = std::exchange(t_serialized, &mentioned);
+    try {
+      serialize();
+    } catch (...) {
+      t_serialized = outer;
+      for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
+      throw;
+    }
+    t_serialized = outer;
+    return mentioned;
+  }
   /// The bytes a value serialized straight into the store would take, by a
   /// first pass (`size_of`); nullopt when it takes the usual path instead:
   /// no store, small, or it mentions ObjectRefs (the usual path pins them).
@@ -1606,18 +1623,8 @@ ObjectId ClusterRuntime::PutValue(std::shared_ptr<const void> value, const std::
   // in the owner) is the object plane's work (issue #15). The references
   // the value holds are pinned while the object lives (OwnerOf pins each
   // one it writes while t_serialized collects).
-  std::vector<ObjectId> mentioned;
-  std::vector<ObjectId>* outer = t_serialized;
-  t_serialized = &mentioned;
   std::string bytes;
-  try {
-    bytes = serialize(value.get());
-  } catch (...) {
-    t_serialized = outer;
-    for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
-    throw;
-  }
-  t_serialized = outer;
+  std::vector<ObjectId> mentioned = Mentions([&] { bytes = serialize(value.get()); });
   ObjectId id;
   try {
     id = Put(std::move(bytes));
@@ -1636,18 +1643,8 @@ std::optional<size_t> ClusterRuntime::StoreSizeOf(const void* value, size_t (*si
   if (shm_ == nullptr || size_of == nullptr) return std::nullopt;
   // The first pass measures; a value that mentions references (rare, and
   // small) goes the usual way, which pins them once.
-  std::vector<ObjectId> mentioned;
-  std::vector<ObjectId>* outer = t_serialized;
-  t_serialized = &mentioned;
   size_t size = 0;
-  try {
-    size = size_of(value);
-  } catch (...) {
-    t_serialized = outer;
-    for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
-    throw;
-  }
-  t_serialized = outer;
+  std::vector<ObjectId> mentioned = Mentions([&] { size = size_of(value); });
   for (const ObjectId& ref : mentioned) refs_.RemoveTaskUse(ref);
   if (!mentioned.empty() || size < kStoreAtLeast) return std::nullopt;
   return size;

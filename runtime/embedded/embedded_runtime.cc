@@ -1233,6 +1233,14 @@ const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOpti
   return *in_group;
 }
 
+std::shared_ptr<EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::GroupRemoved(const std::string& function) {
+  auto info = std::make_shared<ErrorInfo>();
+  info->cancelled = true;
+  info->function = function;
+  info->message = "task " + function + " did not run: its placement group was removed";
+  return info;
+}
+
 void EmbeddedRuntime::TryReserveGroupsLocked() {
   std::vector<PlacementGroupId> reserved = gcs_.ReservePending();
   if (reserved.empty()) return;
@@ -1308,12 +1316,8 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
   // Tasks still waiting to run in the group would wait forever: fail them.
   std::vector<std::shared_ptr<Task>> doomed;
   for (const auto& [result, object] : objects_) {
-    if (!object.pending || object.pending->started) continue;
-    for (const auto& [name, q] : object.pending->demand->units)
-      if (absl::EndsWith(name, suffix)) {
-        doomed.push_back(object.pending);
-        break;
-      }
+    if (object.pending && !object.pending->started && object.pending->demand->InGroup(suffix))
+      doomed.push_back(object.pending);
   }
   // All are marked first: failing one must not fail another (a dependent
   // among them) behind this loop's back.
@@ -1322,10 +1326,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
     if (task->done) continue;
     task->done = true;
     ready_.Remove(*task);
-    auto info = std::make_shared<ErrorInfo>();
-    info->cancelled = true;
-    info->message = "task " + task->function->name + " did not run: its placement group was removed";
-    CompleteLocked(task->result, nullptr, info);
+    CompleteLocked(task->result, nullptr, GroupRemoved(task->function->name));
     UnpinArgsLocked(*task);
   }
   FailGroupLanesLocked(suffix);  // and graph runs' work in it

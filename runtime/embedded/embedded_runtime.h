@@ -289,6 +289,8 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // the nodes of runs' lanes in it that have not started fail (as its
   // queued tasks do), and those lanes' runners need nothing to do that.
   void FailGroupLanesLocked(const std::string& suffix);
+  // Why a task (`function`) in a removed placement group did not run.
+  static std::shared_ptr<ErrorInfo> GroupRemoved(const std::string& function);
   // Groups were reserved: runs' lanes in them that started while they were
   // pending (one runner: there was no room to count) get as many runners
   // as the bundles now hold.

@@ -527,38 +527,38 @@ void EmbeddedRuntime::NoteGroupRunLocked(const std::shared_ptr<GraphRun>& run) {
   group_runs_.push_back(run);
 }
 
+namespace {
+
+// f(run, lane index) for each lane of the runs in `runs` still alive.
+template <typename F>
+void ForEachLane(const std::vector<std::weak_ptr<embedded::GraphRun>>& runs, F&& f) {
+  for (const std::weak_ptr<embedded::GraphRun>& weak : runs) {
+    std::shared_ptr<embedded::GraphRun> run = weak.lock();
+    if (!run) continue;
+    for (size_t l = 0; l < run->lanes.size(); ++l) f(run, static_cast<int32_t>(l));
+  }
+}
+
+}  // namespace
+
 void EmbeddedRuntime::FailGroupLanesLocked(const std::string& suffix) {
-  auto in_group = [&](const Demand& demand) {
-    for (const auto& [name, q] : demand.units)
-      if (absl::EndsWith(name, suffix)) return true;
-    return false;
-  };
   const Demand* nothing = *resources_.DemandOf({});
   std::vector<std::pair<GraphRun*, int32_t>> failed;  // (run, lane)
-  for (const std::weak_ptr<GraphRun>& weak : group_runs_) {
-    std::shared_ptr<GraphRun> run = weak.lock();
-    if (!run) continue;
-    for (size_t l = 0; l < run->lanes.size(); ++l) {
-      GraphLane& lane = run->lanes[l];
-      if (!in_group(*lane.demand)) continue;
-      failed.emplace_back(run.get(), static_cast<int32_t>(l));
-      // Its nodes that have not started fail, as queued tasks of the group
-      // do, when a runner takes them (their readers fail with the same
-      // cause); runners need nothing now to do that, anywhere.
-      for (GraphNode& n : run->nodes) {
-        if (n.lane != static_cast<int32_t>(l) || n.started.load() || n.settled.load() || n.cancelled.load())
-          continue;
-        auto info = std::make_shared<ErrorInfo>();
-        info->cancelled = true;
-        info->function = n.function->name;
-        info->message = "task " + n.function->name + " did not run: its placement group was removed";
-        n.cancel_error = std::move(info);
-        n.cancelled.store(true);  // (after cancel_error: who sees the flag reads it)
-      }
-      lane.demand = nothing;
-      lane.where = scheduling::PolicyOptions{};
+  ForEachLane(group_runs_, [&](const std::shared_ptr<GraphRun>& run, int32_t l) {
+    GraphLane& lane = run->lanes[l];
+    if (!lane.demand->InGroup(suffix)) return;
+    failed.emplace_back(run.get(), l);
+    // Its nodes that have not started fail, as queued tasks of the group
+    // do, when a runner takes them (their readers fail with the same
+    // cause); runners need nothing now to do that, anywhere.
+    for (GraphNode& n : run->nodes) {
+      if (n.lane != l || n.started.load() || n.settled.load() || n.cancelled.load()) continue;
+      n.cancel_error = GroupRemoved(n.function->name);
+      n.cancelled.store(true);  // (after cancel_error: who sees the flag reads it)
     }
-  }
+    lane.demand = nothing;
+    lane.where = scheduling::PolicyOptions{};
+  });
   if (failed.empty()) return;
   // Runners of those lanes waiting for the group's resources take nothing
   // instead.
@@ -578,33 +578,25 @@ void EmbeddedRuntime::GrowGroupLanesLocked(const std::vector<PlacementGroupId>& 
     gcs_.VisitPlacementGroup(
         id, [&](const gcs::PlacementGroupRecord& group) { suffixes.push_back(group.suffix); });
   }
-  auto in_reserved = [&](const Demand& demand) {
-    for (const auto& [name, q] : demand.units)
-      for (const std::string& suffix : suffixes)
-        if (absl::EndsWith(name, suffix)) return true;
-    return false;
-  };
-  for (const std::weak_ptr<GraphRun>& weak : group_runs_) {
-    std::shared_ptr<GraphRun> run = weak.lock();
-    if (!run) continue;
-    for (size_t l = 0; l < run->lanes.size(); ++l) {
-      GraphLane& lane = run->lanes[l];
-      if (!in_reserved(*lane.demand)) continue;
-      const int capacity = resources_.Capacity(*lane.demand, lane.where, kMaxGraphRunners);
-      int more = 0;
-      int64_t priority = 0;
-      {
-        std::lock_guard<std::mutex> guard(run->mu);
-        if (capacity <= lane.max_runners) continue;
-        lane.max_runners = capacity;
-        more = std::min(static_cast<int>(lane.ready.size()), capacity) - lane.runners;
-        if (more <= 0) continue;
-        lane.runners += more;
-        priority = run->FirstPriority(lane);
-      }
-      SpawnRunnersLocked(run, static_cast<int32_t>(l), more, priority);
+  ForEachLane(group_runs_, [&](const std::shared_ptr<GraphRun>& run, int32_t l) {
+    GraphLane& lane = run->lanes[l];
+    if (std::none_of(suffixes.begin(), suffixes.end(),
+                     [&](const std::string& suffix) { return lane.demand->InGroup(suffix); }))
+      return;
+    const int capacity = resources_.Capacity(*lane.demand, lane.where, kMaxGraphRunners);
+    int more = 0;
+    int64_t priority = 0;
+    {
+      std::lock_guard<std::mutex> guard(run->mu);
+      if (capacity <= lane.max_runners) return;
+      lane.max_runners = capacity;
+      more = std::min(static_cast<int>(lane.ready.size()), capacity) - lane.runners;
+      if (more <= 0) return;
+      lane.runners += more;
+      priority = run->FirstPriority(lane);
     }
-  }
+    SpawnRunnersLocked(run, l, more, priority);
+  });
 }
 
 bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {

@@ -59,7 +59,7 @@ struct Entry {
   uint64_t size = 0;
   uint64_t last_use = 0;  // the store's clock at the last create or get
   uint32_t pins = 0;
-  int32_t writer = 0;  // the process that created it (until sealed: a dead one's write is freed)
+  int32_t writer = 0;  // the process that created it (while kCreated: a dead one's write is freed)
   State state = kCreated;
   bool evictable = false;
   bool deleted = false;  // freed once the last pin goes
@@ -530,7 +530,6 @@ absl::Status SharedObjectStore::Seal(const ObjectId& id) {
     return absl::NotFoundError("object store: object " + id.Hex() + " was deleted while it was written");
   }
   it->second.state = kSealed;
-  it->second.writer = 0;
   return absl::OkStatus();
 }
 

@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "raycc/runtime/common/id.h"
 #include "raylet/local_bundle_reserver.h"
 #include "scheduling/cluster_resources.h"
@@ -41,6 +42,13 @@ struct Demand : scheduling::ResourceRequest {
   /// Its CPUs ("CPU", and "CPU_group..." in a placement group): the part a
   /// task lends while it waits in Get.
   scheduling::Units cpu;
+  /// Whether it asks for a placement group's resources (whose names end in
+  /// the group's `suffix`, gcs::PlacementGroupRecord).
+  bool InGroup(absl::string_view suffix) const {
+    for (const auto& [name, q] : units)
+      if (absl::EndsWith(name, suffix)) return true;
+    return false;
+  }
 };
 
 /// Where a call may go, as its options say (before they are checked).
