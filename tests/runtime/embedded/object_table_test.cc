@@ -165,8 +165,8 @@ TEST_F(ObjectTableTest, UnpinningAValueCountsTheReferencesPostedMeanwhileFirst) 
   EXPECT_EQ(table_.size(), 0u);
 }
 
-TEST_F(ObjectTableTest, FreedNodesAreReusedAcrossManyObjects) {
-  // A burst of puts and drops leaves nothing behind.
+TEST_F(ObjectTableTest, BurstsOfPutsAndDropsLeaveNothingBehind) {
+  // Each round frees all it made, and parks each value once for Flush.
   for (int round = 0; round < 3; ++round) {
     for (uint32_t i = 1; i <= 1000; ++i) Put(table_, Id(i));
     for (uint32_t i = 1; i <= 1000; ++i) table_.PostRef(Id(i), -1);
