@@ -19,6 +19,8 @@
 #include "object_store/shared_object_store.h"
 #include "raycc/runtime/common/status.h"
 #include "rpc/content_hash.h"
+#include "scheduling/pick_node.h"
+#include "scheduling/policy_options.h"
 
 namespace raycc::raylet {
 namespace {
@@ -36,7 +38,9 @@ bool IsContentHash(absl::string_view hash) {
 }  // namespace
 
 NodeManager::NodeManager(NodeManagerOptions options, gcs::GcsClientInterface& gcs, WorkerPoolInterface& pool)
-    : options_(std::move(options)), gcs_(gcs), pool_(pool), available_(options_.total) {
+    : options_(std::move(options)), gcs_(gcs), pool_(pool) {
+  // (The view's names are node ids: unique, and never empty.)
+  (void)view_.AddNode(options_.node_id.Hex(), options_.total, options_.labels);
   pool_.SetExitCallback(
       [this](const WorkerId& worker, const std::string& cause) { OnWorkerExit(worker, cause); });
 }
@@ -150,6 +154,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   absl::StatusOr<ResourceSet> resources = ResourceSet::FromProto(task.required_resources());
   if (!resources.ok()) return Annotate(resources.status(), "RequestWorkerLease");
   request.resources = *std::move(resources);
+  request.demand = scheduling::ResourceRequest::Of(scheduling::ToUnits(request.resources));
   absl::StatusOr<JobId> job = JobId::FromBinary(task.job_id());
   if (!job.ok()) return Annotate(job.status(), "RequestWorkerLease");
   request.job = *job;
@@ -192,10 +197,9 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   }
   for (bool refreshed = false;; refreshed = true) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!request.resources.IsSubsetOf(options_.total) ||
-        !scheduling::MatchesLabels(options_.labels, selector)) {
+    if (!view_.CanEverRun(request.demand, kHere) || !scheduling::MatchesLabels(options_.labels, selector)) {
       proto::Address spill;
-      std::string reason = InfeasibleReasonLocked(request.resources, selector, &spill);
+      std::string reason = InfeasibleReasonLocked(request.resources, request.demand, selector, &spill);
       if (spill.port() == 0 && !refreshed) {
         // The node list may be older than a node that just joined: ask the
         // GCS once before calling the request infeasible.
@@ -222,28 +226,28 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   // together each see what the ones before them took.
   std::unique_lock<std::mutex> lock(mu_);
   for (bool refreshed = false; !message.spilled() && !stopping_; refreshed = true) {
-    proto::Address spill;
     std::string infeasible;
-    if (!PlaceLocked(task.scheduling_strategy(), request.resources, selector, &spill, &infeasible)) {
-      if (!infeasible.empty() && !refreshed) {
-        // Its node may have joined since the last heartbeat: look once more.
-        lock.unlock();
-        RefreshClusterView();
-        lock.lock();
-        continue;
-      }
-      if (!infeasible.empty()) {
-        reply.set_infeasible_reason(infeasible);
-      } else {
-        *reply.mutable_retry_at_raylet() = spill;
-      }
+    const int node = PlaceLocked(task.scheduling_strategy(), request.demand, selector, &infeasible);
+    if (node < 0 && !refreshed) {
+      // Its node may have joined since the last heartbeat: look once more.
+      lock.unlock();
+      RefreshClusterView();
+      lock.lock();
+      continue;
+    }
+    if (node < 0) {
+      reply.set_infeasible_reason(infeasible);
+      return reply;
+    }
+    if (node != kHere) {
+      *reply.mutable_retry_at_raylet() = peers_[node - 1].address;
       return reply;
     }
     // Queued here: if this node is full and the view of the others is
     // older than kViewMaxAge, look again once (a node may have joined or
     // freed up since the last heartbeat). Not for spread: its turn came to
     // this node, and it waits here for room rather than skip a turn.
-    if (refreshed || task.scheduling_strategy().has_spread() || request.resources.IsSubsetOf(available_) ||
+    if (refreshed || task.scheduling_strategy().has_spread() || FitsHereLocked(request.demand.units) ||
         std::chrono::steady_clock::now() - view_time_ < kViewMaxAge) {
       break;
     }
@@ -276,7 +280,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   }
   // Not granted: give back what it held.
   if (request.state == Request::State::kStarting) {
-    available_.Add(request.resources);
+    view_.Release(request.demand.units, kHere);
     auto it = workers_.find(request.worker);
     if (it != workers_.end()) it->second.starting_for = nullptr;  // becomes idle when it registers
     DispatchLocked();
@@ -298,26 +302,20 @@ std::string LabelsToString(const std::map<std::string, std::string>& labels) {
 }  // namespace
 
 std::string NodeManager::InfeasibleReasonLocked(const ResourceSet& resources,
+                                                const scheduling::ResourceRequest& demand,
                                                 const scheduling::LabelSelector& selector,
                                                 proto::Address* spill_to) const {
-  auto describe = [&](const std::string& name, const ResourceSet& total,
-                      const std::map<std::string, std::string>& labels) {
-    std::string out = absl::StrCat("'", name, "' has ", total.ToString());
-    if (!selector.empty()) absl::StrAppend(&out, " and ", LabelsToString(labels));
-    return out;
-  };
   std::vector<std::string> nodes;
-  nodes.push_back(describe(options_.node_name, options_.total, options_.labels));
-  for (const proto::NodeInfo& node : cluster_nodes_) {
-    if (node.state() != proto::NodeInfo::ALIVE || node.node_id() == options_.node_id.Binary()) continue;
-    absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
-    if (!total.ok()) continue;
-    std::map<std::string, std::string> labels(node.labels().begin(), node.labels().end());
-    if (resources.IsSubsetOf(*total) && scheduling::MatchesLabels(labels, selector) &&
-        spill_to->port() == 0) {
-      *spill_to = node.raylet_address();
+  for (int i = 0; i < view_.size(); ++i) {
+    const scheduling::NodeResources& node = view_.node(i);
+    if (i != kHere && spill_to->port() == 0 && view_.CanEverRun(demand, i) &&
+        scheduling::MatchesLabels(node.labels, selector)) {
+      *spill_to = peers_[i - 1].address;
     }
-    nodes.push_back(describe(node.node_name(), *total, labels));
+    std::string line = absl::StrCat("'", i == kHere ? options_.node_name : peers_[i - 1].name, "' has ",
+                                    view_.totals()[i].ToString());
+    if (!selector.empty()) absl::StrAppend(&line, " and ", LabelsToString(node.labels));
+    nodes.push_back(std::move(line));
   }
   if (selector.empty()) {
     return absl::StrCat("the task needs ", resources.ToString(), " and no node has that much (",
@@ -336,14 +334,14 @@ void NodeManager::DispatchLocked() {
       unblock->done = true;
       continue;
     }
-    if (!it->second.held.IsSubsetOf(available_)) return;  // (in order: the first waits, so do the rest)
-    (void)available_.Subtract(it->second.held);
+    if (!FitsHereLocked(it->second.held)) return;  // (in order: the first waits, so do the rest)
+    view_.Acquire(it->second.held, kHere);
     it->second.blocked = false;
     unblock->done = true;
   }
   for (Request* request : queue_) {
-    if (request->state != Request::State::kQueued || !request->resources.IsSubsetOf(available_)) continue;
-    (void)available_.Subtract(request->resources);
+    if (request->state != Request::State::kQueued || !FitsHereLocked(request->demand.units)) continue;
+    view_.Acquire(request->demand.units, kHere);
     Worker* idle = nullptr;
     for (auto& [id, worker] : workers_) {
       if (worker.state == WorkerState::kIdle && worker.job == request->job && worker.code == request->code) {
@@ -363,7 +361,7 @@ void NodeManager::DispatchLocked() {
 void NodeManager::GrantLocked(Request& request, Worker& worker) {
   worker.state = WorkerState::kLeased;
   worker.group = request.group;
-  worker.held = request.resources;
+  worker.held = request.demand.units;
   worker.blocked = false;
   worker.starting_for = nullptr;
   worker.holder = request.holder;
@@ -402,7 +400,7 @@ void NodeManager::Prestart(const JobId& job, const std::string& program) {
   std::lock_guard<std::mutex> lock(mu_);
   // As many as the node has whole CPUs, up to the idle workers a job keeps.
   const int count = std::min<int>(options_.max_idle_workers_per_job,
-                                  static_cast<int>(options_.total.Get("CPU").ToDouble()));
+                                  static_cast<int>(view_.totals()[kHere].Get("CPU").ToDouble()));
   for (int i = 0; i < count && !stopping_ && !finished_jobs_.contains(job); ++i) {
     Worker worker;
     worker.id = WorkerId::FromRandom();
@@ -435,7 +433,7 @@ void NodeManager::StartWorkerLocked(Request& request) {
     if (request.attempts >= options_.max_start_attempts) {
       request.state = Request::State::kFailed;
       request.error = std::string(pid.status().message());
-      available_.Add(request.resources);
+      view_.Release(request.demand.units, kHere);
       return;
     }
   }
@@ -491,8 +489,8 @@ absl::Status NodeManager::ReturnWorker(const WorkerId& id, bool disconnect) {
     if (worker.state != WorkerState::kLeased) {
       return absl::FailedPreconditionError(absl::StrCat("ReturnWorker: worker ", id.Hex(), " is not leased"));
     }
-    if (!worker.blocked) available_.Add(worker.held);
-    worker.held = ResourceSet();
+    if (!worker.blocked) view_.Release(worker.held, kHere);
+    worker.held.clear();
     worker.blocked = false;
     worker.group = PlacementGroupId();
     worker.state = WorkerState::kIdle;
@@ -520,7 +518,7 @@ absl::Status NodeManager::NotifyBlocked(const WorkerId& id, bool blocked,
   if (blocked) {
     if (!it->second.blocked) {
       it->second.blocked = true;
-      available_.Add(it->second.held);
+      view_.Release(it->second.held, kHere);
       DispatchLocked();
     }
     return absl::OkStatus();
@@ -544,8 +542,8 @@ void NodeManager::OnWorkerExit(const WorkerId& id, const std::string& cause) {
     // their workers run tasks whose owner is gone; they end too.
     for (auto& [other_id, other] : workers_) {
       if (other.state != WorkerState::kLeased || other.holder != id) continue;
-      if (!other.blocked) available_.Add(other.held);
-      other.held = ResourceSet();
+      if (!other.blocked) view_.Release(other.held, kHere);
+      other.held.clear();
       other.state = WorkerState::kDying;
       orphans.push_back(other_id);
     }
@@ -578,7 +576,7 @@ void NodeManager::OnWorkerExitLocked(const WorkerId& id, const std::string& caus
     exit_order_.pop_front();
   }
   cv_.notify_all();
-  if (worker.state == WorkerState::kLeased && !worker.blocked) available_.Add(worker.held);
+  if (worker.state == WorkerState::kLeased && !worker.blocked) view_.Release(worker.held, kHere);
   if (worker.state == WorkerState::kStarting && worker.starting_for != nullptr && !stopping_) {
     Request& request = *worker.starting_for;
     if (request.attempts >= options_.max_start_attempts) {
@@ -586,7 +584,7 @@ void NodeManager::OnWorkerExitLocked(const WorkerId& id, const std::string& caus
       request.error = absl::StrCat("the worker process for job ", worker.job.Hex(), " ", cause,
                                    " before it registered (", request.attempts, " attempts; see ",
                                    options_.session_dir, "/logs/worker-", worker.id.Hex(), ".log)");
-      available_.Add(request.resources);
+      view_.Release(request.demand.units, kHere);
     } else {
       StartWorkerLocked(request);
     }
@@ -635,70 +633,68 @@ void NodeManager::SetClusterNodes(std::vector<proto::NodeInfo> nodes) {
   const auto now = std::chrono::steady_clock::now();
   view_time_ = now;
   peers_.clear();
+  view_.DropNodesFrom(kHere + 1);
   for (const proto::NodeInfo& node : cluster_nodes_) {
     if (node.state() != proto::NodeInfo::ALIVE || node.node_id() == options_.node_id.Binary()) continue;
     absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
     absl::StatusOr<ResourceSet> free = ResourceSet::FromProto(node.available_resources());
-    if (total.ok() && free.ok()) {
-      peers_.push_back({node.node_id(), node.raylet_address(), *total, *free,
-                        std::map<std::string, std::string>(node.labels().begin(), node.labels().end())});
-    }
+    absl::StatusOr<NodeId> id = NodeId::FromBinary(node.node_id());
+    if (!total.ok() || !free.ok() || !id.ok()) continue;
+    absl::StatusOr<int> index = view_.AddNode(
+        id->Hex(), *total, std::map<std::string, std::string>(node.labels().begin(), node.labels().end()));
+    if (!index.ok()) continue;  // (listed twice)
+    view_.SetAvailable(*index, scheduling::ToUnits(*free));
+    peers_.push_back({node.node_id(), node.node_name(), node.raylet_address()});
   }
   // A report may predate the leases spilled to its node: keep them counted
   // until the node has surely reported since (options_.spill_hold).
   std::erase_if(spill_holds_, [&](const SpillHold& hold) { return hold.until <= now; });
   for (const SpillHold& hold : spill_holds_) {
-    for (Peer& peer : peers_) {
-      if (peer.node_id == hold.node_id) (void)peer.available.Subtract(hold.resources);
-    }
+    if (const int peer = NodeIndexLocked(hold.node_id); peer > kHere) view_.Acquire(hold.units, peer);
   }
 }
 
-bool NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
-                              const scheduling::LabelSelector& labels, proto::Address* spill_to,
-                              std::string* infeasible) {
-  if (strategy.has_placement_group()) return true;  // (routed to its bundle's node already)
+int NodeManager::NodeIndexLocked(const std::string& node_id) const {
+  if (node_id == options_.node_id.Binary()) return kHere;
+  for (size_t i = 0; i < peers_.size(); ++i)
+    if (peers_[i].node_id == node_id) return static_cast<int>(i) + 1;
+  return -1;
+}
+
+int NodeManager::PlaceLocked(const proto::SchedulingStrategy& strategy,
+                             const scheduling::ResourceRequest& demand,
+                             const scheduling::LabelSelector& labels, std::string* infeasible) {
+  if (strategy.has_placement_group()) return kHere;  // (routed to its bundle's node already)
+  scheduling::PolicyOptions options;
+  options.labels = &labels;
+  options.spread = strategy.has_spread();
+  options.spread_by_total = true;  // (the peers' room is only as fresh as their last report)
   if (strategy.has_node_affinity()) {
     const proto::NodeAffinitySchedulingStrategy& affinity = strategy.node_affinity();
-    if (affinity.node_id() == options_.node_id.Binary()) return true;
-    for (const Peer& peer : peers_) {
-      if (peer.node_id == affinity.node_id() && resources.IsSubsetOf(peer.total) &&
-          scheduling::MatchesLabels(peer.labels, labels)) {
-        *spill_to = peer.address;
-        return false;
-      }
-    }
-    if (affinity.soft()) return true;
-    absl::StatusOr<NodeId> id = NodeId::FromBinary(affinity.node_id());
-    *infeasible = absl::StrCat("the task must run on node ", id.ok() ? id->Hex() : "?",
-                               ", which is dead, unknown, or too small for ", resources.ToString());
-    return false;
-  }
-  if (strategy.has_spread()) {
-    std::vector<const Peer*> candidates;
-    for (const Peer& peer : peers_) {
-      if (resources.IsSubsetOf(peer.total) && scheduling::MatchesLabels(peer.labels, labels)) {
-        candidates.push_back(&peer);
-      }
-    }
-    const size_t pick = spread_next_++ % (candidates.size() + 1);
-    if (pick == candidates.size()) return true;  // (this node's turn)
-    *spill_to = candidates[pick]->address;
-    return false;
-  }
-  if (resources.IsSubsetOf(available_)) return true;
-  Peer* best = nullptr;
-  for (Peer& peer : peers_) {
-    if (!resources.IsSubsetOf(peer.available) || !scheduling::MatchesLabels(peer.labels, labels)) continue;
-    if (best == nullptr || peer.available.Get("CPU").ToDouble() > best->available.Get("CPU").ToDouble()) {
-      best = &peer;
+    const int node = NodeIndexLocked(affinity.node_id());
+    if (node >= 0 && view_.CanEverRun(demand, node) && scheduling::Eligible(view_, node, options)) {
+      options.affinity = node;
+      options.affinity_soft = affinity.soft();
+    } else if (!affinity.soft()) {
+      absl::StatusOr<NodeId> id = NodeId::FromBinary(affinity.node_id());
+      *infeasible = absl::StrCat("the task must run on node ", id.ok() ? id->Hex() : "?",
+                                 ", which is dead, unknown, or too small for ",
+                                 scheduling::ToSet(demand.units).ToString());
+      return -1;
     }
   }
-  if (best == nullptr) return true;  // (queued here: nobody has room now)
-  (void)best->available.Subtract(resources);
-  spill_holds_.push_back({best->node_id, resources, std::chrono::steady_clock::now() + options_.spill_hold});
-  *spill_to = best->address;
-  return false;
+  int node = scheduling::PickNode(view_, demand, options, &spread_cursor_);
+  if (node < 0) {
+    // No node it may use has room now: it waits on its hard affinity's
+    // node, else here.
+    return options.affinity >= 0 && !options.affinity_soft ? options.affinity : kHere;
+  }
+  if (node != kHere) {
+    view_.Acquire(demand.units, node);
+    spill_holds_.push_back(
+        {peers_[node - 1].node_id, demand.units, std::chrono::steady_clock::now() + options_.spill_hold});
+  }
+  return node;
 }
 
 bool NodeManager::HoldsBundleLocked(const PlacementGroupId& group, int index) const {
@@ -725,7 +721,7 @@ bool NodeManager::RouteToBundle(const proto::RequestWorkerLeaseRequest& message,
     std::lock_guard<std::mutex> lock(mu_);
     // Here: its bundle is here (a spilled request always queues here).
     if (HoldsBundleLocked(group, index) &&
-        (index >= 0 || message.spilled() || resources.IsSubsetOf(available_))) {
+        (index >= 0 || message.spilled() || FitsHereLocked(scheduling::ToUnits(resources)))) {
       return false;
     }
     if (message.spilled() && !HoldsBundleLocked(group, index)) {
@@ -769,10 +765,11 @@ bool NodeManager::RouteToBundle(const proto::RequestWorkerLeaseRequest& message,
       // Any bundle: a node whose last report shows room in the group, else
       // the next one in turn.
       std::string target = nodes[bundle_next_++ % nodes.size()];
-      for (const Peer& peer : peers_) {
-        if (nodes.size() > 1 && std::find(nodes.begin(), nodes.end(), peer.node_id) != nodes.end() &&
-            resources.IsSubsetOf(peer.available)) {
-          target = peer.node_id;
+      const scheduling::Units units = scheduling::ToUnits(resources);
+      for (size_t i = 0; i < peers_.size() && nodes.size() > 1; ++i) {
+        if (std::find(nodes.begin(), nodes.end(), peers_[i].node_id) != nodes.end() &&
+            scheduling::Fits(units, view_.node(static_cast<int>(i) + 1).available)) {
+          target = peers_[i].node_id;
           break;
         }
       }
@@ -833,8 +830,9 @@ bool NodeManager::PrepareBundles(const PlacementGroupId& group,
     sum.Add(resources);
     fresh.emplace_back(index, resources);
   }
-  if (stopping_ || !sum.IsSubsetOf(available_)) return false;
-  (void)available_.Subtract(sum);
+  const scheduling::Units units = scheduling::ToUnits(sum);
+  if (stopping_ || !FitsHereLocked(units)) return false;
+  view_.Acquire(units, kHere);
   for (auto& [index, resources] : fresh) bundles_[{group, index}] = Bundle{std::move(resources), false};
   return true;
 }
@@ -846,9 +844,7 @@ void NodeManager::CommitBundles(const PlacementGroupId& group, const std::vector
     auto it = bundles_.find({group, index});
     if (it == bundles_.end() || it->second.committed) continue;  // (idempotent)
     it->second.committed = true;
-    ResourceSet renamed = gcs::GroupResources(it->second.resources, index, suffix);
-    options_.total.Add(renamed);
-    available_.Add(renamed);
+    view_.AddCapacity(scheduling::ToUnits(gcs::GroupResources(it->second.resources, index, suffix)), kHere);
   }
   DispatchLocked();
 }
@@ -865,16 +861,11 @@ void NodeManager::CancelBundles(const PlacementGroupId& group, const std::vector
       if (it->second.committed) {
         // Its renamed resources leave the node; work in it may hold some
         // (ended below), so what is free of them is cut, not subtracted.
-        for (const auto& [name, q] :
-             gcs::GroupResources(it->second.resources, index, suffix).SortedEntries()) {
-          const FixedPoint total = options_.total.Get(name) - q;
-          (void)options_.total.Set(name, total);
-          const FixedPoint left = std::min(available_.Get(name) - q, total);
-          (void)available_.Set(name, std::max(left, FixedPoint()));
-        }
+        view_.RemoveCapacity(scheduling::ToUnits(gcs::GroupResources(it->second.resources, index, suffix)),
+                             kHere);
         returned_committed = true;
       }
-      available_.Add(it->second.resources);
+      view_.Release(scheduling::ToUnits(it->second.resources), kHere);
       bundles_.erase(it);
     }
     if (returned_committed && !HoldsBundleLocked(group, -1)) {
@@ -882,13 +873,11 @@ void NodeManager::CancelBundles(const PlacementGroupId& group, const std::vector
       // waits for it fails.
       for (auto& [id, worker] : workers_) {
         if (worker.state != WorkerState::kLeased || worker.group != group) continue;
-        worker.held = ResourceSet();
+        worker.held.clear();
         worker.state = WorkerState::kDying;
         in_group.push_back(id);
       }
-      for (const auto& [name, q] : available_.SortedEntries()) {
-        if (absl::EndsWith(name, suffix)) (void)available_.Set(name, FixedPoint());
-      }
+      view_.DropGroupResources(suffix);
       for (Request* request : queue_) {
         if (request->group != group || request->state == Request::State::kGranted ||
             request->state == Request::State::kFailed) {
@@ -909,19 +898,19 @@ void NodeManager::CancelBundles(const PlacementGroupId& group, const std::vector
 
 ResourceSet NodeManager::available() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return available_;
+  return scheduling::ToSet(view_.node(kHere).available);
 }
 
 void NodeManager::Report(proto::NodeResourcesReport* report) const {
   std::lock_guard<std::mutex> lock(mu_);
-  available_.ToProto(report->mutable_available_resources());
+  scheduling::ToSet(view_.node(kHere).available).ToProto(report->mutable_available_resources());
   report->set_resources_version(++report_version_);
 }
 
 void NodeManager::FillStats(proto::GetNodeStatsReply* reply) const {
   std::lock_guard<std::mutex> lock(mu_);
-  options_.total.ToProto(reply->mutable_total_resources());
-  available_.ToProto(reply->mutable_available_resources());
+  view_.totals()[kHere].ToProto(reply->mutable_total_resources());
+  scheduling::ToSet(view_.node(kHere).available).ToProto(reply->mutable_available_resources());
   reply->set_num_workers(static_cast<uint32_t>(workers_.size()));
   reply->set_num_pending_leases(static_cast<uint32_t>(queue_.size()));
   reply->set_workers_started(pool_.started());

@@ -31,6 +31,7 @@
 #include "raycc/runtime/common/id.h"
 #include "raycc/runtime/common/resource_set.h"
 #include "raylet/worker_pool_interface.h"
+#include "scheduling/cluster_resources.h"
 #include "scheduling/label_selector.h"
 
 namespace raycc::object_store {
@@ -142,8 +143,8 @@ class NodeManager {
     WorkerState state = WorkerState::kStarting;
     int pid = 0;
     int port = 0;
-    ResourceSet held;      // the lease's resources (while leased, unblocked)
-    bool blocked = false;  // leased, its resources given back while it waits
+    scheduling::Units held;  // the lease's resources (while leased, unblocked)
+    bool blocked = false;    // leased, its resources given back while it waits
     Request* starting_for = nullptr;
     /// While leased: the worker of this node that holds the lease (nil for a
     /// driver or another node's worker). When it exits, this one goes too.
@@ -153,6 +154,7 @@ class NodeManager {
   };
   struct Request {
     ResourceSet resources;
+    scheduling::ResourceRequest demand;  // `resources` in the scheduling model
     JobId job;
     std::string code;                    // what a worker must run: the program's hash, then its libraries'
     std::string program;                 // the program's content hash
@@ -184,16 +186,17 @@ class NodeManager {
   std::deque<WorkerId> exit_order_;
   std::vector<std::pair<JobId, std::string>> prestarts_;  // (job, program hash) to start workers for
   std::thread driver_watch_;
-  /// Where a request that this node could hold goes, by its strategy:
-  /// node affinity to its node; spread round-robin over the nodes that can
-  /// hold it; by default here while it fits what is free here, else to the
-  /// peer with the most free CPU that has room for it, else here (queued).
-  /// True to run it here; false with `*spill_to` set, or with `*infeasible`
-  /// set when its strategy names a node that cannot run it.
-  /// Only nodes matching `labels` (a selector) are considered.
-  bool PlaceLocked(const proto::SchedulingStrategy& strategy, const ResourceSet& resources,
-                   const scheduling::LabelSelector& labels, proto::Address* spill_to,
-                   std::string* infeasible);
+  /// Where a request that this node could hold goes (an index in view_;
+  /// kHere: it queues here): the node scheduling::PickNode chooses by its
+  /// strategy (node affinity, spread, else the hybrid policy) among the
+  /// nodes matching `labels`; when none has room now, the node of a hard
+  /// affinity, else here. A spill to a peer counts against the peer until
+  /// it reports again. -1 with `*infeasible` set when its strategy names a
+  /// node that cannot run it.
+  int PlaceLocked(const proto::SchedulingStrategy& strategy, const scheduling::ResourceRequest& demand,
+                  const scheduling::LabelSelector& labels, std::string* infeasible);
+  /// The index in view_ of the node with id `node_id` (bytes), or -1.
+  int NodeIndexLocked(const std::string& node_id) const;
   /// Asks the GCS for the node list (not under mu_).
   void RefreshClusterView();
   /// The executable for content hash `code`, fetched from the GCS once.
@@ -218,8 +221,12 @@ class NodeManager {
   bool HoldsBundleLocked(const PlacementGroupId& group, int index) const;
   /// Why no node can ever run the request, naming each node's capacity
   /// (and labels, when it has a selector); `*spill_to`: a node that can.
-  std::string InfeasibleReasonLocked(const ResourceSet& resources, const scheduling::LabelSelector& labels,
-                                     proto::Address* spill_to) const;
+  std::string InfeasibleReasonLocked(const ResourceSet& resources, const scheduling::ResourceRequest& demand,
+                                     const scheduling::LabelSelector& labels, proto::Address* spill_to) const;
+  /// `units` fit in what this node has free now.
+  bool FitsHereLocked(const scheduling::Units& units) const {
+    return scheduling::Fits(units, view_.node(kHere).available);
+  }
 
   NodeManagerOptions options_;  // (port: set once the server is bound)
   gcs::GcsClientInterface& gcs_;
@@ -228,25 +235,28 @@ class NodeManager {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  ResourceSet available_;
   std::list<Request*> queue_;
   std::list<Unblock*> unblocks_;
   absl::flat_hash_map<WorkerId, Worker> workers_;
   absl::flat_hash_map<JobId, bool> finished_jobs_;
   std::vector<proto::NodeInfo> cluster_nodes_;
-  /// The other live nodes as last heard: their totals, and what they have
-  /// free (the GCS's view, lowered by the leases spilled to them since).
+  /// The cluster as this raylet sees it, in the scheduling component's
+  /// model (the one the embedded runtime's accounting and the policies
+  /// share): node kHere is this node, its free resources this raylet's own
+  /// accounting (its total grows and shrinks with committed bundles);
+  /// nodes 1.. are the other live nodes, peers_[i - 1], with what they had
+  /// free at their last report less the leases spilled to them since.
+  scheduling::ClusterResources view_;
+  static constexpr int kHere = 0;
   struct Peer {
     std::string node_id;  // (bytes)
+    std::string name;     // (for messages)
     proto::Address address;
-    ResourceSet total;
-    ResourceSet available;
-    std::map<std::string, std::string> labels;
   };
   std::vector<Peer> peers_;
   struct SpillHold {
     std::string node_id;
-    ResourceSet resources;
+    scheduling::Units units;
     std::chrono::steady_clock::time_point until;
   };
   std::vector<SpillHold> spill_holds_;
@@ -256,8 +266,8 @@ class NodeManager {
   };
   absl::flat_hash_map<std::pair<PlacementGroupId, int>, Bundle> bundles_;
   uint64_t bundle_next_ = 0;
-  mutable uint64_t report_version_ = 0;  // (any-bundle requests rotate over the group's nodes)
-  uint64_t spread_next_ = 0;
+  mutable uint64_t report_version_ = 0;              // (any-bundle requests rotate over the group's nodes)
+  uint64_t spread_cursor_ = 0;                       // (the spread policy's)
   std::chrono::steady_clock::time_point view_time_;  // of cluster_nodes_
   static constexpr std::chrono::milliseconds kViewMaxAge{100};
 

@@ -92,6 +92,36 @@ double ClusterResources::Utilization(const ResourceRequest& request, int node) c
   return u;
 }
 
+void ClusterResources::DropNodesFrom(int first) {
+  if (first >= size()) return;
+  nodes_.resize(first);
+  totals_.resize(first);
+}
+
+void ClusterResources::AddCapacity(const Units& units, int node) {
+  NodeResources& n = nodes_[node];
+  for (const auto& [name, q] : units) {
+    n.total[name] += q;
+    n.available[name] += q;
+  }
+  totals_[node] = ToSet(n.total);
+}
+
+void ClusterResources::RemoveCapacity(const Units& units, int node) {
+  NodeResources& n = nodes_[node];
+  for (const auto& [name, q] : units) {
+    int64_t& total = n.total[name];
+    total = std::max<int64_t>(total - q, 0);
+    int64_t& free = n.available[name];
+    free = std::clamp<int64_t>(free - q, 0, total);
+    if (total == 0) {
+      n.total.erase(name);
+      n.available.erase(name);
+    }
+  }
+  totals_[node] = ToSet(n.total);
+}
+
 void ClusterResources::Acquire(const Units& units, int node) {
   Units& available = nodes_[node].available;
   for (const auto& [name, q] : units) available[name] -= q;

@@ -74,6 +74,19 @@ class ClusterResources {
   /// `node` (0: idle, 1: full), the hybrid policy's measure.
   double Utilization(const ResourceRequest& request, int node) const;
 
+  /// What `node` has free is `available`, as its own report says (a
+  /// raylet's view of its peers).
+  void SetAvailable(int node, Units available) { nodes_[node].available = std::move(available); }
+  /// Forgets the nodes from index `first` on (a view rebuilt from a newer
+  /// node list keeps the nodes before).
+  void DropNodesFrom(int first);
+  /// `node` gains `units` (total and free), or loses them: what is free of
+  /// a lost resource is cut to what is left of its total (work holding some
+  /// keeps it), never below zero. A raylet's committed bundles come and go
+  /// this way.
+  void AddCapacity(const Units& units, int node);
+  void RemoveCapacity(const Units& units, int node);
+
   /// Takes `units` on `node` (Release gives them back). No check: callers
   /// take only what CanRun said fits.
   void Acquire(const Units& units, int node);

@@ -16,6 +16,11 @@ struct PolicyOptions {
   /// `affinity_soft`, elsewhere if it has no room.
   int affinity = -1;
   bool affinity_soft = true;
+  /// Spread over the eligible nodes that could ever hold the request, room
+  /// now or not: for a scheduler that sees the other nodes only as of their
+  /// last report (a raylet), where a node's room is a guess and a busy node
+  /// queues what it is sent.
+  bool spread_by_total = false;
   /// The hybrid policy packs onto a node until it is this used. (A float,
   /// placed here: every queued task holds a PolicyOptions, in 24 bytes.)
   float spread_threshold = 0.5f;

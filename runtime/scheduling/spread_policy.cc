@@ -7,7 +7,8 @@ int SpreadPolicy(const ClusterResources& cluster, const ResourceRequest& request
   int n = cluster.size();
   for (int k = 0; k < n; ++k) {
     int i = static_cast<int>((*cursor + k) % n);
-    if (Eligible(cluster, i, options) && cluster.CanRun(request, i)) {
+    if (Eligible(cluster, i, options) &&
+        (options.spread_by_total ? cluster.CanEverRun(request, i) : cluster.CanRun(request, i))) {
       *cursor = i + 1;
       return i;
     }

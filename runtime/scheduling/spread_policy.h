@@ -12,6 +12,7 @@ namespace raycc::scheduling {
 
 /// The first eligible node with room at or after `*cursor` (mod the node
 /// count); advances `*cursor` past it. -1 when none has room.
+/// (options.spread_by_total: the first that could ever hold it.)
 int SpreadPolicy(const ClusterResources& cluster, const ResourceRequest& request,
                  const PolicyOptions& options, uint64_t* cursor);
 

@@ -237,6 +237,19 @@ TEST_F(NodeManagerTest, ALeaseThisNodeHasNoRoomForSpillsToAPeerThatHas) {
   EXPECT_TRUE(queued.get()->canceled());
 }
 
+TEST_F(NodeManagerTest, LeasesArePlacedByTheHybridPolicyTheEmbeddedRuntimeUses) {
+  // scheduling::HybridPolicy over (this node, the peers): here while this
+  // node is less than half used, then the least used node with room.
+  Start(Res({{"CPU", 4}}));
+  const NodeId b = AddPeer("b", 7001, Res({{"CPU", 4}}), Res({{"CPU", 4}}));
+  Granted(Lease(Res({{"CPU", 1}})), 0);
+  Granted(Lease(Res({{"CPU", 1}})), 1);
+  EXPECT_EQ(Answer(Lease(Res({{"CPU", 1}}))).retry_at_raylet().node_id(), b.Binary());
+  // b is now taken as 1 of 4 used: half-used here still loses to it.
+  EXPECT_EQ(Answer(Lease(Res({{"CPU", 1}}))).retry_at_raylet().node_id(), b.Binary());
+  EXPECT_EQ(pool_.started(), 2u);
+}
+
 TEST_F(NodeManagerTest, AnInfeasibleLeaseNamesEveryNodeAndOneOnlyAPeerCanHoldGoesThere) {
   Start(Res({{"CPU", 2}}));
   const NodeId b = AddPeer("b", 7001, Res({{"CPU", 4}, {"GPU", 1}}), Res({{"CPU", 4}, {"GPU", 1}}));

@@ -85,5 +85,38 @@ TEST(ClusterResourcesTest, BundlesMoveResourcesToGroupNamesAndBack) {
   EXPECT_EQ(cluster.node(0).available, cluster.node(0).total);
 }
 
+TEST(ClusterResourcesTest, CapacityComesAndGoesAndWhatIsHeldIsNeverFreedTwice) {
+  // A raylet's committed bundle: its renamed resources join the node's
+  // total and free resources, and leave again when it is cancelled, even
+  // while work holds some of them (what is free is cut, never negative).
+  ClusterResources cluster = MakeCluster({{"a", {{"CPU", 2}}}});
+  const Units group = U({{"CPU_group_x", 2}});
+  cluster.AddCapacity(group, 0);
+  EXPECT_TRUE(cluster.CanEverRun(R({{"CPU_group_x", 2}}), 0));
+  EXPECT_EQ(cluster.totals()[0].ToString(), "{CPU: 2, CPU_group_x: 2}");
+  cluster.Acquire(U({{"CPU_group_x", 1.5}}), 0);
+  cluster.RemoveCapacity(U({{"CPU_group_x", 1}}), 0);
+  EXPECT_EQ(cluster.node(0).total.at("CPU_group_x"), 10000);
+  EXPECT_EQ(cluster.node(0).available.at("CPU_group_x"), 0);  // (0.5 free less 1: cut to 0)
+  cluster.RemoveCapacity(U({{"CPU_group_x", 1}}), 0);
+  EXPECT_FALSE(cluster.node(0).total.contains("CPU_group_x"));
+  EXPECT_FALSE(cluster.node(0).available.contains("CPU_group_x"));
+  EXPECT_EQ(cluster.totals()[0].ToString(), "{CPU: 2}");
+}
+
+TEST(ClusterResourcesTest, AViewKeepsItsFirstNodesWhenTheOthersAreReplaced) {
+  ClusterResources cluster = MakeCluster({{"here", {{"CPU", 2}}}, {"b", {{"CPU", 4}}}});
+  cluster.Acquire(U({{"CPU", 1}}), 0);
+  cluster.DropNodesFrom(1);
+  ASSERT_EQ(cluster.size(), 1);
+  EXPECT_EQ(cluster.totals().size(), 1u);
+  EXPECT_EQ(cluster.Find("b"), -1);
+  ASSERT_TRUE(cluster.AddNode("b", *ResourceSet::Create({{"CPU", 4}})).ok());
+  cluster.SetAvailable(1, U({{"CPU", 1}}));
+  EXPECT_EQ(cluster.node(0).available.at("CPU"), 10000);  // (kept)
+  EXPECT_FALSE(cluster.CanRun(R({{"CPU", 2}}), 1));
+  EXPECT_TRUE(cluster.CanEverRun(R({{"CPU", 2}}), 1));
+}
+
 }  // namespace
 }  // namespace raycc::scheduling

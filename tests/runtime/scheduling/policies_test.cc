@@ -63,6 +63,15 @@ TEST(SpreadPolicyTest, RoundRobinsOverNodesWithRoom) {
   EXPECT_EQ(got, (std::vector<int>{0, 2, 0, 2}));  // b is full
   ClusterResources full = ThreeNodes({4, 4, 4});
   EXPECT_EQ(SpreadPolicy(full, R({{"CPU", 1}}), {}, &cursor), -1);
+  // By total (a raylet's view): full nodes take their turn; one that could
+  // never hold the request does not.
+  got.clear();
+  cursor = 0;
+  for (int i = 0; i < 3; ++i) {
+    got.push_back(SpreadPolicy(full, R({{"CPU", 4}}), {.spread = true, .spread_by_total = true}, &cursor));
+  }
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(SpreadPolicy(full, R({{"CPU", 5}}), {.spread = true, .spread_by_total = true}, &cursor), -1);
 }
 
 TEST(NodeAffinityPolicyTest, HardWaitsSoftFallsBack) {
