@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/placement_group_info.h"
 #include "core_worker/memory_store.h"
@@ -69,6 +70,27 @@ thread_local std::vector<ObjectId>* t_serialized = nullptr;
 // While this worker runs an actor's constructor or method: the actor's
 // restarts so far (its creation task's attempt number); -1 otherwise.
 thread_local int t_actor_restarts = -1;
+// While this worker runs a task or an actor's call: the GPU devices its
+// lease holds (GetGpuIds).
+thread_local std::vector<int> t_gpus;
+
+/// Makes the process's CUDA_VISIBLE_DEVICES the devices `gpus` (as Ray
+/// does for a task's lease); none: the value the worker started with. A
+/// worker runs one lease's tasks at a time, and an actor's devices are its
+/// creation's for its lifetime, so the process-wide variable is the task's.
+void SetVisibleDevices(const std::vector<int>& gpus) {
+  static const std::optional<std::string> original = [] {
+    const char* value = std::getenv("CUDA_VISIBLE_DEVICES");
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+  }();
+  if (!gpus.empty()) {
+    ::setenv("CUDA_VISIBLE_DEVICES", absl::StrJoin(gpus, ",").c_str(), 1);
+  } else if (original.has_value()) {
+    ::setenv("CUDA_VISIBLE_DEVICES", original->c_str(), 1);
+  } else {
+    ::unsetenv("CUDA_VISIBLE_DEVICES");
+  }
+}
 
 MemoryStore::Deadline DeadlineAfter(int64_t timeout_ms) {
   if (timeout_ms < 0) return std::nullopt;
@@ -184,7 +206,7 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   void Serve() override;
   bool InWorkerThread() const override { return t_task != nullptr; }
   std::string CurrentNodeName() const override { return worker_ ? node_name_ : std::string(); }
-  std::vector<int> CurrentGpuIds() const override { return {}; }
+  std::vector<int> CurrentGpuIds() const override { return t_gpus; }
   bool CurrentTaskCancelled() const override { return false; }
 
   // WorkerService.
@@ -493,9 +515,10 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   struct Instance {
     void* self = nullptr;
     const internal::RemoteFunction* factory = nullptr;
-    int restarts = 0;    // before this instance (WasCurrentActorRestarted)
-    std::string exited;  // set when a method called ExitActor: the call's name
-    std::mutex mu;       // calls run one at a time (max_concurrency 1)
+    int restarts = 0;       // before this instance (WasCurrentActorRestarted)
+    std::vector<int> gpus;  // the GPU devices its lease holds (its creation's)
+    std::string exited;     // set when a method called ExitActor: the call's name
+    std::mutex mu;          // calls run one at a time (max_concurrency 1)
   };
   std::mutex instances_mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Instance>> instances_;  // by actor id
@@ -882,6 +905,10 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
       return size && WriteValueToStore(id, value.value.get(), *size, value.write_into, nullptr);
     };
   }
+  if (task.type() != proto::ACTOR_TASK) {
+    t_gpus.assign(request.gpu_ids().begin(), request.gpu_ids().end());
+    SetVisibleDevices(t_gpus);
+  }
   if (task.type() == proto::ACTOR_CREATION_TASK) {
     const internal::RemoteFunction* factory = nullptr;
     t_actor_restarts = static_cast<int>(task.attempt_number());
@@ -892,6 +919,7 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
       instance->self = self;
       instance->factory = factory;
       instance->restarts = static_cast<int>(task.attempt_number());
+      instance->gpus = t_gpus;
       std::lock_guard<std::mutex> lock(instances_mu_);
       instances_[task.actor_creation().actor_id()] = std::move(instance);
     }
@@ -918,6 +946,7 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
       error->set_task_id(task.task_id());
     } else {
       t_actor_restarts = instance->restarts;
+      t_gpus = instance->gpus;
       ExecuteMethod(task, instance->self, reply, read_ref, write_result);
       t_actor_restarts = -1;
       if (reply->worker_exiting()) instance->exited = task.function().name();
@@ -927,6 +956,7 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   }
   t_task = nullptr;
   t_serialized = nullptr;
+  t_gpus.clear();
   read.clear();
   // A big result for an owner on this node goes into the node's store: the
   // owner reads it in place, and so do the tasks it passes it to.
@@ -2420,6 +2450,7 @@ bool ClusterRuntime::CreateOnWorker(Actor& actor) {
     proto::PushTaskRequest request;
     *request.mutable_task() = actor.creation;
     request.set_intended_worker_id(lease.worker_id);
+    for (int gpu : lease.gpu_ids) request.add_gpu_ids(gpu);
     PrepareForNode(request.mutable_task(), lease.node_id);
     proto::PushTaskReply reply;
     grpc::Status status = submitter_->Push(lease.worker, request, &reply);

@@ -95,6 +95,7 @@ class TaskSubmitter {
     std::string worker;  // the worker ("host:port")
     std::string worker_id;
     std::string node_id;
+    std::vector<int> gpu_ids;  // the node's GPU devices it holds
   };
   enum class LeaseOutcome { kGranted, kInfeasible, kFailed, kStopped };
   /// Leases a worker for tasks shaped like `sample`, following spillback;

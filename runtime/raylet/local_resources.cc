@@ -28,8 +28,7 @@ const Demand* LocalResources::Intern(scheduling::Units units) {
   auto [it, added] = interned_.try_emplace(std::move(key), nullptr);
   if (!added) return it->second;
   Demand& demand = demands_.emplace_back();
-  for (const auto& [name, q] : units)
-    if (name == "CPU" || absl::StartsWith(name, "CPU_group")) demand.cpu[name] = q;
+  demand.cpu = scheduling::CpuPart(units);
   static_cast<scheduling::ResourceRequest&>(demand) = scheduling::ResourceRequest::Of(std::move(units));
   it->second = &demand;
   return &demand;

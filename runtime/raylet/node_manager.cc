@@ -276,6 +276,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
     address->set_port(worker.port);
     address->set_worker_id(worker.id.Binary());
     request.resources.ToProto(reply.mutable_granted_resources());
+    for (int gpu : worker.gpus) reply.add_gpu_ids(gpu);
     return reply;
   }
   // Not granted: give back what it held.
@@ -334,13 +335,14 @@ void NodeManager::DispatchLocked() {
       unblock->done = true;
       continue;
     }
-    if (!FitsHereLocked(it->second.held)) return;  // (in order: the first waits, so do the rest)
-    view_.Acquire(it->second.held, kHere);
+    const scheduling::Units lent = scheduling::CpuPart(it->second.held.units);
+    if (!FitsHereLocked(lent)) return;  // (in order: the first waits, so do the rest)
+    view_.Acquire(lent, kHere);
     it->second.blocked = false;
     unblock->done = true;
   }
   for (Request* request : queue_) {
-    if (request->state != Request::State::kQueued || !FitsHereLocked(request->demand.units)) continue;
+    if (request->state != Request::State::kQueued || !view_.CanRun(request->demand, kHere)) continue;
     view_.Acquire(request->demand.units, kHere);
     Worker* idle = nullptr;
     for (auto& [id, worker] : workers_) {
@@ -361,7 +363,8 @@ void NodeManager::DispatchLocked() {
 void NodeManager::GrantLocked(Request& request, Worker& worker) {
   worker.state = WorkerState::kLeased;
   worker.group = request.group;
-  worker.held = request.demand.units;
+  worker.held = request.demand;
+  worker.gpus = view_.TakeGpus(request.demand, kHere);
   worker.blocked = false;
   worker.starting_for = nullptr;
   worker.holder = request.holder;
@@ -489,9 +492,7 @@ absl::Status NodeManager::ReturnWorker(const WorkerId& id, bool disconnect) {
     if (worker.state != WorkerState::kLeased) {
       return absl::FailedPreconditionError(absl::StrCat("ReturnWorker: worker ", id.Hex(), " is not leased"));
     }
-    if (!worker.blocked) view_.Release(worker.held, kHere);
-    worker.held.clear();
-    worker.blocked = false;
+    ReleaseLeaseLocked(worker);
     worker.group = PlacementGroupId();
     worker.state = WorkerState::kIdle;
     int idle_of_job = 0;
@@ -518,7 +519,7 @@ absl::Status NodeManager::NotifyBlocked(const WorkerId& id, bool blocked,
   if (blocked) {
     if (!it->second.blocked) {
       it->second.blocked = true;
-      view_.Release(it->second.held, kHere);
+      view_.Release(scheduling::CpuPart(it->second.held.units), kHere);
       DispatchLocked();
     }
     return absl::OkStatus();
@@ -542,8 +543,7 @@ void NodeManager::OnWorkerExit(const WorkerId& id, const std::string& cause) {
     // their workers run tasks whose owner is gone; they end too.
     for (auto& [other_id, other] : workers_) {
       if (other.state != WorkerState::kLeased || other.holder != id) continue;
-      if (!other.blocked) view_.Release(other.held, kHere);
-      other.held.clear();
+      ReleaseLeaseLocked(other);
       other.state = WorkerState::kDying;
       orphans.push_back(other_id);
     }
@@ -576,7 +576,10 @@ void NodeManager::OnWorkerExitLocked(const WorkerId& id, const std::string& caus
     exit_order_.pop_front();
   }
   cv_.notify_all();
-  if (worker.state == WorkerState::kLeased && !worker.blocked) view_.Release(worker.held, kHere);
+  if (worker.state == WorkerState::kLeased) ReleaseLeaseLocked(worker);
+  // (A worker ended while leased in a removed group gave its resources
+  // back then; its devices come back now that it is gone.)
+  if (!worker.gpus.empty()) view_.ReleaseGpus(worker.held, kHere, worker.gpus);
   if (worker.state == WorkerState::kStarting && worker.starting_for != nullptr && !stopping_) {
     Request& request = *worker.starting_for;
     if (request.attempts >= options_.max_start_attempts) {
@@ -590,6 +593,18 @@ void NodeManager::OnWorkerExitLocked(const WorkerId& id, const std::string& caus
     }
   }
   DispatchLocked();
+}
+
+void NodeManager::ReleaseLeaseLocked(Worker& worker) {
+  scheduling::Units units = worker.held.units;
+  if (worker.blocked) {
+    for (const auto& [name, q] : scheduling::CpuPart(units)) units.erase(name);
+  }
+  view_.Release(units, kHere);
+  if (!worker.gpus.empty()) view_.ReleaseGpus(worker.held, kHere, worker.gpus);
+  worker.held = {};
+  worker.gpus.clear();
+  worker.blocked = false;
 }
 
 void NodeManager::OnJobsFinished(const std::vector<JobId>& jobs) {
@@ -873,7 +888,7 @@ void NodeManager::CancelBundles(const PlacementGroupId& group, const std::vector
       // waits for it fails.
       for (auto& [id, worker] : workers_) {
         if (worker.state != WorkerState::kLeased || worker.group != group) continue;
-        worker.held.clear();
+        worker.held.units.clear();  // (the group's resources are gone; its devices wait for its exit)
         worker.state = WorkerState::kDying;
         in_group.push_back(id);
       }

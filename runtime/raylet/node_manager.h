@@ -143,8 +143,9 @@ class NodeManager {
     WorkerState state = WorkerState::kStarting;
     int pid = 0;
     int port = 0;
-    scheduling::Units held;  // the lease's resources (while leased, unblocked)
-    bool blocked = false;    // leased, its resources given back while it waits
+    scheduling::ResourceRequest held;  // the lease's resources (while leased)
+    std::vector<int> gpus;             // the GPU devices it holds for them
+    bool blocked = false;              // leased, its CPUs (CpuPart) given back while it waits
     Request* starting_for = nullptr;
     /// While leased: the worker of this node that holds the lease (nil for a
     /// driver or another node's worker). When it exits, this one goes too.
@@ -173,6 +174,10 @@ class NodeManager {
   };
 
   void OnWorkerExitLocked(const WorkerId& worker, const std::string& cause);
+  /// Gives back what `worker`'s lease holds here (less the CPUs it lent
+  /// while blocked, given back then) and its GPU devices; it holds nothing
+  /// after.
+  void ReleaseLeaseLocked(Worker& worker);
   /// The thread that watches drivers' pids (pidfds).
   void WatchDrivers();
   struct Driver {

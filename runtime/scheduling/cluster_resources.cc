@@ -20,6 +20,13 @@ Units ToUnits(const ResourceSet& set) {
   return units;
 }
 
+Units CpuPart(const Units& units) {
+  Units cpu;
+  for (const auto& [name, q] : units)
+    if (name == "CPU" || absl::StartsWith(name, "CPU_group")) cpu[name] = q;
+  return cpu;
+}
+
 bool Fits(const Units& demand, const Units& available) {
   for (const auto& [name, q] : demand) {
     auto it = available.find(name);

@@ -24,6 +24,10 @@ using Units = absl::flat_hash_map<std::string, int64_t>;
 Units ToUnits(const ResourceSet& set);
 ResourceSet ToSet(const Units& units);
 
+/// The CPUs of `units` ("CPU", and "CPU_group..." in a placement group):
+/// what a task lends while it waits in Get (its GPUs and the rest it keeps).
+Units CpuPart(const Units& units);
+
 /// True when every quantity of `demand` is at most the same quantity of
 /// `available` (a name `available` lacks holds 0).
 bool Fits(const Units& demand, const Units& available);

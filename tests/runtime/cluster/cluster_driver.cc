@@ -420,6 +420,53 @@ std::string Nested(int depth) {
   return *raycc::Task(Nested).Remote(depth - 1).Get();
 }
 
+// The GPU devices a task's lease holds, as GetGpuIds and the process's
+// CUDA_VISIBLE_DEVICES say ("ids|env"; env "-" when unset), once `n`
+// tasks are in the barrier at `dir` (so that they hold their leases at once).
+std::string GpusInBarrier(std::string dir, int n) {
+  if (n > 0) Barrier(dir, n);
+  std::string ids;
+  for (int id : raycc::GetGpuIds()) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  const char* env = std::getenv("CUDA_VISIBLE_DEVICES");
+  return ids + "|" + (env != nullptr ? env : "-");
+}
+
+class GpuHolder {
+ public:
+  static GpuHolder* Create() { return new GpuHolder(); }
+  std::string Gpus() { return GpusInBarrier("", 0); }
+};
+RAYCC_REMOTE(GpusInBarrier, GpuHolder::Create, &GpuHolder::Gpus);
+
+// Tasks and an actor asking for GPUs on a node with two: each lease holds
+// its own devices, a fraction shares one, and a task without GPUs sees none.
+void Gpus(const std::string& dir) {
+  std::vector<raycc::ObjectRef<std::string>> whole;
+  for (int i = 0; i < 2; ++i) {
+    whole.push_back(
+        raycc::Task(GpusInBarrier).SetResources({{"CPU", 1}, {"GPU", 1}}).Remote(dir + "/whole", 2));
+  }
+  std::vector<std::string> got;
+  for (const auto& one : raycc::Get(whole)) got.push_back(*one);
+  std::sort(got.begin(), got.end());
+  Print("gpu_whole", got[0] + ";" + got[1]);
+  std::vector<raycc::ObjectRef<std::string>> halves;
+  for (int i = 0; i < 2; ++i) {
+    halves.push_back(
+        raycc::Task(GpusInBarrier).SetResources({{"CPU", 1}, {"GPU", 0.5}}).Remote(dir + "/halves", 2));
+  }
+  got.clear();
+  for (const auto& one : raycc::Get(halves)) got.push_back(*one);
+  Print("gpu_halves", got[0] + ";" + got[1]);
+  Print("gpu_none", *raycc::Task(GpusInBarrier).Remote(dir + "/none", 0).Get());
+  const char* env = std::getenv("CUDA_VISIBLE_DEVICES");
+  Print("gpu_driver_env", env != nullptr ? env : "-");
+  raycc::ActorHandle<GpuHolder> actor =
+      raycc::Actor(GpuHolder::Create).SetResources({{"CPU", 1}, {"GPU", 2}}).Remote();
+  Print("gpu_actor", *actor.Task(&GpuHolder::Gpus).Remote().Get());
+  Print("gpu_actor_again", *actor.Task(&GpuHolder::Gpus).Remote().Get());
+}
+
 void Nodes(const std::string& dir) {
   std::vector<raycc::ObjectRef<std::string>> in;
   for (int i = 0; i < 3; ++i) in.push_back(raycc::Task(Barrier).Remote(dir, 3));
@@ -1198,6 +1245,8 @@ int main(int argc, char** argv) {
       LostHolder(argv[2]);
     } else if (scenario == "killed_reader" && argc > 2) {
       KilledReader(argv[2]);
+    } else if (scenario == "gpus" && argc > 2) {
+      Gpus(argv[2]);
     } else if (scenario == "put_in_place" && argc > 2) {
       PutInPlace(argv[2]);
     } else {

@@ -594,6 +594,25 @@ TEST_F(ClusterRuntimeTest, ThreeNodesShareTheWork) {
   EXPECT_EQ(out["live_objects"], "0");
 }
 
+TEST_F(ClusterRuntimeTest, AGpuLeaseHoldsItsOwnDevicesAndTheWorkerSeesThem) {
+  StartRaylet("a", 2, "{}", "", /*gpus=*/2);
+  for (const char* sub : {"/whole", "/halves"}) ASSERT_EQ(::mkdir((dir_ + sub).c_str(), 0755), 0);
+  int code = -1;
+  std::map<std::string, std::string> out = RunDriver({"gpus", dir_}, &code);
+  ASSERT_EQ(code, 0) << output_;
+  // Two one-GPU tasks at once: devices 0 and 1, one each, in GetGpuIds and
+  // CUDA_VISIBLE_DEVICES alike.
+  EXPECT_EQ(out["gpu_whole"], "0|0;1|1") << output_;
+  // Two half-GPU tasks at once pack onto one device.
+  EXPECT_THAT(out["gpu_halves"], ::testing::AnyOf("0|0;0|0", "1|1;1|1")) << output_;
+  // A task with no GPUs holds none, and its worker's CUDA_VISIBLE_DEVICES
+  // is what it started with, whatever ran there before.
+  EXPECT_EQ(out["gpu_none"], "|" + out["gpu_driver_env"]) << output_;
+  // An actor's devices are its creation's, for every call.
+  EXPECT_EQ(out["gpu_actor"], "0,1|0,1") << output_;
+  EXPECT_EQ(out["gpu_actor_again"], "0,1|0,1") << output_;
+}
+
 TEST_F(ClusterRuntimeTest, PlacementGroupsKeepTheirStrategyAcrossNodes) {
   StartRaylet("a", 2);
   StartRaylet("b", 2);

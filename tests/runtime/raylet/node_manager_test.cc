@@ -339,6 +339,44 @@ TEST_F(NodeManagerTest, AWorkerBlockedInGetLendsItsCpuAndTakesItBackInTurn) {
   EXPECT_EQ(nm_->available().Get("CPU"), *FixedPoint::FromDouble(1));
 }
 
+TEST_F(NodeManagerTest, GpuLeasesHoldTheirOwnDevicesAndFractionsShareOne) {
+  Start(Res({{"CPU", 4}, {"GPU", 2}}));
+  auto ids = [](const proto::RequestWorkerLeaseReply& reply) {
+    return std::vector<int>(reply.gpu_ids().begin(), reply.gpu_ids().end());
+  };
+  proto::RequestWorkerLeaseReply a = Granted(Lease(Res({{"CPU", 1}, {"GPU", 1}})), 0);
+  proto::RequestWorkerLeaseReply b = Granted(Lease(Res({{"CPU", 1}, {"GPU", 1}})), 1);
+  ASSERT_EQ(ids(a).size(), 1u);
+  ASSERT_EQ(ids(b).size(), 1u);
+  EXPECT_NE(ids(a), ids(b));
+  // No device has half of one free: a half waits, and gets a's once a
+  // returns; a second half packs onto the same device.
+  auto half = LeaseAsync(Lease(Res({{"CPU", 1}, {"GPU", 0.5}})));
+  ASSERT_TRUE(WaitPending(1));
+  ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(a), false).ok());
+  ASSERT_EQ(half.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(ids(*half.get()), ids(a));
+  EXPECT_EQ(ids(Granted(Lease(Res({{"CPU", 1}, {"GPU", 0.5}})), 2)), ids(a));
+  // A lease without GPUs holds none.
+  EXPECT_THAT(ids(Granted(Lease(Res({{"CPU", 1}})), 3)), ::testing::IsEmpty());
+}
+
+TEST_F(NodeManagerTest, AWorkerBlockedInGetLendsOnlyItsCpus) {
+  Start(Res({{"CPU", 1}, {"GPU", 1}}));
+  proto::RequestWorkerLeaseReply blocked = Granted(Lease(Res({{"CPU", 1}, {"GPU", 1}})), 0);
+  ASSERT_TRUE(nm_->NotifyBlocked(WorkerOf(blocked), true, [] { return false; }).ok());
+  EXPECT_EQ(nm_->available().Get("CPU"), *FixedPoint::FromDouble(1));
+  EXPECT_EQ(nm_->available().Get("GPU"), FixedPoint());  // (its device stays its own)
+  auto gpu = LeaseAsync(Lease(Res({{"GPU", 1}})));
+  ASSERT_TRUE(WaitPending(1));
+  Granted(Lease(Res({{"CPU", 1}})), 1);
+  // Returned while blocked: what it kept comes back, not its CPU twice.
+  ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(blocked), false).ok());
+  ASSERT_EQ(gpu.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(gpu.get()->gpu_ids_size(), 1);
+  EXPECT_EQ(nm_->available().Get("CPU"), FixedPoint());
+}
+
 TEST_F(NodeManagerTest, BundlesArePreparedAllOrNoneCommittedAndCancelled) {
   Start(Res({{"CPU", 2}}));
   const PlacementGroupId group = PlacementGroupId::Of(job_);
