@@ -1,10 +1,15 @@
 #include "rpc/daemon.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -41,6 +46,66 @@ std::string StopSignal::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return stopped_; });
   return reason_;
+}
+
+absl::StatusOr<int> SpawnDetached(const std::vector<std::string>& argv, const std::string& log,
+                                  const std::vector<std::string>& env) {
+  if (argv.empty()) return absl::InvalidArgumentError("SpawnDetached: no program");
+  // Everything the children use is made before the fork: between fork and
+  // exec only async-signal-safe calls run.
+  std::vector<std::string> strings = argv;
+  std::vector<char*> args;
+  for (std::string& arg : strings) args.push_back(arg.data());
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const absl::string_view entry = *e;
+    const bool overridden = std::any_of(env.begin(), env.end(), [&](const std::string& ours) {
+      return entry.substr(0, entry.find('=') + 1) == absl::string_view(ours).substr(0, ours.find('=') + 1);
+    });
+    if (!overridden) env_strings.emplace_back(entry);
+  }
+  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return absl::InternalError(absl::StrCat("cannot open '", log, "': ", std::strerror(errno)));
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int pipe_fds[2];
+  if (null_fd < 0 || ::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    const int err = errno;
+    ::close(log_fd);
+    if (null_fd >= 0) ::close(null_fd);
+    return absl::InternalError(absl::StrCat("cannot start '", argv[0], "': ", std::strerror(err)));
+  }
+  const pid_t middle = ::fork();
+  if (middle == 0) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setsid();
+      ::dup2(null_fd, 0);
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+      ::syscall(SYS_close_range, 3u, ~0u, 0u);
+      ::execve(args[0], args.data(), envp.data());
+      ::_exit(127);
+    }
+    (void)!::write(pipe_fds[1], &pid, sizeof(pid));
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  ::close(log_fd);
+  ::close(null_fd);
+  pid_t pid = -1;
+  if (middle > 0) {
+    while (::waitpid(middle, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (::read(pipe_fds[0], &pid, sizeof(pid)) != sizeof(pid)) pid = -1;
+  }
+  ::close(pipe_fds[0]);
+  if (pid <= 0) return absl::InternalError(absl::StrCat("cannot start '", argv[0], "': fork failed"));
+  return static_cast<int>(pid);
 }
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {

@@ -31,6 +31,14 @@ class StopSignal {
   std::string reason_;
 };
 
+/// Starts `argv` (argv[0] a path) detached from this process, as a daemon
+/// starts what outlives it: in a session of its own, stdin from /dev/null,
+/// stdout and stderr appended to `log`, with `env` ("NAME=value") added to
+/// this process's environment. A double fork: init reaps it, never this
+/// process. Returns its pid. Safe in a process with threads.
+absl::StatusOr<int> SpawnDetached(const std::vector<std::string>& argv, const std::string& log,
+                                  const std::vector<std::string>& env = {});
+
 /// Writes `text` to `path` through a temporary file and a rename.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& text);
 

@@ -2,6 +2,8 @@
 // actors, placement groups), over gRPC on one port; its tables in Redis
 // when given one, so that a restarted GCS carries on where it stopped.
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "gcs/gcs.h"
 #include "gcs/gcs_server.h"
+#include "gcs/job_agent.h"
 #include "gcs/redis_gcs_storage.h"
 #include "grpcpp/server.h"
 #include "rpc/auth.h"
@@ -43,8 +46,23 @@ The global control service of a raycc cluster. Usually started by
                        none when unset)
   --redis-prefix NAME  the Redis keys' prefix, one per cluster sharing a
                        Redis (default raycc)
+  --session-dir DIR    the head's session folder: jobs submitted with
+                       `raycc submit` run on this machine under supervisors,
+                       their logs in DIR/jobs (default: none; no jobs)
+  --raycc PATH         the raycc executable that supervises jobs (default:
+                       raycc next to raycc-gcs)
   --help               this text
 )";
+
+/// `name` in the folder this executable is in.
+std::string Sibling(const std::string &name) {
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0)
+    return name;
+  std::string path(self, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/') + 1) + name;
+}
 
 int Fail(const std::string &message) {
   std::cerr << "raycc-gcs: " << message << "\n";
@@ -55,10 +73,11 @@ int Fail(const std::string &message) {
 
 int main(int argc, char **argv) {
   raycc::rpc::StopSignal stop;
-  auto flags = raycc::rpc::ParseFlags(
-      argc, argv,
-      {"port", "bind", "token-file", "port-file", "node-timeout-ms",
-       "redis-address", "redis-password-file", "redis-prefix"});
+  auto flags = raycc::rpc::ParseFlags(argc, argv,
+                                      {"port", "bind", "token-file",
+                                       "port-file", "node-timeout-ms",
+                                       "redis-address", "redis-password-file",
+                                       "redis-prefix", "session-dir", "raycc"});
   if (!flags.ok())
     return Fail(std::string(flags.status().message()));
   if (flags->count("help")) {
@@ -128,10 +147,20 @@ int main(int argc, char **argv) {
   size_t recovered_nodes = gcs.GetAllNodes().size();
   raycc::gcs::GcsServiceImpl service(
       gcs, *token, std::chrono::milliseconds(node_timeout_ms));
+  raycc::gcs::JobAgentOptions jobs;
+  if (flags->count("session-dir"))
+    jobs.session_dir = (*flags)["session-dir"];
+  jobs.raycc = flags->count("raycc") ? (*flags)["raycc"] : Sibling("raycc");
+  jobs.token = *token;
+  raycc::gcs::JobAgent job_agent(jobs);
   int bound = 0;
-  auto server = raycc::rpc::StartServer(bind, port, {&service}, &bound);
+  auto server =
+      raycc::rpc::StartServer(bind, port, {&service, &job_agent}, &bound);
   if (!server.ok())
     return Fail(std::string(server.status().message()));
+  // Jobs on this machine reach the cluster here.
+  job_agent.SetGcsAddress(absl::StrCat(
+      bind == "0.0.0.0" || bind == "::" ? "127.0.0.1" : bind, ":", bound));
   if (flags->count("port-file")) {
     absl::Status written = raycc::rpc::WriteFileAtomically(
         (*flags)["port-file"], absl::StrCat(bound, "\n"));

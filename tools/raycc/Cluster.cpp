@@ -329,7 +329,11 @@ int StartHead(std::map<std::string, std::string> &flags) {
                                 "--token-file",
                                 *session + "/token",
                                 "--port-file",
-                                *session + "/gcs.port"};
+                                *session + "/gcs.port",
+                                "--session-dir",
+                                *session};
+  if (std::string self = FindDaemon("raycc"); !self.empty())
+    argv.insert(argv.end(), {"--raycc", self});
   if (flags.count("bind"))
     argv.insert(argv.end(), {"--bind", flags["bind"]});
   for (const char *redis : {"redis-address", "redis-prefix"})
@@ -401,8 +405,18 @@ int Join(std::map<std::string, std::string> &flags) {
 // its GCS that it stops, so the GCSs go last): (session, file) pairs.
 std::vector<std::pair<std::string, std::string>>
 PidFiles(const std::vector<std::string> &sessions) {
-  std::vector<std::pair<std::string, std::string>> raylets, gcs;
+  std::vector<std::pair<std::string, std::string>> jobs, raylets, gcs;
   for (const std::string &session : sessions) {
+    // The supervisors of jobs the head runs: first, while the cluster is up.
+    if (DIR *dir = ::opendir((session + "/jobs").c_str())) {
+      while (dirent *entry = ::readdir(dir)) {
+        std::string file =
+            session + "/jobs/" + entry->d_name + "/supervisor.pid";
+        if (entry->d_name[0] != '.' && ::access(file.c_str(), R_OK) == 0)
+          jobs.emplace_back(session, file);
+      }
+      ::closedir(dir);
+    }
     DIR *dir = ::opendir(session.c_str());
     if (dir == nullptr)
       continue;
@@ -415,8 +429,9 @@ PidFiles(const std::vector<std::string> &sessions) {
     }
     ::closedir(dir);
   }
-  raylets.insert(raylets.end(), gcs.begin(), gcs.end());
-  return raylets;
+  jobs.insert(jobs.end(), raylets.begin(), raylets.end());
+  jobs.insert(jobs.end(), gcs.begin(), gcs.end());
+  return jobs;
 }
 
 // True when `pid` is still the daemon this session started (not a recycled
@@ -426,8 +441,10 @@ bool IsOurDaemon(int pid, const std::string &session) {
   if (cmdline.empty())
     return false;
   std::string program = cmdline.substr(0, cmdline.find('\0'));
-  bool daemon = absl::EndsWith(program, "raycc-gcs") ||
-                absl::EndsWith(program, "raycc-raylet");
+  bool daemon =
+      absl::EndsWith(program, "raycc-gcs") ||
+      absl::EndsWith(program, "raycc-raylet") ||
+      cmdline.find(std::string("\0__supervise\0", 13)) != std::string::npos;
   return daemon && cmdline.find(session) != std::string::npos;
 }
 
@@ -480,6 +497,9 @@ int Stop(int argc, char **argv) {
     }
     std::string what = file.substr(file.rfind('/') + 1);
     what.resize(what.size() - 4);
+    if (what == "supervisor") // (jobs/NAME/supervisor.pid)
+      what = "the supervisor of job " +
+             file.substr(0, file.rfind('/')).substr(file.rfind("/jobs/") + 6);
     if (StopProcess(pid)) {
       std::printf("raycc stop: stopped %s (pid %d)\n", what.c_str(), pid);
       ::unlink(file.c_str());

@@ -1,12 +1,15 @@
 //===- Job.cpp - raycc submit and raycc job -------------------------------===//
 //
-// A job is a driver program run under a supervisor on this machine (run it
-// on the head, as Ray's `ray job submit` runs drivers there): `raycc submit`
-// starts the supervisor detached, which starts the program joined to the
-// cluster (RAYCC_ADDRESS, RAYCC_AUTH_TOKEN), sends its output to the job's
-// log and records its state in the GCS (KV namespace "jobs"), so `raycc job
-// status` works from any machine that has the token. `raycc job stop`
-// asks the supervisor, which ends the program (SIGTERM, SIGKILL after 10 s).
+// A job is a driver program run on the head under a supervisor, as Ray's
+// `ray job submit` runs drivers there, whoever submits it from wherever:
+// `raycc submit` records the job in the GCS (KV namespace "jobs"), uploads
+// the program when it names a file (KV namespace "code", by its SHA-256),
+// and asks the head's job agent (JobService, in raycc-gcs) to start it. The
+// supervisor (`raycc __supervise`, on the head) starts the program joined
+// to the cluster (RAYCC_ADDRESS, RAYCC_AUTH_TOKEN), writes its output to the
+// job's log and its state to the record. `raycc job status|logs|stop` work
+// from any machine that has the token: the agent serves the log and stops
+// the job through its supervisor (SIGTERM, SIGKILL after 10 s).
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +29,7 @@
 #include <ctime>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "Commands.h"
@@ -33,8 +37,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gcs/gcs_rpc_client.h"
+#include "gcs/job_agent.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "raycc/proto/job_service.grpc.pb.h"
+#include "rpc/auth.h"
 #include "rpc/content_hash.h"
 #include "rpc/daemon.h"
+#include "rpc/server.h"
 #include "rpc/session.h"
 
 namespace raycc::tools {
@@ -48,10 +58,12 @@ constexpr const char *kSubmitUsage =
                     [--token-file F] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a driver: a program that calls raycc::Init) as a job of the
-cluster: a supervisor on this machine starts it joined to the cluster
-(RAYCC_ADDRESS and RAYCC_AUTH_TOKEN are set for it), writes its output to the
-job's log and records its state in the cluster's control service. Without
---no-wait, follows the log until the job ends and exits with its exit code.
+cluster, on the head: a PROGRAM that names a file (it has a '/') is
+uploaded, any other is looked up on the head's PATH. A supervisor on the
+head starts it joined to the cluster (RAYCC_ADDRESS and RAYCC_AUTH_TOKEN are
+set for it), writes its output to the job's log there and records its state
+in the cluster's control service. Without --no-wait, follows the log until
+the job ends and exits with its exit code.
 Default address: $RAYCC_ADDRESS, else this machine's latest session.
 )";
 
@@ -62,8 +74,8 @@ constexpr const char *kJobUsage =
   list           every job the cluster knows, one a line
   status NAME    the job's state (PENDING, RUNNING, SUCCEEDED, FAILED,
                  STOPPED), exit code and log
-  logs NAME      the job's output (on the machine it ran on); --follow
-                 keeps printing until the job ends
+  logs NAME      the job's output (kept on the head); --follow keeps
+                 printing until the job ends
   stop NAME      ends the job's program (SIGTERM, then SIGKILL after 10 s)
 )";
 
@@ -158,50 +170,79 @@ absl::StatusOr<Record> Load(gcs::GcsRpcClient &gcs, const std::string &name) {
   return Decode(**text);
 }
 
-/// Whether `pid` is the supervisor of job `name` (its command line says so).
-bool IsSupervisor(int pid, const std::string &name) {
-  std::string cmdline;
-  absl::StatusOr<std::string> bytes =
-      rpc::ReadFileBytes(absl::StrCat("/proc/", pid, "/cmdline"));
-  if (!bytes.ok())
-    return false;
-  std::vector<std::string> args = absl::StrSplit(*bytes, '\0');
-  return args.size() > 2 && args[1] == "__supervise" && args[2] == name;
-}
+/// The head's job agent, with the cluster's token on every call.
+class JobAgentClient {
+public:
+  explicit JobAgentClient(const Cluster &cluster)
+      : token_(cluster.token),
+        stub_(proto::JobService::NewStub(rpc::Connect(cluster.address))) {}
 
-/// Prints the log from `offset` on; the new offset.
-size_t PrintFrom(const std::string &path, size_t offset) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return offset;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::pread(fd, buf, sizeof(buf), static_cast<off_t>(offset));
-    if (n <= 0)
-      break;
-    std::fwrite(buf, 1, static_cast<size_t>(n), stdout);
-    offset += static_cast<size_t>(n);
+  absl::StatusOr<proto::StartJobReply>
+  Start(const proto::StartJobRequest &request) {
+    proto::StartJobReply reply;
+    return Call(
+        [&](grpc::ClientContext *c) {
+          return stub_->StartJob(c, request, &reply);
+        },
+        std::chrono::seconds(30), reply);
   }
-  std::fflush(stdout);
-  ::close(fd);
-  return offset;
-}
+  absl::StatusOr<proto::ReadJobLogReply> Read(const std::string &name,
+                                              uint64_t offset) {
+    proto::ReadJobLogRequest request;
+    request.set_name(name);
+    request.set_offset(offset);
+    proto::ReadJobLogReply reply;
+    return Call(
+        [&](grpc::ClientContext *c) {
+          return stub_->ReadJobLog(c, request, &reply);
+        },
+        std::chrono::seconds(10), reply);
+  }
+  absl::StatusOr<proto::StopJobReply> Stop(const std::string &name) {
+    proto::StopJobRequest request;
+    request.set_name(name);
+    proto::StopJobReply reply;
+    return Call(
+        [&](grpc::ClientContext *c) {
+          return stub_->StopJob(c, request, &reply);
+        },
+        kStopGrace + std::chrono::seconds(20), reply);
+  }
 
-/// Prints the log as it grows until the supervisor `pid` ends.
-void Follow(const std::string &log, int pid) {
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  size_t offset = 0;
-  for (;;) {
-    offset = PrintFrom(log, offset);
-    if (pidfd < 0)
-      break;
-    pollfd fd{pidfd, POLLIN, 0};
-    if (::poll(&fd, 1, 100) > 0)
-      break; // (it ended: print what is left)
+private:
+  template <typename Reply, typename F>
+  absl::StatusOr<Reply> Call(F call, std::chrono::seconds deadline,
+                             Reply &reply) {
+    grpc::ClientContext context;
+    rpc::AddToken(&context, token_);
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    grpc::Status status = call(&context);
+    if (!status.ok())
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          "the head's job agent: " + status.error_message());
+    return reply;
   }
-  PrintFrom(log, offset);
-  if (pidfd >= 0)
-    ::close(pidfd);
+  std::string token_;
+  std::unique_ptr<proto::JobService::Stub> stub_;
+};
+
+/// Prints job `name`'s log from the head, from the start; with `follow`,
+/// until the job ends (polled every 100 ms while there is nothing new).
+absl::Status PrintLog(JobAgentClient &agent, const std::string &name,
+                      bool follow) {
+  uint64_t offset = 0;
+  for (;;) {
+    absl::StatusOr<proto::ReadJobLogReply> part = agent.Read(name, offset);
+    if (!part.ok())
+      return part.status();
+    std::fwrite(part->data().data(), 1, part->data().size(), stdout);
+    std::fflush(stdout);
+    offset = part->next_offset();
+    if (part->ended() || (!follow && part->data().empty()))
+      return absl::OkStatus();
+    if (part->data().empty())
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 int ExitCodeOf(const Record &record) {
@@ -222,12 +263,15 @@ void Describe(const std::string &name, const Record &record) {
     std::printf(" (exit code %s)", get("exit_code").c_str());
   if (!get("signal").empty())
     std::printf(" (signal %s)", get("signal").c_str());
-  std::printf("\n  command:   %s\n  submitted: %s on %s\n",
+  std::printf("\n  command:   %s\n  submitted: %s from %s\n",
               get("command").c_str(), get("submitted").c_str(),
               get("host").c_str());
+  if (!get("ran_on").empty())
+    std::printf("  ran on:    %s (the head)\n", get("ran_on").c_str());
   if (!get("ended").empty())
     std::printf("  ended:     %s\n", get("ended").c_str());
-  std::printf("  log:       %s\n", get("log").c_str());
+  std::printf("  log:       %s (on the head; raycc job logs %s)\n",
+              get("log").c_str(), name.c_str());
 }
 
 } // namespace
@@ -272,50 +316,68 @@ int runSubmit(int argc, char **argv) {
       flags->count("name")
           ? (*flags)["name"]
           : absl::StrCat("job_", std::time(nullptr), "_", ::getpid());
-  if (name.empty() || name.find_first_of("/\n\t ") != std::string::npos)
-    return Fail("submit", "--name: use letters, digits, '-', '_' and '.'",
+  if (absl::Status valid = gcs::JobAgent::CheckJobName(name); !valid.ok())
+    return Fail("submit", "--name: " + std::string(valid.message()),
                 kExitUsage);
-  const std::string dir = absl::StrCat(rpc::SessionRoot(), "/jobs/", name);
   std::string command;
   for (char *arg : program)
     absl::StrAppend(&command, command.empty() ? "" : " ", arg);
-  Record record{{"state", "PENDING"}, {"command", command},
-                {"host", HostName()}, {"log", dir + "/log"},
-                {"submitted", Now()}, {"address", cluster->address}};
+
+  // A program named by a path is sent to the head; any other is the head's.
+  proto::StartJobRequest start;
+  start.set_name(name);
+  for (char *arg : program)
+    start.add_argv(arg);
+  const std::string path = program[0];
+  if (path.find('/') != std::string::npos) {
+    absl::StatusOr<std::string> bytes = rpc::ReadFileBytes(path);
+    if (!bytes.ok() || ::access(path.c_str(), X_OK) != 0)
+      return Fail("submit",
+                  "cannot run " + path + ": " +
+                      (bytes.ok() ? "it is not executable"
+                                  : std::string(bytes.status().message())));
+    const std::string hash = rpc::Sha256Hex(*bytes);
+    absl::StatusOr<std::vector<std::string>> present =
+        cluster->gcs->KvKeys("code", hash);
+    if (!present.ok())
+      return Fail("submit", std::string(present.status().message()));
+    if (std::find(present->begin(), present->end(), hash) == present->end()) {
+      absl::StatusOr<bool> put = cluster->gcs->KvPut(
+          "code", hash, *std::move(bytes), /*overwrite=*/false);
+      if (!put.ok())
+        return Fail("submit", "uploading " + path + ": " +
+                                  std::string(put.status().message()));
+    }
+    start.set_program_sha256(hash);
+  }
+
+  Record record{{"state", "PENDING"},
+                {"command", command},
+                {"host", HostName()},
+                {"submitted", Now()},
+                {"address", cluster->address}};
   absl::StatusOr<bool> added =
       cluster->gcs->KvPut(kJobs, name, Encode(record), /*overwrite=*/false);
   if (!added.ok())
     return Fail("submit", std::string(added.status().message()));
   if (!*added)
     return Fail("submit", "the cluster has a job named '" + name + "' already");
-  ::mkdir(rpc::SessionRoot().c_str(), 0755);
-  ::mkdir((rpc::SessionRoot() + "/jobs").c_str(), 0755);
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+  JobAgentClient agent(*cluster);
+  absl::StatusOr<proto::StartJobReply> started = agent.Start(start);
+  if (!started.ok()) {
     (void)cluster->gcs->KvDel(kJobs, name);
-    return Fail("submit", "cannot make the job's folder " + dir + ": " +
-                              std::strerror(errno));
+    return Fail("submit", std::string(started.status().message()));
   }
-
-  std::string self = findSibling("raycc");
-  if (self.empty())
-    return Fail("submit", "cannot find raycc itself (to run the supervisor)");
-  std::vector<std::string> sup{self, "__supervise",    name,
-                               dir,  cluster->address, "--"};
-  for (char *arg : program)
-    sup.push_back(arg);
-  ::setenv("RAYCC_AUTH_TOKEN", cluster->token.c_str(), 1);
-  int pid = spawnDetached(sup, dir + "/log");
-  if (pid <= 0)
-    return Fail("submit", "cannot start the job's supervisor");
-  std::printf("raycc submit: job '%s' submitted to %s\n  log: %s/log   status: "
-              "raycc job status %s\n",
-              name.c_str(), cluster->address.c_str(), dir.c_str(),
-              name.c_str());
+  std::printf("raycc submit: job '%s' submitted to %s\n  log (on the head): "
+              "%s   status: raycc job status %s\n",
+              name.c_str(), cluster->address.c_str(),
+              started->log_path().c_str(), name.c_str());
   std::fflush(stdout);
   if (flags->count("no-wait"))
     return kExitOk;
-  Follow(dir + "/log", pid);
-  ::waitpid(pid, nullptr, 0);
+  if (absl::Status followed = PrintLog(agent, name, /*follow=*/true);
+      !followed.ok())
+    return Fail("submit", std::string(followed.message()));
   absl::StatusOr<Record> final = Load(*cluster->gcs, name);
   if (!final.ok())
     return Fail("submit", std::string(final.status().message()));
@@ -325,10 +387,18 @@ int runSubmit(int argc, char **argv) {
 }
 
 int runSupervise(int argc, char **argv) {
-  // argv: __supervise NAME DIR ADDRESS -- PROGRAM ARGS...
-  if (argc < 6 || std::strcmp(argv[4], "--") != 0)
+  // argv: __supervise NAME DIR ADDRESS [--code SHA256] -- PROGRAM ARGS...
+  // (run by the head's job agent)
+  std::vector<char *> args(argv, argv + argc);
+  std::string code;
+  if (args.size() > 6 && std::strcmp(args[4], "--code") == 0) {
+    code = args[5];
+    args.erase(args.begin() + 4, args.begin() + 6);
+  }
+  if (args.size() < 6 || std::strcmp(args[4], "--") != 0)
     return Fail("__supervise", "internal command (raycc submit runs it)",
                 kExitUsage);
+  args.push_back(nullptr);
   // Stop requests arrive as SIGTERM/SIGINT, read from a signalfd: blocked
   // before any thread exists (gRPC's threads inherit the mask).
   sigset_t stop;
@@ -337,7 +407,7 @@ int runSupervise(int argc, char **argv) {
   sigaddset(&stop, SIGINT);
   sigprocmask(SIG_BLOCK, &stop, nullptr);
   int sigfd = ::signalfd(-1, &stop, SFD_CLOEXEC);
-  const std::string name = argv[1], dir = argv[2], address = argv[3];
+  const std::string name = args[1], dir = args[2], address = args[3];
   const char *token = std::getenv("RAYCC_AUTH_TOKEN");
   gcs::GcsRpcClient gcs(address, token != nullptr ? token : "",
                         std::chrono::seconds(10));
@@ -349,17 +419,48 @@ int runSupervise(int argc, char **argv) {
     (void)rpc::WriteFileAtomically(dir + "/status", text);
     (void)gcs.KvPut(kJobs, name, text, /*overwrite=*/true);
   };
+  record["log"] = dir + "/log";
+  record["ran_on"] = HostName();
+  // The program the submitter sent, made a file here (its name stays
+  // argv[0]); without one, the program is looked up on this machine's PATH.
+  std::string executable = args[5];
+  if (!code.empty()) {
+    executable = dir + "/program";
+    absl::StatusOr<std::optional<std::string>> bytes = gcs.KvGet("code", code);
+    std::string why;
+    if (!bytes.ok())
+      why = std::string(bytes.status().message());
+    else if (!bytes->has_value())
+      why = "the cluster has no program " + code;
+    else if (rpc::Sha256Hex(**bytes) != code)
+      why = "the program stored as " + code + " does not have that hash";
+    else if (absl::Status w = rpc::WriteFileAtomically(executable, **bytes);
+             !w.ok() || ::chmod(executable.c_str(), 0755) != 0)
+      why = "cannot write " + executable;
+    if (!why.empty()) {
+      std::fprintf(stderr, "raycc job %s: cannot run %s: %s\n", name.c_str(),
+                   args[5], why.c_str());
+      record["state"] = "FAILED";
+      record["exit_code"] = "127";
+      record["ended"] = Now();
+      save();
+      return kExitOk;
+    }
+  }
 
   pid_t child = ::fork();
   if (child == 0) {
     sigprocmask(SIG_UNBLOCK, &stop, nullptr);
     ::setenv("RAYCC_ADDRESS", address.c_str(), 1);
     ::setenv("RAYCC_JOB_NAME", name.c_str(), 1);
-    ::execvp(argv[5], argv + 5);
+    ::execvp(executable.c_str(), args.data() + 5);
     std::fprintf(stderr, "raycc job %s: cannot run %s: %s\n", name.c_str(),
-                 argv[5], std::strerror(errno));
+                 args[5], std::strerror(errno));
     ::_exit(127);
   }
+  // (`raycc stop` on the head ends what this pid file names first.)
+  (void)rpc::WriteFileAtomically(dir + "/supervisor.pid",
+                                 absl::StrCat(::getpid(), "\n"));
   record["state"] = "RUNNING";
   record["pid"] = std::to_string(child);
   record["supervisor_pid"] = std::to_string(::getpid());
@@ -404,6 +505,7 @@ int runSupervise(int argc, char **argv) {
     record["state"] = stopping ? "STOPPED" : "FAILED";
   }
   save();
+  ::unlink((dir + "/supervisor.pid").c_str());
   return kExitOk;
 }
 
@@ -469,50 +571,29 @@ int runJob(int argc, char **argv) {
     Describe(name, *record);
     return kExitOk;
   }
+  JobAgentClient agent(*cluster);
   if (command == "logs") {
-    const std::string log = (*record)["log"];
-    if (::access(log.c_str(), R_OK) != 0)
-      return Fail("job", "the log " + log +
-                             " is not on this machine (the job ran on " +
-                             (*record)["host"] + ")");
-    int supervisor = 0;
-    if (flags->count("follow") && (*record)["state"] == "RUNNING" &&
-        absl::SimpleAtoi((*record)["supervisor_pid"], &supervisor) &&
-        IsSupervisor(supervisor, name)) {
-      Follow(log, supervisor);
-    } else {
-      PrintFrom(log, 0);
-    }
+    if (absl::Status printed =
+            PrintLog(agent, name, flags->count("follow") > 0);
+        !printed.ok())
+      return Fail("job", std::string(printed.message()));
     return kExitOk;
   }
   if (command == "stop") {
-    int supervisor = 0;
     const std::string state = (*record)["state"];
     if (state != "RUNNING" && state != "PENDING") {
       std::printf("raycc job stop: job %s is %s already\n", name.c_str(),
                   state.c_str());
       return kExitOk;
     }
-    if (!absl::SimpleAtoi((*record)["supervisor_pid"], &supervisor) ||
-        !IsSupervisor(supervisor, name))
-      return Fail(
-          "job",
-          "job " + name +
-              "'s supervisor is not running on this machine (the job ran on " +
-              (*record)["host"] + ")");
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, supervisor, 0));
-    ::kill(supervisor, SIGTERM);
-    pollfd fd{pidfd, POLLIN, 0};
-    // (The supervisor ends the program within its grace period.)
-    bool ended =
-        pidfd >= 0 &&
-        ::poll(&fd, 1,
-               static_cast<int>((kStopGrace + std::chrono::seconds(5)).count() *
-                                1000)) > 0;
-    if (pidfd >= 0)
-      ::close(pidfd);
-    if (!ended)
-      return Fail("job", "job " + name + " did not stop");
+    absl::StatusOr<proto::StopJobReply> stopped = agent.Stop(name);
+    if (!stopped.ok())
+      return Fail("job", std::string(stopped.status().message()));
+    if (!stopped->stopped())
+      return Fail("job", "job " + name +
+                             " is not running under the head's supervision "
+                             "(it ended, or the head restarted since it "
+                             "started)");
     absl::StatusOr<Record> after = Load(*cluster->gcs, name);
     std::printf("raycc job stop: job %s %s\n", name.c_str(),
                 after.ok() ? (*after)["state"].c_str() : "stopped");

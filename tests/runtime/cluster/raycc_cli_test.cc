@@ -5,7 +5,9 @@
 // recorded. The test ends anything left by those pids too.
 
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -14,8 +16,13 @@
 
 #include "gcs/gcs_rpc_client.h"
 #include "gmock/gmock.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "processes.h"
+#include "raycc/proto/job_service.grpc.pb.h"
+#include "rpc/auth.h"
+#include "rpc/server.h"
 
 namespace {
 
@@ -34,7 +41,9 @@ class RayccCliTest : public ::testing::Test {
     int code = 0;
     Run({"stop"}, &code);
     // Whatever stop could not end: by the pids the sessions recorded.
-    std::string pids = Shell("cat " + root_ + "/session_*_*/*.pid 2>/dev/null");
+    std::string pids = Shell("cat " + root_ + "/session_*_*/*.pid " + root_ +
+                             "/session_*_*/jobs/*/supervisor.pid 2>/dev/null; sed -n 's/^pid=//p' " + root_ +
+                             "/session_*_*/jobs/*/status 2>/dev/null");
     std::istringstream in(pids);
     for (int pid = 0; in >> pid;) {
       if (pid > 0) ::kill(pid, SIGKILL);
@@ -57,7 +66,11 @@ class RayccCliTest : public ::testing::Test {
   std::string Run(std::vector<std::string> args, int* code, const std::string& program = RAYCC_BIN,
                   std::vector<std::string> env = {}) {
     args.insert(args.begin(), program);
-    env.push_back("RAYCC_SESSION_ROOT=" + root_);
+    // (this machine's sessions, unless `env` says otherwise)
+    if (std::none_of(env.begin(), env.end(),
+                     [](const std::string& e) { return e.rfind("RAYCC_SESSION_ROOT=", 0) == 0; })) {
+      env.push_back("RAYCC_SESSION_ROOT=" + root_);
+    }
     const std::string log = root_ + "/run-" + std::to_string(runs_++) + ".log";
     Process process(args, log, env);
     *code = process.WaitExit(120s);
@@ -201,6 +214,90 @@ TEST_F(RayccCliTest, SubmitRunsADriverAsASupervisedJob) {
   EXPECT_EQ(code, 2);
   out = Run({"stop"}, &code);
   EXPECT_EQ(code, 0) << out;
+}
+
+TEST_F(RayccCliTest, AJobSubmittedFromElsewhereRunsOnTheHeadAndIsWatchedFromThere) {
+  int code = -1;
+  std::string out = Run({"start", "--head", "--port", "0", "--num-cpus", "2"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  std::string address = ReadAll(root_ + "/session_latest/address");
+  address.pop_back();
+  std::string token = ReadAll(root_ + "/session_latest/token");
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  // A submitter with no session of this cluster: a folder of its own, the
+  // head's address and the token.
+  const std::string elsewhere = root_ + "/elsewhere";
+  ASSERT_EQ(::mkdir(elsewhere.c_str(), 0755), 0);
+  const std::vector<std::string> env{"RAYCC_SESSION_ROOT=" + elsewhere, "RAYCC_AUTH_TOKEN=" + token};
+  const std::string script = elsewhere + "/job.sh";
+  std::ofstream(script) << "#!/bin/sh\necho \"ran $0 with $1\"\necho \"joins $RAYCC_ADDRESS\"\n";
+  ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
+  out =
+      Run({"submit", "--address", address, "--name", "remote", "--", script, "hello"}, &code, RAYCC_BIN, env);
+  EXPECT_EQ(code, 0) << out;
+  // The head ran the copy it was sent, in its own session folder.
+  std::string head_session = Shell("readlink -f " + root_ + "/session_latest");
+  head_session.pop_back();
+  EXPECT_THAT(out, HasSubstr("ran " + head_session + "/jobs/remote/program with hello")) << out;
+  EXPECT_THAT(out, HasSubstr("joins " + address));
+  EXPECT_THAT(out, HasSubstr("job 'remote' SUCCEEDED"));
+  out = Run({"job", "status", "remote", "--address", address}, &code, RAYCC_BIN, env);
+  EXPECT_THAT(out, HasSubstr("job remote: SUCCEEDED (exit code 0)")) << out;
+  EXPECT_THAT(out, HasSubstr(head_session + "/jobs/remote/log"));
+
+  // A driver that runs until stopped: its log and its stop, from elsewhere.
+  out = Run({"submit", "--no-wait", "--address", address, "--name", "held", "--", RAYCC_CLUSTER_DRIVER_BIN,
+             "hold", root_},
+            &code, RAYCC_BIN, env);
+  ASSERT_EQ(code, 0) << out;
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  do {
+    out = Run({"job", "logs", "held", "--address", address}, &code, RAYCC_BIN, env);
+  } while (out.find("holding 1") == std::string::npos && std::chrono::steady_clock::now() < end);
+  ASSERT_THAT(out, HasSubstr("holding 1"));
+  out = Run({"job", "stop", "held", "--address", address}, &code, RAYCC_BIN, env);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("job held STOPPED"));
+  // Nothing of the jobs is on the submitter's side.
+  EXPECT_EQ(Shell("ls " + elsewhere), "job.sh\n");
+  // A program the head does not have, by name: a clear failure.
+  out = Run({"submit", "--address", address, "--name", "nope", "--", "no-such-program-here"}, &code,
+            RAYCC_BIN, env);
+  EXPECT_EQ(code, 127) << out;
+  EXPECT_THAT(out, HasSubstr("cannot run no-such-program-here"));
+  out = Run({"submit", "--address", address, "--name", "../x", "--", "/bin/true"}, &code, RAYCC_BIN, env);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("not 1 to 128 of letters"));
+  // The job agent wants the token, as every port does; and a name that
+  // would leave the jobs folder is refused there too.
+  auto agent = raycc::proto::JobService::NewStub(raycc::rpc::Connect(address));
+  raycc::proto::StartJobRequest start;
+  start.set_name("sneaky");
+  start.add_argv("/bin/true");
+  raycc::proto::StartJobReply reply;
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(agent->StartJob(&context, start, &reply).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  start.set_name("..");
+  {
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token);
+    EXPECT_EQ(agent->StartJob(&context, start, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  // `raycc stop` on the head ends the jobs it runs, through their supervisors.
+  out = Run({"submit", "--no-wait", "--name", "left", "--", RAYCC_CLUSTER_DRIVER_BIN, "hold", root_}, &code);
+  ASSERT_EQ(code, 0) << out;
+  const auto end2 = std::chrono::steady_clock::now() + 60s;
+  do {
+    out = Run({"job", "logs", "left"}, &code);
+  } while (out.find("holding 1") == std::string::npos && std::chrono::steady_clock::now() < end2);
+  ASSERT_THAT(out, HasSubstr("holding 1"));
+  out = Run({"stop"}, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("stopped the supervisor of job left"));
+  EXPECT_THAT(ReadAll(head_session + "/jobs/left/status"), HasSubstr("state=STOPPED"));
 }
 
 TEST_F(RayccCliTest, BadCommandLinesAreClearErrors) {
