@@ -906,7 +906,7 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     };
   }
   if (task.type() != proto::ACTOR_TASK) {
-    t_gpus.assign(request.gpu_ids().begin(), request.gpu_ids().end());
+    t_gpus.assign(request.gpu_devices().begin(), request.gpu_devices().end());
     SetVisibleDevices(t_gpus);
   }
   if (task.type() == proto::ACTOR_CREATION_TASK) {
@@ -2450,7 +2450,7 @@ bool ClusterRuntime::CreateOnWorker(Actor& actor) {
     proto::PushTaskRequest request;
     *request.mutable_task() = actor.creation;
     request.set_intended_worker_id(lease.worker_id);
-    for (int gpu : lease.gpu_ids) request.add_gpu_ids(gpu);
+    for (int gpu : lease.gpu_ids) request.add_gpu_devices(gpu);
     PrepareForNode(request.mutable_task(), lease.node_id);
     proto::PushTaskReply reply;
     grpc::Status status = submitter_->Push(lease.worker, request, &reply);

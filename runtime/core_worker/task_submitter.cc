@@ -180,7 +180,7 @@ TaskSubmitter::LeaseOutcome TaskSubmitter::RequestLease(const proto::TaskSpec& s
     lease->worker = absl::StrCat(reply.worker_address().host(), ":", reply.worker_address().port());
     lease->worker_id = reply.worker_address().worker_id();
     lease->node_id = reply.worker_address().node_id();
-    lease->gpu_ids.assign(reply.gpu_ids().begin(), reply.gpu_ids().end());
+    lease->gpu_ids.assign(reply.gpu_devices().begin(), reply.gpu_devices().end());
     leases_granted_.fetch_add(1);
     return LeaseOutcome::kGranted;
   }
@@ -329,7 +329,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
           proto::PushTaskRequest* request = batch.add_tasks();
           *request->mutable_task() = std::move(shape.queue.front());
           request->set_intended_worker_id(lease.worker_id);
-          for (int gpu : lease.gpu_ids) request->add_gpu_ids(gpu);
+          for (int gpu : lease.gpu_ids) request->add_gpu_devices(gpu);
           shape.queue.pop_front();
         }
       }

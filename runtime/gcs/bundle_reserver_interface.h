@@ -35,6 +35,13 @@ ResourceSet GroupResources(const ResourceSet& demand, int index, const std::stri
 absl::StatusOr<ResourceSet> DemandInGroup(const ResourceSet& demand, const std::vector<ResourceSet>& bundles,
                                           int index, const PlacementGroupId& group);
 
+/// A bundle of a group and the node it goes to (or is on).
+struct BundleAt {
+  int index = 0;
+  scheduling::Units bundle;
+  NodeId node;
+};
+
 class BundleReserverInterface {
  public:
   virtual ~BundleReserverInterface() = default;
@@ -53,6 +60,17 @@ class BundleReserverInterface {
   /// Gives a committed bundle back to `node` (its group was removed).
   virtual void ReturnBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
                             const NodeId& node) = 0;
+
+  /// Reserves several groups, each all or nothing (prepared everywhere,
+  /// then committed; a group a node refuses is rolled back): `groups[g]`
+  /// is group g's id and its bundles where they go. Which were reserved.
+  /// The default does it bundle by bundle; a reserver whose calls are
+  /// costly (the raylets, over gRPC) makes one call per node and phase.
+  virtual std::vector<bool> ReserveGroups(
+      const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups);
+  /// Gives back the committed bundles of removed groups (the default: one
+  /// by one).
+  virtual void ReturnGroups(const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups);
 };
 
 }  // namespace raycc::gcs

@@ -196,8 +196,44 @@ absl::Status Gcs::CreatePlacementGroup(const PlacementGroupId& id, const std::st
                                        scheduling::BundleStrategy strategy,
                                        const std::vector<ResourceSet>& bundles,
                                        const std::vector<std::string>& bundle_nodes) {
-  const std::string what = DescribePlacementGroup(name);
   std::lock_guard<std::mutex> lock(mu_);
+  absl::Status s = CreatePlacementGroupLocked(id, name, strategy, bundles, bundle_nodes);
+  if (s.ok()) ReservePendingLocked();
+  return s;
+}
+
+absl::Status Gcs::CreatePlacementGroup(const proto::PlacementGroupSpec& spec) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status s = CreatePlacementGroupLocked(spec);
+  if (s.ok()) ReservePendingLocked();
+  return s;
+}
+
+absl::Status Gcs::CreatePlacementGroupLocked(const proto::PlacementGroupSpec& spec) {
+  absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(spec.placement_group_id());
+  if (!id.ok()) return Annotate(id.status(), "CreatePlacementGroup");
+  if (spec.strategy() < proto::PACK || spec.strategy() > proto::STRICT_SPREAD) {
+    return absl::InvalidArgumentError("CreatePlacementGroup: unknown strategy");
+  }
+  std::vector<ResourceSet> bundles;
+  for (int i = 0; i < spec.bundles_size(); ++i) {
+    absl::StatusOr<ResourceSet> bundle = ResourceSet::FromProto(spec.bundles(i).resources());
+    if (!bundle.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("CreatePlacementGroup: bundle ", i, ": ", bundle.status().message()));
+    }
+    bundles.push_back(*std::move(bundle));
+  }
+  return CreatePlacementGroupLocked(
+      *id, spec.name(), static_cast<scheduling::BundleStrategy>(spec.strategy()), bundles,
+      std::vector<std::string>(spec.bundle_node_names().begin(), spec.bundle_node_names().end()));
+}
+
+absl::Status Gcs::CreatePlacementGroupLocked(const PlacementGroupId& id, const std::string& name,
+                                             scheduling::BundleStrategy strategy,
+                                             const std::vector<ResourceSet>& bundles,
+                                             const std::vector<std::string>& bundle_nodes) {
+  const std::string what = DescribePlacementGroup(name);
   // Pins are by name, among the nodes alive now.
   std::vector<NodeId> pinned;
   for (size_t i = 0; i < bundle_nodes.size(); ++i) {
@@ -209,11 +245,46 @@ absl::Status Gcs::CreatePlacementGroup(const PlacementGroupId& id, const std::st
     pinned.push_back(*NodeId::FromBinary(node->node_id()));
   }
   absl::Status s = groups_.Create(id, name, strategy, bundles, nodes_.AliveTotals(), what, pinned);
-  if (s.ok()) {
-    PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, id.Binary());  // (PENDING)
-    ReservePendingLocked();
-  }
+  if (s.ok()) PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, id.Binary());  // (PENDING)
   return s;
+}
+
+absl::StatusOr<proto::ApplyPlacementGroupOpsReply> Gcs::ApplyPlacementGroupOps(
+    const proto::ApplyPlacementGroupOpsRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (raylets_ == nullptr)
+    return absl::FailedPreconditionError("the GCS has no raylets to reserve bundles on");
+  proto::ApplyPlacementGroupOpsReply reply;
+  std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>> returns;
+  std::vector<int> creations;  // (indices of ops that created a group)
+  for (int i = 0; i < request.ops_size(); ++i) {
+    const proto::PlacementGroupOp& op = request.ops(i);
+    proto::PlacementGroupOpResult* result = reply.add_results();
+    absl::Status s;
+    if (op.has_create()) {
+      s = CreatePlacementGroupLocked(op.create());
+      if (s.ok()) creations.push_back(i);
+    } else if (op.op_case() == proto::PlacementGroupOp::kRemove) {
+      absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(op.remove());
+      absl::StatusOr<bool> removed = id.ok() ? groups_.Remove(*id, &returns) : id.status();
+      if (removed.ok()) PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, id->Binary());  // (REMOVED)
+      s = removed.status();
+    } else {
+      s = absl::InvalidArgumentError(
+          "ApplyPlacementGroupOps: an op that is neither a creation nor a removal");
+    }
+    result->set_code(static_cast<int32_t>(s.code()));
+    result->set_message(std::string(s.message()));
+  }
+  // What the removals freed first, so that the creations may use it.
+  if (!returns.empty()) raylets_->ReturnGroups(returns);
+  ReservePendingLocked();
+  for (int i : creations) {
+    const PlacementGroupRecord* group =
+        groups_.Find(*PlacementGroupId::FromBinary(request.ops(i).create().placement_group_id()));
+    if (group != nullptr) reply.mutable_results(i)->set_state(group->state);
+  }
+  return reply;
 }
 
 absl::Status Gcs::RemovePlacementGroup(const PlacementGroupId& id) {

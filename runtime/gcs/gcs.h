@@ -77,6 +77,13 @@ class Gcs final : public GcsClientInterface {
                                     const std::vector<ResourceSet>& bundles,
                                     const std::vector<std::string>& bundle_nodes) override;
   absl::Status RemovePlacementGroup(const PlacementGroupId& id) override;
+  /// Under one lock: the creations and removals, the removed groups'
+  /// bundles given back in one ReturnGroups, then one reservation pass.
+  absl::StatusOr<proto::ApplyPlacementGroupOpsReply> ApplyPlacementGroupOps(
+      const proto::ApplyPlacementGroupOpsRequest& request) override;
+  /// A creation as the wire gives it: its spec checked, then
+  /// CreatePlacementGroup.
+  absl::Status CreatePlacementGroup(const proto::PlacementGroupSpec& spec);
   absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) override;
   absl::StatusOr<proto::PlacementGroupInfo> GetPlacementGroup(const PlacementGroupId& id) override;
   /// Every group not forgotten (removed ones too), oldest first.
@@ -98,6 +105,11 @@ class Gcs final : public GcsClientInterface {
 
  private:
   std::vector<PlacementGroupId> ReservePendingLocked();
+  absl::Status CreatePlacementGroupLocked(const PlacementGroupId& id, const std::string& name,
+                                          scheduling::BundleStrategy strategy,
+                                          const std::vector<ResourceSet>& bundles,
+                                          const std::vector<std::string>& bundle_nodes);
+  absl::Status CreatePlacementGroupLocked(const proto::PlacementGroupSpec& spec);
   /// The record `key` (an actor's, node's or group's id) has on `channel`
   /// now, as published; nullopt when there is none.
   std::optional<proto::PubMessage> RecordLocked(proto::Channel channel, const std::string& key);

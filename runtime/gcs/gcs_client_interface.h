@@ -56,6 +56,12 @@ class GcsClientInterface {
   virtual absl::StatusOr<bool> WaitPlacementGroupReady(const PlacementGroupId& id, int64_t timeout_ms) {
     return absl::UnimplementedError("WaitPlacementGroupReady");
   }
+  /// Creations and removals in order, in one call; then the groups that fit
+  /// are reserved together. One result per op (a creation's carries the
+  /// group's state after the call). An error of the call itself (the GCS
+  /// out of reach) is the status.
+  virtual absl::StatusOr<proto::ApplyPlacementGroupOpsReply> ApplyPlacementGroupOps(
+      const proto::ApplyPlacementGroupOpsRequest& request) = 0;
 
   // Jobs.
   virtual absl::StatusOr<JobId> NextJobId() = 0;

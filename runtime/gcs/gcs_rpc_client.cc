@@ -227,6 +227,18 @@ absl::Status GcsRpcClient::RemovePlacementGroup(const PlacementGroupId& id) {
   return Call("RemovePlacementGroup", &proto::GcsService::Stub::RemovePlacementGroup, request, &reply);
 }
 
+absl::StatusOr<proto::ApplyPlacementGroupOpsReply> GcsRpcClient::ApplyPlacementGroupOps(
+    const proto::ApplyPlacementGroupOpsRequest& request) {
+  proto::ApplyPlacementGroupOpsReply reply;
+  RAYCC_RETURN_IF_ERROR(
+      Call("ApplyPlacementGroupOps", &proto::GcsService::Stub::ApplyPlacementGroupOps, request, &reply));
+  if (reply.results_size() != request.ops_size()) {
+    return absl::InternalError(absl::StrCat("ApplyPlacementGroupOps: ", reply.results_size(), " results for ",
+                                            request.ops_size(), " ops"));
+  }
+  return reply;
+}
+
 absl::StatusOr<proto::PlacementGroupInfo> GcsRpcClient::GetPlacementGroup(const PlacementGroupId& id) {
   proto::GetPlacementGroupRequest request;
   request.set_placement_group_id(id.Binary());

@@ -61,6 +61,8 @@ class GcsRpcClient final : public GcsClientInterface {
                                     const std::vector<ResourceSet>& bundles,
                                     const std::vector<std::string>& bundle_nodes) override;
   absl::Status RemovePlacementGroup(const PlacementGroupId& id) override;
+  absl::StatusOr<proto::ApplyPlacementGroupOpsReply> ApplyPlacementGroupOps(
+      const proto::ApplyPlacementGroupOpsRequest& request) override;
   absl::StatusOr<proto::PlacementGroupState> GetPlacementGroupState(const PlacementGroupId& id) override;
   absl::StatusOr<proto::PlacementGroupInfo> GetPlacementGroup(const PlacementGroupId& id) override;
   /// Every group the GCS remembers (for `raycc status`).

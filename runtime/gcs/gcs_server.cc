@@ -340,27 +340,25 @@ grpc::Status GcsServiceImpl::CreatePlacementGroup(grpc::ServerContext* context,
                                                   const proto::CreatePlacementGroupRequest* request,
                                                   proto::CreatePlacementGroupReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
-  const proto::PlacementGroupSpec& spec = request->spec();
-  absl::StatusOr<PlacementGroupId> id =
-      ParseId<PlacementGroupId>(spec.placement_group_id(), "CreatePlacementGroup");
-  if (!id.ok()) return ToGrpcStatus(id.status());
-  if (spec.strategy() < proto::PACK || spec.strategy() > proto::STRICT_SPREAD) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "CreatePlacementGroup: unknown strategy");
-  }
-  std::vector<ResourceSet> bundles;
-  for (int i = 0; i < spec.bundles_size(); ++i) {
-    absl::StatusOr<ResourceSet> bundle = ResourceSet::FromProto(spec.bundles(i).resources());
-    if (!bundle.ok()) {
-      return ToGrpcStatus(absl::InvalidArgumentError(
-          absl::StrCat("CreatePlacementGroup: bundle ", i, ": ", bundle.status().message())));
-    }
-    bundles.push_back(*std::move(bundle));
-  }
-  absl::Status s = gcs_.CreatePlacementGroup(
-      *id, spec.name(), static_cast<scheduling::BundleStrategy>(spec.strategy()), bundles,
-      std::vector<std::string>(spec.bundle_node_names().begin(), spec.bundle_node_names().end()));
+  absl::Status s = gcs_.CreatePlacementGroup(request->spec());
   ReserveGroups();
   return ToGrpcStatus(s);
+}
+
+grpc::Status GcsServiceImpl::ApplyPlacementGroupOps(grpc::ServerContext* context,
+                                                    const proto::ApplyPlacementGroupOpsRequest* request,
+                                                    proto::ApplyPlacementGroupOpsReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<proto::ApplyPlacementGroupOpsReply> applied = gcs_.ApplyPlacementGroupOps(*request);
+  if (!applied.ok()) return ToGrpcStatus(applied.status());
+  *reply = *std::move(applied);
+  {
+    // (Reserved already: wake the waiters.)
+    std::lock_guard<std::mutex> lock(groups_mu_);
+    ++groups_generation_;
+  }
+  groups_cv_.notify_all();
+  return grpc::Status::OK;
 }
 
 grpc::Status GcsServiceImpl::RemovePlacementGroup(grpc::ServerContext* context,

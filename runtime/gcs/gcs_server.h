@@ -71,6 +71,9 @@ class GcsServiceImpl final : public proto::GcsService::Service {
   grpc::Status RemovePlacementGroup(grpc::ServerContext* context,
                                     const proto::RemovePlacementGroupRequest* request,
                                     proto::RemovePlacementGroupReply* reply) override;
+  grpc::Status ApplyPlacementGroupOps(grpc::ServerContext* context,
+                                      const proto::ApplyPlacementGroupOpsRequest* request,
+                                      proto::ApplyPlacementGroupOpsReply* reply) override;
   grpc::Status GetPlacementGroup(grpc::ServerContext* context, const proto::GetPlacementGroupRequest* request,
                                  proto::GetPlacementGroupReply* reply) override;
   grpc::Status GetAllPlacementGroups(grpc::ServerContext* context,

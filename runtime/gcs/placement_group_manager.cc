@@ -10,6 +10,35 @@ namespace raycc::gcs {
 
 std::string GroupResourceSuffix(const PlacementGroupId& id) { return "_" + id.Hex(); }
 
+std::vector<bool> BundleReserverInterface::ReserveGroups(
+    const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups) {
+  std::vector<bool> reserved;
+  for (const auto& [group, bundles] : groups) {
+    // Phase 1: hold every bundle; a node that says no rolls back the rest.
+    size_t prepared = 0;
+    while (prepared < bundles.size() &&
+           PrepareBundle(group, bundles[prepared].index, bundles[prepared].bundle, bundles[prepared].node)) {
+      ++prepared;
+    }
+    if (prepared < bundles.size()) {
+      for (size_t k = 0; k < prepared; ++k)
+        CancelBundle(group, bundles[k].index, bundles[k].bundle, bundles[k].node);
+      reserved.push_back(false);
+      continue;
+    }
+    // Phase 2: commit.
+    for (const BundleAt& b : bundles) CommitBundle(group, b.index, b.bundle, b.node);
+    reserved.push_back(true);
+  }
+  return reserved;
+}
+
+void BundleReserverInterface::ReturnGroups(
+    const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups) {
+  for (const auto& [group, bundles] : groups)
+    for (const BundleAt& b : bundles) ReturnBundle(group, b.index, b.bundle, b.node);
+}
+
 std::string DescribePlacementGroup(const std::string& name) {
   return "placement group" + (name.empty() ? std::string() : " '" + name + "'");
 }
@@ -177,21 +206,19 @@ absl::Status PlacementGroupManager::Persist(const PlacementGroupRecord& group) {
   return storage_.Put(tables::kPlacementGroups, group.id.Binary(), ToInfo(group).SerializeAsString());
 }
 
-absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std::string& name,
-                                           scheduling::BundleStrategy strategy,
-                                           const std::vector<ResourceSet>& bundles,
-                                           const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
-                                           const std::string& what, const std::vector<NodeId>& pinned) {
-  if (groups_.contains(id)) return absl::InvalidArgumentError(what + ": id " + id.Hex() + " is taken");
+absl::Status CheckGroupFeasible(const std::vector<ResourceSet>& bundles, scheduling::BundleStrategy strategy,
+                                const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
+                                const std::string& what, const std::vector<NodeId>& pinned) {
   if (bundles.empty()) return absl::InvalidArgumentError(what + ": needs at least one bundle");
-  PlacementGroupRecord group{.id = id, .name = name, .strategy = strategy, .suffix = GroupResourceSuffix(id)};
+  std::vector<scheduling::Units> units;
   ResourceSet sum;
   for (size_t i = 0; i < bundles.size(); ++i) {
     if (bundles[i].IsEmpty())
       return absl::InvalidArgumentError(absl::StrCat(what, ": bundle ", i, " reserves no resources"));
-    group.bundles.push_back(scheduling::ToUnits(bundles[i]));
+    units.push_back(scheduling::ToUnits(bundles[i]));
     sum.Add(bundles[i]);
   }
+  if (!pinned.empty()) return CheckPins(bundles, strategy, pinned, node_totals, what);
   // Could it ever be placed, on idle nodes?
   std::vector<scheduling::Units> idle;
   std::vector<ResourceSet> totals;
@@ -199,29 +226,36 @@ absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std
     idle.push_back(scheduling::ToUnits(total));
     totals.push_back(total);
   }
-  if (!pinned.empty()) {
-    if (absl::Status s = CheckPins(bundles, strategy, pinned, node_totals, what); !s.ok()) return s;
-    group.pinned = pinned;
-  } else if (scheduling::PlaceBundles(group.bundles, strategy, idle).empty()) {
-    for (size_t i = 0; i < bundles.size(); ++i) {
-      absl::Status feasible = bundles[i].CheckFeasible(totals);
-      if (!feasible.ok())
-        return InfeasibleError(absl::StrCat(what, ": bundle ", i, ": ", feasible.message()));
-    }
-    switch (strategy) {
-      case scheduling::BundleStrategy::kStrictSpread:
-        return InfeasibleError(absl::StrCat(what, ": strict_spread needs ", bundles.size(),
-                                            " distinct nodes that each hold a bundle; the runtime has ",
-                                            totals.size(), " node(s)"));
-      case scheduling::BundleStrategy::kStrictPack:
-        return InfeasibleError(
-            absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(), " (strict_pack)"));
-      default:
-        return InfeasibleError(absl::StrCat(what, ": the runtime's ", totals.size(),
-                                            " node(s) cannot hold all bundles ", sum.ToString(), " at once (",
-                                            StrategyName(strategy), ")"));
-    }
+  if (!scheduling::PlaceBundles(units, strategy, idle).empty()) return absl::OkStatus();
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    absl::Status feasible = bundles[i].CheckFeasible(totals);
+    if (!feasible.ok()) return InfeasibleError(absl::StrCat(what, ": bundle ", i, ": ", feasible.message()));
   }
+  switch (strategy) {
+    case scheduling::BundleStrategy::kStrictSpread:
+      return InfeasibleError(absl::StrCat(what, ": strict_spread needs ", bundles.size(),
+                                          " distinct nodes that each hold a bundle; the runtime has ",
+                                          totals.size(), " node(s)"));
+    case scheduling::BundleStrategy::kStrictPack:
+      return InfeasibleError(
+          absl::StrCat(what, ": no node can hold all bundles ", sum.ToString(), " (strict_pack)"));
+    default:
+      return InfeasibleError(absl::StrCat(what, ": the runtime's ", totals.size(),
+                                          " node(s) cannot hold all bundles ", sum.ToString(), " at once (",
+                                          StrategyName(strategy), ")"));
+  }
+}
+
+absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std::string& name,
+                                           scheduling::BundleStrategy strategy,
+                                           const std::vector<ResourceSet>& bundles,
+                                           const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
+                                           const std::string& what, const std::vector<NodeId>& pinned) {
+  if (groups_.contains(id)) return absl::InvalidArgumentError(what + ": id " + id.Hex() + " is taken");
+  if (absl::Status s = CheckGroupFeasible(bundles, strategy, node_totals, what, pinned); !s.ok()) return s;
+  PlacementGroupRecord group{.id = id, .name = name, .strategy = strategy, .suffix = GroupResourceSuffix(id)};
+  for (const ResourceSet& bundle : bundles) group.bundles.push_back(scheduling::ToUnits(bundle));
+  group.pinned = pinned;
   if (absl::Status s = Persist(group); !s.ok()) return s;
   groups_.emplace(id, std::move(group));
   order_.push_back(id);
@@ -232,17 +266,22 @@ absl::Status PlacementGroupManager::Create(const PlacementGroupId& id, const std
 std::vector<PlacementGroupId> PlacementGroupManager::ReservePending(BundleReserverInterface& raylets) {
   std::vector<PlacementGroupId> created;
   if (pending() == 0) return created;
+  // Groups waiting after a node died first, one by one (rare).
   for (const PlacementGroupId& id : order_) {
     PlacementGroupRecord& group = groups_.at(id);
-    if (group.state == proto::PG_RESCHEDULING) {
-      if (Reschedule(group, raylets)) created.push_back(id);
-      continue;
-    }
+    if (group.state == proto::PG_RESCHEDULING && Reschedule(group, raylets)) created.push_back(id);
+  }
+  // The pending ones in order, placed against what is free as each before
+  // it takes its share, then reserved together (one call per node and
+  // phase with the raylets).
+  const std::vector<std::pair<NodeId, scheduling::Units>> available = raylets.AvailableResources();
+  std::vector<scheduling::Units> free;
+  free.reserve(available.size());
+  for (const auto& [node, units] : available) free.push_back(units);
+  std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>> batch;
+  for (const PlacementGroupId& id : order_) {
+    PlacementGroupRecord& group = groups_.at(id);
     if (group.state != proto::PG_PENDING) continue;
-    std::vector<std::pair<NodeId, scheduling::Units>> available = raylets.AvailableResources();
-    std::vector<scheduling::Units> free;
-    free.reserve(available.size());
-    for (const auto& [node, units] : available) free.push_back(units);
     std::vector<int> where;
     if (group.pinned.empty()) {
       where = scheduling::PlaceBundles(group.bundles, group.strategy, free);
@@ -256,43 +295,43 @@ std::vector<PlacementGroupId> PlacementGroupManager::ReservePending(BundleReserv
       where = scheduling::PlacePinnedBundles(group.bundles, pins, free);
     }
     if (where.empty()) continue;
-    std::vector<size_t> every(group.bundles.size());
-    std::iota(every.begin(), every.end(), size_t{0});
-    if (Reserve(group, every, where, available, raylets)) created.push_back(id);
+    std::vector<BundleAt> bundles;
+    for (size_t i = 0; i < group.bundles.size(); ++i) {
+      bundles.push_back({static_cast<int>(i), group.bundles[i], available[where[i]].first});
+      for (const auto& [name, q] : group.bundles[i]) free[where[i]][name] -= q;
+    }
+    batch.emplace_back(id, std::move(bundles));
+  }
+  if (batch.empty()) return created;
+  const std::vector<bool> reserved = raylets.ReserveGroups(batch);
+  for (size_t g = 0; g < batch.size(); ++g) {
+    if (!reserved[g]) continue;  // (it waits for the next try)
+    PlacementGroupRecord& group = groups_.at(batch[g].first);
+    group.bundle_nodes.resize(group.bundles.size());
+    for (const BundleAt& b : batch[g].second) group.bundle_nodes[b.index] = b.node;
+    MarkCreated(group);
+    created.push_back(group.id);
   }
   return created;
+}
+
+void PlacementGroupManager::MarkCreated(PlacementGroupRecord& group) {
+  group.state = proto::PG_CREATED;
+  pending_.fetch_sub(1, std::memory_order_relaxed);
+  (void)Persist(group);  // (the in-memory state is the truth; a storage error shows on the next write)
 }
 
 bool PlacementGroupManager::Reserve(PlacementGroupRecord& group, const std::vector<size_t>& indices,
                                     const std::vector<int>& where,
                                     const std::vector<std::pair<NodeId, scheduling::Units>>& available,
                                     BundleReserverInterface& raylets) {
-  // Phase 1: hold every bundle; a raylet that says no rolls back the rest.
-  size_t prepared = 0;
-  for (; prepared < indices.size(); ++prepared) {
-    const size_t i = indices[prepared];
-    if (!raylets.PrepareBundle(group.id, static_cast<int>(i), group.bundles[i],
-                               available[where[prepared]].first))
-      break;
-  }
-  if (prepared < indices.size()) {
-    for (size_t k = 0; k < prepared; ++k) {
-      const size_t i = indices[k];
-      raylets.CancelBundle(group.id, static_cast<int>(i), group.bundles[i], available[where[k]].first);
-    }
-    return false;
-  }
-  // Phase 2: commit.
+  std::vector<BundleAt> bundles;
+  for (size_t k = 0; k < indices.size(); ++k)
+    bundles.push_back({static_cast<int>(indices[k]), group.bundles[indices[k]], available[where[k]].first});
+  if (!raylets.ReserveGroups({{group.id, bundles}})[0]) return false;
   group.bundle_nodes.resize(group.bundles.size());
-  for (size_t k = 0; k < indices.size(); ++k) {
-    const size_t i = indices[k];
-    const NodeId& node = available[where[k]].first;
-    raylets.CommitBundle(group.id, static_cast<int>(i), group.bundles[i], node);
-    group.bundle_nodes[i] = node;
-  }
-  group.state = proto::PG_CREATED;
-  pending_.fetch_sub(1, std::memory_order_relaxed);
-  (void)Persist(group);  // (the in-memory state is the truth; a storage error shows on the next write)
+  for (const BundleAt& b : bundles) group.bundle_nodes[b.index] = b.node;
+  MarkCreated(group);
   return true;
 }
 
@@ -338,6 +377,14 @@ bool PlacementGroupManager::Reschedule(PlacementGroupRecord& group, BundleReserv
 
 absl::StatusOr<bool> PlacementGroupManager::Remove(const PlacementGroupId& id,
                                                    BundleReserverInterface& raylets) {
+  std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>> returns;
+  absl::StatusOr<bool> removed = Remove(id, &returns);
+  if (!returns.empty()) raylets.ReturnGroups(returns);
+  return removed;
+}
+
+absl::StatusOr<bool> PlacementGroupManager::Remove(
+    const PlacementGroupId& id, std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>* returns) {
   auto it = groups_.find(id);
   if (it == groups_.end()) return absl::NotFoundError("unknown placement group " + id.Hex());
   PlacementGroupRecord& group = it->second;
@@ -345,9 +392,11 @@ absl::StatusOr<bool> PlacementGroupManager::Remove(const PlacementGroupId& id,
   bool held = group.state == proto::PG_CREATED || group.state == proto::PG_RESCHEDULING;
   if (held) {
     // (Not the bundles lost with a dead node: nothing holds them.)
+    std::vector<BundleAt> bundles;
     for (size_t i = 0; i < group.bundles.size(); ++i)
       if (!group.bundle_nodes[i].IsNil())
-        raylets.ReturnBundle(id, static_cast<int>(i), group.bundles[i], group.bundle_nodes[i]);
+        bundles.push_back({static_cast<int>(i), group.bundles[i], group.bundle_nodes[i]});
+    returns->emplace_back(id, std::move(bundles));
   }
   if (group.state != proto::PG_CREATED) pending_.fetch_sub(1, std::memory_order_relaxed);
   group.state = proto::PG_REMOVED;

@@ -48,6 +48,15 @@ std::string DescribePlacementGroup(const std::string& name);
 absl::StatusOr<std::vector<ResourceSet>> BundleResourceSets(
     const std::vector<std::vector<std::pair<std::string, double>>>& bundles, const std::string& name);
 
+/// Whether a group of `bundles` could ever be placed by `strategy` on idle
+/// nodes of `node_totals` (on its `pinned` nodes, when given): OK, or the
+/// error Create gives (InvalidArgument for no bundle or an empty one;
+/// infeasible, raycc::IsInfeasible, naming why). Messages start with `what`.
+/// A driver checks a group with it before it sends the group on.
+absl::Status CheckGroupFeasible(const std::vector<ResourceSet>& bundles, scheduling::BundleStrategy strategy,
+                                const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
+                                const std::string& what, const std::vector<NodeId>& pinned);
+
 class PlacementGroupManager {
  public:
   explicit PlacementGroupManager(GcsStorageInterface& storage) : storage_(storage) {}
@@ -86,6 +95,10 @@ class PlacementGroupManager {
   /// True when it did (resources freed); false when it was pending or
   /// removed already. NotFound when unknown.
   absl::StatusOr<bool> Remove(const PlacementGroupId& id, BundleReserverInterface& raylets);
+  /// The same, leaving the bundles to give back in `returns` (for one
+  /// ReturnGroups call over many removals).
+  absl::StatusOr<bool> Remove(const PlacementGroupId& id,
+                              std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>* returns);
 
   const PlacementGroupRecord* Find(const PlacementGroupId& id) const;
   /// Reads the groups back from storage (a restarted GCS over Redis), in
@@ -111,11 +124,13 @@ class PlacementGroupManager {
 
  private:
   absl::Status Persist(const PlacementGroupRecord& group);
+  /// A pending or rescheduled group is reserved: CREATED, and persisted.
+  void MarkCreated(PlacementGroupRecord& group);
   /// Reserves the lost bundles of a RESCHEDULING group; true when done.
   bool Reschedule(PlacementGroupRecord& group, BundleReserverInterface& raylets);
-  /// Two-phase reservation of the group's bundles `indices`, the k-th on
-  /// node available[where[k]]: all held, or none (a refused prepare cancels
-  /// the ones before it). Once all are committed the group is CREATED.
+  /// Reservation of the group's bundles `indices`, the k-th on node
+  /// available[where[k]] (BundleReserverInterface::ReserveGroups): all
+  /// held, or none. Once all are committed the group is CREATED.
   bool Reserve(PlacementGroupRecord& group, const std::vector<size_t>& indices, const std::vector<int>& where,
                const std::vector<std::pair<NodeId, scheduling::Units>>& available,
                BundleReserverInterface& raylets);

@@ -124,6 +124,100 @@ void RayletBundleReserver::Cancel(const PlacementGroupId& group, int index, cons
   }
 }
 
+namespace {
+
+// The groups' bundles by node, in one batch request per node; `group_of[k]`
+// is the group of the request's k-th entry.
+struct NodeBatch {
+  proto::BundlesBatchRequest request;
+  std::vector<size_t> group_of;
+  std::vector<bool> prepared;
+};
+
+std::vector<std::pair<NodeId, NodeBatch>> ByNode(
+    const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups,
+    const std::vector<bool>* one_node) {
+  std::vector<std::pair<NodeId, NodeBatch>> batches;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto& [group, bundles] = groups[g];
+    for (const BundleAt& b : bundles) {
+      auto at =
+          std::find_if(batches.begin(), batches.end(), [&](const auto& n) { return n.first == b.node; });
+      if (at == batches.end()) at = batches.insert(batches.end(), {b.node, NodeBatch{}});
+      NodeBatch& batch = at->second;
+      if (batch.group_of.empty() || batch.group_of.back() != g) {
+        proto::GroupBundles* entry = batch.request.add_groups();
+        entry->set_placement_group_id(group.Binary());
+        entry->set_commit(one_node != nullptr && (*one_node)[g]);
+        batch.group_of.push_back(g);
+      }
+      proto::Bundle* bundle = batch.request.mutable_groups(batch.request.groups_size() - 1)->add_bundles();
+      bundle->set_index(b.index);
+      ToProto(b.bundle, bundle->mutable_resources());
+    }
+  }
+  return batches;
+}
+
+}  // namespace
+
+std::vector<bool> RayletBundleReserver::ReserveGroups(
+    const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups) {
+  std::vector<bool> one_node(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const std::vector<BundleAt>& bundles = groups[g].second;
+    one_node[g] = std::all_of(bundles.begin(), bundles.end(),
+                              [&](const BundleAt& b) { return b.node == bundles.front().node; });
+  }
+  std::vector<bool> reserved(groups.size(), true);
+  std::vector<std::pair<NodeId, NodeBatch>> batches = ByNode(groups, &one_node);
+  // Phase 1 (and the only one for a group on one node).
+  for (auto& [node, batch] : batches) {
+    proto::BundlesBatchReply reply;
+    const bool called = Call(node, "PrepareBundlesBatch", &proto::RayletService::Stub::PrepareBundlesBatch,
+                             batch.request, &reply);
+    if (called) Update(node, reply.report());
+    for (size_t k = 0; k < batch.group_of.size(); ++k) {
+      const bool ok = called && static_cast<int>(k) < reply.success_size() && reply.success(k);
+      batch.prepared.push_back(ok);
+      if (!ok) reserved[batch.group_of[k]] = false;
+    }
+  }
+  // Phase 2, for groups over several nodes: commit where every node
+  // prepared, roll back the others' prepared bundles.
+  for (auto& [node, batch] : batches) {
+    proto::BundlesBatchRequest commit, cancel;
+    for (size_t k = 0; k < batch.group_of.size(); ++k) {
+      const size_t g = batch.group_of[k];
+      if (one_node[g] || !batch.prepared[k]) continue;
+      *(reserved[g] ? commit : cancel).add_groups() = batch.request.groups(k);
+    }
+    proto::BundlesBatchReply reply;
+    // (A raylet that does not answer is about to be declared dead; its
+    // bundles go with it.)
+    if (commit.groups_size() > 0 &&
+        Call(node, "CommitBundlesBatch", &proto::RayletService::Stub::CommitBundlesBatch, commit, &reply)) {
+      Update(node, reply.report());
+    }
+    if (cancel.groups_size() > 0 &&
+        Call(node, "CancelBundlesBatch", &proto::RayletService::Stub::CancelBundlesBatch, cancel, &reply)) {
+      Update(node, reply.report());
+    }
+  }
+  return reserved;
+}
+
+void RayletBundleReserver::ReturnGroups(
+    const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups) {
+  for (auto& [node, batch] : ByNode(groups, nullptr)) {
+    proto::BundlesBatchReply reply;
+    if (Call(node, "CancelBundlesBatch", &proto::RayletService::Stub::CancelBundlesBatch, batch.request,
+             &reply)) {
+      Update(node, reply.report());
+    }
+  }
+}
+
 void RayletBundleReserver::CancelBundle(const PlacementGroupId& group, int index, const scheduling::Units&,
                                         const NodeId& node) {
   Cancel(group, index, node);

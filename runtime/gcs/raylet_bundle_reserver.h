@@ -48,6 +48,14 @@ class RayletBundleReserver final : public BundleReserverInterface {
                     const NodeId& node) override;
   void ReturnBundle(const PlacementGroupId& group, int index, const scheduling::Units& bundle,
                     const NodeId& node) override;
+  /// One PrepareBundlesBatch per node (a group whose bundles are all on
+  /// one node is committed there at once: one phase), then one
+  /// CommitBundlesBatch and one CancelBundlesBatch per node for the groups
+  /// spread over several.
+  std::vector<bool> ReserveGroups(
+      const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups) override;
+  /// One CancelBundlesBatch per node.
+  void ReturnGroups(const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups) override;
 
  private:
   struct Node {

@@ -276,7 +276,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
     address->set_port(worker.port);
     address->set_worker_id(worker.id.Binary());
     request.resources.ToProto(reply.mutable_granted_resources());
-    for (int gpu : worker.gpus) reply.add_gpu_ids(gpu);
+    for (int gpu : worker.gpus) reply.add_gpu_devices(gpu);
     return reply;
   }
   // Not granted: give back what it held.

@@ -170,6 +170,86 @@ grpc::Status RayletServiceImpl::GetWorkerExit(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// A batch's groups, checked whole before any is touched: ids, and bundles
+// with a non-negative index and some resources.
+struct BatchGroup {
+  PlacementGroupId id;
+  std::vector<std::pair<int, ResourceSet>> bundles;
+  std::vector<int> indices;
+  bool commit = false;
+};
+
+absl::StatusOr<std::vector<BatchGroup>> ParseBatch(const proto::BundlesBatchRequest& request,
+                                                   const char* what, bool need_resources) {
+  std::vector<BatchGroup> groups;
+  for (const proto::GroupBundles& message : request.groups()) {
+    BatchGroup group;
+    absl::StatusOr<PlacementGroupId> id = PlacementGroupId::FromBinary(message.placement_group_id());
+    if (!id.ok()) return Annotate(id.status(), absl::StrCat(what, ": placement group"));
+    group.id = *id;
+    group.commit = message.commit();
+    for (const proto::Bundle& bundle : message.bundles()) {
+      absl::StatusOr<ResourceSet> resources = ResourceSet::FromProto(bundle.resources());
+      if (!resources.ok() || bundle.index() < 0 || (need_resources && resources->IsEmpty())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": bundle ", bundle.index(), " of group ", id->Hex(), ": ",
+            resources.ok() ? "needs a non-negative index and some resources" : resources.status().message()));
+      }
+      group.bundles.emplace_back(bundle.index(), *std::move(resources));
+      group.indices.push_back(bundle.index());
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+}  // namespace
+
+grpc::Status RayletServiceImpl::PrepareBundlesBatch(grpc::ServerContext* context,
+                                                    const proto::BundlesBatchRequest* request,
+                                                    proto::BundlesBatchReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<std::vector<BatchGroup>> groups = ParseBatch(*request, "PrepareBundlesBatch", true);
+  if (!groups.ok()) return ToGrpcStatus(groups.status());
+  for (const BatchGroup& group : *groups) {
+    const bool prepared = node_.PrepareBundles(group.id, group.bundles);
+    if (prepared && group.commit) node_.CommitBundles(group.id, group.indices);
+    reply->add_success(prepared);
+  }
+  node_.Report(reply->mutable_report());
+  return grpc::Status::OK;
+}
+
+grpc::Status RayletServiceImpl::CommitBundlesBatch(grpc::ServerContext* context,
+                                                   const proto::BundlesBatchRequest* request,
+                                                   proto::BundlesBatchReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<std::vector<BatchGroup>> groups = ParseBatch(*request, "CommitBundlesBatch", false);
+  if (!groups.ok()) return ToGrpcStatus(groups.status());
+  for (const BatchGroup& group : *groups) {
+    node_.CommitBundles(group.id, group.indices);
+    reply->add_success(true);
+  }
+  node_.Report(reply->mutable_report());
+  return grpc::Status::OK;
+}
+
+grpc::Status RayletServiceImpl::CancelBundlesBatch(grpc::ServerContext* context,
+                                                   const proto::BundlesBatchRequest* request,
+                                                   proto::BundlesBatchReply* reply) {
+  RAYCC_CHECK_TOKEN(auth_, context);
+  absl::StatusOr<std::vector<BatchGroup>> groups = ParseBatch(*request, "CancelBundlesBatch", false);
+  if (!groups.ok()) return ToGrpcStatus(groups.status());
+  for (const BatchGroup& group : *groups) {
+    node_.CancelBundles(group.id, group.indices);
+    reply->add_success(true);
+  }
+  node_.Report(reply->mutable_report());
+  return grpc::Status::OK;
+}
+
 grpc::Status RayletServiceImpl::PrepareBundleResources(grpc::ServerContext* context,
                                                        const proto::PrepareBundleResourcesRequest* request,
                                                        proto::PrepareBundleResourcesReply* reply) {

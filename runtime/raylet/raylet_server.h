@@ -41,6 +41,12 @@ class RayletServiceImpl final : public proto::RayletService::Service {
   grpc::Status CommitBundleResources(grpc::ServerContext* context,
                                      const proto::CommitBundleResourcesRequest* request,
                                      proto::CommitBundleResourcesReply* reply) override;
+  grpc::Status PrepareBundlesBatch(grpc::ServerContext* context, const proto::BundlesBatchRequest* request,
+                                   proto::BundlesBatchReply* reply) override;
+  grpc::Status CommitBundlesBatch(grpc::ServerContext* context, const proto::BundlesBatchRequest* request,
+                                  proto::BundlesBatchReply* reply) override;
+  grpc::Status CancelBundlesBatch(grpc::ServerContext* context, const proto::BundlesBatchRequest* request,
+                                  proto::BundlesBatchReply* reply) override;
   grpc::Status CancelResourceReserve(grpc::ServerContext* context,
                                      const proto::CancelResourceReserveRequest* request,
                                      proto::CancelResourceReserveReply* reply) override;

@@ -15,6 +15,7 @@
 #include "raycc/proto/common.pb.h"
 #include "raycc/proto/exec_plan.pb.h"
 #include "raycc/proto/gcs_service.grpc.pb.h"
+#include "raycc/proto/job_service.grpc.pb.h"
 #include "raycc/proto/placement_group.pb.h"
 #include "raycc/proto/raylet_service.grpc.pb.h"
 #include "raycc/proto/task.pb.h"
@@ -41,7 +42,8 @@ const std::vector<std::string>& ProtoFiles() {
       proto::NodeInfo::default_instance().GetDescriptor()->file()->name(),
       proto::RequestWorkerLeaseRequest::default_instance().GetDescriptor()->file()->name(),
       proto::PushTaskRequest::default_instance().GetDescriptor()->file()->name(),
-      proto::Artifact::default_instance().GetDescriptor()->file()->name()};
+      proto::Artifact::default_instance().GetDescriptor()->file()->name(),
+      proto::StartJobRequest::default_instance().GetDescriptor()->file()->name()};
   return files;
 }
 
@@ -175,7 +177,7 @@ TEST(ProtoRoundTripTest, EveryIdFieldIsBytes) {
 }
 
 TEST(ProtoRoundTripTest, EveryServiceDeclaresItsMethods) {
-  ASSERT_EQ(ProtoFiles().size(), 8u);
+  ASSERT_EQ(ProtoFiles().size(), 9u);
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   struct Expected {
     const char* service;
@@ -184,10 +186,13 @@ TEST(ProtoRoundTripTest, EveryServiceDeclaresItsMethods) {
   std::vector<Expected> expected = {
       {"raycc.proto.GcsService",
        {"RegisterNode", "GetAllNodes", "Heartbeat", "CreateActor", "GetNamedActor", "KillActor",
-        "CreatePlacementGroup", "RemovePlacementGroup", "WaitPlacementGroupReady", "KvPut", "Subscribe"}},
+        "CreatePlacementGroup", "RemovePlacementGroup", "ApplyPlacementGroupOps", "WaitPlacementGroupReady",
+        "KvPut", "Subscribe"}},
       {"raycc.proto.RayletService",
        {"RequestWorkerLease", "ReturnWorker", "PrepareBundleResources", "CommitBundleResources",
-        "CancelResourceReserve", "PullObject"}},
+        "CancelResourceReserve", "PrepareBundlesBatch", "CommitBundlesBatch", "CancelBundlesBatch",
+        "PullObject"}},
+      {"raycc.proto.JobService", {"StartJob", "ReadJobLog", "StopJob"}},
       {"raycc.proto.CoreWorkerService", {"PushTask", "GetObjectStatus", "CancelTask", "KillActor"}},
   };
   for (const Expected& e : expected) {

@@ -547,6 +547,76 @@ TEST(GcsTest, AFinishedJobsActorsAreDead) {
   EXPECT_FALSE(gcs.GetNamedActor("", "mine").has_value()) << "its name is free again";
 }
 
+// Counts the reserver's batch calls (their work is the default's).
+class CountingRaylets : public FakeRaylets {
+ public:
+  int reserve_calls = 0, return_calls = 0;
+  std::vector<bool> ReserveGroups(
+      const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups) override {
+    ++reserve_calls;
+    return FakeRaylets::ReserveGroups(groups);
+  }
+  void ReturnGroups(const std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>>& groups) override {
+    ++return_calls;
+    FakeRaylets::ReturnGroups(groups);
+  }
+};
+
+proto::PlacementGroupOp CreateOp(const PlacementGroupId& id, double cpus) {
+  proto::PlacementGroupOp op;
+  proto::PlacementGroupSpec* spec = op.mutable_create();
+  spec->set_placement_group_id(id.Binary());
+  spec->set_strategy(proto::PACK);
+  Res({{"CPU", cpus}}).ToProto(spec->add_bundles()->mutable_resources());
+  return op;
+}
+
+TEST(GcsTest, CreationsAndRemovalsInOneCallAreReservedAndGivenBackTogether) {
+  Gcs gcs;
+  CountingRaylets raylets;
+  const NodeId a = NodeId::FromRandom();
+  ASSERT_TRUE(gcs.RegisterNode(Node(a, "a", {{"CPU", 4}})).ok());
+  raylets.nodes.emplace_back(a, scheduling::ToUnits(Res({{"CPU", 4}})));
+  gcs.SetBundleReserver(&raylets);
+  const JobId job = JobId::FromInt(1);
+  std::vector<PlacementGroupId> ids;
+  proto::ApplyPlacementGroupOpsRequest request;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(PlacementGroupId::Of(job));
+    *request.add_ops() = CreateOp(ids.back(), 1);
+  }
+  *request.add_ops() = CreateOp(PlacementGroupId::Of(job), 8);        // infeasible: refused, naming why
+  request.add_ops()->set_remove(PlacementGroupId::Of(job).Binary());  // unknown
+  request.add_ops()->mutable_create();                                // no id
+  absl::StatusOr<proto::ApplyPlacementGroupOpsReply> reply = gcs.ApplyPlacementGroupOps(request);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  ASSERT_EQ(reply->results_size(), 8);
+  // Four fit at once (one reservation pass for all), the fifth waits.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(reply->results(i).code(), 0);
+    EXPECT_EQ(reply->results(i).state(), proto::PG_CREATED) << i;
+  }
+  EXPECT_EQ(reply->results(4).state(), proto::PG_PENDING);
+  EXPECT_EQ(raylets.reserve_calls, 1);
+  EXPECT_EQ(reply->results(5).code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(reply->results(5).message(), HasSubstr("exceeds every node"));
+  EXPECT_EQ(reply->results(6).code(), static_cast<int>(absl::StatusCode::kNotFound));
+  EXPECT_EQ(reply->results(7).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+
+  // Two removals in one call: their bundles go back in one call, and the
+  // waiting group takes the room they left in the same call.
+  proto::ApplyPlacementGroupOpsRequest removals;
+  removals.add_ops()->set_remove(ids[0].Binary());
+  removals.add_ops()->set_remove(ids[1].Binary());
+  reply = gcs.ApplyPlacementGroupOps(removals);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->results(0).code(), 0);
+  EXPECT_EQ(raylets.return_calls, 1);
+  EXPECT_EQ(*gcs.GetPlacementGroupState(ids[0]), proto::PG_REMOVED);
+  EXPECT_EQ(*gcs.GetPlacementGroupState(ids[4]), proto::PG_CREATED);
+  EXPECT_EQ(raylets.nodes[0].second.at("CPU"), 10000) << "three held: two left, and the one that waited";
+}
+
 TEST(GcsTest, AGroupIsReservedWhenANodeJoinsOrResourcesFree) {
   Gcs gcs;
   FakeRaylets raylets;

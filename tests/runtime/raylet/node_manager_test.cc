@@ -342,7 +342,7 @@ TEST_F(NodeManagerTest, AWorkerBlockedInGetLendsItsCpuAndTakesItBackInTurn) {
 TEST_F(NodeManagerTest, GpuLeasesHoldTheirOwnDevicesAndFractionsShareOne) {
   Start(Res({{"CPU", 4}, {"GPU", 2}}));
   auto ids = [](const proto::RequestWorkerLeaseReply& reply) {
-    return std::vector<int>(reply.gpu_ids().begin(), reply.gpu_ids().end());
+    return std::vector<int>(reply.gpu_devices().begin(), reply.gpu_devices().end());
   };
   proto::RequestWorkerLeaseReply a = Granted(Lease(Res({{"CPU", 1}, {"GPU", 1}})), 0);
   proto::RequestWorkerLeaseReply b = Granted(Lease(Res({{"CPU", 1}, {"GPU", 1}})), 1);
@@ -373,7 +373,7 @@ TEST_F(NodeManagerTest, AWorkerBlockedInGetLendsOnlyItsCpus) {
   // Returned while blocked: what it kept comes back, not its CPU twice.
   ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(blocked), false).ok());
   ASSERT_EQ(gpu.wait_for(kWait), std::future_status::ready);
-  EXPECT_EQ(gpu.get()->gpu_ids_size(), 1);
+  EXPECT_EQ(gpu.get()->gpu_devices_size(), 1);
   EXPECT_EQ(nm_->available().Get("CPU"), FixedPoint());
 }
 
