@@ -313,6 +313,20 @@ int RunCluster(std::string address, int n, int big_mib) {
            });
   });
   Row("placement group: create, ready, remove", "groups/s (one at a time)", groups);
+  // As Ray's benchmark does it: many created, all waited for, all removed.
+  Stat many_groups = Measure([&] {
+    const int g = std::max(200, m);
+    return g / Seconds([&] {
+             std::vector<raycc::PlacementGroup> pgs;
+             pgs.reserve(g);
+             for (int i = 0; i < g; ++i)
+               pgs.push_back(raycc::CreatePlacementGroup({.bundles = {{{"CPU", 0.001}}}}));
+             for (auto& pg : pgs)
+               if (!pg.Wait(30)) std::abort();
+             for (auto& pg : pgs) raycc::RemovePlacementGroup(pg.GetID());
+           });
+  });
+  Row("placement groups: create N, wait all, remove all", "groups/s", many_groups);
 
   // Many small objects (they stay in the owner's memory), as Dask's rows.
   const int small = 10000;

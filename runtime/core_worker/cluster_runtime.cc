@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "api/placement_group_info.h"
 #include "core_worker/memory_store.h"
+#include "core_worker/placement_group_client.h"
 #include "core_worker/reference_counter.h"
 #include "core_worker/task_executor.h"
 #include "core_worker/task_submitter.h"
@@ -354,6 +355,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
                     const std::string& signature);
   std::string token_;
   std::unique_ptr<gcs::GcsRpcClient> gcs_;
+  // Placement groups created and removed in batches (after gcs_: it uses it).
+  std::unique_ptr<PlacementGroupClient> groups_client_;
   std::string raylet_address_;
   std::unique_ptr<proto::RayletService::Stub> raylet_;
   JobId job_;
@@ -597,6 +600,7 @@ ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string
   }
   token_ = *token;
   gcs_ = std::make_unique<gcs::GcsRpcClient>(gcs_address_, token_);
+  groups_client_ = std::make_unique<PlacementGroupClient>(*gcs_);
   if (worker_) {
     JoinAsWorker();
   } else {
@@ -821,8 +825,9 @@ absl::Status ClusterRuntime::Finish() {
       actor->stop = true;
       actor->cv.notify_all();
     }
-    if (submitter_ != nullptr) submitter_->Shutdown();  // (cancels the pushes in flight)
-    in_owner_threads_.JoinAll();                        // (their waits end: finishing_)
+    if (groups_client_ != nullptr) groups_client_->Flush();  // (removals reach the GCS)
+    if (submitter_ != nullptr) submitter_->Shutdown();       // (cancels the pushes in flight)
+    in_owner_threads_.JoinAll();                             // (their waits end: finishing_)
     for (auto& actor : actors) {
       if (actor->pusher.joinable()) actor->pusher.join();
       // Actors die with their owner (as Ray's non-detached ones): the
@@ -1272,6 +1277,9 @@ ObjectId ClusterRuntime::ResultOf(const proto::TaskSpec& task) const {
 
 proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& function,
                                          const internal::CallOptions& options) {
+  // Groups created or removed here reach the GCS before the work that
+  // may use them, or the room they leave (a handle passed on, say).
+  if (groups_client_->busy()) groups_client_->Flush();
   proto::TaskSpec spec;
   TaskId id = TaskId::Of(job_);
   spec.set_task_id(id.Binary());
@@ -1867,8 +1875,8 @@ PlacementGroupId ClusterRuntime::CreatePlacementGroup(
   if (!bundle_sets.ok()) throw RayccError(std::string(bundle_sets.status().message()));
   std::vector<ResourceSet> sets = *std::move(bundle_sets);
   PlacementGroupId id = PlacementGroupId::Of(job_);
-  absl::Status created = gcs_->CreatePlacementGroup(
-      id, name, static_cast<scheduling::BundleStrategy>(strategy), sets, bundle_nodes);
+  absl::Status created =
+      groups_client_->Create(id, name, static_cast<scheduling::BundleStrategy>(strategy), sets, bundle_nodes);
   if (!created.ok()) {
     // (The GCS's infeasible status is kResourceExhausted: raycc::IsInfeasible.)
     if (created.code() == absl::StatusCode::kResourceExhausted)
@@ -1881,18 +1889,36 @@ PlacementGroupId ClusterRuntime::CreatePlacementGroup(
 }
 
 bool ClusterRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t timeout_ms) {
+  using Clock = PlacementGroupClient::Clock;
+  const std::optional<Clock::time_point> deadline =
+      timeout_ms < 0 ? std::nullopt : std::optional(Clock::now() + std::chrono::milliseconds(timeout_ms));
+  // A group created here: once the GCS has its creation (it may be on its
+  // way), its answer says whether it was reserved then.
+  if (std::optional<PlacementGroupClient::Answer> answer = groups_client_->AnswerFor(id, deadline)) {
+    if (!answer->status.ok()) {
+      if (answer->status.code() == absl::StatusCode::kResourceExhausted)
+        throw InfeasibleError(std::string(answer->status.message()));
+      throw RayccError(std::string(answer->status.message()));
+    }
+    if (answer->state == proto::PG_CREATED) return true;
+    if (deadline)
+      timeout_ms = std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count());
+  }
   absl::StatusOr<bool> ready = gcs_->WaitPlacementGroupReady(id, timeout_ms);
   if (ready.ok()) return *ready;
   if (absl::IsFailedPrecondition(ready.status())) return false;  // (removed: it never will be)
   throw RayccError(std::string(ready.status().message()));
 }
 
-void ClusterRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
-  absl::Status removed = gcs_->RemovePlacementGroup(id);
-  if (!removed.ok() && !absl::IsNotFound(removed)) throw RayccError(std::string(removed.message()));
-}
+void ClusterRuntime::RemovePlacementGroup(const PlacementGroupId& id) { groups_client_->Remove(id); }
 
 std::vector<ResourceSet> ClusterRuntime::GroupBundles(const PlacementGroupId& id, const std::string& what) {
+  // (One created here is known to the GCS once its creation is answered.)
+  if (std::optional<PlacementGroupClient::Answer> answer = groups_client_->AnswerFor(id, std::nullopt);
+      answer && !answer->status.ok()) {
+    throw RayccError(absl::StrCat(what, ": placement group ", id.Hex(), ": ", answer->status.message()));
+  }
   {
     std::lock_guard<std::mutex> lock(groups_mu_);
     auto it = groups_.find(id);
@@ -2786,6 +2812,7 @@ std::optional<std::pair<ActorId, std::string>> ClusterRuntime::GetNamedActor(con
 }
 
 std::vector<internal::PlacementGroupInfo> ClusterRuntime::ListPlacementGroups() {
+  groups_client_->Flush();
   absl::StatusOr<std::vector<proto::PlacementGroupInfo>> groups = gcs_->GetAllPlacementGroups();
   if (!groups.ok()) throw RayccError(absl::StrCat("listing placement groups: ", groups.status().message()));
   std::vector<internal::PlacementGroupInfo> out;

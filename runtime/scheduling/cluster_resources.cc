@@ -108,10 +108,11 @@ void ClusterResources::DropNodesFrom(int first) {
 void ClusterResources::AddCapacity(const Units& units, int node) {
   NodeResources& n = nodes_[node];
   for (const auto& [name, q] : units) {
-    n.total[name] += q;
+    const int64_t total = n.total[name] += q;
     n.available[name] += q;
+    (void)totals_[node].Set(
+        name, FixedPoint::FromUnits(total));  // (only what changed: a node may hold many groups)
   }
-  totals_[node] = ToSet(n.total);
 }
 
 void ClusterResources::RemoveCapacity(const Units& units, int node) {
@@ -121,12 +122,12 @@ void ClusterResources::RemoveCapacity(const Units& units, int node) {
     total = std::max<int64_t>(total - q, 0);
     int64_t& free = n.available[name];
     free = std::clamp<int64_t>(free - q, 0, total);
+    (void)totals_[node].Set(name, FixedPoint::FromUnits(total));  // (0: removed)
     if (total == 0) {
       n.total.erase(name);
       n.available.erase(name);
     }
   }
-  totals_[node] = ToSet(n.total);
 }
 
 void ClusterResources::Acquire(const Units& units, int node) {

@@ -644,6 +644,20 @@ void Groups(const std::string& dir) {
   raycc::RemovePlacementGroup(spread.GetID());
   Print("removed_running", Caught<raycc::RayccError>([&] { running.Get(); }));
   Print("actor_after_removal", Caught<raycc::RayccError>([&] { actor.Task(&Counter::Add).Remote(1).Get(); }));
+
+  // Many groups at once, as a program makes them in a loop (they reach the
+  // GCS in batches and are reserved together): every one is reserved, then
+  // every one is removed (the test then finds all given back).
+  std::vector<raycc::PlacementGroup> many;
+  for (int i = 0; i < 300; ++i) {
+    many.push_back(raycc::CreatePlacementGroup(
+        {.bundles = {{{"CPU", 0.001}}, {{"CPU", 0.001}}},
+         .strategy = i % 2 == 0 ? PlacementStrategy::kStrictSpread : PlacementStrategy::kPack}));
+  }
+  long ready = 0;
+  for (raycc::PlacementGroup& pg : many) ready += pg.Wait(30) ? 1 : 0;
+  Print("many_ready", ready);
+  for (raycc::PlacementGroup& pg : many) raycc::RemovePlacementGroup(pg.GetID());
 }
 
 // A strict_spread group on a and b and an actor that may restart, in b's

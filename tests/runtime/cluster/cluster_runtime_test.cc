@@ -638,6 +638,7 @@ TEST_F(ClusterRuntimeTest, PlacementGroupsKeepTheirStrategyAcrossNodes) {
   EXPECT_EQ(out["running_started"], "1");
   EXPECT_THAT(out["removed_running"], HasSubstr("died"));
   EXPECT_THAT(out["actor_after_removal"], HasSubstr("died"));
+  EXPECT_EQ(out["many_ready"], "300");
   EXPECT_EQ(out["live_objects"], "0");
   // Every reservation was given back: each node has its CPUs free again and
   // no group's resources left.
