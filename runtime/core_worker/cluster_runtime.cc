@@ -26,7 +26,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/placement_group_info.h"
 #include "core_worker/memory_store.h"
@@ -72,26 +71,11 @@ thread_local std::vector<ObjectId>* t_serialized = nullptr;
 // restarts so far (its creation task's attempt number); -1 otherwise.
 thread_local int t_actor_restarts = -1;
 // While this worker runs a task or an actor's call: the GPU devices its
-// lease holds (GetGpuIds).
+// lease holds (GetGpuIds), the node's device numbers, as in the embedded
+// runtime: the task passes one to cudaSetDevice. (The process's
+// CUDA_VISIBLE_DEVICES is not changed per task: CUDA reads it once, and a
+// worker serves many leases; setenv beside other threads is unsafe.)
 thread_local std::vector<int> t_gpus;
-
-/// Makes the process's CUDA_VISIBLE_DEVICES the devices `gpus` (as Ray
-/// does for a task's lease); none: the value the worker started with. A
-/// worker runs one lease's tasks at a time, and an actor's devices are its
-/// creation's for its lifetime, so the process-wide variable is the task's.
-void SetVisibleDevices(const std::vector<int>& gpus) {
-  static const std::optional<std::string> original = [] {
-    const char* value = std::getenv("CUDA_VISIBLE_DEVICES");
-    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
-  }();
-  if (!gpus.empty()) {
-    ::setenv("CUDA_VISIBLE_DEVICES", absl::StrJoin(gpus, ",").c_str(), 1);
-  } else if (original.has_value()) {
-    ::setenv("CUDA_VISIBLE_DEVICES", original->c_str(), 1);
-  } else {
-    ::unsetenv("CUDA_VISIBLE_DEVICES");
-  }
-}
 
 MemoryStore::Deadline DeadlineAfter(int64_t timeout_ms) {
   if (timeout_ms < 0) return std::nullopt;
@@ -910,10 +894,8 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
       return size && WriteValueToStore(id, value.value.get(), *size, value.write_into, nullptr);
     };
   }
-  if (task.type() != proto::ACTOR_TASK) {
+  if (task.type() != proto::ACTOR_TASK)
     t_gpus.assign(request.gpu_devices().begin(), request.gpu_devices().end());
-    SetVisibleDevices(t_gpus);
-  }
   if (task.type() == proto::ACTOR_CREATION_TASK) {
     const internal::RemoteFunction* factory = nullptr;
     t_actor_restarts = static_cast<int>(task.attempt_number());
@@ -1892,9 +1874,14 @@ bool ClusterRuntime::WaitPlacementGroup(const PlacementGroupId& id, int64_t time
   using Clock = PlacementGroupClient::Clock;
   const std::optional<Clock::time_point> deadline =
       timeout_ms < 0 ? std::nullopt : std::optional(Clock::now() + std::chrono::milliseconds(timeout_ms));
+  // Removed here, the removal on its way: it never will be.
+  if (groups_client_->Removing(id)) return false;
   // A group created here: once the GCS has its creation (it may be on its
   // way), its answer says whether it was reserved then.
-  if (std::optional<PlacementGroupClient::Answer> answer = groups_client_->AnswerFor(id, deadline)) {
+  bool timed_out = false;
+  std::optional<PlacementGroupClient::Answer> answer = groups_client_->AnswerFor(id, deadline, &timed_out);
+  if (timed_out) return false;
+  if (answer) {
     if (!answer->status.ok()) {
       if (answer->status.code() == absl::StatusCode::kResourceExhausted)
         throw InfeasibleError(std::string(answer->status.message()));

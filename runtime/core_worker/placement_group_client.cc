@@ -72,6 +72,12 @@ absl::Status PlacementGroupClient::Create(const PlacementGroupId& id, const std:
       if (feasible.ok()) feasible = gcs::CheckGroupFeasible(bundles, strategy, totals_, what, pinned);
       if (feasible.ok() || !IsInfeasible(feasible)) break;
     }
+    if (IsInfeasible(feasible) && totals_.empty()) {
+      return absl::UnavailableError(
+          absl::StrCat(what,
+                       ": the cluster's control service lists no live node (it is out of reach, or no raylet "
+                       "has joined yet)"));
+    }
     if (!feasible.ok()) return feasible;
   }
   proto::PlacementGroupOp op;
@@ -105,26 +111,36 @@ void PlacementGroupClient::Remove(const PlacementGroupId& id) {
     queue_.emplace_back(sequence, std::move(op));
     creations_.erase(id);
     answers_.erase(id);
+    removals_[id] = sequence;
     queued_.store(sequence, std::memory_order_release);
   }
   cv_.notify_all();
 }
 
 std::optional<PlacementGroupClient::Answer> PlacementGroupClient::AnswerFor(
-    const PlacementGroupId& id, std::optional<Clock::time_point> deadline) {
+    const PlacementGroupId& id, std::optional<Clock::time_point> deadline, bool* timed_out) {
+  if (timed_out != nullptr) *timed_out = false;
   std::unique_lock<std::mutex> lock(mu_);
   auto created = creations_.find(id);
   if (created == creations_.end()) return std::nullopt;
   const uint64_t sequence = created->second;
   auto answered = [&] { return answered_.load(std::memory_order_relaxed) >= sequence; };
   if (deadline) {
-    if (!cv_.wait_until(lock, *deadline, answered)) return std::nullopt;
+    if (!cv_.wait_until(lock, *deadline, answered)) {
+      if (timed_out != nullptr) *timed_out = true;
+      return std::nullopt;
+    }
   } else {
     cv_.wait(lock, answered);
   }
   auto answer = answers_.find(id);
   if (answer == answers_.end()) return std::nullopt;  // (removed here meanwhile)
   return answer->second;
+}
+
+bool PlacementGroupClient::Removing(const PlacementGroupId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return removals_.contains(id);
 }
 
 void PlacementGroupClient::Flush() {
@@ -159,10 +175,15 @@ void PlacementGroupClient::Send() {
         if (creations_.contains(id)) {
           answers_[id] = Answer{status, reply.ok() ? reply->results(i).state() : proto::PG_PENDING};
         }
-      } else if (!status.ok() && !absl::IsNotFound(status)) {
-        std::fprintf(stderr, "raycc: removing placement group %s failed: %s\n",
-                     PlacementGroupId::FromBinary(op.remove())->Hex().c_str(),
-                     std::string(status.message()).c_str());
+      } else {
+        const PlacementGroupId id = *PlacementGroupId::FromBinary(op.remove());
+        if (auto removal = removals_.find(id); removal != removals_.end() && removal->second <= last) {
+          removals_.erase(removal);
+        }
+        if (!status.ok() && !absl::IsNotFound(status)) {
+          std::fprintf(stderr, "raycc: removing placement group %s failed: %s\n", id.Hex().c_str(),
+                       std::string(status.message()).c_str());
+        }
       }
     }
     answered_.store(last, std::memory_order_release);

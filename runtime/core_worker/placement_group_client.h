@@ -57,10 +57,14 @@ class PlacementGroupClient {
   };
   /// Waits for the answer to `id`'s creation until `deadline` (none:
   /// however long it takes). nullopt: `id` was not created here (or was
-  /// removed here since), or no answer came by the deadline.
-  std::optional<Answer> AnswerFor(const PlacementGroupId& id, std::optional<Clock::time_point> deadline);
+  /// removed here since), or no answer came by the deadline (then
+  /// `*timed_out`, when given, is set).
+  std::optional<Answer> AnswerFor(const PlacementGroupId& id, std::optional<Clock::time_point> deadline,
+                                  bool* timed_out = nullptr);
   /// Waits until every op queued so far is answered.
   void Flush();
+  /// Its removal was queued here and has not reached the GCS yet.
+  bool Removing(const PlacementGroupId& id);
   /// Some op is queued or on its way.
   bool busy() const {
     return answered_.load(std::memory_order_acquire) != queued_.load(std::memory_order_acquire);
@@ -91,6 +95,7 @@ class PlacementGroupClient {
   std::atomic<uint64_t> calls_{0};
   absl::flat_hash_map<PlacementGroupId, uint64_t> creations_;  // sequence of each group's creation here
   absl::flat_hash_map<PlacementGroupId, Answer> answers_;
+  absl::flat_hash_map<PlacementGroupId, uint64_t> removals_;  // sequence of each removal not answered yet
   std::thread sender_;
 };
 

@@ -176,7 +176,15 @@ std::vector<bool> RayletBundleReserver::ReserveGroups(
     proto::BundlesBatchReply reply;
     const bool called = Call(node, "PrepareBundlesBatch", &proto::RayletService::Stub::PrepareBundlesBatch,
                              batch.request, &reply);
-    if (called) Update(node, reply.report());
+    if (called) {
+      Update(node, reply.report());
+    } else {
+      // It may have been applied before the call failed (a deadline): take
+      // back whatever it held of these groups (cancelling is idempotent).
+      proto::BundlesBatchReply cancelled;
+      (void)Call(node, "CancelBundlesBatch", &proto::RayletService::Stub::CancelBundlesBatch, batch.request,
+                 &cancelled);
+    }
     for (size_t k = 0; k < batch.group_of.size(); ++k) {
       const bool ok = called && static_cast<int>(k) < reply.success_size() && reply.success(k);
       batch.prepared.push_back(ok);

@@ -281,7 +281,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   }
   // Not granted: give back what it held.
   if (request.state == Request::State::kStarting) {
-    view_.Release(request.demand.units, kHere);
+    ReleaseRequestLocked(request);
     auto it = workers_.find(request.worker);
     if (it != workers_.end()) it->second.starting_for = nullptr;  // becomes idle when it registers
     DispatchLocked();
@@ -344,6 +344,9 @@ void NodeManager::DispatchLocked() {
   for (Request* request : queue_) {
     if (request->state != Request::State::kQueued || !view_.CanRun(request->demand, kHere)) continue;
     view_.Acquire(request->demand.units, kHere);
+    // (Its devices now, with its units: a request dispatched meanwhile
+    // must not count on them.)
+    request->gpus = view_.TakeGpus(request->demand, kHere);
     Worker* idle = nullptr;
     for (auto& [id, worker] : workers_) {
       if (worker.state == WorkerState::kIdle && worker.job == request->job && worker.code == request->code) {
@@ -364,7 +367,8 @@ void NodeManager::GrantLocked(Request& request, Worker& worker) {
   worker.state = WorkerState::kLeased;
   worker.group = request.group;
   worker.held = request.demand;
-  worker.gpus = view_.TakeGpus(request.demand, kHere);
+  worker.gpus = std::move(request.gpus);
+  request.gpus.clear();
   worker.blocked = false;
   worker.starting_for = nullptr;
   worker.holder = request.holder;
@@ -436,7 +440,7 @@ void NodeManager::StartWorkerLocked(Request& request) {
     if (request.attempts >= options_.max_start_attempts) {
       request.state = Request::State::kFailed;
       request.error = std::string(pid.status().message());
-      view_.Release(request.demand.units, kHere);
+      ReleaseRequestLocked(request);
       return;
     }
   }
@@ -587,12 +591,18 @@ void NodeManager::OnWorkerExitLocked(const WorkerId& id, const std::string& caus
       request.error = absl::StrCat("the worker process for job ", worker.job.Hex(), " ", cause,
                                    " before it registered (", request.attempts, " attempts; see ",
                                    options_.session_dir, "/logs/worker-", worker.id.Hex(), ".log)");
-      view_.Release(request.demand.units, kHere);
+      ReleaseRequestLocked(request);
     } else {
       StartWorkerLocked(request);
     }
   }
   DispatchLocked();
+}
+
+void NodeManager::ReleaseRequestLocked(Request& request) {
+  view_.Release(request.demand.units, kHere);
+  if (!request.gpus.empty()) view_.ReleaseGpus(request.demand, kHere, request.gpus);
+  request.gpus.clear();
 }
 
 void NodeManager::ReleaseLeaseLocked(Worker& worker) {
@@ -901,6 +911,9 @@ void NodeManager::CancelBundles(const PlacementGroupId& group, const std::vector
         if (request->state == Request::State::kStarting) {
           auto starting = workers_.find(request->worker);
           if (starting != workers_.end()) starting->second.starting_for = nullptr;
+          // (Its group's units are gone with the group; its devices come back.)
+          if (!request->gpus.empty()) view_.ReleaseGpus(request->demand, kHere, request->gpus);
+          request->gpus.clear();
         }
         request->state = Request::State::kFailed;
         request->error = absl::StrCat("placement group ", group.Hex(), " was removed");

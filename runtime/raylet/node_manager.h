@@ -167,6 +167,7 @@ class NodeManager {
     WorkerId worker;
     int attempts = 0;
     std::string error;
+    std::vector<int> gpus;  // the GPU devices taken with its resources (from dispatch on)
   };
   struct Unblock {
     WorkerId worker;
@@ -178,6 +179,9 @@ class NodeManager {
   /// while blocked, given back then) and its GPU devices; it holds nothing
   /// after.
   void ReleaseLeaseLocked(Worker& worker);
+  /// Gives back what a request took at dispatch (its resources and GPU
+  /// devices) when it is not granted after all.
+  void ReleaseRequestLocked(Request& request);
   /// The thread that watches drivers' pids (pidfds).
   void WatchDrivers();
   struct Driver {

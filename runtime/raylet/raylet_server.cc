@@ -191,6 +191,10 @@ absl::StatusOr<std::vector<BatchGroup>> ParseBatch(const proto::BundlesBatchRequ
     group.id = *id;
     group.commit = message.commit();
     for (const proto::Bundle& bundle : message.bundles()) {
+      if (std::find(group.indices.begin(), group.indices.end(), bundle.index()) != group.indices.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": bundle ", bundle.index(), " of group ", id->Hex(), " is named twice"));
+      }
       absl::StatusOr<ResourceSet> resources = ResourceSet::FromProto(bundle.resources());
       if (!resources.ok() || bundle.index() < 0 || (need_resources && resources->IsEmpty())) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -259,6 +263,11 @@ grpc::Status RayletServiceImpl::PrepareBundleResources(grpc::ServerContext* cont
   if (!group.ok()) return ToGrpcStatus(group.status());
   std::vector<std::pair<int, ResourceSet>> bundles;
   for (const proto::Bundle& bundle : request->bundles()) {
+    if (std::any_of(bundles.begin(), bundles.end(),
+                    [&](const auto& b) { return b.first == bundle.index(); })) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("PrepareBundleResources: bundle ", bundle.index(), " is named twice")));
+    }
     absl::StatusOr<ResourceSet> resources = ResourceSet::FromProto(bundle.resources());
     if (!resources.ok() || resources->IsEmpty() || bundle.index() < 0) {
       return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(

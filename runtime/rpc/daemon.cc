@@ -81,12 +81,19 @@ absl::StatusOr<int> SpawnDetached(const std::vector<std::string>& argv, const st
   }
   const pid_t middle = ::fork();
   if (middle == 0) {
-    const pid_t pid = ::fork();
+    // (_Fork: no atfork handlers in a child of a process with threads.)
+    const pid_t pid = ::_Fork();
     if (pid == 0) {
       ::setsid();
-      ::dup2(null_fd, 0);
-      ::dup2(log_fd, 1);
-      ::dup2(log_fd, 2);
+      // An fd already in its place keeps its close-on-exec flag through
+      // dup2: cleared by hand.
+      for (auto [from, to] : {std::pair{null_fd, 0}, std::pair{log_fd, 1}, std::pair{log_fd, 2}}) {
+        if (from == to) {
+          ::fcntl(to, F_SETFD, 0);
+        } else {
+          ::dup2(from, to);
+        }
+      }
       ::syscall(SYS_close_range, 3u, ~0u, 0u);
       ::execve(args[0], args.data(), envp.data());
       ::_exit(127);

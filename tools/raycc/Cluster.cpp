@@ -412,7 +412,8 @@ PidFiles(const std::vector<std::string> &sessions) {
       while (dirent *entry = ::readdir(dir)) {
         std::string file =
             session + "/jobs/" + entry->d_name + "/supervisor.pid";
-        if (entry->d_name[0] != '.' && ::access(file.c_str(), R_OK) == 0)
+        const std::string name = entry->d_name;
+        if (name != "." && name != ".." && ::access(file.c_str(), R_OK) == 0)
           jobs.emplace_back(session, file);
       }
       ::closedir(dir);

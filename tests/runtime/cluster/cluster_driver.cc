@@ -420,15 +420,14 @@ std::string Nested(int depth) {
   return *raycc::Task(Nested).Remote(depth - 1).Get();
 }
 
-// The GPU devices a task's lease holds, as GetGpuIds and the process's
-// CUDA_VISIBLE_DEVICES say ("ids|env"; env "-" when unset), once `n`
-// tasks are in the barrier at `dir` (so that they hold their leases at once).
+// The GPU devices a task's lease holds, as GetGpuIds says ("0,1"; "" for
+// none), once `n` tasks are in the barrier at `dir` (so that they hold
+// their leases at once).
 std::string GpusInBarrier(std::string dir, int n) {
   if (n > 0) Barrier(dir, n);
   std::string ids;
   for (int id : raycc::GetGpuIds()) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-  const char* env = std::getenv("CUDA_VISIBLE_DEVICES");
-  return ids + "|" + (env != nullptr ? env : "-");
+  return ids;
 }
 
 class GpuHolder {
@@ -458,9 +457,7 @@ void Gpus(const std::string& dir) {
   got.clear();
   for (const auto& one : raycc::Get(halves)) got.push_back(*one);
   Print("gpu_halves", got[0] + ";" + got[1]);
-  Print("gpu_none", *raycc::Task(GpusInBarrier).Remote(dir + "/none", 0).Get());
-  const char* env = std::getenv("CUDA_VISIBLE_DEVICES");
-  Print("gpu_driver_env", env != nullptr ? env : "-");
+  Print("gpu_none", "[" + *raycc::Task(GpusInBarrier).Remote(dir + "/none", 0).Get() + "]");
   raycc::ActorHandle<GpuHolder> actor =
       raycc::Actor(GpuHolder::Create).SetResources({{"CPU", 1}, {"GPU", 2}}).Remote();
   Print("gpu_actor", *actor.Task(&GpuHolder::Gpus).Remote().Get());
@@ -658,6 +655,14 @@ void Groups(const std::string& dir) {
   for (raycc::PlacementGroup& pg : many) ready += pg.Wait(30) ? 1 : 0;
   Print("many_ready", ready);
   for (raycc::PlacementGroup& pg : many) raycc::RemovePlacementGroup(pg.GetID());
+
+  // Wait(0) right after creating says what it knows (no error while the
+  // creation is on its way); Wait after removing is false at once.
+  raycc::PlacementGroup quick = Group(PlacementStrategy::kPack, 1, 0.001);
+  Print("wait_zero", Caught<raycc::RayccError>([&] { quick.Wait(0); }));
+  Print("wait_created", quick.Wait(30) ? 1 : 0);
+  raycc::RemovePlacementGroup(quick.GetID());
+  Print("wait_after_remove", quick.Wait(30) ? 1 : 0);
 }
 
 // A strict_spread group on a and b and an actor that may restart, in b's

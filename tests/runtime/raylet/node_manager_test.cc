@@ -93,6 +93,8 @@ class NodeManagerTest : public ::testing::Test {
     options.total = total;
     options.labels = std::move(labels);
     options.session_dir = dir_;
+    options.spill_hold =
+        std::chrono::minutes(10);  // (leases spilled count against a peer for the test's length)
     self_ = options.node_id;
     nm_ = std::make_unique<NodeManager>(std::move(options), gcs_, pool_);
   }
@@ -359,6 +361,46 @@ TEST_F(NodeManagerTest, GpuLeasesHoldTheirOwnDevicesAndFractionsShareOne) {
   EXPECT_EQ(ids(Granted(Lease(Res({{"CPU", 1}, {"GPU", 0.5}})), 2)), ids(a));
   // A lease without GPUs holds none.
   EXPECT_THAT(ids(Granted(Lease(Res({{"CPU", 1}})), 3)), ::testing::IsEmpty());
+}
+
+TEST_F(NodeManagerTest, ALeaseTakesItsDevicesWhenItIsDispatchedNotWhenItsWorkerArrives) {
+  // Two GPUs. A 0.6 lease runs; a second 0.6 lease of other code waits for
+  // a worker to start; a 0.8 lease then finds an idle worker. Units alone
+  // (2.0 of 2) would let all three run, but no device would be left with
+  // 0.6 for the second when its worker arrives: the 0.8 must wait instead.
+  Start(Res({{"CPU", 4}, {"GPU", 2}}));
+  const std::string library = "another task library";
+  const std::string library_hash = rpc::Sha256Hex(library);
+  ASSERT_TRUE(gcs_.KvPut("code", library_hash, library, true).ok());
+  auto ids = [](const proto::RequestWorkerLeaseReply& reply) {
+    return std::vector<int>(reply.gpu_devices().begin(), reply.gpu_devices().end());
+  };
+  // Two idle workers of the job's own code: one for the first lease, one
+  // for the 0.8 lease later.
+  proto::RequestWorkerLeaseReply w0 = Granted(Lease(Res({{"CPU", 1}})), 0);
+  proto::RequestWorkerLeaseReply w1 = Granted(Lease(Res({{"CPU", 1}})), 1);
+  ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(w0), false).ok());
+  ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(w1), false).ok());
+  absl::StatusOr<proto::RequestWorkerLeaseReply> first =
+      nm_->RequestLease(Lease(Res({{"CPU", 1}, {"GPU", 0.6}})), [] { return false; });
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(ids(*first).size(), 1u);
+  proto::RequestWorkerLeaseRequest other_code = Lease(Res({{"CPU", 1}, {"GPU", 0.6}}));
+  other_code.mutable_task()->mutable_function()->add_task_libraries("sha256:" + library_hash);
+  auto second = LeaseAsync(other_code);
+  ASSERT_TRUE(pool_.WaitLaunch(2).has_value());  // (its worker is starting)
+  auto big = LeaseAsync(Lease(Res({{"CPU", 1}, {"GPU", 0.8}})));
+  ASSERT_TRUE(WaitPending(2));  // (the big one waits: no device has 0.8 free)
+  Register(2);
+  ASSERT_EQ(second.wait_for(kWait), std::future_status::ready);
+  absl::StatusOr<proto::RequestWorkerLeaseReply> got = second.get();
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(ids(*got).size(), 1u) << "granted without a device";
+  EXPECT_NE(ids(*got), ids(*first));
+  // Once the first is done, the big one gets the device it freed.
+  ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(*first), false).ok());
+  ASSERT_EQ(big.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(ids(*big.get()), ids(*first));
 }
 
 TEST_F(NodeManagerTest, AWorkerBlockedInGetLendsOnlyItsCpus) {
