@@ -66,6 +66,11 @@ std::optional<proto::PubMessage> Gcs::RecordLocked(proto::Channel channel, const
     const PlacementGroupRecord* group = id.ok() ? groups_.Find(*id) : nullptr;
     if (group == nullptr) return std::nullopt;
     *message.mutable_placement_group() = PlacementGroupManager::ToInfo(*group);
+  } else if (channel == proto::JOB_CHANNEL) {
+    absl::StatusOr<JobId> id = JobId::FromBinary(key);
+    const proto::JobInfo* job = id.ok() ? jobs_.Find(*id) : nullptr;
+    if (job == nullptr) return std::nullopt;
+    *message.mutable_job() = *job;
   } else {
     return std::nullopt;
   }
@@ -327,12 +332,15 @@ absl::StatusOr<JobId> Gcs::NextJobId() {
 
 absl::Status Gcs::AddJob(const JobId& id, const proto::Address& driver) {
   std::lock_guard<std::mutex> lock(mu_);
-  return jobs_.Add(id, driver, NowMs());
+  absl::Status s = jobs_.Add(id, driver, NowMs());
+  if (s.ok()) PublishLocked(proto::JOB_CHANNEL, id.Binary());
+  return s;
 }
 
 absl::Status Gcs::MarkJobFinished(const JobId& id) {
   std::lock_guard<std::mutex> lock(mu_);
   RAYCC_RETURN_IF_ERROR(jobs_.MarkFinished(id, NowMs()));
+  PublishLocked(proto::JOB_CHANNEL, id.Binary());
   // Its actors die with it (they are not detached), and its placement
   // groups go (as Ray's non-detached ones).
   for (const proto::ActorInfo& actor : actors_.All()) {
@@ -347,13 +355,15 @@ absl::Status Gcs::MarkJobFinished(const JobId& id) {
   groups_.ForEach([&](const PlacementGroupRecord& group) {
     if (group.state != proto::PG_REMOVED && group.id.Job() == id) owned.push_back(group.id);
   });
-  bool freed = false;
+  // (Their bundles go back in one call per raylet.)
+  std::vector<std::pair<PlacementGroupId, std::vector<BundleAt>>> returns;
   for (const PlacementGroupId& group : owned) {
-    absl::StatusOr<bool> removed = groups_.Remove(group, *raylets_);
-    if (removed.ok()) PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, group.Binary());
-    freed = freed || (removed.ok() && *removed);
+    if (groups_.Remove(group, &returns).ok()) PublishLocked(proto::PLACEMENT_GROUP_CHANNEL, group.Binary());
   }
-  if (freed) ReservePendingLocked();
+  if (!returns.empty()) {
+    raylets_->ReturnGroups(returns);
+    ReservePendingLocked();
+  }
   return absl::OkStatus();
 }
 

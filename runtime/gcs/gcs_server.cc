@@ -55,11 +55,11 @@ grpc::Status GcsServiceImpl::Subscribe(grpc::ServerContext* context, const proto
   std::vector<proto::Channel> channels;
   for (int channel : request->channels()) {
     if (channel != proto::ACTOR_CHANNEL && channel != proto::NODE_CHANNEL &&
-        channel != proto::PLACEMENT_GROUP_CHANNEL) {
+        channel != proto::PLACEMENT_GROUP_CHANNEL && channel != proto::JOB_CHANNEL) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("Subscribe: channel ", channel,
-                                       " is not published (ACTOR_CHANNEL, NODE_CHANNEL and "
-                                       "PLACEMENT_GROUP_CHANNEL are)"));
+                                       " is not published (ACTOR_CHANNEL, NODE_CHANNEL, "
+                                       "PLACEMENT_GROUP_CHANNEL and JOB_CHANNEL are)"));
     }
     channels.push_back(static_cast<proto::Channel>(channel));
   }

@@ -167,7 +167,7 @@ TEST_F(DaemonsTest, RequestsWithoutTheTokenAreRefusedAndCounted) {
 // The GCS publishes actor changes over a stream: a watcher in another
 // client sees the actor come alive as it happens (no polling), and bad
 // subscriptions are refused.
-TEST_F(DaemonsTest, ActorAndPlacementGroupChangesArePublishedToSubscribers) {
+TEST_F(DaemonsTest, ActorJobAndPlacementGroupChangesArePublishedToSubscribers) {
   raycc::gcs::GcsRpcClient gcs(gcs_address_, token_), watcher(gcs_address_, token_);
   const raycc::ActorId id = raycc::ActorId::Of(raycc::JobId::FromInt(9));
   raycc::proto::ActorSpec spec;
@@ -210,11 +210,35 @@ TEST_F(DaemonsTest, ActorAndPlacementGroupChangesArePublishedToSubscribers) {
   };
   raycc::proto::SubscribeRequest none;
   EXPECT_EQ(refused(none, token_).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  raycc::proto::SubscribeRequest jobs;
-  jobs.add_channels(raycc::proto::JOB_CHANNEL);
-  grpc::Status not_published = refused(jobs, token_);
+  raycc::proto::SubscribeRequest unknown_channel;
+  unknown_channel.add_channels(static_cast<raycc::proto::Channel>(99));
+  grpc::Status not_published = refused(unknown_channel, token_);
   EXPECT_EQ(not_published.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(not_published.error_message().find("not published"), std::string::npos);
+
+  // A job's life on its channel: added, then finished.
+  const raycc::JobId job = *gcs.NextJobId();
+  {
+    raycc::proto::SubscribeRequest on_job;
+    on_job.add_channels(raycc::proto::JOB_CHANNEL);
+    on_job.add_keys(job.Binary());
+    grpc::ClientContext context;
+    raycc::rpc::AddToken(&context, token_);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = stub->Subscribe(&context, on_job);
+    ASSERT_TRUE(gcs.AddJob(job, raycc::proto::Address()).ok());
+    raycc::proto::PubMessage message;
+    std::vector<bool> finished;
+    while ((finished.empty() || !finished.back()) && reader->Read(&message)) {
+      ASSERT_TRUE(message.has_job());
+      EXPECT_EQ(message.job().job_id(), job.Binary());
+      finished.push_back(message.job().finished());
+      if (finished.size() == 1) ASSERT_TRUE(gcs.MarkJobFinished(job).ok());
+    }
+    context.TryCancel();
+    (void)reader->Finish();
+    EXPECT_EQ(finished, (std::vector<bool>{false, true}));
+  }
   raycc::proto::SubscribeRequest actors;
   actors.add_channels(raycc::proto::ACTOR_CHANNEL);
   EXPECT_EQ(refused(actors, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
