@@ -3,6 +3,9 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
@@ -35,6 +38,29 @@ absl::StatusOr<std::unique_ptr<RedisGcsStorage>> RedisGcsStorage::Connect(RedisA
   std::unique_ptr<RedisGcsStorage> storage(new RedisGcsStorage(std::move(address)));
   std::lock_guard<std::mutex> lock(storage->mu_);
   if (absl::Status s = storage->ConnectLocked(); !s.ok()) return s;
+  // A Redis restarted with its data answers LOADING until it has read it:
+  // waited for (looked at every 100 ms, up to loading_wait), not an error.
+  const auto deadline = std::chrono::steady_clock::now() + storage->address_.loading_wait;
+  for (bool said = false;;) {
+    Reply reply = storage->SendLocked({"HLEN", storage->HashOf("meta")});
+    if (reply.reply == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("Redis at ", storage->where(), " does not answer: ", storage->DropLocked()));
+    }
+    const bool loading = reply->type == REDIS_REPLY_ERROR && absl::StartsWith(reply->str, "LOADING");
+    if (!loading) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::UnavailableError(absl::StrCat("Redis at ", storage->where(),
+                                                 " was still loading its data after ",
+                                                 storage->address_.loading_wait.count(), " ms"));
+    }
+    if (!said) {
+      std::fprintf(stderr, "raycc-gcs: Redis at %s is loading its data; waiting for it\n",
+                   storage->where().c_str());
+      said = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   return storage;
 }
 
@@ -69,6 +95,8 @@ absl::Status RedisGcsStorage::ConnectLocked() {
   }
   if (reply->type == REDIS_REPLY_ERROR) {
     std::string why(reply->str, reply->len);
+    // (Connected: Redis is reading its data back. Connect waits for it.)
+    if (absl::StartsWith(why, "LOADING")) return absl::OkStatus();
     DropLocked();
     // A password wanted or wrong is a refusal; anything else (LOADING: a
     // restarted Redis reading its data back, BUSY, ...) is Redis not ready.

@@ -12,6 +12,7 @@
 /// naming the Redis address (unreachable, refused, a wrong password), never
 /// "not found".
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +30,9 @@ struct RedisAddress {
   std::string password;
   /// The hashes' prefix ("raycc" unless given).
   std::string prefix = "raycc";
+  /// How long Connect waits for a Redis that is still loading its data
+  /// (a restarted Redis answers LOADING until it has read its dump).
+  std::chrono::milliseconds loading_wait{std::chrono::seconds(60)};
 };
 
 /// "HOST:PORT" (or ":PORT", or "PORT": on 127.0.0.1); InvalidArgument

@@ -5,9 +5,19 @@
 
 #include "gcs/redis_gcs_storage.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../cluster/processes.h"
@@ -272,6 +282,118 @@ TEST_F(RedisGcsStorageTest, ARecordThatParsesButIsNotValidIsDataLossToo) {
     EXPECT_EQ(recovered.code(), absl::StatusCode::kDataLoss) << recovered;
     EXPECT_THAT(recovered.message(), HasSubstr("stored placement group record"));
   }
+}
+
+}  // namespace
+}  // namespace raycc::gcs
+
+namespace raycc::gcs {
+namespace {
+
+// A Redis that is still loading its data, on a real socket: it answers
+// LOADING to its first `loading` commands, then as Redis does to PING and
+// HLEN (other commands: an error).
+class LoadingRedis {
+ public:
+  explicit LoadingRedis(int loading) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(listen_fd_, 4) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, loading] { Serve(loading); });
+  }
+  ~LoadingRedis() {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    if (conn_fd_ >= 0) ::shutdown(conn_fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    ::close(listen_fd_);
+    if (conn_fd_ >= 0) ::close(conn_fd_);
+  }
+  int port() const { return port_; }
+  int answered_loading() const { return answered_loading_.load(); }
+
+ private:
+  // One command ("*N\r\n$len\r\narg\r\n..."), once `buffer` holds it whole.
+  static std::optional<std::vector<std::string>> Parse(std::string& buffer) {
+    size_t at = 0;
+    auto line = [&]() -> std::optional<std::string> {
+      size_t end = buffer.find("\r\n", at);
+      if (end == std::string::npos) return std::nullopt;
+      std::string text = buffer.substr(at, end - at);
+      at = end + 2;
+      return text;
+    };
+    std::optional<std::string> head = line();
+    if (!head || head->empty() || (*head)[0] != '*') return std::nullopt;
+    std::vector<std::string> args;
+    for (int n = std::atoi(head->c_str() + 1); n > 0; --n) {
+      std::optional<std::string> size = line();
+      if (!size) return std::nullopt;
+      const size_t length = std::strtoul(size->c_str() + 1, nullptr, 10);
+      if (buffer.size() < at + length + 2) return std::nullopt;
+      args.push_back(buffer.substr(at, length));
+      at += length + 2;
+    }
+    buffer.erase(0, at);
+    return args;
+  }
+  void Serve(int loading) {
+    conn_fd_ = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn_fd_ < 0) return;
+    std::string buffer;
+    char chunk[4096];
+    for (;;) {
+      const ssize_t n = ::read(conn_fd_, chunk, sizeof(chunk));
+      if (n <= 0) return;
+      buffer.append(chunk, static_cast<size_t>(n));
+      while (std::optional<std::vector<std::string>> command = Parse(buffer)) {
+        std::string reply;
+        if (answered_loading_ < loading) {
+          ++answered_loading_;
+          reply = "-LOADING Redis is loading the dataset in memory\r\n";
+        } else if (!command->empty() && (*command)[0] == "PING") {
+          reply = "+PONG\r\n";
+        } else if (!command->empty() && (*command)[0] == "HLEN") {
+          reply = ":0\r\n";
+        } else {
+          reply = "-ERR not in this fake\r\n";
+        }
+        if (::write(conn_fd_, reply.data(), reply.size()) != static_cast<ssize_t>(reply.size())) return;
+      }
+    }
+  }
+
+  int listen_fd_ = -1;
+  int conn_fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> answered_loading_{0};
+  std::thread thread_;
+};
+
+TEST(RedisLoadingTest, AGcsWaitsForARedisThatIsStillLoadingItsData) {
+  LoadingRedis redis(/*loading=*/5);
+  ASSERT_NE(redis.port(), 0);
+  absl::StatusOr<std::unique_ptr<RedisGcsStorage>> storage =
+      RedisGcsStorage::Connect({.port = redis.port(), .loading_wait = std::chrono::seconds(30)});
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  EXPECT_EQ(redis.answered_loading(), 5);
+}
+
+TEST(RedisLoadingTest, ARedisLoadingForTooLongIsAClearError) {
+  LoadingRedis redis(/*loading=*/1 << 30);
+  ASSERT_NE(redis.port(), 0);
+  absl::StatusOr<std::unique_ptr<RedisGcsStorage>> storage =
+      RedisGcsStorage::Connect({.port = redis.port(), .loading_wait = std::chrono::milliseconds(300)});
+  ASSERT_FALSE(storage.ok());
+  EXPECT_EQ(storage.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(storage.status().message(), ::testing::HasSubstr("still loading its data after 300 ms"));
 }
 
 }  // namespace
