@@ -222,52 +222,24 @@ const RemoteFunction& BuiltinFinishRun() {
   return *finish;
 }
 
-// `f` taking one more argument (a gate), which it ignores; registered once
-// per function and kept for the life of the process.
-ArgBuffers WithoutLast(const ArgBuffers& args) { return ArgBuffers(args.begin(), args.end() - 1); }
-
-const RemoteFunction* GatedFunction(const RemoteFunction* f) {
-  std::string name = f->name + "+after";
-  RemoteRegistry& registry = RemoteRegistry::Instance();
-  if (const RemoteFunction* existing = registry.FunctionByName(name)) return existing;
-  RemoteFunction gated = *f;
-  gated.name = name;
-  gated.arity = f->arity + 1;
-  gated.address = nullptr;
-  gated.signature.clear();
-  if (!gated.arg_types.empty()) gated.arg_types.push_back(&typeid(msgpack::type::nil_t));
-  if (f->invoke) gated.invoke = [f](const ArgBuffers& args) { return f->invoke(WithoutLast(args)); };
-  if (f->invoke_value)
-    gated.invoke_value = [f](const ArgBuffers& args) { return f->invoke_value(WithoutLast(args)); };
-  if (f->create) gated.create = [f](const ArgBuffers& args) { return f->create(WithoutLast(args)); };
-  registry.AddFunction("gated:" + name, std::move(gated));
-  return registry.FunctionByName(name);
-}
-
-const RemoteMethod* GatedMethod(const RemoteMethod* m) {
-  std::string name = m->name + "+after";
-  RemoteRegistry& registry = RemoteRegistry::Instance();
-  if (const RemoteMethod* existing = registry.MethodByName(name)) return existing;
-  RemoteMethod gated = *m;
-  gated.name = name;
-  gated.arity = m->arity + 1;
-  gated.signature.clear();
-  if (!gated.arg_types.empty()) gated.arg_types.push_back(&typeid(msgpack::type::nil_t));
-  gated.invoke = [m](void* self, const ArgBuffers& args) { return m->invoke(self, WithoutLast(args)); };
-  if (m->invoke_value)
-    gated.invoke_value = [m](void* self, const ArgBuffers& args) {
-      return m->invoke_value(self, WithoutLast(args));
-    };
-  registry.AddMethod("gated:" + name, std::move(gated));
-  return registry.MethodByName(name);
-}
-
 // Completes when all its (by-reference) arguments exist.
 const RemoteFunction& BuiltinJoin() {
   static const RemoteFunction* join =
       RegisterBuiltin("raycc.join", [](const ArgBuffers&) { return Serialize(msgpack::type::nil_t()); });
   return *join;
 }
+
+// Every process that loads the runtime has the builtins a plan may use: a
+// cluster's workers look a task's function up by name, and they never run
+// a plan themselves.
+[[maybe_unused]] const bool kBuiltinsRegistered = [] {
+  BuiltinWait();
+  BuiltinKillAfter();
+  BuiltinAfter();
+  BuiltinFinishRun();
+  BuiltinJoin();
+  return true;
+}();
 
 internal::CallOptions OptionsOf(const proto::ExecPlan& plan, const proto::PlanNode& node) {
   internal::CallOptions options;
@@ -666,14 +638,14 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     if (state->gates[i].empty()) continue;
     switch (node.kind()) {
       case proto::TASK:
-        state->functions[i] = GatedFunction(state->functions[i]);
+        state->functions[i] = internal::GatedFunction(state->functions[i]);
         state->breaks[i] = true;
         break;
       case proto::ACTOR_CREATE:
-        state->functions[i] = GatedFunction(state->functions[i]);
+        state->functions[i] = internal::GatedFunction(state->functions[i]);
         break;
       case proto::ACTOR_CALL:
-        state->methods[i] = GatedMethod(state->methods[i]);
+        state->methods[i] = internal::GatedMethod(state->methods[i]);
         break;
       case proto::ACTOR_KILL:
       case proto::JOIN:

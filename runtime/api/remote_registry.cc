@@ -223,5 +223,47 @@ std::vector<std::string> SplitRemoteNames(std::string_view names) {
   return out;
 }
 
+namespace {
+
+ArgBuffers WithoutLast(const ArgBuffers& args) { return ArgBuffers(args.begin(), args.end() - 1); }
+
+}  // namespace
+
+const RemoteFunction* GatedFunction(const RemoteFunction* f) {
+  std::string name = f->name + "+after";
+  RemoteRegistry& registry = RemoteRegistry::Instance();
+  if (const RemoteFunction* existing = registry.FunctionByName(name)) return existing;
+  RemoteFunction gated = *f;
+  gated.name = name;
+  gated.arity = f->arity + 1;
+  gated.address = nullptr;
+  gated.signature.clear();
+  if (!gated.arg_types.empty()) gated.arg_types.push_back(&typeid(msgpack::type::nil_t));
+  if (f->invoke) gated.invoke = [f](const ArgBuffers& args) { return f->invoke(WithoutLast(args)); };
+  if (f->invoke_value)
+    gated.invoke_value = [f](const ArgBuffers& args) { return f->invoke_value(WithoutLast(args)); };
+  if (f->create) gated.create = [f](const ArgBuffers& args) { return f->create(WithoutLast(args)); };
+  registry.AddFunction("gated:" + name, std::move(gated));
+  return registry.FunctionByName(name);
+}
+
+const RemoteMethod* GatedMethod(const RemoteMethod* m) {
+  std::string name = m->name + "+after";
+  RemoteRegistry& registry = RemoteRegistry::Instance();
+  if (const RemoteMethod* existing = registry.MethodByName(name)) return existing;
+  RemoteMethod gated = *m;
+  gated.name = name;
+  gated.arity = m->arity + 1;
+  gated.signature.clear();
+  if (!gated.arg_types.empty()) gated.arg_types.push_back(&typeid(msgpack::type::nil_t));
+  gated.invoke = [m](void* self, const ArgBuffers& args) { return m->invoke(self, WithoutLast(args)); };
+  if (m->invoke_value)
+    gated.invoke_value = [m](void* self, const ArgBuffers& args) {
+      return m->invoke_value(self, WithoutLast(args));
+    };
+  registry.AddMethod("gated:" + name, std::move(gated));
+  return registry.MethodByName(name);
+}
+
 }  // namespace registry_v3
 }  // namespace raycc::internal

@@ -35,6 +35,7 @@
 #include "core_worker/task_submitter.h"
 #include "core_worker/thread_set.h"
 #include "core_worker/throw_status.h"
+#include "embedded/timeline.h"
 #include "gcs/bundle_reserver_interface.h"
 #include "gcs/gcs_rpc_client.h"
 #include "gcs/placement_group_manager.h"
@@ -130,7 +131,8 @@ class ClusterRuntime final : public internal::ManagedRuntime {
  public:
   /// Joins as a driver (worker false) or as the worker process a raylet
   /// started (the RAYCC_WORKER_* environment).
-  ClusterRuntime(std::string gcs_address, bool worker, std::string worker_program = "");
+  ClusterRuntime(std::string gcs_address, bool worker, std::string worker_program = "",
+                 std::string timeline_path = "");
   ~ClusterRuntime() override { (void)Finish(); }
 
   // Tasks and objects.
@@ -347,6 +349,14 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   TaskId driver_task_;
   WorkerId worker_id_;
   std::string node_name_;
+  // The driver's timeline of the work it owns (Config.timeline_path; null
+  // when none): each attempt as its worker timed it, on a lane per worker
+  // process, written at Finish.
+  std::unique_ptr<internal::TimelineRecorder> timeline_;
+  std::mutex lanes_mu_;
+  absl::flat_hash_map<std::pair<std::string, int>, int> lanes_;  // (node, pid) -> tid
+  void TagForTimeline(proto::TaskSpec& spec, const internal::CallOptions& options) const;
+  void RecordAttempt(const proto::TaskSpec& task, const proto::PushTaskReply* reply, const char* status);
   std::string code_hash_;
 
   MemoryStore store_;
@@ -569,8 +579,16 @@ grpc::Status WorkerService::KillActor(grpc::ServerContext* context,
   return runtime_.HandleKillActor(*request);
 }
 
-ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string worker_program)
+ClusterRuntime::ClusterRuntime(std::string gcs_address, bool worker, std::string worker_program,
+                               std::string timeline_path)
     : worker_(worker), gcs_address_(std::move(gcs_address)), worker_program_(std::move(worker_program)) {
+  if (!timeline_path.empty() && !worker_) {
+    if (absl::Status s = internal::TimelineRecorder::Check(timeline_path); !s.ok()) {
+      throw RayccError(absl::StrCat("raycc::Init: ", s.message()));
+    }
+    timeline_ = std::make_unique<internal::TimelineRecorder>(timeline_path);
+    timeline_->SetProcessName(absl::StrCat("raycc cluster at ", gcs_address_));
+  }
   absl::StatusOr<std::string> token = rpc::TokenFromEnvironment();
   if (absl::IsNotFound(token.status())) {
     // The cluster this machine started (raycc start) keeps its token.
@@ -855,8 +873,51 @@ absl::Status ClusterRuntime::Finish() {
                                                      " finished: ", marked.message()));
       }
     }
+    if (timeline_ != nullptr) {
+      if (absl::Status written = timeline_->Write(); !written.ok() && status.ok()) status = written;
+    }
   });
   return status;
+}
+
+void ClusterRuntime::TagForTimeline(proto::TaskSpec& spec, const internal::CallOptions& options) const {
+  if (timeline_ == nullptr) return;
+  proto::TimelineTag* tag = spec.mutable_timeline();
+  tag->set_graph(options.graph);
+  tag->set_plan_node(options.plan_node);
+  tag->set_submitted_unix_us(internal::TimelineRecorder::UnixNowUs());
+}
+
+void ClusterRuntime::RecordAttempt(const proto::TaskSpec& task, const proto::PushTaskReply* reply,
+                                   const char* status) {
+  if (timeline_ == nullptr || !task.has_timeline()) return;
+  // (A compiled plan's builtins, "raycc.join" and the like, are the
+  // runtime's plumbing, not the user's work.)
+  if (absl::StartsWith(task.function().name(), "raycc.")) return;
+  internal::TimelineRecorder::Attempt attempt;
+  attempt.name = task.function().name();
+  attempt.graph = task.timeline().graph();
+  attempt.plan_node = task.timeline().plan_node();
+  attempt.status = status;
+  attempt.submitted_us = timeline_->FromUnixUs(task.timeline().submitted_unix_us());
+  if (reply != nullptr && reply->has_timing()) {
+    const proto::TaskTiming& timing = reply->timing();
+    attempt.node = timing.node_name();
+    attempt.start_us = timeline_->FromUnixUs(timing.start_unix_us());
+    attempt.end_us = timeline_->FromUnixUs(timing.end_unix_us());
+    std::lock_guard<std::mutex> lock(lanes_mu_);
+    auto [lane, added] = lanes_.try_emplace({timing.node_name(), timing.pid()}, 0);
+    if (added) {
+      lane->second = static_cast<int>(lanes_.size());
+      timeline_->NameThread(lane->second,
+                            absl::StrCat("node '", timing.node_name(), "', worker pid ", timing.pid()));
+    }
+    attempt.tid = lane->second;
+  } else {
+    // (No worker's word on it: it never ran, or its worker died under it.)
+    attempt.start_us = attempt.end_us = timeline_->NowUs();
+  }
+  timeline_->Record(std::move(attempt));
 }
 
 grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& request,
@@ -867,6 +928,8 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
                                      ", not the one the task was leased to (a stale lease)"));
   }
   const proto::TaskSpec& task = request.task();
+  // (When its owner records a timeline: when it ran, here.)
+  const double start_unix_us = task.has_timeline() ? internal::TimelineRecorder::UnixNowUs() : 0;
   t_task = &task;
   std::vector<ObjectId> serialized;
   t_serialized = &serialized;
@@ -973,6 +1036,13 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
   submitter_->ReleaseIdle();
   if (reply->has_error()) {
     reply->mutable_error()->set_where(absl::StrCat("node '", node_name_, "', worker pid ", ::getpid()));
+  }
+  if (task.has_timeline()) {
+    proto::TaskTiming* timing = reply->mutable_timing();
+    timing->set_start_unix_us(start_unix_us);
+    timing->set_end_unix_us(internal::TimelineRecorder::UnixNowUs());
+    timing->set_node_name(node_name_);
+    timing->set_pid(::getpid());
   }
   return grpc::Status::OK;
 }
@@ -1268,6 +1338,7 @@ proto::TaskSpec ClusterRuntime::MakeSpec(const internal::RemoteFunction& functio
   spec.set_job_id(job_.Binary());
   spec.set_parent_task_id(t_task != nullptr ? t_task->task_id() : driver_task_.Binary());
   spec.set_depth(t_task != nullptr ? t_task->depth() + 1 : 0);
+  TagForTimeline(spec, options);
   spec.set_type(proto::NORMAL_TASK);
   *spec.mutable_owner_address() = self_;
   FillFunction(spec.mutable_function(), function.name, function.signature);
@@ -1432,11 +1503,14 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
                                 const ObjectError* error) {
   ObjectValue value;
   if (error != nullptr) {
+    RecordAttempt(task, nullptr, "failed");
     value.error = std::make_shared<const ObjectError>(*error);
   } else if (reply->has_error()) {
     const int max_retries = task.max_retries();
-    if (task.retry_exceptions() &&
-        (max_retries < 0 || static_cast<int>(task.attempt_number()) < max_retries)) {
+    const bool retry =
+        task.retry_exceptions() && (max_retries < 0 || static_cast<int>(task.attempt_number()) < max_retries);
+    RecordAttempt(task, reply, retry ? "retried" : "failed");
+    if (retry) {
       proto::TaskSpec again = task;
       again.set_attempt_number(task.attempt_number() + 1);
       submitter_->Submit(std::move(again));
@@ -1491,6 +1565,7 @@ void ClusterRuntime::OnTaskDone(const proto::TaskSpec& task, const proto::PushTa
     }
     if (reply->return_objects(0).nested_refs_size() > 0) AdoptNestedRefs(result, reply->return_objects(0));
   }
+  if (error == nullptr && !reply->has_error()) RecordAttempt(task, reply, "finished");
   Complete(task.task_id(), std::move(value));
 }
 
@@ -2379,6 +2454,7 @@ ObjectId ClusterRuntime::SubmitActorTask(const ActorId& id, const internal::Remo
   spec.set_name(options.name.empty() ? method.name : options.name);
   spec.mutable_actor_task()->set_actor_id(id.Binary());
   spec.mutable_actor_task()->set_caller_worker_id(worker_id_.Binary());
+  TagForTimeline(spec, options);
   ObjectId result = ResultOf(spec);
   store_.AddPending(result);
   refs_.AddOwned(result, 1);
@@ -2822,7 +2898,8 @@ std::unique_ptr<internal::ManagedRuntime> MakeClusterRuntime(const Config& confi
       throw RayccError(absl::StrCat("raycc::Init(address=auto): ", session.status().message()));
     address = session->address;
   }
-  return std::make_unique<ClusterRuntime>(address, Env("RAYCC_WORKER") == "1", config.worker_program);
+  return std::make_unique<ClusterRuntime>(address, Env("RAYCC_WORKER") == "1", config.worker_program,
+                                          config.timeline_path);
 }
 
 }  // namespace raycc::core_worker

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core_worker/user_code.h"
 #include "raycc/runtime/api/errors.h"
@@ -118,12 +119,22 @@ void ReturnValue(const proto::TaskSpec& task, proto::PushTaskReply* reply, const
     Return(task, std::move(bytes), reply);
 }
 
+// The suffix of a compiled plan's gated functions and methods
+// (internal::GatedFunction).
+constexpr std::string_view kGated = "+after";
+
 // The registered function `task` names (null, with the error in `reply`).
 const internal::RemoteFunction* FindFunction(const proto::TaskSpec& task, proto::PushTaskReply* reply) {
   const std::string& name = task.function().name();
   const internal::RemoteFunction* function = nullptr;
   try {
     function = internal::RemoteRegistry::Instance().FunctionByName(name, task.function().signature());
+    // A compiled plan's gated variant ("f+after"), made here as the driver made it.
+    if (function == nullptr && name.ends_with(kGated)) {
+      const internal::RemoteFunction* base = internal::RemoteRegistry::Instance().FunctionByName(
+          std::string_view(name).substr(0, name.size() - kGated.size()));
+      if (base != nullptr) function = internal::GatedFunction(base);
+    }
   } catch (const RayccError& e) {
     Fail(task, "raycc::RayccError", e.what(), reply);
     return nullptr;
@@ -188,6 +199,11 @@ void ExecuteMethod(const proto::TaskSpec& task, void* self, proto::PushTaskReply
   const internal::RemoteMethod* method = nullptr;
   try {
     method = internal::RemoteRegistry::Instance().MethodByName(name, task.function().signature());
+    if (method == nullptr && name.ends_with(kGated)) {
+      const internal::RemoteMethod* base = internal::RemoteRegistry::Instance().MethodByName(
+          std::string_view(name).substr(0, name.size() - kGated.size()));
+      if (base != nullptr) method = internal::GatedMethod(base);
+    }
   } catch (const RayccError& e) {
     Fail(task, "raycc::RayccError", e.what(), reply);
     return;

@@ -56,7 +56,12 @@ absl::Status TimelineRecorder::Check(const std::string& path) {
 }
 
 TimelineRecorder::TimelineRecorder(std::string path)
-    : path_(std::move(path)), start_(std::chrono::steady_clock::now()) {}
+    : path_(std::move(path)), start_(std::chrono::steady_clock::now()), unix_start_us_(UnixNowUs()) {}
+
+double TimelineRecorder::UnixNowUs() {
+  return std::chrono::duration<double, std::micro>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 double TimelineRecorder::NowUs() const {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start_).count();
@@ -88,7 +93,8 @@ absl::Status TimelineRecorder::Write() const {
       first = false;
     };
     sep();
-    out << R"({"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "raycc embedded runtime"}})";
+    out << R"({"ph": "M", "name": "process_name", "pid": 1, "args": {"name": )" << Quote(process_name_)
+        << "}}";
     for (const auto& [tid, name, only_if_used] : threads_) {
       if (only_if_used && std::none_of(attempts_.begin(), attempts_.end(),
                                        [tid = tid](const Attempt& a) { return a.tid == tid; })) {

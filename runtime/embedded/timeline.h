@@ -34,6 +34,11 @@ class TimelineRecorder {
   bool enabled() const { return !path_.empty(); }
   /// Microseconds since this recorder started.
   double NowUs() const;
+  /// A time in microseconds since the Unix epoch (another process's clock,
+  /// as on a cluster's workers), in this recorder's microseconds.
+  double FromUnixUs(double unix_us) const { return unix_us - unix_start_us_; }
+  /// Now, in microseconds since the Unix epoch.
+  static double UnixNowUs();
 
   struct Attempt {
     std::string name;
@@ -51,12 +56,16 @@ class TimelineRecorder {
   /// worker is worth seeing); with `only_if_used`, the name is written only
   /// when an attempt ran on that thread (the lane of callers of Get).
   void NameThread(int tid, std::string name, bool only_if_used = false);
+  /// What the trace's one process is called ("raycc embedded runtime").
+  void SetProcessName(std::string name) { process_name_ = std::move(name); }
   /// Writes the file (JSON array format).
   absl::Status Write() const;
 
  private:
   std::string path_;
   std::chrono::steady_clock::time_point start_;
+  double unix_start_us_ = 0;  // (start_, on the system clock)
+  std::string process_name_ = "raycc embedded runtime";
   mutable std::mutex mu_;
   std::vector<Attempt> attempts_;
   struct Thread {

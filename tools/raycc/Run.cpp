@@ -250,9 +250,6 @@ int runRun(int argc, char **argv) {
       return fail("--address runs on a real cluster: --cluster and --num-cpus "
                   "describe the embedded one; leave them out",
                   kExitUsage);
-    if (!options.timeline.empty())
-      return fail("--timeline is not recorded on a cluster yet; leave it out",
-                  kExitUsage);
     workerProgram = findSibling("raycc-worker");
     if (workerProgram.empty())
       return fail("--address: cannot find raycc-worker next to raycc or on "

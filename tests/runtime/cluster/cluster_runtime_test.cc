@@ -798,13 +798,33 @@ TEST_F(ClusterRuntimeTest, ACompiledGraphRunsOnTheClusterItWasCompiledFor) {
         dir_ + "/compile.log");
     ASSERT_EQ(compile.WaitExit(300s), 0) << ReadAll(dir_ + "/compile.log");
   }
-  Process run({RAYCC_BIN, "run", artifact, "--address", gcs_address_}, dir_ + "/run.log",
-              {"RAYCC_AUTH_TOKEN=" + token_});
+  const std::string timeline = dir_ + "/run.json";
+  Process run({RAYCC_BIN, "run", artifact, "--address", gcs_address_, "--timeline", timeline},
+              dir_ + "/run.log", {"RAYCC_AUTH_TOKEN=" + token_});
   ASSERT_EQ(run.WaitExit(120s), 0) << ReadAll(dir_ + "/run.log");
   const std::string out = ReadAll(dir_ + "/run.log");
   // The same results as on the embedded runtime (tests/lit/examples).
   EXPECT_THAT(out, HasSubstr("score0: 0.16497"));
   EXPECT_THAT(out, HasSubstr("score1: 0.06198"));
+  // The run's timeline: every task once, finished, on the node that ran it
+  // (Train on a GPU node, as placed), on a lane named for its worker.
+  std::map<std::string, int> ran;
+  std::istringstream lines(ReadAll(timeline));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(R"("ph": "X")") == std::string::npos) continue;
+    const size_t name = line.find(R"("name": ")") + 9;
+    const std::string task = line.substr(name, line.find('"', name) - name);
+    ++ran[task];
+    EXPECT_THAT(line, HasSubstr(R"("status": "finished")"));
+    EXPECT_THAT(line, HasSubstr(R"("graph": "pipeline")")) << line;
+    if (task == "Train") EXPECT_THAT(line, HasSubstr(R"("node": "gpu-)"));
+    EXPECT_THAT(line, ::testing::Not(HasSubstr(R"("dur": -)")));
+  }
+  // (Log's result is never read: the compiler drops it.)
+  EXPECT_EQ(ran, (std::map<std::string, int>{{"Evaluate", 2}, {"Preprocess", 2}, {"Train", 2}}))
+      << ReadAll(timeline);
+  EXPECT_THAT(ReadAll(timeline), HasSubstr(", worker pid "));
+  EXPECT_THAT(ReadAll(timeline), HasSubstr("raycc cluster at " + gcs_address_));
 
   // Each group kept its strategy on the real nodes, and the run removed it.
   raycc::gcs::GcsRpcClient gcs(gcs_address_, token_);

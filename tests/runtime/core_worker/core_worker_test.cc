@@ -119,6 +119,24 @@ TEST(TaskExecutorTest, FailuresBecomeErrorsNamingTheCause) {
   EXPECT_EQ(raised.return_objects_size(), 0);
 }
 
+// A worker runs what a driver's compiled plan names though it never runs a
+// plan itself: the plan's builtins (registered when the runtime loads) and
+// its gated variants of the program's functions ("f+after": one more
+// argument, a control dependency, ignored).
+TEST(TaskExecutorTest, APlansBuiltinsAndGatedFunctionsRunInAnyProcess) {
+  raycc::proto::PushTaskReply join;
+  raycc::core_worker::ExecuteTask(Task("raycc.join", {}), &join);
+  EXPECT_FALSE(join.has_error()) << join.error().message();
+  raycc::proto::PushTaskReply gated;
+  raycc::core_worker::ExecuteTask(Task("Square+after", {raycc::Serialize(6), raycc::Serialize(0)}), &gated);
+  ASSERT_FALSE(gated.has_error()) << gated.error().message();
+  ASSERT_EQ(gated.return_objects_size(), 1);
+  EXPECT_EQ(raycc::Deserialize<int>(gated.return_objects(0).data()), 36);
+  raycc::proto::PushTaskReply unknown;
+  raycc::core_worker::ExecuteTask(Task("NoSuchFunction+after", {}), &unknown);
+  EXPECT_NE(unknown.error().message().find("NoSuchFunction+after"), std::string::npos);
+}
+
 // A result writer is offered the value before it is serialized: when it
 // takes it, the reply says where (in_plasma) and carries no bytes; when it
 // declines, the bytes are in the reply as usual; what it throws (a

@@ -288,6 +288,13 @@ void RegisterOne(const std::string& name, R (C::*m)(A...) const) {
   RegisterMethod<R (C::*)(A...) const, C, R, A...>(name, m);
 }
 
+/// `f` taking one more argument (a gate: a compiled plan's control
+/// dependency), which it ignores, registered as "<name>+after" once per
+/// process and kept for its life. Any process derives the same one, so a
+/// cluster's workers run what a driver's plan names.
+const RemoteFunction* GatedFunction(const RemoteFunction* f);
+const RemoteMethod* GatedMethod(const RemoteMethod* m);
+
 template <typename... F>
 bool RegisterRemote(const char* names, F... fs) {
   std::vector<std::string> split = SplitRemoteNames(names);
