@@ -146,6 +146,7 @@ const RemoteFunction* RegisterBuiltin(const std::string& name,
                                       std::function<std::string(const ArgBuffers&)> invoke) {
   RemoteFunction f;
   f.name = name;
+  f.arity = RemoteFunction::kAnyArity;
   f.invoke = std::move(invoke);
   RemoteRegistry::Instance().AddFunction("builtin:" + name, std::move(f));
   return RemoteRegistry::Instance().FunctionByName(name);

@@ -235,7 +235,7 @@ const RemoteFunction* GatedFunction(const RemoteFunction* f) {
   if (const RemoteFunction* existing = registry.FunctionByName(name)) return existing;
   RemoteFunction gated = *f;
   gated.name = name;
-  gated.arity = f->arity + 1;
+  gated.arity = f->arity == RemoteFunction::kAnyArity ? f->arity : f->arity + 1;
   gated.address = nullptr;
   gated.signature.clear();
   if (!gated.arg_types.empty()) gated.arg_types.push_back(&typeid(msgpack::type::nil_t));

@@ -38,7 +38,7 @@ namespace {
 bool TakeArgs(const proto::TaskSpec& task, size_t arity, internal::ArgBuffers* args,
               proto::PushTaskReply* reply, const RefReader& read_ref) {
   const std::string& name = task.function().name();
-  if (static_cast<size_t>(task.args_size()) != arity) {
+  if (arity != internal::RemoteFunction::kAnyArity && static_cast<size_t>(task.args_size()) != arity) {
     Fail(task, "raycc::RayccError",
          absl::StrCat("'", name, "' takes ", arity, " arguments, the task has ", task.args_size()), reply);
     return false;

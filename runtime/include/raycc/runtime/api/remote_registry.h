@@ -91,6 +91,9 @@ TypedValue MakeTypedValue(R&& result) {
 
 /// A registered free function (a task, or an actor factory returning C*).
 struct RemoteFunction {
+  /// The arity of a function that takes any number of arguments (a
+  /// compiled plan's builtins).
+  static constexpr size_t kAnyArity = static_cast<size_t>(-1);
   std::string name;
   size_t arity = 0;
   /// typeid of each (decayed) parameter; empty for fused chains and
