@@ -81,16 +81,7 @@ absl::Status PlacementGroupClient::Create(const PlacementGroupId& id, const std:
     if (!feasible.ok()) return feasible;
   }
   proto::PlacementGroupOp op;
-  proto::PlacementGroupSpec* spec = op.mutable_create();
-  spec->set_placement_group_id(id.Binary());
-  spec->set_name(name);
-  spec->set_strategy(static_cast<proto::PlacementStrategy>(strategy));
-  for (size_t i = 0; i < bundles.size(); ++i) {
-    proto::Bundle* bundle = spec->add_bundles();
-    bundle->set_index(static_cast<int32_t>(i));
-    bundles[i].ToProto(bundle->mutable_resources());
-  }
-  for (const std::string& node : bundle_nodes) spec->add_bundle_node_names(node);
+  *op.mutable_create() = gcs::PlacementGroupSpecOf(id, name, strategy, bundles, bundle_nodes);
   {
     std::lock_guard<std::mutex> lock(mu_);
     const uint64_t sequence = queued_.load(std::memory_order_relaxed) + 1;

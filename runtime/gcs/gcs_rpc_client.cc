@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gcs/placement_group_manager.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "raycc/runtime/common/grpc_status.h"
@@ -206,16 +207,7 @@ absl::Status GcsRpcClient::CreatePlacementGroup(const PlacementGroupId& id, cons
                                                 const std::vector<ResourceSet>& bundles,
                                                 const std::vector<std::string>& bundle_nodes) {
   proto::CreatePlacementGroupRequest request;
-  proto::PlacementGroupSpec* spec = request.mutable_spec();
-  spec->set_placement_group_id(id.Binary());
-  spec->set_name(name);
-  spec->set_strategy(static_cast<proto::PlacementStrategy>(strategy));
-  for (size_t i = 0; i < bundles.size(); ++i) {
-    proto::Bundle* bundle = spec->add_bundles();
-    bundle->set_index(static_cast<int32_t>(i));
-    bundles[i].ToProto(bundle->mutable_resources());
-  }
-  for (const std::string& node : bundle_nodes) spec->add_bundle_node_names(node);
+  *request.mutable_spec() = PlacementGroupSpecOf(id, name, strategy, bundles, bundle_nodes);
   proto::CreatePlacementGroupReply reply;
   return Call("CreatePlacementGroup", &proto::GcsService::Stub::CreatePlacementGroup, request, &reply);
 }

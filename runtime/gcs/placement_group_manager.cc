@@ -206,6 +206,23 @@ absl::Status PlacementGroupManager::Persist(const PlacementGroupRecord& group) {
   return storage_.Put(tables::kPlacementGroups, group.id.Binary(), ToInfo(group).SerializeAsString());
 }
 
+proto::PlacementGroupSpec PlacementGroupSpecOf(const PlacementGroupId& id, const std::string& name,
+                                               scheduling::BundleStrategy strategy,
+                                               const std::vector<ResourceSet>& bundles,
+                                               const std::vector<std::string>& bundle_nodes) {
+  proto::PlacementGroupSpec spec;
+  spec.set_placement_group_id(id.Binary());
+  spec.set_name(name);
+  spec.set_strategy(static_cast<proto::PlacementStrategy>(strategy));
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    proto::Bundle* bundle = spec.add_bundles();
+    bundle->set_index(static_cast<int32_t>(i));
+    bundles[i].ToProto(bundle->mutable_resources());
+  }
+  for (const std::string& node : bundle_nodes) spec.add_bundle_node_names(node);
+  return spec;
+}
+
 absl::Status CheckGroupFeasible(const std::vector<ResourceSet>& bundles, scheduling::BundleStrategy strategy,
                                 const std::vector<std::pair<NodeId, ResourceSet>>& node_totals,
                                 const std::string& what, const std::vector<NodeId>& pinned) {

@@ -48,6 +48,13 @@ std::string DescribePlacementGroup(const std::string& name);
 absl::StatusOr<std::vector<ResourceSet>> BundleResourceSets(
     const std::vector<std::vector<std::pair<std::string, double>>>& bundles, const std::string& name);
 
+/// A group's spec on the wire: its bundles indexed in order, `bundle_nodes`
+/// (by name, or none) as the creation's pins.
+proto::PlacementGroupSpec PlacementGroupSpecOf(const PlacementGroupId& id, const std::string& name,
+                                               scheduling::BundleStrategy strategy,
+                                               const std::vector<ResourceSet>& bundles,
+                                               const std::vector<std::string>& bundle_nodes);
+
 /// Whether a group of `bundles` could ever be placed by `strategy` on idle
 /// nodes of `node_totals` (on its `pinned` nodes, when given): OK, or the
 /// error Create gives (InvalidArgument for no bundle or an empty one;

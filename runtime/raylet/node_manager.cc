@@ -654,12 +654,11 @@ void NodeManager::RefreshClusterView() {
 
 void NodeManager::SetClusterNodes(std::vector<proto::NodeInfo> nodes) {
   std::lock_guard<std::mutex> lock(mu_);
-  cluster_nodes_ = std::move(nodes);
   const auto now = std::chrono::steady_clock::now();
   view_time_ = now;
   peers_.clear();
   view_.DropNodesFrom(kHere + 1);
-  for (const proto::NodeInfo& node : cluster_nodes_) {
+  for (const proto::NodeInfo& node : nodes) {
     if (node.state() != proto::NodeInfo::ALIVE || node.node_id() == options_.node_id.Binary()) continue;
     absl::StatusOr<ResourceSet> total = ResourceSet::FromProto(node.total_resources());
     absl::StatusOr<ResourceSet> free = ResourceSet::FromProto(node.available_resources());

@@ -248,7 +248,6 @@ class NodeManager {
   std::list<Unblock*> unblocks_;
   absl::flat_hash_map<WorkerId, Worker> workers_;
   absl::flat_hash_map<JobId, bool> finished_jobs_;
-  std::vector<proto::NodeInfo> cluster_nodes_;
   /// The cluster as this raylet sees it, in the scheduling component's
   /// model (the one the embedded runtime's accounting and the policies
   /// share): node kHere is this node, its free resources this raylet's own
@@ -277,7 +276,7 @@ class NodeManager {
   uint64_t bundle_next_ = 0;
   mutable uint64_t report_version_ = 0;              // (any-bundle requests rotate over the group's nodes)
   uint64_t spread_cursor_ = 0;                       // (the spread policy's)
-  std::chrono::steady_clock::time_point view_time_;  // of cluster_nodes_
+  std::chrono::steady_clock::time_point view_time_;  // of the peers in view_
   static constexpr std::chrono::milliseconds kViewMaxAge{100};
 
   std::mutex code_mu_;  // (fetching code is slow: not under mu_)

@@ -209,49 +209,49 @@ absl::StatusOr<std::vector<BatchGroup>> ParseBatch(const proto::BundlesBatchRequ
   return groups;
 }
 
+// A batch request's groups, each given to `apply` (its success goes in the
+// reply), then the node's report: the three batch calls' one shape.
+template <typename Apply>
+grpc::Status ServeBatch(NodeManager& node, const proto::BundlesBatchRequest& request, const char* what,
+                        bool need_resources, proto::BundlesBatchReply* reply, Apply apply) {
+  absl::StatusOr<std::vector<BatchGroup>> groups = ParseBatch(request, what, need_resources);
+  if (!groups.ok()) return ToGrpcStatus(groups.status());
+  for (const BatchGroup& group : *groups) reply->add_success(apply(group));
+  node.Report(reply->mutable_report());
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::Status RayletServiceImpl::PrepareBundlesBatch(grpc::ServerContext* context,
                                                     const proto::BundlesBatchRequest* request,
                                                     proto::BundlesBatchReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
-  absl::StatusOr<std::vector<BatchGroup>> groups = ParseBatch(*request, "PrepareBundlesBatch", true);
-  if (!groups.ok()) return ToGrpcStatus(groups.status());
-  for (const BatchGroup& group : *groups) {
+  return ServeBatch(node_, *request, "PrepareBundlesBatch", true, reply, [&](const BatchGroup& group) {
     const bool prepared = node_.PrepareBundles(group.id, group.bundles);
     if (prepared && group.commit) node_.CommitBundles(group.id, group.indices);
-    reply->add_success(prepared);
-  }
-  node_.Report(reply->mutable_report());
-  return grpc::Status::OK;
+    return prepared;
+  });
 }
 
 grpc::Status RayletServiceImpl::CommitBundlesBatch(grpc::ServerContext* context,
                                                    const proto::BundlesBatchRequest* request,
                                                    proto::BundlesBatchReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
-  absl::StatusOr<std::vector<BatchGroup>> groups = ParseBatch(*request, "CommitBundlesBatch", false);
-  if (!groups.ok()) return ToGrpcStatus(groups.status());
-  for (const BatchGroup& group : *groups) {
+  return ServeBatch(node_, *request, "CommitBundlesBatch", false, reply, [&](const BatchGroup& group) {
     node_.CommitBundles(group.id, group.indices);
-    reply->add_success(true);
-  }
-  node_.Report(reply->mutable_report());
-  return grpc::Status::OK;
+    return true;
+  });
 }
 
 grpc::Status RayletServiceImpl::CancelBundlesBatch(grpc::ServerContext* context,
                                                    const proto::BundlesBatchRequest* request,
                                                    proto::BundlesBatchReply* reply) {
   RAYCC_CHECK_TOKEN(auth_, context);
-  absl::StatusOr<std::vector<BatchGroup>> groups = ParseBatch(*request, "CancelBundlesBatch", false);
-  if (!groups.ok()) return ToGrpcStatus(groups.status());
-  for (const BatchGroup& group : *groups) {
+  return ServeBatch(node_, *request, "CancelBundlesBatch", false, reply, [&](const BatchGroup& group) {
     node_.CancelBundles(group.id, group.indices);
-    reply->add_success(true);
-  }
-  node_.Report(reply->mutable_report());
-  return grpc::Status::OK;
+    return true;
+  });
 }
 
 grpc::Status RayletServiceImpl::PrepareBundleResources(grpc::ServerContext* context,
