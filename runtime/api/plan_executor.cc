@@ -66,6 +66,11 @@ struct Graph::State {
   // Per node: its result is read after the batch it is submitted in (see
   // LoadGraph); the others are released to the runtime with their batch.
   std::vector<bool> kept;
+  // Per node: nothing waits for it to settle (no node takes its result or
+  // is ordered after it; a wait node, which may settle first, does not
+  // count). GraphOutputs::Wait waits for these: every other node settles
+  // before one of them starts.
+  std::vector<bool> sink;
   // Per task node: its arguments prepared once, and where Execute fills in
   // the rest (an input, or the result of a node of an earlier batch).
   struct Patch {
@@ -728,6 +733,17 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     for (int dep : state->gates[i]) kept[dep] = true;
     if (state->uses_group[i]) kept[i] = true;
   }
+  state->sink.assign(plan->nodes_size(), true);
+  for (const proto::PlanNode& node : plan->nodes()) {
+    if (node.kind() == proto::WAIT) continue;
+    for (const auto& operand : node.operands())
+      if (operand.has_node_result()) state->sink[operand.node_result().node()] = false;
+    for (uint32_t dep : node.control_deps()) state->sink[dep] = false;
+  }
+  // A sink's result is kept (a task nothing reads is there for its effect;
+  // its result is small), so that GraphOutputs::Wait can wait for it.
+  for (int i = 0; i < plan->nodes_size(); ++i)
+    if (state->sink[i]) kept[i] = true;
   Graph graph;
   graph.state_ = std::move(state);
   return graph;
@@ -781,6 +797,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   // in them is settled, or at once when the execution fails.
   std::vector<PlacementGroupId> groups;
   bool groups_handed_over = false;
+  ObjectId finish;               // (raycc.finish_run's result, when the execution has one)
   std::vector<ActorId> created;  // the actors this execution made
   auto remove_groups = [&] {
     if (groups_handed_over) return;
@@ -1036,7 +1053,7 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
       for (const PlacementGroupId& id : groups) args.push_back({false, {}, Serialize(id.Binary())});
       for (const ActorId& id : created) args.push_back({false, {}, Serialize(id.Binary())});
       for (const ObjectId& id : all) args.push_back({false, {}, Serialize(id.Binary())});
-      keep(runtime.SubmitTask(BuiltinFinishRun(), std::move(args), builtin));
+      finish = keep(runtime.SubmitTask(BuiltinFinishRun(), std::move(args), builtin));
       groups_handed_over = true;
     }
   } catch (...) {
@@ -1055,7 +1072,31 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   for (const auto& [name, id] : outputs.outputs_)
     outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
   for (const ObjectId& id : watched) outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
+  auto settle = [&](std::string name, const ObjectId& id) {
+    outputs.settle_.emplace_back(std::move(name), id);
+    outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
+  };
+  for (int i = 0; i < plan.nodes_size(); ++i)
+    if (state_->sink[i] && !objects[i].IsNil()) settle(plan.nodes(i).name(), objects[i]);
+  if (!finish.IsNil()) settle("the removal of the execution's placement groups", finish);
   return outputs;
+}
+
+std::vector<std::string> GraphOutputs::Wait() const {
+  std::vector<ObjectId> ids;
+  for (const auto& [name, id] : settle_) ids.push_back(id);
+  for (const auto& [name, id] : outputs_) ids.push_back(id);
+  internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+  WaitAll(runtime, ids);
+  std::vector<std::string> failures;
+  for (const auto& [name, id] : settle_) {
+    try {
+      (void)runtime.Get(id, 0);
+    } catch (const RayccError& e) {
+      failures.push_back(name + ": " + e.what());
+    }
+  }
+  return failures;
 }
 
 }  // namespace raycc

@@ -352,6 +352,12 @@ int runRun(int argc, char **argv) {
         rc = kExitFailure;
       }
     }
+    // Every node runs, not only those the outputs need: a task nothing
+    // reads is there for its effect (Shutdown would not wait for it).
+    for (const std::string &failure : outputs.Wait()) {
+      llvm::errs() << "raycc run: " << failure << "\n";
+      rc = kExitFailure;
+    }
     llvm::outs().flush();
     raycc::Shutdown();
   } catch (const std::exception &e) {

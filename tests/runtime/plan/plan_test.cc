@@ -9,7 +9,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "../api/runtime_test_util.h"
 #include "gmock/gmock.h"
@@ -40,7 +44,16 @@ int64_t Slow() {
   return 1;
 }
 int64_t After() { return slow_done ? 1 : 0; }
-RAYCC_REMOTE(Hold, Slow, After);
+// Done for its effect: nothing reads its result.
+std::atomic<bool> effect_done{false};
+int64_t Effect() {
+  started.Set();
+  opened.WaitFor();
+  effect_done = true;
+  return 0;
+}
+int64_t Boom() { throw std::runtime_error("boom in an unread task"); }
+RAYCC_REMOTE(Hold, Slow, After, Effect, Boom);
 
 raycc::NodeConfig Node(std::string name, std::map<std::string, double> resources) {
   return raycc::NodeConfig{.name = std::move(name), .resources = std::move(resources)};
@@ -58,6 +71,7 @@ class CompiledPlanTest : public ::testing::Test {
     opened.Reset();
     started.Reset();
     slow_done = false;
+    effect_done = false;
   }
   void TearDown() override {
     unsetenv("RAYCC_PLACEMENT_GROUP_TIMEOUT_MS");
@@ -194,15 +208,16 @@ TEST_F(CompiledPlanTest, AnActorHoldsTheResourcesThePlanGivesIt) {
   EXPECT_EQ(Read(out, "actor"), "right");
 }
 
-// A plan by hand: node 1 (After) is ordered after node 0 (Slow) by a control
-// dependency alone, no data edge.
-std::string OrderedPlan() {
+// A plan by hand named `graph`: one task node per function of `functions`
+// (1 CPU each), in order; `outputs` name the nodes the graph returns.
+raycc::proto::Artifact HandPlan(const std::string& graph, const std::vector<std::string>& functions,
+                                const std::map<std::string, int>& outputs) {
   raycc::proto::Artifact artifact;
   artifact.set_format_version(1);
   raycc::proto::ExecPlan* plan = artifact.add_plans();
   plan->set_format_version(1);
-  plan->set_graph_name("ordered");
-  for (const char* f : {"Slow", "After"}) {
+  plan->set_graph_name(graph);
+  for (const std::string& f : functions) {
     raycc::proto::PlanNode* node = plan->add_nodes();
     node->set_id(plan->nodes_size() - 1);
     node->set_kind(raycc::proto::TASK);
@@ -211,15 +226,26 @@ std::string OrderedPlan() {
     node->set_num_results(1);
     (*node->mutable_resources()->mutable_quantities())["CPU"] = 10000;
   }
-  plan->mutable_nodes(1)->add_control_deps(0);
-  for (int i = 0; i < 2; ++i) {
+  for (const auto& [name, node] : outputs) {
     raycc::proto::PlanOutput* out = plan->add_outputs();
-    out->set_name(i == 0 ? "slow" : "after");
-    out->mutable_value()->mutable_node_result()->set_node(i);
+    out->set_name(name);
+    out->mutable_value()->mutable_node_result()->set_node(node);
   }
-  std::string path = testing::TempDir() + "/ordered.rcx";
+  return artifact;
+}
+
+std::string Written(const raycc::proto::Artifact& artifact) {
+  std::string path = testing::TempDir() + "/" + artifact.plans(0).graph_name() + ".rcx";
   EXPECT_TRUE(raycc::WriteArtifact(path, artifact).ok());
   return path;
+}
+
+// Node 1 (After) is ordered after node 0 (Slow) by a control dependency
+// alone, no data edge.
+std::string OrderedPlan() {
+  raycc::proto::Artifact artifact = HandPlan("ordered", {"Slow", "After"}, {{"slow", 0}, {"after", 1}});
+  artifact.mutable_plans(0)->mutable_nodes(1)->add_control_deps(0);
+  return Written(artifact);
 }
 
 TEST_F(CompiledPlanTest, ATaskRunsOnlyAfterItsControlDependencies) {
@@ -230,6 +256,27 @@ TEST_F(CompiledPlanTest, ATaskRunsOnlyAfterItsControlDependencies) {
   opened.Set();
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("after")).Get(60000), 1);
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("slow")).Get(60000), 1);
+}
+
+// Tasks whose results nothing reads run for their effects: GraphOutputs::Wait
+// returns once they have settled, and names those that failed (raycc run
+// waits so before it shuts the runtime down).
+TEST_F(CompiledPlanTest, WaitReturnsOnceTheTasksNothingReadsHaveSettled) {
+  raycc::Init(raycc::Config{.num_cpus = 3});
+  raycc::Graph graph =
+      raycc::LoadGraph(Written(HandPlan("effects", {"After", "Effect", "Boom"}, {{"after", 0}})));
+  raycc::GraphOutputs out = graph.Execute({});
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("after")).Get(60000), 0);
+  std::thread opener([] {
+    started.WaitFor();
+    opened.Set();
+  });
+  std::vector<std::string> failures = out.Wait();
+  opener.join();
+  EXPECT_TRUE(effect_done) << "Wait returned before the unread task Effect ran";
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], HasSubstr("Boom: "));
+  EXPECT_THAT(failures[0], HasSubstr("boom in an unread task"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "raycc/runtime/api/errors.h"
 #include "raycc/runtime/api/serialization.h"
@@ -77,10 +78,20 @@ class GraphOutputs {
   }
   /// The outputs' objects, alive while this (or a copy) is.
   const std::map<std::string, ObjectId>& ids() const { return outputs_; }
+  /// Waits until every node of the execution has settled (ran or failed):
+  /// the outputs, the tasks and calls whose results nothing reads (done for
+  /// their effects, such as logging) and the execution's clean-up (its
+  /// placement groups removed). Returns how those unread ones failed, as
+  /// "name: error" (an output's failure is its own Get's). Call it before
+  /// Shutdown when every node must have run: Shutdown does not wait.
+  std::vector<std::string> Wait() const;
 
  private:
   friend class Graph;
   std::map<std::string, ObjectId> outputs_;
+  // What Wait waits for besides the outputs (by node name): the nodes
+  // nothing waits for, and the clean-up task.
+  std::vector<std::pair<std::string, ObjectId>> settle_;
   // References that keep the outputs (and what wait nodes watch) alive; the
   // graph's other objects are freed once the tasks that use them are done.
   std::vector<std::shared_ptr<internal::ObjectRefHandle>> keep_;
