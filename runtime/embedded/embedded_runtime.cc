@@ -28,35 +28,11 @@ constexpr int kMaxThreads = 4096;
 
 thread_local ThreadContext tls;
 
+using embedded::Invoke;
+using embedded::InvokeTask;
+
 std::string EmbeddedRuntime::What::str() const {
   return name != nullptr ? absl::StrCat(kind, *name) : std::string(kind);
-}
-
-EmbeddedRuntime::Outcome EmbeddedRuntime::InvokeTask(const RemoteFunction& f, const ArgBuffers& views) {
-  return Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
-                [&] { return f.invoke(views); });
-}
-
-EmbeddedRuntime::Outcome EmbeddedRuntime::Invoke(const std::function<TypedValue()>& as_value,
-                                                 const std::function<std::string()>& as_bytes) {
-  Outcome out;
-  core_worker::UserError raised;
-  bool ok = core_worker::RunUserCode(
-      [&] {
-        if (as_value) {
-          out.typed = as_value();
-        } else {
-          out.data = std::make_shared<const std::string>(as_bytes());
-        }
-      },
-      &raised);
-  if (!ok) {
-    out.error = std::make_shared<ErrorInfo>();
-    out.error->type = std::move(raised.type);
-    out.error->message = std::move(raised.message);
-    out.error->exit_actor = raised.exit_actor;
-  }
-  return out;
 }
 
 EmbeddedRuntime::Outcome EmbeddedRuntime::Attempt(const Traced& traced, int node, int& retries_left,
@@ -241,10 +217,7 @@ absl::Status EmbeddedRuntime::Finish() {
     std::unique_lock<std::mutex> lock(mu_);
     stopping_ = true;
     accepting_.store(false);
-    for (auto& [id, actor] : actors_) {
-      MarkActorDeadLocked(*actor, "the runtime was shut down");
-      actor->cv.notify_all();
-    }
+    actors_.Stop(&threads, "the runtime was shut down");
     gcs_.MarkJobFinished(job_).IgnoreError();  // (it was added by the constructor)
     objects_cv_.notify_all();
     resume_cv_.notify_all();
@@ -255,19 +228,15 @@ absl::Status EmbeddedRuntime::Finish() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      threads.swap(workers_);
-      for (auto& [id, actor] : actors_)
-        for (auto& t : actor->threads) threads.push_back(std::move(t));
-      for (auto& [id, actor] : actors_) actor->threads.clear();
+      for (std::thread& t : workers_) threads.push_back(std::move(t));
+      workers_.clear();
+      actors_.Stop(&threads, "the runtime was shut down");
     }
     if (threads.empty()) break;
     for (auto& t : threads) t.join();
     threads.clear();
   }
-  for (auto& [id, actor] : actors_) {
-    if (actor->instance != nullptr) actor->factory->destroy(actor->instance);
-    actor->instance = nullptr;
-  }
+  actors_.DestroyInstances();
   return timeline_.Write();
 }
 
@@ -1154,10 +1123,10 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   What what{"actor ", &factory.name};
   Locked lock = Lock();
   if (stopping_) throw RayccError("the runtime is shutting down");
-  actor->held = GroupDemandLocked(options.call, DemandOfLocked(options.call, /*is_task=*/false, what), what);
   // It holds its resources while alive (default: none), on a node its
   // options allow; with no room now, it waits for some (its first thread
   // places it): never over capacity.
+  actor->held = GroupDemandLocked(options.call, DemandOfLocked(options.call, /*is_task=*/false, what), what);
   actor->group = options.call.placement_group;
   actor->where = PlacementLocked(options.call, *actor->held, what);
   proto::ActorSpec spec;
@@ -1169,18 +1138,9 @@ ActorId EmbeddedRuntime::CreateActor(const RemoteFunction& factory, std::vector<
   spec.set_max_concurrency(options.max_concurrency);
   spec.set_name(options.name);
   if (absl::Status s = gcs_.RegisterActor(spec); !s.ok()) throw RayccError(std::string(s.message()));
-  try {
-    UseArgsLocked(actor->ctor_args, +1, what);  // for its life (restarts reread them)
-  } catch (...) {
-    gcs_.MarkActorDead(actor->id, "it was never created: an argument is missing").IgnoreError();
-    throw;
-  }
-  PlaceActorLocked(*actor);
-  actors_[actor->id] = actor;
-  actor->threads_left = options.max_concurrency;
-  for (int i = 0; i < options.max_concurrency; ++i)
-    actor->threads.emplace_back([this, actor, i] { ActorLoop(actor, i); });
-  return actor->id;
+  ActorId id = actor->id;
+  actors_.Start(std::move(actor), options.max_concurrency);
+  return id;
 }
 
 ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteMethod& method,
@@ -1193,26 +1153,12 @@ ObjectId EmbeddedRuntime::SubmitActorTask(const ActorId& actor_id, const RemoteM
   call->retry_exceptions = options.retry_exceptions;
   call->traced = TraceOf(options, method.name);
   Locked lock = Lock();
-  auto it = actors_.find(actor_id);
-  // (An actor that ended may be forgotten here: the directory says how.)
-  std::optional<std::string> ended;  // (an actor that ended and was forgotten here)
-  if (it == actors_.end() && !(ended = EndedActorLocked(actor_id))) ThrowUnknownActor(actor_id);
-  Actor* actor = it == actors_.end() ? nullptr : it->second.get();
+  actors_.CheckKnown(actor_id);
   UseArgsLocked(call->args, +1, What{"actor call ", &method.name});
   ObjectTable::CountCallerRef(ObjectLocked(call->result));
-  if (actor == nullptr || actor->dead) {
-    auto info = std::make_shared<ErrorInfo>();
-    info->actor_died = true;
-    info->message = actor != nullptr ? absl::StrCat("actor ", actor_id.Hex(), " (", actor->factory->name,
-                                                    ") is dead: ", actor->death_cause)
-                                     : *ended;
-    CompleteLocked(call->result, nullptr, info);
-    UseArgsLocked(call->args, -1, {});
-    return call->result;
-  }
-  actor->queue.push_back(call);
-  actor->cv.notify_one();
-  return call->result;
+  ObjectId result = call->result;
+  actors_.Submit(actor_id, std::move(call));
+  return result;
 }
 
 const EmbeddedRuntime::Demand* EmbeddedRuntime::GroupDemandLocked(const CallOptions& options,
@@ -1247,13 +1193,6 @@ void EmbeddedRuntime::TryReserveGroupsLocked() {
   if (!group_runs_.empty()) GrowGroupLanesLocked(reserved);
   objects_cv_.notify_all();
   WakeAllWorkersLocked();
-}
-
-void EmbeddedRuntime::MarkActorDeadLocked(Actor& actor, std::string cause) {
-  if (actor.dead) return;
-  actor.dead = true;
-  if (actor.death_cause.empty()) actor.death_cause = cause;
-  gcs_.MarkActorDead(actor.id, std::move(cause)).IgnoreError();  // (registered by CreateActor)
 }
 
 std::vector<PlacementGroupInfo> EmbeddedRuntime::ListPlacementGroups() {
@@ -1330,6 +1269,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
     UnpinArgsLocked(*task);
   }
   FailGroupLanesLocked(suffix);  // and graph runs' work in it
+  actors_.GroupRemoved(id);      // and its actors (their running calls finish)
   // The GCS gives the bundles back (running tasks in the group give theirs
   // back to names nothing asks for any more) and reserves what now fits.
   if (absl::Status s = gcs_.RemovePlacementGroup(id); !s.ok()) throw RayccError(std::string(s.message()));
@@ -1398,251 +1338,15 @@ std::optional<std::pair<ActorId, std::string>> EmbeddedRuntime::GetNamedActor(co
 
 void EmbeddedRuntime::KillActor(const ActorId& actor_id, bool no_restart) {
   Locked lock = Lock();
-  auto it = actors_.find(actor_id);
-  if (it == actors_.end()) {
-    if (EndedActorLocked(actor_id)) return;  // (ended and forgotten: dead already)
-    ThrowUnknownActor(actor_id);
-  }
-  Actor& actor = *it->second;
-  if (actor.dead) return;
-  if (!no_restart && actor.restarts_left != 0) {
-    actor.restart_requested = true;
-    actor.cv.notify_all();
-    return;
-  }
-  MarkActorDeadLocked(actor, "it was killed");
-  actor.cv.notify_all();
+  actors_.Kill(actor_id, no_restart);
   objects_cv_.notify_all();
-}
-
-bool EmbeddedRuntime::PlaceActorLocked(Actor& actor) {
-  if (actor.node >= 0) return true;
-  int node = resources_.PickNode(*actor.held, &actor.where);
-  if (node < 0) return false;
-  actor.node = node;
-  AcquireLocked(actor.held->units, node, +1);
-  actor.gpu_ids = resources_.TakeGpus(*actor.held, node);
-  return true;
-}
-
-void EmbeddedRuntime::ActorLoop(const std::shared_ptr<Actor>& actor, int index) {
-#if defined(__GLIBC__)
-  pthread_setname_np(pthread_self(), absl::StrCat("raycc-actor-", index).substr(0, 15).c_str());
-#endif
-  tls.runtime = this;
-  tls.index = index;
-  tls.actor = true;
-  tls.actor_restarts = &actor->restarts;
-  tls.gpu_ids = &actor->gpu_ids;
-  tls.timeline_tid = next_actor_tid_++;
-  timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor->factory->name, " ",
-                                                      actor->id.Hex().substr(0, 8), " thread ", index));
-  Locked lock = Lock();
-  auto die = [&](const std::shared_ptr<ActorCall>& call) {
-    auto info = std::make_shared<ErrorInfo>();
-    info->actor_died = true;
-    info->message = absl::StrCat("actor ", actor->id.Hex(), " (", actor->factory->name,
-                                 ") is dead: ", actor->death_cause);
-    CompleteLocked(call->result, nullptr, info);
-    UseArgsLocked(call->args, -1, {});
-  };
-  auto args_ready = [&](const std::vector<TaskArgument>& args) {
-    for (const TaskArgument& a : args)
-      if (a.by_ref && !objects_[a.ref].ready) return false;
-    return true;
-  };
-  // Builds the instance (mu_ held before and after); a constructor that
-  // throws is retried while restarts are left, then the actor is dead.
-  auto construct = [&](const CollectedArgs& collected) {
-    while (true) {
-      lock.unlock();
-      double start_us = timeline_.enabled() ? timeline_.NowUs() : 0;
-      std::string failure;
-      void* instance = nullptr;
-      core_worker::UserError raised;
-      if (!core_worker::RunUserCode([&] { instance = actor->factory->create(collected.views); }, &raised)) {
-        failure = raised.type + ": " + raised.message;
-      }
-      RecordAttempt(actor->traced, actor->node, instance != nullptr ? "finished" : "failed", start_us);
-      lock.lock();
-      if (instance != nullptr) {
-        actor->instance = instance;
-        proto::Address where;
-        where.set_node_id(resources_.id(actor->node).Binary());
-        gcs_.MarkActorAlive(actor->id, where).IgnoreError();  // (fails only once it is dead)
-        return;
-      }
-      if (raised.exit_actor) {  // (for good: no restart)
-        MarkActorDeadLocked(*actor, "its constructor called ExitActor");
-        return;
-      }
-      if (actor->restarts_left != 0 && !stopping_) {
-        if (actor->restarts_left > 0) --actor->restarts_left;
-        ++actor->restarts;
-        gcs_.MarkActorRestarting(actor->id).IgnoreError();
-        continue;
-      }
-      MarkActorDeadLocked(*actor,
-                          "its constructor failed: " + (failure.empty() ? "it returned null" : failure));
-      return;
-    }
-  };
-  // Thread 0 rebuilds the actor after Kill(false): calls running on the old
-  // instance finish first, then a new one is made from the same arguments.
-  auto rebuild = [&] {
-    actor->cv.wait(lock, [&] { return actor->active == 0; });
-    void* old = actor->instance;
-    actor->instance = nullptr;
-    lock.unlock();
-    if (old != nullptr) actor->factory->destroy(old);
-    lock.lock();
-    if (actor->restarts_left > 0) --actor->restarts_left;
-    ++actor->restarts;
-    gcs_.MarkActorRestarting(actor->id).IgnoreError();
-    CollectedArgs collected;
-    CollectArgsLocked(actor->ctor_args, actor->factory->arg_types, &collected);  // good the first time
-    construct(collected);
-    actor->restart_requested = false;
-    actor->cv.notify_all();
-  };
-  if (index == 0 && actor->node < 0) {
-    // No room when it was created: wait for some (or for its placement
-    // group to be reserved), or fail when the group goes.
-    auto group_removed = [&] {
-      if (actor->group.IsNil()) return false;
-      absl::StatusOr<proto::PlacementGroupState> state = gcs_.GetPlacementGroupState(actor->group);
-      return !state.ok() || *state == proto::PG_REMOVED;
-    };
-    ++actors_waiting_;
-    ++object_waiters_;
-    objects_cv_.wait(lock,
-                     [&] { return stopping_ || actor->dead || group_removed() || PlaceActorLocked(*actor); });
-    --object_waiters_;
-    --actors_waiting_;
-    if (!actor->dead && actor->node < 0 && group_removed()) {
-      MarkActorDeadLocked(*actor, "its placement group was removed before it could be placed");
-    }
-  }
-  if (index == 0) {
-    // Construct the actor once its arguments exist.
-    ++object_waiters_;
-    objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(actor->ctor_args); });
-    --object_waiters_;
-    CollectedArgs collected;
-    std::shared_ptr<const ErrorInfo> error =
-        actor->dead ? nullptr : CollectArgsLocked(actor->ctor_args, actor->factory->arg_types, &collected);
-    if (!actor->dead && error) {
-      MarkActorDeadLocked(*actor, "a constructor argument failed: " + error->message);
-    } else if (!actor->dead) {
-      construct(collected);
-    }
-    actor->created = true;
-    actor->cv.notify_all();
-  }
-  actor->cv.wait(lock, [&] { return actor->created; });
-  tls.node = actor->node;
-  while (true) {
-    actor->cv.wait(
-        lock, [&] { return stopping_ || actor->dead || actor->restart_requested || !actor->queue.empty(); });
-    if (actor->restart_requested && !actor->dead && !stopping_) {
-      if (index != 0) {  // thread 0 rebuilds; the others wait
-        actor->cv.wait(lock, [&] { return stopping_ || actor->dead || !actor->restart_requested; });
-        continue;
-      }
-      rebuild();
-      continue;
-    }
-    if (actor->dead || stopping_) {
-      while (!actor->queue.empty()) {
-        die(actor->queue.front());
-        actor->queue.pop_front();
-      }
-      break;
-    }
-    std::shared_ptr<ActorCall> call = actor->queue.front();
-    actor->queue.pop_front();
-    // Calls run in submission order: wait for this one's arguments.
-    ++object_waiters_;
-    objects_cv_.wait(lock, [&] { return stopping_ || actor->dead || args_ready(call->args); });
-    --object_waiters_;
-    // A rebuild asked for meanwhile happens before this call runs.
-    if (actor->restart_requested && !actor->dead && !stopping_) {
-      if (index == 0) {
-        rebuild();
-      } else {
-        actor->cv.wait(lock, [&] { return stopping_ || actor->dead || !actor->restart_requested; });
-      }
-    }
-    if (actor->dead || stopping_) {
-      die(call);
-      continue;
-    }
-    EnsureArgBytes(call->args, call->method->arg_types, lock);
-    CollectedArgs collected;
-    if (std::shared_ptr<const ErrorInfo> error =
-            CollectArgsLocked(call->args, call->method->arg_types, &collected)) {
-      CompleteLocked(call->result, nullptr, error);
-      UseArgsLocked(call->args, -1, {});
-      continue;
-    }
-    ++actor->active;
-    while (true) {
-      lock.unlock();
-      const RemoteMethod& m = *call->method;
-      void* self = actor->instance;
-      bool retry = false;
-      Outcome outcome = Attempt(
-          call->traced, actor->node, call->retries_left, call->retry_exceptions, nullptr, &retry, [&] {
-            return Invoke(m.invoke_value ? std::function<TypedValue()>(
-                                               [&] { return m.invoke_value(self, collected.views); })
-                                         : nullptr,
-                          [&] { return m.invoke(self, collected.views); });
-          });
-      lock.lock();
-      if (retry) continue;
-      if (outcome.error != nullptr && outcome.error->exit_actor) {
-        // ExitActor: the actor ends for good; this call and those queued
-        // behind it fail as calls of a dead actor do.
-        MarkActorDeadLocked(*actor, absl::StrCat("it exited: ", m.name, " called ExitActor"));
-        actor->cv.notify_all();
-        die(call);
-        break;
-      }
-      FinishLocked(call->result, std::move(outcome), m.name);
-      UseArgsLocked(call->args, -1, {});
-      break;
-    }
-    if (--actor->active == 0 && actor->restart_requested) actor->cv.notify_all();
-  }
-  if (index == 0) {
-    UseArgsLocked(actor->ctor_args, -1, {});
-    if (actor->node >= 0) {
-      resources_.ReleaseGpus(*actor->held, actor->node, actor->gpu_ids);
-      AcquireLocked(actor->held->units, actor->node, -1);
-    }
-  }
-  tls = ThreadContext{};
-  if (--actor->threads_left > 0) return;
-  // The last thread out ends the instance (a dead actor's state goes now,
-  // not at Shutdown) and leaves its threads to be joined.
-  void* instance = actor->instance;
-  actor->instance = nullptr;
-  ended_actors_.push_back(actor->id);
-  lock.unlock();
-  if (instance != nullptr) actor->factory->destroy(instance);
 }
 
 void EmbeddedRuntime::ReapEndedActors() {
   std::vector<std::thread> threads;
   {
     Locked lock = Lock();
-    for (const ActorId& id : ended_actors_) {
-      auto it = actors_.find(id);
-      if (it == actors_.end()) continue;
-      for (std::thread& t : it->second->threads) threads.push_back(std::move(t));
-      actors_.erase(it);
-    }
-    ended_actors_.clear();
+    threads = actors_.TakeEnded();
   }
   for (std::thread& t : threads) {
     if (t.get_id() == std::this_thread::get_id()) {
@@ -1653,21 +1357,80 @@ void EmbeddedRuntime::ReapEndedActors() {
   }
 }
 
-std::optional<std::string> EmbeddedRuntime::EndedActorLocked(const ActorId& id) {
-  std::optional<proto::ActorInfo> info = gcs_.GetActor(id);
-  if (info && info->state() == proto::DEAD) {
-    return absl::StrCat("actor ", id.Hex(), " (", info->spec().creation_function().name(),
-                        ") is dead: ", info->death_cause());
+void EmbeddedRuntime::RunActorThread(Actor& actor, int index,
+                                     absl::FunctionRef<void(std::unique_lock<std::mutex>&)> body) {
+  tls.runtime = this;
+  tls.index = index;
+  tls.actor = true;
+  tls.actor_restarts = &actor.restarts;
+  tls.gpu_ids = &actor.gpu_ids;
+  tls.timeline_tid = next_actor_tid_++;
+  timeline_.NameThread(tls.timeline_tid, absl::StrCat("actor ", actor.factory->name, " ",
+                                                      actor.id.Hex().substr(0, 8), " thread ", index));
+  {
+    Locked lock = Lock();
+    body(lock);
   }
-  // (One of this runtime's actors that ended so long ago the directory
-  // forgot it too.)
-  if (!info && id.Job() == job_)
-    return absl::StrCat("actor ", id.Hex(), " (?) is dead: it ended long ago (its record is no longer kept)");
-  return std::nullopt;
+  tls = ThreadContext{};
 }
 
-void EmbeddedRuntime::ThrowUnknownActor(const ActorId& id) {
-  throw RayccError("unknown actor " + id.Hex() + " (not created by this runtime)");
+void EmbeddedRuntime::WaitUntil(std::unique_lock<std::mutex>& lock, absl::FunctionRef<bool()> done,
+                                bool for_room) {
+  if (for_room) ++actors_waiting_;
+  ++object_waiters_;
+  objects_cv_.wait(lock, [&] { return done(); });
+  --object_waiters_;
+  if (for_room) --actors_waiting_;
+}
+
+bool EmbeddedRuntime::ArgsReady(const std::vector<TaskArgument>& args) {
+  for (const TaskArgument& a : args)
+    if (a.by_ref && !objects_[a.ref].ready) return false;
+  return true;
+}
+
+std::shared_ptr<const EmbeddedRuntime::ErrorInfo> EmbeddedRuntime::CollectArgs(
+    const std::vector<TaskArgument>& args, const std::vector<const std::type_info*>& types,
+    std::unique_lock<std::mutex>& lock, CollectedArgs* out) {
+  EnsureArgBytes(args, types, lock);
+  return CollectArgsLocked(args, types, out);
+}
+
+void EmbeddedRuntime::UseArgs(const std::vector<TaskArgument>& args, int sign, const std::string& what) {
+  UseArgsLocked(args, sign, What{"", &what});
+}
+
+void EmbeddedRuntime::FailCall(const ObjectId& result, std::shared_ptr<const ErrorInfo> error) {
+  CompleteLocked(result, nullptr, std::move(error));
+}
+
+void EmbeddedRuntime::FinishCall(const ObjectId& result, Outcome outcome, const std::string& function) {
+  FinishLocked(result, std::move(outcome), function);
+}
+
+bool EmbeddedRuntime::Place(Actor& actor) {
+  if (actor.node >= 0) return true;
+  int node = resources_.PickNode(*actor.held, &actor.where);
+  if (node < 0) return false;
+  actor.node = node;
+  AcquireLocked(actor.held->units, node, +1);
+  actor.gpu_ids = resources_.TakeGpus(*actor.held, node);
+  return true;
+}
+
+void EmbeddedRuntime::Unplace(Actor& actor) {
+  resources_.ReleaseGpus(*actor.held, actor.node, actor.gpu_ids);
+  AcquireLocked(actor.held->units, actor.node, -1);
+}
+
+NodeId EmbeddedRuntime::NodeIdOf(int node) const { return resources_.id(node); }
+
+void EmbeddedRuntime::SetThreadNode(int node) { tls.node = node; }
+
+EmbeddedRuntime::Outcome EmbeddedRuntime::AttemptCall(const Traced& traced, int node, int& retries_left,
+                                                      bool retry_exceptions, bool* retry,
+                                                      absl::FunctionRef<Outcome()> invoke) {
+  return Attempt(traced, node, retries_left, retry_exceptions, nullptr, retry, invoke);
 }
 
 }  // namespace raycc::internal

@@ -24,11 +24,13 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "embedded/actor_manager.h"
 #include "embedded/mailbox.h"
 #include "embedded/object_table.h"
 #include "embedded/ready_queue.h"
 #include "embedded/task.h"
 #include "embedded/timeline.h"
+#include "embedded/user_call.h"
 #include "gcs/gcs.h"
 #include "raycc/runtime/api/config.h"
 #include "raycc/runtime/api/errors.h"
@@ -41,7 +43,7 @@
 
 namespace raycc::internal {
 
-class EmbeddedRuntime final : public ManagedRuntime {
+class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost {
  public:
   /// Validates `config` (throws RayccError on a bad resource) and starts the
   /// worker threads.
@@ -131,51 +133,12 @@ class EmbeddedRuntime final : public ManagedRuntime {
   // A compiled batch run by dataflow (graph_run.cc).
   using GraphRun = embedded::GraphRun;
 
-  // The outcome of running user code: its result as bytes or as a value,
-  // or what it raised.
-  // Arguments as a callee receives them, and what keeps them alive.
-  struct CollectedArgs {
-    absl::InlinedVector<std::shared_ptr<const void>, 4> keep;
-    ArgBuffers views;
-  };
-  struct Outcome {
-    std::shared_ptr<const std::string> data;
-    TypedValue typed;
-    std::shared_ptr<ErrorInfo> error;
-  };
-  struct ActorCall {
-    const RemoteMethod* method = nullptr;
-    std::vector<TaskArgument> args;
-    ObjectId result;
-    int retries_left = 0;
-    bool retry_exceptions = false;
-    Traced traced;
-  };
-  struct Actor {
-    ActorId id;
-    const RemoteFunction* factory = nullptr;
-    std::vector<TaskArgument> ctor_args;
-    const Demand* held = nullptr;
-    void* instance = nullptr;
-    bool created = false;
-    bool dead = false;
-    std::string death_cause;
-    std::deque<std::shared_ptr<ActorCall>> queue;
-    std::condition_variable cv;
-    std::vector<std::thread> threads;
-    int threads_left = 0;          // threads not yet out of ActorLoop
-    int active = 0;                // calls running now
-    int restarts_left = 0;         // -1: forever
-    std::atomic<int> restarts{0};  // done so far (WasCurrentActorRestarted)
-    bool restart_requested = false;
-    int node = -1;  // where it lives (-1: waiting for room)
-    // Where it may live (CallOptions, checked), for placement once there is
-    // room.
-    scheduling::PolicyOptions where;
-    PlacementGroupId group;
-    std::vector<int> gpu_ids;
-    Traced traced;  // its construction
-  };
+  // Running user code (embedded/user_call.h) and actors
+  // (embedded/actor_manager.h).
+  using Outcome = embedded::Outcome;
+  using CollectedArgs = embedded::CollectedArgs;
+  using Actor = embedded::Actor;
+  using ActorCall = embedded::ActorCall;
   // All below require mu_ held unless noted.
   Object& ObjectLocked(const ObjectId& id);
   /// Where a call may run (raylet::LocalResources::PlacementOf); a
@@ -394,30 +357,31 @@ class EmbeddedRuntime final : public ManagedRuntime {
   std::shared_ptr<const ErrorInfo> CollectArgsLocked(const std::vector<TaskArgument>& args,
                                                      const std::vector<const std::type_info*>& types,
                                                      CollectedArgs* out, const ArgObjects* objects = nullptr);
-  void ActorLoop(const std::shared_ptr<Actor>& actor, int index);
-  /// Joins the threads of actors whose every thread has left ActorLoop and
-  /// forgets them (the actor directory still says how they died): a
-  /// program that creates and kills actors, as a compiled graph does on
-  /// every execution, keeps neither their threads nor their state. (Takes
-  /// mu_; call without it.)
+  /// Joins the threads of actors that ended and forgets them (the actor
+  /// directory still says how they died): a program that creates and kills
+  /// actors, as a compiled graph does on every execution, keeps neither
+  /// their threads nor their state. (Takes mu_; call without it.)
   void ReapEndedActors();
-  std::vector<ActorId> ended_actors_;  // (mu_) all threads out, not yet joined
-  /// For an actor not in actors_: how it died ("actor X (f) is dead: ..."),
-  /// when it ended and was forgotten here; nullopt when it is unknown.
-  std::optional<std::string> EndedActorLocked(const ActorId& id);
-  /// A call or kill names an actor this runtime never created.
-  [[noreturn]] static void ThrowUnknownActor(const ActorId& id);
-  /// Places `actor` on a node its options allow and takes its resources
-  /// there; false when none has room now. True when it is placed already.
-  bool PlaceActorLocked(Actor& actor);
   int actors_waiting_ = 0;  // actors waiting for room (on objects_cv_)
-  // Runs user code: `as_value` when given (the result stays a value), else
-  // `as_bytes`; an exception becomes the outcome's error (type, message).
-  // Called without mu_.
-  static Outcome Invoke(const std::function<TypedValue()>& as_value,
-                        const std::function<std::string()>& as_bytes);
-  // Invoke for a task's function (as a value when it can).
-  static Outcome InvokeTask(const RemoteFunction& f, const ArgBuffers& views);
+  // The actors' host (embedded::ActorHost): see there.
+  void RunActorThread(Actor& actor, int index,
+                      absl::FunctionRef<void(std::unique_lock<std::mutex>&)> body) override;
+  bool Stopping() const override { return stopping_; }
+  void WaitUntil(std::unique_lock<std::mutex>& lock, absl::FunctionRef<bool()> done, bool for_room) override;
+  bool ArgsReady(const std::vector<TaskArgument>& args) override;
+  std::shared_ptr<const ErrorInfo> CollectArgs(const std::vector<TaskArgument>& args,
+                                               const std::vector<const std::type_info*>& types,
+                                               std::unique_lock<std::mutex>& lock,
+                                               CollectedArgs* out) override;
+  void UseArgs(const std::vector<TaskArgument>& args, int sign, const std::string& what) override;
+  void FailCall(const ObjectId& result, std::shared_ptr<const ErrorInfo> error) override;
+  void FinishCall(const ObjectId& result, Outcome outcome, const std::string& function) override;
+  bool Place(Actor& actor) override;
+  void Unplace(Actor& actor) override;
+  NodeId NodeIdOf(int node) const override;
+  void SetThreadNode(int node) override;
+  Outcome AttemptCall(const Traced& traced, int node, int& retries_left, bool retry_exceptions, bool* retry,
+                      absl::FunctionRef<Outcome()> invoke) override;
   // Completes `result` with `outcome`, naming `function` and this thread in
   // an error. Requires mu_.
   void FinishLocked(const ObjectId& result, Outcome outcome, const std::string& function,
@@ -476,17 +440,15 @@ class EmbeddedRuntime final : public ManagedRuntime {
   int idle_workers_ = 0;
   int signalled_ = 0;       // idle workers woken that have not looked for work yet
   int object_waiters_ = 0;  // threads in objects_cv_.wait
-  absl::flat_hash_map<ActorId, std::shared_ptr<Actor>> actors_;
   // The control service (node table, actor directory and names, placement
   // groups, the job), in this process; it reserves placement groups on the
   // logical nodes through resources_' bundle reserver.
   // Called with mu_ held (the lock order is mu_, then the Gcs's own).
   gcs::Gcs gcs_;
+  // The actors: their instances, threads, call queues and lives.
+  embedded::ActorManager actors_{*this, gcs_, job_};
   /// Reserves the placement groups that fit now; wakes what waits for them.
   void TryReserveGroupsLocked();
-  /// The actor is dead for good, with its cause (the first one stays), as
-  /// the actor directory records.
-  void MarkActorDeadLocked(Actor& actor, std::string cause);
   const Demand* GroupDemandLocked(const CallOptions& options, const Demand* demand, const What& what);
 };
 

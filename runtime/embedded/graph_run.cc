@@ -420,7 +420,7 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
       n.started.store(true);
       for (bool retry = true; retry;) {
         outcome = Attempt(n.traced, node, n.retries_left, n.retry_exceptions, &n.cancelled, &retry,
-                          [&] { return InvokeTask(f, collected.views); });
+                          [&] { return embedded::InvokeTask(f, collected.views); });
       }
       tls.cancelled = nullptr;
       if (outcome.error) {

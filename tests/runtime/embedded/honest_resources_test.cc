@@ -238,4 +238,24 @@ TEST_F(HonestResourcesTest, AnUnplacedActorDiesWhenItsGroupIsRemoved) {
   EXPECT_EQ(*raycc::Get(holder, 30000), 1);
 }
 
+// As on the cluster (where the raylet ends the group's workers): removing a
+// group kills the actors placed in it, and its CPU is the node's again.
+TEST_F(HonestResourcesTest, APlacedActorDiesWhenItsGroupIsRemoved) {
+  raycc::Init(raycc::Config{.num_cpus = 1});
+  raycc::PlacementGroup pg = raycc::CreatePlacementGroup({.bundles = {{{"CPU", 1}}}});
+  ASSERT_TRUE(pg.Wait(30));
+  auto actor = raycc::Actor(Counter::Create).SetResources({{"CPU", 1}}).SetPlacementGroup(pg).Remote();
+  EXPECT_EQ(*actor.Task(&Counter::Node).Remote().Get(30000), "embedded");
+  raycc::RemovePlacementGroup(pg.GetID());
+  try {
+    actor.Task(&Counter::Node).Remote().Get(30000);
+    FAIL() << "a call on an actor whose group was removed succeeded";
+  } catch (const raycc::ActorDiedError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is dead: its placement group was removed"));
+  }
+  // The group's CPU is the node's again: a task that needs it runs.
+  release.Open();
+  EXPECT_EQ(*raycc::Task(Hold).Remote().Get(30000), 1);
+}
+
 }  // namespace
