@@ -239,6 +239,13 @@ private:
       op.setStrategyAttr(ray::SchedulingStrategyAttr::get(
           ctx, ray::SchedulingKind::spread, StringAttr(), false, -1));
     }
+    if (!o.label_selector.empty()) {
+      SmallVector<NamedAttribute> entries;
+      for (const auto &[key, spec] : o.label_selector)
+        entries.push_back(
+            builder.getNamedAttr(key, builder.getStringAttr(spec)));
+      op.setLabelSelectorAttr(builder.getDictionaryAttr(entries));
+    }
   }
 
   void buildGraph(const trace::Graph &graph) {

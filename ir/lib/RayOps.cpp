@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "raycc/ir/RayOps.h"
+#include "raycc/ir/LabelSelector.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -212,6 +213,20 @@ static LogicalResult verifyRetries(Operation *op, IntegerAttr maxRetries) {
   return verifyAtLeast(op, maxRetries, "max_retries", -1, "-1: forever");
 }
 
+/// A label selector must parse (LabelSelector.h); work in a placement group
+/// runs where its bundle is, so it takes none.
+static LogicalResult verifyLabelSelector(Operation *op, DictionaryAttr selector,
+                                         Value pg) {
+  if (!selector)
+    return success();
+  if (llvm::Error e = parseLabelSelector(selector).takeError())
+    return op->emitOpError() << llvm::toString(std::move(e));
+  if (pg)
+    return op->emitOpError("runs in a placement group, where its bundle is: "
+                           "it cannot have a label_selector as well");
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // RemoteFuncOp, ActorClassOp
 //===----------------------------------------------------------------------===//
@@ -399,7 +414,8 @@ LogicalResult TaskOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 LogicalResult TaskOp::verify() {
-  if (failed(verifyRetries(*this, getMaxRetriesAttr())))
+  if (failed(verifyRetries(*this, getMaxRetriesAttr())) ||
+      failed(verifyLabelSelector(*this, getLabelSelectorAttr(), getPg())))
     return failure();
   return verifyPlacementGroupUse(*this, getPg(), getStrategyAttr(),
                                  getResourcesAttr());
@@ -453,7 +469,8 @@ ActorCreateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 LogicalResult ActorCreateOp::verify() {
-  if (failed(verifyRetries(*this, getMaxRetriesAttr())))
+  if (failed(verifyRetries(*this, getMaxRetriesAttr())) ||
+      failed(verifyLabelSelector(*this, getLabelSelectorAttr(), getPg())))
     return failure();
   if (failed(verifyAtLeast(*this, getMaxRestartsAttr(), "max_restarts", -1,
                            "-1: forever")) ||

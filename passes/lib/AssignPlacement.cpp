@@ -16,6 +16,9 @@
 //     bytes (from #ray.cost result sizes), else to the least-loaded node with
 //     room.
 //
+// Tasks and actors with a label selector go only to nodes whose labels
+// match it (a soft node affinity to another node is dropped).
+//
 // Load is the number of tasks, actors and bundles a node was given. Each step
 // looks at every node once: O((B + A + T) * N), plus the matching of
 // strict_spread groups.
@@ -26,6 +29,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <functional>
 #include <limits>
 
 #include "DependencyGraph.h"
@@ -192,9 +196,26 @@ struct Placer {
       nodeOfValue[r] = node;
   }
 
+  /// The nodes `selector` allows.
+  std::function<bool(int)> allowedBy(const LabelSelector &selector) {
+    return [this, selector](int node) {
+      return nodeMatches(cluster, node, selector);
+    };
+  }
+
+  /// ": no node [labelled {...}] has that much free".
+  static std::string noRoom(const LabelSelector &selector) {
+    return selector.empty()
+               ? ": no node has that much free"
+               : ": no node labelled " + formatLabelSelector(selector) +
+                     " has that much free";
+  }
+
   LogicalResult placeActor(ActorCreateOp create) {
     ResourceUnits placing = toUnits(actorPlacementResources(create));
     ResourceUnits running = toUnits(actorRunningResources(create));
+    LabelSelector selector = labelSelectorOf(create.getLabelSelectorAttr());
+    std::function<bool(int)> allowed = allowedBy(selector);
     int64_t bundle = -1;
     int node = -1;
     if (Value pg = create.getPg()) {
@@ -203,13 +224,15 @@ struct Placer {
     } else if (SchedulingStrategyAttr s = create.getStrategyAttr();
                s && s.getKind() == SchedulingKind::node_affinity) {
       node = cluster.find(s.getNode().getValue());
+      if (node >= 0 && !allowed(node))
+        node = -1;
     }
     if (node < 0)
-      node = leastLoaded(placing);
+      node = leastLoaded(placing, allowed);
     if (node < 0)
       return create.emitError()
              << "cannot place actor @" << create.getActorClass() << " ("
-             << formatUnits(placing) << "): no node has that much free";
+             << formatUnits(placing) << ")" << noRoom(selector);
     if (bundle < 0)
       take(node, running);
     mark(create, node, bundle);
@@ -218,6 +241,8 @@ struct Placer {
 
   LogicalResult placeTask(TaskOp task) {
     ResourceUnits demand = toUnits(taskResources(task));
+    LabelSelector selector = labelSelectorOf(task.getLabelSelectorAttr());
+    std::function<bool(int)> allowed = allowedBy(selector);
     int64_t bundle = -1;
     int node = -1;
     if (Value pg = task.getPg()) {
@@ -226,7 +251,8 @@ struct Placer {
     } else if (SchedulingStrategyAttr s = task.getStrategyAttr();
                s && s.getKind() == SchedulingKind::node_affinity) {
       node = cluster.find(s.getNode().getValue());
-      if (node >= 0 && !fits(demand, free[node]) && s.getSoft())
+      if (node >= 0 && s.getSoft() &&
+          (!fits(demand, free[node]) || !allowed(node)))
         node = -1;
     } else {
       // Prefer the node holding most of the task's input bytes.
@@ -237,17 +263,17 @@ struct Placer {
           bytes[it->second] += estimatedResultBytes(v.getDefiningOp());
       }
       for (int i = 0, e = free.size(); i < e; ++i)
-        if (bytes[i] > 0 && fits(demand, free[i]) &&
+        if (bytes[i] > 0 && fits(demand, free[i]) && allowed(i) &&
             (node < 0 || bytes[i] > bytes[node]))
           node = i;
     }
     if (node < 0)
-      node = leastLoaded(demand);
+      node = leastLoaded(demand, allowed);
     if (node < 0)
       return task.emitError()
              << "cannot place task @" << task.getCallee() << " ("
-             << formatUnits(demand) << "): no node has that much free after "
-             << "placement groups and actors took their share";
+             << formatUnits(demand) << ")" << noRoom(selector)
+             << " after placement groups and actors took their share";
     ++load[node];
     mark(task, node, bundle);
     return success();

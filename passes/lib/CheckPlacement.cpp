@@ -55,6 +55,15 @@ std::string closestNodeText(const ClusterDescription &cluster,
          formatUnits(cluster.nodes[best].resources);
 }
 
+LabelSelector labelSelectorOf(DictionaryAttr attr) {
+  return llvm::cantFail(parseLabelSelector(attr));
+}
+
+bool nodeMatches(const ClusterDescription &cluster, int node,
+                 const LabelSelector &selector) {
+  return matchesLabels(cluster.nodes[node].labels, selector);
+}
+
 std::optional<ClusterDescription> loadCluster(ModuleOp module, StringRef path) {
   llvm::Expected<ClusterDescription> cluster = ClusterDescription::load(path);
   if (!cluster) {
@@ -85,14 +94,17 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
       for (Operation &op : graph.getBodyBlock()) {
         LogicalResult result = success();
         if (auto task = dyn_cast<TaskOp>(op))
-          result = checkWork(task, "task @" + task.getCallee().str(),
-                             toUnits(taskResources(task)), task.getPg(),
-                             task.getStrategyAttr(), *cluster);
-        else if (auto create = dyn_cast<ActorCreateOp>(op))
           result =
-              checkWork(create, "actor @" + create.getActorClass().str(),
-                        toUnits(actorPlacementResources(create)),
-                        create.getPg(), create.getStrategyAttr(), *cluster);
+              checkWork(task, "task @" + task.getCallee().str(),
+                        toUnits(taskResources(task)), task.getPg(),
+                        task.getStrategyAttr(),
+                        labelSelectorOf(task.getLabelSelectorAttr()), *cluster);
+        else if (auto create = dyn_cast<ActorCreateOp>(op))
+          result = checkWork(create, "actor @" + create.getActorClass().str(),
+                             toUnits(actorPlacementResources(create)),
+                             create.getPg(), create.getStrategyAttr(),
+                             labelSelectorOf(create.getLabelSelectorAttr()),
+                             *cluster);
         else if (auto pg = dyn_cast<PlacementGroupOp>(op))
           result = checkGroup(pg, groupIndex++, *cluster);
         ok &= succeeded(result);
@@ -111,9 +123,37 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
   LogicalResult checkWork(Operation *op, const std::string &what,
                           const ResourceUnits &demand, Value pg,
                           SchedulingStrategyAttr strategy,
+                          const LabelSelector &selector,
                           const ClusterDescription &cluster) {
     if (pg)
       return success(); // Its bundle is checked with the group.
+    if (!selector.empty()) {
+      // Some node must match its labels and hold it.
+      bool matched = false;
+      for (int i = 0, e = totals.size(); i < e; ++i) {
+        if (!nodeMatches(cluster, i, selector))
+          continue;
+        matched = true;
+        if (fits(demand, totals[i]))
+          return checkAffinity(op, what, demand, strategy, selector, cluster);
+      }
+      if (!matched)
+        return op->emitError() << what << " may run only on nodes labelled "
+                               << formatLabelSelector(selector)
+                               << ", but no node of the cluster description is";
+      return op->emitError()
+             << what << " asks for " << formatUnits(demand)
+             << ", but no node labelled " << formatLabelSelector(selector)
+             << " has that much";
+    }
+    return checkAffinity(op, what, demand, strategy, selector, cluster);
+  }
+
+  LogicalResult checkAffinity(Operation *op, const std::string &what,
+                              const ResourceUnits &demand,
+                              SchedulingStrategyAttr strategy,
+                              const LabelSelector &selector,
+                              const ClusterDescription &cluster) {
     if (strategy && strategy.getKind() == SchedulingKind::node_affinity) {
       StringRef name = strategy.getNode().getValue();
       int node = cluster.find(name);
@@ -132,6 +172,10 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
                << what << " is pinned to node \"" << name << "\" and asks for "
                << formatUnits(demand) << ", but that node has only "
                << formatUnits(totals[node]);
+      } else if (!nodeMatches(cluster, node, selector) && !strategy.getSoft()) {
+        return op->emitError() << what << " is pinned to node \"" << name
+                               << "\", which its label selector "
+                               << formatLabelSelector(selector) << " rules out";
       }
     }
     if (!fitsSomewhere(demand))

@@ -23,7 +23,8 @@ namespace raycc::passes {
 namespace {
 
 /// Work the pass may move into a group: not in a group, and placed as the
-/// scheduler likes (work the user asked to spread, or pinned, stays so).
+/// scheduler likes (work the user asked to spread, pinned, or limited to
+/// nodes by their labels, stays so).
 bool isFree(Value pg, SchedulingStrategyAttr strategy) {
   return !pg && (!strategy || strategy.getKind() == SchedulingKind::default_);
 }
@@ -57,6 +58,7 @@ struct FormPlacementGroups
                       unsigned &counter) {
     auto candidate = [](ActorCreateOp create) {
       return create && isFree(create.getPg(), create.getStrategyAttr()) &&
+             !create.getLabelSelectorAttr() &&
              !actorRunningResources(create).empty();
     };
     llvm::EquivalenceClasses<Operation *> gangs;

@@ -121,7 +121,11 @@ struct Lowering {
   }
 
   void scheduling(Operation *op, Value pg, SchedulingStrategyAttr strategy,
-                  proto::PlanScheduling *out) {
+                  DictionaryAttr labels, proto::PlanScheduling *out) {
+    if (labels)
+      for (NamedAttribute entry : labels)
+        (*out->mutable_label_selector())[entry.getName().str()] =
+            cast<StringAttr>(entry.getValue()).str();
     if (!strategy)
       return;
     switch (strategy.getKind()) {
@@ -203,7 +207,7 @@ struct Lowering {
       setResources(node->mutable_resources(), taskResources(task));
       node->set_retry_exceptions(task.getRetryExceptions());
       scheduling(op, task.getPg(), task.getStrategyAttr(),
-                 node->mutable_scheduling());
+                 task.getLabelSelectorAttr(), node->mutable_scheduling());
       operands.assign(task.getArgs().begin(), task.getArgs().end());
     } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
       node->set_kind(proto::ACTOR_CREATE);
@@ -224,7 +228,7 @@ struct Lowering {
                    actorPlacementResources(create));
       setResources(node->mutable_resources(), actorRunningResources(create));
       scheduling(op, create.getPg(), create.getStrategyAttr(),
-                 node->mutable_scheduling());
+                 create.getLabelSelectorAttr(), node->mutable_scheduling());
       operands.assign(create.getArgs().begin(), create.getArgs().end());
     } else if (auto call = dyn_cast<ActorCallOp>(op)) {
       node->set_kind(proto::ACTOR_CALL);

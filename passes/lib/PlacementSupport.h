@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "raycc/ir/LabelSelector.h"
 #include "raycc/ir/RayOps.h"
 #include "raycc/passes/ClusterDescription.h"
 
@@ -27,6 +28,14 @@ std::string describeGroup(ray::PlacementGroupOp pg, unsigned index);
 /// `", the closest is "node" with {...}"`, or "" without nodes.
 std::string closestNodeText(const ClusterDescription &cluster,
                             const ResourceUnits &demand);
+
+/// A verified op's label selector (the attribute parses: the verifier said
+/// so); empty without one.
+ray::LabelSelector labelSelectorOf(mlir::DictionaryAttr attr);
+
+/// Whether node `node` of `cluster` satisfies `selector`.
+bool nodeMatches(const ClusterDescription &cluster, int node,
+                 const ray::LabelSelector &selector);
 
 /// Loads the cluster description named by a pass option, or emits an error
 /// on `module`.

@@ -38,6 +38,7 @@
 #include "raycc/proto/exec_plan.pb.h"
 #include "raycc/runtime/common/artifact_file.h"
 #include "raycc/runtime/common/resource_set.h"
+#include "scheduling/label_selector.h"
 
 namespace raycc {
 
@@ -253,6 +254,7 @@ internal::CallOptions OptionsOf(const proto::ExecPlan& plan, const proto::PlanNo
   options.graph = plan.graph_name();
   options.plan_node = node.id();
   // (Where the compiler placed it is settled per runtime: PlacedOptions.)
+  for (const auto& [key, spec] : node.scheduling().label_selector()) options.label_selector[key] = spec;
   if (node.scheduling().has_spread()) {
     options.spread = true;
   } else if (node.scheduling().has_node_affinity()) {
@@ -592,6 +594,16 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   state->uses_group.assign(plan->nodes_size(), false);
   for (int i = 0; i < plan->nodes_size(); ++i) {
     const proto::PlanNode& node = plan->nodes(i);
+    if (!node.scheduling().label_selector().empty()) {
+      std::map<std::string, std::string> selector(node.scheduling().label_selector().begin(),
+                                                  node.scheduling().label_selector().end());
+      if (absl::StatusOr<scheduling::LabelSelector> parsed = scheduling::ParseLabelSelector(selector);
+          !parsed.ok()) {
+        Fail(path, name, absl::StrCat("node ", i, ": ", parsed.status().message()));
+      }
+      if (node.scheduling().has_placement_group())
+        Fail(path, name, absl::StrCat("node ", i, " runs in a placement group and has a label selector"));
+    }
     if (!node.scheduling().has_placement_group()) {
       // (A call on an actor that lives in a group uses the group too.)
       if (node.kind() == proto::ACTOR_CALL && node.operands(0).has_node_result())

@@ -317,6 +317,18 @@ public:
     op_.options.node_soft = soft;
     return *this;
   }
+  /// Runs only on nodes whose labels match `selector`, in Ray's syntax:
+  /// {{"zone", "a"}} (equals), {{"tier", "!spot"}} (not, or absent),
+  /// {{"region", "in(eu,us)"}} (one of), {{"gpu", "!in(k80,p4)"}}. As the
+  /// runtime API's SetLabelSelector; the compiler places the call on such a
+  /// node of the cluster description (its "labels").
+  GraphCall &
+  SetLabelSelector(const std::map<std::string, std::string> &selector) {
+    static_assert(!kIsActorCall, "an actor call runs where its actor is: place "
+                                 "the actor with g.Actor(...)");
+    op_.options.label_selector = selector;
+    return *this;
+  }
   /// Actors: restarts after the actor dies.
   GraphCall &SetMaxRestarts(int restarts) {
     static_assert(std::is_same_v<Kind, internal::ActorCreateKind>,

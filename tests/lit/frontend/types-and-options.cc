@@ -66,8 +66,8 @@ RAYCC_GRAPH(options, raycc::GraphBuilder& g) {
   // CHECK-SAME: loc("{{.*}}types-and-options.cc":[[@LINE-2]]:{{[0-9]+}})
   auto m = g.Task(Tally).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Call(v);
   // CHECK: %[[M:.*]] = ray.task @Tally(%[[V]]) {strategy = #ray.strategy<spread>}
-  auto n = g.Task(Name).SetResource("memory", 1e6).SetNodeAffinity("gpu-2", /*soft=*/true).Call(m);
-  // CHECK: %[[N:.*]] = ray.task @Name(%[[M]]) {resources = #ray.resources<{memory = 1000000.0}>, strategy = #ray.strategy<node_affinity "gpu-2" soft>}
+  auto n = g.Task(Name).SetResource("memory", 1e6).SetNodeAffinity("gpu-2", /*soft=*/true).SetLabelSelector({{"rack", "in(r1,r2)"}}).Call(m);
+  // CHECK: %[[N:.*]] = ray.task @Name(%[[M]]) {label_selector = {rack = "in(r1,r2)"}, resources = #ray.resources<{memory = 1000000.0}>, strategy = #ray.strategy<node_affinity "gpu-2" soft>}
   auto done = g.Task(Sink).Call(n);
   // CHECK: %[[DONE:.*]] = ray.task @Sink(%[[N]]) : (!ray.ref<!ray.opaque<"example::Named">>) -> !ray.token
   auto c = g.Actor(Counter::Create).SetMaxRestarts(2).SetMaxConcurrency(1).SetName("counter").Call(int64_t{10});

@@ -285,6 +285,54 @@ ray.graph @g() {
 
 // -----
 
+// Label selectors: Ray's syntax, string values, never in a placement group.
+
+ray.remote_func @f : () -> ()
+ray.graph @g() {
+  // expected-error @+1 {{label selector 'zone': 'in(a': 'in(' without its ')'}}
+  ray.task @f() {label_selector = {zone = "in(a"}} : () -> ()
+  ray.output
+}
+
+// -----
+
+ray.remote_func @f : () -> ()
+ray.graph @g() {
+  // expected-error @+1 {{label selector 'zone': 'a,b': a value may not hold '(', ')' or ','; write in(a,b) for several}}
+  ray.task @f() {label_selector = {zone = "a,b"}} : () -> ()
+  ray.output
+}
+
+// -----
+
+ray.remote_func @f : () -> ()
+ray.graph @g() {
+  // expected-error @+1 {{label selector 'zone': 'in(a, )': an empty value in 'in(...)'}}
+  ray.task @f() {label_selector = {zone = "in(a, )"}} : () -> ()
+  ray.output
+}
+
+// -----
+
+ray.actor_class @A : () -> () {}
+ray.graph @g() {
+  // expected-error @+1 {{label selector 'zone': the value must be a string ("v", "!v", "in(a,b)" or "!in(a,b)")}}
+  %a = ray.actor.create @A() {label_selector = {zone = 3 : i64}} : () -> !ray.actor<"A">
+  ray.output
+}
+
+// -----
+
+ray.remote_func @f : () -> ()
+ray.graph @g() {
+  %pg = ray.placement_group pack { ray.bundle {CPU = 1} }
+  // expected-error @+1 {{runs in a placement group, where its bundle is: it cannot have a label_selector as well}}
+  ray.task @f() in %pg {label_selector = {zone = "a"}, strategy = #ray.strategy<placement_group bundle 0>} : () -> ()
+  ray.output
+}
+
+// -----
+
 ray.remote_func @f : () -> ()
 ray.graph @g() {
   // expected-note @+1 {{placement group defined here}}

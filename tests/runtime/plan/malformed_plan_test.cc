@@ -236,6 +236,20 @@ TEST_F(MalformedPlanTest, PlacementGroupsMustExistAndHoldTheBundlesNamed) {
               HasSubstr("node 1 runs in bundle 5 of placement group 0, which does not exist"));
 }
 
+TEST_F(MalformedPlanTest, ALabelSelectorMustParseAndStayOutOfPlacementGroups) {
+  EXPECT_THAT(LoadError([](auto& p) {
+                (*p.mutable_nodes(1)->mutable_scheduling()->mutable_label_selector())["zone"] = "in(a";
+              }),
+              HasSubstr("node 1: label selector 'zone': 'in(a': 'in(' without its ')'"));
+  EXPECT_THAT(LoadError([](auto& p) {
+                raycc::proto::PlanPlacementGroup* pg = p.add_placement_groups();
+                (*pg->add_bundles()->mutable_quantities())["CPU"] = 10000;
+                p.mutable_nodes(1)->mutable_scheduling()->mutable_placement_group()->set_bundle_index(0);
+                (*p.mutable_nodes(1)->mutable_scheduling()->mutable_label_selector())["zone"] = "a";
+              }),
+              HasSubstr("node 1 runs in a placement group and has a label selector"));
+}
+
 TEST_F(MalformedPlanTest, FilesThatAreNotPlansAreRefused) {
   EXPECT_THAT(LoadError([](auto& p) { p.set_format_version(9); }),
               HasSubstr("plan format 9 is not supported"));

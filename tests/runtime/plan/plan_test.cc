@@ -279,4 +279,18 @@ TEST_F(CompiledPlanTest, WaitReturnsOnceTheTasksNothingReadsHaveSettled) {
   EXPECT_THAT(failures[0], HasSubstr("boom in an unread task"));
 }
 
+// A task's label selector (SetLabelSelector in the graph) reaches the
+// runtime: it runs only on a node whose labels match, though the policy
+// alone would pack it on the first node.
+TEST_F(CompiledPlanTest, ATaskRunsOnlyWhereItsLabelSelectorAllows) {
+  raycc::Init(
+      raycc::Config{.nodes = {{.name = "n1", .resources = {{"CPU", 2}}, .labels = {{"zone", "z1"}}},
+                              {.name = "n2", .resources = {{"CPU", 2}}, .labels = {{"zone", "z2"}}}}});
+  raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/labels.rcx");
+  for (int run = 0; run < 3; ++run) {
+    raycc::GraphOutputs out = graph.Execute({});
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(Read(out, "where" + std::to_string(i)), "n2") << "run " << run;
+  }
+}
+
 }  // namespace

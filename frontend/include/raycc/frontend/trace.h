@@ -92,6 +92,9 @@ struct CallOptions {
   /// A node affinity (cluster node name), hard unless `node_soft`.
   std::string node_name;
   bool node_soft = false;
+  /// Only nodes whose labels match (Ray's syntax: "v", "!v", "in(a,b)",
+  /// "!in(a,b)").
+  std::map<std::string, std::string> label_selector;
   std::optional<int64_t> max_restarts;
   std::optional<int64_t> max_concurrency;
   /// Larger runs first among ready work (the critical-path pass keeps it).

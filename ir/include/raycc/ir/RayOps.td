@@ -178,10 +178,13 @@ defvar Ray_CommonCallOptions = (ins
 );
 
 // Options of work the scheduler places (tasks and actor creation).
+// `label_selector` limits the nodes by their labels, in Ray's syntax:
+// {zone = "a", tier = "!spot", region = "in(eu,us)"} (SetLabelSelector).
 defvar Ray_PlacedOptions = (ins
   OptionalAttr<Ray_ResourcesAttr>:$resources,
   OptionalAttr<Ray_SchedulingStrategyAttr>:$strategy,
-  OptionalAttr<Ray_PlacementAttr>:$placement
+  OptionalAttr<Ray_PlacementAttr>:$placement,
+  OptionalAttr<DictionaryAttr>:$label_selector
 );
 
 def Ray_TaskOp : Ray_Op<"task", [
@@ -199,7 +202,9 @@ def Ray_TaskOp : Ray_Op<"task", [
     task in bundle N of a placement group. Resources not given come from the
     callee (`ray-infer-resources`). `fused = [@f, @g, ...]` (made by
     `ray-fuse-tasks`) runs the chain `g(f(args))` as one task: `callee` is the
-    first function, the results are the last one's.
+    first function, the results are the last one's. `label_selector =
+    {zone = "a", tier = "!spot", rack = "in(r1,r2)"}` lets it run only on
+    nodes whose labels match (Ray's syntax; not with `in %pg`).
 
     Example:
     ```mlir
@@ -237,7 +242,8 @@ def Ray_ActorCreateOp : Ray_Op<"actor.create", [
     Places and starts an actor of class `actor_class` with the constructor
     arguments (values or refs). `resources` are held while the actor runs and
     `placement_resources` while it is placed (defaults: 0 and 1 CPU).
-    `name` makes it a named actor. Never removed, even when unused.
+    `name` makes it a named actor; `label_selector` limits its nodes as for
+    `ray.task`. Never removed, even when unused.
 
     Example:
     ```mlir
