@@ -55,6 +55,7 @@ struct FuseTasks : impl::RayFuseTasksBase<FuseTasks> {
     if (taskResources(producer) != taskResources(consumer) ||
         producer.getStrategyAttr() != consumer.getStrategyAttr() ||
         producer.getPlacementAttr() != consumer.getPlacementAttr() ||
+        producer.getLabelSelectorAttr() != consumer.getLabelSelectorAttr() ||
         producer.getMaxRetriesAttr() != consumer.getMaxRetriesAttr() ||
         producer.getRetryExceptions() != consumer.getRetryExceptions())
       return {};
@@ -76,6 +77,7 @@ struct FuseTasks : impl::RayFuseTasksBase<FuseTasks> {
       fused.setResourcesAttr(taskResources(consumer));
     fused.setStrategyAttr(producer.getStrategyAttr());
     fused.setPlacementAttr(producer.getPlacementAttr());
+    fused.setLabelSelectorAttr(producer.getLabelSelectorAttr());
     fused.setMaxRetriesAttr(producer.getMaxRetriesAttr());
     fused.setRetryExceptions(producer.getRetryExceptions());
     fused.setFusedAttr(b.getArrayAttr(chain));

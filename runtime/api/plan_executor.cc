@@ -603,6 +603,8 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       }
       if (node.scheduling().has_placement_group())
         Fail(path, name, absl::StrCat("node ", i, " runs in a placement group and has a label selector"));
+      if (node.kind() != proto::TASK && node.kind() != proto::ACTOR_CREATE)
+        Fail(path, name, absl::StrCat("node ", i, " has a label selector, which only tasks and actors take"));
     }
     if (!node.scheduling().has_placement_group()) {
       // (A call on an actor that lives in a group uses the group too.)
@@ -747,9 +749,12 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   }
   state->sink.assign(plan->nodes_size(), true);
   for (const proto::PlanNode& node : plan->nodes()) {
-    if (node.kind() == proto::WAIT) continue;
+    // A wait may settle before what it watches; an actor's creation makes
+    // no object to wait on; a put or a get keeps no gate (see above).
+    if (node.kind() == proto::WAIT || node.kind() == proto::ACTOR_CREATE) continue;
     for (const auto& operand : node.operands())
       if (operand.has_node_result()) state->sink[operand.node_result().node()] = false;
+    if (node.kind() == proto::PUT || node.kind() == proto::GET) continue;
     for (uint32_t dep : node.control_deps()) state->sink[dep] = false;
   }
   // A sink's result is kept (a task nothing reads is there for its effect;
@@ -1088,9 +1093,17 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     outputs.settle_.emplace_back(std::move(name), id);
     outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
   };
-  for (int i = 0; i < plan.nodes_size(); ++i)
-    if (state_->sink[i] && !objects[i].IsNil()) settle(plan.nodes(i).name(), objects[i]);
-  if (!finish.IsNil()) settle("the removal of the execution's placement groups", finish);
+  // (An output's failure is its reader's to see.)
+  std::set<ObjectId> outputs_read;
+  for (const auto& [name, id] : outputs.outputs_) outputs_read.insert(id);
+  for (int i = 0; i < plan.nodes_size(); ++i) {
+    if (!state_->sink[i] || objects[i].IsNil() || outputs_read.count(objects[i])) continue;
+    const proto::PlanNode& node = plan.nodes(i);
+    settle(absl::StrCat("node ", i, " (", node.name().empty() ? node.function().name() : node.name(), ")"),
+           objects[i]);
+  }
+  if (!finish.IsNil())
+    settle("the end of the execution (its placement groups removed, its actors killed)", finish);
   return outputs;
 }
 

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core_worker/user_code.h"
 #include "gcs/gcs.h"
 #include "raycc/runtime/api/errors.h"
 
@@ -152,7 +151,7 @@ void ActorManager::Construct(Actor& actor, const CollectedArgs& args, std::uniqu
       MarkDead(actor, "its constructor called ExitActor");
       return;
     }
-    if (actor.restarts_left != 0 && !host_.Stopping()) {
+    if (actor.restarts_left != 0 && !host_.Stopping() && !actor.dead) {
       if (actor.restarts_left > 0) --actor.restarts_left;
       ++actor.restarts;
       gcs_.MarkActorRestarting(actor.id).IgnoreError();
@@ -167,6 +166,11 @@ void ActorManager::Construct(Actor& actor, const CollectedArgs& args, std::uniqu
 
 void ActorManager::Rebuild(Actor& actor, std::unique_lock<std::mutex>& lock) {
   actor.cv.wait(lock, [&] { return actor.active == 0; });
+  if (actor.dead || host_.Stopping()) {  // (killed for good meanwhile)
+    actor.restart_requested = false;
+    actor.cv.notify_all();
+    return;
+  }
   void* old = actor.instance;
   actor.instance = nullptr;
   lock.unlock();
@@ -208,7 +212,7 @@ void ActorManager::Loop(const std::shared_ptr<Actor>& shared, int index, std::un
       if (std::shared_ptr<const ErrorInfo> error =
               host_.CollectArgs(actor.ctor_args, actor.factory->arg_types, lock, &collected)) {
         MarkDead(actor, "a constructor argument failed: " + error->message);
-      } else {
+      } else if (!ending()) {  // (CollectArgs may release the lock)
         Construct(actor, collected, lock);
       }
     }
@@ -290,32 +294,6 @@ void ActorManager::Loop(const std::shared_ptr<Actor>& shared, int index, std::un
   ended_.push_back(actor.id);
   lock.unlock();
   if (instance != nullptr) actor.factory->destroy(instance);
-}
-
-Outcome Invoke(const std::function<TypedValue()>& as_value, const std::function<std::string()>& as_bytes) {
-  Outcome out;
-  core_worker::UserError raised;
-  bool ok = core_worker::RunUserCode(
-      [&] {
-        if (as_value) {
-          out.typed = as_value();
-        } else {
-          out.data = std::make_shared<const std::string>(as_bytes());
-        }
-      },
-      &raised);
-  if (!ok) {
-    out.error = std::make_shared<ErrorInfo>();
-    out.error->type = std::move(raised.type);
-    out.error->message = std::move(raised.message);
-    out.error->exit_actor = raised.exit_actor;
-  }
-  return out;
-}
-
-Outcome InvokeTask(const RemoteFunction& f, const ArgBuffers& views) {
-  return Invoke(f.invoke_value ? std::function<TypedValue()>([&] { return f.invoke_value(views); }) : nullptr,
-                [&] { return f.invoke(views); });
 }
 
 std::optional<std::string> ActorManager::Ended(const ActorId& id) const {

@@ -89,8 +89,8 @@ class ActorHost {
   virtual ~ActorHost() = default;
 
   /// Runs `body` on the calling thread (an actor's own) with the host's
-  /// lock held; called without it. The thread is the actor's: `Enter`ed
-  /// before and left after.
+  /// lock held; called without it. The host sets the thread's context up
+  /// (the actor's restarts, GPUs, timeline lane) before and clears it after.
   virtual void RunActorThread(Actor& actor, int index,
                               absl::FunctionRef<void(std::unique_lock<std::mutex>&)> body) = 0;
   /// The runtime is stopping: nothing starts any more.

@@ -77,9 +77,15 @@ TEST_F(LabelSelectorAgreementTest, HandPickedSelectors) {
            {{"zone", "!"}},
            {{"zone", "a,b"}},
            {{"zone", "a)"}},
-           {{"", "a"}},
        })
     Agree(selector, nodes);
+  // An empty label name (no attribute dictionary can hold one).
+  llvm::Expected<raycc::ray::LabelConstraint> empty = raycc::ray::parseLabelConstraint("", "a");
+  ASSERT_FALSE(static_cast<bool>(empty));
+  absl::StatusOr<raycc::scheduling::LabelSelector> runtime =
+      raycc::scheduling::ParseLabelSelector({{"", "a"}});
+  ASSERT_FALSE(runtime.ok());
+  EXPECT_EQ(llvm::toString(empty.takeError()), runtime.status().message());
   EXPECT_GT(refused_, 5);
   EXPECT_GT(matched_, 10);
   EXPECT_GT(unmatched_, 10);

@@ -52,3 +52,18 @@ ray.graph @limit(%x: i64) -> !ray.ref<i64> {
   %b = ray.task @Big(%a) : (!ray.ref<i64>) -> !ray.ref<i64>
   ray.output %b : !ray.ref<i64>
 }
+
+// -----
+
+// Label selectors: tasks with the same selector fuse and the fused task keeps
+// it; a task with another selector (or none) is not fused with them.
+ray.remote_func @P : (i64) -> i64
+// CHECK-LABEL: ray.graph @labelled
+// CHECK-NEXT: %[[F:.*]] = ray.task @P(%arg0) {fused = [@P, @P], label_selector = {zone = "a"}}
+// CHECK-NEXT: ray.task @P(%[[F]]) {label_selector = {zone = "b"}}
+ray.graph @labelled(%x: i64) -> !ray.ref<i64> {
+  %a = ray.task @P(%x) {label_selector = {zone = "a"}} : (i64) -> !ray.ref<i64>
+  %b = ray.task @P(%a) {label_selector = {zone = "a"}} : (!ray.ref<i64>) -> !ray.ref<i64>
+  %c = ray.task @P(%b) {label_selector = {zone = "b"}} : (!ray.ref<i64>) -> !ray.ref<i64>
+  ray.output %c : !ray.ref<i64>
+}

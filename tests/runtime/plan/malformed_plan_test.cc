@@ -248,6 +248,10 @@ TEST_F(MalformedPlanTest, ALabelSelectorMustParseAndStayOutOfPlacementGroups) {
                 (*p.mutable_nodes(1)->mutable_scheduling()->mutable_label_selector())["zone"] = "a";
               }),
               HasSubstr("node 1 runs in a placement group and has a label selector"));
+  EXPECT_THAT(LoadError([](auto& p) {
+                (*p.mutable_nodes(3)->mutable_scheduling()->mutable_label_selector())["zone"] = "a";
+              }),
+              HasSubstr("node 3 has a label selector, which only tasks and actors take"));
 }
 
 TEST_F(MalformedPlanTest, FilesThatAreNotPlansAreRefused) {

@@ -262,9 +262,13 @@ TEST_F(CompiledPlanTest, ATaskRunsOnlyAfterItsControlDependencies) {
 // returns once they have settled, and names those that failed (raycc run
 // waits so before it shuts the runtime down).
 TEST_F(CompiledPlanTest, WaitReturnsOnceTheTasksNothingReadsHaveSettled) {
-  raycc::Init(raycc::Config{.num_cpus = 3});
-  raycc::Graph graph =
-      raycc::LoadGraph(Written(HandPlan("effects", {"After", "Effect", "Boom"}, {{"after", 0}})));
+  raycc::Init(raycc::Config{.num_cpus = 4});
+  // Node 3 fails too, but it is an output: its reader sees that. Node 2 has
+  // no display name: its function names it.
+  raycc::proto::Artifact artifact =
+      HandPlan("effects", {"After", "Effect", "Boom", "Boom"}, {{"after", 0}, {"boom", 3}});
+  artifact.mutable_plans(0)->mutable_nodes(2)->clear_name();
+  raycc::Graph graph = raycc::LoadGraph(Written(artifact));
   raycc::GraphOutputs out = graph.Execute({});
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("after")).Get(60000), 0);
   std::thread opener([] {
@@ -275,7 +279,7 @@ TEST_F(CompiledPlanTest, WaitReturnsOnceTheTasksNothingReadsHaveSettled) {
   opener.join();
   EXPECT_TRUE(effect_done) << "Wait returned before the unread task Effect ran";
   ASSERT_EQ(failures.size(), 1u);
-  EXPECT_THAT(failures[0], HasSubstr("Boom: "));
+  EXPECT_THAT(failures[0], HasSubstr("node 2 (Boom): "));
   EXPECT_THAT(failures[0], HasSubstr("boom in an unread task"));
 }
 
