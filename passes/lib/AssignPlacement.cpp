@@ -29,8 +29,10 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <algorithm>
 #include <functional>
 #include <limits>
+#include <numeric>
 
 #include "DependencyGraph.h"
 #include "PlacementSupport.h"
@@ -224,7 +226,7 @@ struct Placer {
     } else if (SchedulingStrategyAttr s = create.getStrategyAttr();
                s && s.getKind() == SchedulingKind::node_affinity) {
       node = cluster.find(s.getNode().getValue());
-      if (node >= 0 && !allowed(node))
+      if (node >= 0 && s.getSoft() && !allowed(node))
         node = -1;
     }
     if (node < 0)
@@ -239,43 +241,209 @@ struct Placer {
     return success();
   }
 
-  LogicalResult placeTask(TaskOp task) {
+  // --- The list scheduler (step 3) ---------------------------------------
+  //
+  // Simulated time in µs from the graph's start. Each node has CPU and GPU
+  // slots (one per whole unit of what is left after groups and actors; a
+  // bundle has its own); a task holds ceil(its CPUs) and ceil(its GPUs)
+  // slots for its estimated duration. An actor runs one call at a time.
+  // Moving a producer's result to another node costs its #ray.cost
+  // result_bytes at kBytesPerUs.
+
+  /// 10 Gbit/s, the network the estimate assumes between nodes.
+  static constexpr uint64_t kBytesPerUs = 1250;
+
+  struct Slots {
+    SmallVector<uint64_t> cpu, gpu;
+  };
+  static Slots slotsOf(const ResourceUnits &capacity) {
+    auto count = [&](StringRef name) {
+      int64_t units = capacity.lookup(name);
+      return units <= 0 ? 0
+                        : std::max<int64_t>(1, units / ResourcesAttr::kScale);
+    };
+    Slots slots;
+    slots.cpu.assign(count("CPU"), 0);
+    slots.gpu.assign(count("GPU"), 0);
+    return slots;
+  }
+  /// The slots `demand` holds: whole units, rounded up.
+  static int64_t slotsFor(const ResourceUnits &demand, StringRef name) {
+    return (demand.lookup(name) + ResourcesAttr::kScale - 1) /
+           ResourcesAttr::kScale;
+  }
+  /// When `k` of `slots` are free at once (0 for none).
+  static uint64_t freeAt(SmallVector<uint64_t> slots, int64_t k) {
+    if (k <= 0 || slots.empty())
+      return 0;
+    k = std::min<int64_t>(k, slots.size());
+    std::nth_element(slots.begin(), slots.begin() + (k - 1), slots.end());
+    return slots[k - 1];
+  }
+  /// Holds the `k` earliest-free of `slots` until `until`.
+  static void hold(SmallVector<uint64_t> &slots, int64_t k, uint64_t until) {
+    k = std::min<int64_t>(k, slots.size());
+    if (k <= 0)
+      return;
+    std::nth_element(slots.begin(), slots.begin() + (k - 1), slots.end());
+    std::sort(slots.begin(), slots.begin() + k);
+    for (int64_t i = 0; i < k; ++i)
+      slots[i] = until;
+  }
+
+  SmallVector<Slots> nodeSlots;
+  llvm::DenseMap<std::pair<Operation *, int64_t>, Slots> bundleSlots;
+  llvm::DenseMap<Operation *, uint64_t> finish;    // op -> when it is done
+  llvm::DenseMap<Operation *, int> nodeOfOp;       // op -> node it runs on
+  llvm::DenseMap<Operation *, uint64_t> actorFree; // actor -> next call's start
+
+  /// When the operands of `op` can be on node `node` (-1: anywhere, no
+  /// transfer).
+  uint64_t readyOn(Operation *op, int node) {
+    uint64_t ready = 0;
+    for (Value v : op->getOperands()) {
+      Operation *def = v.getDefiningOp();
+      if (!def)
+        continue;
+      auto done = finish.find(def);
+      if (done == finish.end())
+        continue;
+      uint64_t at = done->second;
+      auto where = nodeOfOp.find(def);
+      if (node >= 0 && where != nodeOfOp.end() && where->second != node)
+        at += estimatedResultBytes(def) / kBytesPerUs;
+      ready = std::max(ready, at);
+    }
+    return ready;
+  }
+
+  /// Where `task` (demand `demand`, `duration` µs) finishes earliest on
+  /// `slots` of node `node`, and holds them if `commit`.
+  uint64_t finishOn(TaskOp task, Slots &slots, int node,
+                    const ResourceUnits &demand, uint64_t duration,
+                    bool commit) {
+    int64_t cpus = slotsFor(demand, "CPU"), gpus = slotsFor(demand, "GPU");
+    uint64_t start = std::max({readyOn(task, node), freeAt(slots.cpu, cpus),
+                               freeAt(slots.gpu, gpus)});
+    uint64_t end = start + duration;
+    if (commit) {
+      hold(slots.cpu, cpus, end);
+      hold(slots.gpu, gpus, end);
+    }
+    return end;
+  }
+
+  LogicalResult scheduleTask(TaskOp task, uint64_t duration) {
     ResourceUnits demand = toUnits(taskResources(task));
     LabelSelector selector = labelSelectorOf(task.getLabelSelectorAttr());
     std::function<bool(int)> allowed = allowedBy(selector);
     int64_t bundle = -1;
     int node = -1;
+    Slots *slots = nullptr;
     if (Value pg = task.getPg()) {
       node = bundleNode(pg, task.getStrategyAttr().getBundleIndex(), demand,
                         bundle);
+      if (node >= 0) {
+        auto group = pg.getDefiningOp<PlacementGroupOp>();
+        auto [it, added] = bundleSlots.try_emplace({group, bundle});
+        if (added)
+          it->second =
+              slotsOf(toUnits(group.getBundleOps()[bundle].getResources()));
+        slots = &it->second;
+      }
     } else if (SchedulingStrategyAttr s = task.getStrategyAttr();
                s && s.getKind() == SchedulingKind::node_affinity) {
       node = cluster.find(s.getNode().getValue());
       if (node >= 0 && s.getSoft() &&
           (!fits(demand, free[node]) || !allowed(node)))
         node = -1;
-    } else {
-      // Prefer the node holding most of the task's input bytes.
-      SmallVector<uint64_t> bytes(free.size(), 0);
-      for (Value v : task.getArgs()) {
-        auto it = nodeOfValue.find(v);
-        if (it != nodeOfValue.end())
-          bytes[it->second] += estimatedResultBytes(v.getDefiningOp());
-      }
-      for (int i = 0, e = free.size(); i < e; ++i)
-        if (bytes[i] > 0 && fits(demand, free[i]) && allowed(i) &&
-            (node < 0 || bytes[i] > bytes[node]))
-          node = i;
     }
-    if (node < 0)
-      node = leastLoaded(demand, allowed);
+    if (node < 0) {
+      // The node where it would finish first; ties go to the least loaded,
+      // then to the first listed. Data locality is in the finish time: a
+      // large input elsewhere has to travel first.
+      uint64_t best = 0;
+      for (int i = 0, e = free.size(); i < e; ++i) {
+        if (!fits(demand, free[i]) || !allowed(i))
+          continue;
+        uint64_t end = finishOn(task, nodeSlots[i], i, demand, duration, false);
+        if (node < 0 || end < best || (end == best && load[i] < load[node])) {
+          node = i;
+          best = end;
+        }
+      }
+    }
     if (node < 0)
       return task.emitError()
              << "cannot place task @" << task.getCallee() << " ("
              << formatUnits(demand) << ")" << noRoom(selector)
              << " after placement groups and actors took their share";
+    if (!slots)
+      slots = &nodeSlots[node];
     ++load[node];
     mark(task, node, bundle);
+    finish[task] = finishOn(task, *slots, node, demand, duration, true);
+    nodeOfOp[task] = node;
+    return success();
+  }
+
+  /// Places every task by list scheduling: work in the order of its bottom
+  /// level (the longest path after it, the critical-path pass's priority),
+  /// each task on the node where it would finish first. Actors (placed by
+  /// step 2) take their calls one at a time. Sets the graph's
+  /// predicted_makespan_us and uncosted_work.
+  LogicalResult schedule(GraphOp graph) {
+    for (const ResourceUnits &capacity : free)
+      nodeSlots.push_back(slotsOf(capacity));
+    DependencyGraph deps = DependencyGraph::build(graph);
+    size_t n = deps.nodes.size();
+    SmallVector<uint64_t> weight(n);
+    int64_t uncosted = 0;
+    for (size_t i = 0; i < n; ++i) {
+      weight[i] = workWeight(deps.nodes[i]);
+      if (isa<TaskOp, ActorCallOp>(deps.nodes[i]) &&
+          estimatedDurationUs(deps.nodes[i], 0) == 0)
+        ++uncosted;
+    }
+    SmallVector<uint64_t> bottom = deps.bottomLevels(weight);
+    // Higher bottom levels first; a producer's is never lower than its
+    // consumers', and block order breaks ties, so producers come first.
+    SmallVector<unsigned> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
+      return bottom[a] > bottom[b];
+    });
+    uint64_t makespan = 0;
+    for (unsigned i : order) {
+      Operation *op = deps.nodes[i];
+      if (auto task = dyn_cast<TaskOp>(op)) {
+        if (failed(scheduleTask(task, weight[i])))
+          return failure();
+      } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
+        int node = nodeOfValue.lookup(create.getActor());
+        nodeOfOp[op] = node;
+        finish[op] = actorFree[op] = readyOn(op, node) + weight[i];
+      } else if (auto call = dyn_cast<ActorCallOp>(op)) {
+        Operation *actor = call.getActor().getDefiningOp();
+        auto where = nodeOfValue.find(call.getActor());
+        int node = where == nodeOfValue.end() ? -1 : where->second;
+        uint64_t start = readyOn(op, node);
+        if (actor)
+          start = std::max(start, actorFree.lookup(actor));
+        finish[op] = start + weight[i];
+        if (actor)
+          actorFree[actor] = finish[op];
+        if (node >= 0)
+          nodeOfOp[op] = node;
+      } else {
+        finish[op] = readyOn(op, -1); // (takes no time)
+      }
+      makespan = std::max(makespan, finish[op]);
+    }
+    Builder b(graph.getContext());
+    graph.setPredictedMakespanUsAttr(
+        b.getI64IntegerAttr(static_cast<int64_t>(makespan)));
+    graph.setUncostedWorkAttr(b.getI64IntegerAttr(uncosted));
     return success();
   }
 };
@@ -302,9 +470,8 @@ struct AssignPlacement : impl::RayAssignPlacementBase<AssignPlacement> {
       for (auto create : body.getOps<ActorCreateOp>())
         if (failed(placer.placeActor(create)))
           return signalPassFailure();
-      for (auto task : body.getOps<TaskOp>())
-        if (failed(placer.placeTask(task)))
-          return signalPassFailure();
+      if (failed(placer.schedule(graph)))
+        return signalPassFailure();
     }
   }
 };

@@ -6,9 +6,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/topological_sort.hpp>
-
 #include "mlir/IR/Builders.h"
 
 #include "DependencyGraph.h"
@@ -23,13 +20,6 @@ namespace raycc::passes {
 
 namespace {
 
-/// Work that takes time; everything else weighs nothing.
-uint64_t weightOf(Operation *op) {
-  if (isa<TaskOp, ActorCreateOp, ActorCallOp>(op))
-    return estimatedDurationUs(op, /*fallback=*/1);
-  return 0;
-}
-
 struct CriticalPath : impl::RayCriticalPathBase<CriticalPath> {
   void runOnOperation() override {
     for (GraphOp graph : getOperation().getOps<GraphOp>())
@@ -39,29 +29,14 @@ struct CriticalPath : impl::RayCriticalPathBase<CriticalPath> {
   static void prioritise(GraphOp graph) {
     DependencyGraph deps = DependencyGraph::build(graph);
     size_t n = deps.nodes.size();
-    using Graph =
-        boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
-    Graph g(n);
-    for (const DependencyEdge &e : deps.edges)
-      boost::add_edge(e.from, e.to, g);
-    // topological_sort emits vertices in reverse topological order: sinks
-    // first, which is the order b-levels need.
-    std::vector<Graph::vertex_descriptor> order;
-    order.reserve(n);
-    boost::topological_sort(g, std::back_inserter(order));
-
-    std::vector<uint64_t> weight(n), bottom(n, 0), top(n, 0);
+    SmallVector<uint64_t> weight(n), top(n, 0);
     for (size_t i = 0; i < n; ++i)
-      weight[i] = weightOf(deps.nodes[i]);
-    for (auto v : order) {
-      uint64_t longest = 0;
+      weight[i] = workWeight(deps.nodes[i]);
+    SmallVector<uint64_t> bottom = deps.bottomLevels(weight);
+    // Block order is a topological order: every edge points forwards.
+    for (size_t v = 0; v < n; ++v)
       for (unsigned s : deps.succs[v])
-        longest = std::max(longest, bottom[s]);
-      bottom[v] = weight[v] + longest;
-    }
-    for (auto it = order.rbegin(); it != order.rend(); ++it)
-      for (unsigned s : deps.succs[*it])
-        top[s] = std::max(top[s], top[*it] + weight[*it]);
+        top[s] = std::max(top[s], top[v] + weight[v]);
     uint64_t length = 0;
     for (size_t i = 0; i < n; ++i)
       length = std::max(length, top[i] + bottom[i]);

@@ -52,6 +52,24 @@ DependencyGraph DependencyGraph::build(GraphOp graph) {
   return g;
 }
 
+SmallVector<uint64_t>
+DependencyGraph::bottomLevels(ArrayRef<uint64_t> weight) const {
+  SmallVector<uint64_t> bottom(nodes.size(), 0);
+  for (size_t v = nodes.size(); v-- > 0;) {
+    uint64_t longest = 0;
+    for (unsigned s : succs[v])
+      longest = std::max(longest, bottom[s]);
+    bottom[v] = weight[v] + longest;
+  }
+  return bottom;
+}
+
+uint64_t workWeight(Operation *op) {
+  if (isa<TaskOp, ActorCreateOp, ActorCallOp>(op))
+    return estimatedDurationUs(op, /*fallback=*/1);
+  return 0;
+}
+
 int DependencyGraph::producer(Value value) const {
   Operation *def = value.getDefiningOp();
   if (!def)

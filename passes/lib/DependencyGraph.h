@@ -43,7 +43,18 @@ struct DependencyGraph {
 
   /// The node producing `value`, or -1 for graph inputs and constants.
   int producer(mlir::Value value) const;
+
+  /// Each node's bottom level: its own weight plus the heaviest path of
+  /// successors after it (the b-level of list scheduling). O(V + E): the
+  /// nodes are in a topological order.
+  llvm::SmallVector<uint64_t>
+  bottomLevels(llvm::ArrayRef<uint64_t> weight) const;
 };
+
+/// What an op weighs on a critical path: the estimated duration of work that
+/// takes time (tasks, actor creations and calls; 1 µs when unknown), 0 for
+/// everything else.
+uint64_t workWeight(mlir::Operation *op);
 
 /// The op's estimated duration in µs (`cost` on the op, else on its callee),
 /// or `fallback` when unknown.

@@ -391,6 +391,11 @@ FailureOr<proto::ExecPlan> lowerGraphToPlan(GraphOp graph,
                              << " is not valid UTF-8 (names must be)";
   lowering.plan.set_cluster_name(clusterName.str());
   lowering.plan.set_opt_level(optLevel);
+  if (IntegerAttr makespan = graph.getPredictedMakespanUsAttr())
+    lowering.plan.set_predicted_makespan_us(
+        static_cast<uint64_t>(makespan.getInt()));
+  if (IntegerAttr uncosted = graph.getUncostedWorkAttr())
+    lowering.plan.set_uncosted_nodes(static_cast<uint32_t>(uncosted.getInt()));
   return std::move(lowering.plan);
 }
 

@@ -14,6 +14,9 @@ namespace raycc::passes {
 void buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createRayVerifyGraph());
   pm.addPass(createRayInferResources());
+  // Measured durations first: fusion, placement and priorities weigh them.
+  if (!options.profileFile.empty())
+    pm.addPass(createRayApplyProfile({options.profileFile}));
   if (options.optLevel >= 1) {
     pm.addPass(createRayDeadTaskElim());
     // The dialect's folds and canonicalizations (get(put(x)) -> x, repeated
@@ -42,6 +45,10 @@ struct CompilePipelineOptions
   Option<std::string> cluster{*this, "cluster",
                               llvm::cl::desc("cluster description (JSON)"),
                               llvm::cl::init("")};
+  Option<std::string> profile{
+      *this, "profile",
+      llvm::cl::desc("a raycc run --timeline output to take durations from"),
+      llvm::cl::init("")};
 };
 } // namespace
 
@@ -50,7 +57,8 @@ void registerAllRayccPasses() {
   PassPipelineRegistration<CompilePipelineOptions>(
       "ray-compile", "the raycc compile pipeline (-O0/-O1/-O2)",
       [](OpPassManager &pm, const CompilePipelineOptions &options) {
-        buildCompilePipeline(pm, {options.optLevel, options.cluster});
+        buildCompilePipeline(
+            pm, {options.optLevel, options.cluster, options.profile});
       });
 }
 

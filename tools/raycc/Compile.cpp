@@ -84,6 +84,12 @@ struct CompileOptions {
       cl::desc("cluster description to check and place against "
                "(docs/passes/cluster-description.md)"),
       cl::value_desc("file.json"), cl::init(""), cl::cat(category)};
+  cl::opt<std::string> profile{
+      "profile",
+      cl::desc("take task durations from a measured run: the timeline "
+               "`raycc run --timeline` wrote (the median of each task's "
+               "runs; SetCost durations stay)"),
+      cl::value_desc("run.json"), cl::init(""), cl::cat(category)};
   cl::opt<std::string> graph{
       "graph", cl::desc("only this graph (default: every graph)"),
       cl::value_desc("name"), cl::init(""), cl::cat(category)};
@@ -527,7 +533,8 @@ int runCompile(int argc, char **argv) {
     if (failed(passPipeline.addToPipeline(pm, onError)))
       return kExitUsage;
   } else {
-    passes::buildCompilePipeline(pm, {options.optLevel, options.cluster});
+    passes::buildCompilePipeline(
+        pm, {options.optLevel, options.cluster, options.profile});
   }
   if (failed(pm.run(*module)))
     return kExitFailure;

@@ -104,6 +104,15 @@ void summarize(const proto::ExecPlan &plan, llvm::raw_ostream &os) {
       os << " " << n;
     os << "\n";
   }
+  if (plan.predicted_makespan_us() > 0) {
+    os << "    predicted makespan: "
+       << llvm::format("%.3f", plan.predicted_makespan_us() / 1000.0) << " ms";
+    if (plan.uncosted_nodes() > 0)
+      os << " (" << plan.uncosted_nodes()
+         << " task(s) and actor call(s) have no cost and count as 1 us: set "
+            "SetCost, or compile with --profile=run.json)";
+    os << "\n";
+  }
 }
 
 } // namespace

@@ -116,7 +116,10 @@ def Ray_GraphOp : Ray_Op<"graph", [
     (bound when it is executed; their names are in the `ray.name` argument
     attribute), results its outputs (names in the `ray.name` result attribute).
     The body is a single block in a valid dataflow order, ended by
-    `ray.output`. Values never cross graphs.
+    `ray.output`. Values never cross graphs. `ray-assign-placement` sets
+    `predicted_makespan_us`, how long the graph should take on its cluster,
+    and `uncosted_work`, how many tasks and actor calls had no cost (they
+    count as 1 us).
 
     Example:
     ```mlir
@@ -130,7 +133,9 @@ def Ray_GraphOp : Ray_Op<"graph", [
                        TypeAttrOf<FunctionType>:$function_type,
                        OptionalAttr<StrAttr>:$sym_visibility,
                        OptionalAttr<DictArrayAttr>:$arg_attrs,
-                       OptionalAttr<DictArrayAttr>:$res_attrs);
+                       OptionalAttr<DictArrayAttr>:$res_attrs,
+                       OptionalAttr<I64Attr>:$predicted_makespan_us,
+                       OptionalAttr<I64Attr>:$uncosted_work);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;

@@ -26,6 +26,9 @@ struct PipelineOptions {
   unsigned optLevel = 2;
   /// Cluster description (JSON); empty for none.
   std::string clusterFile;
+  /// A measured timeline (raycc run --timeline) to take durations from;
+  /// empty for none.
+  std::string profileFile;
 };
 
 /// Adds the passes of `options.optLevel` (not the lowering) to `pm`.

@@ -110,17 +110,40 @@ def RayCheckPlacement : Pass<"ray-check-placement", "::mlir::ModuleOp"> {
   ];
 }
 
+def RayApplyProfile : Pass<"ray-apply-profile", "::mlir::ModuleOp"> {
+  let summary = "takes task durations from a measured timeline";
+  let description = [{
+    Reads a timeline that `raycc run --timeline` wrote (trace-event JSON) and
+    gives every task, actor creation and actor call whose name (its `name`,
+    else its function's) ran there a `#ray.cost` duration: the median of the
+    runs of that name that finished. A duration the program set (`SetCost`)
+    stays. The critical path, fusion and the list scheduler of
+    `ray-assign-placement` then weigh measured times. A timeline that cannot
+    be read is an error naming the file and what is wrong.
+
+    After:
+    ```mlir
+    %r = ray.task @f(%x) {cost = #ray.cost<duration_us = 1250>}
+    ```
+  }];
+  let options = [
+    Option<"profileFile", "profile", "std::string", /*default=*/"\"\"",
+           "a raycc run --timeline output (JSON)">
+  ];
+}
+
 def RayAssignPlacement : Pass<"ray-assign-placement", "::mlir::ModuleOp"> {
   let summary = "places bundles and tasks on the nodes of a cluster";
   let description = [{
     With a cluster description, reserves every placement group's bundles on
-    nodes (respecting its strategy), then places each unpinned task on a node
-    where it fits, preferring the node that already holds most of its input
-    bytes (from `#ray.cost` result sizes) and otherwise the least-loaded node.
-    Actors hold their running resources for the whole graph; bundles hold
-    theirs. The result is a `#ray.placement` on each op.
-    See docs/passes/placement.md for the algorithm and its complexity,
-    O((B + T) * N) for B bundles, T tasks and N nodes.
+    nodes (respecting its strategy) and places actors, then list-schedules
+    the tasks: in the order of their bottom level (the longest path of
+    `#ray.cost` durations after them), each on the node where it would
+    finish first, given the CPU and GPU slots left on each node, the moves
+    of large inputs (`#ray.cost` result sizes at 10 Gbit/s) and its label
+    selector. The result is a `#ray.placement` on each op, and on the graph
+    `predicted_makespan_us`, the finish time of the last work.
+    See docs/passes/placement.md for the algorithm and its complexity.
 
     After:
     ```mlir
