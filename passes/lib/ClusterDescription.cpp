@@ -7,6 +7,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "raycc/ir/RayOps.h"
@@ -41,6 +42,15 @@ std::string formatUnits(const ResourceUnits &units) {
     out += entry.first + " = " + ResourcesAttr::formatQuantity(entry.second);
   }
   return out + "}";
+}
+
+double ClusterDescription::pricePerHour() const {
+  double total = 0;
+  for (const ClusterNode &node : nodes)
+    for (const auto &[resource, price] : prices)
+      total += price * static_cast<double>(node.resources.lookup(resource)) /
+               ResourcesAttr::kScale;
+  return total;
 }
 
 int ClusterDescription::find(StringRef name) const {
@@ -89,9 +99,24 @@ Expected<ClusterDescription> ClusterDescription::parse(StringRef text) {
     cluster.name = name->getAsString()->str();
   }
   for (const auto &entry : *root)
-    if (entry.first != "name" && entry.first != "nodes")
-      return fail(entry.first.str(),
-                  "unknown field (expected \"name\" and \"nodes\")");
+    if (entry.first != "name" && entry.first != "nodes" &&
+        entry.first != "prices")
+      return fail(entry.first.str(), "unknown field (expected \"name\", "
+                                     "\"nodes\" and \"prices\")");
+  if (const json::Value *prices = root->get("prices")) {
+    const json::Object *map = prices->getAsObject();
+    if (!map)
+      return fail("prices", "must be an object of prices per unit-hour");
+    for (const auto &p : *map) {
+      std::string field = "prices." + p.first.str();
+      if (auto error = ResourcesAttr::checkName(p.first))
+        return fail(field, *error);
+      std::optional<double> price = p.second.getAsNumber();
+      if (!price || !std::isfinite(*price) || *price < 0)
+        return fail(field, "must be a number >= 0 (per unit and hour)");
+      cluster.prices[p.first.str()] = *price;
+    }
+  }
   const json::Array *nodes = root->getArray("nodes");
   if (!nodes || nodes->empty())
     return fail("nodes", "must be a non-empty array");

@@ -20,6 +20,7 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -30,6 +31,7 @@
 #include "raycc/frontend/TraceToMlir.h"
 #include "raycc/frontend/trace.h"
 #include "raycc/ir/RayOps.h"
+#include "raycc/passes/ClusterDescription.h"
 #include "raycc/passes/Passes.h"
 #include "raycc/passes/Plan.h"
 #include "raycc/proto/artifact.pb.h"
@@ -45,8 +47,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 using namespace mlir;
@@ -82,8 +86,16 @@ struct CompileOptions {
   cl::opt<std::string> cluster{
       "cluster",
       cl::desc("cluster description to check and place against "
-               "(docs/passes/cluster-description.md)"),
-      cl::value_desc("file.json"), cl::init(""), cl::cat(category)};
+               "(docs/passes/cluster-description.md); several, comma-"
+               "separated: the cheapest one that can run the program (within "
+               "--deadline) is chosen, and why each other was not is said"),
+      cl::value_desc("file.json[,file.json...]"), cl::init(""),
+      cl::cat(category)};
+  cl::opt<std::string> deadline{
+      "deadline",
+      cl::desc("with several --cluster descriptions: only those whose "
+               "predicted makespan is at most this (e.g. 250ms, 2s, 800us)"),
+      cl::value_desc("duration"), cl::init(""), cl::cat(category)};
   cl::opt<std::string> profile{
       "profile",
       cl::desc("take task durations from a measured run: the timeline "
@@ -296,6 +308,140 @@ int runIsolated(CompileOptions &options,
 }
 
 /// A C++ graph program, built, loaded and traced.
+/// "250ms", "2s", "800us", "1.5s" in µs; nullopt when malformed.
+std::optional<uint64_t> parseDuration(llvm::StringRef text) {
+  double scale = 0;
+  if (text.consume_back("us"))
+    scale = 1;
+  else if (text.consume_back("ms"))
+    scale = 1e3;
+  else if (text.consume_back("s"))
+    scale = 1e6;
+  double value = 0;
+  if (scale == 0 || text.trim().getAsDouble(value) || !std::isfinite(value) ||
+      value <= 0)
+    return std::nullopt;
+  return static_cast<uint64_t>(value * scale);
+}
+
+/// One cluster description considered for the program (Sky-style choice).
+struct Candidate {
+  std::string path, name;
+  bool usable = false; // feasible, and within the deadline
+  std::string why;     // why it is not usable
+  uint64_t makespanUs = 0;
+  int64_t uncosted = 0;
+  double perHour = 0, perRun = 0;
+};
+
+std::string formatMs(uint64_t us) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << llvm::format("%.3f", us / 1000.0) << " ms";
+  return out;
+}
+
+std::string formatCost(double cost) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << llvm::format("%.6g", cost);
+  return out;
+}
+
+/// Compiles a copy of `module` against each description of `paths` at
+/// -O`optLevel` (the selected graph, or all), and picks the one that costs
+/// least per run (its price per hour times the predicted makespan) among
+/// those that can run the program within `deadlineUs` (0: none); ties go to
+/// the faster, then to the first listed. Says why each other was not
+/// chosen. Returns the chosen path, or an error listing every reason.
+llvm::Expected<std::string> chooseCluster(ModuleOp module,
+                                          llvm::ArrayRef<std::string> paths,
+                                          const CompileOptions &options,
+                                          uint64_t deadlineUs) {
+  MLIRContext *context = module.getContext();
+  std::vector<Candidate> candidates;
+  for (const std::string &path : paths) {
+    Candidate c;
+    c.path = path;
+    llvm::Expected<passes::ClusterDescription> cluster =
+        passes::ClusterDescription::load(path);
+    if (!cluster)
+      return cluster.takeError();
+    c.name = cluster->name.empty() ? llvm::sys::path::stem(path).str()
+                                   : cluster->name;
+    c.perHour = cluster->pricePerHour();
+    OwningOpRef<ModuleOp> copy(module.clone());
+    PassManager pm(context);
+    passes::buildCompilePipeline(pm, {options.optLevel, path, options.profile});
+    std::string firstError;
+    LogicalResult compiled = failure();
+    {
+      ScopedDiagnosticHandler quiet(context, [&](Diagnostic &d) {
+        if (d.getSeverity() == DiagnosticSeverity::Error && firstError.empty())
+          firstError = d.str();
+        return success();
+      });
+      compiled = pm.run(*copy);
+    }
+    if (failed(compiled)) {
+      c.why = "it cannot run the program: " + firstError;
+      candidates.push_back(std::move(c));
+      continue;
+    }
+    for (ray::GraphOp g : copy->getOps<ray::GraphOp>()) {
+      if (!options.graph.empty() && g.getSymName() != options.graph)
+        continue;
+      // Graphs run one after another.
+      if (IntegerAttr m = g.getPredictedMakespanUsAttr())
+        c.makespanUs += static_cast<uint64_t>(m.getInt());
+      if (IntegerAttr u = g.getUncostedWorkAttr())
+        c.uncosted += u.getInt();
+    }
+    c.perRun = c.perHour * static_cast<double>(c.makespanUs) / 3.6e9;
+    if (deadlineUs > 0 && c.makespanUs > deadlineUs)
+      c.why = "its predicted makespan, " + formatMs(c.makespanUs) +
+              ", is over the deadline of " + formatMs(deadlineUs);
+    else
+      c.usable = true;
+    candidates.push_back(std::move(c));
+  }
+  const Candidate *best = nullptr;
+  for (const Candidate &c : candidates)
+    if (c.usable &&
+        (!best || c.perRun < best->perRun ||
+         (c.perRun == best->perRun && c.makespanUs < best->makespanUs)))
+      best = &c;
+  auto label = [](const Candidate &c) {
+    return "cluster \"" + c.name + "\" (" + c.path + ")";
+  };
+  std::string report;
+  for (const Candidate &c : candidates) {
+    if (&c == best)
+      continue;
+    std::string why = c.why;
+    if (why.empty())
+      why = "it costs " + formatCost(c.perRun) + " per run (predicted " +
+            formatMs(c.makespanUs) + " at " + formatCost(c.perHour) +
+            " per hour), against " + formatCost(best->perRun);
+    report += "raycc compile: not " + label(c) + ": " + why + "\n";
+  }
+  if (!best)
+    return llvm::createStringError(
+        "raycc compile: none of the " + std::to_string(candidates.size()) +
+        " clusters can run the program" +
+        (deadlineUs ? " within the deadline" : "") + ":\n" + report);
+  llvm::errs() << "raycc compile: chose " << label(*best)
+               << ": predicted makespan " << formatMs(best->makespanUs) << ", "
+               << formatCost(best->perRun) << " per run at "
+               << formatCost(best->perHour) << " per hour";
+  if (best->uncosted > 0)
+    llvm::errs() << " (" << best->uncosted
+                 << " task(s) and actor call(s) have no cost and count as 1 "
+                    "us)";
+  llvm::errs() << "\n" << report;
+  return best->path;
+}
+
 struct TracedProgram {
   OwningOpRef<ModuleOp> module;
   /// The task library's bytes and file name, for the artifact.
@@ -517,6 +663,46 @@ int runCompile(int argc, char **argv) {
   };
   if (options.emit == Emit::Mlir)
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+
+  // Several clusters: compile against each, keep the cheapest that can run
+  // the program in time, then compile for it below.
+  if (llvm::StringRef(options.cluster).contains(',')) {
+    if (passPipeline.hasAnyOccurrences() || options.optLevel < 2)
+      return fail("choosing among several --cluster descriptions needs the "
+                  "-O2 pipeline (placement predicts each one's makespan)",
+                  kExitUsage);
+    llvm::SmallVector<llvm::StringRef> parts;
+    llvm::StringRef(options.cluster).split(parts, ',');
+    std::vector<std::string> paths;
+    for (llvm::StringRef part : parts) {
+      if (part.trim().empty())
+        return fail("--cluster: an empty file name in '" + options.cluster +
+                        "'",
+                    kExitUsage);
+      paths.push_back(part.trim().str());
+    }
+    uint64_t deadlineUs = 0;
+    if (!options.deadline.empty()) {
+      std::optional<uint64_t> parsed = parseDuration(options.deadline);
+      if (!parsed)
+        return fail("--deadline=" + options.deadline +
+                        ": not a duration (a positive number with us, ms "
+                        "or s: 250ms)",
+                    kExitUsage);
+      deadlineUs = *parsed;
+    }
+    llvm::Expected<std::string> chosen =
+        chooseCluster(*module, paths, options, deadlineUs);
+    if (!chosen) {
+      llvm::errs() << llvm::toString(chosen.takeError());
+      return kExitFailure;
+    }
+    options.cluster = *chosen;
+  } else if (!options.deadline.empty()) {
+    return fail("--deadline chooses among several --cluster descriptions "
+                "(--cluster=a.json,b.json)",
+                kExitUsage);
+  }
 
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))

@@ -37,6 +37,12 @@ struct ClusterNode {
 struct ClusterDescription {
   std::string name;
   std::vector<ClusterNode> nodes;
+  /// What one unit of a resource costs per hour (`"prices": {"CPU": 0.04}`,
+  /// any currency); resources without a price cost nothing.
+  std::map<std::string, double> prices;
+
+  /// What the whole cluster costs per hour at `prices`.
+  double pricePerHour() const;
 
   /// Index of the node called `name`, or -1.
   int find(llvm::StringRef name) const;
