@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "raycc/proto/artifact.pb.h"
 
 namespace raycc {
@@ -22,7 +24,13 @@ std::string SerializeArtifact(const proto::Artifact& artifact) {
   for (int shift = 0; shift < 32; shift += 8) {
     out.push_back(static_cast<char>((kArtifactFormatVersion >> shift) & 0xff));
   }
-  artifact.AppendToString(&out);
+  {
+    // Deterministic (maps in key order): the same artifact, the same bytes.
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    artifact.SerializeToCodedStream(&coded);
+  }
   return out;
 }
 

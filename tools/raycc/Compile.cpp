@@ -18,11 +18,14 @@
 #include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -102,6 +105,12 @@ struct CompileOptions {
                "`raycc run --timeline` wrote (the median of each task's "
                "runs; SetCost durations stay)"),
       cl::value_desc("run.json"), cl::init(""), cl::cat(category)};
+  cl::opt<std::string> cacheDir{
+      "cache-dir",
+      cl::desc("keep task libraries here and reuse one built from the same "
+               "source, flags, host compiler and raycc (when only --param "
+               "changes, nothing is rebuilt)"),
+      cl::value_desc("dir"), cl::init(""), cl::cat(category)};
   cl::opt<std::string> graph{
       "graph", cl::desc("only this graph (default: every graph)"),
       cl::value_desc("name"), cl::init(""), cl::cat(category)};
@@ -446,8 +455,27 @@ struct TracedProgram {
   OwningOpRef<ModuleOp> module;
   /// The task library's bytes and file name, for the artifact.
   std::string library, libraryName;
+  /// How it was built: the host compiler's arguments (the output and
+  /// raycc's own paths left out) and version.
+  std::vector<std::string> buildCommand;
+  std::string hostCompiler;
   int exitCode = kExitOk;
 };
+
+/// SHA-256 of `bytes`, in hex.
+std::string sha256Hex(llvm::StringRef bytes) {
+  return llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(bytes)),
+                     /*LowerCase=*/true);
+}
+
+/// SHA-256 of the file at `path`, or "" when there is no path or it cannot
+/// be read.
+std::string fileSha256(llvm::StringRef path) {
+  if (path.empty())
+    return "";
+  auto bytes = llvm::MemoryBuffer::getFile(path);
+  return bytes ? sha256Hex((*bytes)->getBuffer()) : "";
+}
 
 TracedProgram traceProgram(CompileOptions &options, MLIRContext &context,
                            const char *argv0) {
@@ -490,10 +518,63 @@ TracedProgram traceProgram(CompileOptions &options, MLIRContext &context,
     llvm::sys::fs::remove(library);
     llvm::sys::fs::remove(dir);
   });
-  std::string error = buildTaskLibrary(compiler, findRayccPaths(argv0),
-                                       options.input, library.str().str());
-  if (!error.empty())
-    return failWith(error, kExitFailure);
+  RayccPaths paths = findRayccPaths(argv0);
+  // What the library is built from, for the artifact's provenance and the
+  // cache key: the command without the output and raycc's own paths.
+  for (const std::string &arg :
+       buildArguments(compiler, paths, options.input, "<output>")) {
+    bool own = arg == "-L" + paths.libraryDir ||
+               arg == "-Wl,-rpath," + paths.libraryDir ||
+               llvm::any_of(paths.includeDirs, [&](const std::string &dir) {
+                 return arg == "-I" + dir;
+               });
+    if (!own)
+      out.buildCommand.push_back(arg);
+  }
+  out.hostCompiler = hostCompilerVersion(compiler);
+  // --cache-dir: a library built from the same source, flags, compiler and
+  // raycc is reused (only --param changed, say).
+  std::string cached;
+  if (!options.cacheDir.empty()) {
+    std::string key = fileSha256(options.input) + "\n" + out.hostCompiler +
+                      "\n" + RAYCC_VERSION;
+    for (const std::string &arg : out.buildCommand)
+      key += "\n" + arg;
+    llvm::SmallString<128> entry(options.cacheDir.getValue());
+    llvm::sys::path::append(entry, sha256Hex(key), out.libraryName);
+    cached = entry.str().str();
+  }
+  if (!cached.empty() && llvm::sys::fs::exists(cached)) {
+    if (options.verbose)
+      llvm::errs() << "raycc compile: the task library from the cache: "
+                   << cached << "\n";
+    if (std::error_code ec = llvm::sys::fs::copy_file(cached, library))
+      return failWith("cannot copy the cached task library " + cached + ": " +
+                          ec.message(),
+                      kExitIO);
+  } else {
+    std::string error =
+        buildTaskLibrary(compiler, paths, options.input, library.str().str());
+    if (!error.empty())
+      return failWith(error, kExitFailure);
+    if (!cached.empty()) {
+      // Written beside, then renamed: a concurrent compile sees all or none.
+      llvm::StringRef parent = llvm::sys::path::parent_path(cached);
+      std::string partial = cached + ".partial";
+      if (std::error_code ec = llvm::sys::fs::create_directories(parent))
+        return failWith("--cache-dir: cannot create " + parent + ": " +
+                            ec.message(),
+                        kExitIO);
+      if (std::error_code ec = llvm::sys::fs::copy_file(library, partial))
+        return failWith("--cache-dir: cannot write " + partial + ": " +
+                            ec.message(),
+                        kExitIO);
+      if (std::error_code ec = llvm::sys::fs::rename(partial, cached))
+        return failWith("--cache-dir: cannot write " + cached + ": " +
+                            ec.message(),
+                        kExitIO);
+    }
+  }
   auto bytes = llvm::MemoryBuffer::getFile(library);
   if (!bytes)
     return failWith(
@@ -776,6 +857,31 @@ int runCompile(int argc, char **argv) {
   artifact.set_task_library(std::move(traced.library));
   artifact.set_task_library_name(traced.libraryName);
   artifact.set_cluster_name(clusterName);
+  proto::Provenance &from = *artifact.mutable_provenance();
+  from.set_source_sha256(fileSha256(options.input));
+  for (llvm::StringRef p : options.params) {
+    auto [name, value] = p.split('=');
+    (*from.mutable_params())[name.str()] = value.str();
+  }
+  for (const std::string &arg : traced.buildCommand)
+    from.add_build_command(arg);
+  from.set_host_compiler(traced.hostCompiler);
+  from.set_cluster_sha256(fileSha256(options.cluster));
+  from.set_profile_sha256(fileSha256(options.profile));
+  {
+    // The compile's key: every input above, the options, raycc's version.
+    std::string key = from.source_sha256() + "\n" + from.host_compiler() +
+                      "\n" + from.cluster_sha256() + "\n" +
+                      from.profile_sha256() + "\n" + RAYCC_VERSION + "\n-O" +
+                      std::to_string(options.optLevel) + "\n" +
+                      options.graph.getValue();
+    for (const auto &[name, value] : std::map<std::string, std::string>(
+             from.params().begin(), from.params().end()))
+      key += "\n" + name + "=" + value;
+    for (const std::string &arg : from.build_command())
+      key += "\n" + arg;
+    from.set_inputs_sha256(sha256Hex(key));
+  }
   absl::Status written = WriteArtifact(outputPath, artifact);
   if (!written.ok())
     return fail(std::string(written.message()), kExitIO);

@@ -190,6 +190,28 @@ int runInspect(int argc, char **argv) {
   else
     os << artifact->task_library_name() << " ("
        << artifact->task_library().size() << " bytes)";
+  if (artifact->has_provenance()) {
+    const proto::Provenance &from = artifact->provenance();
+    os << "\n  provenance: inputs " << from.inputs_sha256()
+       << "\n    source sha256 " << from.source_sha256();
+    if (!from.params().empty()) {
+      os << "\n    params:";
+      for (const auto &[name, value] : std::map<std::string, std::string>(
+               from.params().begin(), from.params().end()))
+        os << " " << name << "=" << value;
+    }
+    if (!from.host_compiler().empty())
+      os << "\n    host compiler: " << from.host_compiler();
+    if (from.build_command_size() > 0) {
+      os << "\n    built with:";
+      for (const std::string &arg : from.build_command())
+        os << " " << arg;
+    }
+    if (!from.cluster_sha256().empty())
+      os << "\n    cluster description sha256 " << from.cluster_sha256();
+    if (!from.profile_sha256().empty())
+      os << "\n    profile sha256 " << from.profile_sha256();
+  }
   os << "\n  IR: " << llvm::StringRef(artifact->ir()).count('\n')
      << " lines\n  graphs: " << artifact->plans_size() << "\n";
   for (const proto::ExecPlan &p : artifact->plans())

@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
@@ -64,6 +66,29 @@ std::string buildTaskLibrary(const HostCompiler &compiler,
   if (!program)
     return "cannot find the host C++ compiler '" + compiler.command.front() +
            "' (set $CXX)";
+  std::vector<std::string> args =
+      buildArguments(compiler, paths, source, output);
+  if (compiler.verbose) {
+    for (const std::string &a : args)
+      llvm::errs() << a << " ";
+    llvm::errs() << "\n";
+  }
+  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(*program, argRefs, /*Env=*/std::nullopt,
+                                     /*Redirects=*/{}, 0, 0, &error);
+  if (rc < 0)
+    return "cannot run the host C++ compiler: " + error;
+  if (rc != 0)
+    return "the host C++ compiler failed (exit code " + std::to_string(rc) +
+           ") on " + source;
+  return "";
+}
+
+std::vector<std::string> buildArguments(const HostCompiler &compiler,
+                                        const RayccPaths &paths,
+                                        const std::string &source,
+                                        const std::string &output) {
   std::vector<std::string> args(compiler.command.begin(),
                                 compiler.command.end());
   for (const char *flag : {"-std=c++20", "-fPIC", "-shared", "-O2"})
@@ -86,21 +111,31 @@ std::string buildTaskLibrary(const HostCompiler &compiler,
   args.push_back("-lraycc_runtime");
   for (const std::string &l : compiler.libraries)
     args.push_back("-l" + l);
-  if (compiler.verbose) {
-    for (const std::string &a : args)
-      llvm::errs() << a << " ";
-    llvm::errs() << "\n";
-  }
-  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
-  std::string error;
-  int rc = llvm::sys::ExecuteAndWait(*program, argRefs, /*Env=*/std::nullopt,
-                                     /*Redirects=*/{}, 0, 0, &error);
-  if (rc < 0)
-    return "cannot run the host C++ compiler: " + error;
-  if (rc != 0)
-    return "the host C++ compiler failed (exit code " + std::to_string(rc) +
-           ") on " + source;
-  return "";
+  return args;
+}
+
+std::string hostCompilerVersion(const HostCompiler &compiler) {
+  if (compiler.command.empty())
+    return "";
+  llvm::ErrorOr<std::string> program =
+      llvm::sys::findProgramByName(compiler.command.front());
+  if (!program)
+    return "";
+  llvm::SmallString<128> out;
+  if (llvm::sys::fs::createTemporaryFile("raycc-cxx-version", "txt", out))
+    return "";
+  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(out); });
+  std::vector<llvm::StringRef> args(compiler.command.begin(),
+                                    compiler.command.end());
+  args.push_back("--version");
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, out.str(),
+                                                std::nullopt};
+  if (llvm::sys::ExecuteAndWait(*program, args, std::nullopt, redirects) != 0)
+    return "";
+  auto text = llvm::MemoryBuffer::getFile(out);
+  if (!text)
+    return "";
+  return (*text)->getBuffer().split('\n').first.trim().str();
 }
 
 std::string loadTaskLibrary(const std::string &path) {

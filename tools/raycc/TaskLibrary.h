@@ -36,11 +36,21 @@ RayccPaths findRayccPaths(const char *argv0);
 /// The host compiler from $CXX (else `c++`) and the pass-through options.
 HostCompiler hostCompilerFromEnvironment();
 
+/// The host compiler's arguments (the command first) that build `source`
+/// into `output`.
+std::vector<std::string> buildArguments(const HostCompiler &compiler,
+                                        const RayccPaths &paths,
+                                        const std::string &source,
+                                        const std::string &output);
+
 /// Compiles `source` into the shared library `output`. The compiler's own
 /// diagnostics go to stderr unchanged. Returns "" or why it failed.
 std::string buildTaskLibrary(const HostCompiler &compiler,
                              const RayccPaths &paths, const std::string &source,
                              const std::string &output);
+
+/// The first line of `<compiler> --version`, or "" when it cannot be run.
+std::string hostCompilerVersion(const HostCompiler &compiler);
 
 /// dlopens `path` (its registrations run); returns "" or dlerror().
 std::string loadTaskLibrary(const std::string &path);
