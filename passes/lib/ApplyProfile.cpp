@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -27,6 +29,9 @@ namespace raycc::passes {
 #include "raycc/passes/Passes.h.inc"
 
 namespace {
+
+/// Durations beyond this (2^53 µs, centuries) are not a run's.
+constexpr double kMaxDurationUs = 9007199254740992.0;
 
 /// The median duration (µs, at least 1) of each name's finished runs in a
 /// trace-event timeline, or an error naming what is wrong with it.
@@ -57,6 +62,9 @@ llvm::Expected<llvm::StringMap<uint64_t>> readProfile(StringRef path) {
     std::optional<double> dur = e->getNumber("dur");
     if (!name || !dur || !std::isfinite(*dur) || *dur < 0)
       return fail("an \"X\" event without a name or a duration >= 0");
+    if (*dur > kMaxDurationUs)
+      return fail("a duration of " + std::to_string(*dur) +
+                  " us is beyond any run (at most 2^53 us)");
     if (const llvm::json::Object *args = e->getObject("args"))
       if (std::optional<StringRef> status = args->getString("status"))
         if (*status != "finished")
@@ -65,24 +73,43 @@ llvm::Expected<llvm::StringMap<uint64_t>> readProfile(StringRef path) {
   }
   llvm::StringMap<uint64_t> median;
   for (auto &[name, durations] : runs) {
-    auto mid = durations.begin() + durations.size() / 2;
-    std::nth_element(durations.begin(), mid, durations.end());
-    median[name] = std::max<uint64_t>(1, std::llround(*mid));
+    llvm::sort(durations);
+    size_t n = durations.size();
+    double middle = n % 2 ? durations[n / 2]
+                          : (durations[n / 2 - 1] + durations[n / 2]) / 2;
+    median[name] = std::max<uint64_t>(1, std::llround(middle));
   }
   return median;
 }
 
-/// The name a timeline shows an op under: its `name`, else its function's.
-StringRef displayName(Operation *op) {
+/// The names a timeline shows an op under, most specific first: its `name`;
+/// else what the runtime calls it: the function (a fused chain as "f+g"), an
+/// actor's method or factory as "Class::name", each also as "...+after" (the
+/// gated form that waits for control dependencies).
+SmallVector<std::string, 2> timelineNames(Operation *op) {
   if (auto name = op->getAttrOfType<StringAttr>("name"))
-    return name.getValue();
-  if (auto task = dyn_cast<TaskOp>(op))
-    return task.getCallee();
-  if (auto create = dyn_cast<ActorCreateOp>(op))
-    return create.getActorClass();
-  if (auto call = dyn_cast<ActorCallOp>(op))
-    return call.getMethod();
-  return "";
+    return {name.str()};
+  std::string function;
+  if (auto task = dyn_cast<TaskOp>(op)) {
+    function = task.getCallee().str();
+    if (ArrayAttr fused = task.getFusedAttr()) {
+      function.clear();
+      for (Attribute f : fused)
+        function += (function.empty() ? "" : "+") +
+                    cast<FlatSymbolRefAttr>(f).getValue().str();
+    }
+  } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
+    auto cls = SymbolTable::lookupNearestSymbolFrom<ActorClassOp>(
+        op, create.getActorClassAttr());
+    if (!cls)
+      return {};
+    function = cls.getFactoryName();
+  } else if (auto call = dyn_cast<ActorCallOp>(op)) {
+    function =
+        (call.getActor().getType().getClassName() + "::" + call.getMethod())
+            .str();
+  }
+  return {function, function + "+after"};
 }
 
 struct ApplyProfile : impl::RayApplyProfileBase<ApplyProfile> {
@@ -100,7 +127,10 @@ struct ApplyProfile : impl::RayApplyProfileBase<ApplyProfile> {
     getOperation().walk([&](Operation *op) {
       if (!isa<TaskOp, ActorCreateOp, ActorCallOp>(op))
         return;
-      auto measured = profile->find(displayName(op));
+      auto measured = profile->end();
+      for (const std::string &name : timelineNames(op))
+        if (measured == profile->end())
+          measured = profile->find(name);
       if (measured == profile->end())
         return;
       if (estimatedDurationUs(op, /*fallback=*/0) > 0)

@@ -1,33 +1,30 @@
 //===- AssignPlacement.cpp - ray-assign-placement -------------------------===//
 //
-// Greedy placement in block order (a topological order), documented in
-// docs/passes/placement.md:
+// Placement on a cluster description, documented in docs/passes/placement.md:
 //
-//  1. Placement groups reserve their bundles: strict_pack on the least-loaded
-//     node holding all of them; strict_spread on distinct nodes by bipartite
-//     matching; pack on as few nodes as possible (a node the group already
-//     uses, else the node with the most room); spread on distinct nodes
-//     where possible. Reserved resources leave the
+//  1. Placement groups reserve their bundles (in block order): strict_pack
+//     on the least-loaded node holding all of them; strict_spread on
+//     distinct nodes by bipartite matching; pack on as few nodes as possible
+//     (a node the group already uses, else the node with the most room);
+//     spread on distinct nodes where possible. Reserved resources leave the
 //     node's free capacity.
 //  2. Actors outside groups go to the least-loaded node with room to place
 //     them and keep their running resources for the whole graph.
-//  3. Tasks in a bundle go to the bundle's node; tasks with node affinity to
-//     their node; other tasks to the node already holding most of their input
-//     bytes (from #ray.cost result sizes), else to the least-loaded node with
-//     room.
+//  3. Tasks are list-scheduled in simulated time: in bottom-level order,
+//     each on the node where it would finish first (CPU and GPU slots per
+//     node and bundle, #ray.cost durations, moves of large inputs); tasks in
+//     a bundle or with node affinity run there. The graph gets the predicted
+//     makespan.
 //
 // Tasks and actors with a label selector go only to nodes whose labels
 // match it (a soft node affinity to another node is dropped).
-//
-// Load is the number of tasks, actors and bundles a node was given. Each step
-// looks at every node once: O((B + A + T) * N), plus the matching of
-// strict_spread groups.
 //
 //===----------------------------------------------------------------------===//
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 #include <functional>
@@ -226,7 +223,8 @@ struct Placer {
     } else if (SchedulingStrategyAttr s = create.getStrategyAttr();
                s && s.getKind() == SchedulingKind::node_affinity) {
       node = cluster.find(s.getNode().getValue());
-      if (node >= 0 && s.getSoft() && !allowed(node))
+      if (node >= 0 && s.getSoft() &&
+          (!fits(placing, free[node]) || !allowed(node)))
         node = -1;
     }
     if (node < 0)
@@ -256,11 +254,14 @@ struct Placer {
   struct Slots {
     SmallVector<uint64_t> cpu, gpu;
   };
-  static Slots slotsOf(const ResourceUnits &capacity) {
+  /// One slot per whole unit (one for a fraction), never more than the
+  /// graph has tasks (more could never all be busy).
+  Slots slotsOf(const ResourceUnits &capacity) const {
     auto count = [&](StringRef name) {
       int64_t units = capacity.lookup(name);
       return units <= 0 ? 0
-                        : std::max<int64_t>(1, units / ResourcesAttr::kScale);
+                        : std::clamp<int64_t>(units / ResourcesAttr::kScale, 1,
+                                              std::max<int64_t>(1, tasks));
     };
     Slots slots;
     slots.cpu.assign(count("CPU"), 0);
@@ -291,11 +292,12 @@ struct Placer {
       slots[i] = until;
   }
 
+  int64_t tasks = 0; // in the graph being scheduled
   SmallVector<Slots> nodeSlots;
   llvm::DenseMap<std::pair<Operation *, int64_t>, Slots> bundleSlots;
-  llvm::DenseMap<Operation *, uint64_t> finish;    // op -> when it is done
-  llvm::DenseMap<Operation *, int> nodeOfOp;       // op -> node it runs on
-  llvm::DenseMap<Operation *, uint64_t> actorFree; // actor -> next call's start
+  llvm::DenseMap<Operation *, uint64_t> finish; // op -> when it is done
+  llvm::DenseMap<Operation *, int> nodeOfOp;    // op -> node it runs on
+  llvm::DenseMap<Value, uint64_t> actorFree;    // actor -> next call's start
 
   /// When the operands of `op` can be on node `node` (-1: anywhere, no
   /// transfer).
@@ -311,7 +313,7 @@ struct Placer {
       uint64_t at = done->second;
       auto where = nodeOfOp.find(def);
       if (node >= 0 && where != nodeOfOp.end() && where->second != node)
-        at += estimatedResultBytes(def) / kBytesPerUs;
+        at = llvm::SaturatingAdd(at, estimatedResultBytes(def) / kBytesPerUs);
       ready = std::max(ready, at);
     }
     return ready;
@@ -325,7 +327,7 @@ struct Placer {
     int64_t cpus = slotsFor(demand, "CPU"), gpus = slotsFor(demand, "GPU");
     uint64_t start = std::max({readyOn(task, node), freeAt(slots.cpu, cpus),
                                freeAt(slots.gpu, gpus)});
-    uint64_t end = start + duration;
+    uint64_t end = llvm::SaturatingAdd(start, duration);
     if (commit) {
       hold(slots.cpu, cpus, end);
       hold(slots.gpu, gpus, end);
@@ -393,6 +395,7 @@ struct Placer {
   /// step 2) take their calls one at a time. Sets the graph's
   /// predicted_makespan_us and uncosted_work.
   LogicalResult schedule(GraphOp graph) {
+    tasks = llvm::range_size(graph.getBodyBlock().getOps<TaskOp>());
     for (const ResourceUnits &capacity : free)
       nodeSlots.push_back(slotsOf(capacity));
     DependencyGraph deps = DependencyGraph::build(graph);
@@ -422,19 +425,23 @@ struct Placer {
       } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
         int node = nodeOfValue.lookup(create.getActor());
         nodeOfOp[op] = node;
-        finish[op] = actorFree[op] = readyOn(op, node) + weight[i];
+        finish[op] = actorFree[create.getActor()] =
+            llvm::SaturatingAdd(readyOn(op, node), weight[i]);
       } else if (auto call = dyn_cast<ActorCallOp>(op)) {
-        Operation *actor = call.getActor().getDefiningOp();
+        // One call at a time, on the actor's node (unknown for an actor
+        // given as an input: no move is counted then).
         auto where = nodeOfValue.find(call.getActor());
         int node = where == nodeOfValue.end() ? -1 : where->second;
-        uint64_t start = readyOn(op, node);
-        if (actor)
-          start = std::max(start, actorFree.lookup(actor));
-        finish[op] = start + weight[i];
-        if (actor)
-          actorFree[actor] = finish[op];
+        uint64_t start =
+            std::max(readyOn(op, node), actorFree.lookup(call.getActor()));
+        finish[op] = actorFree[call.getActor()] =
+            llvm::SaturatingAdd(start, weight[i]);
         if (node >= 0)
           nodeOfOp[op] = node;
+      } else if (auto kill = dyn_cast<ActorKillOp>(op)) {
+        // After the calls before it.
+        finish[op] =
+            std::max(readyOn(op, -1), actorFree.lookup(kill.getActor()));
       } else {
         finish[op] = readyOn(op, -1); // (takes no time)
       }

@@ -166,6 +166,14 @@ Expected<ClusterDescription> ClusterDescription::parse(StringRef text) {
         return fail(where + "." + entry.first.str(), "unknown field");
     cluster.nodes.push_back(std::move(node));
   }
+  // A price for a resource no node has is a typo ("cpu" for "CPU"), which
+  // would make the cluster look free.
+  for (const auto &[resource, price] : cluster.prices)
+    if (llvm::none_of(cluster.nodes, [&](const ClusterNode &n) {
+          return n.resources.count(resource);
+        }))
+      return fail("prices." + resource,
+                  "no node has resource '" + resource + "'");
   return cluster;
 }
 

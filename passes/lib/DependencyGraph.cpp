@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace raycc::ray;
@@ -59,7 +60,7 @@ DependencyGraph::bottomLevels(ArrayRef<uint64_t> weight) const {
     uint64_t longest = 0;
     for (unsigned s : succs[v])
       longest = std::max(longest, bottom[s]);
-    bottom[v] = weight[v] + longest;
+    bottom[v] = llvm::SaturatingAdd(weight[v], longest);
   }
   return bottom;
 }

@@ -49,12 +49,11 @@ TEST(ClusterDescriptionTest, ErrorsNameTheField) {
 }
 
 TEST(ClusterDescriptionTest, PricesAreCheckedAndPriceTheWholeCluster) {
-  auto cluster = ClusterDescription::parse(R"({"prices": {"CPU": 0.05, "GPU": 2, "spare": 9},
+  auto cluster = ClusterDescription::parse(R"({"prices": {"CPU": 0.05, "GPU": 2},
       "nodes": [{"name": "a", "resources": {"CPU": 8, "GPU": 1}},
                 {"name": "b", "resources": {"CPU": 0.5, "memory": 100}}]})");
   ASSERT_TRUE(static_cast<bool>(cluster)) << llvm::toString(cluster.takeError());
-  // 8.5 CPUs at 0.05 and a GPU at 2; memory has no price, and no node has
-  // "spare".
+  // 8.5 CPUs at 0.05 and a GPU at 2; memory has no price.
   EXPECT_DOUBLE_EQ(cluster->pricePerHour(), 8.5 * 0.05 + 2);
   EXPECT_THAT(errorOf(R"({"prices": [], "nodes": [{"name": "a", "resources": {}}]})"),
               HasSubstr("prices: must be an object"));
@@ -62,6 +61,8 @@ TEST(ClusterDescriptionTest, PricesAreCheckedAndPriceTheWholeCluster) {
               HasSubstr("prices.CPU: must be a number >= 0"));
   EXPECT_THAT(errorOf(R"({"prices": {"bad name": 1}, "nodes": [{"name": "a", "resources": {}}]})"),
               HasSubstr("prices.bad name: resource name 'bad name' is invalid"));
+  EXPECT_THAT(errorOf(R"({"prices": {"cpu": 1}, "nodes": [{"name": "a", "resources": {"CPU": 1}}]})"),
+              HasSubstr("prices.cpu: no node has resource 'cpu'"));
 }
 
 TEST(ClusterDescriptionTest, ClosestNodeAndUnitHelpers) {

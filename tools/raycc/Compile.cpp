@@ -316,9 +316,10 @@ int runIsolated(CompileOptions &options,
   return WIFEXITED(status) ? WEXITSTATUS(status) : kExitFailure;
 }
 
-/// A C++ graph program, built, loaded and traced.
-/// "250ms", "2s", "800us", "1.5s" in µs; nullopt when malformed.
+/// "250ms", "2s", "800us", "1.5s" in µs (rounded up); nullopt when
+/// malformed, under 1 µs, or beyond 2^53 µs.
 std::optional<uint64_t> parseDuration(llvm::StringRef text) {
+  text = text.trim();
   double scale = 0;
   if (text.consume_back("us"))
     scale = 1;
@@ -327,10 +328,12 @@ std::optional<uint64_t> parseDuration(llvm::StringRef text) {
   else if (text.consume_back("s"))
     scale = 1e6;
   double value = 0;
-  if (scale == 0 || text.trim().getAsDouble(value) || !std::isfinite(value) ||
-      value <= 0)
+  if (scale == 0 || text.trim().getAsDouble(value) || !std::isfinite(value))
     return std::nullopt;
-  return static_cast<uint64_t>(value * scale);
+  double us = std::ceil(value * scale);
+  if (us < 1 || us > 9007199254740992.0)
+    return std::nullopt;
+  return static_cast<uint64_t>(us);
 }
 
 /// One cluster description considered for the program (Sky-style choice).
@@ -375,7 +378,9 @@ llvm::Expected<std::string> chooseCluster(ModuleOp module,
     llvm::Expected<passes::ClusterDescription> cluster =
         passes::ClusterDescription::load(path);
     if (!cluster)
-      return cluster.takeError();
+      return llvm::createStringError("raycc compile: " + path + ": " +
+                                     llvm::toString(cluster.takeError()) +
+                                     "\n");
     c.name = cluster->name.empty() ? llvm::sys::path::stem(path).str()
                                    : cluster->name;
     c.perHour = cluster->pricePerHour();
@@ -428,7 +433,10 @@ llvm::Expected<std::string> chooseCluster(ModuleOp module,
     if (&c == best)
       continue;
     std::string why = c.why;
-    if (why.empty())
+    if (why.empty() && c.perRun == best->perRun)
+      why = "it costs as much per run (" + formatCost(c.perRun) +
+            ") but is not faster (predicted " + formatMs(c.makespanUs) + ")";
+    else if (why.empty())
       why = "it costs " + formatCost(c.perRun) + " per run (predicted " +
             formatMs(c.makespanUs) + " at " + formatCost(c.perHour) +
             " per hour), against " + formatCost(best->perRun);
@@ -451,6 +459,7 @@ llvm::Expected<std::string> chooseCluster(ModuleOp module,
   return best->path;
 }
 
+/// A C++ graph program, built, loaded and traced.
 struct TracedProgram {
   OwningOpRef<ModuleOp> module;
   /// The task library's bytes and file name, for the artifact.
@@ -767,8 +776,8 @@ int runCompile(int argc, char **argv) {
       std::optional<uint64_t> parsed = parseDuration(options.deadline);
       if (!parsed)
         return fail("--deadline=" + options.deadline +
-                        ": not a duration (a positive number with us, ms "
-                        "or s: 250ms)",
+                        ": not a duration (a number with us, ms or s, at "
+                        "least 1 us: 250ms)",
                     kExitUsage);
       deadlineUs = *parsed;
     }

@@ -1,10 +1,13 @@
 // ray-apply-profile: durations from a measured timeline (Inputs/profile.json:
 // Load ran in 900.4, 1100 and 1000 us and failed once after 99999 us; a task
-// named "scale" in 40 us; Step in 7 us).
-// RUN: raycc-opt %s --ray-apply-profile=profile=%S/Inputs/profile.json | FileCheck %s
-// RUN: not raycc-opt %s --ray-apply-profile=profile=%S/Inputs/nope.json 2>&1 | FileCheck %s --check-prefix=MISSING
-// RUN: not raycc-opt %s --ray-apply-profile=profile=%S/Inputs/two-nodes.json 2>&1 | FileCheck %s --check-prefix=NOTLIST
-// RUN: not raycc-opt %s --ray-apply-profile=profile=%S/Inputs/profile-no-dur.json 2>&1 | FileCheck %s --check-prefix=NODUR
+// named "scale" in 40 us; Step in 7 us; the actor Box made in 300 us and its
+// gated Get in 10 and 30 us; the fused chain Parse+Scale in 55 us). Names are
+// the timeline's: an actor's factory and methods as Class::name, a fused
+// chain as f+g, a gated call with +after.
+// RUN: raycc-opt %s --ray-apply-profile=profile=%S/Inputs/profile.json -split-input-file | FileCheck %s
+// RUN: not raycc-opt %s --ray-apply-profile=profile=%S/Inputs/nope.json -split-input-file 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not raycc-opt %s --ray-apply-profile=profile=%S/Inputs/two-nodes.json -split-input-file 2>&1 | FileCheck %s --check-prefix=NOTLIST
+// RUN: not raycc-opt %s --ray-apply-profile=profile=%S/Inputs/profile-no-dur.json -split-input-file 2>&1 | FileCheck %s --check-prefix=NODUR
 // MISSING: error: profile '{{.*}}nope.json': cannot read it: No such file or directory
 // NOTLIST: error: profile '{{.*}}two-nodes.json': not a timeline (a list of trace events)
 // NODUR: error: profile '{{.*}}profile-no-dur.json': an "X" event without a name or a duration >= 0
@@ -27,5 +30,22 @@ ray.graph @g() {
   // Not in the profile: unchanged.
   // CHECK: ray.task @Other(%{{.*}}) : (!ray.ref<f64>) -> !ray.ref<f64>
   %o = ray.task @Other(%t) : (!ray.ref<f64>) -> !ray.ref<f64>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Parse : (i64) -> i64
+ray.remote_func @Scale : (i64) -> f64
+ray.actor_class @Box : () -> () { ray.actor_method @Get : () -> i64 }
+// CHECK-LABEL: ray.graph @named
+ray.graph @named(%x: i64) {
+  // CHECK: ray.actor.create @Box() {cost = #ray.cost<duration_us = 300>}
+  %b = ray.actor.create @Box() : () -> !ray.actor<"Box">
+  // (An even count: the mean of the two middle runs.)
+  // CHECK: ray.actor.call %{{.*}} @Get() {cost = #ray.cost<duration_us = 20>}
+  %g = ray.actor.call %b @Get() : !ray.actor<"Box">, () -> !ray.ref<i64>
+  // CHECK: ray.task @Parse(%{{.*}}) {cost = #ray.cost<duration_us = 55>, fused = [@Parse, @Scale]}
+  %f = ray.task @Parse(%x) {fused = [@Parse, @Scale]} : (i64) -> !ray.ref<f64>
   ray.output
 }
