@@ -814,6 +814,14 @@ int runCompile(int argc, char **argv) {
   }
   if (failed(pm.run(*module)))
     return kExitFailure;
+  // A prediction holds only for the placement just made: one an input .mlir
+  // carried from an earlier compile goes when this one placed nothing.
+  if (options.cluster.empty() || options.optLevel < 2 ||
+      passPipeline.hasAnyOccurrences())
+    for (ray::GraphOp g : module->getOps<ray::GraphOp>()) {
+      g.removePredictedMakespanUsAttr();
+      g.removeUncostedWorkAttr();
+    }
 
   if (options.emit == Emit::MlirOpt)
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
