@@ -117,6 +117,10 @@ struct Counter {
 };
 int ctor_failures = 0;
 int instances = 0;
+// The gate of HoldMethod (below): a call holds until the test opens it.
+std::mutex gate_mu;
+std::condition_variable gate_cv;
+bool gate_open = false, holding = false, destroyed_while_held = false;
 
 RemoteFunction CounterFactory() {
   RemoteFunction f;
@@ -131,6 +135,10 @@ RemoteFunction CounterFactory() {
   };
   f.destroy = [](void* p) {
     --instances;
+    {
+      std::lock_guard<std::mutex> lock(gate_mu);
+      if (holding && !gate_open) destroyed_while_held = true;
+    }
     delete static_cast<Counter*>(p);
   };
   return f;
@@ -147,11 +155,28 @@ RemoteMethod AddMethod() {
   return m;
 }
 
+// A method that holds its call until the test opens the gate (bounded), and
+// then reports what its instance has seen.
+RemoteMethod HoldMethod() {
+  RemoteMethod m;
+  m.name = "Hold";
+  m.invoke = [](void* self, const ArgBuffers&) {
+    std::unique_lock<std::mutex> lock(gate_mu);
+    holding = true;
+    gate_cv.notify_all();
+    gate_cv.wait_for(lock, 30s, [] { return gate_open; });
+    return static_cast<Counter*>(self)->seen + "|held";
+  };
+  return m;
+}
+
 class ActorManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ctor_failures = 0;
     instances = 0;
+    std::lock_guard<std::mutex> lock(gate_mu);
+    gate_open = holding = destroyed_while_held = false;
   }
   void TearDown() override {
     std::vector<std::thread> threads;
@@ -171,7 +196,7 @@ class ActorManagerTest : public ::testing::Test {
   }
 
   // Registers and starts a Counter with `restarts` restarts, in `group`.
-  ActorId Start(int restarts = 0, PlacementGroupId group = PlacementGroupId()) {
+  ActorId Start(int restarts = 0, PlacementGroupId group = PlacementGroupId(), int threads = 1) {
     auto actor = std::make_shared<Actor>();
     actor->id = ActorId::Of(Job());
     actor->factory = &factory_;
@@ -184,13 +209,14 @@ class ActorManagerTest : public ::testing::Test {
     spec.set_max_restarts(restarts);
     EXPECT_TRUE(gcs_.RegisterActor(spec).ok());
     std::lock_guard<std::mutex> lock(host_.mu);
-    manager_.Start(actor, 1);
+    manager_.Start(actor, threads);
     return actor->id;
   }
-  // Queues Add(text) on `actor`; its result is Result(n).
-  void Add(const ActorId& actor, uint32_t n, const std::string& text, int retries = 0) {
+  // Queues Add(text) (or `method`) on `actor`; its result is Result(n).
+  void Add(const ActorId& actor, uint32_t n, const std::string& text, int retries = 0,
+           const RemoteMethod* method = nullptr) {
     auto call = std::make_shared<ActorCall>();
-    call->method = &add_;
+    call->method = method != nullptr ? method : &add_;
     call->args.push_back(TaskArgument{false, {}, text});
     call->result = Result(n);
     call->retries_left = retries;
@@ -213,6 +239,7 @@ class ActorManagerTest : public ::testing::Test {
 
   RemoteFunction factory_ = CounterFactory();
   RemoteMethod add_ = AddMethod();
+  RemoteMethod hold_ = HoldMethod();
   FakeHost host_;
   gcs::Gcs gcs_;
   ActorManager manager_{host_, gcs_, Job()};
@@ -308,6 +335,35 @@ TEST_F(ActorManagerTest, EndedActorsAreForgottenAndCallsOnThemFailAsTheDirectory
   EXPECT_EQ(instances, 0) << "the last thread out destroys the instance";
   Add(actor, 1, "late");
   EXPECT_THAT(Error(1), HasSubstr("(Counter) is dead: it was killed"));
+}
+
+// With several threads, a restart waits for the calls running on the old
+// instance: the held call finishes on it, and the next call runs on a new
+// one (which has seen nothing).
+TEST_F(ActorManagerTest, ARestartWaitsForTheCallsRunningOnTheOldInstance) {
+  ActorId actor = Start(/*restarts=*/1, PlacementGroupId(), /*threads=*/3);
+  Add(actor, 1, "a");
+  EXPECT_EQ(Value(1), "a");
+  Add(actor, 2, "", 0, &hold_);
+  {
+    std::unique_lock<std::mutex> lock(gate_mu);
+    ASSERT_TRUE(gate_cv.wait_for(lock, 30s, [] { return holding; })) << "the held call never started";
+  }
+  {
+    std::lock_guard<std::mutex> lock(host_.mu);
+    manager_.Kill(actor, /*no_restart=*/false);
+  }
+  Add(actor, 3, "b");
+  {
+    std::lock_guard<std::mutex> lock(gate_mu);
+    gate_open = true;
+  }
+  gate_cv.notify_all();
+  EXPECT_EQ(Value(2), "a|held") << "the held call ran on the old instance to its end";
+  EXPECT_FALSE(destroyed_while_held) << "the old instance was destroyed under a running call";
+  EXPECT_EQ(Value(3), "b") << "the call after the restart runs on a new instance";
+  EXPECT_EQ(instances, 1);
+  EXPECT_EQ(State(actor), proto::ALIVE);
 }
 
 }  // namespace
