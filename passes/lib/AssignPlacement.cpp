@@ -296,7 +296,6 @@ struct Placer {
   SmallVector<Slots> nodeSlots;
   llvm::DenseMap<std::pair<Operation *, int64_t>, Slots> bundleSlots;
   llvm::DenseMap<Operation *, uint64_t> finish; // op -> when it is done
-  llvm::DenseMap<Operation *, int> nodeOfOp;    // op -> node it runs on
   llvm::DenseMap<Value, uint64_t> actorFree;    // actor -> next call's start
 
   /// When the operands of `op` can be on node `node` (-1: anywhere, no
@@ -311,8 +310,8 @@ struct Placer {
       if (done == finish.end())
         continue;
       uint64_t at = done->second;
-      auto where = nodeOfOp.find(def);
-      if (node >= 0 && where != nodeOfOp.end() && where->second != node)
+      auto where = nodeOfValue.find(v);
+      if (node >= 0 && where != nodeOfValue.end() && where->second != node)
         at = llvm::SaturatingAdd(at, estimatedResultBytes(def) / kBytesPerUs);
       ready = std::max(ready, at);
     }
@@ -385,7 +384,6 @@ struct Placer {
     ++load[node];
     mark(task, node, bundle);
     finish[task] = finishOn(task, *slots, node, demand, duration, true);
-    nodeOfOp[task] = node;
     return success();
   }
 
@@ -424,7 +422,6 @@ struct Placer {
           return failure();
       } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
         int node = nodeOfValue.lookup(create.getActor());
-        nodeOfOp[op] = node;
         finish[op] = actorFree[create.getActor()] =
             llvm::SaturatingAdd(readyOn(op, node), weight[i]);
       } else if (auto call = dyn_cast<ActorCallOp>(op)) {
@@ -437,7 +434,8 @@ struct Placer {
         finish[op] = actorFree[call.getActor()] =
             llvm::SaturatingAdd(start, weight[i]);
         if (node >= 0)
-          nodeOfOp[op] = node;
+          for (Value r : call->getResults())
+            nodeOfValue[r] = node;
       } else if (auto kill = dyn_cast<ActorKillOp>(op)) {
         // After the calls before it.
         finish[op] =

@@ -69,9 +69,11 @@ struct Graph::State {
   std::vector<bool> kept;
   // Per node: nothing waits for it to settle (no node takes its result or
   // is ordered after it; a wait node, which may settle first, does not
-  // count). GraphOutputs::Wait waits for these: every other node settles
-  // before one of them starts.
+  // count), and it is no output (its reader sees how it failed).
+  // GraphOutputs::Wait waits for these and the outputs: every other node
+  // settles before one of them starts. `sink_name` names each in a failure.
   std::vector<bool> sink;
+  std::vector<std::string> sink_name;
   // Per task node: its arguments prepared once, and where Execute fills in
   // the rest (an input, or the result of a node of an earlier batch).
   struct Patch {
@@ -757,6 +759,15 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     if (node.kind() == proto::PUT || node.kind() == proto::GET) continue;
     for (uint32_t dep : node.control_deps()) state->sink[dep] = false;
   }
+  for (const proto::PlanOutput& out : plan->outputs())
+    if (out.value().has_node_result()) state->sink[out.value().node_result().node()] = false;
+  state->sink_name.resize(plan->nodes_size());
+  for (int i = 0; i < plan->nodes_size(); ++i) {
+    const proto::PlanNode& node = plan->nodes(i);
+    if (state->sink[i])
+      state->sink_name[i] =
+          absl::StrCat("node ", i, " (", node.name().empty() ? node.function().name() : node.name(), ")");
+  }
   // A sink's result is kept (a task nothing reads is there for its effect;
   // its result is small), so that GraphOutputs::Wait can wait for it.
   for (int i = 0; i < plan->nodes_size(); ++i)
@@ -1093,15 +1104,8 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     outputs.settle_.emplace_back(std::move(name), id);
     outputs.keep_.push_back(std::make_shared<internal::ObjectRefHandle>(id));
   };
-  // (An output's failure is its reader's to see.)
-  std::set<ObjectId> outputs_read;
-  for (const auto& [name, id] : outputs.outputs_) outputs_read.insert(id);
-  for (int i = 0; i < plan.nodes_size(); ++i) {
-    if (!state_->sink[i] || objects[i].IsNil() || outputs_read.count(objects[i])) continue;
-    const proto::PlanNode& node = plan.nodes(i);
-    settle(absl::StrCat("node ", i, " (", node.name().empty() ? node.function().name() : node.name(), ")"),
-           objects[i]);
-  }
+  for (int i = 0; i < plan.nodes_size(); ++i)
+    if (state_->sink[i] && !objects[i].IsNil()) settle(state_->sink_name[i], objects[i]);
   if (!finish.IsNil())
     settle("the end of the execution (its placement groups removed, its actors killed)", finish);
   return outputs;

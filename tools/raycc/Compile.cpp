@@ -464,8 +464,9 @@ struct TracedProgram {
   OwningOpRef<ModuleOp> module;
   /// The task library's bytes and file name, for the artifact.
   std::string library, libraryName;
-  /// How it was built: the host compiler's arguments (the output and
-  /// raycc's own paths left out) and version.
+  /// How it was built: the source's hash, the host compiler's arguments
+  /// (the output and raycc's own paths left out) and version.
+  std::string sourceSha256;
   std::vector<std::string> buildCommand;
   std::string hostCompiler;
   int exitCode = kExitOk;
@@ -475,6 +476,11 @@ struct TracedProgram {
 std::string sha256Hex(llvm::StringRef bytes) {
   return llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(bytes)),
                      /*LowerCase=*/true);
+}
+
+/// SHA-256 of `lines` joined by newlines, in hex: a key over several inputs.
+std::string sha256OfLines(llvm::ArrayRef<std::string> lines) {
+  return sha256Hex(llvm::join(lines, "\n"));
 }
 
 /// SHA-256 of the file at `path`, or "" when there is no path or it cannot
@@ -530,27 +536,19 @@ TracedProgram traceProgram(CompileOptions &options, MLIRContext &context,
   RayccPaths paths = findRayccPaths(argv0);
   // What the library is built from, for the artifact's provenance and the
   // cache key: the command without the output and raycc's own paths.
-  for (const std::string &arg :
-       buildArguments(compiler, paths, options.input, "<output>")) {
-    bool own = arg == "-L" + paths.libraryDir ||
-               arg == "-Wl,-rpath," + paths.libraryDir ||
-               llvm::any_of(paths.includeDirs, [&](const std::string &dir) {
-                 return arg == "-I" + dir;
-               });
-    if (!own)
-      out.buildCommand.push_back(arg);
-  }
+  out.sourceSha256 = fileSha256(options.input);
+  out.buildCommand =
+      buildArguments(compiler, RayccPaths{}, options.input, "<output>");
   out.hostCompiler = hostCompilerVersion(compiler);
   // --cache-dir: a library built from the same source, flags, compiler and
   // raycc is reused (only --param changed, say).
   std::string cached;
   if (!options.cacheDir.empty()) {
-    std::string key = fileSha256(options.input) + "\n" + out.hostCompiler +
-                      "\n" + RAYCC_VERSION;
-    for (const std::string &arg : out.buildCommand)
-      key += "\n" + arg;
+    std::vector<std::string> key = {out.sourceSha256, out.hostCompiler,
+                                    RAYCC_VERSION};
+    llvm::append_range(key, out.buildCommand);
     llvm::SmallString<128> entry(options.cacheDir.getValue());
-    llvm::sys::path::append(entry, sha256Hex(key), out.libraryName);
+    llvm::sys::path::append(entry, sha256OfLines(key), out.libraryName);
     cached = entry.str().str();
   }
   if (!cached.empty() && llvm::sys::fs::exists(cached)) {
@@ -875,7 +873,8 @@ int runCompile(int argc, char **argv) {
   artifact.set_task_library_name(traced.libraryName);
   artifact.set_cluster_name(clusterName);
   proto::Provenance &from = *artifact.mutable_provenance();
-  from.set_source_sha256(fileSha256(options.input));
+  from.set_source_sha256(traced.sourceSha256.empty() ? fileSha256(options.input)
+                                                     : traced.sourceSha256);
   for (llvm::StringRef p : options.params) {
     auto [name, value] = p.split('=');
     (*from.mutable_params())[name.str()] = value.str();
@@ -887,17 +886,16 @@ int runCompile(int argc, char **argv) {
   from.set_profile_sha256(fileSha256(options.profile));
   {
     // The compile's key: every input above, the options, raycc's version.
-    std::string key = from.source_sha256() + "\n" + from.host_compiler() +
-                      "\n" + from.cluster_sha256() + "\n" +
-                      from.profile_sha256() + "\n" + RAYCC_VERSION + "\n-O" +
-                      std::to_string(options.optLevel) + "\n" +
-                      options.graph.getValue();
+    std::vector<std::string> key = {
+        from.source_sha256(),    from.host_compiler(),
+        from.cluster_sha256(),   from.profile_sha256(),
+        RAYCC_VERSION,           "-O" + std::to_string(options.optLevel),
+        options.graph.getValue()};
     for (const auto &[name, value] : std::map<std::string, std::string>(
              from.params().begin(), from.params().end()))
-      key += "\n" + name + "=" + value;
-    for (const std::string &arg : from.build_command())
-      key += "\n" + arg;
-    from.set_inputs_sha256(sha256Hex(key));
+      key.push_back(name + "=" + value);
+    llvm::append_range(key, from.build_command());
+    from.set_inputs_sha256(sha256OfLines(key));
   }
   absl::Status written = WriteArtifact(outputPath, artifact);
   if (!written.ok())

@@ -103,8 +103,10 @@ std::vector<std::string> buildArguments(const HostCompiler &compiler,
   args.push_back(source);
   args.push_back("-o");
   args.push_back(output);
-  args.push_back("-L" + paths.libraryDir);
-  args.push_back("-Wl,-rpath," + paths.libraryDir);
+  if (!paths.libraryDir.empty()) {
+    args.push_back("-L" + paths.libraryDir);
+    args.push_back("-Wl,-rpath," + paths.libraryDir);
+  }
   for (const std::string &dir : compiler.libraryDirs)
     args.push_back("-L" + dir);
   args.push_back("-lraycc_graph");

@@ -37,7 +37,8 @@ RayccPaths findRayccPaths(const char *argv0);
 HostCompiler hostCompilerFromEnvironment();
 
 /// The host compiler's arguments (the command first) that build `source`
-/// into `output`.
+/// into `output` (with `paths` empty: the user's part of the command alone,
+/// as an artifact's provenance records it).
 std::vector<std::string> buildArguments(const HostCompiler &compiler,
                                         const RayccPaths &paths,
                                         const std::string &source,
