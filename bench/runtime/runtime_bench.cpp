@@ -16,7 +16,13 @@
 //
 // --graph: an artifact of bench/trace_scale/trace_program.cc, e.g.
 //   raycc compile bench/trace_scale/trace_program.cc --param tasks=10000 --param width=100 -o butterfly.rcx
-// runs that compiled graph against the same graph submitted task by task.
+// runs that compiled graph against the same graph submitted task by task,
+// and Graph::Run of it against Execute in turn.
+// --pipeline: the actor pipeline of the same file, e.g.
+//   raycc compile bench/trace_scale/trace_program.cc --graph pipeline --param stages=4 --param items=16 -o
+//   pipeline.rcx
+// runs it many times (Graph::Run, actors made once) against the same calls
+// submitted dynamically on actors made once.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -70,7 +76,15 @@ int64_t Mix(int64_t a, int64_t b, int64_t salt) { return a * 31 + b + salt; }
 int64_t Length(const std::string& s) { return static_cast<int64_t>(s.size()); }
 // (Its argument is read where it lies: on another node, once pulled there.)
 int64_t BytesLength(raycc::SharedBytes b) { return static_cast<int64_t>(b.size()); }
-RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add, Seed, Mix, Length, BytesLength);
+// The actor pipeline of trace_program.cc, with the same names.
+class Stage {
+ public:
+  static Stage* Create(int64_t salt) { return new Stage{salt}; }
+  int64_t Step(int64_t x) { return x * 31 + salt; }
+  int64_t salt = 0;
+};
+RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add, Seed, Mix, Length, BytesLength, Stage::Create,
+             &Stage::Step);
 
 /// The butterfly graph submitted dynamically; returns its outputs.
 std::vector<raycc::ObjectRef<int64_t>> DynamicButterfly(int64_t tasks, int64_t width) {
@@ -457,7 +471,7 @@ int RunCluster(std::string address, int n, int big_mib) {
 
 int main(int argc, char** argv) {
   int n = 100000, queued = 1000000, big_mib = 1024;
-  std::string graph_path, address;
+  std::string graph_path, pipeline_path, address;
   bool tasks_given = false, big_mib_given = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--tasks") && i + 1 < argc) {
@@ -474,10 +488,13 @@ int main(int argc, char** argv) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--graph") && i + 1 < argc) {
       graph_path = argv[++i];
+    } else if (!std::strcmp(argv[i], "--pipeline") && i + 1 < argc) {
+      pipeline_path = argv[++i];
     } else {
       std::fprintf(
           stderr,
           "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--reps N] [--graph butterfly.rcx]\n"
+          "                     [--pipeline pipeline.rcx]\n"
           "       runtime_bench --address HOST:PORT|auto [--tasks N] [--reps N] [--big-mib N]\n");
       return 2;
     }
@@ -659,6 +676,68 @@ int main(int argc, char** argv) {
     char what[64];
     std::snprintf(what, sizeof what, "graph of %lld tasks: compiled", static_cast<long long>(tasks));
     Row(what, "ms (baseline: dynamic)", Summarize(c, first_c), Summarize(d, first_d));
+    // Executed many times: Graph::Run, 2 in flight, against Execute in turn.
+    constexpr int kTimes = 20;
+    auto per_node_us = [&](double seconds) { return 1e6 * seconds / (kTimes * static_cast<double>(tasks)); };
+    auto run_many = [&] { return per_node_us(Seconds([&] { graph.Run({}, kTimes, 2); })); };
+    auto execute_each = [&] {
+      return per_node_us(Seconds([&] {
+        for (int k = 0; k < kTimes; ++k) {
+          raycc::GraphOutputs out = graph.Execute({});
+          for (const auto& [name, id] : out.ids()) raycc::Get(raycc::ObjectRef<int64_t>(id));
+        }
+      }));
+    };
+    double first_r = run_many(), first_e = execute_each();
+    std::vector<double> r, e;
+    for (int i = 0; i < reps; ++i) {
+      r.push_back(run_many());
+      e.push_back(execute_each());
+    }
+    Row("  Run x20, 2 in flight", "us/node (baseline: Execute)", Summarize(r, first_r),
+        Summarize(e, first_e));
+  }
+  if (!pipeline_path.empty()) {
+    // Ray's compiled graphs' case: actors made once, the same calls many
+    // times. Against the same calls submitted dynamically on actors made
+    // once, every execution submitted before any is read (the most overlap
+    // dynamic submission can have).
+    raycc::Graph graph = raycc::LoadGraph(pipeline_path, "pipeline");
+    constexpr int kTimes = 200;
+    // Its shape: `items` outputs, and stages actors + stages * items calls.
+    int64_t items = 0;
+    for (const auto& in : graph.Execute({}).ids()) items += in.first.rfind("out", 0) == 0;
+    int64_t stages = static_cast<int64_t>(graph.size()) / (items + 1);
+    int64_t calls = stages * items;
+    auto compiled = [&] {
+      return 1e6 * Seconds([&] { graph.Run({}, kTimes, 4); }) / (kTimes * static_cast<double>(calls));
+    };
+    auto dynamic = [&] {
+      std::vector<raycc::ActorHandle<Stage>> actors;
+      for (int64_t st = 0; st < stages; ++st) actors.push_back(raycc::Actor(Stage::Create).Remote(st));
+      return 1e6 * Seconds([&] {
+               std::vector<raycc::ObjectRef<int64_t>> outs;
+               for (int k = 0; k < kTimes; ++k) {
+                 for (int64_t i = 0; i < items; ++i) {
+                   raycc::ObjectRef<int64_t> x = actors[0].Task(&Stage::Step).Remote(i);
+                   for (int64_t st = 1; st < stages; ++st) x = actors[st].Task(&Stage::Step).Remote(x);
+                   outs.push_back(x);
+                 }
+               }
+               for (const auto& o : outs) raycc::Get(o);
+             }) /
+             (kTimes * static_cast<double>(calls));
+    };
+    double first_c = compiled(), first_d = dynamic();
+    std::vector<double> c, d;
+    for (int i = 0; i < reps; ++i) {
+      c.push_back(compiled());
+      d.push_back(dynamic());
+    }
+    char what[64];
+    std::snprintf(what, sizeof what, "actor pipeline %lldx%lld: Run x%d", static_cast<long long>(stages),
+                  static_cast<long long>(items), kTimes);
+    Row(what, "us/call (baseline: dynamic)", Summarize(c, first_c), Summarize(d, first_d));
   }
   raycc::Shutdown();
 

@@ -26,3 +26,24 @@ RAYCC_GRAPH(butterfly, raycc::GraphBuilder& g, int64_t tasks, int64_t width) {
   }
   for (int64_t i = 0; i < width; ++i) g.Output("out" + std::to_string(i), layer[i]);
 }
+
+// An actor pipeline, as Ray's compiled graphs run them: `stages` actors, and
+// `items` values each passed through every stage in turn (runtime_bench
+// --pipeline runs it many times against the same calls submitted dynamically).
+class Stage {
+ public:
+  static Stage* Create(int64_t salt) { return new Stage{salt}; }
+  int64_t Step(int64_t x) { return x * 31 + salt; }
+  int64_t salt = 0;
+};
+RAYCC_REMOTE(Stage::Create, &Stage::Step);
+
+RAYCC_GRAPH(pipeline, raycc::GraphBuilder& g, int64_t stages, int64_t items) {
+  std::vector<raycc::GraphActor<Stage>> actors;
+  for (int64_t s = 0; s < stages; ++s) actors.push_back(g.Actor(Stage::Create).Call(s));
+  for (int64_t i = 0; i < items; ++i) {
+    raycc::Value<int64_t> x = actors[0].Task(&Stage::Step).Call(i);
+    for (int64_t s = 1; s < stages; ++s) x = actors[s].Task(&Stage::Step).Call(x);
+    g.Output("out" + std::to_string(i), x);
+  }
+}

@@ -17,12 +17,19 @@
 //   sequential actor are ordered by the actor; any other dependency through
 //   a gate, a builtin task that completes once the dependencies are settled
 //   (made or failed), taken as one more (ignored) argument.
+//
+// A GraphRunner (Graph::Prepare, Graph::Run) executes the plan many times:
+// its first execution makes the groups and actors, which the later ones
+// reuse (Graph::Persistent), skipping what only feeds actor constructors;
+// at most max_inflight executions are unsettled at once; Close ends the
+// actors and removes the groups.
 
 #include <dlfcn.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -107,6 +114,21 @@ struct Graph::State {
   mutable std::mutex placed_mu;
   mutable std::shared_ptr<const Placed> placed;
   mutable std::atomic<bool> warned{false};
+  // Per node: it only feeds actor constructors (an actor's creation, or a
+  // task, put, get or join whose result is read, and only by such nodes, and
+  // that nothing else is ordered after). A GraphRunner's later executions
+  // skip these: their actors are the first execution's.
+  std::vector<bool> setup_only;
+};
+
+// A GraphRunner's executions share, once the first has made them, the
+// placement groups (reserved) and the actors.
+struct Graph::Persistent {
+  bool made = false;  // the first execution was submitted
+  std::vector<PlacementGroupId> groups;
+  std::vector<internal::CallOptions> in_groups;  // the options, in those groups
+  std::vector<ActorId> actors;                   // per node: the actor it made
+  std::vector<ActorId> created;
 };
 
 namespace {
@@ -772,6 +794,33 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   // its result is small), so that GraphOutputs::Wait can wait for it.
   for (int i = 0; i < plan->nodes_size(); ++i)
     if (state->sink[i]) kept[i] = true;
+  state->setup_only.assign(plan->nodes_size(), false);
+  std::vector<bool> read(plan->nodes_size(), false), needed(plan->nodes_size(), false);
+  for (const proto::PlanOutput& out : plan->outputs())
+    if (out.value().has_node_result()) needed[out.value().node_result().node()] = true;
+  for (int i = plan->nodes_size() - 1; i >= 0; --i) {  // (readers come after what they read)
+    const proto::PlanNode& node = plan->nodes(i);
+    switch (node.kind()) {
+      case proto::ACTOR_CREATE:
+        state->setup_only[i] = true;
+        break;
+      case proto::TASK:
+      case proto::PUT:
+      case proto::GET:
+      case proto::JOIN:
+        state->setup_only[i] = read[i] && !needed[i];
+        break;
+      default:
+        break;
+    }
+    for (const auto& operand : node.operands()) {
+      if (!operand.has_node_result()) continue;
+      read[operand.node_result().node()] = true;
+      if (!state->setup_only[i]) needed[operand.node_result().node()] = true;
+    }
+    if (!state->setup_only[i])
+      for (uint32_t dep : node.control_deps()) needed[dep] = true;
+  }
   Graph graph;
   graph.state_ = std::move(state);
   return graph;
@@ -787,7 +836,13 @@ std::vector<std::pair<std::string, std::string>> Graph::inputs() const {
 }
 
 GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) const {
+  return Submit(inputs, nullptr);
+}
+
+GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Persistent* persistent) const {
   const proto::ExecPlan& plan = state_->plan;
+  // A runner's later execution: the first's groups and actors.
+  const bool again = persistent != nullptr && persistent->made;
   internal::RuntimeInterface& runtime = internal::CurrentRuntime();
   if (state_->task_library != nullptr) {
     std::lock_guard<std::mutex> lock(state_->shipped_mu);
@@ -834,7 +889,9 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
     groups.clear();
   };
   std::vector<internal::CallOptions> in_groups;
-  if (plan.placement_groups_size() > 0) {
+  if (again) {
+    if (!persistent->groups.empty()) options = &persistent->in_groups;
+  } else if (plan.placement_groups_size() > 0) {
     try {
       for (const proto::PlanPlacementGroup& pg : plan.placement_groups()) {
         std::vector<std::vector<std::pair<std::string, double>>> bundles;
@@ -968,6 +1025,10 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
   try {
     for (int i = 0; i < plan.nodes_size(); ++i) {
       const proto::PlanNode& node = plan.nodes(i);
+      if (again && state_->setup_only[i]) {
+        if (node.kind() == proto::ACTOR_CREATE) actors[i] = persistent->actors[i];
+        continue;
+      }
       std::vector<TaskArgument> args;
       if (node.kind() != proto::TASK || state_->breaks[i]) flush();
       if (node.kind() != proto::TASK) args.reserve(node.operands_size() + 1);
@@ -1019,6 +1080,8 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
           // After the calls ordered before it (every call on the actor so
           // far, and its control dependencies): a task that waits for them,
           // then kills; its result, nil, says the kill is done.
+          // (A runner's actors are ended by its Close.)
+          if (persistent != nullptr && node.operands(0).has_node_result()) break;
           const ActorId& actor = actor_of(node.operands(0));
           std::vector<ObjectId> before = std::move(calls_on[actor]);
           calls_on[actor].clear();
@@ -1063,7 +1126,17 @@ GraphOutputs Graph::Execute(const std::map<std::string, GraphInput>& inputs) con
       }
     }
     flush();
-    if (!groups.empty() || !created.empty()) {
+    if (persistent != nullptr) {
+      // The runner's Close ends these, after its last execution.
+      if (!again) {
+        persistent->groups = std::move(groups);
+        persistent->in_groups = std::move(in_groups);
+        persistent->actors = actors;
+        persistent->created = std::move(created);
+        persistent->made = true;
+      }
+      groups_handed_over = true;
+    } else if (!groups.empty() || !created.empty()) {
       // The run ends once every task in its groups and every call on the
       // actors it created is settled.
       std::vector<ObjectId> in_groups_ids, calls;
@@ -1126,6 +1199,112 @@ std::vector<std::string> GraphOutputs::Wait() const {
     }
   }
   return failures;
+}
+
+struct GraphRunner::Session {
+  Graph graph;
+  int max_inflight = 2;
+  Graph::Persistent persistent;
+  // The executions not yet known settled, oldest first, with their number.
+  std::deque<std::pair<int64_t, GraphOutputs>> in_flight;
+  std::atomic<int64_t> executions{0};  // (read by other threads: a test, a monitor)
+  std::atomic<int64_t> waits{0};
+  bool closed = false;
+  std::vector<std::string> failures;
+  // The executions before this one report their outputs' failures too
+  // (Graph::Run, whose caller reads only the last's).
+  int64_t outputs_before = 0;
+
+  // Waits for the oldest execution; notes how its unread nodes failed.
+  void SettleOldest() {
+    auto [k, outputs] = std::move(in_flight.front());
+    in_flight.pop_front();
+    for (std::string& failure : outputs.Wait())
+      failures.push_back(absl::StrCat("execution ", k, ": ", failure));
+    if (k >= outputs_before) return;
+    internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+    for (const auto& [name, id] : outputs.ids()) {
+      try {
+        (void)runtime.Get(id, 0);
+      } catch (const RayccError& e) {
+        failures.push_back(absl::StrCat("execution ", k, ": output '", name, "': ", e.what()));
+      }
+    }
+  }
+};
+
+GraphRunner::GraphRunner(std::unique_ptr<Session> session) : session_(std::move(session)) {}
+GraphRunner::GraphRunner(GraphRunner&&) noexcept = default;
+GraphRunner& GraphRunner::operator=(GraphRunner&& other) noexcept {
+  if (this != &other) {
+    if (session_) {
+      try {
+        Close();
+      } catch (const std::exception&) {  // (the runtime is gone: nothing to end)
+      }
+    }
+    session_ = std::move(other.session_);
+  }
+  return *this;
+}
+
+GraphRunner::~GraphRunner() {
+  if (!session_) return;
+  try {
+    Close();
+  } catch (const std::exception&) {  // (the runtime is gone: nothing to end)
+  }
+}
+
+GraphRunner Graph::Prepare(int max_inflight) const {
+  if (max_inflight < 1) {
+    throw RayccError(
+        absl::StrCat("graph @", name(), ": max_inflight must be at least 1 (got ", max_inflight, ")"));
+  }
+  auto session = std::make_unique<GraphRunner::Session>();
+  session->graph = *this;
+  session->max_inflight = max_inflight;
+  return GraphRunner(std::move(session));
+}
+
+GraphOutputs GraphRunner::Execute(const std::map<std::string, GraphInput>& inputs) {
+  if (!session_ || session_->closed) throw RayccError("GraphRunner::Execute: the runner is closed");
+  Session& s = *session_;
+  while (static_cast<int>(s.in_flight.size()) >= s.max_inflight) {
+    ++s.waits;
+    s.SettleOldest();
+  }
+  GraphOutputs outputs = s.graph.Submit(inputs, &s.persistent);
+  s.in_flight.emplace_back(++s.executions, outputs);
+  return outputs;
+}
+
+std::vector<std::string> GraphRunner::Close() {
+  if (!session_) return {};
+  Session& s = *session_;
+  if (s.closed) return s.failures;
+  s.closed = true;
+  while (!s.in_flight.empty()) s.SettleOldest();
+  if (IsInitialized()) {
+    internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+    for (const ActorId& id : s.persistent.created) runtime.KillActor(id, /*no_restart=*/true);
+    for (const PlacementGroupId& id : s.persistent.groups) runtime.RemovePlacementGroup(id);
+  }
+  return s.failures;
+}
+
+int64_t GraphRunner::executions() const { return session_ ? session_->executions.load() : 0; }
+int64_t GraphRunner::waits() const { return session_ ? session_->waits.load() : 0; }
+size_t GraphRunner::in_flight() const { return session_ ? session_->in_flight.size() : 0; }
+
+GraphRunResult Graph::Run(const std::map<std::string, GraphInput>& inputs, int n, int max_inflight) const {
+  if (n < 1) throw RayccError(absl::StrCat("graph @", name(), ": Run needs n >= 1 (got ", n, ")"));
+  GraphRunner runner = Prepare(max_inflight);
+  runner.session_->outputs_before = n;  // (the last's outputs are the caller's)
+  GraphRunResult result;
+  for (int k = 1; k <= n; ++k) result.last = runner.Execute(inputs);
+  result.failures = runner.Close();
+  return result;
 }
 
 }  // namespace raycc

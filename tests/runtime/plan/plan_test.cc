@@ -7,6 +7,7 @@
 // under Inputs/ are compiled by the fixture plan.compile_inputs.
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "../api/runtime_test_util.h"
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raycc/api.h"
@@ -295,6 +297,84 @@ TEST_F(CompiledPlanTest, ATaskRunsOnlyWhereItsLabelSelectorAllows) {
     raycc::GraphOutputs out = graph.Execute({});
     for (int i = 0; i < 4; ++i) EXPECT_EQ(Read(out, "where" + std::to_string(i)), "n2") << "run " << run;
   }
+}
+
+// A GraphRunner makes the graph's actors and placement group once: the
+// actor's state carries over from execution to execution, the task that
+// only feeds its constructor runs once, the graph's kill waits for Close,
+// and Close gives the room back.
+TEST_F(CompiledPlanTest, ARunnerMakesItsActorAndGroupOnceAndEndsThemAtClose) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  raycc::Graph graph = raycc::LoadGraph(kArtifacts + "/runner.rcx");
+  {
+    raycc::GraphRunner runner = graph.Prepare(/*max_inflight=*/2);
+    int64_t start_runs = -1;
+    for (int64_t k = 1; k <= 5; ++k) {
+      raycc::GraphOutputs out = runner.Execute({{"step", raycc::GraphInput::Value(k)}});
+      EXPECT_EQ(*out.Get<int64_t>("total").Get(60000), 100 + k * (k + 1) / 2) << "execution " << k;
+      int64_t runs = *out.Get<int64_t>("start_runs").Get(60000);
+      if (k == 1) start_runs = runs;
+      EXPECT_EQ(runs, start_runs) << "the constructor's input was made again in execution " << k;
+      int alive = 0;
+      for (const raycc::PlacementGroupInfo& pg : raycc::ListPlacementGroups())
+        alive += pg.state == raycc::PlacementGroupInfo::State::kCreated;
+      EXPECT_EQ(alive, 1) << "execution " << k;
+    }
+    EXPECT_EQ(runner.executions(), 5);
+    EXPECT_THAT(runner.Close(), ::testing::IsEmpty());
+    EXPECT_THROW(runner.Execute({{"step", raycc::GraphInput::Value(int64_t{1})}}), raycc::RayccError);
+  }
+  for (const raycc::PlacementGroupInfo& pg : raycc::ListPlacementGroups())
+    EXPECT_NE(pg.state, raycc::PlacementGroupInfo::State::kCreated);
+  // Both CPUs are free again: the actor is gone and its group removed.
+  opened.Set();
+  EXPECT_EQ(*raycc::Task(Hold).SetResources({{"CPU", 2}}).Remote().Get(60000), 0);
+  // Execute, by contrast, makes and ends them per execution.
+  raycc::GraphOutputs out = graph.Execute({{"step", raycc::GraphInput::Value(int64_t{1})}});
+  EXPECT_EQ(*out.Get<int64_t>("total").Get(60000), 101);
+  EXPECT_THROW(graph.Prepare(0), raycc::RayccError);
+}
+
+// With max_inflight executions unsettled, Execute waits for the oldest:
+// here the first holds until the second Execute is seen waiting.
+TEST_F(CompiledPlanTest, ARunnerWaitsForTheOldestExecutionAtMaxInflight) {
+  raycc::Init(raycc::Config{.num_cpus = 4});
+  raycc::Graph graph = raycc::LoadGraph(Written(HandPlan("held", {"Hold"}, {{"held", 0}})));
+  raycc::GraphRunner runner = graph.Prepare(/*max_inflight=*/1);
+  raycc::GraphOutputs first = runner.Execute({});
+  EXPECT_EQ(runner.in_flight(), 1u);
+  std::thread opener([&] {
+    auto deadline = std::chrono::steady_clock::now() + raycc_test::kPatience;
+    while (runner.waits() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    opened.Set();
+  });
+  raycc::GraphOutputs second = runner.Execute({});
+  opener.join();
+  EXPECT_EQ(runner.waits(), 1);
+  // The first had settled before the second was submitted.
+  EXPECT_EQ(raycc::internal::CurrentRuntime().Wait({first.ids().at("held")}, 1, 0), std::vector<bool>{true});
+  EXPECT_EQ(*second.Get<int>("held").Get(60000), 0);
+  EXPECT_THAT(runner.Close(), ::testing::IsEmpty());
+}
+
+// Graph::Run reports how every execution's unread nodes failed, and the
+// outputs of all but the last (whose outputs the caller reads).
+TEST_F(CompiledPlanTest, RunReportsTheFailuresOfEveryExecution) {
+  raycc::Init(raycc::Config{.num_cpus = 4});
+  opened.Set();  // (Effect runs through)
+  raycc::Graph graph = raycc::LoadGraph(
+      Written(HandPlan("effects3", {"After", "Effect", "Boom", "Boom"}, {{"after", 0}, {"boom", 3}})));
+  raycc::GraphRunResult result = graph.Run({}, /*n=*/3, /*max_inflight=*/2);
+  EXPECT_EQ(*result.last.Get<int64_t>("after").Get(60000), 0);
+  EXPECT_THROW(result.last.Get<int64_t>("boom").Get(60000), raycc::RayccError);
+  std::vector<std::string> unread, outputs;
+  for (const std::string& f : result.failures) {
+    EXPECT_THAT(f, HasSubstr("boom in an unread task"));
+    (absl::StrContains(f, "output 'boom'") ? outputs : unread).push_back(f.substr(0, f.find(':')));
+  }
+  EXPECT_THAT(unread, ::testing::UnorderedElementsAre("execution 1", "execution 2", "execution 3"));
+  EXPECT_THAT(outputs, ::testing::UnorderedElementsAre("execution 1", "execution 2"));
+  EXPECT_THROW(graph.Run({}, 0), raycc::RayccError);
 }
 
 }  // namespace

@@ -88,6 +88,7 @@ class GraphOutputs {
 
  private:
   friend class Graph;
+  friend class GraphRunner;
   std::map<std::string, ObjectId> outputs_;
   // What Wait waits for besides the outputs (by node name): the nodes
   // nothing waits for, and the clean-up task.
@@ -97,12 +98,25 @@ class GraphOutputs {
   std::vector<std::shared_ptr<internal::ObjectRefHandle>> keep_;
 };
 
+class GraphRunner;
+struct GraphRunResult;
+
 /// A loaded, validated ExecPlan.
 class Graph {
  public:
   /// Submits the whole graph; inputs by name (every plan input must be
-  /// given). Throws RayccError naming a missing or unknown input.
+  /// given). Throws RayccError naming a missing or unknown input. Each
+  /// execution has its own actors and placement groups, made for it and
+  /// ended with it.
   GraphOutputs Execute(const std::map<std::string, GraphInput>& inputs) const;
+  /// The graph set up to be executed many times, as Ray's compiled graphs
+  /// are (see GraphRunner): at most `max_inflight` (>= 1) executions at
+  /// once. Throws RayccError for max_inflight < 1.
+  GraphRunner Prepare(int max_inflight = 2) const;
+  /// Executes the graph `n` (>= 1) times with the same inputs through a
+  /// GraphRunner of `max_inflight`, and returns once every execution has
+  /// settled and the runner is closed.
+  GraphRunResult Run(const std::map<std::string, GraphInput>& inputs, int n, int max_inflight = 2) const;
   const std::string& name() const;
   /// Number of plan nodes.
   size_t size() const;
@@ -110,10 +124,64 @@ class Graph {
   std::vector<std::pair<std::string, std::string>> inputs() const;
 
   struct State;
+  // What a GraphRunner's executions share: groups, actors.
+  struct Persistent;
 
  private:
   friend Graph LoadGraph(const std::string& path, const std::string& graph_name);
+  friend class GraphRunner;
+  // Execute, or (with `persistent`) one execution of a GraphRunner.
+  GraphOutputs Submit(const std::map<std::string, GraphInput>& inputs, Persistent* persistent) const;
   std::shared_ptr<const State> state_;
+};
+
+/// A graph executed many times. Its placement groups are reserved once, by
+/// the first execution, and its actors are made by the first execution and
+/// live on through the others (their state carries over, as in Ray's
+/// compiled graphs); the later executions submit only the tasks and calls,
+/// and skip the tasks that only feed actor constructors. Up to
+/// `max_inflight` executions run at once: execution k+1 overlaps k, and
+/// Execute waits for the oldest to settle when that many are unsettled.
+/// A kill of an actor the graph makes takes effect at Close. Close (or the
+/// destructor) waits for every execution, then ends the actors and removes
+/// the groups. One thread at a time.
+class GraphRunner {
+ public:
+  GraphRunner(GraphRunner&&) noexcept;
+  GraphRunner& operator=(GraphRunner&&) noexcept;
+  ~GraphRunner();
+  /// Submits one execution (as Graph::Execute), after waiting for the
+  /// oldest one when `max_inflight` are unsettled. Throws RayccError after
+  /// Close, or as Graph::Execute does.
+  GraphOutputs Execute(const std::map<std::string, GraphInput>& inputs);
+  /// Waits for every execution, then ends the actors and removes the
+  /// placement groups. Returns how the nodes nothing reads failed, in every
+  /// execution, as "execution k: node i (name): error" (k from 1), the
+  /// ones found while Execute waited included. Idempotent.
+  std::vector<std::string> Close();
+  /// Executions submitted so far.
+  int64_t executions() const;
+  /// How many times Execute waited for an earlier execution to settle.
+  int64_t waits() const;
+  /// Executions submitted and not yet known settled.
+  size_t in_flight() const;
+
+  struct Session;
+
+ private:
+  friend class Graph;
+  explicit GraphRunner(std::unique_ptr<Session> session);
+  std::unique_ptr<Session> session_;
+};
+
+/// What Graph::Run returns.
+struct GraphRunResult {
+  /// The last execution's outputs.
+  GraphOutputs last;
+  /// How nodes failed in any execution, as "execution k: ..." (k from 1):
+  /// the unread nodes of every execution, and the outputs of all but the
+  /// last (the last's are read from `last`), in the order found.
+  std::vector<std::string> failures;
 };
 
 /// Reads `path` (an .rcx artifact) and returns its graph `graph_name` (or its

@@ -1,0 +1,37 @@
+// A graph made to be executed many times by a GraphRunner (plan_test): an
+// actor in a placement group, whose constructor takes the result of a task
+// that feeds nothing else, called once per execution, then killed.
+
+#include <raycc/graph.h>
+
+#include <atomic>
+
+// (Names apart from the other inputs': every task library loads into plan_test.)
+std::atomic<int64_t> start_runs{0};
+int64_t StartFrom(int64_t base) {
+  ++start_runs;
+  return base;
+}
+// How many times StartFrom ran in this process, read after `after` is made.
+int64_t StartRuns(int64_t /*after*/) { return start_runs.load(); }
+
+class Tally {
+ public:
+  static Tally* Create(int64_t start) { return new Tally{start}; }
+  int64_t Add(int64_t x) { return total += x; }
+  int64_t total = 0;
+};
+RAYCC_REMOTE(StartFrom, StartRuns, Tally::Create, &Tally::Add);
+
+RAYCC_GRAPH(tally, raycc::GraphBuilder& g) {
+  auto step = g.Input<int64_t>("step");
+  auto pg = g.PlacementGroup({{{"CPU", 1}}}, raycc::PlacementStrategy::kPack, "tally");
+  auto tally = g.Actor(Tally::Create)
+                   .SetResources({{"CPU", 1}})
+                   .SetPlacementGroup(pg, 0)
+                   .Call(g.Task(StartFrom).Call(int64_t{100}));
+  auto total = tally.Task(&Tally::Add).Call(step);
+  g.Output("total", total);
+  g.Output("start_runs", g.Task(StartRuns).Call(total));
+  tally.Kill();
+}
