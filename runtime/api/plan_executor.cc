@@ -701,6 +701,41 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         state->gates[i].clear();
     }
   }
+  state->setup_only.assign(plan->nodes_size(), false);
+  std::vector<bool> read(plan->nodes_size(), false), needed(plan->nodes_size(), false);
+  for (const proto::PlanOutput& out : plan->outputs())
+    if (out.value().has_node_result()) needed[out.value().node_result().node()] = true;
+  for (int i = plan->nodes_size() - 1; i >= 0; --i) {  // (readers come after what they read)
+    const proto::PlanNode& node = plan->nodes(i);
+    switch (node.kind()) {
+      case proto::ACTOR_CREATE:
+        state->setup_only[i] = true;
+        break;
+      case proto::TASK:
+      case proto::PUT:
+      case proto::GET:
+      case proto::JOIN:
+        state->setup_only[i] = read[i] && !needed[i];
+        break;
+      default:
+        break;
+    }
+    for (const auto& operand : node.operands()) {
+      if (!operand.has_node_result()) continue;
+      read[operand.node_result().node()] = true;
+      if (!state->setup_only[i]) needed[operand.node_result().node()] = true;
+    }
+    if (!state->setup_only[i])
+      for (uint32_t dep : node.control_deps()) needed[dep] = true;
+  }
+  // A setup-only task is a batch of its own, and so starts the task after
+  // it: a runner's later executions skip it whole, and every other batch
+  // keeps its positions.
+  for (int i = 0; i < plan->nodes_size(); ++i) {
+    if (!state->setup_only[i] || plan->nodes(i).kind() != proto::TASK) continue;
+    state->breaks[i] = true;
+    if (i + 1 < plan->nodes_size()) state->breaks[i + 1] = true;
+  }
   std::map<std::vector<std::pair<std::string, double>>, int> seen;
   for (const proto::PlanNode& node : plan->nodes()) {
     state->options.push_back(OptionsOf(*plan, node));
@@ -794,33 +829,6 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   // its result is small), so that GraphOutputs::Wait can wait for it.
   for (int i = 0; i < plan->nodes_size(); ++i)
     if (state->sink[i]) kept[i] = true;
-  state->setup_only.assign(plan->nodes_size(), false);
-  std::vector<bool> read(plan->nodes_size(), false), needed(plan->nodes_size(), false);
-  for (const proto::PlanOutput& out : plan->outputs())
-    if (out.value().has_node_result()) needed[out.value().node_result().node()] = true;
-  for (int i = plan->nodes_size() - 1; i >= 0; --i) {  // (readers come after what they read)
-    const proto::PlanNode& node = plan->nodes(i);
-    switch (node.kind()) {
-      case proto::ACTOR_CREATE:
-        state->setup_only[i] = true;
-        break;
-      case proto::TASK:
-      case proto::PUT:
-      case proto::GET:
-      case proto::JOIN:
-        state->setup_only[i] = read[i] && !needed[i];
-        break;
-      default:
-        break;
-    }
-    for (const auto& operand : node.operands()) {
-      if (!operand.has_node_result()) continue;
-      read[operand.node_result().node()] = true;
-      if (!state->setup_only[i]) needed[operand.node_result().node()] = true;
-    }
-    if (!state->setup_only[i])
-      for (uint32_t dep : node.control_deps()) needed[dep] = true;
-  }
   Graph graph;
   graph.state_ = std::move(state);
   return graph;
@@ -1025,12 +1033,12 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
   try {
     for (int i = 0; i < plan.nodes_size(); ++i) {
       const proto::PlanNode& node = plan.nodes(i);
-      if (again && state_->setup_only[i]) {
+      if (node.kind() != proto::TASK || state_->breaks[i]) flush();
+      if (again && state_->setup_only[i]) {  // (a batch of its own, if a task: LoadGraph)
         if (node.kind() == proto::ACTOR_CREATE) actors[i] = persistent->actors[i];
         continue;
       }
       std::vector<TaskArgument> args;
-      if (node.kind() != proto::TASK || state_->breaks[i]) flush();
       if (node.kind() != proto::TASK) args.reserve(node.operands_size() + 1);
       bool gated = !state_->gates[i].empty();
       switch (node.kind()) {
@@ -1080,16 +1088,19 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
           // After the calls ordered before it (every call on the actor so
           // far, and its control dependencies): a task that waits for them,
           // then kills; its result, nil, says the kill is done.
-          // (A runner's actors are ended by its Close.)
-          if (persistent != nullptr && node.operands(0).has_node_result()) break;
           const ActorId& actor = actor_of(node.operands(0));
           std::vector<ObjectId> before = std::move(calls_on[actor]);
           calls_on[actor].clear();
           for (int dep : state_->gates[i])
             if (!objects[dep].IsNil()) before.push_back(objects[dep]);
-          args.push_back(ids_argument(Serialize(actor.Binary()), before));
+          // A runner's own actors live on to its Close: here the kill only
+          // waits for the calls before it (they settle with the execution).
+          bool kill = persistent == nullptr || !node.operands(0).has_node_result();
+          if (kill) args.push_back(ids_argument(Serialize(actor.Binary()), before));
           for (const ObjectId& id : before) args.push_back({false, {}, Serialize(id.Binary())});
-          objects[i] = keep(runtime.SubmitTask(BuiltinKillAfter(), std::move(args), builtin));
+          if (!kill && !args.empty()) args.front().contained = before;
+          objects[i] =
+              keep(runtime.SubmitTask(kill ? BuiltinKillAfter() : BuiltinAfter(), std::move(args), builtin));
           adopted[i] = true;
           break;
         }
@@ -1126,8 +1137,19 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
       }
     }
     flush();
+    // The run ends once every task in its groups and every call on the
+    // actors it created is settled.
+    std::vector<ObjectId> in_groups_ids, calls;
+    for (int i = 0; i < plan.nodes_size(); ++i) {
+      if (objects[i].IsNil()) continue;
+      if (state_->uses_group[i]) in_groups_ids.push_back(objects[i]);
+      if (node_calls_created(i)) calls.push_back(objects[i]);
+    }
+    std::vector<ObjectId> all = in_groups_ids;
+    all.insert(all.end(), calls.begin(), calls.end());
     if (persistent != nullptr) {
-      // The runner's Close ends these, after its last execution.
+      // The runner's Close ends the groups and actors, after its last
+      // execution; each execution ends once that work of its own is settled.
       if (!again) {
         persistent->groups = std::move(groups);
         persistent->in_groups = std::move(in_groups);
@@ -1136,17 +1158,13 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
         persistent->made = true;
       }
       groups_handed_over = true;
-    } else if (!groups.empty() || !created.empty()) {
-      // The run ends once every task in its groups and every call on the
-      // actors it created is settled.
-      std::vector<ObjectId> in_groups_ids, calls;
-      for (int i = 0; i < plan.nodes_size(); ++i) {
-        if (objects[i].IsNil()) continue;
-        if (state_->uses_group[i]) in_groups_ids.push_back(objects[i]);
-        if (node_calls_created(i)) calls.push_back(objects[i]);
+      if (!all.empty()) {
+        std::vector<TaskArgument> args;
+        for (const ObjectId& id : all) args.push_back({false, {}, Serialize(id.Binary())});
+        args.front().contained = all;
+        finish = keep(runtime.SubmitTask(BuiltinAfter(), std::move(args), builtin));
       }
-      std::vector<ObjectId> all = in_groups_ids;
-      all.insert(all.end(), calls.begin(), calls.end());
+    } else if (!groups.empty() || !created.empty()) {
       std::vector<TaskArgument> args;
       args.push_back(ids_argument(Serialize(static_cast<int>(groups.size())), all));
       args.push_back({false, {}, Serialize(static_cast<int>(created.size()))});
@@ -1179,8 +1197,12 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
   };
   for (int i = 0; i < plan.nodes_size(); ++i)
     if (state_->sink[i] && !objects[i].IsNil()) settle(state_->sink_name[i], objects[i]);
-  if (!finish.IsNil())
-    settle("the end of the execution (its placement groups removed, its actors killed)", finish);
+  if (!finish.IsNil()) {
+    settle(persistent != nullptr
+               ? "the end of the execution (its work in placement groups and calls on its actors settled)"
+               : "the end of the execution (its placement groups removed, its actors killed)",
+           finish);
+  }
   return outputs;
 }
 
@@ -1217,10 +1239,10 @@ struct GraphRunner::Session {
 
   // Waits for the oldest execution; notes how its unread nodes failed.
   void SettleOldest() {
-    auto [k, outputs] = std::move(in_flight.front());
-    in_flight.pop_front();
-    for (std::string& failure : outputs.Wait())
-      failures.push_back(absl::StrCat("execution ", k, ": ", failure));
+    auto [k, outputs] = in_flight.front();
+    std::vector<std::string> unread = outputs.Wait();
+    in_flight.pop_front();  // (only once it is known settled)
+    for (std::string& failure : unread) failures.push_back(absl::StrCat("execution ", k, ": ", failure));
     if (k >= outputs_before) return;
     internal::RuntimeInterface& runtime = internal::CurrentRuntime();
     for (const auto& [name, id] : outputs.ids()) {
@@ -1284,12 +1306,22 @@ std::vector<std::string> GraphRunner::Close() {
   Session& s = *session_;
   if (s.closed) return s.failures;
   s.closed = true;
+  // The actors and groups end however the waiting ends (it throws when the
+  // runtime shuts down meanwhile).
+  struct End {
+    Session& s;
+    ~End() {
+      if (!IsInitialized()) return;
+      try {
+        internal::RuntimeInterface& runtime = internal::CurrentRuntime();
+        for (const ActorId& id : s.persistent.created) runtime.KillActor(id, /*no_restart=*/true);
+        for (const PlacementGroupId& id : s.persistent.groups) runtime.RemovePlacementGroup(id);
+      } catch (const std::exception& e) {
+        std::cerr << "raycc: GraphRunner of @" << s.graph.name() << ": " << e.what() << "\n";
+      }
+    }
+  } end{s};
   while (!s.in_flight.empty()) s.SettleOldest();
-  if (IsInitialized()) {
-    internal::RuntimeInterface& runtime = internal::CurrentRuntime();
-    for (const ActorId& id : s.persistent.created) runtime.KillActor(id, /*no_restart=*/true);
-    for (const PlacementGroupId& id : s.persistent.groups) runtime.RemovePlacementGroup(id);
-  }
   return s.failures;
 }
 
