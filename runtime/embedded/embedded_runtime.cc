@@ -194,7 +194,7 @@ EmbeddedRuntime::EmbeddedRuntime(const Config& config)
   proto::Address driver;
   driver.set_node_id(node_.Binary());
   if (absl::Status s = gcs_.AddJob(job_, driver); !s.ok()) throw RayccError(std::string(s.message()));
-  for (int i = 0; i < threads; ++i) StartWorkerLocked();
+  for (int i = 0; i < threads; ++i) workers_.StartLocked();
 }
 
 EmbeddedRuntime::~EmbeddedRuntime() { Finish().IgnoreError(); }
@@ -221,15 +221,14 @@ absl::Status EmbeddedRuntime::Finish() {
     gcs_.MarkJobFinished(job_).IgnoreError();  // (it was added by the constructor)
     objects_cv_.notify_all();
     resume_cv_.notify_all();
-    WakeAllWorkersLocked();
+    workers_.WakeAllLocked();
   }
   // Workers may start more workers until they see stopping_; join until none
   // is left.
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      for (std::thread& t : workers_) threads.push_back(std::move(t));
-      workers_.clear();
+      workers_.TakeLocked(&threads);
       actors_.Stop(&threads, "the runtime was shut down");
     }
     if (threads.empty()) break;
@@ -330,7 +329,7 @@ void EmbeddedRuntime::AcquireLocked(const Units& demand, int node, int sign) {
   if (resuming_ > 0) {
     resume_cv_.notify_all();
   } else if (!ready_.empty()) {
-    WakeWorkerLocked();
+    workers_.WakeOneLocked();
   }
   if (actors_waiting_ > 0) objects_cv_.notify_all();
   if (gcs_.pending_placement_groups() > 0) TryReserveGroupsLocked();
@@ -344,7 +343,7 @@ void EmbeddedRuntime::ReacquireLocked(const Units& demand, int node, std::unique
   }
   resources_.Acquire(demand, node);
   // Workers held back while this thread waited may run what is left.
-  if (resuming_ == 0 && !ready_.empty()) WakeWorkerLocked();
+  if (resuming_ == 0 && !ready_.empty()) workers_.WakeOneLocked();
 }
 
 std::shared_ptr<EmbeddedRuntime::Task> EmbeddedRuntime::PopRunnableLocked(int* node) {
@@ -383,24 +382,7 @@ void EmbeddedRuntime::ReadyOrFailLocked(const std::shared_ptr<Task>& task) {
 
 void EmbeddedRuntime::MakeReadyLocked(const std::shared_ptr<Task>& task) {
   ready_.Push(task);
-  WakeWorkerLocked();
-}
-
-void EmbeddedRuntime::WakeWorkerLocked() {
-  if (idle_workers_ > signalled_) {
-    ++signalled_;
-    work_cv_.notify_one();
-  }
-}
-
-void EmbeddedRuntime::WakeAllWorkersLocked() {
-  signalled_ = idle_workers_;
-  work_cv_.notify_all();
-}
-
-void EmbeddedRuntime::StartWorkerLocked() {
-  int index = static_cast<int>(workers_.size());
-  workers_.emplace_back([this, index] { WorkerLoop(index); });
+  workers_.WakeOneLocked();
 }
 
 const EmbeddedRuntime::Demand* EmbeddedRuntime::DemandOfLocked(const CallOptions& options, bool is_task,
@@ -575,10 +557,10 @@ ObjectId EmbeddedRuntime::Post(const std::shared_ptr<Task>& task) {
   if (!accepting_.load(std::memory_order_relaxed)) throw RayccError("the runtime is shutting down");
   ObjectId result = task->result;
   inbox_.Post(task);
-  // A worker that found nothing to do announces itself in sleepers_ before
-  // it looks at the inbox a last time (both seq_cst): either it sees this
-  // task, or this sees it and wakes it.
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) Lock();
+  // A worker that found nothing to do announces itself before it looks at
+  // the inbox a last time (both seq_cst): either it sees this task, or this
+  // sees it and wakes it (worker_threads.h).
+  if (workers_.AnyParking()) Lock();
   return result;
 }
 
@@ -751,7 +733,7 @@ void EmbeddedRuntime::ClaimMoreLocked(Batch* batch) {
   auto duration = durations_.find(first.function);
   if (duration == durations_.end() || duration->second >= kShortTaskUs) return;
   // A share of the ready queue, so other workers find work too.
-  size_t share = ready_.size() / std::max<size_t>(1, workers_.size());
+  size_t share = ready_.size() / std::max<size_t>(1, workers_.started());
   size_t limit = std::min(kMaxBatch, 1 + share);
   while (batch->tasks.size() < limit && !ready_.empty()) {
     if (!BatchesWith(*ready_.Front(), first)) break;
@@ -916,20 +898,13 @@ void EmbeddedRuntime::WorkerLoop(int index) {
     while (true) {
       DrainInboxLocked();
       if (stopping_ || (task = PopRunnableLocked(&node)) != nullptr) break;
-      ++idle_workers_;
-      sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      if (!inbox_.pending(std::memory_order_seq_cst)) {  // (see Post)
-        work_cv_.wait(lock);
-        if (signalled_ > 0) --signalled_;  // (or a spurious wake-up: then one more is sent later)
-      }
-      sleepers_.fetch_sub(1, std::memory_order_relaxed);
-      --idle_workers_;
+      workers_.Park(lock, [&] { return inbox_.pending(std::memory_order_seq_cst); });  // (see Post)
     }
     if (stopping_) break;
     task->node = node;
     AcquireLocked(task->demand->units, node, +1);
     if (task->run) {  // a runner of a graph run
-      if (!ready_.empty()) WakeWorkerLocked();
+      if (!ready_.empty()) workers_.WakeOneLocked();
       RunGraph(task, lock);
       embedded::garbage.tasks.push_back(std::move(task));
       continue;
@@ -938,7 +913,7 @@ void EmbeddedRuntime::WorkerLoop(int index) {
     batch.tasks.push_back(std::move(task));
     ClaimMoreLocked(&batch);
     // More ready work than this thread: pass the wake-up on.
-    if (!ready_.empty()) WakeWorkerLocked();
+    if (!ready_.empty()) workers_.WakeOneLocked();
     if (batch.tasks.size() == 1) {
       RunTask(batch.tasks[0], lock);
     } else {
@@ -961,7 +936,7 @@ bool EmbeddedRuntime::BlockUntil(std::unique_lock<std::mutex>& lock, const std::
     // Give the CPU back so nested work can run, and make sure a thread is
     // free to run it: nested fan-out cannot deadlock the pool.
     AcquireLocked(*demand, node, -1);
-    if (idle_workers_ == 0 && !stopping_) StartWorkerLocked();
+    if (workers_.IdleLocked() == 0 && !stopping_) workers_.StartLocked();
   }
   auto stop_or_done = [&] { return stopping_ || done(); };
   bool ok;
@@ -1192,7 +1167,7 @@ void EmbeddedRuntime::TryReserveGroupsLocked() {
   if (reserved.empty()) return;
   if (!group_runs_.empty()) GrowGroupLanesLocked(reserved);
   objects_cv_.notify_all();
-  WakeAllWorkersLocked();
+  workers_.WakeAllLocked();
 }
 
 std::vector<PlacementGroupInfo> EmbeddedRuntime::ListPlacementGroups() {
@@ -1227,7 +1202,7 @@ PlacementGroupId EmbeddedRuntime::CreatePlacementGroup(
   }
   // (The GCS reserved it now if it fits.)
   objects_cv_.notify_all();
-  WakeAllWorkersLocked();
+  workers_.WakeAllLocked();
   return id;
 }
 
@@ -1273,7 +1248,7 @@ void EmbeddedRuntime::RemovePlacementGroup(const PlacementGroupId& id) {
   // The GCS gives the bundles back (running tasks in the group give theirs
   // back to names nothing asks for any more) and reserves what now fits.
   if (absl::Status s = gcs_.RemovePlacementGroup(id); !s.ok()) throw RayccError(std::string(s.message()));
-  WakeAllWorkersLocked();
+  workers_.WakeAllLocked();
   objects_cv_.notify_all();
 }
 

@@ -30,6 +30,7 @@
 #include "embedded/task.h"
 #include "embedded/timeline.h"
 #include "embedded/user_call.h"
+#include "embedded/worker_threads.h"
 #include "gcs/gcs.h"
 #include "raycc/runtime/api/config.h"
 #include "raycc/runtime/api/errors.h"
@@ -188,7 +189,6 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   std::condition_variable resume_cv_;
   /// The first ready task (by priority) that fits somewhere, and its node.
   std::shared_ptr<Task> PopRunnableLocked(int* node);
-  void StartWorkerLocked();
   // Blocks until `done()` (evaluated under mu_) or the deadline; gives back
   // the calling task's resources while it waits. Returns done().
   // `object`, when given, is the one object `done` waits for: completions of
@@ -206,10 +206,6 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   /// The task's first argument object that holds an error, or null.
   static const Object* FirstFailedArg(const Task& task);
   std::vector<std::shared_ptr<Task>> failing_;  // (ReadyOrFailLocked's queue)
-  /// Wakes one idle worker unless enough were woken already and have not
-  /// yet looked for work (each wake-up is a futex call and a context switch).
-  void WakeWorkerLocked();
-  void WakeAllWorkersLocked();
   // SubmitTask's work once `task` has its demand: options, ids, dependency
   // wiring, the ready queue. Requires mu_.
   // (The task is filled already: FillTask.)
@@ -412,13 +408,11 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   // workers' sleep protocol, see Post).
   Mailbox<std::shared_ptr<Task>, std::memory_order_seq_cst> inbox_;
   std::vector<std::shared_ptr<Task>> draining_;  // (mu_) reused, so its capacity stays
-  std::atomic<int> sleepers_{0};                 // workers about to wait or waiting for work
   std::atomic<bool> accepting_{true};
   std::atomic<uint64_t> graph_runs_started_{0};
 
   std::mutex mu_;
   std::condition_variable objects_cv_;  // an object became ready
-  std::condition_variable work_cv_;     // work or resources appeared
   bool stopping_ = false;
 
   JobId job_;
@@ -435,9 +429,9 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   ReadyQueue<Task> ready_;  // higher priority first, then submission order
   uint64_t next_sequence_ = 0;
   std::atomic<uint32_t> next_put_{1};
-  std::vector<std::thread> workers_;
-  int idle_workers_ = 0;
-  int signalled_ = 0;       // idle workers woken that have not looked for work yet
+  // The worker threads: parked while there is nothing to run, woken one at
+  // a time as work comes, one more started when a task blocks with none idle.
+  embedded::WorkerThreads workers_{[this](int index) { WorkerLoop(index); }};
   int object_waiters_ = 0;  // threads in objects_cv_.wait
   // The control service (node table, actor directory and names, placement
   // groups, the job), in this process; it reserves placement groups on the
