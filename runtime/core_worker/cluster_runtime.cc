@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
@@ -1803,6 +1804,12 @@ void ClusterRuntime::ThrowUnknown(const char* what, const ObjectId& id) const {
 }
 
 void ClusterRuntime::NotifyBlocked(bool blocked) {
+  // Taking the CPU back waits until the raylet has it free: the leases this
+  // process holds for the tasks it waited for give it back first.
+  if (!blocked) submitter_->BeginReacquire();
+  absl::Cleanup end = [&] {
+    if (!blocked) submitter_->EndReacquire();
+  };
   grpc::ClientContext context;
   rpc::AddToken(&context, token_);
   proto::NotifyWorkerBlockedRequest request;

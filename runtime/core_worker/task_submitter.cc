@@ -122,6 +122,18 @@ void TaskSubmitter::ReleaseIdle() {
   idle_cv_.wait(lock, [&] { return idle_leases_ == 0 || stopping_; });
 }
 
+void TaskSubmitter::BeginReacquire() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++reacquiring_;
+  ++release_generation_;  // (the idle ones go now)
+  work_cv_.notify_all();
+}
+
+void TaskSubmitter::EndReacquire() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --reacquiring_;
+}
+
 std::shared_ptr<grpc::Channel> TaskSubmitter::ChannelTo(const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<grpc::Channel>& channel = channels_[address];
@@ -295,7 +307,8 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         continue;  // (stopping: the loop's head returns)
     }
     bool worker_lost = false;
-    bool idle = false;  // counted in idle_leases_
+    bool idle = false;    // counted in idle_leases_
+    bool pushed = false;  // this lease has run tasks
     const bool spread = sample.scheduling_strategy().has_spread();
     while (!worker_lost) {
       proto::PushTasksRequest batch;
@@ -303,10 +316,14 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         // A lease outlives its queue by kLeaseIdle (or until ReleaseIdle):
         // the next task of the shape (a caller submitting one at a time)
         // reuses the worker instead of asking the raylet again. Not for
-        // spread tasks: each new one goes to the raylet's next node.
+        // spread tasks: each new one goes to the raylet's next node. Not
+        // while a task here waits to take its CPU back (BeginReacquire).
+        // Not for a lease granted after its queue ran dry (it asked while
+        // others were busy, and they took the tasks): it goes back at once,
+        // or each such grant would hold the node's CPU for kLeaseIdle.
         std::unique_lock<std::mutex> lock(mu_);
         Shape& shape = shapes_[key];
-        if (shape.queue.empty() && !stopping_ && !spread) {
+        if (shape.queue.empty() && !stopping_ && !spread && reacquiring_ == 0 && pushed) {
           ++idle_leases_;
           idle = true;
           const uint64_t generation = release_generation_;
@@ -338,6 +355,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
           prepare_(request.mutable_task(), lease.node_id, lease.raylet);
       }
       const auto start = std::chrono::steady_clock::now();
+      pushed = true;
       grpc::Status status;
       proto::PushTasksReply replies;
       if (batch.tasks_size() == 1) {

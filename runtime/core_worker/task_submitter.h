@@ -85,6 +85,13 @@ class TaskSubmitter {
   /// are back with their raylets (a worker process calls it when a task
   /// ends: the leases its task took are not kept past it).
   void ReleaseIdle();
+  /// While a task of this process waits to take its CPU back after a
+  /// blocking Get (between these two calls), a lease gives its worker back
+  /// as soon as its queue is empty, idle ones at once: such a lease holds
+  /// CPU that the waiting task needs, and the task cannot submit more work
+  /// to it meanwhile. Without this, each unblock waited out kLeaseIdle.
+  void BeginReacquire();
+  void EndReacquire();
   /// Stops: queued tasks are dropped (not reported), waiting lease
   /// requests and running pushes are cancelled, the threads joined.
   void Shutdown();
@@ -158,6 +165,7 @@ class TaskSubmitter {
   std::condition_variable idle_cv_;  // an idle lease was given back
   int idle_leases_ = 0;
   uint64_t release_generation_ = 0;
+  int reacquiring_ = 0;  // tasks of this process waiting to take their CPU back
   bool stopping_ = false;
   absl::node_hash_map<std::string, Shape> shapes_;  // (stable: waits hold a Shape&)
   std::list<std::unique_ptr<LeaseThread>> threads_;

@@ -26,8 +26,6 @@ namespace raycc::raylet {
 namespace {
 
 constexpr char kCodePrefix[] = "sha256:";
-// How often a blocked call looks at its caller's cancellation.
-constexpr auto kCancelPoll = std::chrono::milliseconds(100);
 
 bool IsContentHash(absl::string_view hash) {
   return hash.size() == 64 && std::all_of(hash.begin(), hash.end(), [](char c) {
@@ -263,7 +261,7 @@ absl::StatusOr<proto::RequestWorkerLeaseReply> NodeManager::RequestLease(
   DispatchLocked();
   while (request.state != Request::State::kGranted && request.state != Request::State::kFailed &&
          !stopping_) {
-    cv_.wait_for(lock, kCancelPoll);
+    cv_.wait_for(lock, options_.cancel_poll);
     if (request.state == Request::State::kGranted || request.state == Request::State::kFailed) break;
     if (cancelled()) break;
   }
@@ -336,7 +334,12 @@ void NodeManager::DispatchLocked() {
       continue;
     }
     const scheduling::Units lent = scheduling::CpuPart(it->second.held.units);
-    if (!FitsHereLocked(lent)) return;  // (in order: the first waits, so do the rest)
+    if (!FitsHereLocked(lent)) {
+      // In order: the first waits, so do the rest, and no new lease goes
+      // ahead of them. Those made done above are told.
+      cv_.notify_all();
+      return;
+    }
     view_.Acquire(lent, kHere);
     it->second.blocked = false;
     unblock->done = true;
@@ -532,7 +535,7 @@ absl::Status NodeManager::NotifyBlocked(const WorkerId& id, bool blocked,
   Unblock unblock{id};
   unblocks_.push_back(&unblock);
   DispatchLocked();
-  while (!unblock.done && !stopping_ && !cancelled()) cv_.wait_for(lock, kCancelPoll);
+  while (!unblock.done && !stopping_ && !cancelled()) cv_.wait_for(lock, options_.cancel_poll);
   unblocks_.remove(&unblock);
   if (!unblock.done) return absl::CancelledError("NotifyWorkerBlocked: cancelled");
   return absl::OkStatus();
@@ -926,6 +929,12 @@ void NodeManager::CancelBundles(const PlacementGroupId& group, const std::vector
 ResourceSet NodeManager::available() const {
   std::lock_guard<std::mutex> lock(mu_);
   return scheduling::ToSet(view_.node(kHere).available);
+}
+
+size_t NodeManager::unblocks_waiting() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<size_t>(
+      std::count_if(unblocks_.begin(), unblocks_.end(), [](const Unblock* u) { return !u->done; }));
 }
 
 void NodeManager::Report(proto::NodeResourcesReport* report) const {

@@ -62,6 +62,9 @@ struct NodeManagerOptions {
   /// reported free resources (two of the peer's report intervals: by then
   /// its report includes the lease).
   std::chrono::milliseconds spill_hold{2000};
+  /// How often a waiting lease request or unblock looks at its caller's
+  /// cancellation (it is woken at once for everything else).
+  std::chrono::milliseconds cancel_poll{100};
   /// The node's shared-memory object store (the raylet owns it; its workers
   /// and drivers map it by name), or null for none.
   object_store::SharedObjectStore* object_store = nullptr;
@@ -122,6 +125,8 @@ class NodeManager {
   void SetClusterNodes(std::vector<proto::NodeInfo> nodes);
 
   ResourceSet available() const;
+  /// Workers waiting to take their CPU back after a blocking Get.
+  size_t unblocks_waiting() const;
   /// What is free now, stamped with a version that orders this node's
   /// reports (heartbeats and bundle replies).
   void Report(proto::NodeResourcesReport* report) const;

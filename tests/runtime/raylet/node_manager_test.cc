@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "gcs/bundle_reserver_interface.h"
 #include "gcs/gcs.h"
 #include "rpc/content_hash.h"
@@ -95,6 +96,9 @@ class NodeManagerTest : public ::testing::Test {
     options.session_dir = dir_;
     options.spill_hold =
         std::chrono::minutes(10);  // (leases spilled count against a peer for the test's length)
+    // Every waiter must be woken by what it waits for: a poll would hide a
+    // missed wake-up (it never comes within a test).
+    options.cancel_poll = std::chrono::hours(1);
     self_ = options.node_id;
     nm_ = std::make_unique<NodeManager>(std::move(options), gcs_, pool_);
   }
@@ -175,6 +179,16 @@ class NodeManagerTest : public ::testing::Test {
   bool WaitPending(size_t n) const {
     const auto deadline = std::chrono::steady_clock::now() + kWait;
     while (Pending() != n) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+
+  /// Waits until `n` workers wait to take their CPU back.
+  bool WaitUnblocking(size_t n) const {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (nm_->unblocks_waiting() != n) {
       if (std::chrono::steady_clock::now() > deadline) return false;
       std::this_thread::yield();
     }
@@ -339,6 +353,34 @@ TEST_F(NodeManagerTest, AWorkerBlockedInGetLendsItsCpuAndTakesItBackInTurn) {
   EXPECT_EQ(nm_->available().Get("CPU"), FixedPoint());  // (held again by the unblocked worker)
   ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(blocked), false).ok());
   EXPECT_EQ(nm_->available().Get("CPU"), *FixedPoint::FromDouble(1));
+}
+
+// Two workers wait to take their CPU back, in turn; the first fits when a
+// child returns its CPU while the second still does not: the first is told
+// at once (it was left to find out at its next cancellation poll).
+TEST_F(NodeManagerTest, AnUnblockThatFitsIsToldThoughTheNextInTurnWaits) {
+  Start(Res({{"CPU", 2}}));
+  proto::RequestWorkerLeaseReply a = Granted(Lease(Res({{"CPU", 1}})), 0);
+  proto::RequestWorkerLeaseReply b = Granted(Lease(Res({{"CPU", 1}})), 1);
+  ASSERT_TRUE(nm_->NotifyBlocked(WorkerOf(a), true, [] { return false; }).ok());
+  ASSERT_TRUE(nm_->NotifyBlocked(WorkerOf(b), true, [] { return false; }).ok());
+  proto::RequestWorkerLeaseReply c1 = Granted(Lease(Res({{"CPU", 1}})), 2);
+  proto::RequestWorkerLeaseReply c2 = Granted(Lease(Res({{"CPU", 1}})), 3);
+  auto a_back = std::async(std::launch::async,
+                           [&] { return nm_->NotifyBlocked(WorkerOf(a), false, [] { return false; }); });
+  ASSERT_TRUE(WaitUnblocking(1));
+  auto b_back = std::async(std::launch::async,
+                           [&] { return nm_->NotifyBlocked(WorkerOf(b), false, [] { return false; }); });
+  ASSERT_TRUE(WaitUnblocking(2));
+  // (A failed wait stops the raylet: the waiters end, and so does the test.)
+  auto stop_waiters = absl::MakeCleanup([&] { nm_->Shutdown(); });
+  ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(c1), false).ok());
+  ASSERT_EQ(a_back.wait_for(kWait), std::future_status::ready) << "the first unblock was never told";
+  EXPECT_TRUE(a_back.get().ok());
+  EXPECT_EQ(b_back.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);  // (no room yet)
+  ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(c2), false).ok());
+  ASSERT_EQ(b_back.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(b_back.get().ok());
 }
 
 TEST_F(NodeManagerTest, GpuLeasesHoldTheirOwnDevicesAndFractionsShareOne) {
