@@ -119,6 +119,8 @@ struct Graph::State {
   // that nothing else is ordered after). A GraphRunner's later executions
   // skip these: their actors are the first execution's.
   std::vector<bool> setup_only;
+  // The plan kills an actor (Execute then notes the calls before a kill).
+  bool has_kill = false;
 };
 
 // A GraphRunner's executions share, once the first has made them, the
@@ -701,6 +703,7 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         state->gates[i].clear();
     }
   }
+  for (const proto::PlanNode& node : plan->nodes()) state->has_kill |= node.kind() == proto::ACTOR_KILL;
   state->setup_only.assign(plan->nodes_size(), false);
   std::vector<bool> read(plan->nodes_size(), false), needed(plan->nodes_size(), false);
   for (const proto::PlanOutput& out : plan->outputs())
@@ -1081,7 +1084,7 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
           objects[i] =
               adopt(runtime.SubmitActorTask(actor, *state_->methods[i], std::move(args), (*options)[i]));
           adopted[i] = true;
-          calls_on[actor].push_back(objects[i]);
+          if (state_->has_kill) calls_on[actor].push_back(objects[i]);
           break;
         }
         case proto::ACTOR_KILL: {
@@ -1137,19 +1140,13 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
       }
     }
     flush();
-    // The run ends once every task in its groups and every call on the
-    // actors it created is settled.
-    std::vector<ObjectId> in_groups_ids, calls;
-    for (int i = 0; i < plan.nodes_size(); ++i) {
-      if (objects[i].IsNil()) continue;
-      if (state_->uses_group[i]) in_groups_ids.push_back(objects[i]);
-      if (node_calls_created(i)) calls.push_back(objects[i]);
-    }
-    std::vector<ObjectId> all = in_groups_ids;
-    all.insert(all.end(), calls.begin(), calls.end());
     if (persistent != nullptr) {
       // The runner's Close ends the groups and actors, after its last
-      // execution; each execution ends once that work of its own is settled.
+      // execution. (An execution has settled once its outputs and the
+      // nodes nothing reads have: every other node settles before one of
+      // those starts, a wait's not counting as a read (LoadGraph). So its
+      // work in the groups and calls on the actors are done by then, with
+      // no task to wait for them.)
       if (!again) {
         persistent->groups = std::move(groups);
         persistent->in_groups = std::move(in_groups);
@@ -1158,13 +1155,17 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
         persistent->made = true;
       }
       groups_handed_over = true;
-      if (!all.empty()) {
-        std::vector<TaskArgument> args;
-        for (const ObjectId& id : all) args.push_back({false, {}, Serialize(id.Binary())});
-        args.front().contained = all;
-        finish = keep(runtime.SubmitTask(BuiltinAfter(), std::move(args), builtin));
-      }
     } else if (!groups.empty() || !created.empty()) {
+      // The run ends once every task in its groups and every call on the
+      // actors it created is settled.
+      std::vector<ObjectId> in_groups_ids, calls;
+      for (int i = 0; i < plan.nodes_size(); ++i) {
+        if (objects[i].IsNil()) continue;
+        if (state_->uses_group[i]) in_groups_ids.push_back(objects[i]);
+        if (node_calls_created(i)) calls.push_back(objects[i]);
+      }
+      std::vector<ObjectId> all = in_groups_ids;
+      all.insert(all.end(), calls.begin(), calls.end());
       std::vector<TaskArgument> args;
       args.push_back(ids_argument(Serialize(static_cast<int>(groups.size())), all));
       args.push_back({false, {}, Serialize(static_cast<int>(created.size()))});
@@ -1197,12 +1198,8 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
   };
   for (int i = 0; i < plan.nodes_size(); ++i)
     if (state_->sink[i] && !objects[i].IsNil()) settle(state_->sink_name[i], objects[i]);
-  if (!finish.IsNil()) {
-    settle(persistent != nullptr
-               ? "the end of the execution (its work in placement groups and calls on its actors settled)"
-               : "the end of the execution (its placement groups removed, its actors killed)",
-           finish);
-  }
+  if (!finish.IsNil())
+    settle("the end of the execution (its placement groups removed, its actors killed)", finish);
   return outputs;
 }
 
