@@ -45,6 +45,7 @@
 #include "raycc/proto/exec_plan.pb.h"
 #include "raycc/runtime/common/artifact_file.h"
 #include "raycc/runtime/common/resource_set.h"
+#include "rpc/content_hash.h"
 #include "scheduling/label_selector.h"
 
 namespace raycc {
@@ -430,6 +431,16 @@ void LoadTaskLibrary(const std::string& path, const proto::Artifact& artifact) {
   std::lock_guard<std::mutex> lock(mu);
   size_t key = std::hash<std::string>()(artifact.task_library());
   if (loaded.count(key) > 0) return;
+  if (!artifact.task_library_sha256().empty()) {
+    // Before dlopen: a damaged library's initializers would run (and may
+    // crash) as it loads.
+    const std::string sha256 = rpc::Sha256Hex(artifact.task_library());
+    if (sha256 != artifact.task_library_sha256()) {
+      throw RayccError(absl::StrCat(path, ": cannot load its task library ", artifact.task_library_name(),
+                                    ": it is damaged (its SHA-256 is ", sha256, ", the artifact records ",
+                                    artifact.task_library_sha256(), ")"));
+    }
+  }
   const char* tmp = std::getenv("TMPDIR");
   std::string file = absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/raycc-task-library-XXXXXX");
   int fd = mkstemp(file.data());

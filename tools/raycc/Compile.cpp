@@ -869,6 +869,8 @@ int runCompile(int argc, char **argv) {
   for (proto::ExecPlan &plan : plans)
     *artifact.add_plans() = std::move(plan);
   artifact.set_opt_level(options.optLevel);
+  if (!traced.library.empty())
+    artifact.set_task_library_sha256(sha256Hex(traced.library));
   artifact.set_task_library(std::move(traced.library));
   artifact.set_task_library_name(traced.libraryName);
   artifact.set_cluster_name(clusterName);
