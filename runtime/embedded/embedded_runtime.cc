@@ -467,7 +467,7 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     results[i] = *ObjectId::ForReturn(ids[i], 1);
   }
   // A plain batch runs as a graph run (graph_run.cc).
-  if (PlainBatch(tasks, demands)) {
+  if (PlainBatch(tasks)) {
     std::shared_ptr<GraphRun> run = MakeGraphRun(tasks, ids, results);
     Locked lock = Lock();
     if (stopping_) throw RayccError("the runtime is shutting down");

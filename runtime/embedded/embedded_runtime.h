@@ -223,11 +223,10 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   // graph_run.cc.
   using GraphNode = embedded::GraphNode;
   using GraphLane = embedded::GraphLane;
-  // Whether a batch can be a graph run: no task asks for spread or GPUs,
-  // no refs inside argument values, not submitted by a task. (No lock:
-  // nothing here changes.)
-  bool PlainBatch(const std::vector<BatchedTask>& tasks,
-                  const std::vector<std::vector<std::pair<std::string, double>>>& demands) const;
+  // Whether a batch can be a graph run: no task asks for spread, no refs
+  // inside argument values, not submitted by a task. (No lock: nothing
+  // here changes.)
+  bool PlainBatch(const std::vector<BatchedTask>& tasks) const;
   // Checks every task's demand and placement as the task-by-task path does
   // (throwing the same errors) and puts each node of `run` in its lane.
   void AssignLanesLocked(GraphRun& run, const std::vector<BatchedTask>& tasks,

@@ -130,28 +130,14 @@ struct GraphRun {
 
 }  // namespace embedded
 
-bool EmbeddedRuntime::PlainBatch(
-    const std::vector<BatchedTask>& tasks,
-    const std::vector<std::vector<std::pair<std::string, double>>>& demands) const {
+bool EmbeddedRuntime::PlainBatch(const std::vector<BatchedTask>& tasks) const {
   if (tasks.size() < 2) return false;
   // Submitted by a task: its tasks are that task's children (Cancel of it
   // cancels them), which only the task-by-task path tracks.
   if (tls.runtime == this && tls.demand != nullptr) return false;
-  // Whether each resource set asks for GPUs (looked at once per set, when a
-  // task first names it): a GPU task holds devices, which only the
-  // task-by-task path hands out.
-  std::vector<int8_t> gpu(demands.size(), -1);
   for (const BatchedTask& t : tasks) {
     // (Spread places each task anew: a runner runs many.)
     if (t.options->spread) return false;
-    if (t.demand >= 0) {
-      int8_t& asks = gpu[t.demand];
-      if (asks < 0) {
-        asks = std::any_of(demands[t.demand].begin(), demands[t.demand].end(),
-                           [](const auto& entry) { return entry.first == "GPU" && entry.second > 0; });
-      }
-      if (asks) return false;
-    }
     for (const TaskArgument& arg : t.args)
       if (!arg.contained.empty()) return false;
   }
@@ -320,6 +306,11 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
   int node = runner->node;
   tls.demand = &runner->demand->cpu;
   tls.node = node;
+  // A runner of a GPU lane holds its devices while it runs the lane's
+  // nodes, as a GPU task holds them while it runs (GetGpuIds).
+  std::vector<int> gpus;
+  if (runner->demand->gpu != 0) gpus = resources_.TakeGpus(*runner->demand, node);
+  tls.gpu_ids = &gpus;
   lock.unlock();
   embedded::garbage.Flush();
   auto slice = std::chrono::steady_clock::now();
@@ -368,7 +359,9 @@ void EmbeddedRuntime::RunGraph(const std::shared_ptr<Task>& runner, std::unique_
   tls.demand = nullptr;
   tls.node = -1;
   tls.task = TaskId();
+  tls.gpu_ids = nullptr;
   if (!lock.owns_lock()) lock.lock();
+  if (runner->demand->gpu != 0) resources_.ReleaseGpus(*runner->demand, node, gpus);
   AcquireLocked(runner->demand->units, node, -1);
 }
 

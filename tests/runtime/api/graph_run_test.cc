@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -89,8 +90,17 @@ int64_t GrBarrier(int64_t x) {
   return raycc_test::Eventually([] { return gr_barrier_in.load() >= 2; }) ? x : -2;
 }
 
-RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping, GrNode,
-             GrBarrier);
+// The GPU devices it holds, once `gr_barrier_parties` calls are in it at
+// once (nothing after kPatience: they never were).
+std::vector<int64_t> GrGpus(int64_t) {
+  ++gr_barrier_in;
+  if (!raycc_test::Eventually([] { return gr_barrier_in.load() >= 2; })) return {};
+  std::vector<int> ids = raycc::GetGpuIds();
+  return std::vector<int64_t>(ids.begin(), ids.end());
+}
+
+RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping, GrNode, GrBarrier,
+             GrGpus);
 
 const raycc::internal::RemoteFunction* Fn(const char* name) {
   const auto* f = raycc::internal::RemoteRegistry::Instance().FunctionByName(name);
@@ -430,6 +440,30 @@ TEST(GraphRunOrderTest, ABatchThatIsNotPlainRunsTaskByTask) {
                 {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
   EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1);
+  raycc::Shutdown();
+}
+
+// GPU tasks keep the fast path: a runner of a GPU lane holds its devices
+// while it runs the lane's nodes, so two nodes running at once hold one
+// device each, and the devices come back.
+TEST(GraphRunOrderTest, ABatchOfGpuTasksIsAGraphRunAndEachNodeHoldsItsDevice) {
+  raycc::Init(raycc::Config{.num_cpus = 4, .resources = {{"GPU", 2}}});
+  gr_barrier_in = 0;
+  CallOptions options;
+  const uint64_t runs = Embedded()->graph_runs_started();
+  std::vector<raycc::ObjectId> ids = raycc::internal::CurrentRuntime().SubmitTasks(
+      {{Fn("GrGpus"), {Value(1)}, &options, 0, false}, {Fn("GrGpus"), {Value(2)}, &options, 0, false}},
+      {{{"CPU", 1}, {"GPU", 1}}});
+  std::vector<int64_t> a = *raycc::ObjectRef<std::vector<int64_t>>(ids[0]).Get(60000);
+  std::vector<int64_t> b = *raycc::ObjectRef<std::vector<int64_t>>(ids[1]).Get(60000);
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1) << "one graph run, not task by task";
+  ASSERT_EQ(a.size(), 1u) << "the nodes never ran at once, or held no device";
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(std::set<int64_t>({a[0], b[0]}), (std::set<int64_t>{0, 1}));
+  // Both devices are free again: a task that takes both runs.
+  EXPECT_EQ(
+      raycc::Task(GrNode).SetResources({{"CPU", 1}, {"GPU", 2}}).Remote(std::string()).Get(60000)->size(),
+      std::string("embedded").size());
   raycc::Shutdown();
 }
 
