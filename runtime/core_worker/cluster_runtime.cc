@@ -358,6 +358,15 @@ class ClusterRuntime final : public internal::ManagedRuntime {
   absl::flat_hash_map<std::pair<std::string, int>, int> lanes_;  // (node, pid) -> tid
   void TagForTimeline(proto::TaskSpec& spec, const internal::CallOptions& options) const;
   void RecordAttempt(const proto::TaskSpec& task, const proto::PushTaskReply* reply, const char* status);
+  // One attempt on the driver's timeline (`timing`: where and when it ran,
+  // null when it never did).
+  void RecordTimed(const std::string& name, const std::string& graph, int64_t plan_node, const char* status,
+                   double submitted_unix_us, const proto::TaskTiming* timing);
+  // A worker's: the attempts of the tasks it submitted, for its next reply
+  // (RecordAttempt), at most kMaxNestedAttempts (more are dropped).
+  static constexpr int kMaxNestedAttempts = 100000;
+  std::mutex nested_attempts_mu_;
+  google::protobuf::RepeatedPtrField<proto::NestedAttempt> nested_attempts_;
   std::string code_hash_;
 
   MemoryStore store_;
@@ -882,7 +891,9 @@ absl::Status ClusterRuntime::Finish() {
 }
 
 void ClusterRuntime::TagForTimeline(proto::TaskSpec& spec, const internal::CallOptions& options) const {
-  if (timeline_ == nullptr) return;
+  // The driver's tasks when it records a timeline, and the tasks they
+  // submit in turn (the worker passes their attempts back: RecordAttempt).
+  if (timeline_ == nullptr && (t_task == nullptr || !t_task->has_timeline())) return;
   proto::TimelineTag* tag = spec.mutable_timeline();
   tag->set_graph(options.graph);
   tag->set_plan_node(options.plan_node);
@@ -891,27 +902,63 @@ void ClusterRuntime::TagForTimeline(proto::TaskSpec& spec, const internal::CallO
 
 void ClusterRuntime::RecordAttempt(const proto::TaskSpec& task, const proto::PushTaskReply* reply,
                                    const char* status) {
-  if (timeline_ == nullptr || !task.has_timeline()) return;
+  if (!task.has_timeline()) return;
   // (A compiled plan's builtins, "raycc.join" and the like, are the
   // runtime's plumbing, not the user's work.)
-  if (absl::StartsWith(task.function().name(), "raycc.")) return;
+  const bool plumbing = absl::StartsWith(task.function().name(), "raycc.");
+  const proto::TaskTiming* timing = reply != nullptr && reply->has_timing() ? &reply->timing() : nullptr;
+  if (timeline_ == nullptr) {
+    // A worker: its nested tasks' attempts go back with its next reply.
+    std::lock_guard<std::mutex> lock(nested_attempts_mu_);
+    if (!plumbing && nested_attempts_.size() < kMaxNestedAttempts) {
+      proto::NestedAttempt* attempt = nested_attempts_.Add();
+      attempt->set_name(task.function().name());
+      attempt->set_status(status);
+      attempt->set_submitted_unix_us(task.timeline().submitted_unix_us());
+      if (timing != nullptr) *attempt->mutable_timing() = *timing;
+    }
+    if (reply != nullptr) {
+      for (const proto::NestedAttempt& deeper : reply->nested()) {
+        if (nested_attempts_.size() >= kMaxNestedAttempts) break;
+        *nested_attempts_.Add() = deeper;
+      }
+    }
+    return;
+  }
+  if (!plumbing) {
+    RecordTimed(task.function().name(), task.timeline().graph(), task.timeline().plan_node(), status,
+                task.timeline().submitted_unix_us(), timing);
+  }
+  if (reply != nullptr) {
+    for (const proto::NestedAttempt& nested : reply->nested()) {
+      const char* nested_status = nested.status() == "failed"    ? "failed"
+                                  : nested.status() == "retried" ? "retried"
+                                                                 : "finished";
+      RecordTimed(nested.name(), "", -1, nested_status, nested.submitted_unix_us(),
+                  nested.has_timing() ? &nested.timing() : nullptr);
+    }
+  }
+}
+
+void ClusterRuntime::RecordTimed(const std::string& name, const std::string& graph, int64_t plan_node,
+                                 const char* status, double submitted_unix_us,
+                                 const proto::TaskTiming* timing) {
   internal::TimelineRecorder::Attempt attempt;
-  attempt.name = task.function().name();
-  attempt.graph = task.timeline().graph();
-  attempt.plan_node = task.timeline().plan_node();
+  attempt.name = name;
+  attempt.graph = graph;
+  attempt.plan_node = plan_node;
   attempt.status = status;
-  attempt.submitted_us = timeline_->FromUnixUs(task.timeline().submitted_unix_us());
-  if (reply != nullptr && reply->has_timing()) {
-    const proto::TaskTiming& timing = reply->timing();
-    attempt.node = timing.node_name();
-    attempt.start_us = timeline_->FromUnixUs(timing.start_unix_us());
-    attempt.end_us = timeline_->FromUnixUs(timing.end_unix_us());
+  attempt.submitted_us = timeline_->FromUnixUs(submitted_unix_us);
+  if (timing != nullptr) {
+    attempt.node = timing->node_name();
+    attempt.start_us = timeline_->FromUnixUs(timing->start_unix_us());
+    attempt.end_us = timeline_->FromUnixUs(timing->end_unix_us());
     std::lock_guard<std::mutex> lock(lanes_mu_);
-    auto [lane, added] = lanes_.try_emplace({timing.node_name(), timing.pid()}, 0);
+    auto [lane, added] = lanes_.try_emplace({timing->node_name(), timing->pid()}, 0);
     if (added) {
       lane->second = static_cast<int>(lanes_.size());
       timeline_->NameThread(lane->second,
-                            absl::StrCat("node '", timing.node_name(), "', worker pid ", timing.pid()));
+                            absl::StrCat("node '", timing->node_name(), "', worker pid ", timing->pid()));
     }
     attempt.tid = lane->second;
   } else {
@@ -1044,6 +1091,8 @@ grpc::Status ClusterRuntime::HandlePushTask(const proto::PushTaskRequest& reques
     timing->set_end_unix_us(internal::TimelineRecorder::UnixNowUs());
     timing->set_node_name(node_name_);
     timing->set_pid(::getpid());
+    std::lock_guard<std::mutex> lock(nested_attempts_mu_);
+    reply->mutable_nested()->Swap(&nested_attempts_);
   }
   return grpc::Status::OK;
 }

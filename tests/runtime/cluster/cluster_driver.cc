@@ -339,6 +339,14 @@ std::string Caught(F&& f) {
   }
 }
 
+// A driver that records a timeline runs a task that submits 4 tasks and
+// waits for them: the timeline (written at Shutdown) shows all five.
+void NestedTimeline(const std::string& path) {
+  raycc::Shutdown();
+  raycc::Init(raycc::Config{.timeline_path = path});
+  Print("nested", *raycc::Task(SumOfSquares).Remote(4).Get());
+}  // (main's Shutdown writes it)
+
 void Tasks() {
   Print("add", *raycc::Task(Add).Remote(1, 2).Get());
   Print("remote_pid_differs", *raycc::Task(Pid).Remote().Get() != ::getpid() ? 1 : 0);
@@ -1228,6 +1236,8 @@ int main(int argc, char** argv) {
   try {
     if (scenario == "tasks") {
       Tasks();
+    } else if (scenario == "nested_timeline" && argc > 2) {
+      NestedTimeline(argv[2]);
     } else if (scenario == "actors") {
       Actors();
     } else if (scenario == "nodes" && argc > 2) {

@@ -195,6 +195,27 @@ TEST_F(ClusterRuntimeTest, ADriverRunsTasksInWorkerProcesses) {
   EXPECT_EQ(FreeCpu(stats), 2 * 10000);  // every lease returned
 }
 
+// A driver's timeline shows the tasks its tasks submitted: each worker
+// passes its nested tasks' attempts back with its reply.
+TEST_F(ClusterRuntimeTest, ADriversTimelineShowsNestedTasks) {
+  StartRaylet("node-a", 2);
+  int code = -1;
+  const std::string timeline = dir_ + "/nested.json";
+  std::map<std::string, std::string> out = RunDriver({"nested_timeline", timeline}, &code);
+  ASSERT_EQ(code, 0) << output_;
+  EXPECT_EQ(out["nested"], "14");  // 0 + 1 + 4 + 9
+  std::map<std::string, int> ran;
+  std::istringstream lines(ReadAll(timeline));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(R"("ph": "X")") == std::string::npos) continue;
+    const size_t name = line.find(R"("name": ")") + 9;
+    ++ran[line.substr(name, line.find('"', name) - name)];
+    EXPECT_THAT(line, HasSubstr(R"("status": "finished")"));
+    EXPECT_THAT(line, HasSubstr(R"("node": "node-a")")) << line;
+  }
+  EXPECT_EQ(ran, (std::map<std::string, int>{{"Square", 4}, {"SumOfSquares", 1}})) << ReadAll(timeline);
+}
+
 // The control service killed (SIGKILL) and started again over the same
 // Redis: it recovers its tables, the raylet's heartbeats reach it (it is
 // alive past the node timeout), and a driver's job runs as before.
