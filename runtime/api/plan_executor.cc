@@ -116,9 +116,12 @@ struct Graph::State {
   mutable std::shared_ptr<const Placed> placed;
   mutable std::atomic<bool> warned{false};
   // Per node: it only feeds actor constructors (an actor's creation, or a
-  // task, put, get or join whose result is read, and only by such nodes, and
-  // that nothing else is ordered after). A GraphRunner's later executions
-  // skip these: their actors are the first execution's.
+  // task, actor call, put, get or join that some node reads or is gated
+  // after, and only such nodes). A GraphRunner's later executions skip
+  // these: their actors are the first execution's. (So a node they run has
+  // a reader or a gate they run too, or is an output or a sink:
+  // GraphOutputs::Wait covers it, unless a reader is a call on a dead actor,
+  // which fails at once.)
   std::vector<bool> setup_only;
   // The plan kills an actor (Execute then notes the calls before a kill).
   bool has_kill = false;
@@ -729,6 +732,7 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       case proto::PUT:
       case proto::GET:
       case proto::JOIN:
+      case proto::ACTOR_CALL:  // (a call whose result only a constructor reads)
         state->setup_only[i] = read[i] && !needed[i];
         break;
       default:
@@ -739,8 +743,13 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       read[operand.node_result().node()] = true;
       if (!state->setup_only[i]) needed[operand.node_result().node()] = true;
     }
-    if (!state->setup_only[i])
-      for (uint32_t dep : node.control_deps()) needed[dep] = true;
+    // A node ordered before this one (a gate) counts as read by it. (The
+    // order a sequential actor keeps itself, between its calls, is not a
+    // gate and counts for nothing.)
+    for (int dep : state->gates[i]) {
+      read[dep] = true;
+      if (!state->setup_only[i]) needed[dep] = true;
+    }
   }
   // A setup-only task is a batch of its own, and so starts the task after
   // it: a runner's later executions skip it whole, and every other batch

@@ -323,16 +323,19 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         // or each such grant would hold the node's CPU for kLeaseIdle.
         std::unique_lock<std::mutex> lock(mu_);
         Shape& shape = shapes_[key];
-        if (shape.queue.empty() && !stopping_ && !spread && reacquiring_ == 0 && pushed) {
+        if (shape.queue.empty() && !stopping_ && !spread) {
+          // (Counted until it is back with its raylet: ReleaseIdle waits.)
           ++idle_leases_;
           idle = true;
-          const uint64_t generation = release_generation_;
-          work_cv_.wait_for(lock, kLeaseIdle, [&] {
-            return stopping_ || !shape.queue.empty() || release_generation_ != generation;
-          });
-          if (!stopping_ && !shape.queue.empty()) {
-            --idle_leases_;
-            idle = false;
+          if (reacquiring_ == 0 && pushed) {
+            const uint64_t generation = release_generation_;
+            work_cv_.wait_for(lock, kLeaseIdle, [&] {
+              return stopping_ || !shape.queue.empty() || release_generation_ != generation;
+            });
+            if (!stopping_ && !shape.queue.empty()) {
+              --idle_leases_;
+              idle = false;
+            }
           }
         }
         if (stopping_ || shape.queue.empty()) break;

@@ -7,10 +7,11 @@
 // is made from the plan's protobuf text: lines deleted, duplicated or
 // swapped, numbers replaced by edge values (-1, 0, 1, the node count, huge),
 // enum names exchanged, strings changed; or from the artifact's bytes,
-// flipped or cut short. LoadGraph must load each mutant or refuse it with a
-// RayccError; anything else (another exception, a crash) is the failure.
-// Each mutant is written to ./plan-fuzz-input.rcx before it is loaded, so
-// the one that failed is left there. Deterministic for a seed; stops after
+// flipped or cut short; or its task library damaged while the plan names a
+// function this process lacks (so the library must be loaded). LoadGraph must load each mutant or refuse it
+// with a RayccError; anything else (another exception, a crash) is the failure. Each mutant is written to
+// ./plan-fuzz-input.rcx before it is loaded, so the one that failed is left there. Deterministic for a seed;
+// stops after
 // --runs mutants or --seconds.
 //
 //===----------------------------------------------------------------------===//
@@ -225,7 +226,26 @@ int main(int argc, char** argv) {
     const int which = static_cast<int>(rng() % s.artifact.plans_size());
     const std::string graph = s.artifact.plans(which).graph_name();
     std::string bytes;
-    if (rng() % 8 == 0) {
+    const uint64_t how = rng() % 8;
+    if (how == 1 && !s.artifact.task_library().empty() && s.artifact.plans(which).nodes_size() > 0) {
+      // A damaged task library, and a plan that needs it loaded (a
+      // function this process does not have): refused before it loads.
+      raycc::proto::Artifact artifact = s.artifact;
+      std::string* library = artifact.mutable_task_library();
+      const int flips = 1 + static_cast<int>(rng() % 64);
+      for (int i = 0; i < flips; ++i)
+        (*library)[rng() % library->size()] ^= static_cast<char>(1 + rng() % 255);
+      raycc::proto::PlanNode* node = artifact.mutable_plans(which)->mutable_nodes(
+          static_cast<int>(rng() % artifact.plans(which).nodes_size()));
+      node->mutable_function()->set_name("RayccPlanFuzzUnregistered");
+      node->set_kind(raycc::proto::TASK);
+      if (absl::Status st = raycc::WriteArtifact(work, artifact); !st.ok()) {
+        std::fprintf(stderr, "raycc-plan-fuzz: cannot write %s: %s\n", work.c_str(), st.ToString().c_str());
+        return 2;
+      }
+      std::ifstream in(work, std::ios::binary);
+      bytes.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    } else if (how == 0) {
       std::ifstream in(s.path, std::ios::binary);
       std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       bytes = MutateBytes(file, rng);

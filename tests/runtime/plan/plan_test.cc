@@ -311,8 +311,9 @@ TEST_F(CompiledPlanTest, ARunnerMakesItsActorAndGroupOnceAndEndsThemAtClose) {
     int64_t start_runs = -1;
     for (int64_t k = 1; k <= 5; ++k) {
       raycc::GraphOutputs out = runner.Execute({{"step", raycc::GraphInput::Value(k)}});
-      // Each adds 8 * step: 100 + 8 * (1 + ... + k).
-      EXPECT_EQ(*out.Get<int64_t>("total").Get(60000), 100 + 4 * k * (k + 1)) << "execution " << k;
+      // 100, 1000 once (the call that feeds the second actor's constructor),
+      // and 8 * step per execution: 1100 + 8 * (1 + ... + k).
+      EXPECT_EQ(*out.Get<int64_t>("total").Get(60000), 1100 + 4 * k * (k + 1)) << "execution " << k;
       int64_t runs = *out.Get<int64_t>("start_runs").Get(60000);
       if (k == 1) start_runs = runs;
       EXPECT_EQ(runs, start_runs) << "the constructor's input was made again in execution " << k;
@@ -332,7 +333,7 @@ TEST_F(CompiledPlanTest, ARunnerMakesItsActorAndGroupOnceAndEndsThemAtClose) {
   EXPECT_EQ(*raycc::Task(Hold).SetResources({{"CPU", 2}}).Remote().Get(60000), 0);
   // Execute, by contrast, makes and ends them per execution.
   raycc::GraphOutputs out = graph.Execute({{"step", raycc::GraphInput::Value(int64_t{1})}});
-  EXPECT_EQ(*out.Get<int64_t>("total").Get(60000), 108);
+  EXPECT_EQ(*out.Get<int64_t>("total").Get(60000), 1108);
   EXPECT_THROW(graph.Prepare(0), raycc::RayccError);
 }
 
@@ -346,7 +347,7 @@ TEST_F(CompiledPlanTest, OverlappingExecutionsShareTheActor) {
   for (const char* artifact : {"/runner.rcx", "/runner_o0.rcx"}) {
     raycc::Graph graph = raycc::LoadGraph(kArtifacts + artifact);
     raycc::GraphRunResult result = graph.Run({{"step", raycc::GraphInput::Value(int64_t{1})}}, 20, 3);
-    EXPECT_EQ(*result.last.Get<int64_t>("total").Get(60000), 100 + 8 * 20) << artifact;
+    EXPECT_EQ(*result.last.Get<int64_t>("total").Get(60000), 1100 + 8 * 20) << artifact;
     EXPECT_THAT(result.failures, ::testing::IsEmpty()) << artifact;
   }
 }

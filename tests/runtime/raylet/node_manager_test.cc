@@ -366,14 +366,17 @@ TEST_F(NodeManagerTest, AnUnblockThatFitsIsToldThoughTheNextInTurnWaits) {
   ASSERT_TRUE(nm_->NotifyBlocked(WorkerOf(b), true, [] { return false; }).ok());
   proto::RequestWorkerLeaseReply c1 = Granted(Lease(Res({{"CPU", 1}})), 2);
   proto::RequestWorkerLeaseReply c2 = Granted(Lease(Res({{"CPU", 1}})), 3);
-  auto a_back = std::async(std::launch::async,
-                           [&] { return nm_->NotifyBlocked(WorkerOf(a), false, [] { return false; }); });
-  ASSERT_TRUE(WaitUnblocking(1));
-  auto b_back = std::async(std::launch::async,
-                           [&] { return nm_->NotifyBlocked(WorkerOf(b), false, [] { return false; }); });
-  ASSERT_TRUE(WaitUnblocking(2));
-  // (A failed wait stops the raylet: the waiters end, and so does the test.)
+  // (Whatever fails below stops the raylet before the futures are waited
+  // for: the waiters end, and so does the test, instead of waiting out the
+  // hour-long poll. Hence the futures are declared before the cleanup.)
+  std::future<absl::Status> a_back, b_back;
   auto stop_waiters = absl::MakeCleanup([&] { nm_->Shutdown(); });
+  a_back = std::async(std::launch::async,
+                      [&] { return nm_->NotifyBlocked(WorkerOf(a), false, [] { return false; }); });
+  ASSERT_TRUE(WaitUnblocking(1));
+  b_back = std::async(std::launch::async,
+                      [&] { return nm_->NotifyBlocked(WorkerOf(b), false, [] { return false; }); });
+  ASSERT_TRUE(WaitUnblocking(2));
   ASSERT_TRUE(nm_->ReturnWorker(WorkerOf(c1), false).ok());
   ASSERT_EQ(a_back.wait_for(kWait), std::future_status::ready) << "the first unblock was never told";
   EXPECT_TRUE(a_back.get().ok());

@@ -1,8 +1,9 @@
 // A graph made to be executed many times by a GraphRunner (plan_test,
 // lit tools/raycc/repeat.test): an actor in a placement group, whose
-// constructor takes the result of a task that feeds nothing else, tasks
-// before and after its creation (one reading across it, one inside a batch),
-// a call nothing reads, and a kill.
+// constructor takes the result of a task that feeds nothing else, a call
+// whose result only another actor's constructor reads, tasks before and
+// after its creation (one reading across it, one inside a batch), a call
+// nothing reads, and a kill.
 
 #include <raycc/graph.h>
 
@@ -34,6 +35,9 @@ RAYCC_GRAPH(tally, raycc::GraphBuilder& g) {
                    .SetResources({{"CPU", 1}})
                    .SetPlacementGroup(pg, 0)
                    .Call(g.Task(StartFrom).Call(int64_t{100}));
+  // A call whose result only a constructor reads: made once, with the
+  // second actor (it adds 1000 to the tally once, not once per execution).
+  g.Actor(Tally::Create).Call(tally.Task(&Tally::Add).Call(int64_t{1000}));
   auto four = g.Task(Twice).Call(twice);
   auto eight = g.Task(Twice).Call(four);  // (in four's batch)
   auto total = tally.Task(&Tally::Add).Call(eight);

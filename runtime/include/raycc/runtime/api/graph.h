@@ -139,7 +139,7 @@ class Graph {
 /// the first execution, and its actors are made by the first execution and
 /// live on through the others (their state carries over, as in Ray's
 /// compiled graphs); the later executions submit only the tasks and calls,
-/// and skip the tasks that only feed actor constructors. Up to
+/// and skip the tasks and calls that only feed actor constructors. Up to
 /// `max_inflight` executions run at once: execution k+1 overlaps k, and
 /// Execute waits for the oldest to settle when that many are unsettled.
 /// A kill of an actor the graph makes takes effect at Close. Close (or the
