@@ -313,14 +313,14 @@ void TaskSubmitter::RunLeases(const std::string& key) {
     while (!worker_lost) {
       proto::PushTasksRequest batch;
       {
-        // A lease outlives its queue by kLeaseIdle (or until ReleaseIdle):
+        // A lease outlives its queue by lease_idle_ (or until ReleaseIdle):
         // the next task of the shape (a caller submitting one at a time)
         // reuses the worker instead of asking the raylet again. Not for
         // spread tasks: each new one goes to the raylet's next node. Not
         // while a task here waits to take its CPU back (BeginReacquire).
         // Not for a lease granted after its queue ran dry (it asked while
         // others were busy, and they took the tasks): it goes back at once,
-        // or each such grant would hold the node's CPU for kLeaseIdle.
+        // or each such grant would hold the node's CPU for lease_idle_.
         std::unique_lock<std::mutex> lock(mu_);
         Shape& shape = shapes_[key];
         if (shape.queue.empty() && !stopping_ && !spread) {
@@ -329,7 +329,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
           idle = true;
           if (reacquiring_ == 0 && pushed) {
             const uint64_t generation = release_generation_;
-            work_cv_.wait_for(lock, kLeaseIdle, [&] {
+            work_cv_.wait_for(lock, lease_idle_, [&] {
               return stopping_ || !shape.queue.empty() || release_generation_ != generation;
             });
             if (!stopping_ && !shape.queue.empty()) {

@@ -59,8 +59,11 @@ class TaskSubmitter {
   }
   static bool Batches(double average_us) { return average_us > 0 && average_us < kBatchBelowUs; }
   /// How long a granted worker waits for another task of its shape before
-  /// it goes back to its raylet.
+  /// it goes back to its raylet (by default).
   static constexpr std::chrono::milliseconds kLeaseIdle{100};
+  /// Sets that wait (before the first Submit): a test makes it an hour, so
+  /// a lease that went back did so for a reason of its own.
+  void SetLeaseIdle(std::chrono::milliseconds idle) { lease_idle_ = idle; }
 
   /// `raylet_address`: the local raylet ("host:port"); `token`: the
   /// cluster token every call carries.
@@ -89,7 +92,8 @@ class TaskSubmitter {
   /// blocking Get (between these two calls), a lease gives its worker back
   /// as soon as its queue is empty, idle ones at once: such a lease holds
   /// CPU that the waiting task needs, and the task cannot submit more work
-  /// to it meanwhile. Without this, each unblock waited out kLeaseIdle.
+  /// to it meanwhile. Without this, each unblock waited out the lease idle
+  /// time.
   void BeginReacquire();
   void EndReacquire();
   /// Stops: queued tasks are dropped (not reported), waiting lease
@@ -166,6 +170,7 @@ class TaskSubmitter {
   int idle_leases_ = 0;
   uint64_t release_generation_ = 0;
   int reacquiring_ = 0;  // tasks of this process waiting to take their CPU back
+  std::chrono::milliseconds lease_idle_ = kLeaseIdle;
   bool stopping_ = false;
   absl::node_hash_map<std::string, Shape> shapes_;  // (stable: waits hold a Shape&)
   std::list<std::unique_ptr<LeaseThread>> threads_;
