@@ -133,8 +133,7 @@ struct Graph::Persistent {
   bool made = false;  // the first execution was submitted
   std::vector<PlacementGroupId> groups;
   std::vector<internal::CallOptions> in_groups;  // the options, in those groups
-  std::vector<ActorId> actors;                   // per node: the actor it made
-  std::vector<ActorId> created;
+  std::vector<ActorId> actors;                   // per node: the actor it made (nil: none)
 };
 
 namespace {
@@ -1171,7 +1170,6 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
         persistent->groups = std::move(groups);
         persistent->in_groups = std::move(in_groups);
         persistent->actors = actors;
-        persistent->created = std::move(created);
         persistent->made = true;
       }
       groups_handed_over = true;
@@ -1276,12 +1274,7 @@ GraphRunner::GraphRunner(std::unique_ptr<Session> session) : session_(std::move(
 GraphRunner::GraphRunner(GraphRunner&&) noexcept = default;
 GraphRunner& GraphRunner::operator=(GraphRunner&& other) noexcept {
   if (this != &other) {
-    if (session_) {
-      try {
-        Close();
-      } catch (const std::exception&) {  // (the runtime is gone: nothing to end)
-      }
-    }
+    GraphRunner old(std::move(*this));  // (closed as it goes)
     session_ = std::move(other.session_);
   }
   return *this;
@@ -1331,7 +1324,8 @@ std::vector<std::string> GraphRunner::Close() {
       if (!IsInitialized()) return;
       try {
         internal::RuntimeInterface& runtime = internal::CurrentRuntime();
-        for (const ActorId& id : s.persistent.created) runtime.KillActor(id, /*no_restart=*/true);
+        for (const ActorId& id : s.persistent.actors)
+          if (!id.IsNil()) runtime.KillActor(id, /*no_restart=*/true);
         for (const PlacementGroupId& id : s.persistent.groups) runtime.RemovePlacementGroup(id);
       } catch (const std::exception& e) {
         std::cerr << "raycc: GraphRunner of @" << s.graph.name() << ": " << e.what() << "\n";

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "text_lines.h"
+
 extern "C" int RayccFuzzPipeline(const uint8_t* data, size_t size);
 extern "C" int RayccFuzzCluster(const uint8_t* data, size_t size);
 extern "C" long rayccFuzzReachedPipelines;
@@ -35,18 +37,8 @@ struct Seed {
   bool cluster = false;
 };
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::string Join(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const std::string& l : lines) out += l + "\n";
-  return out;
-}
+using raycc_fuzz::Join;
+using raycc_fuzz::Lines;
 
 // Tokens of `text` matching `pattern`, with their positions.
 std::vector<std::pair<size_t, std::string>> Tokens(const std::string& text, const std::regex& pattern) {

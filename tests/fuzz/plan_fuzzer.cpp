@@ -30,7 +30,6 @@
 #include <fstream>
 #include <random>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -38,26 +37,18 @@
 #include "raycc/api.h"
 #include "raycc/proto/artifact.pb.h"
 #include "raycc/runtime/common/artifact_file.h"
+#include "text_lines.h"
 
 namespace {
 
 struct Seed {
   std::string path;
   raycc::proto::Artifact artifact;
+  std::string bytes;  // the file as it is
 };
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::string Join(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const std::string& l : lines) out += l + "\n";
-  return out;
-}
+using raycc_fuzz::Join;
+using raycc_fuzz::Lines;
 
 // A mutant of a plan's text format.
 std::string MutateText(const std::string& text, int nodes, std::mt19937_64& rng) {
@@ -189,13 +180,15 @@ int main(int argc, char** argv) {
     }
     std::sort(files.begin(), files.end());
     for (const std::string& f : files) {
-      absl::StatusOr<raycc::proto::Artifact> artifact = raycc::ReadArtifact(f);
+      std::ifstream in(f, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      absl::StatusOr<raycc::proto::Artifact> artifact = raycc::ParseArtifact(bytes);
       if (!artifact.ok()) {
         std::fprintf(stderr, "raycc-plan-fuzz: seed %s: %s\n", f.c_str(),
                      artifact.status().ToString().c_str());
         return 2;
       }
-      seeds.push_back({f, *std::move(artifact)});
+      seeds.push_back({f, *std::move(artifact), std::move(bytes)});
     }
   }
   if (seeds.empty()) {
@@ -239,16 +232,9 @@ int main(int argc, char** argv) {
           static_cast<int>(rng() % artifact.plans(which).nodes_size()));
       node->mutable_function()->set_name("RayccPlanFuzzUnregistered");
       node->set_kind(raycc::proto::TASK);
-      if (absl::Status st = raycc::WriteArtifact(work, artifact); !st.ok()) {
-        std::fprintf(stderr, "raycc-plan-fuzz: cannot write %s: %s\n", work.c_str(), st.ToString().c_str());
-        return 2;
-      }
-      std::ifstream in(work, std::ios::binary);
-      bytes.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      bytes = raycc::SerializeArtifact(artifact);
     } else if (how == 0) {
-      std::ifstream in(s.path, std::ios::binary);
-      std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      bytes = MutateBytes(file, rng);
+      bytes = MutateBytes(s.bytes, rng);
     } else {
       std::string text;
       google::protobuf::TextFormat::PrintToString(s.artifact.plans(which), &text);
@@ -263,12 +249,7 @@ int main(int argc, char** argv) {
       }
       raycc::proto::Artifact artifact = s.artifact;
       *artifact.mutable_plans(which) = std::move(mutant);
-      if (absl::Status st = raycc::WriteArtifact(work, artifact); !st.ok()) {
-        std::fprintf(stderr, "raycc-plan-fuzz: cannot write %s: %s\n", work.c_str(), st.ToString().c_str());
-        return 2;
-      }
-      std::ifstream in(work, std::ios::binary);
-      bytes.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      bytes = raycc::SerializeArtifact(artifact);
     }
     WriteFile(work, bytes);
     if (!LoadsOrRefuses(work, graph, &loaded, &refused)) {
