@@ -12,12 +12,15 @@
 //    the last one queues it in the run's own ready queue (highest priority
 //    first, then plan order);
 //  - nodes that ask for the same resources and placement (the compiler's
-//    node, a label selector, more than one CPU) form a lane with its
-//    own ready queue; runners, ordinary queued tasks holding the lane's
+//    node, a label selector, spread, more than one CPU) form a lane with
+//    its own ready queue; runners, ordinary queued tasks holding the lane's
 //    demand where the scheduler placed them, take nodes from their lane's
 //    queue until it is empty; a node that makes more work ready than a lane
 //    has runners queues more (up to what the lane's nodes can hold at once:
-//    LocalResources::Capacity);
+//    LocalResources::Capacity). A spread lane's runners are placed by the
+//    spread policy, round robin over the nodes with room, so its nodes run
+//    across the cluster as spread tasks would (a runner that finds more
+//    ready nodes runs them where it is, rather than placing each anew);
 //  - a result only the batch reads lives in its node and is dropped when its
 //    last reader is done; a result read from outside (a graph output, or a
 //    later node of the plan) is also an object, completed under mu_;
@@ -136,8 +139,6 @@ bool EmbeddedRuntime::PlainBatch(const std::vector<BatchedTask>& tasks) const {
   // cancels them), which only the task-by-task path tracks.
   if (tls.runtime == this && tls.demand != nullptr) return false;
   for (const BatchedTask& t : tasks) {
-    // (Spread places each task anew: a runner runs many.)
-    if (t.options->spread) return false;
     for (const TaskArgument& arg : t.args)
       if (!arg.contained.empty()) return false;
   }
@@ -191,7 +192,8 @@ void EmbeddedRuntime::AssignLanesLocked(
   for (size_t i = 0; i < tasks.size(); ++i) {
     const BatchedTask& t = tasks[i];
     const CallOptions& o = *t.options;
-    const bool placed = !o.node_name.empty() || !o.label_selector.empty() || !o.placement_group.IsNil();
+    const bool placed =
+        o.spread || !o.node_name.empty() || !o.label_selector.empty() || !o.placement_group.IsNil();
     const std::pair<const CallOptions*, int> key(placed ? t.options : nullptr, t.demand);
     if (i > 0 && key == last_key) {  // (the common case: as the task before it)
       run.nodes[i].lane = run.nodes[i - 1].lane;
@@ -215,8 +217,9 @@ void EmbeddedRuntime::AssignLanesLocked(
       run.in_groups = run.in_groups || !o.placement_group.IsNil();
       scheduling::PolicyOptions where = PlacementLocked(*t.options, *demand, what);
       auto same = std::find_if(run.lanes.begin(), run.lanes.end(), [&](const GraphLane& lane) {
-        return lane.demand == demand && lane.where.affinity == where.affinity &&
-               lane.where.affinity_soft == where.affinity_soft && lane.where.labels == where.labels;
+        return lane.demand == demand && lane.where.spread == where.spread &&
+               lane.where.affinity == where.affinity && lane.where.affinity_soft == where.affinity_soft &&
+               lane.where.labels == where.labels;
       });
       if (same == run.lanes.end()) {
         GraphLane& lane = run.lanes.emplace_back();

@@ -90,6 +90,12 @@ int64_t GrBarrier(int64_t x) {
   return raycc_test::Eventually([] { return gr_barrier_in.load() >= 2; }) ? x : -2;
 }
 
+// Where it ran, once 2 calls are in it at once ("" after kPatience: they
+// never were).
+std::string GrBarrierNode(int64_t) {
+  ++gr_barrier_in;
+  return raycc_test::Eventually([] { return gr_barrier_in.load() >= 2; }) ? raycc::CurrentNodeName() : "";
+}
 // The GPU devices it holds, once `gr_barrier_parties` calls are in it at
 // once (nothing after kPatience: they never were).
 std::vector<int64_t> GrGpus(int64_t) {
@@ -100,7 +106,7 @@ std::vector<int64_t> GrGpus(int64_t) {
 }
 
 RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping, GrNode, GrBarrier,
-             GrGpus);
+             GrBarrierNode, GrGpus);
 
 const raycc::internal::RemoteFunction* Fn(const char* name) {
   const auto* f = raycc::internal::RemoteRegistry::Instance().FunctionByName(name);
@@ -425,21 +431,47 @@ TEST(GraphRunOrderTest, ANodeWithoutAWholeCpuIsInfeasible) {
 }
 
 TEST(GraphRunOrderTest, ABatchThatIsNotPlainRunsTaskByTask) {
-  // Spread places every task anew: task by task, not a run.
-  raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 1}}}, {"b", {{"CPU", 1}}}}});
-  CallOptions spread;
-  spread.spread = true;
+  // A reference inside an argument's value is pinned for the call by the
+  // task-by-task path: task by task, not a run.
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  raycc::ObjectRef<int64_t> held = raycc::Put(int64_t{40});
+  CallOptions options;
+  TaskArgument holding = Value(1);
+  holding.contained = {held.ID()};
   uint64_t runs = Embedded()->graph_runs_started();
-  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &spread, -1, true},
-                                             {Fn("GrAdd"), {Earlier(0), Value(3)}, &spread, -1, false}});
+  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {holding, Value(2)}, &options, -1, true},
+                                             {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
   EXPECT_EQ(Embedded()->graph_runs_started(), runs);  // no graph run started
-  // The same batch without spread is a graph run (so the count above can tell).
-  CallOptions options;
+  // The same batch without it is a graph run (so the count above can tell).
   ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
                 {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
   EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
   EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1);
+  raycc::Shutdown();
+}
+
+// Spread keeps the fast path: a spread lane's runners go round robin over
+// the nodes, so two spread tasks that run at once run on both nodes, where
+// the default policy packs them onto the first (it has room for both).
+TEST(GraphRunOrderTest, ABatchOfSpreadTasksIsAGraphRunAcrossTheNodes) {
+  raycc::Init(raycc::Config{.nodes = {{"a", {{"CPU", 4}}}, {"b", {{"CPU", 4}}}}});
+  CallOptions spread, packed;
+  spread.spread = true;
+  for (const CallOptions* options : {&spread, &packed}) {
+    gr_barrier_in = 0;
+    const uint64_t runs = Embedded()->graph_runs_started();
+    std::vector<raycc::ObjectId> ids = Submit({{Fn("GrBarrierNode"), {Value(1)}, options, -1, false},
+                                               {Fn("GrBarrierNode"), {Value(2)}, options, -1, false}});
+    std::set<std::string> nodes = {*raycc::ObjectRef<std::string>(ids[0]).Get(60000),
+                                   *raycc::ObjectRef<std::string>(ids[1]).Get(60000)};
+    EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1) << "one graph run, not task by task";
+    if (options == &spread) {
+      EXPECT_EQ(nodes, (std::set<std::string>{"a", "b"})) << "spread";
+    } else {
+      EXPECT_EQ(nodes, (std::set<std::string>{"a"})) << "the default packs (so the spread case can tell)";
+    }
+  }
   raycc::Shutdown();
 }
 
