@@ -223,8 +223,7 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   // graph_run.cc.
   using GraphNode = embedded::GraphNode;
   using GraphLane = embedded::GraphLane;
-  // Whether a batch can be a graph run: no refs inside argument values,
-  // not submitted by a task. (No lock: nothing
+  // Whether a batch can be a graph run: not submitted by a task. (No lock: nothing
   // here changes.)
   bool PlainBatch(const std::vector<BatchedTask>& tasks) const;
   // Checks every task's demand and placement as the task-by-task path does

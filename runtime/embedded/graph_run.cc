@@ -24,8 +24,9 @@
 //  - a result only the batch reads lives in its node and is dropped when its
 //    last reader is done; a result read from outside (a graph output, or a
 //    later node of the plan) is also an object, completed under mu_;
-//  - an object from outside the batch is pinned by the nodes that read it
-//    until they are done; one not ready yet is waited for like a node;
+//  - an object from outside the batch is pinned by the nodes that read it,
+//    or hold a ref to it inside an argument's value, until they are done;
+//    one a node reads that is not ready yet is waited for like a node;
 //  - a runner that has run for kGraphSliceUs while other work waits in the
 //    runtime's queue hands its CPU over (a fresh runner queues behind it).
 //
@@ -60,6 +61,7 @@ struct GraphNode {
   Contents result;                          // once done: its value, bytes or error
   int32_t lane = 0;                         // (GraphRun::lanes)
   bool kept = false;                        // read outside the run: its result is an object too
+  bool holds_refs = false;                  // refs inside its arguments' values (pinned while it runs)
   Object* published = nullptr;              // that object, once the run starts
   TaskId task;
   ObjectId id;
@@ -137,12 +139,7 @@ bool EmbeddedRuntime::PlainBatch(const std::vector<BatchedTask>& tasks) const {
   if (tasks.size() < 2) return false;
   // Submitted by a task: its tasks are that task's children (Cancel of it
   // cancels them), which only the task-by-task path tracks.
-  if (tls.runtime == this && tls.demand != nullptr) return false;
-  for (const BatchedTask& t : tasks) {
-    for (const TaskArgument& arg : t.args)
-      if (!arg.contained.empty()) return false;
-  }
-  return true;
+  return !(tls.runtime == this && tls.demand != nullptr);
 }
 
 std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
@@ -162,6 +159,7 @@ std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
     node.kept = !t.release_result;
     node.traced = TraceOf(*t.options, t.function->name);
     node.args = std::move(t.args);
+    for (const TaskArgument& arg : node.args) node.holds_refs = node.holds_refs || !arg.contained.empty();
     node.ForEachRef([&](const TaskArgument& arg, size_t) {
       if (arg.batch_index < 0) {  // an object from outside: found when the run starts
         node.arg_objects.push_back(nullptr);
@@ -244,9 +242,15 @@ void EmbeddedRuntime::StartGraphRunLocked(const std::shared_ptr<GraphRun>& run) 
         throw MissingArgument(What{"task ", &node.function->name}, arg.ref);
       }
     });
+    if (!node.holds_refs) continue;
+    for (const TaskArgument& arg : node.args)
+      for (const ObjectId& id : arg.contained)
+        if (!objects_.contains(id)) throw MissingArgument(What{"task ", &node.function->name}, id);
   }
   for (size_t i = 0; i < run->nodes.size(); ++i) {
     GraphNode& node = run->nodes[i];
+    // The refs inside its values stay until it is done, as a task's do.
+    if (node.holds_refs) (void)objects_.PinContained(node.args);  // (all exist: checked above)
     node.ForEachRef([&](const TaskArgument& arg, size_t k) {
       if (arg.batch_index >= 0) return;
       Object& object = objects_.find(arg.ref)->second;
@@ -440,7 +444,7 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
   }
   // Inputs it was the last to read are dropped, and readers it was the last
   // input of are queued.
-  bool pins = false;
+  bool pins = n.holds_refs;
   n.ForEachRef([&](const TaskArgument& arg, size_t) {
     if (arg.batch_index < 0) {
       pins = true;
@@ -499,7 +503,7 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
       FinishLocked(n.id, std::move(outcome), f.name, n.published);
     }
   }
-  if (pins) {  // the objects from outside it read may go
+  if (pins) {  // the objects from outside it read, or holds refs to, may go
     n.ForEachRef([&](const TaskArgument& arg, size_t k) {
       if (arg.batch_index >= 0) return;
       // (From outside: an Object, which this node pinned.)
@@ -507,6 +511,8 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
       --object->uses;
       objects_.MaybeFree(arg.ref, object);
     });
+    if (n.holds_refs)
+      for (const TaskArgument& arg : n.args) objects_.UnpinContained(arg);
   }
   for (const auto& [l, more, priority] : spawn) SpawnRunnersLocked(run, l, more, priority);
   return next;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -90,6 +91,11 @@ int64_t GrBarrier(int64_t x) {
   return raycc_test::Eventually([] { return gr_barrier_in.load() >= 2; }) ? x : -2;
 }
 
+// x plus the values of the refs inside its second argument.
+int64_t GrSumInside(int64_t x, std::vector<raycc::ObjectRef<int64_t>> refs) {
+  for (const auto& ref : refs) x += *ref.Get();
+  return x;
+}
 // Where it ran, once 2 calls are in it at once ("" after kPatience: they
 // never were).
 std::string GrBarrierNode(int64_t) {
@@ -106,7 +112,7 @@ std::vector<int64_t> GrGpus(int64_t) {
 }
 
 RAYCC_REMOTE(GrAdd, GrThrow, GrFlaky, GrNested, GrRecord, GrGate, GrCount, GrUntilStopping, GrNode, GrBarrier,
-             GrBarrierNode, GrGpus);
+             GrBarrierNode, GrGpus, GrSumInside);
 
 const raycc::internal::RemoteFunction* Fn(const char* name) {
   const auto* f = raycc::internal::RemoteRegistry::Instance().FunctionByName(name);
@@ -430,24 +436,45 @@ TEST(GraphRunOrderTest, ANodeWithoutAWholeCpuIsInfeasible) {
   raycc::Shutdown();
 }
 
-TEST(GraphRunOrderTest, ABatchThatIsNotPlainRunsTaskByTask) {
-  // A reference inside an argument's value is pinned for the call by the
-  // task-by-task path: task by task, not a run.
+// A ref inside an argument's value keeps its object alive until the node
+// that holds it is done, in a graph run as for a task: the node, held back
+// by a gate until the caller has dropped its own ref, still reads it.
+TEST(GraphRunOrderTest, ARefInsideAValueIsHeldUntilTheNodeIsDone) {
   raycc::Init(raycc::Config{.num_cpus = 2});
-  raycc::ObjectRef<int64_t> held = raycc::Put(int64_t{40});
+  gr_gate_open = false;
+  gr_gate_started = false;
+  const size_t live = Live();
+  std::optional<raycc::ObjectRef<int64_t>> held = raycc::Put(int64_t{40});
+  TaskArgument holding{false, {}, raycc::Serialize(std::vector<raycc::ObjectRef<int64_t>>{*held})};
+  holding.contained = {held->ID()};
   CallOptions options;
-  TaskArgument holding = Value(1);
-  holding.contained = {held.ID()};
-  uint64_t runs = Embedded()->graph_runs_started();
-  std::vector<raycc::ObjectId> ids = Submit({{Fn("GrAdd"), {holding, Value(2)}, &options, -1, true},
-                                             {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
-  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
-  EXPECT_EQ(Embedded()->graph_runs_started(), runs);  // no graph run started
-  // The same batch without it is a graph run (so the count above can tell).
-  ids = Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
-                {Fn("GrAdd"), {Earlier(0), Value(3)}, &options, -1, false}});
-  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(), 6);
-  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1);
+  const uint64_t runs = Embedded()->graph_runs_started();
+  std::vector<raycc::ObjectId> ids =
+      Submit({{Fn("GrGate"), {Value(2)}, &options, -1, true},
+              {Fn("GrSumInside"), {Earlier(0), holding}, &options, -1, false}});
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1) << "one graph run, not task by task";
+  ASSERT_TRUE(raycc_test::Eventually([] { return gr_gate_started.load(); }));
+  held.reset();  // only the node's argument holds it now
+  gr_gate_open = true;
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(ids[1]).Get(60000), 42);
+  // Once the node is done, the object goes (and so did the result, with
+  // the ref read above).
+  EXPECT_TRUE(raycc_test::Eventually([&] { return Live() == live; }))
+      << Live() << " live, " << live << " before";
+  // A ref inside a value to an object that does not exist is refused
+  // before anything runs, as for a task.
+  TaskArgument dangling = holding;
+  dangling.contained = {*raycc::ObjectId::ForReturn(raycc::TaskId::Of(raycc::JobId::FromInt(99)), 1)};
+  const size_t before = Live();
+  std::string refused = Thrown<raycc::RayccError>(
+      [&] {
+        Submit({{Fn("GrAdd"), {Value(1), Value(2)}, &options, -1, true},
+                {Fn("GrSumInside"), {Earlier(0), dangling}, &options, -1, false}});
+      },
+      "RayccError");
+  EXPECT_THAT(refused, HasSubstr("task GrSumInside: argument object"));
+  EXPECT_THAT(refused, HasSubstr("does not exist"));
+  EXPECT_EQ(Live(), before);
   raycc::Shutdown();
 }
 
