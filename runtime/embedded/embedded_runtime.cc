@@ -466,14 +466,15 @@ std::vector<ObjectId> EmbeddedRuntime::SubmitTasks(
     ids[i] = TaskId::Of(job_);
     results[i] = *ObjectId::ForReturn(ids[i], 1);
   }
-  // A plain batch runs as a graph run (graph_run.cc).
-  if (PlainBatch(tasks)) {
+  // A batch of two tasks or more runs as a graph run (graph_run.cc).
+  if (tasks.size() >= 2) {
     std::shared_ptr<GraphRun> run = MakeGraphRun(tasks, ids, results);
     Locked lock = Lock();
     if (stopping_) throw RayccError("the runtime is shutting down");
     AssignLanesLocked(*run, tasks, demands);
     StartGraphRunLocked(run);
     NoteGroupRunLocked(run);
+    NoteChildRunLocked(run);
     return results;
   }
   std::vector<std::shared_ptr<Task>> made(tasks.size());
@@ -1258,7 +1259,7 @@ bool EmbeddedRuntime::CancelTask(const ObjectId& id) {
   if (it == objects_.end()) return false;
   if (it->second.run) {
     std::shared_ptr<GraphRun> run = it->second.run;  // (the object lets go of it)
-    return CancelGraphNodeLocked(*run, it->second.run_node);
+    return CancelGraphNodeLocked(*run, it->second.run_node, ChildrenLocked());
   }
   if (!it->second.pending) return false;
   std::shared_ptr<Task> task = it->second.pending;
@@ -1275,6 +1276,7 @@ EmbeddedRuntime::Children EmbeddedRuntime::ChildrenLocked() const {
 }
 
 void EmbeddedRuntime::CancelChildrenLocked(const TaskId& parent, const Children& children) {
+  CancelChildRunsLocked(parent, children);
   auto mine = children.find(parent);
   if (mine == children.end()) return;
   for (const std::shared_ptr<Task>& child : mine->second) CancelLocked(child, children);

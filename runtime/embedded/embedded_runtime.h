@@ -223,16 +223,14 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   // graph_run.cc.
   using GraphNode = embedded::GraphNode;
   using GraphLane = embedded::GraphLane;
-  // Whether a batch can be a graph run: not submitted by a task. (No lock: nothing
-  // here changes.)
-  bool PlainBatch(const std::vector<BatchedTask>& tasks) const;
   // Checks every task's demand and placement as the task-by-task path does
   // (throwing the same errors) and puts each node of `run` in its lane.
   void AssignLanesLocked(GraphRun& run, const std::vector<BatchedTask>& tasks,
                          const std::vector<std::vector<std::pair<std::string, double>>>& demands);
   // The most runners one lane has at once (more would only wait for room).
   static constexpr int kMaxGraphRunners = 1024;
-  // The run of a plain batch, wired, its tasks' arguments moved in (no lock).
+  // The run of a batch, wired, its tasks' arguments moved in, its parent
+  // the task submitting it, if any (no lock).
   std::shared_ptr<GraphRun> MakeGraphRun(std::vector<BatchedTask>& tasks, const std::vector<TaskId>& ids,
                                          const std::vector<ObjectId>& results) const;
   // Runs with lanes in placement groups, so that removing a group fails
@@ -241,6 +239,14 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   size_t group_runs_kept_ = 0;  // its size after the last pruning
 
   void NoteGroupRunLocked(const std::shared_ptr<GraphRun>& run);
+  // Runs submitted by a task, by that task: Cancel of it cancels their
+  // nodes (CancelChildRunsLocked). Parents whose runs all ended are pruned.
+  absl::flat_hash_map<TaskId, std::vector<std::weak_ptr<GraphRun>>> child_runs_;
+  size_t child_runs_kept_ = 0;  // its size after the last pruning
+  void NoteChildRunLocked(const std::shared_ptr<GraphRun>& run);
+  // Cancels the nodes of the runs `parent` submitted (and, through them,
+  // what they submitted).
+  void CancelChildRunsLocked(const TaskId& parent, const Children& children);
   // The placement group whose resources end in `suffix` is being removed:
   // the nodes of runs' lanes in it that have not started fail (as its
   // queued tasks do), and those lanes' runners need nothing to do that.
@@ -270,8 +276,9 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   // is none or the runtime stops: then the calling runner is no longer
   // counted.
   int32_t PopGraphNode(GraphRun& run, GraphLane& lane);
-  // Cancels node `k` of `run` (its result read outside the run).
-  bool CancelGraphNodeLocked(GraphRun& run, int k);
+  // Cancels node `k` of `run` (through its result, or its parent's
+  // cancellation), and what it submitted: false when it was done already.
+  bool CancelGraphNodeLocked(GraphRun& run, int k, const Children& children);
   // The task's fields that come from its options (no runtime state).
   // (A nil `id`: a fresh one.)
   void FillTask(Task& task, const RemoteFunction& function, const CallOptions& options,

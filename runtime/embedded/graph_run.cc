@@ -69,9 +69,9 @@ struct GraphNode {
   int retries_left = 0;
   bool retry_exceptions = false;
   Traced traced;
-  // Cancellation (of a published node): Cancel stores its error, then sets
-  // `cancelled`, then races the node for `settled`; whoever sets `settled`
-  // decides the result.
+  // Cancellation (of its result, or of the task that submitted the run):
+  // Cancel stores its error, then sets `cancelled`, then races the node for
+  // `settled`; whoever sets `settled` decides the result.
   std::shared_ptr<const ErrorInfo> cancel_error;
   std::atomic<bool> cancelled{false};
   std::atomic<bool> started{false};  // its code was called
@@ -102,6 +102,7 @@ struct GraphRun {
   std::vector<GraphLane> lanes;  // (set before the run starts; a lane's demand and
                                  // placement change under mu_ only when its group goes)
   bool in_groups = false;        // a lane runs in a placement group's bundles
+  TaskId parent;                 // the task that submitted it (nil: not a task)
   std::mutex mu;                 // guards each lane's ready and runners (taken after mu_, never before)
   // The ready queues' order: higher priority, then earlier in the plan.
   bool Before(int32_t a, int32_t b) const {
@@ -135,18 +136,14 @@ struct GraphRun {
 
 }  // namespace embedded
 
-bool EmbeddedRuntime::PlainBatch(const std::vector<BatchedTask>& tasks) const {
-  if (tasks.size() < 2) return false;
-  // Submitted by a task: its tasks are that task's children (Cancel of it
-  // cancels them), which only the task-by-task path tracks.
-  return !(tls.runtime == this && tls.demand != nullptr);
-}
-
 std::shared_ptr<EmbeddedRuntime::GraphRun> EmbeddedRuntime::MakeGraphRun(
     std::vector<BatchedTask>& tasks, const std::vector<TaskId>& ids,
     const std::vector<ObjectId>& results) const {
   size_t n = tasks.size();
   auto run = std::make_shared<GraphRun>(n);
+  // Submitted by a task: the run's nodes are its children (Cancel of it
+  // cancels them).
+  if (tls.runtime == this && tls.demand != nullptr) run->parent = tls.task;
   for (size_t i = 0; i < n; ++i) {
     GraphNode& node = run->nodes[i];
     BatchedTask& t = tasks[i];
@@ -432,8 +429,9 @@ int32_t EmbeddedRuntime::RunGraphNode(const std::shared_ptr<GraphRun>& run, int 
   }
   // Whoever settles a published node decides its result: this node, or a
   // Cancel that came first (whose error its readers then get too).
-  bool publish = n.published != nullptr && !n.settled.exchange(true);
-  if (n.published != nullptr && !publish) error = n.cancel_error;
+  const bool first = !n.settled.exchange(true);
+  if (!first) error = n.cancel_error;  // (a running node's return is dropped)
+  const bool publish = first && n.published != nullptr;
   // Its result, for the nodes that read it.
   n.result.error = error;
   if (!error) {
@@ -601,7 +599,7 @@ void EmbeddedRuntime::GrowGroupLanesLocked(const std::vector<PlacementGroupId>& 
   });
 }
 
-bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {
+bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k, const Children& children) {
   GraphNode& n = run.nodes[k];
   if (n.settled.load() || n.cancelled.load()) return false;
   auto info = std::make_shared<ErrorInfo>();
@@ -612,15 +610,44 @@ bool EmbeddedRuntime::CancelGraphNodeLocked(GraphRun& run, int k) {
                                          "raycc::IsCancelled() told it)"
                                    : "task " + n.function->name + " was cancelled before it ran";
   n.cancel_error = info;
-  n.cancelled.store(true);                         // (after cancel_error: who sees the flag reads it)
-  if (n.settled.exchange(true)) return false;      // it finished just now: its result stands
-  CancelChildrenLocked(n.task, ChildrenLocked());  // the tasks it submitted, and theirs
-  // Its result fails now (a running node's return is dropped); the nodes
-  // that read it fail with the same error when it is done.
+  n.cancelled.store(true);                     // (after cancel_error: who sees the flag reads it)
+  if (n.settled.exchange(true)) return false;  // it finished just now: its result stands
+  CancelChildrenLocked(n.task, children);      // the tasks it submitted, and theirs
+  // The nodes that read it fail with the same error when it is done (a
+  // running node's return is dropped); its object, if it has one, fails now.
+  if (n.published == nullptr) return true;
   n.published->run = nullptr;
   n.published->run_node = -1;
   CompleteLocked(n.id, nullptr, info, n.published);
   return true;
+}
+
+void EmbeddedRuntime::NoteChildRunLocked(const std::shared_ptr<GraphRun>& run) {
+  if (run->parent.IsNil()) return;
+  // (Parents whose runs all ended are dropped once the map has doubled
+  // since the last look: it stays about as large as the parents with runs
+  // alive, at O(1) a run.)
+  if (child_runs_.size() >= 2 * child_runs_kept_ + 16) {
+    absl::erase_if(child_runs_, [](auto& entry) {
+      std::erase_if(entry.second, [](const std::weak_ptr<GraphRun>& r) { return r.expired(); });
+      return entry.second.empty();
+    });
+    child_runs_kept_ = child_runs_.size();
+  }
+  child_runs_[run->parent].push_back(run);
+}
+
+void EmbeddedRuntime::CancelChildRunsLocked(const TaskId& parent, const Children& children) {
+  auto mine = child_runs_.find(parent);
+  if (mine == child_runs_.end()) return;
+  // (Copied: cancelling a node cancels the runs it submitted, which may add
+  // to the map.)
+  std::vector<std::weak_ptr<GraphRun>> runs = mine->second;
+  for (const std::weak_ptr<GraphRun>& weak : runs) {
+    std::shared_ptr<GraphRun> run = weak.lock();
+    if (!run) continue;
+    for (size_t k = 0; k < run->nodes.size(); ++k) CancelGraphNodeLocked(*run, static_cast<int>(k), children);
+  }
 }
 
 }  // namespace raycc::internal

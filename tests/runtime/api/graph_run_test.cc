@@ -368,8 +368,8 @@ TEST(GraphRunOrderTest, ReadyNodesRunByPriorityThenPlanOrder) {
 }
 
 int64_t GrSubmitsABatch(int64_t x) {
-  // A batch submitted by a task runs task by task: Cancel of this task
-  // reaches them as its children.
+  // A batch submitted by a task is a graph run too: its nodes are the
+  // task's children.
   CallOptions options;
   std::vector<raycc::ObjectId> ids = raycc::internal::CurrentRuntime().SubmitTasks(
       {{Fn("GrAdd"), {Value(x), Value(1)}, &options, -1, true},
@@ -377,11 +377,58 @@ int64_t GrSubmitsABatch(int64_t x) {
       {});
   return *raycc::ObjectRef<int64_t>(ids[1]).Get();
 }
-RAYCC_REMOTE(GrSubmitsABatch);
+// Submits a gate and a node reading it, and waits for the second; says
+// what its Get threw (then throws it on).
+std::mutex gr_threw_mu;
+std::string gr_threw;
+int64_t GrSubmitsAGatedBatch(int64_t x) {
+  CallOptions options;
+  std::vector<raycc::ObjectId> ids = raycc::internal::CurrentRuntime().SubmitTasks(
+      {{Fn("GrGate"), {Value(x)}, &options, -1, true},
+       {Fn("GrAdd"), {Earlier(0), Value(1)}, &options, -1, false}},
+      {});
+  try {
+    return *raycc::ObjectRef<int64_t>(ids[1]).Get();
+  } catch (const raycc::TaskCancelledError& e) {
+    std::lock_guard<std::mutex> lock(gr_threw_mu);
+    gr_threw = e.what();
+    throw;
+  }
+}
+RAYCC_REMOTE(GrSubmitsABatch, GrSubmitsAGatedBatch);
 
 TEST(GraphRunOrderTest, ABatchSubmittedInsideATaskWorks) {
   raycc::Init(raycc::Config{.num_cpus = 1});
+  const uint64_t runs = Embedded()->graph_runs_started();
   EXPECT_EQ(*raycc::Task(GrSubmitsABatch).Remote(int64_t{3}).Get(), 5);
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1) << "a graph run, not task by task";
+  raycc::Shutdown();
+}
+
+// The nodes of a run a task submitted are its children: Cancel of the task
+// reaches them, the running one through IsCancelled and the one waiting
+// for it before it runs, as it reaches the tasks it submitted one by one.
+TEST(GraphRunOrderTest, ACancelOfATaskReachesTheGraphRunItSubmitted) {
+  raycc::Init(raycc::Config{.num_cpus = 2});
+  gr_gate_open = false;
+  gr_gate_started = false;
+  gr_saw_cancel = false;
+  const uint64_t runs = Embedded()->graph_runs_started();
+  raycc::ObjectRef<int64_t> parent = raycc::Task(GrSubmitsAGatedBatch).Remote(int64_t{5});
+  ASSERT_TRUE(raycc_test::Eventually([] { return gr_gate_started.load(); }));
+  EXPECT_EQ(Embedded()->graph_runs_started(), runs + 1) << "a graph run, not task by task";
+  EXPECT_TRUE(raycc::Cancel(parent));
+  EXPECT_TRUE(raycc_test::Eventually([] { return gr_saw_cancel.load(); })) << "the running node was not told";
+  EXPECT_THROW(parent.Get(), raycc::TaskCancelledError);
+  EXPECT_TRUE(raycc_test::Eventually([] {
+    std::lock_guard<std::mutex> lock(gr_threw_mu);
+    return !gr_threw.empty();
+  })) << "the parent's Get of the node waiting for the gate did not fail";
+  {
+    std::lock_guard<std::mutex> lock(gr_threw_mu);
+    EXPECT_THAT(gr_threw, HasSubstr("was cancelled"));
+  }
+  gr_gate_open = true;
   raycc::Shutdown();
 }
 
