@@ -302,6 +302,28 @@ private:
         defined = task.getResult(0);
         break;
       }
+      case trace::OpKind::kMap: {
+        std::string callee = declare(graph.functions[t.function], where);
+        auto map = ray::MapOp::create(builder, where, valueType(result),
+                                      callee, operands, t.shards);
+        setCommonOptions(map, t.options);
+        if (t.options.resources)
+          map.setResourcesAttr(resources(*t.options.resources, where));
+        if (t.options.strategy == "spread")
+          map.setStrategyAttr(ray::SchedulingStrategyAttr::get(
+              ctx, ray::SchedulingKind::spread, StringAttr(), false, -1));
+        if (!t.options.label_selector.empty()) {
+          SmallVector<NamedAttribute> entries;
+          for (const auto &[key, spec] : t.options.label_selector)
+            entries.push_back(
+                builder.getNamedAttr(key, builder.getStringAttr(spec)));
+          map.setLabelSelectorAttr(builder.getDictionaryAttr(entries));
+        }
+        if (t.options.retry_exceptions)
+          map.setRetryExceptions(true);
+        defined = map.getResult();
+        break;
+      }
       case trace::OpKind::kActorCreate: {
         const trace::Function &factory = graph.functions[t.function];
         declare(factory, where);

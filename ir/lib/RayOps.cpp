@@ -441,6 +441,89 @@ void TaskOp::getEffects(
 }
 
 //===----------------------------------------------------------------------===//
+// MapOp
+//===----------------------------------------------------------------------===//
+
+/// Whether `name` spells `std::vector<E>` for a C++ type E the IR type
+/// `element` stands for (integers lose their signedness in the IR, so i64 is
+/// int64_t or uint64_t).
+static bool isVectorOf(StringRef name, Type element) {
+  if (!name.consume_front("std::vector<") || !name.consume_back(">"))
+    return false;
+  if (auto cpp = dyn_cast<CppType>(element))
+    return name == cpp.getName();
+  if (auto integer = dyn_cast<IntegerType>(element)) {
+    unsigned width = integer.getWidth();
+    if (width == 1)
+      return name == "bool";
+    if (width == 8 && name == "char")
+      return true;
+    std::string bits = std::to_string(width);
+    return name == "int" + bits + "_t" || name == "uint" + bits + "_t";
+  }
+  if (element.isF64())
+    return name == "double";
+  if (element.isF32())
+    return name == "float";
+  return false;
+}
+
+LogicalResult MapOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  RemoteFuncOp callee = lookupRemoteFunc(*this, getCalleeAttr(), symbolTable);
+  if (!callee)
+    return failure();
+  FunctionType signature = callee.getFunctionType();
+  ArrayRef<Type> params = signature.getInputs();
+  if (params.empty() || !params.front().isInteger(64))
+    return emitOpError() << "maps @" << getCallee()
+                         << ", whose first parameter must be the shard index "
+                            "(i64)";
+  std::string what = ("@" + getCallee() + " after its shard index").str();
+  FunctionType rest = FunctionType::get(getContext(), params.drop_front(),
+                                        signature.getResults());
+  if (failed(verifyCallArgs(*this, what, rest, getArgs())))
+    return failure();
+  if (signature.getNumResults() != 1)
+    return emitOpError() << "maps @" << getCallee()
+                         << ", which must return exactly one value";
+  Type element = signature.getResult(0);
+  auto vector = dyn_cast<CppType>(getResult().getType().getElementType());
+  if (!vector || !isVectorOf(vector.getName(), element))
+    return emitOpError() << "result must be a !ray.ref of the std::vector of "
+                            "@"
+                         << getCallee() << "'s result type ("
+                         << typeString(element) << "), got "
+                         << getResult().getType();
+  return success();
+}
+
+LogicalResult MapOp::verify() {
+  if (getShards() < 1 || getShards() > kMaxShards)
+    return emitOpError() << "shards must be between 1 and " << kMaxShards
+                         << ", got " << getShards();
+  if (failed(verifyRetries(*this, getMaxRetriesAttr())) ||
+      failed(verifyLabelSelector(*this, getLabelSelectorAttr(), Value())))
+    return failure();
+  if (SchedulingStrategyAttr strategy = getStrategyAttr();
+      strategy && strategy.getKind() != SchedulingKind::default_ &&
+      strategy.getKind() != SchedulingKind::spread)
+    return emitOpError("shards are placed by the runtime: the strategy may "
+                       "only be default or spread");
+  return success();
+}
+
+void MapOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  auto callee = SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(
+      *this, getCalleeAttr());
+  if (callee && callee.getPure())
+    return;
+  effects.emplace_back(MemoryEffects::Read::get());
+  effects.emplace_back(MemoryEffects::Write::get());
+}
+
+//===----------------------------------------------------------------------===//
 // Actor ops
 //===----------------------------------------------------------------------===//
 

@@ -99,6 +99,14 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
                         toUnits(taskResources(task)), task.getPg(),
                         task.getStrategyAttr(),
                         labelSelectorOf(task.getLabelSelectorAttr()), *cluster);
+        else if (auto map = dyn_cast<MapOp>(op))
+          // (Each shard must fit somewhere; shards queue for room as tasks
+          // do.)
+          result = checkWork(map, "shards of map @" + map.getCallee().str(),
+                             toUnits(shardResources(map)), Value(),
+                             map.getStrategyAttr(),
+                             labelSelectorOf(map.getLabelSelectorAttr()),
+                             *cluster);
         else if (auto create = dyn_cast<ActorCreateOp>(op))
           result = checkWork(create, "actor @" + create.getActorClass().str(),
                              toUnits(actorPlacementResources(create)),

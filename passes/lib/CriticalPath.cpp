@@ -44,7 +44,7 @@ struct CriticalPath : impl::RayCriticalPathBase<CriticalPath> {
     Builder b(graph.getContext());
     for (size_t i = 0; i < n; ++i) {
       Operation *op = deps.nodes[i];
-      if (!isa<TaskOp, ActorCreateOp, ActorCallOp>(op))
+      if (!isa<TaskOp, MapOp, ActorCreateOp, ActorCallOp>(op))
         continue;
       if (!op->hasAttr("priority"))
         op->setAttr("priority",

@@ -66,7 +66,9 @@ DependencyGraph::bottomLevels(ArrayRef<uint64_t> weight) const {
 }
 
 uint64_t workWeight(Operation *op) {
-  if (isa<TaskOp, ActorCreateOp, ActorCallOp>(op))
+  // (A map's shards run side by side where there is room: its weight is
+  // one shard's.)
+  if (isa<TaskOp, MapOp, ActorCreateOp, ActorCallOp>(op))
     return estimatedDurationUs(op, /*fallback=*/1);
   return 0;
 }
@@ -82,9 +84,14 @@ int DependencyGraph::producer(Value value) const {
 static CostAttr costOf(Operation *op) {
   if (auto cost = op->getAttrOfType<CostAttr>("cost"))
     return cost;
+  FlatSymbolRefAttr name;
   if (auto task = dyn_cast<TaskOp>(op))
-    if (auto callee = SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(
-            op, task.getCalleeAttr()))
+    name = task.getCalleeAttr();
+  else if (auto map = dyn_cast<MapOp>(op))
+    name = map.getCalleeAttr();
+  if (name)
+    if (auto callee =
+            SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(op, name))
       return callee.getCostAttr();
   return {};
 }

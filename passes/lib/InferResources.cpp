@@ -14,15 +14,20 @@ ResourcesAttr oneCpu(MLIRContext *ctx) {
   return ResourcesAttr::getFromUnits(ctx, {{"CPU", ResourcesAttr::kScale}});
 }
 
-ResourcesAttr taskResources(TaskOp task) {
-  if (ResourcesAttr own = task.getResourcesAttr())
+/// A call's resources: its own, else its callee's, else 1 CPU.
+template <typename CallOp> static ResourcesAttr callResources(CallOp call) {
+  if (ResourcesAttr own = call.getResourcesAttr())
     return own;
   if (auto callee = SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(
-          task, task.getCalleeAttr()))
+          call, call.getCalleeAttr()))
     if (ResourcesAttr declared = callee.getResourcesAttr())
       return declared;
-  return oneCpu(task.getContext());
+  return oneCpu(call.getContext());
 }
+
+ResourcesAttr taskResources(TaskOp task) { return callResources(task); }
+
+ResourcesAttr shardResources(MapOp map) { return callResources(map); }
 
 static ResourcesAttr classResources(ActorCreateOp create) {
   if (auto cls = SymbolTable::lookupNearestSymbolFrom<ActorClassOp>(
@@ -63,6 +68,8 @@ struct InferResources : impl::RayInferResourcesBase<InferResources> {
     getOperation().walk([](Operation *op) {
       if (auto task = dyn_cast<TaskOp>(op)) {
         task.setResourcesAttr(taskResources(task));
+      } else if (auto map = dyn_cast<MapOp>(op)) {
+        map.setResourcesAttr(shardResources(map));
       } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
         // Order matters: both defaults look at the explicit settings.
         ResourcesAttr placing = actorPlacementResources(create);

@@ -209,6 +209,15 @@ struct Lowering {
       scheduling(op, task.getPg(), task.getStrategyAttr(),
                  task.getLabelSelectorAttr(), node->mutable_scheduling());
       operands.assign(task.getArgs().begin(), task.getArgs().end());
+    } else if (auto map = dyn_cast<MapOp>(op)) {
+      node->set_kind(proto::MAP);
+      node->set_shards(map.getShards());
+      node->mutable_function()->set_name(map.getCallee().str());
+      setResources(node->mutable_resources(), shardResources(map));
+      node->set_retry_exceptions(map.getRetryExceptions());
+      scheduling(op, Value(), map.getStrategyAttr(), map.getLabelSelectorAttr(),
+                 node->mutable_scheduling());
+      operands.assign(map.getArgs().begin(), map.getArgs().end());
     } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
       node->set_kind(proto::ACTOR_CREATE);
       auto cls = SymbolTable::lookupNearestSymbolFrom<ActorClassOp>(

@@ -18,6 +18,8 @@ namespace raycc::passes {
 ray::ResourcesAttr oneCpu(mlir::MLIRContext *ctx);
 /// The task's resources: its own, else its callee's, else 1 CPU.
 ray::ResourcesAttr taskResources(ray::TaskOp task);
+/// What each shard of a map asks for: as taskResources.
+ray::ResourcesAttr shardResources(ray::MapOp map);
 /// What placing the actor needs: its placement_resources, else its
 /// resources, else its class's, else 1 CPU.
 ray::ResourcesAttr actorPlacementResources(ray::ActorCreateOp create);

@@ -99,7 +99,7 @@ struct VerifyGraph : impl::RayVerifyGraphBase<VerifyGraph> {
         markLive(p);
     }
     for (auto [i, op] : llvm::enumerate(deps.nodes))
-      if (!live.test(i) && isa<TaskOp, PutOp, GetOp, WaitOp, JoinOp>(op))
+      if (!live.test(i) && isa<TaskOp, MapOp, PutOp, GetOp, WaitOp, JoinOp>(op))
         op->emitWarning("result reaches no output and no op with effects; "
                         "ray-dead-task-elim removes it");
   }

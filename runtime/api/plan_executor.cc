@@ -175,6 +175,9 @@ void WaitAll(internal::RuntimeInterface& runtime, const std::vector<ObjectId>& i
   if (!ids.empty()) runtime.Wait(ids, static_cast<int>(ids.size()), -1);
 }
 
+// The most shards a map may have (ray.map's limit): each is a task.
+constexpr int64_t kMaxShards = 10'000'000;
+
 // Registers a builtin task under `name` (the plan executor's own work, not
 // the user's); call once per builtin and keep the result.
 const RemoteFunction* RegisterBuiltin(const std::string& name,
@@ -265,6 +268,24 @@ const RemoteFunction& BuiltinJoin() {
   return *join;
 }
 
+// A map's result: the std::vector of its shards' results, in shard order.
+// Each argument is one shard's msgpack bytes, so the vector's are an array
+// header and those bytes one after another (whatever the element type).
+const RemoteFunction& BuiltinGather() {
+  static const RemoteFunction* gather = RegisterBuiltin("raycc.gather", [](const ArgBuffers& args) {
+    msgpack::sbuffer header;
+    msgpack::packer<msgpack::sbuffer>(header).pack_array(static_cast<uint32_t>(args.size()));
+    size_t size = header.size();
+    for (const internal::ArgView& arg : args) size += arg.bytes.size();
+    std::string out;
+    out.reserve(size);
+    out.append(header.data(), header.size());
+    for (const internal::ArgView& arg : args) out.append(arg.bytes);
+    return out;
+  });
+  return *gather;
+}
+
 // Every process that loads the runtime has the builtins a plan may use: a
 // cluster's workers look a task's function up by name, and they never run
 // a plan themselves.
@@ -274,6 +295,7 @@ const RemoteFunction& BuiltinJoin() {
   BuiltinAfter();
   BuiltinFinishRun();
   BuiltinJoin();
+  BuiltinGather();
   return true;
 }();
 
@@ -295,7 +317,7 @@ internal::CallOptions OptionsOf(const proto::ExecPlan& plan, const proto::PlanNo
   options.retry_exceptions = node.retry_exceptions();
   // Tasks ask what the plan says; so do actors, when the plan gives them
   // any (held while they live, which ends with the run: Execute).
-  if (node.kind() == proto::TASK ||
+  if (node.kind() == proto::TASK || node.kind() == proto::MAP ||
       (node.kind() == proto::ACTOR_CREATE && !node.resources().quantities().empty())) {
     options.has_resources = true;
     for (const auto& [name, units] : node.resources().quantities()) {
@@ -412,6 +434,7 @@ bool NeedsTaskLibrary(const proto::ExecPlan& plan) {
           return true;
         }
         break;
+      case proto::MAP:
       case proto::ACTOR_CREATE:
         if (registry.FunctionByName(node.function().name()) == nullptr) return true;
         break;
@@ -555,6 +578,25 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
           check_arity(function->name, function->arity, operands);
         }
         break;
+      case proto::MAP:
+        if (node.shards() < 1 || node.shards() > kMaxShards) {
+          Fail(path, name,
+               absl::StrCat("node ", i, " maps over ", node.shards(), " shards (1 to ", kMaxShards, ")"));
+        }
+        function = lookup(node.function().name());
+        if (!function->invoke) {
+          Fail(path, name,
+               absl::StrCat("node ", i, " maps '", function->name,
+                            "', which is an actor factory, not a task"));
+        }
+        // (Shard i calls it with i, then the operands.)
+        check_arity(function->name, function->arity, operands + 1);
+        if (!function->arg_types.empty() && *function->arg_types[0] != typeid(int64_t)) {
+          Fail(path, name,
+               absl::StrCat("node ", i, " maps '", function->name,
+                            "', whose first parameter is not the shard index (int64_t)"));
+        }
+        break;
       case proto::ACTOR_CREATE:
         function = lookup(node.function().name());
         if (!function->create) {
@@ -642,8 +684,9 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       }
       if (node.scheduling().has_placement_group())
         Fail(path, name, absl::StrCat("node ", i, " runs in a placement group and has a label selector"));
-      if (node.kind() != proto::TASK && node.kind() != proto::ACTOR_CREATE)
-        Fail(path, name, absl::StrCat("node ", i, " has a label selector, which only tasks and actors take"));
+      if (node.kind() != proto::TASK && node.kind() != proto::MAP && node.kind() != proto::ACTOR_CREATE)
+        Fail(path, name,
+             absl::StrCat("node ", i, " has a label selector, which only tasks, maps and actors take"));
     }
     if (!node.scheduling().has_placement_group()) {
       // (A call on an actor that lives in a group uses the group too.)
@@ -651,6 +694,8 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         state->uses_group[i] = state->group[node.operands(0).node_result().node()] >= 0;
       continue;
     }
+    if (node.kind() == proto::MAP)
+      Fail(path, name, absl::StrCat("node ", i, " is a map in a placement group (its shards run in none)"));
     const auto& in = node.scheduling().placement_group();
     if (in.placement_group() >= static_cast<uint32_t>(plan->placement_groups_size())) {
       Fail(path, name,
@@ -700,6 +745,7 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         state->functions[i] = internal::GatedFunction(state->functions[i]);
         state->breaks[i] = true;
         break;
+      case proto::MAP:  // (every shard takes the gate)
       case proto::ACTOR_CREATE:
         state->functions[i] = internal::GatedFunction(state->functions[i]);
         break;
@@ -728,6 +774,7 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         state->setup_only[i] = true;
         break;
       case proto::TASK:
+      case proto::MAP:
       case proto::PUT:
       case proto::GET:
       case proto::JOIN:
@@ -762,7 +809,7 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   for (const proto::PlanNode& node : plan->nodes()) {
     state->options.push_back(OptionsOf(*plan, node));
     int index = -1;
-    if (node.kind() == proto::TASK) {
+    if (node.kind() == proto::TASK || node.kind() == proto::MAP) {
       auto [it, added] = seen.try_emplace(state->options.back().resources, static_cast<int>(seen.size()));
       if (added) state->demands.push_back(it->first);
       index = it->second;
@@ -1124,6 +1171,31 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
           objects[i] =
               keep(runtime.SubmitTask(kill ? BuiltinKillAfter() : BuiltinAfter(), std::move(args), builtin));
           adopted[i] = true;
+          break;
+        }
+        case proto::MAP: {
+          // Its own batch (the tasks before it were flushed): the shards,
+          // each called with its index, then the task that gathers their
+          // results into the map's.
+          for (const auto& operand : node.operands()) args.push_back(argument(operand));
+          if (gated) args.push_back(gate(i));
+          const int64_t shards = node.shards();
+          std::vector<internal::BatchedTask> tasks;
+          tasks.reserve(shards + 1);
+          for (int64_t s = 0; s < shards; ++s) {
+            std::vector<TaskArgument> shard_args;
+            shard_args.reserve(args.size() + 1);
+            shard_args.push_back({false, {}, Serialize(s)});
+            shard_args.insert(shard_args.end(), args.begin(), args.end());
+            tasks.push_back(
+                {state_->functions[i], std::move(shard_args), &(*options)[i], state_->demand[i], true});
+          }
+          std::vector<TaskArgument> parts(shards);
+          for (int64_t s = 0; s < shards; ++s) parts[s].batch_index = static_cast<int>(s);
+          static const internal::CallOptions kGatherOptions;
+          tasks.push_back({&BuiltinGather(), std::move(parts), &kGatherOptions, -1, !kept[i]});
+          objects[i] = runtime.SubmitTasks(std::move(tasks), state_->demands).back();
+          released[i] = !kept[i];
           break;
         }
         case proto::PUT:

@@ -47,6 +47,8 @@ const char *kindName(proto::PlanNodeKind kind) {
     return "wait";
   case proto::JOIN:
     return "join";
+  case proto::MAP:
+    return "map";
   default:
     return "other";
   }
@@ -63,6 +65,8 @@ void printNodes(const proto::ExecPlan &plan, llvm::raw_ostream &os) {
       for (int i = 0; i < n.fused_functions_size(); ++i)
         function += (i ? "+" : "") + n.fused_functions(i).name();
     }
+    if (n.kind() == proto::MAP)
+      function += " x" + std::to_string(n.shards());
     std::string where = n.placement().node_name();
     if (n.placement().bundle_index() >= 0 && !where.empty())
       where += "[" + std::to_string(n.placement().bundle_index()) + "]";

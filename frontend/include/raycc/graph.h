@@ -225,6 +225,15 @@ namespace internal {
 struct TaskKind {};
 struct ActorCreateKind {};
 struct ActorCallKind {};
+struct MapKind {};
+
+/// std::tuple<B...> for std::tuple<A, B...>: a map's parameters after the
+/// shard index.
+template <typename T> struct TupleTailOf;
+template <typename A, typename... B> struct TupleTailOf<std::tuple<A, B...>> {
+  using type = std::tuple<B...>;
+};
+template <typename T> using TupleTail = typename TupleTailOf<T>::type;
 } // namespace internal
 
 /// One call being built: g.Task(f), g.Actor(C::Create) or actor.Task(&C::m),
@@ -256,8 +265,8 @@ public:
     return *this;
   }
   GraphCall &SetRetryExceptions(bool retry) {
-    static_assert(std::is_same_v<Kind, internal::TaskKind>,
-                  "SetRetryExceptions is for tasks");
+    static_assert(std::is_same_v<Kind, internal::TaskKind> || kIsMap,
+                  "SetRetryExceptions is for tasks and maps");
     op_.options.retry_exceptions = retry;
     return *this;
   }
@@ -290,6 +299,8 @@ public:
                                int64_t bundle_index = -1) {
     static_assert(!kIsActorCall, "an actor call runs where its actor is: place "
                                  "the actor with g.Actor(...)");
+    static_assert(!kIsMap, "a map's shards are placed by the runtime: they "
+                           "take no placement group");
     if (Core().CheckOperand(pg.owner_, pg.id_, "placement group", op_.loc)) {
       if (bundle_index < -1 || bundle_index >= pg.bundle_count_) {
         Core().Error(op_.loc, "bundle index " + std::to_string(bundle_index) +
@@ -313,6 +324,8 @@ public:
   GraphCall &SetNodeAffinity(std::string node, bool soft = false) {
     static_assert(!kIsActorCall, "an actor call runs where its actor is: place "
                                  "the actor with g.Actor(...)");
+    static_assert(!kIsMap, "a map's shards are placed by the runtime: use "
+                           "SetSchedulingStrategy or SetLabelSelector");
     op_.options.node_name = std::move(node);
     op_.options.node_soft = soft;
     return *this;
@@ -347,18 +360,27 @@ public:
   /// Records the call. Arguments are Values of exactly the parameter types
   /// or numbers (constants); anything else does not compile. A builder may
   /// record several calls with the same options.
+  ///
+  /// A map's call takes the function's arguments after the shard index
+  /// (every shard gets the same ones).
   template <typename... Args> auto Call(Args &&...args) {
-    static_assert(sizeof...(Args) == Traits::kArity,
+    static_assert(sizeof...(Args) + (kIsMap ? 1 : 0) == Traits::kArity,
                   "wrong number of arguments for the remote function");
     trace::Op op = op_;
-    AddArguments<typename Traits::Params>(
-        op, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+    if constexpr (kIsMap) {
+      AddArguments<internal::TupleTail<typename Traits::Params>>(
+          op, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+    } else {
+      AddArguments<typename Traits::Params>(
+          op, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+    }
     return Finish(std::move(op));
   }
 
 private:
   static constexpr bool kIsActorCall =
       std::is_same_v<Kind, internal::ActorCallKind>;
+  static constexpr bool kIsMap = std::is_same_v<Kind, internal::MapKind>;
 
   /// The builder, checked to be still tracing (a call builder kept past its
   /// graph's tracing must not touch a finished builder).
@@ -483,6 +505,12 @@ auto GraphCall<F, Kind>::Finish(trace::Op op) {
     trace::Value actor{.kind = trace::ValueKind::kActor, .actor_class = cls};
     uint32_t id = core.AddOp(std::move(op), std::move(actor));
     return GraphActor<C>(core.serial(), id, cls);
+  } else if constexpr (kIsMap) {
+    trace::Value result;
+    result.kind = trace::ValueKind::kRef;
+    result.type = internal::GraphType<std::vector<Result>>();
+    uint32_t id = core.AddOp(std::move(op), std::move(result));
+    return Value<std::vector<Result>>(core.serial(), id);
   } else {
     trace::Value result;
     if constexpr (std::is_void_v<Result>) {
@@ -558,6 +586,39 @@ public:
     op.function = AddFunction(std::move(fn), op.loc);
     return GraphCall<F *, internal::TaskKind>(this, std::move(op));
   }
+
+  /// `shards` tasks of the registered function `f`, one op in the graph
+  /// (SPMD): shard i calls f(i, args...) with the arguments given to
+  /// Call(args...), and the map's value is the std::vector of the shards'
+  /// results in shard order. f's first parameter is the shard index
+  /// (int64_t). The shards run where the runtime places them, spread with
+  /// SetSchedulingStrategy(kSpread); 1 to 10,000,000 shards.
+  template <typename F>
+  GraphCall<F *, internal::MapKind>
+  Map(F *f, int64_t shards,
+      std::source_location loc = std::source_location::current()) {
+    static_assert(std::is_function_v<F>,
+                  "g.Map takes a function registered with RAYCC_REMOTE");
+    using Traits = internal::FunctionTraits<F *>;
+    static_assert(Traits::kArity >= 1 &&
+                      std::is_same_v<std::decay_t<std::tuple_element_t<
+                                         0, typename Traits::Params>>,
+                                     int64_t>,
+                  "g.Map's function takes the shard index (int64_t) first");
+    static_assert(!std::is_void_v<typename Traits::Result>,
+                  "g.Map's function returns each shard's result");
+    GraphCall<F *, internal::TaskKind> task = Task(f, loc);
+    trace::Op op = task.op_;
+    op.kind = trace::OpKind::kMap;
+    op.shards = shards;
+    if (shards < 1 || shards > kMaxShards)
+      Error(op.loc, "g.Map: the shard count must be between 1 and " +
+                        std::to_string(kMaxShards) + ", got " +
+                        std::to_string(shards));
+    return GraphCall<F *, internal::MapKind>(this, std::move(op));
+  }
+  /// The most shards a map may have.
+  static constexpr int64_t kMaxShards = 10'000'000;
 
   /// An actor created by the registered factory `factory` (static C*
   /// C::Create(...)).

@@ -674,3 +674,68 @@ ray.graph @g() {
   %pg = ray.placement_group strict_pack "p" attributes {bundle_nodes = ["a", "b"]} { ray.bundle {CPU = 1} ray.bundle {CPU = 1} }
   ray.output
 }
+
+// -----
+
+// Maps.
+
+ray.remote_func @NoIndex : (f64) -> f64
+ray.graph @g(%x: f64) {
+  // expected-error @+1 {{'ray.map' op maps @NoIndex, whose first parameter must be the shard index (i64)}}
+  %m = ray.map @NoIndex(%x) shards 4 : (f64) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Shard : (i64, f64) -> f64
+ray.graph @g() {
+  // expected-error @+1 {{'ray.map' op @Shard after its shard index takes 1 argument(s) but 0 were given}}
+  %m = ray.map @Shard() shards 4 : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Shard : (i64, f64) -> f64
+ray.graph @g(%x: f64) {
+  // expected-error @+1 {{'ray.map' op result must be a !ray.ref of the std::vector of @Shard's result type (f64), got '!ray.ref<f64>'}}
+  %m = ray.map @Shard(%x) shards 4 : (f64) -> !ray.ref<f64>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Shard : (i64, f64) -> f64
+ray.graph @g(%x: f64) {
+  // expected-error @+1 {{'ray.map' op result must be a !ray.ref of the std::vector of @Shard's result type (f64), got '!ray.ref<!ray.opaque<"std::vector<float>">>'}}
+  %m = ray.map @Shard(%x) shards 4 : (f64) -> !ray.ref<!ray.opaque<"std::vector<float>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Effect : (i64) -> ()
+ray.graph @g() {
+  // expected-error @+1 {{'ray.map' op maps @Effect, which must return exactly one value}}
+  %m = ray.map @Effect() shards 4 : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Shard : (i64) -> f64
+ray.graph @g() {
+  // expected-error @+1 {{'ray.map' op shards must be between 1 and 10000000, got 0}}
+  %m = ray.map @Shard() shards 0 : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Shard : (i64) -> f64
+ray.graph @g() {
+  // expected-error @+1 {{'ray.map' op shards are placed by the runtime: the strategy may only be default or spread}}
+  %m = ray.map @Shard() shards 4 {strategy = #ray.strategy<node_affinity "n1">} : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}

@@ -74,6 +74,21 @@ ray.graph @tensors(%t: !ray.ref<tensor<8xf32>>) -> (!ray.ref<tensor<4xf32>>, !ra
   ray.output %a, %b : !ray.ref<tensor<4xf32>>, !ray.ref<tensor<4xf32>>
 }
 
+// A map: one op for many shards; the callee takes the shard index first.
+// CHECK: ray.remote_func @Shard : (i64, f64) -> f64
+ray.remote_func @Shard : (i64, f64) -> f64
+// CHECK: ray.remote_func @Ids : (i64) -> i64
+ray.remote_func @Ids : (i64) -> i64
+// CHECK-LABEL: ray.graph @maps
+ray.graph @maps(%x: !ray.ref<f64>) -> (!ray.ref<!ray.opaque<"std::vector<double>">>, !ray.ref<!ray.opaque<"std::vector<uint64_t>">>) {
+  // CHECK: ray.map @Shard(%arg0) shards 100000 {label_selector = {zone = "a"}, max_retries = 2 : i64, name = "grads", resources = #ray.resources<{CPU = 2.0}>, retry_exceptions, strategy = #ray.strategy<spread>} : (!ray.ref<f64>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  %a = ray.map @Shard(%x) shards 100000 {retry_exceptions, max_retries = 2 : i64, name = "grads", resources = #ray.resources<{CPU = 2.0}>, strategy = #ray.strategy<spread>, label_selector = {zone = "a"}} : (!ray.ref<f64>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  // (i64 is int64_t or uint64_t in C++.)
+  // CHECK: ray.map @Ids() shards 1 : () -> !ray.ref<!ray.opaque<"std::vector<uint64_t>">>
+  %b = ray.map @Ids() shards 1 : () -> !ray.ref<!ray.opaque<"std::vector<uint64_t>">>
+  ray.output %a, %b : !ray.ref<!ray.opaque<"std::vector<double>">>, !ray.ref<!ray.opaque<"std::vector<uint64_t>">>
+}
+
 // Each pg strategy keyword.
 // CHECK-LABEL: ray.graph @strategies
 ray.graph @strategies() {
@@ -89,5 +104,6 @@ ray.graph @strategies() {
 
 // GENERIC: "ray.graph"()
 // GENERIC: "ray.task"
+// GENERIC: "ray.map"(%{{.*}}) <{callee = @Shard, {{.*}}shards = 100000 : i64
 // GENERIC: "ray.placement_group"()
 // GENERIC: "ray.bundle"() <{resources = #ray.resources<{CPU = 1.0}>}>

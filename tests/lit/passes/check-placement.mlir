@@ -91,3 +91,22 @@ ray.graph @feasible() {
   ray.task @f() {strategy = #ray.strategy<node_affinity "b">} : () -> ()
   ray.output
 }
+
+// -----
+
+// A map's shards must each fit some node (they queue for room as tasks do:
+// 100,000 shards of 1 CPU fit a cluster of 3 nodes).
+ray.remote_func @s : (i64) -> i64
+ray.graph @map_shard_too_big() {
+  // expected-error @+1 {{shards of map @s asks for {CPU = 16.0}, but no node has that much; the closest is "c" with {CPU = 8.0}}}
+  %m = ray.map @s() shards 4 {resources = #ray.resources<{CPU = 16}>} : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @s : (i64) -> i64
+ray.graph @map_fits() {
+  %m = ray.map @s() shards 100000 {resources = #ray.resources<{CPU = 1}>} : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
+  ray.output
+}

@@ -2,6 +2,7 @@
 
 ray.remote_func @NoDefaults : (i64) -> i64
 ray.remote_func @Gpu : (i64) -> i64 resources {GPU = 1}
+ray.remote_func @GpuShard : (i64) -> i64 resources {GPU = 1}
 ray.actor_class @Plain : () -> () { ray.actor_method @m : () -> () }
 ray.actor_class @Heavy : () -> () attributes {resources = #ray.resources<{CPU = 2}>} {
   ray.actor_method @m : () -> ()
@@ -27,5 +28,10 @@ ray.graph @g(%x: i64) {
   // An explicit running set is also what placing needs.
   // CHECK: ray.actor.create @Plain() {placement_resources = #ray.resources<{GPU = 1.0}>, resources = #ray.resources<{GPU = 1.0}>}
   %q = ray.actor.create @Plain() {resources = #ray.resources<{GPU = 1}>} : () -> !ray.actor<"Plain">
+  // Each shard of a map asks what a task of its callee would.
+  // CHECK: ray.map @GpuShard() shards 8 {resources = #ray.resources<{GPU = 1.0}>}
+  %m = ray.map @GpuShard() shards 8 : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
+  // CHECK: ray.map @NoDefaults() shards 8 {resources = #ray.resources<{CPU = 1.0}>}
+  %n = ray.map @NoDefaults() shards 8 : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
   ray.output
 }

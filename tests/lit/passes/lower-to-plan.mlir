@@ -108,7 +108,24 @@ ray.graph @step(%w: !ray.ref<tensor<4xf32>> {ray.name = "w"}) -> (!ray.ref<tenso
 }
 
 // CHECK: # ExecPlan for @other
-ray.graph @other() { ray.output }
+// A map is one node: its shard count, its callee, each shard's resources
+// and how the shards are spread; operands are what follows the shard index.
+// CHECK: kind: MAP
+// CHECK-NEXT: function {
+// CHECK-NEXT: name: "Shard"
+// CHECK: operands {
+// CHECK-NEXT: graph_input: 0
+// CHECK: resources {
+// CHECK: key: "CPU"
+// CHECK-NEXT: value: 20000
+// CHECK: scheduling {
+// CHECK-NEXT: spread {
+// CHECK: shards: 100000
+ray.remote_func @Shard : (i64, f64) -> f64 resources {CPU = 2}
+ray.graph @other(%x: !ray.ref<f64> {ray.name = "x"}) -> (!ray.ref<!ray.opaque<"std::vector<double>">> {ray.name = "all"}) {
+  %m = ray.map @Shard(%x) shards 100000 {strategy = #ray.strategy<spread>} : (!ray.ref<f64>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output %m : !ray.ref<!ray.opaque<"std::vector<double>">>
+}
 
 // A name that is not UTF-8 (IR strings hold any bytes) cannot go into a
 // plan, which is protobuf: a clear error, not an artifact that fails to load.

@@ -32,6 +32,8 @@ const char *kindName(proto::PlanNodeKind kind) {
     return "wait";
   case proto::JOIN:
     return "join";
+  case proto::MAP:
+    return "map";
   default:
     return "other";
   }

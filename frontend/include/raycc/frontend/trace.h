@@ -110,7 +110,8 @@ enum class OpKind {
   kActorCreate,
   kActorCall,
   kActorKill,
-  kPlacementGroup
+  kPlacementGroup,
+  kMap, ///< one task per shard: f(i, args...) for i in [0, shards)
 };
 
 struct Op {
@@ -126,6 +127,8 @@ struct Op {
   /// For placement groups.
   std::vector<std::map<std::string, double>> bundles;
   int strategy = 0; ///< raycc::PlacementStrategy
+  /// For maps: how many shards.
+  int64_t shards = 0;
 };
 
 struct NamedValue {

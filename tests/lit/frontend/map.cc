@@ -1,0 +1,57 @@
+// FileCheck lines must stay whole and source lines keep their numbers:
+// clang-format off
+// g.Map(f, N) traces to one ray.map op whatever N is (the IR of 100,000
+// shards is the IR of 10 with another number in it), and runs as N tasks
+// whose results come back as one std::vector in shard order.
+//
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: raycc compile %s --graph squares --param shards=100000 --emit=mlir -o - | FileCheck %s
+// CHECK: ray.remote_func @Square : (i64, f64) -> f64
+// CHECK: %[[PARTS:.*]] = ray.map @Square(%arg0) shards 100000 {name = "squares", strategy = #ray.strategy<spread>} : (!ray.ref<f64>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+// CHECK: ray.task @Total(%[[PARTS]]) : (!ray.ref<!ray.opaque<"std::vector<double>">>) -> !ray.ref<f64>
+//
+// RUN: raycc compile %s --graph squares --param shards=100000 --emit=mlir -o - | sed 's/shards [0-9]*/shards N/' > %t/big.mlir
+// RUN: raycc compile %s --graph squares --param shards=10 --emit=mlir -o - | sed 's/shards [0-9]*/shards N/' > %t/small.mlir
+// RUN: diff %t/small.mlir %t/big.mlir
+//
+// RUN: raycc compile %s --graph squares --param shards=100000 -o %t/squares.rcx
+// RUN: raycc inspect %t/squares.rcx --nodes | FileCheck %s --check-prefix=INSPECT
+// INSPECT: @squares
+// INSPECT: map Square x100000
+// RUN: raycc run %t/squares.rcx --num-cpus 2 --input scale=2.0 | FileCheck %s --check-prefix=OUT
+// OUT: parts: [0, 2, 8, 18, 32,
+// (2 * (0^2 + 1^2 + ... + 99999^2))
+// OUT: total: 666656666700000
+//
+// A shard that throws fails the map, and its readers, with its message.
+// RUN: raycc compile %s --graph fragile -o %t/fragile.rcx
+// RUN: not raycc run %t/fragile.rcx --num-cpus 2 2>&1 | FileCheck %s --check-prefix=FAIL
+// FAIL: shard 7 is bad
+//
+// RUN: not raycc compile %s --graph squares --param shards=0 2>&1 | FileCheck %s --check-prefix=ZERO
+// ZERO: map.cc:[[@LINE+18]]:{{[0-9]+}}: error: g.Map: the shard count must be between 1 and 10000000, got 0
+
+#include <raycc/graph.h>
+
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+
+double Square(int64_t shard, double scale) { return scale * static_cast<double>(shard) * static_cast<double>(shard); }
+double Total(std::vector<double> parts) { return std::accumulate(parts.begin(), parts.end(), 0.0); }
+int64_t Fragile(int64_t shard) {
+  if (shard == 7) throw std::runtime_error("shard 7 is bad");
+  return shard;
+}
+RAYCC_REMOTE(Square, Total, Fragile);
+
+RAYCC_GRAPH(squares, raycc::GraphBuilder& g, int64_t shards) {
+  auto scale = g.Input<double>("scale");
+  auto parts = g.Map(Square, shards).SetName("squares").SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Call(scale);
+  g.Output("parts", parts);
+  g.Output("total", g.Task(Total).Call(parts));
+}
+
+RAYCC_GRAPH(fragile, raycc::GraphBuilder& g) {
+  g.Output("all", g.Map(Fragile, 10).Call());
+}
