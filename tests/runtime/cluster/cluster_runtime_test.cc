@@ -800,6 +800,41 @@ TEST_F(ClusterRuntimeTest, ReferencesLeaveTheirOwnerAndAreFreedWhenTheLastBorrow
   EXPECT_EQ(out["live_objects"], "0");
 }
 
+// A map (ray.map) on the cluster: its shards run as tasks on the raylets'
+// workers, spread over both nodes, and the gather (a builtin every process
+// has) puts their results together in shard order.
+TEST_F(ClusterRuntimeTest, AMapsShardsRunAcrossTheNodesAndComeBackInOrder) {
+  StartRaylet("node-a", 2);
+  StartRaylet("node-b", 2);
+  const std::string artifact = dir_ + "/squares.rcx";
+  {
+    Process compile({RAYCC_BIN, "compile", std::string(RAYCC_SOURCE_DIR) + "/tests/lit/frontend/map.cc",
+                     "--graph", "squares", "--param", "shards=200", "-o", artifact},
+                    dir_ + "/compile.log");
+    ASSERT_EQ(compile.WaitExit(300s), 0) << ReadAll(dir_ + "/compile.log");
+  }
+  const std::string timeline = dir_ + "/run.json";
+  Process run(
+      {RAYCC_BIN, "run", artifact, "--address", gcs_address_, "--input", "scale=2.0", "--timeline", timeline},
+      dir_ + "/run.log", {"RAYCC_AUTH_TOKEN=" + token_});
+  ASSERT_EQ(run.WaitExit(120s), 0) << ReadAll(dir_ + "/run.log");
+  const std::string out = ReadAll(dir_ + "/run.log");
+  EXPECT_THAT(out, HasSubstr("parts: [0, 2, 8, 18, 32, 50,"));
+  EXPECT_THAT(out, HasSubstr("total: 5293400"));  // 2 * (0^2 + ... + 199^2)
+  std::map<std::string, int> shards_on;           // node -> shards it ran
+  std::istringstream lines(ReadAll(timeline));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(R"("ph": "X")") == std::string::npos ||
+        line.find(R"("name": "Square")") == std::string::npos)
+      continue;
+    for (const char* node : {"node-a", "node-b"})
+      if (line.find(std::string(R"("node": ")") + node) != std::string::npos) ++shards_on[node];
+  }
+  EXPECT_EQ(shards_on["node-a"] + shards_on["node-b"], 200) << ReadAll(timeline);
+  EXPECT_GT(shards_on["node-a"], 0) << "spread: both nodes run shards";
+  EXPECT_GT(shards_on["node-b"], 0) << "spread: both nodes run shards";
+}
+
 // `raycc run --address`: a graph compiled for examples/clusters/lab.json
 // runs on a cluster of raylets with that description's names and
 // resources; its task library reaches raycc-worker processes by content

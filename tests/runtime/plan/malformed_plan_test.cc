@@ -36,7 +36,10 @@ class Box {
  private:
   int64_t v_;
 };
-RAYCC_REMOTE(AddPair, Negate, Box::Create, &Box::Value);
+// A map's shard: shard i of x.
+int64_t ShardTimes(int64_t shard, int64_t x) { return shard * x; }
+int64_t NotAShard(std::string s, int64_t x) { return static_cast<int64_t>(s.size()) + x; }
+RAYCC_REMOTE(AddPair, Negate, Box::Create, &Box::Value, ShardTimes, NotAShard);
 
 raycc::proto::PlanOperand Input(uint32_t i) {
   raycc::proto::PlanOperand operand;
@@ -251,7 +254,46 @@ TEST_F(MalformedPlanTest, ALabelSelectorMustParseAndStayOutOfPlacementGroups) {
   EXPECT_THAT(LoadError([](auto& p) {
                 (*p.mutable_nodes(3)->mutable_scheduling()->mutable_label_selector())["zone"] = "a";
               }),
-              HasSubstr("node 3 has a label selector, which only tasks and actors take"));
+              HasSubstr("node 3 has a label selector, which only tasks, maps and actors take"));
+}
+
+// Node 1 as a map of `function` over `shards` shards of node 0's result.
+void MakeMap(raycc::proto::ExecPlan& p, const std::string& function, int64_t shards) {
+  raycc::proto::PlanNode* node = p.mutable_nodes(1);
+  node->set_kind(raycc::proto::MAP);
+  node->mutable_function()->set_name(function);
+  node->set_shards(shards);
+}
+
+TEST_F(MalformedPlanTest, AMapRunsItsShardsAndGathersTheirResultsInOrder) {
+  raycc::proto::Artifact artifact = ValidArtifact();
+  MakeMap(*artifact.mutable_plans(0), "ShardTimes", 5);
+  raycc::Graph graph = raycc::LoadGraph(Write(artifact));
+  raycc::GraphOutputs out = graph.Execute({{"x", raycc::GraphInput::Value<int64_t>(40)}});
+  EXPECT_EQ(*raycc::ObjectRef<std::vector<int64_t>>(out.ids().at("neg")).Get(60000),
+            (std::vector<int64_t>{0, 42, 84, 126, 168}));
+  EXPECT_EQ(*raycc::ObjectRef<int64_t>(out.ids().at("value")).Get(60000), 7);
+}
+
+TEST_F(MalformedPlanTest, MapNodesAreChecked) {
+  EXPECT_THAT(LoadError([](auto& p) { MakeMap(p, "ShardTimes", 0); }),
+              HasSubstr("node 1 maps over 0 shards (1 to 10000000)"));
+  EXPECT_THAT(LoadError([](auto& p) { MakeMap(p, "ShardTimes", 10000001); }),
+              HasSubstr("node 1 maps over 10000001 shards (1 to 10000000)"));
+  // (Shard i calls it with i, then the operands.)
+  EXPECT_THAT(LoadError([](auto& p) { MakeMap(p, "Negate", 3); }),
+              HasSubstr("node 1 calls 'Negate', which takes 1 argument(s), with 2"));
+  EXPECT_THAT(LoadError([](auto& p) { MakeMap(p, "NotAShard", 3); }),
+              HasSubstr("node 1 maps 'NotAShard', whose first parameter is not the shard index (int64_t)"));
+  EXPECT_THAT(LoadError([](auto& p) { MakeMap(p, "Box::Create", 3); }),
+              HasSubstr("node 1 maps 'Box::Create', which is an actor factory, not a task"));
+  EXPECT_THAT(LoadError([](auto& p) {
+                MakeMap(p, "ShardTimes", 3);
+                raycc::proto::PlanPlacementGroup* pg = p.add_placement_groups();
+                (*pg->add_bundles()->mutable_quantities())["CPU"] = 10000;
+                p.mutable_nodes(1)->mutable_scheduling()->mutable_placement_group()->set_bundle_index(0);
+              }),
+              HasSubstr("node 1 is a map in a placement group (its shards run in none)"));
 }
 
 TEST_F(MalformedPlanTest, FilesThatAreNotPlansAreRefused) {
