@@ -1,9 +1,10 @@
 //===- compile_scale.cpp - the -O2 pipeline on generated graphs -----------===//
 //
-// bench/compile_scale [--max-tasks N] [--shapes fanout,chain,gang]
+// bench/compile_scale [--max-tasks N] [--shapes fanout,chain,gang,map]
 //
-// Builds graphs of 1k, 10k, 100k and 1M tasks of three shapes (fan-out/fan-in,
-// chains, actor gangs), runs the full -O2 pipeline with a 16-node cluster and
+// Builds graphs of 1k, 10k, 100k and 1M tasks of four shapes (fan-out/fan-in,
+// chains, actor gangs, a data-parallel step as one ray.map of that many
+// shards and its reduction: constant IR size), runs the full -O2 pipeline with a 16-node cluster and
 // lowers each to its ExecPlan. Each size runs in a child process so its peak
 // memory (ru_maxrss) is its own. Prints one row per run, then the 100k/10k
 // time ratio per shape (10.0 is linear).
@@ -95,6 +96,20 @@ OwningOpRef<ModuleOp> generate(MLIRContext& ctx, const std::string& shape, int64
       level.swap(next);
     }
     result = level.front();
+  } else if (shape == "map") {
+    // One data-parallel step: `tasks` shards, then a task reducing their
+    // results (one op each, whatever the shard count).
+    Type all = RefType::get(CppType::get(&ctx, "std::vector<int64_t>"));
+    RemoteFuncOp sum;
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(graph);
+      auto shard = RemoteFuncOp::create(b, loc, "Shard", b.getFunctionType({i64, i64}, {i64}));
+      shard.setCostAttr(cost);
+      sum = RemoteFuncOp::create(b, loc, "Sum", b.getFunctionType({cast<RefType>(all).getElementType()}, {i64}));
+    }
+    Value shards = MapOp::create(b, loc, all, "Shard", ValueRange{x}, tasks).getResult();
+    result = TaskOp::create(b, loc, sum, ValueRange{shards}).getResult(0);
   } else if (shape == "chain") {
     // 100 independent chains (fusible), joined at the end.
     int64_t chains = 100, length = std::max<int64_t>(1, tasks / chains);
@@ -189,7 +204,7 @@ Row runOne(const std::string& shape, int64_t tasks, const std::string& cluster) 
 
 int main(int argc, char** argv) {
   int64_t maxTasks = 1000000;
-  std::vector<std::string> shapes = {"fanout", "chain", "gang"};
+  std::vector<std::string> shapes = {"fanout", "chain", "gang", "map"};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--max-tasks") && i + 1 < argc) {
       maxTasks = std::atoll(argv[++i]);
@@ -202,7 +217,7 @@ int main(int argc, char** argv) {
         shapes.push_back(list.substr(start, end - start));
       }
     } else {
-      std::fprintf(stderr, "usage: %s [--max-tasks N] [--shapes fanout,chain,gang]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--max-tasks N] [--shapes fanout,chain,gang,map]\n", argv[0]);
       return std::strcmp(argv[i], "--help") ? 2 : 0;
     }
   }
