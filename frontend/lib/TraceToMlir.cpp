@@ -304,14 +304,19 @@ private:
       }
       case trace::OpKind::kMap: {
         std::string callee = declare(graph.functions[t.function], where);
-        auto map = ray::MapOp::create(builder, where, valueType(result),
-                                      callee, operands, t.shards);
+        auto map = ray::MapOp::create(builder, where, valueType(result), callee,
+                                      operands, t.shards);
         setCommonOptions(map, t.options);
         if (t.options.resources)
           map.setResourcesAttr(resources(*t.options.resources, where));
-        if (t.options.strategy == "spread")
+        if (t.options.placement_group) {
+          map.getPgMutable().assign(values[*t.options.placement_group]);
+          map.setStrategyAttr(ray::SchedulingStrategyAttr::getPlacementGroup(
+              ctx, t.options.bundle_index));
+        } else if (t.options.strategy == "spread") {
           map.setStrategyAttr(ray::SchedulingStrategyAttr::get(
               ctx, ray::SchedulingKind::spread, StringAttr(), false, -1));
+        }
         if (!t.options.label_selector.empty()) {
           SmallVector<NamedAttribute> entries;
           for (const auto &[key, spec] : t.options.label_selector)

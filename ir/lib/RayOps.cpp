@@ -468,6 +468,18 @@ static bool isVectorOf(StringRef name, Type element) {
   return false;
 }
 
+void MapOp::build(OpBuilder &builder, OperationState &state, Type result,
+                  StringRef callee, ValueRange args, int64_t shards) {
+  state.addOperands(args);
+  state.addAttribute(getCalleeAttrName(state.name),
+                     FlatSymbolRefAttr::get(builder.getContext(), callee));
+  state.addAttribute(getShardsAttrName(state.name),
+                     builder.getI64IntegerAttr(shards));
+  state.addTypes(result);
+  state.getOrAddProperties<Properties>().operandSegmentSizes = {
+      static_cast<int32_t>(args.size()), 0};
+}
+
 LogicalResult MapOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   RemoteFuncOp callee = lookupRemoteFunc(*this, getCalleeAttr(), symbolTable);
   if (!callee)
@@ -502,13 +514,32 @@ LogicalResult MapOp::verify() {
     return emitOpError() << "shards must be between 1 and " << kMaxShards
                          << ", got " << getShards();
   if (failed(verifyRetries(*this, getMaxRetriesAttr())) ||
-      failed(verifyLabelSelector(*this, getLabelSelectorAttr(), Value())))
+      failed(verifyLabelSelector(*this, getLabelSelectorAttr(), getPg())))
     return failure();
-  if (SchedulingStrategyAttr strategy = getStrategyAttr();
-      strategy && strategy.getKind() != SchedulingKind::default_ &&
-      strategy.getKind() != SchedulingKind::spread)
-    return emitOpError("shards are placed by the runtime: the strategy may "
-                       "only be default or spread");
+  SchedulingStrategyAttr strategy = getStrategyAttr();
+  if (strategy && strategy.getKind() == SchedulingKind::node_affinity)
+    return emitOpError("shards are placed by the runtime or their placement "
+                       "group: the strategy may be default, spread or "
+                       "placement_group");
+  if (failed(verifyPlacementGroupUse(*this, getPg(), strategy,
+                                     getResourcesAttr())))
+    return failure();
+  // Over a mesh (no bundle named), shard i runs in bundle i mod B: every
+  // bundle must hold a shard.
+  auto group =
+      getPg() ? getPg().getDefiningOp<PlacementGroupOp>() : PlacementGroupOp();
+  if (!group || strategy.getBundleIndex() >= 0 || !getResourcesAttr())
+    return success();
+  for (auto [index, bundle] : llvm::enumerate(group.getBundleOps()))
+    if (!getResourcesAttr().fitsIn(bundle.getResources()))
+      return emitOpError()
+                 .append("runs a shard in every bundle of its placement "
+                         "group, but bundle ",
+                         index, " holds only ", bundle.getResources().str(),
+                         " of the ", getResourcesAttr().str(),
+                         " a shard demands")
+                 .attachNote(bundle.getLoc())
+             << "bundle defined here";
   return success();
 }
 

@@ -102,11 +102,10 @@ struct CheckPlacement : impl::RayCheckPlacementBase<CheckPlacement> {
         else if (auto map = dyn_cast<MapOp>(op))
           // (Each shard must fit somewhere; shards queue for room as tasks
           // do.)
-          result = checkWork(map, "shards of map @" + map.getCallee().str(),
-                             toUnits(shardResources(map)), Value(),
-                             map.getStrategyAttr(),
-                             labelSelectorOf(map.getLabelSelectorAttr()),
-                             *cluster);
+          result = checkWork(
+              map, "shards of map @" + map.getCallee().str(),
+              toUnits(shardResources(map)), map.getPg(), map.getStrategyAttr(),
+              labelSelectorOf(map.getLabelSelectorAttr()), *cluster);
         else if (auto create = dyn_cast<ActorCreateOp>(op))
           result = checkWork(create, "actor @" + create.getActorClass().str(),
                              toUnits(actorPlacementResources(create)),

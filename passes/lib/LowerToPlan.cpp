@@ -215,8 +215,8 @@ struct Lowering {
       node->mutable_function()->set_name(map.getCallee().str());
       setResources(node->mutable_resources(), shardResources(map));
       node->set_retry_exceptions(map.getRetryExceptions());
-      scheduling(op, Value(), map.getStrategyAttr(), map.getLabelSelectorAttr(),
-                 node->mutable_scheduling());
+      scheduling(op, map.getPg(), map.getStrategyAttr(),
+                 map.getLabelSelectorAttr(), node->mutable_scheduling());
       operands.assign(map.getArgs().begin(), map.getArgs().end());
     } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
       node->set_kind(proto::ACTOR_CREATE);

@@ -41,6 +41,8 @@ std::string label(Operation *op) {
     } else {
       text = task.getCallee().str();
     }
+  } else if (auto map = dyn_cast<MapOp>(op)) {
+    text = map.getCallee().str() + " x" + std::to_string(map.getShards());
   } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
     text = "new " + create.getActorClass().str();
   } else if (auto call = dyn_cast<ActorCallOp>(op)) {
@@ -63,6 +65,8 @@ std::string label(Operation *op) {
 const char *shapeOf(Operation *op) {
   if (isa<TaskOp>(op))
     return "box";
+  if (isa<MapOp>(op))
+    return "box3d";
   if (isa<ActorCreateOp, ActorCallOp, ActorKillOp>(op))
     return "ellipse";
   return "diamond";
@@ -93,6 +97,8 @@ void printGraph(GraphOp graph, raw_ostream &os) {
     Value pg;
     if (auto task = dyn_cast<TaskOp>(op))
       pg = task.getPg();
+    else if (auto map = dyn_cast<MapOp>(op))
+      pg = map.getPg();
     else if (auto create = dyn_cast<ActorCreateOp>(op))
       pg = create.getPg();
     if (pg && pg.getDefiningOp())

@@ -72,6 +72,9 @@ struct Graph::State {
   std::vector<internal::CallOptions> options;
   std::vector<int> demand;
   std::vector<std::vector<std::pair<std::string, double>>> demands;
+  // The resource set that asks for nothing (a map's gather: shards holding
+  // every CPU, in a group or not, never keep it from running).
+  int no_demand = -1;
   // Per node: its result is read after the batch it is submitted in (see
   // LoadGraph); the others are released to the runtime with their batch.
   std::vector<bool> kept;
@@ -694,15 +697,15 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         state->uses_group[i] = state->group[node.operands(0).node_result().node()] >= 0;
       continue;
     }
-    if (node.kind() == proto::MAP)
-      Fail(path, name, absl::StrCat("node ", i, " is a map in a placement group (its shards run in none)"));
     const auto& in = node.scheduling().placement_group();
     if (in.placement_group() >= static_cast<uint32_t>(plan->placement_groups_size())) {
       Fail(path, name,
            absl::StrCat("node ", i, " runs in placement group ", in.placement_group(),
                         ", which does not exist"));
     }
-    int bundle = in.bundle_index() >= 0 ? in.bundle_index() : node.placement().bundle_index();
+    // (A map naming no bundle runs over them all: Execute.)
+    int bundle = in.bundle_index() >= 0 || node.kind() == proto::MAP ? in.bundle_index()
+                                                                     : node.placement().bundle_index();
     if (bundle >= plan->placement_groups(in.placement_group()).bundles_size()) {
       Fail(path, name,
            absl::StrCat("node ", i, " runs in bundle ", bundle, " of placement group ", in.placement_group(),
@@ -815,6 +818,11 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
       index = it->second;
     }
     state->demand.push_back(index);
+  }
+  {
+    auto [it, added] = seen.try_emplace({}, static_cast<int>(seen.size()));
+    if (added) state->demands.push_back(it->first);
+    state->no_demand = it->second;
   }
   // A task's result that only tasks of its own batch (a run of consecutive
   // tasks) use is released to the runtime with the batch: freed once those
@@ -1180,6 +1188,14 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
           for (const auto& operand : node.operands()) args.push_back(argument(operand));
           if (gated) args.push_back(gate(i));
           const int64_t shards = node.shards();
+          // Over a placement group's bundles as over a mesh (no bundle
+          // named): shard s runs in bundle s mod B.
+          const internal::CallOptions& base = (*options)[i];
+          std::vector<internal::CallOptions> mesh;
+          if (state_->group[i] >= 0 && state_->bundle[i] < 0) {
+            mesh.assign(plan.placement_groups(state_->group[i]).bundles_size(), base);
+            for (size_t b = 0; b < mesh.size(); ++b) mesh[b].bundle_index = static_cast<int>(b);
+          }
           std::vector<internal::BatchedTask> tasks;
           tasks.reserve(shards + 1);
           for (int64_t s = 0; s < shards; ++s) {
@@ -1187,13 +1203,13 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
             shard_args.reserve(args.size() + 1);
             shard_args.push_back({false, {}, Serialize(s)});
             shard_args.insert(shard_args.end(), args.begin(), args.end());
-            tasks.push_back(
-                {state_->functions[i], std::move(shard_args), &(*options)[i], state_->demand[i], true});
+            tasks.push_back({state_->functions[i], std::move(shard_args),
+                             mesh.empty() ? &base : &mesh[s % mesh.size()], state_->demand[i], true});
           }
           std::vector<TaskArgument> parts(shards);
           for (int64_t s = 0; s < shards; ++s) parts[s].batch_index = static_cast<int>(s);
           static const internal::CallOptions kGatherOptions;
-          tasks.push_back({&BuiltinGather(), std::move(parts), &kGatherOptions, -1, !kept[i]});
+          tasks.push_back({&BuiltinGather(), std::move(parts), &kGatherOptions, state_->no_demand, !kept[i]});
           objects[i] = runtime.SubmitTasks(std::move(tasks), state_->demands).back();
           released[i] = !kept[i];
           break;

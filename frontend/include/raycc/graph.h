@@ -294,13 +294,13 @@ public:
     op_.options.cost_result_bytes = result_bytes;
     return *this;
   }
-  /// Runs in bundle `bundle_index` of `pg` (-1: any bundle).
+  /// Runs in bundle `bundle_index` of `pg` (-1: any bundle). A map's
+  /// shards with -1 run over the bundles as over a mesh: shard i in bundle
+  /// i mod (the bundle count), gang-scheduled by the group.
   GraphCall &SetPlacementGroup(const GraphPlacementGroup &pg,
                                int64_t bundle_index = -1) {
     static_assert(!kIsActorCall, "an actor call runs where its actor is: place "
                                  "the actor with g.Actor(...)");
-    static_assert(!kIsMap, "a map's shards are placed by the runtime: they "
-                           "take no placement group");
     if (Core().CheckOperand(pg.owner_, pg.id_, "placement group", op_.loc)) {
       if (bundle_index < -1 || bundle_index >= pg.bundle_count_) {
         Core().Error(op_.loc, "bundle index " + std::to_string(bundle_index) +
@@ -325,7 +325,8 @@ public:
     static_assert(!kIsActorCall, "an actor call runs where its actor is: place "
                                  "the actor with g.Actor(...)");
     static_assert(!kIsMap, "a map's shards are placed by the runtime: use "
-                           "SetSchedulingStrategy or SetLabelSelector");
+                           "SetSchedulingStrategy, SetLabelSelector or "
+                           "SetPlacementGroup");
     op_.options.node_name = std::move(node);
     op_.options.node_soft = soft;
     return *this;
@@ -592,7 +593,8 @@ public:
   /// Call(args...), and the map's value is the std::vector of the shards'
   /// results in shard order. f's first parameter is the shard index
   /// (int64_t). The shards run where the runtime places them, spread with
-  /// SetSchedulingStrategy(kSpread); 1 to 10,000,000 shards.
+  /// SetSchedulingStrategy(kSpread), or over a placement group's bundles
+  /// (SetPlacementGroup); 1 to 10,000,000 shards.
   template <typename F>
   GraphCall<F *, internal::MapKind>
   Map(F *f, int64_t shards,

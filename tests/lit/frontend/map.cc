@@ -29,12 +29,27 @@
 // FAIL: shard 7 is bad
 //
 // RUN: not raycc compile %s --graph squares --param shards=0 2>&1 | FileCheck %s --check-prefix=ZERO
-// ZERO: map.cc:[[@LINE+18]]:{{[0-9]+}}: error: g.Map: the shard count must be between 1 and 10000000, got 0
+// ZERO: map.cc:[[@LINE+41]]:{{[0-9]+}}: error: g.Map: the shard count must be between 1 and 10000000, got 0
+//
+// Over a placement group's bundles as over a mesh: shard i runs in bundle
+// i mod 2, and the two bundles of a strict_spread group are on two nodes,
+// so the shards alternate between them. (Shard 0 works for 300 ms: shards
+// free to take any bundle would all run on the other one meanwhile.)
+// RUN: raycc compile %s --graph mesh --emit=mlir -o - | FileCheck %s --check-prefix=MESH
+// MESH: %[[PG:.*]] = ray.placement_group strict_spread "mesh"
+// MESH: ray.map @WhereAmI() shards 6 in %[[PG]] {strategy = #ray.strategy<placement_group>} : () -> !ray.ref<!ray.opaque<"std::vector<std::string>">>
+// RUN: raycc compile %s --graph mesh --cluster=%raycc_src/tests/lit/passes/Inputs/three-nodes.json -o %t/mesh.rcx
+// RUN: raycc run %t/mesh.rcx --cluster=%raycc_src/tests/lit/passes/Inputs/three-nodes.json > %t/mesh.out
+// RUN: %python -c "import json, sys; w = json.loads(open(sys.argv[1]).read().split(': ', 1)[1]); assert w[0] != w[1] and w == w[:2] * 3, w" %t/mesh.out
 
 #include <raycc/graph.h>
 
+#include <raycc/api.h>
+
+#include <chrono>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 double Square(int64_t shard, double scale) { return scale * static_cast<double>(shard) * static_cast<double>(shard); }
@@ -43,7 +58,15 @@ int64_t Fragile(int64_t shard) {
   if (shard == 7) throw std::runtime_error("shard 7 is bad");
   return shard;
 }
-RAYCC_REMOTE(Square, Total, Fragile);
+std::string WhereAmI(int64_t shard) {
+  if (shard == 0) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  }
+  return raycc::CurrentNodeName();
+}
+RAYCC_REMOTE(Square, Total, Fragile, WhereAmI);
 
 RAYCC_GRAPH(squares, raycc::GraphBuilder& g, int64_t shards) {
   auto scale = g.Input<double>("scale");
@@ -54,4 +77,9 @@ RAYCC_GRAPH(squares, raycc::GraphBuilder& g, int64_t shards) {
 
 RAYCC_GRAPH(fragile, raycc::GraphBuilder& g) {
   g.Output("all", g.Map(Fragile, 10).Call());
+}
+
+RAYCC_GRAPH(mesh, raycc::GraphBuilder& g) {
+  auto pg = g.PlacementGroup({{{"CPU", 1}}, {{"CPU", 1}}}, raycc::PlacementStrategy::kStrictSpread, "mesh");
+  g.Output("where", g.Map(WhereAmI, 6).SetPlacementGroup(pg).Call());
 }

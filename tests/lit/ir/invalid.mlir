@@ -735,7 +735,31 @@ ray.graph @g() {
 
 ray.remote_func @Shard : (i64) -> f64
 ray.graph @g() {
-  // expected-error @+1 {{'ray.map' op shards are placed by the runtime: the strategy may only be default or spread}}
+  // expected-error @+1 {{'ray.map' op shards are placed by the runtime or their placement group: the strategy may be default, spread or placement_group}}
   %m = ray.map @Shard() shards 4 {strategy = #ray.strategy<node_affinity "n1">} : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Shard : (i64) -> f64
+ray.graph @g() {
+  %pg = ray.placement_group spread {
+    ray.bundle {CPU = 2}
+    // expected-note @+1 {{bundle defined here}}
+    ray.bundle {CPU = 1}
+  }
+  // expected-error @+1 {{'ray.map' op runs a shard in every bundle of its placement group, but bundle 1 holds only {CPU = 1.0} of the {CPU = 2.0} a shard demands}}
+  %m = ray.map @Shard() shards 4 in %pg {resources = #ray.resources<{CPU = 2}>, strategy = #ray.strategy<placement_group>} : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Shard : (i64) -> f64
+ray.graph @g() {
+  %pg = ray.placement_group spread { ray.bundle {CPU = 1} }
+  // expected-error @+1 {{'ray.map' op runs 'in' a placement group, so its strategy must be #ray.strategy<placement_group ...>}}
+  %m = ray.map @Shard() shards 4 in %pg : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
   ray.output
 }

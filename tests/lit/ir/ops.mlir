@@ -86,6 +86,12 @@ ray.graph @maps(%x: !ray.ref<f64>) -> (!ray.ref<!ray.opaque<"std::vector<double>
   // (i64 is int64_t or uint64_t in C++.)
   // CHECK: ray.map @Ids() shards 1 : () -> !ray.ref<!ray.opaque<"std::vector<uint64_t>">>
   %b = ray.map @Ids() shards 1 : () -> !ray.ref<!ray.opaque<"std::vector<uint64_t>">>
+  // Over a group's bundles as over a mesh, and all in one bundle.
+  %pg = ray.placement_group strict_spread { ray.bundle {CPU = 1} ray.bundle {CPU = 1} }
+  // CHECK: ray.map @Ids() shards 8 in %{{.*}} {strategy = #ray.strategy<placement_group>} : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
+  %c = ray.map @Ids() shards 8 in %pg {strategy = #ray.strategy<placement_group>} : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
+  // CHECK: ray.map @Ids() shards 8 in %{{.*}} {strategy = #ray.strategy<placement_group bundle 1>}
+  %d = ray.map @Ids() shards 8 in %pg {strategy = #ray.strategy<placement_group bundle 1>} : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
   ray.output %a, %b : !ray.ref<!ray.opaque<"std::vector<double>">>, !ray.ref<!ray.opaque<"std::vector<uint64_t>">>
 }
 

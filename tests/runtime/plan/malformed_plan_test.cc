@@ -291,9 +291,36 @@ TEST_F(MalformedPlanTest, MapNodesAreChecked) {
                 MakeMap(p, "ShardTimes", 3);
                 raycc::proto::PlanPlacementGroup* pg = p.add_placement_groups();
                 (*pg->add_bundles()->mutable_quantities())["CPU"] = 10000;
-                p.mutable_nodes(1)->mutable_scheduling()->mutable_placement_group()->set_bundle_index(0);
+                p.mutable_nodes(1)->mutable_scheduling()->mutable_placement_group()->set_bundle_index(1);
               }),
-              HasSubstr("node 1 is a map in a placement group (its shards run in none)"));
+              HasSubstr("node 1 runs in bundle 1 of placement group 0, which does not exist"));
+}
+
+// Over a group's two bundles as over a mesh (no bundle named): the group,
+// which holds every CPU of the runtime, is reserved whole before the shards
+// run, and their results come back in shard order (the gather needs no CPU).
+TEST_F(MalformedPlanTest, AMapOverAPlacementGroupsBundlesRuns) {
+  raycc::proto::Artifact artifact = ValidArtifact();
+  raycc::proto::ExecPlan& p = *artifact.mutable_plans(0);
+  p.clear_nodes();
+  p.clear_outputs();
+  raycc::proto::PlanNode* map = p.add_nodes();
+  map->set_kind(raycc::proto::MAP);
+  map->mutable_function()->set_name("ShardTimes");
+  map->set_shards(5);
+  map->set_num_results(1);
+  *map->add_operands() = Input(0);
+  map->mutable_scheduling()->mutable_placement_group()->set_bundle_index(-1);
+  (*map->mutable_resources()->mutable_quantities())["CPU"] = 10000;
+  raycc::proto::PlanPlacementGroup* pg = p.add_placement_groups();
+  for (int b = 0; b < 2; ++b) (*pg->add_bundles()->mutable_quantities())["CPU"] = 10000;
+  raycc::proto::PlanOutput* out = p.add_outputs();
+  out->set_name("all");
+  *out->mutable_value() = Result(0);
+  raycc::Graph graph = raycc::LoadGraph(Write(artifact));
+  raycc::GraphOutputs outputs = graph.Execute({{"x", raycc::GraphInput::Value<int64_t>(3)}});
+  EXPECT_EQ(*raycc::ObjectRef<std::vector<int64_t>>(outputs.ids().at("all")).Get(60000),
+            (std::vector<int64_t>{0, 3, 6, 9, 12}));
 }
 
 TEST_F(MalformedPlanTest, FilesThatAreNotPlansAreRefused) {

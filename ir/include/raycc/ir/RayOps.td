@@ -240,6 +240,7 @@ def Ray_TaskOp : Ray_Op<"task", [
 }
 
 def Ray_MapOp : Ray_Op<"map", [
+    AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "calls a remote function once per shard (SPMD)";
@@ -255,6 +256,12 @@ def Ray_MapOp : Ray_Op<"map", [
     as it places tasks (`strategy = #ray.strategy<spread>` spreads them), so
     the IR stays one op whatever the shard count.
 
+    `in %pg` with `#ray.strategy<placement_group>` runs the shards over the
+    group's bundles as over a mesh: shard `i` in bundle `i mod B` (B: the
+    group's bundle count), so the group, reserved all or nothing, gangs them
+    (every bundle must hold a shard's resources); `placement_group bundle k`
+    runs every shard in bundle `k`.
+
     Example (a data-parallel step over 100,000 shards):
     ```mlir
     %grads = ray.map @Gradient(%w) shards 100000
@@ -264,6 +271,7 @@ def Ray_MapOp : Ray_Op<"map", [
   }];
   let arguments = !con((ins FlatSymbolRefAttr:$callee,
                             Variadic<AnyType>:$args,
+                            Optional<Ray_PG>:$pg,
                             I64Attr:$shards,
                             UnitAttr:$retry_exceptions,
                             OptionalAttr<Ray_ResourcesAttr>:$resources,
@@ -272,16 +280,12 @@ def Ray_MapOp : Ray_Op<"map", [
                        Ray_CommonCallOptions);
   let results = (outs Ray_AnyRef:$result);
   let assemblyFormat = [{
-    $callee `(` $args `)` `shards` $shards attr-dict `:` functional-type($args, $result)
+    $callee `(` $args `)` `shards` $shards (`in` $pg^)? attr-dict `:` functional-type($args, $result)
   }];
+  let skipDefaultBuilders = 1;
   let builders = [
     OpBuilder<(ins "::mlir::Type":$result, "::llvm::StringRef":$callee,
-                   "::mlir::ValueRange":$args, "int64_t":$shards), [{
-      build($_builder, $_state, result,
-            ::mlir::FlatSymbolRefAttr::get($_builder.getContext(), callee),
-            args, $_builder.getI64IntegerAttr(shards), nullptr, nullptr,
-            nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-    }]>
+                   "::mlir::ValueRange":$args, "int64_t":$shards)>
   ];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
