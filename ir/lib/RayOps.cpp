@@ -446,7 +446,8 @@ void TaskOp::getEffects(
 
 /// Whether `name` spells `std::vector<E>` for a C++ type E the IR type
 /// `element` stands for (integers lose their signedness in the IR, so i64 is
-/// int64_t or uint64_t).
+/// int64_t or uint64_t). Not char or uint8_t: msgpack keeps a vector of those
+/// as bytes, not as the array of shard results a map makes.
 static bool isVectorOf(StringRef name, Type element) {
   if (!name.consume_front("std::vector<") || !name.consume_back(">"))
     return false;
@@ -456,9 +457,9 @@ static bool isVectorOf(StringRef name, Type element) {
     unsigned width = integer.getWidth();
     if (width == 1)
       return name == "bool";
-    if (width == 8 && name == "char")
-      return true;
     std::string bits = std::to_string(width);
+    if (width == 8)
+      return name == "int8_t";
     return name == "int" + bits + "_t" || name == "uint" + bits + "_t";
   }
   if (element.isF64())
@@ -491,8 +492,25 @@ LogicalResult MapOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                          << ", whose first parameter must be the shard index "
                             "(i64)";
   std::string what = ("@" + getCallee() + " after its shard index").str();
-  FunctionType rest = FunctionType::get(getContext(), params.drop_front(),
-                                        signature.getResults());
+  // An operand taken shard by shard is the std::vector of the parameter.
+  SmallVector<Type> taken(params.drop_front());
+  for (int64_t k : getPerShardOperands()) {
+    if (k < 0 || k >= static_cast<int64_t>(taken.size()))
+      return emitOpError() << "per_shard names operand #" << k << ", but @"
+                           << getCallee() << " takes " << taken.size()
+                           << " argument(s) after its shard index";
+    auto ref = dyn_cast<RefType>(getArgs()[k].getType());
+    auto vector = ref ? dyn_cast<CppType>(ref.getElementType()) : CppType();
+    if (!vector || !isVectorOf(vector.getName(), taken[k]))
+      return emitOpError() << "operand #" << k
+                           << " is taken shard by shard, so it must be a "
+                              "!ray.ref of the std::vector of '"
+                           << typeString(taken[k]) << "', got "
+                           << getArgs()[k].getType();
+    taken[k] = getArgs()[k].getType();
+  }
+  FunctionType rest =
+      FunctionType::get(getContext(), taken, signature.getResults());
   if (failed(verifyCallArgs(*this, what, rest, getArgs())))
     return failure();
   if (signature.getNumResults() != 1)
@@ -513,6 +531,26 @@ LogicalResult MapOp::verify() {
   if (getShards() < 1 || getShards() > kMaxShards)
     return emitOpError() << "shards must be between 1 and " << kMaxShards
                          << ", got " << getShards();
+  // Each operand taken shard by shard comes from a map of as many shards,
+  // named once.
+  ArrayRef<int64_t> perShard = getPerShardOperands();
+  for (auto [n, k] : llvm::enumerate(perShard)) {
+    if (k < 0 || k >= static_cast<int64_t>(getArgs().size()))
+      return emitOpError() << "per_shard names operand #" << k << " of "
+                           << getArgs().size();
+    if (llvm::is_contained(perShard.take_front(n), k))
+      return emitOpError() << "per_shard names operand #" << k << " twice";
+    auto producer = getArgs()[k].getDefiningOp<MapOp>();
+    if (!producer)
+      return emitOpError() << "operand #" << k
+                           << " is taken shard by shard, so it must be the "
+                              "result of a ray.map";
+    if (producer.getShards() != getShards())
+      return emitOpError() << "operand #" << k << " comes from a map of "
+                           << producer.getShards()
+                           << " shards, taken shard by shard by a map of "
+                           << getShards();
+  }
   if (failed(verifyRetries(*this, getMaxRetriesAttr())) ||
       failed(verifyLabelSelector(*this, getLabelSelectorAttr(), getPg())))
     return failure();

@@ -98,6 +98,8 @@ SmallVector<std::string, 2> timelineNames(Operation *op) {
         function += (function.empty() ? "" : "+") +
                     cast<FlatSymbolRefAttr>(f).getValue().str();
     }
+  } else if (auto map = dyn_cast<MapOp>(op)) {
+    function = map.getCallee().str(); // (each shard's run: a shard's cost)
   } else if (auto create = dyn_cast<ActorCreateOp>(op)) {
     auto cls = SymbolTable::lookupNearestSymbolFrom<ActorClassOp>(
         op, create.getActorClassAttr());
@@ -125,7 +127,7 @@ struct ApplyProfile : impl::RayApplyProfileBase<ApplyProfile> {
       return signalPassFailure();
     }
     getOperation().walk([&](Operation *op) {
-      if (!isa<TaskOp, ActorCreateOp, ActorCallOp>(op))
+      if (!isa<TaskOp, MapOp, ActorCreateOp, ActorCallOp>(op))
         return;
       auto measured = profile->end();
       for (const std::string &name : timelineNames(op))

@@ -212,6 +212,8 @@ struct Lowering {
     } else if (auto map = dyn_cast<MapOp>(op)) {
       node->set_kind(proto::MAP);
       node->set_shards(map.getShards());
+      for (int64_t k : map.getPerShardOperands())
+        node->add_per_shard(static_cast<uint32_t>(k));
       node->mutable_function()->set_name(map.getCallee().str());
       setResources(node->mutable_resources(), shardResources(map));
       node->set_retry_exceptions(map.getRetryExceptions());

@@ -72,6 +72,9 @@ struct Graph::State {
   std::vector<internal::CallOptions> options;
   std::vector<int> demand;
   std::vector<std::vector<std::pair<std::string, double>>> demands;
+  // Per node: a map whose shards another map reads shard by shard (their
+  // results are kept, one object each, for the execution).
+  std::vector<bool> shard_read;
   // The resource set that asks for nothing (a map's gather: shards holding
   // every CPU, in a group or not, never keep it from running).
   int no_demand = -1;
@@ -180,6 +183,9 @@ void WaitAll(internal::RuntimeInterface& runtime, const std::vector<ObjectId>& i
 
 // The most shards a map may have (ray.map's limit): each is a task.
 constexpr int64_t kMaxShards = 10'000'000;
+// A map's operand given by value up to this size is copied into each
+// shard's call; a larger one is put once and passed by reference.
+constexpr size_t kMapInlineBytes = 256;
 
 // Registers a builtin task under `name` (the plan executor's own work, not
 // the user's); call once per builtin and keep the result.
@@ -516,6 +522,7 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
     state->artifact_path = path;
   }
   state->plan = *plan;
+  state->shard_read.assign(plan->nodes_size(), false);
   RemoteRegistry& registry = RemoteRegistry::Instance();
   for (int i = 0; i < plan->nodes_size(); ++i) {
     const proto::PlanNode& node = plan->nodes(i);
@@ -594,6 +601,20 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         }
         // (Shard i calls it with i, then the operands.)
         check_arity(function->name, function->arity, operands + 1);
+        for (uint32_t k : node.per_shard()) {
+          const proto::PlanOperand* operand = k < operands ? &node.operands(k) : nullptr;
+          const proto::PlanNode* producer = operand != nullptr && operand->has_node_result() &&
+                                                    operand->node_result().node() < static_cast<uint32_t>(i)
+                                                ? &plan->nodes(operand->node_result().node())
+                                                : nullptr;
+          if (producer == nullptr || producer->kind() != proto::MAP || producer->shards() != node.shards()) {
+            Fail(path, name,
+                 absl::StrCat("node ", i, " takes operand ", k,
+                              " shard by shard, but it is not the result of an earlier map of ",
+                              node.shards(), " shards"));
+          }
+          state->shard_read[operand->node_result().node()] = true;
+        }
         if (!function->arg_types.empty() && *function->arg_types[0] != typeid(int64_t)) {
           Fail(path, name,
                absl::StrCat("node ", i, " maps '", function->name,
@@ -1021,6 +1042,9 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
   // What each node made: an object, or (actor creation) an actor.
   std::vector<ObjectId> objects(plan.nodes_size());
   std::vector<ActorId> actors(plan.nodes_size());
+  // What each map another map reads shard by shard made: one object per
+  // shard.
+  std::vector<std::vector<ObjectId>> shard_objects(plan.nodes_size());
   auto argument = [&](const proto::PlanOperand& operand) {
     TaskArgument arg;
     if (operand.has_graph_input()) {
@@ -1185,7 +1209,14 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
           // Its own batch (the tasks before it were flushed): the shards,
           // each called with its index, then the task that gathers their
           // results into the map's.
-          for (const auto& operand : node.operands()) args.push_back(argument(operand));
+          // A value is put once and passed to every shard by reference,
+          // not copied into each (an operand taken shard by shard is
+          // replaced below).
+          for (const auto& operand : node.operands()) {
+            args.push_back(argument(operand));
+            if (!args.back().by_ref && args.back().value.size() > kMapInlineBytes)
+              args.back() = TaskArgument{true, ref_of(operand), {}};
+          }
           if (gated) args.push_back(gate(i));
           const int64_t shards = node.shards();
           // Over a placement group's bundles as over a mesh (no bundle
@@ -1203,15 +1234,36 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
             shard_args.reserve(args.size() + 1);
             shard_args.push_back({false, {}, Serialize(s)});
             shard_args.insert(shard_args.end(), args.begin(), args.end());
+            // (An operand taken shard by shard: that map's shard s.)
+            for (uint32_t k : node.per_shard()) {
+              TaskArgument& arg = shard_args[k + 1];
+              arg.by_ref = true;
+              arg.ref = shard_objects[node.operands(k).node_result().node()][s];
+            }
             tasks.push_back({state_->functions[i], std::move(shard_args),
-                             mesh.empty() ? &base : &mesh[s % mesh.size()], state_->demand[i], true});
+                             mesh.empty() ? &base : &mesh[s % mesh.size()], state_->demand[i],
+                             !state_->shard_read[i]});
           }
           std::vector<TaskArgument> parts(shards);
           for (int64_t s = 0; s < shards; ++s) parts[s].batch_index = static_cast<int>(s);
-          static const internal::CallOptions kGatherOptions;
-          tasks.push_back({&BuiltinGather(), std::move(parts), &kGatherOptions, state_->no_demand, !kept[i]});
-          objects[i] = runtime.SubmitTasks(std::move(tasks), state_->demands).back();
+          // The gather runs in this process on a cluster (in_owner: the
+          // shards' small results are here already, and are not all sent
+          // to one worker), at the map's priority, under its name.
+          internal::CallOptions gather;
+          gather.in_owner = true;
+          gather.priority = base.priority;
+          gather.name = base.name;
+          gather.graph = base.graph;
+          gather.plan_node = base.plan_node;
+          tasks.push_back({&BuiltinGather(), std::move(parts), &gather, state_->no_demand, !kept[i]});
+          std::vector<ObjectId> ids = runtime.SubmitTasks(std::move(tasks), state_->demands);
+          objects[i] = ids.back();
           released[i] = !kept[i];
+          if (state_->shard_read[i]) {  // (counted now: freed once their readers are done)
+            ids.pop_back();
+            for (const ObjectId& id : ids) counted.push_back(std::make_shared<internal::ObjectRefHandle>(id));
+            shard_objects[i] = std::move(ids);
+          }
           break;
         }
         case proto::PUT:

@@ -1700,7 +1700,8 @@ std::vector<ObjectId> ClusterRuntime::SubmitTasks(
         arg.ref = results[arg.batch_index];
       }
     }
-    SubmitSpec(std::move(specs[i]), std::move(tasks[i].args));
+    SubmitSpec(std::move(specs[i]), std::move(tasks[i].args), nullptr,
+               tasks[i].options != nullptr && tasks[i].options->in_owner);
     results.push_back(result);
   }
   return results;

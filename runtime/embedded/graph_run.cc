@@ -634,7 +634,12 @@ void EmbeddedRuntime::NoteChildRunLocked(const std::shared_ptr<GraphRun>& run) {
     });
     child_runs_kept_ = child_runs_.size();
   }
-  child_runs_[run->parent].push_back(run);
+  std::vector<std::weak_ptr<GraphRun>>& mine = child_runs_[run->parent];
+  // (A task that submits batches in a loop: its own runs that ended are
+  // dropped each time its list doubles.)
+  if (mine.size() >= 16 && (mine.size() & (mine.size() - 1)) == 0)
+    std::erase_if(mine, [](const std::weak_ptr<GraphRun>& r) { return r.expired(); });
+  mine.push_back(run);
 }
 
 void EmbeddedRuntime::CancelChildRunsLocked(const TaskId& parent, const Children& children) {

@@ -219,6 +219,7 @@ private:
 };
 
 template <typename C> class GraphActor;
+template <typename T> class ShardOf;
 
 namespace internal {
 /// What a GraphCall records.
@@ -405,6 +406,11 @@ private:
     if constexpr (std::is_same_v<D, Value<P>>) {
       Core().CheckOperand(arg.owner_, arg.id_, "argument", op.loc);
       op.operands.push_back(arg.id_);
+    } else if constexpr (std::is_same_v<D, ShardOf<P>>) {
+      static_assert(kIsMap, "raycc::PerShard is for the arguments of g.Map");
+      Core().CheckOperand(arg.all_.owner_, arg.all_.id_, "argument", op.loc);
+      op.per_shard.push_back(static_cast<uint32_t>(op.operands.size()));
+      op.operands.push_back(arg.all_.id_);
     } else {
       static_assert(!internal::IsObjectRef<D>::value,
                     "an ObjectRef is a run-time object; in a graph pass a "
@@ -442,6 +448,22 @@ private:
   /// The call as set up so far; each Call() records a copy.
   trace::Op op_;
 };
+
+/// Shard i of a map's value, for shard i of another map of as many shards:
+/// `g.Map(Grad, n).Call(raycc::PerShard(data), w)` gives shard i of Grad
+/// shard i of `data` (a g.Map's Value<std::vector<T>>), not the whole
+/// vector, so a pipeline of maps moves each shard's data once.
+template <typename T> class ShardOf {
+public:
+  explicit ShardOf(const Value<std::vector<T>> &all) : all_(all) {}
+
+private:
+  template <typename, typename> friend class GraphCall;
+  Value<std::vector<T>> all_;
+};
+template <typename T> ShardOf<T> PerShard(const Value<std::vector<T>> &all) {
+  return ShardOf<T>(all);
+}
 
 /// An actor in a graph, from g.Actor(C::Create)...Call(args).
 template <typename C> class GraphActor {
@@ -609,6 +631,14 @@ public:
                   "g.Map's function takes the shard index (int64_t) first");
     static_assert(!std::is_void_v<typename Traits::Result>,
                   "g.Map's function returns each shard's result");
+    static_assert(!std::is_same_v<typename Traits::Result, char> &&
+                      !std::is_same_v<typename Traits::Result, unsigned char>,
+                  "g.Map's shards cannot return char or unsigned char "
+                  "(msgpack keeps a vector of them as bytes): return int8_t "
+                  "or a wider integer");
+    static_assert(!internal::IsObjectRef<typename Traits::Result>::value,
+                  "g.Map's shards cannot return an ObjectRef: the gathered "
+                  "vector would not keep its object alive"); 
     GraphCall<F *, internal::TaskKind> task = Task(f, loc);
     trace::Op op = task.op_;
     op.kind = trace::OpKind::kMap;

@@ -28,8 +28,20 @@
 // RUN: not raycc run %t/fragile.rcx --num-cpus 2 2>&1 | FileCheck %s --check-prefix=FAIL
 // FAIL: shard 7 is bad
 //
+// A pipeline of maps: each shard of the second takes its own shard of the
+// first (raycc::PerShard), not the whole vector.
+// RUN: raycc compile %s --graph pipeline --emit=mlir -o - | FileCheck %s --check-prefix=PIPE
+// PIPE: %[[ROWS:.*]] = ray.map @Rows() shards 4 : () -> !ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>
+// PIPE: ray.map @RowSum(%[[ROWS]], %arg0) shards 4 {per_shard = array<i64: 0>} : (!ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>, !ray.ref<f64>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+// RUN: raycc compile %s --graph pipeline -o %t/pipeline.rcx
+// RUN: raycc run %t/pipeline.rcx --num-cpus 2 --input scale=10 | FileCheck %s --check-prefix=PIPEOUT
+// (Shard i's rows are [i, i+1, i+2]: its sum times 10.)
+// PIPEOUT: sums: [30, 60, 90, 120]
+// RUN: not raycc compile %s --graph mismatched 2>&1 | FileCheck %s --check-prefix=MISMATCH
+// MISMATCH: error: 'ray.map' op operand #0 comes from a map of 3 shards, taken shard by shard by a map of 4
+//
 // RUN: not raycc compile %s --graph squares --param shards=0 2>&1 | FileCheck %s --check-prefix=ZERO
-// ZERO: map.cc:[[@LINE+41]]:{{[0-9]+}}: error: g.Map: the shard count must be between 1 and 10000000, got 0
+// ZERO: map.cc:[[@LINE+48]]:{{[0-9]+}}: error: g.Map: the shard count must be between 1 and 10000000, got 0
 //
 // Over a placement group's bundles as over a mesh: shard i runs in bundle
 // i mod 2, and the two bundles of a strict_spread group are on two nodes,
@@ -58,6 +70,13 @@ int64_t Fragile(int64_t shard) {
   if (shard == 7) throw std::runtime_error("shard 7 is bad");
   return shard;
 }
+std::vector<double> Rows(int64_t shard) {
+  double i = static_cast<double>(shard);
+  return {i, i + 1, i + 2};
+}
+double RowSum(int64_t, std::vector<double> row, double scale) {
+  return scale * std::accumulate(row.begin(), row.end(), 0.0);
+}
 std::string WhereAmI(int64_t shard) {
   if (shard == 0) {
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
@@ -66,7 +85,7 @@ std::string WhereAmI(int64_t shard) {
   }
   return raycc::CurrentNodeName();
 }
-RAYCC_REMOTE(Square, Total, Fragile, WhereAmI);
+RAYCC_REMOTE(Square, Total, Fragile, WhereAmI, Rows, RowSum);
 
 RAYCC_GRAPH(squares, raycc::GraphBuilder& g, int64_t shards) {
   auto scale = g.Input<double>("scale");
@@ -82,4 +101,15 @@ RAYCC_GRAPH(fragile, raycc::GraphBuilder& g) {
 RAYCC_GRAPH(mesh, raycc::GraphBuilder& g) {
   auto pg = g.PlacementGroup({{{"CPU", 1}}, {{"CPU", 1}}}, raycc::PlacementStrategy::kStrictSpread, "mesh");
   g.Output("where", g.Map(WhereAmI, 6).SetPlacementGroup(pg).Call());
+}
+
+RAYCC_GRAPH(pipeline, raycc::GraphBuilder& g) {
+  auto scale = g.Input<double>("scale");
+  auto rows = g.Map(Rows, 4).Call();
+  g.Output("sums", g.Map(RowSum, 4).Call(raycc::PerShard(rows), scale));
+}
+
+RAYCC_GRAPH(mismatched, raycc::GraphBuilder& g) {
+  auto rows = g.Map(Rows, 3).Call();
+  g.Output("sums", g.Map(RowSum, 4).Call(raycc::PerShard(rows), 1.0));
 }

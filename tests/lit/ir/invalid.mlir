@@ -763,3 +763,54 @@ ray.graph @g() {
   %m = ray.map @Shard() shards 4 in %pg : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
   ray.output
 }
+
+// -----
+
+ray.remote_func @Rows : (i64) -> !ray.opaque<"std::vector<double>">
+ray.remote_func @Sum : (i64, !ray.opaque<"std::vector<double>">) -> f64
+ray.graph @g() {
+  %r = ray.map @Rows() shards 3 : () -> !ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>
+  // expected-error @+1 {{'ray.map' op operand #0 comes from a map of 3 shards, taken shard by shard by a map of 4}}
+  %s = ray.map @Sum(%r) shards 4 {per_shard = array<i64: 0>} : (!ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Sum : (i64, !ray.opaque<"std::vector<double>">) -> f64
+ray.graph @g(%x: !ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>) {
+  // expected-error @+1 {{'ray.map' op operand #0 is taken shard by shard, so it must be the result of a ray.map}}
+  %s = ray.map @Sum(%x) shards 4 {per_shard = array<i64: 0>} : (!ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Rows : (i64) -> !ray.opaque<"std::vector<double>">
+ray.remote_func @Sum : (i64, !ray.opaque<"std::vector<double>">) -> f64
+ray.graph @g() {
+  %r = ray.map @Rows() shards 4 : () -> !ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>
+  // expected-error @+1 {{'ray.map' op per_shard names operand #1 of 1}}
+  %s = ray.map @Sum(%r) shards 4 {per_shard = array<i64: 1>} : (!ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Rows : (i64) -> f64
+ray.remote_func @Sum : (i64, !ray.opaque<"std::vector<double>">) -> f64
+ray.graph @g() {
+  %r = ray.map @Rows() shards 4 : () -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  // expected-error @+1 {{'ray.map' op operand #0 is taken shard by shard, so it must be a !ray.ref of the std::vector of '!ray.opaque<"std::vector<double>">', got '!ray.ref<!ray.opaque<"std::vector<double>">>'}}
+  %s = ray.map @Sum(%r) shards 4 {per_shard = array<i64: 0>} : (!ray.ref<!ray.opaque<"std::vector<double>">>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
+  ray.output
+}
+
+// -----
+
+ray.remote_func @Bytes : (i64) -> i8
+ray.graph @g() {
+  // expected-error @+1 {{'ray.map' op result must be a !ray.ref of the std::vector of @Bytes's result type (i8), got '!ray.ref<!ray.opaque<"std::vector<uint8_t>">>'}}
+  %m = ray.map @Bytes() shards 4 : () -> !ray.ref<!ray.opaque<"std::vector<uint8_t>">>
+  ray.output
+}

@@ -49,3 +49,15 @@ ray.graph @named(%x: i64) {
   %f = ray.task @Parse(%x) {fused = [@Parse, @Scale]} : (i64) -> !ray.ref<f64>
   ray.output
 }
+
+// -----
+
+// A map's shards run under its function's name: the map costs one shard's
+// (the median) run.
+ray.remote_func @Load : (i64) -> i64
+// CHECK-LABEL: ray.graph @mapped
+ray.graph @mapped() {
+  // CHECK: ray.map @Load() shards 64 {cost = #ray.cost<duration_us = 1000>}
+  %m = ray.map @Load() shards 64 : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
+  ray.output
+}

@@ -285,6 +285,31 @@ TEST_F(MalformedPlanTest, MapNodesAreChecked) {
               HasSubstr("node 1 calls 'Negate', which takes 1 argument(s), with 2"));
   EXPECT_THAT(LoadError([](auto& p) { MakeMap(p, "NotAShard", 3); }),
               HasSubstr("node 1 maps 'NotAShard', whose first parameter is not the shard index (int64_t)"));
+  // An operand taken shard by shard is the result of an earlier map of as
+  // many shards.
+  EXPECT_THAT(
+      LoadError([](auto& p) {
+        MakeMap(p, "ShardTimes", 3);
+        p.mutable_nodes(1)->add_per_shard(0);  // (node 0 is a task)
+      }),
+      HasSubstr("node 1 takes operand 0 shard by shard, but it is not the result of an earlier map of 3 "
+                "shards"));
+  EXPECT_THAT(LoadError([](auto& p) {
+                MakeMap(p, "ShardTimes", 3);
+                p.mutable_nodes(1)->add_per_shard(4);
+              }),
+              HasSubstr("node 1 takes operand 4 shard by shard, but it is not the result"));
+  EXPECT_THAT(
+      LoadError([](auto& p) {
+        MakeMap(p, "ShardTimes", 3);
+        p.mutable_nodes(0)->set_kind(raycc::proto::MAP);
+        p.mutable_nodes(0)->mutable_function()->set_name("ShardTimes");
+        p.mutable_nodes(0)->set_shards(2);
+        p.mutable_nodes(0)->mutable_operands()->RemoveLast();
+        p.mutable_nodes(1)->add_per_shard(0);
+      }),
+      HasSubstr("node 1 takes operand 0 shard by shard, but it is not the result of an earlier map of 3 "
+                "shards"));
   EXPECT_THAT(LoadError([](auto& p) { MakeMap(p, "Box::Create", 3); }),
               HasSubstr("node 1 maps 'Box::Create', which is an actor factory, not a task"));
   EXPECT_THAT(LoadError([](auto& p) {

@@ -127,8 +127,10 @@ struct Op {
   /// For placement groups.
   std::vector<std::map<std::string, double>> bundles;
   int strategy = 0; ///< raycc::PlacementStrategy
-  /// For maps: how many shards.
+  /// For maps: how many shards, and the operands (positions) taken shard by
+  /// shard (raycc::PerShard).
   int64_t shards = 0;
+  std::vector<uint32_t> per_shard;
 };
 
 struct NamedValue {

@@ -256,6 +256,12 @@ def Ray_MapOp : Ray_Op<"map", [
     as it places tasks (`strategy = #ray.strategy<spread>` spreads them), so
     the IR stays one op whatever the shard count.
 
+    `per_shard = array<i64: k, ...>` lists operands taken shard by shard:
+    operand `k` is the result of another `ray.map` with the same shard count
+    (a `!ray.ref` of `std::vector<T>`, T the callee's parameter after the
+    index), and shard `i` receives that map's shard `i`, not the whole
+    vector, so a pipeline of maps moves each shard's data once.
+
     `in %pg` with `#ray.strategy<placement_group>` runs the shards over the
     group's bundles as over a mesh: shard `i` in bundle `i mod B` (B: the
     group's bundle count), so the group, reserved all or nothing, gangs them
@@ -273,6 +279,7 @@ def Ray_MapOp : Ray_Op<"map", [
                             Variadic<AnyType>:$args,
                             Optional<Ray_PG>:$pg,
                             I64Attr:$shards,
+                            OptionalAttr<DenseI64ArrayAttr>:$per_shard,
                             UnitAttr:$retry_exceptions,
                             OptionalAttr<Ray_ResourcesAttr>:$resources,
                             OptionalAttr<Ray_SchedulingStrategyAttr>:$strategy,
@@ -291,6 +298,12 @@ def Ray_MapOp : Ray_Op<"map", [
   let extraClassDeclaration = [{
     /// The most shards a map may have (the runtime makes each a task).
     static constexpr int64_t kMaxShards = 10'000'000;
+    /// The operands taken shard by shard (per_shard; none when unset).
+    ::llvm::ArrayRef<int64_t> getPerShardOperands() {
+      if (auto attr = getPerShardAttr())
+        return attr.asArrayRef();
+      return {};
+    }
   }];
 }
 

@@ -121,7 +121,8 @@ class RuntimeInterface {
   /// manner), whole or not at all: each distinct resource set is checked
   /// once, and every task against the runtime's state before any is
   /// queued. A runtime may run the batch as one unit (the embedded one runs
-  /// a plain batch by dataflow: a graph run). Returns each task's result, in
+  /// a batch of two tasks or more by dataflow: a graph run). Returns each
+  /// task's result, in
   /// order; a released result (release_result) may never exist as an object.
   virtual std::vector<ObjectId> SubmitTasks(
       std::vector<BatchedTask> tasks,
