@@ -392,6 +392,23 @@ struct Placer {
   /// each task on the node where it would finish first. Actors (placed by
   /// step 2) take their calls one at a time. Sets the graph's
   /// predicted_makespan_us and uncosted_work.
+  /// How many copies of `demand` the nodes' free capacity holds at once
+  /// (at most `cap`).
+  uint64_t copiesAtOnce(const ResourceUnits &demand, int64_t cap) {
+    uint64_t copies = 0;
+    for (const ResourceUnits &capacity : free) {
+      int64_t here = cap;
+      for (const auto &[name, units] : demand) {
+        if (units <= 0)
+          continue;
+        auto it = capacity.find(name);
+        here = std::min(here, it == capacity.end() ? 0 : it->second / units);
+      }
+      copies += static_cast<uint64_t>(std::max<int64_t>(here, 0));
+    }
+    return std::min<uint64_t>(copies, cap);
+  }
+
   LogicalResult schedule(GraphOp graph) {
     tasks = llvm::range_size(graph.getBodyBlock().getOps<TaskOp>());
     for (const ResourceUnits &capacity : free)
@@ -402,7 +419,7 @@ struct Placer {
     int64_t uncosted = 0;
     for (size_t i = 0; i < n; ++i) {
       weight[i] = workWeight(deps.nodes[i]);
-      if (isa<TaskOp, ActorCallOp>(deps.nodes[i]) &&
+      if (isa<TaskOp, MapOp, ActorCallOp>(deps.nodes[i]) &&
           estimatedDurationUs(deps.nodes[i], 0) == 0)
         ++uncosted;
     }
@@ -436,6 +453,16 @@ struct Placer {
         if (node >= 0)
           for (Value r : call->getResults())
             nodeOfValue[r] = node;
+      } else if (auto map = dyn_cast<MapOp>(op)) {
+        // Its shards run in waves of as many as the nodes hold at once.
+        // (An estimate: the shards take no slots from the tasks scheduled
+        // beside them.)
+        uint64_t waves = llvm::divideCeil(
+            static_cast<uint64_t>(map.getShards()),
+            std::max<uint64_t>(1, copiesAtOnce(toUnits(shardResources(map)),
+                                               map.getShards())));
+        finish[op] = llvm::SaturatingAdd(
+            readyOn(op, -1), llvm::SaturatingMultiply(weight[i], waves));
       } else if (auto kill = dyn_cast<ActorKillOp>(op)) {
         // After the calls before it.
         finish[op] =

@@ -45,3 +45,17 @@ ray.graph @locality() {
   %k = ray.task @Unknown() : () -> !ray.ref<i64>
   ray.output
 }
+
+// -----
+
+// A map of 12 shards of 100 us on nodes holding 5 at once (a: 4, b: 1)
+// runs in 3 waves, then the task reading it: 300 + 100 us.
+ray.remote_func @Shard : (i64) -> i64 {cost = #ray.cost<duration_us = 100>}
+ray.remote_func @Sum : (!ray.opaque<"std::vector<int64_t>">) -> i64 {cost = #ray.cost<duration_us = 100>}
+// CHECK-LABEL: ray.graph @waves
+// CHECK-SAME: attributes {predicted_makespan_us = 400 : i64, uncosted_work = 0 : i64}
+ray.graph @waves() {
+  %m = ray.map @Shard() shards 12 : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
+  %s = ray.task @Sum(%m) : (!ray.ref<!ray.opaque<"std::vector<int64_t>">>) -> !ray.ref<i64>
+  ray.output
+}
