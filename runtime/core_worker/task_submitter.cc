@@ -141,41 +141,32 @@ std::shared_ptr<grpc::Channel> TaskSubmitter::ChannelTo(const std::string& addre
   return channel;
 }
 
-bool TaskSubmitter::Track(grpc::ClientContext* context, const std::string* key) {
+bool TaskSubmitter::Track(grpc::ClientContext* context) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return false;
   in_flight_.insert(context);
-  if (key != nullptr) shapes_[*key].requesting.insert(context);
   return true;
 }
 
-void TaskSubmitter::Untrack(grpc::ClientContext* context, const std::string* key) {
+void TaskSubmitter::Untrack(grpc::ClientContext* context) {
   std::lock_guard<std::mutex> lock(mu_);
   in_flight_.erase(context);
-  if (key != nullptr) shapes_[*key].requesting.erase(context);
-}
-
-void TaskSubmitter::CancelRequestsLocked(Shape& shape) {
-  // (A request the raylet grants as it learns of the cancel: the raylet
-  // takes the worker back itself.)
-  for (grpc::ClientContext* context : shape.requesting) context->TryCancel();
 }
 
 TaskSubmitter::LeaseOutcome TaskSubmitter::RequestLease(const proto::TaskSpec& sample, Lease* lease,
-                                                        std::string* why, const std::string* key) {
+                                                        std::string* why) {
   std::string raylet = raylet_address_;
   proto::RequestWorkerLeaseRequest request;
   *request.mutable_task() = sample;
   for (int hop = 0; hop <= kMaxSpillbacks; ++hop) {
     grpc::ClientContext context;
     rpc::AddToken(&context, token_);
-    if (!Track(&context, key)) return LeaseOutcome::kStopped;
+    if (!Track(&context)) return LeaseOutcome::kStopped;
     proto::RequestWorkerLeaseReply reply;
     grpc::Status status =
         proto::RayletService::NewStub(ChannelTo(raylet))->RequestWorkerLease(&context, request, &reply);
-    Untrack(&context, key);
+    Untrack(&context);
     if (!status.ok()) {
-      // (Cancelled: stopping, or no longer needed.)
       if (status.error_code() == grpc::StatusCode::CANCELLED) return LeaseOutcome::kStopped;
       *why = absl::StrCat("the raylet at ", raylet, " could not lease a worker: ", status.error_message());
       return LeaseOutcome::kFailed;
@@ -303,7 +294,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
     }
     Lease lease;
     std::string why;
-    switch (RequestLease(sample, &lease, &why, &key)) {
+    switch (RequestLease(sample, &lease, &why)) {
       case LeaseOutcome::kGranted:
         break;
       case LeaseOutcome::kInfeasible:
@@ -313,7 +304,7 @@ void TaskSubmitter::RunLeases(const std::string& key) {
         FailShape(key, MakeError(ObjectError::Kind::kSystem, sample, why));
         continue;
       case LeaseOutcome::kStopped:
-        continue;  // (stopping, or the queue ran dry: the loop's head returns)
+        continue;  // (stopping: the loop's head returns)
     }
     bool worker_lost = false;
     bool idle = false;    // counted in idle_leases_
@@ -361,9 +352,6 @@ void TaskSubmitter::RunLeases(const std::string& key) {
           for (int gpu : lease.gpu_ids) request->add_gpu_devices(gpu);
           shape.queue.pop_front();
         }
-        // The leases at work took the last tasks: the requests still
-        // waiting at a raylet are surplus (a new task asks anew).
-        if (shape.queue.empty()) CancelRequestsLocked(shape);
       }
       if (prepare_) {
         for (proto::PushTaskRequest& request : *batch.mutable_tasks())

@@ -110,11 +110,8 @@ class TaskSubmitter {
   };
   enum class LeaseOutcome { kGranted, kInfeasible, kFailed, kStopped };
   /// Leases a worker for tasks shaped like `sample`, following spillback;
-  /// blocks until granted, refused (`*why` says why) or Shutdown. With
-  /// `key` (the queue of that shape), also until cancelled because the
-  /// queue ran dry (kStopped).
-  LeaseOutcome RequestLease(const proto::TaskSpec& sample, Lease* lease, std::string* why,
-                            const std::string* key = nullptr);
+  /// blocks until granted, refused (`*why` says why) or Shutdown.
+  LeaseOutcome RequestLease(const proto::TaskSpec& sample, Lease* lease, std::string* why);
   /// Gives the worker back (`disconnect`: it must not be reused; the raylet
   /// ends it, by its pid).
   void ReturnWorker(const Lease& lease, bool disconnect);
@@ -141,12 +138,7 @@ class TaskSubmitter {
     /// Recent round trip per task pushed (microseconds, a moving average;
     /// 0 until measured): short tasks are pushed in batches.
     double task_us = 0;
-    /// Its lease requests waiting at a raylet: cancelled once the queue
-    /// runs dry (surplus: the leases it has took the tasks).
-    absl::flat_hash_set<grpc::ClientContext*> requesting;
   };
-  /// Cancels `shape`'s waiting lease requests (mu_ held).
-  static void CancelRequestsLocked(Shape& shape);
   /// A task that could not run on its worker: retried (queued first) while
   /// it has retries left, else reported dead with `why`.
   void RetryOrFail(const std::string& key, proto::TaskSpec task, const std::string& worker,
@@ -164,9 +156,8 @@ class TaskSubmitter {
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
   /// Tracks a call in flight so that Shutdown can cancel it; false when
   /// stopping already.
-  /// With `key`: a lease request of that shape (CancelRequestsLocked).
-  bool Track(grpc::ClientContext* context, const std::string* key = nullptr);
-  void Untrack(grpc::ClientContext* context, const std::string* key = nullptr);
+  bool Track(grpc::ClientContext* context);
+  void Untrack(grpc::ClientContext* context);
 
   const std::string raylet_address_;
   const std::string token_;

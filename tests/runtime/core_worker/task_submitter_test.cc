@@ -1,11 +1,8 @@
 // The task submitter against a fake raylet and a fake worker (real gRPC on
-// loopback): when its leases go back and its lease requests are withdrawn.
-// The lease idle time is an hour here, so a lease that goes back within the
-// test did so for a reason of its own:
-// - a lease request still waiting when its shape's queue runs dry (other
-//   leases took the tasks) is cancelled (one whose grant crosses the cancel
-//   goes back at once: the raylet takes it back, or the submitter returns
-//   it when it finds the queue dry);
+// loopback): when its leases go back. The lease idle time is an hour here,
+// so a lease that goes back within the test did so for a reason of its own:
+// - a lease granted after its shape's queue ran dry (other leases took the
+//   tasks) goes back at once;
 // - while a task of the process waits to take its CPU back
 //   (BeginReacquire), its idle leases go back at once, and so does a lease
 //   that runs out of work meanwhile.
@@ -31,8 +28,8 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kWait = 30s;
 
-// Holds each lease request until the test grants it or its caller cancels
-// it; records what comes back.
+// Holds each lease request until the test grants it; records what comes
+// back.
 class FakeRaylet final : public proto::RayletService::Service {
  public:
   grpc::Status RequestWorkerLease(grpc::ServerContext* context, const proto::RequestWorkerLeaseRequest*,
@@ -40,16 +37,8 @@ class FakeRaylet final : public proto::RayletService::Service {
     std::unique_lock<std::mutex> lock(mu_);
     ++waiting_;
     cv_.notify_all();
-    // (A cancel notifies nothing here: looked at every 5 ms, as the raylet
-    // polls it.)
-    while (grants_.empty() && !stopping_ && !context->IsCancelled())
-      cv_.wait_for(lock, std::chrono::milliseconds(5));
+    cv_.wait(lock, [&] { return !grants_.empty() || stopping_ || context->IsCancelled(); });
     --waiting_;
-    if (grants_.empty() && !stopping_) {
-      ++cancelled_;
-      cv_.notify_all();
-      return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by its caller");
-    }
     if (grants_.empty()) return grpc::Status(grpc::StatusCode::CANCELLED, "stopping");
     const std::string worker = grants_.front();
     grants_.erase(grants_.begin());
@@ -69,10 +58,6 @@ class FakeRaylet final : public proto::RayletService::Service {
   }
 
   void SetWorkerPort(int port) { worker_port_ = port; }
-  bool WaitCancelled(int n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, kWait, [&] { return cancelled_ >= n; });
-  }
   bool WaitRequests(int n) {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, kWait, [&] { return waiting_ >= n; });
@@ -103,7 +88,6 @@ class FakeRaylet final : public proto::RayletService::Service {
   std::mutex mu_;
   std::condition_variable cv_;
   int waiting_ = 0;
-  int cancelled_ = 0;
   bool stopping_ = false;
   int worker_port_ = 0;
   std::vector<std::string> grants_;
@@ -175,38 +159,28 @@ class TaskSubmitterTest : public ::testing::Test {
   int done_ = 0;
 };
 
-TEST_F(TaskSubmitterTest, ALeaseRequestNoLongerNeededIsCancelled) {
+TEST_F(TaskSubmitterTest, ALeaseGrantedAfterItsQueueRanDryGoesBackAtOnce) {
   // Two tasks of one shape: two lease requests.
   submitter_->Submit(Task(1));
   submitter_->Submit(Task(2));
   ASSERT_TRUE(raylet_.WaitRequests(2));
-  // The first lease runs both; the second request is then surplus.
+  // The first lease runs both; it then stays for the next task (an hour).
   raylet_.Grant("worker-a");
   ASSERT_TRUE(WaitDone(2));
-  EXPECT_TRUE(raylet_.WaitCancelled(1)) << "a lease request the queue no longer needed went on waiting";
+  // The second comes when there is nothing left: it goes back at once.
+  raylet_.Grant("worker-b");
+  EXPECT_TRUE(raylet_.WaitReturned("worker-b")) << "a lease that ran nothing was kept";
   EXPECT_FALSE(raylet_.ReturnedNow("worker-a"));  // (it is idle, kept for reuse)
-  // A new task reuses the idle lease: no new request.
-  submitter_->Submit(Task(3));
-  ASSERT_TRUE(WaitDone(3));
-  submitter_->ReleaseIdle();
-  EXPECT_TRUE(raylet_.ReturnedNow("worker-a"));
-}
 
-TEST_F(TaskSubmitterTest, IdleLeasesGoBackWhileATaskOfTheProcessWaitsForItsCpu) {
-  submitter_->Submit(Task(1));
-  ASSERT_TRUE(raylet_.WaitRequests(1));
-  raylet_.Grant("worker-a");
-  ASSERT_TRUE(WaitDone(1));
-  EXPECT_FALSE(raylet_.ReturnedNow("worker-a"));  // (it is idle, kept for reuse)
   // A task of this process waits to take its CPU back: the idle lease goes
   // back now, and ReleaseIdle returns once it is back.
   submitter_->BeginReacquire();
   EXPECT_TRUE(raylet_.WaitReturned("worker-a")) << "an idle lease was kept while a task waited for its CPU";
   // And a lease that runs out of work meanwhile goes back as it does.
-  submitter_->Submit(Task(2));
+  submitter_->Submit(Task(3));
   ASSERT_TRUE(raylet_.WaitRequests(1));
   raylet_.Grant("worker-c");
-  ASSERT_TRUE(WaitDone(2));
+  ASSERT_TRUE(WaitDone(3));
   EXPECT_TRUE(raylet_.WaitReturned("worker-c")) << "a lease went idle while a task waited for its CPU";
   submitter_->EndReacquire();
   submitter_->ReleaseIdle();
