@@ -24,7 +24,7 @@ for a in "$@"; do
 done
 mkdir -p "$OUT"
 cmake --build build -j "${RAYCC_JOBS:-2}" --target runtime_bench raycc >/dev/null
-build/bin/raycc compile bench/trace_scale/trace_program.cc --param tasks=10000 --param width=100 \
+build/bin/raycc compile bench/trace_scale/trace_program.cc --graph butterfly --param tasks=10000 --param width=100 \
   -o "$OUT/butterfly.rcx"
 if [[ -x "$PEERS/run_all.sh" ]]; then
   echo "== peers (oneTBB flow graph, Dask distributed with threads): $OUT/peers"

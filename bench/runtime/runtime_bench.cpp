@@ -15,7 +15,8 @@
 //   build/bin/raycc start --head --num-cpus 2 && build/bench/runtime_bench --address auto
 //
 // --graph: an artifact of bench/trace_scale/trace_program.cc, e.g.
-//   raycc compile bench/trace_scale/trace_program.cc --param tasks=10000 --param width=100 -o butterfly.rcx
+//   raycc compile bench/trace_scale/trace_program.cc --graph butterfly --param tasks=10000 --param width=100 -o
+//   butterfly.rcx
 // runs that compiled graph against the same graph submitted task by task,
 // and Graph::Run of it against Execute in turn.
 // --pipeline: the actor pipeline of the same file, e.g.
@@ -23,6 +24,10 @@
 //   pipeline.rcx
 // runs it many times (Graph::Run, actors made once) against the same calls
 // submitted dynamically on actors made once.
+// --map: the `step` graph of trace_program.cc (a map of N shards and their
+// sum), e.g. `raycc compile bench/trace_scale/trace_program.cc --graph step
+// --param shards=100000 -o step.rcx`, against the same tasks submitted
+// dynamically.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -83,8 +88,15 @@ class Stage {
   int64_t Step(int64_t x) { return x * 31 + salt; }
   int64_t salt = 0;
 };
+// The map step of trace_program.cc, with the same names.
+int64_t Part(int64_t shard, int64_t salt) { return shard * 31 + salt; }
+int64_t Total(std::vector<int64_t> parts) {
+  int64_t sum = 0;
+  for (int64_t p : parts) sum += p;
+  return sum;
+}
 RAYCC_REMOTE(Noop, Square, FanOut, Acc::Create, &Acc::Add, Seed, Mix, Length, BytesLength, Stage::Create,
-             &Stage::Step);
+             &Stage::Step, Part, Total);
 
 /// The butterfly graph submitted dynamically; returns its outputs.
 std::vector<raycc::ObjectRef<int64_t>> DynamicButterfly(int64_t tasks, int64_t width) {
@@ -471,7 +483,7 @@ int RunCluster(std::string address, int n, int big_mib) {
 
 int main(int argc, char** argv) {
   int n = 100000, queued = 1000000, big_mib = 1024;
-  std::string graph_path, pipeline_path, address;
+  std::string graph_path, pipeline_path, map_path, address;
   bool tasks_given = false, big_mib_given = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--tasks") && i + 1 < argc) {
@@ -490,11 +502,13 @@ int main(int argc, char** argv) {
       graph_path = argv[++i];
     } else if (!std::strcmp(argv[i], "--pipeline") && i + 1 < argc) {
       pipeline_path = argv[++i];
+    } else if (!std::strcmp(argv[i], "--map") && i + 1 < argc) {
+      map_path = argv[++i];
     } else {
       std::fprintf(
           stderr,
           "usage: runtime_bench [--tasks N] [--queued N] [--big-mib N] [--reps N] [--graph butterfly.rcx]\n"
-          "                     [--pipeline pipeline.rcx]\n"
+          "                     [--pipeline pipeline.rcx] [--map step.rcx]\n"
           "       runtime_bench --address HOST:PORT|auto [--tasks N] [--reps N] [--big-mib N]\n");
       return 2;
     }
@@ -750,6 +764,44 @@ int main(int argc, char** argv) {
     std::snprintf(what, sizeof what, "actor pipeline %lldx%lld: Run x%d", static_cast<long long>(stages),
                   static_cast<long long>(items), kTimes);
     Row(what, "us/call (baseline: dynamic)", Summarize(c, first_c), Summarize(d, first_d));
+  }
+  if (!map_path.empty()) {
+    // A data-parallel step: one map of N shards and their sum, compiled
+    // (one MAP node: N shard tasks and a gather in one batch) against the
+    // same N tasks and sum submitted dynamically (the sum takes the shards'
+    // values, gathered by Get).
+    raycc::Graph graph = raycc::LoadGraph(map_path, "step");
+    raycc::GraphOutputs probe = graph.Execute({});
+    const int64_t total = *raycc::ObjectRef<int64_t>(probe.ids().at("total")).Get();
+    // (sum over i < N of 31 i + 7 = 31 N (N - 1) / 2 + 7 N: N from the total.)
+    int64_t shards = 1;
+    while (31 * shards * (shards - 1) / 2 + 7 * shards < total) ++shards;
+    auto compiled = [&] {
+      return 1e3 * Seconds([&] {
+               raycc::GraphOutputs out = graph.Execute({});
+               raycc::Get(raycc::ObjectRef<int64_t>(out.ids().at("total")));
+             });
+    };
+    auto dynamic = [&] {
+      return 1e3 * Seconds([&] {
+               std::vector<raycc::ObjectRef<int64_t>> parts;
+               parts.reserve(shards);
+               for (int64_t s = 0; s < shards; ++s) parts.push_back(raycc::Task(Part).Remote(s, int64_t{7}));
+               std::vector<int64_t> values;
+               values.reserve(shards);
+               for (const auto& v : raycc::Get(parts)) values.push_back(*v);
+               raycc::Get(raycc::Task(Total).Remote(values));
+             });
+    };
+    double first_c = compiled(), first_d = dynamic();
+    std::vector<double> c, d;
+    for (int i = 0; i < reps; ++i) {
+      c.push_back(compiled());
+      d.push_back(dynamic());
+    }
+    char what[64];
+    std::snprintf(what, sizeof what, "map of %lld shards + sum: compiled", static_cast<long long>(shards));
+    Row(what, "ms (baseline: dynamic)", Summarize(c, first_c), Summarize(d, first_d));
   }
   raycc::Shutdown();
 

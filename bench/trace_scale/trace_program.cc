@@ -27,6 +27,20 @@ RAYCC_GRAPH(butterfly, raycc::GraphBuilder& g, int64_t tasks, int64_t width) {
   for (int64_t i = 0; i < width; ++i) g.Output("out" + std::to_string(i), layer[i]);
 }
 
+// A data-parallel step as one map: `shards` shards, then their sum
+// (runtime_bench --map runs it against the same tasks submitted dynamically).
+int64_t Part(int64_t shard, int64_t salt) { return shard * 31 + salt; }
+int64_t Total(std::vector<int64_t> parts) {
+  int64_t sum = 0;
+  for (int64_t p : parts) sum += p;
+  return sum;
+}
+RAYCC_REMOTE(Part, Total);
+
+RAYCC_GRAPH(step, raycc::GraphBuilder& g, int64_t shards) {
+  g.Output("total", g.Task(Total).Call(g.Map(Part, shards).Call(int64_t{7})));
+}
+
 // An actor pipeline, as Ray's compiled graphs run them: `stages` actors, and
 // `items` values each passed through every stage in turn (runtime_bench
 // --pipeline runs it many times against the same calls submitted dynamically).
