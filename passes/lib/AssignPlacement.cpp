@@ -387,27 +387,45 @@ struct Placer {
     return success();
   }
 
+  /// How many copies of `demand` `capacity` holds at once (at most `cap`).
+  static int64_t copiesIn(const ResourceUnits &capacity,
+                          const ResourceUnits &demand, int64_t cap) {
+    int64_t here = cap;
+    for (const auto &[name, units] : demand) {
+      if (units <= 0)
+        continue;
+      auto it = capacity.find(name);
+      here = std::min(here, it == capacity.end() ? 0 : it->second / units);
+    }
+    return std::max<int64_t>(here, 0);
+  }
+
+  /// How many of `map`'s shards run at once: as many as its group's
+  /// bundles hold, else as the nodes' free capacity holds (on the nodes its
+  /// label selector allows).
+  uint64_t shardsAtOnce(MapOp map) {
+    const ResourceUnits demand = toUnits(shardResources(map));
+    const int64_t cap = map.getShards();
+    uint64_t copies = 0;
+    if (auto group = map.getPg()
+                         ? map.getPg().getDefiningOp<PlacementGroupOp>()
+                         : PlacementGroupOp()) {
+      for (BundleOp bundle : group.getBundleOps())
+        copies += copiesIn(toUnits(bundle.getResources()), demand, cap);
+    } else {
+      const LabelSelector selector = labelSelectorOf(map.getLabelSelectorAttr());
+      for (auto [node, capacity] : llvm::enumerate(free))
+        if (nodeMatches(cluster, static_cast<int>(node), selector))
+          copies += copiesIn(capacity, demand, cap);
+    }
+    return std::clamp<uint64_t>(copies, 1, cap);
+  }
+
   /// Places every task by list scheduling: work in the order of its bottom
   /// level (the longest path after it, the critical-path pass's priority),
   /// each task on the node where it would finish first. Actors (placed by
   /// step 2) take their calls one at a time. Sets the graph's
   /// predicted_makespan_us and uncosted_work.
-  /// How many copies of `demand` the nodes' free capacity holds at once
-  /// (at most `cap`).
-  uint64_t copiesAtOnce(const ResourceUnits &demand, int64_t cap) {
-    uint64_t copies = 0;
-    for (const ResourceUnits &capacity : free) {
-      int64_t here = cap;
-      for (const auto &[name, units] : demand) {
-        if (units <= 0)
-          continue;
-        auto it = capacity.find(name);
-        here = std::min(here, it == capacity.end() ? 0 : it->second / units);
-      }
-      copies += static_cast<uint64_t>(std::max<int64_t>(here, 0));
-    }
-    return std::min<uint64_t>(copies, cap);
-  }
 
   LogicalResult schedule(GraphOp graph) {
     tasks = llvm::range_size(graph.getBodyBlock().getOps<TaskOp>());
@@ -458,9 +476,7 @@ struct Placer {
         // (An estimate: the shards take no slots from the tasks scheduled
         // beside them.)
         uint64_t waves = llvm::divideCeil(
-            static_cast<uint64_t>(map.getShards()),
-            std::max<uint64_t>(1, copiesAtOnce(toUnits(shardResources(map)),
-                                               map.getShards())));
+            static_cast<uint64_t>(map.getShards()), shardsAtOnce(map));
         finish[op] = llvm::SaturatingAdd(
             readyOn(op, -1), llvm::SaturatingMultiply(weight[i], waves));
       } else if (auto kill = dyn_cast<ActorKillOp>(op)) {

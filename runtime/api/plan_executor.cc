@@ -36,6 +36,7 @@
 #include <mutex>
 #include <set>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -73,8 +74,10 @@ struct Graph::State {
   std::vector<int> demand;
   std::vector<std::vector<std::pair<std::string, double>>> demands;
   // Per node: a map whose shards another map reads shard by shard (their
-  // results are kept, one object each, for the execution).
-  std::vector<bool> shard_read;
+  // results are kept, one object each, for the execution), and a map whose
+  // whole vector something reads (an operand, an output, a gate, or nothing
+  // at all: then its end is waited for): only then is it gathered.
+  std::vector<bool> shard_read, whole_read;
   // The resource set that asks for nothing (a map's gather: shards holding
   // every CPU, in a group or not, never keep it from running).
   int no_demand = -1;
@@ -927,6 +930,22 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
   // its result is small), so that GraphOutputs::Wait can wait for it.
   for (int i = 0; i < plan->nodes_size(); ++i)
     if (state->sink[i]) kept[i] = true;
+  // Maps read whole (gathered) or only shard by shard (not gathered).
+  std::vector<bool>& whole = state->whole_read;
+  whole = state->sink;
+  for (const proto::PlanOutput& out : plan->outputs())
+    if (out.value().has_node_result()) whole[out.value().node_result().node()] = true;
+  for (int i = 0; i < plan->nodes_size(); ++i) {
+    const proto::PlanNode& node = plan->nodes(i);
+    for (int k = 0; k < node.operands_size(); ++k) {
+      if (!node.operands(k).has_node_result()) continue;
+      if (node.kind() == proto::MAP && absl::c_linear_search(node.per_shard(), static_cast<uint32_t>(k)))
+        continue;
+      whole[node.operands(k).node_result().node()] = true;
+    }
+    for (int dep : state->gates[i]) whole[dep] = true;
+    for (uint32_t dep : node.control_deps()) whole[dep] = true;
+  }
   Graph graph;
   graph.state_ = std::move(state);
   return graph;
@@ -1244,23 +1263,25 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
                              mesh.empty() ? &base : &mesh[s % mesh.size()], state_->demand[i],
                              !state_->shard_read[i]});
           }
-          std::vector<TaskArgument> parts(shards);
-          for (int64_t s = 0; s < shards; ++s) parts[s].batch_index = static_cast<int>(s);
-          // The gather runs in this process on a cluster (in_owner: the
-          // shards' small results are here already, and are not all sent
-          // to one worker), at the map's priority, under its name.
+          // The gather, when something reads the whole vector (not a map
+          // read only shard by shard), at the map's priority; on the
+          // timeline as raycc.gather, not as one more shard.
           internal::CallOptions gather;
-          gather.in_owner = true;
           gather.priority = base.priority;
-          gather.name = base.name;
           gather.graph = base.graph;
           gather.plan_node = base.plan_node;
-          tasks.push_back({&BuiltinGather(), std::move(parts), &gather, state_->no_demand, !kept[i]});
+          if (state_->whole_read[i]) {
+            std::vector<TaskArgument> parts(shards);
+            for (int64_t s = 0; s < shards; ++s) parts[s].batch_index = static_cast<int>(s);
+            tasks.push_back({&BuiltinGather(), std::move(parts), &gather, state_->no_demand, !kept[i]});
+          }
           std::vector<ObjectId> ids = runtime.SubmitTasks(std::move(tasks), state_->demands);
-          objects[i] = ids.back();
-          released[i] = !kept[i];
-          if (state_->shard_read[i]) {  // (counted now: freed once their readers are done)
+          if (state_->whole_read[i]) {
+            objects[i] = ids.back();
+            released[i] = !kept[i];
             ids.pop_back();
+          }
+          if (state_->shard_read[i]) {  // (counted now: freed once their readers are done)
             for (const ObjectId& id : ids) counted.push_back(std::make_shared<internal::ObjectRefHandle>(id));
             shard_objects[i] = std::move(ids);
           }

@@ -241,7 +241,11 @@ class EmbeddedRuntime final : public ManagedRuntime, private embedded::ActorHost
   void NoteGroupRunLocked(const std::shared_ptr<GraphRun>& run);
   // Runs submitted by a task, by that task: Cancel of it cancels their
   // nodes (CancelChildRunsLocked). Parents whose runs all ended are pruned.
-  absl::flat_hash_map<TaskId, std::vector<std::weak_ptr<GraphRun>>> child_runs_;
+  struct ChildRuns {
+    std::vector<std::weak_ptr<GraphRun>> runs;
+    size_t kept = 0;  // its size after the last pruning
+  };
+  absl::flat_hash_map<TaskId, ChildRuns> child_runs_;
   size_t child_runs_kept_ = 0;  // its size after the last pruning
   void NoteChildRunLocked(const std::shared_ptr<GraphRun>& run);
   // Cancels the nodes of the runs `parent` submitted (and, through them,

@@ -629,17 +629,20 @@ void EmbeddedRuntime::NoteChildRunLocked(const std::shared_ptr<GraphRun>& run) {
   // alive, at O(1) a run.)
   if (child_runs_.size() >= 2 * child_runs_kept_ + 16) {
     absl::erase_if(child_runs_, [](auto& entry) {
-      std::erase_if(entry.second, [](const std::weak_ptr<GraphRun>& r) { return r.expired(); });
-      return entry.second.empty();
+      std::erase_if(entry.second.runs, [](const std::weak_ptr<GraphRun>& r) { return r.expired(); });
+      entry.second.kept = entry.second.runs.size();
+      return entry.second.runs.empty();
     });
     child_runs_kept_ = child_runs_.size();
   }
-  std::vector<std::weak_ptr<GraphRun>>& mine = child_runs_[run->parent];
+  ChildRuns& mine = child_runs_[run->parent];
   // (A task that submits batches in a loop: its own runs that ended are
-  // dropped each time its list doubles.)
-  if (mine.size() >= 16 && (mine.size() & (mine.size() - 1)) == 0)
-    std::erase_if(mine, [](const std::weak_ptr<GraphRun>& r) { return r.expired(); });
-  mine.push_back(run);
+  // dropped once its list has doubled since the last look.)
+  if (mine.runs.size() >= 2 * mine.kept + 16) {
+    std::erase_if(mine.runs, [](const std::weak_ptr<GraphRun>& r) { return r.expired(); });
+    mine.kept = mine.runs.size();
+  }
+  mine.runs.push_back(run);
 }
 
 void EmbeddedRuntime::CancelChildRunsLocked(const TaskId& parent, const Children& children) {
@@ -647,7 +650,7 @@ void EmbeddedRuntime::CancelChildRunsLocked(const TaskId& parent, const Children
   if (mine == child_runs_.end()) return;
   // (Copied: cancelling a node cancels the runs it submitted, which may add
   // to the map.)
-  std::vector<std::weak_ptr<GraphRun>> runs = mine->second;
+  std::vector<std::weak_ptr<GraphRun>> runs = mine->second.runs;
   for (const std::weak_ptr<GraphRun>& weak : runs) {
     std::shared_ptr<GraphRun> run = weak.lock();
     if (!run) continue;

@@ -34,14 +34,17 @@
 // PIPE: %[[ROWS:.*]] = ray.map @Rows() shards 4 : () -> !ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>
 // PIPE: ray.map @RowSum(%[[ROWS]], %arg0) shards 4 {per_shard = array<i64: 0>} : (!ray.ref<!ray.opaque<"std::vector<std::vector<double>>">>, !ray.ref<f64>) -> !ray.ref<!ray.opaque<"std::vector<double>">>
 // RUN: raycc compile %s --graph pipeline -o %t/pipeline.rcx
-// RUN: raycc run %t/pipeline.rcx --num-cpus 2 --input scale=10 | FileCheck %s --check-prefix=PIPEOUT
+// RUN: raycc run %t/pipeline.rcx --num-cpus 2 --input scale=10 --timeline %t/pipeline.json | FileCheck %s --check-prefix=PIPEOUT
 // (Shard i's rows are [i, i+1, i+2]: its sum times 10.)
 // PIPEOUT: sums: [30, 60, 90, 120]
+// The rows are read only shard by shard: only the sums are gathered.
+// RUN: grep -c '"name": "raycc.gather"' %t/pipeline.json | FileCheck %s --check-prefix=GATHERS
+// GATHERS: {{^1$}}
 // RUN: not raycc compile %s --graph mismatched 2>&1 | FileCheck %s --check-prefix=MISMATCH
 // MISMATCH: error: 'ray.map' op operand #0 comes from a map of 3 shards, taken shard by shard by a map of 4
 //
 // RUN: not raycc compile %s --graph squares --param shards=0 2>&1 | FileCheck %s --check-prefix=ZERO
-// ZERO: map.cc:[[@LINE+48]]:{{[0-9]+}}: error: g.Map: the shard count must be between 1 and 10000000, got 0
+// ZERO: map.cc:[[@LINE+56]]:{{[0-9]+}}: error: g.Map: the shard count must be between 1 and 10000000, got 0
 //
 // Over a placement group's bundles as over a mesh: shard i runs in bundle
 // i mod 2, and the two bundles of a strict_spread group are on two nodes,
@@ -85,7 +88,15 @@ std::string WhereAmI(int64_t shard) {
   }
   return raycc::CurrentNodeName();
 }
-RAYCC_REMOTE(Square, Total, Fragile, WhereAmI, Rows, RowSum);
+// A shard result of 240 KB (over the cluster's inline limit: it goes to
+// its node's store), and the sum of every element of every shard.
+std::vector<double> BigPart(int64_t shard) { return std::vector<double>(30000, static_cast<double>(shard)); }
+double SumAll(std::vector<std::vector<double>> parts) {
+  double sum = 0;
+  for (const auto& part : parts) sum += std::accumulate(part.begin(), part.end(), 0.0);
+  return sum;
+}
+RAYCC_REMOTE(Square, Total, Fragile, WhereAmI, Rows, RowSum, BigPart, SumAll);
 
 RAYCC_GRAPH(squares, raycc::GraphBuilder& g, int64_t shards) {
   auto scale = g.Input<double>("scale");
@@ -112,4 +123,8 @@ RAYCC_GRAPH(pipeline, raycc::GraphBuilder& g) {
 RAYCC_GRAPH(mismatched, raycc::GraphBuilder& g) {
   auto rows = g.Map(Rows, 3).Call();
   g.Output("sums", g.Map(RowSum, 4).Call(raycc::PerShard(rows), 1.0));
+}
+
+RAYCC_GRAPH(big, raycc::GraphBuilder& g) {
+  g.Output("sum", g.Task(SumAll).Call(g.Map(BigPart, 4).SetSchedulingStrategy(raycc::SchedulingStrategy::kSpread).Call()));
 }

@@ -59,3 +59,16 @@ ray.graph @waves() {
   %s = ray.task @Sum(%m) : (!ray.ref<!ray.opaque<"std::vector<int64_t>">>) -> !ray.ref<i64>
   ray.output
 }
+
+// -----
+
+// Over a group of 2 one-CPU bundles, 6 shards of 100 us run 2 at a time:
+// 3 waves (the group's bundles, not the nodes' free capacity, decide).
+ray.remote_func @Shard : (i64) -> i64 {cost = #ray.cost<duration_us = 100>}
+// CHECK-LABEL: ray.graph @in_group
+// CHECK-SAME: attributes {predicted_makespan_us = 300 : i64, uncosted_work = 0 : i64}
+ray.graph @in_group() {
+  %pg = ray.placement_group pack { ray.bundle {CPU = 1} ray.bundle {CPU = 1} }
+  %m = ray.map @Shard() shards 6 in %pg {strategy = #ray.strategy<placement_group>} : () -> !ray.ref<!ray.opaque<"std::vector<int64_t>">>
+  ray.output
+}

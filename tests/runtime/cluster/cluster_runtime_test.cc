@@ -833,6 +833,19 @@ TEST_F(ClusterRuntimeTest, AMapsShardsRunAcrossTheNodesAndComeBackInOrder) {
   EXPECT_EQ(shards_on["node-a"] + shards_on["node-b"], 200) << ReadAll(timeline);
   EXPECT_GT(shards_on["node-a"], 0) << "spread: both nodes run shards";
   EXPECT_GT(shards_on["node-b"], 0) << "spread: both nodes run shards";
+  // Shard results too large to travel inline (each in its node's store) are
+  // gathered as well: 30,000 copies of each shard index 0..3.
+  const std::string big = dir_ + "/big.rcx";
+  {
+    Process compile({RAYCC_BIN, "compile", std::string(RAYCC_SOURCE_DIR) + "/tests/lit/frontend/map.cc",
+                     "--graph", "big", "-o", big},
+                    dir_ + "/compile-big.log");
+    ASSERT_EQ(compile.WaitExit(300s), 0) << ReadAll(dir_ + "/compile-big.log");
+  }
+  Process run_big({RAYCC_BIN, "run", big, "--address", gcs_address_}, dir_ + "/run-big.log",
+                  {"RAYCC_AUTH_TOKEN=" + token_});
+  ASSERT_EQ(run_big.WaitExit(120s), 0) << ReadAll(dir_ + "/run-big.log");
+  EXPECT_THAT(ReadAll(dir_ + "/run-big.log"), HasSubstr("sum: 180000"));
 }
 
 // `raycc run --address`: a graph compiled for examples/clusters/lab.json

@@ -260,7 +260,8 @@ def Ray_MapOp : Ray_Op<"map", [
     operand `k` is the result of another `ray.map` with the same shard count
     (a `!ray.ref` of `std::vector<T>`, T the callee's parameter after the
     index), and shard `i` receives that map's shard `i`, not the whole
-    vector, so a pipeline of maps moves each shard's data once.
+    vector, so a pipeline of maps moves each shard's data once (a map read
+    only this way is not gathered).
 
     `in %pg` with `#ray.strategy<placement_group>` runs the shards over the
     group's bundles as over a mesh: shard `i` in bundle `i mod B` (B: the
