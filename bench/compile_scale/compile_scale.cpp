@@ -106,7 +106,8 @@ OwningOpRef<ModuleOp> generate(MLIRContext& ctx, const std::string& shape, int64
       b.setInsertionPoint(graph);
       auto shard = RemoteFuncOp::create(b, loc, "Shard", b.getFunctionType({i64, i64}, {i64}));
       shard.setCostAttr(cost);
-      sum = RemoteFuncOp::create(b, loc, "Sum", b.getFunctionType({cast<RefType>(all).getElementType()}, {i64}));
+      sum = RemoteFuncOp::create(b, loc, "Sum",
+                                 b.getFunctionType({cast<RefType>(all).getElementType()}, {i64}));
     }
     Value shards = MapOp::create(b, loc, all, "Shard", ValueRange{x}, tasks).getResult();
     result = TaskOp::create(b, loc, sum, ValueRange{shards}).getResult(0);

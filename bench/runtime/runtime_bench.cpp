@@ -15,8 +15,8 @@
 //   build/bin/raycc start --head --num-cpus 2 && build/bench/runtime_bench --address auto
 //
 // --graph: an artifact of bench/trace_scale/trace_program.cc, e.g.
-//   raycc compile bench/trace_scale/trace_program.cc --graph butterfly --param tasks=10000 --param width=100 -o
-//   butterfly.rcx
+//   raycc compile bench/trace_scale/trace_program.cc --graph butterfly --param tasks=10000 --param width=100
+//   -o butterfly.rcx
 // runs that compiled graph against the same graph submitted task by task,
 // and Graph::Run of it against Execute in turn.
 // --pipeline: the actor pipeline of the same file, e.g.
@@ -195,6 +195,19 @@ Stat Measure(const std::function<double()>& run) {
   std::vector<double> v;
   for (int i = 0; i < reps; ++i) v.push_back(run());
   return Summarize(std::move(v), first);
+}
+
+/// `run` and its baseline `baseline` taken in turns (a warm-up of each,
+/// then `reps` of each), so that both see the same spells of noise.
+std::pair<Stat, Stat> MeasureInTurns(const std::function<double()>& run,
+                                     const std::function<double()>& baseline) {
+  double first = run(), first_baseline = baseline();
+  std::vector<double> a, b;
+  for (int i = 0; i < reps; ++i) {
+    a.push_back(run());
+    b.push_back(baseline());
+  }
+  return {Summarize(std::move(a), first), Summarize(std::move(b), first_baseline)};
 }
 
 std::string Cell(const Stat& s) {
@@ -702,14 +715,8 @@ int main(int argc, char** argv) {
         }
       }));
     };
-    double first_r = run_many(), first_e = execute_each();
-    std::vector<double> r, e;
-    for (int i = 0; i < reps; ++i) {
-      r.push_back(run_many());
-      e.push_back(execute_each());
-    }
-    Row("  Run x20, 2 in flight", "us/node (baseline: Execute)", Summarize(r, first_r),
-        Summarize(e, first_e));
+    auto [r, e] = MeasureInTurns(run_many, execute_each);
+    Row("  Run x20, 2 in flight", "us/node (baseline: Execute)", r, e);
   }
   if (!pipeline_path.empty()) {
     // Ray's compiled graphs' case: actors made once, the same calls many
@@ -754,16 +761,11 @@ int main(int argc, char** argv) {
              }) /
              (kTimes * static_cast<double>(calls));
     };
-    double first_c = compiled(), first_d = dynamic();
-    std::vector<double> c, d;
-    for (int i = 0; i < reps; ++i) {
-      c.push_back(compiled());
-      d.push_back(dynamic());
-    }
+    auto [c, d] = MeasureInTurns(compiled, dynamic);
     char what[64];
     std::snprintf(what, sizeof what, "actor pipeline %lldx%lld: Run x%d", static_cast<long long>(stages),
                   static_cast<long long>(items), kTimes);
-    Row(what, "us/call (baseline: dynamic)", Summarize(c, first_c), Summarize(d, first_d));
+    Row(what, "us/call (baseline: dynamic)", c, d);
   }
   if (!map_path.empty()) {
     // A data-parallel step: one map of N shards and their sum, compiled
@@ -793,15 +795,10 @@ int main(int argc, char** argv) {
                raycc::Get(raycc::Task(Total).Remote(values));
              });
     };
-    double first_c = compiled(), first_d = dynamic();
-    std::vector<double> c, d;
-    for (int i = 0; i < reps; ++i) {
-      c.push_back(compiled());
-      d.push_back(dynamic());
-    }
+    auto [c, d] = MeasureInTurns(compiled, dynamic);
     char what[64];
     std::snprintf(what, sizeof what, "map of %lld shards + sum: compiled", static_cast<long long>(shards));
-    Row(what, "ms (baseline: dynamic)", Summarize(c, first_c), Summarize(d, first_d));
+    Row(what, "ms (baseline: dynamic)", c, d);
   }
   raycc::Shutdown();
 

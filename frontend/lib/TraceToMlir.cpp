@@ -327,8 +327,8 @@ private:
         if (t.options.retry_exceptions)
           map.setRetryExceptions(true);
         if (!t.per_shard.empty())
-          map.setPerShardAttr(builder.getDenseI64ArrayAttr(SmallVector<int64_t>(
-              t.per_shard.begin(), t.per_shard.end())));
+          map.setPerShardAttr(builder.getDenseI64ArrayAttr(
+              SmallVector<int64_t>(t.per_shard.begin(), t.per_shard.end())));
         defined = map.getResult();
         break;
       }

@@ -407,13 +407,13 @@ struct Placer {
     const ResourceUnits demand = toUnits(shardResources(map));
     const int64_t cap = map.getShards();
     uint64_t copies = 0;
-    if (auto group = map.getPg()
-                         ? map.getPg().getDefiningOp<PlacementGroupOp>()
-                         : PlacementGroupOp()) {
+    if (auto group = map.getPg() ? map.getPg().getDefiningOp<PlacementGroupOp>()
+                                 : PlacementGroupOp()) {
       for (BundleOp bundle : group.getBundleOps())
         copies += copiesIn(toUnits(bundle.getResources()), demand, cap);
     } else {
-      const LabelSelector selector = labelSelectorOf(map.getLabelSelectorAttr());
+      const LabelSelector selector =
+          labelSelectorOf(map.getLabelSelectorAttr());
       for (auto [node, capacity] : llvm::enumerate(free))
         if (nodeMatches(cluster, static_cast<int>(node), selector))
           copies += copiesIn(capacity, demand, cap);

@@ -624,11 +624,12 @@ public:
     static_assert(std::is_function_v<F>,
                   "g.Map takes a function registered with RAYCC_REMOTE");
     using Traits = internal::FunctionTraits<F *>;
-    static_assert(Traits::kArity >= 1 &&
-                      std::is_same_v<std::decay_t<std::tuple_element_t<
-                                         0, typename Traits::Params>>,
-                                     int64_t>,
-                  "g.Map's function takes the shard index (int64_t) first");
+    static_assert(
+        Traits::kArity >= 1 &&
+            std::is_same_v<
+                std::decay_t<std::tuple_element_t<0, typename Traits::Params>>,
+                int64_t>,
+        "g.Map's function takes the shard index (int64_t) first");
     static_assert(!std::is_void_v<typename Traits::Result>,
                   "g.Map's function returns each shard's result");
     static_assert(!std::is_same_v<typename Traits::Result, char> &&
@@ -638,7 +639,7 @@ public:
                   "or a wider integer");
     static_assert(!internal::IsObjectRef<typename Traits::Result>::value,
                   "g.Map's shards cannot return an ObjectRef: the gathered "
-                  "vector would not keep its object alive"); 
+                  "vector would not keep its object alive");
     GraphCall<F *, internal::TaskKind> task = Task(f, loc);
     trace::Op op = task.op_;
     op.kind = trace::OpKind::kMap;
