@@ -221,7 +221,7 @@ private:
           ray::CostAttr::get(ctx, o.cost_duration_us, o.cost_result_bytes));
   }
 
-  /// Resources and placement of tasks and actor creations.
+  /// Resources and placement of tasks, maps and actor creations.
   template <typename OpT>
   void setPlacedOptions(OpT op, const trace::CallOptions &o,
                         ArrayRef<Value> values) {
@@ -307,23 +307,8 @@ private:
         auto map = ray::MapOp::create(builder, where, valueType(result), callee,
                                       operands, t.shards);
         setCommonOptions(map, t.options);
-        if (t.options.resources)
-          map.setResourcesAttr(resources(*t.options.resources, where));
-        if (t.options.placement_group) {
-          map.getPgMutable().assign(values[*t.options.placement_group]);
-          map.setStrategyAttr(ray::SchedulingStrategyAttr::getPlacementGroup(
-              ctx, t.options.bundle_index));
-        } else if (t.options.strategy == "spread") {
-          map.setStrategyAttr(ray::SchedulingStrategyAttr::get(
-              ctx, ray::SchedulingKind::spread, StringAttr(), false, -1));
-        }
-        if (!t.options.label_selector.empty()) {
-          SmallVector<NamedAttribute> entries;
-          for (const auto &[key, spec] : t.options.label_selector)
-            entries.push_back(
-                builder.getNamedAttr(key, builder.getStringAttr(spec)));
-          map.setLabelSelectorAttr(builder.getDictionaryAttr(entries));
-        }
+        // (No node affinity: the DSL does not compile one on a map.)
+        setPlacedOptions(map, t.options, values);
         if (t.options.retry_exceptions)
           map.setRetryExceptions(true);
         if (!t.per_shard.empty())

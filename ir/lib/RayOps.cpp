@@ -421,23 +421,31 @@ LogicalResult TaskOp::verify() {
                                  getResourcesAttr());
 }
 
-void TaskOp::getEffects(
+/// The effects of a call of the remote functions `callees`: none when they
+/// are all pure; anything else (an unknown callee included) may read and
+/// write the world.
+static void addCallEffects(
+    Operation *op, ArrayRef<Attribute> callees,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  // A call of pure remote functions has no effect; anything else (an unknown
-  // callee included) may read and write the world.
   auto isPure = [&](Attribute name) {
     auto callee = SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(
-        *this, cast<FlatSymbolRefAttr>(name));
+        op, cast<FlatSymbolRefAttr>(name));
     return callee && callee.getPure();
   };
-  bool pure = isPure(getCalleeAttr());
-  if (ArrayAttr fused = getFusedAttr())
-    pure = pure && llvm::all_of(fused, isPure);
-  if (pure)
+  if (llvm::all_of(callees, isPure))
     return;
   effects.emplace_back(MemoryEffects::Read::get());
   effects.emplace_back(MemoryEffects::Write::get());
+}
+
+void TaskOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  SmallVector<Attribute, 4> callees = {getCalleeAttr()};
+  if (ArrayAttr fused = getFusedAttr())
+    llvm::append_range(callees, fused.getValue());
+  addCallEffects(*this, callees, effects);
 }
 
 //===----------------------------------------------------------------------===//
@@ -584,12 +592,8 @@ LogicalResult MapOp::verify() {
 void MapOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  auto callee = SymbolTable::lookupNearestSymbolFrom<RemoteFuncOp>(
-      *this, getCalleeAttr());
-  if (callee && callee.getPure())
-    return;
-  effects.emplace_back(MemoryEffects::Read::get());
-  effects.emplace_back(MemoryEffects::Write::get());
+  Attribute callee = getCalleeAttr();
+  addCallEffects(*this, callee, effects);
 }
 
 //===----------------------------------------------------------------------===//

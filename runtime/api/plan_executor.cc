@@ -184,8 +184,6 @@ void WaitAll(internal::RuntimeInterface& runtime, const std::vector<ObjectId>& i
   if (!ids.empty()) runtime.Wait(ids, static_cast<int>(ids.size()), -1);
 }
 
-// The most shards a map may have (ray.map's limit): each is a task.
-constexpr int64_t kMaxShards = 10'000'000;
 // A map's operand given by value up to this size is copied into each
 // shard's call; a larger one is put once and passed by reference.
 constexpr size_t kMapInlineBytes = 256;
@@ -592,9 +590,9 @@ Graph LoadGraph(const std::string& path, const std::string& graph_name) {
         }
         break;
       case proto::MAP:
-        if (node.shards() < 1 || node.shards() > kMaxShards) {
+        if (node.shards() < 1 || node.shards() > kMaxMapShards) {
           Fail(path, name,
-               absl::StrCat("node ", i, " maps over ", node.shards(), " shards (1 to ", kMaxShards, ")"));
+               absl::StrCat("node ", i, " maps over ", node.shards(), " shards (1 to ", kMaxMapShards, ")"));
         }
         function = lookup(node.function().name());
         if (!function->invoke) {
@@ -1232,9 +1230,9 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
           // not copied into each (an operand taken shard by shard is
           // replaced below).
           for (const auto& operand : node.operands()) {
-            args.push_back(argument(operand));
-            if (!args.back().by_ref && args.back().value.size() > kMapInlineBytes)
-              args.back() = TaskArgument{true, ref_of(operand), {}};
+            TaskArgument& arg = args.emplace_back(argument(operand));
+            if (!arg.by_ref && arg.value.size() > kMapInlineBytes)
+              arg = TaskArgument{true, adopt(runtime.Put(std::move(arg.value))), {}};
           }
           if (gated) args.push_back(gate(i));
           const int64_t shards = node.shards();
@@ -1266,11 +1264,11 @@ GraphOutputs Graph::Submit(const std::map<std::string, GraphInput>& inputs, Pers
           // The gather, when something reads the whole vector (not a map
           // read only shard by shard), at the map's priority; on the
           // timeline as raycc.gather, not as one more shard.
-          internal::CallOptions gather;
-          gather.priority = base.priority;
-          gather.graph = base.graph;
-          gather.plan_node = base.plan_node;
+          internal::CallOptions gather;  // (alive until SubmitTasks returns)
           if (state_->whole_read[i]) {
+            gather.priority = base.priority;
+            gather.graph = base.graph;
+            gather.plan_node = base.plan_node;
             std::vector<TaskArgument> parts(shards);
             for (int64_t s = 0; s < shards; ++s) parts[s].batch_index = static_cast<int>(s);
             tasks.push_back({&BuiltinGather(), std::move(parts), &gather, state_->no_demand, !kept[i]});

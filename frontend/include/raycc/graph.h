@@ -616,7 +616,7 @@ public:
   /// results in shard order. f's first parameter is the shard index
   /// (int64_t). The shards run where the runtime places them, spread with
   /// SetSchedulingStrategy(kSpread), or over a placement group's bundles
-  /// (SetPlacementGroup); 1 to 10,000,000 shards.
+  /// (SetPlacementGroup); 1 to kMaxMapShards (10,000,000) shards.
   template <typename F>
   GraphCall<F *, internal::MapKind>
   Map(F *f, int64_t shards,
@@ -644,15 +644,12 @@ public:
     trace::Op op = task.op_;
     op.kind = trace::OpKind::kMap;
     op.shards = shards;
-    if (shards < 1 || shards > kMaxShards)
+    if (shards < 1 || shards > kMaxMapShards)
       Error(op.loc, "g.Map: the shard count must be between 1 and " +
-                        std::to_string(kMaxShards) + ", got " +
+                        std::to_string(kMaxMapShards) + ", got " +
                         std::to_string(shards));
     return GraphCall<F *, internal::MapKind>(this, std::move(op));
   }
-  /// The most shards a map may have.
-  static constexpr int64_t kMaxShards = 10'000'000;
-
   /// An actor created by the registered factory `factory` (static C*
   /// C::Create(...)).
   template <typename F>

@@ -297,7 +297,8 @@ def Ray_MapOp : Ray_Op<"map", [
   ];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    /// The most shards a map may have (the runtime makes each a task).
+    /// The most shards a map may have (the runtime makes each a task; its
+    /// own limit, raycc::kMaxMapShards, is the same).
     static constexpr int64_t kMaxShards = 10'000'000;
     /// The operands taken shard by shard (per_shard; none when unset).
     ::llvm::ArrayRef<int64_t> getPerShardOperands() {

@@ -25,6 +25,10 @@ namespace internal {
 class ObjectRefHandle;
 }  // namespace internal
 
+/// The most shards a map (g.Map, a plan's MAP node) may have: each is a
+/// task. (The IR's ray.map states the same limit: MapOp::kMaxShards.)
+inline constexpr int64_t kMaxMapShards = 10'000'000;
+
 /// A graph input: an object (from Put or a task) or a plain value.
 class GraphInput {
  public:
